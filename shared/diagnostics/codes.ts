@@ -1,0 +1,34 @@
+// The one catalogue of diagnostic and error codes (documented in docs/diagnostics.md). A code is never reused
+// for a different meaning; add new codes at the end of their block.
+export const DIAGNOSTIC_CODES = {
+  // VG1xx — identifiers and literals
+  VG101: 'identifier is empty',
+  VG102: 'identifier is too long for the dialect',
+  VG103: 'identifier contains a NUL or control character',
+  VG104: 'literal contains a NUL character',
+  // VG2xx — validation of data sources, policies, users, config (zod issues mapped to paths)
+  VG201: 'invalid data source',
+  VG202: 'invalid policy',
+  VG203: 'invalid user profile',
+  VG204: 'invalid integration config',
+  // VG3xx — compilation
+  VG301: 'policy cannot be compiled for this data source; the view fails closed (no rows)',
+  VG302: 'policy target column not found',
+  VG303: 'mask does not fit the column type',
+  VG304: 'conflicting policies resolved',
+  // VG4xx — Redshift lint
+  VG401: 'statement does not parse',
+  VG402: 'function not on the Redshift allow-list',
+  VG403: 'construct not supported by Redshift',
+  VG404: 'statement exceeds the Data API size limit',
+  // VG5xx — webhooks and pipeline
+  VG501: 'bad signature',
+  VG502: 'stale or missing timestamp',
+  VG503: 'malformed JSON',
+  VG504: 'envelope or data violates the schema',
+  VG505: 'unknown event type',
+  VG506: 'body too large',
+  VG507: 'event bus rejected the event',
+} as const;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

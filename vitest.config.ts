@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    // 2-core machines: keep the real PostgreSQL server and PGlite instances from fighting for CPU.
+    maxWorkers: 2,
+  },
+});
