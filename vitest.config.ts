@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 180_000,
     // 2-core machines: keep the real PostgreSQL server and PGlite instances from fighting for CPU.
     maxWorkers: 2,
+    // One real PostgreSQL server per run (or WAREHOUSE_URL); each test file creates its own database on it.
+    globalSetup: ['test/support/pg-global-setup.ts'],
   },
 });
