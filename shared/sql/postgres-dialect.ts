@@ -34,6 +34,27 @@ export class PostgresDialect implements Dialect {
     if (value.includes('\\')) return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
     return `'${value.replace(/'/g, "''")}'`;
   }
+
+  // https://www.postgresql.org/docs/current/functions-binarystring.html (sha256 returns bytea; encode to hex).
+  hashExpression(textExpr: string): string {
+    return `encode(sha256(convert_to(${textExpr}, 'UTF8')), 'hex')`;
+  }
+
+  textType(width: number | null): string {
+    return width === null ? 'text' : `varchar(${width})`;
+  }
+
+  // PostgreSQL has no cross-database references: the database part is dropped in every mode (docs/dialects.md;
+  // postgres_fdw comes later). The local stand-in keeps raw tables in the views' database.
+  rawTable(location: { database: string; schema: string; table: string }, _crossDatabase: boolean): string {
+    return this.qualify(location.schema, location.table);
+  }
+
+  // security_barrier stops user-supplied (possibly leaky) predicates from running before the view's own
+  // filters. It must be repeated on CREATE OR REPLACE: omitting it silently resets the option.
+  createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string {
+    return `CREATE ${options.replace ? 'OR REPLACE ' : ''}VIEW ${qualifiedName} WITH (security_barrier) AS ${query}`;
+  }
 }
 
 export const postgres = new PostgresDialect();

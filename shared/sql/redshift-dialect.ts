@@ -15,6 +15,30 @@ export class RedshiftDialect extends PostgresDialect {
     if (value.includes('\u0000')) throw new DiagnosticError([diagnostic('VG104', 'literal contains a NUL character')]);
     return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
   }
+
+  // SHA2(string, 256) returns the lowercase hex text: https://docs.aws.amazon.com/redshift/latest/dg/SHA2.html
+  override hashExpression(textExpr: string): string {
+    return `SHA2(${textExpr}, 256)`;
+  }
+
+  // Redshift TEXT is VARCHAR(256); unbounded text is VARCHAR(65535) (the maximum):
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html
+  override textType(width: number | null): string {
+    return `varchar(${width === null ? 65535 : width})`;
+  }
+
+  // Multi-database mode: cross-database queries use database.schema.object:
+  // https://docs.aws.amazon.com/redshift/latest/dg/cross-database-overview.html
+  override rawTable(location: { database: string; schema: string; table: string }, crossDatabase: boolean): string {
+    return crossDatabase ? this.qualify(location.database, location.schema, location.table) : this.qualify(location.schema, location.table);
+  }
+
+  // No security_barrier in Redshift; views over external tables must be late-binding:
+  // CREATE [ OR REPLACE ] VIEW name AS query [ WITH NO SCHEMA BINDING ]
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html
+  override createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string {
+    return `CREATE ${options.replace ? 'OR REPLACE ' : ''}VIEW ${qualifiedName} AS ${query}${options.lateBinding ? ' WITH NO SCHEMA BINDING' : ''}`;
+  }
 }
 
 export const redshift = new RedshiftDialect();
