@@ -24,4 +24,26 @@ export interface Dialect {
   rawTable(location: { database: string; schema: string; table: string }, crossDatabase: boolean): string;
   /** A complete CREATE [OR REPLACE] VIEW statement; `lateBinding` for external (Spectrum) tables. */
   createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string;
+
+  // --- layout hooks (shared/layout/: bootstrap, procedures, state tables); each engine overrides.
+  /** Type of a timestamp column written by the procedures. */
+  timestampType(): string;
+  /** The current time as the procedures write it. */
+  currentTimestamp(): string;
+  /** Statement that serializes writers of `table` (the epoch guard); readers may or may not wait. */
+  lockExclusive(qualifiedTable: string): string;
+  /** Statement that serializes upserts on `table` without blocking readers; null when the engine has none. */
+  lockWriters(qualifiedTable: string): string | null;
+  /** Value of `SET search_path` for a SECURITY DEFINER routine; `trustedSchema` is writable only by its owner. */
+  definerSearchPath(trustedSchema: string): string;
+  /** CREATE statement for the integration's system role/user (no password: it never logs in with one). */
+  createSystemRole(name: string): string;
+  /** The catalog relation listing roles/users, its name column and the id column pg_namespace.nspowner refers to. */
+  roleCatalog(): { relation: string; nameColumn: string; idColumn: string };
+  /** The object keyword of ALTER DEFAULT PRIVILEGES that covers stored procedures. */
+  procedurePrivilegeObjects(): string;
+  /** A text concatenation that a caller's search_path cannot redirect (used in SQL function bodies). */
+  concat(left: string, right: string): string;
+  /** A call of a built-in function that a caller's search_path cannot redirect. */
+  builtin(name: string, args: string[]): string;
 }

@@ -55,6 +55,59 @@ export class PostgresDialect implements Dialect {
   createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string {
     return `CREATE ${options.replace ? 'OR REPLACE ' : ''}VIEW ${qualifiedName} WITH (security_barrier) AS ${query}`;
   }
+
+  // --- layout hooks (shared/layout/)
+  timestampType(): string {
+    return 'timestamptz';
+  }
+
+  currentTimestamp(): string {
+    return 'pg_catalog.now()';
+  }
+
+  // EXCLUSIVE conflicts with itself and with every writer, but not with plain SELECTs (ACCESS SHARE): the
+  // catalog read keeps running while a guarded transaction holds the epoch.
+  lockExclusive(qualifiedTable: string): string {
+    return `LOCK TABLE ${qualifiedTable} IN EXCLUSIVE MODE`;
+  }
+
+  // SHARE ROW EXCLUSIVE is self-conflicting, so two first inserts of one key cannot race into a unique
+  // violation; SELECTs still run (READ COMMITTED would otherwise let both see "no row").
+  lockWriters(qualifiedTable: string): string | null {
+    return `LOCK TABLE ${qualifiedTable} IN SHARE ROW EXCLUSIVE MODE`;
+  }
+
+  // pg_catalog first so that built-ins win, pg_temp explicitly last so that a caller's temporary objects
+  // can never shadow ours (https://www.postgresql.org/docs/current/sql-createfunction.html, "Writing
+  // SECURITY DEFINER Functions Safely").
+  definerSearchPath(trustedSchema: string): string {
+    return `pg_catalog, ${this.quoteIdent(trustedSchema)}, pg_temp`;
+  }
+
+  // NOLOGIN: locally the pipeline acts as the system role through SET ROLE; nobody can log in as it.
+  createSystemRole(name: string): string {
+    return `CREATE ROLE ${this.quoteIdent(name)} NOLOGIN`;
+  }
+
+  roleCatalog(): { relation: string; nameColumn: string; idColumn: string } {
+    return { relation: 'pg_catalog.pg_roles', nameColumn: 'rolname', idColumn: 'oid' };
+  }
+
+  // PostgreSQL's FUNCTIONS (= ROUTINES) also covers procedures:
+  // https://www.postgresql.org/docs/current/sql-alterdefaultprivileges.html
+  procedurePrivilegeObjects(): string {
+    return 'FUNCTIONS';
+  }
+
+  // Operators resolve through the caller's search_path when a SQL function is inlined; an exact-type
+  // operator in a schema the caller controls would otherwise win over pg_catalog's.
+  concat(left: string, right: string): string {
+    return `${left} OPERATOR(pg_catalog.||) ${right}`;
+  }
+
+  builtin(name: string, args: string[]): string {
+    return `pg_catalog.${name}(${args.join(', ')})`;
+  }
 }
 
 export const postgres = new PostgresDialect();

@@ -39,6 +39,63 @@ export class RedshiftDialect extends PostgresDialect {
   override createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string {
     return `CREATE ${options.replace ? 'OR REPLACE ' : ''}VIEW ${qualifiedName} AS ${query}${options.lateBinding ? ' WITH NO SCHEMA BINDING' : ''}`;
   }
+
+  // --- layout hooks (shared/layout/)
+  // GETDATE() returns the current UTC timestamp (TIMESTAMP without time zone):
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html
+  override timestampType(): string {
+    return 'timestamp';
+  }
+
+  override currentTimestamp(): string {
+    return 'GETDATE()';
+  }
+
+  // Redshift has one lock mode: LOCK [ TABLE ] name takes ACCESS EXCLUSIVE (readers wait too):
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_LOCK.html
+  override lockExclusive(qualifiedTable: string): string {
+    return `LOCK ${qualifiedTable}`;
+  }
+
+  // Redshift runs every transaction SERIALIZABLE: two racing first inserts make one fail with a
+  // serialization error (retried as transient). A LOCK here would block every view reading the profile.
+  override lockWriters(_qualifiedTable: string): string | null {
+    return null;
+  }
+
+  // pg_catalog is searched first implicitly; the path names only the schema the definer owns:
+  // https://docs.aws.amazon.com/redshift/latest/dg/stored-procedure-security-and-privileges.html
+  override definerSearchPath(trustedSchema: string): string {
+    return this.quoteIdent(trustedSchema);
+  }
+
+  // Redshift has no CREATE USER IF NOT EXISTS (the plan inspects first). PASSWORD DISABLE: the system user
+  // signs in only through IAM (Data API DbUser / temporary credentials):
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html
+  override createSystemRole(name: string): string {
+    return `CREATE USER ${this.quoteIdent(name)} PASSWORD DISABLE`;
+  }
+
+  // pg_roles does not list Redshift users; pg_namespace.nspowner is a usesysid:
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_PG_USER.html
+  override roleCatalog(): { relation: string; nameColumn: string; idColumn: string } {
+    return { relation: 'pg_catalog.pg_user', nameColumn: 'usename', idColumn: 'usesysid' };
+  }
+
+  // ALTER DEFAULT PRIVILEGES … ON PROCEDURES:
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_DEFAULT_PRIVILEGES.html
+  override procedurePrivilegeObjects(): string {
+    return 'PROCEDURES';
+  }
+
+  // Redshift has no user-defined operators, so || cannot be redirected.
+  override concat(left: string, right: string): string {
+    return `${left} || ${right}`;
+  }
+
+  override builtin(name: string, args: string[]): string {
+    return `${name.toUpperCase()}(${args.join(', ')})`;
+  }
 }
 
 export const redshift = new RedshiftDialect();
