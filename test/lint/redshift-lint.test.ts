@@ -1,0 +1,113 @@
+// Each rule of the Redshift lint has an accepted and a rejected example; deleting a rule makes its rejected
+// example pass the lint and this test fail.
+import { describe, expect, it } from 'vitest';
+import { lintRedshift, MAX_STATEMENT_BYTES } from '../../shared/lint/redshift-lint.js';
+import { normaliseRedshift } from '../../shared/lint/redshift-normalise.js';
+import { REDSHIFT_FUNCTIONS } from '../../shared/lint/redshift-function-allow-list.js';
+
+const codes = (sql: string): string[] => lintRedshift(sql).map((d) => d.code);
+
+const accepted: [string, string][] = [
+  ['plain select with the compiler’s functions', `SELECT SHA2(CAST(t."email" AS VARCHAR) || k.hash_key, 256) AS "email", COALESCE(NULLIF(a, ''), 'x'), CASE WHEN POSITION('|g|' IN p.groups) > 0 THEN 1 ELSE 0 END, STRPOS(b, 'x'), REPLACE(b, 'a', 'b'), LEFT(b, 2), RIGHT(b, 2), SUBSTRING(b, 1, 3), LEN(b), LENGTH(b), LOWER(b), UPPER(b), MD5(b), TRIM(b), CONCAT(a, b), NVL(a, b), ABS(n), MOD(n, 2), ROUND(n, 1), FLOOR(n), CEIL(n), DATE_TRUNC('month', d), TO_CHAR(d, 'YYYY'), REGEXP_REPLACE(b, '[0-9]', '*'), GETDATE(), current_user FROM raw.t t CROSS JOIN (SELECT groups FROM immuta_system.user_profile) p CROSS JOIN (SELECT hash_key FROM immuta_system.hash_key) k WHERE n BETWEEN 1 AND 2 AND b LIKE 'a%' AND b IN ('a', 'b')`],
+  ['create view', `CREATE OR REPLACE VIEW "vs"."v" AS SELECT 1 AS a`],
+  ['late-binding view', `CREATE VIEW vs.v AS SELECT a FROM spectrum.t WITH NO SCHEMA BINDING`],
+  ['our own UDF and procedure', `SELECT immuta_functions.f_list_item(CAST(a AS VARCHAR)) FROM t`],
+  ['call with :name params', `CALL immuta_procedures.apply_user(:userid, :version, :groups)`],
+  ['grant', `GRANT SELECT ON vs.v TO PUBLIC`],
+  ['alter default privileges', `ALTER DEFAULT PRIVILEGES FOR USER immuta_system_user IN SCHEMA vs GRANT SELECT ON TABLES TO PUBLIC`],
+  ['lock', `LOCK immuta_system.catalog_epoch`],
+  ['create table with constraints', `CREATE TABLE IF NOT EXISTS immuta_system.profile (immuta__userid VARCHAR(128) NOT NULL PRIMARY KEY, version BIGINT, deleted BOOLEAN DEFAULT FALSE, updated_at TIMESTAMP)`],
+  ['scalar SQL UDF', `CREATE OR REPLACE FUNCTION immuta_functions.f_list_item(VARCHAR) RETURNS VARCHAR IMMUTABLE AS $$ SELECT '|' || REPLACE($1, '%', '%25') || '|' $$ LANGUAGE sql`],
+  ['procedure with plpgsql body', `CREATE OR REPLACE PROCEDURE immuta_procedures.apply_user(p_userid VARCHAR, p_version BIGINT) AS $$
+DECLARE v BIGINT;
+BEGIN
+  LOCK immuta_system.catalog_epoch;
+  SELECT version INTO v FROM immuta_system.profile WHERE immuta__userid = p_userid;
+  IF v >= p_version THEN RAISE EXCEPTION 'viewguard:stale %', p_userid; END IF;
+  UPDATE immuta_system.profile SET version = p_version, updated_at = GETDATE() WHERE immuta__userid = p_userid;
+EXCEPTION WHEN OTHERS THEN RAISE;
+END $$ LANGUAGE plpgsql SECURITY DEFINER SET search_path = immuta_system`],
+  ['nonatomic procedure', `CREATE PROCEDURE p.q(a INT) NONATOMIC AS $$ BEGIN NULL; END $$ LANGUAGE plpgsql`],
+  ['a string with a backslash and a colon', `SELECT 'a\\b :notaparam' AS x`],
+  ['with recursive cte', `WITH c AS (SELECT 1 AS a) SELECT a FROM c`],
+];
+
+const rejected: [string, string, string, RegExp][] = [
+  ['security_barrier view', 'VG403', `CREATE VIEW v WITH (security_barrier) AS SELECT 1`, /security_barrier/],
+  ['check option', 'VG403', `CREATE VIEW v AS SELECT a FROM t WITH CHECK OPTION`, /CHECK OPTION/],
+  ['LEAKPROOF function', 'VG403', `CREATE FUNCTION f(INT) RETURNS INT LEAKPROOF AS $$ SELECT $1 $$ LANGUAGE sql`, /LEAKPROOF/],
+  ['python UDF', 'VG403', `CREATE FUNCTION f(INT) RETURNS INT STABLE AS $$ return 1 $$ LANGUAGE plpythonu`, /plpythonu/],
+  ['grant on language', 'VG403', `GRANT USAGE ON LANGUAGE plpythonu TO u`, /LANGUAGE/],
+  ['named SQL UDF argument', 'VG403', `CREATE FUNCTION f(a INT) RETURNS INT STABLE AS $$ SELECT a $$ LANGUAGE sql`, /named arguments/],
+  ['SQL UDF reading a table', 'VG403', `CREATE FUNCTION f(INT) RETURNS INT STABLE AS $$ SELECT x FROM t $$ LANGUAGE sql`, /FROM in a SQL UDF/],
+  ["E'' string", 'VG403', `SELECT E'a\\nb'`, /E''/],
+  ["U&'' string", 'VG403', `SELECT U&'d\\0061t'`, /U&/],
+  ['ON CONFLICT', 'VG403', `INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING`, /ON CONFLICT/],
+  ['RETURNING', 'VG403', `DELETE FROM t RETURNING *`, /RETURNING/],
+  ['::regclass', 'VG403', `SELECT 't'::regclass`, /type regclass/],
+  ['jsonb type', 'VG403', `CREATE TABLE t (a jsonb)`, /type jsonb/],
+  ['array literal', 'VG403', `SELECT ARRAY[1, 2]`, /A_ArrayExpr/],
+  ['= ANY(array)', 'VG403', `SELECT 1 WHERE 1 = ANY(x)`, /ANY\/ALL/],
+  ['jsonb operator', 'VG403', `SELECT a -> 'b' FROM t`, /operator ->/],
+  ['IS DISTINCT FROM', 'VG403', `SELECT a IS DISTINCT FROM b FROM t`, /DISTINCT FROM/],
+  ['FOR UPDATE', 'VG403', `SELECT epoch FROM e FOR UPDATE`, /FOR UPDATE/],
+  ['DISTINCT ON', 'VG403', `SELECT DISTINCT ON (a) a FROM t`, /DISTINCT ON/],
+  ['LATERAL', 'VG403', `SELECT * FROM t, LATERAL (SELECT t.a) x`, /LATERAL/],
+  ['function in FROM', 'VG403', `SELECT * FROM generate_series(1, 3)`, /RangeFunction/],
+  ['LOCK mode', 'VG403', `LOCK t IN SHARE MODE`, /MODE/],
+  ['DO block', 'VG403', `DO $$ BEGIN NULL; END $$`, /DoStmt/],
+  ['COLLATE', 'VG403', `SELECT a COLLATE "C" FROM t`, /CollateClause/],
+  ['two statements in one', 'VG403', `SELECT 1; SELECT 2`, /2 statements/],
+  ['unknown function', 'VG402', `SELECT pg_sleep(1)`, /pg_sleep/],
+  ['leader-node-only NOW()', 'VG402', `SELECT now()`, /now/],
+  ['CURRENT_TIMESTAMP', 'VG402', `SELECT CURRENT_TIMESTAMP`, /CURRENT_TIMESTAMP/],
+  ['schema-qualified foreign function', 'VG402', `SELECT public.evil(a) FROM t`, /public\.evil/],
+  ['pg_catalog function written explicitly', 'VG402', `SELECT pg_catalog.pg_read_file('x')`, /pg_read_file/],
+  ['aggregate FILTER', 'VG403', `SELECT count(*) FILTER (WHERE a) FROM t`, /FILTER/],
+  ['plpgsql WHEN condition', 'VG403', `CREATE PROCEDURE p() AS $$ BEGIN NULL; EXCEPTION WHEN unique_violation THEN NULL; END $$ LANGUAGE plpgsql`, /only WHEN OTHERS/],
+  ['plpgsql RAISE USING', 'VG403', `CREATE PROCEDURE p() AS $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = 'P0001'; END $$ LANGUAGE plpgsql`, /USING/],
+  ['plpgsql FOREACH', 'VG403', `CREATE PROCEDURE p(a INT) AS $$ DECLARE x INT; BEGIN FOREACH x IN ARRAY a LOOP NULL; END LOOP; END $$ LANGUAGE plpgsql`, /FOREACH/],
+  ['unsupported SQL inside a procedure', 'VG403', `CREATE PROCEDURE p() AS $$ BEGIN INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING; END $$ LANGUAGE plpgsql`, /ON CONFLICT/],
+  ['unsupported function inside a procedure expression', 'VG402', `CREATE PROCEDURE p() AS $$ DECLARE x TIMESTAMP; BEGIN x := now(); END $$ LANGUAGE plpgsql`, /now/],
+  ['procedure option', 'VG403', `CREATE PROCEDURE p() AS $$ BEGIN NULL; END $$ LANGUAGE plpgsql COST 5`, /cost/i],
+  ['does not parse', 'VG401', `SELEC 1`, /parse/],
+];
+
+describe('lintRedshift', () => {
+  it.each(accepted)('accepts %s', (_name, sql) => {
+    expect(lintRedshift(sql)).toEqual([]);
+  });
+
+  it.each(rejected)('rejects %s with %s', (_name, code, sql, summary) => {
+    const diags = lintRedshift(sql);
+    expect(diags.map((d) => d.code)).toContain(code);
+    expect(diags.map((d) => d.summary).join('\n')).toMatch(summary);
+  });
+
+  it('rejects a statement over the Data API size limit (VG404), counting UTF-8 bytes', () => {
+    const under = `SELECT '${'a'.repeat(MAX_STATEMENT_BYTES - 20)}'`;
+    expect(codes(under)).toEqual([]);
+    // 'é' is 2 bytes: the character count stays under the limit, the byte count does not.
+    const over = `SELECT '${'é'.repeat(MAX_STATEMENT_BYTES / 2)}'`;
+    expect(over.length).toBeLessThan(MAX_STATEMENT_BYTES);
+    expect(codes(over)).toContain('VG404');
+  });
+
+  it('every function on the allow-list cites an AWS Redshift reference page', () => {
+    for (const [name, entry] of Object.entries(REDSHIFT_FUNCTIONS)) {
+      expect(entry.url, name).toMatch(/^https:\/\/docs\.aws\.amazon\.com\/redshift\/latest\/dg\/[A-Za-z0-9_]+\.html$/);
+    }
+  });
+});
+
+describe('normaliseRedshift', () => {
+  it('removes only the documented Redshift-only syntax', () => {
+    expect(normaliseRedshift(`CREATE VIEW v AS SELECT 1 WITH NO SCHEMA BINDING;`)).toEqual({ sql: 'CREATE VIEW v AS SELECT 1', applied: ['no-schema-binding'] });
+    expect(normaliseRedshift(`CREATE PROCEDURE p() NONATOMIC AS $$ BEGIN NULL; END $$ LANGUAGE plpgsql`).applied).toEqual(['nonatomic']);
+    // Not a view: the clause is left for the parser to reject.
+    expect(normaliseRedshift(`SELECT 1 WITH NO SCHEMA BINDING`).applied).toEqual([]);
+  });
+  it('rewrites :name parameters but not casts, strings or identifiers (byte offsets with multi-byte text)', () => {
+    expect(normaliseRedshift(`SELECT 'é:x', ":y", a::int, :p, :q, :p`).sql).toBe(`SELECT 'é:x', ":y", a::int, $1, $2, $1`);
+  });
+});
