@@ -5,20 +5,29 @@
 //    (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html): the trailing clause is removed.
 // 2. `CREATE [OR REPLACE] PROCEDURE name(…) NONATOMIC AS $$…$$` — non-atomic procedures
 //    (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_PROCEDURE.html): the keyword is removed.
-// 3. `:name` parameters (the Redshift Data API form) become `$n`, found with the PostgreSQL scanner so that a
+// 3. `CREATE USER … PASSWORD DISABLE` (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html):
+//    becomes PostgreSQL's `PASSWORD NULL` (same meaning: no password login).
+// 4. `ALTER DEFAULT PRIVILEGES … ON PROCEDURES`
+//    (https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_DEFAULT_PRIVILEGES.html): becomes `ON ROUTINES`,
+//    PostgreSQL's spelling for the same object class.
+// 5. `:name` parameters (the Redshift Data API form) become `$n`, found with the PostgreSQL scanner so that a
 //    ':' inside a string, quoted identifier, comment or `::` cast is never touched.
 import { scanSync } from 'libpg-query';
 
 export interface Normalised {
   sql: string;
   /** Which rewrites were applied (for diagnostics and tests). */
-  applied: ('no-schema-binding' | 'nonatomic' | 'named-parameters')[];
+  applied: ('no-schema-binding' | 'nonatomic' | 'password-disable' | 'default-privileges-procedures' | 'named-parameters')[];
 }
 
 const LATE_BINDING = /\s+WITH\s+NO\s+SCHEMA\s+BINDING\s*;?\s*$/i;
 const VIEW_START = /^\s*CREATE\s+(OR\s+REPLACE\s+)?VIEW\s/i;
 const PROCEDURE_START = /^\s*CREATE\s+(OR\s+REPLACE\s+)?PROCEDURE\s/i;
 const NONATOMIC = /\)\s*NONATOMIC\s+AS\s/i;
+const USER_START = /^\s*(CREATE|ALTER)\s+USER\s/i;
+const PASSWORD_DISABLE = /\sPASSWORD\s+DISABLE\b/i;
+const ADP_START = /^\s*ALTER\s+DEFAULT\s+PRIVILEGES\s/i;
+const ON_PROCEDURES = /\sON\s+PROCEDURES\b/i;
 
 export function normaliseRedshift(input: string): Normalised {
   const applied: Normalised['applied'] = [];
@@ -35,6 +44,14 @@ export function normaliseRedshift(input: string): Normalised {
       sql = sql.slice(0, m.index) + ') AS ' + sql.slice(m.index + m[0].length);
       applied.push('nonatomic');
     }
+  }
+  if (USER_START.test(sql) && PASSWORD_DISABLE.test(sql)) {
+    sql = sql.replace(PASSWORD_DISABLE, ' PASSWORD NULL');
+    applied.push('password-disable');
+  }
+  if (ADP_START.test(sql) && ON_PROCEDURES.test(sql)) {
+    sql = sql.replace(ON_PROCEDURES, ' ON ROUTINES');
+    applied.push('default-privileges-procedures');
   }
   const rewritten = rewriteNamedParameters(sql);
   if (rewritten !== sql) {

@@ -16,6 +16,8 @@ const accepted: [string, string][] = [
   ['grant', `GRANT SELECT ON vs.v TO PUBLIC`],
   ['alter default privileges', `ALTER DEFAULT PRIVILEGES FOR USER immuta_system_user IN SCHEMA vs GRANT SELECT ON TABLES TO PUBLIC`],
   ['lock', `LOCK immuta_system.catalog_epoch`],
+  ['create user without password', `CREATE USER "immuta_system_user" PASSWORD DISABLE`],
+  ['default privileges on procedures', `ALTER DEFAULT PRIVILEGES FOR USER u IN SCHEMA s GRANT EXECUTE ON PROCEDURES TO u`],
   ['create table with constraints', `CREATE TABLE IF NOT EXISTS immuta_system.profile (immuta__userid VARCHAR(128) NOT NULL PRIMARY KEY, version BIGINT, deleted BOOLEAN DEFAULT FALSE, updated_at TIMESTAMP)`],
   ['scalar SQL UDF', `CREATE OR REPLACE FUNCTION immuta_functions.f_list_item(VARCHAR) RETURNS VARCHAR IMMUTABLE AS $$ SELECT '|' || REPLACE($1, '%', '%25') || '|' $$ LANGUAGE sql`],
   ['procedure with plpgsql body', `CREATE OR REPLACE PROCEDURE immuta_procedures.apply_user(p_userid VARCHAR, p_version BIGINT) AS $$
