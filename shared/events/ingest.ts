@@ -24,6 +24,8 @@ export interface IngestDeps {
   secrets: SecretStore;
   now: () => Date;
   secretName?: string;
+  /** Body limit; see MAX_WEBHOOK_BODY_BYTES. */
+  maxBodyBytes?: number;
 }
 
 export type IngestResponseBody =
@@ -58,9 +60,9 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
 
   let parsed;
   try {
-    parsed = parseWebhook(raw, request.headers ?? {}, secret, deps.now());
+    parsed = parseWebhook(raw, request.headers ?? {}, secret, deps.now(), { maxBodyBytes: deps.maxBodyBytes });
   } catch (cause) {
-    // Only a misconfigured secret gets here; the error names the problem, never the secret.
+    // Only a misconfigured secret or limit gets here; the error names the problem, never the secret.
     return { status: 500, body: { error: 'webhook verification failed on our side; retry later', diagnostics: [] }, diagnostics: [], cause };
   }
   if (!parsed.ok) return rejected(parsed.status, parsed.diagnostics);

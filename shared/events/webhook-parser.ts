@@ -9,11 +9,19 @@ import { EVENT_SCHEMAS, isEventType, type WebhookEvent } from './event-types.js'
 import { verifyWebhookSignature } from './webhook-signature.js';
 
 /**
- * Largest accepted body: 240 KiB. EventBridge takes entries below 256 KiB (Source + DetailType + Detail,
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html); the margin covers the
- * source and type, and the ingest step re-checks the normalised entry (bus-entry.ts) before sending it.
+ * Largest accepted body by default: 200 KiB. EventBridge takes entries below 256 KiB (Source + DetailType +
+ * Detail, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html); the margin covers
+ * defaults that validation fills in, and ingest re-checks the normalised entry (bus-entry.ts) anyway.
  */
-export const MAX_WEBHOOK_BODY_BYTES = 240 * 1024;
+export const MAX_WEBHOOK_BODY_BYTES = 200 * 1024;
+
+/** A deployment may lower the limit, never raise it past what the bus could ever take. */
+export const MAX_CONFIGURABLE_BODY_BYTES = 240 * 1024;
+
+export interface ParseWebhookOptions {
+  /** Defaults to MAX_WEBHOOK_BODY_BYTES; must be 1..MAX_CONFIGURABLE_BODY_BYTES. */
+  maxBodyBytes?: number;
+}
 
 export type WebhookHeaders = Readonly<Record<string, string | undefined>>;
 
@@ -41,10 +49,20 @@ function schemaDiagnostics(error: z.ZodError): Diagnostic[] {
  * Verify and parse one webhook. `rawBody` is the body exactly as received (a string is taken as its UTF-8
  * bytes); `now` is the receiver's clock for the timestamp tolerance.
  */
-export function parseWebhook(rawBody: string | Uint8Array, headers: WebhookHeaders, secret: string, now: Date): ParseWebhookResult {
+export function parseWebhook(
+  rawBody: string | Uint8Array,
+  headers: WebhookHeaders,
+  secret: string,
+  now: Date,
+  options: ParseWebhookOptions = {},
+): ParseWebhookResult {
+  const limit = options.maxBodyBytes ?? MAX_WEBHOOK_BODY_BYTES;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_CONFIGURABLE_BODY_BYTES) {
+    throw new Error(`maxBodyBytes must be an integer from 1 to ${MAX_CONFIGURABLE_BODY_BYTES}`);
+  }
   const bytes = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
-  if (bytes.byteLength > MAX_WEBHOOK_BODY_BYTES) {
-    return reject(413, [diagnostic('VG506', `body is ${bytes.byteLength} bytes; the limit is ${MAX_WEBHOOK_BODY_BYTES}`)]);
+  if (bytes.byteLength > limit) {
+    return reject(413, [diagnostic('VG506', `body is ${bytes.byteLength} bytes; the limit is ${limit}`)]);
   }
 
   const h = lowerCaseHeaders(headers);

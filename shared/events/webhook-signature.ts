@@ -12,11 +12,12 @@ import { Webhook } from 'standardwebhooks';
 /** Signatures older or newer than this (seconds) are rejected; the spec's and the package's 5 minutes. */
 export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
 
-export interface WebhookSignatureHeaders {
+// A type alias, not an interface, so it can be passed wherever a header record is expected.
+export type WebhookSignatureHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: 'signature' | 'timestamp'; summary: string };
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_BUS_ENTRY_BYTES } from '../../shared/events/bus-entry.js';
 import { EVENT_EXAMPLES } from '../../shared/events/event-examples.js';
 import { ingest, WEBHOOK_SECRET_NAME, type IngestDeps } from '../../shared/events/ingest.js';
-import { MAX_WEBHOOK_BODY_BYTES } from '../../shared/events/webhook-parser.js';
+import { MAX_CONFIGURABLE_BODY_BYTES, MAX_WEBHOOK_BODY_BYTES } from '../../shared/events/webhook-parser.js';
 import { signWebhook } from '../../shared/events/webhook-signature.js';
 import type { BusEntry, EventBus, PutResult } from '../../shared/ports/event-bus.js';
 import type { SecretStore } from '../../shared/ports/secret-store.js';
@@ -94,11 +94,11 @@ describe('ingest', () => {
       columns.push({ name: `c${i}`, type: 'int4' });
       base.data.dataSource.columns = columns;
       const next = JSON.stringify(base);
-      if (Buffer.byteLength(next) > MAX_WEBHOOK_BODY_BYTES) break;
+      if (Buffer.byteLength(next) > MAX_CONFIGURABLE_BODY_BYTES) break;
       body = next;
     }
     const d = deps();
-    const out = await ingest(signedRequest(body), d);
+    const out = await ingest(signedRequest(body), { ...d, maxBodyBytes: MAX_CONFIGURABLE_BODY_BYTES });
     expect(out.status).toBe(413);
     expect(out.diagnostics[0]!.summary).toMatch(String(MAX_BUS_ENTRY_BYTES));
     expect(d.bus.entries).toEqual([]);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EVENT_EXAMPLES } from '../../shared/events/event-examples.js';
-import { MAX_WEBHOOK_BODY_BYTES, parseWebhook, type ParseWebhookResult } from '../../shared/events/webhook-parser.js';
+import { MAX_CONFIGURABLE_BODY_BYTES, MAX_WEBHOOK_BODY_BYTES, parseWebhook, type ParseWebhookResult } from '../../shared/events/webhook-parser.js';
 import { signWebhook } from '../../shared/events/webhook-signature.js';
 import { EVENT_TYPES } from '../../shared/routing/routing-table.js';
 
@@ -100,6 +100,18 @@ describe('parseWebhook rejects', () => {
     expect(Buffer.byteLength(padded(MAX_WEBHOOK_BODY_BYTES))).toBe(MAX_WEBHOOK_BODY_BYTES);
     expect(roundTrip(padded(MAX_WEBHOOK_BODY_BYTES)).ok).toBe(true);
     expect(failure(roundTrip(padded(MAX_WEBHOOK_BODY_BYTES + 1)))).toMatchObject({ status: 413, codes: ['VG506'] });
+  });
+
+  it('takes a lower configured limit and refuses one the bus could not take', () => {
+    const body = json(EVENT_EXAMPLES['user.deleted']);
+    const headers = signWebhook(body, secret, 'msg_1', now);
+    const size = Buffer.byteLength(body);
+    expect(parseWebhook(body, headers, secret, now, { maxBodyBytes: size }).ok).toBe(true);
+    expect(failure(parseWebhook(body, headers, secret, now, { maxBodyBytes: size - 1 }))).toMatchObject({ status: 413, codes: ['VG506'] });
+    expect(MAX_WEBHOOK_BODY_BYTES).toBeLessThanOrEqual(MAX_CONFIGURABLE_BODY_BYTES);
+    expect(MAX_CONFIGURABLE_BODY_BYTES).toBeLessThan(256 * 1024);
+    expect(() => parseWebhook(body, headers, secret, now, { maxBodyBytes: 256 * 1024 })).toThrow(/maxBodyBytes/);
+    expect(() => parseWebhook(body, headers, secret, now, { maxBodyBytes: 0 })).toThrow(/maxBodyBytes/);
   });
 
   it('counts the limit in bytes, not characters', () => {
