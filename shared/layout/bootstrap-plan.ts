@@ -1,0 +1,200 @@
+// The bootstrap is a plan (atlas / pg-schema-diff style): inspect what exists, then emit only statements that
+// are idempotent (IF NOT EXISTS, OR REPLACE, guarded INSERTs, GRANT/REVOKE) or guarded by the inspection
+// (the system role: Redshift has no CREATE USER IF NOT EXISTS; schema ownership). Running it on an
+// installed integration changes nothing (test/layout/bootstrap.test.ts compares catalogs).
+//
+// `runAs`: the admin creates the role and grants on databases and raw data; everything else is created by
+// the system role so that it owns the objects and the views run with its rights. Each seed grant's mapping
+// to real syntax is in docs/layout.md. Never `USAGE ON LANGUAGE PLPYTHONU`: Python UDFs are gone from
+// Redshift (no new ones since Nov 2025, none run after 2026-06-30); everything here is SQL / plpgsql.
+import type { Dialect } from '../sql/dialect.js';
+import { stmt, type SqlStatement } from '../sql/statement.js';
+import { FUNCTIONS_SCHEMA, PROCEDURES_SCHEMA, RESERVED_SCHEMAS, SYSTEM_SCHEMA, type IntegrationConfig } from './integration-config.js';
+import { functionDefinitions, procedureDefinitions, routineSignature } from './routine-definitions.js';
+import { TABLES, USER_PROFILE_VIEW, columnTypes, systemTable } from './warehouse-objects.js';
+
+export type RunAs = 'admin' | 'system';
+
+export interface BootstrapStep {
+  runAs: RunAs;
+  statement: SqlStatement;
+  /** Set when the statement must run connected to another database (raw grants in multi-database mode). */
+  database?: string;
+}
+
+export interface InspectedLayout {
+  systemRoleExists: boolean;
+  /** Owner of each of our schemas that exists (absent = the schema does not exist). */
+  schemaOwners: Map<string, string | null>;
+}
+
+const integrationSchemas = (config: IntegrationConfig): string[] => [...RESERVED_SCHEMAS, config.viewSchema];
+
+/** One read that tells what exists: the system role and the owners of our schemas. */
+export function inspectStatement(config: IntegrationConfig, dialect: Dialect): SqlStatement {
+  const roles = dialect.roleCatalog();
+  const name = (col: string): string => `CAST(${col} AS ${dialect.textType(256)})`;
+  const schemas = integrationSchemas(config).map((s) => dialect.quoteLiteral(s)).join(', ');
+  return stmt(
+    [
+      `SELECT 'role' AS kind, ${name(`r.${roles.nameColumn}`)} AS name, ${name('NULL')} AS owner`,
+      `FROM ${roles.relation} r WHERE r.${roles.nameColumn} = ${dialect.quoteLiteral(config.systemUser)}`,
+      'UNION ALL',
+      `SELECT 'schema' AS kind, ${name('n.nspname')} AS name, ${name(`o.${roles.nameColumn}`)} AS owner`,
+      `FROM pg_catalog.pg_namespace n LEFT JOIN ${roles.relation} o ON o.${roles.idColumn} = n.nspowner`,
+      `WHERE n.nspname IN (${schemas})`,
+    ].join('\n'),
+    'inspect: system role and integration schemas',
+  );
+}
+
+export function parseInspection(rows: readonly Record<string, unknown>[]): InspectedLayout {
+  const schemaOwners = new Map<string, string | null>();
+  let systemRoleExists = false;
+  for (const row of rows) {
+    if (row.kind === 'role') systemRoleExists = true;
+    else if (row.kind === 'schema') schemaOwners.set(String(row.name), row.owner == null ? null : String(row.owner));
+    else throw new Error(`unexpected inspection row kind ${String(row.kind)}`);
+  }
+  return { systemRoleExists, schemaOwners };
+}
+
+export interface BootstrapOptions {
+  /** The hashing key: bound as :hash_key, inserted only when no key row exists, never in SQL text. */
+  hashKey: string;
+}
+
+export function planBootstrap(config: IntegrationConfig, dialect: Dialect, inspected: InspectedLayout, options: BootstrapOptions): BootstrapStep[] {
+  if (options.hashKey.length === 0) throw new Error('the hashing key must not be empty');
+  const q = (n: string): string => dialect.quoteIdent(n);
+  const sys = q(config.systemUser);
+  const db = q(config.database);
+  const t = columnTypes(dialect);
+  const steps: BootstrapStep[] = [];
+  const admin = (sql: string, comment: string, database?: string): void => {
+    steps.push(database !== undefined && database !== config.database ? { runAs: 'admin', statement: stmt(sql, comment), database } : { runAs: 'admin', statement: stmt(sql, comment) });
+  };
+  const system = (s: SqlStatement): void => void steps.push({ runAs: 'system', statement: s });
+  const sysSql = (sql: string, comment: string): void => system(stmt(sql, comment));
+
+  // ---- admin: the role, the database, ownership, raw data
+  if (!inspected.systemRoleExists) admin(dialect.createSystemRole(config.systemUser), 'system role (inspection: missing)');
+  // Seed: ALL PRIVILEGES ON DATABASE — lets the system role create its schemas (and temp tables).
+  admin(`GRANT ALL PRIVILEGES ON DATABASE ${db} TO ${sys}`, 'seed: ALL PRIVILEGES ON DATABASE');
+  for (const schema of integrationSchemas(config)) {
+    const owner = inspected.schemaOwners.get(schema);
+    // A schema someone else created (e.g. an existing view schema) is handed over, so that the system
+    // role owns everything it writes and PUBLIC cannot have been given CREATE by its old owner.
+    if (owner !== undefined && owner !== config.systemUser) {
+      admin(`ALTER SCHEMA ${q(schema)} OWNER TO ${sys}`, `schema ${schema} is owned by ${owner ?? 'an unknown role'}: hand it to the system role`);
+    }
+  }
+  // Seed: ALL PRIVILEGES ON ALL SCHEMAS — narrowed to what views need: read the configured raw schemas.
+  for (const raw of config.rawSources) {
+    admin(`GRANT USAGE ON SCHEMA ${q(raw.schema)} TO ${sys}`, `raw schema ${raw.schema}: usage`, raw.database);
+    admin(`GRANT SELECT ON ALL TABLES IN SCHEMA ${q(raw.schema)} TO ${sys}`, `raw schema ${raw.schema}: read existing tables`, raw.database);
+    // Covers tables the admin creates later; tables created by other users need their own default privileges.
+    admin(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${q(raw.schema)} GRANT SELECT ON TABLES TO ${sys}`, `raw schema ${raw.schema}: read future tables`, raw.database);
+  }
+  // Seed (PUBLIC): TEMP ON DATABASE. (USAGE ON DATABASE is a datashare privilege in Redshift and CONNECT is
+  // PUBLIC's by default in PostgreSQL: nothing to emit.)
+  admin(`GRANT TEMP ON DATABASE ${db} TO PUBLIC`, 'seed: TEMP ON DATABASE to PUBLIC');
+
+  // ---- system: schemas and their grants
+  for (const schema of integrationSchemas(config)) {
+    sysSql(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`, `schema ${schema}`);
+    // Our schemas must not let PUBLIC create objects (a function or view planted there would be trusted).
+    sysSql(`REVOKE CREATE ON SCHEMA ${q(schema)} FROM PUBLIC`, `schema ${schema}: no CREATE for PUBLIC`);
+    sysSql(`GRANT USAGE ON SCHEMA ${q(schema)} TO PUBLIC`, `seed: USAGE ON SCHEMA ${schema} to PUBLIC`);
+  }
+  // Procedures write the profile and the catalog: nobody but the system role may call them, including ones
+  // created later. (PostgreSQL grants EXECUTE to PUBLIC by default; per-schema defaults cannot revoke that,
+  // so this is the system role's global default.)
+  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} REVOKE EXECUTE ON ${dialect.procedurePrivilegeObjects()} FROM PUBLIC`, 'future routines: no EXECUTE for PUBLIC');
+  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(PROCEDURES_SCHEMA)} GRANT EXECUTE ON ${dialect.procedurePrivilegeObjects()} TO ${sys}`, 'seed: USAGE ON FUTURE PROCEDURES IN SCHEMA immuta_procedures (system role)');
+  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(FUNCTIONS_SCHEMA)} GRANT EXECUTE ON FUNCTIONS TO PUBLIC`, 'seed: USAGE ON FUTURE FUNCTIONS IN SCHEMA immuta_functions to PUBLIC');
+  // Seed "SELECT ON TABLES TO public", narrowed to the views: only the view schema gets it by default.
+  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(config.viewSchema)} GRANT SELECT ON TABLES TO PUBLIC`, 'seed: SELECT ON TABLES to PUBLIC, views only');
+
+  // ---- system: state tables (readable and writable only by the system role)
+  const tables: [string, string][] = [
+    [TABLES.catalogEpoch, `epoch ${t.bigint} NOT NULL`],
+    [
+      TABLES.datasourceState,
+      `datasource_id ${t.key} NOT NULL PRIMARY KEY, version ${t.bigint} NOT NULL, deleted ${t.boolean} NOT NULL, ` +
+        `definition ${t.text}, view_signature ${t.text}, updated_at ${t.timestamp} NOT NULL`,
+    ],
+    [
+      TABLES.policyState,
+      `policy_id ${t.key} NOT NULL PRIMARY KEY, version ${t.bigint} NOT NULL, deleted ${t.boolean} NOT NULL, ` +
+        `definition ${t.text}, updated_at ${t.timestamp} NOT NULL`,
+    ],
+    [
+      TABLES.profile,
+      `immuta__userid ${t.key} NOT NULL PRIMARY KEY, version ${t.bigint} NOT NULL, deleted ${t.boolean} NOT NULL, ` +
+        `groups ${t.text}, attributes ${t.text}, projects ${t.text}, current_project ${t.text}, purposes ${t.text}, ` +
+        `datasources ${t.text}, updated_at ${t.timestamp} NOT NULL`,
+    ],
+    [TABLES.hashKey, `key_id ${t.bigint} NOT NULL PRIMARY KEY, hash_key ${t.text} NOT NULL`],
+  ];
+  for (const [table, columns] of tables) {
+    sysSql(`CREATE TABLE IF NOT EXISTS ${systemTable(dialect, table)} (${columns})`, `state table ${table}`);
+    sysSql(`REVOKE ALL ON TABLE ${systemTable(dialect, table)} FROM PUBLIC`, `state table ${table}: nothing for PUBLIC`);
+  }
+  const epoch = systemTable(dialect, TABLES.catalogEpoch);
+  sysSql(`INSERT INTO ${epoch} (epoch) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM ${epoch})`, 'catalog epoch row (when missing)');
+  const hashKey = systemTable(dialect, TABLES.hashKey);
+  system(
+    stmt(
+      `INSERT INTO ${hashKey} (key_id, hash_key) SELECT 1, CAST(:hash_key AS ${t.text}) WHERE NOT EXISTS (SELECT 1 FROM ${hashKey} WHERE key_id = 1)`,
+      'hashing key row (when missing; value bound, never in the text)',
+      { hash_key: options.hashKey },
+    ),
+  );
+
+  // ---- system: the one view everyone may read — their own profile row only.
+  const profileView = systemTable(dialect, USER_PROFILE_VIEW);
+  sysSql(
+    dialect.createView(
+      profileView,
+      'SELECT immuta__userid, groups, attributes, projects, current_project, purposes, datasources ' +
+        `FROM ${systemTable(dialect, TABLES.profile)} WHERE immuta__userid = current_user AND NOT deleted`,
+      { replace: true, lateBinding: false },
+    ),
+    'user_profile: the current user’s row',
+  );
+  sysSql(`GRANT SELECT ON ${profileView} TO PUBLIC`, 'user_profile readable by everyone (own row only)');
+
+  // ---- system: functions (PUBLIC may execute) and procedures (only the system role).
+  for (const f of functionDefinitions(dialect)) {
+    system(f.create);
+    sysSql(`GRANT EXECUTE ON FUNCTION ${routineSignature(f)} TO PUBLIC`, 'seed: functions executable by PUBLIC');
+  }
+  for (const p of procedureDefinitions(dialect)) {
+    system(p.create);
+    sysSql(`REVOKE EXECUTE ON PROCEDURE ${routineSignature(p)} FROM PUBLIC`, 'write procedures: system role only');
+  }
+  return steps;
+}
+
+/**
+ * The plan as one admin (superuser) session in `database`: system steps run under
+ * SET SESSION AUTHORIZATION <system user> (PostgreSQL and Redshift both take the name as a string literal:
+ * https://docs.aws.amazon.com/redshift/latest/dg/r_SET_SESSION_AUTHORIZATION.html). Steps for other
+ * databases are left out; plan them with that database.
+ */
+export function bootstrapScript(steps: readonly BootstrapStep[], config: IntegrationConfig, dialect: Dialect, database: string = config.database): SqlStatement[] {
+  const out: SqlStatement[] = [];
+  let asSystem = false;
+  for (const step of steps) {
+    if ((step.database ?? config.database) !== database) continue;
+    const wantSystem = step.runAs === 'system';
+    if (wantSystem !== asSystem) {
+      out.push(stmt(wantSystem ? `SET SESSION AUTHORIZATION ${dialect.quoteLiteral(config.systemUser)}` : 'SET SESSION AUTHORIZATION DEFAULT'));
+      asSystem = wantSystem;
+    }
+    out.push(step.statement);
+  }
+  if (asSystem) out.push(stmt('SET SESSION AUTHORIZATION DEFAULT'));
+  return out;
+}

@@ -1,0 +1,48 @@
+// The fixed names of the integration's warehouse objects (docs/architecture.md "The warehouse layout") and
+// the column types they use, so that the bootstrap, the procedures, the catalog read and the CALLs cannot
+// disagree about a name or a type.
+import type { Dialect } from '../sql/dialect.js';
+import { FUNCTIONS_SCHEMA, PROCEDURES_SCHEMA, SYSTEM_SCHEMA } from './integration-config.js';
+
+export const TABLES = {
+  catalogEpoch: 'catalog_epoch',
+  datasourceState: 'datasource_state',
+  policyState: 'policy_state',
+  profile: 'profile',
+  hashKey: 'hash_key',
+} as const;
+
+export const USER_PROFILE_VIEW = 'user_profile';
+
+export const PROCEDURES = {
+  applyDatasource: 'apply_datasource',
+  applyPolicy: 'apply_policy',
+  applyUser: 'apply_user',
+  deleteUser: 'delete_user',
+} as const;
+
+/** Keys (object ids, user names): bounded so that Redshift does not store 64 KB keys. */
+export const KEY_WIDTH = 1024;
+
+export interface ColumnTypes {
+  key: string;
+  text: string;
+  bigint: string;
+  boolean: string;
+  timestamp: string;
+}
+
+export function columnTypes(dialect: Dialect): ColumnTypes {
+  return {
+    key: dialect.textType(KEY_WIDTH),
+    // Unbounded text: PostgreSQL text, Redshift VARCHAR(65535) (its maximum; TEXT would be VARCHAR(256)).
+    text: dialect.textType(null),
+    bigint: 'bigint',
+    boolean: 'boolean',
+    timestamp: dialect.timestampType(),
+  };
+}
+
+export const systemTable = (dialect: Dialect, table: string): string => dialect.qualify(SYSTEM_SCHEMA, table);
+export const procedureName = (dialect: Dialect, name: string): string => dialect.qualify(PROCEDURES_SCHEMA, name);
+export const functionName = (dialect: Dialect, name: string): string => dialect.qualify(FUNCTIONS_SCHEMA, name);
