@@ -1,0 +1,77 @@
+// The first statement of every catalog transaction: a CALL of the guard procedure that checks the epoch the
+// change was compiled against and stores the new state (docs/architecture.md "One object change = one
+// transaction"). Every value is a bound parameter; the CASTs give untyped Data API / $n parameters the
+// procedure's argument types so that the call resolves the same way on both engines.
+import type { Dialect } from '../sql/dialect.js';
+import { stmt, type SqlParamValue, type SqlStatement } from '../sql/statement.js';
+import { procedureArgs, type RoutineArg } from './routine-definitions.js';
+import { PROCEDURES, procedureName } from './warehouse-objects.js';
+
+/** `CALL schema.proc(CAST(:p_x AS type), …)` with one parameter per argument (named after the argument). */
+export function callStatement(dialect: Dialect, procedure: string, args: RoutineArg[], values: Record<string, SqlParamValue>, comment: string): SqlStatement {
+  const missing = args.filter((a) => !Object.hasOwn(values, a.name)).map((a) => a.name);
+  if (missing.length > 0) throw new Error(`CALL ${procedure}: missing ${missing.join(', ')}`);
+  const list = args.map((a) => `CAST(:${a.name} AS ${a.type})`).join(', ');
+  const params: Record<string, SqlParamValue> = {};
+  for (const a of args) params[a.name] = values[a.name] ?? null;
+  return stmt(`CALL ${procedureName(dialect, procedure)}(${list})`, comment, params);
+}
+
+export interface DatasourceStateChange {
+  datasourceId: string;
+  version: number;
+  deleted: boolean;
+  /** The full data source definition (stored as JSON text); null for a tombstone without one. */
+  definition: unknown;
+  /** Signature of the view this transaction leaves behind (null when the view is dropped). */
+  viewSignature: string | null;
+  expectedEpoch: number;
+}
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+export function planDatasourceStateCall(change: DatasourceStateChange, dialect: Dialect): SqlStatement {
+  return callStatement(
+    dialect,
+    PROCEDURES.applyDatasource,
+    procedureArgs(dialect).applyDatasource,
+    {
+      p_id: change.datasourceId,
+      p_version: change.version,
+      p_deleted: change.deleted,
+      p_definition: json(change.definition),
+      p_view_signature: change.viewSignature,
+      p_expected_epoch: change.expectedEpoch,
+    },
+    `data source ${change.datasourceId} v${change.version}${change.deleted ? ' (deleted)' : ''}`,
+  );
+}
+
+export interface PolicyStateChange {
+  policyId: string;
+  version: number;
+  deleted: boolean;
+  definition: unknown;
+  /** The view this transaction replaces, whose signature is recorded; null for none. */
+  datasourceId: string | null;
+  viewSignature: string | null;
+  expectedEpoch: number;
+}
+
+export function planPolicyStateCall(change: PolicyStateChange, dialect: Dialect): SqlStatement {
+  return callStatement(
+    dialect,
+    PROCEDURES.applyPolicy,
+    procedureArgs(dialect).applyPolicy,
+    {
+      p_id: change.policyId,
+      p_version: change.version,
+      p_deleted: change.deleted,
+      p_definition: json(change.definition),
+      p_datasource_id: change.datasourceId,
+      p_view_signature: change.viewSignature,
+      p_expected_epoch: change.expectedEpoch,
+    },
+    `policy ${change.policyId} v${change.version}${change.deleted ? ' (deleted)' : ''}`,
+  );
+}
