@@ -20,7 +20,7 @@
 //
 // PGlite has ONE connection. "Logging in" is `SET SESSION AUTHORIZATION <role>` issued by the superuser that
 // PGlite starts as; sessions take turns on the connection: when another session runs a statement the
-// connection is switched (`RESET SESSION AUTHORIZATION; RESET ALL; SET SESSION AUTHORIZATION …`), so session
+// connection is switched (`SET SESSION AUTHORIZATION <superuser>; RESET ALL; SET SESSION AUTHORIZATION …`), so session
 // settings (search_path, SET ROLE) do not survive a switch, while connection-level state (PREPAREd
 // statements, temp tables) is shared by all sessions. Because the authenticated user is a superuser, a
 // "user" on PGlite CAN escape with RESET/SET SESSION AUTHORIZATION and passwords are not checked:
@@ -97,7 +97,9 @@ export async function createPgliteEngine(): Promise<Engine> {
   const switchTo = async (role: string): Promise<void> => {
     if (current === role) return;
     if (db.isInTransaction()) throw new Error(`PGlite: cannot switch to ${role} while ${current} has a transaction open`);
-    await db.exec(`RESET SESSION AUTHORIZATION; RESET ALL;`);
+    // Not RESET SESSION AUTHORIZATION: on PGlite 0.5.x it leaves the last user in place. Naming the
+    // superuser PGlite started as restores it (allowed because the authenticated user is that superuser).
+    await db.exec(`SET SESSION AUTHORIZATION ${pgDialect.quoteIdent(admin)}; RESET ALL;`);
     if (role !== admin) await db.exec(`SET SESSION AUTHORIZATION ${pgDialect.quoteIdent(role)}`);
     current = role;
   };
