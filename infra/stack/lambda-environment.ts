@@ -1,0 +1,35 @@
+// The environment contract between the stack and the handlers (documented in docs/architecture.md, "Lambda
+// environment"). Handlers read these names; the stack is the only place that sets them.
+export const ENV = {
+  workQueueUrl: 'VIEWGUARD_WORK_QUEUE_URL',
+  eventBusName: 'VIEWGUARD_EVENT_BUS_NAME',
+  webhookSecretArn: 'VIEWGUARD_WEBHOOK_SECRET_ARN',
+  maxBodyBytes: 'VIEWGUARD_MAX_BODY_BYTES',
+  clusterId: 'VIEWGUARD_REDSHIFT_CLUSTER_ID',
+  workgroupName: 'VIEWGUARD_REDSHIFT_WORKGROUP_NAME',
+  database: 'VIEWGUARD_REDSHIFT_DATABASE',
+  dbUser: 'VIEWGUARD_REDSHIFT_DB_USER',
+  dbSecretArn: 'VIEWGUARD_REDSHIFT_SECRET_ARN',
+  viewSchema: 'VIEWGUARD_VIEW_SCHEMA',
+  integrationMode: 'VIEWGUARD_INTEGRATION_MODE',
+  systemUser: 'VIEWGUARD_SYSTEM_USER',
+  rawDatabases: 'VIEWGUARD_RAW_DATABASES',
+  /** Milliseconds before the Lambda deadline at which the apply loop stops polling (→ transient, redelivered). */
+  deadlineMarginMs: 'VIEWGUARD_DEADLINE_MARGIN_MS',
+} as const;
+
+/** Powertools reads these itself (https://docs.powertools.aws.dev/lambda/typescript/latest/#environment-variables). */
+export const POWERTOOLS_ENV = {
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+/** The CloudWatch namespace of the EMF metrics the handlers publish (docs/deploy.md "Metrics"). */
+export const METRICS_NAMESPACE = 'viewguard';
+
+/**
+ * The webhook body limit enforced by the ingest Lambda. API Gateway REST accepts up to 10 MB, far more than an
+ * EventBridge entry (256 KB including the envelope), so the real limit lives in the handler (VG506 → 413).
+ */
+export const MAX_WEBHOOK_BODY_BYTES = 200 * 1024;

@@ -1,0 +1,59 @@
+// POST /webhooks → ingest Lambda. API Gateway only throttles and checks that the Standard Webhooks headers are
+// present; the signature is verified in the ingest Lambda over the raw body (REQUEST authorizers never see the
+// body). API Gateway REST accepts payloads up to 10 MB, so the body limit is enforced by ingest (VG506 → 413).
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface WebhookApiProps {
+  ingest: lambda.IFunction;
+  rateLimit: number;
+  burstLimit: number;
+  removalPolicy: RemovalPolicy;
+}
+
+export class WebhookApi extends Construct {
+  readonly api: apigateway.RestApi;
+  readonly webhookUrl: string;
+
+  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+    super(scope, id);
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy,
+    });
+    this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: 'viewguard-webhooks',
+      description: 'viewguard: signed governance webhooks in',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: props.removalPolicy,
+      deployOptions: {
+        stageName: 'v1',
+        throttlingRateLimit: props.rateLimit,
+        throttlingBurstLimit: props.burstLimit,
+        tracingEnabled: true,
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false, // a trace would log bodies and signature headers
+        metricsEnabled: true,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    const validator = this.api.addRequestValidator('HeadersPresent', {
+      validateRequestParameters: true,
+      validateRequestBody: false, // the body must reach ingest byte-for-byte for the HMAC
+    });
+    this.api.root.addResource('webhooks').addMethod('POST', new apigateway.LambdaIntegration(props.ingest), {
+      requestValidator: validator,
+      requestParameters: {
+        'method.request.header.webhook-id': true,
+        'method.request.header.webhook-timestamp': true,
+        'method.request.header.webhook-signature': true,
+      },
+    });
+    this.webhookUrl = this.api.urlForPath('/webhooks');
+  }
+}
