@@ -1,0 +1,104 @@
+// Warehouse over a real PostgreSQL server through `pg` (a Pool, or one Client whose use we serialize).
+// Each transaction runs on one connection: BEGIN → lock/statement timeouts → statements → COMMIT, with
+// ROLLBACK on any error; reads run the same way so that they also give up on a blocked lock.
+import pg from 'pg';
+import { WarehouseError, type Row, type Warehouse } from '../ports/warehouse.js';
+import type { SqlStatement } from '../sql/statement.js';
+import { toPositional } from './named-parameters.js';
+import { classifyPostgresError } from './postgres-error-classifier.js';
+import { RESULT_PARSERS } from './result-value-types.js';
+import { beginStatement, settingStatements, type PostgresTransactionOptions } from './postgres-transaction-settings.js';
+
+export type PostgresWarehouseOptions = PostgresTransactionOptions;
+
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    RESULT_PARSERS[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+export class PostgresWarehouse implements Warehouse {
+  // A single Client cannot run two transactions at once; queue them (a Pool hands out separate clients).
+  private clientQueue: Promise<unknown> = Promise.resolve();
+
+  /** Takes ownership of `db`: close() ends it. */
+  constructor(
+    private readonly db: pg.Pool | pg.Client,
+    private readonly options: PostgresWarehouseOptions = {},
+  ) {}
+
+  async query(statement: SqlStatement): Promise<Row[]> {
+    return this.run([statement], true);
+  }
+
+  async transaction(statements: SqlStatement[]): Promise<void> {
+    await this.run(statements, false);
+  }
+
+  async close(): Promise<void> {
+    await this.db.end();
+  }
+
+  private run(statements: SqlStatement[], wantRows: boolean): Promise<Row[]> {
+    if (this.db instanceof pg.Pool) {
+      const pool = this.db;
+      return (async () => {
+        let client: pg.PoolClient;
+        try {
+          client = await pool.connect();
+        } catch (err) {
+          throw classifyPostgresError(err);
+        }
+        let broken: Error | undefined;
+        try {
+          return await this.runOn(client, statements, wantRows);
+        } catch (err) {
+          // A connection that failed mid-transaction is not returned to the pool.
+          if (err instanceof WarehouseError && err.kind === 'transient' && /connection/i.test(err.message)) broken = err;
+          throw err;
+        } finally {
+          client.release(broken);
+        }
+      })();
+    }
+    const client = this.db;
+    const next = this.clientQueue.then(() => this.runOn(client, statements, wantRows));
+    this.clientQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runOn(client: pg.ClientBase, statements: SqlStatement[], wantRows: boolean): Promise<Row[]> {
+    const allParams = statements.map((s) => s.params);
+    // Rewrite every statement before BEGIN: a mismatch is a bug and must not half-run.
+    let prepared: { text: string; values: unknown[] }[];
+    let current = -1;
+    try {
+      prepared = statements.map((s, i) => {
+        current = i;
+        return toPositional(s.sql, s.params);
+      });
+    } catch (err) {
+      throw new WarehouseError('permanent', `${(err as Error).message} (statement ${current})`, current);
+    }
+    let rows: Row[] = [];
+    try {
+      current = -1;
+      await client.query(beginStatement(this.options));
+      for (const s of settingStatements(this.options)) await client.query(s);
+      for (const [i, p] of prepared.entries()) {
+        current = i;
+        const result = await client.query({ text: p.text, values: p.values, types: typeParsers });
+        if (wantRows) rows = result.rows as Row[];
+      }
+      current = -1;
+      await client.query('COMMIT');
+      return rows;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw classifyPostgresError(err, {
+        index: current >= 0 ? current : undefined,
+        comment: current >= 0 ? statements[current].comment : undefined,
+        params: allParams,
+      });
+    }
+  }
+}
