@@ -32,20 +32,22 @@ export function grantDataApi(
   target: WarehouseTarget,
   auth: WarehouseAuth,
   secretId: string,
+  /** Distinguishes the statements when one function signs in as two identities (Sids must be unique). */
+  label: string,
   /** Databases besides the target's that this identity connects to (admin grants on raw data, multi mode). */
   otherDatabases: readonly string[] = [],
 ): void {
   const stack = Stack.of(scope);
   grantee.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
-      sid: 'RunStatementsOnTheConfiguredWarehouse',
+      sid: `${label}RunStatementsOnTheConfiguredWarehouse`,
       actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
       resources: [warehouseArn(scope, target)],
     }),
   );
   grantee.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
-      sid: 'ReadOnlyOwnStatements',
+      sid: `${label}ReadOnlyOwnStatements`,
       actions: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult', 'redshift-data:CancelStatement'],
       resources: ['*'],
       conditions: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
@@ -55,7 +57,7 @@ export function grantDataApi(
     if (target.kind !== 'cluster') throw new Error('dbUser authentication needs a provisioned cluster');
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'TemporaryCredentialsForOneDbUser',
+        sid: `${label}TemporaryCredentialsForOneDbUser`,
         actions: ['redshift:GetClusterCredentials'],
         resources: [
           stack.formatArn({ service: 'redshift', resource: 'dbuser', resourceName: `${target.clusterId}/${auth.dbUser}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),

@@ -123,8 +123,8 @@ export class ViewguardStack extends Stack {
     for (const fn of Object.values(routers)) this.workQueue.queue.grantSendMessages(fn);
     // A policy's first committed version may widen its fan-out: apply enqueues the missing views itself.
     this.workQueue.queue.grantSendMessages(apply);
-    grantDataApi(this, routers.policy, config.warehouse, config.warehouse.auth, SYSTEM_SECRET_ID);
-    grantDataApi(this, apply, config.warehouse, config.warehouse.auth, SYSTEM_SECRET_ID);
+    grantDataApi(this, routers.policy, config.warehouse, config.warehouse.auth, SYSTEM_SECRET_ID, 'System');
+    grantDataApi(this, apply, config.warehouse, config.warehouse.auth, SYSTEM_SECRET_ID, 'System');
 
     apply.addEventSource(
       new SqsEventSource(this.workQueue.queue, {

@@ -6,6 +6,7 @@
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -31,6 +32,7 @@ export class WarehouseBootstrap extends Construct {
   readonly onEvent: NodejsFunction;
   readonly isComplete: NodejsFunction;
   readonly resource: CustomResource;
+  readonly provider: Provider;
   readonly properties: BootstrapProperties;
 
   constructor(scope: Construct, id: string, props: WarehouseBootstrapProps) {
@@ -42,14 +44,14 @@ export class WarehouseBootstrap extends Construct {
     this.isComplete = handlerFunction(this, 'IsComplete', { ...common, exportName: 'isComplete', timeout: Duration.minutes(1) });
 
     // onEvent only inspects (as the administrator, who can see roles); isComplete runs the plan as both.
-    grantDataApi(this, this.onEvent, config.warehouse, config.adminAuth, 'AdminDbSecret');
+    grantDataApi(this, this.onEvent, config.warehouse, config.adminAuth, 'AdminDbSecret', 'Admin');
     const rawDatabases = config.integration.rawSources.map((r) => r.database);
-    grantDataApi(this, this.isComplete, config.warehouse, config.adminAuth, 'AdminDbSecret', rawDatabases);
-    grantDataApi(this, this.isComplete, config.warehouse, config.warehouse.auth, props.systemSecretId);
+    grantDataApi(this, this.isComplete, config.warehouse, config.adminAuth, 'AdminDbSecret', 'Admin', rawDatabases);
+    grantDataApi(this, this.isComplete, config.warehouse, config.warehouse.auth, props.systemSecretId, 'System');
     // Only the function that submits the plan reads the hashing key, and only to bind it as a parameter.
     props.hashKeySecret.grantRead(this.isComplete);
 
-    const provider = new Provider(this, 'Provider', {
+    this.provider = new Provider(this, 'Provider', {
       onEventHandler: this.onEvent,
       isCompleteHandler: this.isComplete,
       queryInterval: Duration.seconds(10),
@@ -58,6 +60,16 @@ export class WarehouseBootstrap extends Construct {
         retention: logs.RetentionDays.ONE_MONTH,
         removalPolicy: props.removalPolicy,
       }),
+      disableWaiterStateMachineLogging: false,
+      // Execution data is the resource properties (names and ARNs, never secret values).
+      waiterStateMachineLogOptions: {
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+        destination: new logs.LogGroup(this, 'WaiterLogs', {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: props.removalPolicy,
+        }),
+      },
     });
 
     this.properties = {
@@ -75,7 +87,7 @@ export class WarehouseBootstrap extends Construct {
       retainDataOnDelete: config.retainDataOnDelete,
     };
     this.resource = new CustomResource(this, 'Layout', {
-      serviceToken: provider.serviceToken,
+      serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::ViewguardWarehouseLayout',
       properties: { ...this.properties },
       // CloudFormation must call Delete so that the handler can decide (it keeps the data unless configured).

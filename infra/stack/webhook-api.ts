@@ -42,12 +42,20 @@ export class WebhookApi extends Construct {
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
       },
     });
-    const validator = this.api.addRequestValidator('HeadersPresent', {
+    // Validation never rewrites the body (the HMAC needs it byte-for-byte); the model only turns away what is not
+    // a JSON object before a Lambda runs. The real schema check (coded diagnostics) is in ingest.
+    const validator = this.api.addRequestValidator('HeadersAndBody', {
       validateRequestParameters: true,
-      validateRequestBody: false, // the body must reach ingest byte-for-byte for the HMAC
+      validateRequestBody: true,
+    });
+    const envelope = this.api.addModel('Envelope', {
+      contentType: 'application/json',
+      modelName: 'CloudEventsEnvelope',
+      schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
     });
     this.api.root.addResource('webhooks').addMethod('POST', new apigateway.LambdaIntegration(props.ingest), {
       requestValidator: validator,
+      requestModels: { 'application/json': envelope },
       requestParameters: {
         'method.request.header.webhook-id': true,
         'method.request.header.webhook-timestamp': true,
