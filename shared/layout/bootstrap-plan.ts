@@ -178,10 +178,9 @@ export function planBootstrap(config: IntegrationConfig, dialect: Dialect, inspe
 }
 
 /**
- * The plan as one admin (superuser) session in `database`: system steps run under
- * SET SESSION AUTHORIZATION <system user> (PostgreSQL and Redshift both take the name as a string literal:
- * https://docs.aws.amazon.com/redshift/latest/dg/r_SET_SESSION_AUTHORIZATION.html). Steps for other
- * databases are left out; plan them with that database.
+ * The plan as one admin (superuser) session in `database`: system steps run after the dialect's actAs
+ * (PostgreSQL SET ROLE, Redshift SET SESSION AUTHORIZATION), so the system role owns what they create.
+ * Steps for other databases are left out; run the script again connected to that database.
  */
 export function bootstrapScript(steps: readonly BootstrapStep[], config: IntegrationConfig, dialect: Dialect, database: string = config.database): SqlStatement[] {
   const out: SqlStatement[] = [];
@@ -190,11 +189,11 @@ export function bootstrapScript(steps: readonly BootstrapStep[], config: Integra
     if ((step.database ?? config.database) !== database) continue;
     const wantSystem = step.runAs === 'system';
     if (wantSystem !== asSystem) {
-      out.push(stmt(wantSystem ? `SET SESSION AUTHORIZATION ${dialect.quoteLiteral(config.systemUser)}` : 'SET SESSION AUTHORIZATION DEFAULT'));
+      out.push(stmt(dialect.actAs(wantSystem ? config.systemUser : null), wantSystem ? 'act as the system role' : 'back to the admin'));
       asSystem = wantSystem;
     }
     out.push(step.statement);
   }
-  if (asSystem) out.push(stmt('SET SESSION AUTHORIZATION DEFAULT'));
+  if (asSystem) out.push(stmt(dialect.actAs(null), 'back to the admin'));
   return out;
 }

@@ -46,4 +46,6 @@ export interface Dialect {
   concat(left: string, right: string): string;
   /** A call of a built-in function that a caller's search_path cannot redirect. */
   builtin(name: string, args: string[]): string;
+  /** Statement that makes the rest of an admin session act as `role` (objects created are owned by it); null = back to the admin. */
+  actAs(role: string | null): string;
 }

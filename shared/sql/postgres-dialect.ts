@@ -108,6 +108,11 @@ export class PostgresDialect implements Dialect {
   builtin(name: string, args: string[]): string {
     return `pg_catalog.${name}(${args.join(', ')})`;
   }
+
+  // SET ROLE: objects created afterwards are owned by `role` (a superuser may take any role).
+  actAs(role: string | null): string {
+    return role === null ? 'RESET ROLE' : `SET ROLE ${this.quoteIdent(role)}`;
+  }
 }
 
 export const postgres = new PostgresDialect();

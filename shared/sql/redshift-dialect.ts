@@ -96,6 +96,12 @@ export class RedshiftDialect extends PostgresDialect {
   override builtin(name: string, args: string[]): string {
     return `${name.toUpperCase()}(${args.join(', ')})`;
   }
+
+  // Redshift has no SET ROLE for users; a superuser switches with SET SESSION AUTHORIZATION:
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_SET_SESSION_AUTHORIZATION.html
+  override actAs(role: string | null): string {
+    return role === null ? 'SET SESSION AUTHORIZATION DEFAULT' : `SET SESSION AUTHORIZATION ${this.quoteLiteral(role)}`;
+  }
 }
 
 export const redshift = new RedshiftDialect();

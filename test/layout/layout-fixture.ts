@@ -25,6 +25,10 @@ export async function bootstrap(engine: Engine, config: IntegrationConfig, hashK
   const inspected = parseInspection(await engine.query(inspectStatement(config, postgres)));
   const steps = planBootstrap(config, postgres, inspected, { hashKey });
   await engine.exec(bootstrapScript(steps, config, postgres));
+  // The script must hand the session back to the admin (a leftover SET ROLE would run later admin work as
+  // the system role).
+  const [who] = await engine.query<{ u: string }>('SELECT current_user AS u');
+  if (who?.u !== engine.asAdmin.role) throw new Error(`bootstrap left the session as ${who?.u}`);
   return steps;
 }
 
