@@ -198,12 +198,18 @@ export function dropView(ds: Pick<DataSource, 'name'>, config: ViewCompileConfig
   return [stmt(`DROP VIEW IF EXISTS ${dialect.qualify(config.viewSchema, ds.name)}`, 'data source deleted')];
 }
 
+export interface CompileOptions {
+  /** Problems found before compiling (e.g. a stored policy that no longer parses): the view fails closed. */
+  failClosedBecause?: Diagnostic[];
+}
+
 export function compileView(
   ds: DataSource,
   policies: readonly Policy[],
   config: ViewCompileConfig,
   dialect: Dialect,
   previous?: ViewSignature | null,
+  options: CompileOptions = {},
 ): CompiledView {
   const applicable = applicablePolicies(ds, policies);
   const diagnostics: Diagnostic[] = [...applicable.diagnostics];
@@ -220,6 +226,7 @@ export function compileView(
   let signature: ViewSignature;
   let failedClosed = false;
   try {
+    if (options.failClosedBecause?.length) throw new Uncompilable(options.failClosedBecause);
     ({ query, signature } = compileQuery(ds, applicable, config, dialect));
   } catch (e) {
     if (!(e instanceof Uncompilable)) throw e;

@@ -1,0 +1,202 @@
+// The view-change planner: one catalog work item (a data source change, or one policy change for one view)
+// + the catalog read of that transaction → the statements of that one transaction:
+//   [CALL immuta_procedures.apply_datasource(…) | apply_policy(…), view DDL…, GRANT…]
+// The CALL comes first: it checks the epoch this plan was compiled against (write-skew guard) and refuses a
+// stale data source version, rolling back the DDL with it (docs/architecture.md "One object change = one
+// transaction").
+import { createHash } from 'node:crypto';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { CatalogSnapshot } from '../layout/catalog-reader.js';
+import { planDatasourceStateCall, planPolicyStateCall } from '../layout/state-call-plan.js';
+import { affectedDataSources } from '../policy/applicable-policies.js';
+import type { DataSource } from '../policy/data-source.js';
+import type { Policy } from '../policy/policy.js';
+import { parseDataSource, parsePolicy } from '../policy/validate.js';
+import type { Dialect } from '../sql/dialect.js';
+import type { SqlStatement } from '../sql/statement.js';
+import { compileView, dropView, viewName, type ViewCompileConfig } from './view-compiler.js';
+import { parseSignature, serializeSignature, type ViewSignature } from './view-signature.js';
+
+/** A data source's full desired state (definition null only for a delete that carries none). */
+export interface DataSourceWorkItem {
+  kind: 'datasource';
+  dataSourceId: string;
+  version: number;
+  deleted: boolean;
+  definition: DataSource | null;
+}
+
+/** One policy's full desired state, applied to the view of one data source. */
+export interface PolicyWorkItem {
+  kind: 'policy';
+  policyId: string;
+  version: number;
+  deleted: boolean;
+  definition: Policy | null;
+  dataSourceId: string;
+  /** affectedDigest() of the data sources the router fanned this change out to. */
+  fanOutDigest?: string;
+}
+
+export type ViewWorkItem = DataSourceWorkItem | PolicyWorkItem;
+
+export interface ViewChangePlan {
+  /** 'stale': the catalog already holds this version or a newer one; run nothing. */
+  skip?: 'stale';
+  statements: SqlStatement[];
+  diagnostics: Diagnostic[];
+  /** Signature of the view the plan leaves behind; null when there is no view. */
+  signature: ViewSignature | null;
+  /** Present when this item is the first to store a new policy version: the full set it must reach. */
+  affectedDataSourceIds?: string[];
+  affectedDigest?: string;
+  /** True when affectedDigest differs from the item's fanOutDigest (the caller enqueues the full set). */
+  refanOut?: boolean;
+}
+
+/** Order-independent digest of a set of data source ids (the router computes the same for its fan-out). */
+export function affectedDigest(ids: Iterable<string>): string {
+  return createHash('sha256').update(JSON.stringify([...new Set(ids)].sort())).digest('hex');
+}
+
+interface LiveCatalog {
+  dataSources: DataSource[];
+  policies: Map<string, Policy>;
+  /** Stored definitions that no longer parse: a view that may be governed by one fails closed. */
+  unreadablePolicies: Diagnostic[];
+}
+
+function liveCatalog(snapshot: CatalogSnapshot): LiveCatalog {
+  const dataSources: DataSource[] = [];
+  for (const [id, row] of snapshot.dataSources) {
+    if (row.deleted) continue;
+    const r = parseDataSource(row.definition, ['datasource_state', id]);
+    if (r.ok) dataSources.push(r.value);
+  }
+  const policies = new Map<string, Policy>();
+  const unreadablePolicies: Diagnostic[] = [];
+  for (const [id, row] of snapshot.policies) {
+    if (row.deleted) continue;
+    const r = parsePolicy(row.definition, ['policy_state', id]);
+    if (r.ok) policies.set(id, r.value);
+    else unreadablePolicies.push(...r.diagnostics);
+  }
+  return { dataSources, policies, unreadablePolicies };
+}
+
+const stale = (): ViewChangePlan => ({ skip: 'stale', statements: [], diagnostics: [], signature: null });
+
+export function planViewChange(snapshot: CatalogSnapshot, item: ViewWorkItem, config: ViewCompileConfig, dialect: Dialect): ViewChangePlan {
+  return item.kind === 'datasource' ? planDataSource(snapshot, item, config, dialect) : planPolicy(snapshot, item, config, dialect);
+}
+
+/** The stored data source (live or not) parsed, for its view name. */
+function storedDataSource(snapshot: CatalogSnapshot, id: string): { live: DataSource | null; any: DataSource | null; signature: ViewSignature | null } {
+  const row = snapshot.dataSources.get(id);
+  if (!row) return { live: null, any: null, signature: null };
+  const r = parseDataSource(row.definition);
+  const any = r.ok ? r.value : null;
+  return { live: row.deleted ? null : any, any, signature: row.deleted ? null : parseSignature(row.viewSignature) };
+}
+
+function planDataSource(snapshot: CatalogSnapshot, item: DataSourceWorkItem, config: ViewCompileConfig, dialect: Dialect): ViewChangePlan {
+  const row = snapshot.dataSources.get(item.dataSourceId);
+  if (row && row.version >= item.version) return stale();
+  const stored = storedDataSource(snapshot, item.dataSourceId);
+  const diagnostics: Diagnostic[] = [];
+  const ddl: SqlStatement[] = [];
+  // A renamed (or deleted) data source leaves its old view behind unless we drop it here.
+  const oldName = stored.live ? safeViewName(stored.live, config, dialect) : null;
+  let signature: ViewSignature | null = null;
+
+  if (item.deleted || item.definition === null) {
+    const named = item.definition ?? stored.any;
+    // A name that cannot be quoted never had a view.
+    if (named && safeViewName(named, config, dialect)) ddl.push(...dropView(named, config, dialect));
+  } else {
+    const ds = item.definition;
+    const newName = safeViewName(ds, config, dialect);
+    const renamed = oldName !== null && oldName !== newName;
+    if (renamed) ddl.push(...dropView(stored.live!, config, dialect));
+    const live = liveCatalog(snapshot);
+    const compiled = compileView(ds, [...live.policies.values()], config, dialect, renamed ? null : stored.signature, {
+      failClosedBecause: unreadableFor(live),
+    });
+    diagnostics.push(...compiled.diagnostics);
+    ddl.push(...compiled.statements);
+    signature = compiled.statements.length > 0 ? compiled.signature : null;
+  }
+  const call = planDatasourceStateCall(
+    {
+      datasourceId: item.dataSourceId,
+      version: item.version,
+      deleted: item.deleted,
+      definition: item.definition,
+      viewSignature: signature ? serializeSignature(signature) : null,
+      expectedEpoch: snapshot.epoch,
+    },
+    dialect,
+  );
+  return { statements: [call, ...ddl], diagnostics, signature };
+}
+
+function planPolicy(snapshot: CatalogSnapshot, item: PolicyWorkItem, config: ViewCompileConfig, dialect: Dialect): ViewChangePlan {
+  const live = liveCatalog(snapshot);
+  const storedRow = snapshot.policies.get(item.policyId);
+  const storedVersion = storedRow?.version ?? -1;
+  // Converge on the newest state of this policy, whichever side holds it (an older item still rebuilds
+  // the view: the procedure keeps the newer stored row).
+  const carriedWins = item.version >= storedVersion;
+  const effective: Policy | null = carriedWins ? (item.deleted ? null : item.definition) : (live.policies.get(item.policyId) ?? null);
+  const policies = new Map(live.policies);
+  if (effective) policies.set(item.policyId, effective);
+  else policies.delete(item.policyId);
+
+  const diagnostics: Diagnostic[] = [];
+  let result: Pick<ViewChangePlan, 'affectedDataSourceIds' | 'affectedDigest' | 'refanOut'> = {};
+  if (item.version > storedVersion) {
+    // This transaction is the first to store this version: compute the full reach from the guarded read.
+    const before = storedRow && !storedRow.deleted ? (live.policies.get(item.policyId) ?? null) : null;
+    const after = item.deleted ? null : item.definition;
+    const ids = affectedDataSources(live.dataSources, before, after);
+    const digest = affectedDigest(ids);
+    result = { affectedDataSourceIds: ids, affectedDigest: digest, refanOut: digest !== item.fanOutDigest };
+  }
+
+  const stored = storedDataSource(snapshot, item.dataSourceId);
+  const ddl: SqlStatement[] = [];
+  let signature: ViewSignature | null = null;
+  if (stored.live) {
+    const compiled = compileView(stored.live, [...policies.values()], config, dialect, stored.signature, { failClosedBecause: unreadableFor(live) });
+    diagnostics.push(...compiled.diagnostics);
+    ddl.push(...compiled.statements);
+    signature = compiled.statements.length > 0 ? compiled.signature : null;
+  }
+  const call = planPolicyStateCall(
+    {
+      policyId: item.policyId,
+      version: item.version,
+      deleted: item.deleted,
+      definition: item.definition,
+      // No live data source: the policy state is still stored, but there is no view to record.
+      datasourceId: stored.live ? item.dataSourceId : null,
+      viewSignature: signature ? serializeSignature(signature) : null,
+      expectedEpoch: snapshot.epoch,
+    },
+    dialect,
+  );
+  return { statements: [call, ...ddl], diagnostics, signature, ...result };
+}
+
+/** A stored policy we cannot read might govern any view: fail closed rather than compile without it. */
+function unreadableFor(live: LiveCatalog): Diagnostic[] {
+  return live.unreadablePolicies;
+}
+
+function safeViewName(ds: DataSource, config: ViewCompileConfig, dialect: Dialect): string | null {
+  try {
+    return viewName(ds, config, dialect);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,154 @@
+// The view-change planner against the real layout (E1's bootstrap plan and guard procedures): each work item
+// is planned from a real catalog read and applied as ONE transaction acting as the system role; what users
+// see afterwards, staleness, convergence to the newest policy state, re-fan-out data and idempotence.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engines, type Engine, type Session } from '../support/engines.js';
+import { bootstrap, errorOf, layoutConfig, transactionAs } from '../layout/layout-fixture.js';
+import { kindOfMessage } from '../../shared/adapters/postgres-error-classifier.js';
+import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../../shared/layout/catalog-reader.js';
+import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
+import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
+import { affectedDigest, planViewChange, type ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
+import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
+import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
+import { UserProfileSchema } from '../../shared/policy/user-profile.js';
+import { postgres as d } from '../../shared/sql/postgres-dialect.js';
+import { stmt } from '../../shared/sql/statement.js';
+
+const makeDs = (database: string, version: number, name = 'orders', extra: Partial<DataSource> = {}): DataSource =>
+  DataSourceSchema.parse({
+    id: 'ds-orders',
+    name,
+    version,
+    location: { database, schema: 'raw', table: 'orders' },
+    kind: 'table',
+    columns: [
+      { name: 'id', type: 'int4' },
+      { name: 'region', type: 'varchar(10)', tags: ['Geo.Region'] },
+      { name: 'email', type: 'varchar(80)', tags: ['PII.Email'] },
+    ],
+    ...extra,
+  });
+
+const pol = (p: Omit<PolicyInput, 'name' | 'createdAt'> & Partial<PolicyInput>): Policy =>
+  PolicySchema.parse({ name: String(p.id), createdAt: '2024-01-01T00:00:00Z', ...p });
+
+describe.each(engines)('view-change plan on $name', ({ create }) => {
+  let engine: Engine;
+  let config: IntegrationConfig;
+  const sessions: Record<string, Session> = {};
+  const read = async (): Promise<CatalogSnapshot> => parseCatalog(await engine.query(catalogReadStatement(d)));
+  const asSystem = (statements: Parameters<typeof transactionAs>[2]) => transactionAs(engine.asAdmin, config.systemUser, statements);
+  /** read → plan → apply, like the apply loop. */
+  async function run(item: ViewWorkItem) {
+    const plan = planViewChange(await read(), item, config, d);
+    if (!plan.skip) await asSystem(plan.statements);
+    return plan;
+  }
+  const views = async () =>
+    engine.query(`SELECT c.oid::int8 AS oid, c.relname, c.reloptions::text AS opts, c.relacl::text AS acl, pg_get_viewdef(c.oid) AS def
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'secure' ORDER BY c.relname`);
+  const see = (u: string, view = 'orders') => sessions[u]!.query(`SELECT * FROM secure.${d.quoteIdent(view)} ORDER BY id`);
+
+  const anyoneGlobal = pol({ id: 'sub-any', version: 1, type: 'subscription', scope: { kind: 'global', tags: ['Geo'] }, access: { kind: 'anyone' } });
+  const hashPii = pol({ id: 'mask-pii', version: 1, type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII' }, mask: { kind: 'hash' } });
+  const regionFilter = (version: number) =>
+    pol({ id: 'rf-region', version, type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' } });
+
+  beforeAll(async () => {
+    engine = await create();
+    await engine.exec([
+      stmt('CREATE SCHEMA raw'),
+      stmt('CREATE TABLE raw.orders (id int4, region varchar(10), email varchar(80), internal text)'),
+      stmt(`INSERT INTO raw.orders VALUES (1, 'eu', 'a@x', 'i1'), (2, 'us', 'b@x', 'i2'), (3, 'eu', NULL, 'i3')`),
+    ]);
+    config = layoutConfig(engine, 'raw');
+    await bootstrap(engine, config);
+    for (const [u, attrs] of [['eve', { region: ['eu'] }], ['max', { region: ['us', 'eu'] }]] as const) {
+      const role = await engine.createLoginRole(u, `${u}-pw`);
+      sessions[u] = await engine.asUser(role, `${u}-pw`);
+      await asSystem([planUserUpsert(UserProfileSchema.parse({ userId: role, version: 1, attributes: attrs }), d)]);
+    }
+  });
+  afterAll(async () => {
+    for (const s of Object.values(sessions)) await s.close();
+    await engine?.close();
+  });
+
+  it('a policy stored before its data source exists: only the CALL; its reach is empty', async () => {
+    const plan = await run({ kind: 'policy', policyId: anyoneGlobal.id, version: 1, deleted: false, definition: anyoneGlobal, dataSourceId: 'ds-orders' });
+    expect(plan.statements).toHaveLength(1);
+    expect(plan.statements[0]!.sql).toMatch(/^CALL "immuta_procedures"\."apply_policy"/);
+    expect(plan.affectedDataSourceIds).toEqual([]);
+    expect(plan.refanOut).toBe(true);
+    expect((await read()).policies.get('sub-any')!.version).toBe(1);
+  });
+
+  it('data source upsert compiles against the stored policies; unlisted columns are not exposed', async () => {
+    const plan = await run({ kind: 'datasource', dataSourceId: 'ds-orders', version: 1, deleted: false, definition: makeDs(engine.database, 1) });
+    expect(plan.statements.map((s) => s.sql.slice(0, 20))).toEqual(['CALL "immuta_procedu', 'DROP VIEW IF EXISTS ', 'CREATE VIEW "secure"', 'GRANT SELECT ON "sec']);
+    expect(await see('eve')).toEqual([
+      { id: 1, region: 'eu', email: 'a@x' },
+      { id: 2, region: 'us', email: 'b@x' },
+      { id: 3, region: 'eu', email: null },
+    ]);
+    expect((await read()).dataSources.get('ds-orders')!.viewSignature).toBe(JSON.stringify(plan.signature));
+  });
+
+  it('a stale data source item is skipped before anything runs', async () => {
+    const plan = planViewChange(await read(), { kind: 'datasource', dataSourceId: 'ds-orders', version: 1, deleted: false, definition: makeDs(engine.database, 1) }, config, d);
+    expect(plan).toEqual({ skip: 'stale', statements: [], diagnostics: [], signature: null });
+  });
+
+  it('policy item: the view changes, the reach is computed, re-fan-out only when the digest differs', async () => {
+    const item = { kind: 'policy', policyId: hashPii.id, version: 1, deleted: false, definition: hashPii, dataSourceId: 'ds-orders' } as const;
+    const plan = await run({ ...item, fanOutDigest: affectedDigest(['ds-orders']) });
+    expect(plan.affectedDataSourceIds).toEqual(['ds-orders']);
+    expect(plan.refanOut).toBe(false);
+    const rows = await see('eve');
+    expect(rows.map((r) => r.email)).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/), expect.stringMatching(/^[0-9a-f]{64}$/), null]);
+    // Same version again (e.g. the second view of the fan-out): not the first store, no reach computed.
+    const again = planViewChange(await read(), item, config, d);
+    expect(again.affectedDataSourceIds).toBeUndefined();
+  });
+
+  it('an older policy item converges the view on the newer stored state', async () => {
+    await run({ kind: 'policy', policyId: 'rf-region', version: 2, deleted: false, definition: regionFilter(2), dataSourceId: 'ds-orders' });
+    expect((await see('eve')).map((r) => r.id)).toEqual([1, 3]);
+    // v1 arrives late and says "deleted": the stored v2 still wins, the filter stays.
+    await run({ kind: 'policy', policyId: 'rf-region', version: 1, deleted: true, definition: null, dataSourceId: 'ds-orders' });
+    expect((await see('eve')).map((r) => r.id)).toEqual([1, 3]);
+    expect((await see('max')).map((r) => r.id)).toEqual([1, 2, 3]);
+    expect((await read()).policies.get('rf-region')!.version).toBe(2);
+  });
+
+  it('re-applying the same desired state is a no-op on the view catalog', async () => {
+    const before = await views();
+    const snap = await read();
+    const plan = planViewChange(snap, { kind: 'policy', policyId: 'rf-region', version: 2, deleted: false, definition: regionFilter(2), dataSourceId: 'ds-orders' }, config, d);
+    expect(plan.statements[1]!.sql).toMatch(/^CREATE OR REPLACE VIEW/);
+    await asSystem(plan.statements);
+    expect(await views()).toEqual(before);
+  });
+
+  it('a plan compiled against an old epoch is a conflict and rolls back (write-skew guard)', async () => {
+    const old = await read();
+    await run({ kind: 'policy', policyId: 'other', version: 1, deleted: false, definition: pol({ id: 'other', version: 1, type: 'mask', scope: { kind: 'local', dataSourceId: 'nope' }, target: { kind: 'column', name: 'x' }, mask: { kind: 'null' } }), dataSourceId: 'ds-orders' });
+    const before = await views();
+    const plan = planViewChange(old, { kind: 'policy', policyId: 'rf-region', version: 3, deleted: true, definition: null, dataSourceId: 'ds-orders' }, config, d);
+    expect(kindOfMessage(await errorOf(asSystem(plan.statements)))).toBe('conflict');
+    expect(await views()).toEqual(before);
+  });
+
+  it('renaming a data source drops the old view; deleting drops the view', async () => {
+    await run({ kind: 'datasource', dataSourceId: 'ds-orders', version: 2, deleted: false, definition: makeDs(engine.database, 2, 'orders_v2') });
+    expect((await views()).map((v) => v.relname)).toEqual(['orders_v2']);
+    expect((await see('eve', 'orders_v2')).map((r) => r.id)).toEqual([1, 3]);
+    await run({ kind: 'datasource', dataSourceId: 'ds-orders', version: 3, deleted: true, definition: makeDs(engine.database, 3, 'orders_v2') });
+    expect(await views()).toEqual([]);
+    // a policy item for the deleted data source still stores the policy, and creates no view
+    const plan = await run({ kind: 'policy', policyId: 'rf-region', version: 4, deleted: false, definition: regionFilter(4), dataSourceId: 'ds-orders' });
+    expect(plan.statements).toHaveLength(1);
+    expect(await views()).toEqual([]);
+  });
+});
