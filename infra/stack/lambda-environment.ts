@@ -27,9 +27,3 @@ export const POWERTOOLS_ENV = {
 
 /** The CloudWatch namespace of the EMF metrics the handlers publish (docs/deploy.md "Metrics"). */
 export const METRICS_NAMESPACE = 'viewguard';
-
-/**
- * The webhook body limit enforced by the ingest Lambda. API Gateway REST accepts up to 10 MB, far more than an
- * EventBridge entry (256 KB including the envelope), so the real limit lives in the handler (VG506 → 413).
- */
-export const MAX_WEBHOOK_BODY_BYTES = 200 * 1024;

@@ -11,7 +11,9 @@ import type { DeployConfig } from './deploy-config.js';
 import { grantDataApi } from './data-api-access.js';
 import { EventRouting } from './event-routing.js';
 import { handlerEntry, handlerFunction, type PipelineHandler } from './handler-function.js';
-import { ENV, MAX_WEBHOOK_BODY_BYTES } from './lambda-environment.js';
+import { ENV } from './lambda-environment.js';
+// API Gateway REST accepts up to 10 MB; the real webhook limit (≤ an EventBridge entry) is enforced by ingest.
+import { MAX_WEBHOOK_BODY_BYTES } from '../../shared/events/webhook-parser.js';
 import { Operations } from './operations-dashboard.js';
 import { WarehouseBootstrap } from './warehouse-bootstrap.js';
 import { WebhookApi } from './webhook-api.js';
