@@ -1,0 +1,336 @@
+// Warehouse over the Redshift Data API. The Data API is asynchronous: submit (ExecuteStatement /
+// BatchExecuteStatement), poll DescribeStatement until FINISHED / FAILED / ABORTED (FAILED and ABORTED
+// both fail: ABORTED is easy to forget), then page GetStatementResult with NextToken (one page silently
+// truncates).
+//
+// Parameters: the SDK model we ship (@aws-sdk/client-redshift-data 3.1169) documents `Parameters` on
+// BatchExecuteStatement as ONE list shared by all statements of the batch, each of which must be referenced
+// by at least one statement (BatchExecuteStatementInput.Parameters). So in a batch every statement's
+// `:name` is renamed `:s<index>_<name>` — unique by construction, and two statements may bind the same name
+// to different values. SqlParameter values are strings (Redshift converts them implicitly), so a null is
+// written as the keyword NULL and an empty string as '' in the text (constants, never caller data), and
+// booleans/numbers are sent as their text.
+//
+// ClientToken: a fresh token per submission, so that the SDK's own retries of one HTTP request cannot start
+// the statement twice (idempotent for 8 h). It is deliberately NOT derived from the statement content: after
+// a transient failure the caller's retry must really run again, not get the old FAILED statement back.
+import { randomUUID } from 'node:crypto';
+import {
+  BatchExecuteStatementCommand,
+  CancelStatementCommand,
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  GetStatementResultCommand,
+  type ColumnMetadata,
+  type DescribeStatementResponse,
+  type Field,
+  type RedshiftDataClient,
+  type SqlParameter,
+} from '@aws-sdk/client-redshift-data';
+import { WarehouseError, type Row, type Warehouse } from '../../shared/ports/warehouse.js';
+import type { SqlParamValue, SqlStatement } from '../../shared/sql/statement.js';
+import { checkParameters, lexNamedParameters, rewriteParameters } from '../../shared/adapters/named-parameters.js';
+import { int8Value } from '../../shared/adapters/result-value-types.js';
+import { classifyDataApiException, classifySqlFailure } from './redshift-errors.js';
+
+/** Limit of BatchExecuteStatement (Sqls: 1..40 items). Splitting a change belongs to the caller. */
+export const MAX_BATCH_STATEMENTS = 40;
+
+/** How the Data API authenticates (brief §5): exactly one of these. */
+export type RedshiftTarget =
+  | { database: string; clusterIdentifier: string; dbUser: string }
+  | { database: string; secretArn: string; clusterIdentifier?: string }
+  | { database: string; workgroupName: string; secretArn?: string };
+
+export interface StatementObservation {
+  operation: 'query' | 'transaction';
+  statementId?: string;
+  statementCount: number;
+  /** FINISHED, FAILED, ABORTED, DEADLINE (we stopped waiting) or SUBMIT_ERROR / POLL_ERROR. */
+  outcome: 'FINISHED' | 'FAILED' | 'ABORTED' | 'DEADLINE' | 'SUBMIT_ERROR' | 'POLL_ERROR';
+  /** Wall time from submit to the terminal status, as seen by us. */
+  latencyMs: number;
+  /** Redshift's own Duration (nanoseconds in the API) in milliseconds, when reported. */
+  redshiftDurationMs?: number;
+  resultRows?: number;
+  errorKind?: WarehouseError['kind'];
+}
+
+export interface RedshiftDataWarehouseOptions {
+  client: RedshiftDataClient;
+  target: RedshiftTarget;
+  /** Epoch ms after which we stop polling (e.g. Lambda deadline minus a margin) → transient error. */
+  deadline?: number;
+  /** Poll backoff: first delay, growth factor, cap. Defaults 100 ms, ×1.5, 2 s. */
+  poll?: { initialDelayMs?: number; factor?: number; maxDelayMs?: number };
+  /** Consecutive DescribeStatement failures tolerated (beyond the SDK's own retries). Default 3. */
+  maxPollErrors?: number;
+  /** Cancel a statement we stop waiting for (best effort). Default true. */
+  cancelOnDeadline?: boolean;
+  /** Metrics hook (the Lambda passes Powertools metrics here; this file does not import them). */
+  observe?: (observation: StatementObservation) => void;
+  statementName?: string;
+  clientToken?: () => string;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const TERMINAL = new Set(['FINISHED', 'FAILED', 'ABORTED']);
+
+export class RedshiftDataWarehouse implements Warehouse {
+  constructor(private readonly options: RedshiftDataWarehouseOptions) {
+    const t = options.target as Record<string, unknown>;
+    const modes = [t.dbUser !== undefined, t.workgroupName !== undefined, t.secretArn !== undefined && t.workgroupName === undefined];
+    if (!t.database) throw new Error('Redshift target needs a database');
+    if (modes.filter(Boolean).length !== 1) {
+      throw new Error('Redshift target needs exactly one of: clusterIdentifier + dbUser, secretArn, workgroupName');
+    }
+    if (t.dbUser !== undefined && !t.clusterIdentifier) throw new Error('dbUser authentication needs clusterIdentifier');
+  }
+
+  /** The same warehouse with a polling deadline (epoch ms), e.g. per Lambda invocation. */
+  withDeadline(deadline: number | undefined): RedshiftDataWarehouse {
+    return new RedshiftDataWarehouse({ ...this.options, deadline });
+  }
+
+  async query(statement: SqlStatement): Promise<Row[]> {
+    const { sql, parameters } = this.bind([statement], false)[0];
+    const started = this.now();
+    const id = await this.submit('query', 1, started, () =>
+      this.options.client.send(
+        new ExecuteStatementCommand({
+          ...this.auth(),
+          Sql: sql,
+          ...(parameters.length > 0 ? { Parameters: parameters } : {}),
+          ClientToken: this.token(),
+          ...(this.options.statementName ? { StatementName: this.options.statementName } : {}),
+        }),
+      ),
+    );
+    const described = await this.await('query', id, [statement], started);
+    if (!described.HasResultSet) return [];
+    return this.readAll(id, [statement]);
+  }
+
+  async transaction(statements: SqlStatement[]): Promise<void> {
+    if (statements.length === 0) return;
+    if (statements.length > MAX_BATCH_STATEMENTS) {
+      throw new WarehouseError(
+        'permanent',
+        `a transaction of ${statements.length} statements exceeds the BatchExecuteStatement limit of ${MAX_BATCH_STATEMENTS}; the caller must split the change`,
+      );
+    }
+    const bound = this.bind(statements, true);
+    const parameters = bound.flatMap((b) => b.parameters);
+    const started = this.now();
+    const id = await this.submit('transaction', statements.length, started, () =>
+      this.options.client.send(
+        new BatchExecuteStatementCommand({
+          ...this.auth(),
+          Sqls: bound.map((b) => b.sql),
+          ...(parameters.length > 0 ? { Parameters: parameters } : {}),
+          ClientToken: this.token(),
+          ...(this.options.statementName ? { StatementName: this.options.statementName } : {}),
+        }),
+      ),
+    );
+    await this.await('transaction', id, statements, started);
+  }
+
+  private auth() {
+    const t = this.options.target as Record<string, string | undefined>;
+    return {
+      Database: t.database,
+      ...(t.clusterIdentifier ? { ClusterIdentifier: t.clusterIdentifier } : {}),
+      ...(t.dbUser ? { DbUser: t.dbUser } : {}),
+      ...(t.secretArn ? { SecretArn: t.secretArn } : {}),
+      ...(t.workgroupName ? { WorkgroupName: t.workgroupName } : {}),
+    };
+  }
+
+  /** Rewrite each statement's parameters for the Data API (see the header). Throws before any call. */
+  private bind(statements: SqlStatement[], batch: boolean): { sql: string; parameters: SqlParameter[] }[] {
+    return statements.map((s, i) => {
+      const segments = lexNamedParameters(s.sql, { backslashEscapesInStrings: true });
+      try {
+        checkParameters(segments, s.params);
+      } catch (err) {
+        throw new WarehouseError('permanent', `${(err as Error).message} (statement ${i})`, i);
+      }
+      const params = s.params ?? {};
+      const parameters: SqlParameter[] = [];
+      const named = new Set<string>();
+      const sql = rewriteParameters(segments, (name) => {
+        const value: SqlParamValue = params[name];
+        if (value === null) return 'NULL';
+        if (value === '') return "''";
+        const apiName = batch ? `s${i}_${name}` : name;
+        if (!named.has(apiName)) {
+          named.add(apiName);
+          parameters.push({ name: apiName, value: String(value) });
+        }
+        return `:${apiName}`;
+      });
+      return { sql, parameters };
+    });
+  }
+
+  private async submit(
+    operation: StatementObservation['operation'],
+    statementCount: number,
+    started: number,
+    call: () => Promise<{ Id?: string }>,
+  ): Promise<string> {
+    try {
+      const out = await call();
+      if (!out.Id) throw new Error('the Data API returned no statement Id');
+      return out.Id;
+    } catch (err) {
+      const e = classifyDataApiException(err, operation === 'query' ? 'ExecuteStatement' : 'BatchExecuteStatement');
+      this.observe({ operation, statementCount, outcome: 'SUBMIT_ERROR', latencyMs: this.now() - started, errorKind: e.kind });
+      throw e;
+    }
+  }
+
+  /** Poll DescribeStatement with backoff until a terminal status; throw a classified error unless FINISHED. */
+  private async await(
+    operation: StatementObservation['operation'],
+    id: string,
+    statements: SqlStatement[],
+    started: number,
+  ): Promise<DescribeStatementResponse> {
+    const { initialDelayMs = 100, factor = 1.5, maxDelayMs = 2000 } = this.options.poll ?? {};
+    const maxPollErrors = this.options.maxPollErrors ?? 3;
+    const params = statements.map((s) => s.params);
+    const base = { operation, statementId: id, statementCount: statements.length };
+    let delay = initialDelayMs;
+    let pollErrors = 0;
+    for (;;) {
+      let d: DescribeStatementResponse | undefined;
+      try {
+        d = await this.options.client.send(new DescribeStatementCommand({ Id: id }));
+        pollErrors = 0;
+      } catch (err) {
+        const e = classifyDataApiException(err, 'DescribeStatement', { params });
+        if (e.kind !== 'transient' || ++pollErrors > maxPollErrors) {
+          this.observe({ ...base, outcome: 'POLL_ERROR', latencyMs: this.now() - started, errorKind: e.kind });
+          throw e;
+        }
+      }
+      if (d?.Status && TERMINAL.has(d.Status)) {
+        const latencyMs = this.now() - started;
+        const redshiftDurationMs = d.Duration !== undefined && d.Duration >= 0 ? d.Duration / 1e6 : undefined;
+        if (d.Status === 'FINISHED') {
+          this.observe({ ...base, outcome: 'FINISHED', latencyMs, redshiftDurationMs, resultRows: d.ResultRows });
+          return d;
+        }
+        const e = this.failure(d, statements);
+        this.observe({ ...base, outcome: d.Status as 'FAILED' | 'ABORTED', latencyMs, redshiftDurationMs, errorKind: e.kind });
+        throw e;
+      }
+      const deadline = this.options.deadline;
+      if (deadline !== undefined && this.now() + delay > deadline) {
+        if (this.options.cancelOnDeadline ?? true) {
+          await this.options.client.send(new CancelStatementCommand({ Id: id })).catch(() => undefined);
+        }
+        const e = new WarehouseError(
+          'transient',
+          `statement ${id} still ${d?.Status ?? 'unknown'} at the deadline; cancelled (best effort), retry later`,
+        );
+        this.observe({ ...base, outcome: 'DEADLINE', latencyMs: this.now() - started, errorKind: e.kind });
+        throw e;
+      }
+      await this.sleep(delay);
+      delay = Math.min(maxDelayMs, Math.ceil(delay * factor));
+    }
+  }
+
+  private failure(d: DescribeStatementResponse, statements: SqlStatement[]): WarehouseError {
+    const params = statements.map((s) => s.params);
+    // In a batch, the failing sub-statement says which one (Id suffix :n is 1-based).
+    const subs = d.SubStatements ?? [];
+    const failedSub = subs.find((s) => s.Status === 'FAILED' || (s.Error !== undefined && s.Error !== ''));
+    let index: number | undefined;
+    if (failedSub) {
+      const suffix = /:(\d+)$/.exec(failedSub.Id ?? '');
+      index = suffix ? Number(suffix[1]) - 1 : subs.indexOf(failedSub);
+    } else if (statements.length === 1) index = 0;
+    const failed = { index, comment: index !== undefined ? statements[index]?.comment : undefined, params };
+    if (d.Status === 'ABORTED') {
+      // Cancelled (by an operator, or by us at a deadline): nothing committed, so running it again is safe.
+      return new WarehouseError('transient', `statement ${d.Id} was ABORTED; nothing was committed`, index);
+    }
+    return classifySqlFailure(failedSub?.Error || d.Error || 'statement FAILED without an error message', failed);
+  }
+
+  private async readAll(id: string, statements: SqlStatement[]): Promise<Row[]> {
+    const rows: Row[] = [];
+    let columns: ColumnMetadata[] | undefined;
+    let nextToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.options.client.send(new GetStatementResultCommand({ Id: id, ...(nextToken ? { NextToken: nextToken } : {}) }));
+      } catch (err) {
+        throw classifyDataApiException(err, 'GetStatementResult', { params: statements.map((s) => s.params) });
+      }
+      // Column metadata comes with the first page.
+      columns = page.ColumnMetadata ?? columns;
+      if (!columns) throw new WarehouseError('permanent', `GetStatementResult for ${id} returned no column metadata`);
+      for (const record of page.Records ?? []) rows.push(toRow(record, columns));
+      nextToken = page.NextToken || undefined;
+    } while (nextToken);
+    return rows;
+  }
+
+  private observe(o: StatementObservation): void {
+    try {
+      this.options.observe?.(o);
+    } catch {
+      // A metrics hook must never change the outcome of a statement.
+    }
+  }
+
+  private token(): string {
+    return (this.options.clientToken ?? randomUUID)();
+  }
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+  private sleep(ms: number): Promise<void> {
+    return (this.options.sleep ?? ((t) => new Promise((r) => setTimeout(r, t))))(ms);
+  }
+}
+
+/** One Data API record → a Row, typed by ColumnMetadata.typeName (see shared/adapters/result-value-types.ts). */
+export function toRow(record: Field[], columns: ColumnMetadata[]): Row {
+  const row: Row = {};
+  record.forEach((field, i) => {
+    const col = columns[i];
+    const key = col?.label || col?.name || `column${i}`;
+    row[key] = fieldValue(field, (col?.typeName ?? '').toLowerCase(), key);
+  });
+  return row;
+}
+
+function fieldValue(field: Field, typeName: string, column: string): unknown {
+  if (field.isNull) return null;
+  if (field.booleanValue !== undefined) return field.booleanValue;
+  if (field.longValue !== undefined) {
+    // The JSON response is parsed into JS numbers before we see it: a BIGINT beyond 2^53 has already lost
+    // digits. Fail loudly instead of returning a wrong number (cast such columns to VARCHAR in SQL).
+    if (!Number.isSafeInteger(field.longValue)) {
+      throw new WarehouseError('permanent', `column ${column} holds an integer beyond 2^53; select it as VARCHAR`);
+    }
+    return field.longValue;
+  }
+  if (field.doubleValue !== undefined) return field.doubleValue;
+  if (field.stringValue !== undefined) {
+    // int8 may arrive as text in some result encodings; numeric/decimal/date/time stay text.
+    if (typeName === 'int8' || typeName === 'bigint') return int8Value(field.stringValue);
+    if (typeName === 'bool' || typeName === 'boolean') return field.stringValue === 't' || field.stringValue === 'true';
+    return field.stringValue;
+  }
+  if (field.blobValue !== undefined) return field.blobValue;
+  return null;
+}
