@@ -3,7 +3,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, type Engine, type Session } from '../support/engines.js';
-import { createWarehouse, type Warehouse } from './warehouse-fixture.js';
+import { HASH_KEY, bootstrap, layoutConfig, transactionAs } from '../layout/layout-fixture.js';
+import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
+import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
+import { UserProfileSchema } from '../../shared/policy/user-profile.js';
 import { compileView, type ViewCompileConfig } from '../../shared/compiler/view-compiler.js';
 import type { ViewSignature } from '../../shared/compiler/view-signature.js';
 import { DataSourceSchema, type DataSource, type DataSourceInput } from '../../shared/policy/data-source.js';
@@ -12,7 +15,6 @@ import type { UserProfileInput } from '../../shared/policy/user-profile.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
 
-const config = (viewSchema: string): ViewCompileConfig => ({ mode: 'single', database: 'dev', viewSchema });
 
 const rows = [
   { id: 1, name: 'Ann', email: 'ann@x.us', ssn: '111-11-1111', country: 'US', dept: 'sales', salary: '100.50', secret: 's1' },
@@ -25,7 +27,8 @@ const dsInput: DataSourceInput = {
   id: 'ds-customers',
   name: 'customers',
   version: 1,
-  location: { database: 'dev', schema: 'raw', table: 'customers' },
+  // the database is the engine's (single-database mode), set in beforeAll
+  location: { database: 'set-in-beforeAll', schema: 'raw', table: 'customers' },
   kind: 'table',
   columns: [
     { name: 'id', type: 'integer' },
@@ -39,7 +42,7 @@ const dsInput: DataSourceInput = {
   ],
   tags: ['Customer'],
 };
-const ds: DataSource = DataSourceSchema.parse(dsInput);
+let ds: DataSource = DataSourceSchema.parse(dsInput);
 
 let seq = 0;
 function policy(p: Omit<PolicyInput, 'id' | 'version' | 'name' | 'createdAt'> & Partial<PolicyInput>): Policy {
@@ -56,15 +59,18 @@ const anyone = (): Policy => policy({ type: 'subscription', scope: { kind: 'loca
 
 describe.each(engines)('view compiler on $name', ({ create }) => {
   let engine: Engine;
-  let wh: Warehouse;
+  let layout: IntegrationConfig;
+  const config = (): ViewCompileConfig => layout;
+  // what the apply loop does: one transaction acting as the system role
+  const applyAsSystem = (statements: Parameters<typeof transactionAs>[2]) => transactionAs(engine.asAdmin, layout.systemUser, statements);
   const users: Record<string, Session> = {};
   const role: Record<string, string> = {};
   let signature: ViewSignature | null = null;
 
   /** Compile + apply as the system role, remembering the signature like datasource_state does. */
   async function apply(policies: Policy[], source: DataSource = ds) {
-    const compiled = compileView(source, policies, config(wh.viewSchema), d, signature);
-    await wh.applyAsSystem(compiled.statements);
+    const compiled = compileView(source, policies, config(), d, signature);
+    await applyAsSystem(compiled.statements);
     signature = compiled.signature;
     return compiled;
   }
@@ -72,14 +78,15 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
 
   beforeAll(async () => {
     engine = await create();
-    wh = await createWarehouse(engine);
+    ds = DataSourceSchema.parse({ ...dsInput, location: { ...dsInput.location, database: engine.database } });
     await engine.exec([
       stmt('CREATE SCHEMA raw'),
       stmt('CREATE TABLE raw.customers (id int4, name varchar(40), email varchar(100), ssn char(11), country varchar(2), dept varchar(20), salary numeric(10,2), secret text)'),
       ...rows.map((r) => stmt('INSERT INTO raw.customers VALUES (:id, :name, :email, :ssn, :country, :dept, :salary, :secret)', undefined, r)),
-      stmt(`GRANT USAGE ON SCHEMA raw TO ${d.quoteIdent(wh.systemRole)}`),
-      stmt(`GRANT SELECT ON ALL TABLES IN SCHEMA raw TO ${d.quoteIdent(wh.systemRole)}`),
     ]);
+    // The real layout (E1's bootstrap plan); it grants the system role read access to `raw`.
+    layout = layoutConfig(engine, 'raw');
+    await bootstrap(engine, layout);
     const profiles: Record<string, Omit<UserProfileInput, 'userId' | 'version'> | null> = {
       alice: { groups: ['analysts'], attributes: { country: ['US'] }, purposes: ['fraud'], dataSources: [ds.id] },
       bob: { groups: ['hr', 'sales'], attributes: { country: ['DE', 'FR'] } },
@@ -89,7 +96,7 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     for (const [base, profile] of Object.entries(profiles)) {
       role[base] = await engine.createLoginRole(base, `${base}-pw`);
       users[base] = await engine.asUser(role[base]!, `${base}-pw`);
-      if (profile) await wh.setProfile({ userId: role[base]!, version: 1, ...profile });
+      if (profile) await applyAsSystem([planUserUpsert(UserProfileSchema.parse({ userId: role[base]!, version: 1, ...profile }), d)]);
     }
   });
   afterAll(async () => {
@@ -133,15 +140,15 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
 
   it('hash mask: keyed SHA-256 hex, NULL stays NULL, column type kept, key never in the definition', async () => {
     const compiled = await apply([anyone(), policy({ type: 'mask', scope: { kind: 'global' }, target: { kind: 'column', name: 'email' }, mask: { kind: 'hash' } })]);
-    const expected = (v: string) => createHash('sha256').update(wh.hashKey + v, 'utf8').digest('hex');
+    const expected = (v: string) => createHash('sha256').update(HASH_KEY + v, 'utf8').digest('hex');
     expect((await see('alice')).map((r) => r.email)).toEqual([expected('ann@x.us'), expected('bo@x.de'), expected('cy@x.fr'), null]);
     expect(compiled.signature.columns.find((c) => c.name === 'email')!.type).toBe('varchar(100)');
-    const defs = await wh.adminQuery<{ def: string }>(`SELECT pg_get_viewdef('secure.customers'::regclass) AS def`);
-    expect(defs[0]!.def).not.toContain(wh.hashKey);
-    expect(compiled.statements.map((s) => s.sql).join('\n')).not.toContain(wh.hashKey);
+    const defs = await engine.query<{ def: string }>(`SELECT pg_get_viewdef('secure.customers'::regclass) AS def`);
+    expect(defs[0]!.def).not.toContain(HASH_KEY);
+    expect(compiled.statements.map((s) => s.sql).join('\n')).not.toContain(HASH_KEY);
   });
 
-  const hashOf = (v: string) => createHash('sha256').update(wh.hashKey + v, 'utf8').digest('hex');
+  const hashOf = (v: string) => createHash('sha256').update(HASH_KEY + v, 'utf8').digest('hex');
   const col = (rs: Record<string, unknown>[], c: string) => rs.map((r) => r[c]);
 
   it('null mask by tag, everyone except a group (tag hierarchy: PII matches PII.SSN)', async () => {
@@ -213,11 +220,11 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     expect(compiled.failedClosed).toBe(true);
     expect(compiled.diagnostics.map((x) => x.code)).toEqual(expect.arrayContaining(['VG303', 'VG301']));
     expect(await see('alice')).toEqual([]);
-    const types = await wh.adminQuery<{ column_name: string; data_type: string }>(
+    const types = await engine.query<{ column_name: string; data_type: string }>(
       `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'secure' AND table_name = 'customers' ORDER BY ordinal_position`,
     );
     expect(types.map((t) => t.data_type)).toEqual(['integer', 'character varying', 'character varying', 'character', 'character varying', 'character varying', 'numeric']);
-    const def = await wh.adminQuery<{ def: string }>(`SELECT pg_get_viewdef('secure.customers'::regclass) AS def`);
+    const def = await engine.query<{ def: string }>(`SELECT pg_get_viewdef('secure.customers'::regclass) AS def`);
     expect(def[0]!.def).not.toContain('raw');
 
     const missing = await apply([anyone(), policy({ type: 'rowFilter', scope: { kind: 'local', dataSourceId: ds.id }, filter: { kind: 'groupMatch', column: { kind: 'column', name: 'nope' } } })]);
@@ -229,21 +236,21 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     await apply([anyone()]);
     const before = signature!;
     const hashId = [anyone(), policy({ type: 'mask', scope: { kind: 'local', dataSourceId: ds.id }, target: { kind: 'column', name: 'id' }, mask: { kind: 'hash' } })];
-    const compiled = compileView(ds, hashId, config(wh.viewSchema), d, before);
+    const compiled = compileView(ds, hashId, config(), d, before);
     expect(compiled.statements.map((s) => /^(DROP VIEW IF EXISTS|CREATE VIEW|CREATE OR REPLACE VIEW|GRANT SELECT)/.exec(s.sql)?.[0])).toEqual(['DROP VIEW IF EXISTS', 'CREATE VIEW', 'GRANT SELECT']);
     // CREATE OR REPLACE would be refused by the engine: prove the drop is needed.
-    const replace = compileView(ds, hashId, config(wh.viewSchema), d, compiled.signature);
-    await expect(wh.applyAsSystem(replace.statements)).rejects.toThrow(/cannot change (data type|name) of view column/);
-    await wh.applyAsSystem(compiled.statements);
+    const replace = compileView(ds, hashId, config(), d, compiled.signature);
+    await expect(applyAsSystem(replace.statements)).rejects.toThrow(/cannot change (data type|name) of view column/);
+    await applyAsSystem(compiled.statements);
     signature = compiled.signature;
     // id is now text (ordered as text): compare as sets
     expect(col(await see('bob'), 'id').sort()).toEqual(rows.map((r) => hashOf(String(r.id))).sort());
     // and back: replace in place keeps the barrier
     await apply([anyone()]);
-    const same = compileView(ds, [anyone()], config(wh.viewSchema), d, signature);
+    const same = compileView(ds, [anyone()], config(), d, signature);
     expect(same.statements[0]!.sql).toMatch(/^CREATE OR REPLACE VIEW .* WITH \(security_barrier\)/);
-    await wh.applyAsSystem(same.statements);
-    const opts = await wh.adminQuery<{ reloptions: string[] }>(`SELECT reloptions FROM pg_class WHERE oid = 'secure.customers'::regclass`);
+    await applyAsSystem(same.statements);
+    const opts = await engine.query<{ reloptions: string[] }>(`SELECT reloptions FROM pg_class WHERE oid = 'secure.customers'::regclass`);
     expect(opts[0]!.reloptions).toEqual(['security_barrier=true']);
     expect((await see('bob')).length).toBe(4);
   });
@@ -252,7 +259,7 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     const policies = [anyone(), policy({ type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII' }, mask: { kind: 'hash' } })];
     await apply(policies);
     const snapshot = () =>
-      wh.adminQuery(
+      engine.query(
         `SELECT c.oid::int8 AS oid, c.relname, c.reloptions, c.relacl::text AS acl, c.relowner::regrole::text AS owner, pg_get_viewdef(c.oid) AS def,
                 (SELECT json_agg(json_build_object('n', attname, 't', format_type(atttypid, atttypmod)) ORDER BY attnum) FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0) AS cols
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'secure' ORDER BY c.relname`,
@@ -269,18 +276,18 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
 
   it('identifiers with quotes, ;, unicode, reserved words and 63-byte names work; 64 bytes is VG102', async () => {
     const weird = ['se"lect; --', 'ünïcødé 名前', 'select', 'x'.repeat(63)];
-    await wh.adminExec([
+    await engine.exec([
       stmt(`CREATE SCHEMA ${d.quoteIdent('Raw "S";')}`),
       stmt(`CREATE TABLE ${d.qualify('Raw "S";', 'T\\\'ab;le')} (${weird.map((w) => `${d.quoteIdent(w)} text`).join(', ')})`),
       stmt(`INSERT INTO ${d.qualify('Raw "S";', 'T\\\'ab;le')} VALUES ('a', 'b', 'c', 'd')`),
-      stmt(`GRANT USAGE ON SCHEMA ${d.quoteIdent('Raw "S";')} TO ${d.quoteIdent(wh.systemRole)}`),
-      stmt(`GRANT SELECT ON ${d.qualify('Raw "S";', 'T\\\'ab;le')} TO ${d.quoteIdent(wh.systemRole)}`),
+      stmt(`GRANT USAGE ON SCHEMA ${d.quoteIdent('Raw "S";')} TO ${d.quoteIdent(layout.systemUser)}`),
+      stmt(`GRANT SELECT ON ${d.qualify('Raw "S";', 'T\\\'ab;le')} TO ${d.quoteIdent(layout.systemUser)}`),
     ]);
     const odd = DataSourceSchema.parse({
       id: "ds'; DROP TABLE x; --",
       name: 'v"iew; ' + 'é'.repeat(10),
       version: 1,
-      location: { database: 'dev', schema: 'Raw "S";', table: "T\\'ab;le" },
+      location: { database: engine.database, schema: 'Raw "S";', table: "T\\'ab;le" },
       kind: 'table',
       columns: weird.map((w) => ({ name: w, type: 'text', tags: ['Odd'] })),
     });
@@ -288,16 +295,16 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
       policy({ type: 'subscription', scope: { kind: 'global', tags: ['Odd'] }, access: { kind: 'anyone' } }),
       policy({ type: 'mask', scope: { kind: 'global' }, target: { kind: 'column', name: 'select' }, mask: { kind: 'constant', value: "'); DROP TABLE x; --" } }),
     ];
-    const compiled = compileView(odd, policies, config(wh.viewSchema), d, null);
+    const compiled = compileView(odd, policies, config(), d, null);
     expect(compiled.diagnostics.filter((x) => x.severity === 'error')).toEqual([]);
-    await wh.applyAsSystem(compiled.statements);
+    await applyAsSystem(compiled.statements);
     const got = await users.bob!.query(`SELECT * FROM ${d.qualify('secure', odd.name)}`);
     expect(got).toEqual([{ [weird[0]!]: 'a', [weird[1]!]: 'b', select: "'); DROP TABLE x; --", [weird[3]!]: 'd' }]);
 
-    const tooLong = compileView({ ...odd, columns: [...odd.columns, { name: 'y'.repeat(64), type: 'text', tags: [] }] }, policies, config(wh.viewSchema), d, compiled.signature);
+    const tooLong = compileView({ ...odd, columns: [...odd.columns, { name: 'y'.repeat(64), type: 'text', tags: [] }] }, policies, config(), d, compiled.signature);
     expect(tooLong.failedClosed).toBe(true);
     expect(tooLong.diagnostics.map((x) => x.code)).toEqual(expect.arrayContaining(['VG102', 'VG301']));
-    await wh.applyAsSystem(tooLong.statements);
+    await applyAsSystem(tooLong.statements);
     expect(await users.bob!.query(`SELECT * FROM ${d.qualify('secure', odd.name)}`)).toEqual([]);
   });
 });
