@@ -87,16 +87,15 @@ describe('ingest', () => {
   it('rejects with 413 an event that grows past the bus entry limit once defaults are filled in', async () => {
     // Columns without tags gain `"tags":[]` in the validated event: a body under the body limit can
     // become an entry EventBridge would refuse.
-    const columns: { name: string; type: string }[] = [];
     const base = structuredClone(EVENT_EXAMPLES['datasource.created']) as any;
-    let body = '';
-    for (let i = 0; ; i++) {
-      columns.push({ name: `c${i}`, type: 'int4' });
-      base.data.dataSource.columns = columns;
-      const next = JSON.stringify(base);
-      if (Buffer.byteLength(next) > MAX_CONFIGURABLE_BODY_BYTES) break;
-      body = next;
-    }
+    const column = (i: number) => ({ name: `c${String(i).padStart(6, '0')}`, type: 'int4' });
+    base.data.dataSource.columns = [];
+    const emptySize = Buffer.byteLength(JSON.stringify(base));
+    const perColumn = Buffer.byteLength(JSON.stringify(column(0))) + 1; // + the comma
+    base.data.dataSource.columns = Array.from({ length: Math.floor((MAX_CONFIGURABLE_BODY_BYTES - emptySize + 1) / perColumn) }, (_, i) => column(i));
+    const body = JSON.stringify(base);
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_CONFIGURABLE_BODY_BYTES);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(MAX_CONFIGURABLE_BODY_BYTES - perColumn);
     const d = deps();
     const out = await ingest(signedRequest(body), { ...d, maxBodyBytes: MAX_CONFIGURABLE_BODY_BYTES });
     expect(out.status).toBe(413);

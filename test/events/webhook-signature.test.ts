@@ -20,6 +20,12 @@ describe('signWebhook', () => {
     expect(headers).toEqual({ 'webhook-id': 'msg_1', 'webhook-timestamp': String(nowSeconds), 'webhook-signature': `v1,${expected}` });
   });
 
+  it('accepts a bare base64 secret (no whsec_ prefix) as the same key', () => {
+    const bare = secret.slice('whsec_'.length);
+    expect(signWebhook(body, bare, 'm', now)).toEqual(signWebhook(body, secret, 'm', now));
+    expect(verifyWebhookSignature(bytes(body), signWebhook(body, secret, 'm', now), bare, now)).toEqual({ ok: true });
+  });
+
   it('signs bytes and text alike', () => {
     expect(signWebhook(bytes(body), secret, 'm', now)).toEqual(signWebhook(body, secret, 'm', now));
   });
