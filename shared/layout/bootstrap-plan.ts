@@ -142,11 +142,13 @@ export function planBootstrap(config: IntegrationConfig, dialect: Dialect, inspe
     sysSql(`REVOKE ALL ON TABLE ${systemTable(dialect, table)} FROM PUBLIC`, `state table ${table}: nothing for PUBLIC`);
   }
   const epoch = systemTable(dialect, TABLES.catalogEpoch);
-  sysSql(`INSERT INTO ${epoch} (epoch) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM ${epoch})`, 'catalog epoch row (when missing)');
+  // Guarded INSERTs read the table in a FROM (not `SELECT … WHERE NOT EXISTS` without FROM) so that the
+  // statement is an ordinary compute-node query on Redshift too.
+  sysSql(`INSERT INTO ${epoch} (epoch) SELECT 0 FROM (SELECT COUNT(*) AS n FROM ${epoch}) c WHERE c.n = 0`, 'catalog epoch row (when missing)');
   const hashKey = systemTable(dialect, TABLES.hashKey);
   system(
     stmt(
-      `INSERT INTO ${hashKey} (key_id, hash_key) SELECT 1, CAST(:hash_key AS ${t.text}) WHERE NOT EXISTS (SELECT 1 FROM ${hashKey} WHERE key_id = 1)`,
+      `INSERT INTO ${hashKey} (key_id, hash_key) SELECT 1, CAST(:hash_key AS ${t.text}) FROM (SELECT COUNT(*) AS n FROM ${hashKey} WHERE key_id = 1) c WHERE c.n = 0`,
       'hashing key row (when missing; value bound, never in the text)',
       { hash_key: options.hashKey },
     ),

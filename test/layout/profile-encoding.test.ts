@@ -25,7 +25,7 @@ const nasty = fc.constantFrom("'", "''", ';', '--', '$$', '$q$', '\n', '\r\n', '
 const item = fc
   .array(fc.oneof(nasty, fc.string({ unit: 'binary', maxLength: 6 })), { maxLength: 4 })
   .map((parts) => parts.join(''))
-  .filter((s) => !s.includes('\u0000') && s.isWellFormed());
+  .filter((s) => !s.includes('\u0000') && !/\p{Cs}/u.test(s));
 const items = fc.array(item, { maxLength: 5 });
 const attributes = fc.dictionary(item, fc.array(item, { maxLength: 3 }), { maxKeys: 3 });
 
