@@ -189,7 +189,7 @@ describe('transaction (BatchExecuteStatement)', () => {
 
   it('a non-retryable DescribeStatement error (statement not found) is permanent at once', async () => {
     rd.on(BatchExecuteStatementCommand).resolves({ Id: ID });
-    rd.on(DescribeStatementCommand).rejects(new ResourceNotFoundException({ message: 'Query does not exist', ResourceId: ID, $metadata: {} }));
+    rd.on(DescribeStatementCommand).rejects(new ResourceNotFoundException({ message: 'Query does not exist', Message: 'Query does not exist', ResourceId: ID, $metadata: {} }));
     const err = await failure(warehouse().transaction([stmt('SELECT 1')]));
     expect(err.kind).toBe('permanent');
     expect(rd).toHaveReceivedCommandTimes(DescribeStatementCommand, 1);
