@@ -1,6 +1,11 @@
 // The warehouse port: Redshift through the Data API in AWS, PGlite or a PostgreSQL server locally and in tests.
 import type { SqlStatement } from '../sql/statement.js';
 
+/**
+ * One result row. Every adapter types values the same way (shared/adapters/result-value-types.ts): BIGINT
+ * → number while safe (else a decimal string, or an error on the Data API, whose JSON cannot carry it),
+ * NUMERIC → string, dates/times → the engine's text, booleans/integers/floats native, NULL → null.
+ */
 export type Row = Record<string, unknown>;
 
 /**
@@ -32,4 +37,6 @@ export interface Warehouse {
    * Resolves when committed; rejects with WarehouseError when anything failed (all rolled back).
    */
   transaction(statements: SqlStatement[]): Promise<void>;
+  /** Release connections (PGlite / pg adapters; the Data API has none). Optional so fakes need not add it. */
+  close?(): Promise<void>;
 }
