@@ -1,0 +1,124 @@
+// The PostgreSQL and Redshift emitters differ only through dialect hooks (docs/dialects.md). Each difference
+// is asserted here on the SQL text; every Redshift statement also passes the Redshift lint (libpg-query parse
+// + AWS allow-list). The PostgreSQL text is executed for real in view-compiler.test.ts.
+import { describe, expect, it } from 'vitest';
+import { compileView, type ViewCompileConfig } from '../../shared/compiler/view-compiler.js';
+import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
+import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
+import { postgres } from '../../shared/sql/postgres-dialect.js';
+import { redshift } from '../../shared/sql/redshift-dialect.js';
+
+const multi: ViewCompileConfig = { mode: 'multi', database: 'immuta', viewSchema: 'governed' };
+const single: ViewCompileConfig = { mode: 'single', database: 'sales', viewSchema: 'governed' };
+
+const source = (kind: 'table' | 'external', name = 'orders', column = 'email'): DataSource =>
+  DataSourceSchema.parse({
+    id: 'ds-1',
+    name,
+    version: 1,
+    location: { database: 'sales', schema: 'public', table: 'orders' },
+    kind,
+    columns: [
+      { name: 'id', type: 'int8' },
+      { name: column, type: 'varchar(120)', tags: ['PII.Email'] },
+      { name: 'region', type: 'char(2)', tags: ['Geo'] },
+      { name: 'amount', type: 'numeric(12,2)' },
+      { name: 'note', type: 'text' },
+    ],
+  });
+
+let n = 0;
+const p = (x: Omit<PolicyInput, 'id' | 'version' | 'name' | 'createdAt'>): Policy =>
+  PolicySchema.parse({ id: `p${++n}`, version: 1, name: `p${n}`, createdAt: '2024-01-01T00:00:00Z', ...x });
+
+const everything: Policy[] = [
+  p({ type: 'subscription', scope: { kind: 'global' }, access: { kind: 'usersWith', who: { groups: ['a'], attributes: { k: ['v'] }, match: 'all' } } }),
+  p({ type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII' }, mask: { kind: 'hash' }, condition: { kind: 'everyoneExcept', except: { purposes: ['audit'] } } }),
+  p({ type: 'mask', scope: { kind: 'global' }, target: { kind: 'column', name: 'amount' }, mask: { kind: 'constant', value: '0' }, condition: { kind: 'everyoneWho', who: { groups: ['x'] }, otherwise: { kind: 'null' } } }),
+  p({ type: 'mask', scope: { kind: 'global' }, target: { kind: 'column', name: 'note' }, mask: { kind: 'constant', value: "it's a \\ backslash" } }),
+  p({ type: 'mask', scope: { kind: 'global' }, target: { kind: 'column', name: 'id' }, mask: { kind: 'hash' } }),
+  p({ type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo' }, attribute: 'region' }, exception: { groups: ['admin'] } }),
+  p({ type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'groupMatch', column: { kind: 'column', name: 'region' } } }),
+];
+
+const sqlOf = (c: ReturnType<typeof compileView>) => c.statements.map((s) => s.sql);
+
+describe('PostgreSQL vs Redshift emitters', () => {
+  it('hash: encode(sha256(convert_to(…))) vs SHA2(…, 256)', () => {
+    const pg = sqlOf(compileView(source('table'), everything, single, postgres)).join('\n');
+    const rs = sqlOf(compileView(source('table'), everything, single, redshift)).join('\n');
+    expect(pg).toMatch(/encode\(sha256\(convert_to\(k\."hash_key" \|\| CAST\(t\."email" AS varchar\(120\)\), 'UTF8'\)\), 'hex'\)/);
+    expect(rs).toMatch(/SHA2\(k\."hash_key" \|\| CAST\(t\."email" AS varchar\(120\)\), 256\)/);
+    expect(rs).not.toMatch(/sha256|convert_to/);
+  });
+
+  it('security_barrier on every PostgreSQL CREATE (also OR REPLACE); never on Redshift', () => {
+    for (const previous of [null, compileView(source('table'), everything, single, postgres).signature]) {
+      const pg = compileView(source('table'), everything, single, postgres, previous).statements.filter((s) => /^CREATE/.test(s.sql));
+      expect(pg.length).toBe(1);
+      expect(pg[0]!.sql).toMatch(/^CREATE (OR REPLACE )?VIEW "governed"\."orders" WITH \(security_barrier\) AS SELECT /);
+      const rs = compileView(source('table'), everything, single, redshift, previous).statements.filter((s) => /^CREATE/.test(s.sql));
+      expect(rs[0]!.sql).toMatch(/^CREATE (OR REPLACE )?VIEW "governed"\."orders" AS SELECT /);
+      expect(rs[0]!.sql).not.toContain('security_barrier');
+    }
+  });
+
+  it('external tables: late-binding on Redshift only', () => {
+    const rs = sqlOf(compileView(source('external'), everything, single, redshift)).find((s) => s.startsWith('CREATE'))!;
+    expect(rs.endsWith(' WITH NO SCHEMA BINDING')).toBe(true);
+    const rsTable = sqlOf(compileView(source('table'), everything, single, redshift)).find((s) => s.startsWith('CREATE'))!;
+    expect(rsTable).not.toContain('NO SCHEMA BINDING');
+    const pg = sqlOf(compileView(source('external'), everything, single, postgres)).find((s) => s.startsWith('CREATE'))!;
+    expect(pg).not.toContain('NO SCHEMA BINDING');
+  });
+
+  it('multi-database: db.schema.table on Redshift, schema.table on PostgreSQL', () => {
+    expect(sqlOf(compileView(source('table'), [], multi, redshift)).join('\n')).toContain('FROM "sales"."public"."orders" t');
+    expect(sqlOf(compileView(source('table'), [], multi, postgres)).join('\n')).toContain('FROM "public"."orders" t');
+    expect(sqlOf(compileView(source('table'), [], single, redshift)).join('\n')).toContain('FROM "public"."orders" t');
+  });
+
+  it('single-database mode refuses a table in another database (fail closed, VG301)', () => {
+    const c = compileView(source('table'), [], { ...single, database: 'other' }, redshift);
+    expect(c.failedClosed).toBe(true);
+    expect(c.diagnostics.map((d) => `${d.code} ${d.path.join('.')}`)).toContain('VG301 location.database');
+  });
+
+  it('unbounded text: text on PostgreSQL, varchar(65535) on Redshift (a hashed text column)', () => {
+    const hashNote = [p({ type: 'mask', scope: { kind: 'global' }, target: { kind: 'column', name: 'note' }, mask: { kind: 'hash' } })];
+    expect(compileView(source('table'), hashNote, single, postgres).signature.columns.find((c) => c.name === 'note')!.type).toBe('text');
+    expect(compileView(source('table'), hashNote, single, redshift).signature.columns.find((c) => c.name === 'note')!.type).toBe('varchar(65535)');
+  });
+
+  it('literals: E\'\' for a backslash on PostgreSQL, doubled backslash on Redshift', () => {
+    expect(sqlOf(compileView(source('table'), everything, single, postgres)).join('\n')).toContain("E'it''s a \\\\ backslash'");
+    expect(sqlOf(compileView(source('table'), everything, single, redshift)).join('\n')).toContain("'it''s a \\\\ backslash'");
+  });
+
+  it('identifier length: 63 bytes on PostgreSQL, 127 on Redshift; longer is VG102 (no view)', () => {
+    const long = (len: number) => source('table', 'v'.repeat(len));
+    expect(compileView(long(63), [], single, postgres).diagnostics).toEqual([]);
+    expect(compileView(long(64), [], single, postgres).diagnostics.map((d) => d.code)).toEqual(['VG102']);
+    expect(compileView(long(64), [], single, postgres).statements).toEqual([]);
+    expect(compileView(long(127), [], single, redshift).diagnostics).toEqual([]);
+    expect(compileView(long(128), [], single, redshift).diagnostics.map((d) => d.code)).toEqual(['VG102']);
+    // a too-long column: the view fails closed without that column
+    const col = compileView(source('table', 'orders', 'é'.repeat(64)), [], single, redshift);
+    expect(col.failedClosed).toBe(true);
+    expect(col.signature.columns.map((c) => c.name)).toEqual(['id', 'region', 'amount', 'note']);
+  });
+
+  it('every Redshift statement passes the Redshift lint (all policy kinds, both modes, fail-closed too)', () => {
+    const bad = p({ type: 'mask', scope: { kind: 'global' }, target: { kind: 'column', name: 'amount' }, mask: { kind: 'constant', value: 'NaN?' } });
+    for (const config of [single, multi]) {
+      for (const kind of ['table', 'external'] as const) {
+        for (const policies of [[], everything, [...everything, bad]]) {
+          const first = compileView(source(kind), policies, config, redshift);
+          const again = compileView(source(kind), policies, config, redshift, first.signature);
+          for (const s of [...first.statements, ...again.statements]) expect(lintRedshift(s.sql), s.sql).toEqual([]);
+        }
+      }
+    }
+  });
+});
