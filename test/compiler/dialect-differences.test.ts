@@ -29,7 +29,9 @@ const source = (kind: 'table' | 'external', name = 'orders', column = 'email'): 
   });
 
 let n = 0;
-const p = (x: Omit<PolicyInput, 'id' | 'version' | 'name' | 'createdAt'>): Policy =>
+/** Omit that keeps the union of policy types apart. */
+type PolicyBody = PolicyInput extends infer T ? (T extends unknown ? Omit<T, 'id' | 'version' | 'name' | 'createdAt'> : never) : never;
+const p = (x: PolicyBody): Policy =>
   PolicySchema.parse({ id: `p${++n}`, version: 1, name: `p${n}`, createdAt: '2024-01-01T00:00:00Z', ...x });
 
 const everything: Policy[] = [
