@@ -1,0 +1,221 @@
+// The whole pipeline in one process — the one place it is wired, reused by `npm start`, the demo, the tests
+// and the bench:
+//
+//   receiveWebhook → ingest (H4's core) → LocalEventBus (routing table → datasource/policy/user router)
+//     → LocalFifoQueue (groups, dedup, visibility timeout, redelivery, DLQ) → consumer → apply loop → warehouse
+//
+// The routers and the apply loop are the same shared functions the Lambdas call; only the ports differ.
+// The consumer follows the SQS FIFO + Powertools SqsFifoPartialProcessor rule: after the first failure in a
+// batch, that message and every later one of the batch go back to the queue.
+import { ingest, type IngestOutcome, type IngestRequest } from '../../shared/events/ingest.js';
+import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
+import { LocalFifoQueue, type LocalFifoQueueOptions, type ReceivedMessage } from '../../shared/adapters/local-fifo-queue.js';
+import { ApplyFailure, type ApplyOutcome } from '../../shared/pipeline/apply-work-item.js';
+import { processWorkMessage } from '../../shared/pipeline/process-work-message.js';
+import type { Warehouse } from '../../shared/ports/warehouse.js';
+import type { Dialect } from '../../shared/sql/dialect.js';
+import { postgres } from '../../shared/sql/postgres-dialect.js';
+import { LocalEventBus } from './local-event-bus.js';
+
+export interface LocalPipelineOptions {
+  config: IntegrationConfig;
+  /** Acting as the system role (local-warehouse.ts). */
+  warehouse: Warehouse;
+  /** The Standard Webhooks secret ("whsec_…"). */
+  webhookSecret: string;
+  queue?: LocalFifoQueueOptions;
+  /** How long a failed message stays invisible, by its receive count. Default: none (visible at once). */
+  retryDelayMs?: (receiveCount: number) => number;
+  /** The receiver's clock for the signature tolerance. */
+  now?: () => Date;
+  dialect?: Dialect;
+  /** Structured log lines (JSON-able objects). Default: none. */
+  log?: (entry: Record<string, unknown>) => void;
+  /** Immediate conflict re-reads in the apply loop (default 5). */
+  maxConflictRetries?: number;
+}
+
+export interface PipelineStatus {
+  queueDepth: number;
+  inFlight: number;
+  dlqDepth: number;
+  applied: number;
+  failed: number;
+  skipped: number;
+  eventsReceived: number;
+  failedClosed: number;
+  lastError: { at: string; object: string; reason: string } | null;
+}
+
+export class LocalPipeline {
+  readonly queue: LocalFifoQueue;
+  readonly bus: LocalEventBus;
+  readonly warehouse: Warehouse;
+  readonly config: IntegrationConfig;
+  /** The last outcomes (newest last, at most 1,000), for the demo, the tests and the bench. */
+  readonly outcomes: ApplyOutcome[] = [];
+  private readonly counts = { applied: 0, failed: 0, skipped: 0, eventsReceived: 0, failedClosed: 0 };
+  private lastError: PipelineStatus['lastError'] = null;
+  private loop: { stop: boolean; done: Promise<void> } | undefined;
+  private readonly dialect: Dialect;
+  private readonly log: (entry: Record<string, unknown>) => void;
+
+  constructor(private readonly options: LocalPipelineOptions) {
+    this.queue = new LocalFifoQueue(options.queue);
+    this.warehouse = options.warehouse;
+    this.config = options.config;
+    this.dialect = options.dialect ?? postgres;
+    this.log = options.log ?? (() => undefined);
+    this.bus = new LocalEventBus({
+      warehouse: options.warehouse,
+      dialect: this.dialect,
+      queue: this.queue,
+      onRouted: ({ event, messages }) => {
+        this.counts.eventsReceived++;
+        this.log({ level: 'info', message: 'event routed', eventId: event.id, type: event.type, subject: event.subject, workItems: messages.length });
+      },
+    });
+  }
+
+  /** POST /webhooks: the raw body and headers exactly as received. */
+  receiveWebhook(request: IngestRequest): Promise<IngestOutcome> {
+    return ingest(request, {
+      bus: this.bus,
+      secrets: { get: async () => this.options.webhookSecret },
+      now: this.options.now ?? (() => new Date()),
+    });
+  }
+
+  /** One receive (≤ batchSize messages) processed in order; returns how many were received. */
+  async consumeOnce(batchSize = 10): Promise<number> {
+    const batch = this.queue.receive(batchSize);
+    let failedBefore: string | undefined;
+    for (const message of batch) {
+      if (failedBefore !== undefined) {
+        this.queue.fail(message.receiptHandle, `not processed: an earlier message in the FIFO batch failed (${failedBefore})`, this.delay(message));
+        continue;
+      }
+      try {
+        const outcome = await processWorkMessage(message.body, this.applyDeps());
+        this.record(outcome);
+        this.queue.ack(message.receiptHandle);
+      } catch (err) {
+        const reason = this.recordFailure(err, message);
+        failedBefore = message.messageId;
+        this.queue.fail(message.receiptHandle, reason, this.delay(message));
+      }
+    }
+    return batch.length;
+  }
+
+  /**
+   * Consume until nothing is waiting or in flight (dead letters stay in the DLQ). `timeoutMs` bounds the
+   * wall time (messages waiting out a retry delay are waited for).
+   */
+  async drain(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const received = await this.consumeOnce();
+      if (received > 0) continue;
+      const { depth, inFlight } = this.queue.counters();
+      if (depth === 0 && inFlight === 0) return;
+      if (Date.now() > deadline) throw new Error(`drain: ${depth} waiting and ${inFlight} in flight after ${timeoutMs} ms`);
+      await sleep(10);
+    }
+  }
+
+  /** The consumer loop of `npm start`: poll, process, repeat until stop(). */
+  start(pollMs = 50): void {
+    if (this.loop) return;
+    const state = { stop: false, done: Promise.resolve() };
+    state.done = (async () => {
+      while (!state.stop) {
+        let received = 0;
+        try {
+          received = await this.consumeOnce();
+        } catch (err) {
+          this.log({ level: 'error', message: 'consumer loop error', error: err instanceof Error ? err.message : String(err) });
+        }
+        if (received === 0 && !state.stop) await sleep(pollMs);
+      }
+    })();
+    this.loop = state;
+  }
+
+  /** Stop the consumer after the batch in hand (graceful shutdown). */
+  async stop(): Promise<void> {
+    const loop = this.loop;
+    if (!loop) return;
+    loop.stop = true;
+    await loop.done;
+    this.loop = undefined;
+  }
+
+  status(): PipelineStatus {
+    const q = this.queue.counters();
+    return { queueDepth: q.depth, inFlight: q.inFlight, dlqDepth: q.dlqDepth, ...this.counts, lastError: this.lastError };
+  }
+
+  private applyDeps() {
+    return {
+      warehouse: this.warehouse,
+      queue: this.queue,
+      dialect: this.dialect,
+      config: this.config,
+      ...(this.options.maxConflictRetries !== undefined ? { maxConflictRetries: this.options.maxConflictRetries } : {}),
+    };
+  }
+
+  private delay(message: ReceivedMessage): number {
+    return this.options.retryDelayMs?.(Number(message.attributes.ApproximateReceiveCount)) ?? 0;
+  }
+
+  private remember(outcome: ApplyOutcome): void {
+    this.outcomes.push(outcome);
+    if (this.outcomes.length > 1000) this.outcomes.splice(0, this.outcomes.length - 1000);
+  }
+
+  private record(outcome: ApplyOutcome): void {
+    this.remember(outcome);
+    if (outcome.status === 'skipped') this.counts.skipped++;
+    else this.counts.applied++;
+    if (outcome.failedClosed) {
+      this.counts.failedClosed++;
+      // Fail closed is applied (the view has no rows) AND an error the operator must see.
+      const reason = outcome.diagnostics.map((d) => `${d.code}: ${d.summary}`).join('; ');
+      this.lastError = { at: new Date().toISOString(), object: outcome.object, reason };
+      this.log({ level: 'warn', message: 'view fails closed', object: outcome.object, version: outcome.version, diagnostics: outcome.diagnostics });
+    }
+    this.log({
+      level: 'info',
+      message: outcome.status === 'skipped' ? 'work item skipped' : 'work item applied',
+      object: outcome.object,
+      version: outcome.version,
+      eventId: outcome.eventId,
+      ...(outcome.reason ? { reason: outcome.reason } : {}),
+      statements: outcome.statements,
+      conflicts: outcome.conflicts,
+      refannedOut: outcome.refannedOut,
+      totalMs: outcome.durations.totalMs,
+    });
+  }
+
+  private recordFailure(err: unknown, message: ReceivedMessage): string {
+    this.counts.failed++;
+    const outcome = err instanceof ApplyFailure ? err.outcome : undefined;
+    if (outcome) this.remember(outcome);
+    const reason = err instanceof Error ? err.message : String(err);
+    this.lastError = { at: new Date().toISOString(), object: outcome?.object ?? message.groupId, reason };
+    this.log({
+      level: 'error',
+      message: 'work item failed; it will be redelivered (DLQ after max receives)',
+      object: outcome?.object ?? message.groupId,
+      receiveCount: Number(message.attributes.ApproximateReceiveCount),
+      failure: err instanceof ApplyFailure ? err.failureKind : 'unexpected',
+      reason,
+    });
+    return reason;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

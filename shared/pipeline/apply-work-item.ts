@@ -1,0 +1,223 @@
+// The apply loop for one work item (docs/architecture.md "One object change = one transaction"):
+//
+//   read the catalog snapshot → plan (view-change-plan / user-change-plan) → [re-fan-out] → transaction(s)
+//
+// and what each warehouse answer means:
+//   conflict  → the catalog moved between our read and our guarded write: re-read and re-plan at once
+//               (bounded; then transient, so the message is redelivered later);
+//   stale     → a newer version is already applied: acknowledged as `skipped`;
+//   transient → throw ApplyFailure('transient'): the message is redelivered;
+//   permanent → throw ApplyFailure('permanent') with the reason: redelivered until maxReceiveCount, then DLQ.
+// A work item that is not what we wrote is permanent at once (redelivery cannot fix a body).
+//
+// Re-fan-out (write skew, brief §4.2): the router's fan-out was computed from a read that may be stale. The
+// policy item whose transaction FIRST stores a new policy version re-computes the affected views from its
+// own read; when that set differs from the router's (the carried digest), items for the whole set are sent
+// BEFORE the transaction commits, so that a crash between the two cannot lose a view. Their dedup ids equal
+// the router's, so views the router already reached are not enqueued twice within the dedup window (and a
+// later repeat only re-applies the same state).
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { planViewChange, type ViewChangePlan, type ViewWorkItem } from '../compiler/view-change-plan.js';
+import type { ViewCompileConfig } from '../compiler/view-compiler.js';
+import { catalogReadStatement, parseCatalog } from '../layout/catalog-reader.js';
+import { planUserDelete, planUserUpsert } from '../layout/user-change-plan.js';
+import { WarehouseError, type Warehouse } from '../ports/warehouse.js';
+import type { WorkQueue } from '../ports/work-queue.js';
+import type { Dialect } from '../sql/dialect.js';
+import type { SqlStatement } from '../sql/statement.js';
+import { policyMessage } from './route-policy.js';
+import { sendInBatches } from './send-work.js';
+import { MAX_STATEMENTS_PER_TRANSACTION, splitIntoTransactions } from './transaction-split.js';
+import { workItemObject, type PolicyWorkItem, type WorkItem } from './work-item.js';
+
+export interface ApplyDeps {
+  warehouse: Warehouse;
+  /** Where re-fan-out items go (the work queue). */
+  queue: WorkQueue;
+  dialect: Dialect;
+  config: ViewCompileConfig;
+  /** Milliseconds since the epoch; default Date.now. */
+  now?: () => number;
+  /** Immediate re-reads after a conflict before giving up as transient. Default 5. */
+  maxConflictRetries?: number;
+  /** Default 40 (the Data API's BatchExecuteStatement limit). */
+  maxStatementsPerTransaction?: number;
+}
+
+export interface StatementCounts {
+  /** Statements in transactions that committed. */
+  finished: number;
+  /** The statement a failed transaction failed on (one per failed transaction). */
+  failed: number;
+  /** The other statements of failed transactions: rolled back with it (Data API ABORTED/not run). */
+  aborted: number;
+}
+
+export interface ApplyOutcome {
+  status: 'applied' | 'skipped' | 'failed';
+  kind: WorkItem['kind'] | 'unreadable';
+  /** e.g. `policy:p1@view:ds1`. */
+  object: string;
+  version: number;
+  eventId: string;
+  /** Why it was skipped or failed (never a secret: warehouse messages are redacted by the adapters). */
+  reason?: string;
+  /** Plans tried (1 + conflicts re-read). */
+  attempts: number;
+  conflicts: number;
+  transactions: number;
+  statements: StatementCounts;
+  /** Compiler diagnostics (VG301 = the view fails closed: visible in logs, metrics and status). */
+  diagnostics: Diagnostic[];
+  failedClosed: boolean;
+  /** Items sent for views the router's fan-out missed. */
+  refannedOut: number;
+  durations: { readMs: number; planMs: number; transactionMs: number; totalMs: number };
+  /** Event time → the last transaction FINISHED (applied only). */
+  endToEndLagMs?: number;
+}
+
+export class ApplyFailure extends Error {
+  constructor(
+    readonly failureKind: 'transient' | 'permanent',
+    readonly outcome: ApplyOutcome,
+  ) {
+    super(`${failureKind}: ${outcome.reason ?? 'unknown failure'}`);
+    this.name = 'ApplyFailure';
+  }
+}
+
+/** The planner's input for a catalog item (the queue item carries its origin; the planner does not need it). */
+function plannerItem(item: Exclude<WorkItem, { kind: 'user' }>): ViewWorkItem {
+  if (item.kind === 'datasource') {
+    return { kind: 'datasource', dataSourceId: item.dataSourceId, version: item.version, deleted: item.deleted, definition: item.definition };
+  }
+  // A policy that reaches no view: the planner finds no data source under an id no data source can have
+  // (ids are non-empty), so it emits only the CALL that stores the policy state with p_datasource_id NULL.
+  return {
+    kind: 'policy',
+    policyId: item.policyId,
+    version: item.version,
+    deleted: item.deleted,
+    definition: item.definition,
+    dataSourceId: item.dataSourceId ?? '',
+    fanOutDigest: item.fanOutDigest,
+  };
+}
+
+const objectVersion = (item: WorkItem): number => item.version;
+
+export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<ApplyOutcome> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const maxConflicts = deps.maxConflictRetries ?? 5;
+  const max = deps.maxStatementsPerTransaction ?? MAX_STATEMENTS_PER_TRANSACTION;
+  const outcome: ApplyOutcome = {
+    status: 'applied',
+    kind: item.kind,
+    object: workItemObject(item),
+    version: objectVersion(item),
+    eventId: item.eventId,
+    attempts: 0,
+    conflicts: 0,
+    transactions: 0,
+    statements: { finished: 0, failed: 0, aborted: 0 },
+    diagnostics: [],
+    failedClosed: false,
+    refannedOut: 0,
+    durations: { readMs: 0, planMs: 0, transactionMs: 0, totalMs: 0 },
+  };
+  const finish = (status: ApplyOutcome['status'], reason?: string): ApplyOutcome => {
+    const end = now();
+    outcome.status = status;
+    if (reason !== undefined) outcome.reason = reason;
+    outcome.durations.totalMs = end - started;
+    if (status === 'applied') outcome.endToEndLagMs = Math.max(0, end - Date.parse(item.eventTime));
+    return outcome;
+  };
+  const fail = (kind: 'transient' | 'permanent', reason: string): never => {
+    throw new ApplyFailure(kind, finish('failed', reason));
+  };
+
+  for (;;) {
+    outcome.attempts++;
+    let statements: SqlStatement[];
+    let plan: ViewChangePlan | undefined;
+    try {
+      if (item.kind === 'user') {
+        statements = [item.deleted ? planUserDelete(item.userId, item.version, deps.dialect) : planUserUpsert(item.profile!, deps.dialect)];
+      } else {
+        const t0 = now();
+        // A data source item compiles against its own row and every policy; a policy item needs every data
+        // source too (its reach). One read, so the snapshot is consistent.
+        const read = item.kind === 'datasource' ? catalogReadStatement(deps.dialect, item.dataSourceId) : catalogReadStatement(deps.dialect);
+        const snapshot = parseCatalog(await deps.warehouse.query(read));
+        const t1 = now();
+        plan = planViewChange(snapshot, plannerItem(item), deps.config, deps.dialect);
+        outcome.durations.readMs += t1 - t0;
+        outcome.durations.planMs += now() - t1;
+        outcome.diagnostics = plan.diagnostics;
+        outcome.failedClosed = plan.diagnostics.some((d) => d.code === 'VG301');
+        if (plan.skip === 'stale') return finish('skipped', `a version ≥ ${item.version} is already applied`);
+        if (item.kind === 'policy' && plan.refanOut && plan.affectedDataSourceIds && plan.affectedDigest) {
+          outcome.refannedOut += await refanOut(item, plan.affectedDataSourceIds, plan.affectedDigest, deps.queue);
+        }
+        statements = plan.statements;
+      }
+    } catch (err) {
+      if (err instanceof WarehouseError) return handleWarehouseError(err);
+      // A catalog row that does not parse, an identifier that cannot be quoted: redelivery cannot fix it.
+      return fail('permanent', err instanceof Error ? err.message : String(err));
+    }
+
+    const t2 = now();
+    try {
+      for (const tx of splitIntoTransactions(statements, max)) {
+        try {
+          await deps.warehouse.transaction(tx);
+        } catch (err) {
+          outcome.statements.failed += 1;
+          outcome.statements.aborted += tx.length - 1;
+          throw err;
+        }
+        outcome.transactions++;
+        outcome.statements.finished += tx.length;
+      }
+      outcome.durations.transactionMs += now() - t2;
+      return finish('applied');
+    } catch (err) {
+      outcome.durations.transactionMs += now() - t2;
+      if (!(err instanceof WarehouseError)) return fail('permanent', err instanceof Error ? err.message : String(err));
+      if (err.kind === 'conflict') {
+        outcome.conflicts++;
+        if (outcome.conflicts > maxConflicts) return fail('transient', `still conflicting after ${maxConflicts} immediate re-reads: ${err.message}`);
+        continue;
+      }
+      // A stale answer after earlier split transactions committed is still "nothing left to do": the newer
+      // version that won re-planned (and re-ran) every statement itself.
+      return handleWarehouseError(err);
+    }
+  }
+
+  function handleWarehouseError(err: WarehouseError): ApplyOutcome {
+    switch (err.kind) {
+      case 'stale':
+        return finish('skipped', err.message);
+      case 'transient':
+        return fail('transient', err.message);
+      case 'conflict':
+        // Only reads get here (they never conflict); treat like a transient to be safe.
+        return fail('transient', err.message);
+      default:
+        return fail('permanent', err.message);
+    }
+  }
+}
+
+async function refanOut(item: PolicyWorkItem, ids: readonly string[], digest: string, queue: WorkQueue): Promise<number> {
+  const messages = ids
+    .filter((id) => id !== item.dataSourceId)
+    .map((dataSourceId) => policyMessage({ ...item, dataSourceId, fanOutDigest: digest }));
+  await sendInBatches(queue, messages);
+  return messages.length;
+}
