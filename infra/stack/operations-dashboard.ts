@@ -193,19 +193,46 @@ export class Operations extends Construct {
 
   private createTopic(props: OperationsProps): sns.Topic {
     // CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key; it needs a key it may use.
+    // An explicit key policy: the account administers the key with named actions (no "kms:*"), CloudWatch may
+    // encrypt for the topic and SNS may decrypt for delivery.
+    const account = new iam.AccountRootPrincipal();
+    const policy = new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'AccountAdministersTheKey',
+          principals: [account],
+          actions: [
+            'kms:DescribeKey',
+            'kms:GetKeyPolicy',
+            'kms:PutKeyPolicy',
+            'kms:GetKeyRotationStatus',
+            'kms:EnableKeyRotation',
+            'kms:DisableKeyRotation',
+            'kms:EnableKey',
+            'kms:DisableKey',
+            'kms:UpdateKeyDescription',
+            'kms:ListResourceTags',
+            'kms:TagResource',
+            'kms:UntagResource',
+            'kms:ScheduleKeyDeletion',
+            'kms:CancelKeyDeletion',
+          ],
+          resources: ['*'], // in a key policy, "*" means this key
+        }),
+        new iam.PolicyStatement({
+          sid: 'CloudWatchAlarmsPublish',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: ['*'],
+        }),
+      ],
+    });
     const key = new kms.Key(this, 'AlarmTopicKey', {
       description: 'viewguard alarm topic encryption',
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy,
+      policy,
     });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'], // in a key policy, "*" means this key
-      }),
-    );
     const topic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'viewguard alarms',
       masterKey: key,

@@ -120,6 +120,7 @@ export class ViewguardStack extends Stack {
       removalPolicy,
     });
     this.routing = new EventRouting(this, 'Routing', { routers, removalPolicy, archiveRetention: Duration.days(90) });
+    ingest.addEnvironment(ENV.eventBusName, this.routing.bus.eventBusName);
     this.routing.bus.grantPutEventsTo(ingest);
     this.webhookSecret.grantRead(ingest);
     for (const fn of Object.values(routers)) this.workQueue.queue.grantSendMessages(fn);
