@@ -307,4 +307,23 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     await applyAsSystem(tooLong.statements);
     expect(await users.bob!.query(`SELECT * FROM ${d.qualify('secure', odd.name)}`)).toEqual([]);
   });
+
+  it('the profile row is read once per query, not once per row (EXPLAIN ANALYZE loops)', async () => {
+    await apply([
+      policy({ type: 'subscription', scope: { kind: 'local', dataSourceId: ds.id }, access: { kind: 'usersWith', who: { groups: ['hr'] } } }),
+      policy({ type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII' }, mask: { kind: 'hash' }, condition: { kind: 'everyoneExcept', except: { groups: ['admin|ops'] } } }),
+      policy({ type: 'rowFilter', scope: { kind: 'local', dataSourceId: ds.id }, filter: { kind: 'groupMatch', column: { kind: 'column', name: 'dept' } } }),
+    ]);
+    const [plan] = await users.bob!.query<{ 'QUERY PLAN': unknown }>('EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM secure.customers');
+    const scans: { relation: string; loops: number }[] = [];
+    const walk = (node: Record<string, unknown>): void => {
+      if (typeof node['Relation Name'] === 'string') scans.push({ relation: node['Relation Name'] as string, loops: node['Actual Loops'] as number });
+      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+    };
+    const root = (typeof plan!['QUERY PLAN'] === 'string' ? JSON.parse(plan!['QUERY PLAN'] as string) : plan!['QUERY PLAN']) as { Plan: Record<string, unknown> }[];
+    walk(root[0]!.Plan);
+    expect(scans.filter((x) => x.relation === 'profile')).toEqual([{ relation: 'profile', loops: 1 }]);
+    expect(scans.filter((x) => x.relation === 'customers')).toEqual([{ relation: 'customers', loops: 1 }]);
+    expect((await see('bob')).map((r) => r.id)).toEqual([1, 2, 3]);
+  });
 });
