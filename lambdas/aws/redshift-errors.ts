@@ -30,7 +30,7 @@ const TRANSIENT_EXCEPTIONS = new Set([
 const TRANSIENT_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
 
 const TRANSIENT_SQL: [RegExp, string][] = [
-  [/\b1023\b|serializable isolation violation/i, 'serializable isolation violation (1023)'],
+  [/\b1023\b.*serializable|serializable isolation violation/is, 'serializable isolation violation (1023)'],
   [/lock timeout|could not obtain lock|lock not available|canceling statement due to lock timeout/i, 'lock timeout'],
   [/deadlock detected/i, 'deadlock'],
   [/statement timeout|query (?:was )?cancel+ed|cancel+ed on user'?s request|canceling statement/i, 'query cancelled'],

@@ -202,3 +202,21 @@ describe('LocalFifoQueue', () => {
     );
   });
 });
+
+describe('toSqsEvent', () => {
+  it('carries the FIFO attributes a Lambda handler reads, and drain honours its partial batch response', async () => {
+    const { toSqsEvent } = await import('../../shared/adapters/local-sqs-event.js');
+    const q = new LocalFifoQueue();
+    q.sendNow([msg('view:ds1', 'e1'), msg('view:ds1', 'e2')]);
+    const handled: string[][] = [];
+    await q.drain(async (batch) => {
+      const event = toSqsEvent(batch);
+      handled.push(event.Records.map((r) => `${r.attributes.MessageGroupId}/${r.attributes.MessageDeduplicationId}#${r.attributes.ApproximateReceiveCount}`));
+      // Fail the second record on its first delivery, as a handler's batchItemFailures would.
+      const second = event.Records[1];
+      return second && second.attributes.ApproximateReceiveCount === '1' ? { batchItemFailures: [{ itemIdentifier: second.messageId }] } : undefined;
+    });
+    expect(handled).toEqual([['view:ds1/e1#1', 'view:ds1/e2#1'], ['view:ds1/e2#2']]);
+    expect(q.counters()).toMatchObject({ depth: 0, deleted: 2, failed: 1 });
+  });
+});
