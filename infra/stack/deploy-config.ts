@@ -49,8 +49,7 @@ const RawContextSchema = z
     apiBurstLimit: int(1, 5_000).default(100),
     oldestMessageAlarmSeconds: int(60, 86_400).default(900),
     applyErrorRateAlarmPercent: int(1, 100).default(5),
-  })
-  .strict();
+  });
 
 export type WarehouseTarget =
   | { kind: 'cluster'; clusterId: string; database: string; auth: { dbUser: string } | { secretArn: string } }
@@ -97,18 +96,17 @@ const problem = (field: string, summary: string) =>
  * problem with the context key to fix.
  */
 export function parseDeployConfig(fields: Record<string, unknown>): DeployConfig {
+  // Unknown keys are reported together with every other problem (a typo often explains a "missing" setting).
+  const known = new Set(Object.keys(RawContextSchema.shape));
+  const unknown = Object.keys(fields)
+    .filter((k) => !known.has(k))
+    .map((k) => problem(k, 'unknown setting (see docs/deploy.md for the context keys)'));
   const parsed = RawContextSchema.safeParse(fields);
   if (!parsed.success) {
-    throw new DiagnosticError(
-      parsed.error.issues.map((i) =>
-        i.code === 'unrecognized_keys'
-          ? problem(i.keys.join(', '), 'unknown setting (see docs/deploy.md for the context keys)')
-          : problem(i.path.join('.'), i.message),
-      ),
-    );
+    throw new DiagnosticError([...unknown, ...parsed.error.issues.map((i) => problem(i.path.join('.'), i.message))]);
   }
   const c = parsed.data;
-  const problems: Diagnostic[] = [];
+  const problems: Diagnostic[] = [...unknown];
   const integration = parseIntegrationConfig({
     mode: c.integrationMode,
     database: c.database,

@@ -62,6 +62,14 @@ describe('deploy config', () => {
     expect(c.removalPolicy).toBe('destroy');
   });
 
+  it('reports an unknown key together with the other problems', () => {
+    const found = problems({ ...cluster, dbUser: 'someone', bogus: 1 });
+    expect(found).toEqual([
+      'VG204 viewguard:bogus: unknown setting (see docs/deploy.md for the context keys)',
+      'VG204 viewguard:dbUser: must be the system user "immuta_system_user" the views are owned by',
+    ]);
+  });
+
   it.each([
     ['no warehouse', { database: 'd', viewSchema: 'v', adminDbUser: 'a' }, 'viewguard:clusterId: set clusterId'],
     ['cluster and workgroup', { ...cluster, workgroupName: 'wg-one' }, 'not both'],
