@@ -12,9 +12,9 @@ import { parseRoutedEvent } from './routed-event.js';
 import { sendInBatches } from './send-work.js';
 
 export interface RouterDeps {
-  /** Read by the policy router only (the catalog decides the fan-out). */
-  warehouse: Warehouse;
-  dialect: Dialect;
+  /** Read by the policy router only (the catalog decides the fan-out); the others need no warehouse. */
+  warehouse?: Warehouse;
+  dialect?: Dialect;
 }
 
 export async function routeEvent(event: WebhookEvent, deps: RouterDeps): Promise<WorkMessage[]> {
@@ -23,6 +23,7 @@ export async function routeEvent(event: WebhookEvent, deps: RouterDeps): Promise
     case 'datasource':
       return routeDataSourceEvent(event as DataSourceEvent);
     case 'policy':
+      if (!deps.warehouse || !deps.dialect) throw new Error('the policy router needs the warehouse and its dialect');
       return routePolicyEvent(event as PolicyEvent, deps.warehouse, deps.dialect);
     case 'user':
       return routeUserEvent(event as UserEvent);

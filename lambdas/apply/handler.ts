@@ -1,0 +1,108 @@
+// SQS FIFO batch → for each message in order: parse the work item, run the apply loop against Redshift
+// through the Data API, report. Powertools' SqsFifoPartialProcessorAsync keeps FIFO order on failure: the
+// failing record AND every later record of the batch are reported as batchItemFailures (SQS redelivers
+// them; after maxReceiveCount a message goes to the DLQ). The loop is shared/pipeline/apply-work-item.ts.
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ENV } from '../../infra/stack/lambda-environment.js';
+import { ApplyFailure, type ApplyDeps, type ApplyOutcome } from '../../shared/pipeline/apply-work-item.js';
+import { processWorkMessage } from '../../shared/pipeline/process-work-message.js';
+import { redshift } from '../../shared/sql/redshift-dialect.js';
+import { RedshiftDataWarehouse } from '../aws/redshift-data-warehouse.js';
+import { SqsWorkQueue } from '../aws/sqs-work-queue.js';
+import { recordStatement } from './statement-metrics.js';
+import { redshiftTargetFromEnv, requiredEnv, viewCompileConfigFromEnv } from './warehouse-environment.js';
+
+const logger = new Logger();
+const metrics = new Metrics();
+const tracer = new Tracer();
+const processor = new SqsFifoPartialProcessorAsync();
+
+// Built on first use and reused by warm invocations; the warehouse gets each invocation's deadline.
+let base: { warehouse: RedshiftDataWarehouse; deps: Omit<ApplyDeps, 'warehouse'>; marginMs: number } | undefined;
+function baseDeps() {
+  if (base) return base;
+  const env = process.env;
+  base = {
+    warehouse: new RedshiftDataWarehouse({
+      client: tracer.captureAWSv3Client(new RedshiftDataClient({})),
+      target: redshiftTargetFromEnv(env),
+      statementName: 'viewguard-apply',
+      observe: (o) => recordStatement(metrics, o),
+    }),
+    deps: {
+      queue: new SqsWorkQueue({ client: tracer.captureAWSv3Client(new SQSClient({})), queueUrl: requiredEnv(env, ENV.workQueueUrl) }),
+      dialect: redshift,
+      config: viewCompileConfigFromEnv(env),
+    },
+    marginMs: Number(env[ENV.deadlineMarginMs] ?? 5000),
+  };
+  return base;
+}
+
+function report(outcome: ApplyOutcome): void {
+  const fields = {
+    object: outcome.object,
+    version: outcome.version,
+    eventId: outcome.eventId,
+    statements: outcome.statements,
+    transactions: outcome.transactions,
+    conflicts: outcome.conflicts,
+    refannedOut: outcome.refannedOut,
+    durations: outcome.durations,
+  };
+  if (outcome.status === 'skipped') {
+    metrics.addMetric('Skipped', MetricUnit.Count, 1);
+    logger.info('work item skipped', { ...fields, reason: outcome.reason });
+    return;
+  }
+  metrics.addMetric('Applied', MetricUnit.Count, 1);
+  if (outcome.endToEndLagMs !== undefined) metrics.addMetric('EndToEndLag', MetricUnit.Milliseconds, outcome.endToEndLagMs);
+  if (outcome.failedClosed) {
+    // Applied, and an error the operator must see: the view shows no rows until the policy is fixed.
+    metrics.addMetric('ViewsFailedClosed', MetricUnit.Count, 1);
+    logger.error('view fails closed', { ...fields, diagnostics: outcome.diagnostics });
+  } else {
+    logger.info('work item applied', { ...fields, diagnostics: outcome.diagnostics.length > 0 ? outcome.diagnostics : undefined });
+  }
+}
+
+async function applyRecord(record: SQSRecord, deps: ApplyDeps): Promise<void> {
+  try {
+    report(await processWorkMessage(record.body, deps));
+  } catch (err) {
+    metrics.addMetric('Failed', MetricUnit.Count, 1);
+    const outcome = err instanceof ApplyFailure ? err.outcome : undefined;
+    logger.error('work item failed; SQS redelivers it (DLQ after max receives)', {
+      messageId: record.messageId,
+      messageGroupId: record.attributes.MessageGroupId,
+      receiveCount: Number(record.attributes.ApproximateReceiveCount),
+      failure: err instanceof ApplyFailure ? err.failureKind : 'unexpected',
+      reason: err instanceof Error ? err.message : String(err),
+      ...(outcome ? { object: outcome.object, version: outcome.version, eventId: outcome.eventId, statements: outcome.statements, conflicts: outcome.conflicts } : {}),
+    });
+    throw err;
+  }
+}
+
+async function applyBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  const b = baseDeps();
+  const deadline = Date.now() + context.getRemainingTimeInMillis() - b.marginMs;
+  const deps: ApplyDeps = { ...b.deps, warehouse: b.warehouse.withDeadline(deadline) };
+  return processPartialResponse(event, (record: SQSRecord) => applyRecord(record, deps), processor, {
+    context,
+    // Report every record as failed instead of failing the invocation: the same redelivery, clearer logs.
+    throwOnFullBatchFailure: false,
+  });
+}
+
+export const handler = middy(applyBatch).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));

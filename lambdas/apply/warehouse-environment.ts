@@ -1,0 +1,34 @@
+// What the apply Lambda and the policy router read from the environment the stack sets
+// (infra/stack/lambda-environment.ts): the Data API target and the view compile config. A missing or
+// contradictory setting fails the cold start with a message naming the variable (never its value when it
+// could be a secret ARN — ARNs are not secrets, but we keep to names anyway).
+import { ENV } from '../../infra/stack/lambda-environment.js';
+import type { ViewCompileConfig } from '../../shared/compiler/view-compiler.js';
+import type { RedshiftTarget } from '../aws/redshift-data-warehouse.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function requiredEnv(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export function redshiftTargetFromEnv(env: Env): RedshiftTarget {
+  const database = requiredEnv(env, ENV.database);
+  const cluster = env[ENV.clusterId];
+  const workgroup = env[ENV.workgroupName];
+  const dbUser = env[ENV.dbUser];
+  const secretArn = env[ENV.dbSecretArn];
+  if (Boolean(cluster) === Boolean(workgroup)) throw new Error(`set exactly one of ${ENV.clusterId} and ${ENV.workgroupName}`);
+  if (workgroup) return { database, workgroupName: workgroup, ...(secretArn ? { secretArn } : {}) };
+  if (dbUser) return { database, clusterIdentifier: cluster!, dbUser };
+  if (secretArn) return { database, secretArn, clusterIdentifier: cluster! };
+  throw new Error(`a cluster needs ${ENV.dbUser} or ${ENV.dbSecretArn}`);
+}
+
+export function viewCompileConfigFromEnv(env: Env): ViewCompileConfig {
+  const mode = requiredEnv(env, ENV.integrationMode);
+  if (mode !== 'single' && mode !== 'multi') throw new Error(`${ENV.integrationMode} must be "single" or "multi"`);
+  return { mode, database: requiredEnv(env, ENV.database), viewSchema: requiredEnv(env, ENV.viewSchema) };
+}
