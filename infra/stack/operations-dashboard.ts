@@ -24,6 +24,8 @@ export interface OperationsProps {
   apply: lambda.IFunction;
   /** Powertools adds a `service` dimension with the function's service name to every EMF metric. */
   applyServiceName: string;
+  /** Service names of the routers, which count the events they receive (`EventsReceived`). */
+  routerServiceNames: string[];
   alarmTopicArn?: string;
   alarmEmail?: string;
   oldestMessageAlarmSeconds: number;
@@ -31,15 +33,6 @@ export interface OperationsProps {
   removalPolicy: RemovalPolicy;
 }
 
-/** The EMF metrics the apply Lambda publishes (namespace `viewguard`). */
-export const APPLY_METRICS = [
-  'EventsReceived',
-  'Applied',
-  'Failed',
-  'StatementsFinished',
-  'StatementsFailed',
-  'StatementsAborted',
-] as const;
 
 export class Operations extends Construct {
   readonly topic: sns.ITopic;
@@ -105,14 +98,23 @@ export class Operations extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     });
 
-    const emf = (metricName: string, statistic = 'Sum') =>
+    const emf = (metricName: string, statistic = 'Sum', service = props.applyServiceName) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { service: props.applyServiceName },
+        dimensionsMap: { service },
         statistic,
         period,
+        ...(service === props.applyServiceName ? {} : { label: `${metricName} (${service})` }),
       });
+    // A view that could not be compiled fails closed (no rows): visible, and worth a page.
+    alarm('ViewsFailedClosed', {
+      alarmDescription: 'viewguard: a policy could not be compiled for a view; the view shows no rows (see the apply logs, VG301)',
+      metric: emf('ViewsFailedClosed'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
     const busMetric = (metricName: string, dims: Record<string, string>) =>
       new cloudwatch.Metric({ namespace: 'AWS/Events', metricName, dimensionsMap: dims, statistic: 'Sum', period });
 
@@ -135,7 +137,7 @@ export class Operations extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Events in (bus)',
-        left: [busMetric('MatchedEvents', { EventBusName: props.bus.eventBusName }), emf('EventsReceived')],
+        left: [busMetric('MatchedEvents', { EventBusName: props.bus.eventBusName }), ...props.routerServiceNames.map((svc) => emf('EventsReceived', 'Sum', svc))],
       }),
     );
     this.dashboard.addWidgets(
@@ -171,7 +173,7 @@ export class Operations extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Object changes: applied / failed',
-        left: [emf('Applied'), emf('Failed')],
+        left: [emf('Applied'), emf('Failed'), emf('Skipped'), emf('ViewsFailedClosed')],
       }),
     );
     this.dashboard.addWidgets(

@@ -153,6 +153,7 @@ export class ViewguardStack extends Stack {
       workDeadLetterQueue: this.workQueue.deadLetterQueue,
       apply,
       applyServiceName: 'viewguard-apply',
+      routerServiceNames: ['datasource', 'policy', 'user'].map((n) => `viewguard-${n}`),
       oldestMessageAlarmSeconds: config.oldestMessageAlarmSeconds,
       applyErrorRateAlarmPercent: config.applyErrorRateAlarmPercent,
       removalPolicy,

@@ -323,7 +323,7 @@ describe('bootstrap custom resource', () => {
 });
 
 describe('operations', () => {
-  it('alarms: a message in any DLQ, old work, apply error rate, API 5xx — all to the SNS topic', () => {
+  it('alarms: a message in any DLQ, old work, apply error rate, a view failed closed, API 5xx — all to the SNS topic', () => {
     const alarms = resources(cluster, 'AWS::CloudWatch::Alarm');
     const topicId = cluster.stack.getLogicalId(cluster.stack.operations.topic.node.defaultChild as never);
     for (const [, a] of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
@@ -332,6 +332,7 @@ describe('operations', () => {
     for (const [, a] of dlqAlarms) expect(a.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     expect(alarms.some(([, a]) => a.Properties.MetricName === 'ApproximateAgeOfOldestMessage' && a.Properties.Threshold === 900)).toBe(true);
     expect(alarms.some(([, a]) => JSON.stringify(a.Properties.Metrics ?? '').includes('100 * errors / invocations'))).toBe(true);
+    expect(alarms.some(([, a]) => a.Properties.MetricName === 'ViewsFailedClosed' && a.Properties.Namespace === 'viewguard')).toBe(true);
     cluster.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     // A given topic is used, not created.
     workgroup.template.resourceCountIs('AWS::SNS::Topic', 0);
@@ -344,9 +345,11 @@ describe('operations', () => {
     for (const m of ['4XXError', '5XXError', 'Latency', 'MatchedEvents', 'FailedInvocations', 'ApproximateAgeOfOldestMessage', 'Throttles', 'Duration']) {
       expect(body).toContain(m);
     }
-    for (const m of ['EventsReceived', 'Applied', 'Failed', 'StatementsFinished', 'StatementsFailed', 'StatementsAborted', 'StatementLatency', 'EndToEndLag']) {
-      expect(body).toContain(`\\"viewguard\\",\\"${m}\\"`);
+    const emf = (m: string, service: string) => `\\"viewguard\\",\\"${m}\\",\\"service\\",\\"${service}\\"`;
+    for (const m of ['Applied', 'Failed', 'Skipped', 'ViewsFailedClosed', 'StatementsFinished', 'StatementsFailed', 'StatementsAborted', 'StatementLatency', 'EndToEndLag']) {
+      expect(body).toContain(emf(m, 'viewguard-apply'));
     }
+    for (const r of ROUTES) expect(body).toContain(emf('EventsReceived', `viewguard-${r.functionName}`));
     expect(body).toContain('p99');
   });
 
