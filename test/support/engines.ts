@@ -26,7 +26,7 @@
 // "user" on PGlite CAN escape with RESET/SET SESSION AUTHORIZATION and passwords are not checked:
 // `engine.realLogin` is false there, and tests of authentication boundaries run only where it is true.
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { SqlParamValue, SqlStatement } from '../../shared/sql/statement.js';
@@ -82,8 +82,9 @@ function normalise(sql: string | SqlStatement, params?: SqlParamValue[]): { text
 
 // ---------------------------------------------------------------------------------------------- PGlite
 
-export async function createPgliteEngine(): Promise<Engine> {
-  const db = await PGlite.create();
+/** `options`: e.g. `{ extensions: { file_fdw } }` for tests that need a contrib extension (test/support/fdw-*.ts). */
+export async function createPgliteEngine(options: PGliteOptions = {}): Promise<Engine> {
+  const db = await PGlite.create(options);
   const admin = (await db.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u;
   const tag = suffix();
   let current = admin;
