@@ -16,6 +16,7 @@ export const DIAGNOSTIC_CODES = {
   VG302: 'policy target column not found',
   VG303: 'mask does not fit the column type',
   VG304: 'conflicting policies resolved',
+  VG305: 'external (Spectrum) table in another database: cross-database queries cannot read it (multi-database mode)',
   // VG4xx — Redshift lint
   VG401: 'statement does not parse',
   VG402: 'function not on the Redshift allow-list',
