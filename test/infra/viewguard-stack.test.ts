@@ -1,7 +1,7 @@
 // The synthesized stack, bundling the real handlers once per run (two configurations share the bundles through
 // the CDK asset cache): resources and properties, one rule per route, IAM least privilege (no "*" action
 // anywhere), alarms, bundle sizes, and cdk-nag AwsSolutions with zero unacknowledged findings.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -49,11 +49,13 @@ interface Synth {
 let cluster: Synth;
 let workgroup: Synth;
 
+// One app for both stacks: the second stack reuses the first one's bundles (the CDK asset cache is per output
+// directory), so each handler is bundled once per run. Asset metadata (as the CDK CLI sets it) says where.
+const app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
+
 function synth(id: string, config: typeof clusterConfig): Synth {
-  // Asset metadata (as the CDK CLI sets it) tells where each bundle was staged.
-  const app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
   const stack = new ViewguardStack(app, id, { config });
-  const assembly = app.synth();
+  const assembly = app.synth({ force: true });
   const template = Template.fromStack(stack);
   return { stack, template, json: template.toJSON(), outdir: assembly.directory };
 }
@@ -64,10 +66,12 @@ beforeAll(() => {
   if (missing.length > 0) throw new Error(`handlers not written yet: ${missing.join(', ')}`);
   cluster = synth('ClusterStack', clusterConfig);
   workgroup = synth('WorkgroupStack', workgroupConfig);
+  const bundlesStaged = readdirSync(cluster.outdir).filter((d) => d.startsWith('asset.') && existsSync(path.join(cluster.outdir, d, 'index.mjs')));
+  expect(bundlesStaged.length).toBe(PIPELINE_HANDLERS.length + 1); // + the bootstrap (both handlers in one bundle)
 }, 600_000);
 
 afterAll(() => {
-  for (const s of [cluster, workgroup]) if (s) rmSync(s.outdir, { recursive: true, force: true });
+  if (cluster) rmSync(cluster.outdir, { recursive: true, force: true });
 });
 
 const resources = (s: Synth, type: string): [string, any][] => Object.entries(s.json.Resources).filter(([, r]: [string, any]) => r.Type === type) as [string, any][];
