@@ -237,14 +237,19 @@ export function compileView(
   }
 
   const grant = stmt(`GRANT SELECT ON ${name} TO PUBLIC`, 'analysts query the view; the view decides what each one sees');
+  // External (Spectrum) tables can only be read by a late-binding view, which must schema-qualify every
+  // reference (ours all are): https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html. The binding
+  // is part of the signature, so a table ↔ external change drops and creates the view instead of replacing it.
+  // The fail-closed view references no table and stays an ordinary view.
+  const lateBinding = ds.kind === 'external' && !failedClosed;
+  if (lateBinding) signature = { ...signature, lateBinding: true };
   const unchanged = previous != null && sameSignature(previous, signature);
-  const lateBinding = ds.kind === 'external';
   const statements = unchanged
     ? [stmt(dialect.createView(name, query, { replace: true, lateBinding }), 'same columns and types: replace in place (grants kept)'), grant]
     : [
         // Unknown or different signature: CREATE OR REPLACE would fail on a changed column type, so drop and
         // create in the same transaction; the grant is given again.
-        stmt(`DROP VIEW IF EXISTS ${name}`, previous == null ? 'no recorded signature' : 'column names or types changed'),
+        stmt(`DROP VIEW IF EXISTS ${name}`, previous == null ? 'no recorded signature' : 'column names, types or binding changed'),
         stmt(dialect.createView(name, query, { replace: false, lateBinding }), 'create the view'),
         grant,
       ];
@@ -263,7 +268,21 @@ function compileQuery(
       diagnostic('VG301', `data source ${JSON.stringify(ds.id)} is in database ${JSON.stringify(ds.location.database)}; single-database mode reads only ${JSON.stringify(config.database)}`, ['location', 'database']),
     ]);
   }
-  const raw = safely(() => dialect.rawTable(ds.location, config.mode === 'multi'));
+  const crossDatabase = config.mode === 'multi' && ds.location.database !== config.database;
+  // Redshift cross-database queries do not read external tables (docs/modes.md): the admin must use
+  // single-database mode in the external schema's database, or re-create the external table in ours.
+  if (crossDatabase && ds.kind === 'external') {
+    throw new Uncompilable([
+      diagnostic(
+        'VG305',
+        `data source ${JSON.stringify(ds.id)} is an external table in database ${JSON.stringify(ds.location.database)}; ` +
+          `cross-database queries cannot read external tables, so a view in ${JSON.stringify(config.database)} cannot either. ` +
+          `Use single-database mode in ${JSON.stringify(ds.location.database)}, or re-create the external table (its external schema) in ${JSON.stringify(config.database)}`,
+        ['location', 'database'],
+      ),
+    ]);
+  }
+  const raw = safely(() => dialect.rawTable(ds.location, crossDatabase));
   let usesKey = false;
   const select: string[] = [];
   const signature: ViewSignature = { columns: [] };

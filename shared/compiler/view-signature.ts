@@ -1,13 +1,22 @@
 // A view's signature: its column names and types in order. CREATE OR REPLACE VIEW keeps the view (and its
 // grants) only when the signature is unchanged; otherwise the view must be dropped and created again.
 // Stored as JSON text in immuta_system.datasource_state.view_signature.
+// `lateBinding` (present only when true): the view was created WITH NO SCHEMA BINDING (external tables).
+// A change of binding is a change of signature, so the view is dropped and created rather than replaced:
+// the Redshift CREATE VIEW page documents OR REPLACE only for an identical column set and says nothing of
+// turning a late-binding view into a bound one or back (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html).
 
 export interface ViewSignature {
   columns: { name: string; type: string }[];
+  lateBinding?: true;
 }
 
 export function sameSignature(a: ViewSignature, b: ViewSignature): boolean {
-  return a.columns.length === b.columns.length && a.columns.every((c, i) => c.name === b.columns[i]!.name && c.type === b.columns[i]!.type);
+  return (
+    (a.lateBinding ?? false) === (b.lateBinding ?? false) &&
+    a.columns.length === b.columns.length &&
+    a.columns.every((c, i) => c.name === b.columns[i]!.name && c.type === b.columns[i]!.type)
+  );
 }
 
 export const serializeSignature = (s: ViewSignature): string => JSON.stringify(s);
@@ -21,7 +30,8 @@ export function parseSignature(text: string | null | undefined): ViewSignature |
       typeof v === 'object' && v !== null && Array.isArray((v as ViewSignature).columns) &&
       (v as ViewSignature).columns.every((c) => typeof c?.name === 'string' && typeof c?.type === 'string')
     ) {
-      return { columns: (v as ViewSignature).columns.map((c) => ({ name: c.name, type: c.type })) };
+      const columns = (v as ViewSignature).columns.map((c) => ({ name: c.name, type: c.type }));
+      return (v as ViewSignature).lateBinding === true ? { columns, lateBinding: true } : { columns };
     }
   } catch {
     /* unreadable → unknown */

@@ -90,11 +90,17 @@ export function planBootstrap(config: IntegrationConfig, dialect: Dialect, inspe
     }
   }
   // Seed: ALL PRIVILEGES ON ALL SCHEMAS — narrowed to what views need: read the configured raw schemas.
+  // The dialect says where (multi mode: Redshift connects to the raw database; the PostgreSQL stand-in grants
+  // on the postgres_fdw import schema in ours, docs/modes.md) and whether an external schema's tables take
+  // SELECT grants (Redshift: USAGE on the external schema is all a late-binding view's owner needs).
   for (const raw of config.rawSources) {
-    admin(`GRANT USAGE ON SCHEMA ${q(raw.schema)} TO ${sys}`, `raw schema ${raw.schema}: usage`, raw.database);
-    admin(`GRANT SELECT ON ALL TABLES IN SCHEMA ${q(raw.schema)} TO ${sys}`, `raw schema ${raw.schema}: read existing tables`, raw.database);
+    const target = dialect.rawGrantTarget(raw, config.database);
+    const what = `raw schema ${raw.schema}${raw.database === config.database ? '' : ` of database ${raw.database}`}${raw.external ? ' (external)' : ''}`;
+    admin(`GRANT USAGE ON SCHEMA ${q(target.schema)} TO ${sys}`, `${what}: usage`, target.database);
+    if (raw.external && !dialect.externalTablesNeedSelectGrant()) continue;
+    admin(`GRANT SELECT ON ALL TABLES IN SCHEMA ${q(target.schema)} TO ${sys}`, `${what}: read existing tables`, target.database);
     // Covers tables the admin creates later; tables created by other users need their own default privileges.
-    admin(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${q(raw.schema)} GRANT SELECT ON TABLES TO ${sys}`, `raw schema ${raw.schema}: read future tables`, raw.database);
+    admin(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${q(target.schema)} GRANT SELECT ON TABLES TO ${sys}`, `${what}: read future tables`, target.database);
   }
   // Seed (PUBLIC): TEMP ON DATABASE. (USAGE ON DATABASE is a datashare privilege in Redshift and CONNECT is
   // PUBLIC's by default in PostgreSQL: nothing to emit.)

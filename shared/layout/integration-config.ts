@@ -19,6 +19,8 @@ const RawSourceSchema = z.object({
   /** The database holding the raw tables; defaults to the integration database. */
   database: name.optional(),
   schema: name,
+  /** An external schema (Redshift Spectrum; PostgreSQL stand-in: foreign tables). */
+  external: z.boolean().optional(),
 });
 
 export const IntegrationConfigInputSchema = z
@@ -45,6 +47,14 @@ export const IntegrationConfigInputSchema = z
       if (c.mode === 'single' && s.database !== undefined && s.database !== database) {
         ctx.addIssue({ code: 'custom', path: ['rawSources', i, 'database'], message: 'single-database mode reads only its own database' });
       }
+      // Redshift cross-database queries cannot read external tables (docs/modes.md).
+      if (c.mode === 'multi' && s.external === true && s.database !== undefined && s.database !== database) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rawSources', i, 'external'],
+          message: `external schema ${s.schema} is in database ${s.database}: cross-database queries cannot read external tables; use single-database mode in ${s.database} or re-create the external schema in ${database}`,
+        });
+      }
       if ((s.database ?? database) === database && [c.viewSchema, ...RESERVED_SCHEMAS].includes(s.schema)) {
         ctx.addIssue({ code: 'custom', path: ['rawSources', i, 'schema'], message: `${s.schema} is an integration schema, not raw data` });
       }
@@ -55,7 +65,11 @@ export const IntegrationConfigInputSchema = z
     database: c.database ?? DEFAULT_MULTI_DATABASE,
     viewSchema: c.viewSchema,
     systemUser: c.systemUser,
-    rawSources: c.rawSources.map((s) => ({ database: s.database ?? c.database ?? DEFAULT_MULTI_DATABASE, schema: s.schema })),
+    rawSources: c.rawSources.map((s) => ({
+      database: s.database ?? c.database ?? DEFAULT_MULTI_DATABASE,
+      schema: s.schema,
+      ...(s.external ? { external: true } : {}),
+    })),
   }));
 
 export type IntegrationConfigInput = z.input<typeof IntegrationConfigInputSchema>;
@@ -63,6 +77,8 @@ export type IntegrationConfigInput = z.input<typeof IntegrationConfigInputSchema
 export interface RawSource {
   database: string;
   schema: string;
+  /** An external schema: Redshift gives its tables no SELECT grants (USAGE on the schema reads them). */
+  external?: boolean;
 }
 
 export interface IntegrationConfig {

@@ -20,12 +20,16 @@ export interface Dialect {
   hashExpression(textExpr: string): string;
   /** The text type used for a masked column of at most `width` characters; null = unbounded. */
   textType(width: number | null): string;
-  /** The raw table reference; `crossDatabase` = multi-database mode (views live in another database). */
+  /** The raw table reference; `crossDatabase` = the table is in another database than the views (multi-database mode). */
   rawTable(location: { database: string; schema: string; table: string }, crossDatabase: boolean): string;
   /** A complete CREATE [OR REPLACE] VIEW statement; `lateBinding` for external (Spectrum) tables. */
   createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string;
 
   // --- layout hooks (shared/layout/: bootstrap, procedures, state tables); each engine overrides.
+  /** Where the system role's read grants on a raw schema go (database to connect to, schema to grant on). */
+  rawGrantTarget(raw: { database: string; schema: string }, viewsDatabase: string): { database: string; schema: string };
+  /** Whether tables of an external schema are read through SELECT grants (false: USAGE on the schema is all). */
+  externalTablesNeedSelectGrant(): boolean;
   /** Type of a timestamp column written by the procedures. */
   timestampType(): string;
   /** The current time as the procedures write it. */

@@ -44,10 +44,25 @@ export class PostgresDialect implements Dialect {
     return width === null ? 'text' : `varchar(${width})`;
   }
 
-  // PostgreSQL has no cross-database references: the database part is dropped in every mode (docs/dialects.md;
-  // postgres_fdw comes later). The local stand-in keeps raw tables in the views' database.
-  rawTable(location: { database: string; schema: string; table: string }, _crossDatabase: boolean): string {
-    return this.qualify(location.schema, location.table);
+  // PostgreSQL has no cross-database references. The local stand-in of multi-database mode reaches the other
+  // database through postgres_fdw: its schema is IMPORTed into a local schema named by foreignImportSchema
+  // (docs/modes.md); the reference is that local schema and the table.
+  rawTable(location: { database: string; schema: string; table: string }, crossDatabase: boolean): string {
+    return crossDatabase
+      ? this.qualify(foreignImportSchema(location.database, location.schema), location.table)
+      : this.qualify(location.schema, location.table);
+  }
+
+  // Another database's schema is read through its imported foreign tables, in the views' database.
+  rawGrantTarget(raw: { database: string; schema: string }, viewsDatabase: string): { database: string; schema: string } {
+    return raw.database === viewsDatabase ? raw : { database: viewsDatabase, schema: foreignImportSchema(raw.database, raw.schema) };
+  }
+
+  // Foreign tables (the stand-in of external tables) need SELECT like any table; GRANT … ON ALL TABLES IN
+  // SCHEMA and default privileges ON TABLES cover foreign tables
+  // (https://www.postgresql.org/docs/current/sql-grant.html).
+  externalTablesNeedSelectGrant(): boolean {
+    return true;
   }
 
   // security_barrier stops user-supplied (possibly leaky) predicates from running before the view's own
@@ -113,6 +128,16 @@ export class PostgresDialect implements Dialect {
   actAs(role: string | null): string {
     return role === null ? 'RESET ROLE' : `SET ROLE ${this.quoteIdent(role)}`;
   }
+}
+
+/**
+ * The local schema that holds database `database`'s schema `schema` imported through postgres_fdw (multi-database
+ * mode on PostgreSQL): both parts with `%` → `%25` and `.` → `%2E`, joined by one `.` — e.g. `sales.public`.
+ * Injective: an escaped part has no `.`, so the name splits back into exactly one (database, schema).
+ */
+export function foreignImportSchema(database: string, schema: string): string {
+  const escape = (part: string): string => part.replace(/%/g, '%25').replace(/\./g, '%2E');
+  return `${escape(database)}.${escape(schema)}`;
 }
 
 export const postgres = new PostgresDialect();

@@ -33,6 +33,18 @@ export class RedshiftDialect extends PostgresDialect {
     return crossDatabase ? this.qualify(location.database, location.schema, location.table) : this.qualify(location.schema, location.table);
   }
 
+  // Cross-database grants are given connected to the raw database, on its own schema.
+  override rawGrantTarget(raw: { database: string; schema: string }, _viewsDatabase: string): { database: string; schema: string } {
+    return raw;
+  }
+
+  // Spectrum: USAGE on the external schema is what lets a user (here the view owner) query its tables; SELECT
+  // on them is refused ("operation not supported on external tables") unless Lake Formation governs them.
+  // https://docs.aws.amazon.com/redshift/latest/dg/c-spectrum-external-tables.html
+  override externalTablesNeedSelectGrant(): boolean {
+    return false;
+  }
+
   // No security_barrier in Redshift; views over external tables must be late-binding:
   // CREATE [ OR REPLACE ] VIEW name AS query [ WITH NO SCHEMA BINDING ]
   // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html

@@ -75,9 +75,9 @@ describe('PostgreSQL vs Redshift emitters', () => {
     expect(pg).not.toContain('NO SCHEMA BINDING');
   });
 
-  it('multi-database: db.schema.table on Redshift, schema.table on PostgreSQL', () => {
+  it('multi-database: db.schema.table on Redshift, the postgres_fdw import schema on PostgreSQL', () => {
     expect(sqlOf(compileView(source('table'), [], multi, redshift)).join('\n')).toContain('FROM "sales"."public"."orders" t');
-    expect(sqlOf(compileView(source('table'), [], multi, postgres)).join('\n')).toContain('FROM "public"."orders" t');
+    expect(sqlOf(compileView(source('table'), [], multi, postgres)).join('\n')).toContain('FROM "sales.public"."orders" t');
     expect(sqlOf(compileView(source('table'), [], single, redshift)).join('\n')).toContain('FROM "public"."orders" t');
   });
 
