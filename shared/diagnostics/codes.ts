@@ -17,6 +17,8 @@ export const DIAGNOSTIC_CODES = {
   VG303: 'mask does not fit the column type',
   VG304: 'conflicting policies resolved',
   VG305: 'external (Spectrum) table in another database: cross-database queries cannot read it (multi-database mode)',
+  VG306: 'custom WHERE clause rejected (not on the whitelist or does not parse)',
+  VG307: 'row filter value does not fit the column type',
   // VG4xx — Redshift lint
   VG401: 'statement does not parse',
   VG402: 'function not on the Redshift allow-list',
