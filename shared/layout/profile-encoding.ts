@@ -61,6 +61,19 @@ export const groupNeedle = listNeedle;
 export const projectNeedle = listNeedle;
 export const purposeNeedle = listNeedle;
 export const dataSourceNeedle = listNeedle;
+/**
+ * The purposes column holds the acknowledged purposes (`|fraud|research|`) and, as extra items, the purposes
+ * the user currently ACTS UNDER (shared/policy/purposes.ts) marked with a leading `=`: `|=fraud|fraud|research|`.
+ * An escaped item never contains a raw `=`, so `|=x|` can only match an active-purpose item and `|x|` only an
+ * acknowledged one. v1 readers that only look for `|x|` are unaffected.
+ */
+export function encodePurposes(acknowledged: Iterable<string>, active: Iterable<string>): string {
+  const items = [...new Set([...acknowledged].map(escapeItem)), ...new Set([...active].map((p) => `=${escapeItem(p)}`))].sort();
+  return items.length === 0 ? SEP : `${SEP}${[...new Set(items)].join(SEP)}${SEP}`;
+}
+/** Needle of a purpose the user acts under (in the purposes column). */
+export const activePurposeNeedle = (purpose: string): string => `${SEP}=${escapeItem(purpose)}${SEP}`;
+
 /** The exact text to search for in the attributes column. */
 export const attributeNeedle = (key: string, value: string): string => `${SEP}${escapeItem(key)}=${escapeItem(value)}${SEP}`;
 

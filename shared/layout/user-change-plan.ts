@@ -3,7 +3,8 @@
 import type { Dialect } from '../sql/dialect.js';
 import type { SqlStatement } from '../sql/statement.js';
 import type { UserProfile } from '../policy/user-profile.js';
-import { encodeAttributes, encodeList } from './profile-encoding.js';
+import { activePurposes } from '../policy/purposes.js';
+import { encodeAttributes, encodeList, encodePurposes } from './profile-encoding.js';
 import { procedureArgs } from './routine-definitions.js';
 import { callStatement } from './state-call-plan.js';
 import { PROCEDURES } from './warehouse-objects.js';
@@ -20,7 +21,8 @@ export function planUserUpsert(profile: UserProfile, dialect: Dialect): SqlState
       p_attributes: encodeAttributes(profile.attributes),
       p_projects: encodeList(profile.projects),
       p_current_project: profile.currentProject,
-      p_purposes: encodeList(profile.purposes),
+      // acknowledged purposes + the ones the user acts under now (policy/purposes.ts): a project switch is a profile update
+      p_purposes: encodePurposes(profile.purposes, activePurposes(profile)),
       p_datasources: encodeList(profile.dataSources),
     },
     `user ${profile.userId} v${profile.version}`,

@@ -60,7 +60,9 @@ export function policyApplies(policy: Policy, ds: DataSource): boolean {
   if (scopeDepth(policy, ds) < 0) return false;
   if (policy.scope.kind === 'local') return true;
   if (policy.type === 'mask') return targetColumns(policy.target, ds).length > 0;
-  if (policy.type === 'rowFilter' && policy.filter.kind !== 'never') return targetColumns(policy.filter.column, ds).length > 0;
+  // A global filter on a column applies only where the column exists; `never`, `usingPurpose` and custom WHERE
+  // clauses apply to every matching data source (a clause naming a missing column fails that view closed).
+  if (policy.type === 'rowFilter' && 'column' in policy.filter) return targetColumns(policy.filter.column, ds).length > 0;
   return true;
 }
 

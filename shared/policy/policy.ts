@@ -40,6 +40,40 @@ export const MaskFunctionSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('null') }),
   /** Replace with a constant; the constant must be valid for the column's type (else VG303, fail closed). */
   z.object({ kind: z.literal('constant'), value: z.string() }),
+  /**
+   * Regular-expression replace on a string column. The replacement is literal text: `\` and `$` are refused
+   * because the engines give them different meanings (PostgreSQL back-references `\1`; Redshift documents
+   * none). `global: false` (first match only) exists on PostgreSQL only; Redshift fails closed (VG303).
+   */
+  z.object({
+    kind: z.literal('regex'),
+    pattern: z.string().min(1),
+    replacement: z.string().refine((r) => !/[\\$]/.test(r), { message: 'the replacement is literal text: no \\ or $' }),
+    global: z.boolean().default(true),
+    caseInsensitive: z.boolean().default(false),
+  }),
+  /**
+   * Rounding: numbers toward zero to a multiple of `bucket` (so the result never overflows the type);
+   * dates and timestamps truncated to `unit` (DATE_TRUNC, in UTC). A column the given option does not fit
+   * becomes NULL with a VG303 warning (never the clear value).
+   */
+  z.object({
+    kind: z.literal('round'),
+    bucket: z.number().positive().max(1e15).refine((n) => /^\d+(\.\d{1,10})?$/.test(String(n)), { message: 'a plain decimal with at most 10 fraction digits' }).optional(),
+    unit: z.enum(['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute']).optional(),
+  }),
+  /**
+   * Partial (format-preserving) mask of a string: keep the first or last `count` characters, replace the
+   * others with `maskChar`; `preserveFormat` keeps every character that is not a letter or digit (e.g. the
+   * dashes of an SSN). A value not longer than `count` is masked entirely.
+   */
+  z.object({
+    kind: z.literal('partial'),
+    keep: z.enum(['first', 'last']),
+    count: z.number().int().min(0).max(1000),
+    maskChar: z.string().regex(/^[^\\$]$/u, 'one character other than \\ and $').default('*'),
+    preserveFormat: z.boolean().default(false),
+  }),
 ]);
 export type MaskFunction = z.infer<typeof MaskFunctionSchema>;
 
@@ -60,6 +94,8 @@ export const SubscriptionAccessSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('usersWith'), who: UserCriteriaSchema }),
   /** Only users whose profile lists this data source id (individually approved). */
   z.object({ kind: z.literal('approved') }),
+  /** Only users acting under one of the purposes: their current project carries it and they acknowledged it. */
+  z.object({ kind: z.literal('usingPurpose'), purposes: z.array(nonEmpty).min(1) }),
 ]);
 export type SubscriptionAccess = z.infer<typeof SubscriptionAccessSchema>;
 
@@ -70,6 +106,25 @@ export const RowFilterRuleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('groupMatch'), column: ColumnTargetSchema }),
   /** No rows (for anyone not excepted). */
   z.object({ kind: z.literal('never') }),
+  /** Rows whose column value is (`not: false`) or is not (`not: true`) one of `values`; a NULL value matches neither. */
+  z.object({ kind: z.literal('values'), column: ColumnTargetSchema, values: z.array(z.string()).min(1), not: z.boolean().default(false) }),
+  /** Rows whose timestamp/date column is newer (or older) than `amount` `unit`s before the query time; NULL never. */
+  z.object({
+    kind: z.literal('timeWindow'),
+    column: ColumnTargetSchema,
+    direction: z.enum(['newer', 'older']),
+    amount: z.number().int().min(1).max(100000),
+    unit: z.enum(['minute', 'hour', 'day', 'week', 'month', 'year']),
+  }),
+  /**
+   * Minimization: a stable `percent` of the rows per user — MD5 of the key column's text and the user name
+   * decides, so the same user sees the same rows on every query (and a superset when percent grows).
+   */
+  z.object({ kind: z.literal('minimize'), column: ColumnTargetSchema, percent: z.number().gt(0).max(100).multipleOf(0.01) }),
+  /** Only users acting under one of the purposes see rows (see the subscription variant). */
+  z.object({ kind: z.literal('usingPurpose'), purposes: z.array(nonEmpty).min(1) }),
+  /** A custom WHERE clause (placeholders @username, @groupsContains(col), …), parsed and re-emitted, never pasted. */
+  z.object({ kind: z.literal('where'), clause: z.string().min(1).max(4000) }),
 ]);
 export type RowFilterRule = z.infer<typeof RowFilterRuleSchema>;
 
@@ -88,6 +143,12 @@ export const MaskPolicySchema = z.object({
   target: ColumnTargetSchema,
   mask: MaskFunctionSchema,
   condition: MaskConditionSchema.default({ kind: 'everyone' }),
+  /**
+   * Cell-level condition: a custom WHERE clause over the row (same grammar as the custom row filter). The
+   * mask applies only in rows where it is true or unknown (NULL fails closed: masked); elsewhere everyone
+   * sees the clear value.
+   */
+  where: z.string().min(1).optional(),
 });
 export const RowFilterPolicySchema = z.object({
   ...common,

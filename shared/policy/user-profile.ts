@@ -12,6 +12,11 @@ export const UserProfileSchema = z.object({
   currentProject: z.string().min(1).nullable().default(null),
   /** Purposes the user acknowledged. */
   purposes: z.array(z.string().min(1)).default([]),
+  /**
+   * The purposes each of the user's projects carries (project id → purposes). Optional (v1 payloads have
+   * none): the user then acts under no purpose. See shared/policy/purposes.ts.
+   */
+  projectPurposes: z.record(z.string().min(1), z.array(z.string().min(1))).optional(),
   /** Data source ids the user was individually approved for (subscription access 'approved'). */
   dataSources: z.array(z.string().min(1)).default([]),
 });

@@ -25,6 +25,19 @@ export interface Dialect {
   /** A complete CREATE [OR REPLACE] VIEW statement; `lateBinding` for external (Spectrum) tables. */
   createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string;
 
+  // --- policy breadth hooks (masks and row filters, shared/compiler/); docs/dialects.md.
+  /**
+   * Regular-expression replace of a string expression; `pattern` and `replacement` are quoted literals.
+   * null = the engine cannot do it with these options (the caller fails closed).
+   */
+  regexpReplace(source: string, pattern: string, replacement: string, options: { global: boolean; caseInsensitive: boolean }): string | null;
+  /** DATE_TRUNC of a timestamp expression to `unit` (a fixed keyword); `withTimeZone` = the expression is timestamptz (truncated in UTC). */
+  dateTrunc(unit: string, timestampExpr: string, withTimeZone: boolean): string;
+  /** The query time minus `amount` `unit`s, comparable with a column of `columnType` ('timestamptz' | 'timestamp' | 'date'). */
+  timeAgo(amount: number, unit: string, columnType: 'timestamptz' | 'timestamp' | 'date'): string;
+  /** An integer in [0, 2^32) from the first 32 bits of MD5 of a text expression (same value on every engine). */
+  hashBucket(textExpr: string): string;
+
   // --- layout hooks (shared/layout/: bootstrap, procedures, state tables); each engine overrides.
   /** Where the system role's read grants on a raw schema go (database to connect to, schema to grant on). */
   rawGrantTarget(raw: { database: string; schema: string }, viewsDatabase: string): { database: string; schema: string };

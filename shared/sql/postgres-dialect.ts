@@ -71,6 +71,32 @@ export class PostgresDialect implements Dialect {
     return `CREATE ${options.replace ? 'OR REPLACE ' : ''}VIEW ${qualifiedName} WITH (security_barrier) AS ${query}`;
   }
 
+  // --- policy breadth hooks (docs/dialects.md)
+  // regexp_replace(source, pattern, replacement, flags): 'g' every match (else the first only), 'i' case-insensitive.
+  // https://www.postgresql.org/docs/current/functions-matching.html#FUNCTIONS-POSIX-REGEXP
+  regexpReplace(source: string, pattern: string, replacement: string, options: { global: boolean; caseInsensitive: boolean }): string | null {
+    const flags = `${options.global ? 'g' : ''}${options.caseInsensitive ? 'i' : ''}`;
+    return `regexp_replace(${source}, ${pattern}, ${replacement}${flags ? `, ${this.quoteLiteral(flags)}` : ''})`;
+  }
+
+  // date_trunc(unit, timestamptz, 'UTC') truncates in UTC whatever the session TimeZone (as Redshift does, which
+  // keeps timestamptz in UTC): https://www.postgresql.org/docs/current/functions-datetime.html#FUNCTIONS-DATETIME-TRUNC
+  dateTrunc(unit: string, timestampExpr: string, withTimeZone: boolean): string {
+    return `date_trunc(${this.quoteLiteral(unit)}, ${timestampExpr}${withTimeZone ? `, ${this.quoteLiteral('UTC')}` : ''})`;
+  }
+
+  // now() is the transaction's start time. A timestamp/date column is compared with the UTC wall clock, the
+  // same instant Redshift's GETDATE() gives; a timestamptz column with now() itself.
+  timeAgo(amount: number, unit: string, columnType: 'timestamptz' | 'timestamp' | 'date'): string {
+    const now = columnType === 'timestamptz' ? 'now()' : `(now() AT TIME ZONE ${this.quoteLiteral('UTC')})`;
+    return `(${now} - CAST(${this.quoteLiteral(`${Math.trunc(amount)} ${unit}`)} AS interval))`;
+  }
+
+  // The first 8 hex digits of md5 as an unsigned 32-bit number: 'x' || hex → bit(32) → int8.
+  hashBucket(textExpr: string): string {
+    return `CAST(CAST(${this.quoteLiteral('x')} || substr(md5(${textExpr}), 1, 8) AS bit(32)) AS int8)`;
+  }
+
   // --- layout hooks (shared/layout/)
   timestampType(): string {
     return 'timestamptz';

@@ -52,6 +52,34 @@ export class RedshiftDialect extends PostgresDialect {
     return `CREATE ${options.replace ? 'OR REPLACE ' : ''}VIEW ${qualifiedName} AS ${query}${options.lateBinding ? ' WITH NO SCHEMA BINDING' : ''}`;
   }
 
+  // --- policy breadth hooks (docs/dialects.md)
+  // REGEXP_REPLACE(source, pattern, replace_string, position, parameters) replaces EVERY occurrence; parameters
+  // 'i' = case-insensitive. There is no occurrence argument, so "first match only" cannot be expressed (null):
+  // https://docs.aws.amazon.com/redshift/latest/dg/REGEXP_REPLACE.html
+  override regexpReplace(source: string, pattern: string, replacement: string, options: { global: boolean; caseInsensitive: boolean }): string | null {
+    if (!options.global) return null;
+    return `REGEXP_REPLACE(${source}, ${pattern}, ${replacement}${options.caseInsensitive ? `, 1, ${this.quoteLiteral('i')}` : ''})`;
+  }
+
+  // DATE_TRUNC('datepart', timestamp) returns TIMESTAMP; timestamptz values are UTC, so no zone argument:
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_DATE_TRUNC.html
+  override dateTrunc(unit: string, timestampExpr: string, _withTimeZone: boolean): string {
+    return `DATE_TRUNC(${this.quoteLiteral(unit)}, ${timestampExpr})`;
+  }
+
+  // GETDATE() is the current UTC timestamp and runs on compute nodes (NOW() is leader-node only):
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html ; DATEADD(datepart, interval, timestamp):
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_DATEADD_function.html
+  override timeAgo(amount: number, unit: string, _columnType: 'timestamptz' | 'timestamp' | 'date'): string {
+    return `DATEADD(${unit}, ${-Math.trunc(amount)}, GETDATE())`;
+  }
+
+  // STRTOL(num_string, 16) returns BIGINT (https://docs.aws.amazon.com/redshift/latest/dg/r_STRTOL.html);
+  // MD5 returns the 32-character hex string (https://docs.aws.amazon.com/redshift/latest/dg/r_MD5.html).
+  override hashBucket(textExpr: string): string {
+    return `STRTOL(SUBSTRING(MD5(${textExpr}), 1, 8), 16)`;
+  }
+
   // --- layout hooks (shared/layout/)
   // GETDATE() returns the current UTC timestamp (TIMESTAMP without time zone):
   // https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html

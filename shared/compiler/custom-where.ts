@@ -1,0 +1,454 @@
+// Custom WHERE clauses (row filter `where`, conditional masks) — the one place user-written SQL enters a view,
+// so it is never pasted: the clause is parsed with the real PostgreSQL parser (libpg-query), every node is
+// checked against a whitelist, and the SQL is RE-EMITTED from the tree through the dialect's quoting.
+//
+// 1. Pre-scan (outside quotes): comments, `;`, `$`, prefixed strings (E'', U&'', B'', X'') are refused; the
+//    placeholders are replaced by marker calls (`@username` → vg_marker_username(), `@groupsContains(c)` →
+//    vg_marker_groups_contains(c), …) while a map keeps every character's original position.
+// 2. `SELECT 1 WHERE <clause>` is parsed; exactly one statement with nothing but the WHERE clause is accepted
+//    (`x) UNION SELECT …`, ORDER BY, LIMIT… are refused).
+// 3. The tree is walked: boolean operators, comparisons, arithmetic, IN lists, BETWEEN, LIKE/ILIKE, IS [NOT]
+//    NULL, literals, CAST to a known type, unqualified columns OF THIS DATA SOURCE, a few allow-listed scalar
+//    functions and the markers. Anything else (sub-queries, other tables, system functions such as pg_sleep or
+//    current_setting, qualified names, `*`, aggregates, windows…) is a VG306 diagnostic with the position in
+//    the user's text, and the view fails closed.
+// A light type check refuses comparisons the engine would reject at CREATE VIEW (e.g. a varchar column = 5):
+// an error there would keep the previous view in place instead of failing closed.
+import { loadModule, parseSync } from 'libpg-query';
+import { diagnostic } from '../diagnostics/diagnostic.js';
+import { attributeItemNeedleSql, containsSql, listItemNeedleSql } from '../layout/profile-encoding.js';
+import { targetColumns } from '../policy/applicable-policies.js';
+import { parseColumnType, type ColumnType } from '../policy/column-type.js';
+import type { DataSource } from '../policy/data-source.js';
+import type { Dialect } from '../sql/dialect.js';
+import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisions.js';
+import { Uncompilable } from './uncompilable.js';
+
+await loadModule();
+
+export interface CustomWhereContext {
+  dialect: Dialect;
+  ds: DataSource;
+  p: ProfileDecisions;
+  /** Names the policy in diagnostics. */
+  policyId: string;
+  /** JSON path of the clause in the policy (e.g. ['filter', 'clause']). */
+  path: (string | number)[];
+}
+
+/** Placeholder → marker function name (and whether it takes parentheses). */
+const PLACEHOLDERS: Record<string, { marker: string; call: boolean }> = {
+  attributeValuesContains: { marker: 'vg_marker_attribute_values_contains', call: true },
+  groupsContains: { marker: 'vg_marker_groups_contains', call: true },
+  isInGroups: { marker: 'vg_marker_is_in_groups', call: true },
+  hasAttribute: { marker: 'vg_marker_has_attribute', call: true },
+  isUsingPurpose: { marker: 'vg_marker_is_using_purpose', call: true },
+  columnTagged: { marker: 'vg_marker_column_tagged', call: true },
+  username: { marker: 'vg_marker_username', call: false },
+};
+
+/** Scalar functions a clause may call: same name and meaning on PostgreSQL and Redshift (lint allow-list). */
+const FUNCTIONS: Record<string, { args: [number, number]; result: Kind }> = {
+  lower: { args: [1, 1], result: 'string' },
+  upper: { args: [1, 1], result: 'string' },
+  btrim: { args: [1, 2], result: 'string' },
+  ltrim: { args: [1, 2], result: 'string' },
+  rtrim: { args: [1, 2], result: 'string' },
+  length: { args: [1, 1], result: 'number' },
+  abs: { args: [1, 1], result: 'number' },
+  left: { args: [2, 2], result: 'string' },
+  right: { args: [2, 2], result: 'string' },
+};
+
+const COMPARISONS = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
+const ARITHMETIC = new Set(['+', '-', '*', '/']);
+const MAX_DEPTH = 64;
+const PREFIX = 'SELECT 1 WHERE ';
+
+/** What an emitted expression is, for the light type check; 'unknown' = an untyped string literal or NULL. */
+type Kind = 'bool' | 'string' | 'number' | 'datetime' | 'unknown';
+
+interface Emitted {
+  sql: string;
+  kind: Kind;
+  /** Set when the expression is a plain column reference (its declared type). */
+  column?: ColumnType;
+}
+
+type Json = Record<string, unknown>;
+
+class Rejected extends Error {
+  constructor(
+    readonly why: string,
+    /** Offset in the scanned text (after placeholder substitution), or in the original when `original`. */
+    readonly at: number | null,
+    readonly original = false,
+  ) {
+    super(why);
+  }
+}
+
+/** Replace placeholders outside quotes; refuse what must never reach the parser. `map[i]` = original offset. */
+function prescan(clause: string): { text: string; map: number[] } {
+  let text = '';
+  const map: number[] = [];
+  const emit = (s: string, from: number): void => {
+    for (const ch of s) {
+      text += ch;
+      map.push(from);
+    }
+  };
+  let i = 0;
+  while (i < clause.length) {
+    const c = clause[i]!;
+    if (c === "'" || c === '"') {
+      // A string prefix (E'…' backslash escapes, U&'…', B'…', X'…', N'…') changes how the body is read: refuse.
+      if (c === "'" && i > 0 && /[A-Za-z0-9_&]/.test(clause[i - 1]!)) throw new Rejected('prefixed string literals (E\'\', U&\'\', B\'\', X\'\') are not allowed', i - 1, true);
+      let j = i + 1;
+      for (;;) {
+        if (j >= clause.length) throw new Rejected('unterminated quote', i, true);
+        if (clause[j] === c) {
+          if (clause[j + 1] === c) {
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        j += 1;
+      }
+      for (let k = i; k <= j; k++) emit(clause[k]!, k);
+      i = j + 1;
+      continue;
+    }
+    if (c === '-' && clause[i + 1] === '-') throw new Rejected('comments are not allowed', i, true);
+    if (c === '/' && clause[i + 1] === '*') throw new Rejected('comments are not allowed', i, true);
+    if (c === ';') throw new Rejected('";" is not allowed: a clause is one expression', i, true);
+    if (c === '$') throw new Rejected('"$" (parameters, dollar quoting) is not allowed', i, true);
+    if (c === '\\') throw new Rejected('backslash is not allowed outside string literals', i, true);
+    if (c === '@') {
+      const m = /^@([A-Za-z_][A-Za-z0-9_]*)/.exec(clause.slice(i));
+      const ph = m ? PLACEHOLDERS[m[1]!] : undefined;
+      if (!m || !ph) throw new Rejected(`unknown placeholder ${JSON.stringify(m ? m[0] : '@')}`, i, true);
+      emit(ph.call ? ph.marker : `${ph.marker}()`, i);
+      i += m[0].length;
+      continue;
+    }
+    emit(c, i);
+    i += 1;
+  }
+  return { text, map };
+}
+
+const str = (n: unknown): string | undefined => ((n as Json | undefined)?.String as Json | undefined)?.sval as string | undefined;
+const nodeType = (n: Json): string => Object.keys(n)[0]!;
+const locationOf = (n: Json): number | null => {
+  const body = n[nodeType(n)] as Json;
+  return typeof body?.location === 'number' ? body.location : null;
+};
+
+class Emitter {
+  constructor(
+    private readonly ctx: CustomWhereContext,
+    /** Byte offset of the clause in the parsed text. */
+    private readonly text: string,
+  ) {}
+
+  private reject(why: string, node?: Json | null): never {
+    throw new Rejected(why, node ? locationOf(node) : null);
+  }
+
+  boolean(node: Json, depth: number): string {
+    const e = this.expr(node, depth);
+    if (e.kind !== 'bool') this.reject('expected a condition (true/false), got a value', node);
+    return e.sql;
+  }
+
+  expr(node: Json, depth: number): Emitted {
+    if (depth > MAX_DEPTH) this.reject('the clause nests too deeply', node);
+    const type = nodeType(node);
+    const body = node[type] as Json;
+    const d = this.ctx.dialect;
+    switch (type) {
+      case 'BoolExpr': {
+        const args = (body.args as Json[]).map((a) => this.boolean(a, depth + 1));
+        if (body.boolop === 'NOT_EXPR') return { sql: `(NOT ${args[0]})`, kind: 'bool' };
+        return { sql: `(${args.join(body.boolop === 'AND_EXPR' ? ' AND ' : ' OR ')})`, kind: 'bool' };
+      }
+      case 'A_Expr':
+        return this.aExpr(node, body, depth);
+      case 'NullTest': {
+        const arg = this.expr(body.arg as Json, depth + 1);
+        return { sql: `(${arg.sql} ${body.nulltesttype === 'IS_NOT_NULL' ? 'IS NOT NULL' : 'IS NULL'})`, kind: 'bool' };
+      }
+      case 'A_Const':
+        return this.constant(node, body);
+      case 'ColumnRef': {
+        const fields = body.fields as Json[];
+        if (fields.length !== 1 || str(fields[0]) === undefined) this.reject('only unqualified column names of this data source may be used (no table.column, no *)', node);
+        return this.column(str(fields[0])!, node);
+      }
+      case 'TypeCast': {
+        const arg = this.expr(body.arg as Json, depth + 1);
+        const tn = body.typeName as Json;
+        const names = (tn.names as Json[]).map(str).filter((n) => n !== 'pg_catalog');
+        const mods = ((tn.typmods as Json[] | undefined) ?? []).map((m) => ((((m.A_Const as Json)?.ival as Json)?.ival as number | undefined) ?? 0));
+        if (names.length !== 1 || tn.arrayBounds) this.reject('unsupported cast type', node);
+        const target = parseColumnType(`${names[0]}${mods.length ? `(${mods.join(',')})` : ''}`);
+        if (!target) this.reject(`unsupported cast type ${JSON.stringify(names[0])}`, node);
+        return { sql: `CAST(${arg.sql} AS ${target.sql === 'text' ? d.textType(null) : target.sql})`, kind: kindOf(target), column: undefined };
+      }
+      case 'CoalesceExpr': {
+        const args = (body.args as Json[]).map((a) => this.expr(a, depth + 1));
+        const kind = this.common(args.map((a) => a.kind), node);
+        return { sql: `COALESCE(${args.map((a) => a.sql).join(', ')})`, kind };
+      }
+      case 'FuncCall':
+        return this.call(node, body, depth);
+      default:
+        return this.reject(`${describe(type)} is not allowed`, node);
+    }
+  }
+
+  private column(name: string, node: Json): Emitted {
+    const col = this.ctx.ds.columns.find((c) => c.name === name);
+    if (!col) this.reject(`no column ${JSON.stringify(name)} in data source ${JSON.stringify(this.ctx.ds.id)}`, node);
+    const type = parseColumnType(col.type)!;
+    return { sql: `t.${this.ctx.dialect.quoteIdent(col.name)}`, kind: kindOf(type), column: type };
+  }
+
+  private constant(node: Json, body: Json): Emitted {
+    if (body.isnull) return { sql: 'NULL', kind: 'unknown' };
+    if ('sval' in body) return { sql: this.ctx.dialect.quoteLiteral(String((body.sval as Json).sval ?? '')), kind: 'unknown' };
+    if ('ival' in body) {
+      const v = ((body.ival as Json).ival as number | undefined) ?? 0;
+      if (!Number.isSafeInteger(v)) this.reject('integer out of range', node);
+      return { sql: String(v), kind: 'number' };
+    }
+    if ('fval' in body) {
+      const v = String((body.fval as Json).fval);
+      if (!/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v)) this.reject('malformed number', node);
+      return { sql: v, kind: 'number' };
+    }
+    if ('boolval' in body) return { sql: (body.boolval as Json).boolval ? 'TRUE' : 'FALSE', kind: 'bool' };
+    return this.reject('unsupported literal', node);
+  }
+
+  /** The common kind of operands that must agree ('unknown' literals take any kind). */
+  private common(kinds: Kind[], node: Json): Kind {
+    const known = [...new Set(kinds.filter((k) => k !== 'unknown'))];
+    if (known.length > 1) this.reject(`cannot compare or combine ${known.join(' and ')}`, node);
+    return known[0] ?? 'unknown';
+  }
+
+  private aExpr(node: Json, body: Json, depth: number): Emitted {
+    const names = (body.name as Json[]).map(str);
+    const op = names.length === 1 ? names[0]! : '';
+    const lexpr = body.lexpr as Json | undefined;
+    const rexpr = body.rexpr as Json | undefined;
+    switch (body.kind) {
+      case 'AEXPR_OP': {
+        if (!lexpr && op === '-' && rexpr) {
+          const r = this.expr(rexpr, depth + 1);
+          if (r.kind !== 'number') this.reject('unary minus needs a number', node);
+          return { sql: `(- ${r.sql})`, kind: 'number' };
+        }
+        if (!lexpr || !rexpr) return this.reject(`operator ${JSON.stringify(op)} is not allowed`, node);
+        if (COMPARISONS.has(op)) {
+          const [l, r] = [this.expr(lexpr, depth + 1), this.expr(rexpr, depth + 1)];
+          this.common([l.kind, r.kind], node);
+          return { sql: `(${l.sql} ${op === '!=' ? '<>' : op} ${r.sql})`, kind: 'bool' };
+        }
+        if (ARITHMETIC.has(op)) {
+          const [l, r] = [this.expr(lexpr, depth + 1), this.expr(rexpr, depth + 1)];
+          if (l.kind !== 'number' || r.kind !== 'number') this.reject(`${op} needs numbers`, node);
+          return { sql: `(${l.sql} ${op} ${r.sql})`, kind: 'number' };
+        }
+        if (op === '||') {
+          const [l, r] = [this.expr(lexpr, depth + 1), this.expr(rexpr, depth + 1)];
+          if (![l.kind, r.kind].every((k) => k === 'string' || k === 'unknown')) this.reject('|| needs strings', node);
+          return { sql: `(${l.sql} || ${r.sql})`, kind: 'string' };
+        }
+        return this.reject(`operator ${JSON.stringify(names.join('.'))} is not allowed`, node);
+      }
+      case 'AEXPR_IN': {
+        const l = this.expr(lexpr!, depth + 1);
+        const items = ((rexpr?.List as Json | undefined)?.items as Json[] | undefined) ?? this.reject('IN needs a list of values (no sub-query)', node);
+        const values = items.map((it) => this.expr(it, depth + 1));
+        this.common([l.kind, ...values.map((v) => v.kind)], node);
+        return { sql: `(${l.sql} ${op === '<>' ? 'NOT IN' : 'IN'} (${values.map((v) => v.sql).join(', ')}))`, kind: 'bool' };
+      }
+      case 'AEXPR_LIKE':
+      case 'AEXPR_ILIKE': {
+        const ops: Record<string, string> = { '~~': 'LIKE', '!~~': 'NOT LIKE', '~~*': 'ILIKE', '!~~*': 'NOT ILIKE' };
+        const kw = ops[op] ?? this.reject('unsupported LIKE form', node);
+        const [l, r] = [this.expr(lexpr!, depth + 1), this.expr(rexpr!, depth + 1)];
+        if (![l.kind, r.kind].every((k) => k === 'string' || k === 'unknown')) this.reject('LIKE needs strings', node);
+        return { sql: `(${l.sql} ${kw} ${r.sql})`, kind: 'bool' };
+      }
+      case 'AEXPR_BETWEEN':
+      case 'AEXPR_NOT_BETWEEN': {
+        const l = this.expr(lexpr!, depth + 1);
+        const items = (rexpr?.List as Json).items as Json[];
+        const [lo, hi] = items.map((it) => this.expr(it, depth + 1)) as [Emitted, Emitted];
+        this.common([l.kind, lo.kind, hi.kind], node);
+        return { sql: `(${l.sql} ${body.kind === 'AEXPR_BETWEEN' ? 'BETWEEN' : 'NOT BETWEEN'} ${lo.sql} AND ${hi.sql})`, kind: 'bool' };
+      }
+      default:
+        return this.reject(`${String(body.kind).replace('AEXPR_', '').toLowerCase()} expressions are not allowed`, node);
+    }
+  }
+
+  private call(node: Json, body: Json, depth: number): Emitted {
+    const names = (body.funcname as Json[]).map(str);
+    if (body.agg_star || body.agg_distinct || body.over || body.agg_filter || body.agg_order || body.func_variadic || body.agg_within_group) {
+      this.reject('aggregates, windows and variadic calls are not allowed', node);
+    }
+    if (names.length !== 1 || names[0] === undefined) this.reject(`function ${JSON.stringify(names.join('.'))} is not allowed`, node);
+    const name = names[0]!.toLowerCase();
+    const args = (body.args as Json[] | undefined) ?? [];
+    if (name.startsWith('vg_marker_')) return this.marker(name, args, node, depth);
+    const fn = FUNCTIONS[name];
+    if (!fn) return this.reject(`function ${JSON.stringify(name)} is not allowed`, node);
+    if (args.length < fn.args[0] || args.length > fn.args[1]) this.reject(`${name} takes ${fn.args[0]}–${fn.args[1]} arguments`, node);
+    const emitted = args.map((a) => this.expr(a, depth + 1));
+    return { sql: `${name}(${emitted.map((e) => e.sql).join(', ')})`, kind: fn.result };
+  }
+
+  /** String constants of a marker call (placeholder arguments that must be literals). */
+  private literals(args: Json[], node: Json, what: string): string[] {
+    return args.map((a) => {
+      const c = a.A_Const as Json | undefined;
+      if (!c || !('sval' in c)) this.reject(`${what} takes string literals`, node);
+      return String((c.sval as Json).sval ?? '');
+    });
+  }
+
+  private marker(name: string, args: Json[], node: Json, depth: number): Emitted {
+    const { dialect: d, p, ds } = this.ctx;
+    const asText = (e: Emitted): string => `CAST(${e.sql} AS ${d.textType(e.column ? e.column.textWidth : null)})`;
+    switch (name) {
+      case 'vg_marker_username':
+        if (args.length) this.reject('@username takes no arguments', node);
+        return { sql: p.list('immuta__userid'), kind: 'string' };
+      case 'vg_marker_groups_contains': {
+        if (args.length !== 1) this.reject('@groupsContains(column) takes one argument', node);
+        const v = this.expr(args[0]!, depth + 1);
+        return { sql: `(${containsSql(p.list('groups'), listItemNeedleSql(d, asText(v)))})`, kind: 'bool' };
+      }
+      case 'vg_marker_attribute_values_contains': {
+        if (args.length !== 2) this.reject("@attributeValuesContains('attribute', column) takes two arguments", node);
+        const [key] = this.literals([args[0]!], node, '@attributeValuesContains');
+        const v = this.expr(args[1]!, depth + 1);
+        return { sql: `(${containsSql(p.list('attributes'), attributeItemNeedleSql(d, key!, asText(v)))})`, kind: 'bool' };
+      }
+      case 'vg_marker_is_in_groups': {
+        if (args.length === 0) this.reject("@isInGroups('group', …) names at least one group", node);
+        const groups = this.literals(args, node, '@isInGroups');
+        return { sql: p.decision(criteriaSql(d, { groups, attributes: {}, purposes: [], match: 'any' })), kind: 'bool' };
+      }
+      case 'vg_marker_has_attribute': {
+        if (args.length !== 2) this.reject("@hasAttribute('attribute', 'value') takes two arguments", node);
+        const [key, value] = this.literals(args, node, '@hasAttribute') as [string, string];
+        return { sql: p.decision(criteriaSql(d, { groups: [], attributes: { [key]: [value] }, purposes: [], match: 'any' })), kind: 'bool' };
+      }
+      case 'vg_marker_is_using_purpose': {
+        if (args.length === 0) this.reject("@isUsingPurpose('purpose', …) names at least one purpose", node);
+        return { sql: p.decision(usingPurposeSql(d, this.literals(args, node, '@isUsingPurpose'))), kind: 'bool' };
+      }
+      case 'vg_marker_column_tagged': {
+        if (args.length !== 1) this.reject("@columnTagged('tag') takes one argument", node);
+        const [tag] = this.literals(args, node, '@columnTagged');
+        const cols = targetColumns({ kind: 'tag', tag: tag! }, ds);
+        if (cols.length !== 1) this.reject(cols.length === 0 ? `no column tagged ${JSON.stringify(tag)}` : `several columns tagged ${JSON.stringify(tag)}: ${cols.map((c) => c.name).join(', ')}`, node);
+        return this.column(cols[0]!.name, node);
+      }
+      default:
+        return this.reject(`function ${JSON.stringify(name)} is not allowed`, node);
+    }
+  }
+}
+
+function kindOf(type: ColumnType): Kind {
+  switch (type.family) {
+    case 'string':
+      return 'string';
+    case 'integer':
+    case 'numeric':
+    case 'float':
+      return 'number';
+    case 'boolean':
+      return 'bool';
+    default:
+      return 'datetime';
+  }
+}
+
+function describe(nodeType: string): string {
+  const names: Record<string, string> = {
+    SubLink: 'a sub-query',
+    SelectStmt: 'a sub-query',
+    A_Star: '*',
+    SQLValueFunction: 'a system value function (current_user, current_date, …)',
+    ParamRef: 'a parameter',
+    CaseExpr: 'CASE',
+    BooleanTest: 'IS TRUE/IS FALSE',
+    RowExpr: 'a row constructor',
+    A_ArrayExpr: 'an array',
+    A_Indirection: 'subscripts and field selection',
+    CollateClause: 'COLLATE',
+    MinMaxExpr: 'GREATEST/LEAST',
+  };
+  return names[nodeType] ?? `${nodeType}`;
+}
+
+/** Character offset in `text` of a UTF-8 byte offset. */
+const byteToChar = (text: string, byte: number): number => Buffer.from(text, 'utf8').subarray(0, byte).toString('utf8').length;
+
+/**
+ * Compile a custom WHERE clause to a boolean SQL expression over `t.<column>` and `p.<profile column>`.
+ * Throws Uncompilable (VG306, with the position in the user's text) for anything not on the whitelist.
+ */
+export function compileCustomWhere(clause: string, ctx: CustomWhereContext): string {
+  let scanned: { text: string; map: number[] } | null = null;
+  try {
+    scanned = prescan(clause);
+    const full = PREFIX + scanned.text;
+    let tree: Json;
+    try {
+      tree = parseSync(full) as Json;
+    } catch (e) {
+      const details = (e as { sqlDetails?: { message?: string; cursorPosition?: number } }).sqlDetails;
+      const cursor = details?.cursorPosition;
+      throw new Rejected(`does not parse: ${details?.message ?? (e as Error).message}`, cursor === undefined ? null : Math.max(0, byteToChar(full, cursor) - 1 - PREFIX.length));
+    }
+    const stmts = tree.stmts as Json[];
+    if (stmts.length !== 1) throw new Rejected('a clause is one expression', null);
+    const select = (stmts[0]!.stmt as Json).SelectStmt as Json | undefined;
+    const extra = select ? Object.keys(select).filter((k) => !['targetList', 'whereClause', 'limitOption', 'op'].includes(k)) : ['?'];
+    if (!select || extra.length > 0 || select.op !== 'SETOP_NONE' || !select.whereClause) {
+      throw new Rejected('a clause is one expression (no UNION, ORDER BY, LIMIT, GROUP BY, …)', null);
+    }
+    const emitter = new Emitter(ctx, full);
+    const where = select.whereClause as Json;
+    try {
+      return `(${emitter.boolean(where, 0)})`;
+    } catch (e) {
+      if (e instanceof Rejected && !e.original && e.at !== null) throw new Rejected(e.why, byteToChar(full, e.at) - PREFIX.length);
+      throw e;
+    }
+  } catch (e) {
+    if (!(e instanceof Uncompilable) && !(e instanceof Rejected)) throw e;
+    if (e instanceof Uncompilable) throw e;
+    let position: number | null = null;
+    if (e.at !== null) position = e.original || !scanned ? e.at : (scanned.map[Math.min(Math.max(e.at, 0), scanned.map.length - 1)] ?? null);
+    throw new Uncompilable([
+      diagnostic(
+        'VG306',
+        `policy ${JSON.stringify(ctx.policyId)}: custom WHERE clause rejected: ${e.why}${position === null ? '' : ` (at character ${position + 1})`}`,
+        ctx.path,
+        'error',
+        position === null ? undefined : `${clause}\n${' '.repeat(Math.max(0, position))}^`,
+      ),
+    ]);
+  }
+}
