@@ -113,10 +113,13 @@ export function parseDeployConfig(fields: Record<string, unknown>): DeployConfig
     viewSchema: c.viewSchema,
     ...(c.systemUser ? { systemUser: c.systemUser } : {}),
     rawSources: c.rawSources.map((s) => {
-      const [first, second, ...rest] = s.split('.');
-      return rest.length > 0 || second === undefined ? { schema: s } : { database: first, schema: second };
+      const [first, second] = s.split('.');
+      return second === undefined ? { schema: s } : { database: first, schema: second };
     }),
   });
+  for (const s of c.rawSources) {
+    if (s.split('.').length > 2) problems.push(problem('rawSources', `"${s}" must be "schema" or "database.schema"`));
+  }
   const contextKeyOf: Record<string, string> = { mode: 'integrationMode' };
   if (!integration.ok) {
     for (const d of integration.diagnostics) {

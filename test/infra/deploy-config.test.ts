@@ -82,6 +82,7 @@ describe('deploy config', () => {
     ['unknown key', { ...cluster, clusterID: 'x' }, 'viewguard:clusterID: unknown setting'],
     ['bad secret ARN', { ...cluster, webhookSecretArn: 'my-secret' }, 'viewguard:webhookSecretArn: must be an secretsmanager ARN'],
     ['reserved view schema', { ...cluster, viewSchema: 'immuta_system' }, 'viewguard:viewSchema:'],
+    ['a three-part raw source', { ...cluster, rawSources: ['a.b.c'] }, 'viewguard:rawSources: "a.b.c" must be'],
     ['bad mode', { ...cluster, integrationMode: 'dual' }, 'viewguard:integrationMode:'],
     ['concurrency too high', { ...cluster, applyMaxConcurrency: 500 }, 'viewguard:applyMaxConcurrency:'],
     ['batch size over the SQS limit', { ...cluster, applyBatchSize: 11 }, 'viewguard:applyBatchSize:'],

@@ -374,8 +374,8 @@ describe('cdk-nag', () => {
 
   it('would catch a finding (a queue without a DLQ and without acknowledgement)', async () => {
     const { Queue } = await import('aws-cdk-lib/aws-sqs');
-    const app = new App();
-    const stack = new (await import('aws-cdk-lib')).Stack(app, 'Probe');
+    const probeApp = new App({ outdir: path.join(cluster.outdir, 'probe') }); // removed with the assembly
+    const stack = new (await import('aws-cdk-lib')).Stack(probeApp, 'Probe');
     new Queue(stack, 'Plain', { enforceSSL: true });
     const report = new AwsSolutionsChecks().validateScope(stack);
     expect(report.violations.map((v) => v.ruleName)).toContain('AwsSolutions-SQS3');
