@@ -12,23 +12,17 @@
 import { DiagnosticError, diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { IntegrationConfig } from '../layout/integration-config.js';
 import { SYSTEM_SCHEMA } from '../layout/integration-config.js';
-import {
-  attributeItemNeedleSql,
-  attributeNeedle,
-  containsConstantSql,
-  containsSql,
-  dataSourceNeedle,
-  groupNeedle,
-  listItemNeedleSql,
-  purposeNeedle,
-} from '../layout/profile-encoding.js';
-import { applicablePolicies, targetColumns } from '../policy/applicable-policies.js';
-import { parseColumnType, type ColumnType } from '../policy/column-type.js';
-import type { Column, DataSource } from '../policy/data-source.js';
-import type { MaskFunction, MaskPolicy, Policy, RowFilterPolicy, SubscriptionPolicy, UserCriteria } from '../policy/policy.js';
+import { containsConstantSql, dataSourceNeedle } from '../layout/profile-encoding.js';
+import { applicablePolicies } from '../policy/applicable-policies.js';
+import { parseColumnType } from '../policy/column-type.js';
+import type { DataSource } from '../policy/data-source.js';
+import type { Policy, SubscriptionPolicy } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
 import { stmt, type SqlStatement } from '../sql/statement.js';
-import { constantMismatch } from './mask-constant.js';
+import { maskedColumn } from './mask-expression.js';
+import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisions.js';
+import { rowFilterSql } from './row-filter-expression.js';
+import { Uncompilable, safely } from './uncompilable.js';
 import { sameSignature, type ViewSignature } from './view-signature.js';
 
 export type ViewCompileConfig = Pick<IntegrationConfig, 'mode' | 'database' | 'viewSchema'>;
@@ -41,63 +35,6 @@ export interface CompiledView {
   failedClosed: boolean;
 }
 
-/** The hashed text is at least a SHA-256 hex digest wide. */
-const HASH_WIDTH = 64;
-
-/** Thrown inside the compiler for a policy that cannot be compiled; turned into a fail-closed view. */
-class Uncompilable extends Error {
-  constructor(readonly diagnostics: Diagnostic[]) {
-    super(diagnostics.map((d) => d.summary).join('; '));
-  }
-}
-
-/** Per-user decisions, deduplicated by their SQL text, become the columns of p. */
-class ProfileDecisions {
-  private readonly byExpr = new Map<string, string>();
-  private readonly lists = new Set<string>();
-  constructor(private readonly dialect: Dialect) {}
-
-  /** A boolean over the profile row; returns `p.<alias>`. */
-  decision(sqlExpr: string): string {
-    let alias = this.byExpr.get(sqlExpr);
-    if (!alias) {
-      alias = `d${this.byExpr.size}`;
-      this.byExpr.set(sqlExpr, alias);
-    }
-    return `p.${this.dialect.quoteIdent(alias)}`;
-  }
-
-  /** A profile column the row filters read per row; returns `p.<column>`. */
-  list(column: string): string {
-    this.lists.add(column);
-    return `p.${this.dialect.quoteIdent(column)}`;
-  }
-
-  get empty(): boolean {
-    return this.byExpr.size === 0 && this.lists.size === 0;
-  }
-
-  select(): string {
-    const cols = [...this.byExpr].map(([expr, alias]) => `${expr} AS ${this.dialect.quoteIdent(alias)}`);
-    for (const l of [...this.lists].sort()) cols.push(this.dialect.quoteIdent(l));
-    // A user with no profile row gets no p row; a constant keeps the subquery valid when nothing is decided.
-    if (cols.length === 0) cols.push(`TRUE AS ${this.dialect.quoteIdent('present')}`);
-    return `SELECT ${cols.join(', ')} FROM ${this.dialect.qualify(SYSTEM_SCHEMA, 'user_profile')}`;
-  }
-}
-
-function criteriaSql(dialect: Dialect, c: UserCriteria): string {
-  const col = (name: string): string => dialect.quoteIdent(name);
-  const terms = [
-    ...c.groups.map((g) => containsConstantSql(dialect, col('groups'), groupNeedle(g))),
-    ...Object.entries(c.attributes).flatMap(([k, vs]) => vs.map((v) => containsConstantSql(dialect, col('attributes'), attributeNeedle(k, v)))),
-    ...c.purposes.map((p) => containsConstantSql(dialect, col('purposes'), purposeNeedle(p))),
-  ];
-  // COALESCE: a NULL list column means "no entitlements"; a decision is never NULL, so CASE branches and
-  // NOT cannot flip on it.
-  return `COALESCE((${terms.join(c.match === 'all' ? ' AND ' : ' OR ')}), FALSE)`;
-}
-
 function subscriptionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionPolicy | null, p: ProfileDecisions): string {
   const access = policy?.access ?? { kind: 'approved' as const };
   switch (access.kind) {
@@ -107,87 +44,8 @@ function subscriptionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionP
       return p.decision(criteriaSql(dialect, access.who));
     case 'approved':
       return p.decision(`COALESCE(${containsConstantSql(dialect, dialect.quoteIdent('datasources'), dataSourceNeedle(ds.id))}, FALSE)`);
-  }
-}
-
-interface ColumnOutput {
-  expr: string;
-  type: string;
-  usesKey: boolean;
-}
-
-function maskedColumn(dialect: Dialect, column: Column, type: ColumnType, policy: MaskPolicy, p: ProfileDecisions): ColumnOutput {
-  const ref = `t.${dialect.quoteIdent(column.name)}`;
-  const fns: (MaskFunction | { kind: 'clear' })[] = [policy.mask];
-  if (policy.condition.kind === 'everyoneWho') fns.push(policy.condition.otherwise);
-  for (const fn of fns) {
-    if (fn.kind === 'constant') {
-      const why = constantMismatch(type, fn.value);
-      if (why) {
-        throw new Uncompilable([
-          diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: constant ${JSON.stringify(fn.value)} ${why} (column ${JSON.stringify(column.name)} is ${type.sql})`, ['mask', 'value']),
-        ]);
-      }
-    }
-  }
-  const hashes = fns.some((f) => f.kind === 'hash');
-  // A hashed column becomes text wide enough for the digest and for the clear value of the other branch.
-  const outType = hashes ? dialect.textType(type.textWidth === null ? null : Math.max(HASH_WIDTH, type.textWidth)) : type.sql;
-  const asText = dialect.textType(type.textWidth);
-  const render = (fn: MaskFunction | { kind: 'clear' }): string => {
-    switch (fn.kind) {
-      case 'hash':
-        return dialect.hashExpression(`k.${dialect.quoteIdent('hash_key')} || CAST(${ref} AS ${asText})`);
-      case 'null':
-        return 'NULL';
-      case 'constant':
-        return dialect.quoteLiteral(fn.value);
-      case 'clear':
-        return ref;
-    }
-  };
-  let expr: string;
-  const c = policy.condition;
-  if (c.kind === 'everyone') expr = render(policy.mask);
-  else if (c.kind === 'everyoneExcept') expr = `CASE WHEN ${p.decision(criteriaSql(dialect, c.except))} THEN ${render({ kind: 'clear' })} ELSE ${render(policy.mask)} END`;
-  else expr = `CASE WHEN ${p.decision(criteriaSql(dialect, c.who))} THEN ${render(policy.mask)} ELSE ${render(c.otherwise)} END`;
-  // The outer CAST fixes the column type (and length) whatever the branches are, so the view's signature is
-  // exactly the one we compute; CREATE OR REPLACE compares types including their length.
-  return { expr: `CAST(${expr} AS ${outType})`, type: outType, usesKey: hashes };
-}
-
-function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilterPolicy, p: ProfileDecisions): string {
-  const f = policy.filter;
-  let cond: string;
-  if (f.kind === 'never') cond = 'FALSE';
-  else {
-    const cols = targetColumns(f.column, ds);
-    if (cols.length === 0) {
-      throw new Uncompilable([
-        diagnostic('VG302', `row filter ${JSON.stringify(policy.id)}: no column ${f.column.kind === 'column' ? JSON.stringify(f.column.name) : `tagged ${JSON.stringify(f.column.tag)}`} in data source ${JSON.stringify(ds.id)}`, ['filter', 'column']),
-      ]);
-    }
-    // Several columns carrying the tag: every one must match (the stricter reading fails closed).
-    cond = cols
-      .map((c) => {
-        const type = parseColumnType(c.type)!;
-        const value = `CAST(t.${dialect.quoteIdent(c.name)} AS ${dialect.textType(type.textWidth)})`;
-        return f.kind === 'groupMatch'
-          ? containsSql(p.list('groups'), listItemNeedleSql(dialect, value))
-          : containsSql(p.list('attributes'), attributeItemNeedleSql(dialect, f.attribute, value));
-      })
-      .join(' AND ');
-  }
-  return policy.exception ? `(${p.decision(criteriaSql(dialect, policy.exception))} OR ${cond})` : `(${cond})`;
-}
-
-/** Quote or collect the identifier diagnostic (VG101-VG103) as a compile failure. */
-function safely<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof DiagnosticError) throw new Uncompilable(e.diagnostics);
-    throw e;
+    case 'usingPurpose':
+      return p.decision(usingPurposeSql(dialect, access.purposes));
   }
 }
 
@@ -227,7 +85,9 @@ export function compileView(
   let failedClosed = false;
   try {
     if (options.failClosedBecause?.length) throw new Uncompilable(options.failClosedBecause);
-    ({ query, signature } = compileQuery(ds, applicable, config, dialect));
+    const warnings: Diagnostic[] = [];
+    ({ query, signature } = compileQuery(ds, applicable, config, dialect, warnings));
+    diagnostics.push(...warnings);
   } catch (e) {
     if (!(e instanceof Uncompilable)) throw e;
     failedClosed = true;
@@ -261,6 +121,8 @@ function compileQuery(
   applicable: ReturnType<typeof applicablePolicies>,
   config: ViewCompileConfig,
   dialect: Dialect,
+  /** VG303 type-aware mask fallbacks (the column shows NULL). */
+  warnings: Diagnostic[],
 ): { query: string; signature: ViewSignature } {
   const p = new ProfileDecisions(dialect);
   if (config.mode === 'single' && ds.location.database !== config.database) {
@@ -290,7 +152,7 @@ function compileQuery(
     const type = parseColumnType(column.type)!;
     const quoted = safely(() => dialect.quoteIdent(column.name));
     const mask = applicable.masks.get(column.name);
-    const out = mask ? safely(() => maskedColumn(dialect, column, type, mask.policy, p)) : { expr: `t.${quoted}`, type: type.sql, usesKey: false };
+    const out = mask ? safely(() => maskedColumn(dialect, ds, column, type, mask.policy, p, warnings)) : { expr: `t.${quoted}`, type: type.sql, usesKey: false };
     usesKey ||= out.usesKey;
     select.push(`${out.expr} AS ${quoted}`);
     signature.columns.push({ name: column.name, type: out.type });

@@ -1,0 +1,161 @@
+// One masked column: the mask function rendered for the column's type, wrapped in the policy's condition
+// (who sees the clear value) and its optional cell condition (`where`: which rows are masked), then CAST to
+// the column's output type so the view signature is exactly the one computed here.
+//
+// Type-aware fallback (docs/policies.md): a mask that does not fit the column's type — rounding on text,
+// partial or regex on a number, a date unit on a number, a bucket on a date — becomes a typed NULL for the
+// users it applies to, with a VG303 WARNING; never the clear value. A constant that does not fit stays a
+// VG303 ERROR (the view fails closed), as in v1. A regex that the dialect cannot express (Redshift:
+// first-match-only) is a VG303 error too.
+import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { ColumnType } from '../policy/column-type.js';
+import type { Column, DataSource } from '../policy/data-source.js';
+import type { MaskFunction, MaskPolicy } from '../policy/policy.js';
+import type { Dialect } from '../sql/dialect.js';
+import { compileCustomWhere } from './custom-where.js';
+import { constantMismatch } from './mask-constant.js';
+import { ProfileDecisions, criteriaSql } from './profile-decisions.js';
+import { Uncompilable } from './uncompilable.js';
+
+/** The hashed text is at least a SHA-256 hex digest wide. */
+const HASH_WIDTH = 64;
+
+export interface ColumnOutput {
+  expr: string;
+  type: string;
+  usesKey: boolean;
+}
+
+type Rendered = MaskFunction | { kind: 'clear' };
+
+/** Why `fn` does not fit `type`, or null when it does (constants are checked separately). */
+function misfit(fn: MaskFunction, type: ColumnType): string | null {
+  switch (fn.kind) {
+    case 'regex':
+    case 'partial':
+      return type.family === 'string' ? null : `${fn.kind} masks need a string column`;
+    case 'round':
+      if (type.family === 'integer' || type.family === 'numeric' || type.family === 'float') {
+        return fn.bucket === undefined ? 'rounding a number needs a bucket' : null;
+      }
+      if (type.family === 'date' || type.family === 'timestamp') return fn.unit === undefined ? 'rounding a date or timestamp needs a unit' : null;
+      return `rounding does not apply to ${type.sql}`;
+    default:
+      return null;
+  }
+}
+
+export function maskedColumn(
+  dialect: Dialect,
+  ds: DataSource,
+  column: Column,
+  type: ColumnType,
+  policy: MaskPolicy,
+  p: ProfileDecisions,
+  warnings: Diagnostic[],
+): ColumnOutput {
+  const ref = `t.${dialect.quoteIdent(column.name)}`;
+  const fns: Rendered[] = [policy.mask];
+  if (policy.condition.kind === 'everyoneWho') fns.push(policy.condition.otherwise);
+  for (const fn of fns) {
+    if (fn.kind === 'constant') {
+      const why = constantMismatch(type, fn.value);
+      if (why) {
+        throw new Uncompilable([
+          diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: constant ${JSON.stringify(fn.value)} ${why} (column ${JSON.stringify(column.name)} is ${type.sql})`, ['mask', 'value']),
+        ]);
+      }
+    }
+  }
+  const hashes = fns.some((f) => f.kind === 'hash');
+  // A hashed column becomes text wide enough for the digest and for the clear value of the other branch.
+  const outType = hashes ? dialect.textType(type.textWidth === null ? null : Math.max(HASH_WIDTH, type.textWidth)) : type.sql;
+  const asText = dialect.textType(type.textWidth);
+  const lit = (s: string): string => dialect.quoteLiteral(s);
+
+  const render = (fn: Rendered): string => {
+    if (fn.kind !== 'clear' && fn.kind !== 'hash' && fn.kind !== 'null' && fn.kind !== 'constant') {
+      const why = misfit(fn, type);
+      if (why) {
+        warnings.push(
+          diagnostic('VG303', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): ${why}; the column shows NULL instead`, ['mask'], 'warning'),
+        );
+        return 'NULL';
+      }
+    }
+    switch (fn.kind) {
+      case 'hash':
+        return dialect.hashExpression(`k.${dialect.quoteIdent('hash_key')} || CAST(${ref} AS ${asText})`);
+      case 'null':
+        return 'NULL';
+      case 'constant':
+        return lit(fn.value);
+      case 'clear':
+        return ref;
+      case 'regex': {
+        const sql = dialect.regexpReplace(ref, lit(fn.pattern), lit(fn.replacement), { global: fn.global, caseInsensitive: fn.caseInsensitive });
+        if (sql === null) {
+          throw new Uncompilable([
+            diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: a first-match-only regex replace (global: false) cannot be expressed in ${dialect.name}`, ['mask', 'global']),
+          ]);
+        }
+        return sql;
+      }
+      case 'round':
+        return roundSql(dialect, ref, type, fn);
+      case 'partial':
+        return partialSql(dialect, `CAST(${ref} AS ${asText})`, fn);
+    }
+  };
+
+  const c = policy.condition;
+  // Which rows the mask applies to: where the cell condition is true or unknown (NULL masks: fail closed).
+  const cell = policy.where
+    ? `COALESCE(${compileCustomWhere(policy.where, { dialect, ds, p, policyId: policy.id, path: ['where'] })}, TRUE)`
+    : null;
+  const masked = (then: string, otherwise: string): string =>
+    cell === null ? `CASE WHEN ${then} ELSE ${otherwise} END` : `CASE WHEN NOT ${cell} THEN ${ref} WHEN ${then} ELSE ${otherwise} END`;
+  let expr: string;
+  if (c.kind === 'everyone') expr = cell === null ? render(policy.mask) : `CASE WHEN ${cell} THEN ${render(policy.mask)} ELSE ${ref} END`;
+  else if (c.kind === 'everyoneExcept') expr = masked(`${p.decision(criteriaSql(dialect, c.except))} THEN ${ref}`, render(policy.mask));
+  else expr = masked(`${p.decision(criteriaSql(dialect, c.who))} THEN ${render(policy.mask)}`, render(c.otherwise));
+  // The outer CAST fixes the column type (and length) whatever the branches are, so the view's signature is
+  // exactly the one we compute; CREATE OR REPLACE compares types including their length.
+  return { expr: `CAST(${expr} AS ${outType})`, type: outType, usesKey: hashes };
+}
+
+/**
+ * Numbers: toward zero to a multiple of the bucket — |result| ≤ |value|, so it always fits the column type
+ * (FLOOR could overflow at the type's minimum). Integer columns with a whole bucket use integer division,
+ * which truncates toward zero on both engines; others TRUNC (https://docs.aws.amazon.com/redshift/latest/dg/r_TRUNC.html).
+ * Dates/timestamps: DATE_TRUNC to the unit (dialect hook; timestamptz in UTC). A date goes through timestamp
+ * so PostgreSQL does not pick the session-time-zone timestamptz overload.
+ */
+function roundSql(dialect: Dialect, ref: string, type: ColumnType, fn: Extract<MaskFunction, { kind: 'round' }>): string {
+  if (type.family === 'date') return dialect.dateTrunc(fn.unit!, `CAST(${ref} AS timestamp)`, false);
+  if (type.family === 'timestamp') return dialect.dateTrunc(fn.unit!, ref, type.sql === 'timestamptz');
+  const bucket = String(fn.bucket!);
+  if (type.family === 'integer' && Number.isInteger(fn.bucket)) return `((${ref} / ${bucket}) * ${bucket})`;
+  return `(TRUNC(${ref} / ${bucket}) * ${bucket})`;
+}
+
+/**
+ * Keep the first/last `count` characters; the rest become maskChar (letters and digits only when
+ * preserveFormat). A value not longer than `count` is masked entirely: showing it whole would leak it.
+ * LENGTH/LEFT/RIGHT/REPEAT count characters on both engines (https://docs.aws.amazon.com/redshift/latest/dg/r_LEFT.html,
+ * https://docs.aws.amazon.com/redshift/latest/dg/r_REPEAT.html).
+ */
+function partialSql(dialect: Dialect, text: string, fn: Extract<MaskFunction, { kind: 'partial' }>): string {
+  const ch = dialect.quoteLiteral(fn.maskChar);
+  const n = String(fn.count);
+  const hide = (part: string, len: string): string =>
+    fn.preserveFormat
+      ? // [[:alnum:]] is a POSIX class both engines know; the replacement is one literal character.
+        dialect.regexpReplace(part, dialect.quoteLiteral('[[:alnum:]]'), ch, { global: true, caseInsensitive: false })!
+      : `REPEAT(${ch}, ${len})`;
+  const len = `LENGTH(${text})`;
+  const kept = fn.keep === 'last' ? `RIGHT(${text}, ${n})` : `LEFT(${text}, ${n})`;
+  const rest = fn.keep === 'last' ? `LEFT(${text}, ${len} - ${n})` : `RIGHT(${text}, ${len} - ${n})`;
+  const masked = fn.keep === 'last' ? `${hide(rest, `${len} - ${n}`)} || ${kept}` : `${kept} || ${hide(rest, `${len} - ${n}`)}`;
+  return `CASE WHEN ${len} > ${n} THEN ${masked} ELSE ${hide(text, len)} END`;
+}

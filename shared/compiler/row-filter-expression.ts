@@ -1,0 +1,88 @@
+// One row filter policy → one boolean over `t` (the raw row) and `p` (the user's profile row). Every filter
+// is ANDed into the view's WHERE; a NULL result hides the row (fail closed).
+import { diagnostic } from '../diagnostics/diagnostic.js';
+import { attributeItemNeedleSql, containsSql, listItemNeedleSql } from '../layout/profile-encoding.js';
+import { targetColumns } from '../policy/applicable-policies.js';
+import { parseColumnType } from '../policy/column-type.js';
+import type { Column, DataSource } from '../policy/data-source.js';
+import type { RowFilterPolicy } from '../policy/policy.js';
+import type { Dialect } from '../sql/dialect.js';
+import { compileCustomWhere } from './custom-where.js';
+import { constantMismatch } from './mask-constant.js';
+import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisions.js';
+import { Uncompilable } from './uncompilable.js';
+
+/** Minimization compares MOD(bucket, 10000) with percent × 100 (percent has at most two decimals). */
+const MINIMIZE_SCALE = 10000;
+
+export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilterPolicy, p: ProfileDecisions): string {
+  const f = policy.filter;
+  const columns = (): Column[] => {
+    if (!('column' in f)) return [];
+    const cols = targetColumns(f.column, ds);
+    if (cols.length === 0) {
+      throw new Uncompilable([
+        diagnostic('VG302', `row filter ${JSON.stringify(policy.id)}: no column ${f.column.kind === 'column' ? JSON.stringify(f.column.name) : `tagged ${JSON.stringify(f.column.tag)}`} in data source ${JSON.stringify(ds.id)}`, ['filter', 'column']),
+      ]);
+    }
+    return cols;
+  };
+  const ref = (c: Column): string => `t.${dialect.quoteIdent(c.name)}`;
+  const typeOf = (c: Column) => parseColumnType(c.type)!;
+  const asText = (c: Column): string => `CAST(${ref(c)} AS ${dialect.textType(typeOf(c).textWidth)})`;
+  // Several columns carrying the target tag: every one must match (the stricter reading fails closed).
+  const each = (fn: (c: Column) => string): string => columns().map(fn).join(' AND ');
+
+  let cond: string;
+  switch (f.kind) {
+    case 'never':
+      cond = 'FALSE';
+      break;
+    case 'groupMatch':
+      cond = each((c) => containsSql(p.list('groups'), listItemNeedleSql(dialect, asText(c))));
+      break;
+    case 'attributeMatch':
+      cond = each((c) => containsSql(p.list('attributes'), attributeItemNeedleSql(dialect, f.attribute, asText(c))));
+      break;
+    case 'values':
+      cond = each((c) => {
+        const type = typeOf(c);
+        // Typed comparison (numeric 100.5 = '100.50'); a value the column cannot hold is a policy error.
+        const values = f.values.map((v, i) => {
+          const why = constantMismatch(type, v);
+          if (why) throw new Uncompilable([diagnostic('VG307', `row filter ${JSON.stringify(policy.id)}: value ${JSON.stringify(v)} ${why} (column ${JSON.stringify(c.name)} is ${type.sql})`, ['filter', 'values', i])]);
+          return `CAST(${dialect.quoteLiteral(v)} AS ${type.sql === 'text' ? dialect.textType(null) : type.sql})`;
+        });
+        // NOT IN on a NULL value is NULL: the row is hidden either way (documented).
+        return `${ref(c)} ${f.not ? 'NOT IN' : 'IN'} (${values.join(', ')})`;
+      });
+      break;
+    case 'timeWindow':
+      cond = each((c) => {
+        const type = typeOf(c);
+        if (type.family !== 'date' && type.family !== 'timestamp') {
+          throw new Uncompilable([diagnostic('VG307', `row filter ${JSON.stringify(policy.id)}: a time window needs a date or timestamp column (${JSON.stringify(c.name)} is ${type.sql})`, ['filter', 'column'])]);
+        }
+        const kind = type.sql === 'timestamptz' ? 'timestamptz' : type.sql === 'date' ? 'date' : 'timestamp';
+        return `${ref(c)} ${f.direction === 'newer' ? '>=' : '<'} ${dialect.timeAgo(f.amount, f.unit, kind)}`;
+      });
+      break;
+    case 'minimize': {
+      // The same rows for the same user on every query: MD5(key text | user name) decides. A NULL key hides
+      // the row. The user name comes from the profile row (= current_user).
+      const threshold = Math.round(f.percent * 100);
+      cond = each((c) => {
+        const text = `${asText(c)} || ${dialect.quoteLiteral('|')} || ${p.list('immuta__userid')}`;
+        return `MOD(${dialect.hashBucket(text)}, ${MINIMIZE_SCALE}) < ${threshold}`;
+      });
+      break;
+    }
+    case 'usingPurpose':
+      cond = p.decision(usingPurposeSql(dialect, f.purposes));
+      break;
+    case 'where':
+      cond = compileCustomWhere(f.clause, { dialect, ds, p, policyId: policy.id, path: ['filter', 'clause'] });
+      break;
+  }
+  return policy.exception ? `(${p.decision(criteriaSql(dialect, policy.exception))} OR ${cond})` : `(${cond})`;
+}
