@@ -16,6 +16,8 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 export const PIPELINE_HANDLERS = ['ingest', 'datasource', 'policy', 'user', 'apply'] as const;
 export type PipelineHandler = (typeof PIPELINE_HANDLERS)[number];
 
+export const ZOD_WITHOUT_LOCALES = path.join(PROJECT_ROOT, 'infra', 'bundling', 'zod-without-locales.mjs');
+
 export const handlerEntry = (name: string): string => path.join(PROJECT_ROOT, 'lambdas', name, 'handler.ts');
 
 export interface HandlerFunctionProps {
@@ -69,6 +71,8 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
       bundleAwsSDK: true,
       externalModules: [],
       mainFields: ['module', 'main'],
+      // zod without its ~200 KB of locale catalogues (infra/bundling/zod-without-locales.mjs explains).
+      esbuildArgs: { '--alias:zod': ZOD_WITHOUT_LOCALES },
       // Some CommonJS dependencies call require(); give the ESM bundle one.
       banner: "import{createRequire as __vgCreateRequire}from'module';const require=__vgCreateRequire(import.meta.url);",
     },
