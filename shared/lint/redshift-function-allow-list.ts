@@ -60,9 +60,9 @@ export const REDSHIFT_FUNCTIONS: Readonly<Record<string, AllowedFunction>> = {
   nvl2: fn('r_NVL2.html', false),
   // date and time (GETDATE/SYSDATE run on compute nodes; NOW/CURRENT_TIMESTAMP are leader-node-only)
   getdate: fn('r_GETDATE.html', false),
-  date_trunc: fn('r_DATE_TRUNC.html', false),
+  date_trunc: fn('r_DATE_TRUNC.html', true),
   date_part: fn('r_DATE_PART_function.html', false),
-  dateadd: fn('r_DATEADD_function.html', false),
+  dateadd: fn('r_DATEADD_function.html', true),
   datediff: fn('r_DATEDIFF_function.html', false),
   convert_timezone: fn('CONVERT_TIMEZONE.html', false),
   to_char: fn('r_TO_CHAR.html', true),
@@ -77,7 +77,9 @@ export const REDSHIFT_FUNCTIONS: Readonly<Record<string, AllowedFunction>> = {
   ceiling: fn('r_CEILING_FLOOR.html', true),
   abs: fn('r_ABS.html', false),
   mod: fn('r_MOD.html', false),
-  trunc: fn('r_TRUNC.html', false),
+  trunc: fn('r_TRUNC.html', true),
+  // minimization's hash bucket: hex → BIGINT (policy breadth)
+  strtol: fn('r_STRTOL.html', true),
   sign: fn('r_SIGN.html', false),
   power: fn('r_POWER.html', false),
   // aggregates and window functions
