@@ -19,26 +19,34 @@ import type { SqlStatement } from '../sql/statement.js';
 export const MAX_STATEMENTS_PER_TRANSACTION = 40;
 
 const isGuardCall = (s: SqlStatement): boolean => /^CALL\s/i.test(s.sql);
+const isSessionSet = (s: SqlStatement): boolean => /^SET\s/i.test(s.sql);
+const isSessionReset = (s: SqlStatement): boolean => /^RESET\s/i.test(s.sql);
 
+/**
+ * Session settings that bracket the DDL (the compiler pins `search_path` to pg_catalog around the view DDL so
+ * that no planted operator binds into a view) are repeated in EVERY part: each Data API batch is its own
+ * session, and a pool may hand each part another connection, so a part must never rely on the previous
+ * part's SET — a CREATE VIEW without the pin would be a hijack path.
+ */
 export function splitIntoTransactions(statements: readonly SqlStatement[], max = MAX_STATEMENTS_PER_TRANSACTION): SqlStatement[][] {
-  if (!Number.isInteger(max) || max < 2) throw new RangeError('a transaction must hold at least 2 statements to be split');
   if (statements.length === 0) return [];
   if (statements.length <= max) return [[...statements]];
-  const [first, ...rest] = statements;
-  const guard = first && isGuardCall(first) ? first : undefined;
-  const ddl = guard ? rest : [...statements];
-  if (!guard) {
-    // No guard (e.g. a bootstrap-style script): plain ordered chunks.
-    const out: SqlStatement[][] = [];
-    for (let i = 0; i < ddl.length; i += max) out.push(ddl.slice(i, i + max));
-    return out;
-  }
-  // The last transaction: the guard plus the final max-1 DDL statements (typically the CREATE + GRANTs).
-  const tailSize = Math.min(max - 1, ddl.length);
-  const head = ddl.slice(0, ddl.length - tailSize);
-  const tail = ddl.slice(ddl.length - tailSize);
+  let rest = [...statements];
+  const guard = rest[0] && isGuardCall(rest[0]) ? rest.shift() : undefined;
+  const prefix: SqlStatement[] = [];
+  while (rest.length > 0 && isSessionSet(rest[0]!)) prefix.push(rest.shift()!);
+  const suffix: SqlStatement[] = [];
+  while (rest.length > 0 && isSessionReset(rest[rest.length - 1]!)) suffix.unshift(rest.pop()!);
+  const headCapacity = max - prefix.length - suffix.length;
+  const lastCapacity = headCapacity - (guard ? 1 : 0);
+  if (lastCapacity < 1) throw new RangeError(`a transaction of ${max} statements cannot hold the guard and the session settings`);
+  const wrap = (body: SqlStatement[]) => [...prefix, ...body, ...suffix];
+  // The last part: the guard, then the final DDL statements (typically the CREATE and its GRANT).
+  const tailSize = Math.min(lastCapacity, rest.length);
+  const head = rest.slice(0, rest.length - tailSize);
+  const tail = rest.slice(rest.length - tailSize);
   const out: SqlStatement[][] = [];
-  for (let i = 0; i < head.length; i += max) out.push(head.slice(i, i + max));
-  out.push([guard, ...tail]);
+  for (let i = 0; i < head.length; i += headCapacity) out.push(wrap(head.slice(i, i + headCapacity)));
+  out.push([...(guard ? [guard] : []), ...wrap(tail)]);
   return out;
 }
