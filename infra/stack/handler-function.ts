@@ -73,6 +73,15 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
       mainFields: ['module', 'main'],
       // zod without its ~200 KB of locale catalogues (infra/bundling/zod-without-locales.mjs explains).
       esbuildArgs: { '--alias:zod': ZOD_WITHOUT_LOCALES },
+      // The real PostgreSQL parser (libpg-query, used by the compiler for custom WHERE clauses) loads its
+      // WebAssembly from beside the bundle at cold start: ship it with the bundles that reference it.
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir: string, outputDir: string) => [
+          `if grep -q "libpg-query.wasm" "${outputDir}/index.mjs"; then cp "${inputDir}/node_modules/libpg-query/wasm/libpg-query.wasm" "${outputDir}/"; fi`,
+        ],
+      },
       // Some CommonJS dependencies call require(); give the ESM bundle one.
       banner: "import{createRequire as __vgCreateRequire}from'module';const require=__vgCreateRequire(import.meta.url);",
     },

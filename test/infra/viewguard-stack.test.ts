@@ -148,6 +148,27 @@ describe('functions', () => {
       expect(size / text.split('\n').length, `${name} is minified`).toBeGreaterThan(1000);
     }
   });
+  it('ships the PostgreSQL parser WebAssembly exactly with the bundles that load it', () => {
+    const fns = [...Object.entries(cluster.stack.functions), ['bootstrap', cluster.stack.bootstrap.onEvent] as const];
+    let shipped = 0;
+    for (const [name, fn] of fns) {
+      const dir = path.join(cluster.outdir, cluster.json.Resources[logicalId(cluster, fn as never)].Metadata['aws:asset:path']);
+      const needs = readFileSync(path.join(dir, 'index.mjs'), 'utf8').includes('libpg-query.wasm');
+      expect(existsSync(path.join(dir, 'libpg-query.wasm')), name).toBe(needs);
+      if (needs) shipped++;
+    }
+    expect(shipped).toBeGreaterThan(0); // the compiler (apply, policy) parses custom WHERE clauses
+  });
+
+  it('each bundle loads as an ES module on Node 22 and exports its handler', async () => {
+    const fns = [...Object.values(cluster.stack.functions), cluster.stack.bootstrap.onEvent, cluster.stack.bootstrap.isComplete];
+    for (const fn of fns) {
+      const res = cluster.json.Resources[logicalId(cluster, fn as never)];
+      const [file, exportName] = res.Properties.Handler.split('.');
+      const mod = await import(path.join(cluster.outdir, res.Metadata['aws:asset:path'], `${file}.mjs`));
+      expect(typeof mod[exportName], res.Properties.Handler).toBe('function');
+    }
+  });
 });
 
 describe('webhook path', () => {
