@@ -1,0 +1,135 @@
+// Section b: one global policy change reaching N views (1,000 and 10,000), pushed through the whole local
+// pipeline: signed webhook → ingest → policy router (catalog read, fan-out) → FIFO queue → apply loop →
+// PostgreSQL. Measured: wall time, database time (client-observed time in reads + transactions), what
+// the pipeline issued as the Data API would see it (ExecuteStatement = one read, BatchExecuteStatement =
+// one transaction), SQL statements, conflicts and failures, per view; and the per-item phases (catalog
+// read, plan, transaction) that explain the cost.
+//
+// Setup (not measured): the standing policies are stored first (they reach no view yet), then N data
+// sources are registered through the same pipeline over 10 shared raw tables (the views are what is
+// measured; each is its own object with its own DDL).
+//
+// A push that cannot finish within its time budget is stopped: the bench records how many views were
+// done, the rate, and the linear extrapolation (the per-item cost is constant for a fixed catalog size),
+// and marks the result as not finished — never as met.
+import { globalChange, dataSource, envelope, standingPolicies } from './fixtures.js';
+import { openPipelineDatabase, RAW_TABLES } from './pipeline-database.js';
+import type { BenchServer } from './bench-postgres.js';
+import { nowMs, round, summarize } from './stats.js';
+import type { WarehouseCounts } from './counting-warehouse.js';
+import type { ApplyOutcome } from '../shared/pipeline/apply-work-item.js';
+
+export interface PushResult {
+  views: number;
+  finished: boolean;
+  viewsDone: number;
+  setup: { registerMs: number; registerTransactions: number };
+  /** receiveWebhook: ingest + the policy router's catalog read and fan-out onto the queue. */
+  ingestAndRouteMs: number;
+  wallMs: number;
+  /** Client-observed time inside warehouse calls (reads + transactions). */
+  databaseMs: number;
+  readMs: number;
+  transactionMs: number;
+  counts: WarehouseCounts;
+  dataApiCalls: { executeStatement: number; batchExecuteStatement: number; total: number };
+  conflicts: number;
+  failed: number;
+  dlq: number;
+  perView: { wallMs: number; databaseMs: number; transactions: number; statements: number; dataApiCalls: number };
+  /** Means over the last ≤1,000 applied policy items (the pipeline keeps that many outcomes). */
+  perItemMs: { read: number; plan: number; transaction: number; total: number; readRowsPerItem: number };
+  /** Only when not finished: wall/database time for all N at the measured rate. */
+  extrapolated?: { wallMs: number; databaseMs: number };
+  /** Views whose definition carries the new mask after the push (checked in pg_views). */
+  viewsWithNewMask: number;
+}
+
+export async function benchPolicyPush(server: BenchServer, views: number, opts: { budgetMs: number; log: (s: string) => void }): Promise<PushResult> {
+  const db = await openPipelineDatabase(server, `vg_bench_push_${views}`);
+  try {
+    const location = (i: number) => ({ database: db.config.database, schema: 'raw', table: `t${i % RAW_TABLES}` });
+    for (const p of standingPolicies()) await db.post(envelope('policy.created', p.id, { policy: p }));
+    await db.pipeline.drain(60_000);
+    const r0 = nowMs();
+    const before = db.counting.counts.transactions;
+    for (let i = 0; i < views; i++) {
+      const ds = dataSource(i, location(i));
+      await db.post(envelope('datasource.created', ds.id, { dataSource: ds }));
+    }
+    await db.pipeline.drain(30 * 60_000);
+    const registerMs = nowMs() - r0;
+    const registerTransactions = db.counting.counts.transactions - before;
+    const st0 = db.pipeline.status();
+    if (st0.failed > 0 || st0.dlqDepth > 0) throw new Error(`registration failed: ${JSON.stringify(st0)}`);
+    opts.log(`    ${views} views registered in ${(registerMs / 1000).toFixed(1)} s (setup, not measured)`);
+
+    // The measured push.
+    db.counting.reset();
+    const applied0 = st0.applied;
+    const failed0 = st0.failed;
+    const t0 = nowMs();
+    const change = globalChange(1);
+    const event = envelope('policy.created', change.id, { policy: change });
+    await db.post(event);
+    const ingestAndRouteMs = nowMs() - t0;
+    let finished = true;
+    try {
+      await db.pipeline.drain(opts.budgetMs);
+    } catch {
+      finished = false;
+    }
+    const wallMs = nowMs() - t0;
+    const st = db.pipeline.status();
+    const counts = { ...db.counting.counts };
+    const outcomes = db.pipeline.outcomes.filter((o: ApplyOutcome) => o.eventId === event.id && o.status === 'applied');
+    const viewsDone = st.applied - applied0;
+    const mean = (f: (o: ApplyOutcome) => number) => round(summarize(outcomes.map(f)).mean, 2);
+    const databaseMs = counts.readMs + counts.transactionMs;
+    const maskCheck = await db.adminQuery<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_views WHERE schemaname = $1 AND definition LIKE '%1.00%'",
+      [db.config.viewSchema],
+    );
+    const result: PushResult = {
+      views,
+      finished,
+      viewsDone,
+      setup: { registerMs: round(registerMs, 0), registerTransactions },
+      ingestAndRouteMs: round(ingestAndRouteMs, 1),
+      wallMs: round(wallMs, 0),
+      databaseMs: round(databaseMs, 0),
+      readMs: round(counts.readMs, 0),
+      transactionMs: round(counts.transactionMs, 0),
+      counts: { ...counts, readMs: round(counts.readMs, 0), transactionMs: round(counts.transactionMs, 0) },
+      dataApiCalls: { executeStatement: counts.reads, batchExecuteStatement: counts.transactions, total: counts.reads + counts.transactions },
+      conflicts: outcomes.reduce((a, o) => a + o.conflicts, 0),
+      failed: st.failed - failed0,
+      dlq: st.dlqDepth,
+      perView: {
+        wallMs: round(wallMs / Math.max(1, viewsDone), 2),
+        databaseMs: round(databaseMs / Math.max(1, viewsDone), 2),
+        transactions: round(counts.transactions / Math.max(1, viewsDone), 3),
+        statements: round((counts.statements + counts.reads) / Math.max(1, viewsDone), 2),
+        dataApiCalls: round((counts.reads + counts.transactions) / Math.max(1, viewsDone), 3),
+      },
+      perItemMs: {
+        read: mean((o) => o.durations.readMs),
+        plan: mean((o) => o.durations.planMs),
+        transaction: mean((o) => o.durations.transactionMs),
+        total: mean((o) => o.durations.totalMs),
+        readRowsPerItem: round(counts.readRows / Math.max(1, counts.reads), 0),
+      },
+      viewsWithNewMask: Number(maskCheck[0]!.n),
+    };
+    if (!finished && viewsDone > 0) {
+      result.extrapolated = { wallMs: round((wallMs / viewsDone) * views, 0), databaseMs: round((databaseMs / viewsDone) * views, 0) };
+    }
+    opts.log(
+      `    push to ${views} views: ${finished ? 'finished' : `STOPPED after ${viewsDone} views (budget ${opts.budgetMs / 1000} s)`} in ${(wallMs / 1000).toFixed(1)} s; ` +
+        `database ${(databaseMs / 1000).toFixed(1)} s; ${counts.transactions} transactions, ${counts.reads} reads`,
+    );
+    return result;
+  } finally {
+    await db.close();
+  }
+}
