@@ -157,7 +157,7 @@ describe('functions', () => {
       expect(existsSync(path.join(dir, 'libpg-query.wasm')), name).toBe(needs);
       if (needs) shipped++;
     }
-    expect(shipped).toBeGreaterThan(0); // the compiler (apply, policy) parses custom WHERE clauses
+    expect(shipped).toBeGreaterThan(0); // the compiler parses custom WHERE clauses (apply and the routers reach it)
   });
 
   it('each bundle loads as an ES module on Node 22 and exports its handler', async () => {
