@@ -23,6 +23,7 @@ import type { DataSource } from '../policy/data-source.js';
 import type { Dialect } from '../sql/dialect.js';
 import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisions.js';
 import { Uncompilable } from './uncompilable.js';
+import { Rejected, prescan } from '../policy/custom-where-scan.js';
 
 await loadModule();
 
@@ -35,17 +36,6 @@ export interface CustomWhereContext {
   /** JSON path of the clause in the policy (e.g. ['filter', 'clause']). */
   path: (string | number)[];
 }
-
-/** Placeholder → marker function name (and whether it takes parentheses). */
-const PLACEHOLDERS: Record<string, { marker: string; call: boolean }> = {
-  attributeValuesContains: { marker: 'vg_marker_attribute_values_contains', call: true },
-  groupsContains: { marker: 'vg_marker_groups_contains', call: true },
-  isInGroups: { marker: 'vg_marker_is_in_groups', call: true },
-  hasAttribute: { marker: 'vg_marker_has_attribute', call: true },
-  isUsingPurpose: { marker: 'vg_marker_is_using_purpose', call: true },
-  columnTagged: { marker: 'vg_marker_column_tagged', call: true },
-  username: { marker: 'vg_marker_username', call: false },
-};
 
 /** Scalar functions a clause may call: same name and meaning on PostgreSQL and Redshift (lint allow-list). */
 const FUNCTIONS: Record<string, { args: [number, number]; result: Kind }> = {
@@ -76,68 +66,6 @@ interface Emitted {
 }
 
 type Json = Record<string, unknown>;
-
-class Rejected extends Error {
-  constructor(
-    readonly why: string,
-    /** Offset in the scanned text (after placeholder substitution), or in the original when `original`. */
-    readonly at: number | null,
-    readonly original = false,
-  ) {
-    super(why);
-  }
-}
-
-/** Replace placeholders outside quotes; refuse what must never reach the parser. `map[i]` = original offset. */
-function prescan(clause: string): { text: string; map: number[] } {
-  let text = '';
-  const map: number[] = [];
-  const emit = (s: string, from: number): void => {
-    for (const ch of s) {
-      text += ch;
-      map.push(from);
-    }
-  };
-  let i = 0;
-  while (i < clause.length) {
-    const c = clause[i]!;
-    if (c === "'" || c === '"') {
-      // A string prefix (E'…' backslash escapes, U&'…', B'…', X'…', N'…') changes how the body is read: refuse.
-      if (c === "'" && i > 0 && /[A-Za-z0-9_&]/.test(clause[i - 1]!)) throw new Rejected('prefixed string literals (E\'\', U&\'\', B\'\', X\'\') are not allowed', i - 1, true);
-      let j = i + 1;
-      for (;;) {
-        if (j >= clause.length) throw new Rejected('unterminated quote', i, true);
-        if (clause[j] === c) {
-          if (clause[j + 1] === c) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        j += 1;
-      }
-      for (let k = i; k <= j; k++) emit(clause[k]!, k);
-      i = j + 1;
-      continue;
-    }
-    if (c === '-' && clause[i + 1] === '-') throw new Rejected('comments are not allowed', i, true);
-    if (c === '/' && clause[i + 1] === '*') throw new Rejected('comments are not allowed', i, true);
-    if (c === ';') throw new Rejected('";" is not allowed: a clause is one expression', i, true);
-    if (c === '$') throw new Rejected('"$" (parameters, dollar quoting) is not allowed', i, true);
-    if (c === '\\') throw new Rejected('backslash is not allowed outside string literals', i, true);
-    if (c === '@') {
-      const m = /^@([A-Za-z_][A-Za-z0-9_]*)/.exec(clause.slice(i));
-      const ph = m ? PLACEHOLDERS[m[1]!] : undefined;
-      if (!m || !ph) throw new Rejected(`unknown placeholder ${JSON.stringify(m ? m[0] : '@')}`, i, true);
-      emit(ph.call ? ph.marker : `${ph.marker}()`, i);
-      i += m[0].length;
-      continue;
-    }
-    emit(c, i);
-    i += 1;
-  }
-  return { text, map };
-}
 
 const str = (n: unknown): string | undefined => ((n as Json | undefined)?.String as Json | undefined)?.sval as string | undefined;
 const nodeType = (n: Json): string => Object.keys(n)[0]!;

@@ -7,6 +7,7 @@
 //   A global mask or row filter that targets a column (by name or by tag) applies only where such a column
 //   exists — a global rule never breaks a data source that lacks the column. A LOCAL row filter whose column
 //   is missing is kept (and fails the view closed in the compiler, VG302/VG301): it was meant for this table.
+//   A global custom WHERE clause (filter or mask `where`) applies only where the columns/tags it names exist.
 //
 // Conflicts (see docs/policies.md):
 // - masks, per column: a mask naming the column explicitly beats any mask by tag; among tag masks the deepest
@@ -18,6 +19,7 @@ import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Column, DataSource } from './data-source.js';
 import type { ColumnTarget, MaskPolicy, Policy, RowFilterPolicy, SubscriptionPolicy } from './policy.js';
 import { tagDepth, tagIsUnder } from './tag.js';
+import { clauseReferences } from './custom-where-scan.js';
 
 export interface ColumnMask {
   column: Column;
@@ -59,11 +61,23 @@ export function targetColumns(target: ColumnTarget, ds: DataSource): Column[] {
 export function policyApplies(policy: Policy, ds: DataSource): boolean {
   if (scopeDepth(policy, ds) < 0) return false;
   if (policy.scope.kind === 'local') return true;
-  if (policy.type === 'mask') return targetColumns(policy.target, ds).length > 0;
+  if (policy.type === 'mask') return targetColumns(policy.target, ds).length > 0 && (policy.where === undefined || clauseResolves(policy.where, ds));
   // A global filter on a column applies only where the column exists; `never`, `usingPurpose` and custom WHERE
   // clauses apply to every matching data source (a clause naming a missing column fails that view closed).
   if (policy.type === 'rowFilter' && 'column' in policy.filter) return targetColumns(policy.filter.column, ds).length > 0;
+  if (policy.type === 'rowFilter' && policy.filter.kind === 'where') return clauseResolves(policy.filter.clause, ds);
   return true;
+}
+
+/**
+ * A global custom WHERE clause (row filter or a mask's `where`) applies only where the columns and
+ * @columnTagged tags it names exist — like a global filter on a column. A clause that cannot be read applies
+ * (and fails the view closed with its VG306), so a broken policy is never silently skipped.
+ */
+function clauseResolves(clause: string, ds: DataSource): boolean {
+  const refs = clauseReferences(clause);
+  if (refs === null) return true;
+  return refs.columns.every((c) => ds.columns.some((col) => col.name === c)) && refs.tags.every((t) => targetColumns({ kind: 'tag', tag: t }, ds).length > 0);
 }
 
 const byAge = (a: Policy, b: Policy): number =>

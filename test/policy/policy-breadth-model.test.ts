@@ -49,6 +49,16 @@ describe('policy breadth model', () => {
     expect(policyApplies(p({ kind: 'values', column: { kind: 'column', name: 'country' }, values: ['US'] }), ds)).toBe(false);
     expect(policyApplies(p({ kind: 'usingPurpose', purposes: ['x'] }), ds)).toBe(true);
     expect(policyApplies(p({ kind: 'where', clause: 'id > 1' }), ds)).toBe(true);
+    // a global clause applies only where what it names exists; an unreadable one applies (and fails closed)
+    expect(policyApplies(p({ kind: 'where', clause: "country = 'US'" }), ds)).toBe(false);
+    expect(policyApplies(p({ kind: 'where', clause: "@columnTagged('Time') > '2024-01-01'" }), ds)).toBe(true);
+    expect(policyApplies(p({ kind: 'where', clause: "@columnTagged('Geo') = 'US'" }), ds)).toBe(false);
+    expect(policyApplies(p({ kind: 'where', clause: 'id = (' }), ds)).toBe(true);
+    const localWhere = PolicySchema.parse({ ...head, scope: { kind: 'local', dataSourceId: 'orders' }, type: 'rowFilter', filter: { kind: 'where', clause: "country = 'US'" } });
+    expect(policyApplies(localWhere, ds)).toBe(true);
+    const maskWhere = (where: string) => PolicySchema.parse({ ...head, type: 'mask', target: { kind: 'column', name: 'id' }, mask: { kind: 'null' }, where });
+    expect(policyApplies(maskWhere("country = 'US'"), ds)).toBe(false);
+    expect(policyApplies(maskWhere('id > 5'), ds)).toBe(true);
     expect(applicablePolicies(ds, [p({ kind: 'usingPurpose', purposes: ['x'] }), p({ kind: 'minimize', column: { kind: 'column', name: 'id' }, percent: 5 })]).rowFilters).toHaveLength(2);
   });
 });
