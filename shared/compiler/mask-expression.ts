@@ -104,7 +104,10 @@ export function maskedColumn(
       case 'round':
         return roundSql(dialect, ref, type, fn);
       case 'partial':
-        return partialSql(dialect, `CAST(${ref} AS ${asText})`, fn);
+        // A char(n) value's padding is not data: PostgreSQL drops it in the cast to varchar, Redshift keeps
+        // it and LEN counts a VARCHAR's trailing spaces (https://docs.aws.amazon.com/redshift/latest/dg/r_LEN.html),
+        // so RTRIM makes both engines mask the same characters.
+        return partialSql(dialect, type.sql.startsWith('char(') ? `RTRIM(CAST(${ref} AS ${asText}))` : `CAST(${ref} AS ${asText})`, fn);
     }
   };
 
