@@ -47,7 +47,16 @@ export const MaskFunctionSchema = z.discriminatedUnion('kind', [
    */
   z.object({
     kind: z.literal('regex'),
-    pattern: z.string().min(1),
+    // An invalid pattern would make every query on the view fail at run time; JavaScript's parser catches
+    // the common mistakes (unbalanced brackets and parentheses, dangling quantifiers) that POSIX rejects too.
+    pattern: z.string().min(1).max(1000).refine((p) => {
+      try {
+        new RegExp(p);
+        return true;
+      } catch {
+        return false;
+      }
+    }, { message: 'not a valid regular expression' }),
     replacement: z.string().refine((r) => !/[\\$]/.test(r), { message: 'the replacement is literal text: no \\ or $' }),
     global: z.boolean().default(true),
     caseInsensitive: z.boolean().default(false),

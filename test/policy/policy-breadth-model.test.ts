@@ -30,6 +30,9 @@ describe('policy breadth model', () => {
     expect(mask({ kind: 'partial', keep: 'last', count: 4, maskChar: '\\' })).toBe(false);
     expect(mask({ kind: 'partial', keep: 'middle', count: 4 })).toBe(false);
     expect(mask({ kind: 'regex', pattern: '', replacement: 'x' })).toBe(false);
+    expect(mask({ kind: 'regex', pattern: '([a-z]', replacement: 'x' })).toBe(false);
+    expect(mask({ kind: 'regex', pattern: '*a', replacement: 'x' })).toBe(false);
+    expect(mask({ kind: 'regex', pattern: '[[:alnum:]]+@', replacement: 'x' })).toBe(true);
   });
 
   it('row filter options are validated', () => {
