@@ -113,7 +113,15 @@ export function compileView(
         stmt(dialect.createView(name, query, { replace: false, lateBinding }), 'create the view'),
         grant,
       ];
-  return { statements, signature, diagnostics, failedClosed };
+  // What the view binds to (operators, functions) is resolved in pg_catalog only: a planted public.= or
+  // public.|| must not become part of the view (dialect.pinSearchPath; test/security/search-path-hijack).
+  const pin = dialect.pinSearchPath();
+  return {
+    statements: [stmt(pin.before, 'bind operators and functions in pg_catalog only'), ...statements, stmt(pin.after, 'restore the search_path')],
+    signature,
+    diagnostics,
+    failedClosed,
+  };
 }
 
 function compileQuery(

@@ -192,16 +192,20 @@ export function planBootstrap(config: IntegrationConfig, dialect: Dialect, inspe
  */
 export function bootstrapScript(steps: readonly BootstrapStep[], config: IntegrationConfig, dialect: Dialect, database: string = config.database): SqlStatement[] {
   const out: SqlStatement[] = [];
+  const pin = dialect.pinSearchPath();
   let asSystem = false;
   for (const step of steps) {
     if ((step.database ?? config.database) !== database) continue;
     const wantSystem = step.runAs === 'system';
     if (wantSystem !== asSystem) {
+      if (asSystem) out.push(stmt(pin.after, 'restore the search_path'));
       out.push(stmt(dialect.actAs(wantSystem ? config.systemUser : null), wantSystem ? 'act as the system role' : 'back to the admin'));
+      // What the system role creates binds operators and functions in pg_catalog only (dialect.pinSearchPath).
+      if (wantSystem) out.push(stmt(pin.before, 'bind operators and functions in pg_catalog only'));
       asSystem = wantSystem;
     }
     out.push(step.statement);
   }
-  if (asSystem) out.push(stmt(dialect.actAs(null), 'back to the admin'));
+  if (asSystem) out.push(stmt(pin.after, 'restore the search_path'), stmt(dialect.actAs(null), 'back to the admin'));
   return out;
 }

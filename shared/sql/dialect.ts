@@ -65,4 +65,11 @@ export interface Dialect {
   builtin(name: string, args: string[]): string;
   /** Statement that makes the rest of an admin session act as `role` (objects created are owned by it); null = back to the admin. */
   actAs(role: string | null): string;
+  /**
+   * Statements that bracket DDL run by the system role so that the operators and functions a new view or
+   * routine binds to are resolved in pg_catalog only: a user who can create objects in a schema on the
+   * session's search_path (PUBLIC's CREATE on `public` in Redshift and PostgreSQL ≤ 14) could otherwise plant
+   * a better-matching `=`/`||`/function that the view binds to for ever (test/security/search-path-hijack).
+   */
+  pinSearchPath(): { before: string; after: string };
 }

@@ -154,6 +154,13 @@ export class PostgresDialect implements Dialect {
   actAs(role: string | null): string {
     return role === null ? 'RESET ROLE' : `SET ROLE ${this.quoteIdent(role)}`;
   }
+
+  // Every relation we reference is schema-qualified, so pg_catalog alone is enough; pg_temp is never searched
+  // for functions or operators. Session-level SET + RESET (not SET LOCAL) because the bootstrap script may run
+  // outside a transaction; inside one, a failure rolls the SET back with everything else.
+  pinSearchPath(): { before: string; after: string } {
+    return { before: 'SET search_path TO pg_catalog', after: 'RESET search_path' };
+  }
 }
 
 /**

@@ -86,7 +86,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
 
   it('data source upsert compiles against the stored policies; unlisted columns are not exposed', async () => {
     const plan = await run({ kind: 'datasource', dataSourceId: 'ds-orders', version: 1, deleted: false, definition: makeDs(engine.database, 1) });
-    expect(plan.statements.map((s) => s.sql.slice(0, 20))).toEqual(['CALL "immuta_procedu', 'DROP VIEW IF EXISTS ', 'CREATE VIEW "secure"', 'GRANT SELECT ON "sec']);
+    expect(plan.statements.map((s) => s.sql.slice(0, 20))).toEqual(['CALL "immuta_procedu', 'SET search_path TO p', 'DROP VIEW IF EXISTS ', 'CREATE VIEW "secure"', 'GRANT SELECT ON "sec', 'RESET search_path']);
     expect(await see('eve')).toEqual([
       { id: 1, region: 'eu', email: 'a@x' },
       { id: 2, region: 'us', email: 'b@x' },
@@ -126,7 +126,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
     const before = await views();
     const snap = await read();
     const plan = planViewChange(snap, { kind: 'policy', policyId: 'rf-region', version: 2, deleted: false, definition: regionFilter(2), dataSourceId: 'ds-orders' }, config, d);
-    expect(plan.statements[1]!.sql).toMatch(/^CREATE OR REPLACE VIEW/);
+    expect(plan.statements[2]!.sql).toMatch(/^CREATE OR REPLACE VIEW/);
     await asSystem(plan.statements);
     expect(await views()).toEqual(before);
   });

@@ -25,6 +25,8 @@ function weaken(sql: string): string {
       .replaceAll('pg_catalog.replace(', 'replace(')
       // (4) procedure-writes.test.ts: EXECUTE on the procedures revoked from PUBLIC.
       .replace(/^(REVOKE EXECUTE ON PROCEDURE|ALTER DEFAULT PRIVILEGES .* REVOKE EXECUTE).*$/s, 'SELECT 1')
+      // (5) search-path-hijack.test.ts (views): DDL run with the search_path pinned to pg_catalog.
+      .replace(/^(SET search_path TO pg_catalog|RESET search_path)$/, 'SELECT 1')
   );
 }
 
