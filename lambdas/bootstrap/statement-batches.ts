@@ -18,8 +18,26 @@ export interface StatementBatch {
   params: Record<string, SqlParamValue>;
 }
 
-export function toBatches(plan: readonly BootstrapStep[], maxStatements = MAX_BATCH_STATEMENTS): StatementBatch[] {
+/**
+ * `pin` (the dialect's pinSearchPath) brackets every system-user batch, so what the system user creates binds
+ * operators and functions in pg_catalog only (test/security/search-path-hijack); it takes two of the 40 places.
+ */
+export function toBatches(
+  plan: readonly BootstrapStep[],
+  maxStatements = MAX_BATCH_STATEMENTS,
+  pin?: { before: string; after: string },
+): StatementBatch[] {
   if (maxStatements < 1 || maxStatements > MAX_BATCH_STATEMENTS) throw new RangeError(`batch size must be 1..${MAX_BATCH_STATEMENTS}`);
+  const batches = collect(plan, pin ? Math.max(1, maxStatements - 2) : maxStatements);
+  if (!pin) return batches;
+  return batches.map((b) =>
+    b.runAs === 'system' && Object.keys(b.params).length === 0
+      ? { ...b, statements: [{ sql: pin.before, comment: 'bind in pg_catalog only' }, ...b.statements, { sql: pin.after, comment: 'restore the search_path' }] }
+      : b,
+  );
+}
+
+function collect(plan: readonly BootstrapStep[], maxStatements: number): StatementBatch[] {
   const batches: StatementBatch[] = [];
   let current: StatementBatch | undefined;
   for (const step of plan) {

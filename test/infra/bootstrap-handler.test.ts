@@ -166,7 +166,8 @@ describe('isComplete', () => {
     const fake = fakeDataApi(() => ['SUBMITTED', 'STARTED', 'FINISHED']);
     const ev = event('Create', { Inspection: inspection });
     const { result, polls } = await runToCompletion(ev);
-    const expected = toBatches(planBootstrap(integration, (await import('../../shared/sql/redshift-dialect.js')).redshift, EMPTY_WAREHOUSE, { hashKey: HASH_KEY }));
+    const { redshift: rs } = await import('../../shared/sql/redshift-dialect.js');
+    const expected = toBatches(planBootstrap(integration, rs, EMPTY_WAREHOUSE, { hashKey: HASH_KEY }), 40, rs.pinSearchPath());
     expect(fake.submitted.map((s) => s.Sqls)).toEqual(expected.map((b) => b.statements.map((s) => s.sql)));
     expect(polls).toBe(expected.length * 2 + 1);
     expect(result.Data).toMatchObject({ PlanHash: properties.planHash, Batches: expected.length });
@@ -192,7 +193,7 @@ describe('isComplete', () => {
     const fake = fakeDataApi(() => ['FINISHED']);
     await runToCompletion(event('Update', { Inspection: inspection }));
     await runToCompletion(event('Update', { Inspection: inspection, RequestId: 'req-2' }));
-    expect(fake.byToken.size).toBe(2 * toBatches(layoutPlan(integration, EMPTY_WAREHOUSE, HASH_KEY)).length);
+    expect(fake.byToken.size).toBe(2 * toBatches(layoutPlan(integration, EMPTY_WAREHOUSE, HASH_KEY), 40, { before: 'SET', after: 'RESET' }).length);
   });
 
   it.each(['FAILED', 'ABORTED'])('%s fails the deployment with the engine message and stops', async (status) => {
@@ -226,7 +227,8 @@ describe('isComplete', () => {
     await runToCompletion(event('Delete', {}, { ...properties, retainDataOnDelete: 'false' }));
     expect(fake.submitted).toHaveLength(1);
     expect(fake.submitted[0]!.DbUser).toBe('immuta_system_user');
-    expect(fake.submitted[0]!.Sqls).toEqual(planTeardown(integration, (await import('../../shared/sql/redshift-dialect.js')).redshift).map((s) => s.statement.sql));
+    const teardown = planTeardown(integration, (await import('../../shared/sql/redshift-dialect.js')).redshift).map((s) => s.statement.sql);
+    expect(fake.submitted[0]!.Sqls).toEqual(['SET search_path TO pg_catalog', ...teardown, 'RESET search_path']);
   });
 });
 
