@@ -1,0 +1,68 @@
+// `npm start` and `npm run demo` as a newcomer runs them (tsx on the real entry points, separate processes):
+// start answers /status, prints a generated signing secret, shuts down cleanly on SIGTERM and boots again on
+// the same DATA_DIR (the bootstrap is idempotent on a persisted PGlite); the demo exits 0 with every
+// expectation held.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+function run(script: string, env: Record<string, string>) {
+  const env2: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete env2.WEBHOOK_SECRET;
+  delete env2.WAREHOUSE_URL;
+  const child = spawn(process.execPath, [TSX, script], { cwd: ROOT, env: env2, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const waitFor = async (re: RegExp, ms = 60_000): Promise<RegExpMatchArray> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const m = out.match(re);
+      if (m) return m;
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${re} in output:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, exited, waitFor, output: () => out };
+}
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it('serves /status, prints a dev secret, stops on SIGTERM, and restarts on the same data directory', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'vg-start-'));
+    dirs.push(dataDir);
+    for (const round of [1, 2]) {
+      const p = run('infra/local/main.ts', { PORT: '0', DATA_DIR: dataDir, RAW_SCHEMAS: 'public' });
+      const [, port] = await p.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      await p.waitFor(/signing secret for this run: whsec_[A-Za-z0-9+/=]+/);
+      const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json();
+      expect(status).toEqual({ queueDepth: 0, inFlight: 0, dlqDepth: 0, applied: 0, failed: 0, skipped: 0, eventsReceived: 0, failedClosed: 0, lastError: null });
+      p.child.kill('SIGTERM');
+      expect(await p.exited, `round ${round}:\n${p.output()}`).toBe(0);
+    }
+  }, 120_000);
+});
+
+describe('npm run demo', () => {
+  it('exits 0 with every expectation held, printing progress', async () => {
+    const p = run('infra/local/demo.ts', {});
+    const code = await p.exited;
+    expect(code, p.output()).toBe(0);
+    expect(p.output()).toMatch(/every expectation held/);
+    expect(p.output()).not.toMatch(/FAIL/);
+    expect(p.output().match(/^\s+ok\s/gm)?.length).toBeGreaterThanOrEqual(10);
+  }, 120_000);
+});
