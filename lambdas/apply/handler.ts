@@ -82,13 +82,18 @@ async function applyRecord(record: SQSRecord, deps: ApplyDeps): Promise<void> {
   } catch (err) {
     metrics.addMetric('Failed', MetricUnit.Count, 1);
     const outcome = err instanceof ApplyFailure ? err.outcome : undefined;
+    // The warehouse refused the view and the apply loop replaced it with its fail-closed form (VG308).
+    if (outcome?.failedClosed) metrics.addMetric('ViewsFailedClosed', MetricUnit.Count, 1);
     logger.error('work item failed; SQS redelivers it (DLQ after max receives)', {
       messageId: record.messageId,
       messageGroupId: record.attributes.MessageGroupId,
       receiveCount: Number(record.attributes.ApproximateReceiveCount),
       failure: err instanceof ApplyFailure ? err.failureKind : 'unexpected',
       reason: err instanceof Error ? err.message : String(err),
-      ...(outcome ? { object: outcome.object, version: outcome.version, eventId: outcome.eventId, statements: outcome.statements, conflicts: outcome.conflicts } : {}),
+      ...(outcome
+        ? { object: outcome.object, version: outcome.version, eventId: outcome.eventId, statements: outcome.statements, conflicts: outcome.conflicts, failedClosed: outcome.failedClosed }
+        : {}),
+      ...(outcome?.failedClosed ? { diagnostics: outcome.diagnostics } : {}),
     });
     throw err;
   }

@@ -26,14 +26,17 @@ export interface DataSourceWorkItem {
   definition: DataSource | null;
 }
 
-/** One policy's full desired state, applied to the view of one data source. */
+/**
+ * One policy's full desired state, applied to the view of one data source — or, with `dataSourceId` null, to
+ * no view (the policy reaches none yet): the plan then only stores the policy state.
+ */
 export interface PolicyWorkItem {
   kind: 'policy';
   policyId: string;
   version: number;
   deleted: boolean;
   definition: Policy | null;
-  dataSourceId: string;
+  dataSourceId: string | null;
   /** affectedDigest() of the data sources the router fanned this change out to. */
   fanOutDigest?: string;
 }
@@ -89,6 +92,8 @@ const stale = (): ViewChangePlan => ({ skip: 'stale', statements: [], diagnostic
 export function planViewChange(snapshot: CatalogSnapshot, item: ViewWorkItem, config: ViewCompileConfig, dialect: Dialect): ViewChangePlan {
   return item.kind === 'datasource' ? planDataSource(snapshot, item, config, dialect) : planPolicy(snapshot, item, config, dialect);
 }
+
+const NO_DATA_SOURCE = { live: null, any: null, signature: null } as const;
 
 /** The stored data source (live or not) parsed, for its view name. */
 function storedDataSource(snapshot: CatalogSnapshot, id: string): { live: DataSource | null; any: DataSource | null; signature: ViewSignature | null } {
@@ -163,7 +168,7 @@ function planPolicy(snapshot: CatalogSnapshot, item: PolicyWorkItem, config: Vie
     result = { affectedDataSourceIds: ids, affectedDigest: digest, refanOut: digest !== item.fanOutDigest };
   }
 
-  const stored = storedDataSource(snapshot, item.dataSourceId);
+  const stored = item.dataSourceId === null ? NO_DATA_SOURCE : storedDataSource(snapshot, item.dataSourceId);
   const ddl: SqlStatement[] = [];
   let signature: ViewSignature | null = null;
   if (stored.live) {
@@ -179,7 +184,7 @@ function planPolicy(snapshot: CatalogSnapshot, item: PolicyWorkItem, config: Vie
       deleted: item.deleted,
       definition: item.definition,
       // No live data source: the policy state is still stored, but there is no view to record.
-      datasourceId: stored.live ? item.dataSourceId : null,
+      datasourceId: stored.live && item.dataSourceId !== null ? item.dataSourceId : null,
       viewSignature: signature ? serializeSignature(signature) : null,
       expectedEpoch: snapshot.epoch,
     },

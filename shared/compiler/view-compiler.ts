@@ -124,6 +124,16 @@ export function compileView(
   };
 }
 
+/**
+ * The fail-closed form of a data source's view (typed NULLs, WHERE FALSE, no reference to the raw table) for
+ * problems found OUTSIDE the compiler — e.g. the warehouse refused the compiled DDL (apply-work-item.ts). The
+ * statements always DROP IF EXISTS + CREATE + GRANT: the view currently in place may have any signature, and
+ * the fail-closed one must replace it whatever it is.
+ */
+export function compileFailClosedView(ds: DataSource, config: ViewCompileConfig, dialect: Dialect, because: Diagnostic[]): CompiledView {
+  return compileView(ds, [], config, dialect, null, { failClosedBecause: because });
+}
+
 function compileQuery(
   ds: DataSource,
   applicable: ReturnType<typeof applicablePolicies>,

@@ -19,6 +19,7 @@ export const DIAGNOSTIC_CODES = {
   VG305: 'external (Spectrum) table in another database: cross-database queries cannot read it (multi-database mode)',
   VG306: 'custom WHERE clause rejected (not on the whitelist or does not parse)',
   VG307: 'row filter value does not fit the column type',
+  VG308: 'the warehouse refused the compiled view; the view fails closed (no rows)',
   // VG4xx — Redshift lint
   VG401: 'statement does not parse',
   VG402: 'function not on the Redshift allow-list',

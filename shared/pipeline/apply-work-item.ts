@@ -8,6 +8,14 @@
 //   stale     → a newer version is already applied: acknowledged as `skipped`;
 //   transient → throw ApplyFailure('transient'): the message is redelivered;
 //   permanent → throw ApplyFailure('permanent') with the reason: redelivered until maxReceiveCount, then DLQ.
+//               When the refused plan builds a view (e.g. the engine refuses a custom WHERE the compiler
+//               accepted), the view must not keep serving its previous, less restrictive definition: a
+//               fail-closed view is applied first, in its own transaction with the same state CALL (VG308,
+//               outcome.failedClosed → ViewsFailedClosed), and the original failure is still thrown. A policy
+//               item's redelivery re-plans (policies never skip as stale), fails again and so reaches the DLQ;
+//               a data source item's version is recorded by that CALL, so its redelivery is skipped as stale
+//               (the failure is reported once, on the attempt that failed closed). A data source without a
+//               view yet (first registration) has nothing to close: plain permanent failure.
 // A work item that is not what we wrote is permanent at once (redelivery cannot fix a body).
 //
 // Re-fan-out (write skew, brief §4.2): the router's fan-out was computed from a read that may be stale. The
@@ -16,12 +24,16 @@
 // BEFORE the transaction commits, so that a crash between the two cannot lose a view. Their dedup ids equal
 // the router's, so views the router already reached are not enqueued twice within the dedup window (and a
 // later repeat only re-applies the same state).
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { planViewChange, type ViewChangePlan, type ViewWorkItem } from '../compiler/view-change-plan.js';
-import type { ViewCompileConfig } from '../compiler/view-compiler.js';
-import { catalogReadStatement, parseCatalog } from '../layout/catalog-reader.js';
+import { compileFailClosedView, dropView, viewName, type ViewCompileConfig } from '../compiler/view-compiler.js';
+import { serializeSignature } from '../compiler/view-signature.js';
+import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../layout/catalog-reader.js';
+import { planDatasourceStateCall, planPolicyStateCall } from '../layout/state-call-plan.js';
 import { planUserDelete, planUserUpsert } from '../layout/user-change-plan.js';
 import { WarehouseError, type Warehouse } from '../ports/warehouse.js';
+import type { DataSource } from '../policy/data-source.js';
+import { parseDataSource } from '../policy/validate.js';
 import type { WorkQueue } from '../ports/work-queue.js';
 import type { Dialect } from '../sql/dialect.js';
 import type { SqlStatement } from '../sql/statement.js';
@@ -92,15 +104,15 @@ function plannerItem(item: Exclude<WorkItem, { kind: 'user' }>): ViewWorkItem {
   if (item.kind === 'datasource') {
     return { kind: 'datasource', dataSourceId: item.dataSourceId, version: item.version, deleted: item.deleted, definition: item.definition };
   }
-  // A policy that reaches no view: the planner finds no data source under an id no data source can have
-  // (ids are non-empty), so it emits only the CALL that stores the policy state with p_datasource_id NULL.
+  // dataSourceId null = a policy that reaches no view: the planner emits only the CALL that stores the policy
+  // state, with p_datasource_id NULL.
   return {
     kind: 'policy',
     policyId: item.policyId,
     version: item.version,
     deleted: item.deleted,
     definition: item.definition,
-    dataSourceId: item.dataSourceId ?? '',
+    dataSourceId: item.dataSourceId,
     fanOutDigest: item.fanOutDigest,
   };
 }
@@ -143,6 +155,7 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
     outcome.attempts++;
     let statements: SqlStatement[];
     let plan: ViewChangePlan | undefined;
+    let snapshot: CatalogSnapshot | undefined;
     try {
       if (item.kind === 'user') {
         statements = [item.deleted ? planUserDelete(item.userId, item.version, deps.dialect) : planUserUpsert(item.profile!, deps.dialect)];
@@ -151,7 +164,7 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
         // A data source item compiles against its own row and every policy; a policy item needs every data
         // source too (its reach). One read, so the snapshot is consistent.
         const read = item.kind === 'datasource' ? catalogReadStatement(deps.dialect, item.dataSourceId) : catalogReadStatement(deps.dialect);
-        const snapshot = parseCatalog(await deps.warehouse.query(read));
+        snapshot = parseCatalog(await deps.warehouse.query(read));
         const t1 = now();
         plan = planViewChange(snapshot, plannerItem(item), deps.config, deps.dialect);
         outcome.durations.readMs += t1 - t0;
@@ -187,11 +200,42 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
       return finish('applied');
     } catch (err) {
       outcome.durations.transactionMs += now() - t2;
+      // Whatever the plan compiled to, it did not commit (a fail-closed view below sets this again).
+      outcome.failedClosed = false;
       if (!(err instanceof WarehouseError)) return fail('permanent', err instanceof Error ? err.message : String(err));
       if (err.kind === 'conflict') {
         outcome.conflicts++;
         if (outcome.conflicts > maxConflicts) return fail('transient', `still conflicting after ${maxConflicts} immediate re-reads: ${err.message}`);
         continue;
+      }
+      if (err.kind === 'permanent' && item.kind !== 'user' && plan && snapshot) {
+        const closed = failClosedPlan(item, snapshot, plan, err, deps);
+        if (closed) {
+          const t3 = now();
+          try {
+            await deps.warehouse.transaction(closed.statements);
+          } catch (closeErr) {
+            outcome.durations.transactionMs += now() - t3;
+            outcome.statements.failed += 1;
+            outcome.statements.aborted += closed.statements.length - 1;
+            if (closeErr instanceof WarehouseError && closeErr.kind === 'conflict') {
+              // The catalog moved: re-read and re-plan everything (the refused plan may not even recur).
+              outcome.conflicts++;
+              if (outcome.conflicts > maxConflicts) return fail('transient', `still conflicting after ${maxConflicts} immediate re-reads: ${closeErr.message}`);
+              continue;
+            }
+            // A newer version applied meanwhile owns the view now.
+            if (closeErr instanceof WarehouseError && closeErr.kind === 'stale') return finish('skipped', closeErr.message);
+            // Still the original failure (the counts show the second failed transaction).
+            return fail('permanent', err.message);
+          }
+          outcome.durations.transactionMs += now() - t3;
+          outcome.transactions++;
+          outcome.statements.finished += closed.statements.length;
+          outcome.failedClosed = true;
+          outcome.diagnostics = [...outcome.diagnostics, ...closed.diagnostics];
+          return fail('permanent', `${err.message}; the view of data source ${closed.dataSourceId} now fails closed (VG308)`);
+        }
       }
       // A stale answer after earlier split transactions committed is still "nothing left to do": the newer
       // version that won re-planned (and re-ran) every statement itself.
@@ -220,4 +264,69 @@ async function refanOut(item: PolicyWorkItem, ids: readonly string[], digest: st
     .map((dataSourceId) => policyMessage({ ...item, dataSourceId, fanOutDigest: digest }));
   await sendInBatches(queue, messages);
   return messages.length;
+}
+
+/**
+ * The fail-closed counterpart of a plan the warehouse refused: [the same state CALL with the fail-closed view's
+ * signature, DROP of a renamed view's old name, fail-closed DROP/CREATE/GRANT]. Null when the plan builds no
+ * view (a deleted data source, a policy reaching no live view): nothing is left open then.
+ */
+function failClosedPlan(
+  item: Exclude<WorkItem, { kind: 'user' }>,
+  snapshot: CatalogSnapshot,
+  plan: ViewChangePlan,
+  refused: WarehouseError,
+  deps: ApplyDeps,
+): { statements: SqlStatement[]; diagnostics: Diagnostic[]; dataSourceId: string } | null {
+  if (plan.signature === null) return null;
+  const storedLive = (id: string): DataSource | null => {
+    const row = snapshot.dataSources.get(id);
+    if (!row || row.deleted) return null;
+    const r = parseDataSource(row.definition);
+    return r.ok ? r.value : null;
+  };
+  const dataSourceId = item.dataSourceId;
+  if (dataSourceId === null) return null;
+  // Only a view that exists can keep serving an older definition: a data source registered for the first
+  // time keeps the plain failure (redelivered, then the DLQ) and gets no view at all meanwhile.
+  const current = storedLive(dataSourceId);
+  if (!current || snapshot.dataSources.get(dataSourceId)?.viewSignature == null) return null;
+  const ds = item.kind === 'datasource' ? item.definition : current;
+  if (!ds) return null;
+  const because = [diagnostic('VG308', `data source ${JSON.stringify(ds.id)}: the warehouse refused the compiled view: ${refused.message}`)];
+  const compiled = compileFailClosedView(ds, deps.config, deps.dialect, because);
+  if (compiled.statements.length === 0) return null;
+  const ddl: SqlStatement[] = [];
+  // A rename: the old name would otherwise keep serving the previous definition.
+  if (item.kind === 'datasource' && sameName(current, ds, deps) === false) ddl.push(...dropView(current, deps.config, deps.dialect));
+  ddl.push(...compiled.statements);
+  const viewSignature = serializeSignature(compiled.signature);
+  const call =
+    item.kind === 'datasource'
+      ? planDatasourceStateCall(
+          { datasourceId: dataSourceId, version: item.version, deleted: false, definition: item.definition, viewSignature, expectedEpoch: snapshot.epoch },
+          deps.dialect,
+        )
+      : planPolicyStateCall(
+          {
+            policyId: item.policyId,
+            version: item.version,
+            deleted: item.deleted,
+            definition: item.definition,
+            datasourceId: dataSourceId,
+            viewSignature,
+            expectedEpoch: snapshot.epoch,
+          },
+          deps.dialect,
+        );
+  return { statements: [call, ...ddl], diagnostics: compiled.diagnostics, dataSourceId };
+}
+
+/** Undefined when a name cannot be quoted (such a view never existed). */
+function sameName(a: DataSource, b: DataSource, deps: ApplyDeps): boolean | undefined {
+  try {
+    return viewName(a, deps.config, deps.dialect) === viewName(b, deps.config, deps.dialect);
+  } catch {
+    return undefined;
+  }
 }
