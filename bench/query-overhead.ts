@@ -157,7 +157,7 @@ const workersOf = (plan: PlanNode): number => {
   return w;
 };
 
-export async function benchQueryOverhead(server: BenchServer, opts: { rows: number; warmups: number; runs: number; log: (s: string) => void }): Promise<QueryOverheadResult> {
+export async function benchQueryOverhead(server: BenchServer, opts: { rows: number; warmups: number; runs: number; log: (s: string) => void; afterSetup?: string[]; only?: string[] }): Promise<QueryOverheadResult> {
   const url = await server.createDatabase('vg_bench_query');
   const parsed = parseIntegrationConfig({ mode: 'single', database: 'vg_bench_query', viewSchema: 'secure', systemUser: 'vg_bench_query_system', rawSources: [{ schema: 'raw' }] });
   if (!parsed.ok) throw new Error('bench config invalid');
@@ -223,8 +223,10 @@ export async function benchQueryOverhead(server: BenchServer, opts: { rows: numb
     if (st.failed > 0 || st.dlqDepth > 0 || st.failedClosed > 0) throw new Error(`setup did not apply cleanly: ${JSON.stringify(st)}`);
     const size = await admin.query<{ mb: string }>("SELECT round(pg_total_relation_size('raw.events') / 1048576.0, 1) AS mb");
 
+    // Experiments (`--what-if`): admin statements run after the setup, e.g. marking our UDFs PARALLEL SAFE.
+    for (const sql of opts.afterSetup ?? []) await admin.query(sql);
     const results: PolicyCase[] = [];
-    for (const c of all) {
+    for (const c of all.filter((x) => !opts.only || opts.only.includes(x.name))) {
       const sql = { raw: c.query('raw.events'), view: c.query(c.view), inlined: c.inlined };
       const run = async (variant: keyof typeof sql): Promise<{ ms: number; rows: unknown[] }> => {
         const client = variant === 'view' ? user : admin;
