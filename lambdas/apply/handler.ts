@@ -1,7 +1,10 @@
 // SQS FIFO batch → for each message in order: parse the work item, run the apply loop against Redshift
 // through the Data API, report. Powertools' SqsFifoPartialProcessorAsync keeps FIFO order on failure: the
-// failing record AND every later record of the batch are reported as batchItemFailures (SQS redelivers
-// them; after maxReceiveCount a message goes to the DLQ). The loop is shared/pipeline/apply-work-item.ts.
+// failing record AND every later record of ITS MESSAGE GROUP in the batch are reported as batchItemFailures
+// (SQS redelivers them; after maxReceiveCount a message goes to the DLQ). Records of other groups are still
+// processed (skipGroupOnError): a batch mixes groups, and failing them unprocessed would raise their receive
+// counts on every retry of a poison message until they too reached the DLQ without ever being tried
+// (test/faults/poison-and-redrive.test.ts). The loop is shared/pipeline/apply-work-item.ts.
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -107,6 +110,8 @@ async function applyBatch(event: SQSEvent, context: Context): Promise<SQSBatchRe
     context,
     // Report every record as failed instead of failing the invocation: the same redelivery, clearer logs.
     throwOnFullBatchFailure: false,
+    // Only the failed record's group stops; the other groups of the batch go on (see the header).
+    skipGroupOnError: true,
   });
 }
 

@@ -184,11 +184,13 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
     }
 
     const t2 = now();
+    let failedTx: SqlStatement[] = [];
     try {
       for (const tx of splitIntoTransactions(statements, max)) {
         try {
           await deps.warehouse.transaction(tx);
         } catch (err) {
+          failedTx = tx;
           outcome.statements.failed += 1;
           outcome.statements.aborted += tx.length - 1;
           throw err;
@@ -208,7 +210,7 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
         if (outcome.conflicts > maxConflicts) return fail('transient', `still conflicting after ${maxConflicts} immediate re-reads: ${err.message}`);
         continue;
       }
-      if (err.kind === 'permanent' && item.kind !== 'user' && plan && snapshot) {
+      if (err.kind === 'permanent' && item.kind !== 'user' && plan && snapshot && refusedViewDdl(err, failedTx)) {
         const closed = failClosedPlan(item, snapshot, plan, err, deps);
         if (closed) {
           const t3 = now();
@@ -264,6 +266,16 @@ async function refanOut(item: PolicyWorkItem, ids: readonly string[], digest: st
     .map((dataSourceId) => policyMessage({ ...item, dataSourceId, fanOutDigest: digest }));
   await sendInBatches(queue, messages);
   return messages.length;
+}
+
+/**
+ * The engine ran the transaction and refused one of its view statements. Not when the failing statement is
+ * unknown (a DescribeStatement error: the batch may even have committed) or is the guard CALL (a layout
+ * problem, not the view's): failing closed then could replace a correct view and record its version.
+ */
+function refusedViewDdl(err: WarehouseError, tx: readonly SqlStatement[]): boolean {
+  const failed = err.statementIndex === undefined ? undefined : tx[err.statementIndex];
+  return failed !== undefined && /^\s*(CREATE|DROP|GRANT|ALTER)\s/i.test(failed.sql);
 }
 
 /**

@@ -1,6 +1,7 @@
 // The apply Lambda with the Data API and SQS mocked at the SDK boundary (aws-sdk-client-mock): the FIFO
 // partial-batch rule on every error path — a record that fails (FAILED, ABORTED, throttled, unreadable) is
-// reported with EVERY later record of the batch, unprocessed; conflicts re-read and commit; stale
+// reported with EVERY later record of its message group, unprocessed (these batches are one group; other
+// groups go on: skipGroupOnError, test/faults/); conflicts re-read and commit; stale
 // versions are acknowledged; EMF metrics in the `viewguard` namespace.
 import 'aws-sdk-client-mock-vitest/extend';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -109,9 +110,9 @@ describe('apply Lambda (SQS FIFO batch → Data API)', () => {
     expect(emf()[0]!._aws).toMatchObject({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'viewguard' })] });
   });
 
-  it('FAILED: that record and every later one are reported, the later ones never submitted', async () => {
+  it('FAILED: that record and every later one of its group are reported, the later ones never submitted', async () => {
     api.batches = [{ status: 'FINISHED' }, { status: 'FAILED', error: 'ERROR: permission denied for schema secure' }];
-    const r = [record(user('ann'), 'user:ann'), record(user('bo'), 'user:bo'), record(user('cy'), 'user:cy'), record(user('di'), 'user:di')];
+    const r = [record(user('ann'), 'team:shared'), record(user('bo'), 'team:shared'), record(user('cy'), 'team:shared'), record(user('di'), 'team:shared')];
     const res = await handler(batchOf(...r), context);
     expect(failedIds(res)).toEqual([r[1]!.messageId, r[2]!.messageId, r[3]!.messageId]);
     expect(rd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 2);
@@ -123,18 +124,18 @@ describe('apply Lambda (SQS FIFO batch → Data API)', () => {
     expect(JSON.parse(log)).toMatchObject({ level: 'ERROR', failure: 'permanent', object: 'user:bo' });
   });
 
-  it('ABORTED: the whole batch from that record on is reported', async () => {
+  it('ABORTED: the whole group from that record on is reported', async () => {
     api.batches = [{ status: 'ABORTED' }];
-    const r = [record(user('ann'), 'user:ann'), record(user('bo'), 'user:bo')];
+    const r = [record(user('ann'), 'team:shared'), record(user('bo'), 'team:shared')];
     const res = await handler(batchOf(...r), context);
     expect(failedIds(res)).toEqual(r.map((x) => x.messageId));
     expect(rd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 1);
     expect(metric('StatementsAborted')).toBe(1);
   });
 
-  it('throttling / ActiveStatementsExceeded on submit: transient, reported with the later records', async () => {
+  it('throttling / ActiveStatementsExceeded on submit: transient, reported with the later records of its group', async () => {
     api.batches = [{ status: 'FINISHED' }, { reject: new ActiveStatementsExceededException({ message: 'too many', $metadata: {} }) }];
-    const r = [record(user('ann'), 'user:ann'), record(user('bo'), 'user:bo'), record(user('cy'), 'user:cy')];
+    const r = [record(user('ann'), 'team:shared'), record(user('bo'), 'team:shared'), record(user('cy'), 'team:shared')];
     const res = await handler(batchOf(...r), context);
     expect(failedIds(res)).toEqual([r[1]!.messageId, r[2]!.messageId]);
     expect(JSON.parse(stdout.find((l) => l.includes('work item failed'))!)).toMatchObject({ failure: 'transient' });
@@ -159,8 +160,8 @@ describe('apply Lambda (SQS FIFO batch → Data API)', () => {
     expect(metric('Skipped')).toBe(1);
   });
 
-  it('an unreadable body fails permanently (DLQ after max receives) and blocks the rest of the batch', async () => {
-    const r = [record('{"kind":"user"}', 'user:x'), record(user('ann'), 'user:ann')];
+  it('an unreadable body fails permanently (DLQ after max receives) and blocks the rest of its group', async () => {
+    const r = [record('{"kind":"user"}', 'team:shared'), record(user('ann'), 'team:shared')];
     const res = await handler(batchOf(...r), context);
     expect(failedIds(res)).toEqual(r.map((x) => x.messageId));
     expect(rd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 0);
