@@ -103,23 +103,30 @@ export class Objects {
 
   // ------------------------------------------------------------------ events → messages (real routers)
 
-  dataSourceMessages(ds: DataSource, version = ds.version): WorkMessage[] {
-    this.sent.dataSource(ds.id, version, ds);
-    return routeDataSourceEvent(envelope(version === 1 ? 'datasource.created' : 'datasource.updated', ds.id, { dataSource: ds }) as DataSourceEvent);
+  /** The webhook event of a data source version (recorded as sent). */
+  dataSourceEvent(ds: DataSource): WebhookEvent {
+    this.sent.dataSource(ds.id, ds.version, ds);
+    return envelope(ds.version === 1 ? 'datasource.created' : 'datasource.updated', ds.id, { dataSource: ds });
   }
-  dataSourceDeleteMessages(id: string, version: number): WorkMessage[] {
-    this.sent.dataSource(id, version, null);
-    return routeDataSourceEvent(envelope('datasource.deleted', id, { id, version }) as DataSourceEvent);
+  policyEvent(p: Policy): WebhookEvent {
+    this.sent.policy(p.id, p.version, p);
+    return envelope('policy.updated', p.id, { policy: p });
+  }
+  userEvent(name: string, version: number, attributes: Record<string, string[]> = {}): WebhookEvent {
+    const userId = this.name(name);
+    this.sent.user(userId, version);
+    return envelope('user.updated', userId, { user: { userId, version, groups: [], attributes, dataSources: [] } });
+  }
+
+  dataSourceMessages(ds: DataSource): WorkMessage[] {
+    return routeDataSourceEvent(this.dataSourceEvent(ds) as DataSourceEvent);
   }
   /** The policy router reads the catalog for the fan-out, like the policy Lambda. */
   async policyMessages(p: Policy): Promise<WorkMessage[]> {
-    this.sent.policy(p.id, p.version, p);
-    return routePolicyEvent(envelope('policy.updated', p.id, { policy: p }) as PolicyEvent, this.wh.system, postgres);
+    return routePolicyEvent(this.policyEvent(p) as PolicyEvent, this.wh.system, postgres);
   }
   userMessages(name: string, version: number, attributes: Record<string, string[]> = {}): WorkMessage[] {
-    const userId = this.name(name);
-    this.sent.user(userId, version);
-    return routeUserEvent(envelope('user.updated', userId, { user: { userId, version, groups: [], attributes, dataSources: [] } }) as UserEvent);
+    return routeUserEvent(this.userEvent(name, version, attributes) as UserEvent);
   }
 
   /** A login role per user name (the oracle reads the views as them). */
