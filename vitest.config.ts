@@ -9,5 +9,7 @@ export default defineConfig({
     maxWorkers: 2,
     // One real PostgreSQL server per run (or WAREHOUSE_URL); each test file creates its own database on it.
     globalSetup: ['test/support/pg-global-setup.ts'],
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
   },
 });
