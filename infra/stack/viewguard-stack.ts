@@ -6,7 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import type { EventCategory } from '../../shared/routing/routing-table.js';
+import { ROUTES, type EventCategory, type Route } from '../../shared/routing/routing-table.js';
 import type { DeployConfig } from './deploy-config.js';
 import { grantDataApi } from './data-api-access.js';
 import { EventRouting } from './event-routing.js';
@@ -85,20 +85,18 @@ export class ViewguardStack extends Stack {
       removalPolicy,
       environment: { [ENV.webhookSecretArn]: this.webhookSecret.secretArn, [ENV.maxBodyBytes]: String(MAX_WEBHOOK_BODY_BYTES) },
     });
-    const router = (name: EventCategory, readsWarehouse: boolean) =>
-      handlerFunction(this, `${name[0]!.toUpperCase()}${name.slice(1)}Router`, {
-        name,
-        entry: entry(name),
+    // One router per entry of the routing table (the rules are made from the same table in EventRouting).
+    // The policy router reads the catalog to fan a policy out to the views it applies to.
+    const readsWarehouse = (route: Route) => route.category === 'policy';
+    const router = (route: Route) =>
+      handlerFunction(this, `${route.category[0]!.toUpperCase()}${route.category.slice(1)}Router`, {
+        name: route.functionName,
+        entry: entry(route.functionName),
         timeout: Duration.seconds(60),
         removalPolicy,
-        environment: { [ENV.workQueueUrl]: this.workQueue.queue.queueUrl, ...(readsWarehouse ? warehouseEnv : {}) },
+        environment: { [ENV.workQueueUrl]: this.workQueue.queue.queueUrl, ...(readsWarehouse(route) ? warehouseEnv : {}) },
       });
-    const routers = {
-      datasource: router('datasource', false),
-      // The policy router reads the catalog to fan a policy out to the views it applies to.
-      policy: router('policy', true),
-      user: router('user', false),
-    } satisfies Record<EventCategory, NodejsFunction>;
+    const routers = Object.fromEntries(ROUTES.map((route) => [route.category, router(route)])) as Record<EventCategory, NodejsFunction>;
     const apply = handlerFunction(this, 'Apply', {
       name: 'apply',
       entry: entry('apply'),
@@ -153,7 +151,8 @@ export class ViewguardStack extends Stack {
       workDeadLetterQueue: this.workQueue.deadLetterQueue,
       apply,
       applyServiceName: 'viewguard-apply',
-      routerServiceNames: ['datasource', 'policy', 'user'].map((n) => `viewguard-${n}`),
+      // handlerFunction names each service viewguard-<name>; the router names come from the same table.
+      routerServiceNames: ROUTES.map((route) => `viewguard-${route.functionName}`),
       oldestMessageAlarmSeconds: config.oldestMessageAlarmSeconds,
       applyErrorRateAlarmPercent: config.applyErrorRateAlarmPercent,
       removalPolicy,
