@@ -10,6 +10,11 @@
 //   once it has been received maxReceiveCount times and fails (or times out) again it moves to the DLQ,
 //   here with the last failure reason attached; a redrive moves dead letters back (receive count reset).
 // Time comes from an injectable clock so that tests control visibility and dedup windows.
+//
+// Cost per call (a 10,000-view policy push puts 10,000 groups in the queue at once): receive is O(k log n)
+// for k messages delivered, ack/fail/changeVisibility O(log n) — a min-heap of the groups that can deliver
+// (keyed by their head's sequence: oldest head first), a min-heap of visibility deadlines, and an index of
+// in-flight receipt handles; dedup ids expire oldest first. Nothing scans every group or message.
 import type { WorkMessage, WorkQueue } from '../ports/work-queue.js';
 
 export interface LocalFifoQueueOptions {
@@ -87,13 +92,83 @@ interface StoredMessage {
   failedPending?: boolean;
 }
 
+/**
+ * One message group: its messages in send order from `head` (removed ones leave a hole until the head passes
+ * them). Messages in flight are always the first live ones (a group delivers from its head, and only while
+ * nothing of it is in flight), at most 10 of them, so finding one to remove is a short scan from the head.
+ */
+interface Group {
+  id: string;
+  slots: (StoredMessage | undefined)[];
+  head: number;
+  size: number;
+  inFlight: number;
+  /** In the ready heap under its current head's sequence. */
+  queued: boolean;
+}
+
+/** A binary min-heap (the standard array layout). */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => boolean) {}
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): T | undefined {
+    return this.items[0];
+  }
+  push(item: T): void {
+    const a = this.items;
+    a.push(item);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(a[i]!, a[parent]!)) break;
+      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      i = parent;
+    }
+  }
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
+        if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** A visibility deadline; stale once the message was deleted, re-received or its deadline changed. */
+interface Deadline {
+  at: number;
+  message: StoredMessage;
+  receiptHandle: string;
+}
+
 export class LocalFifoQueue implements WorkQueue {
   private readonly visibilityTimeoutMs: number;
   private readonly maxReceiveCount: number;
   private readonly dedupWindowMs: number;
   private readonly clock: () => number;
-  // Per group, its messages in send order (in-flight ones keep their place at the head).
-  private readonly groups = new Map<string, StoredMessage[]>();
+  private readonly groups = new Map<string, Group>();
+  // Groups that can deliver (messages, none in flight), oldest head first, so that no group starves.
+  private readonly ready = new MinHeap<{ sequence: number; group: Group }>((a, b) => a.sequence < b.sequence);
+  private readonly deadlines = new MinHeap<Deadline>((a, b) => a.at < b.at);
+  private readonly inFlight = new Map<string, StoredMessage>();
+  private stored = 0;
+  // Insertion order = expiry order (a fixed window), so expired ids are always at the front.
   private readonly dedupUntil = new Map<string, number>();
   private readonly dlq: DeadLetter[] = [];
   private sequence = 0;
@@ -121,11 +196,14 @@ export class LocalFifoQueue implements WorkQueue {
     for (const m of messages) {
       if (!m.groupId || m.groupId.length > 128) throw new RangeError(`MessageGroupId must be 1..128 characters`);
       if (!m.deduplicationId || m.deduplicationId.length > 128) throw new RangeError(`MessageDeduplicationId must be 1..128 characters`);
-      if (this.dedupUntil.has(m.deduplicationId)) {
+      const until = this.dedupUntil.get(m.deduplicationId);
+      // The expiry is checked here too: pruning stops at the first live id and is only a memory bound.
+      if (until !== undefined && until > now) {
         duplicates++;
         this.counts.deduplicated++;
         continue;
       }
+      this.dedupUntil.delete(m.deduplicationId);
       this.dedupUntil.set(m.deduplicationId, now + this.dedupWindowMs);
       this.enqueue({
         messageId: `local-${++this.sequence}`,
@@ -148,16 +226,21 @@ export class LocalFifoQueue implements WorkQueue {
     const now = this.clock();
     this.expireVisibility(now);
     const out: ReceivedMessage[] = [];
-    // Oldest group head first, so that no group starves.
-    const candidates = [...this.groups.values()]
-      .filter((msgs) => msgs.length > 0 && !msgs.some((m) => m.receiptHandle !== undefined))
-      .sort((a, b) => a[0].sequence - b[0].sequence);
-    for (const msgs of candidates) {
-      // The group has nothing in flight, so its messages are deliverable in order from the head.
-      for (const m of [...msgs]) {
-        if (out.length >= max) break;
+    while (out.length < max) {
+      const entry = this.ready.pop();
+      if (!entry) break;
+      const g = entry.group;
+      g.queued = false;
+      // A group that was emptied or deleted meanwhile is not deliverable (a later enqueue queues it again).
+      if (this.groups.get(g.id) !== g || g.size === 0 || g.inFlight > 0) continue;
+      this.compact(g);
+      // The group has nothing in flight, so its messages are deliverable in order from the head. (Removing a
+      // dead letter here neither compacts the slots nor re-queues the group: we are iterating it.)
+      for (let i = g.head; i < g.slots.length && out.length < max; i++) {
+        const m = g.slots[i];
+        if (!m) continue;
         if (m.receiveCount >= this.maxReceiveCount) {
-          this.deadLetter(m, m.lastFailure ?? 'visibility timeout expired', now);
+          this.deadLetter(m, m.lastFailure ?? 'visibility timeout expired', now, false);
           continue;
         }
         m.receiveCount++;
@@ -165,10 +248,13 @@ export class LocalFifoQueue implements WorkQueue {
         m.receiptHandle = `rh-${m.messageId}-${++this.receipts}`;
         m.visibleAt = now + this.visibilityTimeoutMs;
         m.failedPending = false;
+        g.inFlight++;
+        this.inFlight.set(m.receiptHandle, m);
+        this.deadlines.push({ at: m.visibleAt, message: m, receiptHandle: m.receiptHandle });
         this.counts.received++;
         out.push(this.view(m));
       }
-      if (out.length >= max) break;
+      if (this.groups.get(g.id) === g) this.queueIfReady(g);
     }
     return out;
   }
@@ -198,11 +284,11 @@ export class LocalFifoQueue implements WorkQueue {
       return true;
     }
     if (visibleAfterMs <= 0) {
-      m.receiptHandle = undefined;
-      m.visibleAt = undefined;
+      this.makeVisible(m);
     } else {
       m.visibleAt = now + visibleAfterMs;
       m.failedPending = true;
+      this.deadlines.push({ at: m.visibleAt, message: m, receiptHandle });
     }
     return true;
   }
@@ -212,6 +298,7 @@ export class LocalFifoQueue implements WorkQueue {
     const m = this.findInFlight(receiptHandle);
     if (!m) return false;
     m.visibleAt = this.clock() + timeoutMs;
+    this.deadlines.push({ at: m.visibleAt, message: m, receiptHandle });
     return true;
   }
 
@@ -242,13 +329,7 @@ export class LocalFifoQueue implements WorkQueue {
 
   counters(): QueueCounters {
     this.expireVisibility(this.clock());
-    let depth = 0;
-    let inFlight = 0;
-    for (const msgs of this.groups.values()) {
-      for (const m of msgs) if (m.receiptHandle === undefined) depth++;
-      else inFlight++;
-    }
-    return { depth, inFlight, dlqDepth: this.dlq.length, ...this.counts };
+    return { depth: this.stored - this.inFlight.size, inFlight: this.inFlight.size, dlqDepth: this.dlq.length, ...this.counts };
   }
 
   /**
@@ -302,19 +383,74 @@ export class LocalFifoQueue implements WorkQueue {
   }
 
   private enqueue(m: StoredMessage): void {
-    const list = this.groups.get(m.groupId);
-    if (list) list.push(m);
-    else this.groups.set(m.groupId, [m]);
+    let g = this.groups.get(m.groupId);
+    if (!g) {
+      g = { id: m.groupId, slots: [], head: 0, size: 0, inFlight: 0, queued: false };
+      this.groups.set(m.groupId, g);
+    }
+    g.slots.push(m);
+    g.size++;
+    this.stored++;
+    this.queueIfReady(g);
   }
 
-  private remove(m: StoredMessage): void {
-    const list = this.groups.get(m.groupId)!;
-    list.splice(list.indexOf(m), 1);
-    if (list.length === 0) this.groups.delete(m.groupId);
+  private queueIfReady(g: Group): void {
+    if (g.queued || g.size === 0 || g.inFlight > 0) return;
+    // The head cannot change while the group is queued: only delivered (in-flight) messages are removed.
+    let head = g.head;
+    while (!g.slots[head]) head++;
+    g.queued = true;
+    this.ready.push({ sequence: g.slots[head]!.sequence, group: g });
   }
 
-  private deadLetter(m: StoredMessage, reason: string, now: number): void {
-    this.remove(m);
+  /** Back to visible (not in flight), in its place at the head of its group. */
+  private makeVisible(m: StoredMessage): void {
+    if (m.receiptHandle !== undefined) {
+      this.inFlight.delete(m.receiptHandle);
+      const g = this.groups.get(m.groupId)!;
+      g.inFlight--;
+      this.queueIfReady(g);
+    }
+    m.receiptHandle = undefined;
+    m.visibleAt = undefined;
+  }
+
+  /** `settle` false while receive iterates the group's slots. */
+  private remove(m: StoredMessage, settle = true): void {
+    const g = this.groups.get(m.groupId)!;
+    if (m.receiptHandle !== undefined) {
+      this.inFlight.delete(m.receiptHandle);
+      g.inFlight--;
+      m.receiptHandle = undefined;
+      m.visibleAt = undefined;
+    }
+    // In flight or being delivered: among the first live slots (see Group).
+    let i = g.head;
+    while (i < g.slots.length && g.slots[i] !== m) i++;
+    if (i === g.slots.length) throw new Error(`local FIFO queue: message ${m.messageId} is not in its group`);
+    g.slots[i] = undefined;
+    g.size--;
+    this.stored--;
+    while (g.head < g.slots.length && !g.slots[g.head]) g.head++;
+    if (g.size === 0) {
+      this.groups.delete(g.id);
+      return;
+    }
+    if (!settle) return;
+    this.compact(g);
+    this.queueIfReady(g);
+  }
+
+  /** Drop the holes before the head now and then (amortised O(1)), so a long-lived group does not grow without bound. */
+  private compact(g: Group): void {
+    if (g.head > 1024 && g.head * 2 > g.slots.length) {
+      g.slots = g.slots.slice(g.head);
+      g.head = 0;
+    }
+  }
+
+  private deadLetter(m: StoredMessage, reason: string, now: number, settle = true): void {
+    this.remove(m, settle);
     this.dlq.push({
       messageId: m.messageId,
       groupId: m.groupId,
@@ -329,26 +465,27 @@ export class LocalFifoQueue implements WorkQueue {
 
   private findInFlight(receiptHandle: string): StoredMessage | undefined {
     this.expireVisibility(this.clock());
-    for (const msgs of this.groups.values()) for (const m of msgs) if (m.receiptHandle === receiptHandle) return m;
-    return undefined;
+    return this.inFlight.get(receiptHandle);
   }
 
   private expireVisibility(now: number): void {
-    for (const msgs of this.groups.values()) {
-      for (const m of msgs) {
-        if (m.receiptHandle !== undefined && m.visibleAt !== undefined && m.visibleAt <= now) {
-          m.receiptHandle = undefined;
-          m.visibleAt = undefined;
-          // A reported failure keeps its reason; silence until the timeout is a failure of its own.
-          if (!m.failedPending) m.lastFailure = 'visibility timeout expired';
-          m.failedPending = false;
-        }
-      }
+    for (let d = this.deadlines.peek(); d !== undefined && d.at <= now; d = this.deadlines.peek()) {
+      this.deadlines.pop();
+      const m = d.message;
+      // Stale: deleted, visible again, re-received, or its deadline moved (a newer entry stands for it).
+      if (m.receiptHandle !== d.receiptHandle || m.visibleAt !== d.at) continue;
+      // A reported failure keeps its reason; silence until the timeout is a failure of its own.
+      if (!m.failedPending) m.lastFailure = 'visibility timeout expired';
+      m.failedPending = false;
+      this.makeVisible(m);
     }
   }
 
   private forgetExpiredDedupIds(now: number): void {
-    for (const [id, until] of this.dedupUntil) if (until <= now) this.dedupUntil.delete(id);
+    for (const [id, until] of this.dedupUntil) {
+      if (until > now) break;
+      this.dedupUntil.delete(id);
+    }
   }
 
   private view(m: StoredMessage): ReceivedMessage {
