@@ -21,6 +21,7 @@ import {
   REDSHIFT_EXPRESSIONS,
   REDSHIFT_FUNCTIONS,
   REDSHIFT_OPERATORS,
+  REDSHIFT_PREFIX_OPERATORS,
   REDSHIFT_TYPES,
   REDSHIFT_VALUE_FUNCTIONS,
 } from './redshift-function-allow-list.js';
@@ -61,8 +62,16 @@ const TYPE_FIELDS = new Set(['typeName', 'argType', 'returnType']);
 
 const TOO_MANY = 50; // stop collecting after this many findings in one statement
 
+/** Which allow-list entries a statement relied on (keys of the lists in redshift-function-allow-list.ts). */
+export interface AllowListUse {
+  functions: Set<string>;
+  expressions: Set<string>;
+  valueFunctions: Set<string>;
+}
+
 class Linter {
   readonly diags: Diagnostic[] = [];
+  readonly used: AllowListUse = { functions: new Set(), expressions: new Set(), valueFunctions: new Set() };
   constructor(
     private readonly ownSchemas: readonly string[],
     private readonly where: string,
@@ -115,6 +124,7 @@ class Linter {
   }
 
   private visit(kind: string, n: Json, _top: boolean): void {
+    if (REDSHIFT_EXPRESSIONS[kind]) this.used.expressions.add(kind);
     switch (kind) {
       case 'FuncCall':
         return this.funcCall(n);
@@ -122,6 +132,8 @@ class Linter {
         const op = String(n.op);
         if (!REDSHIFT_VALUE_FUNCTIONS[op]) {
           this.report('VG402', `${op.replace('SVFOP_', '')} is not on the Redshift allow-list (leader-node-only or unsupported)`);
+        } else {
+          this.used.valueFunctions.add(op);
         }
         return;
       }
@@ -132,10 +144,18 @@ class Linter {
       case 'A_Const':
         if (n.bsval) this.unsupported("bit-string literal B''/X''");
         return;
-      case 'SubLink':
+      case 'SubLink': {
         if (n.subLinkType === 'ARRAY_SUBLINK') this.unsupported('ARRAY(subquery)');
+        // Quantified comparisons: Redshift supports only `= ANY|SOME (subquery)` (IN) and `<> ALL (subquery)`
+        // (NOT IN); https://docs.aws.amazon.com/redshift/latest/dg/r_comparison_condition.html
+        const op = ((n.operName as Json[] | undefined) ?? []).map((p) => String((p.String as Json)?.sval ?? '')).join('.');
+        if (n.subLinkType === 'ANY_SUBLINK' && op !== '' && op !== '=') this.unsupported(`${op} ANY/SOME (subquery)`);
+        if (n.subLinkType === 'ALL_SUBLINK' && op !== '<>') this.unsupported(`${op} ALL (subquery)`);
         return;
+      }
       case 'RangeSubselect':
+        // The FROM clause's table_reference forms have no LATERAL:
+        // https://docs.aws.amazon.com/redshift/latest/dg/r_FROM_clause30.html
         if (n.lateral) this.unsupported('LATERAL');
         return;
       case 'CommonTableExpr':
@@ -143,6 +163,8 @@ class Linter {
         if (n.search_clause || n.cycle_clause) this.unsupported('CTE SEARCH/CYCLE');
         return;
       case 'SelectStmt':
+        // The SELECT synopsis has no locking clause and no DISTINCT ON:
+        // https://docs.aws.amazon.com/redshift/latest/dg/r_SELECT_synopsis.html
         if (n.lockingClause) this.unsupported('SELECT … FOR UPDATE/SHARE');
         if (Array.isArray(n.distinctClause) && n.distinctClause.some((d) => d && Object.keys(d as Json).length > 0)) {
           this.unsupported('DISTINCT ON');
@@ -220,6 +242,7 @@ class Linter {
       this.report('VG402', `function ${name} is not on the Redshift allow-list`);
       return;
     }
+    this.used.functions.add(name);
     if ((n.over || n.agg_within_group || n.agg_star || n.agg_distinct) && !entry.aggregate) {
       this.unsupported(`${name} used as an aggregate/window function`);
     }
@@ -245,7 +268,11 @@ class Linter {
       case 'AEXPR_LIKE':
       case 'AEXPR_ILIKE':
       case 'AEXPR_SIMILAR':
-        if (!REDSHIFT_OPERATORS.has(op)) this.unsupported(`operator ${op}`);
+        if (n.lexpr === undefined) {
+          if (!REDSHIFT_PREFIX_OPERATORS.has(op)) this.unsupported(`prefix operator ${op}`);
+        } else if (!REDSHIFT_OPERATORS.has(op)) {
+          this.unsupported(`operator ${op}`);
+        }
         return;
       case 'AEXPR_NULLIF':
       case 'AEXPR_IN':
@@ -258,6 +285,7 @@ class Linter {
         return;
       case 'AEXPR_DISTINCT':
       case 'AEXPR_NOT_DISTINCT':
+        // Listed as unsupported: https://docs.aws.amazon.com/redshift/latest/dg/c_unsupported-postgresql-functions.html
         this.unsupported('IS [NOT] DISTINCT FROM');
         return;
       default:
@@ -295,6 +323,18 @@ class Linter {
 
 /** Lint one statement (as text, with `:name` parameters allowed). */
 export function lintRedshift(sql: string, options: LintOptions = {}): Diagnostic[] {
+  return run(sql, options).diagnostics;
+}
+
+/**
+ * The allow-list entries a statement relies on (procedure and UDF bodies included), for tests that require
+ * every function in generated SQL to cite a page that was actually read (`checked: true`).
+ */
+export function redshiftAllowListUse(sql: string, options: LintOptions = {}): AllowListUse {
+  return run(sql, options).used;
+}
+
+function run(sql: string, options: LintOptions): { diagnostics: Diagnostic[]; used: AllowListUse } {
   const where = sql.length > 160 ? `${sql.slice(0, 160)}…` : sql;
   const bytes = Buffer.byteLength(sql, 'utf8');
   const diags: Diagnostic[] = [];
@@ -304,7 +344,7 @@ export function lintRedshift(sql: string, options: LintOptions = {}): Diagnostic
   const normalised = normaliseRedshift(sql).sql;
   const linter = new Linter(options.ownSchemas ?? DEFAULT_OWN_SCHEMAS, where);
   lintText(normalised, linter, true, diags, where);
-  return [...diags, ...linter.diags];
+  return { diagnostics: [...diags, ...linter.diags], used: linter.used };
 }
 
 function lintText(sql: string, linter: Linter, top: boolean, diags: Diagnostic[], where: string): void {
