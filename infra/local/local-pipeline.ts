@@ -5,12 +5,13 @@
 //     → LocalFifoQueue (groups, dedup, visibility timeout, redelivery, DLQ) → consumer → apply loop → warehouse
 //
 // The routers and the apply loop are the same shared functions the Lambdas call; only the ports differ.
-// The consumer follows the SQS FIFO + Powertools SqsFifoPartialProcessor rule: after the first failure in a
-// batch, that message and every later one of the batch go back to the queue.
+// The consumer decides a batch's failures with the apply Lambda's code (shared/pipeline/fifo-partial-batch.ts):
+// a failed message and every later message of ITS group in the batch go back to the queue; other groups go on.
 import { ingest, type IngestOutcome, type IngestRequest } from '../../shared/events/ingest.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { LocalFifoQueue, type LocalFifoQueueOptions, type ReceivedMessage } from '../../shared/adapters/local-fifo-queue.js';
 import { ApplyFailure, type ApplyOutcome } from '../../shared/pipeline/apply-work-item.js';
+import { fifoFailureReason, processFifoBatch } from '../../shared/pipeline/fifo-partial-batch.js';
 import { processWorkMessage } from '../../shared/pipeline/process-work-message.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { Dialect } from '../../shared/sql/dialect.js';
@@ -43,6 +44,11 @@ export interface PipelineStatus {
   failed: number;
   skipped: number;
   eventsReceived: number;
+  /**
+   * Views left in their fail-closed form (no rows until the policy is fixed), as the apply Lambda's
+   * `ViewsFailedClosed` counts them: at compile time (the item applied, VG301) and at apply time when the
+   * warehouse refused the view's DDL (the item failed, VG308) — once per delivery.
+   */
   failedClosed: number;
   lastError: { at: string; object: string; reason: string } | null;
 }
@@ -89,21 +95,20 @@ export class LocalPipeline {
   /** One receive (≤ batchSize messages) processed in order; returns how many were received. */
   async consumeOnce(batchSize = 10): Promise<number> {
     const batch = this.queue.receive(batchSize);
-    let failedBefore: string | undefined;
-    for (const message of batch) {
-      if (failedBefore !== undefined) {
-        this.queue.fail(message.receiptHandle, `not processed: an earlier message in the FIFO batch failed (${failedBefore})`, this.delay(message));
-        continue;
-      }
+    const deps = this.applyDeps();
+    const results = await processFifoBatch(batch, async (message) => {
+      let outcome: ApplyOutcome;
       try {
-        const outcome = await processWorkMessage(message.body, this.applyDeps());
-        this.record(outcome);
-        this.queue.ack(message.receiptHandle);
+        outcome = await processWorkMessage(message.body, deps);
       } catch (err) {
-        const reason = this.recordFailure(err, message);
-        failedBefore = message.messageId;
-        this.queue.fail(message.receiptHandle, reason, this.delay(message));
+        this.recordFailure(err, message);
+        throw err;
       }
+      this.record(outcome);
+      this.queue.ack(message.receiptHandle);
+    });
+    for (const result of results) {
+      if (result.status !== 'processed') this.queue.fail(result.record.receiptHandle, fifoFailureReason(result), this.delay(result.record));
     }
     return batch.length;
   }
@@ -200,10 +205,12 @@ export class LocalPipeline {
     });
   }
 
-  private recordFailure(err: unknown, message: ReceivedMessage): string {
+  private recordFailure(err: unknown, message: ReceivedMessage): void {
     this.counts.failed++;
     const outcome = err instanceof ApplyFailure ? err.outcome : undefined;
     if (outcome) this.remember(outcome);
+    // The warehouse refused the view and the apply loop replaced it with its fail-closed form (VG308).
+    if (outcome?.failedClosed) this.counts.failedClosed++;
     const reason = err instanceof Error ? err.message : String(err);
     this.lastError = { at: new Date().toISOString(), object: outcome?.object ?? message.groupId, reason };
     this.log({
@@ -213,8 +220,8 @@ export class LocalPipeline {
       receiveCount: Number(message.attributes.ApproximateReceiveCount),
       failure: err instanceof ApplyFailure ? err.failureKind : 'unexpected',
       reason,
+      ...(outcome?.failedClosed ? { failedClosed: true, diagnostics: outcome.diagnostics } : {}),
     });
-    return reason;
   }
 }
 

@@ -1,11 +1,8 @@
 // SQS FIFO batch → for each message in order: parse the work item, run the apply loop against Redshift
-// through the Data API, report. Powertools' SqsFifoPartialProcessorAsync keeps FIFO order on failure: the
-// failing record AND every later record of ITS MESSAGE GROUP in the batch are reported as batchItemFailures
-// (SQS redelivers them; after maxReceiveCount a message goes to the DLQ). Records of other groups are still
-// processed (skipGroupOnError): a batch mixes groups, and failing them unprocessed would raise their receive
-// counts on every retry of a poison message until they too reached the DLQ without ever being tried
-// (test/faults/poison-and-redrive.test.ts). The loop is shared/pipeline/apply-work-item.ts.
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+// through the Data API, report. The FIFO partial-batch rule (shared/pipeline/fifo-partial-batch.ts, the same
+// code the local consumer runs): the failing record AND every later record of ITS MESSAGE GROUP in the batch
+// are reported as batchItemFailures (SQS redelivers them; after maxReceiveCount a message goes to the DLQ);
+// records of other groups are still processed. The loop is shared/pipeline/apply-work-item.ts.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -18,6 +15,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENV } from '../../infra/stack/lambda-environment.js';
 import { ApplyFailure, type ApplyDeps, type ApplyOutcome } from '../../shared/pipeline/apply-work-item.js';
+import { batchItemFailures, processFifoBatch } from '../../shared/pipeline/fifo-partial-batch.js';
 import { processWorkMessage } from '../../shared/pipeline/process-work-message.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { RedshiftDataWarehouse } from '../aws/redshift-data-warehouse.js';
@@ -28,7 +26,6 @@ import { redshiftTargetFromEnv, requiredEnv, viewCompileConfigFromEnv } from './
 const logger = new Logger();
 const metrics = new Metrics();
 const tracer = new Tracer();
-const processor = new SqsFifoPartialProcessorAsync();
 
 // Built on first use and reused by warm invocations; the warehouse gets each invocation's deadline.
 let base: { warehouse: RedshiftDataWarehouse; deps: Omit<ApplyDeps, 'warehouse'>; marginMs: number } | undefined;
@@ -106,13 +103,8 @@ async function applyBatch(event: SQSEvent, context: Context): Promise<SQSBatchRe
   const b = baseDeps();
   const deadline = Date.now() + context.getRemainingTimeInMillis() - b.marginMs;
   const deps: ApplyDeps = { ...b.deps, warehouse: b.warehouse.withDeadline(deadline) };
-  return processPartialResponse(event, (record: SQSRecord) => applyRecord(record, deps), processor, {
-    context,
-    // Report every record as failed instead of failing the invocation: the same redelivery, clearer logs.
-    throwOnFullBatchFailure: false,
-    // Only the failed record's group stops; the other groups of the batch go on (see the header).
-    skipGroupOnError: true,
-  });
+  // Every failure is reported per record, never by failing the invocation: the same redelivery, clearer logs.
+  return { batchItemFailures: batchItemFailures(await processFifoBatch(event.Records, (record) => applyRecord(record, deps))) };
 }
 
 export const handler = middy(applyBatch).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
