@@ -160,15 +160,26 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
       if (item.kind === 'user') {
         statements = [item.deleted ? planUserDelete(item.userId, item.version, deps.dialect) : planUserUpsert(item.profile!, deps.dialect)];
       } else {
-        const t0 = now();
-        // A data source item compiles against its own row and every policy; a policy item needs every data
-        // source too (its reach). One read, so the snapshot is consistent.
-        const read = item.kind === 'datasource' ? catalogReadStatement(deps.dialect, item.dataSourceId) : catalogReadStatement(deps.dialect);
-        snapshot = parseCatalog(await deps.warehouse.query(read));
-        const t1 = now();
-        plan = planViewChange(snapshot, plannerItem(item), deps.config, deps.dialect);
-        outcome.durations.readMs += t1 - t0;
-        outcome.durations.planMs += now() - t1;
+        // An item compiles its own view only: the epoch, its own data source's row and every policy are
+        // enough (one read, so the snapshot is consistent). Only the policy item that FIRST stores a new
+        // version needs every data source (the re-fan-out check); the planner says so and we read the whole
+        // catalog once more and plan from that read alone. Reading everything for every item made a global
+        // policy push O(N²) in the number of views (docs/performance.md, section b). A policy reaching no
+        // view always stores its state, so it reads everything at once.
+        const dataSourceId = item.dataSourceId;
+        let complete = dataSourceId === null;
+        for (;;) {
+          const t0 = now();
+          const read = complete ? catalogReadStatement(deps.dialect) : catalogReadStatement(deps.dialect, dataSourceId!);
+          snapshot = parseCatalog(await deps.warehouse.query(read));
+          const t1 = now();
+          plan = planViewChange(snapshot, plannerItem(item), deps.config, deps.dialect, { completeCatalog: complete });
+          outcome.durations.readMs += t1 - t0;
+          outcome.durations.planMs += now() - t1;
+          if (!plan.needsCompleteCatalog) break;
+          if (complete) throw new Error('planner asked for the complete catalog it already had');
+          complete = true;
+        }
         outcome.diagnostics = plan.diagnostics;
         outcome.failedClosed = plan.diagnostics.some((d) => d.code === 'VG301');
         if (plan.skip === 'stale') return finish('skipped', `a version ≥ ${item.version} is already applied`);
