@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { lintRedshift, MAX_STATEMENT_BYTES } from '../../shared/lint/redshift-lint.js';
 import { normaliseRedshift } from '../../shared/lint/redshift-normalise.js';
-import { REDSHIFT_FUNCTIONS } from '../../shared/lint/redshift-function-allow-list.js';
+import { REDSHIFT_EXPRESSIONS, REDSHIFT_FUNCTIONS, REDSHIFT_VALUE_FUNCTIONS } from '../../shared/lint/redshift-function-allow-list.js';
 
 const codes = (sql: string): string[] => lintRedshift(sql).map((d) => d.code);
 
@@ -32,6 +32,12 @@ END $$ LANGUAGE plpgsql SECURITY DEFINER SET search_path = immuta_system`],
   ['nonatomic procedure', `CREATE PROCEDURE p.q(a INT) NONATOMIC AS $$ BEGIN NULL; END $$ LANGUAGE plpgsql`],
   ['a string with a backslash and a colon', `SELECT 'a\\b :notaparam' AS x`],
   ['with recursive cte', `WITH c AS (SELECT 1 AS a) SELECT a FROM c`],
+  // r_OPERATOR_SYMBOLS.html, pattern-matching-conditions-posix.html, r_comparison_condition.html
+  ['documented operators', `SELECT -a, |/ n, ||/ n, @ n, n ^ 2, n % 2, n & 1, n << 1, n >> 1, b ~ 'x', b !~ 'x', b ILIKE 'x', b NOT LIKE 'x' FROM t`],
+  ['IN / = ANY / <> ALL with a subquery', `SELECT 1 FROM t WHERE a IN (SELECT b FROM u) AND a = ANY (SELECT b FROM u) AND a <> ALL (SELECT b FROM u) AND a NOT IN (SELECT b FROM u)`],
+  ['TEXT, BPCHAR and INTERVAL (r_Character_types.html, r_interval_data_types.html)', `SELECT CAST(NULL AS text), CAST(a AS bpchar), INTERVAL '1 day' FROM t`],
+  ['hash and string functions whose citations were re-checked', `SELECT SHA1(a), FUNC_SHA1(a), CHARINDEX('x', a), REGEXP_SUBSTR(a, 'x'), REGEXP_COUNT(a, 'x'), REGEXP_INSTR(a, 'x'), TRANSLATE(a, 'a', 'b'), INITCAP(a), LPAD(a, 3), RPAD(a, 3), REVERSE(a), SPLIT_PART(a, ',', 1), QUOTE_IDENT(a), QUOTE_LITERAL(a), OCTET_LENGTH(a), CHAR_LENGTH(a), NVL2(a, 1, 2), GREATEST(1, 2), LEAST(1, 2) FROM t`],
+  ['date, math and aggregate functions whose citations were re-checked', `SELECT DATE_PART('year', d), DATEDIFF(day, d, GETDATE()), CONVERT_TIMEZONE('UTC', d), TO_DATE(a, 'YYYY'), TO_NUMBER(a, '99'), TO_TIMESTAMP(a, 'YYYY'), EXTRACT(year FROM d), SIGN(n), POWER(n, 2), COUNT(*), SUM(n), MIN(n), MAX(n), AVG(n), ROW_NUMBER() OVER (ORDER BY n), RANK() OVER (ORDER BY n), DENSE_RANK() OVER (ORDER BY n), CURRENT_DATE, SESSION_USER, USER FROM t GROUP BY d, a, n`],
 ];
 
 const rejected: [string, string, string, RegExp][] = [
@@ -51,6 +57,15 @@ const rejected: [string, string, string, RegExp][] = [
   ['array literal', 'VG403', `SELECT ARRAY[1, 2]`, /A_ArrayExpr/],
   ['= ANY(array)', 'VG403', `SELECT 1 WHERE 1 = ANY(x)`, /ANY\/ALL/],
   ['jsonb operator', 'VG403', `SELECT a -> 'b' FROM t`, /operator ->/],
+  // r_OPERATOR_SYMBOLS.html has no |, # or prefix ~; the POSIX page documents only (!)~ (case-sensitive).
+  ['bitwise OR', 'VG403', `SELECT a | b FROM t`, /operator \|/],
+  ['bitwise XOR', 'VG403', `SELECT a # b FROM t`, /operator #/],
+  ['bitwise NOT', 'VG403', `SELECT ~a FROM t`, /prefix operator ~/],
+  ['case-insensitive POSIX match', 'VG403', `SELECT a ~* 'x' FROM t`, /operator ~\*/],
+  ['< ANY (subquery)', 'VG403', `SELECT 1 FROM t WHERE a < ANY (SELECT b FROM u)`, /< ANY\/SOME/],
+  ['= ALL (subquery)', 'VG403', `SELECT 1 FROM t WHERE a = ALL (SELECT b FROM u)`, /= ALL/],
+  ['NAME type (not a Redshift data type)', 'VG403', `SELECT CAST(a AS name) FROM t`, /type name/],
+  ['leader-node-only CURRENT_SCHEMA', 'VG402', `SELECT current_schema FROM t`, /CURRENT_SCHEMA/],
   ['IS DISTINCT FROM', 'VG403', `SELECT a IS DISTINCT FROM b FROM t`, /DISTINCT FROM/],
   ['FOR UPDATE', 'VG403', `SELECT epoch FROM e FOR UPDATE`, /FOR UPDATE/],
   ['DISTINCT ON', 'VG403', `SELECT DISTINCT ON (a) a FROM t`, /DISTINCT ON/],
@@ -95,10 +110,12 @@ describe('lintRedshift', () => {
     expect(codes(over)).toContain('VG404');
   });
 
-  it('every function on the allow-list cites an AWS Redshift reference page', () => {
-    for (const [name, entry] of Object.entries(REDSHIFT_FUNCTIONS)) {
-      expect(entry.url, name).toMatch(/^https:\/\/docs\.aws\.amazon\.com\/redshift\/latest\/dg\/[A-Za-z0-9_]+\.html$/);
+  it('every allow-list entry cites an AWS Redshift reference page', () => {
+    for (const [name, entry] of Object.entries({ ...REDSHIFT_FUNCTIONS, ...REDSHIFT_EXPRESSIONS, ...REDSHIFT_VALUE_FUNCTIONS })) {
+      expect(entry.url, name).toMatch(/^https:\/\/docs\.aws\.amazon\.com\/redshift\/latest\/dg\/[A-Za-z0-9_-]+\.html$/);
     }
+    // The one URL the re-check corrected (the guessed r_FUNC_SHA1.html does not exist).
+    expect(REDSHIFT_FUNCTIONS.func_sha1!.url).toMatch(/\/FUNC_SHA1\.html$/);
   });
 });
 
