@@ -191,9 +191,11 @@ export function functionDefinitions(dialect: Dialect): RoutineDefinition[] {
   const cat = (...parts: string[]): string => parts.reduce((acc, p) => dialect.concat(acc, p));
   const fn = (name: string, args: RoutineArg[], select: string): RoutineDefinition => {
     const qualifiedName = functionName(dialect, name);
+    // PostgreSQL: PARALLEL SAFE, or every query through a view that filters with these runs without workers.
+    const parallel = dialect.parallelSafeFunction();
     const sql =
       `CREATE OR REPLACE FUNCTION ${qualifiedName}(${args.map((a) => a.type).join(', ')}) RETURNS ${t.text} IMMUTABLE\n` +
-      `AS $$ SELECT ${select} $$ LANGUAGE sql`;
+      `AS $$ SELECT ${select} $$ LANGUAGE sql${parallel ? ` ${parallel}` : ''}`;
     return { kind: 'function', qualifiedName, args, create: stmt(sql, `function ${name}`) };
   };
   return [

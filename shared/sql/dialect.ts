@@ -72,4 +72,9 @@ export interface Dialect {
    * a better-matching `=`/`||`/function that the view binds to for ever (test/security/search-path-hijack).
    */
   pinSearchPath(): { before: string; after: string };
+  /**
+   * The label that lets the planner run a query calling our scalar SQL UDFs (pure: replace/concat only) in
+   * parallel workers; null when the engine has no such clause.
+   */
+  parallelSafeFunction(): string | null;
 }

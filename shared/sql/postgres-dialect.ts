@@ -161,6 +161,14 @@ export class PostgresDialect implements Dialect {
   pinSearchPath(): { before: string; after: string } {
     return { before: 'SET search_path TO pg_catalog', after: 'RESET search_path' };
   }
+
+  // A function without a PARALLEL label is PARALLEL UNSAFE, and the planner decides parallel safety before it
+  // inlines SQL functions: a view whose row filter calls one ran in a single process while the same query
+  // written by hand got workers (docs/performance.md, section a). Our UDFs only call replace/concat:
+  // https://www.postgresql.org/docs/current/parallel-safety.html#PARALLEL-LABELING
+  parallelSafeFunction(): string | null {
+    return 'PARALLEL SAFE';
+  }
 }
 
 /**

@@ -142,6 +142,12 @@ export class RedshiftDialect extends PostgresDialect {
   override actAs(role: string | null): string {
     return role === null ? 'SET SESSION AUTHORIZATION DEFAULT' : `SET SESSION AUTHORIZATION ${this.quoteLiteral(role)}`;
   }
+
+  // CREATE FUNCTION takes only a volatility ({ VOLATILE | STABLE | IMMUTABLE }) before AS, no PARALLEL clause:
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_FUNCTION.html
+  override parallelSafeFunction(): string | null {
+    return null;
+  }
 }
 
 export const redshift = new RedshiftDialect();
