@@ -143,8 +143,8 @@ function roundSql(dialect: Dialect, ref: string, type: ColumnType, fn: Extract<M
 }
 
 /**
- * Keep the first/last `count` characters; the rest become maskChar (letters and digits only when
- * preserveFormat). A value not longer than `count` is masked entirely: showing it whole would leak it.
+ * Keep the first/last `count` characters; the rest become maskChar (everything but spaces and
+ * punctuation when preserveFormat). A value not longer than `count` is masked entirely: showing it whole would leak it.
  * LENGTH/LEFT/RIGHT/REPEAT count characters on both engines (https://docs.aws.amazon.com/redshift/latest/dg/r_LEFT.html,
  * https://docs.aws.amazon.com/redshift/latest/dg/r_REPEAT.html).
  */
@@ -153,8 +153,11 @@ function partialSql(dialect: Dialect, text: string, fn: Extract<MaskFunction, { 
   const n = String(fn.count);
   const hide = (part: string, len: string): string =>
     fn.preserveFormat
-      ? // [[:alnum:]] is a POSIX class both engines know; the replacement is one literal character.
-        dialect.regexpReplace(part, dialect.quoteLiteral('[[:alnum:]]'), ch, { global: true, caseInsensitive: false })!
+      ? // Mask everything that is not a separator: Redshift's POSIX classes are ASCII-only
+        // (https://docs.aws.amazon.com/redshift/latest/dg/pattern-matching-conditions-posix.html), so
+        // [[:alnum:]] would leave non-ASCII letters (é, ß, 中) visible there; a negated class masks them on both
+        // engines. Non-ASCII punctuation is kept by PostgreSQL and masked by Redshift — the safe direction.
+        dialect.regexpReplace(part, dialect.quoteLiteral('[^[:space:][:punct:]]'), ch, { global: true, caseInsensitive: false })!
       : `REPEAT(${ch}, ${len})`;
   const len = `LENGTH(${text})`;
   const kept = fn.keep === 'last' ? `RIGHT(${text}, ${n})` : `LEFT(${text}, ${n})`;
