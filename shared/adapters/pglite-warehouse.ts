@@ -2,20 +2,13 @@
 // PGlite has one connection; its own transaction() holds that connection's lock so that concurrent callers
 // cannot interleave statements into our transaction.
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { WarehouseError, type Row, type Warehouse } from '../ports/warehouse.js';
+import type { Row, Warehouse } from '../ports/warehouse.js';
 import type { SqlStatement } from '../sql/statement.js';
-import { toPositional } from './named-parameters.js';
-import { classifyPostgresError } from './postgres-error-classifier.js';
+import { classifyTransactionFailure, runTransactionBody, toPositionalStatements } from './postgres-transaction-body.js';
+import { setIsolationStatement, type PostgresTransactionOptions } from './postgres-transaction-settings.js';
 import { RESULT_PARSERS } from './result-value-types.js';
-import { settingStatements, type PostgresTransactionOptions } from './postgres-transaction-settings.js';
 
 export type PGliteWarehouseOptions = PostgresTransactionOptions;
-
-const ISOLATION: Record<NonNullable<PostgresTransactionOptions['isolation']>, string> = {
-  'read committed': 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED',
-  'repeatable read': 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ',
-  serializable: 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE',
-};
 
 export class PGliteWarehouse implements Warehouse {
   /** Takes ownership of `db`: close() closes it. */
@@ -43,36 +36,14 @@ export class PGliteWarehouse implements Warehouse {
   }
 
   private async run(statements: SqlStatement[], wantRows: boolean): Promise<Row[]> {
-    let current = -1;
-    let prepared: { text: string; values: unknown[] }[];
-    try {
-      prepared = statements.map((s, i) => {
-        current = i;
-        return toPositional(s.sql, s.params);
-      });
-    } catch (err) {
-      throw new WarehouseError('permanent', `${(err as Error).message} (statement ${current})`, current);
-    }
-    current = -1;
+    const positional = toPositionalStatements(statements);
     try {
       return await this.db.transaction(async (tx: Transaction) => {
-        await tx.query(ISOLATION[this.options.isolation ?? 'read committed']);
-        for (const s of settingStatements(this.options)) await tx.query(s.text, s.values);
-        let rows: Row[] = [];
-        for (const [i, p] of prepared.entries()) {
-          current = i;
-          const result = await tx.query<Row>(p.text, p.values, { parsers: RESULT_PARSERS });
-          if (wantRows) rows = result.rows;
-        }
-        current = -1;
-        return rows;
+        await tx.query(setIsolationStatement(this.options));
+        return runTransactionBody(statements, positional, this.options, wantRows, async (p) => (await tx.query<Row>(p.text, p.values, { parsers: RESULT_PARSERS })).rows);
       });
     } catch (err) {
-      throw classifyPostgresError(err, {
-        index: current >= 0 ? current : undefined,
-        comment: current >= 0 ? statements[current].comment : undefined,
-        params: statements.map((s) => s.params),
-      });
+      throw classifyTransactionFailure(err, statements);
     }
   }
 }

@@ -13,14 +13,20 @@ export interface PostgresTransactionOptions {
   isolation?: IsolationLevel;
 }
 
-const ISOLATION_SQL: Record<IsolationLevel, string> = {
-  'read committed': 'BEGIN ISOLATION LEVEL READ COMMITTED',
-  'repeatable read': 'BEGIN ISOLATION LEVEL REPEATABLE READ',
-  serializable: 'BEGIN ISOLATION LEVEL SERIALIZABLE',
+const ISOLATION_LEVEL_SQL: Record<IsolationLevel, string> = {
+  'read committed': 'READ COMMITTED',
+  'repeatable read': 'REPEATABLE READ',
+  serializable: 'SERIALIZABLE',
 };
 
+/** Opens the transaction (the `pg` adapter sends its own BEGIN). */
 export function beginStatement(options: PostgresTransactionOptions): string {
-  return ISOLATION_SQL[options.isolation ?? 'read committed'];
+  return `BEGIN ISOLATION LEVEL ${ISOLATION_LEVEL_SQL[options.isolation ?? 'read committed']}`;
+}
+
+/** The first statement of a transaction someone else opened (PGlite's transaction() sends BEGIN itself). */
+export function setIsolationStatement(options: PostgresTransactionOptions): string {
+  return `SET TRANSACTION ISOLATION LEVEL ${ISOLATION_LEVEL_SQL[options.isolation ?? 'read committed']}`;
 }
 
 /** set_config(…, true) is SET LOCAL with a bound value: nothing is spliced into text. */

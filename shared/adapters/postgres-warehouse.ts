@@ -4,10 +4,10 @@
 import pg from 'pg';
 import { WarehouseError, type Row, type Warehouse } from '../ports/warehouse.js';
 import type { SqlStatement } from '../sql/statement.js';
-import { toPositional } from './named-parameters.js';
 import { classifyPostgresError } from './postgres-error-classifier.js';
+import { classifyTransactionFailure, runTransactionBody, toPositionalStatements } from './postgres-transaction-body.js';
+import { beginStatement, type PostgresTransactionOptions } from './postgres-transaction-settings.js';
 import { RESULT_PARSERS } from './result-value-types.js';
-import { beginStatement, settingStatements, type PostgresTransactionOptions } from './postgres-transaction-settings.js';
 
 export type PostgresWarehouseOptions = PostgresTransactionOptions;
 
@@ -67,38 +67,15 @@ export class PostgresWarehouse implements Warehouse {
   }
 
   private async runOn(client: pg.ClientBase, statements: SqlStatement[], wantRows: boolean): Promise<Row[]> {
-    const allParams = statements.map((s) => s.params);
-    // Rewrite every statement before BEGIN: a mismatch is a bug and must not half-run.
-    let prepared: { text: string; values: unknown[] }[];
-    let current = -1;
+    const positional = toPositionalStatements(statements);
     try {
-      prepared = statements.map((s, i) => {
-        current = i;
-        return toPositional(s.sql, s.params);
-      });
-    } catch (err) {
-      throw new WarehouseError('permanent', `${(err as Error).message} (statement ${current})`, current);
-    }
-    let rows: Row[] = [];
-    try {
-      current = -1;
       await client.query(beginStatement(this.options));
-      for (const s of settingStatements(this.options)) await client.query(s);
-      for (const [i, p] of prepared.entries()) {
-        current = i;
-        const result = await client.query({ text: p.text, values: p.values, types: typeParsers });
-        if (wantRows) rows = result.rows as Row[];
-      }
-      current = -1;
+      const rows = await runTransactionBody(statements, positional, this.options, wantRows, async (p) => (await client.query({ text: p.text, values: p.values, types: typeParsers })).rows as Row[]);
       await client.query('COMMIT');
       return rows;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw classifyPostgresError(err, {
-        index: current >= 0 ? current : undefined,
-        comment: current >= 0 ? statements[current].comment : undefined,
-        params: allParams,
-      });
+      throw classifyTransactionFailure(err, statements);
     }
   }
 }
