@@ -1,20 +1,23 @@
-// Section e (2/2): each Lambda bundled as the stack bundles it — esbuild, ESM, node22, minified, keepNames,
-// the AWS SDK clients inside, the require() banner — and the module init time of each bundle in a fresh
-// `node` process (the cold-start work our code adds before the first invocation: import + top-level init).
+// Section e (2/2): each Lambda bundled exactly as the stack bundles it, and the module init time of each
+// bundle in a fresh `node` process (the cold-start work our code adds before the first invocation: import +
+// top-level init).
 //
-// The options below mirror `bundling` in infra/stack/handler-function.ts, which does not export them (it
-// passes them inline to NodejsFunction; only ZOD_WITHOUT_LOCALES is exported and reused here). Keep the two
-// in step; the stack test checks the real assets ≤ 1 MB. Like the stack's afterBundling hook, the parser's
-// WebAssembly is copied beside a bundle that references it, so init measures what Lambda would load.
+// The options are the stack's own (`HANDLER_BUNDLING` from infra/stack/handler-function.ts), translated to the
+// esbuild API the way aws-cdk-lib's NodejsFunction turns them into esbuild CLI flags (Bundling.buildEsbuildArgs:
+// `--bundle --platform=node --target --format --outfile=index.mjs --minify --main-fields --banner:js`, the
+// esbuildArgs as given); an option this file does not know how to translate stops the section rather than
+// being dropped. Each bundle is written as `index.mjs` in its own directory and the stack's afterBundling
+// commands run on it (they ship libpg-query.wasm beside the bundles that load it), so init measures what
+// Lambda would load.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
-import { handlerEntry, PIPELINE_HANDLERS, PROJECT_ROOT, ZOD_WITHOUT_LOCALES } from '../infra/stack/handler-function.js';
+import { build, type BuildOptions } from 'esbuild';
+import { HANDLER_BUNDLING, handlerEntry, PIPELINE_HANDLERS, PROJECT_ROOT } from '../infra/stack/handler-function.js';
 import { ENV } from '../infra/stack/lambda-environment.js';
 import { round, summarize } from './stats.js';
 
@@ -22,7 +25,35 @@ const run = promisify(execFile);
 
 export const BUNDLE_LIMIT_BYTES = 1024 * 1024;
 
-const BANNER = "import{createRequire as __vgCreateRequire}from'module';const require=__vgCreateRequire(import.meta.url);";
+/**
+ * The stack's bundling options as esbuild options (what NodejsFunction passes on the command line). Throws on
+ * an option it does not translate, so that the bench never silently measures something else than what ships.
+ */
+export function esbuildOptionsOfStack(bundling: typeof HANDLER_BUNDLING = HANDLER_BUNDLING): BuildOptions {
+  const handled = new Set(['format', 'target', 'minify', 'sourceMap', 'bundleAwsSDK', 'externalModules', 'mainFields', 'esbuildArgs', 'commandHooks', 'banner']);
+  const unknown = Object.keys(bundling).filter((k) => !handled.has(k));
+  if (unknown.length > 0) throw new Error(`bench/lambda-bundles.ts does not translate the stack's bundling option(s) ${unknown.join(', ')}`);
+  const alias: Record<string, string> = {};
+  for (const [flag, value] of Object.entries(bundling.esbuildArgs)) {
+    const m = /^--alias:(.+)$/.exec(flag);
+    if (!m || typeof value !== 'string') throw new Error(`bench/lambda-bundles.ts does not translate the esbuild argument ${flag}`);
+    alias[m[1]!] = value;
+  }
+  return {
+    bundle: true,
+    platform: 'node',
+    format: bundling.format === 'esm' ? 'esm' : 'cjs',
+    target: bundling.target,
+    minify: bundling.minify,
+    sourcemap: bundling.sourceMap,
+    // bundleAwsSDK: true + externalModules [] = nothing external (the SDK clients are inside).
+    external: [...bundling.externalModules],
+    mainFields: [...bundling.mainFields],
+    alias,
+    banner: { js: bundling.banner },
+    logLevel: 'silent',
+  };
+}
 
 export interface BundleResult {
   name: string;
@@ -94,25 +125,16 @@ export async function benchBundles(runs: number): Promise<BundleResult[]> {
         out.push({ name, bytes: 0, withinLimit: false, initMs: { median: Number.NaN, p95: Number.NaN, runs: 0 }, processMs: Number.NaN, error: 'no handler.ts yet' });
         continue;
       }
-      const file = join(dir, `${name}.mjs`);
+      // As in the stack: one directory per function, the bundle named index.mjs, then the afterBundling hook.
+      const outDir = join(dir, name);
+      const file = join(outDir, 'index.mjs');
       try {
-        await build({
-          entryPoints: [entry],
-          outfile: file,
-          bundle: true,
-          format: 'esm',
-          target: 'node22',
-          platform: 'node',
-          minify: true,
-          sourcemap: false,
-          mainFields: ['module', 'main'],
-          alias: { zod: ZOD_WITHOUT_LOCALES },
-          banner: { js: BANNER },
-          logLevel: 'silent',
-        });
+        await mkdir(outDir);
+        await build({ ...esbuildOptionsOfStack(), entryPoints: [entry], outfile: file });
+        for (const command of HANDLER_BUNDLING.commandHooks.afterBundling(PROJECT_ROOT, outDir)) await run('bash', ['-c', command], { cwd: PROJECT_ROOT });
         const bytes = (await stat(file)).size;
         const wasm = readFileSync(file, 'utf8').includes('libpg-query.wasm');
-        if (wasm) await copyFile(join(PROJECT_ROOT, 'node_modules', 'libpg-query', 'wasm', 'libpg-query.wasm'), join(dir, 'libpg-query.wasm'));
+        if (wasm && !existsSync(join(outDir, 'libpg-query.wasm'))) throw new Error("the stack's afterBundling hook did not ship libpg-query.wasm beside a bundle that loads it");
         try {
           const { init, process: proc } = await measureInit(file, runs);
           const s = summarize(init);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, POWERTOOLS_ENV } from './lambda-environment.js';
 
@@ -19,6 +19,37 @@ export type PipelineHandler = (typeof PIPELINE_HANDLERS)[number];
 export const ZOD_WITHOUT_LOCALES = path.join(PROJECT_ROOT, 'infra', 'bundling', 'zod-without-locales.mjs');
 
 export const handlerEntry = (name: string): string => path.join(PROJECT_ROOT, 'lambdas', name, 'handler.ts');
+
+/**
+ * The parser's WebAssembly (libpg-query, used by the compiler for custom WHERE clauses) is loaded from beside
+ * the bundle at cold start: the shell commands that ship it with the bundles that reference it.
+ */
+export const afterBundlingCommands = (inputDir: string, outputDir: string): string[] => [
+  `if grep -q "libpg-query.wasm" "${outputDir}/index.mjs"; then cp "${inputDir}/node_modules/libpg-query/wasm/libpg-query.wasm" "${outputDir}/"; fi`,
+];
+
+/** How every handler is bundled (exported so that bench/lambda-bundles.ts measures exactly what ships). */
+export const HANDLER_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  minify: true,
+  // No source map and no kept names: each bundle must stay ≤ 1 MB (test/infra checks it), and the SDK
+  // clients, Powertools and zod already take most of that.
+  sourceMap: false,
+  // Bundle the SDK clients: the versions we test against ship with the code.
+  bundleAwsSDK: true,
+  externalModules: [],
+  mainFields: ['module', 'main'],
+  // zod without its ~200 KB of locale catalogues (infra/bundling/zod-without-locales.mjs explains).
+  esbuildArgs: { '--alias:zod': ZOD_WITHOUT_LOCALES },
+  commandHooks: {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: afterBundlingCommands,
+  },
+  // Some CommonJS dependencies call require(); give the ESM bundle one.
+  banner: "import{createRequire as __vgCreateRequire}from'module';const require=__vgCreateRequire(import.meta.url);",
+} satisfies BundlingOptions;
 
 export interface HandlerFunctionProps {
   /** Also the Powertools service name suffix and the log group name part. */
@@ -59,31 +90,6 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
       [POWERTOOLS_ENV.metricsNamespace]: METRICS_NAMESPACE,
       ...props.environment,
     },
-    bundling: {
-      format: OutputFormat.ESM,
-      target: 'node22',
-      platform: 'node',
-      minify: true,
-      // No source map and no kept names: each bundle must stay ≤ 1 MB (test/infra checks it), and the SDK
-      // clients, Powertools and zod already take most of that.
-      sourceMap: false,
-      // Bundle the SDK clients: the versions we test against ship with the code.
-      bundleAwsSDK: true,
-      externalModules: [],
-      mainFields: ['module', 'main'],
-      // zod without its ~200 KB of locale catalogues (infra/bundling/zod-without-locales.mjs explains).
-      esbuildArgs: { '--alias:zod': ZOD_WITHOUT_LOCALES },
-      // The real PostgreSQL parser (libpg-query, used by the compiler for custom WHERE clauses) loads its
-      // WebAssembly from beside the bundle at cold start: ship it with the bundles that reference it.
-      commandHooks: {
-        beforeBundling: () => [],
-        beforeInstall: () => [],
-        afterBundling: (inputDir: string, outputDir: string) => [
-          `if grep -q "libpg-query.wasm" "${outputDir}/index.mjs"; then cp "${inputDir}/node_modules/libpg-query/wasm/libpg-query.wasm" "${outputDir}/"; fi`,
-        ],
-      },
-      // Some CommonJS dependencies call require(); give the ESM bundle one.
-      banner: "import{createRequire as __vgCreateRequire}from'module';const require=__vgCreateRequire(import.meta.url);",
-    },
+    bundling: HANDLER_BUNDLING,
   });
 }
