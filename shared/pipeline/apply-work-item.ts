@@ -87,6 +87,11 @@ export interface ApplyOutcome {
   durations: { readMs: number; planMs: number; transactionMs: number; totalMs: number };
   /** Event time → the last transaction FINISHED (applied only). */
   endToEndLagMs?: number;
+  /**
+   * Applied in one transaction together with other items of its batch (apply-work-batch.ts): how many items
+   * that transaction held. `transactions` is then 1 for each of them (the same one).
+   */
+  combinedWith?: number;
 }
 
 export class ApplyFailure extends Error {
@@ -100,7 +105,7 @@ export class ApplyFailure extends Error {
 }
 
 /** The planner's input for a catalog item (the queue item carries its origin; the planner does not need it). */
-function plannerItem(item: Exclude<WorkItem, { kind: 'user' }>): ViewWorkItem {
+export function plannerItem(item: Exclude<WorkItem, { kind: 'user' }>): ViewWorkItem {
   if (item.kind === 'datasource') {
     return { kind: 'datasource', dataSourceId: item.dataSourceId, version: item.version, deleted: item.deleted, definition: item.definition };
   }

@@ -1,0 +1,181 @@
+// Fewer transactions for a fan-out: the view items at the head of their FIFO groups in one received batch
+// (≤ 10 SQS FIFO messages) are applied in ONE transaction, and whatever cannot be applied that way takes the
+// ordinary path, one item at a time (apply-work-item.ts). docs/architecture.md "Several views in one
+// transaction" is the contract; in short:
+//
+// - Which items: the FIRST record of each message group in the batch (so the group's order holds: its later
+//   records run after it, on the ordinary path), a data source item or a policy item for one view, whose plan
+//   from its own guarded-read snapshot is neither stale nor the FIRST store of a new policy version (that one
+//   re-computes the policy's reach from the whole catalog and may re-fan-out before committing: it always runs
+//   alone) and fits the 40-statement limit. At most one item per data source.
+// - One snapshot epoch: every item is planned from its own narrow read (epoch + its data source + policies);
+//   all reads must show the same epoch E, else nothing is combined.
+// - The transaction: [CALL guard₁ … CALL guardₖ, SET search_path, DDL₁ … DDLₖ, RESET] — one pin/unpin pair, at
+//   most 40 statements (else several such transactions). Each CALL still locks the epoch and compares it with
+//   what it expects: CALL i expects E + (epoch bumps by the CALLs before it in this transaction) — a data source
+//   item always bumps; a policy item here never does (it does not store a new version). So every check still
+//   fails exactly when someone else changed the catalog after our reads, and the whole transaction rolls back.
+// - Per-object atomicity holds a fortiori: an item's state CALL and its DDL commit together (with others).
+// - Any failure of a combined transaction (conflict, stale, a view the engine refuses, throttling…) rolls all of
+//   it back and each of its items then takes the ordinary path: it re-reads, re-plans and commits (or fails,
+//   fails closed, is skipped) alone — one bad view never fails its neighbours.
+import { planViewChange, type ViewChangePlan } from '../compiler/view-change-plan.js';
+import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../layout/catalog-reader.js';
+import { stmt, type SqlStatement } from '../sql/statement.js';
+import { startOutcome } from './apply-outcome-start.js';
+import { plannerItem, type ApplyDeps, type ApplyOutcome } from './apply-work-item.js';
+import { processFifoBatch, type FifoBatchRecord, type FifoRecordResult } from './fifo-partial-batch.js';
+import { processWorkMessage } from './process-work-message.js';
+import { MAX_STATEMENTS_PER_TRANSACTION } from './transaction-split.js';
+import { parseWorkItem, workItemObject, type DataSourceWorkItem, type PolicyWorkItem } from './work-item.js';
+
+export interface WorkBatchRecord extends FifoBatchRecord {
+  body: string;
+}
+
+type ViewItem = DataSourceWorkItem | (PolicyWorkItem & { dataSourceId: string });
+
+interface Candidate<R> {
+  record: R;
+  item: ViewItem;
+  snapshot: CatalogSnapshot;
+  plan: ViewChangePlan;
+  readMs: number;
+  planMs: number;
+}
+
+const isGuardCall = (s: SqlStatement | undefined): boolean => s !== undefined && /^CALL\s/i.test(s.sql);
+
+/**
+ * The FIFO batch with the combined first pass: `handle(record, run)` is called for every record in order, as
+ * processFifoBatch does; `run()` returns the record's outcome — already applied in a combined transaction, or
+ * applied now on the ordinary path (processWorkMessage) — and throws its ApplyFailure like processWorkMessage.
+ */
+export async function processWorkBatch<R extends WorkBatchRecord>(
+  records: readonly R[],
+  deps: ApplyDeps,
+  handle: (record: R, run: () => Promise<ApplyOutcome>) => Promise<void>,
+): Promise<FifoRecordResult<R>[]> {
+  const early = await applyGroupHeadsTogether(records, deps);
+  return processFifoBatch(records, (record) => handle(record, async () => early.get(record.messageId) ?? processWorkMessage(record.body, deps)));
+}
+
+/**
+ * Apply the combinable group heads of a batch together (see the file comment). Returns the outcome of every
+ * record that was applied that way; every other record (not combinable, or in a combined transaction that
+ * failed) is left for the ordinary path. Never throws for a warehouse answer: a failure only means "not here".
+ */
+export async function applyGroupHeadsTogether<R extends WorkBatchRecord>(records: readonly R[], deps: ApplyDeps): Promise<Map<string, ApplyOutcome>> {
+  const done = new Map<string, ApplyOutcome>();
+  const now = deps.now ?? Date.now;
+  const max = deps.maxStatementsPerTransaction ?? MAX_STATEMENTS_PER_TRANSACTION;
+
+  const heads: { record: R; item: ViewItem }[] = [];
+  const groups = new Set<string>();
+  const dataSources = new Set<string>();
+  for (const record of records) {
+    const group = record.attributes.MessageGroupId;
+    if (group === undefined || groups.has(group)) continue;
+    groups.add(group);
+    let item;
+    try {
+      item = parseWorkItem(record.body);
+    } catch {
+      continue; // the ordinary path reports an unreadable body
+    }
+    if (item.kind === 'user' || item.dataSourceId === null || dataSources.has(item.dataSourceId)) continue;
+    dataSources.add(item.dataSourceId);
+    heads.push({ record, item: item as ViewItem });
+  }
+  if (heads.length < 2) return done;
+
+  let candidates: Candidate<R>[];
+  try {
+    candidates = await planAll(heads, deps, now);
+    // A catalog change between our reads: read once more; still moving → nothing is combined.
+    if (!sameEpoch(candidates)) candidates = await planAll(heads, deps, now);
+    if (!sameEpoch(candidates)) return done;
+  } catch {
+    return done; // a read or plan that fails fails again on the ordinary path, which reports it
+  }
+  const combinable = candidates.filter((c) => !c.plan.skip && !c.plan.needsCompleteCatalog && isGuardCall(c.plan.statements[0]) && c.plan.statements.length + 2 <= max);
+
+  const pin = deps.dialect.pinSearchPath();
+  const isPin = (s: SqlStatement): boolean => s.sql === pin.before || s.sql === pin.after;
+  const body = (plan: ViewChangePlan): SqlStatement[] => plan.statements.slice(1).filter((s) => !isPin(s));
+
+  let epoch = candidates[0]!.snapshot.epoch;
+  for (const group of pack(combinable, (c) => 1 + body(c.plan).length, max - 2)) {
+    if (group.length < 2) continue; // alone = the ordinary path, which also handles its failures in detail
+    // Re-plan with the epoch each CALL will find: the first expects E, each data source CALL before bumps it.
+    const t0 = now();
+    let expected = epoch;
+    const planned: { c: Candidate<R>; plan: ViewChangePlan }[] = [];
+    for (const c of group) {
+      const plan = planViewChange({ ...c.snapshot, epoch: expected }, plannerItem(c.item), deps.config, deps.dialect, { completeCatalog: false });
+      planned.push({ c, plan });
+      if (c.item.kind === 'datasource') expected++;
+    }
+    if (planned.some(({ plan }) => plan.skip || plan.needsCompleteCatalog || !isGuardCall(plan.statements[0]))) continue;
+    const ddl = planned.flatMap(({ plan }) => body(plan));
+    const tx = [
+      ...planned.map(({ plan }) => plan.statements[0]!),
+      ...(ddl.length > 0 ? [stmt(pin.before, 'bind operators and functions in pg_catalog only'), ...ddl, stmt(pin.after, 'restore the search_path')] : []),
+    ];
+    const t1 = now();
+    try {
+      await deps.warehouse.transaction(tx);
+    } catch {
+      continue; // rolled back as a whole: each item takes the ordinary path
+    }
+    const t2 = now();
+    epoch = expected;
+    planned.forEach(({ c, plan }, i) => {
+      const outcome = startOutcome({ kind: c.item.kind, object: workItemObject(c.item), version: c.item.version, eventId: c.item.eventId });
+      outcome.attempts = 1;
+      outcome.transactions = 1;
+      // The item's own statements; the shared search_path pair is counted on the first item.
+      outcome.statements.finished = 1 + body(plan).length + (i === 0 && ddl.length > 0 ? 2 : 0);
+      outcome.diagnostics = plan.diagnostics;
+      outcome.failedClosed = plan.diagnostics.some((d) => d.code === 'VG301');
+      outcome.durations = { readMs: c.readMs, planMs: c.planMs + (t1 - t0) / group.length, transactionMs: t2 - t1, totalMs: c.readMs + c.planMs + (t2 - t0) };
+      outcome.endToEndLagMs = Math.max(0, t2 - Date.parse(c.item.eventTime));
+      outcome.combinedWith = group.length;
+      done.set(c.record.messageId, outcome);
+    });
+  }
+  return done;
+}
+
+async function planAll<R>(heads: { record: R; item: ViewItem }[], deps: ApplyDeps, now: () => number): Promise<Candidate<R>[]> {
+  const out: Candidate<R>[] = [];
+  for (const { record, item } of heads) {
+    const t0 = now();
+    const snapshot = parseCatalog(await deps.warehouse.query(catalogReadStatement(deps.dialect, item.dataSourceId)));
+    const t1 = now();
+    const plan = planViewChange(snapshot, plannerItem(item), deps.config, deps.dialect, { completeCatalog: false });
+    out.push({ record, item, snapshot, plan, readMs: t1 - t0, planMs: now() - t1 });
+  }
+  return out;
+}
+
+const sameEpoch = (cs: readonly Candidate<unknown>[]): boolean => cs.every((c) => c.snapshot.epoch === cs[0]!.snapshot.epoch);
+
+/** Consecutive groups (batch order kept) whose sizes sum to at most `capacity`. */
+function pack<T>(items: readonly T[], size: (t: T) => number, capacity: number): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let used = 0;
+  for (const t of items) {
+    const n = size(t);
+    if (current.length > 0 && used + n > capacity) {
+      out.push(current);
+      current = [];
+      used = 0;
+    }
+    current.push(t);
+    used += n;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
