@@ -12,15 +12,26 @@
 // A push that cannot finish within its time budget is stopped: the bench records how many views were
 // done, the rate, and the linear extrapolation (the per-item cost is constant for a fixed catalog size),
 // and marks the result as not finished — never as met.
+//
+// Two consumers of the same queue: `per-item` is LocalPipeline.consumeOnce (what `npm start` runs today: one
+// transaction per item); `combined` receives the same batches of 10 and hands them to processWorkBatch
+// (shared/pipeline/apply-work-batch.ts: the group heads of a batch in one transaction, one at a time on any
+// failure) with the pipeline's own queue and (counting) warehouse — what the consumers run once they call it.
 import { globalChange, dataSource, envelope, standingPolicies } from './fixtures.js';
 import { openPipelineDatabase, RAW_TABLES } from './pipeline-database.js';
 import type { BenchServer } from './bench-postgres.js';
 import { nowMs, round, summarize } from './stats.js';
 import type { WarehouseCounts } from './counting-warehouse.js';
-import type { ApplyOutcome } from '../shared/pipeline/apply-work-item.js';
+import type { ApplyDeps, ApplyOutcome } from '../shared/pipeline/apply-work-item.js';
+import { processWorkBatch } from '../shared/pipeline/apply-work-batch.js';
+import { fifoFailureReason } from '../shared/pipeline/fifo-partial-batch.js';
+import { postgres } from '../shared/sql/postgres-dialect.js';
+
+export type PushConsumer = 'per-item' | 'combined';
 
 export interface PushResult {
   views: number;
+  consumer: PushConsumer;
   finished: boolean;
   viewsDone: number;
   setup: { registerMs: number; registerTransactions: number };
@@ -45,8 +56,13 @@ export interface PushResult {
   viewsWithNewMask: number;
 }
 
-export async function benchPolicyPush(server: BenchServer, views: number, opts: { budgetMs: number; log: (s: string) => void }): Promise<PushResult> {
-  const db = await openPipelineDatabase(server, `vg_bench_push_${views}`);
+export async function benchPolicyPush(
+  server: BenchServer,
+  views: number,
+  opts: { budgetMs: number; log: (s: string) => void; consumer?: PushConsumer },
+): Promise<PushResult> {
+  const consumer = opts.consumer ?? 'per-item';
+  const db = await openPipelineDatabase(server, `vg_bench_push_${views}_${consumer.replace('-', '_')}`);
   try {
     const location = (i: number) => ({ database: db.config.database, schema: 'raw', table: `t${i % RAW_TABLES}` });
     for (const p of standingPolicies()) await db.post(envelope('policy.created', p.id, { policy: p }));
@@ -75,9 +91,26 @@ export async function benchPolicyPush(server: BenchServer, views: number, opts: 
     const ingestAndRouteMs = nowMs() - t0;
     // LocalPipeline.drain(timeout) only checks its deadline when the queue is idle, so a long push cannot
     // be bounded by it: consume batch by batch here and stop at the budget.
+    const combined = { applied: 0, failed: 0, outcomes: [] as ApplyOutcome[] };
+    const deps: ApplyDeps = { warehouse: db.counting, queue: db.pipeline.queue, dialect: postgres, config: db.config };
+    const consumeCombined = async (): Promise<number> => {
+      const batch = db.pipeline.queue.receive(10);
+      const results = await processWorkBatch(batch, deps, async (message, run) => {
+        const outcome = await run();
+        if (outcome.status === 'applied') combined.applied++;
+        combined.outcomes.push(outcome);
+        db.pipeline.queue.ack(message.receiptHandle);
+      });
+      for (const r of results) {
+        if (r.status === 'processed') continue;
+        combined.failed++;
+        db.pipeline.queue.fail(r.record.receiptHandle, fifoFailureReason(r));
+      }
+      return batch.length;
+    };
     let finished = false;
     for (;;) {
-      const received = await db.pipeline.consumeOnce();
+      const received = consumer === 'combined' ? await consumeCombined() : await db.pipeline.consumeOnce();
       const q = db.pipeline.queue.counters();
       if (received === 0 && q.depth === 0 && q.inFlight === 0) {
         finished = true;
@@ -89,8 +122,8 @@ export async function benchPolicyPush(server: BenchServer, views: number, opts: 
     const wallMs = nowMs() - t0;
     const st = db.pipeline.status();
     const counts = { ...db.counting.counts };
-    const outcomes = db.pipeline.outcomes.filter((o: ApplyOutcome) => o.eventId === event.id && o.status === 'applied');
-    const viewsDone = st.applied - applied0;
+    const outcomes = (consumer === 'combined' ? combined.outcomes : db.pipeline.outcomes).filter((o: ApplyOutcome) => o.eventId === event.id && o.status === 'applied');
+    const viewsDone = consumer === 'combined' ? combined.applied : st.applied - applied0;
     const mean = (f: (o: ApplyOutcome) => number) => round(summarize(outcomes.map(f)).mean, 2);
     const databaseMs = counts.readMs + counts.transactionMs;
     const maskCheck = await db.adminQuery<{ n: string }>(
@@ -99,6 +132,7 @@ export async function benchPolicyPush(server: BenchServer, views: number, opts: 
     );
     const result: PushResult = {
       views,
+      consumer,
       finished,
       viewsDone,
       setup: { registerMs: round(registerMs, 0), registerTransactions },
@@ -110,7 +144,7 @@ export async function benchPolicyPush(server: BenchServer, views: number, opts: 
       counts: { ...counts, readMs: round(counts.readMs, 0), transactionMs: round(counts.transactionMs, 0) },
       dataApiCalls: { executeStatement: counts.reads, batchExecuteStatement: counts.transactions, total: counts.reads + counts.transactions },
       conflicts: outcomes.reduce((a, o) => a + o.conflicts, 0),
-      failed: st.failed - failed0,
+      failed: consumer === 'combined' ? combined.failed : st.failed - failed0,
       dlq: st.dlqDepth,
       perView: {
         wallMs: round(wallMs / Math.max(1, viewsDone), 2),
@@ -132,7 +166,7 @@ export async function benchPolicyPush(server: BenchServer, views: number, opts: 
       result.extrapolated = { wallMs: round((wallMs / viewsDone) * views, 0), databaseMs: round((databaseMs / viewsDone) * views, 0) };
     }
     opts.log(
-      `    push to ${views} views: ${finished ? 'finished' : `STOPPED after ${viewsDone} views (budget ${opts.budgetMs / 1000} s)`} in ${(wallMs / 1000).toFixed(1)} s; ` +
+      `    push to ${views} views (${consumer}): ${finished ? 'finished' : `STOPPED after ${viewsDone} views (budget ${opts.budgetMs / 1000} s)`} in ${(wallMs / 1000).toFixed(1)} s; ` +
         `database ${(databaseMs / 1000).toFixed(1)} s; ${counts.transactions} transactions, ${counts.reads} reads`,
     );
     return result;

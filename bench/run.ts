@@ -115,7 +115,10 @@ async function main(): Promise<void> {
     });
     await section('b', 'global policy push through the local pipeline', async () => {
       sections.policyPush = [];
-      for (const p of SIZES.push) sections.policyPush.push(await benchPolicyPush(server!, p.views, { budgetMs: p.budgetMs, log }));
+      // Each size with today's one-transaction-per-item consumer and with the combined batch consumer.
+      for (const p of SIZES.push) {
+        for (const consumer of ['per-item', 'combined'] as const) sections.policyPush.push(await benchPolicyPush(server!, p.views, { budgetMs: p.budgetMs, log, consumer }));
+      }
     });
     await section('c', 'entitlement changes', async () => {
       sections.entitlements = await benchEntitlements(server!, { changes: SIZES.changes, users: SIZES.users, ratePerSecond: SIZES.rate, log });

@@ -56,7 +56,7 @@ export function judge(s: BenchSections): TargetRow[] {
     const done = p.finished ? '' : ` — stopped after ${fmt(p.viewsDone, 0)} of ${fmt(p.views, 0)} views`;
     rows.push({
       section: 'b',
-      what: `global policy → ${fmt(p.views, 0)} views: transactions`,
+      what: `global policy → ${fmt(p.views, 0)} views (${p.consumer}): transactions`,
       target: p.views === 1000 ? '≤ 25 transactions (1,000 views)' : 'one transaction per object change',
       measured: `${fmt(p.counts.transactions, 0)} transactions + ${fmt(p.counts.reads, 0)} reads = ${fmt(p.dataApiCalls.total, 0)} Data API calls; ${fmt(p.counts.statements, 0)} statements in transactions${done}`,
       verdict: p.views === 1000 ? (p.finished && p.counts.transactions <= 25 ? 'met' : 'not met') : p.perView.transactions <= 1 ? 'met' : 'not met',
@@ -64,7 +64,7 @@ export function judge(s: BenchSections): TargetRow[] {
     const dbMs = p.finished ? p.databaseMs : (p.extrapolated?.databaseMs ?? Number.NaN);
     rows.push({
       section: 'b',
-      what: `global policy → ${fmt(p.views, 0)} views: time`,
+      what: `global policy → ${fmt(p.views, 0)} views (${p.consumer}): time`,
       target: p.views >= 10000 ? '≤ 8 s database time, never failing' : 'reported',
       measured: `wall ${fmt(p.wallMs / 1000)} s, database ${fmt(p.databaseMs / 1000)} s (${fmt(p.perView.databaseMs, 2)} ms/view)${p.finished ? '' : `; extrapolated to all: wall ${fmt((p.extrapolated?.wallMs ?? Number.NaN) / 1000, 0)} s, database ${fmt(dbMs / 1000, 0)} s`}; failed ${p.failed}, conflicts ${p.conflicts}${done}`,
       verdict: p.views >= 10000 ? (p.finished && p.failed === 0 && dbMs <= 8000 ? 'met' : 'not met') : 'reported',
