@@ -47,8 +47,11 @@ export const HANDLER_BUNDLING = {
     beforeInstall: () => [],
     afterBundling: afterBundlingCommands,
   },
-  // Some CommonJS dependencies call require(); give the ESM bundle one.
-  banner: "import{createRequire as __vgCreateRequire}from'module';const require=__vgCreateRequire(import.meta.url);",
+  // Some CommonJS dependencies call require(), and libpg-query's WebAssembly loader reads __dirname to find
+  // libpg-query.wasm (copied beside the bundle): give the ESM bundle all three, as CommonJS would have them.
+  banner:
+    "import{createRequire as __vgCreateRequire}from'module';import{fileURLToPath as __vgFileURLToPath}from'url';import{dirname as __vgDirname}from'path';" +
+    'const require=__vgCreateRequire(import.meta.url);const __filename=__vgFileURLToPath(import.meta.url);const __dirname=__vgDirname(__filename);',
 } satisfies BundlingOptions;
 
 export interface HandlerFunctionProps {

@@ -1,7 +1,10 @@
 // The synthesized stack, bundling the real handlers once per run (two configurations share the bundles through
 // the CDK asset cache): resources and properties, one rule per route, IAM least privilege (no "*" action
 // anywhere), alarms, bundle sizes, and cdk-nag AwsSolutions with zero unacknowledged findings.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -161,12 +164,18 @@ describe('functions', () => {
   });
 
   it('each bundle loads as an ES module on Node 22 and exports its handler', async () => {
+    // In a fresh `node` process importing from a .mjs file, as Lambda's ESM loader does: vitest's module
+    // runner (and `node -e`) define __dirname/require for the module, which once hid a cold-start crash of
+    // libpg-query's loader in four bundles.
     const fns = [...Object.values(cluster.stack.functions), cluster.stack.bootstrap.onEvent, cluster.stack.bootstrap.isComplete];
+    const probe = path.join(mkdtempSync(path.join(tmpdir(), 'vg-load-')), 'probe.mjs');
+    writeFileSync(probe, 'const m = await import(process.argv[2]); process.stdout.write(typeof m[process.argv[3]]);');
     for (const fn of fns) {
       const res = cluster.json.Resources[logicalId(cluster, fn as never)];
       const [file, exportName] = res.Properties.Handler.split('.');
-      const mod = await import(path.join(cluster.outdir, res.Metadata['aws:asset:path'], `${file}.mjs`));
-      expect(typeof mod[exportName], res.Properties.Handler).toBe('function');
+      const bundle = pathToFileURL(path.join(cluster.outdir, res.Metadata['aws:asset:path'], `${file}.mjs`)).href;
+      const out = execFileSync(process.execPath, [probe, bundle, exportName], { encoding: 'utf8', cwd: tmpdir() });
+      expect(out, res.Properties.Handler).toBe('function');
     }
   });
 });
