@@ -11,8 +11,8 @@ import { ingest, type IngestOutcome, type IngestRequest } from '../../shared/eve
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { LocalFifoQueue, type LocalFifoQueueOptions, type ReceivedMessage } from '../../shared/adapters/local-fifo-queue.js';
 import { ApplyFailure, type ApplyOutcome } from '../../shared/pipeline/apply-work-item.js';
-import { fifoFailureReason, processFifoBatch } from '../../shared/pipeline/fifo-partial-batch.js';
-import { processWorkMessage } from '../../shared/pipeline/process-work-message.js';
+import { processWorkBatch } from '../../shared/pipeline/apply-work-batch.js';
+import { fifoFailureReason } from '../../shared/pipeline/fifo-partial-batch.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { Dialect } from '../../shared/sql/dialect.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
@@ -96,10 +96,11 @@ export class LocalPipeline {
   async consumeOnce(batchSize = 10): Promise<number> {
     const batch = this.queue.receive(batchSize);
     const deps = this.applyDeps();
-    const results = await processFifoBatch(batch, async (message) => {
+    // As the apply Lambda does: group heads in one transaction where they can be, the rest one by one.
+    const results = await processWorkBatch(batch, deps, async (message, run) => {
       let outcome: ApplyOutcome;
       try {
-        outcome = await processWorkMessage(message.body, deps);
+        outcome = await run();
       } catch (err) {
         this.recordFailure(err, message);
         throw err;

@@ -15,8 +15,8 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENV } from '../../infra/stack/lambda-environment.js';
 import { ApplyFailure, type ApplyDeps, type ApplyOutcome } from '../../shared/pipeline/apply-work-item.js';
-import { batchItemFailures, processFifoBatch } from '../../shared/pipeline/fifo-partial-batch.js';
-import { processWorkMessage } from '../../shared/pipeline/process-work-message.js';
+import { processWorkBatch } from '../../shared/pipeline/apply-work-batch.js';
+import { batchItemFailures } from '../../shared/pipeline/fifo-partial-batch.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { RedshiftDataWarehouse } from '../aws/redshift-data-warehouse.js';
 import { SqsWorkQueue } from '../aws/sqs-work-queue.js';
@@ -76,9 +76,9 @@ function report(outcome: ApplyOutcome): void {
   }
 }
 
-async function applyRecord(record: SQSRecord, deps: ApplyDeps): Promise<void> {
+async function applyRecord(record: SQSRecord, run: () => Promise<ApplyOutcome>): Promise<void> {
   try {
-    report(await processWorkMessage(record.body, deps));
+    report(await run());
   } catch (err) {
     metrics.addMetric('Failed', MetricUnit.Count, 1);
     const outcome = err instanceof ApplyFailure ? err.outcome : undefined;
@@ -103,8 +103,10 @@ async function applyBatch(event: SQSEvent, context: Context): Promise<SQSBatchRe
   const b = baseDeps();
   const deadline = Date.now() + context.getRemainingTimeInMillis() - b.marginMs;
   const deps: ApplyDeps = { ...b.deps, warehouse: b.warehouse.withDeadline(deadline) };
-  // Every failure is reported per record, never by failing the invocation: the same redelivery, clearer logs.
-  return { batchItemFailures: batchItemFailures(await processFifoBatch(event.Records, (record) => applyRecord(record, deps))) };
+  // The group heads of the batch are applied in one transaction where they can be (processWorkBatch: one bad
+  // view falls back to its own transaction); every failure is reported per record, never by failing the
+  // invocation: the same redelivery, clearer logs.
+  return { batchItemFailures: batchItemFailures(await processWorkBatch(event.Records, deps, (record, run) => applyRecord(record, run))) };
 }
 
 export const handler = middy(applyBatch).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
