@@ -13,8 +13,8 @@
 // done, the rate, and the linear extrapolation (the per-item cost is constant for a fixed catalog size),
 // and marks the result as not finished — never as met.
 //
-// Two consumers of the same queue: `per-item` is LocalPipeline.consumeOnce (what `npm start` runs today: one
-// transaction per item); `combined` receives the same batches of 10 and hands them to processWorkBatch
+// Two consumers of the same queue: `per-item` (one transaction per item, the FIFO rule of processFifoBatch) and
+// `combined` (what the apply Lambda and `npm start` run): the same batches of 10 handed to processWorkBatch
 // (shared/pipeline/apply-work-batch.ts: the group heads of a batch in one transaction, one at a time on any
 // failure) with the pipeline's own queue and (counting) warehouse — what the consumers run once they call it.
 import { globalChange, dataSource, envelope, standingPolicies } from './fixtures.js';
@@ -24,7 +24,8 @@ import { nowMs, round, summarize } from './stats.js';
 import type { WarehouseCounts } from './counting-warehouse.js';
 import type { ApplyDeps, ApplyOutcome } from '../shared/pipeline/apply-work-item.js';
 import { processWorkBatch } from '../shared/pipeline/apply-work-batch.js';
-import { fifoFailureReason } from '../shared/pipeline/fifo-partial-batch.js';
+import { fifoFailureReason, processFifoBatch } from '../shared/pipeline/fifo-partial-batch.js';
+import { processWorkMessage } from '../shared/pipeline/process-work-message.js';
 import { postgres } from '../shared/sql/postgres-dialect.js';
 
 export type PushConsumer = 'per-item' | 'combined';
@@ -82,8 +83,6 @@ export async function benchPolicyPush(
 
     // The measured push.
     db.counting.reset();
-    const applied0 = st0.applied;
-    const failed0 = st0.failed;
     const t0 = nowMs();
     const change = globalChange(1);
     const event = envelope('policy.created', change.id, { policy: change });
@@ -93,14 +92,20 @@ export async function benchPolicyPush(
     // be bounded by it: consume batch by batch here and stop at the budget.
     const combined = { applied: 0, failed: 0, outcomes: [] as ApplyOutcome[] };
     const deps: ApplyDeps = { warehouse: db.counting, queue: db.pipeline.queue, dialect: postgres, config: db.config };
+    // Both consumers are driven here on the same batches of 10: `combined` is processWorkBatch (what the apply
+    // Lambda and LocalPipeline.consumeOnce run), `per-item` the same FIFO rule with one transaction per item.
     const consumeCombined = async (): Promise<number> => {
       const batch = db.pipeline.queue.receive(10);
-      const results = await processWorkBatch(batch, deps, async (message, run) => {
+      const handle = async (message: (typeof batch)[number], run: () => Promise<ApplyOutcome>): Promise<void> => {
         const outcome = await run();
         if (outcome.status === 'applied') combined.applied++;
         combined.outcomes.push(outcome);
         db.pipeline.queue.ack(message.receiptHandle);
-      });
+      };
+      const results =
+        consumer === 'combined'
+          ? await processWorkBatch(batch, deps, handle)
+          : await processFifoBatch(batch, (message) => handle(message, () => processWorkMessage(message.body, deps)));
       for (const r of results) {
         if (r.status === 'processed') continue;
         combined.failed++;
@@ -110,7 +115,7 @@ export async function benchPolicyPush(
     };
     let finished = false;
     for (;;) {
-      const received = consumer === 'combined' ? await consumeCombined() : await db.pipeline.consumeOnce();
+      const received = await consumeCombined();
       const q = db.pipeline.queue.counters();
       if (received === 0 && q.depth === 0 && q.inFlight === 0) {
         finished = true;
@@ -122,8 +127,8 @@ export async function benchPolicyPush(
     const wallMs = nowMs() - t0;
     const st = db.pipeline.status();
     const counts = { ...db.counting.counts };
-    const outcomes = (consumer === 'combined' ? combined.outcomes : db.pipeline.outcomes).filter((o: ApplyOutcome) => o.eventId === event.id && o.status === 'applied');
-    const viewsDone = consumer === 'combined' ? combined.applied : st.applied - applied0;
+    const outcomes = combined.outcomes.filter((o: ApplyOutcome) => o.eventId === event.id && o.status === 'applied');
+    const viewsDone = combined.applied;
     const mean = (f: (o: ApplyOutcome) => number) => round(summarize(outcomes.map(f)).mean, 2);
     const databaseMs = counts.readMs + counts.transactionMs;
     const maskCheck = await db.adminQuery<{ n: string }>(
@@ -144,7 +149,7 @@ export async function benchPolicyPush(
       counts: { ...counts, readMs: round(counts.readMs, 0), transactionMs: round(counts.transactionMs, 0) },
       dataApiCalls: { executeStatement: counts.reads, batchExecuteStatement: counts.transactions, total: counts.reads + counts.transactions },
       conflicts: outcomes.reduce((a, o) => a + o.conflicts, 0),
-      failed: consumer === 'combined' ? combined.failed : st.failed - failed0,
+      failed: combined.failed,
       dlq: st.dlqDepth,
       perView: {
         wallMs: round(wallMs / Math.max(1, viewsDone), 2),
