@@ -65,9 +65,9 @@ export interface ViewChangePlan {
 
 export interface PlanOptions {
   /**
-   * False when the snapshot holds only the item's own data source (catalogReadStatement with an id): enough
-   * for every plan except the first store of a new policy version, which answers `needsCompleteCatalog`.
-   * Default true.
+   * False when the snapshot holds only the item's own data source (catalogReadStatement with an id, or its
+   * part of a batch read: narrowSnapshot): enough for every plan except the first store of a new policy
+   * version, which answers `needsCompleteCatalog`. Default true.
    */
   completeCatalog?: boolean;
 }

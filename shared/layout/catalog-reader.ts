@@ -24,12 +24,22 @@ export interface CatalogSnapshot {
   policies: Map<string, PolicyStateRow>;
 }
 
-/** `datasourceId` undefined = every data source. */
-export function catalogReadStatement(dialect: Dialect, datasourceId?: string): SqlStatement {
+/**
+ * `datasourceIds` undefined = every data source; one id = that data source (`:datasource_id`); several ids =
+ * those data sources in the same read (the group heads of a batch, apply-work-batch.ts), one bound parameter
+ * each (`:datasource_id_1` …). An empty list is a caller bug: refused rather than read as "none" or "all".
+ */
+export function catalogReadStatement(dialect: Dialect, datasourceIds?: string | readonly string[]): SqlStatement {
   const t = columnTypes(dialect);
   // Typed NULLs so that the UNION's column types do not depend on the engine's guess for bare NULL.
   const nul = (type: string): string => `CAST(NULL AS ${type})`;
-  const dsFilter = datasourceId === undefined ? '' : ' WHERE datasource_id = :datasource_id';
+  const ids = datasourceIds === undefined || typeof datasourceIds === 'string' ? datasourceIds : [...new Set(datasourceIds)];
+  if (Array.isArray(ids) && ids.length === 0) throw new Error('catalog read: an empty list of data source ids');
+  // The ids are bound, never spliced: only the generated parameter names enter the text. IN (expr_list):
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_in_condition.html
+  const names = Array.isArray(ids) ? ids.map((_, i) => `datasource_id_${i + 1}`) : [];
+  const dsFilter =
+    ids === undefined ? '' : typeof ids === 'string' ? ' WHERE datasource_id = :datasource_id' : ` WHERE datasource_id IN (${names.map((n) => `:${n}`).join(', ')})`;
   const sql = [
     `SELECT 'epoch' AS kind, ${nul(t.key)} AS id, epoch AS version, ${nul(t.boolean)} AS deleted, ${nul(t.text)} AS definition, ${nul(t.text)} AS view_signature`,
     `FROM ${systemTable(dialect, TABLES.catalogEpoch)}`,
@@ -38,9 +48,18 @@ export function catalogReadStatement(dialect: Dialect, datasourceId?: string): S
     'UNION ALL',
     `SELECT 'policy', policy_id, version, deleted, definition, ${nul(t.text)} FROM ${systemTable(dialect, TABLES.policyState)}`,
   ].join('\n');
-  return datasourceId === undefined
-    ? stmt(sql, 'catalog read: epoch, all data sources, all policies')
-    : stmt(sql, `catalog read: epoch, data source ${datasourceId}, all policies`, { datasource_id: datasourceId });
+  if (ids === undefined) return stmt(sql, 'catalog read: epoch, all data sources, all policies');
+  if (typeof ids === 'string') return stmt(sql, `catalog read: epoch, data source ${ids}, all policies`, { datasource_id: ids });
+  return stmt(sql, `catalog read: epoch, ${ids.length} data sources, all policies`, Object.fromEntries(ids.map((id, i) => [names[i]!, id])));
+}
+
+/**
+ * The part of a snapshot one item is planned from: the epoch, its own data source's row (if stored) and every
+ * policy — what `catalogReadStatement(dialect, id)` returns, cut out of a read of several data sources.
+ */
+export function narrowSnapshot(snapshot: CatalogSnapshot, datasourceId: string): CatalogSnapshot {
+  const row = snapshot.dataSources.get(datasourceId);
+  return { epoch: snapshot.epoch, dataSources: new Map(row ? [[datasourceId, row]] : []), policies: snapshot.policies };
 }
 
 // Engines and drivers return BIGINT as number, bigint or string, and booleans as boolean or text.

@@ -8,8 +8,10 @@
 //   from its own guarded-read snapshot is neither stale nor the FIRST store of a new policy version (that one
 //   re-computes the policy's reach from the whole catalog and may re-fan-out before committing: it always runs
 //   alone) and fits the 40-statement limit. At most one item per data source.
-// - One snapshot epoch: every item is planned from its own narrow read (epoch + its data source + policies);
-//   all reads must show the same epoch E, else nothing is combined.
+// - One snapshot: ONE read for the whole batch (epoch E + the heads' data sources + every policy: one
+//   statement, so one consistent snapshot); each item is planned from its part of it (epoch + its own data
+//   source + policies), exactly what its own narrow read would have returned at that moment. One read instead
+//   of one per head: docs/performance.md, section b.
 // - The transaction: [CALL guard₁ … CALL guardₖ, SET search_path, DDL₁ … DDLₖ, RESET] — one pin/unpin pair, at
 //   most 40 statements (else several such transactions). Each CALL still locks the epoch and compares it with
 //   what it expects: CALL i expects E + (epoch bumps by the CALLs before it in this transaction) — a data source
@@ -20,7 +22,7 @@
 //   it back and each of its items then takes the ordinary path: it re-reads, re-plans and commits (or fails,
 //   fails closed, is skipped) alone — one bad view never fails its neighbours.
 import { planViewChange, type ViewChangePlan } from '../compiler/view-change-plan.js';
-import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../layout/catalog-reader.js';
+import { catalogReadStatement, narrowSnapshot, parseCatalog, type CatalogSnapshot } from '../layout/catalog-reader.js';
 import { stmt, type SqlStatement } from '../sql/statement.js';
 import { startOutcome } from './apply-outcome-start.js';
 import { plannerItem, type ApplyDeps, type ApplyOutcome } from './apply-work-item.js';
@@ -92,9 +94,6 @@ export async function applyGroupHeadsTogether<R extends WorkBatchRecord>(records
   let candidates: Candidate<R>[];
   try {
     candidates = await planAll(heads, deps, now);
-    // A catalog change between our reads: read once more; still moving → nothing is combined.
-    if (!sameEpoch(candidates)) candidates = await planAll(heads, deps, now);
-    if (!sameEpoch(candidates)) return done;
   } catch {
     return done; // a read or plan that fails fails again on the ordinary path, which reports it
   }
@@ -147,19 +146,19 @@ export async function applyGroupHeadsTogether<R extends WorkBatchRecord>(records
   return done;
 }
 
+/** One read for every head, then each head planned from its own part of that snapshot. */
 async function planAll<R>(heads: { record: R; item: ViewItem }[], deps: ApplyDeps, now: () => number): Promise<Candidate<R>[]> {
-  const out: Candidate<R>[] = [];
-  for (const { record, item } of heads) {
-    const t0 = now();
-    const snapshot = parseCatalog(await deps.warehouse.query(catalogReadStatement(deps.dialect, item.dataSourceId)));
+  const t0 = now();
+  const read = parseCatalog(await deps.warehouse.query(catalogReadStatement(deps.dialect, heads.map(({ item }) => item.dataSourceId))));
+  // The read is shared: each item's outcome carries its share of it.
+  const readMs = (now() - t0) / heads.length;
+  return heads.map(({ record, item }) => {
+    const snapshot = narrowSnapshot(read, item.dataSourceId);
     const t1 = now();
     const plan = planViewChange(snapshot, plannerItem(item), deps.config, deps.dialect, { completeCatalog: false });
-    out.push({ record, item, snapshot, plan, readMs: t1 - t0, planMs: now() - t1 });
-  }
-  return out;
+    return { record, item, snapshot, plan, readMs, planMs: now() - t1 };
+  });
 }
-
-const sameEpoch = (cs: readonly Candidate<unknown>[]): boolean => cs.every((c) => c.snapshot.epoch === cs[0]!.snapshot.epoch);
 
 /** Consecutive groups (batch order kept) whose sizes sum to at most `capacity`. */
 function pack<T>(items: readonly T[], size: (t: T) => number, capacity: number): T[][] {

@@ -27,11 +27,14 @@ const config = parsed.value;
 class WatchedWarehouse implements Warehouse {
   readonly transactions: SqlStatement[][] = [];
   readonly failed: number[] = [];
-  reads = 0;
+  readonly queries: SqlStatement[] = [];
+  get reads(): number {
+    return this.queries.length;
+  }
   beforeTransaction?: (n: number) => Promise<void>;
   constructor(private readonly inner: Warehouse) {}
-  query(s: SqlStatement): Promise<Row[]> {
-    this.reads++;
+  async query(s: SqlStatement): Promise<Row[]> {
+    this.queries.push(s);
     return this.inner.query(s);
   }
   async transaction(statements: SqlStatement[]): Promise<void> {
@@ -154,7 +157,9 @@ describe('several view items in one transaction (PGlite)', () => {
     expect(tx.slice(0, 4)).toEqual(['CALL', 'CALL', 'CALL', 'CALL']);
     expect(tx.filter((k) => k === 'SET')).toHaveLength(1);
     expect(tx.filter((k) => k === 'RESET')).toHaveLength(1);
-    expect(w2.reads).toBe(4); // each item's narrow read, nothing else
+    // ONE read for the four heads: the epoch, their four data sources (bound) and the policies.
+    expect(w2.reads).toBe(1);
+    expect(Object.values(w2.queries[0]!.params ?? {}).sort()).toEqual(IDS.slice(2));
     for (const o of second.outcomes.values()) expect(o).toMatchObject({ status: 'applied', combinedWith: 4, transactions: 1 });
     for (const id of IDS) expect(await emailMask(id)).toBe('hash');
     // No item stored a new version: the epoch did not move; the view signatures were recorded.
@@ -248,5 +253,51 @@ describe('several view items in one transaction (PGlite)', () => {
     expect([...outcomes.values()].map((o) => o.combinedWith ?? 0)).toEqual([3, 3, 3, 2, 2, 0, 0]);
     expect(await emailMask('ds-a')).toBe('hash'); // v3 applied after v2 in its group
     expect(await emailMask('ds-b')).toBe('null');
+  });
+
+  it('one read per batch: a catalog change committed right after it is caught by the guard of the combined transaction', async () => {
+    const p3 = mask('mask-pii', 3, 'hash');
+    const stored = (await catalog()).policies.get('mask-pii')?.version ?? 0;
+    expect(stored).toBeGreaterThanOrEqual(3); // stored by the packing test: these items are not first stores
+    const w = new WatchedWarehouse(wh.system);
+    // After the batch read, just before the combined transaction, someone registers a data source: the
+    // snapshot the heads were planned from is now behind, and the guard CALLs must find it out.
+    let firstTx: SqlStatement[] | undefined;
+    w.beforeTransaction = async (n) => {
+      if (n === 0) {
+        firstTx = w.transactions[0];
+        await applyWorkItem(dsItem('ds-late'), deps(wh.system));
+      }
+    };
+    const before = (await catalog()).epoch;
+    const ids = ['ds-b', 'ds-c', 'ds-d'];
+    const { results, outcomes } = await run(batchOf(ids.map((id) => policyItem(p3, id, IDS))), deps(w));
+    expect(results.map((r) => r.status)).toEqual(['processed', 'processed', 'processed']);
+    // The combined transaction expected the epoch of the one read for every CALL and was rolled back.
+    expect(firstTx!.filter((s) => s.sql.startsWith('CALL')).map((s) => Number(s.params?.p_expected_epoch))).toEqual([before, before, before]);
+    expect(w.failed).toEqual([0]);
+    // Then each item alone: its own read (after the registration) and its own commit.
+    expect(w.queries.slice(1).map((q) => q.params)).toEqual(ids.map((id) => ({ datasource_id: id })));
+    expect(w.transactions).toHaveLength(4);
+    for (const o of outcomes.values()) expect(o.combinedWith).toBeUndefined();
+    for (const id of ids) expect(await emailMask(id)).toBe('hash');
+    expect((await catalog()).epoch).toBe(before + 1); // only the registration bumped it
+  });
+
+  it('one read per batch: the heads planned from it commit together, each against the epoch of that read', async () => {
+    const w = new WatchedWarehouse(wh.system);
+    const c0 = await catalog();
+    const p3 = mask('mask-pii', 3, 'hash');
+    const items: WorkItem[] = [dsItem('ds-g'), policyItem(p3, 'ds-e', IDS), policyItem(p3, 'ds-f', IDS), dsItem('ds-h')];
+    const { results, outcomes } = await run(batchOf(items), deps(w));
+    expect(results.map((r) => r.status)).toEqual(['processed', 'processed', 'processed', 'processed']);
+    expect(w.reads).toBe(1);
+    expect(w.queries[0]!.params).toEqual({ datasource_id_1: 'ds-g', datasource_id_2: 'ds-e', datasource_id_3: 'ds-f', datasource_id_4: 'ds-h' });
+    expect(w.transactions).toHaveLength(1);
+    const expected = w.transactions[0]!.filter((s) => s.sql.startsWith('CALL')).map((s) => Number(s.params?.p_expected_epoch));
+    expect(expected).toEqual([c0.epoch, c0.epoch + 1, c0.epoch + 1, c0.epoch + 1]);
+    expect((await catalog()).epoch).toBe(c0.epoch + 2);
+    for (const o of outcomes.values()) expect(o).toMatchObject({ status: 'applied', combinedWith: 4 });
+    for (const id of ['ds-g', 'ds-h', 'ds-e', 'ds-f']) expect(await emailMask(id)).toBe('hash');
   });
 });
