@@ -109,7 +109,7 @@ export class Operations extends Construct {
       });
     // A view that could not be compiled fails closed (no rows): visible, and worth a page.
     alarm('ViewsFailedClosed', {
-      alarmDescription: 'viewguard: a policy could not be compiled for a view; the view shows no rows (see the apply logs, VG301)',
+      alarmDescription: 'viewguard: a view fails closed and shows no rows — a policy could not be compiled (VG301) or the warehouse refused the compiled view (VG308); see the apply logs',
       metric: emf('ViewsFailedClosed'),
       threshold: 1,
       evaluationPeriods: 1,
