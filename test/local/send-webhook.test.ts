@@ -89,7 +89,8 @@ afterAll(async () => {
 
 describe('npm run send against the running local server', () => {
   it('--example prints the contract example, which is sent and accepted (202) with the secret from WEBHOOK_SECRET and the URL from PORT', async () => {
-    const example = await send(['--example', 'user.updated']);
+    // As the README shows it: `npm run -s send -- --example user.updated > alice.json`.
+    const example = await send(['--example', 'user.updated'], { viaNpm: true });
     expect(example.code).toBe(EXIT.accepted);
     expect(JSON.parse(example.stdout)).toEqual(EVENT_EXAMPLES['user.updated']);
     const file = join(dir, 'alice.json');
@@ -147,12 +148,14 @@ describe('npm run send against the running local server', () => {
   });
 
   it('once drained, the warehouse holds exactly the accepted events', async () => {
-    const deadline = Date.now() + 60_000;
-    while (!((await status()).applied === 3 && (await status()).queueDepth === 0 && (await status()).inFlight === 0)) {
-      if (Date.now() > deadline) throw new Error(`not drained: ${JSON.stringify(await status())}\n${serverOutput}`);
+    const deadline = Date.now() + 45_000;
+    let drained = await status();
+    while (!(drained.applied === 3 && drained.queueDepth === 0 && drained.inFlight === 0)) {
+      if (Date.now() > deadline) throw new Error(`not drained: ${JSON.stringify(drained)}\n${serverOutput}`);
       await new Promise((r) => setTimeout(r, 100));
+      drained = await status();
     }
-    expect(await status()).toMatchObject({ applied: 3, failed: 0, dlqDepth: 0, lastError: null });
+    expect(drained).toMatchObject({ applied: 3, failed: 0, dlqDepth: 0, lastError: null });
     server.kill('SIGTERM');
     expect(await serverExited, serverOutput).toBe(0);
 
