@@ -6,41 +6,13 @@
 // (what was cancelled, what was redelivered, what was skipped, the FIFO partial-batch response).
 import 'aws-sdk-client-mock-vitest/extend';
 import { BatchExecuteStatementCommand, CancelStatementCommand, DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LocalWarehouse } from '../../infra/local/local-warehouse.js';
-import { parseWorkItem } from '../../shared/pipeline/work-item.js';
+import { describe, expect, it } from 'vitest';
 import type { WorkMessage } from '../../shared/ports/work-queue.js';
 import type { DataApiFault, Submission } from './support/pglite-data-api.js';
-import { ApplyLambdaDriver, faultConfig, openFaultWarehouse, pgliteOf, setApplyEnvironment } from './support/fault-harness.js';
-import { Objects } from './support/objects.js';
-import { appliedVersions, expectConverged, SentHistory } from './support/oracle.js';
+import { useApplyLambda } from './support/fault-harness.js';
+import { appliedVersions, expectConverged } from './support/oracle.js';
 
-const config = faultConfig();
-let wh: LocalWarehouse;
-let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-let driver: ApplyLambdaDriver;
-let run = 0;
-let o: Objects;
-
-beforeAll(async () => {
-  setApplyEnvironment(config);
-  wh = await openFaultWarehouse(config);
-  ({ handler } = (await import('../../lambdas/apply/handler.js')) as unknown as { handler: typeof handler });
-});
-afterAll(async () => {
-  await wh?.close();
-});
-beforeEach(() => {
-  driver = new ApplyLambdaDriver(handler, pgliteOf(wh));
-  driver.captureOutput();
-  o = new Objects(`f${++run}`, wh, new SentHistory());
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  driver.rd.restore();
-  driver.sqs.restore();
-});
+const t = useApplyLambda('f');
 
 /** The object a batch writes, from its guard CALL's first parameter (`s0_p_id` / `s0_p_userid`). */
 const objectOf = (s: Submission): string => s.parameters.s0_p_id ?? s.parameters.s0_p_userid ?? '?';
@@ -53,19 +25,19 @@ const versionOf = (s: Submission): number => Number(s.parameters.s0_p_version);
 async function workload(): Promise<WorkMessage[]> {
   const out: WorkMessage[] = [];
   // The policies' fan-out reads the catalog: register the data sources first, as in production order.
-  out.push(...o.dataSourceMessages(o.orders(1)), ...o.dataSourceMessages(o.items(1)));
-  out.push(...o.userMessages('ann', 1, { region: ['eu'] }), ...o.userMessages('bo', 1, { region: ['us'] }));
-  driver.send(out.splice(0));
-  await driver.drain();
-  out.push(...(await o.policyMessages(o.subscriptionAnyone(1))));
-  out.push(...o.dataSourceMessages(o.orders(2)));
-  out.push(...(await o.policyMessages(o.piiMask(1))));
-  out.push(...o.userMessages('ann', 2, { region: ['eu', 'us'] }));
-  out.push(...(await o.policyMessages(o.regionFilter(1))));
-  out.push(...o.dataSourceMessages(o.orders(3, { withAmount: false })));
-  out.push(...(await o.policyMessages(o.piiMask(2))));
-  out.push(...o.userMessages('bo', 2, { region: ['eu'] }));
-  out.push(...o.dataSourceMessages(o.items(2)));
+  out.push(...t.o.dataSourceMessages(t.o.orders(1)), ...t.o.dataSourceMessages(t.o.items(1)));
+  out.push(...t.o.userMessages('ann', 1, { region: ['eu'] }), ...t.o.userMessages('bo', 1, { region: ['us'] }));
+  t.driver.send(out.splice(0));
+  await t.driver.drain();
+  out.push(...(await t.o.policyMessages(t.o.subscriptionAnyone(1))));
+  out.push(...t.o.dataSourceMessages(t.o.orders(2)));
+  out.push(...(await t.o.policyMessages(t.o.piiMask(1))));
+  out.push(...t.o.userMessages('ann', 2, { region: ['eu', 'us'] }));
+  out.push(...(await t.o.policyMessages(t.o.regionFilter(1))));
+  out.push(...t.o.dataSourceMessages(t.o.orders(3, { withAmount: false })));
+  out.push(...(await t.o.policyMessages(t.o.piiMask(2))));
+  out.push(...t.o.userMessages('bo', 2, { region: ['eu'] }));
+  out.push(...t.o.dataSourceMessages(t.o.items(2)));
   return out;
 }
 
@@ -75,7 +47,7 @@ async function workload(): Promise<WorkMessage[]> {
  * record of its group did.
  */
 function expectFifoPartialBatches(): void {
-  for (const inv of driver.invocations) {
+  for (const inv of t.driver.invocations) {
     if (inv.crashed) continue;
     const blocked = new Set<string>();
     inv.received.forEach((id, i) => {
@@ -89,45 +61,45 @@ function expectFifoPartialBatches(): void {
 }
 
 async function converge(readers: string[] = []): Promise<void> {
-  await driver.drain();
-  expect(driver.queue.deadLetters(), 'nothing dead-lettered').toEqual([]);
-  await expectConverged(wh, config, o.sent, readers);
+  await t.driver.drain();
+  expect(t.driver.queue.deadLetters(), 'nothing dead-lettered').toEqual([]);
+  await expectConverged(t.wh, t.config, t.o.sent, readers);
   expectFifoPartialBatches();
 }
 
 describe('apply Lambda under Data API faults (real handler, SQL on PGlite)', () => {
   it('without faults the workload converges (the harness and the oracle agree)', async () => {
-    const readers = await o.createRoles('ann', 'bo');
-    driver.send(await workload());
+    const readers = await t.o.createRoles('ann', 'bo');
+    t.driver.send(await workload());
     await converge(readers);
-    expect(driver.metric('Failed')).toBe(0);
-    expect(await appliedVersions(wh, 'datasource', o.id('orders'))).toEqual([1, 2, 3]);
+    expect(t.driver.metric('Failed')).toBe(0);
+    expect(await appliedVersions(t.wh, 'datasource', t.o.id('orders'))).toEqual([1, 2, 3]);
   });
 
   it('throttling and ActiveStatementsExceeded on BatchExecuteStatement: redelivered, nothing lost, order held', async () => {
-    const readers = await o.createRoles('ann', 'bo');
+    const readers = await t.o.createRoles('ann', 'bo');
     const faults: DataApiFault['kind'][] = ['throttle', 'activeStatements', 'run', 'throttle', 'run', 'activeStatements', 'activeStatements', 'throttle'];
     let injected = 0;
-    driver.send(await workload());
-    driver.api.onBatch = () => {
+    t.driver.send(await workload());
+    t.driver.api.onBatch = () => {
       const kind = faults.shift() ?? 'run';
       if (kind !== 'run') injected++;
       return { kind } as DataApiFault;
     };
     await converge(readers);
     expect(injected).toBe(6);
-    expect(driver.metric('Failed')).toBe(6);
-    const failures = driver.logs().filter((l) => l.message === 'work item failed; SQS redelivers it (DLQ after max receives)');
+    expect(t.driver.metric('Failed')).toBe(6);
+    const failures = t.driver.logs().filter((l) => l.message === 'work item failed; SQS redelivers it (DLQ after max receives)');
     expect(failures.map((l) => l.failure)).toEqual(Array(6).fill('transient'));
     expect(failures.some((l) => String(l.reason).includes('ThrottlingException'))).toBe(true);
     expect(failures.some((l) => String(l.reason).includes('ActiveStatementsExceededException'))).toBe(true);
     // Some later records of a failed record's group were reported unprocessed (the FIFO rule was exercised).
-    expect(driver.invocations.some((i) => i.failed.length > 1)).toBe(true);
+    expect(t.driver.invocations.some((i) => i.failed.length > 1)).toBe(true);
   });
 
   it('FAILED (serializable violation, a permanent-looking error) and ABORTED statements: rolled back, redelivered, applied later', async () => {
-    const readers = await o.createRoles('ann', 'bo');
-    driver.send(await workload());
+    const readers = await t.o.createRoles('ann', 'bo');
+    t.driver.send(await workload());
     const script: DataApiFault[] = [
       { kind: 'failed', error: 'ERROR: 1023 DETAIL: Serializable isolation violation on table - 100226, transactions forming the cycle are: 1, 2' },
       { kind: 'aborted' },
@@ -135,46 +107,46 @@ describe('apply Lambda under Data API faults (real handler, SQL on PGlite)', () 
       { kind: 'failed', error: 'ERROR: could not complete because of conflict with concurrent transaction' },
       { kind: 'aborted' },
     ];
-    driver.api.onBatch = () => script.shift() ?? { kind: 'run' };
+    t.driver.api.onBatch = () => script.shift() ?? { kind: 'run' };
     await converge(readers);
-    expect(driver.metric('StatementsAborted')).toBeGreaterThan(0);
-    expect(driver.metric('StatementsFailed')).toBeGreaterThan(0);
-    const kinds = driver.logs().filter((l) => l.failure !== undefined).map((l) => l.failure);
+    expect(t.driver.metric('StatementsAborted')).toBeGreaterThan(0);
+    expect(t.driver.metric('StatementsFailed')).toBeGreaterThan(0);
+    const kinds = t.driver.logs().filter((l) => l.failure !== undefined).map((l) => l.failure);
     expect(kinds).toContain('transient'); // 1023 and ABORTED
     expect(kinds).toContain('permanent'); // the unclassified error: redelivered all the same (below maxReceiveCount)
   });
 
   it('a statement that does not finish in time: deadline → CancelStatement → transient → redelivered → applied later', async () => {
-    const readers = await o.createRoles('ann', 'bo');
-    driver.send(await workload());
+    const readers = await t.o.createRoles('ann', 'bo');
+    t.driver.send(await workload());
     let hung: Submission | undefined;
-    driver.api.onBatch = (s) => {
-      if (!hung && objectOf(s) === o.id('orders') && s.sqls[0]!.includes('apply_datasource')) {
+    t.driver.api.onBatch = (s) => {
+      if (!hung && objectOf(s) === t.o.id('orders') && s.sqls[0]!.includes('apply_datasource')) {
         hung = s;
         return { kind: 'hang' };
       }
       return { kind: 'run' };
     };
     // 1.4 s left, 1 s margin (VIEWGUARD_DEADLINE_MARGIN_MS): the adapter stops polling ~0.4 s in.
-    await driver.invoke({ remainingMs: 1400 });
+    await t.driver.invoke({ remainingMs: 1400 });
     expect(hung, 'a data source transaction of the orders view was submitted').toBeDefined();
-    expect(driver.rd).toHaveReceivedCommandTimes(CancelStatementCommand, 1);
-    expect(driver.api.cancelled).toHaveLength(1);
-    const log = driver.logs().find((l) => l.failure !== undefined)!;
+    expect(t.driver.rd).toHaveReceivedCommandTimes(CancelStatementCommand, 1);
+    expect(t.driver.api.cancelled).toHaveLength(1);
+    const log = t.driver.logs().find((l) => l.failure !== undefined)!;
     expect(log).toMatchObject({ failure: 'transient' });
     expect(String(log.reason)).toMatch(/deadline; cancelled/);
     // The cancelled version was never committed; it is applied on a later delivery.
-    expect(await appliedVersions(wh, 'datasource', o.id('orders'))).not.toContain(versionOf(hung!));
+    expect(await appliedVersions(t.wh, 'datasource', t.o.id('orders'))).not.toContain(versionOf(hung!));
     await converge(readers);
-    expect(await appliedVersions(wh, 'datasource', o.id('orders'))).toContain(versionOf(hung!));
+    expect(await appliedVersions(t.wh, 'datasource', t.o.id('orders'))).toContain(versionOf(hung!));
   });
 
   it('DescribeStatement errors: a few are absorbed by polling; more (or a non-retryable one) after the batch committed → redelivery is harmless', async () => {
-    const readers = await o.createRoles('ann', 'bo');
-    driver.send(await workload());
+    const readers = await t.o.createRoles('ann', 'bo');
+    t.driver.send(await workload());
     let n = 0;
     const ran: Submission[] = [];
-    driver.api.onBatch = (s) => {
+    t.driver.api.onBatch = (s) => {
       n++;
       if (n === 1) return { kind: 'describeErrors', count: 2 }; // ≤ maxPollErrors (3): polling goes on
       if (n === 2 || n === 4) {
@@ -188,33 +160,33 @@ describe('apply Lambda under Data API faults (real handler, SQL on PGlite)', () 
       return { kind: 'run' };
     };
     await converge(readers);
-    expect(driver.rd.commandCalls(DescribeStatementCommand).length).toBeGreaterThan(driver.rd.commandCalls(BatchExecuteStatementCommand).length);
-    const failures = driver.logs().filter((l) => l.failure !== undefined);
+    expect(t.driver.rd.commandCalls(DescribeStatementCommand).length).toBeGreaterThan(t.driver.rd.commandCalls(BatchExecuteStatementCommand).length);
+    const failures = t.driver.logs().filter((l) => l.failure !== undefined);
 
     expect(failures).toHaveLength(3);
     expect(failures.map((l) => l.failure).sort()).toEqual(['permanent', 'transient', 'transient']);
     // Each of those versions committed ONCE even though its message was delivered again.
     for (const s of ran) {
       const kind = s.sqls[0]!.includes('apply_datasource') ? 'datasource' : s.sqls[0]!.includes('apply_policy') ? 'policy' : 'user';
-      const versions = await appliedVersions(wh, kind, objectOf(s));
+      const versions = await appliedVersions(t.wh, kind, objectOf(s));
       expect(versions.filter((v) => v === versionOf(s)), `${kind} ${objectOf(s)} v${versionOf(s)}`).toHaveLength(1);
     }
   });
 
   it('a crash after the statements ran but before SQS deleted the messages: the redelivery is harmless (stale skip)', async () => {
-    const readers = await o.createRoles('ann', 'bo');
-    driver.send(await workload());
-    const committedBefore = driver.api.committedBatches;
-    const received = await driver.invoke({ crash: true });
+    const readers = await t.o.createRoles('ann', 'bo');
+    t.driver.send(await workload());
+    const committedBefore = t.driver.api.committedBatches;
+    const received = await t.driver.invoke({ crash: true });
     expect(received).toBeGreaterThan(1);
-    const committedByCrashedRun = driver.api.committedBatches - committedBefore;
+    const committedByCrashedRun = t.driver.api.committedBatches - committedBefore;
     expect(committedByCrashedRun).toBe(received); // every record's transaction committed…
-    expect(driver.queue.counters().inFlight).toBe(received); // …and none was deleted
-    const skippedBefore = driver.metric('Skipped');
+    expect(t.driver.queue.counters().inFlight).toBe(received); // …and none was deleted
+    const skippedBefore = t.driver.metric('Skipped');
     await converge(readers);
     // The redelivered data source items found their version stored and were acknowledged without a write.
-    expect(driver.metric('Skipped') - skippedBefore).toBeGreaterThan(0);
-    const dsVersions = await appliedVersions(wh, 'datasource', o.id('orders'));
+    expect(t.driver.metric('Skipped') - skippedBefore).toBeGreaterThan(0);
+    const dsVersions = await appliedVersions(t.wh, 'datasource', t.o.id('orders'));
     expect(new Set(dsVersions).size).toBe(dsVersions.length);
   });
 });

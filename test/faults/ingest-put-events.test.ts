@@ -14,32 +14,27 @@ import { randomBytes } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, EventBridgeEvent } from 'aws-lambda';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ENV } from '../../infra/stack/lambda-environment.js';
-import type { LocalWarehouse } from '../../infra/local/local-warehouse.js';
 import type { WebhookEvent } from '../../shared/events/event-types.js';
 import { signWebhook } from '../../shared/events/webhook-signature.js';
 import { routeFor } from '../../shared/routing/routing-table.js';
-import { ApplyLambdaDriver, faultConfig, openFaultWarehouse, pgliteOf, setApplyEnvironment } from './support/fault-harness.js';
-import { Objects } from './support/objects.js';
-import { appliedVersions, expectConverged, SentHistory } from './support/oracle.js';
+import { useApplyLambda } from './support/fault-harness.js';
+import { appliedVersions, expectConverged } from './support/oracle.js';
 
-const config = faultConfig();
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:viewguard-webhook-AbCdEf';
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 const lambda = (name: string) => ({ functionName: `viewguard-${name}`, awsRequestId: `req-${name}`, getRemainingTimeInMillis: () => 30_000 }) as unknown as Context;
 
-let wh: LocalWarehouse;
+const t = useApplyLambda('i', {
+  environment: { [ENV.eventBusName]: 'viewguard-bus', [ENV.webhookSecretArn]: SECRET_ARN, POWERTOOLS_TRACE_ENABLED: 'false' },
+});
 let ingest: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 let routers: Record<string, Handler<EventBridgeEvent<string, unknown>, unknown>>;
-let apply: Handler<SQSEvent, SQSBatchResponse>;
 const eb = mockClient(EventBridgeClient);
 const sm = mockClient(SecretsManagerClient);
-let driver: ApplyLambdaDriver;
-let o: Objects;
-let run = 0;
 /** What EventBridge accepted, in order (delivered to the routers by deliverBus). */
 let onTheBus: PutEventsRequestEntry[] = [];
 /** Decides each PutEvents call: accept, fail the entries, or accept and then fail the call. */
@@ -47,24 +42,14 @@ let putEvents: (call: number) => 'accept' | 'failEntries' | 'acceptThenThrow' = 
 let putCalls = 0;
 
 beforeAll(async () => {
-  setApplyEnvironment(config);
-  Object.assign(process.env, { [ENV.eventBusName]: 'viewguard-bus', [ENV.webhookSecretArn]: SECRET_ARN, POWERTOOLS_TRACE_ENABLED: 'false' });
-  wh = await openFaultWarehouse(config);
   ({ handler: ingest } = (await import('../../lambdas/ingest/handler.js')) as unknown as { handler: typeof ingest });
-  ({ handler: apply } = (await import('../../lambdas/apply/handler.js')) as unknown as { handler: typeof apply });
   routers = {
     datasource: ((await import('../../lambdas/datasource/handler.js')) as unknown as { handler: Handler<EventBridgeEvent<string, unknown>, unknown> }).handler,
     policy: ((await import('../../lambdas/policy/handler.js')) as unknown as { handler: Handler<EventBridgeEvent<string, unknown>, unknown> }).handler,
     user: ((await import('../../lambdas/user/handler.js')) as unknown as { handler: Handler<EventBridgeEvent<string, unknown>, unknown> }).handler,
   };
 });
-afterAll(async () => {
-  await wh?.close();
-});
 beforeEach(() => {
-  driver = new ApplyLambdaDriver(apply, pgliteOf(wh));
-  driver.captureOutput();
-  o = new Objects(`i${++run}`, wh, new SentHistory());
   onTheBus = [];
   putCalls = 0;
   putEvents = () => 'accept';
@@ -80,11 +65,6 @@ beforeEach(() => {
     if (what === 'acceptThenThrow') throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalException', $metadata: { httpStatusCode: 500 } });
     return { FailedEntryCount: 0, Entries: input.Entries.map((_, i) => ({ EventId: `eb-${putCalls}-${i}` })) };
   });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  driver.rd.restore();
-  driver.sqs.restore();
 });
 
 /** The sender: one webhook-id per event, kept across its retries (Standard Webhooks). */
@@ -127,59 +107,59 @@ async function deliverBus(): Promise<void> {
 
 describe('PutEvents failures at ingest (real ingest, router and apply Lambdas)', () => {
   it('entries the bus keeps failing: 5xx; the sender retries the same webhook; exactly one version applied', async () => {
-    const readers = await o.createRoles('ann');
+    const readers = await t.o.createRoles('ann');
     // The first POST: every PutEvents attempt of the bus adapter fails the entry.
     putEvents = (call) => (call < 3 ? 'failEntries' : 'accept');
-    const ds = o.dataSourceEvent(o.orders(1));
+    const ds = t.o.dataSourceEvent(t.o.orders(1));
     expect(await deliver(ds)).toEqual([503, 202]);
     expect(putCalls).toBe(4);
     await deliverBus();
-    for (const e of [o.userEvent('ann', 1, { region: ['eu'] }), o.policyEvent(o.subscriptionAnyone(1))]) {
+    for (const e of [t.o.userEvent('ann', 1, { region: ['eu'] }), t.o.policyEvent(t.o.subscriptionAnyone(1))]) {
       expect(await deliver(e)).toEqual([202]);
       await deliverBus();
-      await driver.drain();
+      await t.driver.drain();
     }
-    await driver.drain();
-    expect(await appliedVersions(wh, 'datasource', o.id('orders'))).toEqual([1]);
-    expect(driver.metric('Applied')).toBe(3);
-    await expectConverged(wh, config, o.sent, readers);
+    await t.driver.drain();
+    expect(await appliedVersions(t.wh, 'datasource', t.o.id('orders'))).toEqual([1]);
+    expect(t.driver.metric('Applied')).toBe(3);
+    await expectConverged(t.wh, t.config, t.o.sent, readers);
   });
 
   it('accepted by the bus but the call failed: the retry puts it on the bus twice; one message (dedup id), one application', async () => {
-    const readers = await o.createRoles('ann');
-    driver.send(o.userMessages('ann', 1, { region: ['eu'] }));
-    await driver.drain();
+    const readers = await t.o.createRoles('ann');
+    t.driver.send(t.o.userMessages('ann', 1, { region: ['eu'] }));
+    await t.driver.drain();
     putEvents = (call) => (call === 0 ? 'acceptThenThrow' : 'accept');
-    const ds = o.dataSourceEvent(o.orders(1));
+    const ds = t.o.dataSourceEvent(t.o.orders(1));
     const statuses = await deliver(ds);
     expect(statuses[0]).toBeGreaterThanOrEqual(500);
     expect(statuses.at(-1)).toBe(202);
     expect(onTheBus).toHaveLength(2); // the same event, twice
     await deliverBus();
-    expect(driver.queue.counters()).toMatchObject({ sent: 2, deduplicated: 1 }); // the user item + one of the two
-    await driver.drain();
-    expect(await appliedVersions(wh, 'datasource', o.id('orders'))).toEqual([1]);
-    await expectConverged(wh, config, o.sent, readers);
+    expect(t.driver.queue.counters()).toMatchObject({ sent: 2, deduplicated: 1 }); // the user item + one of the two
+    await t.driver.drain();
+    expect(await appliedVersions(t.wh, 'datasource', t.o.id('orders'))).toEqual([1]);
+    await expectConverged(t.wh, t.config, t.o.sent, readers);
   });
 
   it('a duplicate that arrives after the 5-minute dedup window is a stale skip: still one application', async () => {
-    const readers = await o.createRoles('ann');
+    const readers = await t.o.createRoles('ann');
     putEvents = (call) => (call === 0 ? 'acceptThenThrow' : 'accept');
-    const ds = o.dataSourceEvent(o.orders(1));
+    const ds = t.o.dataSourceEvent(t.o.orders(1));
     await deliver(ds);
     expect(onTheBus).toHaveLength(2);
     const [first, second] = onTheBus.splice(0);
     onTheBus.push(first!);
     await deliverBus();
-    await driver.drain();
-    driver.advance(6 * 60_000);
+    await t.driver.drain();
+    t.driver.advance(6 * 60_000);
     onTheBus.push(second!);
     await deliverBus();
-    expect(driver.queue.counters().deduplicated).toBe(0);
-    const skipped = driver.metric('Skipped');
-    await driver.drain();
-    expect(driver.metric('Skipped')).toBe(skipped + 1);
-    expect(await appliedVersions(wh, 'datasource', o.id('orders'))).toEqual([1]);
-    await expectConverged(wh, config, o.sent, readers);
+    expect(t.driver.queue.counters().deduplicated).toBe(0);
+    const skipped = t.driver.metric('Skipped');
+    await t.driver.drain();
+    expect(t.driver.metric('Skipped')).toBe(skipped + 1);
+    expect(await appliedVersions(t.wh, 'datasource', t.o.id('orders'))).toEqual([1]);
+    await expectConverged(t.wh, t.config, t.o.sent, readers);
   });
 });

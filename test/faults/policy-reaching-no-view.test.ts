@@ -4,96 +4,69 @@
 // item's guarded read widens the reach (re-fan-out) and the view is built with the policy. Real policy router
 // and apply Lambdas; SQL on PGlite.
 import 'aws-sdk-client-mock-vitest/extend';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LocalWarehouse } from '../../infra/local/local-warehouse.js';
+import { describe, expect, it } from 'vitest';
 import { planViewChange, type PolicyWorkItem } from '../../shared/compiler/view-change-plan.js';
 import { catalogReadStatement, parseCatalog } from '../../shared/layout/catalog-reader.js';
 import { policyGroupId, routePolicyEvent, type PolicyEvent } from '../../shared/pipeline/route-policy.js';
 import { parseWorkItem } from '../../shared/pipeline/work-item.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
-import { ApplyLambdaDriver, faultConfig, openFaultWarehouse, pgliteOf, setApplyEnvironment } from './support/fault-harness.js';
-import { Objects } from './support/objects.js';
-import { appliedVersions, expectConverged, SentHistory } from './support/oracle.js';
+import { useApplyLambda } from './support/fault-harness.js';
+import { appliedVersions, expectConverged } from './support/oracle.js';
 
-const config = faultConfig();
-let wh: LocalWarehouse;
-let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-let driver: ApplyLambdaDriver;
-let run = 0;
-let o: Objects;
-
-beforeAll(async () => {
-  setApplyEnvironment(config);
-  wh = await openFaultWarehouse(config);
-  ({ handler } = (await import('../../lambdas/apply/handler.js')) as unknown as { handler: typeof handler });
-});
-afterAll(async () => {
-  await wh?.close();
-});
-beforeEach(() => {
-  driver = new ApplyLambdaDriver(handler, pgliteOf(wh));
-  driver.captureOutput();
-  o = new Objects(`n${++run}`, wh, new SentHistory());
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  driver.rd.restore();
-  driver.sqs.restore();
-});
+const t = useApplyLambda('n');
 
 describe('a policy that reaches no view: dataSourceId null end to end', () => {
   it('router → queue body → apply Lambda → one CALL with p_datasource_id NULL; the state is stored', async () => {
-    const policy = o.subscriptionAnyone(1); // global on the per-test tag: no data source carries it yet
-    const messages = await o.policyMessages(policy);
+    const policy = t.o.subscriptionAnyone(1); // global on the per-test tag: no data source carries it yet
+    const messages = await t.o.policyMessages(policy);
     expect(messages).toHaveLength(1);
     expect(messages[0]!.groupId).toBe(policyGroupId(policy.id));
     expect(parseWorkItem(messages[0]!.body)).toMatchObject({ kind: 'policy', policyId: policy.id, dataSourceId: null });
 
-    driver.send(messages);
-    await driver.drain();
-    const batches = driver.api.submissions.filter((s) => s.operation === 'batch');
+    t.driver.send(messages);
+    await t.driver.drain();
+    const batches = t.driver.api.submissions.filter((s) => s.operation === 'batch');
     expect(batches).toHaveLength(1);
     expect(batches[0]!.sqls).toHaveLength(1);
     expect(batches[0]!.sqls[0]).toMatch(/^CALL "immuta_procedures"\."apply_policy"\(/);
     // The Data API carries no NULL parameter: the adapter writes the keyword, so no p_datasource_id value.
     expect(batches[0]!.sqls[0]).toContain('CAST(NULL AS');
     expect(Object.keys(batches[0]!.parameters)).not.toContain('s0_p_datasource_id');
-    expect(await appliedVersions(wh, 'policy', policy.id)).toEqual([1]);
-    expect(driver.metric('Applied')).toBe(1);
-    await expectConverged(wh, config, o.sent);
+    expect(await appliedVersions(t.wh, 'policy', policy.id)).toEqual([1]);
+    expect(t.driver.metric('Applied')).toBe(1);
+    await expectConverged(t.wh, t.config, t.o.sent);
   });
 
   it('the planner takes null (no data source lookup under a made-up id) and plans only the state CALL', async () => {
-    const policy = o.piiMask(1);
-    const snapshot = parseCatalog(await wh.system.query(catalogReadStatement(redshift)));
+    const policy = t.o.piiMask(1);
+    const snapshot = parseCatalog(await t.wh.system.query(catalogReadStatement(redshift)));
     const item: PolicyWorkItem = { kind: 'policy', policyId: policy.id, version: 1, deleted: false, definition: policy, dataSourceId: null, fanOutDigest: 'x'.repeat(64) };
-    const plan = planViewChange(snapshot, item, config, redshift);
+    const plan = planViewChange(snapshot, item, t.config, redshift);
     expect(plan.statements).toHaveLength(1);
     expect(plan.statements[0]!.params).toMatchObject({ p_id: policy.id, p_datasource_id: null, p_view_signature: null });
     expect(plan.signature).toBeNull();
     // The statement runs on the engine (acting as the system role) and stores the state.
-    await wh.system.transaction(plan.statements);
-    const rows = await wh.queryAs!(null, stmt('SELECT version FROM immuta_system.policy_state WHERE policy_id = :id', undefined, { id: policy.id }));
+    await t.wh.system.transaction(plan.statements);
+    const rows = await t.wh.queryAs!(null, stmt('SELECT version FROM immuta_system.policy_state WHERE policy_id = :id', undefined, { id: policy.id }));
     expect(rows.map((r) => Number(r.version))).toEqual([1]);
   });
 
   it('a data source registered after the router read: the null item widens its reach under the guard and the view gets the policy', async () => {
-    const [ann] = await o.createRoles('ann');
-    const policy = o.subscriptionAnyone(1);
+    const [ann] = await t.o.createRoles('ann');
+    const policy = t.o.subscriptionAnyone(1);
     // The router reads the catalog before the data source exists: reach = none.
-    const stale = await routePolicyEvent(o.policyEvent(policy) as PolicyEvent, wh.system, redshift);
+    const stale = await routePolicyEvent(t.o.policyEvent(policy) as PolicyEvent, t.wh.system, redshift);
     expect(parseWorkItem(stale[0]!.body)).toMatchObject({ dataSourceId: null });
-    driver.send([...o.dataSourceMessages(o.orders(1)), ...o.userMessages('ann', 1)]);
-    await driver.drain();
-    expect(await wh.queryAs!(ann!, stmt(`SELECT id FROM secure.${o.name('orders')}`))).toEqual([]); // no subscription yet
+    t.driver.send([...t.o.dataSourceMessages(t.o.orders(1)), ...t.o.userMessages('ann', 1)]);
+    await t.driver.drain();
+    expect(await t.wh.queryAs!(ann!, stmt(`SELECT id FROM secure.${t.o.name('orders')}`))).toEqual([]); // no subscription yet
 
-    driver.send(stale);
-    await driver.drain();
-    const widened = driver.api.submissions.filter((s) => s.operation === 'batch' && s.parameters.s0_p_datasource_id === o.id('orders'));
+    t.driver.send(stale);
+    await t.driver.drain();
+    const widened = t.driver.api.submissions.filter((s) => s.operation === 'batch' && s.parameters.s0_p_datasource_id === t.o.id('orders'));
     expect(widened, 'an item for the data source the router missed was sent and applied').toHaveLength(1);
-    expect((await wh.queryAs!(ann!, stmt(`SELECT id FROM secure.${o.name('orders')} ORDER BY id`))).map((r) => r.id)).toEqual([1, 2, 3]);
-    await expectConverged(wh, config, o.sent, [ann!]);
+    expect((await t.wh.queryAs!(ann!, stmt(`SELECT id FROM secure.${t.o.name('orders')} ORDER BY id`))).map((r) => r.id)).toEqual([1, 2, 3]);
+    await expectConverged(t.wh, t.config, t.o.sent, [ann!]);
   });
 });

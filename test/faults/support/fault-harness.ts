@@ -13,7 +13,7 @@ import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
 import { ENV } from '../../../infra/stack/lambda-environment.js';
 import { openLocalWarehouse, type LocalWarehouse } from '../../../infra/local/local-warehouse.js';
 import { LocalFifoQueue } from '../../../shared/adapters/local-fifo-queue.js';
@@ -22,6 +22,8 @@ import type { PGliteWarehouse } from '../../../shared/adapters/pglite-warehouse.
 import { parseIntegrationConfig, type IntegrationConfig } from '../../../shared/layout/integration-config.js';
 import type { WorkMessage } from '../../../shared/ports/work-queue.js';
 import { stmt, type SqlStatement } from '../../../shared/sql/statement.js';
+import { Objects } from './objects.js';
+import { SentHistory } from './oracle.js';
 import { PgliteDataApi } from './pglite-data-api.js';
 
 export const VISIBILITY_TIMEOUT_MS = 30_000;
@@ -230,4 +232,75 @@ export class ApplyLambdaDriver {
     }
     return out;
   }
+}
+
+/** What a fault test file works with: the file's warehouse and, per test, a fresh driver and objects. */
+export interface ApplyLambdaTest {
+  readonly config: IntegrationConfig;
+  /** The file's warehouse (opened once; tests are isolated by the objects' prefix). */
+  readonly wh: LocalWarehouse;
+  /** The real apply handler, imported after its environment was set. */
+  readonly handler: ApplyHandler;
+  /** This test's driver: a new queue and new SDK mocks, the Lambda's output captured. */
+  readonly driver: ApplyLambdaDriver;
+  /** This test's objects: ids prefixed `<prefix><n>`, recorded in a new SentHistory. */
+  readonly o: Objects;
+}
+
+export interface ApplyLambdaOptions {
+  maxReceiveCount?: number;
+  /** More environment for the handlers the file imports itself (set before any of them is imported). */
+  environment?: Record<string, string>;
+}
+
+/**
+ * Registers the hooks every apply-Lambda fault test needs and returns getters for what they set up. Call it at
+ * the top of the file, before the file's own hooks (they run after these; after-hooks run in reverse).
+ */
+export function useApplyLambda(prefix: string, options: ApplyLambdaOptions = {}): ApplyLambdaTest {
+  const config = faultConfig();
+  let wh: LocalWarehouse | undefined;
+  let handler: ApplyHandler | undefined;
+  let driver: ApplyLambdaDriver | undefined;
+  let o: Objects | undefined;
+  let run = 0;
+  beforeAll(async () => {
+    setApplyEnvironment(config);
+    Object.assign(process.env, options.environment);
+    wh = await openFaultWarehouse(config);
+    // Imported only now: the handler reads its environment when the module loads.
+    ({ handler } = (await import('../../../lambdas/apply/handler.js')) as unknown as { handler: ApplyHandler });
+  });
+  afterAll(async () => {
+    await wh?.close();
+  });
+  beforeEach(() => {
+    driver = new ApplyLambdaDriver(handler!, pgliteOf(wh!), { maxReceiveCount: options.maxReceiveCount });
+    driver.captureOutput();
+    o = new Objects(`${prefix}${++run}`, wh!, new SentHistory());
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    driver?.rd.restore();
+    driver?.sqs.restore();
+  });
+  const set = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`useApplyLambda: ${what} is set up by the hooks (used outside a test?)`);
+    return value;
+  };
+  return {
+    config,
+    get wh() {
+      return set(wh, 'wh');
+    },
+    get handler() {
+      return set(handler, 'handler');
+    },
+    get driver() {
+      return set(driver, 'driver');
+    },
+    get o() {
+      return set(o, 'o');
+    },
+  };
 }
