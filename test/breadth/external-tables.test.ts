@@ -3,37 +3,28 @@
 // comes from the real bootstrap plan (the external raw schema marked `external`), views from the real
 // view-change planner (read → plan → one transaction as the system role), users are login roles.
 // Redshift: the same data sources compile to late-binding views, every statement passes the lint.
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, Session } from '../support/engines.js';
 import { createCsvForeignTable, fileFdwEngines } from '../support/fdw-file-tables.js';
-import { bootstrap, errorOf, HASH_KEY, transactionAs } from '../layout/layout-fixture.js';
+import { bootstrap, errorOf } from '../layout/layout-fixture.js';
+import { allowedRows, applyViewItem, createReaders, ORDER_COLUMNS, ORDER_SOURCE_COLUMNS, type OrderRow, POLICIES, type Reader } from './support/orders-fixture.js';
 import { catalogReadStatement, parseCatalog } from '../../shared/layout/catalog-reader.js';
 import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { bootstrapScript, planBootstrap } from '../../shared/layout/bootstrap-plan.js';
-import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
 import { compileView } from '../../shared/compiler/view-compiler.js';
-import { planViewChange, type ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
+import type { ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
 import { lintRedshift } from '../../shared/lint/redshift-lint.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
-import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
-import { UserProfileSchema } from '../../shared/policy/user-profile.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
 
-type Row = { id: number; region: string; email: string | null };
-const COLUMNS = [
-  { name: 'id', type: 'int4' },
-  { name: 'region', type: 'varchar(10)' },
-  { name: 'email', type: 'varchar(80)' },
-];
 // Different rows in the native table and in the CSV, so a test can tell which one a view reads.
-const TABLE_ROWS: Row[] = [
+const TABLE_ROWS: OrderRow[] = [
   { id: 1, region: 'eu', email: 'a@x' },
   { id: 2, region: 'us', email: 'b@x' },
 ];
-const CSV_ROWS: Row[] = [
+const CSV_ROWS: OrderRow[] = [
   { id: 101, region: 'eu', email: 'old-a@x' },
   { id: 102, region: 'us', email: 'old-b@x' },
   { id: 103, region: 'eu', email: null },
@@ -47,29 +38,11 @@ const dataSource = (database: string, kind: 'table' | 'external', version: numbe
     version,
     location: kind === 'table' ? { database, schema: 'raw', table: 'orders' } : { database, schema: 'ext', table: 'orders_archive' },
     kind,
-    columns: [
-      { name: 'id', type: 'int4' },
-      { name: 'region', type: 'varchar(10)', tags: ['Geo.Region'] },
-      { name: 'email', type: 'varchar(80)', tags: ['PII.Email'] },
-    ],
+    columns: ORDER_SOURCE_COLUMNS,
   });
 
-const pol = (p: Omit<PolicyInput, 'name' | 'createdAt'> & Partial<PolicyInput>): Policy =>
-  PolicySchema.parse({ name: String(p.id), createdAt: '2024-01-01T00:00:00Z', ...p });
-const POLICIES: Policy[] = [
-  pol({ id: 'sub-any', version: 1, type: 'subscription', scope: { kind: 'global' }, access: { kind: 'anyone' } }),
-  pol({ id: 'rf-region', version: 1, type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' } }),
-  pol({ id: 'mask-pii', version: 1, type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII' }, mask: { kind: 'hash' } }),
-];
-
 const USERS = { eve: ['eu'], max: ['us', 'eu', 'apac'] } as const;
-type UserName = keyof typeof USERS;
-
-/** The oracle: what the three policies allow `user` to see of `rows` (filter by region, keyed hash of email). */
-const allowed = (user: UserName, rows: readonly Row[]): Row[] =>
-  rows
-    .filter((r) => (USERS[user] as readonly string[]).includes(r.region))
-    .map((r) => ({ ...r, email: r.email === null ? null : createHash('sha256').update(HASH_KEY + r.email, 'utf8').digest('hex') }));
+const allowed = (user: keyof typeof USERS, rows: readonly OrderRow[]): OrderRow[] => allowedRows(USERS[user], rows);
 
 const singleConfig = (engine: Engine): IntegrationConfig => {
   const r = parseIntegrationConfig({
@@ -86,46 +59,35 @@ const singleConfig = (engine: Engine): IntegrationConfig => {
 describe.each(fileFdwEngines)('external tables (file_fdw) on $name, single-database mode', ({ create }) => {
   let engine: Engine;
   let config: IntegrationConfig;
-  const sessions = {} as Record<UserName | 'zed', Session>;
-  const roles = {} as Record<UserName | 'zed', string>;
+  let sessions: Record<Reader, Session>;
+  let roles: Record<Reader, string>;
   let version = 0;
   const read = async () => parseCatalog(await engine.query(catalogReadStatement(d)));
-  async function run(item: ViewWorkItem) {
-    const plan = planViewChange(await read(), item, config, d);
-    expect(plan.skip).toBeUndefined();
-    await transactionAs(engine.asAdmin, config.systemUser, plan.statements);
-    return plan;
-  }
+  const run = (item: ViewWorkItem) => applyViewItem(engine, config, item);
   const publish = async (kind: 'table' | 'external') => {
     version += 1;
     return run({ kind: 'datasource', dataSourceId: 'ds-orders', version, deleted: false, definition: dataSource(engine.database, kind, version) });
   };
-  const see = (u: UserName | 'zed') => sessions[u].query('SELECT id, region, email FROM secure.orders ORDER BY id');
+  const see = (u: Reader) => sessions[u].query('SELECT id, region, email FROM secure.orders ORDER BY id');
   const viewOid = async () => Number((await engine.query<{ oid: string }>(`SELECT to_regclass('secure.orders')::oid::int8 AS oid`))[0]!.oid);
 
   beforeAll(async () => {
     engine = await create();
     await engine.exec([
       stmt('CREATE SCHEMA raw'),
-      stmt(`CREATE TABLE raw.orders (${COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')})`),
+      stmt(`CREATE TABLE raw.orders (${ORDER_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')})`),
       ...TABLE_ROWS.map((r) => stmt('INSERT INTO raw.orders VALUES (:id, :region, :email)', undefined, r)),
     ]);
-    await createCsvForeignTable(engine, { schema: 'ext', table: 'orders_archive', columns: COLUMNS, rows: CSV_ROWS.map((r) => [r.id, r.region, r.email]) });
+    await createCsvForeignTable(engine, { schema: 'ext', table: 'orders_archive', columns: ORDER_COLUMNS, rows: CSV_ROWS.map((r) => [r.id, r.region, r.email]) });
     config = singleConfig(engine);
     await bootstrap(engine, config);
-    for (const u of ['eve', 'max', 'zed'] as const) {
-      roles[u] = await engine.createLoginRole(u, `${u}-pw`);
-      sessions[u] = await engine.asUser(roles[u], `${u}-pw`);
-    }
-    for (const u of ['eve', 'max'] as const) {
-      await transactionAs(engine.asAdmin, config.systemUser, [planUserUpsert(UserProfileSchema.parse({ userId: roles[u], version: 1, attributes: { region: [...USERS[u]] } }), d)]);
-    }
+    ({ sessions, roles } = await createReaders(engine, config, USERS));
     for (const p of POLICIES) {
       await run({ kind: 'policy', policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId: 'ds-orders' });
     }
   });
   afterAll(async () => {
-    for (const s of Object.values(sessions)) await s?.close();
+    for (const s of Object.values(sessions ?? {})) await s?.close();
     await engine?.close();
   });
 

@@ -6,37 +6,27 @@
 // cross-database part runs on the server only; multi-database mode with the (re-created) external table in the
 // views' own database runs on both. Redshift: text + lint of the same plans; an external table in another
 // database is refused (VG204 in the config, VG305 + fail closed in the compiler).
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServerEngine, type Engine, type Session } from '../support/engines.js';
+import { createServerEngine, type Engine } from '../support/engines.js';
 import { createCsvForeignTable, fileFdwEngines } from '../support/fdw-file-tables.js';
 import { attachRemoteDatabase, type RemoteDatabase } from '../support/fdw-remote-database.js';
-import { bootstrap, errorOf, HASH_KEY, transactionAs } from '../layout/layout-fixture.js';
-import { catalogReadStatement, parseCatalog } from '../../shared/layout/catalog-reader.js';
+import { bootstrap, errorOf, HASH_KEY } from '../layout/layout-fixture.js';
+import { allowedRows, applyViewItem, createReaders, ORDER_COLUMNS, ORDER_SOURCE_COLUMNS, type OrderRow, POLICIES, type Reader } from './support/orders-fixture.js';
 import { parseIntegrationConfig, type IntegrationConfig, type IntegrationConfigInput } from '../../shared/layout/integration-config.js';
 import { bootstrapScript, inspectStatement, parseInspection, planBootstrap } from '../../shared/layout/bootstrap-plan.js';
-import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
 import { compileView } from '../../shared/compiler/view-compiler.js';
-import { planViewChange, type ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
+import type { ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
 import { lintRedshift } from '../../shared/lint/redshift-lint.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
-import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
-import { UserProfileSchema } from '../../shared/policy/user-profile.js';
 import { foreignImportSchema, postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 
-type Row = { id: number; region: string; email: string | null };
-const COLUMNS = [
-  { name: 'id', type: 'int4' },
-  { name: 'region', type: 'varchar(10)' },
-  { name: 'email', type: 'varchar(80)' },
-];
-const RAW_ROWS: Row[] = [
+const RAW_ROWS: OrderRow[] = [
   { id: 1, region: 'eu', email: 'a@x' },
   { id: 2, region: 'us', email: 'b@x' },
   { id: 3, region: 'eu', email: null },
 ];
-const CSV_ROWS: Row[] = [
+const CSV_ROWS: OrderRow[] = [
   { id: 201, region: 'us', email: 'csv-a@x' },
   { id: 202, region: 'eu', email: 'csv-b@x' },
 ];
@@ -48,25 +38,10 @@ const dataSource = (id: string, name: string, kind: 'table' | 'external', locati
     version: 1,
     location,
     kind,
-    columns: [
-      { name: 'id', type: 'int4' },
-      { name: 'region', type: 'varchar(10)', tags: ['Geo.Region'] },
-      { name: 'email', type: 'varchar(80)', tags: ['PII.Email'] },
-    ],
+    columns: ORDER_SOURCE_COLUMNS,
   });
-const pol = (p: Omit<PolicyInput, 'name' | 'createdAt'> & Partial<PolicyInput>): Policy =>
-  PolicySchema.parse({ name: String(p.id), createdAt: '2024-01-01T00:00:00Z', ...p });
-const POLICIES: Policy[] = [
-  pol({ id: 'sub-any', version: 1, type: 'subscription', scope: { kind: 'global' }, access: { kind: 'anyone' } }),
-  pol({ id: 'rf-region', version: 1, type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' } }),
-  pol({ id: 'mask-pii', version: 1, type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII' }, mask: { kind: 'hash' } }),
-];
 const USERS = { eve: ['eu'], max: ['us', 'eu'] } as const;
-type UserName = keyof typeof USERS;
-const allowed = (user: UserName, rows: readonly Row[]): Row[] =>
-  rows
-    .filter((r) => (USERS[user] as readonly string[]).includes(r.region))
-    .map((r) => ({ ...r, email: r.email === null ? null : createHash('sha256').update(HASH_KEY + r.email, 'utf8').digest('hex') }));
+const allowed = (user: keyof typeof USERS, rows: readonly OrderRow[]): OrderRow[] => allowedRows(USERS[user], rows);
 
 const parseConfig = (input: IntegrationConfigInput): IntegrationConfig => {
   const r = parseIntegrationConfig(input);
@@ -78,24 +53,11 @@ const parseConfig = (input: IntegrationConfigInput): IntegrationConfig => {
 async function warehouse(engine: Engine, config: IntegrationConfig, afterBootstrap: () => Promise<void> = async () => undefined) {
   await bootstrap(engine, config);
   await afterBootstrap();
-  const sessions = {} as Record<UserName | 'zed', Session>;
-  const roles = {} as Record<UserName | 'zed', string>;
-  for (const u of ['eve', 'max', 'zed'] as const) {
-    roles[u] = await engine.createLoginRole(u, `${u}-pw`);
-    sessions[u] = await engine.asUser(roles[u], `${u}-pw`);
-  }
-  for (const u of ['eve', 'max'] as const) {
-    await transactionAs(engine.asAdmin, config.systemUser, [planUserUpsert(UserProfileSchema.parse({ userId: roles[u], version: 1, attributes: { region: [...USERS[u]] } }), d)]);
-  }
-  const run = async (item: ViewWorkItem) => {
-    const plan = planViewChange(parseCatalog(await engine.query(catalogReadStatement(d))), item, config, d);
-    expect(plan.skip).toBeUndefined();
-    await transactionAs(engine.asAdmin, config.systemUser, plan.statements);
-    return plan;
-  };
+  const { sessions, roles } = await createReaders(engine, config, USERS);
+  const run = (item: ViewWorkItem) => applyViewItem(engine, config, item);
   for (const p of POLICIES) await run({ kind: 'policy', policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId: '-' });
   const publish = (ds: DataSource) => run({ kind: 'datasource', dataSourceId: ds.id, version: ds.version, deleted: false, definition: ds });
-  const see = (u: UserName | 'zed', view: string) => sessions[u].query(`SELECT id, region, email FROM secure.${d.quoteIdent(view)} ORDER BY id`);
+  const see = (u: Reader, view: string) => sessions[u].query(`SELECT id, region, email FROM secure.${d.quoteIdent(view)} ORDER BY id`);
   return { sessions, roles, publish, see, close: async () => Promise.all(Object.values(sessions).map((s) => s.close())) };
 }
 
@@ -108,10 +70,10 @@ describe('multi-database mode through postgres_fdw (PostgreSQL server)', () => {
 
   beforeAll(async () => {
     engine = await createServerEngine();
-    remote = await attachRemoteDatabase(engine, [{ schema: 'raw', table: 'orders', columns: COLUMNS, rows: RAW_ROWS.map((r) => [r.id, r.region, r.email]) }]);
+    remote = await attachRemoteDatabase(engine, [{ schema: 'raw', table: 'orders', columns: ORDER_COLUMNS, rows: RAW_ROWS.map((r) => [r.id, r.region, r.email]) }]);
     importSchema = foreignImportSchema(remote.name, 'raw');
     // The external table re-created in the views' database (the supported way to keep one in multi mode).
-    await createCsvForeignTable(engine, { schema: 'ext', table: 'orders_archive', columns: COLUMNS, rows: CSV_ROWS.map((r) => [r.id, r.region, r.email]) });
+    await createCsvForeignTable(engine, { schema: 'ext', table: 'orders_archive', columns: ORDER_COLUMNS, rows: CSV_ROWS.map((r) => [r.id, r.region, r.email]) });
     config = parseConfig({
       mode: 'multi',
       database: engine.database,
@@ -202,7 +164,7 @@ describe.each(fileFdwEngines)('multi-database mode with everything in the views 
   let w: Awaited<ReturnType<typeof warehouse>>;
   beforeAll(async () => {
     engine = await create();
-    await createCsvForeignTable(engine, { schema: 'ext', table: 'orders_archive', columns: COLUMNS, rows: CSV_ROWS.map((r) => [r.id, r.region, r.email]) });
+    await createCsvForeignTable(engine, { schema: 'ext', table: 'orders_archive', columns: ORDER_COLUMNS, rows: CSV_ROWS.map((r) => [r.id, r.region, r.email]) });
     const config = parseConfig({ mode: 'multi', database: engine.database, viewSchema: 'secure', systemUser: engine.roleName('immuta_system_user'), rawSources: [{ schema: 'ext', external: true }] });
     w = await warehouse(engine, config);
   });
