@@ -39,7 +39,10 @@ export class ProfileDecisions {
     for (const l of [...this.lists].sort()) cols.push(this.dialect.quoteIdent(l));
     // A user with no profile row gets no p row; a constant keeps the subquery valid when nothing is decided.
     if (cols.length === 0) cols.push(`TRUE AS ${this.dialect.quoteIdent('present')}`);
-    return `SELECT ${cols.join(', ')} FROM ${this.dialect.qualify(SYSTEM_SCHEMA, 'user_profile')}`;
+    // The fence keeps p a one-row subquery the engine evaluates once (per parallel participant) instead of
+    // folding its expressions into the per-row join filter.
+    const fence = this.dialect.profileSubqueryFence();
+    return `SELECT ${cols.join(', ')} FROM ${this.dialect.qualify(SYSTEM_SCHEMA, 'user_profile')}${fence ? ` ${fence}` : ''}`;
   }
 }
 

@@ -77,4 +77,10 @@ export interface Dialect {
    * parallel workers; null when the engine has no such clause.
    */
   parallelSafeFunction(): string | null;
+  /**
+   * A clause appended to the one-row profile subquery `p` that keeps the planner from flattening it into the
+   * view's query, so each per-user decision is computed once and not re-evaluated on every raw row; null when
+   * the engine needs none.
+   */
+  profileSubqueryFence(): string | null;
 }

@@ -148,6 +148,11 @@ export class RedshiftDialect extends PostgresDialect {
   override parallelSafeFunction(): string | null {
     return null;
   }
+
+  // Redshift has no subquery pull-up rule we could rely on or need to defeat; its profile subquery stays as written.
+  override profileSubqueryFence(): string | null {
+    return null;
+  }
 }
 
 export const redshift = new RedshiftDialect();
