@@ -89,8 +89,6 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.dbUser]: 'immuta_system_user',
   [ENV.viewSchema]: 'secure',
   [ENV.integrationMode]: 'single',
-  [ENV.systemUser]: 'immuta_system_user',
-  [ENV.rawDatabases]: 'dev',
   [ENV.deadlineMarginMs]: '5000',
 };
 

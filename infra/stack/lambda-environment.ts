@@ -12,8 +12,6 @@ export const ENV = {
   dbSecretArn: 'VIEWGUARD_REDSHIFT_SECRET_ARN',
   viewSchema: 'VIEWGUARD_VIEW_SCHEMA',
   integrationMode: 'VIEWGUARD_INTEGRATION_MODE',
-  systemUser: 'VIEWGUARD_SYSTEM_USER',
-  rawDatabases: 'VIEWGUARD_RAW_DATABASES',
   /** Milliseconds before the Lambda deadline at which the apply loop stops polling (→ transient, redelivered). */
   deadlineMarginMs: 'VIEWGUARD_DEADLINE_MARGIN_MS',
 } as const;

@@ -67,8 +67,6 @@ export class ViewguardStack extends Stack {
       [ENV.database]: config.warehouse.database,
       [ENV.viewSchema]: config.integration.viewSchema,
       [ENV.integrationMode]: config.integration.mode,
-      [ENV.systemUser]: config.integration.systemUser,
-      [ENV.rawDatabases]: [...new Set(config.integration.rawSources.map((s) => s.database))].join(','),
       ...(config.warehouse.kind === 'cluster'
         ? { [ENV.clusterId]: config.warehouse.clusterId }
         : { [ENV.workgroupName]: config.warehouse.workgroupName }),
