@@ -23,10 +23,6 @@ export function diagnostic(
   return detail === undefined ? { code, severity, summary, path } : { code, severity, summary, path, detail };
 }
 
-export function hasErrors(diags: readonly Diagnostic[]): boolean {
-  return diags.some((d) => d.severity === 'error');
-}
-
 /** Thrown only where a caller cannot continue (e.g. an identifier that cannot be quoted safely). */
 export class DiagnosticError extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
