@@ -31,7 +31,7 @@ import { WarehouseError, type Row, type Warehouse } from '../../shared/ports/war
 import type { SqlParamValue, SqlStatement } from '../../shared/sql/statement.js';
 import { checkParameters, lexNamedParameters, rewriteParameters } from '../../shared/adapters/named-parameters.js';
 import { int8Value } from '../../shared/adapters/result-value-types.js';
-import { classifyDataApiException, classifySqlFailure } from './redshift-errors.js';
+import { classifyDataApiException, classifySqlFailure, isThrottling } from './redshift-errors.js';
 
 /** Limit of BatchExecuteStatement (Sqls: 1..40 items). Splitting a change belongs to the caller. */
 export const MAX_BATCH_STATEMENTS = 40;
@@ -46,14 +46,19 @@ export interface StatementObservation {
   operation: 'query' | 'transaction';
   statementId?: string;
   statementCount: number;
-  /** FINISHED, FAILED, ABORTED, DEADLINE (we stopped waiting) or SUBMIT_ERROR / POLL_ERROR. */
-  outcome: 'FINISHED' | 'FAILED' | 'ABORTED' | 'DEADLINE' | 'SUBMIT_ERROR' | 'POLL_ERROR';
+  /**
+   * FINISHED, FAILED, ABORTED, DEADLINE (we stopped waiting) or SUBMIT_ERROR / POLL_ERROR; POLL_RETRY is not
+   * terminal: a DescribeStatement failure we tolerated and polled again after.
+   */
+  outcome: 'FINISHED' | 'FAILED' | 'ABORTED' | 'DEADLINE' | 'SUBMIT_ERROR' | 'POLL_ERROR' | 'POLL_RETRY';
   /** Wall time from submit to the terminal status, as seen by us. */
   latencyMs: number;
   /** Redshift's own Duration (nanoseconds in the API) in milliseconds, when reported. */
   redshiftDurationMs?: number;
   resultRows?: number;
   errorKind?: WarehouseError['kind'];
+  /** The call failed because a Data API limit was hit (isThrottling); on SUBMIT_ERROR, POLL_ERROR, POLL_RETRY. */
+  throttled?: boolean;
 }
 
 export interface RedshiftDataWarehouseOptions {
@@ -187,7 +192,7 @@ export class RedshiftDataWarehouse implements Warehouse {
       return out.Id;
     } catch (err) {
       const e = classifyDataApiException(err, operation === 'query' ? 'ExecuteStatement' : 'BatchExecuteStatement');
-      this.observe({ operation, statementCount, outcome: 'SUBMIT_ERROR', latencyMs: this.now() - started, errorKind: e.kind });
+      this.observe({ operation, statementCount, outcome: 'SUBMIT_ERROR', latencyMs: this.now() - started, errorKind: e.kind, throttled: isThrottling(err) });
       throw e;
     }
   }
@@ -212,10 +217,12 @@ export class RedshiftDataWarehouse implements Warehouse {
         pollErrors = 0;
       } catch (err) {
         const e = classifyDataApiException(err, 'DescribeStatement', { params });
+        const throttled = isThrottling(err);
         if (e.kind !== 'transient' || ++pollErrors > maxPollErrors) {
-          this.observe({ ...base, outcome: 'POLL_ERROR', latencyMs: this.now() - started, errorKind: e.kind });
+          this.observe({ ...base, outcome: 'POLL_ERROR', latencyMs: this.now() - started, errorKind: e.kind, throttled });
           throw e;
         }
+        if (throttled) this.observe({ ...base, outcome: 'POLL_RETRY', latencyMs: this.now() - started, errorKind: e.kind, throttled });
       }
       if (d?.Status && TERMINAL.has(d.Status)) {
         const latencyMs = this.now() - started;

@@ -27,6 +27,15 @@ const TRANSIENT_EXCEPTIONS = new Set([
   'RequestTimeout',
   'NetworkingError',
 ]);
+// The subset that means "the Data API or the warehouse is at a limit" (request rate, active statements or
+// sessions): counted as DataApiThrottled so that an alarm sees sustained throttling behind the retries.
+const THROTTLING_EXCEPTIONS = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'ActiveStatementsExceededException',
+  'ActiveSessionsExceededException',
+  'ActiveWaitingRequestsExceededException',
+]);
 const TRANSIENT_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
 
 const TRANSIENT_SQL: [RegExp, string][] = [
@@ -44,6 +53,12 @@ interface ApiErrorShape {
   message?: string;
   $retryable?: unknown;
   $metadata?: { httpStatusCode?: number };
+}
+
+/** Whether a Data API exception says a limit was hit (rate, active statements or sessions; HTTP 429). */
+export function isThrottling(err: unknown): boolean {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as ApiErrorShape;
+  return THROTTLING_EXCEPTIONS.has(e.name ?? '') || e.$metadata?.httpStatusCode === 429;
 }
 
 /** An exception thrown by a Data API call (Execute/Batch/Describe/GetStatementResult/Cancel). */

@@ -165,6 +165,24 @@ describe('transaction (BatchExecuteStatement)', () => {
     expect(second.kind).toBe('transient');
     expect(second.message).toContain('ActiveStatementsExceededException');
     expect(observed.map((o) => o.outcome)).toEqual(['SUBMIT_ERROR', 'SUBMIT_ERROR']);
+    // Both are limits the operator's throttling alarm counts (DataApiThrottled).
+    expect(observed.map((o) => o.throttled)).toEqual([true, true]);
+  });
+
+  it('marks as throttled only the limits (rate, active statements/sessions, HTTP 429), not other failures', async () => {
+    const named = (name: string, status = 400) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+    const cases: [Error, boolean][] = [
+      [named('TooManyRequestsException'), true],
+      [named('ActiveSessionsExceededException'), true],
+      [named('ActiveWaitingRequestsExceededException'), true],
+      [named('SomeFutureLimitException', 429), true],
+      [named('InternalServerException', 500), false],
+      [new ValidationException({ message: 'bad', $metadata: {} }), false],
+      [Object.assign(new Error('socket'), { code: 'ECONNRESET' }), false],
+    ];
+    cases.reduce((stub, [err]) => stub.rejectsOnce(err), rd.on(BatchExecuteStatementCommand));
+    for (const _ of cases) await failure(warehouse().transaction([stmt('SELECT 1')]));
+    expect(observed.map((o) => [o.outcome, o.throttled])).toEqual(cases.map(([, t]) => ['SUBMIT_ERROR', t]));
   });
 
   it('a ValidationException on submit is permanent', async () => {
@@ -178,13 +196,17 @@ describe('transaction (BatchExecuteStatement)', () => {
     rd.on(DescribeStatementCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({ Id: ID, Status: 'FINISHED' });
     await warehouse().transaction([stmt('SELECT 1')]);
     expect(rd).toHaveReceivedCommandTimes(DescribeStatementCommand, 3);
+    // Each tolerated throttle is observed (not terminal), then the FINISHED statement.
+    expect(observed.map((o) => [o.outcome, o.throttled])).toEqual([['POLL_RETRY', true], ['POLL_RETRY', true], ['FINISHED', undefined]]);
 
     rd.reset();
     rd.on(BatchExecuteStatementCommand).resolves({ Id: ID });
     rd.on(DescribeStatementCommand).rejects(throttled);
+    observed = [];
     const err = await failure(warehouse({ maxPollErrors: 2 }).transaction([stmt('SELECT 1')]));
     expect(err.kind).toBe('transient');
     expect(rd).toHaveReceivedCommandTimes(DescribeStatementCommand, 3);
+    expect(observed.map((o) => [o.outcome, o.throttled])).toEqual([['POLL_RETRY', true], ['POLL_RETRY', true], ['POLL_ERROR', true]]);
   });
 
   it('a non-retryable DescribeStatement error (statement not found) is permanent at once', async () => {

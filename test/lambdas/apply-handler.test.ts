@@ -139,6 +139,17 @@ describe('apply Lambda (SQS FIFO batch → Data API)', () => {
     const res = await handler(batchOf(...r), context);
     expect(failedIds(res)).toEqual([r[1]!.messageId, r[2]!.messageId]);
     expect(JSON.parse(stdout.find((l) => l.includes('work item failed'))!)).toMatchObject({ failure: 'transient' });
+    // The throttling alarm's metric, in the apply service's EMF (namespace viewguard).
+    expect(metric('DataApiThrottled')).toBe(1);
+    const doc = emf().find((d) => 'DataApiThrottled' in d)!;
+    expect(doc).toMatchObject({ service: 'viewguard-apply', _aws: { CloudWatchMetrics: [expect.objectContaining({ Namespace: 'viewguard' })] } });
+  });
+
+  it('counts no DataApiThrottled when nothing is throttled (a FAILED statement is not a throttle)', async () => {
+    api.batches = [{ status: 'FAILED', error: 'ERROR: permission denied for schema secure' }];
+    await handler(batchOf(record(user('ann'), 'team:shared')), context);
+    expect(metric('StatementsFailed')).toBe(1);
+    expect(metric('DataApiThrottled')).toBe(0);
   });
 
   it('a data source item: conflict → re-read → commit; the first transaction counted as failed', async () => {
