@@ -111,17 +111,28 @@ export function maskedColumn(
     }
   };
 
+  // A hash turns the column into text: every other branch of the CASE must be text too, or the engine refuses
+  // the view ("CASE types text and date cannot be matched") and it fails closed for everyone. A non-string
+  // value (the clear value, a typed constant, a rounded date) is shown as its text.
+  const textual = hashes && type.family !== 'string';
+  const branch = (fn: Rendered): string => {
+    const sql = render(fn);
+    if (!textual || sql === 'NULL' || fn.kind === 'hash') return sql;
+    // The value first takes the column's type (a constant, a rounded number or date), then becomes text.
+    return `CAST(${fn.kind === 'clear' ? sql : `CAST(${sql} AS ${type.sql})`} AS ${outType})`;
+  };
+  const clear = branch({ kind: 'clear' });
   const c = policy.condition;
   // Which rows the mask applies to: where the cell condition is true or unknown (NULL masks: fail closed).
   const cell = policy.where
     ? `COALESCE(${compileCustomWhere(policy.where, { dialect, ds, p, policyId: policy.id, path: ['where'] })}, TRUE)`
     : null;
   const masked = (then: string, otherwise: string): string =>
-    cell === null ? `CASE WHEN ${then} ELSE ${otherwise} END` : `CASE WHEN NOT ${cell} THEN ${ref} WHEN ${then} ELSE ${otherwise} END`;
+    cell === null ? `CASE WHEN ${then} ELSE ${otherwise} END` : `CASE WHEN NOT ${cell} THEN ${clear} WHEN ${then} ELSE ${otherwise} END`;
   let expr: string;
-  if (c.kind === 'everyone') expr = cell === null ? render(policy.mask) : `CASE WHEN ${cell} THEN ${render(policy.mask)} ELSE ${ref} END`;
-  else if (c.kind === 'everyoneExcept') expr = masked(`${p.decision(criteriaSql(dialect, c.except))} THEN ${ref}`, render(policy.mask));
-  else expr = masked(`${p.decision(criteriaSql(dialect, c.who))} THEN ${render(policy.mask)}`, render(c.otherwise));
+  if (c.kind === 'everyone') expr = cell === null ? branch(policy.mask) : `CASE WHEN ${cell} THEN ${branch(policy.mask)} ELSE ${clear} END`;
+  else if (c.kind === 'everyoneExcept') expr = masked(`${p.decision(criteriaSql(dialect, c.except))} THEN ${clear}`, branch(policy.mask));
+  else expr = masked(`${p.decision(criteriaSql(dialect, c.who))} THEN ${branch(policy.mask)}`, branch(c.otherwise));
   // The outer CAST fixes the column type (and length) whatever the branches are, so the view's signature is
   // exactly the one we compute; CREATE OR REPLACE compares types including their length.
   return { expr: `CAST(${expr} AS ${outType})`, type: outType, usesKey: hashes };
