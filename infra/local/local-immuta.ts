@@ -9,7 +9,8 @@ import { ImmutaClient } from '../../shared/immuta/immuta-client.js';
 import type { DataSourcePlacement } from '../../shared/immuta/map-datasource.js';
 import type { Hint } from '../../shared/immuta/notice.js';
 import { receiveNotice, type NoticeOutcome, type NoticeRequest } from '../../shared/immuta/receive-notice.js';
-import { syncScope, type SyncMode, type SyncReport } from '../../shared/immuta/sync.js';
+import { syncScope, versionClock, type SyncMode, type SyncReport } from '../../shared/immuta/sync.js';
+import { warehouseStateReader } from '../../shared/immuta/warehouse-state.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import type { LocalPipeline } from './local-pipeline.js';
 
@@ -48,8 +49,10 @@ export class LocalImmutaConnector {
   private failuresInARow = 0;
   readonly diagnostics: Diagnostic[] = [];
   readonly client: ImmutaClient;
+  private readonly version: () => number;
 
   constructor(private readonly o: LocalImmutaOptions) {
+    this.version = versionClock(() => this.now().getTime());
     this.client = new ImmutaClient({ baseUrl: o.config.url, apiKey: async () => o.apiKey, timeoutMs: o.config.requestTimeoutMs, concurrency: o.config.concurrency, ...o.client });
   }
 
@@ -96,10 +99,10 @@ export class LocalImmutaConnector {
     try {
       const report = await syncScope(scope, mode, {
         fetch: { client: this.client, config: this.o.config, placement: this.o.placement },
-        warehouse: this.o.pipeline.warehouse,
-        dialect: postgres,
+        state: warehouseStateReader(this.o.pipeline.warehouse, postgres),
         bus: this.o.pipeline.bus,
         now: this.now,
+        version: this.version,
       });
       this.counts.syncs++;
       this.diagnostics.push(...report.diagnostics);

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { ENV } from '../../infra/stack/lambda-environment.js';
 import { parseImmutaConfig } from '../../shared/immuta/connector-config.js';
 import { ImmutaClient } from '../../shared/immuta/immuta-client.js';
-import type { SyncDeps } from '../../shared/immuta/sync.js';
+import { versionClock, type SyncDeps } from '../../shared/immuta/sync.js';
+import { warehouseStateReader } from '../../shared/immuta/warehouse-state.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { redshiftTargetFromEnv, requiredEnv } from '../apply/warehouse-environment.js';
 import { EventBridgeBus } from './eventbridge-bus.js';
@@ -34,9 +35,9 @@ export function immutaSyncDeps(tracer: Tracer, statementName: string): SyncDeps 
       config: parsed.value,
       placement: { database: placement.database, externalSchemas: new Set(placement.externalSchemas) },
     },
-    warehouse: new RedshiftDataWarehouse({ client: tracer.captureAWSv3Client(new RedshiftDataClient({})), target: redshiftTargetFromEnv(process.env), statementName }),
-    dialect: redshift,
+    state: warehouseStateReader(new RedshiftDataWarehouse({ client: tracer.captureAWSv3Client(new RedshiftDataClient({})), target: redshiftTargetFromEnv(process.env), statementName }), redshift),
     bus: new EventBridgeBus(tracer.captureAWSv3Client(new EventBridgeClient({})), requiredEnv(process.env, ENV.eventBusName)),
     now: () => new Date(),
+    version: versionClock(),
   };
 }

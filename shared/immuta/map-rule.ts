@@ -238,7 +238,9 @@ function maskRule(rule: Obj, ctx: RuleContext, label: string, id: string): Draft
   const mask = maskFunction(config.maskingConfig, label);
   const except = userCriteria(rule.exceptions, label);
   const condition = except ? { kind: 'everyoneExcept', except } : { kind: 'everyone' };
-  return fields.map((f, i) => ({ id: fields.length === 1 ? id : `${id}.${i}`, type: 'mask', target: target(f, ctx, label), mask, condition }));
+  // Cell-level masking: the mask applies in the rows where the WHERE clause holds (v1 mask `where`).
+  const where = str(rule.predicate ?? config.predicate);
+  return fields.map((f, i) => ({ id: fields.length === 1 ? id : `${id}.${i}`, type: 'mask', target: target(f, ctx, label), mask, condition, ...(where ? { where } : {}) }));
 }
 
 /** `@groupsContains(col)` / `@attributeValuesContains('a', col)` text for an "or" of row conditions. */

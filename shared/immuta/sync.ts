@@ -2,11 +2,12 @@
 // events on the existing bus (same validation, routers, queue and apply as a webhook; no second path).
 //
 // Versions only go forward (docs/immuta.md "Versions"): every event carries
-//   version = max(start of this sync in ms, stored version + 1)
-// The start is taken BEFORE the first read of Immuta, so an event of version v carries Immuta's state as of v
-// or later; a later sync (notice, reconcile or retry) starts later and carries a higher version; a deletion is
-// versioned the same way; and the stored-version floor keeps a version above what the warehouse holds even
-// when clocks disagree. The apply guards skip anything not newer, so the newest read always wins.
+//   version = max(start of this sync, stored version + 1)
+// where the start is read from a version clock (microseconds since the epoch, strictly increasing within a
+// process) BEFORE the first read of Immuta: an event of version v carries Immuta's state as of v or later; a
+// later sync (notice, reconcile or retry) starts later and carries a higher version; a deletion is versioned the
+// same way; and the stored-version floor keeps a version above what the warehouse holds even when clocks
+// disagree. The apply guards skip anything not newer, so the newest read always wins.
 //
 // Mode `notice` emits every object of the scope (the notice said it changed); `reconcile` emits only what
 // differs from the warehouse, and deletions of what Immuta no longer has in either mode.
@@ -17,11 +18,9 @@ import { EVENT_SCHEMAS, type WebhookEvent } from '../events/event-types.js';
 import { DataSourceSchema } from '../policy/data-source.js';
 import { PolicySchema } from '../policy/policy.js';
 import type { EventBus } from '../ports/event-bus.js';
-import type { Warehouse } from '../ports/warehouse.js';
 import type { EventType } from '../routing/routing-table.js';
-import type { Dialect } from '../sql/dialect.js';
 import { fetchDesired, type FetchDeps, type SyncScope } from './fetch-state.js';
-import { encodedProfile, readWarehouseState, type StoredObject } from './warehouse-state.js';
+import { encodedProfile, type StateReader, type StoredObject, type WarehouseState } from './warehouse-state.js';
 
 export const EVENT_SOURCE_URI = 'urn:viewguard:immuta-connector';
 
@@ -29,10 +28,18 @@ export type SyncMode = 'notice' | 'reconcile';
 
 export interface SyncDeps {
   fetch: FetchDeps;
-  warehouse: Warehouse;
-  dialect: Dialect;
+  state: StateReader;
   bus: EventBus;
+  /** The CloudEvents `time` of the events. */
   now: () => Date;
+  /** The version clock (versionClock()): one per process, so two syncs of one process never share a version. */
+  version: () => number;
+}
+
+/** Microseconds since the epoch, strictly increasing for this clock (safe integers until the year 2255). */
+export function versionClock(now: () => number = Date.now): () => number {
+  let last = 0;
+  return () => (last = Math.max(now() * 1000, last + 1));
 }
 
 export interface SyncReport {
@@ -87,7 +94,7 @@ function envelope(change: Change, now: Date): unknown {
   };
 }
 
-function changes(desired: Awaited<ReturnType<typeof fetchDesired>>, stored: Awaited<ReturnType<typeof readWarehouseState>>, mode: SyncMode, start: number): Change[] {
+function changes(desired: Awaited<ReturnType<typeof fetchDesired>>, stored: WarehouseState, mode: SyncMode, start: number): Change[] {
   const out: Change[] = [];
   const upsert = (kind: 'datasource' | 'policy', key: 'dataSource' | 'policy', id: string, value: Record<string, unknown>, s: StoredObject | undefined, same: boolean) => {
     if (mode === 'reconcile' && same) return;
@@ -117,9 +124,9 @@ function changes(desired: Awaited<ReturnType<typeof fetchDesired>>, stored: Awai
 
 /** Fetch, diff and emit one scope. Throws when Immuta, the warehouse or the bus failed: the caller retries. */
 export async function syncScope(scope: SyncScope, mode: SyncMode, deps: SyncDeps): Promise<SyncReport> {
-  const start = deps.now().getTime();
+  const start = deps.version();
   const desired = await fetchDesired(deps.fetch, scope);
-  const stored = await readWarehouseState(deps.warehouse, deps.dialect);
+  const stored = await deps.state.read();
   const diagnostics = [...desired.diagnostics];
   const events: WebhookEvent[] = [];
   for (const change of changes(desired, stored, mode, start)) {

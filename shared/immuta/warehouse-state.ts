@@ -46,6 +46,13 @@ export function encodedProfile(input: UserProfileInput): Record<string, string |
 const toInt = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : Number(v));
 const toBool = (v: unknown): boolean => v === true || v === 't' || v === 'true';
 
+/** Where a sync reads what the warehouse applied (the state tables; an in-memory model in the property test). */
+export interface StateReader {
+  read(): Promise<WarehouseState>;
+}
+
+export const warehouseStateReader = (warehouse: Warehouse, dialect: Dialect): StateReader => ({ read: () => readWarehouseState(warehouse, dialect) });
+
 export async function readWarehouseState(warehouse: Warehouse, dialect: Dialect): Promise<WarehouseState> {
   const [catalogRows, profileRows] = await Promise.all([warehouse.query(catalogReadStatement(dialect)), warehouse.query(profileReadStatement(dialect))]);
   const catalog = parseCatalog(catalogRows);

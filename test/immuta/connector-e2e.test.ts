@@ -103,7 +103,7 @@ describe('Immuta connector end to end (fake Immuta over HTTP â†’ POST /immuta â†
   it('a bad signature is 401 and changes nothing', async () => {
     const before = h().pipeline.status();
     const body = JSON.stringify({ text: 'forged', metadata: { notificationType: 'modelDeleted', dataSourceId: 1 } });
-    for (const headers of [{}, { [SIGNATURE_HEADER]: '0'.repeat(64) }]) {
+    for (const headers of [{}, { [SIGNATURE_HEADER]: '0'.repeat(64) }] as Record<string, string>[]) {
       const res = await fetch(noticeUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
       expect(res.status).toBe(401);
     }
