@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_CONFIGURABLE_BODY_BYTES } from '../../shared/events/webhook-parser.js';
+import type { LocalImmutaConnector } from './local-immuta.js';
 import type { LocalPipeline } from './local-pipeline.js';
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -23,7 +24,11 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks).subarray(0, limit + 1);
 }
 
-export function createLocalServer(pipeline: LocalPipeline, log: (entry: Record<string, unknown>) => void = () => undefined): Server {
+export function createLocalServer(
+  pipeline: LocalPipeline,
+  log: (entry: Record<string, unknown>) => void = () => undefined,
+  immuta?: LocalImmutaConnector,
+): Server {
   return createServer((req, res) => {
     void (async () => {
       const path = (req.url ?? '/').split('?')[0];
@@ -37,9 +42,14 @@ export function createLocalServer(pipeline: LocalPipeline, log: (entry: Record<s
           if (outcome.status >= 400) log({ level: outcome.status >= 500 ? 'error' : 'warn', message: 'webhook not accepted', status: outcome.status, diagnostics: outcome.diagnostics });
           send(res, outcome.status, outcome.body);
         } else if (req.method === 'GET' && path === '/status') {
-          send(res, 200, pipeline.status());
+          send(res, 200, immuta ? { ...pipeline.status(), immuta: immuta.status() } : pipeline.status());
+        } else if (immuta && req.method === 'POST' && path === '/immuta') {
+          await immutaNotice(req, res, immuta, log);
+        } else if (immuta && req.method === 'POST' && path === '/immuta/reconcile') {
+          const report = await immuta.reconcile();
+          send(res, 200, { checked: report.checked, changed: report.changed, diagnostics: report.diagnostics });
         } else {
-          send(res, 404, { error: 'not found: POST /webhooks, GET /status' });
+          send(res, 404, { error: `not found: POST /webhooks, GET /status${immuta ? ', POST /immuta, POST /immuta/reconcile' : ''}` });
         }
       } catch (err) {
         log({ level: 'error', message: 'request failed', error: err instanceof Error ? err.message : String(err) });
@@ -47,6 +57,16 @@ export function createLocalServer(pipeline: LocalPipeline, log: (entry: Record<s
       }
     })();
   });
+}
+
+/** POST /immuta: the raw body, exactly as received, to the connector's receiver (it verifies the HMAC over it). */
+async function immutaNotice(req: IncomingMessage, res: ServerResponse, immuta: LocalImmutaConnector, log: (entry: Record<string, unknown>) => void): Promise<void> {
+  const raw = await readBody(req, MAX_CONFIGURABLE_BODY_BYTES);
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  const outcome = await immuta.receiveNotice({ body: raw.toString('base64'), isBase64Encoded: true, headers });
+  if (outcome.status >= 400) log({ level: outcome.status >= 500 ? 'error' : 'warn', message: 'immuta notice not accepted', status: outcome.status, diagnostics: outcome.diagnostics });
+  send(res, outcome.status, outcome.body);
 }
 
 /** Listen on 127.0.0.1:`port` (0 = any free port); resolves with the port. */

@@ -2,8 +2,10 @@
 // on PGlite in DATA_DIR (default .data/pglite) or the PostgreSQL server WAREHOUSE_URL names. The layout is
 // bootstrapped on start (idempotent). Ctrl-C stops taking requests, finishes the batch in hand and closes.
 import { mkdir } from 'node:fs/promises';
+import { placementFor } from '../../shared/immuta/connector-config.js';
 import { createLocalServer, listen } from './http-server.js';
 import { localSettings } from './local-config.js';
+import { localImmutaFromEnv } from './local-immuta.js';
 import { LocalPipeline } from './local-pipeline.js';
 import { localHashKey, openLocalWarehouse } from './local-warehouse.js';
 
@@ -30,9 +32,12 @@ async function main(): Promise<void> {
     log,
   });
   pipeline.start();
-  const server = createLocalServer(pipeline, log);
+  // IMMUTA_URL: the Immuta connector too (POST /immuta, POST /immuta/reconcile; README "Connect Immuta").
+  const immuta = localImmutaFromEnv(process.env, pipeline, placementFor(settings.config), log);
+  immuta?.start();
+  const server = createLocalServer(pipeline, log, immuta);
   const port = await listen(server, settings.port);
-  log({ level: 'info', message: `listening on http://127.0.0.1:${port}`, endpoints: ['POST /webhooks', 'GET /status'] });
+  log({ level: 'info', message: `listening on http://127.0.0.1:${port}`, endpoints: ['POST /webhooks', 'GET /status', ...(immuta ? ['POST /immuta', 'POST /immuta/reconcile'] : [])] });
   if (settings.generatedSecret) {
     // A development secret only: it lives as long as this process. Set WEBHOOK_SECRET to keep one.
     console.log(`WEBHOOK_SECRET not set; signing secret for this run: ${settings.webhookSecret}`);
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
     stopping = true;
     log({ level: 'info', message: `${signal}: shutting down`, status: pipeline.status() });
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await immuta?.stop();
     await pipeline.stop();
     await warehouse.close();
     process.exit(0);

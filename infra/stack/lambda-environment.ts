@@ -14,6 +14,11 @@ export const ENV = {
   integrationMode: 'VIEWGUARD_INTEGRATION_MODE',
   /** Milliseconds before the Lambda deadline at which the apply loop stops polling (→ transient, redelivered). */
   deadlineMarginMs: 'VIEWGUARD_DEADLINE_MARGIN_MS',
+  /** Immuta connector (docs/immuta.md): the notice secret, the hint queue, the API key and the settings JSON. */
+  immutaNoticeSecretArn: 'VIEWGUARD_IMMUTA_NOTICE_SECRET_ARN',
+  immutaHintQueueUrl: 'VIEWGUARD_IMMUTA_HINT_QUEUE_URL',
+  immutaApiKeySecretArn: 'VIEWGUARD_IMMUTA_API_KEY_SECRET_ARN',
+  immutaSettings: 'VIEWGUARD_IMMUTA_SETTINGS',
 } as const;
 
 /** Powertools reads these itself (https://docs.powertools.aws.dev/lambda/typescript/latest/#environment-variables). */

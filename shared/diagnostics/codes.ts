@@ -33,6 +33,18 @@ export const DIAGNOSTIC_CODES = {
   VG505: 'unknown event type',
   VG506: 'body too large',
   VG507: 'event bus rejected the event',
+  // VG7xx — Immuta connector
+  VG701: 'Immuta notice signature missing or wrong',
+  VG702: 'Immuta notice not understood; a full refresh is queued',
+  VG703: 'Immuta notice body too large',
+  VG704: 'hint queue did not take the Immuta notice',
+  VG705: 'Immuta policy rule cannot be expressed; the data sources it reaches fail closed',
+  VG706: 'Immuta data source cannot be represented in full',
+  VG707: 'Immuta user has no Redshift user name of its own; no profile',
+  VG708: 'invalid Immuta connector setting',
+  VG709: 'Immuta API unavailable or answered unexpectedly; the sync is retried',
+  VG710: 'mapped object rejected by the contract; not sent',
+  VG711: 'reconcile found drift between Immuta and the warehouse',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
