@@ -33,6 +33,8 @@ export const DIAGNOSTIC_CODES = {
   VG505: 'unknown event type',
   VG506: 'body too large',
   VG507: 'event bus rejected the event',
+  // VG8xx — operator tools (the viewguard CLI, the scheduled drift-and-audit run)
+  VG801: 'no registered data source has this view',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
