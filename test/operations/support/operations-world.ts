@@ -14,6 +14,12 @@ import { affectedDigest } from '../../../shared/compiler/view-change-plan.js';
 import type { DataSource } from '../../../shared/policy/data-source.js';
 import type { Policy } from '../../../shared/policy/policy.js';
 import type { WorkItem } from '../../../shared/pipeline/work-item.js';
+import type { WebhookEvent } from '../../../shared/events/event-types.js';
+import { routeFor } from '../../../shared/routing/routing-table.js';
+import { dataSourceWorkItem, type DataSourceEvent } from '../../../shared/pipeline/route-datasource.js';
+import { userWorkItem, type UserEvent } from '../../../shared/pipeline/route-user.js';
+import { policyWorkItems, type PolicyEvent } from '../../../shared/pipeline/route-policy.js';
+import { catalogReadStatement, parseCatalog } from '../../../shared/layout/catalog-reader.js';
 
 /** A Warehouse over the engine's admin session acting as `role` (SET LOCAL ROLE) in each transaction. */
 export function roleWarehouse(engine: Engine, role: string | null): Warehouse {
@@ -50,6 +56,15 @@ export interface OperationsWorld extends BreadthWorld {
   putPolicy(policy: Policy, deleted?: boolean): Promise<void>;
   /** Replace every stored policy with `policies` (deleting the others) as the pipeline would. */
   setPolicies(policies: readonly Policy[]): Promise<void>;
+  /** Route each event as the routers do (a policy's reach from the catalog as stored now) and apply its items. */
+  applyEvents(events: readonly WebhookEvent[]): Promise<void>;
+  /** Name → definition of every view in the view schema (pg_get_viewdef). */
+  viewDefinitions(): Promise<Map<string, string>>;
+}
+
+/** A contract-valid event envelope (what `npm run send` takes). */
+export function event(type: string, subject: string, data: unknown, id = randomUUID()): WebhookEvent {
+  return { specversion: '1.0', id, source: 'https://governance.example.com/webhooks', type, subject, time: '2026-11-27T10:00:00Z', datacontenttype: 'application/json', data } as unknown as WebhookEvent;
 }
 
 const noQueue: WorkQueue = { async send() {} } as unknown as WorkQueue;
@@ -87,6 +102,24 @@ export async function createOperationsWorld(engine: Engine): Promise<OperationsW
       await applyItem({ kind: 'datasource', dataSourceId: ds.id, version, deleted: false, definition: { ...ds, version } } as never);
     },
     putPolicy,
+    async applyEvents(events) {
+      for (const e of events) {
+        const category = routeFor(e.type)!.category;
+        const items: WorkItem[] =
+          category === 'datasource'
+            ? [dataSourceWorkItem(e as DataSourceEvent)]
+            : category === 'user'
+              ? [userWorkItem(e as UserEvent)]
+              : policyWorkItems(e as PolicyEvent, parseCatalog(await system.query(catalogReadStatement(postgres))));
+        for (const item of items) await applyItem(item);
+      }
+    },
+    async viewDefinitions() {
+      const rows = await engine.query<{ name: string; def: string }>(
+        "SELECT c.relname AS name, pg_get_viewdef(c.oid) AS def FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'secure' AND c.relkind = 'v' ORDER BY 1",
+      );
+      return new Map(rows.map((r) => [r.name, r.def]));
+    },
     async setPolicies(policies) {
       for (const id of [...live.keys()]) if (!policies.some((p) => p.id === id)) await putPolicy(live.get(id)!, true);
       for (const p of policies) await putPolicy(p);
