@@ -12,7 +12,15 @@ export type ProfileColumn = 'groups' | 'attributes' | 'purposes' | 'immuta__user
 export class ProfileDecisions {
   private readonly byExpr = new Map<string, string>();
   private readonly lists = new Set<ProfileColumn>();
-  constructor(private readonly dialect: Dialect) {}
+  /**
+   * `source`: the relation the one profile row comes from — `immuta_system.user_profile` (the querying user's
+   * row) unless given. Operator tools pass one user's stored row (or a profile not yet stored) so that the
+   * administrator can evaluate a view FOR that user (shared/operations/profile-source.ts); never a view's DDL.
+   */
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly source?: string,
+  ) {}
 
   /** A boolean over the profile row; returns `p.<alias>`. */
   decision(sqlExpr: string): string {
@@ -42,7 +50,8 @@ export class ProfileDecisions {
     // The fence keeps p a one-row subquery the engine evaluates once (per parallel participant) instead of
     // folding its expressions into the per-row join filter.
     const fence = this.dialect.profileSubqueryFence();
-    return `SELECT ${cols.join(', ')} FROM ${this.dialect.qualify(SYSTEM_SCHEMA, 'user_profile')}${fence ? ` ${fence}` : ''}`;
+    const from = this.source ?? this.dialect.qualify(SYSTEM_SCHEMA, 'user_profile');
+    return `SELECT ${cols.join(', ')} FROM ${from}${fence ? ` ${fence}` : ''}`;
   }
 }
 

@@ -35,18 +35,27 @@ export interface CompiledView {
   failedClosed: boolean;
 }
 
-function subscriptionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionPolicy | null, p: ProfileDecisions): string {
+/**
+ * The subscription decision as a boolean over the profile row's columns (never NULL); null = everyone with a
+ * profile row (`anyone`). Also what operator tools evaluate for one user (shared/operations/explain.ts).
+ */
+export function subscriptionDecisionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionPolicy | null): string | null {
   const access = policy?.access ?? { kind: 'approved' as const };
   switch (access.kind) {
     case 'anyone':
-      return 'TRUE';
+      return null;
     case 'usersWith':
-      return p.decision(criteriaSql(dialect, access.who));
+      return criteriaSql(dialect, access.who);
     case 'approved':
-      return p.decision(`COALESCE(${containsConstantSql(dialect, dialect.quoteIdent('datasources'), dataSourceNeedle(ds.id))}, FALSE)`);
+      return `COALESCE(${containsConstantSql(dialect, dialect.quoteIdent('datasources'), dataSourceNeedle(ds.id))}, FALSE)`;
     case 'usingPurpose':
-      return p.decision(usingPurposeSql(dialect, access.purposes));
+      return usingPurposeSql(dialect, access.purposes);
   }
+}
+
+function subscriptionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionPolicy | null, p: ProfileDecisions): string {
+  const decision = subscriptionDecisionSql(dialect, ds, policy);
+  return decision === null ? 'TRUE' : p.decision(decision);
 }
 
 export const viewName = (ds: DataSource, config: ViewCompileConfig, dialect: Dialect): string => dialect.qualify(config.viewSchema, ds.name);
@@ -61,6 +70,52 @@ export interface CompileOptions {
   failClosedBecause?: Diagnostic[];
 }
 
+export interface QueryOptions extends CompileOptions {
+  /**
+   * Where the one profile row comes from instead of `immuta_system.user_profile` (the querying user's row):
+   * operator tools evaluate the view FOR a named user, as the administrator (ProfileDecisions). Only
+   * compileViewQuery takes it — a view's DDL always reads the querying user's row.
+   */
+  profileSource?: string;
+}
+
+/** The view's SELECT (what its DDL would wrap), without any statement. */
+export interface CompiledQuery {
+  query: string;
+  signature: ViewSignature;
+  diagnostics: Diagnostic[];
+  failedClosed: boolean;
+}
+
+/**
+ * The same SELECT compileView puts in the view, to run as a query: with `profileSource`, the administrator
+ * evaluates what one user sees (shared/operations/explain.ts) without that user's credentials.
+ */
+export function compileViewQuery(ds: DataSource, policies: readonly Policy[], config: ViewCompileConfig, dialect: Dialect, options: QueryOptions = {}): CompiledQuery {
+  return compileSelect(ds, applicablePolicies(ds, policies), config, dialect, options);
+}
+
+function compileSelect(
+  ds: DataSource,
+  applicable: ReturnType<typeof applicablePolicies>,
+  config: ViewCompileConfig,
+  dialect: Dialect,
+  options: QueryOptions,
+): CompiledQuery {
+  const diagnostics: Diagnostic[] = [...applicable.diagnostics];
+  try {
+    if (options.failClosedBecause?.length) throw new Uncompilable(options.failClosedBecause);
+    const warnings: Diagnostic[] = [];
+    const { query, signature } = compileQuery(ds, applicable, config, dialect, warnings, options.profileSource);
+    return { query, signature, diagnostics: [...diagnostics, ...warnings], failedClosed: false };
+  } catch (e) {
+    if (!(e instanceof Uncompilable)) throw e;
+    diagnostics.push(...e.diagnostics);
+    diagnostics.push(diagnostic('VG301', `data source ${JSON.stringify(ds.id)}: the view fails closed (no rows) until the problem above is fixed`));
+    return { ...failClosedQuery(ds, dialect), diagnostics, failedClosed: true };
+  }
+}
+
 export function compileView(
   ds: DataSource,
   policies: readonly Policy[],
@@ -70,31 +125,18 @@ export function compileView(
   options: CompileOptions = {},
 ): CompiledView {
   const applicable = applicablePolicies(ds, policies);
-  const diagnostics: Diagnostic[] = [...applicable.diagnostics];
   let name: string;
   try {
     name = viewName(ds, config, dialect);
   } catch (e) {
     // No view can carry this name, so there is nothing to create (and nothing of ours to leave open).
-    if (e instanceof DiagnosticError) return { statements: [], signature: { columns: [] }, diagnostics: [...diagnostics, ...e.diagnostics], failedClosed: true };
+    if (e instanceof DiagnosticError) return { statements: [], signature: { columns: [] }, diagnostics: [...applicable.diagnostics, ...e.diagnostics], failedClosed: true };
     throw e;
   }
-
-  let query: string;
-  let signature: ViewSignature;
-  let failedClosed = false;
-  try {
-    if (options.failClosedBecause?.length) throw new Uncompilable(options.failClosedBecause);
-    const warnings: Diagnostic[] = [];
-    ({ query, signature } = compileQuery(ds, applicable, config, dialect, warnings));
-    diagnostics.push(...warnings);
-  } catch (e) {
-    if (!(e instanceof Uncompilable)) throw e;
-    failedClosed = true;
-    diagnostics.push(...e.diagnostics);
-    diagnostics.push(diagnostic('VG301', `data source ${JSON.stringify(ds.id)}: the view fails closed (no rows) until the problem above is fixed`));
-    ({ query, signature } = failClosedQuery(ds, dialect));
-  }
+  // A view's DDL always reads the querying user's own profile row: no profileSource here.
+  const compiled = compileSelect(ds, applicable, config, dialect, { failClosedBecause: options.failClosedBecause });
+  const { query, diagnostics, failedClosed } = compiled;
+  let signature = compiled.signature;
 
   const grant = stmt(`GRANT SELECT ON ${name} TO PUBLIC`, 'analysts query the view; the view decides what each one sees');
   // External (Spectrum) tables can only be read by a late-binding view, which must schema-qualify every
@@ -141,8 +183,9 @@ function compileQuery(
   dialect: Dialect,
   /** VG303 type-aware mask fallbacks (the column shows NULL). */
   warnings: Diagnostic[],
+  profileSource?: string,
 ): { query: string; signature: ViewSignature } {
-  const p = new ProfileDecisions(dialect);
+  const p = new ProfileDecisions(dialect, profileSource);
   if (config.mode === 'single' && ds.location.database !== config.database) {
     throw new Uncompilable([
       diagnostic('VG301', `data source ${JSON.stringify(ds.id)} is in database ${JSON.stringify(ds.location.database)}; single-database mode reads only ${JSON.stringify(config.database)}`, ['location', 'database']),

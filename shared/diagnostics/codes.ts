@@ -45,6 +45,8 @@ export const DIAGNOSTIC_CODES = {
   VG709: 'Immuta API unavailable or answered unexpectedly; the sync is retried',
   VG710: 'mapped object rejected by the contract; not sent',
   VG711: 'reconcile found drift between Immuta and the warehouse',
+  // VG8xx — operator tools (the viewguard CLI, the scheduled drift-and-audit run)
+  VG801: 'no registered data source has this view',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -88,12 +88,31 @@ function maskRank(policy: MaskPolicy): number {
   return policy.target.kind === 'column' ? Number.MAX_SAFE_INTEGER : tagDepth(policy.target.tag);
 }
 
+/** Subscription policies that apply to the data source, the winner first (the conflict rule above). */
+export function rankedSubscriptions(ds: DataSource, policies: readonly Policy[]): SubscriptionPolicy[] {
+  const subs = policies.filter((p): p is SubscriptionPolicy => p.type === 'subscription' && policyApplies(p, ds));
+  return subs.sort((a, b) => scopeDepth(b, ds) - scopeDepth(a, ds) || byAge(a, b));
+}
+
+/** Per column name, the masks that apply to it, the winner first (the conflict rule above); unmasked columns are absent. */
+export function rankedMasks(ds: DataSource, policies: readonly Policy[]): Map<string, MaskPolicy[]> {
+  const candidates = new Map<string, MaskPolicy[]>();
+  for (const p of policies) {
+    if (p.type !== 'mask' || !policyApplies(p, ds)) continue;
+    for (const c of targetColumns(p.target, ds)) candidates.set(c.name, [...(candidates.get(c.name) ?? []), p]);
+  }
+  const ranked = new Map<string, MaskPolicy[]>();
+  for (const column of ds.columns) {
+    const list = candidates.get(column.name);
+    if (list) ranked.set(column.name, list.sort((a, b) => maskRank(b) - maskRank(a) || byAge(a, b)));
+  }
+  return ranked;
+}
+
 export function applicablePolicies(ds: DataSource, policies: readonly Policy[]): ApplicablePolicies {
-  const applying = policies.filter((p) => policyApplies(p, ds));
   const diagnostics: Diagnostic[] = [];
 
-  const subs = applying.filter((p): p is SubscriptionPolicy => p.type === 'subscription');
-  subs.sort((a, b) => scopeDepth(b, ds) - scopeDepth(a, ds) || byAge(a, b));
+  const subs = rankedSubscriptions(ds, policies);
   const subscription = subs[0] ?? null;
   if (subs.length > 1) {
     diagnostics.push(
@@ -102,15 +121,10 @@ export function applicablePolicies(ds: DataSource, policies: readonly Policy[]):
   }
 
   const masks = new Map<string, ColumnMask>();
-  const candidates = new Map<string, MaskPolicy[]>();
-  for (const p of applying) {
-    if (p.type !== 'mask') continue;
-    for (const c of targetColumns(p.target, ds)) candidates.set(c.name, [...(candidates.get(c.name) ?? []), p]);
-  }
+  const ranked = rankedMasks(ds, policies);
   for (const column of ds.columns) {
-    const list = candidates.get(column.name);
+    const list = ranked.get(column.name);
     if (!list) continue;
-    list.sort((a, b) => maskRank(b) - maskRank(a) || byAge(a, b));
     masks.set(column.name, { column, policy: list[0]! });
     if (list.length > 1) {
       diagnostics.push(
@@ -119,7 +133,7 @@ export function applicablePolicies(ds: DataSource, policies: readonly Policy[]):
     }
   }
 
-  const rowFilters = applying.filter((p): p is RowFilterPolicy => p.type === 'rowFilter').sort(byAge);
+  const rowFilters = policies.filter((p): p is RowFilterPolicy => p.type === 'rowFilter' && policyApplies(p, ds)).sort(byAge);
   return { subscription, masks, rowFilters, diagnostics };
 }
 
