@@ -9,7 +9,8 @@ export default defineConfig({
     maxWorkers: 2,
     // One real PostgreSQL server per run (or WAREHOUSE_URL); each test file creates its own database on it.
     globalSetup: ['test/support/pg-global-setup.ts'],
-    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
-    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
+    // The JSON report and the unhandled errors (which fail a run whose tests all passed, and which the JSON
+    // report does not carry) let .ci/run print plain closing lines: counts, failures, each error's stack.
+    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }], './test/support/unhandled-errors-reporter.ts'],
   },
 });
