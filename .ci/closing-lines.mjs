@@ -18,7 +18,9 @@ const say = (line = '') => out.push(line);
 const report = readJson('.vitest-report.json');
 const unhandled = readJson('.vitest-unhandled.json');
 let failedTests = 0;
-if (report) {
+if (report && report.numTotalTests === 0) {
+  say('no test ran');
+} else if (report) {
   const skipped = report.numPendingTests + report.numTodoTests;
   say(`${report.numPassedTests} passed, ${report.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''} (${report.numTotalTests} tests in ${report.testResults.length} files)`);
   for (const file of report.testResults) {
@@ -61,7 +63,7 @@ for (const block of printedOutside) say(`PRINTED BY VITEST:\n${block}`);
 const why = [];
 if (failedTests) why.push(`${failedTests} failed test(s) or file(s)`);
 if (unhandled?.length) why.push(`${unhandled.length} unhandled error(s) outside the tests`);
-if (!report) why.push('no test report');
+if (!report || report.numTotalTests === 0) why.push('no test ran');
 if (printedOutside.length) why.push(`${printedOutside.length} error(s) printed outside the reporters`);
 say(`npm test exit code ${status}${why.length ? `: ${why.join('; ')}` : status === 0 ? '' : ': no failed test or error recorded — see the output above'}`);
 console.log(out.join('\n'));
