@@ -178,12 +178,11 @@ describe('PostgreSQL server: real retryable SQLSTATEs', () => {
     try {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE lock_target IN ACCESS EXCLUSIVE MODE');
-      const started = Date.now();
+      // 55P03 is the proof that it gave up on the lock (a wall-clock bound would measure the machine's load).
       const err = await failure(wh.transaction([stmt('INSERT INTO lock_target VALUES (1)'), stmt('SELECT count(*) FROM lock_target')]));
       expect(err.kind).toBe('transient');
       expect(err.message).toContain('55P03');
       expect(err.statementIndex).toBe(0);
-      expect(Date.now() - started).toBeLessThan(5000);
       await holder.query('COMMIT');
       expect(await wh.query(stmt('SELECT count(*)::int AS n FROM lock_target'))).toEqual([{ n: 0 }]);
     } finally {
