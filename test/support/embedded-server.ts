@@ -102,20 +102,25 @@ function causeIn(log: string): string {
 
 /** SIGINT (fast shutdown) through the package; if our server is still up after STOP_TIMEOUT_MS, SIGKILL it. */
 async function stopInstance(server: Instance, databaseDir: string): Promise<void> {
-  const stopped = server.stop().then(() => true);
-  const late = delay(STOP_TIMEOUT_MS, false);
-  const inTime = await Promise.race([stopped, late.promise]);
-  late.cancel();
-  if (inTime) return;
+  // Settles with the stop's error (or null), never rejects: it may still be pending when we give up on it.
+  const stopped = server.stop().then(
+    () => null,
+    (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+  );
+  const settle = async (ms: number): Promise<Error | null | 'late'> => {
+    const late = delay(ms, 'late' as const);
+    const first = await Promise.race([stopped, late.promise]);
+    late.cancel();
+    if (first instanceof Error) throw first;
+    return first;
+  };
+  if ((await settle(STOP_TIMEOUT_MS)) !== 'late') return;
   const pid = Number((await readFile(join(databaseDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
   // Only our postmaster: a crashed one leaves its pid file behind, and the pid may belong to another process now.
   const command = pid > 0 ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
   if (!command.includes(databaseDir)) return; // no live postmaster of ours: it had exited already
   process.kill(pid, 'SIGKILL');
-  const killed = delay(10_000, false);
-  const gone = await Promise.race([stopped, killed.promise]);
-  killed.cancel();
-  if (!gone) throw new Error(`embedded PostgreSQL (pid ${pid}) did not stop after SIGINT and SIGKILL`);
+  if ((await settle(10_000)) === 'late') throw new Error(`embedded PostgreSQL (pid ${pid}) did not stop after SIGINT and SIGKILL`);
 }
 
 /** A login with the password and one query: what the tests will do first. */
