@@ -54,13 +54,18 @@ export class PostgresWarehouse implements Warehouse {
           throw classifyPostgresError(err);
         }
         let broken: Error | undefined;
+        // The pool stops listening to a client's 'error' event while it is checked out, and a connection lost
+        // mid-transaction emits one (besides failing the statement): unheard, that is an uncaught exception.
+        const onError = (err: Error): void => void (broken ??= err);
+        client.on('error', onError);
         try {
           return await this.runOn(client, statements, wantRows);
         } catch (err) {
           // A connection that failed mid-transaction is not returned to the pool.
-          if (err instanceof WarehouseError && err.kind === 'transient' && /connection/i.test(err.message)) broken = err;
+          if (err instanceof WarehouseError && err.kind === 'transient' && /connection/i.test(err.message)) broken ??= err;
           throw err;
         } finally {
+          client.off('error', onError);
           client.release(broken);
         }
       })();

@@ -50,10 +50,12 @@ describe('guard procedures under concurrency (PostgreSQL server)', () => {
     const { epoch } = parseCatalog(await engine.query(catalogReadStatement(d)));
     const change = (id: string) => planDatasourceStateCall({ datasourceId: id, version: 1, deleted: false, definition: {}, viewSignature: 's', expectedEpoch: epoch }, d);
     await begin(a, change('ds-a'));
-    const second = begin(b, change('ds-b'));
+    // Observe b's outcome from the start: once a commits, b's error can reach us before a's COMMIT reply does
+    // (a loaded machine reorders the two backends), and a rejection nobody listens to yet is an unhandled one.
+    const second = errorOf(begin(b, change('ds-b')));
     await waitingOnLock(b);
     await a.query('COMMIT');
-    const message = await errorOf(second);
+    const message = await second;
     await b.query('ROLLBACK');
     expect(kindOfMessage(message)).toBe('conflict');
     const after = parseCatalog(await engine.query(catalogReadStatement(d)));
@@ -65,10 +67,14 @@ describe('guard procedures under concurrency (PostgreSQL server)', () => {
     const p = (version: number, group: string) =>
       planUserUpsert({ userId: 'racer', version, groups: [group], attributes: {}, projects: [], currentProject: null, purposes: [], dataSources: [] }, d);
     await begin(a, p(2, 'newer'));
-    const second = begin(b, p(1, 'older'));
+    // Settled from the start, for the same reason as above (a unique violation here would be the defect).
+    const second = begin(b, p(1, 'older')).then(
+      () => 'done',
+      (e: unknown) => `failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
     await waitingOnLock(b);
     await a.query('COMMIT');
-    await second;
+    expect(await second).toBe('done');
     await b.query('COMMIT');
     expect(await engine.query(`SELECT version::int AS v, groups FROM immuta_system.profile WHERE immuta__userid = 'racer'`)).toEqual([{ v: 2, groups: '|newer|' }]);
   });

@@ -2,7 +2,6 @@
 // temp DATA_DIR, a free port) in one process, the send command in others. An accepted event; a schema error
 // caught locally (nothing of its batch sent); a wrong secret (401 from the server); events from stdin through
 // the package.json script; and, after the queue drained, exactly the accepted events in the warehouse.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,18 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWebhookSecret } from '../../infra/local/local-config.js';
 import { EXIT, runSend, type SendIo } from '../../infra/local/send-webhook.js';
 import { EVENT_EXAMPLES } from '../../shared/events/event-examples.js';
+import { ChildProcesses, type OwnedChild } from '../support/child-processes.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const SECRET = generateWebhookSecret();
 const OTHER_SECRET = generateWebhookSecret();
-const children: ChildProcess[] = [];
+const children = new ChildProcesses();
 let dir: string;
 let dataDir: string;
 let port: string;
-let server: ChildProcess;
-let serverExited: Promise<number | null>;
-let serverOutput = '';
+let server: OwnedChild;
 
 /** The environment a user's shell would have: no leftovers from ours decide the secret or the port. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -38,14 +36,16 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 async function send(args: string[], options: { stdin?: string; env?: Record<string, string>; viaNpm?: boolean } = {}) {
   const npm = process.env.npm_execpath;
   const argv = options.viaNpm && npm ? [npm, 'run', '--silent', 'send', '--', ...args] : [TSX, 'infra/local/send-webhook.ts', ...args];
-  const child = spawn(process.execPath, argv, { cwd: ROOT, env: cleanEnv({ WEBHOOK_SECRET: SECRET, PORT: port, ...options.env }), stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
+  const { child, closed } = children.start(process.execPath, argv, {
+    cwd: ROOT,
+    env: cleanEnv({ WEBHOOK_SECRET: SECRET, PORT: port, ...options.env }),
+    stdin: options.stdin ?? '',
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  child.stdin!.end(options.stdin ?? '');
-  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  const code = await closed;
   return { code, stdout, stderr };
 }
 
@@ -61,29 +61,24 @@ const user = (id: string, userId: string, version: number, groups: string[]) => 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vg-send-'));
   dataDir = join(dir, 'pglite');
-  server = spawn(process.execPath, [TSX, 'infra/local/main.ts'], {
+  server = children.start(process.execPath, [TSX, 'infra/local/main.ts'], {
     cwd: ROOT,
     env: cleanEnv({ PORT: '0', DATA_DIR: dataDir, WEBHOOK_SECRET: SECRET }),
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.push(server);
-  serverExited = new Promise((r) => server.on('exit', (code) => r(code)));
-  server.stdout!.on('data', (b: Buffer) => (serverOutput += b.toString()));
-  server.stderr!.on('data', (b: Buffer) => (serverOutput += b.toString()));
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
-    const m = serverOutput.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    const m = server.output().match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
     if (m) {
       port = m[1]!;
       break;
     }
-    if (Date.now() > deadline || server.exitCode !== null) throw new Error(`server did not start:\n${serverOutput}`);
+    if (Date.now() > deadline || server.child.exitCode !== null) throw new Error(`server did not start:\n${server.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-});
+}, 180_000);
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await children.stopAll();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -97,7 +92,7 @@ describe('npm run send against the running local server', () => {
     await writeFile(file, example.stdout);
 
     const res = await send([file]);
-    expect(res, serverOutput).toMatchObject({ code: EXIT.accepted, stdout: '202 evt-0007\n' });
+    expect(res, server.output()).toMatchObject({ code: EXIT.accepted, stdout: '202 evt-0007\n' });
     expect(await status()).toMatchObject({ eventsReceived: 1 });
   });
 
@@ -151,13 +146,13 @@ describe('npm run send against the running local server', () => {
     const deadline = Date.now() + 45_000;
     let drained = await status();
     while (!(drained.applied === 3 && drained.queueDepth === 0 && drained.inFlight === 0)) {
-      if (Date.now() > deadline) throw new Error(`not drained: ${JSON.stringify(drained)}\n${serverOutput}`);
+      if (Date.now() > deadline) throw new Error(`not drained: ${JSON.stringify(drained)}\n${server.output()}`);
       await new Promise((r) => setTimeout(r, 100));
       drained = await status();
     }
     expect(drained).toMatchObject({ applied: 3, failed: 0, dlqDepth: 0, lastError: null });
-    server.kill('SIGTERM');
-    expect(await serverExited, serverOutput).toBe(0);
+    server.child.kill('SIGTERM');
+    expect(await server.closed, server.output()).toBe(0);
 
     // The server closed PGlite; read its data directory as the superuser.
     const db = await PGlite.create(dataDir);

@@ -30,7 +30,10 @@ export interface CsvTable {
  * (owned by the admin; nobody else gets a grant here). Returns the file's path on the server.
  */
 export async function createCsvForeignTable(engine: Engine, t: CsvTable): Promise<string> {
-  const path = `/tmp/vg-external-${randomBytes(6).toString('hex')}.csv`;
+  // In the server's data directory (superuser-readable setting), which goes when the server goes: a file in
+  // /tmp would outlive every run.
+  const [{ dir }] = await engine.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");
+  const path = `${dir}/vg-external-${randomBytes(6).toString('hex')}.csv`;
   const cols = t.columns.map((c) => `${d.quoteIdent(c.name)} ${c.type}`).join(', ');
   const stage = d.quoteIdent(`vg_csv_stage_${randomBytes(4).toString('hex')}`);
   const statements: SqlStatement[] = [
