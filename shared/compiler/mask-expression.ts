@@ -141,7 +141,8 @@ export function maskedColumn(
 /**
  * Numbers: toward zero to a multiple of the bucket — |result| ≤ |value|, so it always fits the column type
  * (FLOOR could overflow at the type's minimum). Integer columns with a whole bucket use integer division,
- * which truncates toward zero on both engines; others TRUNC (https://docs.aws.amazon.com/redshift/latest/dg/r_TRUNC.html).
+ * which truncates toward zero on both engines; others TRUNC (https://docs.aws.amazon.com/redshift/latest/dg/r_TRUNC.html),
+ * integer columns twice (to a multiple of the bucket, then to an integer).
  * Dates/timestamps: DATE_TRUNC to the unit (dialect hook; timestamptz in UTC). A date goes through timestamp
  * so PostgreSQL does not pick the session-time-zone timestamptz overload.
  */
@@ -149,8 +150,11 @@ function roundSql(dialect: Dialect, ref: string, type: ColumnType, fn: Extract<M
   if (type.family === 'date') return dialect.dateTrunc(fn.unit!, `CAST(${ref} AS timestamp)`, false);
   if (type.family === 'timestamp') return dialect.dateTrunc(fn.unit!, ref, type.sql === 'timestamptz');
   const bucket = String(fn.bucket!);
-  if (type.family === 'integer' && Number.isInteger(fn.bucket)) return `((${ref} / ${bucket}) * ${bucket})`;
-  return `(TRUNC(${ref} / ${bucket}) * ${bucket})`;
+  const rounded = `(TRUNC(${ref} / ${bucket}) * ${bucket})`;
+  if (type.family !== 'integer') return rounded;
+  // A fractional bucket on an integer column: 7.5 would be ROUNDED by the cast to the integer type (to 8, the
+  // clear value), so it is truncated toward zero again (to 7).
+  return Number.isInteger(fn.bucket) ? `((${ref} / ${bucket}) * ${bucket})` : `TRUNC${rounded}`;
 }
 
 /**
