@@ -55,14 +55,16 @@ export function maskedColumn(
   warnings: Diagnostic[],
 ): ColumnOutput {
   const ref = `t.${dialect.quoteIdent(column.name)}`;
-  const fns: Rendered[] = [policy.mask];
-  if (policy.condition.kind === 'everyoneWho') fns.push(policy.condition.otherwise);
+  // Each mask function with where it sits in the policy: a diagnostic's path points at the one to fix.
+  const at = new Map<Rendered, string[]>([[policy.mask, ['mask']]]);
+  if (policy.condition.kind === 'everyoneWho') at.set(policy.condition.otherwise, ['condition', 'otherwise']);
+  const fns = [...at.keys()];
   for (const fn of fns) {
     if (fn.kind === 'constant') {
       const why = constantMismatch(type, fn.value);
       if (why) {
         throw new Uncompilable([
-          diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: constant ${JSON.stringify(fn.value)} ${why} (column ${JSON.stringify(column.name)} is ${type.sql})`, ['mask', 'value']),
+          diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: constant ${JSON.stringify(fn.value)} ${why} (column ${JSON.stringify(column.name)} is ${type.sql})`, [...at.get(fn)!, 'value']),
         ]);
       }
     }
@@ -78,7 +80,7 @@ export function maskedColumn(
       const why = misfit(fn, type);
       if (why) {
         warnings.push(
-          diagnostic('VG303', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): ${why}; the column shows NULL instead`, ['mask'], 'warning'),
+          diagnostic('VG303', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): ${why}; the column shows NULL instead`, at.get(fn)!, 'warning'),
         );
         return 'NULL';
       }
@@ -96,7 +98,7 @@ export function maskedColumn(
         const sql = dialect.regexpReplace(ref, lit(fn.pattern), lit(fn.replacement), { global: fn.global, caseInsensitive: fn.caseInsensitive });
         if (sql === null) {
           throw new Uncompilable([
-            diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: a first-match-only regex replace (global: false) cannot be expressed in ${dialect.name}`, ['mask', 'global']),
+            diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: a first-match-only regex replace (global: false) cannot be expressed in ${dialect.name}`, [...at.get(fn)!, 'global']),
           ]);
         }
         return sql;
