@@ -28,8 +28,8 @@ export interface ColumnOutput {
 
 type Rendered = MaskFunction | { kind: 'clear' };
 
-/** Why `fn` does not fit `type`, or null when it does (constants are checked separately). */
-function misfit(fn: MaskFunction, type: ColumnType): string | null {
+/** Why `fn` does not fit `type`, or null when it does (hash, null and clear fit every type; constants are checked separately). */
+function misfit(fn: Rendered, type: ColumnType): string | null {
   switch (fn.kind) {
     case 'regex':
     case 'partial':
@@ -76,14 +76,12 @@ export function maskedColumn(
   const lit = (s: string): string => dialect.quoteLiteral(s);
 
   const render = (fn: Rendered): string => {
-    if (fn.kind !== 'clear' && fn.kind !== 'hash' && fn.kind !== 'null' && fn.kind !== 'constant') {
-      const why = misfit(fn, type);
-      if (why) {
-        warnings.push(
-          diagnostic('VG303', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): ${why}; the column shows NULL instead`, at.get(fn)!, 'warning'),
-        );
-        return 'NULL';
-      }
+    const why = misfit(fn, type);
+    if (why) {
+      warnings.push(
+        diagnostic('VG303', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): ${why}; the column shows NULL instead`, at.get(fn)!, 'warning'),
+      );
+      return 'NULL';
     }
     switch (fn.kind) {
       case 'hash':

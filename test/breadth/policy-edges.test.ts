@@ -21,7 +21,7 @@ type Row = [number, string, string, string | null, string, string | null, number
 const ROWS: Row[] = [
   [1, 'Ann', 'US', 'US', 'red', 'red', 1234.56, 0.75, 7, '+1-555-0101', 'AB-123'],
   [2, 'Bo', 'US', 'DE', 'red', 'blue', -987.65, 12.5, -8, '+49-30-1234', 'CD-4'],
-  [3, 'Cy', 'DE', 'US', 'blue', 'red', 55.5, -3.25, 10, '12', 'E'],
+  [3, 'Cy', 'DE', 'US', 'blue', 'red', 55.5, -3.25, 10, '123', 'E'],
   [4, 'Di', 'DE', 'DE', 'blue', 'blue', null, null, null, null, null],
   [5, 'Ed', 'US', null, 'red', null, 99.99, 1.5, 3, '+33 1 98', 'FG-567'],
 ];
@@ -219,20 +219,20 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
   });
 
   describe('partial masks keeping the FIRST characters', () => {
-    it('preserveFormat masks every character that is not a separator after the kept ones; short values are masked whole', async () => {
+    it('preserveFormat masks every character that is not a separator after the kept ones; values not longer than count are masked whole', async () => {
       await apply([
         anyone,
         policy('partial-phone', { scope: local(), type: 'mask', target: { kind: 'column', name: 'phone' }, mask: { kind: 'partial', keep: 'first', count: 3, preserveFormat: true } }),
         policy('partial-code', { scope: local(), type: 'mask', target: { kind: 'column', name: 'code' }, mask: { kind: 'partial', keep: 'first', count: 2, maskChar: '#', preserveFormat: true } }),
       ]);
-      expect(await column('ann', 'phone')).toEqual(['+1-***-****', '+49-**-****', '**', null, '+33 * **']);
+      expect(await column('ann', 'phone')).toEqual(['+1-***-****', '+49-**-****', '***', null, '+33 * **']);
       // char(6): the padding is not data (read without it)
       expect(await column('ann', 'code')).toEqual(['AB-###', 'CD-#', '#', null, 'FG-###']);
     });
 
     it('without preserveFormat every character after the kept ones is masked', async () => {
       await apply([anyone, policy('partial-phone-plain', { scope: local(), type: 'mask', target: { kind: 'column', name: 'phone' }, mask: { kind: 'partial', keep: 'first', count: 3 } })]);
-      expect(await column('ben', 'phone')).toEqual(['+1-********', '+49********', '**', null, '+33*****']);
+      expect(await column('ben', 'phone')).toEqual(['+1-********', '+49********', '***', null, '+33*****']);
     });
   });
 

@@ -17,6 +17,9 @@ import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
 
 const ZONES = ['UTC', 'Etc/GMT-14', 'Etc/GMT+12'] as const;
+// Rounding is also checked in a zone whose clocks skipped midnight (Brazil's DST began at 00:00 on 2018-11-04):
+// that date's midnight does not exist there, so a date read as a timestamptz in the session's zone moves.
+const ROUNDING_ZONES = [...ZONES, 'America/Sao_Paulo'] as const;
 
 const eventsSource = (database: string): DataSource =>
   DataSourceSchema.parse({
@@ -118,47 +121,49 @@ describe.each(engines)('session time zones on $name', ({ create }) => {
   describe('rounding to a day or a month happens in UTC, whatever the session zone', () => {
     beforeAll(async () => {
       // Times of day chosen so that UTC−12 and UTC+14 put them on another local day (and row 2 in another
-      // local month) than UTC: truncating in the session's zone would move every one of them.
+      // local month) than UTC: truncating in the session's zone would move every one of them. Row 4 is the
+      // day São Paulo skipped midnight.
       await engine.exec([
         stmt('TRUNCATE raw.events'),
         stmt(
           `INSERT INTO raw.events VALUES
              (1, '2024-05-17 05:30:00+00', '2024-05-17 05:30:00', '2024-05-17'),
              (2, '2024-05-01 03:00:00+00', '2024-05-01 03:00:00', '2024-05-01'),
-             (3, '2024-02-29 13:45:00+00', '2024-02-29 13:45:00', '2024-02-29')`,
+             (3, '2024-02-29 13:45:00+00', '2024-02-29 13:45:00', '2024-02-29'),
+             (4, '2018-11-04 12:00:00+00', '2018-11-04 12:00:00', '2018-11-04')`,
         ),
       ]);
     });
 
     it('timestamptz truncated to the day: the instant is midnight UTC of its UTC day', async () => {
       await apply([anyone, rounded('at_tz', 'day')]);
-      const expected = ['2024-05-17', '2024-05-01', '2024-02-29'].map((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
-      for (const zone of ZONES) {
+      const expected = ['2024-05-17', '2024-05-01', '2024-02-29', '2018-11-04'].map((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
+      for (const zone of ROUNDING_ZONES) {
         expect((await seeIn(zone, 'CAST(EXTRACT(EPOCH FROM at_tz) AS int8) AS s')).map((r) => Number(r.s)), zone).toEqual(expected);
       }
       await apply([anyone, rounded('at_tz', 'month')]);
-      const months = ['2024-05-01', '2024-05-01', '2024-02-01'].map((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
-      for (const zone of ZONES) {
+      const months = ['2024-05-01', '2024-05-01', '2024-02-01', '2018-11-01'].map((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
+      for (const zone of ROUNDING_ZONES) {
         expect((await seeIn(zone, 'CAST(EXTRACT(EPOCH FROM at_tz) AS int8) AS s')).map((r) => Number(r.s)), zone).toEqual(months);
       }
     });
 
     it('timestamp truncated to the day and the month keeps its wall-clock date', async () => {
       await apply([anyone, rounded('at_ts', 'day')]);
-      for (const zone of ZONES) {
-        expect((await seeIn(zone, 'CAST(at_ts AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-17 00:00:00', '2024-05-01 00:00:00', '2024-02-29 00:00:00']);
+      for (const zone of ROUNDING_ZONES) {
+        expect((await seeIn(zone, 'CAST(at_ts AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-17 00:00:00', '2024-05-01 00:00:00', '2024-02-29 00:00:00', '2018-11-04 00:00:00']);
       }
       await apply([anyone, rounded('at_ts', 'month')]);
-      for (const zone of ZONES) {
-        expect((await seeIn(zone, 'CAST(at_ts AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-01 00:00:00', '2024-05-01 00:00:00', '2024-02-01 00:00:00']);
+      for (const zone of ROUNDING_ZONES) {
+        expect((await seeIn(zone, 'CAST(at_ts AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-01 00:00:00', '2024-05-01 00:00:00', '2024-02-01 00:00:00', '2018-11-01 00:00:00']);
       }
     });
 
     it('date truncated to the day keeps the date; to the month gives the first of its month', async () => {
       await apply([anyone, rounded('on_date', 'day')]);
-      for (const zone of ZONES) expect((await seeIn(zone, 'CAST(on_date AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-17', '2024-05-01', '2024-02-29']);
+      for (const zone of ROUNDING_ZONES) expect((await seeIn(zone, 'CAST(on_date AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-17', '2024-05-01', '2024-02-29', '2018-11-04']);
       await apply([anyone, rounded('on_date', 'month')]);
-      for (const zone of ZONES) expect((await seeIn(zone, 'CAST(on_date AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-01', '2024-05-01', '2024-02-01']);
+      for (const zone of ROUNDING_ZONES) expect((await seeIn(zone, 'CAST(on_date AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-01', '2024-05-01', '2024-02-01', '2018-11-01']);
     });
   });
 });

@@ -9,7 +9,7 @@ import { kindOfMessage } from '../../shared/adapters/postgres-error-classifier.j
 import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../../shared/layout/catalog-reader.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
-import { affectedDigest, planViewChange, type ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
+import { affectedDigest, planViewChange, type PolicyWorkItem, type ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
@@ -56,7 +56,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   const regionFilter = (version: number) =>
     pol({ id: 'rf-region', version, type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' } });
 
-  const item = (p: Policy, dataSourceId: string | null = 'ds-orders'): ViewWorkItem => ({ kind: 'policy', policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId });
+  const item = (p: Policy, dataSourceId: string | null = 'ds-orders'): PolicyWorkItem => ({ kind: 'policy', policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId });
   const dsItem = (version: number, name = 'orders'): ViewWorkItem => ({ kind: 'datasource', dataSourceId: 'ds-orders', version, deleted: false, definition: makeDs(engine.database, version, name) });
   /** An empty catalog (no stored data source or policy, no view), then the items a test starts from. */
   async function given(...items: ViewWorkItem[]) {
