@@ -30,12 +30,17 @@ interface Report {
 
 const server = await startEmbeddedServer({ name: 'viewguard-isolation-pg', settings: { max_connections: '200', max_locks_per_transaction: '256' } });
 const env = { ...process.env, WAREHOUSE_URL: server.url };
-const reportFile = path.join(root, '.vitest-isolation.json');
+// Interrupted: stop the server too (spawnSync's child gets the same signal from the terminal).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => void server.stop().finally(() => process.exit(130)));
+}
+// vitest.config.ts writes its JSON report here on every run (a CLI --outputFile does not override it).
+const reportFile = path.join(root, '.vitest-report.json');
 
 /** Run vitest; returns each test's full name → status (and the files vitest ran). */
 function run(extra: string[]): Map<string, { file: string; status: string; name: string }> {
   rmSync(reportFile, { force: true });
-  spawnSync(vitest, ['run', '--reporter=json', `--outputFile=${reportFile}`, ...extra], { cwd: root, env, stdio: 'ignore' });
+  spawnSync(vitest, ['run', ...extra], { cwd: root, env, stdio: 'ignore' });
   const results = new Map<string, { file: string; status: string; name: string }>();
   let report: Report;
   try {
@@ -79,7 +84,6 @@ try {
   code = failures.size ? 1 : 0;
   console.log(failures.size ? `${failures.size} order-dependent or failing test(s):\n${[...failures.keys()].map((k) => `  ${k}`).join('\n')}` : 'every test passes alone and in shuffled order');
 } finally {
-  rmSync(reportFile, { force: true });
   await server.stop();
 }
 process.exit(code);
