@@ -28,8 +28,8 @@ export interface ColumnOutput {
 
 type Rendered = MaskFunction | { kind: 'clear' };
 
-/** Why `fn` does not fit `type`, or null when it does (constants are checked separately). */
-function misfit(fn: MaskFunction, type: ColumnType): string | null {
+/** Why `fn` does not fit `type`, or null when it does (hash, null and clear fit every type; constants are checked separately). */
+function misfit(fn: Rendered, type: ColumnType): string | null {
   switch (fn.kind) {
     case 'regex':
     case 'partial':
@@ -55,14 +55,16 @@ export function maskedColumn(
   warnings: Diagnostic[],
 ): ColumnOutput {
   const ref = `t.${dialect.quoteIdent(column.name)}`;
-  const fns: Rendered[] = [policy.mask];
-  if (policy.condition.kind === 'everyoneWho') fns.push(policy.condition.otherwise);
+  // Each mask function with where it sits in the policy: a diagnostic's path points at the one to fix.
+  const at = new Map<Rendered, string[]>([[policy.mask, ['mask']]]);
+  if (policy.condition.kind === 'everyoneWho') at.set(policy.condition.otherwise, ['condition', 'otherwise']);
+  const fns = [...at.keys()];
   for (const fn of fns) {
     if (fn.kind === 'constant') {
       const why = constantMismatch(type, fn.value);
       if (why) {
         throw new Uncompilable([
-          diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: constant ${JSON.stringify(fn.value)} ${why} (column ${JSON.stringify(column.name)} is ${type.sql})`, ['mask', 'value']),
+          diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: constant ${JSON.stringify(fn.value)} ${why} (column ${JSON.stringify(column.name)} is ${type.sql})`, [...at.get(fn)!, 'value']),
         ]);
       }
     }
@@ -74,14 +76,12 @@ export function maskedColumn(
   const lit = (s: string): string => dialect.quoteLiteral(s);
 
   const render = (fn: Rendered): string => {
-    if (fn.kind !== 'clear' && fn.kind !== 'hash' && fn.kind !== 'null' && fn.kind !== 'constant') {
-      const why = misfit(fn, type);
-      if (why) {
-        warnings.push(
-          diagnostic('VG303', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): ${why}; the column shows NULL instead`, ['mask'], 'warning'),
-        );
-        return 'NULL';
-      }
+    const why = misfit(fn, type);
+    if (why) {
+      warnings.push(
+        diagnostic('VG303', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): ${why}; the column shows NULL instead`, at.get(fn)!, 'warning'),
+      );
+      return 'NULL';
     }
     switch (fn.kind) {
       case 'hash':
@@ -96,7 +96,7 @@ export function maskedColumn(
         const sql = dialect.regexpReplace(ref, lit(fn.pattern), lit(fn.replacement), { global: fn.global, caseInsensitive: fn.caseInsensitive });
         if (sql === null) {
           throw new Uncompilable([
-            diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: a first-match-only regex replace (global: false) cannot be expressed in ${dialect.name}`, ['mask', 'global']),
+            diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: a first-match-only regex replace (global: false) cannot be expressed in ${dialect.name}`, [...at.get(fn)!, 'global']),
           ]);
         }
         return sql;
@@ -141,7 +141,8 @@ export function maskedColumn(
 /**
  * Numbers: toward zero to a multiple of the bucket — |result| ≤ |value|, so it always fits the column type
  * (FLOOR could overflow at the type's minimum). Integer columns with a whole bucket use integer division,
- * which truncates toward zero on both engines; others TRUNC (https://docs.aws.amazon.com/redshift/latest/dg/r_TRUNC.html).
+ * which truncates toward zero on both engines; others TRUNC (https://docs.aws.amazon.com/redshift/latest/dg/r_TRUNC.html),
+ * integer columns twice (to a multiple of the bucket, then to an integer).
  * Dates/timestamps: DATE_TRUNC to the unit (dialect hook; timestamptz in UTC). A date goes through timestamp
  * so PostgreSQL does not pick the session-time-zone timestamptz overload.
  */
@@ -149,8 +150,11 @@ function roundSql(dialect: Dialect, ref: string, type: ColumnType, fn: Extract<M
   if (type.family === 'date') return dialect.dateTrunc(fn.unit!, `CAST(${ref} AS timestamp)`, false);
   if (type.family === 'timestamp') return dialect.dateTrunc(fn.unit!, ref, type.sql === 'timestamptz');
   const bucket = String(fn.bucket!);
-  if (type.family === 'integer' && Number.isInteger(fn.bucket)) return `((${ref} / ${bucket}) * ${bucket})`;
-  return `(TRUNC(${ref} / ${bucket}) * ${bucket})`;
+  const rounded = `(TRUNC(${ref} / ${bucket}) * ${bucket})`;
+  if (type.family !== 'integer') return rounded;
+  // A fractional bucket on an integer column: 7.5 would be ROUNDED by the cast to the integer type (to 8, the
+  // clear value), so it is truncated toward zero again (to 7).
+  return Number.isInteger(fn.bucket) ? `((${ref} / ${bucket}) * ${bucket})` : `TRUNC${rounded}`;
 }
 
 /**

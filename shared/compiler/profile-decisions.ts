@@ -38,10 +38,6 @@ export class ProfileDecisions {
     return `p.${this.dialect.quoteIdent(column)}`;
   }
 
-  get empty(): boolean {
-    return this.byExpr.size === 0 && this.lists.size === 0;
-  }
-
   select(): string {
     const cols = [...this.byExpr].map(([expr, alias]) => `${expr} AS ${this.dialect.quoteIdent(alias)}`);
     for (const l of [...this.lists].sort()) cols.push(this.dialect.quoteIdent(l));

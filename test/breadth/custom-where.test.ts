@@ -40,6 +40,30 @@ describe.each(engines)('custom WHERE on $name', ({ create }) => {
     expect(await w.see('bob', ['id'])).toEqual([]);
   });
 
+  it('every accepted form keeps exactly the rows it says (NOT BETWEEN, NOT LIKE/ILIKE, NOT IN, unary minus, ||, COALESCE, functions, arithmetic)', async () => {
+    type R = (typeof rawRows)[number];
+    const cases: [string, (r: R) => boolean][] = [
+      ['age NOT BETWEEN 30 AND 50', (r) => r.age < 30 || r.age > 50],
+      ["name NOT LIKE 'A%' AND name NOT ILIKE 'b%'", (r) => !r.name.startsWith('A') && !/^b/i.test(r.name)],
+      ["country NOT IN ('US', 'DE')", (r) => !['US', 'DE'].includes(r.country)],
+      ['- age < -40', (r) => r.age > 40],
+      ["COALESCE(email, 'none') = 'none'", (r) => r.email === null],
+      ["name || '!' = 'Bo!'", (r) => r.name === 'Bo'],
+      ["btrim(name, 'n') = 'A' OR ltrim(name, 'E') = 'd' OR rtrim(name, 'y') = 'C'", (r) => ['Ann', 'Ed', 'Cy'].includes(r.name)],
+      ["left(ssn, 3) = '333' OR right(phone, 4) = '0199' OR length(name) = 3", (r) => r.ssn.startsWith('333') || (r.phone ?? '').endsWith('0199') || r.name.length === 3],
+      ['abs(salary) < 100', (r) => Math.abs(Number(r.salary)) < 100],
+      ["upper(email) = email OR lower(name) = 'di'", (r) => (r.email !== null && r.email.toUpperCase() === r.email) || r.name.toLowerCase() === 'di'],
+      ["age IN (18, 29) OR visited = CAST('2024-01-31' AS date)", (r) => [18, 29].includes(r.age) || r.visited === '2024-01-31'],
+      ['salary / 2 > 1000 AND salary - 1 >= 2499 AND salary * 1 + 0 <> 0', (r) => Number(r.salary) / 2 > 1000 && Number(r.salary) - 1 >= 2499],
+      ["NOT (country = 'US') AND email IS NOT NULL AND age != 47", (r) => r.country !== 'US' && r.email !== null && r.age !== 47],
+    ];
+    for (const [clause, keep] of cases) {
+      const compiled = await w.apply([anyone, where(clause)]);
+      expect(compiled.diagnostics, clause).toEqual([]);
+      expect(await w.see('bob', ['id']), clause).toEqual(rawRows.filter(keep).map((r) => [String(r.id)]));
+    }
+  });
+
   it('literals with quotes stay literals: a classic quote-breaking value matches nothing', async () => {
     const compiled = await w.apply([anyone, where("country = 'x'' OR ''1''=''1'")]);
     expect(compiled.diagnostics).toEqual([]);

@@ -1,6 +1,7 @@
 // The view-change planner against the real layout (E1's bootstrap plan and guard procedures): each work item
 // is planned from a real catalog read and applied as ONE transaction acting as the system role; what users
-// see afterwards, staleness, convergence to the newest policy state, re-fan-out data and idempotence.
+// see afterwards, staleness, convergence to the newest policy state, re-fan-out data and idempotence. Each test
+// starts from an empty catalog and applies the items it needs first (`given`), so any one runs alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, type Engine, type Session } from '../support/engines.js';
 import { bootstrap, errorOf, layoutConfig, transactionAs } from '../layout/layout-fixture.js';
@@ -8,7 +9,7 @@ import { kindOfMessage } from '../../shared/adapters/postgres-error-classifier.j
 import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../../shared/layout/catalog-reader.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
-import { affectedDigest, planViewChange, type ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
+import { affectedDigest, planViewChange, type PolicyWorkItem, type ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
@@ -55,6 +56,19 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   const regionFilter = (version: number) =>
     pol({ id: 'rf-region', version, type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' } });
 
+  const item = (p: Policy, dataSourceId: string | null = 'ds-orders'): PolicyWorkItem => ({ kind: 'policy', policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId });
+  const dsItem = (version: number, name = 'orders'): ViewWorkItem => ({ kind: 'datasource', dataSourceId: 'ds-orders', version, deleted: false, definition: makeDs(engine.database, version, name) });
+  /** An empty catalog (no stored data source or policy, no view), then the items a test starts from. */
+  async function given(...items: ViewWorkItem[]) {
+    await engine.exec([
+      stmt('DELETE FROM immuta_system.datasource_state'),
+      stmt('DELETE FROM immuta_system.policy_state'),
+      stmt('DROP VIEW IF EXISTS secure.orders'),
+      stmt('DROP VIEW IF EXISTS secure.orders_v2'),
+    ]);
+    for (const x of items) expect((await run(x)).skip).toBeUndefined();
+  }
+
   beforeAll(async () => {
     engine = await create();
     await engine.exec([
@@ -76,6 +90,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   });
 
   it('a policy stored before its data source exists: only the CALL; its reach is empty', async () => {
+    await given();
     const plan = await run({ kind: 'policy', policyId: anyoneGlobal.id, version: 1, deleted: false, definition: anyoneGlobal, dataSourceId: 'ds-orders' });
     expect(plan.statements).toHaveLength(1);
     expect(plan.statements[0]!.sql).toMatch(/^CALL "immuta_procedures"\."apply_policy"/);
@@ -85,6 +100,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   });
 
   it('data source upsert compiles against the stored policies; unlisted columns are not exposed', async () => {
+    await given(item(anyoneGlobal));
     const plan = await run({ kind: 'datasource', dataSourceId: 'ds-orders', version: 1, deleted: false, definition: makeDs(engine.database, 1) });
     expect(plan.statements.map((s) => s.sql.slice(0, 20))).toEqual(['CALL "immuta_procedu', 'SET search_path TO p', 'DROP VIEW IF EXISTS ', 'CREATE VIEW "secure"', 'GRANT SELECT ON "sec', 'RESET search_path']);
     expect(await see('eve')).toEqual([
@@ -96,23 +112,25 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   });
 
   it('a stale data source item is skipped before anything runs', async () => {
+    await given(item(anyoneGlobal), dsItem(1));
     const plan = planViewChange(await read(), { kind: 'datasource', dataSourceId: 'ds-orders', version: 1, deleted: false, definition: makeDs(engine.database, 1) }, config, d);
     expect(plan).toEqual({ skip: 'stale', statements: [], diagnostics: [], signature: null });
   });
 
   it('policy item: the view changes, the reach is computed, re-fan-out only when the digest differs', async () => {
-    const item = { kind: 'policy', policyId: hashPii.id, version: 1, deleted: false, definition: hashPii, dataSourceId: 'ds-orders' } as const;
-    const plan = await run({ ...item, fanOutDigest: affectedDigest(['ds-orders']) });
+    await given(item(anyoneGlobal), dsItem(1));
+    const plan = await run({ ...item(hashPii), fanOutDigest: affectedDigest(['ds-orders']) });
     expect(plan.affectedDataSourceIds).toEqual(['ds-orders']);
     expect(plan.refanOut).toBe(false);
     const rows = await see('eve');
     expect(rows.map((r) => r.email)).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/), expect.stringMatching(/^[0-9a-f]{64}$/), null]);
     // Same version again (e.g. the second view of the fan-out): not the first store, no reach computed.
-    const again = planViewChange(await read(), item, config, d);
+    const again = planViewChange(await read(), item(hashPii), config, d);
     expect(again.affectedDataSourceIds).toBeUndefined();
   });
 
   it('an older policy item converges the view on the newer stored state', async () => {
+    await given(item(anyoneGlobal), dsItem(1));
     await run({ kind: 'policy', policyId: 'rf-region', version: 2, deleted: false, definition: regionFilter(2), dataSourceId: 'ds-orders' });
     expect((await see('eve')).map((r) => r.id)).toEqual([1, 3]);
     // v1 arrives late and says "deleted": the stored v2 still wins, the filter stays.
@@ -123,6 +141,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   });
 
   it('re-applying the same desired state is a no-op on the view catalog', async () => {
+    await given(item(anyoneGlobal), dsItem(1), item(regionFilter(2)));
     const before = await views();
     const snap = await read();
     const plan = planViewChange(snap, { kind: 'policy', policyId: 'rf-region', version: 2, deleted: false, definition: regionFilter(2), dataSourceId: 'ds-orders' }, config, d);
@@ -132,6 +151,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   });
 
   it('a plan compiled against an old epoch is a conflict and rolls back (write-skew guard)', async () => {
+    await given(item(anyoneGlobal), dsItem(1), item(regionFilter(2)));
     const old = await read();
     await run({ kind: 'policy', policyId: 'other', version: 1, deleted: false, definition: pol({ id: 'other', version: 1, type: 'mask', scope: { kind: 'local', dataSourceId: 'nope' }, target: { kind: 'column', name: 'x' }, mask: { kind: 'null' } }), dataSourceId: 'ds-orders' });
     const before = await views();
@@ -141,6 +161,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   });
 
   it('renaming a data source drops the old view; deleting drops the view', async () => {
+    await given(item(anyoneGlobal), dsItem(1), item(regionFilter(2)));
     await run({ kind: 'datasource', dataSourceId: 'ds-orders', version: 2, deleted: false, definition: makeDs(engine.database, 2, 'orders_v2') });
     expect((await views()).map((v) => v.relname)).toEqual(['orders_v2']);
     expect((await see('eve', 'orders_v2')).map((r) => r.id)).toEqual([1, 3]);

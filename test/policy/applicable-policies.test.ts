@@ -81,3 +81,50 @@ describe('affectedDataSources', () => {
     expect(affectedDataSources([customers, logs, other], before, null)).toEqual(['customers']);
   });
 });
+
+describe('applicablePolicies uses only the policies that apply to the data source', () => {
+  it('a local subscription, mask and row filter for another data source do not open, mask or filter this one', () => {
+    const forLogs = [
+      p({ id: 'sub-logs', type: 'subscription', scope: { kind: 'local', dataSourceId: 'logs' }, access: { kind: 'anyone' } }),
+      p({ id: 'mask-logs', type: 'mask', scope: { kind: 'local', dataSourceId: 'logs' }, target: { kind: 'column', name: 'email' }, mask: { kind: 'null' } }),
+      p({ id: 'rf-logs', type: 'rowFilter', scope: { kind: 'local', dataSourceId: 'logs' }, filter: { kind: 'never' } }),
+      p({ id: 'sub-geo', type: 'subscription', scope: { kind: 'global', tags: ['Geo.City'] }, access: { kind: 'anyone' } }),
+    ];
+    const r = applicablePolicies(customers, forLogs);
+    expect(r.subscription).toBeNull();
+    expect([...r.masks.keys()]).toEqual([]);
+    expect(r.rowFilters).toEqual([]);
+    expect(r.diagnostics).toEqual([]);
+    const onLogs = applicablePolicies(logs, forLogs);
+    expect(onLogs.subscription?.id).toBe('sub-logs');
+    expect(onLogs.rowFilters.map((x) => x.id)).toEqual(['rf-logs']);
+  });
+});
+
+describe('ties at the same createdAt: the smallest id wins, in any input order', () => {
+  const at = '2024-02-02T00:00:00Z';
+  it('masks on one column', () => {
+    const m = (id: string) => p({ id, createdAt: at, type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII.Email' }, mask: { kind: 'null' } });
+    for (const order of [[m('m2'), m('m1'), m('m3')], [m('m3'), m('m1'), m('m2')], [m('m1'), m('m3'), m('m2')]]) {
+      const r = applicablePolicies(customers, order);
+      expect(r.masks.get('email')!.policy.id).toBe('m1');
+      expect(r.diagnostics).toEqual([{ code: 'VG304', severity: 'warning', summary: 'column "email": mask "m1" wins over "m2", "m3"', path: [] }]);
+    }
+  });
+  it('subscriptions at the same depth, and the VG304 warning naming the winner and every loser in rank order', () => {
+    const s = (id: string, createdAt = at) => p({ id, createdAt, type: 'subscription', scope: { kind: 'global', tags: ['Sales'] }, access: { kind: 'anyone' } });
+    for (const order of [[s('b'), s('a'), s('c')], [s('c'), s('b'), s('a')]]) {
+      const r = applicablePolicies(customers, order);
+      expect(r.subscription!.id).toBe('a');
+      expect(r.diagnostics).toEqual([{ code: 'VG304', severity: 'warning', summary: 'subscription policy "a" wins over "b", "c"', path: [] }]);
+    }
+    // an earlier createdAt beats a smaller id
+    expect(applicablePolicies(customers, [s('a'), s('z', '2023-01-01T00:00:00Z')]).subscription!.id).toBe('z');
+    // one subscription: no conflict, no warning
+    expect(applicablePolicies(customers, [s('a')]).diagnostics).toEqual([]);
+  });
+  it('row filters of the same createdAt are ordered by id', () => {
+    const rf = (id: string) => p({ id, createdAt: at, type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'never' } });
+    expect(applicablePolicies(logs, [rf('r3'), rf('r1'), rf('r2')]).rowFilters.map((x) => x.id)).toEqual(['r1', 'r2', 'r3']);
+  });
+});
