@@ -369,7 +369,9 @@ export async function repairDrift(o: DriftOptions, report: DriftReport): Promise
   for (const f of byRepair('recreate routine')) await runAll(f);
   // Grants of a view about to be re-applied are reset by its re-creation.
   const viewNames = new Set(report.findings.filter((f) => reapplied.has(f.dataSourceId ?? '')).map((f) => f.object));
-  for (const f of [...byRepair('revoke'), ...byRepair('grant')]) if (!viewNames.has(f.object)) await runAll(f);
+  for (const f of [...byRepair('revoke'), ...byRepair('grant')]) {
+    if (!viewNames.has(f.object)) await runAll(f);
+  }
   for (const f of byRepair('drop')) await runAll(f);
   for (const id of reapplied) {
     const reasons = report.findings.filter((f) => f.dataSourceId === id);
@@ -377,6 +379,11 @@ export async function repairDrift(o: DriftOptions, report: DriftReport): Promise
     const r = await reapplyView(o, id, edited ? `${edited.object}: ${edited.detail}` : undefined);
     for (const f of reasons) {
       results.push({ object: f.object, kind: f.kind, outcome: r.outcome === 'failed' ? 'failed' : 'repaired', ...(r.error ? { detail: r.error } : r.failedClosedFirst ? { detail: 'failed closed first, then re-applied' } : {}) });
+    }
+    // Its grants were reset with it (a re-created view gets exactly the layout's grant).
+    const object = reasons[0]?.object;
+    for (const f of report.findings.filter((g) => (g.kind === 'grant-added' || g.kind === 'grant-revoked') && g.object === object)) {
+      results.push({ object: f.object, kind: f.kind, outcome: r.outcome === 'failed' ? 'failed' : 'repaired', detail: 'the view was re-created with the layout’s grant' });
     }
   }
   for (const f of report.findings) if (f.repair === 'admin' || f.repair === 'control plane') results.push({ object: f.object, kind: f.kind, outcome: 'not repairable', detail: f.repair === 'admin' ? 'an administrator must run the statement shown' : 'send the user again from the control plane' });
