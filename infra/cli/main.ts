@@ -8,6 +8,12 @@ import { explain } from '../../shared/operations/explain.js';
 import { WarehouseError } from '../../shared/ports/warehouse.js';
 import { connect, UsageError, type Connection, type TargetFlags } from './connect.js';
 import { renderExplanation } from './explain-command.js';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { audit } from '../../shared/operations/audit.js';
+import { detectDrift, repairDrift } from '../../shared/operations/drift.js';
+import { rebuild } from '../../shared/operations/rebuild.js';
+import { planHasFindings, renderPlan, runPlan } from './plan-command.js';
+import { progressLine, renderAudit, renderDrift, renderRebuild } from './operations-commands.js';
 
 /** 0: done, nothing found · 1: findings (drift, a bypass, a view that would fail closed, a failed rebuild step) · 2: usage · 3: the warehouse or AWS failed. */
 export const EXIT = { ok: 0, findings: 1, usage: 2, failed: 3 } as const;
@@ -20,7 +26,7 @@ commands:
   explain <view> --as <user>     what one user sees in one view and why [--sample N]
   drift                          the warehouse vs the stored state [--repair]
   audit                          who can read raw tables or change our objects outside the views
-  rebuild                        re-apply every view from the stored state [--resume FILE] [--batch N]
+  rebuild                        re-apply the routines and every view from the stored state [--resume FILE]
 
 where (default: the local warehouse — WAREHOUSE_URL, else PGlite in DATA_DIR, like npm start):
   --redshift [-c viewguard:key=value]...   Redshift through the Data API, from the deploy context (cdk.json)
@@ -50,7 +56,6 @@ const OPTIONS = {
   sample: { type: 'string' },
   repair: { type: 'boolean' },
   resume: { type: 'string' },
-  batch: { type: 'string' },
   redshift: { type: 'boolean' },
   'as-admin': { type: 'boolean' },
   context: { type: 'string', short: 'c', multiple: true },
@@ -95,6 +100,57 @@ const COMMANDS: Record<string, Command> = {
     const e = await explain({ warehouse, dialect, config, view: c.args[0]!, user: c.values.as, sample: positiveInt(c.values.sample, '--sample', 5) });
     print(c, e, () => renderExplanation(e));
     return EXIT.ok;
+  },
+
+  async plan(c) {
+    const users = c.values.users?.split(',').map((u) => u.trim()).filter(Boolean);
+    const p = await runPlan(c.connection, { paths: c.args, ...(users ? { users } : {}) });
+    print(c, p, () => renderPlan(p, c.values.sql ?? false));
+    return planHasFindings(p) ? EXIT.findings : EXIT.ok;
+  },
+
+  async drift(c) {
+    if (c.args.length > 0) throw new UsageError('drift takes no arguments');
+    const before = await detectDrift(c.connection);
+    if (!c.values.repair) {
+      print(c, before, () => renderDrift(before));
+      return before.findings.length > 0 ? EXIT.findings : EXIT.ok;
+    }
+    const results = await repairDrift(c.connection, before);
+    const after = await detectDrift(c.connection);
+    print(c, { before, repair: results, after }, () => renderDrift(before, { results, after }));
+    return after.findings.length > 0 ? EXIT.findings : EXIT.ok;
+  },
+
+  async audit(c) {
+    if (c.args.length > 0) throw new UsageError('audit takes no arguments');
+    const r = await audit(c.connection);
+    print(c, r, () => renderAudit(r));
+    return r.findings.length > 0 ? EXIT.findings : EXIT.ok;
+  },
+
+  async rebuild(c) {
+    if (c.args.length > 0) throw new UsageError('rebuild takes no arguments');
+    const file = c.values.resume;
+    const resumeAfter = file && existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+    // Progress goes to stdout for people, to stderr with --json (stdout is the result object).
+    const say = c.values.json ? c.io.err : c.io.out;
+    if (resumeAfter) say(`resuming after data source ${resumeAfter} (${file})`);
+    // The checkpoint is the last view of an unbroken run of successes: a resumed run retries a failed view.
+    let broken = false;
+    const r = await rebuild({
+      ...c.connection,
+      ...(resumeAfter ? { resumeAfter } : {}),
+      progress: (done, total, result) => {
+        say(progressLine(done, total, result));
+        broken ||= result.outcome === 'failed';
+        if (file && !broken) writeFileSync(file, `${result.dataSourceId}\n`);
+      },
+    });
+    const failed = r.views.some((v) => v.outcome === 'failed');
+    if (file && !failed) rmSync(file, { force: true });
+    print(c, r, () => renderRebuild(r));
+    return failed ? EXIT.findings : EXIT.ok;
   },
 };
 

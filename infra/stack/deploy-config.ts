@@ -49,6 +49,11 @@ const RawContextSchema = z
     apiBurstLimit: int(1, 5_000).default(100),
     oldestMessageAlarmSeconds: int(60, 86_400).default(900),
     applyErrorRateAlarmPercent: int(1, 100).default(5),
+    // The drift-and-audit run (docs/operations.md): an EventBridge schedule expression.
+    driftAuditSchedule: z
+      .string()
+      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/, 'must be an EventBridge schedule expression: rate(1 day) or cron(…)')
+      .default('rate(1 day)'),
   });
 
 export type WarehouseTarget =
@@ -77,6 +82,7 @@ export interface DeployConfig {
   apiBurstLimit: number;
   oldestMessageAlarmSeconds: number;
   applyErrorRateAlarmPercent: number;
+  driftAuditSchedule: string;
 }
 
 /** Collect `viewguard:*` keys from a context object (cdk.json merged with -c by the CDK). */
@@ -193,6 +199,7 @@ export function parseDeployConfig(fields: Record<string, unknown>): DeployConfig
     apiBurstLimit: c.apiBurstLimit,
     oldestMessageAlarmSeconds: c.oldestMessageAlarmSeconds,
     applyErrorRateAlarmPercent: c.applyErrorRateAlarmPercent,
+    driftAuditSchedule: c.driftAuditSchedule,
     ...(c.webhookSecretArn ? { webhookSecretArn: c.webhookSecretArn } : {}),
     ...(c.hashKeySecretArn ? { hashKeySecretArn: c.hashKeySecretArn } : {}),
     ...(c.alarmTopicArn ? { alarmTopicArn: c.alarmTopicArn } : {}),

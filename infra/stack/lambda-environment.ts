@@ -12,6 +12,11 @@ export const ENV = {
   dbSecretArn: 'VIEWGUARD_REDSHIFT_SECRET_ARN',
   viewSchema: 'VIEWGUARD_VIEW_SCHEMA',
   integrationMode: 'VIEWGUARD_INTEGRATION_MODE',
+  /** The system role (drift-and-audit: the owner it expects, the principal the audit leaves out). */
+  systemUser: 'VIEWGUARD_SYSTEM_USER',
+  /** How the drift-and-audit run signs in as the administrator (one of the two). */
+  adminDbUser: 'VIEWGUARD_REDSHIFT_ADMIN_DB_USER',
+  adminSecretArn: 'VIEWGUARD_REDSHIFT_ADMIN_SECRET_ARN',
   /** Milliseconds before the Lambda deadline at which the apply loop stops polling (→ transient, redelivered). */
   deadlineMarginMs: 'VIEWGUARD_DEADLINE_MARGIN_MS',
   /** Immuta connector (docs/immuta.md): the notice secret, the hint queue, the API key and the settings JSON. */

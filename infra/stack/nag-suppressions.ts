@@ -24,7 +24,7 @@ export function addNagSuppressions(stack: ViewguardStack): void {
     const usesDataApi = name === 'apply' || name === 'policy';
     ack(fn, 'AwsSolutions-IAM5[Resource::*]', usesDataApi ? `${XRAY} ${DATA_API}` : XRAY);
   }
-  for (const fn of [stack.bootstrap.onEvent, stack.bootstrap.isComplete]) {
+  for (const fn of [stack.bootstrap.onEvent, stack.bootstrap.isComplete, stack.driftAudit.fn]) {
     ack(fn, 'AwsSolutions-IAM5[Resource::*]', `${XRAY} ${DATA_API}`);
   }
 

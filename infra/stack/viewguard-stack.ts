@@ -18,6 +18,7 @@ import { Operations } from './operations-dashboard.js';
 import { WarehouseBootstrap } from './warehouse-bootstrap.js';
 import { WebhookApi } from './webhook-api.js';
 import { WorkQueue } from './work-queue.js';
+import { DriftAuditSchedule } from './drift-audit-schedule.js';
 import { addNagSuppressions } from './nag-suppressions.js';
 
 export interface ViewguardStackProps extends StackProps {
@@ -37,6 +38,7 @@ export class ViewguardStack extends Stack {
   readonly api: WebhookApi;
   readonly operations: Operations;
   readonly bootstrap: WarehouseBootstrap;
+  readonly driftAudit: DriftAuditSchedule;
 
   constructor(scope: Construct, id: string, props: ViewguardStackProps) {
     super(scope, id, props);
@@ -157,6 +159,8 @@ export class ViewguardStack extends Stack {
       ...(config.alarmTopicArn ? { alarmTopicArn: config.alarmTopicArn } : {}),
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
     });
+
+    this.driftAudit = new DriftAuditSchedule(this, 'DriftAudit', { config, warehouseEnv, systemSecretId: SYSTEM_SECRET_ID, operations: this.operations, removalPolicy });
 
     new CfnOutput(this, 'WebhookUrl', { value: this.api.webhookUrl, description: 'POST signed webhooks here' });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn, description: 'share with the sender' });

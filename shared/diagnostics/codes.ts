@@ -47,6 +47,9 @@ export const DIAGNOSTIC_CODES = {
   VG711: 'reconcile found drift between Immuta and the warehouse',
   // VG8xx — operator tools (the viewguard CLI, the scheduled drift-and-audit run)
   VG801: 'no registered data source has this view',
+  VG802: 'the warehouse differs from the stored state (drift)',
+  VG803: 'a principal can bypass the secure views (privilege audit)',
+  VG804: 'plan input is not an event or a desired-state file',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

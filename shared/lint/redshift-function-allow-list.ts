@@ -103,6 +103,11 @@ export const REDSHIFT_FUNCTIONS: Readonly<Record<string, AllowedFunction>> = {
   strtol: fn('r_STRTOL.html', true),
   sign: fn('r_SIGN.html', true),
   power: fn('r_POWER.html', true),
+  // system information functions for the operator tools' privilege audit (shared/operations/audit-facts.ts).
+  // Leader-node functions: those queries read only the catalog (PG_TABLES, PG_NAMESPACE, PG_USER), as the
+  // pages' own examples do. has_schema_privilege returns text there, so it is selected, never filtered on.
+  has_table_privilege: fn('r_HAS_TABLE_PRIVILEGE.html', true),
+  has_schema_privilege: fn('r_HAS_SCHEMA_PRIVILEGE.html', true),
   // aggregates and window functions (the OVER forms of COUNT/SUM/MIN/MAX/AVG/LISTAGG are documented as
   // r_WF_COUNT.html etc.; https://docs.aws.amazon.com/redshift/latest/dg/c_Window_functions.html)
   count: fn('r_COUNT.html', true, true),

@@ -20,7 +20,7 @@ import { EVENT_SOURCE, ROUTES } from '../../shared/routing/routing-table.js';
 const ACCOUNT_SECRET = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
 const APPLY_TIMEOUT = 120;
 
-const clusterConfig = parseDeployConfig({
+const clusterFields = {
   clusterId: 'analytics',
   database: 'immuta',
   dbUser: 'immuta_system_user',
@@ -30,7 +30,8 @@ const clusterConfig = parseDeployConfig({
   rawSources: ['sales.public'],
   alarmEmail: 'oncall@example.com',
   applyTimeoutSeconds: APPLY_TIMEOUT,
-});
+};
+const clusterConfig = parseDeployConfig(clusterFields);
 const workgroupConfig = parseDeployConfig({
   workgroupName: 'analytics-wg',
   workgroupId: '0f1e2d3c-4b5a-4678-9abc-def012345678',
@@ -70,7 +71,7 @@ beforeAll(() => {
   cluster = synth('ClusterStack', clusterConfig);
   workgroup = synth('WorkgroupStack', workgroupConfig);
   const bundlesStaged = readdirSync(cluster.outdir).filter((d) => d.startsWith('asset.') && existsSync(path.join(cluster.outdir, d, 'index.mjs')));
-  expect(bundlesStaged.length).toBe(PIPELINE_HANDLERS.length + 1); // + the bootstrap (both handlers in one bundle)
+  expect(bundlesStaged.length).toBe(PIPELINE_HANDLERS.length + 2); // + the bootstrap (both handlers in one bundle) + drift-audit
 }, 600_000);
 
 afterAll(() => {
@@ -107,7 +108,7 @@ describe('functions', () => {
   it('every viewguard function: Node.js 22, arm64, tracing, Powertools settings, log retention', () => {
     for (const s of [cluster, workgroup]) {
       const fns = ours(s);
-      expect(fns).toHaveLength(7); // ingest, 3 routers, apply, bootstrap onEvent + isComplete
+      expect(fns).toHaveLength(8); // ingest, 3 routers, apply, bootstrap onEvent + isComplete, drift-audit
       for (const [, fn] of fns) {
         expect(fn.Properties.Runtime).toBe('nodejs22.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -139,7 +140,7 @@ describe('functions', () => {
   });
 
   it('bundles each handler minified with the AWS SDK inside, each ≤ 1 MB', () => {
-    for (const [name, fn] of [...Object.entries(cluster.stack.functions), ['bootstrap', cluster.stack.bootstrap.onEvent] as const]) {
+    for (const [name, fn] of [...Object.entries(cluster.stack.functions), ['bootstrap', cluster.stack.bootstrap.onEvent] as const, ['drift-audit', cluster.stack.driftAudit.fn] as const]) {
       const res = cluster.json.Resources[logicalId(cluster, fn as never)];
       const assetDir = path.join(cluster.outdir, res.Metadata['aws:asset:path']);
       const bundle = path.join(assetDir, 'index.mjs');
@@ -152,7 +153,7 @@ describe('functions', () => {
     }
   });
   it('ships the PostgreSQL parser WebAssembly exactly with the bundles that load it', () => {
-    const fns = [...Object.entries(cluster.stack.functions), ['bootstrap', cluster.stack.bootstrap.onEvent] as const];
+    const fns = [...Object.entries(cluster.stack.functions), ['bootstrap', cluster.stack.bootstrap.onEvent] as const, ['drift-audit', cluster.stack.driftAudit.fn] as const];
     let shipped = 0;
     for (const [name, fn] of fns) {
       const dir = path.join(cluster.outdir, cluster.json.Resources[logicalId(cluster, fn as never)].Metadata['aws:asset:path']);
@@ -167,7 +168,7 @@ describe('functions', () => {
     // In a fresh `node` process importing from a .mjs file, as Lambda's ESM loader does: vitest's module
     // runner (and `node -e`) define __dirname/require for the module, which once hid a cold-start crash of
     // libpg-query's loader in four bundles.
-    const fns = [...Object.values(cluster.stack.functions), cluster.stack.bootstrap.onEvent, cluster.stack.bootstrap.isComplete];
+    const fns = [...Object.values(cluster.stack.functions), cluster.stack.bootstrap.onEvent, cluster.stack.bootstrap.isComplete, cluster.stack.driftAudit.fn];
     const probe = path.join(mkdtempSync(path.join(tmpdir(), 'vg-load-')), 'probe.mjs');
     writeFileSync(probe, 'const m = await import(process.argv[2]); process.stdout.write(typeof m[process.argv[3]]);');
     for (const fn of fns) {
@@ -209,7 +210,8 @@ describe('webhook path', () => {
   });
 
   it('one rule per route of the routing table, each with retries and its own DLQ', () => {
-    const rules = resources(cluster, 'AWS::Events::Rule');
+    // (the drift-and-audit schedule is a rule too, on the default bus: not a route)
+    const rules = resources(cluster, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern);
     expect(rules).toHaveLength(ROUTES.length);
     for (const route of ROUTES) {
       const match = rules.filter(([, r]) => JSON.stringify(r.Properties.EventPattern['detail-type']) === JSON.stringify(route.types));
@@ -285,7 +287,7 @@ describe('least privilege', () => {
     // Only these functions may use the Data API at all.
     const dataApiUsers = ours(cluster).filter(([id]) => actionsOf(statementsOf(cluster, id)).some((a) => a.startsWith('redshift')));
     const expected = ['apply', 'policy'].map((n) => logicalId(cluster, cluster.stack.functions[n as 'apply'] as never));
-    expected.push(logicalId(cluster, cluster.stack.bootstrap.onEvent as never), logicalId(cluster, cluster.stack.bootstrap.isComplete as never));
+    expected.push(logicalId(cluster, cluster.stack.bootstrap.onEvent as never), logicalId(cluster, cluster.stack.bootstrap.isComplete as never), logicalId(cluster, cluster.stack.driftAudit.fn as never));
     expect(dataApiUsers.map(([id]) => id).sort()).toEqual(expected.sort());
   });
 
@@ -313,8 +315,8 @@ describe('least privilege', () => {
     const id = (c: { node: { defaultChild?: unknown } }) => logicalId(s, c as never);
     const f = s.stack.functions;
     expect(readers(ACCOUNT_SECRET('webhook'))).toEqual([id(f.ingest)]);
-    expect(readers(ACCOUNT_SECRET('system'))).toEqual([id(f.apply), id(s.stack.bootstrap.isComplete), id(f.policy)].sort());
-    expect(readers(ACCOUNT_SECRET('admin'))).toEqual([id(s.stack.bootstrap.isComplete), id(s.stack.bootstrap.onEvent)].sort());
+    expect(readers(ACCOUNT_SECRET('system'))).toEqual([id(f.apply), id(s.stack.bootstrap.isComplete), id(f.policy), id(s.stack.driftAudit.fn)].sort());
+    expect(readers(ACCOUNT_SECRET('admin'))).toEqual([id(s.stack.bootstrap.isComplete), id(s.stack.bootstrap.onEvent), id(s.stack.driftAudit.fn)].sort());
     // The generated hashing key: only isComplete.
     const hashKeyRef = JSON.stringify({ Ref: s.stack.getLogicalId(s.stack.hashKeySecret.node.defaultChild as never) });
     const hashReaders = ours(s).filter(([fid]) => statementsOf(s, fid).some((st) => JSON.stringify(st.Resource ?? '').includes(hashKeyRef)));
@@ -385,6 +387,33 @@ describe('operations', () => {
     }
     for (const r of ROUTES) expect(body).toContain(emf('EventsReceived', `viewguard-${r.functionName}`));
     expect(body).toContain('p99');
+  });
+
+  it('drift and audit: a daily schedule (configurable), the system user and the administrator, alarms to the topic, a dashboard row', () => {
+    const fnId = logicalId(cluster, cluster.stack.driftAudit.fn as never);
+    cluster.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })] });
+    expect(cluster.json.Resources[fnId].Properties.Environment.Variables).toMatchObject({
+      [ENV.clusterId]: 'analytics',
+      [ENV.dbUser]: 'immuta_system_user',
+      [ENV.systemUser]: 'immuta_system_user',
+      [ENV.adminDbUser]: 'awsuser',
+      POWERTOOLS_SERVICE_NAME: 'viewguard-drift-audit',
+    });
+    const creds = JSON.stringify(statementsOf(cluster, fnId).filter((st) => asList(st.Action).includes('redshift:GetClusterCredentials')).map((st) => st.Resource));
+    for (const part of [':dbuser:analytics/awsuser', ':dbuser:analytics/immuta_system_user']) expect(creds).toContain(part);
+    const topicId = cluster.stack.getLogicalId(cluster.stack.operations.topic.node.defaultChild as never);
+    const alarms = resources(cluster, 'AWS::CloudWatch::Alarm');
+    for (const m of ['DriftFindings', 'RawTableBypasses']) {
+      const a = alarms.find(([, x]) => x.Properties.MetricName === m)?.[1];
+      expect(a?.Properties, m).toMatchObject({ Namespace: 'viewguard', Threshold: 1, AlarmActions: [{ Ref: topicId }], Dimensions: [{ Name: 'service', Value: 'viewguard-drift-audit' }] });
+    }
+    const body = JSON.stringify(resources(cluster, 'AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);
+    expect(body).toContain('Drift and privilege audit');
+    // The workgroup signs the administrator in with its secret; another schedule can be configured.
+    const wid = logicalId(workgroup, workgroup.stack.driftAudit.fn as never);
+    expect(workgroup.json.Resources[wid].Properties.Environment.Variables).toMatchObject({ [ENV.adminSecretArn]: ACCOUNT_SECRET('admin'), [ENV.workgroupName]: 'analytics-wg' });
+    expect(parseDeployConfig({ ...clusterFields, driftAuditSchedule: 'cron(0 6 * * ? *)' }).driftAuditSchedule).toBe('cron(0 6 * * ? *)');
+    expect(() => parseDeployConfig({ ...clusterFields, driftAuditSchedule: 'daily' })).toThrow(/driftAuditSchedule: must be an EventBridge schedule expression/);
   });
 
   it('outputs the webhook URL, the secret ARN and the dashboard name', () => {

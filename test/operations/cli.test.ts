@@ -133,20 +133,17 @@ describe('the viewguard bin on PGlite in DATA_DIR', () => {
     expect(r.stdout).toMatch(/rows: 2 \(3 before row filters\)/);
   });
 
-  it('explain --json: the result object', () => {
-    const r = bin('explain', 'secure.orders', '--as', 'reader', '--json', '--sample', '5');
-    expect(r.status).toBe(EXIT.ok);
-    const e = JSON.parse(r.stdout) as { rows: number; sample: { rows: string[][] }; columns: { column: string; mask: { policy: string } | null }[] };
+  it('explain --json and an unknown view (VG801, exit 2) through the same local connection, in-process', async () => {
+    const json = capture({ DATA_DIR: dir, WAREHOUSE_URL: '' });
+    expect(await run(['explain', 'secure.orders', '--as', 'reader', '--json', '--sample', '5'], json)).toBe(EXIT.ok);
+    const e = JSON.parse(json.stdout.join('\n')) as { rows: number; sample: { rows: string[][] }; columns: { column: string; mask: { policy: string } | null }[] };
     expect(e.rows).toBe(2);
     expect(e.sample.rows.map((row) => row.slice(0, 2))).toEqual([['1', 'eu'], ['3', 'eu']]);
     expect(e.sample.rows[0]![2]).toMatch(/^[0-9a-f]{64}$/);
     expect(e.columns.find((c) => c.column === 'email')!.mask!.policy).toBe('mask-pii');
-  });
-
-  it('an unknown view: VG801 on stderr, exit 2', () => {
-    const r = bin('explain', 'ordrs', '--as', 'reader');
-    expect(r.status).toBe(EXIT.usage);
-    expect(r.stderr).toMatch(/^viewguard explain: VG801 no registered data source has the view "ordrs"/);
+    const unknown = capture({ DATA_DIR: dir, WAREHOUSE_URL: '' });
+    expect(await run(['explain', 'ordrs', '--as', 'reader'], unknown)).toBe(EXIT.usage);
+    expect(unknown.stderr[0]).toMatch(/^viewguard explain: VG801 no registered data source has the view "ordrs"/);
   });
 });
 

@@ -16,6 +16,7 @@ import type { Policy } from '../../../shared/policy/policy.js';
 import type { WorkItem } from '../../../shared/pipeline/work-item.js';
 import type { WebhookEvent } from '../../../shared/events/event-types.js';
 import { routeFor } from '../../../shared/routing/routing-table.js';
+import { parseRoutedEvent } from '../../../shared/pipeline/routed-event.js';
 import { dataSourceWorkItem, type DataSourceEvent } from '../../../shared/pipeline/route-datasource.js';
 import { userWorkItem, type UserEvent } from '../../../shared/pipeline/route-user.js';
 import { policyWorkItems, type PolicyEvent } from '../../../shared/pipeline/route-policy.js';
@@ -103,8 +104,10 @@ export async function createOperationsWorld(engine: Engine): Promise<OperationsW
     },
     putPolicy,
     async applyEvents(events) {
-      for (const e of events) {
-        const category = routeFor(e.type)!.category;
+      for (const raw of events) {
+        const category = routeFor(raw.type)!.category;
+        const e = parseRoutedEvent(raw, category); // what the routers apply: the contract's parsed form
+
         const items: WorkItem[] =
           category === 'datasource'
             ? [dataSourceWorkItem(e as DataSourceEvent)]
