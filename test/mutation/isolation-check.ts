@@ -7,7 +7,7 @@
 //   3. every test that failed in 1–2 alone (`-t '<full name>$'`), to confirm;
 //   with `--each`, step 3 runs EVERY test alone (thorough; minutes per file on a 2-core machine).
 // One PostgreSQL server is started for all the runs (WAREHOUSE_URL). Exit code 1 when a test failed.
-import { spawnSync } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,17 +30,26 @@ interface Report {
 
 const server = await startEmbeddedServer({ name: 'viewguard-isolation-pg', settings: { max_connections: '200', max_locks_per_transaction: '256' } });
 const env = { ...process.env, WAREHOUSE_URL: server.url };
-// Interrupted: stop the server too (spawnSync's child gets the same signal from the terminal).
+// Interrupted: end the vitest run under way and stop the server too.
+let running: ChildProcess | null = null;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => void server.stop().finally(() => process.exit(130)));
+  process.on(signal, () => {
+    running?.kill(signal);
+    void server.stop().finally(() => process.exit(130));
+  });
 }
 // vitest.config.ts writes its JSON report here on every run (a CLI --outputFile does not override it).
 const reportFile = path.join(root, '.vitest-report.json');
 
 /** Run vitest; returns each test's full name → status (and the files vitest ran). */
-function run(extra: string[]): Map<string, { file: string; status: string; name: string }> {
+async function run(extra: string[]): Promise<Map<string, { file: string; status: string; name: string }>> {
   rmSync(reportFile, { force: true });
-  spawnSync(vitest, ['run', ...extra], { cwd: root, env, stdio: 'ignore' });
+  await new Promise<void>((resolve) => {
+    running = spawn(vitest, ['run', ...extra], { cwd: root, env, stdio: 'ignore' });
+    running.on('exit', () => resolve());
+    running.on('error', () => resolve());
+  });
+  running = null;
   const results = new Map<string, { file: string; status: string; name: string }>();
   let report: Report;
   try {
@@ -62,17 +71,17 @@ const failures = new Map<string, { file: string; name: string }>();
 let code = 0;
 try {
   // Each file runs in its own worker process (vitest isolates files), so one run is every file alone.
-  const listed = run(targets);
+  const listed = await run(targets);
   for (const [key, t] of listed) if (t.status === 'failed') failures.set(key, t);
   console.log(`${new Set([...listed.values()].map((t) => t.file)).size} files, ${listed.size} tests; ${failures.size} failing in file order`);
   for (const seed of seeds) {
-    for (const [key, t] of run([...targets, '--sequence.shuffle.tests', `--sequence.seed=${seed}`])) if (t.status === 'failed') failures.set(key, t);
+    for (const [key, t] of await run([...targets, '--sequence.shuffle.tests', `--sequence.seed=${seed}`])) if (t.status === 'failed') failures.set(key, t);
     console.log(`shuffled tests (seed ${seed}): ${failures.size} failing so far`);
   }
   const alone = each ? [...listed.entries()] : [...failures.entries()];
   for (const [key, t] of alone) {
     if (!t.name) continue;
-    const r = run([t.file, '-t', `${escape(t.name)}$`]);
+    const r = await run([t.file, '-t', `${escape(t.name)}$`]);
     const ran = [...r.values()].filter((x) => x.status === 'passed' || x.status === 'failed');
     if (ran.length === 0 || ran.some((x) => x.status === 'failed')) {
       failures.set(key, t);
