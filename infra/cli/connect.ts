@@ -71,6 +71,13 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Connection> {
   if (!existsSync(join(settings.dataDir, 'PG_VERSION'))) {
     throw new UsageError(`no local warehouse in ${settings.dataDir} (DATA_DIR): run \`npm start\` once to create it, or set WAREHOUSE_URL`);
   }
+  // PGlite keeps postmaster.pid in its directory while it is open (npm start) and deletes it on close; two
+  // processes on one directory would corrupt it.
+  if (existsSync(join(settings.dataDir, 'postmaster.pid'))) {
+    throw new UsageError(
+      `the local warehouse in ${settings.dataDir} is in use (npm start?): stop it first, or run npm start with WAREHOUSE_URL; if no process uses it, a crash left ${join(settings.dataDir, 'postmaster.pid')} behind — delete it`,
+    );
+  }
   const warehouse = await PGliteWarehouse.open(settings.dataDir);
   await warehouse.db.exec(postgres.actAs(config.systemUser));
   return { warehouse, dialect: postgres, config, where: `PGlite in ${settings.dataDir}, view schema ${config.viewSchema}`, close: () => warehouse.close() };

@@ -19,7 +19,7 @@ import { FUNCTIONS_SCHEMA, PROCEDURES_SCHEMA, RESERVED_SCHEMAS, SYSTEM_SCHEMA, t
 import { encodeAttributes, encodeList, escapeItem } from '../layout/profile-encoding.js';
 import { functionDefinitions, procedureDefinitions } from '../layout/routine-definitions.js';
 import { USER_PROFILE_VIEW } from '../layout/warehouse-objects.js';
-import { splitIntoTransactions } from '../pipeline/transaction-split.js';
+import { MAX_STATEMENTS_PER_TRANSACTION, splitIntoTransactions } from '../pipeline/transaction-split.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import type { Dialect } from '../sql/dialect.js';
 import { stmt, type SqlStatement } from '../sql/statement.js';
@@ -116,16 +116,41 @@ function probeStatements(o: DriftOptions, state: StoredState, v: ExpectedView): 
   return compiled.statements.filter((s) => !/^GRANT\s/i.test(s.sql));
 }
 
+/**
+ * Probes go out many views per transaction (≤ 40 statements, the one pin around them): a catalog of thousands of
+ * views must fit a scheduled run. A batch the engine refuses is retried one view at a time, so one view that no
+ * longer compiles against the warehouse (its raw table is gone) is reported on its own.
+ */
 async function createProbes(o: DriftOptions, state: StoredState, expected: Map<string, ExpectedView>): Promise<Probes> {
   const probes: Probes = { created: new Set(), failed: new Map() };
-  for (const [id, v] of expected) {
+  const pin = o.dialect.pinSearchPath();
+  const ddl = (id: string, v: ExpectedView) => probeStatements(o, state, v).filter((s) => s.sql !== pin.before && s.sql !== pin.after).map((s) => ({ id, s }));
+  const views = [...expected].map(([id, v]) => ddl(id, v));
+  const perTransaction = MAX_STATEMENTS_PER_TRANSACTION - 2;
+  let batch: { id: string; s: SqlStatement }[] = [];
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const ids = [...new Set(batch.map((x) => x.id))];
     try {
-      for (const tx of splitIntoTransactions(probeStatements(o, state, v))) await o.warehouse.transaction(tx);
-      probes.created.add(id);
-    } catch (e) {
-      probes.failed.set(id, e instanceof Error ? e.message : String(e));
+      await o.warehouse.transaction([stmt(pin.before, 'bind operators and functions in pg_catalog only'), ...batch.map((x) => x.s), stmt(pin.after, 'restore the search_path')]);
+      for (const id of ids) probes.created.add(id);
+    } catch {
+      for (const id of ids) {
+        try {
+          for (const tx of splitIntoTransactions(probeStatements(o, state, expected.get(id)!))) await o.warehouse.transaction(tx);
+          probes.created.add(id);
+        } catch (e) {
+          probes.failed.set(id, e instanceof Error ? e.message : String(e));
+        }
+      }
     }
+    batch = [];
+  };
+  for (const statements of views) {
+    if (batch.length + statements.length > perTransaction) await flush();
+    batch.push(...statements);
   }
+  await flush();
   return probes;
 }
 

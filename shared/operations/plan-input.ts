@@ -82,22 +82,20 @@ export function desiredStateEvents(desired: DesiredState, state: StoredState, pr
   let n = 0;
   const envelope = (type: string, subject: string, data: unknown): WebhookEvent =>
     ({ specversion: '1.0', id: `plan-${++n}`, source: 'viewguard/plan', type, subject, time: now.toISOString(), datacontenttype: 'application/json', data }) as unknown as WebhookEvent;
-  if (desired.dataSources) {
-    const want = new Map(desired.dataSources.map((d) => [d.id, d]));
-    for (const d of desired.dataSources) {
-      const row = state.snapshot.dataSources.get(d.id);
-      if (!row || row.deleted || !sameJson(row.definition, d)) events.push(envelope(row && !row.deleted ? 'datasource.updated' : 'datasource.created', d.id, { dataSource: d }));
+  // Data sources and policies alike: an upsert for each listed object that differs from the stored one, a delete
+  // for each stored live one the document does not list.
+  const objects = <T extends { id: string }>(want: T[] | undefined, stored: Map<string, { deleted: boolean; version: number; definition: unknown }>, kind: 'datasource' | 'policy', data: (o: T) => unknown) => {
+    if (!want) return;
+    const ids = new Set(want.map((o) => o.id));
+    for (const o of want) {
+      const row = stored.get(o.id);
+      const live = row !== undefined && !row.deleted;
+      if (!live || !sameJson(row.definition, o)) events.push(envelope(`${kind}.${live ? 'updated' : 'created'}`, o.id, data(o)));
     }
-    for (const [id, row] of state.snapshot.dataSources) if (!row.deleted && !want.has(id)) events.push(envelope('datasource.deleted', id, { id, version: row.version + 1 }));
-  }
-  if (desired.policies) {
-    const want = new Map(desired.policies.map((p) => [p.id, p]));
-    for (const p of desired.policies) {
-      const row = state.snapshot.policies.get(p.id);
-      if (!row || row.deleted || !sameJson(row.definition, p)) events.push(envelope(row && !row.deleted ? 'policy.updated' : 'policy.created', p.id, { policy: p }));
-    }
-    for (const [id, row] of state.snapshot.policies) if (!row.deleted && !want.has(id)) events.push(envelope('policy.deleted', id, { id, version: row.version + 1 }));
-  }
+    for (const [id, row] of stored) if (!row.deleted && !ids.has(id)) events.push(envelope(`${kind}.deleted`, id, { id, version: row.version + 1 }));
+  };
+  objects(desired.dataSources, state.snapshot.dataSources, 'datasource', (d) => ({ dataSource: d }));
+  objects(desired.policies, state.snapshot.policies, 'policy', (p) => ({ policy: p }));
   if (desired.users) {
     const want = new Set(desired.users.map((u) => u.userId));
     for (const u of desired.users) events.push(envelope('user.updated', u.userId, { user: u }));

@@ -2,7 +2,7 @@
 // on a clean local warehouse — PGlite in DATA_DIR (spawned as `node infra/cli/viewguard.mjs`, the file the
 // package's "bin" names) and the PostgreSQL server through WAREHOUSE_URL.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,6 +131,17 @@ describe('the viewguard bin on PGlite in DATA_DIR', () => {
     expect(r.stdout).toContain('secure.orders as reader (data source ds-orders)');
     expect(r.stdout).toContain('subscription: sub — anyone with a profile → admitted');
     expect(r.stdout).toMatch(/rows: 2 \(3 before row filters\)/);
+  });
+
+  it('refuses a data directory another process has open (PGlite keeps postmaster.pid while open)', async () => {
+    writeFileSync(join(dir, 'postmaster.pid'), '1\n');
+    try {
+      const io = capture({ DATA_DIR: dir, WAREHOUSE_URL: '' });
+      expect(await run(['explain', 'orders', '--as', 'reader'], io)).toBe(EXIT.usage);
+      expect(io.stderr[0]).toMatch(/is in use \(npm start\?\): stop it first/);
+    } finally {
+      rmSync(join(dir, 'postmaster.pid'));
+    }
   });
 
   it('explain --json and an unknown view (VG801, exit 2) through the same local connection, in-process', async () => {

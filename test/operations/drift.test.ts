@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../support/engines.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { PolicySchema } from '../../shared/policy/policy.js';
+import { DataSourceSchema } from '../../shared/policy/data-source.js';
 import { detectDrift, repairDrift, type DriftReport } from '../../shared/operations/drift.js';
 import { EXIT, run } from '../../infra/cli/main.js';
 import { anyoneSubscription } from '../breadth/policy-doc-examples.js';
@@ -128,4 +129,22 @@ describe.each(engines)('drift on $name', ({ create }) => {
     expect(await run(['drift'], io)).toBe(EXIT.ok);
     expect(out.at(-1)).toMatch(/^no drift/);
   });
+  it('probes go many views per transaction; a view whose raw table is gone is reported on its own', async () => {
+    const part = (id: string, name: string, table = 'customers') =>
+      DataSourceSchema.parse({ ...w.ds, id, name, location: { ...w.ds.location, table }, tags: [], columns: w.ds.columns.filter((c) => ['id', 'name'].includes(c.name)).map((c) => ({ ...c, tags: [] })) });
+    await admin('CREATE TABLE raw.gone (id int4, name varchar(40))');
+    for (const [id, name, table] of [['ds-a', 'a', 'customers'], ['ds-b', 'b', 'customers'], ['ds-gone', 'gone', 'gone']] as const) await w.putDataSource(part(id, name, table));
+    let probeTransactions = 0;
+    const counting = { query: (x: never) => w.system.query(x), transaction: async (t: Parameters<typeof w.system.transaction>[0]) => { if (t.some((x) => x.sql.startsWith('CREATE VIEW "immuta_system"."vg_drift_probe_'))) probeTransactions++; return w.system.transaction(t); } };
+    expect((await detectDrift({ warehouse: counting, dialect: postgres, config: w.layout })).findings).toEqual([]);
+    expect(probeTransactions, 'four views, one transaction').toBe(1);
+    await admin('DROP TABLE raw.gone CASCADE');
+    const report = await detectDrift({ warehouse: w.system, dialect: postgres, config: w.layout });
+    expect(summary(report)).toEqual([['view-missing', 'secure.gone', 'reapply view']]);
+    expect(await admin("SELECT relname FROM pg_class WHERE relname LIKE 'vg_drift_probe_%'")).toEqual([]);
+    // the data source is deleted in the control plane: no view expected any more
+    await w.applyItem({ kind: 'datasource', dataSourceId: 'ds-gone', version: 2, deleted: true, definition: null } as never);
+    expect(summary(await drift())).toEqual([]);
+  });
+
 });
