@@ -40,6 +40,10 @@ const RawContextSchema = z
     integrationMode: z.enum(['single', 'multi']).default('single'),
     viewSchema: z.string(),
     systemUser: z.string().optional(),
+    // The integration's own schemas (default immuta_system / immuta_functions / immuta_procedures).
+    systemSchema: dbName.optional(),
+    functionsSchema: dbName.optional(),
+    proceduresSchema: dbName.optional(),
     // "schema" or "database.schema", as a list or comma-separated (the -c form).
     rawSources: z
       .union([z.array(z.string()), z.string().transform((s) => s.split(','))])
@@ -136,6 +140,9 @@ export function parseDeployConfig(fields: Record<string, unknown>, label = (fiel
     database: c.database,
     viewSchema: c.viewSchema,
     ...(c.systemUser ? { systemUser: c.systemUser } : {}),
+    ...(c.systemSchema || c.functionsSchema || c.proceduresSchema
+      ? { schemas: { system: c.systemSchema, functions: c.functionsSchema, procedures: c.proceduresSchema } }
+      : {}),
     rawSources: c.rawSources.map((s) => {
       const [first, second] = s.split('.');
       return second === undefined ? { schema: s } : { database: first, schema: second };
@@ -144,10 +151,10 @@ export function parseDeployConfig(fields: Record<string, unknown>, label = (fiel
   for (const s of c.rawSources) {
     if (s.split('.').length > 2) problems.push(problem('rawSources', `"${s}" must be "schema" or "database.schema"`));
   }
-  const contextKeyOf: Record<string, string> = { mode: 'integrationMode' };
+  const contextKeyOf: Record<string, string> = { mode: 'integrationMode', schemas: 'systemSchema', 'schemas.functions': 'functionsSchema', 'schemas.procedures': 'proceduresSchema' };
   if (!integration.ok) {
     for (const d of integration.diagnostics) {
-      const field = String(d.path[0] ?? 'integration');
+      const field = contextKeyOf[d.path.slice(0, 2).join('.')] ? d.path.slice(0, 2).join('.') : String(d.path[0] ?? 'integration');
       problems.push(problem(contextKeyOf[field] ?? field, d.summary));
     }
   }

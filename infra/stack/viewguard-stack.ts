@@ -77,6 +77,13 @@ export class ViewguardStack extends Stack {
       ...(config.warehouse.kind === 'cluster'
         ? { [ENV.clusterId]: config.warehouse.clusterId }
         : { [ENV.workgroupName]: config.warehouse.workgroupName }),
+      ...(config.integration.schemas
+        ? {
+            [ENV.systemSchema]: config.integration.schemas.system,
+            [ENV.functionsSchema]: config.integration.schemas.functions,
+            [ENV.proceduresSchema]: config.integration.schemas.procedures,
+          }
+        : {}),
       ...('dbUser' in config.warehouse.auth
         ? { [ENV.dbUser]: config.warehouse.auth.dbUser }
         : { [ENV.dbSecretArn]: config.warehouse.auth.secretArn }),
