@@ -38,7 +38,11 @@ export function restApiFrontDoorProps(scope: Construct, config: FrontDoorConfig)
   };
 }
 
-/** Allow POST /webhooks; deny every request not from the allowed ranges or VPC endpoints. None when open. */
+/**
+ * Allow the API's methods (POST /webhooks and any route added later); deny every request that does not come
+ * from the allowed ranges or VPC endpoints. None when open. With a resource policy API Gateway needs an explicit
+ * allow, so the allow is not narrowed to one route: a route another construct adds must not be locked out.
+ */
 export function resourcePolicy(config: FrontDoorConfig): iam.PolicyDocument | undefined {
   const restriction =
     config.endpointType === 'private'
@@ -51,10 +55,10 @@ export function resourcePolicy(config: FrontDoorConfig): iam.PolicyDocument | un
   return new iam.PolicyDocument({
     statements: [
       new iam.PolicyStatement({
-        sid: 'AllowWebhookPosts',
+        sid: 'AllowInvoke',
         principals: [new iam.AnyPrincipal()],
         actions: ['execute-api:Invoke'],
-        resources: [`execute-api:/${config.stageName}/POST/${WEBHOOK_PATH}`],
+        resources: [`execute-api:/${config.stageName}/*`],
       }),
       new iam.PolicyStatement({
         sid: config.endpointType === 'private' ? 'DenyOutsideAllowedVpcEndpoints' : 'DenyOutsideAllowedSourceRanges',

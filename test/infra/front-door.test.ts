@@ -60,10 +60,10 @@ describe('front door: defaults', () => {
 describe('front door: resource policy by source IP (regional)', () => {
   const { json, stack } = synth({ allowedSourceIps: ['203.0.113.0/24', '198.51.100.17', '2001:db8::/32'] });
 
-  it('allows POST /webhooks on the stage and denies everything outside the ranges (single IPs become /32)', () => {
+  it('allows the stage and denies everything outside the ranges (single IPs become /32)', () => {
     const policy = restApi(json).Policy;
     expect(policy.Statement).toEqual([
-      { Sid: 'AllowWebhookPosts', Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/v1/POST/webhooks' },
+      { Sid: 'AllowInvoke', Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/v1/*' },
       {
         Sid: 'DenyOutsideAllowedSourceRanges',
         Effect: 'Deny',
