@@ -54,6 +54,8 @@ export const FrontDoorFields = {
   hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id').optional(),
   hostedZoneName: z.string().optional(),
   disableExecuteApiEndpoint: bool.default(false),
+  /** Create the account's API Gateway CloudWatch role (one owner per account and region; docs/deploy.md). */
+  apiCloudWatchRole: bool.default(true),
 };
 
 export const AlarmFields = {
@@ -89,6 +91,7 @@ export interface FrontDoorConfig {
   waf?: { rateLimit: number; rateWindowSeconds: 60 | 120 | 300 | 600; managedRuleGroups: ManagedRuleGroup[] };
   customDomain?: CustomDomain;
   disableExecuteApiEndpoint: boolean;
+  apiCloudWatchRole: boolean;
 }
 
 type Problem = (field: string, summary: string) => Diagnostic;
@@ -152,6 +155,7 @@ export function resolveFrontDoor(c: FrontDoorFieldValues & { region?: string }, 
       : {}),
     ...(customDomain ? { customDomain } : {}),
     disableExecuteApiEndpoint: c.disableExecuteApiEndpoint,
+    apiCloudWatchRole: c.apiCloudWatchRole,
   };
 }
 

@@ -35,8 +35,10 @@ export class WebhookApi extends Construct {
       restApiName: `${props.namePrefix}-webhooks`,
       description: 'viewguard: signed governance webhooks in',
       ...restApiFrontDoorProps(this, props.frontDoor),
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: props.removalPolicy,
+      // The role API Gateway logs with is one setting per account and region (AWS::ApiGateway::Account): when
+      // several environments share them, exactly one stack should own it (apiCloudWatchRole).
+      cloudWatchRole: props.frontDoor.apiCloudWatchRole,
+      ...(props.frontDoor.apiCloudWatchRole ? { cloudWatchRoleRemovalPolicy: props.removalPolicy } : {}),
       deployOptions: {
         stageName: props.frontDoor.stageName,
         throttlingRateLimit: props.rateLimit,

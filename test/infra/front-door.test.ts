@@ -219,3 +219,14 @@ describe('front door: invalid combinations fail at synth with the key to fix', (
     expect(found.split('\n').every((p) => p.startsWith('VG204 viewguard:'))).toBe(true);
   });
 });
+
+describe('the account-level API Gateway CloudWatch role', () => {
+  it('is created by default, and left to another stack of the account with apiCloudWatchRole: false', () => {
+    synth({}).template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    const { template, stack } = synth({ apiCloudWatchRole: 'false' });
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    // Logging stays on: the stage uses the account's existing role.
+    template.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]) });
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
