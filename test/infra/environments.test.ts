@@ -15,6 +15,8 @@ import { cdkCommandLine, parseEnvArgument } from '../../infra/deploy/cdk-env.js'
 import { createViewguardStack } from '../../infra/deploy/deploy-plan.js';
 import { ENVIRONMENTS_DIR, listEnvironments, selectEnvironment } from '../../infra/deploy/environments.js';
 import { PROJECT_ROOT } from '../../infra/stack/handler-function.js';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { connect, UsageError } from '../../infra/cli/connect.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -168,4 +170,16 @@ describe('the app entry and the npm script arguments', () => {
       preflight: expect.stringContaining('infra/deploy/preflight.ts'),
     });
   }, 60_000);
+});
+
+describe('the viewguard CLI reads the same environments (--redshift)', () => {
+  const client = new RedshiftDataClient({ region: 'eu-west-1' });
+  it('the default environment, another one with -c viewguard:env, a -c key over it, the schema names in its dialect', async () => {
+    const dev = await connect({ redshift: true }, {}, PROJECT_ROOT, client);
+    expect(dev.where).toBe('Redshift workgroup analytics-dev, database dev, view schema secure');
+    const prod = await connect({ redshift: true, context: ['viewguard:env=prod', 'viewguard:systemSchema=vg_state'] }, {}, PROJECT_ROOT, client);
+    expect(prod.where).toBe('Redshift cluster analytics-ra3, database immuta, view schema secure');
+    expect(prod.dialect.schemas.system).toBe('vg_state');
+    await expect(connect({ redshift: true, context: ['viewguard:env=nope'] }, {}, PROJECT_ROOT, client)).rejects.toThrow(UsageError);
+  });
 });
