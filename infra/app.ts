@@ -1,20 +1,18 @@
-// `npm run synth` / `cdk deploy`: one env-agnostic stack configured from context (cdk.json, `-c viewguard:key=value`).
+// `npm run synth` / `cdk deploy`: the stack of one environment — infra/environments/<env>.json selected by
+// `-c viewguard:env=<env>` (cdk.json names the default), with any `-c viewguard:<key>=<value>` over it.
 // Synth needs no AWS account: bundling uses the local esbuild and nothing is looked up.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DiagnosticError } from '../shared/diagnostics/diagnostic.js';
-import { contextFields, parseDeployConfig } from './stack/deploy-config.js';
-import { ViewguardStack } from './stack/viewguard-stack.js';
+import { createViewguardStack } from './deploy/deploy-plan.js';
+import { selectEnvironment } from './deploy/environments.js';
 
 const app = new App();
-const stackName = (app.node.tryGetContext('viewguard:stackName') as string | undefined) ?? 'Viewguard';
 try {
-  const { stackName: _name, ...fields } = contextFields(app.node.getAllContext() as Record<string, unknown>);
-  const config = parseDeployConfig(fields);
-  new ViewguardStack(app, stackName, { config, description: 'viewguard: policy-push secure views for Amazon Redshift' });
+  createViewguardStack(app, selectEnvironment(app.node.getAllContext() as Record<string, unknown>).config);
 } catch (e) {
   if (e instanceof DiagnosticError) {
-    console.error(`viewguard: invalid deploy configuration\n${e.diagnostics.map((d) => `  - ${d.summary}`).join('\n')}`);
+    console.error(`viewguard: invalid deploy configuration\n${e.diagnostics.map((d) => `  - ${d.code} ${d.summary}`).join('\n')}`);
     process.exit(1);
   }
   throw e;

@@ -9,14 +9,15 @@ import pg from 'pg';
 import { PGliteWarehouse } from '../../shared/adapters/pglite-warehouse.js';
 import { PostgresWarehouse } from '../../shared/adapters/postgres-warehouse.js';
 import { DiagnosticError } from '../../shared/diagnostics/diagnostic.js';
-import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
+import { dialectFor, parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { Dialect } from '../../shared/sql/dialect.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { RedshiftDataWarehouse, type RedshiftTarget } from '../../lambdas/aws/redshift-data-warehouse.js';
 import { localSettings } from '../local/local-config.js';
-import { contextFields, parseDeployConfig, type WarehouseAuth } from '../stack/deploy-config.js';
+import type { WarehouseAuth } from '../stack/deploy-config.js';
+import { selectEnvironment } from '../deploy/environments.js';
 
 export interface Connection {
   /** Acts as the system role. */
@@ -66,7 +67,7 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Connection> {
     // connection that cannot is ended rather than used as the login user.
     pool.on('connect', (client) => void client.query(postgres.actAs(config.systemUser)).catch(() => client.end()));
     const warehouse = new PostgresWarehouse(pool);
-    return { warehouse, dialect: postgres, config, where: `PostgreSQL (WAREHOUSE_URL), view schema ${config.viewSchema}`, close: () => warehouse.close() };
+    return { warehouse, dialect: dialectFor(postgres, config), config, where: `PostgreSQL (WAREHOUSE_URL), view schema ${config.viewSchema}`, close: () => warehouse.close() };
   }
   if (!existsSync(join(settings.dataDir, 'PG_VERSION'))) {
     throw new UsageError(`no local warehouse in ${settings.dataDir} (DATA_DIR): run \`npm start\` once to create it, or set WAREHOUSE_URL`);
@@ -80,7 +81,7 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Connection> {
   }
   const warehouse = await PGliteWarehouse.open(settings.dataDir);
   await warehouse.db.exec(postgres.actAs(config.systemUser));
-  return { warehouse, dialect: postgres, config, where: `PGlite in ${settings.dataDir}, view schema ${config.viewSchema}`, close: () => warehouse.close() };
+  return { warehouse, dialect: dialectFor(postgres, config), config, where: `PGlite in ${settings.dataDir}, view schema ${config.viewSchema}`, close: () => warehouse.close() };
 }
 
 /** cdk.json's context, then cdk.context.json, then `-c viewguard:key=value` (the CDK's own order). */
@@ -104,10 +105,10 @@ function connectRedshift(flags: TargetFlags, cwd: string, client: RedshiftDataCl
   let target: RedshiftTarget;
   let config: IntegrationConfig;
   if (flags.redshift) {
-    const { stackName: _s, ...fields } = contextFields(deployContext(cwd, flags.context ?? []));
     let deploy;
     try {
-      deploy = parseDeployConfig(fields);
+      // The deploy environment (cdk.json's viewguard:env or -c viewguard:env=<name>) with any -c keys over it.
+      deploy = selectEnvironment(deployContext(cwd, flags.context ?? []), join(cwd, 'infra', 'environments')).config;
     } catch (e) {
       if (e instanceof DiagnosticError) throw new UsageError(`invalid deploy context: ${e.diagnostics.map((d) => d.summary).join('; ')}`);
       throw e;
@@ -134,7 +135,7 @@ function connectRedshift(flags: TargetFlags, cwd: string, client: RedshiftDataCl
   }
   const warehouse = new RedshiftDataWarehouse({ client, target, statementName: 'viewguard-cli' });
   const where = `Redshift ${'workgroupName' in target ? `workgroup ${target.workgroupName}` : `cluster ${target.clusterIdentifier}`}, database ${target.database}, view schema ${config.viewSchema}`;
-  return { warehouse, dialect: redshift, config, where, close: async () => client.destroy() };
+  return { warehouse, dialect: dialectFor(redshift, config), config, where, close: async () => client.destroy() };
 }
 
 function explicitTarget(flags: TargetFlags): RedshiftTarget {

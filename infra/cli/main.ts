@@ -29,7 +29,7 @@ commands:
   rebuild                        re-apply the routines and every view from the stored state [--resume FILE]
 
 where (default: the local warehouse — WAREHOUSE_URL, else PGlite in DATA_DIR, like npm start):
-  --redshift [-c viewguard:key=value]...   Redshift through the Data API, from the deploy context (cdk.json)
+  --redshift [-c viewguard:key=value]...   Redshift through the Data API, from the deploy environment (viewguard:env)
       [--as-admin]                         sign in as the context's administrator (audit needs to see every user)
   --cluster ID (--db-user U | --secret-arn ARN) | --workgroup NAME --secret-arn ARN
       --database DB [--view-schema S] [--system-user U] [--mode single|multi]

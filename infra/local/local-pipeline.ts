@@ -8,7 +8,7 @@
 // The consumer decides a batch's failures with the apply Lambda's code (shared/pipeline/fifo-partial-batch.ts):
 // a failed message and every later message of ITS group in the batch go back to the queue; other groups go on.
 import { ingest, type IngestOutcome, type IngestRequest } from '../../shared/events/ingest.js';
-import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
+import { dialectFor, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { LocalFifoQueue, type LocalFifoQueueOptions, type ReceivedMessage } from '../../shared/adapters/local-fifo-queue.js';
 import { ApplyFailure, type ApplyOutcome } from '../../shared/pipeline/apply-work-item.js';
 import { processWorkBatch } from '../../shared/pipeline/apply-work-batch.js';
@@ -70,7 +70,8 @@ export class LocalPipeline {
     this.queue = new LocalFifoQueue(options.queue);
     this.warehouse = options.warehouse;
     this.config = options.config;
-    this.dialect = options.dialect ?? postgres;
+    // The SQL names the config's own schemas (IntegrationConfig.schemas).
+    this.dialect = dialectFor(options.dialect ?? postgres, options.config);
     this.log = options.log ?? (() => undefined);
     this.bus = new LocalEventBus({
       warehouse: options.warehouse,

@@ -5,6 +5,16 @@
 import { z } from 'zod';
 import { DiagnosticError, diagnostic, type Diagnostic } from '../../shared/diagnostics/diagnostic.js';
 import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
+import {
+  AlarmFields,
+  EnvironmentFields,
+  FrontDoorFields,
+  resolveFrontDoor,
+  resourceNames,
+  type AlarmSettings,
+  type FrontDoorConfig,
+  type ResourceNames,
+} from './front-door-config.js';
 
 /** Every context key is `viewguard:<field>`; the field names below are the keys documented in docs/deploy.md. */
 export const CONTEXT_PREFIX = 'viewguard:';
@@ -30,6 +40,10 @@ const RawContextSchema = z
     integrationMode: z.enum(['single', 'multi']).default('single'),
     viewSchema: z.string(),
     systemUser: z.string().optional(),
+    // The integration's own schemas (default immuta_system / immuta_functions / immuta_procedures).
+    systemSchema: dbName.optional(),
+    functionsSchema: dbName.optional(),
+    proceduresSchema: dbName.optional(),
     // "schema" or "database.schema", as a list or comma-separated (the -c form).
     rawSources: z
       .union([z.array(z.string()), z.string().transform((s) => s.split(','))])
@@ -54,6 +68,9 @@ const RawContextSchema = z
       .string()
       .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/, 'must be an EventBridge schedule expression: rate(1 day) or cron(…)')
       .default('rate(1 day)'),
+    ...EnvironmentFields,
+    ...FrontDoorFields,
+    ...AlarmFields,
   });
 
 export type WarehouseTarget =
@@ -83,6 +100,13 @@ export interface DeployConfig {
   oldestMessageAlarmSeconds: number;
   applyErrorRateAlarmPercent: number;
   driftAuditSchedule: string;
+  /** The environment (infra/environments/<env>.json) and the names derived from it. */
+  env?: string;
+  names: ResourceNames;
+  account?: string;
+  region?: string;
+  frontDoor: FrontDoorConfig;
+  alarms: AlarmSettings;
 }
 
 /** Collect `viewguard:*` keys from a context object (cdk.json merged with -c by the CDK). */
@@ -94,14 +118,12 @@ export function contextFields(context: Record<string, unknown>): Record<string, 
   return out;
 }
 
-const problem = (field: string, summary: string) =>
-  diagnostic('VG204', `${CONTEXT_PREFIX}${field}: ${summary}`, [`${CONTEXT_PREFIX}${field}`]);
-
 /**
  * Validate the context fields and resolve the warehouse target. Throws DiagnosticError (VG204) listing every
- * problem with the context key to fix.
+ * problem with the key to fix; `label` names where a field was set (default: its context key).
  */
-export function parseDeployConfig(fields: Record<string, unknown>): DeployConfig {
+export function parseDeployConfig(fields: Record<string, unknown>, label = (field: string) => `${CONTEXT_PREFIX}${field}`): DeployConfig {
+  const problem = (field: string, summary: string) => diagnostic('VG204', `${label(field)}: ${summary}`, [label(field)]);
   // Unknown keys are reported together with every other problem (a typo often explains a "missing" setting).
   const known = new Set(Object.keys(RawContextSchema.shape));
   const unknown = Object.keys(fields)
@@ -118,6 +140,9 @@ export function parseDeployConfig(fields: Record<string, unknown>): DeployConfig
     database: c.database,
     viewSchema: c.viewSchema,
     ...(c.systemUser ? { systemUser: c.systemUser } : {}),
+    ...(c.systemSchema || c.functionsSchema || c.proceduresSchema
+      ? { schemas: { system: c.systemSchema, functions: c.functionsSchema, procedures: c.proceduresSchema } }
+      : {}),
     rawSources: c.rawSources.map((s) => {
       const [first, second] = s.split('.');
       return second === undefined ? { schema: s } : { database: first, schema: second };
@@ -126,10 +151,10 @@ export function parseDeployConfig(fields: Record<string, unknown>): DeployConfig
   for (const s of c.rawSources) {
     if (s.split('.').length > 2) problems.push(problem('rawSources', `"${s}" must be "schema" or "database.schema"`));
   }
-  const contextKeyOf: Record<string, string> = { mode: 'integrationMode' };
+  const contextKeyOf: Record<string, string> = { mode: 'integrationMode', schemas: 'systemSchema', 'schemas.functions': 'functionsSchema', 'schemas.procedures': 'proceduresSchema' };
   if (!integration.ok) {
     for (const d of integration.diagnostics) {
-      const field = String(d.path[0] ?? 'integration');
+      const field = contextKeyOf[d.path.slice(0, 2).join('.')] ? d.path.slice(0, 2).join('.') : String(d.path[0] ?? 'integration');
       problems.push(problem(contextKeyOf[field] ?? field, d.summary));
     }
   }
@@ -184,6 +209,7 @@ export function parseDeployConfig(fields: Record<string, unknown>): DeployConfig
     problems.push(problem('adminSecretArn', 'the bootstrap needs an administrator (adminSecretArn or adminDbUser)'));
   }
   if (c.alarmTopicArn && c.alarmEmail) problems.push(problem('alarmEmail', 'set alarmTopicArn or alarmEmail, not both'));
+  const frontDoor = resolveFrontDoor(c, problem, problems);
 
   if (problems.length > 0 || !warehouse || !adminAuth || !integration.ok) throw new DiagnosticError(problems);
   return {
@@ -200,6 +226,17 @@ export function parseDeployConfig(fields: Record<string, unknown>): DeployConfig
     oldestMessageAlarmSeconds: c.oldestMessageAlarmSeconds,
     applyErrorRateAlarmPercent: c.applyErrorRateAlarmPercent,
     driftAuditSchedule: c.driftAuditSchedule,
+    names: resourceNames(c.env, c.stackName),
+    frontDoor,
+    alarms: {
+      rejectedWebhooksAlarmThreshold: c.rejectedWebhooksAlarmThreshold,
+      noTrafficAlarmHours: c.noTrafficAlarmHours,
+      functionErrorsAlarmThreshold: c.functionErrorsAlarmThreshold,
+      dataApiThrottledAlarmThreshold: c.dataApiThrottledAlarmThreshold,
+    },
+    ...(c.env ? { env: c.env } : {}),
+    ...(c.account ? { account: c.account } : {}),
+    ...(c.region ? { region: c.region } : {}),
     ...(c.webhookSecretArn ? { webhookSecretArn: c.webhookSecretArn } : {}),
     ...(c.hashKeySecretArn ? { hashKeySecretArn: c.hashKeySecretArn } : {}),
     ...(c.alarmTopicArn ? { alarmTopicArn: c.alarmTopicArn } : {}),

@@ -3,7 +3,7 @@
 // X-Ray tracing on, a log group with a retention, and the Powertools settings.
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -67,6 +67,14 @@ export interface HandlerFunctionProps {
   reservedConcurrentExecutions?: number;
 }
 
+/**
+ * The Powertools service name (logs, and the `service` dimension of every EMF metric) of a function in this
+ * stack: `<prefix>-<name>`, the prefix being the environment's (`viewguard-prod`), or `viewguard`.
+ */
+export function serviceName(scope: Construct, name: string): string {
+  return `${(Stack.of(scope) as { namePrefix?: string }).namePrefix ?? 'viewguard'}-${name}`;
+}
+
 export function handlerFunction(scope: Construct, id: string, props: HandlerFunctionProps): NodejsFunction {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
     retention: logs.RetentionDays.ONE_MONTH,
@@ -88,7 +96,7 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
       ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
       : {}),
     environment: {
-      [POWERTOOLS_ENV.serviceName]: `viewguard-${props.name}`,
+      [POWERTOOLS_ENV.serviceName]: serviceName(scope, props.name),
       [POWERTOOLS_ENV.logLevel]: props.logLevel ?? 'INFO',
       [POWERTOOLS_ENV.metricsNamespace]: METRICS_NAMESPACE,
       ...props.environment,

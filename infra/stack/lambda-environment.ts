@@ -17,6 +17,10 @@ export const ENV = {
   /** How the drift-and-audit run signs in as the administrator (one of the two). */
   adminDbUser: 'VIEWGUARD_REDSHIFT_ADMIN_DB_USER',
   adminSecretArn: 'VIEWGUARD_REDSHIFT_ADMIN_SECRET_ARN',
+  /** The integration's own schemas when renamed (IntegrationConfig.schemas); unset: the immuta_* defaults. */
+  systemSchema: 'VIEWGUARD_SYSTEM_SCHEMA',
+  functionsSchema: 'VIEWGUARD_FUNCTIONS_SCHEMA',
+  proceduresSchema: 'VIEWGUARD_PROCEDURES_SCHEMA',
   /** Milliseconds before the Lambda deadline at which the apply loop stops polling (→ transient, redelivered). */
   deadlineMarginMs: 'VIEWGUARD_DEADLINE_MARGIN_MS',
   /** Immuta connector (docs/immuta.md): the notice secret, the hint queue, the API key and the settings JSON. */

@@ -15,8 +15,10 @@ export function addNagSuppressions(stack: ViewguardStack): void {
   const s: Stack = stack;
   ack(s, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     'The AWS-managed minimum for a Lambda function to write its own logs (CloudWatch Logs, no data access).');
-  ack(stack.api.api, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-    'The AWS-managed role API Gateway needs to write execution logs (an account-level setting).');
+  if (stack.api.api.node.tryFindChild('CloudWatchRole')) {
+    ack(stack.api.api, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'The AWS-managed role API Gateway needs to write execution logs (an account-level setting).');
+  }
   // Node.js 22 everywhere: the project pins node@22 as a devDependency so that tests run on Lambda's major.
   ack(s, 'AwsSolutions-L1', 'Node.js 22 on purpose: tests run on the node@22 devDependency, the same major as Lambda; upgrade both together.');
 
@@ -45,8 +47,10 @@ export function addNagSuppressions(stack: ViewguardStack): void {
     'Step Functions log delivery (logs:CreateLogDelivery, DescribeLogGroups, …) has no resource type; the waiter logs to its own log group.');
   ack(provider, 'AwsSolutions-SF2', 'Provider framework waiter state machine: no X-Ray option; its executions are logged (ALL) instead.');
 
-  ack(stack.api.api, 'AwsSolutions-APIG3',
-    'The webhook endpoint authenticates each request by its Standard Webhooks HMAC signature and is throttled per stage; attach a WAF web ACL at deploy time if your organisation requires one.');
+  if (!stack.api.frontDoor.webAcl) {
+    ack(stack.api.api, 'AwsSolutions-APIG3',
+      'WAF is off in this environment (waf: false): each request is authenticated by its Standard Webhooks HMAC signature and the stage is throttled; set waf: true to attach a web ACL.');
+  }
   ack(stack.api.api, 'AwsSolutions-APIG4',
     'Authorisation is the Standard Webhooks HMAC over the raw body, verified in the ingest Lambda: REQUEST authorizers never receive the body.');
   ack(stack.api.api, 'AwsSolutions-COG4',

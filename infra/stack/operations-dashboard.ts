@@ -31,6 +31,8 @@ export interface OperationsProps {
   oldestMessageAlarmSeconds: number;
   applyErrorRateAlarmPercent: number;
   removalPolicy: RemovalPolicy;
+  /** The dashboard's name (the environment's); default `viewguard-<stack name>`. */
+  dashboardName?: string;
 }
 
 
@@ -38,19 +40,14 @@ export class Operations extends Construct {
   readonly topic: sns.ITopic;
   readonly dashboard: cloudwatch.Dashboard;
   readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly alarmAction: actions.SnsAction;
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
     this.topic = props.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) : this.createTopic(props);
-    const alarmAction = new actions.SnsAction(this.topic);
+    this.alarmAction = new actions.SnsAction(this.topic);
     const period = Duration.minutes(1);
-    const alarm = (alarmId: string, a: cloudwatch.AlarmProps) => {
-      const created = new cloudwatch.Alarm(this, alarmId, { treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...a });
-      created.addAlarmAction(alarmAction);
-      created.addOkAction(alarmAction);
-      this.alarms.push(created);
-      return created;
-    };
+    const alarm = (alarmId: string, a: cloudwatch.AlarmProps) => this.addAlarm(alarmId, a);
 
     const dlqs = [
       ...props.rules.map((r) => ({ name: `${r.name} target DLQ`, queue: r.deadLetterQueue })),
@@ -119,7 +116,7 @@ export class Operations extends Construct {
       new cloudwatch.Metric({ namespace: 'AWS/Events', metricName, dimensionsMap: dims, statistic: 'Sum', period });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `viewguard-${Stack.of(this).stackName}`,
+      dashboardName: props.dashboardName ?? `viewguard-${Stack.of(this).stackName}`,
       defaultInterval: Duration.hours(3),
     });
     this.dashboard.addWidgets(
@@ -191,6 +188,15 @@ export class Operations extends Construct {
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
     );
+  }
+
+  /** An alarm that notifies the topic (alarm and OK) and shows on the dashboard's alarm-status widget. */
+  addAlarm(alarmId: string, a: cloudwatch.AlarmProps): cloudwatch.Alarm {
+    const created = new cloudwatch.Alarm(this, alarmId, { treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...a });
+    created.addAlarmAction(this.alarmAction);
+    created.addOkAction(this.alarmAction);
+    this.alarms.push(created);
+    return created;
   }
 
   private createTopic(props: OperationsProps): sns.Topic {

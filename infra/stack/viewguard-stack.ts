@@ -10,7 +10,8 @@ import { ROUTES, type EventCategory, type Route } from '../../shared/routing/rou
 import type { DeployConfig } from './deploy-config.js';
 import { grantDataApi } from './data-api-access.js';
 import { EventRouting } from './event-routing.js';
-import { handlerEntry, handlerFunction, type PipelineHandler } from './handler-function.js';
+import { handlerEntry, handlerFunction, serviceName, type PipelineHandler } from './handler-function.js';
+import { OperatorAlarms } from './operator-alarms.js';
 import { ENV } from './lambda-environment.js';
 // API Gateway REST accepts up to 10 MB; the real webhook limit (≤ an EventBridge entry) is enforced by ingest.
 import { MAX_WEBHOOK_BODY_BYTES } from '../../shared/events/webhook-parser.js';
@@ -39,10 +40,14 @@ export class ViewguardStack extends Stack {
   readonly operations: Operations;
   readonly bootstrap: WarehouseBootstrap;
   readonly driftAudit: DriftAuditSchedule;
+  readonly alarms: OperatorAlarms;
+  /** The environment's resource prefix (`viewguard-<env>`); handlerFunction names services with it. */
+  readonly namePrefix: string;
 
   constructor(scope: Construct, id: string, props: ViewguardStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.namePrefix = config.names.prefix;
     const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const entry = (name: PipelineHandler) => props.entries?.[name] ?? handlerEntry(name);
     const applyTimeout = Duration.seconds(config.applyTimeoutSeconds);
@@ -72,6 +77,13 @@ export class ViewguardStack extends Stack {
       ...(config.warehouse.kind === 'cluster'
         ? { [ENV.clusterId]: config.warehouse.clusterId }
         : { [ENV.workgroupName]: config.warehouse.workgroupName }),
+      ...(config.integration.schemas
+        ? {
+            [ENV.systemSchema]: config.integration.schemas.system,
+            [ENV.functionsSchema]: config.integration.schemas.functions,
+            [ENV.proceduresSchema]: config.integration.schemas.procedures,
+          }
+        : {}),
       ...('dbUser' in config.warehouse.auth
         ? { [ENV.dbUser]: config.warehouse.auth.dbUser }
         : { [ENV.dbSecretArn]: config.warehouse.auth.secretArn }),
@@ -116,6 +128,8 @@ export class ViewguardStack extends Stack {
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
       removalPolicy,
+      frontDoor: config.frontDoor,
+      namePrefix: this.namePrefix,
     });
     this.routing = new EventRouting(this, 'Routing', { routers, removalPolicy, archiveRetention: Duration.days(90) });
     ingest.addEnvironment(ENV.eventBusName, this.routing.bus.eventBusName);
@@ -150,9 +164,10 @@ export class ViewguardStack extends Stack {
       workQueue: this.workQueue.queue,
       workDeadLetterQueue: this.workQueue.deadLetterQueue,
       apply,
-      applyServiceName: 'viewguard-apply',
-      // handlerFunction names each service viewguard-<name>; the router names come from the same table.
-      routerServiceNames: ROUTES.map((route) => `viewguard-${route.functionName}`),
+      applyServiceName: serviceName(this, 'apply'),
+      // handlerFunction names each service <prefix>-<name>; the router names come from the same table.
+      routerServiceNames: ROUTES.map((route) => serviceName(this, route.functionName)),
+      ...(config.env ? { dashboardName: this.namePrefix } : {}),
       oldestMessageAlarmSeconds: config.oldestMessageAlarmSeconds,
       applyErrorRateAlarmPercent: config.applyErrorRateAlarmPercent,
       removalPolicy,
@@ -161,8 +176,20 @@ export class ViewguardStack extends Stack {
     });
 
     this.driftAudit = new DriftAuditSchedule(this, 'DriftAudit', { config, warehouseEnv, systemSecretId: SYSTEM_SECRET_ID, operations: this.operations, removalPolicy });
+    this.alarms = new OperatorAlarms(this, 'OperatorAlarms', {
+      operations: this.operations,
+      ingest,
+      routers,
+      ingestService: serviceName(this, 'ingest'),
+      dataApiServices: [serviceName(this, 'apply'), serviceName(this, 'policy')],
+      settings: config.alarms,
+    });
 
     new CfnOutput(this, 'WebhookUrl', { value: this.api.webhookUrl, description: 'POST signed webhooks here' });
+    const domain = this.api.frontDoor.domain;
+    if (domain && !config.frontDoor.customDomain?.hostedZone) {
+      new CfnOutput(this, 'CustomDomainTarget', { value: domain.domainNameAliasDomainName, description: 'point a CNAME for the custom domain here' });
+    }
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn, description: 'share with the sender' });
     new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.operations.topic.topicArn });

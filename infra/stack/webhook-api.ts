@@ -6,17 +6,24 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { FrontDoorConfig } from './front-door-config.js';
+import { FrontDoor, restApiFrontDoorProps, WEBHOOK_PATH } from './front-door.js';
 
 export interface WebhookApiProps {
   ingest: lambda.IFunction;
   rateLimit: number;
   burstLimit: number;
   removalPolicy: RemovalPolicy;
+  /** Endpoint type, resource policy, WAF, custom domain, stage (infra/stack/front-door.ts). */
+  frontDoor: FrontDoorConfig;
+  /** The environment's resource prefix (`viewguard-<env>`). */
+  namePrefix: string;
 }
 
 export class WebhookApi extends Construct {
   readonly api: apigateway.RestApi;
   readonly webhookUrl: string;
+  readonly frontDoor: FrontDoor;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -25,13 +32,15 @@ export class WebhookApi extends Construct {
       removalPolicy: props.removalPolicy,
     });
     this.api = new apigateway.RestApi(this, 'Api', {
-      restApiName: 'viewguard-webhooks',
+      restApiName: `${props.namePrefix}-webhooks`,
       description: 'viewguard: signed governance webhooks in',
-      endpointTypes: [apigateway.EndpointType.REGIONAL],
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: props.removalPolicy,
+      ...restApiFrontDoorProps(this, props.frontDoor),
+      // The role API Gateway logs with is one setting per account and region (AWS::ApiGateway::Account): when
+      // several environments share them, exactly one stack should own it (apiCloudWatchRole).
+      cloudWatchRole: props.frontDoor.apiCloudWatchRole,
+      ...(props.frontDoor.apiCloudWatchRole ? { cloudWatchRoleRemovalPolicy: props.removalPolicy } : {}),
       deployOptions: {
-        stageName: 'v1',
+        stageName: props.frontDoor.stageName,
         throttlingRateLimit: props.rateLimit,
         throttlingBurstLimit: props.burstLimit,
         tracingEnabled: true,
@@ -53,7 +62,7 @@ export class WebhookApi extends Construct {
       modelName: 'CloudEventsEnvelope',
       schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
     });
-    this.api.root.addResource('webhooks').addMethod('POST', new apigateway.LambdaIntegration(props.ingest), {
+    this.api.root.addResource(WEBHOOK_PATH).addMethod('POST', new apigateway.LambdaIntegration(props.ingest), {
       requestValidator: validator,
       requestModels: { 'application/json': envelope },
       requestParameters: {
@@ -62,6 +71,12 @@ export class WebhookApi extends Construct {
         'method.request.header.webhook-signature': true,
       },
     });
-    this.webhookUrl = this.api.urlForPath('/webhooks');
+    this.frontDoor = new FrontDoor(this, 'FrontDoor', {
+      api: this.api,
+      config: props.frontDoor,
+      namePrefix: props.namePrefix,
+      removalPolicy: props.removalPolicy,
+    });
+    this.webhookUrl = this.frontDoor.webhookUrl;
   }
 }

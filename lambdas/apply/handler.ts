@@ -21,7 +21,7 @@ import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { RedshiftDataWarehouse } from '../aws/redshift-data-warehouse.js';
 import { SqsWorkQueue } from '../aws/sqs-work-queue.js';
 import { recordStatement } from './statement-metrics.js';
-import { redshiftTargetFromEnv, requiredEnv, viewCompileConfigFromEnv } from './warehouse-environment.js';
+import { integrationSchemasFromEnv, redshiftTargetFromEnv, requiredEnv, viewCompileConfigFromEnv } from './warehouse-environment.js';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -41,7 +41,7 @@ function baseDeps() {
     }),
     deps: {
       queue: new SqsWorkQueue({ client: tracer.captureAWSv3Client(new SQSClient({})), queueUrl: requiredEnv(env, ENV.workQueueUrl) }),
-      dialect: redshift,
+      dialect: redshift.withSchemas(integrationSchemasFromEnv(env)),
       config: viewCompileConfigFromEnv(env),
     },
     marginMs: Number(env[ENV.deadlineMarginMs] ?? 5000),

@@ -5,6 +5,7 @@
 import { ENV } from '../../infra/stack/lambda-environment.js';
 import type { ViewCompileConfig } from '../../shared/compiler/view-compiler.js';
 import type { RedshiftTarget } from '../aws/redshift-data-warehouse.js';
+import { DEFAULT_INTEGRATION_SCHEMAS, type IntegrationSchemas } from '../../shared/sql/dialect.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -31,4 +32,13 @@ export function viewCompileConfigFromEnv(env: Env): ViewCompileConfig {
   const mode = requiredEnv(env, ENV.integrationMode);
   if (mode !== 'single' && mode !== 'multi') throw new Error(`${ENV.integrationMode} must be "single" or "multi"`);
   return { mode, database: requiredEnv(env, ENV.database), viewSchema: requiredEnv(env, ENV.viewSchema) };
+}
+
+/** The integration's schema names the stack set (each unset one: its immuta_* default). */
+export function integrationSchemasFromEnv(env: Env): IntegrationSchemas {
+  return {
+    system: env[ENV.systemSchema] || DEFAULT_INTEGRATION_SCHEMAS.system,
+    functions: env[ENV.functionsSchema] || DEFAULT_INTEGRATION_SCHEMAS.functions,
+    procedures: env[ENV.proceduresSchema] || DEFAULT_INTEGRATION_SCHEMAS.procedures,
+  };
 }

@@ -5,12 +5,12 @@
 // drop is visible in the plan.
 import type { Dialect } from '../../shared/sql/dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
-import { RESERVED_SCHEMAS, type IntegrationConfig } from '../../shared/layout/integration-config.js';
+import { integrationSchemaNames, schemasOf, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import type { BootstrapStep } from '../../shared/layout/bootstrap-plan.js';
 
 export function planTeardown(config: IntegrationConfig, dialect: Dialect): BootstrapStep[] {
-  // The view schema first: its views depend on immuta_system.user_profile.
-  return [config.viewSchema, ...RESERVED_SCHEMAS].map((schema) => ({
+  // The view schema first: its views depend on the system schema's user_profile.
+  return [config.viewSchema, ...integrationSchemaNames(schemasOf(config))].map((schema) => ({
     runAs: 'system' as const,
     statement: stmt(`DROP SCHEMA IF EXISTS ${dialect.quoteIdent(schema)} CASCADE`, `remove ${schema} (retainDataOnDelete=false)`),
   }));

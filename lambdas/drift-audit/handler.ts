@@ -13,12 +13,12 @@ import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ENV } from '../../infra/stack/lambda-environment.js';
-import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
+import { dialectFor, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { audit, type AuditReport } from '../../shared/operations/audit.js';
 import { detectDrift, type DriftReport } from '../../shared/operations/drift.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { RedshiftDataWarehouse, type RedshiftTarget } from '../aws/redshift-data-warehouse.js';
-import { redshiftTargetFromEnv, requiredEnv, viewCompileConfigFromEnv } from '../apply/warehouse-environment.js';
+import { integrationSchemasFromEnv, redshiftTargetFromEnv, requiredEnv, viewCompileConfigFromEnv } from '../apply/warehouse-environment.js';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -41,7 +41,7 @@ export function adminTargetFromEnv(env: Env): RedshiftTarget {
 }
 
 export function integrationConfigFromEnv(env: Env): IntegrationConfig {
-  return { ...viewCompileConfigFromEnv(env), systemUser: requiredEnv(env, ENV.systemUser), rawSources: [] };
+  return { ...viewCompileConfigFromEnv(env), systemUser: requiredEnv(env, ENV.systemUser), schemas: integrationSchemasFromEnv(env), rawSources: [] };
 }
 
 /** A raw-table bypass: someone reads a registered raw table around the views, will (default privileges), or a table has no view. */
@@ -54,8 +54,10 @@ export interface DriftAuditSummary {
 }
 
 export async function checkOnce(deps: { system: RedshiftDataWarehouse; admin: RedshiftDataWarehouse; config: IntegrationConfig }): Promise<{ drift: DriftReport; audit: AuditReport }> {
-  const drift = await detectDrift({ warehouse: deps.system, dialect: redshift, config: deps.config });
-  const report = await audit({ warehouse: deps.admin, dialect: redshift, config: deps.config });
+  // The SQL names the config's own schemas (renamed or immuta_*).
+  const dialect = dialectFor(redshift, deps.config);
+  const drift = await detectDrift({ warehouse: deps.system, dialect, config: deps.config });
+  const report = await audit({ warehouse: deps.admin, dialect, config: deps.config });
   return { drift, audit: report };
 }
 

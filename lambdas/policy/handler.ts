@@ -7,13 +7,13 @@ import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { RedshiftDataWarehouse } from '../aws/redshift-data-warehouse.js';
 import { routerHandler } from '../aws/router-handler.js';
 import { recordStatement } from '../apply/statement-metrics.js';
-import { redshiftTargetFromEnv } from '../apply/warehouse-environment.js';
+import { integrationSchemasFromEnv, redshiftTargetFromEnv } from '../apply/warehouse-environment.js';
 
 export const handler = routerHandler({
   category: 'policy',
   noun: 'policy',
   catalog: {
-    dialect: redshift,
+    dialect: redshift.withSchemas(integrationSchemasFromEnv(process.env)),
     warehouse: ({ tracer, metrics }) =>
       new RedshiftDataWarehouse({
         client: tracer.captureAWSv3Client(new RedshiftDataClient({})),

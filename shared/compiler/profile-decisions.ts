@@ -1,7 +1,6 @@
 // Per-user decisions over the one-row profile subquery `p` (docs/architecture.md "View compile contract"):
 // each boolean is computed once per query, deduplicated by its SQL text; list columns that per-row tests need
 // (groups, attributes, the user name) are selected as they are.
-import { SYSTEM_SCHEMA } from '../layout/integration-config.js';
 import { activePurposeNeedle, attributeNeedle, containsConstantSql, groupNeedle, purposeNeedle } from '../layout/profile-encoding.js';
 import type { UserCriteria } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
@@ -13,7 +12,7 @@ export class ProfileDecisions {
   private readonly byExpr = new Map<string, string>();
   private readonly lists = new Set<ProfileColumn>();
   /**
-   * `source`: the relation the one profile row comes from — `immuta_system.user_profile` (the querying user's
+   * `source`: the relation the one profile row comes from — `<system schema>.user_profile` (the querying user's
    * row) unless given. Operator tools pass one user's stored row (or a profile not yet stored) so that the
    * administrator can evaluate a view FOR that user (shared/operations/profile-source.ts); never a view's DDL.
    */
@@ -46,7 +45,7 @@ export class ProfileDecisions {
     // The fence keeps p a one-row subquery the engine evaluates once (per parallel participant) instead of
     // folding its expressions into the per-row join filter.
     const fence = this.dialect.profileSubqueryFence();
-    const from = this.source ?? this.dialect.qualify(SYSTEM_SCHEMA, 'user_profile');
+    const from = this.source ?? this.dialect.qualify(this.dialect.schemas.system, 'user_profile');
     return `SELECT ${cols.join(', ')} FROM ${from}${fence ? ` ${fence}` : ''}`;
   }
 }

@@ -11,7 +11,6 @@
 // A policy that cannot be compiled turns the whole view into typed NULLs `WHERE FALSE` (fail closed, VG301).
 import { DiagnosticError, diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { IntegrationConfig } from '../layout/integration-config.js';
-import { SYSTEM_SCHEMA } from '../layout/integration-config.js';
 import { containsConstantSql, dataSourceNeedle } from '../layout/profile-encoding.js';
 import { applicablePolicies } from '../policy/applicable-policies.js';
 import { parseColumnType } from '../policy/column-type.js';
@@ -221,7 +220,7 @@ function compileQuery(
   const where = [subscriptionSql(dialect, ds, applicable.subscription, p), ...applicable.rowFilters.map((rf) => safely(() => rowFilterSql(dialect, ds, rf, p)))];
   const from = [`${raw} t`, `CROSS JOIN (${p.select()}) p`];
   if (usesKey) {
-    const keyTable = dialect.qualify(SYSTEM_SCHEMA, 'hash_key');
+    const keyTable = dialect.qualify(dialect.schemas.system, 'hash_key');
     const keyId = dialect.quoteIdent('key_id');
     // The newest key only; a second row must not duplicate every row of the view.
     from.push(`CROSS JOIN (SELECT ${dialect.quoteIdent('hash_key')} FROM ${keyTable} WHERE ${keyId} = (SELECT MAX(${keyId}) FROM ${keyTable})) k`);

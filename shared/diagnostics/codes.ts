@@ -50,6 +50,15 @@ export const DIAGNOSTIC_CODES = {
   VG802: 'the warehouse differs from the stored state (drift)',
   VG803: 'a principal can bypass the secure views (privilege audit)',
   VG804: 'plan input is not an event or a desired-state file',
+  // VG9xx — deploy configuration and preflight
+  VG901: 'deploy environment not found',
+  VG902: 'deploy environment file is not a JSON object of settings',
+  VG903: 'preflight could not reach AWS (credentials or region)',
+  VG904: 'the account is not ready for cdk deploy',
+  VG905: 'the configured cluster or workgroup is missing or unsuitable',
+  VG906: 'a configured secret is missing or not usable',
+  VG907: 'the Data API cannot reach the warehouse as configured',
+  VG908: 'the custom domain certificate is not usable',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -9,7 +9,7 @@
 // Redshift (no new ones since Nov 2025, none run after 2026-06-30); everything here is SQL / plpgsql.
 import type { Dialect } from '../sql/dialect.js';
 import { stmt, type SqlStatement } from '../sql/statement.js';
-import { FUNCTIONS_SCHEMA, PROCEDURES_SCHEMA, RESERVED_SCHEMAS, SYSTEM_SCHEMA, type IntegrationConfig } from './integration-config.js';
+import { dialectFor, integrationSchemaNames, schemasOf, type IntegrationConfig } from './integration-config.js';
 import { functionDefinitions, procedureDefinitions, routineSignature } from './routine-definitions.js';
 import { TABLES, USER_PROFILE_VIEW, columnTypes, systemTable } from './warehouse-objects.js';
 
@@ -28,7 +28,7 @@ export interface InspectedLayout {
   schemaOwners: Map<string, string | null>;
 }
 
-const integrationSchemas = (config: IntegrationConfig): string[] => [...RESERVED_SCHEMAS, config.viewSchema];
+const integrationSchemas = (config: IntegrationConfig): string[] => [...integrationSchemaNames(schemasOf(config)), config.viewSchema];
 
 /** One read that tells what exists: the system role and the owners of our schemas. */
 export function inspectStatement(config: IntegrationConfig, dialect: Dialect): SqlStatement {
@@ -64,8 +64,11 @@ export interface BootstrapOptions {
   hashKey: string;
 }
 
-export function planBootstrap(config: IntegrationConfig, dialect: Dialect, inspected: InspectedLayout, options: BootstrapOptions): BootstrapStep[] {
+export function planBootstrap(config: IntegrationConfig, engine: Dialect, inspected: InspectedLayout, options: BootstrapOptions): BootstrapStep[] {
   if (options.hashKey.length === 0) throw new Error('the hashing key must not be empty');
+  // Every statement below names the config's own schemas (IntegrationConfig.schemas).
+  const dialect = dialectFor(engine, config);
+  const own = dialect.schemas;
   const q = (n: string): string => dialect.quoteIdent(n);
   const sys = q(config.systemUser);
   const db = q(config.database);
@@ -117,8 +120,8 @@ export function planBootstrap(config: IntegrationConfig, dialect: Dialect, inspe
   // created later. (PostgreSQL grants EXECUTE to PUBLIC by default; per-schema defaults cannot revoke that,
   // so this is the system role's global default.)
   sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} REVOKE EXECUTE ON ${dialect.procedurePrivilegeObjects()} FROM PUBLIC`, 'future routines: no EXECUTE for PUBLIC');
-  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(PROCEDURES_SCHEMA)} GRANT EXECUTE ON ${dialect.procedurePrivilegeObjects()} TO ${sys}`, 'seed: USAGE ON FUTURE PROCEDURES IN SCHEMA immuta_procedures (system role)');
-  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(FUNCTIONS_SCHEMA)} GRANT EXECUTE ON FUNCTIONS TO PUBLIC`, 'seed: USAGE ON FUTURE FUNCTIONS IN SCHEMA immuta_functions to PUBLIC');
+  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(own.procedures)} GRANT EXECUTE ON ${dialect.procedurePrivilegeObjects()} TO ${sys}`, `seed: USAGE ON FUTURE PROCEDURES IN SCHEMA ${own.procedures} (system role)`);
+  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(own.functions)} GRANT EXECUTE ON FUNCTIONS TO PUBLIC`, `seed: USAGE ON FUTURE FUNCTIONS IN SCHEMA ${own.functions} to PUBLIC`);
   // Seed "SELECT ON TABLES TO public", narrowed to the views: only the view schema gets it by default.
   sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(config.viewSchema)} GRANT SELECT ON TABLES TO PUBLIC`, 'seed: SELECT ON TABLES to PUBLIC, views only');
 

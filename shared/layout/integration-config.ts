@@ -2,14 +2,35 @@
 // read. Parsed with zod; problems come back as VG204 diagnostics with the JSON path of the field.
 import { z } from 'zod';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { DEFAULT_INTEGRATION_SCHEMAS, type IntegrationSchemas } from '../sql/dialect.js';
 
-/** Schemas the integration owns; the view schema may not reuse one of them. */
-export const SYSTEM_SCHEMA = 'immuta_system';
-export const FUNCTIONS_SCHEMA = 'immuta_functions';
-export const PROCEDURES_SCHEMA = 'immuta_procedures';
+/**
+ * The default names of the schemas the integration owns (IntegrationConfig.schemas may rename them, e.g. to
+ * run beside Immuta's native Redshift integration, which uses these names); the view schema may not reuse one.
+ */
+export const SYSTEM_SCHEMA = DEFAULT_INTEGRATION_SCHEMAS.system;
+export const FUNCTIONS_SCHEMA = DEFAULT_INTEGRATION_SCHEMAS.functions;
+export const PROCEDURES_SCHEMA = DEFAULT_INTEGRATION_SCHEMAS.procedures;
 export const RESERVED_SCHEMAS = [SYSTEM_SCHEMA, FUNCTIONS_SCHEMA, PROCEDURES_SCHEMA] as const;
+export type { IntegrationSchemas };
+
+/** The integration's own schemas of a config, in the order they are listed (system, functions, procedures). */
+export const integrationSchemaNames = (schemas: IntegrationSchemas): string[] => [schemas.system, schemas.functions, schemas.procedures];
+
+const withDefaults = (given: Partial<Record<keyof IntegrationSchemas, string | undefined>> = {}): IntegrationSchemas => ({
+  system: given.system ?? DEFAULT_INTEGRATION_SCHEMAS.system,
+  functions: given.functions ?? DEFAULT_INTEGRATION_SCHEMAS.functions,
+  procedures: given.procedures ?? DEFAULT_INTEGRATION_SCHEMAS.procedures,
+});
 
 export const DEFAULT_SYSTEM_USER = 'immuta_system_user';
+/** The schema names of a config (the defaults when it names none). */
+export const schemasOf = (config: Pick<IntegrationConfig, 'schemas'>): IntegrationSchemas => config.schemas ?? DEFAULT_INTEGRATION_SCHEMAS;
+
+/** The dialect writing SQL for this config's layout (its schema names). */
+export const dialectFor = <D extends { withSchemas(s: IntegrationSchemas): D }>(dialect: D, config: Pick<IntegrationConfig, 'schemas'>): D =>
+  dialect.withSchemas(schemasOf(config));
+
 /** Multi-database mode keeps the views in their own database (Redshift RA3 / Serverless cross-database views). */
 export const DEFAULT_MULTI_DATABASE = 'immuta';
 
@@ -30,6 +51,11 @@ export const IntegrationConfigInputSchema = z
     database: name.optional(),
     viewSchema: name,
     systemUser: name.default(DEFAULT_SYSTEM_USER),
+    /** The integration's own schemas; each defaults to its immuta_* name. */
+    schemas: z
+      .object({ system: name.optional(), functions: name.optional(), procedures: name.optional() })
+      .strict()
+      .optional(),
     /** Raw schemas the system user must read so that its views can select from them. */
     rawSources: z.array(RawSourceSchema).default([]),
   })
@@ -38,7 +64,11 @@ export const IntegrationConfigInputSchema = z
     if (c.mode === 'single' && c.database === undefined) {
       ctx.addIssue({ code: 'custom', path: ['database'], message: 'single-database mode needs the raw tables’ database' });
     }
-    if ((RESERVED_SCHEMAS as readonly string[]).includes(c.viewSchema)) {
+    const own = integrationSchemaNames(withDefaults(c.schemas));
+    if (new Set(own).size < own.length) {
+      ctx.addIssue({ code: 'custom', path: ['schemas'], message: `the system, functions and procedures schemas must differ (${own.join(', ')})` });
+    }
+    if (own.includes(c.viewSchema)) {
       ctx.addIssue({ code: 'custom', path: ['viewSchema'], message: `${c.viewSchema} is reserved for the integration` });
     }
     const database = c.database ?? (c.mode === 'multi' ? DEFAULT_MULTI_DATABASE : undefined);
@@ -55,7 +85,7 @@ export const IntegrationConfigInputSchema = z
           message: `external schema ${s.schema} is in database ${s.database}: cross-database queries cannot read external tables; use single-database mode in ${s.database} or re-create the external schema in ${database}`,
         });
       }
-      if ((s.database ?? database) === database && [c.viewSchema, ...RESERVED_SCHEMAS].includes(s.schema)) {
+      if ((s.database ?? database) === database && [c.viewSchema, ...own].includes(s.schema)) {
         ctx.addIssue({ code: 'custom', path: ['rawSources', i, 'schema'], message: `${s.schema} is an integration schema, not raw data` });
       }
     });
@@ -65,6 +95,8 @@ export const IntegrationConfigInputSchema = z
     database: c.database ?? DEFAULT_MULTI_DATABASE,
     viewSchema: c.viewSchema,
     systemUser: c.systemUser,
+    // Only when given: a config that names none stays as it was (same bootstrap properties, same plan hash).
+    ...(c.schemas ? { schemas: withDefaults(c.schemas) } : {}),
     rawSources: c.rawSources.map((s) => ({
       database: s.database ?? c.database ?? DEFAULT_MULTI_DATABASE,
       schema: s.schema,
@@ -86,6 +118,8 @@ export interface IntegrationConfig {
   database: string;
   viewSchema: string;
   systemUser: string;
+  /** The integration's own schemas; absent: the defaults (immuta_system, immuta_functions, immuta_procedures). */
+  schemas?: IntegrationSchemas;
   rawSources: RawSource[];
 }
 

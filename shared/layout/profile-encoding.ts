@@ -4,7 +4,6 @@
 // POSITION('|item|' IN column) > 0 (an escaped item has no `|`, so the needle can only match one whole item).
 // Items are sorted and de-duplicated: a profile is a set, and equal sets must store equal text.
 import type { Dialect } from '../sql/dialect.js';
-import { FUNCTIONS_SCHEMA } from './integration-config.js';
 
 const SEP = '|';
 
@@ -89,12 +88,12 @@ export function containsConstantSql(dialect: Dialect, columnSql: string, needle:
 
 /** SQL for the needle of a per-row value (a varchar expression): immuta_functions.f_list_item(<value>). */
 export function listItemNeedleSql(dialect: Dialect, valueSql: string): string {
-  return `${dialect.qualify(FUNCTIONS_SCHEMA, LIST_ITEM_FUNCTION)}(${valueSql})`;
+  return `${dialect.qualify(dialect.schemas.functions, LIST_ITEM_FUNCTION)}(${valueSql})`;
 }
 
 /** SQL for the attribute needle of a constant key and a per-row value: immuta_functions.f_attribute_item(k, v). */
 export function attributeItemNeedleSql(dialect: Dialect, key: string, valueSql: string): string {
-  return `${dialect.qualify(FUNCTIONS_SCHEMA, ATTRIBUTE_ITEM_FUNCTION)}(${dialect.quoteLiteral(key)}, ${valueSql})`;
+  return `${dialect.qualify(dialect.schemas.functions, ATTRIBUTE_ITEM_FUNCTION)}(${dialect.quoteLiteral(key)}, ${valueSql})`;
 }
 
 /** `POSITION(<needle sql> IN <column>) > 0`; a NULL row value gives NULL, which a filter treats as false. */

@@ -11,7 +11,6 @@
 // Messages start with `viewguard:stale` / `viewguard:conflict` (the warehouse adapters classify on that).
 import type { Dialect } from '../sql/dialect.js';
 import { stmt, type SqlStatement } from '../sql/statement.js';
-import { SYSTEM_SCHEMA } from './integration-config.js';
 import { ATTRIBUTE_ITEM_FUNCTION, LIST_ITEM_FUNCTION } from './profile-encoding.js';
 import { PROCEDURES, TABLES, columnTypes, functionName, procedureName, systemTable } from './warehouse-objects.js';
 
@@ -78,7 +77,7 @@ function procedure(dialect: Dialect, name: string, args: RoutineArg[], declare: 
     'BEGIN',
     ...body.map((l) => `  ${l}`),
     'END;',
-    `$$ LANGUAGE plpgsql SECURITY DEFINER SET search_path = ${dialect.definerSearchPath(SYSTEM_SCHEMA)}`,
+    `$$ LANGUAGE plpgsql SECURITY DEFINER SET search_path = ${dialect.definerSearchPath(dialect.schemas.system)}`,
   ].join('\n');
   return { kind: 'procedure', qualifiedName, args, create: stmt(sql, `procedure ${name}`) };
 }

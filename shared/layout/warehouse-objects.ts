@@ -2,7 +2,6 @@
 // the column types they use, so that the bootstrap, the procedures, the catalog read and the CALLs cannot
 // disagree about a name or a type.
 import type { Dialect } from '../sql/dialect.js';
-import { FUNCTIONS_SCHEMA, PROCEDURES_SCHEMA, SYSTEM_SCHEMA } from './integration-config.js';
 
 export const TABLES = {
   catalogEpoch: 'catalog_epoch',
@@ -43,6 +42,7 @@ export function columnTypes(dialect: Dialect): ColumnTypes {
   };
 }
 
-export const systemTable = (dialect: Dialect, table: string): string => dialect.qualify(SYSTEM_SCHEMA, table);
-export const procedureName = (dialect: Dialect, name: string): string => dialect.qualify(PROCEDURES_SCHEMA, name);
-export const functionName = (dialect: Dialect, name: string): string => dialect.qualify(FUNCTIONS_SCHEMA, name);
+// In the schemas of the layout the dialect writes for (IntegrationConfig.schemas; immuta_* by default).
+export const systemTable = (dialect: Dialect, table: string): string => dialect.qualify(dialect.schemas.system, table);
+export const procedureName = (dialect: Dialect, name: string): string => dialect.qualify(dialect.schemas.procedures, name);
+export const functionName = (dialect: Dialect, name: string): string => dialect.qualify(dialect.schemas.functions, name);

@@ -9,7 +9,7 @@
 // these queries read nothing else), SVV_RELATION_PRIVILEGES, SVV_SCHEMA_PRIVILEGES, SVV_FUNCTION_PRIVILEGES,
 // SVV_DEFAULT_PRIVILEGES, SVV_USER_GRANTS, SVV_ROLE_GRANTS (each queried alone). Every page is cited in
 // docs/operations.md "audit".
-import { FUNCTIONS_SCHEMA, PROCEDURES_SCHEMA, SYSTEM_SCHEMA, type IntegrationConfig } from '../layout/integration-config.js';
+import { schemasOf, type IntegrationConfig } from '../layout/integration-config.js';
 import { USER_PROFILE_VIEW } from '../layout/warehouse-objects.js';
 import type { Dialect, DialectName } from '../sql/dialect.js';
 import { stmt, type SqlStatement } from '../sql/statement.js';
@@ -87,7 +87,8 @@ function tableFilter(p: Params, schemaCol: string, nameCol: string, tables: read
   return tables.length === 0 ? 'FALSE' : `(${tables.map((t) => `(${schemaCol} = ${p.bind(t.schema)} AND ${nameCol} = ${p.bind(t.table)})`).join(' OR ')})`;
 }
 
-const OUR_SCHEMAS = (c: IntegrationConfig) => [SYSTEM_SCHEMA, FUNCTIONS_SCHEMA, PROCEDURES_SCHEMA, c.viewSchema];
+// The config's own schemas (immuta_* unless renamed, IntegrationConfig.schemas).
+const OUR_SCHEMAS = (c: IntegrationConfig) => [schemasOf(c).system, schemasOf(c).functions, schemasOf(c).procedures, c.viewSchema];
 
 function postgresStatements(s: AuditScope): Statements {
   const p = new Params();
@@ -96,22 +97,22 @@ function postgresStatements(s: AuditScope): Statements {
   // the membership they give), not superusers, not the system role.
   const who = `r.oid >= 16384 AND NOT r.rolsuper AND r.rolname <> ${sys}`;
   const rel = 'pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace';
-  const state = `n.nspname = ${p.bind(SYSTEM_SCHEMA)} AND c.relkind IN ('r', 'p') AND c.relname <> ${p.bind(USER_PROFILE_VIEW)}`;
+  const state = `n.nspname = ${p.bind(schemasOf(s.config).system)} AND c.relkind IN ('r', 'p') AND c.relname <> ${p.bind(USER_PROFILE_VIEW)}`;
   const access = [
     `SELECT r.rolname AS principal, 'read-raw' AS access, n.nspname AS schema_name, c.relname AS object, pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE') AS usable FROM ${rel} CROSS JOIN pg_catalog.pg_roles r WHERE ${who} AND ${tableFilter(p, 'n.nspname', 'c.relname', s.rawTables)} AND pg_catalog.has_any_column_privilege(r.oid, c.oid, 'SELECT')`,
     `SELECT r.rolname, 'create-in-schema', n.nspname, '', TRUE FROM pg_catalog.pg_namespace n CROSS JOIN pg_catalog.pg_roles r WHERE ${who} AND n.nspname IN (${p.list(OUR_SCHEMAS(s.config))}) AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')`,
     `SELECT r.rolname, 'write-state', n.nspname, c.relname, TRUE FROM ${rel} CROSS JOIN pg_catalog.pg_roles r WHERE ${who} AND ${state} AND pg_catalog.has_table_privilege(r.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')`,
     `SELECT r.rolname, 'read-state', n.nspname, c.relname, TRUE FROM ${rel} CROSS JOIN pg_catalog.pg_roles r WHERE ${who} AND ${state} AND pg_catalog.has_any_column_privilege(r.oid, c.oid, 'SELECT')`,
-    `SELECT r.rolname, 'execute-procedure', n.nspname, f.proname, TRUE FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace CROSS JOIN pg_catalog.pg_roles r WHERE ${who} AND n.nspname = ${p.bind(PROCEDURES_SCHEMA)} AND pg_catalog.has_function_privilege(r.oid, f.oid, 'EXECUTE')`,
+    `SELECT r.rolname, 'execute-procedure', n.nspname, f.proname, TRUE FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace CROSS JOIN pg_catalog.pg_roles r WHERE ${who} AND n.nspname = ${p.bind(schemasOf(s.config).procedures)} AND pg_catalog.has_function_privilege(r.oid, f.oid, 'EXECUTE')`,
     `SELECT r.rolname, 'act-as-system', '', CAST(${sys} AS text), TRUE FROM pg_catalog.pg_roles r JOIN pg_catalog.pg_roles s ON s.rolname = ${sys} WHERE ${who} AND pg_catalog.pg_has_role(r.oid, s.oid, 'MEMBER')`,
   ].join('\nUNION ALL\n');
   const acl = (x: string) => `CASE WHEN ${x}.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(${x}.grantee) END AS grantee, CASE WHEN ${x}.grantee = 0 THEN 'public' ELSE 'user' END AS grantee_kind, ${x}.privilege_type AS privilege`;
-  const objects = `(${tableFilter(p, 'n.nspname', 'c.relname', s.rawTables)} OR n.nspname = ${p.bind(SYSTEM_SCHEMA)})`;
+  const objects = `(${tableFilter(p, 'n.nspname', 'c.relname', s.rawTables)} OR n.nspname = ${p.bind(schemasOf(s.config).system)})`;
   const grants = [
     `SELECT n.nspname AS schema_name, c.relname AS object, ${acl('a')} FROM ${rel} CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(c.relacl, pg_catalog.acldefault('r', c.relowner))) a WHERE ${objects}`,
     `SELECT n.nspname, c.relname, ${acl('a')} FROM ${rel} JOIN pg_catalog.pg_attribute t ON t.attrelid = c.oid CROSS JOIN LATERAL pg_catalog.aclexplode(t.attacl) a WHERE ${objects} AND t.attacl IS NOT NULL`,
     `SELECT n.nspname, '', ${acl('a')} FROM pg_catalog.pg_namespace n CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a WHERE n.nspname IN (${p.list(OUR_SCHEMAS(s.config))})`,
-    `SELECT n.nspname, f.proname, ${acl('a')} FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(f.proacl, pg_catalog.acldefault('f', f.proowner))) a WHERE n.nspname = ${p.bind(PROCEDURES_SCHEMA)}`,
+    `SELECT n.nspname, f.proname, ${acl('a')} FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(f.proacl, pg_catalog.acldefault('f', f.proowner))) a WHERE n.nspname = ${p.bind(schemasOf(s.config).procedures)}`,
   ].join('\nUNION ALL\n');
   const members = `SELECT r.rolname AS principal, g.rolname AS via FROM pg_catalog.pg_roles r JOIN pg_catalog.pg_roles g ON g.oid <> r.oid WHERE ${who} AND pg_catalog.pg_has_role(r.oid, g.oid, 'USAGE')`;
   const owners = [
@@ -138,7 +139,7 @@ function redshiftStatements(s: AuditScope): Statements {
   const sys = p.bind(s.config.systemUser);
   const who = `NOT u.usesuper AND u.usename <> ${sys}`;
   const qualified = "QUOTE_IDENT(t.schemaname) || '.' || QUOTE_IDENT(t.tablename)";
-  const state = `t.schemaname = ${p.bind(SYSTEM_SCHEMA)} AND t.tablename <> ${p.bind(USER_PROFILE_VIEW)}`;
+  const state = `t.schemaname = ${p.bind(schemasOf(s.config).system)} AND t.tablename <> ${p.bind(USER_PROFILE_VIEW)}`;
   const userTables = `pg_catalog.pg_tables t CROSS JOIN pg_catalog.pg_user u WHERE ${who}`;
   const access = [
     stmt(`SELECT u.usename AS principal, 'read-raw' AS access, t.schemaname AS schema_name, t.tablename AS object, 'true' AS granted, HAS_SCHEMA_PRIVILEGE(u.usename, t.schemaname, 'usage') AS usable FROM ${userTables} AND ${tableFilter(p, 't.schemaname', 't.tablename', s.rawTables)} AND HAS_TABLE_PRIVILEGE(u.usename, ${qualified}, 'select')`, 'audit: who can read raw tables', p.values),
@@ -154,15 +155,15 @@ function redshiftStatements(s: AuditScope): Statements {
   const privileges = (view: string, object: string, where: string) =>
     stmt(`SELECT namespace_name AS schema_name, ${object} AS object, identity_name AS grantee, identity_type AS grantee_kind, privilege_type AS privilege FROM ${view} WHERE ${where}`, `audit: ${view.toLowerCase()}`, p.values);
   const grants = [
-    privileges('SVV_RELATION_PRIVILEGES', 'relation_name', `(${tableFilter(p, 'namespace_name', 'relation_name', s.rawTables)} OR namespace_name = ${p.bind(SYSTEM_SCHEMA)})`),
+    privileges('SVV_RELATION_PRIVILEGES', 'relation_name', `(${tableFilter(p, 'namespace_name', 'relation_name', s.rawTables)} OR namespace_name = ${p.bind(schemasOf(s.config).system)})`),
     privileges('SVV_SCHEMA_PRIVILEGES', "''", `namespace_name IN (${ours})`),
-    privileges('SVV_FUNCTION_PRIVILEGES', 'function_name', `namespace_name = ${p.bind(PROCEDURES_SCHEMA)}`),
+    privileges('SVV_FUNCTION_PRIVILEGES', 'function_name', `namespace_name = ${p.bind(schemasOf(s.config).procedures)}`),
   ];
   const members = [
     stmt('SELECT user_name AS principal, role_name AS via FROM svv_user_grants', 'audit: roles granted to users'),
     stmt('SELECT role_name AS principal, granted_role_name AS via FROM svv_role_grants', 'audit: roles granted to roles'),
   ];
-  const owners = [stmt(`SELECT t.schemaname AS schema_name, t.tablename AS object, t.tableowner AS owner FROM pg_catalog.pg_tables t WHERE ${tableFilter(p, 't.schemaname', 't.tablename', s.rawTables)} OR t.schemaname = ${p.bind(SYSTEM_SCHEMA)}`, 'audit: owners', p.values)];
+  const owners = [stmt(`SELECT t.schemaname AS schema_name, t.tablename AS object, t.tableowner AS owner FROM pg_catalog.pg_tables t WHERE ${tableFilter(p, 't.schemaname', 't.tablename', s.rawTables)} OR t.schemaname = ${p.bind(schemasOf(s.config).system)}`, 'audit: owners', p.values)];
   const defaults = [
     stmt(
       `SELECT owner_name AS owner, COALESCE(schema_name, '') AS schema_name, grantee_name AS grantee, grantee_type AS grantee_kind, privilege_type AS privilege FROM svv_default_privileges WHERE object_type = 'RELATION' AND privilege_type = 'SELECT' AND (schema_name IS NULL OR schema_name IN (${p.list(s.rawSchemas)}))`,

@@ -4,7 +4,7 @@
 // table — and each way comes with the statement that closes it. Also: default privileges that will hand future
 // raw tables to someone, and registered tables that have no secure view at all.
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { PROCEDURES_SCHEMA, type IntegrationConfig } from '../layout/integration-config.js';
+import { type IntegrationConfig } from '../layout/integration-config.js';
 import { procedureDefinitions } from '../layout/routine-definitions.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import type { Dialect } from '../sql/dialect.js';
@@ -88,7 +88,7 @@ function objectSql(o: AuditOptions, a: Pick<AccessFact, 'access' | 'schema' | 'o
     case 'create-in-schema':
       return `SCHEMA ${q.quoteIdent(a.schema)}`;
     case 'execute-procedure': {
-      const def = procedureDefinitions(q).find((d) => d.qualifiedName === q.qualify(PROCEDURES_SCHEMA, a.object));
+      const def = procedureDefinitions(q).find((d) => d.qualifiedName === q.qualify(q.schemas.procedures, a.object));
       return def ? `PROCEDURE ${def.qualifiedName}(${def.args.map((x) => x.type).join(', ')})` : `ALL PROCEDURES IN SCHEMA ${q.quoteIdent(a.schema)}`;
     }
     default:

@@ -15,7 +15,7 @@ import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { compileView } from '../compiler/view-compiler.js';
 import { reapplyView } from './reapply.js';
 import { routineStatements } from './rebuild.js';
-import { FUNCTIONS_SCHEMA, PROCEDURES_SCHEMA, RESERVED_SCHEMAS, SYSTEM_SCHEMA, type IntegrationConfig } from '../layout/integration-config.js';
+import { schemasOf, type IntegrationConfig } from '../layout/integration-config.js';
 import { encodeAttributes, encodeList, escapeItem } from '../layout/profile-encoding.js';
 import { functionDefinitions, procedureDefinitions } from '../layout/routine-definitions.js';
 import { USER_PROFILE_VIEW } from '../layout/warehouse-objects.js';
@@ -75,7 +75,7 @@ export async function detectDrift(o: DriftOptions): Promise<DriftReport> {
   const probes = await createProbes(o, state, expected);
   let facts: CatalogFacts;
   try {
-    facts = await readCatalogFacts((s) => o.warehouse.query(s), o.dialect, [o.config.viewSchema, SYSTEM_SCHEMA], [FUNCTIONS_SCHEMA, PROCEDURES_SCHEMA]);
+    facts = await readCatalogFacts((s) => o.warehouse.query(s), o.dialect, [o.config.viewSchema, schemasOf(o.config).system], [schemasOf(o.config).functions, schemasOf(o.config).procedures]);
   } finally {
     await dropProbes(o, [...probes.created]);
   }
@@ -109,7 +109,7 @@ interface Probes {
 
 function probeStatements(o: DriftOptions, state: StoredState, v: ExpectedView): SqlStatement[] {
   const unreadable = policyDiagnostics(state);
-  const compiled = compileView({ ...v.dataSource, name: probeName(v.dataSource.id) }, state.policies, { ...o.config, viewSchema: SYSTEM_SCHEMA }, o.dialect, null, {
+  const compiled = compileView({ ...v.dataSource, name: probeName(v.dataSource.id) }, state.policies, { ...o.config, viewSchema: schemasOf(o.config).system }, o.dialect, null, {
     ...(unreadable.length ? { failClosedBecause: unreadable } : {}),
   });
   // The view exactly as the planner creates it, minus the grant: nobody but the owner reads a probe.
@@ -155,7 +155,7 @@ async function createProbes(o: DriftOptions, state: StoredState, expected: Map<s
 }
 
 async function dropProbes(o: DriftOptions, ids: string[]): Promise<void> {
-  const drops = ids.map((id) => stmt(`DROP VIEW IF EXISTS ${o.dialect.qualify(SYSTEM_SCHEMA, probeName(id))}`, 'drift: drop a probe'));
+  const drops = ids.map((id) => stmt(`DROP VIEW IF EXISTS ${o.dialect.qualify(schemasOf(o.config).system, probeName(id))}`, 'drift: drop a probe'));
   for (const tx of splitIntoTransactions(drops)) await o.warehouse.transaction(tx);
 }
 
@@ -184,8 +184,8 @@ function viewFindings(o: DriftOptions, expected: Map<string, ExpectedView>, prob
       out.push(finding({ kind: 'view-edited', object, detail: `the stored state no longer compiles against the warehouse: ${probes.failed.get(id)}`, repair: 'reapply view', dataSourceId: id }));
       continue;
     }
-    const probe = inSchema(SYSTEM_SCHEMA).find((r) => r.name === probeName(id));
-    const edited = actual.kind !== 'view' || probe?.definition !== actual.definition || columns(SYSTEM_SCHEMA, probeName(id)) !== columns(o.config.viewSchema, actual.name);
+    const probe = inSchema(schemasOf(o.config).system).find((r) => r.name === probeName(id));
+    const edited = actual.kind !== 'view' || probe?.definition !== actual.definition || columns(schemasOf(o.config).system, probeName(id)) !== columns(o.config.viewSchema, actual.name);
     if (edited) out.push(finding({ kind: 'view-edited', object, detail: 'definition or columns differ from what the stored state compiles to (edited by hand?)', repair: 'reapply view', dataSourceId: id }));
   }
   for (const r of inSchema(o.config.viewSchema)) {
@@ -255,9 +255,9 @@ function relationGrantFindings(o: DriftOptions, expected: Map<string, ExpectedVi
   const names = new Set([...expected.values()].map((v) => v.dataSource.name));
   for (const r of facts.relations) {
     if (r.name.startsWith(PROBE_PREFIX)) continue;
-    const ours = r.schema === SYSTEM_SCHEMA || names.has(r.name);
+    const ours = r.schema === schemasOf(o.config).system || names.has(r.name);
     if (!ours || r.owner !== o.config.systemUser) continue; // extra relations and foreign owners are findings already
-    const want: Expected = r.schema === SYSTEM_SCHEMA ? new Map(r.name === USER_PROFILE_VIEW ? [['PUBLIC', new Set(['SELECT'])]] : []) : new Map([['PUBLIC', new Set(['SELECT'])]]);
+    const want: Expected = r.schema === schemasOf(o.config).system ? new Map(r.name === USER_PROFILE_VIEW ? [['PUBLIC', new Set(['SELECT'])]] : []) : new Map([['PUBLIC', new Set(['SELECT'])]]);
     const on = `${r.kind === 'view' ? '' : 'TABLE '}${o.dialect.qualify(r.schema, r.name)}`;
     out.push(...compareGrants(o, `${r.schema}.${r.name}`, on, grants(facts.relationGrants, r.schema, r.name), want, r.owner));
   }
@@ -266,7 +266,7 @@ function relationGrantFindings(o: DriftOptions, expected: Map<string, ExpectedVi
 
 function schemaFindings(o: DriftOptions, facts: CatalogFacts): DriftFinding[] {
   const out: DriftFinding[] = [];
-  for (const schema of [...RESERVED_SCHEMAS, o.config.viewSchema]) {
+  for (const schema of [schemasOf(o.config).system, schemasOf(o.config).functions, schemasOf(o.config).procedures, o.config.viewSchema]) {
     const s = facts.schemas.find((x) => x.schema === schema);
     const object = `schema ${schema}`;
     if (!s) {
@@ -298,7 +298,7 @@ const body = (sql: string): string => sql.slice(sql.indexOf('$$') + 2, sql.lastI
 function routineFindings(o: DriftOptions, facts: CatalogFacts): DriftFinding[] {
   const out: DriftFinding[] = [];
   const defs = [...functionDefinitions(o.dialect), ...procedureDefinitions(o.dialect)];
-  const schemaOf = (kind: string) => (kind === 'function' ? FUNCTIONS_SCHEMA : PROCEDURES_SCHEMA);
+  const schemaOf = (kind: string) => (kind === 'function' ? schemasOf(o.config).functions : schemasOf(o.config).procedures);
   for (const def of defs) {
     const schema = schemaOf(def.kind);
     const name = def.qualifiedName.split('.').pop()!.replace(/"/g, '');

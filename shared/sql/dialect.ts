@@ -4,10 +4,31 @@
 
 export type DialectName = 'postgres' | 'redshift';
 
+/**
+ * The schemas the integration keeps its own objects in: state tables and the profile (system), SQL UDFs
+ * (functions), stored procedures (procedures). Configurable per deployment (IntegrationConfig.schemas, validated
+ * in shared/layout/integration-config.ts); a dialect carries the names of the layout it writes SQL for.
+ */
+export interface IntegrationSchemas {
+  readonly system: string;
+  readonly functions: string;
+  readonly procedures: string;
+}
+
+export const DEFAULT_INTEGRATION_SCHEMAS: IntegrationSchemas = Object.freeze({
+  system: 'immuta_system',
+  functions: 'immuta_functions',
+  procedures: 'immuta_procedures',
+});
+
 export interface Dialect {
   readonly name: DialectName;
   /** Longest identifier in bytes (UTF-8) the engine keeps without truncating. */
   readonly maxIdentifierBytes: number;
+  /** The integration's schema names every generated statement uses (the defaults unless withSchemas). */
+  readonly schemas: IntegrationSchemas;
+  /** The same dialect, writing SQL for a layout with these schema names. */
+  withSchemas(schemas: IntegrationSchemas): Dialect;
   /** Quote one identifier (never a dotted path). Throws DiagnosticError (VG101-VG103) when it cannot be safe. */
   quoteIdent(name: string): string;
   /** Quote a dotted path: each part through quoteIdent. */

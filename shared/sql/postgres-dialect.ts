@@ -1,4 +1,4 @@
-import type { Dialect, DialectName } from './dialect.js';
+import { DEFAULT_INTEGRATION_SCHEMAS, type Dialect, type DialectName, type IntegrationSchemas } from './dialect.js';
 import { DiagnosticError, diagnostic } from '../diagnostics/diagnostic.js';
 
 // PostgreSQL: NAMEDATALEN is 64, so identifiers longer than 63 bytes would be silently truncated — two
@@ -6,6 +6,13 @@ import { DiagnosticError, diagnostic } from '../diagnostics/diagnostic.js';
 export class PostgresDialect implements Dialect {
   readonly name: DialectName = 'postgres';
   readonly maxIdentifierBytes: number = 63;
+  schemas: IntegrationSchemas = DEFAULT_INTEGRATION_SCHEMAS;
+
+  withSchemas(schemas: IntegrationSchemas): this {
+    // A copy of this very dialect (same class, so the same engine) with other names; the original is shared.
+    const copy = Object.create(Object.getPrototypeOf(this) as object) as this;
+    return Object.assign(copy, this, { schemas: Object.freeze({ system: schemas.system, functions: schemas.functions, procedures: schemas.procedures }) });
+  }
 
   quoteIdent(name: string): string {
     if (name.length === 0) throw new DiagnosticError([diagnostic('VG101', 'identifier is empty')]);
