@@ -24,6 +24,7 @@ import type { Dialect } from '../sql/dialect.js';
 import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisions.js';
 import { Uncompilable } from './uncompilable.js';
 import { Rejected, prescan } from '../policy/custom-where-scan.js';
+import { constantMismatch } from './mask-constant.js';
 
 await loadModule();
 
@@ -37,17 +38,20 @@ export interface CustomWhereContext {
   path: (string | number)[];
 }
 
-/** Scalar functions a clause may call: same name and meaning on PostgreSQL and Redshift (lint allow-list). */
-const FUNCTIONS: Record<string, { args: [number, number]; result: Kind }> = {
-  lower: { args: [1, 1], result: 'string' },
-  upper: { args: [1, 1], result: 'string' },
-  btrim: { args: [1, 2], result: 'string' },
-  ltrim: { args: [1, 2], result: 'string' },
-  rtrim: { args: [1, 2], result: 'string' },
-  length: { args: [1, 1], result: 'number' },
-  abs: { args: [1, 1], result: 'number' },
-  left: { args: [2, 2], result: 'string' },
-  right: { args: [2, 2], result: 'string' },
+/**
+ * Scalar functions a clause may call: same name and meaning on PostgreSQL and Redshift (lint allow-list), and
+ * the kind of each argument — `lower(<a number>)` does not exist, and CREATE VIEW would fail on it.
+ */
+const FUNCTIONS: Record<string, { args: [number, number]; params: Kind[]; result: Kind }> = {
+  lower: { args: [1, 1], params: ['string'], result: 'string' },
+  upper: { args: [1, 1], params: ['string'], result: 'string' },
+  btrim: { args: [1, 2], params: ['string', 'string'], result: 'string' },
+  ltrim: { args: [1, 2], params: ['string', 'string'], result: 'string' },
+  rtrim: { args: [1, 2], params: ['string', 'string'], result: 'string' },
+  length: { args: [1, 1], params: ['string'], result: 'number' },
+  abs: { args: [1, 1], params: ['number'], result: 'number' },
+  left: { args: [2, 2], params: ['string', 'number'], result: 'string' },
+  right: { args: [2, 2], params: ['string', 'number'], result: 'string' },
 };
 
 const COMPARISONS = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
@@ -61,8 +65,10 @@ type Kind = 'bool' | 'string' | 'number' | 'datetime' | 'unknown';
 interface Emitted {
   sql: string;
   kind: Kind;
-  /** Set when the expression is a plain column reference (its declared type). */
+  /** Set when the expression is a plain column reference or a CAST (its type). */
   column?: ColumnType;
+  /** Set for a string literal (its text): compared with a typed operand, it becomes a value of that type. */
+  literal?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -123,11 +129,12 @@ class Emitter {
         if (names.length !== 1 || tn.arrayBounds) this.reject('unsupported cast type', node);
         const target = parseColumnType(`${names[0]}${mods.length ? `(${mods.join(',')})` : ''}`);
         if (!target) this.reject(`unsupported cast type ${JSON.stringify(names[0])}`, node);
-        return { sql: `CAST(${arg.sql} AS ${target.sql === 'text' ? d.textType(null) : target.sql})`, kind: kindOf(target), column: undefined };
+        if (arg.literal !== undefined) this.checkLiteral(target, arg.literal, node);
+        return { sql: `CAST(${arg.sql} AS ${target.sql === 'text' ? d.textType(null) : target.sql})`, kind: kindOf(target), column: target };
       }
       case 'CoalesceExpr': {
         const args = (body.args as Json[]).map((a) => this.expr(a, depth + 1));
-        const kind = this.common(args.map((a) => a.kind), node);
+        const kind = this.common(args, node);
         return { sql: `COALESCE(${args.map((a) => a.sql).join(', ')})`, kind };
       }
       case 'FuncCall':
@@ -146,7 +153,10 @@ class Emitter {
 
   private constant(node: Json, body: Json): Emitted {
     if (body.isnull) return { sql: 'NULL', kind: 'unknown' };
-    if ('sval' in body) return { sql: this.ctx.dialect.quoteLiteral(String((body.sval as Json).sval ?? '')), kind: 'unknown' };
+    if ('sval' in body) {
+      const text = String((body.sval as Json).sval ?? '');
+      return { sql: this.ctx.dialect.quoteLiteral(text), kind: 'unknown', literal: text };
+    }
     if ('ival' in body) {
       const v = ((body.ival as Json).ival as number | undefined) ?? 0;
       if (!Number.isSafeInteger(v)) this.reject('integer out of range', node);
@@ -161,11 +171,24 @@ class Emitter {
     return this.reject('unsupported literal', node);
   }
 
-  /** The common kind of operands that must agree ('unknown' literals take any kind). */
-  private common(kinds: Kind[], node: Json): Kind {
-    const known = [...new Set(kinds.filter((k) => k !== 'unknown'))];
+  /**
+   * The common kind of operands that must agree ('unknown' literals take any kind). A string literal next to
+   * a typed operand becomes a value of its type when the view is created, so it must be one: otherwise
+   * CREATE VIEW fails ("invalid input syntax for type date") instead of the clause being refused here.
+   */
+  private common(operands: Emitted[], node: Json): Kind {
+    const known = [...new Set(operands.map((o) => o.kind).filter((k) => k !== 'unknown'))];
     if (known.length > 1) this.reject(`cannot compare or combine ${known.join(' and ')}`, node);
+    const typed = operands.find((o) => o.column !== undefined)?.column;
+    if (typed) for (const o of operands) if (o.literal !== undefined) this.checkLiteral(typed, o.literal, node);
     return known[0] ?? 'unknown';
+  }
+
+  /** A string literal read as a value of `type` (strings of any length compare with a string column). */
+  private checkLiteral(type: ColumnType, text: string, node: Json): void {
+    if (type.family === 'string') return;
+    const why = constantMismatch(type, text);
+    if (why) this.reject(`${JSON.stringify(text)} is not a value of type ${type.sql}: ${why}`, node);
   }
 
   private aExpr(node: Json, body: Json, depth: number): Emitted {
@@ -183,7 +206,7 @@ class Emitter {
         if (!lexpr || !rexpr) return this.reject(`operator ${JSON.stringify(op)} is not allowed`, node);
         if (COMPARISONS.has(op)) {
           const [l, r] = [this.expr(lexpr, depth + 1), this.expr(rexpr, depth + 1)];
-          this.common([l.kind, r.kind], node);
+          this.common([l, r], node);
           return { sql: `(${l.sql} ${op === '!=' ? '<>' : op} ${r.sql})`, kind: 'bool' };
         }
         if (ARITHMETIC.has(op)) {
@@ -202,7 +225,7 @@ class Emitter {
         const l = this.expr(lexpr!, depth + 1);
         const items = ((rexpr?.List as Json | undefined)?.items as Json[] | undefined) ?? this.reject('IN needs a list of values (no sub-query)', node);
         const values = items.map((it) => this.expr(it, depth + 1));
-        this.common([l.kind, ...values.map((v) => v.kind)], node);
+        this.common([l, ...values], node);
         return { sql: `(${l.sql} ${op === '<>' ? 'NOT IN' : 'IN'} (${values.map((v) => v.sql).join(', ')}))`, kind: 'bool' };
       }
       case 'AEXPR_LIKE':
@@ -218,7 +241,7 @@ class Emitter {
         const l = this.expr(lexpr!, depth + 1);
         const items = (rexpr?.List as Json).items as Json[];
         const [lo, hi] = items.map((it) => this.expr(it, depth + 1)) as [Emitted, Emitted];
-        this.common([l.kind, lo.kind, hi.kind], node);
+        this.common([l, lo, hi], node);
         return { sql: `(${l.sql} ${body.kind === 'AEXPR_BETWEEN' ? 'BETWEEN' : 'NOT BETWEEN'} ${lo.sql} AND ${hi.sql})`, kind: 'bool' };
       }
       default:
@@ -239,6 +262,11 @@ class Emitter {
     if (!fn) return this.reject(`function ${JSON.stringify(name)} is not allowed`, node);
     if (args.length < fn.args[0] || args.length > fn.args[1]) this.reject(`${name} takes ${fn.args[0]}–${fn.args[1]} arguments`, node);
     const emitted = args.map((a) => this.expr(a, depth + 1));
+    emitted.forEach((e, i) => {
+      const want = fn.params[i]!;
+      // A string literal is read as text; a number argument must be a number.
+      if (e.kind !== want && !(want === 'string' && e.kind === 'unknown')) this.reject(`${name} takes a ${want} as argument ${i + 1}, got ${e.kind}`, node);
+    });
     return { sql: `${name}(${emitted.map((e) => e.sql).join(', ')})`, kind: fn.result };
   }
 

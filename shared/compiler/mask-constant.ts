@@ -24,7 +24,8 @@ export function constantMismatch(type: ColumnType, value: string): string | null
       const m = /^-?(\d+)(?:\.(\d+))?$/.exec(value);
       if (!m) return 'not a decimal number';
       const [, p, s] = /numeric\((\d+),(\d+)\)/.exec(type.sql)!.map(Number) as [number, number, number];
-      const intDigits = m[1]!.replace(/^0+(?=\d)/, '').length;
+      // Leading zeros are not digits of the value: 0 and 0.5 fit numeric(1,1).
+      const intDigits = m[1]!.replace(/^0+/, '').length;
       const fracDigits = (m[2] ?? '').length;
       return intDigits > p - s || fracDigits > s ? `does not fit ${type.sql}` : null;
     }
@@ -32,14 +33,35 @@ export function constantMismatch(type: ColumnType, value: string): string | null
       return /^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(value) && Number.isFinite(Number(value)) ? null : 'not a finite number';
     case 'boolean':
       return /^(true|false)$/i.test(value) ? null : 'not true or false';
-    case 'date':
-      return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ? null : 'not a date (YYYY-MM-DD)';
-    case 'timestamp':
-      return /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?$/.test(value) &&
-        !Number.isNaN(Date.parse(value.replace(' ', 'T')))
-        ? null
-        : 'not a timestamp (YYYY-MM-DD HH:MM:SS)';
-    case 'time':
-      return /^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([+-]\d{2}(:?\d{2})?)?$/.test(value) ? null : 'not a time (HH:MM:SS)';
+    case 'date': {
+      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+      return m && calendarDate(m[1]!, m[2]!, m[3]!) ? null : 'not a date (YYYY-MM-DD)';
+    }
+    case 'timestamp': {
+      const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(value);
+      return m && calendarDate(m[1]!, m[2]!, m[3]!) && clock(m[4]!, m[5]!, m[6]) && zone(m[7]) ? null : 'not a timestamp (YYYY-MM-DD HH:MM:SS)';
+    }
+    case 'time': {
+      const m = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?([+-]\d{2}(?::?\d{2})?)?$/.exec(value);
+      return m && clock(m[1]!, m[2]!, m[3]) && zone(m[4]) ? null : 'not a time (HH:MM:SS)';
+    }
   }
+}
+
+// A shape check alone let `2023-02-29`, `0000-01-01` or `25:00` through, and the engine then refused the view
+// (or a query) instead of the policy getting its VG303/VG307 here.
+function calendarDate(y: string, m: string, d: string): boolean {
+  const [year, month, day] = [Number(y), Number(m), Number(d)];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return year >= 1 && days !== undefined && day >= 1 && day <= days;
+}
+
+const clock = (h: string, m: string, s: string | undefined): boolean => Number(h) <= 23 && Number(m) <= 59 && Number(s ?? '0') <= 59;
+
+/** A UTC offset PostgreSQL and Redshift read: at most 15:59. */
+function zone(z: string | undefined): boolean {
+  if (z === undefined || z === 'Z') return true;
+  const [, h, m] = /^[+-](\d{2}):?(\d{2})?$/.exec(z)!;
+  return Number(h) <= 15 && Number(m ?? '0') <= 59;
 }

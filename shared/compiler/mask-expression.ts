@@ -17,6 +17,9 @@ import { constantMismatch } from './mask-constant.js';
 import { ProfileDecisions, criteriaSql } from './profile-decisions.js';
 import { Uncompilable } from './uncompilable.js';
 
+/** 2^53: from this many buckets up, a float8 has no digits finer than the bucket. */
+const FLOAT_EXACT = 9007199254740992;
+
 /** The hashed text is at least a SHA-256 hex digest wide. */
 const HASH_WIDTH = 64;
 
@@ -141,8 +144,9 @@ export function maskedColumn(
 /**
  * Numbers: toward zero to a multiple of the bucket — |result| ≤ |value|, so it always fits the column type
  * (FLOOR could overflow at the type's minimum). Integer columns with a whole bucket use integer division,
- * which truncates toward zero on both engines; others TRUNC (https://docs.aws.amazon.com/redshift/latest/dg/r_TRUNC.html),
- * integer columns twice (to a multiple of the bucket, then to an integer).
+ * which truncates toward zero on both engines; other exact numbers x − MOD(x, b)
+ * (https://docs.aws.amazon.com/redshift/latest/dg/r_MOD.html), integer columns then truncated to an integer;
+ * floats TRUNC (https://docs.aws.amazon.com/redshift/latest/dg/r_TRUNC.html).
  * Dates/timestamps: DATE_TRUNC to the unit (dialect hook; timestamptz in UTC). A date goes through timestamp
  * so PostgreSQL does not pick the session-time-zone timestamptz overload.
  */
@@ -150,11 +154,21 @@ function roundSql(dialect: Dialect, ref: string, type: ColumnType, fn: Extract<M
   if (type.family === 'date') return dialect.dateTrunc(fn.unit!, `CAST(${ref} AS timestamp)`, false);
   if (type.family === 'timestamp') return dialect.dateTrunc(fn.unit!, ref, type.sql === 'timestamptz');
   const bucket = String(fn.bucket!);
-  const rounded = `(TRUNC(${ref} / ${bucket}) * ${bucket})`;
-  if (type.family !== 'integer') return rounded;
+  if (type.family === 'integer' && Number.isInteger(fn.bucket)) return `((${ref} / ${bucket}) * ${bucket})`;
+  // Floats never divide where the quotient leaves the float range: PostgreSQL raises "value out of range" for
+  // 2e-323 / 1000 (underflow) and -1.8e308 / 0.125 (overflow), failing every query. Smaller than the bucket
+  // is 0; from 2^53 buckets up the float has no finer digits than the bucket and stays as it is.
+  if (type.family === 'float') {
+    // The limit is one literal: bucket * 2^53 in SQL would be an int8 product and overflow for large buckets.
+    return `(CASE WHEN ABS(${ref}) < ${bucket} THEN 0 WHEN ABS(${ref}) >= ${String(fn.bucket! * FLOAT_EXACT)} THEN ${ref} ELSE TRUNC(${ref} / ${bucket}) * ${bucket} END)`;
+  }
+  // Exact decimals: x − MOD(x, b) is the multiple of b toward zero (MOD has the dividend's sign). TRUNC(x / b)
+  // was not: the quotient of a 38-digit value is rounded to the division's scale first, so
+  // -15442202348323702354336324159392715103 became …104 (away from zero) and 10^38 − 1 overflowed its type.
+  const exact = `(${ref} - MOD(${ref}, ${bucket}))`;
   // A fractional bucket on an integer column: 7.5 would be ROUNDED by the cast to the integer type (to 8, the
   // clear value), so it is truncated toward zero again (to 7).
-  return Number.isInteger(fn.bucket) ? `((${ref} / ${bucket}) * ${bucket})` : `TRUNC${rounded}`;
+  return type.family === 'integer' ? `TRUNC${exact}` : exact;
 }
 
 /**

@@ -12,6 +12,13 @@ import { constantMismatch } from './mask-constant.js';
 import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisions.js';
 import { Uncompilable } from './uncompilable.js';
 
+/**
+ * The longest time window computed, per unit: 5000 years. The engines' timestamps start in 4713 BC, so "now
+ * minus 100000 months" made every query of the view fail ("timestamp out of range"); a longer window is read
+ * as 5000 years (docs/policies.md).
+ */
+const MAX_WINDOW: Record<string, number> = { minute: 100000, hour: 100000, day: 100000, week: 100000, month: 60000, year: 5000 };
+
 /** Minimization compares MOD(bucket, 10000) with percent × 100 (percent has at most two decimals). */
 const MINIMIZE_SCALE = 10000;
 
@@ -64,7 +71,7 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
           throw new Uncompilable([diagnostic('VG307', `row filter ${JSON.stringify(policy.id)}: a time window needs a date or timestamp column (${JSON.stringify(c.name)} is ${type.sql})`, ['filter', 'column'])]);
         }
         const kind = type.sql === 'timestamptz' ? 'timestamptz' : type.sql === 'date' ? 'date' : 'timestamp';
-        return `${ref(c)} ${f.direction === 'newer' ? '>=' : '<'} ${dialect.timeAgo(f.amount, f.unit, kind)}`;
+        return `${ref(c)} ${f.direction === 'newer' ? '>=' : '<'} ${dialect.timeAgo(Math.min(f.amount, MAX_WINDOW[f.unit]), f.unit, kind)}`;
       });
       break;
     case 'minimize': {

@@ -87,8 +87,9 @@ export function parseColumnType(declared: string): ColumnType | null {
     const p = m[1] === undefined ? 18 : Number(m[1]);
     const s = m[2] === undefined ? 0 : Number(m[2]);
     if (p < 1 || p > 38 || s < 0 || s > p) return null;
-    // sign, digits, decimal point
-    return { sql: `numeric(${p},${s})`, family: 'numeric', textWidth: p + 2 };
+    // sign, digits, decimal point — and the leading zero PostgreSQL writes when every digit is a fraction
+    // digit (numeric(2,2): `-0.55`); one character short, a hash or a key read a truncated text.
+    return { sql: `numeric(${p},${s})`, family: 'numeric', textWidth: p + 2 + (s === p ? 1 : 0) };
   }
   return null;
 }

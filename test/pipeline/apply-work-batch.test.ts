@@ -18,6 +18,7 @@ import type { Row, Warehouse } from '../../shared/ports/warehouse.js';
 import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { stmt, type SqlStatement } from '../../shared/sql/statement.js';
+import { REFUSAL, refusedClause, refuseMarkedViews } from '../support/engine-refusal.js';
 
 const parsed = parseIntegrationConfig({ mode: 'single', database: 'postgres', viewSchema: 'secure', rawSources: [{ schema: 'raw' }] });
 if (!parsed.ok) throw new Error('config');
@@ -131,6 +132,7 @@ describe('several view items in one transaction (PGlite)', () => {
           stmt('CREATE SCHEMA raw'),
           stmt('CREATE TABLE raw.orders (id int4, email varchar(20))'),
           stmt("INSERT INTO raw.orders VALUES (1, 'a@x')"),
+          ...refuseMarkedViews(),
         ]),
     });
     for (const id of IDS) await applyWorkItem(dsItem(id), deps(wh.system));
@@ -188,10 +190,10 @@ describe('several view items in one transaction (PGlite)', () => {
 
   it('fallback: one view the engine refuses fails alone (and fails closed); its neighbours commit one by one', async () => {
     await applyWorkItem(dsItem('ds-fragile'), deps(wh.system));
-    // A clause the compiler accepts and the engine refuses (no abs(character varying)): stored by its own item,
+    // A clause the compiler accepts and the warehouse refuses (test/support/engine-refusal.ts): stored by its own item,
     // which fails closed (VG308); every later compile of ds-fragile's view is refused the same way.
-    const bad = PolicySchema.parse({ id: 'where-fragile', name: 'where-fragile', version: 1, createdAt: '2024-01-01T00:00:00Z', type: 'rowFilter', scope: { kind: 'local', dataSourceId: 'ds-fragile' }, filter: { kind: 'where', clause: 'abs(email) > 1' } });
-    await expect(applyWorkItem(policyItem(bad, 'ds-fragile', ['ds-fragile']), deps(wh.system))).rejects.toThrow(/abs\(character varying\)/);
+    const bad = PolicySchema.parse({ id: 'where-fragile', name: 'where-fragile', version: 1, createdAt: '2024-01-01T00:00:00Z', type: 'rowFilter', scope: { kind: 'local', dataSourceId: 'ds-fragile' }, filter: { kind: 'where', clause: refusedClause('email') } });
+    await expect(applyWorkItem(policyItem(bad, 'ds-fragile', ['ds-fragile']), deps(wh.system))).rejects.toThrow(REFUSAL);
     const p2 = mask('mask-pii', 2, 'null');
     await applyWorkItem(policyItem(p2, 'ds-a', [...IDS, 'ds-fragile']), deps(wh.system)); // stores v2
     const w = new WatchedWarehouse(wh.system);
