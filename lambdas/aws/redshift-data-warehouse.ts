@@ -31,10 +31,10 @@ import { WarehouseError, type Row, type Warehouse } from '../../shared/ports/war
 import type { SqlParamValue, SqlStatement } from '../../shared/sql/statement.js';
 import { checkParameters, lexNamedParameters, rewriteParameters } from '../../shared/adapters/named-parameters.js';
 import { int8Value } from '../../shared/adapters/result-value-types.js';
+// BatchExecuteStatement takes 1..40 statements; the transaction packer splits a change, this only refuses more.
+import { MAX_STATEMENTS_PER_TRANSACTION } from '../../shared/sql/transaction-packer.js';
 import { classifyDataApiException, classifySqlFailure, isThrottling } from './redshift-errors.js';
 
-/** Limit of BatchExecuteStatement (Sqls: 1..40 items). Splitting a change belongs to the caller. */
-export const MAX_BATCH_STATEMENTS = 40;
 
 /** How the Data API authenticates (brief §5): exactly one of these. */
 export type RedshiftTarget =
@@ -119,10 +119,10 @@ export class RedshiftDataWarehouse implements Warehouse {
 
   async transaction(statements: SqlStatement[]): Promise<void> {
     if (statements.length === 0) return;
-    if (statements.length > MAX_BATCH_STATEMENTS) {
+    if (statements.length > MAX_STATEMENTS_PER_TRANSACTION) {
       throw new WarehouseError(
         'permanent',
-        `a transaction of ${statements.length} statements exceeds the BatchExecuteStatement limit of ${MAX_BATCH_STATEMENTS}; the caller must split the change`,
+        `a transaction of ${statements.length} statements exceeds the BatchExecuteStatement limit of ${MAX_STATEMENTS_PER_TRANSACTION}; the caller must split the change`,
       );
     }
     const bound = this.bind(statements, true);

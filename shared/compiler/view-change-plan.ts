@@ -13,7 +13,7 @@ import type { DataSource } from '../policy/data-source.js';
 import type { Policy } from '../policy/policy.js';
 import { parseDataSource, parsePolicy } from '../policy/validate.js';
 import type { Dialect } from '../sql/dialect.js';
-import type { SqlStatement } from '../sql/statement.js';
+import type { PlannedStatement } from '../sql/statement.js';
 import { compileView, dropView, viewName, type ViewCompileConfig } from './view-compiler.js';
 import { parseSignature, serializeSignature, type ViewSignature } from './view-signature.js';
 
@@ -46,7 +46,8 @@ export type ViewWorkItem = DataSourceWorkItem | PolicyWorkItem;
 export interface ViewChangePlan {
   /** 'stale': the catalog already holds this version or a newer one; run nothing. */
   skip?: 'stale';
-  statements: SqlStatement[];
+  /** The guard CALL first, then the view's DDL; the transaction packer makes transactions of them. */
+  statements: PlannedStatement[];
   diagnostics: Diagnostic[];
   /** Signature of the view the plan leaves behind; null when there is no view. */
   signature: ViewSignature | null;
@@ -138,7 +139,7 @@ function planDataSource(snapshot: CatalogSnapshot, item: DataSourceWorkItem, con
   if (row && row.version >= item.version) return stale();
   const stored = storedDataSource(snapshot, item.dataSourceId);
   const diagnostics: Diagnostic[] = [];
-  const ddl: SqlStatement[] = [];
+  const ddl: PlannedStatement[] = [];
   // A renamed (or deleted) data source leaves its old view behind unless we drop it here.
   const oldName = stored.live ? safeViewName(stored.live, config, dialect) : null;
   let signature: ViewSignature | null = null;
@@ -203,7 +204,7 @@ function planPolicy(snapshot: CatalogSnapshot, item: PolicyWorkItem, config: Vie
   }
 
   const stored = item.dataSourceId === null ? NO_DATA_SOURCE : storedDataSource(snapshot, item.dataSourceId);
-  const ddl: SqlStatement[] = [];
+  const ddl: PlannedStatement[] = [];
   let signature: ViewSignature | null = null;
   if (stored.live) {
     const compiled = compileView(stored.live, [...policies.values()], config, dialect, stored.signature, { failClosedBecause: unreadableFor(live) });
@@ -221,6 +222,7 @@ function planPolicy(snapshot: CatalogSnapshot, item: PolicyWorkItem, config: Vie
       datasourceId: stored.live && item.dataSourceId !== null ? item.dataSourceId : null,
       viewSignature: signature ? serializeSignature(signature) : null,
       expectedEpoch: snapshot.epoch,
+      storesNewVersion: item.version > storedVersion,
     },
     dialect,
   );

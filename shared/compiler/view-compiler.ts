@@ -17,7 +17,7 @@ import { parseColumnType } from '../policy/column-type.js';
 import type { DataSource } from '../policy/data-source.js';
 import type { Policy, SubscriptionPolicy } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
-import { stmt, type SqlStatement } from '../sql/statement.js';
+import { planned, stmt, type PlannedStatement, type SqlStatement } from '../sql/statement.js';
 import { maskedColumn } from './mask-expression.js';
 import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisions.js';
 import { rowFilterSql } from './row-filter-expression.js';
@@ -27,7 +27,8 @@ import { sameSignature, type ViewSignature } from './view-signature.js';
 export type ViewCompileConfig = Pick<IntegrationConfig, 'mode' | 'database' | 'viewSchema'>;
 
 export interface CompiledView {
-  statements: SqlStatement[];
+  /** View DDL and its grant, each `pinned`: the transaction packer runs them with name resolution in pg_catalog only. */
+  statements: PlannedStatement[];
   signature: ViewSignature;
   diagnostics: Diagnostic[];
   /** True when the view was compiled as typed NULLs WHERE FALSE. */
@@ -60,9 +61,14 @@ function subscriptionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionP
 export const viewName = (ds: DataSource, config: ViewCompileConfig, dialect: Dialect): string => dialect.qualify(config.viewSchema, ds.name);
 
 /** DROP VIEW IF EXISTS for a deleted data source. Throws DiagnosticError only when the name cannot be quoted. */
-export function dropView(ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): SqlStatement[] {
-  return [stmt(`DROP VIEW IF EXISTS ${dialect.qualify(config.viewSchema, ds.name)}`, 'data source deleted')];
+export function dropView(ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): PlannedStatement[] {
+  return [viewDdl(stmt(`DROP VIEW IF EXISTS ${dialect.qualify(config.viewSchema, ds.name)}`, 'data source deleted'))];
 }
+
+// Every view statement runs pinned: what a view binds to (operators, functions) is resolved in pg_catalog only,
+// so a planted public.= or public.|| never becomes part of it (test/security/search-path-hijack).
+const viewDdl = (s: SqlStatement): PlannedStatement => planned('ddl', s, { pinned: true });
+const viewGrant = (s: SqlStatement): PlannedStatement => planned('grant', s, { pinned: true });
 
 export interface CompileOptions {
   /** Problems found before compiling (e.g. a stored policy that no longer parses): the view fails closed. */
@@ -137,7 +143,7 @@ export function compileView(
   const { query, diagnostics, failedClosed } = compiled;
   let signature = compiled.signature;
 
-  const grant = stmt(`GRANT SELECT ON ${name} TO PUBLIC`, 'analysts query the view; the view decides what each one sees');
+  const grant = viewGrant(stmt(`GRANT SELECT ON ${name} TO PUBLIC`, 'analysts query the view; the view decides what each one sees'));
   // External (Spectrum) tables can only be read by a late-binding view, which must schema-qualify every
   // reference (ours all are): https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html. The binding
   // is part of the signature, so a table ↔ external change drops and creates the view instead of replacing it.
@@ -146,23 +152,15 @@ export function compileView(
   if (lateBinding) signature = { ...signature, lateBinding: true };
   const unchanged = previous != null && sameSignature(previous, signature);
   const statements = unchanged
-    ? [stmt(dialect.createView(name, query, { replace: true, lateBinding }), 'same columns and types: replace in place (grants kept)'), grant]
+    ? [viewDdl(stmt(dialect.createView(name, query, { replace: true, lateBinding }), 'same columns and types: replace in place (grants kept)')), grant]
     : [
         // Unknown or different signature: CREATE OR REPLACE would fail on a changed column type, so drop and
         // create in the same transaction; the grant is given again.
-        stmt(`DROP VIEW IF EXISTS ${name}`, previous == null ? 'no recorded signature' : 'column names, types or binding changed'),
-        stmt(dialect.createView(name, query, { replace: false, lateBinding }), 'create the view'),
+        viewDdl(stmt(`DROP VIEW IF EXISTS ${name}`, previous == null ? 'no recorded signature' : 'column names, types or binding changed')),
+        viewDdl(stmt(dialect.createView(name, query, { replace: false, lateBinding }), 'create the view')),
         grant,
       ];
-  // What the view binds to (operators, functions) is resolved in pg_catalog only: a planted public.= or
-  // public.|| must not become part of the view (dialect.pinSearchPath; test/security/search-path-hijack).
-  const pin = dialect.pinSearchPath();
-  return {
-    statements: [stmt(pin.before, 'bind operators and functions in pg_catalog only'), ...statements, stmt(pin.after, 'restore the search_path')],
-    signature,
-    diagnostics,
-    failedClosed,
-  };
+  return { statements, signature, diagnostics, failedClosed };
 }
 
 /**

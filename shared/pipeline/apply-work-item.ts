@@ -36,10 +36,10 @@ import type { DataSource } from '../policy/data-source.js';
 import { parseDataSource } from '../policy/validate.js';
 import type { WorkQueue } from '../ports/work-queue.js';
 import type { Dialect } from '../sql/dialect.js';
-import type { SqlStatement } from '../sql/statement.js';
+import type { PlannedStatement } from '../sql/statement.js';
+import { MAX_STATEMENTS_PER_TRANSACTION, packTransactions } from '../sql/transaction-packer.js';
 import { policyMessage } from './route-policy.js';
 import { sendInBatches } from './send-work.js';
-import { MAX_STATEMENTS_PER_TRANSACTION, splitIntoTransactions } from './transaction-split.js';
 import { workItemObject, type PolicyWorkItem, type WorkItem } from './work-item.js';
 
 export interface ApplyDeps {
@@ -158,7 +158,7 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
 
   for (;;) {
     outcome.attempts++;
-    let statements: SqlStatement[];
+    let statements: PlannedStatement[];
     let plan: ViewChangePlan | undefined;
     let snapshot: CatalogSnapshot | undefined;
     try {
@@ -200,9 +200,9 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
     }
 
     const t2 = now();
-    let failedTx: SqlStatement[] = [];
+    let failedTx: PlannedStatement[] = [];
     try {
-      for (const tx of splitIntoTransactions(statements, max)) {
+      for (const { statements: tx } of packTransactions([{ statements, tag: item }], deps.dialect, max)) {
         try {
           await deps.warehouse.transaction(tx);
         } catch (err) {
@@ -230,12 +230,13 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
         const closed = failClosedPlan(item, snapshot, plan, err, deps);
         if (closed) {
           const t3 = now();
+          const [closeTx] = packTransactions([{ statements: closed.statements, tag: item }], deps.dialect, max).map((t) => t.statements);
           try {
-            await deps.warehouse.transaction(closed.statements);
+            await deps.warehouse.transaction(closeTx!);
           } catch (closeErr) {
             outcome.durations.transactionMs += now() - t3;
             outcome.statements.failed += 1;
-            outcome.statements.aborted += closed.statements.length - 1;
+            outcome.statements.aborted += closeTx!.length - 1;
             if (closeErr instanceof WarehouseError && closeErr.kind === 'conflict') {
               // The catalog moved: re-read and re-plan everything (the refused plan may not even recur).
               outcome.conflicts++;
@@ -249,7 +250,7 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
           }
           outcome.durations.transactionMs += now() - t3;
           outcome.transactions++;
-          outcome.statements.finished += closed.statements.length;
+          outcome.statements.finished += closeTx!.length;
           outcome.failedClosed = true;
           outcome.diagnostics = [...outcome.diagnostics, ...closed.diagnostics];
           return fail('permanent', `${err.message}; the view of data source ${closed.dataSourceId} now fails closed (VG308)`);
@@ -289,9 +290,9 @@ async function refanOut(item: PolicyWorkItem, ids: readonly string[], digest: st
  * unknown (a DescribeStatement error: the batch may even have committed) or is the guard CALL (a layout
  * problem, not the view's): failing closed then could replace a correct view and record its version.
  */
-function refusedViewDdl(err: WarehouseError, tx: readonly SqlStatement[]): boolean {
+function refusedViewDdl(err: WarehouseError, tx: readonly PlannedStatement[]): boolean {
   const failed = err.statementIndex === undefined ? undefined : tx[err.statementIndex];
-  return failed !== undefined && /^\s*(CREATE|DROP|GRANT|ALTER)\s/i.test(failed.sql);
+  return failed?.role === 'ddl' || failed?.role === 'grant';
 }
 
 /**
@@ -305,7 +306,7 @@ function failClosedPlan(
   plan: ViewChangePlan,
   refused: WarehouseError,
   deps: ApplyDeps,
-): { statements: SqlStatement[]; diagnostics: Diagnostic[]; dataSourceId: string } | null {
+): { statements: PlannedStatement[]; diagnostics: Diagnostic[]; dataSourceId: string } | null {
   if (plan.signature === null) return null;
   const storedLive = (id: string): DataSource | null => {
     const row = snapshot.dataSources.get(id);
@@ -324,7 +325,7 @@ function failClosedPlan(
   const because = [diagnostic('VG308', `data source ${JSON.stringify(ds.id)}: the warehouse refused the compiled view: ${refused.message}`)];
   const compiled = compileFailClosedView(ds, deps.config, deps.dialect, because);
   if (compiled.statements.length === 0) return null;
-  const ddl: SqlStatement[] = [];
+  const ddl: PlannedStatement[] = [];
   // A rename: the old name would otherwise keep serving the previous definition.
   if (item.kind === 'datasource' && sameName(current, ds, deps) === false) ddl.push(...dropView(current, deps.config, deps.dialect));
   ddl.push(...compiled.statements);

@@ -4,7 +4,7 @@
 // starts from an empty catalog and applies the items it needs first (`given`), so any one runs alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, type Engine, type Session } from '../support/engines.js';
-import { bootstrap, errorOf, layoutConfig, transactionAs } from '../layout/layout-fixture.js';
+import { bootstrap, errorOf, layoutConfig, packed, transactionAs } from '../layout/layout-fixture.js';
 import { kindOfMessage } from '../../shared/adapters/postgres-error-classifier.js';
 import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../../shared/layout/catalog-reader.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
@@ -39,7 +39,8 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   let config: IntegrationConfig;
   const sessions: Record<string, Session> = {};
   const read = async (): Promise<CatalogSnapshot> => parseCatalog(await engine.query(catalogReadStatement(d)));
-  const asSystem = (statements: Parameters<typeof transactionAs>[2]) => transactionAs(engine.asAdmin, config.systemUser, statements);
+  // What the apply loop sends: the plan packed into its transaction, run as the system role.
+  const asSystem = (statements: Parameters<typeof packed>[0]) => transactionAs(engine.asAdmin, config.systemUser, packed(statements));
   /** read → plan → apply, like the apply loop. */
   async function run(item: ViewWorkItem) {
     const plan = planViewChange(await read(), item, config, d);
@@ -102,7 +103,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   it('data source upsert compiles against the stored policies; unlisted columns are not exposed', async () => {
     await given(item(anyoneGlobal));
     const plan = await run({ kind: 'datasource', dataSourceId: 'ds-orders', version: 1, deleted: false, definition: makeDs(engine.database, 1) });
-    expect(plan.statements.map((s) => s.sql.slice(0, 20))).toEqual(['CALL "immuta_procedu', 'SET search_path TO p', 'DROP VIEW IF EXISTS ', 'CREATE VIEW "secure"', 'GRANT SELECT ON "sec', 'RESET search_path']);
+    expect(packed(plan.statements).map((s) => s.sql.slice(0, 20))).toEqual(['CALL "immuta_procedu', 'SET search_path TO p', 'DROP VIEW IF EXISTS ', 'CREATE VIEW "secure"', 'GRANT SELECT ON "sec', 'RESET search_path']);
     expect(await see('eve')).toEqual([
       { id: 1, region: 'eu', email: 'a@x' },
       { id: 2, region: 'us', email: 'b@x' },
@@ -145,7 +146,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
     const before = await views();
     const snap = await read();
     const plan = planViewChange(snap, { kind: 'policy', policyId: 'rf-region', version: 2, deleted: false, definition: regionFilter(2), dataSourceId: 'ds-orders' }, config, d);
-    expect(plan.statements[2]!.sql).toMatch(/^CREATE OR REPLACE VIEW/);
+    expect(packed(plan.statements)[2]!.sql).toMatch(/^CREATE OR REPLACE VIEW/);
     await asSystem(plan.statements);
     expect(await views()).toEqual(before);
   });

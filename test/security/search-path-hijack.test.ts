@@ -173,7 +173,7 @@ describe.each(engines)('search_path hijack after install on $name', ({ create })
 
   it('apply_datasource keeps its epoch guard and stale check, and never runs the planted operators', async () => {
     // Protection: SET search_path = pg_catalog, immuta_system, pg_temp on every procedure
-    // (routine-definitions.ts, PostgresDialect.definerSearchPath). Without it, evil.<> says "epochs equal".
+    // (routine-definitions.ts, PostgresDialect.definerSettings). Without it, evil.<> says "epochs equal".
     const ds = inDatabase(staff, engine);
     const epoch = async (): Promise<number> => Number((await engine.query<{ e: string }>('SELECT epoch AS e FROM immuta_system.catalog_epoch'))[0]!.e);
     const change = { datasourceId: ds.id, version: 5, deleted: false, definition: ds, viewSignature: null, expectedEpoch: (await epoch()) + 7 };
