@@ -10,7 +10,7 @@
 import { ingest, type IngestOutcome, type IngestRequest } from '../../shared/events/ingest.js';
 import { dialectFor, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { LocalFifoQueue, type LocalFifoQueueOptions, type ReceivedMessage } from '../../shared/adapters/local-fifo-queue.js';
-import { ApplyFailure, type ApplyOutcome } from '../../shared/pipeline/apply-work-item.js';
+import { ApplyFailure, type ApplyOutcome } from '../../shared/pipeline/apply-outcome.js';
 import { processWorkBatch } from '../../shared/pipeline/apply-work-batch.js';
 import { fifoFailureReason } from '../../shared/pipeline/fifo-partial-batch.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';

@@ -58,16 +58,17 @@ function subscriptionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionP
   return decision === null ? 'TRUE' : p.decision(decision);
 }
 
-export const viewName = (ds: DataSource, config: ViewCompileConfig, dialect: Dialect): string => dialect.qualify(config.viewSchema, ds.name);
+export const viewName = (ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): string => dialect.qualify(config.viewSchema, ds.name);
 
 /** DROP VIEW IF EXISTS for a deleted data source. Throws DiagnosticError only when the name cannot be quoted. */
 export function dropView(ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): PlannedStatement[] {
-  return [viewDdl(stmt(`DROP VIEW IF EXISTS ${dialect.qualify(config.viewSchema, ds.name)}`, 'data source deleted'))];
+  return [viewDrop(stmt(`DROP VIEW IF EXISTS ${dialect.qualify(config.viewSchema, ds.name)}`, 'data source deleted'))];
 }
 
 // Every view statement runs pinned: what a view binds to (operators, functions) is resolved in pg_catalog only,
 // so a planted public.= or public.|| never becomes part of it (test/security/search-path-hijack).
 const viewDdl = (s: SqlStatement): PlannedStatement => planned('ddl', s, { pinned: true });
+const viewDrop = (s: SqlStatement): PlannedStatement => planned('drop', s, { pinned: true });
 const viewGrant = (s: SqlStatement): PlannedStatement => planned('grant', s, { pinned: true });
 
 export interface CompileOptions {
@@ -156,7 +157,7 @@ export function compileView(
     : [
         // Unknown or different signature: CREATE OR REPLACE would fail on a changed column type, so drop and
         // create in the same transaction; the grant is given again.
-        viewDdl(stmt(`DROP VIEW IF EXISTS ${name}`, previous == null ? 'no recorded signature' : 'column names, types or binding changed')),
+        viewDrop(stmt(`DROP VIEW IF EXISTS ${name}`, previous == null ? 'no recorded signature' : 'column names, types or binding changed')),
         viewDdl(stmt(dialect.createView(name, query, { replace: false, lateBinding }), 'create the view')),
         grant,
       ];
@@ -171,6 +172,30 @@ export function compileView(
  */
 export function compileFailClosedView(ds: DataSource, config: ViewCompileConfig, dialect: Dialect, because: Diagnostic[]): CompiledView {
   return compileView(ds, [], config, dialect, null, { failClosedBecause: because });
+}
+
+/**
+ * A deny-all view that keeps the columns of the view in place: `CREATE OR REPLACE` with `signature`'s names and
+ * types, typed NULLs, `WHERE FALSE`. The engine replaces a view in place whenever the column set is the same,
+ * even when other objects depend on it — so this closes a view that cannot be dropped (a user built a view on
+ * ours). Null when a recorded column cannot be rendered as ours (then nothing is sent).
+ */
+export function compileDenyAllView(ds: Pick<DataSource, 'id' | 'name'>, signature: ViewSignature, config: ViewCompileConfig, dialect: Dialect, because: Diagnostic[]): CompiledView | null {
+  const select: string[] = [];
+  try {
+    for (const c of signature.columns) {
+      // Only a type the compiler itself writes (its canonical spelling) is put back into SQL.
+      if (parseColumnType(c.type)?.sql !== c.type) return null;
+      select.push(`CAST(NULL AS ${c.type}) AS ${dialect.quoteIdent(c.name)}`);
+    }
+    if (select.length === 0) return null;
+    const name = viewName(ds, config, dialect);
+    const create = viewDdl(stmt(dialect.createView(name, `SELECT ${select.join(', ')} WHERE FALSE`, { replace: true, lateBinding: false }), 'deny-all in place: the same columns, no rows'));
+    return { statements: [create], signature: { columns: signature.columns.map((c) => ({ ...c })) }, diagnostics: because, failedClosed: true };
+  } catch (e) {
+    if (e instanceof DiagnosticError) return null;
+    throw e;
+  }
 }
 
 function compileQuery(

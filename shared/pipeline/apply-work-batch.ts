@@ -26,9 +26,9 @@
 import { planViewChange, type ViewChangePlan } from '../compiler/view-change-plan.js';
 import { catalogReadStatement, narrowSnapshot, parseCatalog, type CatalogSnapshot } from '../layout/catalog-reader.js';
 import { chainExpectedEpochs } from '../layout/state-call-plan.js';
-import { MAX_STATEMENTS_PER_TRANSACTION, packTransactions, transactionSize } from '../sql/transaction-packer.js';
-import { startOutcome } from './apply-outcome-start.js';
-import { plannerItem, type ApplyDeps, type ApplyOutcome } from './apply-work-item.js';
+import { MAX_STATEMENT_BYTES, MAX_STATEMENTS_PER_TRANSACTION, packTransactions, statementBytes, transactionSize } from '../sql/transaction-packer.js';
+import { startOutcome, type ApplyOutcome } from './apply-outcome.js';
+import type { ApplyDeps } from './apply-work-item.js';
 import { processFifoBatch, type FifoBatchRecord, type FifoRecordResult } from './fifo-partial-batch.js';
 import { processWorkMessage } from './process-work-message.js';
 import { parseWorkItem, workItemObject, type DataSourceWorkItem, type PolicyWorkItem } from './work-item.js';
@@ -97,7 +97,15 @@ export async function applyGroupHeadsTogether<R extends WorkBatchRecord>(records
   } catch {
     return done; // a read or plan that fails fails again on the ordinary path, which reports it
   }
-  const combinable = candidates.filter((c) => !c.plan.skip && !c.plan.needsCompleteCatalog && c.plan.statements[0]?.role === 'guard' && transactionSize(c.plan.statements) <= max);
+  // Not combined: stale or first-store plans, a plan too long for one transaction, a statement too large to send.
+  const combinable = candidates.filter(
+    (c) =>
+      !c.plan.skip &&
+      !c.plan.needsCompleteCatalog &&
+      c.plan.statements[0]?.role === 'guard' &&
+      transactionSize(c.plan.statements) <= max &&
+      c.plan.statements.every((s) => statementBytes(s) <= MAX_STATEMENT_BYTES),
+  );
 
   let epoch = candidates[0]!.snapshot.epoch;
   for (const tx of packTransactions(combinable.map((c) => ({ statements: c.plan.statements, tag: c })), deps.dialect, max)) {
@@ -141,7 +149,7 @@ async function planAll<R>(heads: { record: R; item: ViewItem }[], deps: ApplyDep
   return heads.map(({ record, item }) => {
     const snapshot = narrowSnapshot(read, item.dataSourceId);
     const t1 = now();
-    const plan = planViewChange(snapshot, plannerItem(item), deps.config, deps.dialect, { completeCatalog: false });
+    const plan = planViewChange(snapshot, item, deps.config, deps.dialect, { completeCatalog: false });
     return { record, item, snapshot, plan, readMs, planMs: now() - t1 };
   });
 }

@@ -21,12 +21,13 @@ export const stmt = (sql: string, comment?: string, params?: Record<string, SqlP
  * - guard:   the CALL that checks the catalog epoch a change was planned against and stores its new state;
  *            it commits with the DDL it guards (`guard` says which epoch it expects and whether it bumps it);
  * - state:   a state write without an epoch check (a user's profile);
- * - ddl:     creates, replaces, drops or hands over an object (views, schemas, tables, routines, roles);
+ * - ddl:     creates, replaces or hands over an object (views, schemas, tables, routines, roles);
+ * - drop:    drops an object (a view whose columns change, a renamed or deleted data source's view, a schema);
  * - grant:   GRANT / REVOKE / default privileges;
  * - write:   rows written by the plan itself (the epoch seed, the hashing key);
  * - session: a session setting the transaction packer adds (the name-resolution pin, acting as a role).
  */
-export type StatementRole = 'guard' | 'state' | 'ddl' | 'grant' | 'write' | 'session';
+export type StatementRole = 'guard' | 'state' | 'ddl' | 'drop' | 'grant' | 'write' | 'session';
 
 export interface PlannedStatement extends SqlStatement {
   role: StatementRole;

@@ -18,9 +18,18 @@
 //   What a split cannot give is atomic visibility: a view dropped and not yet created reads as missing
 //   (closed, not open).
 import type { Dialect } from './dialect.js';
-import { planned, stmt, type PlannedStatement } from './statement.js';
+import { planned, stmt, type PlannedStatement, type SqlStatement } from './statement.js';
 
 export const MAX_STATEMENTS_PER_TRANSACTION = 40;
+
+/**
+ * The Data API takes a statement of at most 100 KB (docs/dialects.md cites the page). The apply path
+ * checks it before the call: a larger view is refused there (VG320) and fails closed, instead of failing at the
+ * API on every redelivery. Counted in UTF-8 bytes, 100,000 of them.
+ */
+export const MAX_STATEMENT_BYTES = 100_000;
+
+export const statementBytes = (s: SqlStatement): number => Buffer.byteLength(s.sql, 'utf8');
 
 export interface PlanUnit<T> {
   statements: readonly PlannedStatement[];

@@ -9,7 +9,7 @@ import { kindOfMessage } from '../../shared/adapters/postgres-error-classifier.j
 import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../../shared/layout/catalog-reader.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
-import { affectedDigest, planViewChange, type PolicyWorkItem, type ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
+import { affectedDigest, planViewChange, type PolicyChange, type ViewChange } from '../../shared/compiler/view-change-plan.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
@@ -42,7 +42,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   // What the apply loop sends: the plan packed into its transaction, run as the system role.
   const asSystem = (statements: Parameters<typeof packed>[0]) => transactionAs(engine.asAdmin, config.systemUser, packed(statements));
   /** read → plan → apply, like the apply loop. */
-  async function run(item: ViewWorkItem) {
+  async function run(item: ViewChange) {
     const plan = planViewChange(await read(), item, config, d);
     if (!plan.skip) await asSystem(plan.statements);
     return plan;
@@ -57,10 +57,10 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   const regionFilter = (version: number) =>
     pol({ id: 'rf-region', version, type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' } });
 
-  const item = (p: Policy, dataSourceId: string | null = 'ds-orders'): PolicyWorkItem => ({ kind: 'policy', policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId });
-  const dsItem = (version: number, name = 'orders'): ViewWorkItem => ({ kind: 'datasource', dataSourceId: 'ds-orders', version, deleted: false, definition: makeDs(engine.database, version, name) });
+  const item = (p: Policy, dataSourceId: string | null = 'ds-orders'): PolicyChange => ({ kind: 'policy', policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId });
+  const dsItem = (version: number, name = 'orders'): ViewChange => ({ kind: 'datasource', dataSourceId: 'ds-orders', version, deleted: false, definition: makeDs(engine.database, version, name) });
   /** An empty catalog (no stored data source or policy, no view), then the items a test starts from. */
-  async function given(...items: ViewWorkItem[]) {
+  async function given(...items: ViewChange[]) {
     await engine.exec([
       stmt('DELETE FROM immuta_system.datasource_state'),
       stmt('DELETE FROM immuta_system.policy_state'),

@@ -5,7 +5,7 @@
 // and apply Lambdas; SQL on PGlite.
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { planViewChange, type PolicyWorkItem } from '../../shared/compiler/view-change-plan.js';
+import { planViewChange, type ViewChange } from '../../shared/compiler/view-change-plan.js';
 import { catalogReadStatement, parseCatalog } from '../../shared/layout/catalog-reader.js';
 import { policyGroupId, routePolicyEvent, type PolicyEvent } from '../../shared/pipeline/route-policy.js';
 import { parseWorkItem } from '../../shared/pipeline/work-item.js';
@@ -41,7 +41,7 @@ describe('a policy that reaches no view: dataSourceId null end to end', () => {
   it('the planner takes null (no data source lookup under a made-up id) and plans only the state CALL', async () => {
     const policy = t.o.piiMask(1);
     const snapshot = parseCatalog(await t.wh.system.query(catalogReadStatement(redshift)));
-    const item: PolicyWorkItem = { kind: 'policy', policyId: policy.id, version: 1, deleted: false, definition: policy, dataSourceId: null, fanOutDigest: 'x'.repeat(64) };
+    const item: ViewChange = { kind: 'policy', policyId: policy.id, version: 1, deleted: false, definition: policy, dataSourceId: null, fanOutDigest: 'x'.repeat(64) };
     const plan = planViewChange(snapshot, item, t.config, redshift);
     expect(plan.statements).toHaveLength(1);
     expect(plan.statements[0]!.params).toMatchObject({ p_id: policy.id, p_datasource_id: null, p_view_signature: null });
