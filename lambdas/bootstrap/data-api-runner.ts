@@ -10,7 +10,7 @@ import {
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import type { SqlParamValue } from '../../shared/sql/statement.js';
-import type { DatabaseIdentity } from './bootstrap-properties.js';
+import type { DatabaseIdentity } from '../../shared/contract/bootstrap-properties.js';
 
 export interface DataApiTarget {
   clusterId?: string;

@@ -12,9 +12,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { inspectStatement, parseInspection } from '../../shared/layout/bootstrap-plan.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
-import { parseBootstrapProperties, type BootstrapProperties } from './bootstrap-properties.js';
+import { parseBootstrapProperties, type BootstrapProperties } from '../../shared/contract/bootstrap-properties.js';
 import { queryAll, statementState, submitBatch, type DataApiTarget } from './data-api-runner.js';
-import { inspectionFromJson, inspectionToJson, layoutPlan } from './layout-plan.js';
+import { layoutPlan } from '../../shared/contract/bootstrap-plan-hash.js';
+import { inspectionFromJson, inspectionToJson } from './inspection-json.js';
 import { toBatches, type StatementBatch } from './statement-batches.js';
 import { planTeardown } from './teardown-plan.js';
 

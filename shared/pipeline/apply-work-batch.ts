@@ -56,7 +56,7 @@ interface Candidate<R> {
 export async function processWorkBatch<R extends WorkBatchRecord>(
   records: readonly R[],
   deps: ApplyDeps,
-  handle: (record: R, run: () => Promise<ApplyOutcome>) => Promise<void>,
+  handle: (record: R, run: () => Promise<ApplyOutcome>) => Promise<unknown>,
 ): Promise<FifoRecordResult<R>[]> {
   const early = await applyGroupHeadsTogether(records, deps);
   return processFifoBatch(records, (record) => handle(record, async () => early.get(record.messageId) ?? processWorkMessage(record.body, deps)));

@@ -14,7 +14,7 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { isComplete, onEvent } from '../../lambdas/bootstrap/handler.js';
-import { bootstrapPlanHash, EMPTY_WAREHOUSE, layoutPlan } from '../../lambdas/bootstrap/layout-plan.js';
+import { bootstrapPlanHash, EMPTY_WAREHOUSE, layoutPlan } from '../../shared/contract/bootstrap-plan-hash.js';
 import { toBatches } from '../../lambdas/bootstrap/statement-batches.js';
 import { planTeardown } from '../../lambdas/bootstrap/teardown-plan.js';
 import { bootstrapScript, planBootstrap } from '../../shared/layout/bootstrap-plan.js';

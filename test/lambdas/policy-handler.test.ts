@@ -7,7 +7,7 @@ import { ActiveStatementsExceededException, ExecuteStatementCommand, RedshiftDat
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ENV } from '../../infra/stack/lambda-environment.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
 import { affectedDigest } from '../../shared/compiler/view-change-plan.js';
 import { EVENT_EXAMPLES } from '../../shared/events/event-examples.js';
 import { viewGroupId } from '../../shared/pipeline/fifo-group-key.js';

@@ -14,7 +14,7 @@ import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry }
 import type { PGlite } from '@electric-sql/pglite';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
-import { ENV } from '../../../infra/stack/lambda-environment.js';
+import { ENV } from '../../../shared/contract/lambda-environment.js';
 import { openLocalWarehouse, type LocalWarehouse } from '../../../infra/local/local-warehouse.js';
 import { LocalFifoQueue } from '../../../shared/adapters/local-fifo-queue.js';
 import { toSqsEvent } from '../../../shared/adapters/local-sqs-event.js';
