@@ -15,18 +15,18 @@
 //
 // Two consumers of the same queue: `per-item` (one transaction per item, the FIFO rule of processFifoBatch) and
 // `combined` (what the apply Lambda and `npm start` run): the same batches of 10 handed to processWorkBatch
-// (shared/pipeline/apply-work-batch.ts: the group heads of a batch in one transaction, one at a time on any
+// (shared/apply/apply-work-batch.ts: the group heads of a batch in one transaction, one at a time on any
 // failure) with the pipeline's own queue and (counting) warehouse — what the consumers run once they call it.
 import { globalChange, dataSource, envelope, standingPolicies } from './fixtures.js';
 import { openPipelineDatabase, RAW_TABLES } from './pipeline-database.js';
 import type { BenchServer } from './bench-postgres.js';
 import { nowMs, round, summarize } from './stats.js';
 import type { WarehouseCounts } from './counting-warehouse.js';
-import type { ApplyOutcome } from '../shared/pipeline/apply-outcome.js';
-import type { ApplyDeps } from '../shared/pipeline/apply-work-item.js';
-import { processWorkBatch } from '../shared/pipeline/apply-work-batch.js';
-import { fifoFailureReason, processFifoBatch } from '../shared/pipeline/fifo-partial-batch.js';
-import { processWorkMessage } from '../shared/pipeline/process-work-message.js';
+import type { ApplyOutcome } from '../shared/apply/apply-outcome.js';
+import type { ApplyDeps } from '../shared/apply/apply-work-item.js';
+import { processWorkBatch } from '../shared/apply/apply-work-batch.js';
+import { fifoFailureReason, processFifoBatch } from '../shared/apply/fifo-partial-batch.js';
+import { processWorkMessage } from '../shared/apply/process-work-message.js';
 import { postgres } from '../shared/sql/postgres-dialect.js';
 
 export type PushConsumer = 'per-item' | 'combined';

@@ -5,15 +5,15 @@
 //     → LocalFifoQueue (groups, dedup, visibility timeout, redelivery, DLQ) → consumer → apply loop → warehouse
 //
 // The routers and the apply loop are the same shared functions the Lambdas call; only the ports differ.
-// The consumer decides a batch's failures with the apply Lambda's code (shared/pipeline/fifo-partial-batch.ts):
+// The consumer decides a batch's failures with the apply Lambda's code (shared/apply/fifo-partial-batch.ts):
 // a failed message and every later message of ITS group in the batch go back to the queue; other groups go on.
 import { ingest, type IngestOutcome, type IngestRequest } from '../../shared/events/ingest.js';
 import { dialectFor, type IntegrationConfig } from '../../shared/layout/integration-config.js';
-import { LocalFifoQueue, type LocalFifoQueueOptions, type ReceivedMessage } from '../../shared/adapters/local-fifo-queue.js';
-import type { ApplyOutcome } from '../../shared/pipeline/apply-outcome.js';
-import { processWorkBatch } from '../../shared/pipeline/apply-work-batch.js';
-import { fifoFailureReason } from '../../shared/pipeline/fifo-partial-batch.js';
-import { reportRecord } from '../../shared/pipeline/outcome-reporter.js';
+import { LocalFifoQueue, type LocalFifoQueueOptions, type ReceivedMessage } from './local-fifo-queue.js';
+import type { ApplyOutcome } from '../../shared/apply/apply-outcome.js';
+import { processWorkBatch } from '../../shared/apply/apply-work-batch.js';
+import { fifoFailureReason } from '../../shared/apply/fifo-partial-batch.js';
+import { reportRecord } from '../../shared/apply/outcome-reporter.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { Dialect } from '../../shared/sql/dialect.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';

@@ -1,8 +1,8 @@
 // Local mode's outcome reporter: the counters and the last error that GET /status shows, the last outcomes
 // (for the demo, the tests and the bench), and one structured log line per record — what the apply Lambda
-// reports as metrics and logs, counted the same way (shared/pipeline/outcome-reporter.ts).
-import type { ApplyOutcome } from '../../shared/pipeline/apply-outcome.js';
-import type { OutcomeReporter, RecordFailure } from '../../shared/pipeline/outcome-reporter.js';
+// reports as metrics and logs, counted the same way (shared/apply/outcome-reporter.ts).
+import type { ApplyOutcome } from '../../shared/apply/apply-outcome.js';
+import type { OutcomeReporter, RecordFailure } from '../../shared/apply/outcome-reporter.js';
 
 export interface StatusCounts {
   applied: number;

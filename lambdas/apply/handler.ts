@@ -1,8 +1,8 @@
 // SQS FIFO batch → for each message in order: parse the work item, run the apply loop against Redshift
-// through the Data API, report. The FIFO partial-batch rule (shared/pipeline/fifo-partial-batch.ts, the same
+// through the Data API, report. The FIFO partial-batch rule (shared/apply/fifo-partial-batch.ts, the same
 // code the local consumer runs): the failing record AND every later record of ITS MESSAGE GROUP in the batch
 // are reported as batchItemFailures (SQS redelivers them; after maxReceiveCount a message goes to the DLQ);
-// records of other groups are still processed. The loop is shared/pipeline/apply-work-item.ts.
+// records of other groups are still processed. The loop is shared/apply/apply-work-item.ts.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -14,10 +14,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ENV } from '../../shared/contract/lambda-environment.js';
-import type { ApplyDeps } from '../../shared/pipeline/apply-work-item.js';
-import { processWorkBatch } from '../../shared/pipeline/apply-work-batch.js';
-import { batchItemFailures } from '../../shared/pipeline/fifo-partial-batch.js';
-import { reportRecord } from '../../shared/pipeline/outcome-reporter.js';
+import type { ApplyDeps } from '../../shared/apply/apply-work-item.js';
+import { processWorkBatch } from '../../shared/apply/apply-work-batch.js';
+import { batchItemFailures } from '../../shared/apply/fifo-partial-batch.js';
+import { reportRecord } from '../../shared/apply/outcome-reporter.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { PowertoolsOutcomeReporter } from '../aws/powertools-outcome-reporter.js';
 import { RedshiftDataWarehouse } from '../aws/redshift-data-warehouse.js';

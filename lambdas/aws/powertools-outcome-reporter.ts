@@ -3,8 +3,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { METRIC } from '../../shared/contract/metric-names.js';
-import type { ApplyOutcome } from '../../shared/pipeline/apply-outcome.js';
-import type { OutcomeReporter, RecordFailure } from '../../shared/pipeline/outcome-reporter.js';
+import type { ApplyOutcome } from '../../shared/apply/apply-outcome.js';
+import type { OutcomeReporter, RecordFailure } from '../../shared/apply/outcome-reporter.js';
 
 export class PowertoolsOutcomeReporter implements OutcomeReporter {
   constructor(

@@ -11,7 +11,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { ENV } from '../../shared/contract/lambda-environment.js';
-import { routeToQueue } from '../../shared/pipeline/route-event.js';
+import { routeToQueue } from '../../shared/routing/route-event.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { ROUTES, type EventCategory } from '../../shared/routing/routing-table.js';
 import { METRIC } from '../../shared/contract/metric-names.js';

@@ -18,7 +18,7 @@ import { compileView, dropView, viewName, type ViewCompileConfig } from './view-
 import { parseSignature, serializeSignature, type ViewSignature } from './view-signature.js';
 
 /**
- * What the planner reads of a catalog work item (the queue's work items, shared/pipeline/work-item.ts, carry
+ * What the planner reads of a catalog work item (the queue's work items, shared/routing/work-item.ts, carry
  * more): a data source's full desired state (definition null only for a delete that carries none), or one
  * policy's full desired state applied to the view of one data source — or, with `dataSourceId` null, to no view
  * (the policy reaches none yet): the plan then only stores the policy state.

@@ -2,7 +2,7 @@
 // local /status) — and the failure that carries it. Every path that reports an item (the apply loop, a
 // combined transaction, an unreadable message) starts from startOutcome, so no counter is left out of one.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { WorkItem } from './work-item.js';
+import type { WorkItem } from '../routing/work-item.js';
 
 export interface StatementCounts {
   /** Statements in transactions that committed. */

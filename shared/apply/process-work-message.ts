@@ -2,7 +2,7 @@
 // work item (a body we did not write is permanent) and run the apply loop.
 import { ApplyFailure, startOutcome, type ApplyOutcome } from './apply-outcome.js';
 import { applyWorkItem, type ApplyDeps } from './apply-work-item.js';
-import { parseWorkItem, WorkItemFormatError } from './work-item.js';
+import { parseWorkItem, WorkItemFormatError } from '../routing/work-item.js';
 
 export async function processWorkMessage(body: string, deps: ApplyDeps): Promise<ApplyOutcome> {
   let item;

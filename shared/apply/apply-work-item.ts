@@ -33,9 +33,9 @@ import type { WorkQueue } from '../ports/work-queue.js';
 import type { PlannedStatement } from '../sql/statement.js';
 import { ApplyFailure, startOutcome, type ApplyOutcome } from './apply-outcome.js';
 import { runPlan, type RunDeps, type RunResult } from './run-plan.js';
-import { policyMessage } from './route-policy.js';
-import { sendInBatches } from './send-work.js';
-import { workItemObject, type PolicyWorkItem, type WorkItem } from './work-item.js';
+import { policyMessage } from '../routing/route-policy.js';
+import { sendInBatches } from '../routing/send-work.js';
+import { workItemObject, type PolicyWorkItem, type WorkItem } from '../routing/work-item.js';
 
 export interface ApplyDeps extends RunDeps {
   /** Where re-fan-out items go (the work queue). */

@@ -31,7 +31,7 @@ import { startOutcome, type ApplyOutcome } from './apply-outcome.js';
 import type { ApplyDeps } from './apply-work-item.js';
 import { processFifoBatch, type FifoBatchRecord, type FifoRecordResult } from './fifo-partial-batch.js';
 import { processWorkMessage } from './process-work-message.js';
-import { parseWorkItem, workItemObject, type DataSourceWorkItem, type PolicyWorkItem } from './work-item.js';
+import { parseWorkItem, workItemObject, type DataSourceWorkItem, type PolicyWorkItem } from '../routing/work-item.js';
 
 export interface WorkBatchRecord extends FifoBatchRecord {
   body: string;
