@@ -17,6 +17,7 @@
 // `combined` (what the apply Lambda and `npm start` run): the same batches of 10 handed to processWorkBatch
 // (shared/apply/apply-work-batch.ts: the group heads of a batch in one transaction, one at a time on any
 // failure) with the pipeline's own queue and (counting) warehouse — what the consumers run once they call it.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { globalChange, dataSource, envelope, standingPolicies } from './fixtures.js';
 import { openPipelineDatabase, RAW_TABLES } from './pipeline-database.js';
 import type { BenchServer } from './bench-postgres.js';
@@ -123,7 +124,7 @@ export async function benchPolicyPush(
         break;
       }
       if (nowMs() - t0 > opts.budgetMs) break;
-      if (received === 0) await new Promise((r) => setTimeout(r, 10));
+      if (received === 0) await sleep(10);
     }
     const wallMs = nowMs() - t0;
     const st = db.pipeline.status();

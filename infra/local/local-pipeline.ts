@@ -7,6 +7,7 @@
 // The routers and the apply loop are the same shared functions the Lambdas call; only the ports differ.
 // The consumer decides a batch's failures with the apply Lambda's code (shared/apply/fifo-partial-batch.ts):
 // a failed message and every later message of ITS group in the batch go back to the queue; other groups go on.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ingest, type IngestOutcome, type IngestRequest } from '../../shared/events/ingest.js';
 import { dialectFor, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { LocalFifoQueue, type LocalFifoQueueOptions, type ReceivedMessage } from './local-fifo-queue.js';
@@ -173,5 +174,3 @@ export class LocalPipeline {
     return this.options.retryDelayMs?.(Number(message.attributes.ApproximateReceiveCount)) ?? 0;
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

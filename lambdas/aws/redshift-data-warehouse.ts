@@ -14,6 +14,7 @@
 // ClientToken: a fresh token per submission, so that the SDK's own retries of one HTTP request cannot start
 // the statement twice (idempotent for 8 h). It is deliberately NOT derived from the statement content: after
 // a transient failure the caller's retry must really run again, not get the old FAILED statement back.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import {
   BatchExecuteStatementCommand,
@@ -305,7 +306,7 @@ export class RedshiftDataWarehouse implements Warehouse {
     return (this.options.now ?? Date.now)();
   }
   private sleep(ms: number): Promise<void> {
-    return (this.options.sleep ?? ((t) => new Promise((r) => setTimeout(r, t))))(ms);
+    return (this.options.sleep ?? sleep)(ms);
   }
 }
 

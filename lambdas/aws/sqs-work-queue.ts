@@ -8,6 +8,7 @@
 // SQS may still accept a later entry of a group whose earlier entry failed; we cannot unsend it, and it is
 // harmless: every item carries the full state and version of its object, so the late older one is skipped
 // as stale by the apply procedures.)
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';
 
@@ -127,6 +128,6 @@ export class SqsWorkQueue implements WorkQueue {
   }
 
   private sleep(ms: number): Promise<void> {
-    return (this.options.sleep ?? ((t) => new Promise((r) => setTimeout(r, t))))(ms);
+    return (this.options.sleep ?? sleep)(ms);
   }
 }

@@ -1,6 +1,7 @@
 // The few Data API calls the bootstrap needs, kept non-blocking so that the custom resource's isComplete handler
 // can poll: submit a batch (idempotent through its ClientToken, so a re-submission returns the same statement),
 // read its status, and run one short read (all result pages — reading one page would silently truncate).
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchExecuteStatementCommand,
   DescribeStatementCommand,
@@ -111,7 +112,7 @@ export async function queryAll(
   sql: string,
   opts: QueryOptions,
 ): Promise<Record<string, unknown>[]> {
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const wait = opts.sleep ?? sleep;
   const now = opts.now ?? Date.now;
   const started = await client.send(new ExecuteStatementCommand({ ...connection(target, identity), Sql: sql }));
   if (!started.Id) throw new Error('ExecuteStatement returned no statement id');
@@ -120,7 +121,7 @@ export async function queryAll(
     if (s.state === 'finished') break;
     if (s.state === 'failed') throw new Error(`inspection ${s.status}: ${s.error}`);
     if (now() >= opts.deadline) throw new Error('inspection did not finish before the deadline');
-    await sleep(opts.pollMs ?? 500);
+    await wait(opts.pollMs ?? 500);
   }
   const rows: Record<string, unknown>[] = [];
   let nextToken: string | undefined;
