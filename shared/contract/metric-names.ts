@@ -21,6 +21,10 @@ export const METRIC = {
   statementsAborted: 'StatementsAborted',
   statementLatency: 'StatementLatency',
   dataApiThrottled: 'DataApiThrottled',
+  // the scheduled drift check and privilege audit
+  driftFindings: 'DriftFindings',
+  rawTableBypasses: 'RawTableBypasses',
+  auditFindings: 'AuditFindings',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
