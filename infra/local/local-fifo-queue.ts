@@ -20,7 +20,7 @@ import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';
 export interface LocalFifoQueueOptions {
   /** Default 30 s (the SQS default). */
   visibilityTimeoutMs?: number;
-  /** Receives before a failing message moves to the DLQ. Default 5 (the brief's minimum). */
+  /** Receives before a failing message moves to the DLQ. Default 5 (the work queue's setting in the stack). */
   maxReceiveCount?: number;
   /** Default 5 min (fixed in SQS). */
   dedupWindowMs?: number;

@@ -1,7 +1,7 @@
 // The whole pipeline in one process — the one place it is wired, reused by `npm start`, the demo, the tests
 // and the bench:
 //
-//   receiveWebhook → ingest (H4's core) → LocalEventBus (routing table → datasource/policy/user router)
+//   receiveWebhook → ingest (shared/events/ingest.ts) → LocalEventBus (routing table → datasource/policy/user router)
 //     → LocalFifoQueue (groups, dedup, visibility timeout, redelivery, DLQ) → consumer → apply loop → warehouse
 //
 // The routers and the apply loop are the same shared functions the Lambdas call; only the ports differ.

@@ -34,7 +34,7 @@ import { connectionParameters, readResultPages } from './data-api-client.js';
 import { classifyDataApiException, classifySqlFailure, isThrottling } from './redshift-errors.js';
 
 
-/** How the Data API authenticates (brief §5): exactly one of these. */
+/** How the Data API authenticates: exactly one of these (temporary credentials for a database user, or a secret). */
 export type RedshiftTarget =
   | { database: string; clusterIdentifier: string; dbUser: string }
   | { database: string; secretArn: string; clusterIdentifier?: string }

@@ -1,7 +1,7 @@
 // WorkQueue over SQS FIFO SendMessageBatch. A batch holds at most 10 entries (and we also keep the batch's
 // bodies under maxBatchBytes); SQS reports failures per entry, so only the failed entries are sent again,
 // with backoff, and if any still fails we throw — the caller (a router Lambda) then fails its own input so
-// nothing is lost (brief invariant 5). Entries failed through the sender's fault (SenderFault: bad
+// nothing is lost. Entries failed through the sender's fault (SenderFault: bad
 // parameters) are not retried: they cannot succeed. Order: entries are sent in the given order; a retry of
 // a failed entry may land after later entries of other groups, never reordered within a group, because we
 // stop sending a group's later entries once one of its entries has failed in that round. (Within ONE call

@@ -1,4 +1,4 @@
-// The view-change planner against the real layout (E1's bootstrap plan and guard procedures): each work item
+// The view-change planner against the real layout (the bootstrap plan and its guard procedures): each work item
 // is planned from a real catalog read and applied as ONE transaction acting as the system role; what users
 // see afterwards, staleness, convergence to the newest policy state, re-fan-out data and idempotence. Each test
 // starts from an empty catalog and applies the items it needs first (`given`), so any one runs alone.

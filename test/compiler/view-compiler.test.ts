@@ -84,7 +84,7 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
       stmt('CREATE TABLE raw.customers (id int4, name varchar(40), email varchar(100), ssn char(11), country varchar(2), dept varchar(20), salary numeric(10,2), secret text)'),
       ...rows.map((r) => stmt('INSERT INTO raw.customers VALUES (:id, :name, :email, :ssn, :country, :dept, :salary, :secret)', undefined, r)),
     ]);
-    // The real layout (E1's bootstrap plan); it grants the system role read access to `raw`.
+    // The real layout (the bootstrap plan); it grants the system role read access to `raw`.
     layout = layoutConfig(engine, 'raw');
     await bootstrap(engine, layout);
     const profiles: Record<string, Omit<UserProfileInput, 'userId' | 'version'> | null> = {

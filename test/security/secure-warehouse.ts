@@ -1,5 +1,5 @@
-// The security suite's warehouse: exactly what ships. The layout comes from E1's bootstrap plan
-// (shared/layout/bootstrap-plan.ts: inspect → plan → run as admin + system role), views from E2's compiler
+// The security suite's warehouse: exactly what ships. The layout comes from the bootstrap plan
+// (shared/layout/bootstrap-plan.ts: inspect → plan → run as admin + system role), views from the compiler
 // (shared/compiler/view-compiler.ts) applied the way the apply step does it (one transaction as the system
 // role: CALL apply_datasource(…expected epoch) + view DDL + GRANT), and users through the real user-change
 // plan (CALL apply_user, bound parameters). Nothing here is hand-written SQL for our own objects.
