@@ -35,7 +35,7 @@ export function faultConfig(): IntegrationConfig {
   return parsed.value;
 }
 
-/** The environment the stack gives the apply Lambda (infra/stack/lambda-environment.ts). */
+/** The environment the stack gives the apply Lambda (shared/contract/lambda-environment.ts). */
 export function setApplyEnvironment(config: IntegrationConfig, deadlineMarginMs = 1000): void {
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-1',
