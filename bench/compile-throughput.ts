@@ -1,4 +1,4 @@
-// Section e (1/2): views compiled per second in TypeScript (brief §7: ≥10,000/s). compileView is what every
+// Section e (1/2): views compiled per second in TypeScript (target: ≥10,000/s). compileView is what every
 // data source and policy work item runs; the catalog parse that precedes it in the apply loop is measured
 // separately by the policy-push section. Several passes, the median pass reported.
 import { compileView } from '../shared/compiler/view-compiler.js';

@@ -6,6 +6,7 @@
 //   the moment any new query through the views sees the change.
 // Also counted: statements, transactions and DDL per change (target: one statement, no DDL), and a check
 // that real login roles read their newest profile through immuta_system.user_profile afterwards.
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { encodeList } from '../shared/layout/profile-encoding.js';
 import { postgres as d } from '../shared/sql/postgres-dialect.js';
@@ -32,7 +33,6 @@ export interface EntitlementResult {
   wallMs: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function benchEntitlements(server: BenchServer, opts: { changes: number; users: number; ratePerSecond: number; log: (s: string) => void }): Promise<EntitlementResult> {
   const name = 'vg_bench_entitlements';

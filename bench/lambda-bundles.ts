@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
 import { HANDLER_BUNDLING, handlerEntry, PIPELINE_HANDLERS, PROJECT_ROOT } from '../infra/stack/handler-function.js';
-import { ENV } from '../infra/stack/lambda-environment.js';
+import { ENV } from '../shared/contract/lambda-environment.js';
 import { round, summarize } from './stats.js';
 
 const run = promisify(execFile);

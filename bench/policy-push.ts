@@ -15,17 +15,19 @@
 //
 // Two consumers of the same queue: `per-item` (one transaction per item, the FIFO rule of processFifoBatch) and
 // `combined` (what the apply Lambda and `npm start` run): the same batches of 10 handed to processWorkBatch
-// (shared/pipeline/apply-work-batch.ts: the group heads of a batch in one transaction, one at a time on any
+// (shared/apply/apply-work-batch.ts: the group heads of a batch in one transaction, one at a time on any
 // failure) with the pipeline's own queue and (counting) warehouse — what the consumers run once they call it.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { globalChange, dataSource, envelope, standingPolicies } from './fixtures.js';
 import { openPipelineDatabase, RAW_TABLES } from './pipeline-database.js';
 import type { BenchServer } from './bench-postgres.js';
 import { nowMs, round, summarize } from './stats.js';
 import type { WarehouseCounts } from './counting-warehouse.js';
-import type { ApplyDeps, ApplyOutcome } from '../shared/pipeline/apply-work-item.js';
-import { processWorkBatch } from '../shared/pipeline/apply-work-batch.js';
-import { fifoFailureReason, processFifoBatch } from '../shared/pipeline/fifo-partial-batch.js';
-import { processWorkMessage } from '../shared/pipeline/process-work-message.js';
+import type { ApplyOutcome } from '../shared/apply/apply-outcome.js';
+import type { ApplyDeps } from '../shared/apply/apply-work-item.js';
+import { processWorkBatch } from '../shared/apply/apply-work-batch.js';
+import { fifoFailureReason, processFifoBatch } from '../shared/apply/fifo-partial-batch.js';
+import { processWorkMessage } from '../shared/apply/process-work-message.js';
 import { postgres } from '../shared/sql/postgres-dialect.js';
 
 export type PushConsumer = 'per-item' | 'combined';
@@ -122,7 +124,7 @@ export async function benchPolicyPush(
         break;
       }
       if (nowMs() - t0 > opts.budgetMs) break;
-      if (received === 0) await new Promise((r) => setTimeout(r, 10));
+      if (received === 0) await sleep(10);
     }
     const wallMs = nowMs() - t0;
     const st = db.pipeline.status();

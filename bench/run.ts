@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=a,b,c,d,e]`: every performance number of brief §7 measured side by
+// `npm run bench [-- --quick] [-- --only=a,b,c,d,e]`: every performance target (docs/performance.md) measured side by
 // side in one run, written to bench/results.json (gitignored) and printed as a table against its target.
 // Not part of `npm test`: these are measurements, not assertions (docs/performance.md reads them).
 //   a  query overhead on a real PostgreSQL server (≥1M rows): raw / secure view / inlined; EXPLAIN loops

@@ -1,5 +1,5 @@
-// The brief's §7 targets, each judged from the measured numbers of one run: met / not met, or "reported"
-// for numbers the brief asks for without a target. A target whose measurement did not run is "not run".
+// The performance targets (docs/performance.md), each judged from the measured numbers of one run: met / not
+// met, or "reported" for numbers we report without a target. A target whose measurement did not run is "not run".
 import type { BundleResult } from './lambda-bundles.js';
 import { BUNDLE_LIMIT_BYTES } from './lambda-bundles.js';
 import type { CompileResult } from './compile-throughput.js';

@@ -4,7 +4,7 @@
 // failed — ingest then answers 5xx and the sender retries, so nothing is acknowledged and lost.
 import type { BusEntry, EventBus, PutResult } from '../../shared/ports/event-bus.js';
 import type { WorkQueue } from '../../shared/ports/work-queue.js';
-import { routeToQueue, type RoutedEventResult, type RouterDeps } from '../../shared/pipeline/route-event.js';
+import { routeToQueue, type RoutedEventResult, type RouterDeps } from '../../shared/routing/route-event.js';
 import { EVENT_SOURCE, routeFor } from '../../shared/routing/routing-table.js';
 
 export interface LocalEventBusDeps extends RouterDeps {

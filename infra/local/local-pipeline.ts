@@ -1,22 +1,25 @@
 // The whole pipeline in one process — the one place it is wired, reused by `npm start`, the demo, the tests
 // and the bench:
 //
-//   receiveWebhook → ingest (H4's core) → LocalEventBus (routing table → datasource/policy/user router)
+//   receiveWebhook → ingest (shared/events/ingest.ts) → LocalEventBus (routing table → datasource/policy/user router)
 //     → LocalFifoQueue (groups, dedup, visibility timeout, redelivery, DLQ) → consumer → apply loop → warehouse
 //
 // The routers and the apply loop are the same shared functions the Lambdas call; only the ports differ.
-// The consumer decides a batch's failures with the apply Lambda's code (shared/pipeline/fifo-partial-batch.ts):
+// The consumer decides a batch's failures with the apply Lambda's code (shared/apply/fifo-partial-batch.ts):
 // a failed message and every later message of ITS group in the batch go back to the queue; other groups go on.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ingest, type IngestOutcome, type IngestRequest } from '../../shared/events/ingest.js';
 import { dialectFor, type IntegrationConfig } from '../../shared/layout/integration-config.js';
-import { LocalFifoQueue, type LocalFifoQueueOptions, type ReceivedMessage } from '../../shared/adapters/local-fifo-queue.js';
-import { ApplyFailure, type ApplyOutcome } from '../../shared/pipeline/apply-work-item.js';
-import { processWorkBatch } from '../../shared/pipeline/apply-work-batch.js';
-import { fifoFailureReason } from '../../shared/pipeline/fifo-partial-batch.js';
+import { LocalFifoQueue, type LocalFifoQueueOptions, type ReceivedMessage } from './local-fifo-queue.js';
+import type { ApplyOutcome } from '../../shared/apply/apply-outcome.js';
+import { processWorkBatch } from '../../shared/apply/apply-work-batch.js';
+import { fifoFailureReason } from '../../shared/apply/fifo-partial-batch.js';
+import { reportRecord } from '../../shared/apply/outcome-reporter.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { Dialect } from '../../shared/sql/dialect.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { LocalEventBus } from './local-event-bus.js';
+import { StatusOutcomeReporter } from './status-outcome-reporter.js';
 
 export interface LocalPipelineOptions {
   config: IntegrationConfig;
@@ -44,11 +47,7 @@ export interface PipelineStatus {
   failed: number;
   skipped: number;
   eventsReceived: number;
-  /**
-   * Views left in their fail-closed form (no rows until the policy is fixed), as the apply Lambda's
-   * `ViewsFailedClosed` counts them: at compile time (the item applied, VG301) and at apply time when the
-   * warehouse refused the view's DDL (the item failed, VG308) — once per delivery.
-   */
+  /** Views left in their fail-closed form (StatusCounts.failedClosed). */
   failedClosed: number;
   lastError: { at: string; object: string; reason: string } | null;
 }
@@ -58,10 +57,9 @@ export class LocalPipeline {
   readonly bus: LocalEventBus;
   readonly warehouse: Warehouse;
   readonly config: IntegrationConfig;
-  /** The last outcomes (newest last, at most 1,000), for the demo, the tests and the bench. */
-  readonly outcomes: ApplyOutcome[] = [];
-  private readonly counts = { applied: 0, failed: 0, skipped: 0, eventsReceived: 0, failedClosed: 0 };
-  private lastError: PipelineStatus['lastError'] = null;
+  /** How each record went: /status counters, the last error, log lines (status-outcome-reporter.ts). */
+  readonly reporter: StatusOutcomeReporter;
+  private eventsReceived = 0;
   private loop: { stop: boolean; done: Promise<void> } | undefined;
   private readonly dialect: Dialect;
   private readonly log: (entry: Record<string, unknown>) => void;
@@ -73,12 +71,13 @@ export class LocalPipeline {
     // The SQL names the config's own schemas (IntegrationConfig.schemas).
     this.dialect = dialectFor(options.dialect ?? postgres, options.config);
     this.log = options.log ?? (() => undefined);
+    this.reporter = new StatusOutcomeReporter(this.log);
     this.bus = new LocalEventBus({
       warehouse: options.warehouse,
       dialect: this.dialect,
       queue: this.queue,
       onRouted: ({ event, messages }) => {
-        this.counts.eventsReceived++;
+        this.eventsReceived++;
         this.log({ level: 'info', message: 'event routed', eventId: event.id, type: event.type, subject: event.subject, workItems: messages.length });
       },
     });
@@ -99,14 +98,7 @@ export class LocalPipeline {
     const deps = this.applyDeps();
     // As the apply Lambda does: group heads in one transaction where they can be, the rest one by one.
     const results = await processWorkBatch(batch, deps, async (message, run) => {
-      let outcome: ApplyOutcome;
-      try {
-        outcome = await run();
-      } catch (err) {
-        this.recordFailure(err, message);
-        throw err;
-      }
-      this.record(outcome);
+      await reportRecord(this.reporter, message, run);
       this.queue.ack(message.receiptHandle);
     });
     for (const result of results) {
@@ -160,7 +152,12 @@ export class LocalPipeline {
 
   status(): PipelineStatus {
     const q = this.queue.counters();
-    return { queueDepth: q.depth, inFlight: q.inFlight, dlqDepth: q.dlqDepth, ...this.counts, lastError: this.lastError };
+    return { queueDepth: q.depth, inFlight: q.inFlight, dlqDepth: q.dlqDepth, ...this.reporter.counts, eventsReceived: this.eventsReceived, lastError: this.reporter.lastError };
+  }
+
+  /** The last outcomes (newest last, at most 1,000), for the demo, the tests and the bench. */
+  get outcomes(): readonly ApplyOutcome[] {
+    return this.reporter.outcomes;
   }
 
   private applyDeps() {
@@ -176,55 +173,4 @@ export class LocalPipeline {
   private delay(message: ReceivedMessage): number {
     return this.options.retryDelayMs?.(Number(message.attributes.ApproximateReceiveCount)) ?? 0;
   }
-
-  private remember(outcome: ApplyOutcome): void {
-    this.outcomes.push(outcome);
-    if (this.outcomes.length > 1000) this.outcomes.splice(0, this.outcomes.length - 1000);
-  }
-
-  private record(outcome: ApplyOutcome): void {
-    this.remember(outcome);
-    if (outcome.status === 'skipped') this.counts.skipped++;
-    else this.counts.applied++;
-    if (outcome.failedClosed) {
-      this.counts.failedClosed++;
-      // Fail closed is applied (the view has no rows) AND an error the operator must see.
-      const reason = outcome.diagnostics.map((d) => `${d.code}: ${d.summary}`).join('; ');
-      this.lastError = { at: new Date().toISOString(), object: outcome.object, reason };
-      this.log({ level: 'warn', message: 'view fails closed', object: outcome.object, version: outcome.version, diagnostics: outcome.diagnostics });
-    }
-    this.log({
-      level: 'info',
-      message: outcome.status === 'skipped' ? 'work item skipped' : 'work item applied',
-      object: outcome.object,
-      version: outcome.version,
-      eventId: outcome.eventId,
-      ...(outcome.reason ? { reason: outcome.reason } : {}),
-      statements: outcome.statements,
-      conflicts: outcome.conflicts,
-      refannedOut: outcome.refannedOut,
-      totalMs: outcome.durations.totalMs,
-    });
-  }
-
-  private recordFailure(err: unknown, message: ReceivedMessage): void {
-    this.counts.failed++;
-    const outcome = err instanceof ApplyFailure ? err.outcome : undefined;
-    if (outcome) this.remember(outcome);
-    // The warehouse refused the view and the apply loop replaced it with its fail-closed form (VG308).
-    if (outcome?.failedClosed) this.counts.failedClosed++;
-    const reason = err instanceof Error ? err.message : String(err);
-    this.lastError = { at: new Date().toISOString(), object: outcome?.object ?? message.groupId, reason };
-    this.log({
-      level: 'error',
-      message: 'work item failed; it will be redelivered (DLQ after max receives)',
-      object: outcome?.object ?? message.groupId,
-      receiveCount: Number(message.attributes.ApproximateReceiveCount),
-      failure: err instanceof ApplyFailure ? err.failureKind : 'unexpected',
-      reason,
-      ...(outcome?.failedClosed ? { failedClosed: true, diagnostics: outcome.diagnostics } : {}),
-    });
-  }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
 // The local warehouse: PGlite (in a data directory, or in memory) or the PostgreSQL server WAREHOUSE_URL
-// names, bootstrapped with E1's plan (inspect → plan → run: admin steps, then system steps under actAs),
+// names, bootstrapped with the layout plan (shared/layout/bootstrap-plan.ts: inspect → plan → run: admin steps, then system steps under actAs),
 // then handed to the pipeline ACTING AS THE SYSTEM ROLE, like the Data API's system user in AWS — the
 // views and procedures are owned by that role and nothing in the pipeline runs as a superuser.
 //   PGlite: one connection; after the bootstrap the connection itself switches role (SET ROLE, the

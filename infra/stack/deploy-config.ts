@@ -4,6 +4,7 @@
 // booleans are coerced here.
 import { z } from 'zod';
 import { DiagnosticError, diagnostic, type Diagnostic } from '../../shared/diagnostics/diagnostic.js';
+import { zodIssues } from '../../shared/diagnostics/zod-issues.js';
 import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import {
   AlarmFields,
@@ -131,7 +132,7 @@ export function parseDeployConfig(fields: Record<string, unknown>, label = (fiel
     .map((k) => problem(k, 'unknown setting (see docs/deploy.md for the context keys)'));
   const parsed = RawContextSchema.safeParse(fields);
   if (!parsed.success) {
-    throw new DiagnosticError([...unknown, ...parsed.error.issues.map((i) => problem(i.path.join('.'), i.message))]);
+    throw new DiagnosticError([...unknown, ...zodIssues(parsed.error).map((i) => problem(i.path.join('.'), i.message))]);
   }
   const c = parsed.data;
   const problems: Diagnostic[] = [...unknown];

@@ -12,7 +12,8 @@ import { Construct } from 'constructs';
 import { grantDataApi } from './data-api-access.js';
 import type { DeployConfig } from './deploy-config.js';
 import { handlerEntry, handlerFunction } from './handler-function.js';
-import { ENV, METRICS_NAMESPACE } from './lambda-environment.js';
+import { ENV, METRICS_NAMESPACE } from '../../shared/contract/lambda-environment.js';
+import { METRIC } from '../../shared/contract/metric-names.js';
 import type { Operations } from './operations-dashboard.js';
 
 export const DRIFT_AUDIT_SERVICE = 'viewguard-drift-audit';
@@ -74,8 +75,8 @@ export class DriftAuditSchedule extends Construct {
       return a;
     };
     this.alarms = [
-      alarm('Drift', 'DriftFindings', 'the warehouse differs from the stored state (a view, grant, owner, routine or profile changed by hand)'),
-      alarm('RawTableBypass', 'RawTableBypasses', 'someone can read a registered raw table around the secure views, or a table has no view'),
+      alarm('Drift', METRIC.driftFindings, 'the warehouse differs from the stored state (a view, grant, owner, routine or profile changed by hand)'),
+      alarm('RawTableBypass', METRIC.rawTableBypasses, 'someone can read a registered raw table around the secure views, or a table has no view'),
       // The run itself failing is a silent gap in the checks.
       new cloudwatch.Alarm(this, 'RunFailed', {
         alarmDescription: 'viewguard: the drift-and-audit run failed (see its logs)',
@@ -92,7 +93,7 @@ export class DriftAuditSchedule extends Construct {
     props.operations.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Drift and privilege audit (findings per run)',
-        left: [metric('DriftFindings'), metric('RawTableBypasses'), metric('AuditFindings')],
+        left: [metric(METRIC.driftFindings), metric(METRIC.rawTableBypasses), metric(METRIC.auditFindings)],
         width: 18,
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Drift / bypass alarms', alarms: this.alarms, width: 6 }),

@@ -13,7 +13,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from './lambda-environment.js';
+import { METRICS_NAMESPACE } from '../../shared/contract/lambda-environment.js';
+import { METRIC } from '../../shared/contract/metric-names.js';
 
 export interface OperationsProps {
   api: apigateway.RestApi;
@@ -106,8 +107,9 @@ export class Operations extends Construct {
       });
     // A view that could not be compiled fails closed (no rows): visible, and worth a page.
     alarm('ViewsFailedClosed', {
-      alarmDescription: 'viewguard: a view fails closed and shows no rows — a policy could not be compiled (VG301) or the warehouse refused the compiled view (VG308); see the apply logs',
-      metric: emf('ViewsFailedClosed'),
+      alarmDescription:
+        'viewguard: a view fails closed and shows no rows — a policy could not be compiled (VG301), the warehouse refused the compiled view (VG308), it is too large to send (VG320) or it cannot be dropped (VG321); see the apply logs',
+      metric: emf(METRIC.viewsFailedClosed),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -134,7 +136,7 @@ export class Operations extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Events in (bus)',
-        left: [busMetric('MatchedEvents', { EventBusName: props.bus.eventBusName }), ...props.routerServiceNames.map((svc) => emf('EventsReceived', 'Sum', svc))],
+        left: [busMetric('MatchedEvents', { EventBusName: props.bus.eventBusName }), ...props.routerServiceNames.map((svc) => emf(METRIC.eventsReceived, 'Sum', svc))],
       }),
     );
     this.dashboard.addWidgets(
@@ -170,21 +172,21 @@ export class Operations extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Object changes: applied / failed',
-        left: [emf('Applied'), emf('Failed'), emf('Skipped'), emf('ViewsFailedClosed')],
+        left: [emf(METRIC.applied), emf(METRIC.failed), emf(METRIC.skipped), emf(METRIC.viewsFailedClosed)],
       }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Redshift statements: finished / failed / aborted',
-        left: [emf('StatementsFinished'), emf('StatementsFailed'), emf('StatementsAborted')],
+        left: [emf(METRIC.statementsFinished), emf(METRIC.statementsFailed), emf(METRIC.statementsAborted)],
       }),
       new cloudwatch.GraphWidget({
         title: 'Redshift statement latency (ms)',
-        left: [emf('StatementLatency', 'p50'), emf('StatementLatency', 'p99')],
+        left: [emf(METRIC.statementLatency, 'p50'), emf(METRIC.statementLatency, 'p99')],
       }),
       new cloudwatch.GraphWidget({
         title: 'End-to-end lag: webhook time → applied (ms)',
-        left: [emf('EndToEndLag', 'p50'), emf('EndToEndLag', 'p99')],
+        left: [emf(METRIC.endToEndLag, 'p50'), emf(METRIC.endToEndLag, 'p99')],
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
     );

@@ -7,7 +7,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { AlarmSettings } from './front-door-config.js';
-import { METRICS_NAMESPACE } from './lambda-environment.js';
+import { METRICS_NAMESPACE } from '../../shared/contract/lambda-environment.js';
+import { METRIC } from '../../shared/contract/metric-names.js';
 import type { Operations } from './operations-dashboard.js';
 
 export interface OperatorAlarmsProps {
@@ -38,7 +39,7 @@ export class OperatorAlarms extends Construct {
 
     this.rejectedWebhooks = operations.addAlarm('WebhooksRejected', {
       alarmDescription: `viewguard: ${settings.rejectedWebhooksAlarmThreshold}+ webhooks rejected (400/401/413) in 5 minutes — after a secret rotation the sender signs with the wrong secret (docs/deploy.md "Alarms")`,
-      metric: emf('WebhooksRejected', props.ingestService),
+      metric: emf(METRIC.webhooksRejected, props.ingestService),
       threshold: settings.rejectedWebhooksAlarmThreshold,
       evaluationPeriods: 1,
       comparisonOperator: GTE,
@@ -85,7 +86,7 @@ export class OperatorAlarms extends Construct {
     operations.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Webhooks: accepted / rejected / failed (ingest)',
-        left: ['WebhooksAccepted', 'WebhooksRejected', 'WebhooksFailed'].map((m) => emf(m, props.ingestService, minute).with({ label: m })),
+        left: [METRIC.webhooksAccepted, METRIC.webhooksRejected, METRIC.webhooksFailed].map((m) => emf(m, props.ingestService, minute).with({ label: m })),
       }),
       new cloudwatch.GraphWidget({
         title: 'Ingest and routers: errors',
@@ -93,18 +94,18 @@ export class OperatorAlarms extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Data API: calls refused at a limit',
-        left: props.dataApiServices.map((service) => emf('DataApiThrottled', service, minute).with({ label: `DataApiThrottled (${service})` })),
+        left: props.dataApiServices.map((service) => emf(METRIC.dataApiThrottled, service, minute).with({ label: `${METRIC.dataApiThrottled} (${service})` })),
       }),
     );
   }
 
   /** The sum over the functions that call the Data API (a missing series counts as 0). */
   private throttledMetric(services: string[], emf: (m: string, s: string) => cloudwatch.Metric): cloudwatch.IMetric {
-    const usingMetrics = Object.fromEntries(services.map((s, i) => [`t${i}`, emf('DataApiThrottled', s)]));
+    const usingMetrics = Object.fromEntries(services.map((s, i) => [`t${i}`, emf(METRIC.dataApiThrottled, s)]));
     return new cloudwatch.MathExpression({
       expression: Object.keys(usingMetrics).map((k) => `FILL(${k}, 0)`).join(' + '),
       usingMetrics,
-      label: 'DataApiThrottled',
+      label: METRIC.dataApiThrottled,
       period: FIVE_MINUTES,
     });
   }

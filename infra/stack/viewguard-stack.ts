@@ -12,7 +12,7 @@ import { grantDataApi } from './data-api-access.js';
 import { EventRouting } from './event-routing.js';
 import { handlerEntry, handlerFunction, serviceName, type PipelineHandler } from './handler-function.js';
 import { OperatorAlarms } from './operator-alarms.js';
-import { ENV } from './lambda-environment.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
 // API Gateway REST accepts up to 10 MB; the real webhook limit (≤ an EventBridge entry) is enforced by ingest.
 import { MAX_WEBHOOK_BODY_BYTES } from '../../shared/events/webhook-parser.js';
 import { Operations } from './operations-dashboard.js';
@@ -98,15 +98,14 @@ export class ViewguardStack extends Stack {
       environment: { [ENV.webhookSecretArn]: this.webhookSecret.secretArn, [ENV.maxBodyBytes]: String(MAX_WEBHOOK_BODY_BYTES) },
     });
     // One router per entry of the routing table (the rules are made from the same table in EventRouting).
-    // The policy router reads the catalog to fan a policy out to the views it applies to.
-    const readsWarehouse = (route: Route) => route.category === 'policy';
+    // A router that reads the catalog (the policy router: its fan-out) gets the warehouse settings and access.
     const router = (route: Route) =>
       handlerFunction(this, `${route.category[0]!.toUpperCase()}${route.category.slice(1)}Router`, {
         name: route.functionName,
         entry: entry(route.functionName),
         timeout: Duration.seconds(60),
         removalPolicy,
-        environment: { [ENV.workQueueUrl]: this.workQueue.queue.queueUrl, ...(readsWarehouse(route) ? warehouseEnv : {}) },
+        environment: { [ENV.workQueueUrl]: this.workQueue.queue.queueUrl, ...(route.readsCatalog ? warehouseEnv : {}) },
       });
     const routers = Object.fromEntries(ROUTES.map((route) => [route.category, router(route)])) as Record<EventCategory, NodejsFunction>;
     const apply = handlerFunction(this, 'Apply', {
@@ -138,7 +137,7 @@ export class ViewguardStack extends Stack {
     for (const fn of Object.values(routers)) this.workQueue.queue.grantSendMessages(fn);
     // A policy's first committed version may widen its fan-out: apply enqueues the missing views itself.
     this.workQueue.queue.grantSendMessages(apply);
-    grantDataApi(this, routers.policy, config.warehouse, config.warehouse.auth, SYSTEM_SECRET_ID, 'System');
+    for (const route of ROUTES.filter((r) => r.readsCatalog)) grantDataApi(this, routers[route.category], config.warehouse, config.warehouse.auth, SYSTEM_SECRET_ID, 'System');
     grantDataApi(this, apply, config.warehouse, config.warehouse.auth, SYSTEM_SECRET_ID, 'System');
 
     apply.addEventSource(

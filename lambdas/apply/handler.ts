@@ -1,27 +1,29 @@
 // SQS FIFO batch → for each message in order: parse the work item, run the apply loop against Redshift
-// through the Data API, report. The FIFO partial-batch rule (shared/pipeline/fifo-partial-batch.ts, the same
+// through the Data API, report. The FIFO partial-batch rule (shared/apply/fifo-partial-batch.ts, the same
 // code the local consumer runs): the failing record AND every later record of ITS MESSAGE GROUP in the batch
 // are reported as batchItemFailures (SQS redelivers them; after maxReceiveCount a message goes to the DLQ);
-// records of other groups are still processed. The loop is shared/pipeline/apply-work-item.ts.
+// records of other groups are still processed. The loop is shared/apply/apply-work-item.ts.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ENV } from '../../infra/stack/lambda-environment.js';
-import { ApplyFailure, type ApplyDeps, type ApplyOutcome } from '../../shared/pipeline/apply-work-item.js';
-import { processWorkBatch } from '../../shared/pipeline/apply-work-batch.js';
-import { batchItemFailures } from '../../shared/pipeline/fifo-partial-batch.js';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { ENV } from '../../shared/contract/lambda-environment.js';
+import type { ApplyDeps } from '../../shared/apply/apply-work-item.js';
+import { processWorkBatch } from '../../shared/apply/apply-work-batch.js';
+import { batchItemFailures } from '../../shared/apply/fifo-partial-batch.js';
+import { reportRecord } from '../../shared/apply/outcome-reporter.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
+import { PowertoolsOutcomeReporter } from '../aws/powertools-outcome-reporter.js';
 import { RedshiftDataWarehouse } from '../aws/redshift-data-warehouse.js';
 import { SqsWorkQueue } from '../aws/sqs-work-queue.js';
-import { recordStatement } from './statement-metrics.js';
-import { integrationSchemasFromEnv, redshiftTargetFromEnv, requiredEnv, viewCompileConfigFromEnv } from './warehouse-environment.js';
+import { recordStatement } from '../aws/statement-metrics.js';
+import { integrationSchemasFromEnv, redshiftTargetFromEnv, requiredEnv, viewCompileConfigFromEnv } from '../aws/read-environment.js';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -49,55 +51,7 @@ function baseDeps() {
   return base;
 }
 
-function report(outcome: ApplyOutcome): void {
-  const fields = {
-    object: outcome.object,
-    version: outcome.version,
-    eventId: outcome.eventId,
-    statements: outcome.statements,
-    transactions: outcome.transactions,
-    conflicts: outcome.conflicts,
-    refannedOut: outcome.refannedOut,
-    durations: outcome.durations,
-  };
-  if (outcome.status === 'skipped') {
-    metrics.addMetric('Skipped', MetricUnit.Count, 1);
-    logger.info('work item skipped', { ...fields, reason: outcome.reason });
-    return;
-  }
-  metrics.addMetric('Applied', MetricUnit.Count, 1);
-  if (outcome.endToEndLagMs !== undefined) metrics.addMetric('EndToEndLag', MetricUnit.Milliseconds, outcome.endToEndLagMs);
-  if (outcome.failedClosed) {
-    // Applied, and an error the operator must see: the view shows no rows until the policy is fixed.
-    metrics.addMetric('ViewsFailedClosed', MetricUnit.Count, 1);
-    logger.error('view fails closed', { ...fields, diagnostics: outcome.diagnostics });
-  } else {
-    logger.info('work item applied', { ...fields, diagnostics: outcome.diagnostics.length > 0 ? outcome.diagnostics : undefined });
-  }
-}
-
-async function applyRecord(record: SQSRecord, run: () => Promise<ApplyOutcome>): Promise<void> {
-  try {
-    report(await run());
-  } catch (err) {
-    metrics.addMetric('Failed', MetricUnit.Count, 1);
-    const outcome = err instanceof ApplyFailure ? err.outcome : undefined;
-    // The warehouse refused the view and the apply loop replaced it with its fail-closed form (VG308).
-    if (outcome?.failedClosed) metrics.addMetric('ViewsFailedClosed', MetricUnit.Count, 1);
-    logger.error('work item failed; SQS redelivers it (DLQ after max receives)', {
-      messageId: record.messageId,
-      messageGroupId: record.attributes.MessageGroupId,
-      receiveCount: Number(record.attributes.ApproximateReceiveCount),
-      failure: err instanceof ApplyFailure ? err.failureKind : 'unexpected',
-      reason: err instanceof Error ? err.message : String(err),
-      ...(outcome
-        ? { object: outcome.object, version: outcome.version, eventId: outcome.eventId, statements: outcome.statements, conflicts: outcome.conflicts, failedClosed: outcome.failedClosed }
-        : {}),
-      ...(outcome?.failedClosed ? { diagnostics: outcome.diagnostics } : {}),
-    });
-    throw err;
-  }
-}
+const reporter = new PowertoolsOutcomeReporter(logger, metrics);
 
 async function applyBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const b = baseDeps();
@@ -106,7 +60,7 @@ async function applyBatch(event: SQSEvent, context: Context): Promise<SQSBatchRe
   // The group heads of the batch are applied in one transaction where they can be (processWorkBatch: one bad
   // view falls back to its own transaction); every failure is reported per record, never by failing the
   // invocation: the same redelivery, clearer logs.
-  return { batchItemFailures: batchItemFailures(await processWorkBatch(event.Records, deps, (record, run) => applyRecord(record, run))) };
+  return { batchItemFailures: batchItemFailures(await processWorkBatch(event.Records, deps, (record, run) => reportRecord(reporter, record, run))) };
 }
 
 export const handler = middy(applyBatch).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));

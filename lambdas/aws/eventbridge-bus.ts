@@ -3,6 +3,7 @@
 // are retried, a few times with a short backoff (the sender is waiting), and whatever still failed is
 // returned so the caller can answer 5xx. Whole-call errors (throttling, network) are retried by the SDK
 // itself and then thrown.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { BusEntry, EventBus, PutResult } from '../../shared/ports/event-bus.js';
 
@@ -14,8 +15,6 @@ export interface EventBridgeBusOptions {
   /** Wait before retry n is backoffMs * 2^(n-1). */
   backoffMs?: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class EventBridgeBus implements EventBus {
   private readonly maxAttempts: number;

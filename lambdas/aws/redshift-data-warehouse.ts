@@ -14,29 +14,27 @@
 // ClientToken: a fresh token per submission, so that the SDK's own retries of one HTTP request cannot start
 // the statement twice (idempotent for 8 h). It is deliberately NOT derived from the statement content: after
 // a transient failure the caller's retry must really run again, not get the old FAILED statement back.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import {
   BatchExecuteStatementCommand,
   CancelStatementCommand,
   DescribeStatementCommand,
   ExecuteStatementCommand,
-  GetStatementResultCommand,
-  type ColumnMetadata,
   type DescribeStatementResponse,
-  type Field,
   type RedshiftDataClient,
   type SqlParameter,
 } from '@aws-sdk/client-redshift-data';
 import { WarehouseError, type Row, type Warehouse } from '../../shared/ports/warehouse.js';
 import type { SqlParamValue, SqlStatement } from '../../shared/sql/statement.js';
 import { checkParameters, lexNamedParameters, rewriteParameters } from '../../shared/adapters/named-parameters.js';
-import { int8Value } from '../../shared/adapters/result-value-types.js';
+// BatchExecuteStatement takes 1..40 statements; the transaction packer splits a change, this only refuses more.
+import { MAX_STATEMENTS_PER_TRANSACTION } from '../../shared/sql/transaction-packer.js';
+import { connectionParameters, readResultPages } from './data-api-client.js';
 import { classifyDataApiException, classifySqlFailure, isThrottling } from './redshift-errors.js';
 
-/** Limit of BatchExecuteStatement (Sqls: 1..40 items). Splitting a change belongs to the caller. */
-export const MAX_BATCH_STATEMENTS = 40;
 
-/** How the Data API authenticates (brief §5): exactly one of these. */
+/** How the Data API authenticates: exactly one of these (temporary credentials for a database user, or a secret). */
 export type RedshiftTarget =
   | { database: string; clusterIdentifier: string; dbUser: string }
   | { database: string; secretArn: string; clusterIdentifier?: string }
@@ -119,10 +117,10 @@ export class RedshiftDataWarehouse implements Warehouse {
 
   async transaction(statements: SqlStatement[]): Promise<void> {
     if (statements.length === 0) return;
-    if (statements.length > MAX_BATCH_STATEMENTS) {
+    if (statements.length > MAX_STATEMENTS_PER_TRANSACTION) {
       throw new WarehouseError(
         'permanent',
-        `a transaction of ${statements.length} statements exceeds the BatchExecuteStatement limit of ${MAX_BATCH_STATEMENTS}; the caller must split the change`,
+        `a transaction of ${statements.length} statements exceeds the BatchExecuteStatement limit of ${MAX_STATEMENTS_PER_TRANSACTION}; the caller must split the change`,
       );
     }
     const bound = this.bind(statements, true);
@@ -143,14 +141,7 @@ export class RedshiftDataWarehouse implements Warehouse {
   }
 
   private auth() {
-    const t = this.options.target as Record<string, string | undefined>;
-    return {
-      Database: t.database,
-      ...(t.clusterIdentifier ? { ClusterIdentifier: t.clusterIdentifier } : {}),
-      ...(t.dbUser ? { DbUser: t.dbUser } : {}),
-      ...(t.secretArn ? { SecretArn: t.secretArn } : {}),
-      ...(t.workgroupName ? { WorkgroupName: t.workgroupName } : {}),
-    };
+    return connectionParameters(this.options.target);
   }
 
   /** Rewrite each statement's parameters for the Data API (see the header). Throws before any call. */
@@ -270,24 +261,8 @@ export class RedshiftDataWarehouse implements Warehouse {
     return classifySqlFailure(failedSub?.Error || d.Error || 'statement FAILED without an error message', failed);
   }
 
-  private async readAll(id: string, statements: SqlStatement[]): Promise<Row[]> {
-    const rows: Row[] = [];
-    let columns: ColumnMetadata[] | undefined;
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.options.client.send(new GetStatementResultCommand({ Id: id, ...(nextToken ? { NextToken: nextToken } : {}) }));
-      } catch (err) {
-        throw classifyDataApiException(err, 'GetStatementResult', { params: statements.map((s) => s.params) });
-      }
-      // Column metadata comes with the first page.
-      columns = page.ColumnMetadata ?? columns;
-      if (!columns) throw new WarehouseError('permanent', `GetStatementResult for ${id} returned no column metadata`);
-      for (const record of page.Records ?? []) rows.push(toRow(record, columns));
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return rows;
+  private readAll(id: string, statements: SqlStatement[]): Promise<Row[]> {
+    return readResultPages(this.options.client, id, (err) => classifyDataApiException(err, 'GetStatementResult', { params: statements.map((s) => s.params) }));
   }
 
   private observe(o: StatementObservation): void {
@@ -305,39 +280,6 @@ export class RedshiftDataWarehouse implements Warehouse {
     return (this.options.now ?? Date.now)();
   }
   private sleep(ms: number): Promise<void> {
-    return (this.options.sleep ?? ((t) => new Promise((r) => setTimeout(r, t))))(ms);
+    return (this.options.sleep ?? sleep)(ms);
   }
-}
-
-/** One Data API record → a Row, typed by ColumnMetadata.typeName (see shared/adapters/result-value-types.ts). */
-export function toRow(record: Field[], columns: ColumnMetadata[]): Row {
-  const row: Row = {};
-  record.forEach((field, i) => {
-    const col = columns[i];
-    const key = col?.label || col?.name || `column${i}`;
-    row[key] = fieldValue(field, (col?.typeName ?? '').toLowerCase(), key);
-  });
-  return row;
-}
-
-function fieldValue(field: Field, typeName: string, column: string): unknown {
-  if (field.isNull) return null;
-  if (field.booleanValue !== undefined) return field.booleanValue;
-  if (field.longValue !== undefined) {
-    // The JSON response is parsed into JS numbers before we see it: a BIGINT beyond 2^53 has already lost
-    // digits. Fail loudly instead of returning a wrong number (cast such columns to VARCHAR in SQL).
-    if (!Number.isSafeInteger(field.longValue)) {
-      throw new WarehouseError('permanent', `column ${column} holds an integer beyond 2^53; select it as VARCHAR`);
-    }
-    return field.longValue;
-  }
-  if (field.doubleValue !== undefined) return field.doubleValue;
-  if (field.stringValue !== undefined) {
-    // int8 may arrive as text in some result encodings; numeric/decimal/date/time stay text.
-    if (typeName === 'int8' || typeName === 'bigint') return int8Value(field.stringValue);
-    if (typeName === 'bool' || typeName === 'boolean') return field.stringValue === 't' || field.stringValue === 'true';
-    return field.stringValue;
-  }
-  if (field.blobValue !== undefined) return field.blobValue;
-  return null;
 }

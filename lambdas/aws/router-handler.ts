@@ -10,13 +10,14 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { ENV } from '../../infra/stack/lambda-environment.js';
-import { routeToQueue } from '../../shared/pipeline/route-event.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
+import { routeToQueue } from '../../shared/routing/route-event.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
-import type { EventCategory } from '../../shared/routing/routing-table.js';
+import { ROUTES, type EventCategory } from '../../shared/routing/routing-table.js';
+import { METRIC } from '../../shared/contract/metric-names.js';
 import type { Dialect } from '../../shared/sql/dialect.js';
 import { SqsWorkQueue } from './sqs-work-queue.js';
-import { requiredEnv } from '../apply/warehouse-environment.js';
+import { requiredEnv } from './read-environment.js';
 
 /** The Powertools instances of one router, for the dependencies it builds (client tracing, metric hooks). */
 export interface RouterTools {
@@ -40,7 +41,7 @@ export interface RouterHandlerSpec {
    */
   catalog?: { warehouse: (tools: RouterTools) => DeadlineWarehouse; dialect: Dialect };
   /** A metric that also counts the work items one event became (the policy fan-out). */
-  workItemsMetric?: string;
+  workItemsMetric?: (typeof METRIC)['policyFanOut'];
 }
 
 type RouterResult = { workItems: number };
@@ -49,6 +50,10 @@ type RouterResult = { workItems: number };
 const DEADLINE_MARGIN_MS = 1000;
 
 export function routerHandler(spec: RouterHandlerSpec) {
+  // The routing table says which routers read the catalog (the stack gives those the warehouse settings).
+  if (ROUTES.find((r) => r.category === spec.category)?.readsCatalog !== (spec.catalog !== undefined)) {
+    throw new Error(`the ${spec.category} router and the routing table disagree on whether it reads the catalog`);
+  }
   const logger = new Logger();
   const metrics = new Metrics();
   const tracer = new Tracer();
@@ -75,7 +80,7 @@ export function routerHandler(spec: RouterHandlerSpec) {
       throw err;
     }
     const workItems = result.messages.length;
-    metrics.addMetric('EventsReceived', MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.eventsReceived, MetricUnit.Count, 1);
     if (spec.workItemsMetric) metrics.addMetric(spec.workItemsMetric, MetricUnit.Count, workItems);
     logger.info(`${spec.noun} event routed`, { eventId: result.event.id, type: result.event.type, subject: result.event.subject, workItems, sends: result.sends });
     return { workItems };

@@ -1,13 +1,14 @@
 // WorkQueue over SQS FIFO SendMessageBatch. A batch holds at most 10 entries (and we also keep the batch's
 // bodies under maxBatchBytes); SQS reports failures per entry, so only the failed entries are sent again,
 // with backoff, and if any still fails we throw — the caller (a router Lambda) then fails its own input so
-// nothing is lost (brief invariant 5). Entries failed through the sender's fault (SenderFault: bad
+// nothing is lost. Entries failed through the sender's fault (SenderFault: bad
 // parameters) are not retried: they cannot succeed. Order: entries are sent in the given order; a retry of
 // a failed entry may land after later entries of other groups, never reordered within a group, because we
 // stop sending a group's later entries once one of its entries has failed in that round. (Within ONE call
 // SQS may still accept a later entry of a group whose earlier entry failed; we cannot unsend it, and it is
 // harmless: every item carries the full state and version of its object, so the late older one is skipped
 // as stale by the apply procedures.)
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';
 
@@ -127,6 +128,6 @@ export class SqsWorkQueue implements WorkQueue {
   }
 
   private sleep(ms: number): Promise<void> {
-    return (this.options.sleep ?? ((t) => new Promise((r) => setTimeout(r, t))))(ms);
+    return (this.options.sleep ?? sleep)(ms);
   }
 }

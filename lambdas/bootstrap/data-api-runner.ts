@@ -1,16 +1,16 @@
 // The few Data API calls the bootstrap needs, kept non-blocking so that the custom resource's isComplete handler
 // can poll: submit a batch (idempotent through its ClientToken, so a re-submission returns the same statement),
-// read its status, and run one short read (all result pages — reading one page would silently truncate).
+// read its status, and run one short read. Connections and result pages: the shared client (data-api-client.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchExecuteStatementCommand,
   DescribeStatementCommand,
   ExecuteStatementCommand,
-  GetStatementResultCommand,
-  type Field,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
+import { connectionParameters, readResultPages } from '../aws/data-api-client.js';
 import type { SqlParamValue } from '../../shared/sql/statement.js';
-import type { DatabaseIdentity } from './bootstrap-properties.js';
+import type { DatabaseIdentity } from '../../shared/contract/bootstrap-properties.js';
 
 export interface DataApiTarget {
   clusterId?: string;
@@ -23,15 +23,8 @@ export type StatementState =
   | { state: 'finished' }
   | { state: 'failed'; status: 'FAILED' | 'ABORTED'; error: string };
 
-function connection(target: DataApiTarget, identity: DatabaseIdentity) {
-  return {
-    Database: target.database,
-    ...(target.clusterId ? { ClusterIdentifier: target.clusterId } : {}),
-    ...(target.workgroupName ? { WorkgroupName: target.workgroupName } : {}),
-    ...(identity.dbUser ? { DbUser: identity.dbUser } : {}),
-    ...(identity.secretArn ? { SecretArn: identity.secretArn } : {}),
-  };
-}
+const connection = (target: DataApiTarget, identity: DatabaseIdentity) =>
+  connectionParameters({ database: target.database, clusterIdentifier: target.clusterId, workgroupName: target.workgroupName, ...identity });
 
 /** The Data API takes parameter values as strings; NULL is expressed by leaving the parameter out of the SQL. */
 function parameters(params: Record<string, SqlParamValue>) {
@@ -85,16 +78,6 @@ export async function statementState(client: RedshiftDataClient, id: string): Pr
   }
 }
 
-function fieldValue(f: Field): unknown {
-  if (f.isNull) return null;
-  if (f.stringValue !== undefined) return f.stringValue;
-  if (f.longValue !== undefined) return f.longValue;
-  if (f.doubleValue !== undefined) return f.doubleValue;
-  if (f.booleanValue !== undefined) return f.booleanValue;
-  if (f.blobValue !== undefined) return f.blobValue;
-  return null;
-}
-
 export interface QueryOptions {
   /** Epoch ms after which polling stops with an error (the Lambda must answer before its own timeout). */
   deadline: number;
@@ -111,7 +94,7 @@ export async function queryAll(
   sql: string,
   opts: QueryOptions,
 ): Promise<Record<string, unknown>[]> {
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const wait = opts.sleep ?? sleep;
   const now = opts.now ?? Date.now;
   const started = await client.send(new ExecuteStatementCommand({ ...connection(target, identity), Sql: sql }));
   if (!started.Id) throw new Error('ExecuteStatement returned no statement id');
@@ -120,17 +103,7 @@ export async function queryAll(
     if (s.state === 'finished') break;
     if (s.state === 'failed') throw new Error(`inspection ${s.status}: ${s.error}`);
     if (now() >= opts.deadline) throw new Error('inspection did not finish before the deadline');
-    await sleep(opts.pollMs ?? 500);
+    await wait(opts.pollMs ?? 500);
   }
-  const rows: Record<string, unknown>[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new GetStatementResultCommand({ Id: started.Id, ...(nextToken ? { NextToken: nextToken } : {}) }));
-    const names = (page.ColumnMetadata ?? []).map((c) => c.name ?? c.label ?? '');
-    for (const record of page.Records ?? []) {
-      rows.push(Object.fromEntries(record.map((f, i) => [names[i] ?? String(i), fieldValue(f)])));
-    }
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return rows;
+  return readResultPages(client, started.Id);
 }

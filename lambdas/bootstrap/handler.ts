@@ -12,10 +12,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { inspectStatement, parseInspection } from '../../shared/layout/bootstrap-plan.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
-import { parseBootstrapProperties, type BootstrapProperties } from './bootstrap-properties.js';
+import { parseBootstrapProperties, type BootstrapProperties } from '../../shared/contract/bootstrap-properties.js';
 import { queryAll, statementState, submitBatch, type DataApiTarget } from './data-api-runner.js';
-import { inspectionFromJson, inspectionToJson, layoutPlan } from './layout-plan.js';
-import { MAX_BATCH_STATEMENTS, toBatches, type StatementBatch } from './statement-batches.js';
+import { layoutPlan } from '../../shared/contract/bootstrap-plan-hash.js';
+import { inspectionFromJson, inspectionToJson } from './inspection-json.js';
+import { toBatches, type StatementBatch } from './statement-batches.js';
 import { planTeardown } from './teardown-plan.js';
 
 const logger = new Logger();
@@ -77,7 +78,7 @@ export async function isComplete(event: Event): Promise<IsCompleteResult> {
     event.RequestType === 'Delete'
       ? planTeardown(props.integration, redshift)
       : layoutPlan(props.integration, inspectionFromJson(event.Inspection), await hashKey(props.hashKeySecretArn));
-  const batches = toBatches(steps, MAX_BATCH_STATEMENTS, redshift.pinSearchPath());
+  const batches = toBatches(steps, redshift);
   for (const [index, batch] of batches.entries()) {
     const target: DataApiTarget = { ...props.target, database: batch.database ?? props.target.database };
     const identity = batch.runAs === 'admin' ? props.admin : props.system;

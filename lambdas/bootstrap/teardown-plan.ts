@@ -4,7 +4,7 @@
 // (https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_SCHEMA.html); one schema per statement so that each
 // drop is visible in the plan.
 import type { Dialect } from '../../shared/sql/dialect.js';
-import { stmt } from '../../shared/sql/statement.js';
+import { planned, stmt } from '../../shared/sql/statement.js';
 import { integrationSchemaNames, schemasOf, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import type { BootstrapStep } from '../../shared/layout/bootstrap-plan.js';
 
@@ -12,6 +12,6 @@ export function planTeardown(config: IntegrationConfig, dialect: Dialect): Boots
   // The view schema first: its views depend on the system schema's user_profile.
   return [config.viewSchema, ...integrationSchemaNames(schemasOf(config))].map((schema) => ({
     runAs: 'system' as const,
-    statement: stmt(`DROP SCHEMA IF EXISTS ${dialect.quoteIdent(schema)} CASCADE`, `remove ${schema} (retainDataOnDelete=false)`),
+    statement: planned('drop', stmt(`DROP SCHEMA IF EXISTS ${dialect.quoteIdent(schema)} CASCADE`, `remove ${schema} (retainDataOnDelete=false)`), { pinned: true }),
   }));
 }

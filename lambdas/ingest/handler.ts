@@ -11,22 +11,18 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ENV } from '../../infra/stack/lambda-environment.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
+import { METRIC } from '../../shared/contract/metric-names.js';
 import { objectVersion } from '../../shared/events/event-types.js';
 import { ingest, type IngestDeps, type IngestOutcome } from '../../shared/events/ingest.js';
 import { EventBridgeBus } from '../aws/eventbridge-bus.js';
 import { httpErrorBoundary } from '../aws/middleware/http-error-boundary.js';
+import { requiredEnv } from '../aws/read-environment.js';
 import { SecretsManagerStore } from '../aws/secrets-manager-store.js';
 
 const logger = new Logger();
 const metrics = new Metrics();
 const tracer = new Tracer();
-
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
 
 // Built on first use, then reused by every warm invocation (the secret cache lives in the store).
 let deps: IngestDeps | undefined;
@@ -34,9 +30,9 @@ function ingestDeps(): IngestDeps {
   if (deps) return deps;
   const maxBody = process.env[ENV.maxBodyBytes];
   deps = {
-    bus: new EventBridgeBus(tracer.captureAWSv3Client(new EventBridgeClient({})), requiredEnv(ENV.eventBusName)),
+    bus: new EventBridgeBus(tracer.captureAWSv3Client(new EventBridgeClient({})), requiredEnv(process.env, ENV.eventBusName)),
     secrets: new SecretsManagerStore(tracer.captureAWSv3Client(new SecretsManagerClient({}))),
-    secretName: requiredEnv(ENV.webhookSecretArn),
+    secretName: requiredEnv(process.env, ENV.webhookSecretArn),
     now: () => new Date(),
     ...(maxBody ? { maxBodyBytes: Number(maxBody) } : {}),
   };
@@ -48,11 +44,11 @@ function report(outcome: IngestOutcome): void {
   if (outcome.status === 202 && outcome.event) {
     const { id, type, subject } = outcome.event;
     logger.info('webhook accepted', { eventId: id, type, subject, version: objectVersion(outcome.event) });
-    metrics.addMetric('WebhooksAccepted', MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.webhooksAccepted, MetricUnit.Count, 1);
   } else if (outcome.status < 500) {
     logger.warn('webhook rejected', { status: outcome.status, diagnostics: outcome.diagnostics });
     metrics.addMetadata('codes', codes.join(','));
-    metrics.addMetric('WebhooksRejected', MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.webhooksRejected, MetricUnit.Count, 1);
   } else {
     logger.error('webhook not accepted; the sender will retry', {
       status: outcome.status,
@@ -60,7 +56,7 @@ function report(outcome: IngestOutcome): void {
       eventId: outcome.event?.id,
       error: outcome.cause instanceof Error ? outcome.cause : { detail: outcome.cause },
     });
-    metrics.addMetric('WebhooksFailed', MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.webhooksFailed, MetricUnit.Count, 1);
   }
 }
 

@@ -3,11 +3,12 @@
 // FIFO group, or one item in `policy:<id>` when it reaches none → SQS, 10 per call. A failure throws, so
 // the event is retried; items already sent dedup on their ids.
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { METRIC } from '../../shared/contract/metric-names.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { RedshiftDataWarehouse } from '../aws/redshift-data-warehouse.js';
 import { routerHandler } from '../aws/router-handler.js';
-import { recordStatement } from '../apply/statement-metrics.js';
-import { integrationSchemasFromEnv, redshiftTargetFromEnv } from '../apply/warehouse-environment.js';
+import { recordStatement } from '../aws/statement-metrics.js';
+import { integrationSchemasFromEnv, redshiftTargetFromEnv } from '../aws/read-environment.js';
 
 export const handler = routerHandler({
   category: 'policy',
@@ -22,5 +23,5 @@ export const handler = routerHandler({
         observe: (o) => recordStatement(metrics, o),
       }),
   },
-  workItemsMetric: 'PolicyFanOut',
+  workItemsMetric: METRIC.policyFanOut,
 });

@@ -33,99 +33,98 @@ export function lexNamedParameters(sql: string, options: LexOptions): SqlSegment
   const out: SqlSegment[] = [];
   let textStart = 0;
   let i = 0;
-  const n = sql.length;
-  const flushText = (end: number) => {
-    if (end > textStart) out.push({ kind: 'text', text: sql.slice(textStart, end) });
-  };
-  // Skip a quoted run that starts at i (the opening quote) and ends with `quote`; a doubled quote is an
-  // escaped quote; `backslash` says whether \x escapes x. Unterminated runs extend to the end (the engine
-  // will report the syntax error; we must only not invent parameters inside them).
-  const skipQuoted = (quote: string, backslash: boolean) => {
-    i++;
-    while (i < n) {
-      const c = sql[i];
-      if (backslash && c === '\\') {
-        i += 2;
-        continue;
-      }
-      if (c === quote) {
-        if (sql[i + 1] === quote) {
-          i += 2;
-          continue;
-        }
-        i++;
-        return;
-      }
-      i++;
-    }
-  };
-  while (i < n) {
-    const c = sql[i];
-    const prev = i > 0 ? sql[i - 1] : undefined;
-    if (c === "'") {
-      // E'…' (also e'…') escapes with backslashes in every dialect; the E must start a token.
-      const eString = (prev === 'E' || prev === 'e') && !isIdentChar(i > 1 ? sql[i - 2] : undefined);
-      skipQuoted("'", options.backslashEscapesInStrings || eString);
+  while (i < sql.length) {
+    const skipped = skipNonParameter(sql, i, options);
+    if (skipped !== i) {
+      i = skipped;
       continue;
     }
-    if (c === '"') {
-      skipQuoted('"', false);
-      continue;
-    }
-    if (c === '-' && sql[i + 1] === '-') {
-      const nl = sql.indexOf('\n', i);
-      i = nl === -1 ? n : nl + 1;
-      continue;
-    }
-    if (c === '/' && sql[i + 1] === '*') {
-      let depth = 1;
-      i += 2;
-      while (i < n && depth > 0) {
-        if (sql[i] === '/' && sql[i + 1] === '*') {
-          depth++;
-          i += 2;
-        } else if (sql[i] === '*' && sql[i + 1] === '/') {
-          depth--;
-          i += 2;
-        } else i++;
-      }
-      continue;
-    }
-    if (c === '$' && !isIdentChar(prev)) {
-      // $tag$ … $tag$ (tag optional, never starting with a digit: $1 is a positional parameter).
-      const m = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(i));
-      if (m) {
-        const close = sql.indexOf(m[0], i + m[0].length);
-        i = close === -1 ? n : close + m[0].length;
-        continue;
-      }
+    const param = sql[i] === ':' ? parameterAt(sql, i) : null;
+    if (!param) {
       i++;
       continue;
     }
-    if (c === ':') {
-      if (sql[i + 1] === ':') {
-        i += 2; // a cast; `::int` is never a parameter
-        continue;
-      }
-      if (prev !== ':' && isIdentStart(sql[i + 1])) {
-        let j = i + 1;
-        while (j < n && /[A-Za-z0-9_]/.test(sql[j])) j++;
-        // A name with non-ASCII letters is not a parameter name we generate; leave such text alone.
-        if (j === n || !isIdentChar(sql[j])) {
-          flushText(i);
-          out.push({ kind: 'param', name: sql.slice(i + 1, j) });
-          i = j;
-          textStart = i;
-          continue;
-        }
-      }
-      i++;
-      continue;
-    }
-    i++;
+    if (i > textStart) out.push({ kind: 'text', text: sql.slice(textStart, i) });
+    out.push({ kind: 'param', name: param.name });
+    i = textStart = param.end;
   }
-  flushText(n);
+  if (sql.length > textStart) out.push({ kind: 'text', text: sql.slice(textStart) });
   return out;
+}
+
+/**
+ * Where a run that holds no parameter ends, when one starts at `i`: a string literal, a quoted identifier, a
+ * comment, a dollar-quoted body, a `::` cast (or a lone `$`); otherwise `i` itself.
+ */
+function skipNonParameter(sql: string, i: number, options: LexOptions): number {
+  const c = sql[i];
+  const prev = i > 0 ? sql[i - 1] : undefined;
+  if (c === "'") {
+    // E'…' (also e'…') escapes with backslashes in every dialect; the E must start a token.
+    const eString = (prev === 'E' || prev === 'e') && !isIdentChar(i > 1 ? sql[i - 2] : undefined);
+    return skipQuoted(sql, i, "'", options.backslashEscapesInStrings || eString);
+  }
+  if (c === '"') return skipQuoted(sql, i, '"', false);
+  if (c === '-' && sql[i + 1] === '-') {
+    const nl = sql.indexOf('\n', i);
+    return nl === -1 ? sql.length : nl + 1;
+  }
+  if (c === '/' && sql[i + 1] === '*') return skipBlockComment(sql, i);
+  if (c === '$' && !isIdentChar(prev)) return skipDollarQuoted(sql, i);
+  // A cast; `::int` is never a parameter.
+  if (c === ':' && sql[i + 1] === ':') return i + 2;
+  return i;
+}
+
+/**
+ * Past a quoted run that starts at `i` (the opening quote) and ends with `quote`; a doubled quote is an escaped
+ * quote; `backslash` says whether \x escapes x. An unterminated run extends to the end (the engine will report
+ * the syntax error; we must only not invent parameters inside it).
+ */
+function skipQuoted(sql: string, i: number, quote: string, backslash: boolean): number {
+  let j = i + 1;
+  while (j < sql.length) {
+    const c = sql[j];
+    if (backslash && c === '\\') j += 2;
+    else if (c === quote && sql[j + 1] === quote) j += 2;
+    else if (c === quote) return j + 1;
+    else j++;
+  }
+  return j;
+}
+
+/** Past a (nested) block comment that starts at `i`. */
+function skipBlockComment(sql: string, i: number): number {
+  let depth = 1;
+  let j = i + 2;
+  while (j < sql.length && depth > 0) {
+    if (sql[j] === '/' && sql[j + 1] === '*') {
+      depth++;
+      j += 2;
+    } else if (sql[j] === '*' && sql[j + 1] === '/') {
+      depth--;
+      j += 2;
+    } else j++;
+  }
+  return j;
+}
+
+/** Past $tag$ … $tag$ that starts at `i` (tag optional, never starting with a digit: $1 is positional); else past the `$`. */
+function skipDollarQuoted(sql: string, i: number): number {
+  const m = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(i));
+  if (!m) return i + 1;
+  const close = sql.indexOf(m[0], i + m[0].length);
+  return close === -1 ? sql.length : close + m[0].length;
+}
+
+/** The `:name` parameter at `i` (a colon), with where it ends; null when the colon starts none. */
+function parameterAt(sql: string, i: number): { name: string; end: number } | null {
+  if ((i > 0 && sql[i - 1] === ':') || !isIdentStart(sql[i + 1])) return null;
+  let j = i + 1;
+  while (j < sql.length && /[A-Za-z0-9_]/.test(sql[j]!)) j++;
+  // A name with non-ASCII letters is not a parameter name we generate; leave such text alone.
+  if (j < sql.length && isIdentChar(sql[j])) return null;
+  return { name: sql.slice(i + 1, j), end: j };
 }
 
 /** The parameter names a statement references, in first-use order. */

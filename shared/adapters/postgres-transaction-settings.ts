@@ -1,6 +1,6 @@
 // Settings every local (PostgreSQL / PGlite) transaction starts with, shared by both adapters.
 // lock_timeout: a view replace (ACCESS EXCLUSIVE) queued behind a long analyst query blocks every new
-// reader of that view until it gets its lock (brief §5); giving up after a bounded wait turns that into a
+// reader of that view until it gets its lock; giving up after a bounded wait turns that into a
 // transient error (55P03) and a later retry instead of an outage.
 export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
 

@@ -7,46 +7,43 @@
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CatalogSnapshot } from '../layout/catalog-reader.js';
+import { liveDataSources, livePolicies, NO_DATA_SOURCE, storedDataSource } from '../layout/catalog-state.js';
 import { planDatasourceStateCall, planPolicyStateCall } from '../layout/state-call-plan.js';
 import { affectedDataSources } from '../policy/applicable-policies.js';
 import type { DataSource } from '../policy/data-source.js';
 import type { Policy } from '../policy/policy.js';
-import { parseDataSource, parsePolicy } from '../policy/validate.js';
 import type { Dialect } from '../sql/dialect.js';
-import type { SqlStatement } from '../sql/statement.js';
+import type { PlannedStatement } from '../sql/statement.js';
 import { compileView, dropView, viewName, type ViewCompileConfig } from './view-compiler.js';
 import { parseSignature, serializeSignature, type ViewSignature } from './view-signature.js';
 
-/** A data source's full desired state (definition null only for a delete that carries none). */
-export interface DataSourceWorkItem {
-  kind: 'datasource';
-  dataSourceId: string;
-  version: number;
-  deleted: boolean;
-  definition: DataSource | null;
-}
-
 /**
- * One policy's full desired state, applied to the view of one data source — or, with `dataSourceId` null, to
- * no view (the policy reaches none yet): the plan then only stores the policy state.
+ * What the planner reads of a catalog work item (the queue's work items, shared/routing/work-item.ts, carry
+ * more): a data source's full desired state (definition null only for a delete that carries none), or one
+ * policy's full desired state applied to the view of one data source — or, with `dataSourceId` null, to no view
+ * (the policy reaches none yet): the plan then only stores the policy state.
  */
-export interface PolicyWorkItem {
-  kind: 'policy';
-  policyId: string;
-  version: number;
-  deleted: boolean;
-  definition: Policy | null;
-  dataSourceId: string | null;
-  /** affectedDigest() of the data sources the router fanned this change out to. */
-  fanOutDigest?: string;
-}
+export type ViewChange =
+  | { kind: 'datasource'; dataSourceId: string; version: number; deleted: boolean; definition: DataSource | null }
+  | {
+      kind: 'policy';
+      policyId: string;
+      version: number;
+      deleted: boolean;
+      definition: Policy | null;
+      dataSourceId: string | null;
+      /** affectedDigest() of the data sources the router fanned this change out to. */
+      fanOutDigest?: string;
+    };
 
-export type ViewWorkItem = DataSourceWorkItem | PolicyWorkItem;
+export type DataSourceChange = Extract<ViewChange, { kind: 'datasource' }>;
+export type PolicyChange = Extract<ViewChange, { kind: 'policy' }>;
 
 export interface ViewChangePlan {
   /** 'stale': the catalog already holds this version or a newer one; run nothing. */
   skip?: 'stale';
-  statements: SqlStatement[];
+  /** The guard CALL first, then the view's DDL; the transaction packer makes transactions of them. */
+  statements: PlannedStatement[];
   diagnostics: Diagnostic[];
   /** Signature of the view the plan leaves behind; null when there is no view. */
   signature: ViewSignature | null;
@@ -77,42 +74,11 @@ export function affectedDigest(ids: Iterable<string>): string {
   return createHash('sha256').update(JSON.stringify([...new Set(ids)].sort())).digest('hex');
 }
 
-// Parsing and zod-validating a definition costs ~10 µs; with 10,000 data sources a plan that parsed every one
-// (while compiling one view) made a policy push O(N²). Each planner parses only what it uses: the policies
-// always, other data sources only for the re-fan-out check.
-interface LivePolicies {
-  policies: Map<string, Policy>;
-  /** Stored definitions that no longer parse: a view that may be governed by one fails closed. */
-  unreadablePolicies: Diagnostic[];
-}
-
-function livePolicies(snapshot: CatalogSnapshot): LivePolicies {
-  const policies = new Map<string, Policy>();
-  const unreadablePolicies: Diagnostic[] = [];
-  for (const [id, row] of snapshot.policies) {
-    if (row.deleted) continue;
-    const r = parsePolicy(row.definition, ['policy_state', id]);
-    if (r.ok) policies.set(id, r.value);
-    else unreadablePolicies.push(...r.diagnostics);
-  }
-  return { policies, unreadablePolicies };
-}
-
-function liveDataSources(snapshot: CatalogSnapshot): DataSource[] {
-  const dataSources: DataSource[] = [];
-  for (const [id, row] of snapshot.dataSources) {
-    if (row.deleted) continue;
-    const r = parseDataSource(row.definition, ['datasource_state', id]);
-    if (r.ok) dataSources.push(r.value);
-  }
-  return dataSources;
-}
-
 const stale = (): ViewChangePlan => ({ skip: 'stale', statements: [], diagnostics: [], signature: null });
 
 export function planViewChange(
   snapshot: CatalogSnapshot,
-  item: ViewWorkItem,
+  item: ViewChange,
   config: ViewCompileConfig,
   dialect: Dialect,
   options: PlanOptions = {},
@@ -122,23 +88,12 @@ export function planViewChange(
     : planPolicy(snapshot, item, config, dialect, options.completeCatalog ?? true);
 }
 
-const NO_DATA_SOURCE = { live: null, any: null, signature: null } as const;
-
-/** The stored data source (live or not) parsed, for its view name. */
-function storedDataSource(snapshot: CatalogSnapshot, id: string): { live: DataSource | null; any: DataSource | null; signature: ViewSignature | null } {
-  const row = snapshot.dataSources.get(id);
-  if (!row) return { live: null, any: null, signature: null };
-  const r = parseDataSource(row.definition);
-  const any = r.ok ? r.value : null;
-  return { live: row.deleted ? null : any, any, signature: row.deleted ? null : parseSignature(row.viewSignature) };
-}
-
-function planDataSource(snapshot: CatalogSnapshot, item: DataSourceWorkItem, config: ViewCompileConfig, dialect: Dialect): ViewChangePlan {
+function planDataSource(snapshot: CatalogSnapshot, item: DataSourceChange, config: ViewCompileConfig, dialect: Dialect): ViewChangePlan {
   const row = snapshot.dataSources.get(item.dataSourceId);
   if (row && row.version >= item.version) return stale();
   const stored = storedDataSource(snapshot, item.dataSourceId);
   const diagnostics: Diagnostic[] = [];
-  const ddl: SqlStatement[] = [];
+  const ddl: PlannedStatement[] = [];
   // A renamed (or deleted) data source leaves its old view behind unless we drop it here.
   const oldName = stored.live ? safeViewName(stored.live, config, dialect) : null;
   let signature: ViewSignature | null = null;
@@ -153,8 +108,8 @@ function planDataSource(snapshot: CatalogSnapshot, item: DataSourceWorkItem, con
     const renamed = oldName !== null && oldName !== newName;
     if (renamed) ddl.push(...dropView(stored.live!, config, dialect));
     const live = livePolicies(snapshot);
-    const compiled = compileView(ds, [...live.policies.values()], config, dialect, renamed ? null : stored.signature, {
-      failClosedBecause: unreadableFor(live),
+    const compiled = compileView(ds, [...live.policies.values()], config, dialect, renamed ? null : parseSignature(stored.viewSignature), {
+      failClosedBecause: live.unreadable,
     });
     diagnostics.push(...compiled.diagnostics);
     ddl.push(...compiled.statements);
@@ -174,7 +129,7 @@ function planDataSource(snapshot: CatalogSnapshot, item: DataSourceWorkItem, con
   return { statements: [call, ...ddl], diagnostics, signature };
 }
 
-function planPolicy(snapshot: CatalogSnapshot, item: PolicyWorkItem, config: ViewCompileConfig, dialect: Dialect, completeCatalog: boolean): ViewChangePlan {
+function planPolicy(snapshot: CatalogSnapshot, item: PolicyChange, config: ViewCompileConfig, dialect: Dialect, completeCatalog: boolean): ViewChangePlan {
   const storedRow = snapshot.policies.get(item.policyId);
   const storedVersion = storedRow?.version ?? -1;
   // The first store of a new version computes the policy's reach over EVERY data source: a partial
@@ -203,10 +158,11 @@ function planPolicy(snapshot: CatalogSnapshot, item: PolicyWorkItem, config: Vie
   }
 
   const stored = item.dataSourceId === null ? NO_DATA_SOURCE : storedDataSource(snapshot, item.dataSourceId);
-  const ddl: SqlStatement[] = [];
+  const ddl: PlannedStatement[] = [];
   let signature: ViewSignature | null = null;
   if (stored.live) {
-    const compiled = compileView(stored.live, [...policies.values()], config, dialect, stored.signature, { failClosedBecause: unreadableFor(live) });
+    // A stored policy we cannot read might govern any view: fail closed rather than compile without it.
+    const compiled = compileView(stored.live, [...policies.values()], config, dialect, parseSignature(stored.viewSignature), { failClosedBecause: live.unreadable });
     diagnostics.push(...compiled.diagnostics);
     ddl.push(...compiled.statements);
     signature = compiled.statements.length > 0 ? compiled.signature : null;
@@ -221,18 +177,14 @@ function planPolicy(snapshot: CatalogSnapshot, item: PolicyWorkItem, config: Vie
       datasourceId: stored.live && item.dataSourceId !== null ? item.dataSourceId : null,
       viewSignature: signature ? serializeSignature(signature) : null,
       expectedEpoch: snapshot.epoch,
+      storesNewVersion: item.version > storedVersion,
     },
     dialect,
   );
   return { statements: [call, ...ddl], diagnostics, signature, ...result };
 }
 
-/** A stored policy we cannot read might govern any view: fail closed rather than compile without it. */
-function unreadableFor(live: LivePolicies): Diagnostic[] {
-  return live.unreadablePolicies;
-}
-
-function safeViewName(ds: DataSource, config: ViewCompileConfig, dialect: Dialect): string | null {
+export function safeViewName(ds: DataSource, config: ViewCompileConfig, dialect: Dialect): string | null {
   try {
     return viewName(ds, config, dialect);
   } catch {

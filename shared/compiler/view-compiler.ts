@@ -17,7 +17,7 @@ import { parseColumnType } from '../policy/column-type.js';
 import type { DataSource } from '../policy/data-source.js';
 import type { Policy, SubscriptionPolicy } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
-import { stmt, type SqlStatement } from '../sql/statement.js';
+import { planned, stmt, type PlannedStatement, type SqlStatement } from '../sql/statement.js';
 import { maskedColumn } from './mask-expression.js';
 import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisions.js';
 import { rowFilterSql } from './row-filter-expression.js';
@@ -27,7 +27,8 @@ import { sameSignature, type ViewSignature } from './view-signature.js';
 export type ViewCompileConfig = Pick<IntegrationConfig, 'mode' | 'database' | 'viewSchema'>;
 
 export interface CompiledView {
-  statements: SqlStatement[];
+  /** View DDL and its grant, each `pinned`: the transaction packer runs them with name resolution in pg_catalog only. */
+  statements: PlannedStatement[];
   signature: ViewSignature;
   diagnostics: Diagnostic[];
   /** True when the view was compiled as typed NULLs WHERE FALSE. */
@@ -57,12 +58,18 @@ function subscriptionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionP
   return decision === null ? 'TRUE' : p.decision(decision);
 }
 
-export const viewName = (ds: DataSource, config: ViewCompileConfig, dialect: Dialect): string => dialect.qualify(config.viewSchema, ds.name);
+export const viewName = (ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): string => dialect.qualify(config.viewSchema, ds.name);
 
 /** DROP VIEW IF EXISTS for a deleted data source. Throws DiagnosticError only when the name cannot be quoted. */
-export function dropView(ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): SqlStatement[] {
-  return [stmt(`DROP VIEW IF EXISTS ${dialect.qualify(config.viewSchema, ds.name)}`, 'data source deleted')];
+export function dropView(ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): PlannedStatement[] {
+  return [viewDrop(stmt(`DROP VIEW IF EXISTS ${dialect.qualify(config.viewSchema, ds.name)}`, 'data source deleted'))];
 }
+
+// Every view statement runs pinned: what a view binds to (operators, functions) is resolved in pg_catalog only,
+// so a planted public.= or public.|| never becomes part of it (test/security/search-path-hijack).
+const viewDdl = (s: SqlStatement): PlannedStatement => planned('ddl', s, { pinned: true });
+const viewDrop = (s: SqlStatement): PlannedStatement => planned('drop', s, { pinned: true });
+const viewGrant = (s: SqlStatement): PlannedStatement => planned('grant', s, { pinned: true });
 
 export interface CompileOptions {
   /** Problems found before compiling (e.g. a stored policy that no longer parses): the view fails closed. */
@@ -137,7 +144,7 @@ export function compileView(
   const { query, diagnostics, failedClosed } = compiled;
   let signature = compiled.signature;
 
-  const grant = stmt(`GRANT SELECT ON ${name} TO PUBLIC`, 'analysts query the view; the view decides what each one sees');
+  const grant = viewGrant(stmt(`GRANT SELECT ON ${name} TO PUBLIC`, 'analysts query the view; the view decides what each one sees'));
   // External (Spectrum) tables can only be read by a late-binding view, which must schema-qualify every
   // reference (ours all are): https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html. The binding
   // is part of the signature, so a table ↔ external change drops and creates the view instead of replacing it.
@@ -146,23 +153,15 @@ export function compileView(
   if (lateBinding) signature = { ...signature, lateBinding: true };
   const unchanged = previous != null && sameSignature(previous, signature);
   const statements = unchanged
-    ? [stmt(dialect.createView(name, query, { replace: true, lateBinding }), 'same columns and types: replace in place (grants kept)'), grant]
+    ? [viewDdl(stmt(dialect.createView(name, query, { replace: true, lateBinding }), 'same columns and types: replace in place (grants kept)')), grant]
     : [
         // Unknown or different signature: CREATE OR REPLACE would fail on a changed column type, so drop and
         // create in the same transaction; the grant is given again.
-        stmt(`DROP VIEW IF EXISTS ${name}`, previous == null ? 'no recorded signature' : 'column names, types or binding changed'),
-        stmt(dialect.createView(name, query, { replace: false, lateBinding }), 'create the view'),
+        viewDrop(stmt(`DROP VIEW IF EXISTS ${name}`, previous == null ? 'no recorded signature' : 'column names, types or binding changed')),
+        viewDdl(stmt(dialect.createView(name, query, { replace: false, lateBinding }), 'create the view')),
         grant,
       ];
-  // What the view binds to (operators, functions) is resolved in pg_catalog only: a planted public.= or
-  // public.|| must not become part of the view (dialect.pinSearchPath; test/security/search-path-hijack).
-  const pin = dialect.pinSearchPath();
-  return {
-    statements: [stmt(pin.before, 'bind operators and functions in pg_catalog only'), ...statements, stmt(pin.after, 'restore the search_path')],
-    signature,
-    diagnostics,
-    failedClosed,
-  };
+  return { statements, signature, diagnostics, failedClosed };
 }
 
 /**
@@ -173,6 +172,30 @@ export function compileView(
  */
 export function compileFailClosedView(ds: DataSource, config: ViewCompileConfig, dialect: Dialect, because: Diagnostic[]): CompiledView {
   return compileView(ds, [], config, dialect, null, { failClosedBecause: because });
+}
+
+/**
+ * A deny-all view that keeps the columns of the view in place: `CREATE OR REPLACE` with `signature`'s names and
+ * types, typed NULLs, `WHERE FALSE`. The engine replaces a view in place whenever the column set is the same,
+ * even when other objects depend on it — so this closes a view that cannot be dropped (a user built a view on
+ * ours). Null when a recorded column cannot be rendered as ours (then nothing is sent).
+ */
+export function compileDenyAllView(ds: Pick<DataSource, 'id' | 'name'>, signature: ViewSignature, config: ViewCompileConfig, dialect: Dialect, because: Diagnostic[]): CompiledView | null {
+  const select: string[] = [];
+  try {
+    for (const c of signature.columns) {
+      // Only a type the compiler itself writes (its canonical spelling) is put back into SQL.
+      if (parseColumnType(c.type)?.sql !== c.type) return null;
+      select.push(`CAST(NULL AS ${c.type}) AS ${dialect.quoteIdent(c.name)}`);
+    }
+    if (select.length === 0) return null;
+    const name = viewName(ds, config, dialect);
+    const create = viewDdl(stmt(dialect.createView(name, `SELECT ${select.join(', ')} WHERE FALSE`, { replace: true, lateBinding: false }), 'deny-all in place: the same columns, no rows'));
+    return { statements: [create], signature: { columns: signature.columns.map((c) => ({ ...c })) }, diagnostics: because, failedClosed: true };
+  } catch (e) {
+    if (e instanceof DiagnosticError) return null;
+    throw e;
+  }
 }
 
 function compileQuery(

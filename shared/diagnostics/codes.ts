@@ -20,6 +20,8 @@ export const DIAGNOSTIC_CODES = {
   VG306: 'custom WHERE clause rejected (not on the whitelist or does not parse)',
   VG307: 'row filter value does not fit the column type',
   VG308: 'the warehouse refused the compiled view; the view fails closed (no rows)',
+  VG320: 'a statement of the view is larger than the Data API takes; the view fails closed (no rows)',
+  VG321: 'the view cannot be dropped (other objects depend on it); it is replaced in place by a deny-all view of its current columns',
   // VG4xx — Redshift lint
   VG401: 'statement does not parse',
   VG402: 'function not on the Redshift allow-list',

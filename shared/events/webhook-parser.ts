@@ -3,7 +3,8 @@
 // schema (400). Nothing is trusted before the signature matches, and nothing is parsed before that.
 import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
-import { diagnostic, formatPath, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { issuesToDiagnostics } from '../diagnostics/zod-issues.js';
 import { CloudEventEnvelopeSchema } from './cloud-event-envelope.js';
 import { EVENT_SCHEMAS, isEventType, type WebhookEvent } from './event-types.js';
 import { verifyWebhookSignature } from './webhook-signature.js';
@@ -38,12 +39,7 @@ export function lowerCaseHeaders(headers: WebhookHeaders | null | undefined): Re
   return out;
 }
 
-function schemaDiagnostics(error: z.ZodError): Diagnostic[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-    return diagnostic('VG504', `${formatPath(path) || '(body)'}: ${issue.message}`, path);
-  });
-}
+const schemaDiagnostics = (error: z.ZodError): Diagnostic[] => issuesToDiagnostics('VG504', error, { root: '(body)' });
 
 /**
  * Verify and parse one webhook. `rawBody` is the body exactly as received (a string is taken as its UTF-8

@@ -2,7 +2,7 @@
 // a wrong value is a VG708 diagnostic naming the setting — at `cdk synth`, at cold start, at `npm start`.
 import { z } from 'zod';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { issuesToDiagnostics } from '../policy/validate.js';
+import { issuesToDiagnostics } from '../diagnostics/zod-issues.js';
 import type { IntegrationConfig } from '../layout/integration-config.js';
 import type { DataSourcePlacement } from './map-datasource.js';
 import { UserNameRuleSchema } from './map-user.js';
@@ -33,7 +33,7 @@ export type ImmutaConnectorConfigInput = z.input<typeof ImmutaConnectorConfigSch
 
 export function parseImmutaConfig(input: unknown): { ok: true; value: ImmutaConnectorConfig } | { ok: false; diagnostics: Diagnostic[] } {
   const r = ImmutaConnectorConfigSchema.safeParse(input);
-  return r.success ? { ok: true, value: r.data } : { ok: false, diagnostics: issuesToDiagnostics('VG708', 'invalid Immuta connector setting', r.error) };
+  return r.success ? { ok: true, value: r.data } : { ok: false, diagnostics: issuesToDiagnostics('VG708', r.error, { what: 'invalid Immuta connector setting' }) };
 }
 
 /** Where Immuta's tables live in this warehouse, from the integration config. */

@@ -8,7 +8,8 @@
 // to real syntax is in docs/layout.md. Never `USAGE ON LANGUAGE PLPYTHONU`: Python UDFs are gone from
 // Redshift (no new ones since Nov 2025, none run after 2026-06-30); everything here is SQL / plpgsql.
 import type { Dialect } from '../sql/dialect.js';
-import { stmt, type SqlStatement } from '../sql/statement.js';
+import { planned, stmt, type PlannedStatement, type SqlStatement, type StatementRole } from '../sql/statement.js';
+import { packTransactions } from '../sql/transaction-packer.js';
 import { dialectFor, integrationSchemaNames, schemasOf, type IntegrationConfig } from './integration-config.js';
 import { functionDefinitions, procedureDefinitions, routineSignature } from './routine-definitions.js';
 import { TABLES, USER_PROFILE_VIEW, columnTypes, systemTable } from './warehouse-objects.js';
@@ -17,7 +18,8 @@ export type RunAs = 'admin' | 'system';
 
 export interface BootstrapStep {
   runAs: RunAs;
-  statement: SqlStatement;
+  /** What the system role creates is `pinned` (it binds names in pg_catalog only); admin steps are not. */
+  statement: PlannedStatement;
   /** Set when the statement must run connected to another database (raw grants in multi-database mode). */
   database?: string;
 }
@@ -64,32 +66,49 @@ export interface BootstrapOptions {
   hashKey: string;
 }
 
+/** Collects the steps of one plan; `admin`/`system` say who runs a statement and what it is. */
+class Steps {
+  readonly list: BootstrapStep[] = [];
+  constructor(private readonly config: IntegrationConfig) {}
+  admin(role: StatementRole, sql: string, comment: string, database?: string): void {
+    const statement = planned(role, stmt(sql, comment));
+    this.list.push(database !== undefined && database !== this.config.database ? { runAs: 'admin', statement, database } : { runAs: 'admin', statement });
+  }
+  /** Everything the system role runs is pinned, unless `unpinned` says the statement binds nothing of a user's. */
+  system(role: StatementRole, s: SqlStatement, unpinned = false): void {
+    this.list.push({ runAs: 'system', statement: planned(role, s, { pinned: !unpinned }) });
+  }
+  sys(role: StatementRole, sql: string, comment: string): void {
+    this.system(role, stmt(sql, comment));
+  }
+}
+
 export function planBootstrap(config: IntegrationConfig, engine: Dialect, inspected: InspectedLayout, options: BootstrapOptions): BootstrapStep[] {
   if (options.hashKey.length === 0) throw new Error('the hashing key must not be empty');
   // Every statement below names the config's own schemas (IntegrationConfig.schemas).
   const dialect = dialectFor(engine, config);
-  const own = dialect.schemas;
+  const steps = new Steps(config);
+  adminSteps(steps, config, dialect, inspected);
+  schemaSteps(steps, config, dialect);
+  stateTableSteps(steps, dialect, options.hashKey);
+  routineSteps(steps, dialect);
+  return steps.list;
+}
+
+/** The administrator: the role, the database, ownership, raw data. */
+function adminSteps(steps: Steps, config: IntegrationConfig, dialect: Dialect, inspected: InspectedLayout): void {
   const q = (n: string): string => dialect.quoteIdent(n);
   const sys = q(config.systemUser);
   const db = q(config.database);
-  const t = columnTypes(dialect);
-  const steps: BootstrapStep[] = [];
-  const admin = (sql: string, comment: string, database?: string): void => {
-    steps.push(database !== undefined && database !== config.database ? { runAs: 'admin', statement: stmt(sql, comment), database } : { runAs: 'admin', statement: stmt(sql, comment) });
-  };
-  const system = (s: SqlStatement): void => void steps.push({ runAs: 'system', statement: s });
-  const sysSql = (sql: string, comment: string): void => system(stmt(sql, comment));
-
-  // ---- admin: the role, the database, ownership, raw data
-  if (!inspected.systemRoleExists) admin(dialect.createSystemRole(config.systemUser), 'system role (inspection: missing)');
+  if (!inspected.systemRoleExists) steps.admin('ddl', dialect.createSystemRole(config.systemUser), 'system role (inspection: missing)');
   // Seed: ALL PRIVILEGES ON DATABASE — lets the system role create its schemas (and temp tables).
-  admin(`GRANT ALL PRIVILEGES ON DATABASE ${db} TO ${sys}`, 'seed: ALL PRIVILEGES ON DATABASE');
+  steps.admin('grant', `GRANT ALL PRIVILEGES ON DATABASE ${db} TO ${sys}`, 'seed: ALL PRIVILEGES ON DATABASE');
   for (const schema of integrationSchemas(config)) {
     const owner = inspected.schemaOwners.get(schema);
     // A schema someone else created (e.g. an existing view schema) is handed over, so that the system
     // role owns everything it writes and PUBLIC cannot have been given CREATE by its old owner.
     if (owner !== undefined && owner !== config.systemUser) {
-      admin(`ALTER SCHEMA ${q(schema)} OWNER TO ${sys}`, `schema ${schema} is owned by ${owner ?? 'an unknown role'}: hand it to the system role`);
+      steps.admin('ddl', `ALTER SCHEMA ${q(schema)} OWNER TO ${sys}`, `schema ${schema} is owned by ${owner ?? 'an unknown role'}: hand it to the system role`);
     }
   }
   // Seed: ALL PRIVILEGES ON ALL SCHEMAS — narrowed to what views need: read the configured raw schemas.
@@ -99,33 +118,42 @@ export function planBootstrap(config: IntegrationConfig, engine: Dialect, inspec
   for (const raw of config.rawSources) {
     const target = dialect.rawGrantTarget(raw, config.database);
     const what = `raw schema ${raw.schema}${raw.database === config.database ? '' : ` of database ${raw.database}`}${raw.external ? ' (external)' : ''}`;
-    admin(`GRANT USAGE ON SCHEMA ${q(target.schema)} TO ${sys}`, `${what}: usage`, target.database);
+    steps.admin('grant', `GRANT USAGE ON SCHEMA ${q(target.schema)} TO ${sys}`, `${what}: usage`, target.database);
     if (raw.external && !dialect.externalTablesNeedSelectGrant()) continue;
-    admin(`GRANT SELECT ON ALL TABLES IN SCHEMA ${q(target.schema)} TO ${sys}`, `${what}: read existing tables`, target.database);
+    steps.admin('grant', `GRANT SELECT ON ALL TABLES IN SCHEMA ${q(target.schema)} TO ${sys}`, `${what}: read existing tables`, target.database);
     // Covers tables the admin creates later; tables created by other users need their own default privileges.
-    admin(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${q(target.schema)} GRANT SELECT ON TABLES TO ${sys}`, `${what}: read future tables`, target.database);
+    steps.admin('grant', `ALTER DEFAULT PRIVILEGES IN SCHEMA ${q(target.schema)} GRANT SELECT ON TABLES TO ${sys}`, `${what}: read future tables`, target.database);
   }
   // Seed (PUBLIC): TEMP ON DATABASE. (USAGE ON DATABASE is a datashare privilege in Redshift and CONNECT is
   // PUBLIC's by default in PostgreSQL: nothing to emit.)
-  admin(`GRANT TEMP ON DATABASE ${db} TO PUBLIC`, 'seed: TEMP ON DATABASE to PUBLIC');
+  steps.admin('grant', `GRANT TEMP ON DATABASE ${db} TO PUBLIC`, 'seed: TEMP ON DATABASE to PUBLIC');
+}
 
-  // ---- system: schemas and their grants
+/** The system role: its schemas, their grants and the default privileges of what it creates later. */
+function schemaSteps(steps: Steps, config: IntegrationConfig, dialect: Dialect): void {
+  const q = (n: string): string => dialect.quoteIdent(n);
+  const sys = q(config.systemUser);
   for (const schema of integrationSchemas(config)) {
-    sysSql(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`, `schema ${schema}`);
+    steps.sys('ddl', `CREATE SCHEMA IF NOT EXISTS ${q(schema)}`, `schema ${schema}`);
     // Our schemas must not let PUBLIC create objects (a function or view planted there would be trusted).
-    sysSql(`REVOKE CREATE ON SCHEMA ${q(schema)} FROM PUBLIC`, `schema ${schema}: no CREATE for PUBLIC`);
-    sysSql(`GRANT USAGE ON SCHEMA ${q(schema)} TO PUBLIC`, `seed: USAGE ON SCHEMA ${schema} to PUBLIC`);
+    steps.sys('grant', `REVOKE CREATE ON SCHEMA ${q(schema)} FROM PUBLIC`, `schema ${schema}: no CREATE for PUBLIC`);
+    steps.sys('grant', `GRANT USAGE ON SCHEMA ${q(schema)} TO PUBLIC`, `seed: USAGE ON SCHEMA ${schema} to PUBLIC`);
   }
   // Procedures write the profile and the catalog: nobody but the system role may call them, including ones
   // created later. (PostgreSQL grants EXECUTE to PUBLIC by default; per-schema defaults cannot revoke that,
   // so this is the system role's global default.)
-  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} REVOKE EXECUTE ON ${dialect.procedurePrivilegeObjects()} FROM PUBLIC`, 'future routines: no EXECUTE for PUBLIC');
-  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(own.procedures)} GRANT EXECUTE ON ${dialect.procedurePrivilegeObjects()} TO ${sys}`, `seed: USAGE ON FUTURE PROCEDURES IN SCHEMA ${own.procedures} (system role)`);
-  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(own.functions)} GRANT EXECUTE ON FUNCTIONS TO PUBLIC`, `seed: USAGE ON FUTURE FUNCTIONS IN SCHEMA ${own.functions} to PUBLIC`);
+  const routines = dialect.procedurePrivilegeObjects();
+  const own = dialect.schemas;
+  steps.sys('grant', `ALTER DEFAULT PRIVILEGES FOR USER ${sys} REVOKE EXECUTE ON ${routines} FROM PUBLIC`, 'future routines: no EXECUTE for PUBLIC');
+  steps.sys('grant', `ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(own.procedures)} GRANT EXECUTE ON ${routines} TO ${sys}`, `seed: USAGE ON FUTURE PROCEDURES IN SCHEMA ${own.procedures} (system role)`);
+  steps.sys('grant', `ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(own.functions)} GRANT EXECUTE ON FUNCTIONS TO PUBLIC`, `seed: USAGE ON FUTURE FUNCTIONS IN SCHEMA ${own.functions} to PUBLIC`);
   // Seed "SELECT ON TABLES TO public", narrowed to the views: only the view schema gets it by default.
-  sysSql(`ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(config.viewSchema)} GRANT SELECT ON TABLES TO PUBLIC`, 'seed: SELECT ON TABLES to PUBLIC, views only');
+  steps.sys('grant', `ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(config.viewSchema)} GRANT SELECT ON TABLES TO PUBLIC`, 'seed: SELECT ON TABLES to PUBLIC, views only');
+}
 
-  // ---- system: state tables (readable and writable only by the system role)
+/** State tables (readable and writable only by the system role), their first rows, and the profile view. */
+function stateTableSteps(steps: Steps, dialect: Dialect, hashKey: string): void {
+  const t = columnTypes(dialect);
   const tables: [string, string][] = [
     [TABLES.catalogEpoch, `epoch ${t.bigint} NOT NULL`],
     [
@@ -147,25 +175,29 @@ export function planBootstrap(config: IntegrationConfig, engine: Dialect, inspec
     [TABLES.hashKey, `key_id ${t.bigint} NOT NULL PRIMARY KEY, hash_key ${t.text} NOT NULL`],
   ];
   for (const [table, columns] of tables) {
-    sysSql(`CREATE TABLE IF NOT EXISTS ${systemTable(dialect, table)} (${columns})`, `state table ${table}`);
-    sysSql(`REVOKE ALL ON TABLE ${systemTable(dialect, table)} FROM PUBLIC`, `state table ${table}: nothing for PUBLIC`);
+    steps.sys('ddl', `CREATE TABLE IF NOT EXISTS ${systemTable(dialect, table)} (${columns})`, `state table ${table}`);
+    steps.sys('grant', `REVOKE ALL ON TABLE ${systemTable(dialect, table)} FROM PUBLIC`, `state table ${table}: nothing for PUBLIC`);
   }
   const epoch = systemTable(dialect, TABLES.catalogEpoch);
   // Guarded INSERTs read the table in a FROM (not `SELECT … WHERE NOT EXISTS` without FROM) so that the
   // statement is an ordinary compute-node query on Redshift too.
-  sysSql(`INSERT INTO ${epoch} (epoch) SELECT 0 FROM (SELECT COUNT(*) AS n FROM ${epoch}) c WHERE c.n = 0`, 'catalog epoch row (when missing)');
-  const hashKey = systemTable(dialect, TABLES.hashKey);
-  system(
+  steps.sys('write', `INSERT INTO ${epoch} (epoch) SELECT 0 FROM (SELECT COUNT(*) AS n FROM ${epoch}) c WHERE c.n = 0`, 'catalog epoch row (when missing)');
+  const key = systemTable(dialect, TABLES.hashKey);
+  // Not pinned: it creates nothing that keeps a binding, and it runs in a Data API batch of its own (no other
+  // statement shares the batch that carries the key).
+  steps.system(
+    'write',
     stmt(
-      `INSERT INTO ${hashKey} (key_id, hash_key) SELECT 1, CAST(:hash_key AS ${t.text}) FROM (SELECT COUNT(*) AS n FROM ${hashKey} WHERE key_id = 1) c WHERE c.n = 0`,
+      `INSERT INTO ${key} (key_id, hash_key) SELECT 1, CAST(:hash_key AS ${t.text}) FROM (SELECT COUNT(*) AS n FROM ${key} WHERE key_id = 1) c WHERE c.n = 0`,
       'hashing key row (when missing; value bound, never in the text)',
-      { hash_key: options.hashKey },
+      { hash_key: hashKey },
     ),
+    true,
   );
-
-  // ---- system: the one view everyone may read — their own profile row only.
+  // The one view everyone may read — their own profile row only.
   const profileView = systemTable(dialect, USER_PROFILE_VIEW);
-  sysSql(
+  steps.sys(
+    'ddl',
     dialect.createView(
       profileView,
       'SELECT immuta__userid, groups, attributes, projects, current_project, purposes, datasources ' +
@@ -174,41 +206,38 @@ export function planBootstrap(config: IntegrationConfig, engine: Dialect, inspec
     ),
     'user_profile: the current user’s row',
   );
-  sysSql(`GRANT SELECT ON ${profileView} TO PUBLIC`, 'user_profile readable by everyone (own row only)');
+  steps.sys('grant', `GRANT SELECT ON ${profileView} TO PUBLIC`, 'user_profile readable by everyone (own row only)');
+}
 
-  // ---- system: functions (PUBLIC may execute) and procedures (only the system role).
+/** Functions (PUBLIC may execute) and procedures (only the system role). */
+function routineSteps(steps: Steps, dialect: Dialect): void {
   for (const f of functionDefinitions(dialect)) {
-    system(f.create);
-    sysSql(`GRANT EXECUTE ON FUNCTION ${routineSignature(f)} TO PUBLIC`, 'seed: functions executable by PUBLIC');
+    steps.system('ddl', f.create);
+    steps.sys('grant', `GRANT EXECUTE ON FUNCTION ${routineSignature(f)} TO PUBLIC`, 'seed: functions executable by PUBLIC');
   }
   for (const p of procedureDefinitions(dialect)) {
-    system(p.create);
-    sysSql(`REVOKE EXECUTE ON PROCEDURE ${routineSignature(p)} FROM PUBLIC`, 'write procedures: system role only');
+    steps.system('ddl', p.create);
+    steps.sys('grant', `REVOKE EXECUTE ON PROCEDURE ${routineSignature(p)} FROM PUBLIC`, 'write procedures: system role only');
   }
-  return steps;
 }
 
 /**
- * The plan as one admin (superuser) session in `database`: system steps run after the dialect's actAs
- * (PostgreSQL SET ROLE, Redshift SET SESSION AUTHORIZATION), so the system role owns what they create.
- * Steps for other databases are left out; run the script again connected to that database.
+ * The plan as one admin (superuser) session in `database`: the transaction packer makes one run per identity
+ * (the system role's pinned), and the dialect's actAs (PostgreSQL SET ROLE, Redshift SET SESSION
+ * AUTHORIZATION) switches between them, so the system role owns what it creates. Steps for other databases
+ * are left out; run the script again connected to that database.
  */
-export function bootstrapScript(steps: readonly BootstrapStep[], config: IntegrationConfig, dialect: Dialect, database: string = config.database): SqlStatement[] {
-  const out: SqlStatement[] = [];
-  const pin = dialect.pinSearchPath();
+export function bootstrapScript(steps: readonly BootstrapStep[], config: IntegrationConfig, dialect: Dialect, database: string = config.database): PlannedStatement[] {
+  const here = steps.filter((step) => (step.database ?? config.database) === database);
+  const runs = packTransactions(here.map((step) => ({ statements: [step.statement], session: step.runAs, tag: step })), dialect, Infinity);
+  const out: PlannedStatement[] = [];
   let asSystem = false;
-  for (const step of steps) {
-    if ((step.database ?? config.database) !== database) continue;
-    const wantSystem = step.runAs === 'system';
-    if (wantSystem !== asSystem) {
-      if (asSystem) out.push(stmt(pin.after, 'restore the search_path'));
-      out.push(stmt(dialect.actAs(wantSystem ? config.systemUser : null), wantSystem ? 'act as the system role' : 'back to the admin'));
-      // What the system role creates binds operators and functions in pg_catalog only (dialect.pinSearchPath).
-      if (wantSystem) out.push(stmt(pin.before, 'bind operators and functions in pg_catalog only'));
-      asSystem = wantSystem;
-    }
-    out.push(step.statement);
+  for (const run of runs) {
+    const wantSystem = run.session === 'system';
+    if (wantSystem !== asSystem) out.push(planned('session', stmt(dialect.actAs(wantSystem ? config.systemUser : null), wantSystem ? 'act as the system role' : 'back to the admin')));
+    asSystem = wantSystem;
+    out.push(...run.statements);
   }
-  if (asSystem) out.push(stmt(pin.after, 'restore the search_path'), stmt(dialect.actAs(null), 'back to the admin'));
+  if (asSystem) out.push(planned('session', stmt(dialect.actAs(null), 'back to the admin')));
   return out;
 }

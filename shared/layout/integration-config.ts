@@ -1,7 +1,8 @@
 // The integration config: where the views live, who the system user is, and which raw schemas that user must
 // read. Parsed with zod; problems come back as VG204 diagnostics with the JSON path of the field.
 import { z } from 'zod';
-import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { issuesToDiagnostics } from '../diagnostics/zod-issues.js';
 import { DEFAULT_INTEGRATION_SCHEMAS, type IntegrationSchemas } from '../sql/dialect.js';
 
 /**
@@ -128,13 +129,5 @@ export type IntegrationConfigResult = { ok: true; value: IntegrationConfig } | {
 export function parseIntegrationConfig(input: unknown, basePath: (string | number)[] = []): IntegrationConfigResult {
   const r = IntegrationConfigInputSchema.safeParse(input);
   if (r.success) return { ok: true, value: r.data };
-  return {
-    ok: false,
-    diagnostics: r.error.issues.map((issue) =>
-      diagnostic('VG204', `invalid integration config: ${issue.message}`, [
-        ...basePath,
-        ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
-      ]),
-    ),
-  };
+  return { ok: false, diagnostics: issuesToDiagnostics('VG204', r.error, { what: 'invalid integration config', basePath }) };
 }

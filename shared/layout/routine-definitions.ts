@@ -2,7 +2,7 @@
 // CREATE OR REPLACE statements plus the argument lists that GRANT/REVOKE and CALL need.
 //
 // Procedures are plpgsql that both engines run: no INSERT … ON CONFLICT (Redshift has none), no FOR UPDATE,
-// every object schema-qualified, SECURITY DEFINER with a fixed search_path. Syntax:
+// every object schema-qualified, SECURITY DEFINER with fixed name resolution (the dialect's definerSettings). Syntax:
 // CREATE [ OR REPLACE ] PROCEDURE name ( args ) AS $$ body $$ LANGUAGE plpgsql
 //   [ SECURITY DEFINER ] [ SET configuration_parameter { TO value | = value } ]
 // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_PROCEDURE.html (PostgreSQL accepts the same order).
@@ -77,7 +77,7 @@ function procedure(dialect: Dialect, name: string, args: RoutineArg[], declare: 
     'BEGIN',
     ...body.map((l) => `  ${l}`),
     'END;',
-    `$$ LANGUAGE plpgsql SECURITY DEFINER SET search_path = ${dialect.definerSearchPath(dialect.schemas.system)}`,
+    `$$ LANGUAGE plpgsql SECURITY DEFINER ${dialect.definerSettings(dialect.schemas.system)}`,
   ].join('\n');
   return { kind: 'procedure', qualifiedName, args, create: stmt(sql, `procedure ${name}`) };
 }

@@ -3,7 +3,7 @@
 // transaction"). Every value is a bound parameter; the CASTs give untyped Data API / $n parameters the
 // procedure's argument types so that the call resolves the same way on both engines.
 import type { Dialect } from '../sql/dialect.js';
-import { stmt, type SqlParamValue, type SqlStatement } from '../sql/statement.js';
+import { planned, stmt, type PlannedStatement, type SqlParamValue, type SqlStatement } from '../sql/statement.js';
 import { procedureArgs, type RoutineArg } from './routine-definitions.js';
 import { PROCEDURES, procedureName } from './warehouse-objects.js';
 
@@ -28,10 +28,37 @@ export interface DatasourceStateChange {
   expectedEpoch: number;
 }
 
+/** The parameter of both guards that carries the epoch the change was planned against. */
+const EXPECTED_EPOCH = 'p_expected_epoch';
+
+const guard = (call: SqlStatement, bumpsEpoch: boolean): PlannedStatement => ({ ...planned('guard', call), guard: { bumpsEpoch } });
+
+/** The same guard expecting another epoch: a combined transaction chains its guards (apply-work-batch.ts). */
+export function withExpectedEpoch(statement: PlannedStatement, epoch: number): PlannedStatement {
+  if (statement.role !== 'guard' || !statement.params || !Object.hasOwn(statement.params, EXPECTED_EPOCH)) throw new Error('not a guard CALL');
+  return { ...statement, params: { ...statement.params, [EXPECTED_EPOCH]: epoch } };
+}
+
+/**
+ * The guards of one transaction expecting the epochs they will find when they run in order: the first `epoch`,
+ * each later one `epoch` plus the bumps of the guards before it. Every other statement is kept as it is.
+ */
+export function chainExpectedEpochs(statements: readonly PlannedStatement[], epoch: number): { statements: PlannedStatement[]; epochAfter: number } {
+  let expected = epoch;
+  const out = statements.map((s) => {
+    if (s.role !== 'guard') return s;
+    const patched = withExpectedEpoch(s, expected);
+    if (s.guard?.bumpsEpoch) expected++;
+    return patched;
+  });
+  return { statements: out, epochAfter: expected };
+}
+
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
-export function planDatasourceStateCall(change: DatasourceStateChange, dialect: Dialect): SqlStatement {
-  return callStatement(
+/** The data source guard: every commit stores a new version, so it bumps the epoch. */
+export function planDatasourceStateCall(change: DatasourceStateChange, dialect: Dialect): PlannedStatement {
+  const call = callStatement(
     dialect,
     PROCEDURES.applyDatasource,
     procedureArgs(dialect).applyDatasource,
@@ -41,10 +68,11 @@ export function planDatasourceStateCall(change: DatasourceStateChange, dialect: 
       p_deleted: change.deleted,
       p_definition: json(change.definition),
       p_view_signature: change.viewSignature,
-      p_expected_epoch: change.expectedEpoch,
+      [EXPECTED_EPOCH]: change.expectedEpoch,
     },
     `data source ${change.datasourceId} v${change.version}${change.deleted ? ' (deleted)' : ''}`,
   );
+  return guard(call, true);
 }
 
 export interface PolicyStateChange {
@@ -56,10 +84,12 @@ export interface PolicyStateChange {
   datasourceId: string | null;
   viewSignature: string | null;
   expectedEpoch: number;
+  /** False when the catalog already holds this version or a newer one: apply_policy then leaves the epoch alone. Default true. */
+  storesNewVersion?: boolean;
 }
 
-export function planPolicyStateCall(change: PolicyStateChange, dialect: Dialect): SqlStatement {
-  return callStatement(
+export function planPolicyStateCall(change: PolicyStateChange, dialect: Dialect): PlannedStatement {
+  const call = callStatement(
     dialect,
     PROCEDURES.applyPolicy,
     procedureArgs(dialect).applyPolicy,
@@ -70,8 +100,9 @@ export function planPolicyStateCall(change: PolicyStateChange, dialect: Dialect)
       p_definition: json(change.definition),
       p_datasource_id: change.datasourceId,
       p_view_signature: change.viewSignature,
-      p_expected_epoch: change.expectedEpoch,
+      [EXPECTED_EPOCH]: change.expectedEpoch,
     },
     `policy ${change.policyId} v${change.version}${change.deleted ? ' (deleted)' : ''}`,
   );
+  return guard(call, change.storesNewVersion ?? true);
 }

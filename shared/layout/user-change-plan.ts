@@ -1,7 +1,7 @@
 // An entitlement change is exactly one statement and no DDL: a CALL of apply_user / delete_user with the
 // profile encoded (profile-encoding.ts) and bound as parameters.
 import type { Dialect } from '../sql/dialect.js';
-import type { SqlStatement } from '../sql/statement.js';
+import { planned, type PlannedStatement } from '../sql/statement.js';
 import type { UserProfile } from '../policy/user-profile.js';
 import { activePurposes } from '../policy/purposes.js';
 import { encodeAttributes, encodeList, encodePurposes } from './profile-encoding.js';
@@ -9,8 +9,8 @@ import { procedureArgs } from './routine-definitions.js';
 import { callStatement } from './state-call-plan.js';
 import { PROCEDURES } from './warehouse-objects.js';
 
-export function planUserUpsert(profile: UserProfile, dialect: Dialect): SqlStatement {
-  return callStatement(
+export function planUserUpsert(profile: UserProfile, dialect: Dialect): PlannedStatement {
+  const call = callStatement(
     dialect,
     PROCEDURES.applyUser,
     procedureArgs(dialect).applyUser,
@@ -27,8 +27,9 @@ export function planUserUpsert(profile: UserProfile, dialect: Dialect): SqlState
     },
     `user ${profile.userId} v${profile.version}`,
   );
+  return planned('state', call);
 }
 
-export function planUserDelete(userId: string, version: number, dialect: Dialect): SqlStatement {
-  return callStatement(dialect, PROCEDURES.deleteUser, procedureArgs(dialect).deleteUser, { p_userid: userId, p_version: version }, `user ${userId} v${version} (deleted)`);
+export function planUserDelete(userId: string, version: number, dialect: Dialect): PlannedStatement {
+  return planned('state', callStatement(dialect, PROCEDURES.deleteUser, procedureArgs(dialect).deleteUser, { p_userid: userId, p_version: version }, `user ${userId} v${version} (deleted)`));
 }

@@ -19,10 +19,10 @@ import { schemasOf, type IntegrationConfig } from '../layout/integration-config.
 import { encodeAttributes, encodeList, escapeItem } from '../layout/profile-encoding.js';
 import { functionDefinitions, procedureDefinitions } from '../layout/routine-definitions.js';
 import { USER_PROFILE_VIEW } from '../layout/warehouse-objects.js';
-import { MAX_STATEMENTS_PER_TRANSACTION, splitIntoTransactions } from '../pipeline/transaction-split.js';
+import { packTransactions } from '../sql/transaction-packer.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import type { Dialect } from '../sql/dialect.js';
-import { stmt, type SqlStatement } from '../sql/statement.js';
+import { planned, stmt, type PlannedStatement } from '../sql/statement.js';
 import { createHash } from 'node:crypto';
 import { readCatalogFacts, type CatalogFacts, type GrantFact } from './catalog-facts.js';
 import { expectedViews, policyDiagnostics, type ExpectedView } from './expected-views.js';
@@ -51,7 +51,7 @@ export interface DriftFinding {
   /** The data source whose view is meant (view findings). */
   dataSourceId?: string;
   /** Statements that repair it (run as the system role), or that an administrator must run. */
-  statements?: SqlStatement[];
+  statements?: PlannedStatement[];
   diagnostic: Diagnostic;
 }
 
@@ -107,56 +107,48 @@ interface Probes {
   failed: Map<string, string>;
 }
 
-function probeStatements(o: DriftOptions, state: StoredState, v: ExpectedView): SqlStatement[] {
+function probeStatements(o: DriftOptions, state: StoredState, v: ExpectedView): PlannedStatement[] {
   const unreadable = policyDiagnostics(state);
   const compiled = compileView({ ...v.dataSource, name: probeName(v.dataSource.id) }, state.policies, { ...o.config, viewSchema: schemasOf(o.config).system }, o.dialect, null, {
     ...(unreadable.length ? { failClosedBecause: unreadable } : {}),
   });
   // The view exactly as the planner creates it, minus the grant: nobody but the owner reads a probe.
-  return compiled.statements.filter((s) => !/^GRANT\s/i.test(s.sql));
+  return compiled.statements.filter((s) => s.role !== 'grant');
 }
 
 /**
- * Probes go out many views per transaction (≤ 40 statements, the one pin around them): a catalog of thousands of
- * views must fit a scheduled run. A batch the engine refuses is retried one view at a time, so one view that no
- * longer compiles against the warehouse (its raw table is gone) is reported on its own.
+ * Probes go out many views per transaction (the transaction packer: ≤ 40 statements, the one pin around them): a
+ * catalog of thousands of views must fit a scheduled run. A batch the engine refuses is retried one view at a
+ * time, so one view that no longer compiles against the warehouse (its raw table is gone) is reported on its own.
  */
 async function createProbes(o: DriftOptions, state: StoredState, expected: Map<string, ExpectedView>): Promise<Probes> {
   const probes: Probes = { created: new Set(), failed: new Map() };
-  const pin = o.dialect.pinSearchPath();
-  const ddl = (id: string, v: ExpectedView) => probeStatements(o, state, v).filter((s) => s.sql !== pin.before && s.sql !== pin.after).map((s) => ({ id, s }));
-  const views = [...expected].map(([id, v]) => ddl(id, v));
-  const perTransaction = MAX_STATEMENTS_PER_TRANSACTION - 2;
-  let batch: { id: string; s: SqlStatement }[] = [];
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const ids = [...new Set(batch.map((x) => x.id))];
+  const units = [...expected].map(([id, v]) => ({ statements: probeStatements(o, state, v), tag: id }));
+  for (const tx of packTransactions(units, o.dialect)) {
     try {
-      await o.warehouse.transaction([stmt(pin.before, 'bind operators and functions in pg_catalog only'), ...batch.map((x) => x.s), stmt(pin.after, 'restore the search_path')]);
-      for (const id of ids) probes.created.add(id);
+      await o.warehouse.transaction(tx.statements);
+      for (const id of tx.units) probes.created.add(id);
     } catch {
-      for (const id of ids) {
+      for (const id of new Set(tx.units)) {
         try {
-          for (const tx of splitIntoTransactions(probeStatements(o, state, expected.get(id)!))) await o.warehouse.transaction(tx);
+          await runPacked(o, probeStatements(o, state, expected.get(id)!));
           probes.created.add(id);
         } catch (e) {
           probes.failed.set(id, e instanceof Error ? e.message : String(e));
         }
       }
     }
-    batch = [];
-  };
-  for (const statements of views) {
-    if (batch.length + statements.length > perTransaction) await flush();
-    batch.push(...statements);
   }
-  await flush();
   return probes;
 }
 
 async function dropProbes(o: DriftOptions, ids: string[]): Promise<void> {
-  const drops = ids.map((id) => stmt(`DROP VIEW IF EXISTS ${o.dialect.qualify(schemasOf(o.config).system, probeName(id))}`, 'drift: drop a probe'));
-  for (const tx of splitIntoTransactions(drops)) await o.warehouse.transaction(tx);
+  await runPacked(o, ids.map((id) => planned('drop', stmt(`DROP VIEW IF EXISTS ${o.dialect.qualify(schemasOf(o.config).system, probeName(id))}`, 'drift: drop a probe'))));
+}
+
+/** Statements through the transaction packer, as the apply loop runs its plans. */
+async function runPacked(o: DriftOptions, statements: PlannedStatement[]): Promise<void> {
+  for (const tx of packTransactions([{ statements, tag: null }], o.dialect)) await o.warehouse.transaction(tx.statements);
 }
 
 // ------------------------------------------------------------------------------------------------ views
@@ -191,14 +183,14 @@ function viewFindings(o: DriftOptions, expected: Map<string, ExpectedView>, prob
   for (const r of inSchema(o.config.viewSchema)) {
     if (expectedNames.has(r.name)) continue;
     const name = o.dialect.qualify(r.schema, r.name);
-    const drop = r.kind === 'view' ? [stmt(`DROP VIEW IF EXISTS ${name}`, 'drift: a view the stored state does not have')] : undefined;
+    const drop = r.kind === 'view' ? [planned('drop', stmt(`DROP VIEW IF EXISTS ${name}`, 'drift: a view the stored state does not have'))] : undefined;
     out.push(
       finding({
         kind: 'relation-extra',
         object: `${r.schema}.${r.name}`,
         detail: `a ${r.kind} in the view schema that no data source has (owner ${JSON.stringify(r.owner)})`,
         repair: r.kind === 'view' ? 'drop' : 'admin',
-        ...(drop ? { statements: drop } : { statements: [stmt(`DROP TABLE ${name}`, 'an administrator: a table in the view schema')] }),
+        ...(drop ? { statements: drop } : { statements: [planned('drop', stmt(`DROP TABLE ${name}`, 'an administrator: a table in the view schema'))] }),
       }),
     );
   }
@@ -234,7 +226,7 @@ function compareGrants(
         object,
         detail: `${g.privilege} granted to ${g.granteeKind === 'public' ? 'PUBLIC' : `${g.granteeKind} ${JSON.stringify(g.grantee)}`}`,
         repair: 'revoke',
-        statements: [stmt(`REVOKE ${g.privilege} ON ${onSql} FROM ${granteeSql(o.dialect, g)}`, 'drift: a grant the layout does not make')],
+        statements: [planned('grant', stmt(`REVOKE ${g.privilege} ON ${onSql} FROM ${granteeSql(o.dialect, g)}`, 'drift: a grant the layout does not make'))],
       }),
     );
   }
@@ -242,7 +234,7 @@ function compareGrants(
     for (const p of privileges) {
       if (actual.some((g) => g.grantee === grantee && g.privilege === p)) continue;
       const to = grantee === 'PUBLIC' ? 'PUBLIC' : o.dialect.quoteIdent(grantee);
-      out.push(finding({ kind: 'grant-revoked', object, detail: `${p} to ${grantee} was revoked`, repair: 'grant', statements: [stmt(`GRANT ${p} ON ${onSql} TO ${to}`, 'drift: a grant the layout makes')] }));
+      out.push(finding({ kind: 'grant-revoked', object, detail: `${p} to ${grantee} was revoked`, repair: 'grant', statements: [planned('grant', stmt(`GRANT ${p} ON ${onSql} TO ${to}`, 'drift: a grant the layout makes'))] }));
     }
   }
   return out;
@@ -280,7 +272,7 @@ function schemaFindings(o: DriftOptions, facts: CatalogFacts): DriftFinding[] {
           object,
           detail: `owned by ${JSON.stringify(s.owner)}, not the system role`,
           repair: 'admin',
-          statements: [stmt(`ALTER SCHEMA ${o.dialect.quoteIdent(schema)} OWNER TO ${o.dialect.quoteIdent(o.config.systemUser)}`, 'an administrator: hand the schema back')],
+          statements: [planned('ddl', stmt(`ALTER SCHEMA ${o.dialect.quoteIdent(schema)} OWNER TO ${o.dialect.quoteIdent(o.config.systemUser)}`, 'an administrator: hand the schema back'))],
         }),
       );
       continue;
@@ -313,7 +305,7 @@ function routineFindings(o: DriftOptions, facts: CatalogFacts): DriftFinding[] {
     const r = actual[0]!;
     if (r.owner !== o.config.systemUser) {
       const alter = `ALTER ${def.kind === 'function' ? 'FUNCTION' : 'PROCEDURE'} ${def.qualifiedName}(${def.args.map((a) => a.type).join(', ')}) OWNER TO ${o.dialect.quoteIdent(o.config.systemUser)}`;
-      out.push(finding({ kind: 'owner-changed', object, detail: `owned by ${JSON.stringify(r.owner)}, not the system role`, repair: 'admin', statements: [stmt(alter, 'an administrator: hand the routine back')] }));
+      out.push(finding({ kind: 'owner-changed', object, detail: `owned by ${JSON.stringify(r.owner)}, not the system role`, repair: 'admin', statements: [planned('ddl', stmt(alter, 'an administrator: hand the routine back'))] }));
       continue;
     }
     if ((r.source ?? '').trim() !== body(def.create.sql) || r.securityDefiner !== (def.kind === 'procedure')) {
@@ -384,7 +376,7 @@ export async function repairDrift(o: DriftOptions, report: DriftReport): Promise
   const reapplied = new Set(report.findings.filter((f) => f.repair === 'reapply view').map((f) => f.dataSourceId!));
   const runAll = async (f: DriftFinding): Promise<void> => {
     try {
-      for (const tx of splitIntoTransactions(f.statements ?? [])) await o.warehouse.transaction(tx);
+      await runPacked(o, f.statements ?? []);
       results.push({ object: f.object, kind: f.kind, outcome: 'repaired' });
     } catch (e) {
       results.push({ object: f.object, kind: f.kind, outcome: 'failed', detail: e instanceof Error ? e.message : String(e) });

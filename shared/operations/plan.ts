@@ -8,16 +8,15 @@
 // by the administrator, profile-source.ts).
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { WebhookEvent } from '../events/event-types.js';
-import { planViewChange, type ViewChangePlan, type ViewWorkItem } from '../compiler/view-change-plan.js';
+import { planViewChange, type ViewChange, type ViewChangePlan } from '../compiler/view-change-plan.js';
 import { serializeSignature } from '../compiler/view-signature.js';
 import type { ViewCompileConfig } from '../compiler/view-compiler.js';
 import type { CatalogSnapshot } from '../layout/catalog-reader.js';
-import { plannerItem } from '../pipeline/apply-work-item.js';
-import { dataSourceWorkItem, type DataSourceEvent } from '../pipeline/route-datasource.js';
-import { policyWorkItems, type PolicyEvent } from '../pipeline/route-policy.js';
-import { userWorkItem, type UserEvent } from '../pipeline/route-user.js';
-import { splitIntoTransactions } from '../pipeline/transaction-split.js';
-import { workItemObject, type WorkItem } from '../pipeline/work-item.js';
+import { dataSourceWorkItem, type DataSourceEvent } from '../routing/route-datasource.js';
+import { policyWorkItems, type PolicyEvent } from '../routing/route-policy.js';
+import { userWorkItem, type UserEvent } from '../routing/route-user.js';
+import { packTransactions } from '../sql/transaction-packer.js';
+import { workItemObject, type WorkItem } from '../routing/work-item.js';
 import { routeFor } from '../routing/routing-table.js';
 import type { UserProfile } from '../policy/user-profile.js';
 import type { Warehouse } from '../ports/warehouse.js';
@@ -86,7 +85,7 @@ function cloneSnapshot(s: CatalogSnapshot): CatalogSnapshot {
 }
 
 /** What the item's guard CALL stores when its transaction commits (apply_datasource / apply_policy). */
-function replayCall(sim: CatalogSnapshot, item: ViewWorkItem, plan: ViewChangePlan): void {
+function replayCall(sim: CatalogSnapshot, item: ViewChange, plan: ViewChangePlan): void {
   const signature = plan.signature ? serializeSignature(plan.signature) : null;
   if (item.kind === 'datasource') {
     sim.dataSources.set(item.dataSourceId, { version: item.version, deleted: item.deleted, definition: copy(item.definition), viewSignature: signature });
@@ -136,16 +135,16 @@ export async function plan(o: PlanOptions): Promise<Plan> {
         }
         continue;
       }
-      const planned = planViewChange(sim, plannerItem(item), o.config, o.dialect);
+      const planned = planViewChange(sim, item, o.config, o.dialect);
       const entry: PlannedItem = {
         object: workItemObject(item),
         version: item.version,
         outcome: planned.skip === 'stale' ? 'stale' : 'planned',
-        transactions: planned.skip === 'stale' ? [] : splitIntoTransactions(planned.statements),
+        transactions: planned.skip === 'stale' ? [] : packTransactions([{ statements: planned.statements, tag: item }], o.dialect).map((t) => t.statements),
       };
       if (item.dataSourceId === null) policyOnly.push(entry);
       else items.set(item.dataSourceId, [...(items.get(item.dataSourceId) ?? []), entry]);
-      if (planned.skip !== 'stale') replayCall(sim, plannerItem(item), planned);
+      if (planned.skip !== 'stale') replayCall(sim, item, planned);
     }
   }
 

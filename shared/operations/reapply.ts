@@ -9,16 +9,16 @@
 // `failClosedFirst` (drift --repair of a view edited by hand): the view is first replaced by its fail-closed
 // form in a transaction of its own, so that if the real view cannot be applied the hand-edited one is gone.
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { affectedDigest, planViewChange, type PolicyWorkItem, type ViewChangePlan } from '../compiler/view-change-plan.js';
+import { affectedDigest, planViewChange, type PolicyChange, type ViewChangePlan } from '../compiler/view-change-plan.js';
 import { compileFailClosedView, type ViewCompileConfig } from '../compiler/view-compiler.js';
 import { serializeSignature } from '../compiler/view-signature.js';
 import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../layout/catalog-reader.js';
 import { planPolicyStateCall } from '../layout/state-call-plan.js';
-import { splitIntoTransactions } from '../pipeline/transaction-split.js';
+import { packTransactions } from '../sql/transaction-packer.js';
 import { parseDataSource, parsePolicy } from '../policy/validate.js';
 import { WarehouseError, type Warehouse } from '../ports/warehouse.js';
 import type { Dialect } from '../sql/dialect.js';
-import type { SqlStatement } from '../sql/statement.js';
+import type { PlannedStatement } from '../sql/statement.js';
 
 export const REAPPLY_CARRIER = 'viewguard.reapply';
 const MAX_CONFLICTS = 5;
@@ -40,7 +40,7 @@ export interface ReapplyResult {
 }
 
 /** The item that re-asserts the stored state for one view (see the header). */
-export function reassertItem(snapshot: CatalogSnapshot, dataSourceId: string): PolicyWorkItem {
+export function reassertItem(snapshot: CatalogSnapshot, dataSourceId: string): PolicyChange {
   const carriers = [...snapshot.policies].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [policyId, row] of carriers) {
     const parsed = row.deleted ? null : parsePolicy(row.definition);
@@ -50,7 +50,7 @@ export function reassertItem(snapshot: CatalogSnapshot, dataSourceId: string): P
   return { kind: 'policy', policyId: REAPPLY_CARRIER, version: 0, deleted: true, definition: null, dataSourceId, fanOutDigest: affectedDigest([]) };
 }
 
-async function planFor(o: ReapplyOptions, dataSourceId: string): Promise<{ snapshot: CatalogSnapshot; plan: ViewChangePlan; item: PolicyWorkItem }> {
+async function planFor(o: ReapplyOptions, dataSourceId: string): Promise<{ snapshot: CatalogSnapshot; plan: ViewChangePlan; item: PolicyChange }> {
   let snapshot = parseCatalog(await o.warehouse.query(catalogReadStatement(o.dialect, dataSourceId)));
   let item = reassertItem(snapshot, dataSourceId);
   let plan = planViewChange(snapshot, item, o.config, o.dialect, { completeCatalog: false });
@@ -63,7 +63,7 @@ async function planFor(o: ReapplyOptions, dataSourceId: string): Promise<{ snaps
 }
 
 /** The fail-closed form of the view with the same guard CALL (apply-work-item.ts does the same for a refused view). */
-function failClosedStatements(o: ReapplyOptions, snapshot: CatalogSnapshot, item: PolicyWorkItem, because: Diagnostic): SqlStatement[] | null {
+function failClosedStatements(o: ReapplyOptions, snapshot: CatalogSnapshot, item: PolicyChange, because: Diagnostic): PlannedStatement[] | null {
   const row = snapshot.dataSources.get(item.dataSourceId!);
   const ds = row && !row.deleted ? parseDataSource(row.definition) : null;
   if (!ds?.ok) return null;
@@ -76,8 +76,8 @@ function failClosedStatements(o: ReapplyOptions, snapshot: CatalogSnapshot, item
   return [call, ...closed.statements];
 }
 
-async function run(o: ReapplyOptions, statements: SqlStatement[]): Promise<number> {
-  const txs = splitIntoTransactions(statements);
+async function run(o: ReapplyOptions, statements: PlannedStatement[]): Promise<number> {
+  const txs = packTransactions([{ statements, tag: null }], o.dialect).map((t) => t.statements);
   for (const tx of txs) await o.warehouse.transaction(tx);
   return txs.length;
 }

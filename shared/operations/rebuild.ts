@@ -6,10 +6,10 @@
 // passes the last data source id it finished and gets a callback after each view.
 import type { IntegrationConfig } from '../layout/integration-config.js';
 import { functionDefinitions, procedureDefinitions, routineSignature, type RoutineDefinition } from '../layout/routine-definitions.js';
-import { splitIntoTransactions } from '../pipeline/transaction-split.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import type { Dialect } from '../sql/dialect.js';
-import { stmt, type SqlStatement } from '../sql/statement.js';
+import { planned, stmt, type PlannedStatement } from '../sql/statement.js';
+import { packTransactions } from '../sql/transaction-packer.js';
 import { reapplyView, type ReapplyResult } from './reapply.js';
 import { readStoredState } from './stored-state.js';
 
@@ -32,27 +32,29 @@ export interface RebuildReport {
 }
 
 /**
- * What the bootstrap runs for routines (all of them, or `only` these): CREATE OR REPLACE with name resolution
- * pinned, and the grant (functions: PUBLIC may execute) or revoke (procedures: the system role only).
+ * What the bootstrap runs for routines (all of them, or `only` these): CREATE OR REPLACE, run pinned (the
+ * transaction packer brackets them with the name-resolution pin), and the grant (functions: PUBLIC may execute)
+ * or revoke (procedures: the system role only).
  */
-export function routineStatements(dialect: Dialect, only?: readonly RoutineDefinition[]): SqlStatement[] {
-  const pin = dialect.pinSearchPath();
-  const out: SqlStatement[] = [stmt(pin.before, 'bind operators and functions in pg_catalog only')];
+export function routineStatements(dialect: Dialect, only?: readonly RoutineDefinition[]): PlannedStatement[] {
+  const out: PlannedStatement[] = [];
   for (const r of only ?? [...functionDefinitions(dialect), ...procedureDefinitions(dialect)]) {
     out.push(
-      r.create,
-      r.kind === 'function'
-        ? stmt(`GRANT EXECUTE ON FUNCTION ${routineSignature(r)} TO PUBLIC`, 'functions: executable by PUBLIC')
-        : stmt(`REVOKE EXECUTE ON PROCEDURE ${routineSignature(r)} FROM PUBLIC`, 'procedures: system role only'),
+      planned('ddl', r.create, { pinned: true }),
+      planned(
+        'grant',
+        r.kind === 'function'
+          ? stmt(`GRANT EXECUTE ON FUNCTION ${routineSignature(r)} TO PUBLIC`, 'functions: executable by PUBLIC')
+          : stmt(`REVOKE EXECUTE ON PROCEDURE ${routineSignature(r)} FROM PUBLIC`, 'procedures: system role only'),
+        { pinned: true },
+      ),
     );
   }
-  out.push(stmt(pin.after, 'restore the search_path'));
   return out;
 }
 
 export async function rebuild(o: RebuildOptions): Promise<RebuildReport> {
-  const statements = routineStatements(o.dialect);
-  for (const tx of splitIntoTransactions(statements)) await o.warehouse.transaction(tx);
+  for (const tx of packTransactions([{ statements: routineStatements(o.dialect), tag: null }], o.dialect)) await o.warehouse.transaction(tx.statements);
   const state = await readStoredState(o.warehouse, o.dialect);
   const ids = [...state.dataSources.keys()].sort();
   const todo = o.resumeAfter === undefined ? ids : ids.filter((id) => id > o.resumeAfter!);

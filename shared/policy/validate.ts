@@ -1,25 +1,18 @@
 // Parse helpers: user input becomes a typed value or coded diagnostics with the JSON path of every zod
 // issue (terraform-style), never an exception.
 import type { z } from 'zod';
-import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
+import { issuesToDiagnostics } from '../diagnostics/zod-issues.js';
 import { DataSourceSchema, type DataSource } from './data-source.js';
 import { PolicySchema, type Policy } from './policy.js';
 import { UserProfileSchema, type UserProfile } from './user-profile.js';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; diagnostics: Diagnostic[] };
 
-/** Map zod issues to diagnostics; `basePath` prefixes every path (e.g. ['data'] inside an event envelope). */
-export function issuesToDiagnostics(code: DiagnosticCode, what: string, error: z.ZodError, basePath: (string | number)[] = []): Diagnostic[] {
-  return error.issues.map((issue) => {
-    const path = [...basePath, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-    return diagnostic(code, `${what}: ${issue.message}`, path);
-  });
-}
-
 function parseWith<T>(schema: z.ZodType<T>, code: DiagnosticCode, what: string, input: unknown, basePath: (string | number)[]): ParseResult<T> {
   const r = schema.safeParse(input);
-  return r.success ? { ok: true, value: r.data } : { ok: false, diagnostics: issuesToDiagnostics(code, what, r.error, basePath) };
+  return r.success ? { ok: true, value: r.data } : { ok: false, diagnostics: issuesToDiagnostics(code, r.error, { what, basePath }) };
 }
 
 export const parseDataSource = (input: unknown, basePath: (string | number)[] = []): ParseResult<DataSource> =>

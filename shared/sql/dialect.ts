@@ -72,8 +72,8 @@ export interface Dialect {
   lockExclusive(qualifiedTable: string): string;
   /** Statement that serializes upserts on `table` without blocking readers; null when the engine has none. */
   lockWriters(qualifiedTable: string): string | null;
-  /** Value of `SET search_path` for a SECURITY DEFINER routine; `trustedSchema` is writable only by its owner. */
-  definerSearchPath(trustedSchema: string): string;
+  /** The `SET search_path = …` clause of a SECURITY DEFINER routine; `trustedSchema` is writable only by its owner. */
+  definerSettings(trustedSchema: string): string;
   /** CREATE statement for the integration's system role/user (no password: it never logs in with one). */
   createSystemRole(name: string): string;
   /** The catalog relation listing roles/users, its name column and the id column pg_namespace.nspowner refers to. */

@@ -128,8 +128,8 @@ export class PostgresDialect implements Dialect {
   // pg_catalog first so that built-ins win, pg_temp explicitly last so that a caller's temporary objects
   // can never shadow ours (https://www.postgresql.org/docs/current/sql-createfunction.html, "Writing
   // SECURITY DEFINER Functions Safely").
-  definerSearchPath(trustedSchema: string): string {
-    return `pg_catalog, ${this.quoteIdent(trustedSchema)}, pg_temp`;
+  definerSettings(trustedSchema: string): string {
+    return `SET search_path = pg_catalog, ${this.quoteIdent(trustedSchema)}, pg_temp`;
   }
 
   // NOLOGIN: locally the pipeline acts as the system role through SET ROLE; nobody can log in as it.

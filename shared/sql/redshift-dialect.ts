@@ -105,8 +105,8 @@ export class RedshiftDialect extends PostgresDialect {
 
   // pg_catalog is searched first implicitly; the path names only the schema the definer owns:
   // https://docs.aws.amazon.com/redshift/latest/dg/stored-procedure-security-and-privileges.html
-  override definerSearchPath(trustedSchema: string): string {
-    return this.quoteIdent(trustedSchema);
+  override definerSettings(trustedSchema: string): string {
+    return `SET search_path = ${this.quoteIdent(trustedSchema)}`;
   }
 
   // Redshift has no CREATE USER IF NOT EXISTS (the plan inspects first). PASSWORD DISABLE: the system user

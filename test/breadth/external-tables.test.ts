@@ -12,7 +12,7 @@ import { catalogReadStatement, parseCatalog } from '../../shared/layout/catalog-
 import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { bootstrapScript, planBootstrap } from '../../shared/layout/bootstrap-plan.js';
 import { compileView } from '../../shared/compiler/view-compiler.js';
-import type { ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
+import type { ViewChange } from '../../shared/compiler/view-change-plan.js';
 import { lintRedshift } from '../../shared/lint/redshift-lint.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
@@ -63,7 +63,7 @@ describe.each(fileFdwEngines)('external tables (file_fdw) on $name, single-datab
   let roles: Record<Reader, string>;
   let version = 0;
   const read = async () => parseCatalog(await engine.query(catalogReadStatement(d)));
-  const run = (item: ViewWorkItem) => applyViewItem(engine, config, item);
+  const run = (item: ViewChange) => applyViewItem(engine, config, item);
   const publish = async (kind: 'table' | 'external') => {
     version += 1;
     return run({ kind: 'datasource', dataSourceId: 'ds-orders', version, deleted: false, definition: dataSource(engine.database, kind, version) });

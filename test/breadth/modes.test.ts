@@ -15,7 +15,7 @@ import { allowedRows, applyViewItem, createReaders, ORDER_COLUMNS, ORDER_SOURCE_
 import { parseIntegrationConfig, type IntegrationConfig, type IntegrationConfigInput } from '../../shared/layout/integration-config.js';
 import { bootstrapScript, inspectStatement, parseInspection, planBootstrap } from '../../shared/layout/bootstrap-plan.js';
 import { compileView } from '../../shared/compiler/view-compiler.js';
-import type { ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
+import type { ViewChange } from '../../shared/compiler/view-change-plan.js';
 import { lintRedshift } from '../../shared/lint/redshift-lint.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { foreignImportSchema, postgres as d } from '../../shared/sql/postgres-dialect.js';
@@ -54,7 +54,7 @@ async function warehouse(engine: Engine, config: IntegrationConfig, afterBootstr
   await bootstrap(engine, config);
   await afterBootstrap();
   const { sessions, roles } = await createReaders(engine, config, USERS);
-  const run = (item: ViewWorkItem) => applyViewItem(engine, config, item);
+  const run = (item: ViewChange) => applyViewItem(engine, config, item);
   for (const p of POLICIES) await run({ kind: 'policy', policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId: '-' });
   const publish = (ds: DataSource) => run({ kind: 'datasource', dataSourceId: ds.id, version: ds.version, deleted: false, definition: ds });
   const see = (u: Reader, view: string) => sessions[u].query(`SELECT id, region, email FROM secure.${d.quoteIdent(view)} ORDER BY id`);

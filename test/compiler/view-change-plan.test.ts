@@ -1,15 +1,15 @@
-// The view-change planner against the real layout (E1's bootstrap plan and guard procedures): each work item
+// The view-change planner against the real layout (the bootstrap plan and its guard procedures): each work item
 // is planned from a real catalog read and applied as ONE transaction acting as the system role; what users
 // see afterwards, staleness, convergence to the newest policy state, re-fan-out data and idempotence. Each test
 // starts from an empty catalog and applies the items it needs first (`given`), so any one runs alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, type Engine, type Session } from '../support/engines.js';
-import { bootstrap, errorOf, layoutConfig, transactionAs } from '../layout/layout-fixture.js';
+import { bootstrap, errorOf, layoutConfig, packed, transactionAs } from '../layout/layout-fixture.js';
 import { kindOfMessage } from '../../shared/adapters/postgres-error-classifier.js';
 import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../../shared/layout/catalog-reader.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
-import { affectedDigest, planViewChange, type PolicyWorkItem, type ViewWorkItem } from '../../shared/compiler/view-change-plan.js';
+import { affectedDigest, planViewChange, type PolicyChange, type ViewChange } from '../../shared/compiler/view-change-plan.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
@@ -39,9 +39,10 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   let config: IntegrationConfig;
   const sessions: Record<string, Session> = {};
   const read = async (): Promise<CatalogSnapshot> => parseCatalog(await engine.query(catalogReadStatement(d)));
-  const asSystem = (statements: Parameters<typeof transactionAs>[2]) => transactionAs(engine.asAdmin, config.systemUser, statements);
+  // What the apply loop sends: the plan packed into its transaction, run as the system role.
+  const asSystem = (statements: Parameters<typeof packed>[0]) => transactionAs(engine.asAdmin, config.systemUser, packed(statements));
   /** read → plan → apply, like the apply loop. */
-  async function run(item: ViewWorkItem) {
+  async function run(item: ViewChange) {
     const plan = planViewChange(await read(), item, config, d);
     if (!plan.skip) await asSystem(plan.statements);
     return plan;
@@ -56,10 +57,10 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   const regionFilter = (version: number) =>
     pol({ id: 'rf-region', version, type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' } });
 
-  const item = (p: Policy, dataSourceId: string | null = 'ds-orders'): PolicyWorkItem => ({ kind: 'policy', policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId });
-  const dsItem = (version: number, name = 'orders'): ViewWorkItem => ({ kind: 'datasource', dataSourceId: 'ds-orders', version, deleted: false, definition: makeDs(engine.database, version, name) });
+  const item = (p: Policy, dataSourceId: string | null = 'ds-orders'): PolicyChange => ({ kind: 'policy', policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId });
+  const dsItem = (version: number, name = 'orders'): ViewChange => ({ kind: 'datasource', dataSourceId: 'ds-orders', version, deleted: false, definition: makeDs(engine.database, version, name) });
   /** An empty catalog (no stored data source or policy, no view), then the items a test starts from. */
-  async function given(...items: ViewWorkItem[]) {
+  async function given(...items: ViewChange[]) {
     await engine.exec([
       stmt('DELETE FROM immuta_system.datasource_state'),
       stmt('DELETE FROM immuta_system.policy_state'),
@@ -102,7 +103,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   it('data source upsert compiles against the stored policies; unlisted columns are not exposed', async () => {
     await given(item(anyoneGlobal));
     const plan = await run({ kind: 'datasource', dataSourceId: 'ds-orders', version: 1, deleted: false, definition: makeDs(engine.database, 1) });
-    expect(plan.statements.map((s) => s.sql.slice(0, 20))).toEqual(['CALL "immuta_procedu', 'SET search_path TO p', 'DROP VIEW IF EXISTS ', 'CREATE VIEW "secure"', 'GRANT SELECT ON "sec', 'RESET search_path']);
+    expect(packed(plan.statements).map((s) => s.sql.slice(0, 20))).toEqual(['CALL "immuta_procedu', 'SET search_path TO p', 'DROP VIEW IF EXISTS ', 'CREATE VIEW "secure"', 'GRANT SELECT ON "sec', 'RESET search_path']);
     expect(await see('eve')).toEqual([
       { id: 1, region: 'eu', email: 'a@x' },
       { id: 2, region: 'us', email: 'b@x' },
@@ -145,7 +146,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
     const before = await views();
     const snap = await read();
     const plan = planViewChange(snap, { kind: 'policy', policyId: 'rf-region', version: 2, deleted: false, definition: regionFilter(2), dataSourceId: 'ds-orders' }, config, d);
-    expect(plan.statements[2]!.sql).toMatch(/^CREATE OR REPLACE VIEW/);
+    expect(packed(plan.statements)[2]!.sql).toMatch(/^CREATE OR REPLACE VIEW/);
     await asSystem(plan.statements);
     expect(await views()).toEqual(before);
   });

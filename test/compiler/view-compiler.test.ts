@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, type Engine, type Session } from '../support/engines.js';
-import { HASH_KEY, bootstrap, layoutConfig, transactionAs } from '../layout/layout-fixture.js';
+import { HASH_KEY, bootstrap, layoutConfig, packed, transactionAs } from '../layout/layout-fixture.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
@@ -61,8 +61,8 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
   let engine: Engine;
   let layout: IntegrationConfig;
   const config = (): ViewCompileConfig => layout;
-  // what the apply loop does: one transaction acting as the system role
-  const applyAsSystem = (statements: Parameters<typeof transactionAs>[2]) => transactionAs(engine.asAdmin, layout.systemUser, statements);
+  // what the apply loop does: the statements packed into one transaction, acting as the system role
+  const applyAsSystem = (statements: Parameters<typeof packed>[0]) => transactionAs(engine.asAdmin, layout.systemUser, packed(statements));
   const users: Record<string, Session> = {};
   const role: Record<string, string> = {};
   let signature: ViewSignature | null = null;
@@ -84,7 +84,7 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
       stmt('CREATE TABLE raw.customers (id int4, name varchar(40), email varchar(100), ssn char(11), country varchar(2), dept varchar(20), salary numeric(10,2), secret text)'),
       ...rows.map((r) => stmt('INSERT INTO raw.customers VALUES (:id, :name, :email, :ssn, :country, :dept, :salary, :secret)', undefined, r)),
     ]);
-    // The real layout (E1's bootstrap plan); it grants the system role read access to `raw`.
+    // The real layout (the bootstrap plan); it grants the system role read access to `raw`.
     layout = layoutConfig(engine, 'raw');
     await bootstrap(engine, layout);
     const profiles: Record<string, Omit<UserProfileInput, 'userId' | 'version'> | null> = {
@@ -237,7 +237,7 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     const before = signature!;
     const hashId = [anyone(), policy({ type: 'mask', scope: { kind: 'local', dataSourceId: ds.id }, target: { kind: 'column', name: 'id' }, mask: { kind: 'hash' } })];
     const compiled = compileView(ds, hashId, config(), d, before);
-    expect(compiled.statements.map((s) => /^(SET search_path TO pg_catalog|DROP VIEW IF EXISTS|CREATE VIEW|CREATE OR REPLACE VIEW|GRANT SELECT|RESET search_path)/.exec(s.sql)?.[0])).toEqual(['SET search_path TO pg_catalog', 'DROP VIEW IF EXISTS', 'CREATE VIEW', 'GRANT SELECT', 'RESET search_path']);
+    expect(packed(compiled.statements).map((s) => /^(SET search_path TO pg_catalog|DROP VIEW IF EXISTS|CREATE VIEW|CREATE OR REPLACE VIEW|GRANT SELECT|RESET search_path)/.exec(s.sql)?.[0])).toEqual(['SET search_path TO pg_catalog', 'DROP VIEW IF EXISTS', 'CREATE VIEW', 'GRANT SELECT', 'RESET search_path']);
     // CREATE OR REPLACE would be refused by the engine: prove the drop is needed.
     const replace = compileView(ds, hashId, config(), d, compiled.signature);
     await expect(applyAsSystem(replace.statements)).rejects.toThrow(/cannot change (data type|name) of view column/);
@@ -248,7 +248,7 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     // and back: replace in place keeps the barrier
     await apply([anyone()]);
     const same = compileView(ds, [anyone()], config(), d, signature);
-    expect(same.statements[1]!.sql).toMatch(/^CREATE OR REPLACE VIEW .* WITH \(security_barrier\)/);
+    expect(packed(same.statements)[1]!.sql).toMatch(/^CREATE OR REPLACE VIEW .* WITH \(security_barrier\)/);
     await applyAsSystem(same.statements);
     const opts = await engine.query<{ reloptions: string[] }>(`SELECT reloptions FROM pg_class WHERE oid = 'secure.customers'::regclass`);
     expect(opts[0]!.reloptions).toEqual(['security_barrier=true']);
@@ -266,7 +266,7 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
       );
     const first = await snapshot();
     const again = await apply(policies);
-    expect(again.statements[1]!.sql).toMatch(/^CREATE OR REPLACE/);
+    expect(packed(again.statements)[1]!.sql).toMatch(/^CREATE OR REPLACE/);
     expect(await snapshot()).toEqual(first);
     // the signature we compute is the one the engine reports
     expect((first[0]!.cols as { n: string; t: string }[]).map((c) => ({ name: c.n, type: c.t.replace('character varying', 'varchar').replace('character', 'char').replace('integer', 'int4') }))).toEqual(

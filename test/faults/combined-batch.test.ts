@@ -1,5 +1,5 @@
 // The apply Lambda applies the group heads of one SQS batch in ONE BatchExecuteStatement where it can
-// (shared/pipeline/apply-work-batch.ts), and a bad view in that batch never fails its neighbours: the combined
+// (shared/apply/apply-work-batch.ts), and a bad view in that batch never fails its neighbours: the combined
 // transaction falls back to one transaction per item. Real apply Lambda; Data API mocked at the SDK boundary
 // onto PGlite (support/pglite-data-api.ts); the oracle checks latest versions and per-object order.
 import 'aws-sdk-client-mock-vitest/extend';

@@ -1,4 +1,4 @@
-// Follow-up A: the warehouse refuses a compiled view with a PERMANENT error — here a custom WHERE clause the
+// The warehouse refuses a compiled view with a PERMANENT error — here a custom WHERE clause the
 // compiler accepts (no diagnostic) that this warehouse refuses at CREATE VIEW (test/support/engine-refusal.ts:
 // an event trigger stands for a refusal the compiler cannot foresee). The data source must not keep serving its previous, less
 // restrictive view: the apply loop applies the fail-closed view in its own transaction with the state CALL

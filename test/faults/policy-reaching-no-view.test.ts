@@ -1,14 +1,14 @@
-// Follow-up B: a policy that reaches no view travels with `dataSourceId: null` end to end — router item (group
+// A policy that reaches no view travels with `dataSourceId: null` end to end — router item (group
 // `policy:<id>`), queue body, apply loop, planner — and its transaction is the one CALL that stores the policy
 // state with p_datasource_id NULL. When a matching data source was registered after the router's read, the
 // item's guarded read widens the reach (re-fan-out) and the view is built with the policy. Real policy router
 // and apply Lambdas; SQL on PGlite.
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { planViewChange, type PolicyWorkItem } from '../../shared/compiler/view-change-plan.js';
+import { planViewChange, type ViewChange } from '../../shared/compiler/view-change-plan.js';
 import { catalogReadStatement, parseCatalog } from '../../shared/layout/catalog-reader.js';
-import { policyGroupId, routePolicyEvent, type PolicyEvent } from '../../shared/pipeline/route-policy.js';
-import { parseWorkItem } from '../../shared/pipeline/work-item.js';
+import { policyGroupId, routePolicyEvent, type PolicyEvent } from '../../shared/routing/route-policy.js';
+import { parseWorkItem } from '../../shared/routing/work-item.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
 import { useApplyLambda } from './support/fault-harness.js';
@@ -41,7 +41,7 @@ describe('a policy that reaches no view: dataSourceId null end to end', () => {
   it('the planner takes null (no data source lookup under a made-up id) and plans only the state CALL', async () => {
     const policy = t.o.piiMask(1);
     const snapshot = parseCatalog(await t.wh.system.query(catalogReadStatement(redshift)));
-    const item: PolicyWorkItem = { kind: 'policy', policyId: policy.id, version: 1, deleted: false, definition: policy, dataSourceId: null, fanOutDigest: 'x'.repeat(64) };
+    const item: ViewChange = { kind: 'policy', policyId: policy.id, version: 1, deleted: false, definition: policy, dataSourceId: null, fanOutDigest: 'x'.repeat(64) };
     const plan = planViewChange(snapshot, item, t.config, redshift);
     expect(plan.statements).toHaveLength(1);
     expect(plan.statements[0]!.params).toMatchObject({ p_id: policy.id, p_datasource_id: null, p_view_signature: null });

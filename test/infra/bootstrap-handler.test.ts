@@ -14,12 +14,14 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { isComplete, onEvent } from '../../lambdas/bootstrap/handler.js';
-import { bootstrapPlanHash, EMPTY_WAREHOUSE, layoutPlan } from '../../lambdas/bootstrap/layout-plan.js';
-import { toBatches, MAX_BATCH_STATEMENTS } from '../../lambdas/bootstrap/statement-batches.js';
+import { bootstrapPlanHash, EMPTY_WAREHOUSE, layoutPlan } from '../../shared/contract/bootstrap-plan-hash.js';
+import { toBatches } from '../../lambdas/bootstrap/statement-batches.js';
 import { planTeardown } from '../../lambdas/bootstrap/teardown-plan.js';
 import { bootstrapScript, planBootstrap } from '../../shared/layout/bootstrap-plan.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
+import { redshift } from '../../shared/sql/redshift-dialect.js';
+import { MAX_STATEMENTS_PER_TRANSACTION } from '../../shared/sql/transaction-packer.js';
 import { createPgliteEngine } from '../support/engines.js';
 
 const HASH_KEY = "k3y-with-'quote-and-$$-never-in-text";
@@ -101,11 +103,12 @@ describe('batching', () => {
   const plan = layoutPlan(integration, EMPTY_WAREHOUSE, HASH_KEY);
 
   it('keeps order, splits on identity, database and 40 statements, isolates bound parameters', () => {
-    const batches = toBatches(plan);
-    expect(batches.flatMap((b) => b.statements)).toEqual(plan.map((s) => s.statement));
+    const batches = toBatches(plan, redshift);
+    // The packer's own statements (the name-resolution pin) aside, the plan goes out as it is, in order.
+    expect(batches.flatMap((b) => b.statements).filter((s) => s.role !== 'session')).toEqual(plan.map((s) => s.statement));
     for (const b of batches) {
       expect(b.statements.length).toBeGreaterThan(0);
-      expect(b.statements.length).toBeLessThanOrEqual(MAX_BATCH_STATEMENTS);
+      expect(b.statements.length).toBeLessThanOrEqual(MAX_STATEMENTS_PER_TRANSACTION);
       const steps = plan.filter((s) => b.statements.includes(s.statement));
       expect(new Set(steps.map((s) => `${s.runAs}/${s.database ?? ''}`)).size).toBe(1);
       // Every parameter of a batch is referenced by one of its statements (a Data API requirement).
@@ -117,8 +120,8 @@ describe('batching', () => {
   });
 
   it('splits a long run of one identity at the limit', () => {
-    const many = Array.from({ length: 95 }, (_, i) => ({ runAs: 'system' as const, statement: { sql: `SELECT ${i}` } }));
-    expect(toBatches(many).map((b) => b.statements.length)).toEqual([40, 40, 15]);
+    const many = Array.from({ length: 95 }, (_, i) => ({ runAs: 'system' as const, statement: { role: 'write' as const, sql: `SELECT ${i}` } }));
+    expect(toBatches(many, redshift).map((b) => b.statements.length)).toEqual([40, 40, 15]);
   });
 
   it('the plan hash changes with the layout and not with the key', () => {
@@ -167,7 +170,7 @@ describe('isComplete', () => {
     const ev = event('Create', { Inspection: inspection });
     const { result, polls } = await runToCompletion(ev);
     const { redshift: rs } = await import('../../shared/sql/redshift-dialect.js');
-    const expected = toBatches(planBootstrap(integration, rs, EMPTY_WAREHOUSE, { hashKey: HASH_KEY }), 40, rs.pinSearchPath());
+    const expected = toBatches(planBootstrap(integration, rs, EMPTY_WAREHOUSE, { hashKey: HASH_KEY }), rs);
     expect(fake.submitted.map((s) => s.Sqls)).toEqual(expected.map((b) => b.statements.map((s) => s.sql)));
     expect(polls).toBe(expected.length * 2 + 1);
     expect(result.Data).toMatchObject({ PlanHash: properties.planHash, Batches: expected.length });
@@ -193,7 +196,7 @@ describe('isComplete', () => {
     const fake = fakeDataApi(() => ['FINISHED']);
     await runToCompletion(event('Update', { Inspection: inspection }));
     await runToCompletion(event('Update', { Inspection: inspection, RequestId: 'req-2' }));
-    expect(fake.byToken.size).toBe(2 * toBatches(layoutPlan(integration, EMPTY_WAREHOUSE, HASH_KEY), 40, { before: 'SET', after: 'RESET' }).length);
+    expect(fake.byToken.size).toBe(2 * toBatches(layoutPlan(integration, EMPTY_WAREHOUSE, HASH_KEY), redshift).length);
   });
 
   it.each(['FAILED', 'ABORTED'])('%s fails the deployment with the engine message and stops', async (status) => {

@@ -13,7 +13,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../../infra/stack/deploy-config.js';
 import { handlerEntry, PIPELINE_HANDLERS } from '../../infra/stack/handler-function.js';
-import { ENV } from '../../infra/stack/lambda-environment.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
 import { ViewguardStack } from '../../infra/stack/viewguard-stack.js';
 import { EVENT_SOURCE, ROUTES } from '../../shared/routing/routing-table.js';
 

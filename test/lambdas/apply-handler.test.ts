@@ -15,9 +15,9 @@ import {
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ENV } from '../../infra/stack/lambda-environment.js';
-import { viewGroupId } from '../../shared/pipeline/fifo-group-key.js';
-import type { DataSourceWorkItem, UserWorkItem, WorkItem } from '../../shared/pipeline/work-item.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
+import { viewGroupId } from '../../shared/routing/fifo-group-key.js';
+import type { DataSourceWorkItem, UserWorkItem, WorkItem } from '../../shared/routing/work-item.js';
 import { DataApiFake } from '../pipeline/support/data-api-fake.js';
 
 const rd = mockClient(RedshiftDataClient);

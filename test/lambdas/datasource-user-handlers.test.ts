@@ -6,10 +6,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ENV } from '../../infra/stack/lambda-environment.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
 import { EVENT_EXAMPLES } from '../../shared/events/event-examples.js';
-import { deduplicationId, userGroupId, viewGroupId } from '../../shared/pipeline/fifo-group-key.js';
-import { parseWorkItem } from '../../shared/pipeline/work-item.js';
+import { deduplicationId, userGroupId, viewGroupId } from '../../shared/routing/fifo-group-key.js';
+import { parseWorkItem } from '../../shared/routing/work-item.js';
 
 const sqs = mockClient(SQSClient);
 type Router = (event: EventBridgeEvent<string, unknown>, context: Context) => Promise<{ workItems: number }>;

@@ -5,7 +5,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import 'aws-sdk-client-mock-vitest/extend';
 import { BatchExecuteStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import type { Context } from 'aws-lambda';
-import { ENV } from '../../infra/stack/lambda-environment.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
 import { fake, installFakeCluster, rd, sent } from '../operations/support/fake-redshift.js';
 import { lintRedshift } from '../../shared/lint/redshift-lint.js';
 

@@ -7,12 +7,12 @@ import { ActiveStatementsExceededException, ExecuteStatementCommand, RedshiftDat
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ENV } from '../../infra/stack/lambda-environment.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
 import { affectedDigest } from '../../shared/compiler/view-change-plan.js';
 import { EVENT_EXAMPLES } from '../../shared/events/event-examples.js';
-import { viewGroupId } from '../../shared/pipeline/fifo-group-key.js';
-import { policyGroupId } from '../../shared/pipeline/route-policy.js';
-import { parseWorkItem, type PolicyWorkItem } from '../../shared/pipeline/work-item.js';
+import { viewGroupId } from '../../shared/routing/fifo-group-key.js';
+import { policyGroupId } from '../../shared/routing/route-policy.js';
+import { parseWorkItem, type PolicyWorkItem } from '../../shared/routing/work-item.js';
 import { DataApiFake, type CatalogRowInput } from '../pipeline/support/data-api-fake.js';
 
 const rd = mockClient(RedshiftDataClient);

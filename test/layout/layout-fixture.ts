@@ -2,7 +2,9 @@
 // (inspect → plan → run as admin + system role), and helpers to run a transaction as the system role.
 import type { Engine, Session } from '../support/engines.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
-import type { SqlStatement } from '../../shared/sql/statement.js';
+import type { Dialect } from '../../shared/sql/dialect.js';
+import type { PlannedStatement, SqlStatement } from '../../shared/sql/statement.js';
+import { packTransactions } from '../../shared/sql/transaction-packer.js';
 import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { bootstrapScript, inspectStatement, parseInspection, planBootstrap, type BootstrapStep } from '../../shared/layout/bootstrap-plan.js';
 
@@ -46,6 +48,13 @@ export async function transactionAs(session: Session, role: string | null, state
     await session.query('ROLLBACK');
     throw error;
   }
+}
+
+/** The one transaction the apply loop sends for these plan statements (the packer adds the name-resolution pin). */
+export function packed(statements: readonly PlannedStatement[], dialect: Dialect = postgres): PlannedStatement[] {
+  const transactions = packTransactions([{ statements, tag: null }], dialect);
+  if (transactions.length !== 1) throw new Error(`expected one transaction, got ${transactions.length}`);
+  return transactions[0]!.statements;
 }
 
 /** Error message of a rejected promise (fails the test when it resolves). */

@@ -10,7 +10,7 @@ import { EVENT_EXAMPLES } from '../../shared/events/event-examples.js';
 import type { WebhookEventInput } from '../../shared/events/event-types.js';
 import { signWebhook } from '../../shared/events/webhook-signature.js';
 import { parseIntegrationConfig } from '../../shared/layout/integration-config.js';
-import { viewGroupId } from '../../shared/pipeline/fifo-group-key.js';
+import { viewGroupId } from '../../shared/routing/fifo-group-key.js';
 import { stmt } from '../../shared/sql/statement.js';
 import { REFUSAL, refusedClause, refuseMarkedViews } from '../support/engine-refusal.js';
 

@@ -11,7 +11,7 @@ import { inject } from 'vitest';
 import { EXIT, run, type CliIo } from '../../infra/cli/main.js';
 import { openLocalWarehouse } from '../../infra/local/local-warehouse.js';
 import { parseIntegrationConfig } from '../../shared/layout/integration-config.js';
-import { applyWorkItem } from '../../shared/pipeline/apply-work-item.js';
+import { applyWorkItem } from '../../shared/apply/apply-work-item.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { run, type CliIo } from '../../infra/cli/main.js';
 import { openLocalWarehouse, type LocalWarehouse } from '../../infra/local/local-warehouse.js';
 import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
-import { applyWorkItem } from '../../shared/pipeline/apply-work-item.js';
+import { applyWorkItem } from '../../shared/apply/apply-work-item.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
 import { affectedDigest } from '../../shared/compiler/view-change-plan.js';
 import { DataSourceSchema } from '../../shared/policy/data-source.js';

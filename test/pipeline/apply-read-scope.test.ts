@@ -8,8 +8,8 @@ import { openLocalWarehouse, type LocalWarehouse } from '../../infra/local/local
 import { affectedDigest, planViewChange } from '../../shared/compiler/view-change-plan.js';
 import { catalogReadStatement, parseCatalog } from '../../shared/layout/catalog-reader.js';
 import { parseIntegrationConfig } from '../../shared/layout/integration-config.js';
-import { applyWorkItem, type ApplyDeps } from '../../shared/pipeline/apply-work-item.js';
-import type { DataSourceWorkItem, PolicyWorkItem } from '../../shared/pipeline/work-item.js';
+import { applyWorkItem, type ApplyDeps } from '../../shared/apply/apply-work-item.js';
+import type { DataSourceWorkItem, PolicyWorkItem } from '../../shared/routing/work-item.js';
 import { PolicySchema, type Policy } from '../../shared/policy/policy.js';
 import type { Row, Warehouse } from '../../shared/ports/warehouse.js';
 import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';

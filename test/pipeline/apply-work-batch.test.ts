@@ -1,4 +1,4 @@
-// Several view items of one received batch in ONE transaction (shared/pipeline/apply-work-batch.ts) on PGlite
+// Several view items of one received batch in ONE transaction (shared/apply/apply-work-batch.ts) on PGlite
 // with the real layout and procedures: how many transactions, what the views and the catalog hold afterwards,
 // the epoch chain of data source CALLs, the 40-statement packing, and the fallback — a combined transaction that
 // fails (a view the engine refuses, a concurrent catalog change) leaves every item to the one-at-a-time path, so
@@ -8,11 +8,12 @@ import { openLocalWarehouse, type LocalWarehouse } from '../../infra/local/local
 import { affectedDigest } from '../../shared/compiler/view-change-plan.js';
 import { catalogReadStatement, parseCatalog } from '../../shared/layout/catalog-reader.js';
 import { parseIntegrationConfig } from '../../shared/layout/integration-config.js';
-import { processWorkBatch, type WorkBatchRecord } from '../../shared/pipeline/apply-work-batch.js';
-import { applyWorkItem, ApplyFailure, type ApplyDeps, type ApplyOutcome } from '../../shared/pipeline/apply-work-item.js';
-import { policyMessage } from '../../shared/pipeline/route-policy.js';
-import { viewGroupId } from '../../shared/pipeline/fifo-group-key.js';
-import type { DataSourceWorkItem, PolicyWorkItem, WorkItem } from '../../shared/pipeline/work-item.js';
+import { processWorkBatch, type WorkBatchRecord } from '../../shared/apply/apply-work-batch.js';
+import { ApplyFailure, type ApplyOutcome } from '../../shared/apply/apply-outcome.js';
+import { applyWorkItem, type ApplyDeps } from '../../shared/apply/apply-work-item.js';
+import { policyMessage } from '../../shared/routing/route-policy.js';
+import { viewGroupId } from '../../shared/routing/fifo-group-key.js';
+import type { DataSourceWorkItem, PolicyWorkItem, WorkItem } from '../../shared/routing/work-item.js';
 import { PolicySchema, type Policy } from '../../shared/policy/policy.js';
 import type { Row, Warehouse } from '../../shared/ports/warehouse.js';
 import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';

@@ -1,14 +1,15 @@
 // The apply loop on PGlite (real layout, real procedures): applied / skipped / failed outcomes, conflict
 // re-reads (bounded), transient and permanent failures, unreadable bodies, and a plan split over several
-// transactions (guard last) that survives a failure in its last transaction.
+// transactions (guard last) that survives a failure in its last transaction. The packing rules themselves:
+// test/sql/transaction-packer.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalWarehouse, type LocalWarehouse } from '../../infra/local/local-warehouse.js';
 import { catalogReadStatement, parseCatalog } from '../../shared/layout/catalog-reader.js';
 import { parseIntegrationConfig } from '../../shared/layout/integration-config.js';
-import { applyWorkItem, ApplyFailure, type ApplyDeps } from '../../shared/pipeline/apply-work-item.js';
-import { processWorkMessage } from '../../shared/pipeline/process-work-message.js';
-import { splitIntoTransactions } from '../../shared/pipeline/transaction-split.js';
-import type { DataSourceWorkItem, UserWorkItem } from '../../shared/pipeline/work-item.js';
+import { ApplyFailure } from '../../shared/apply/apply-outcome.js';
+import { applyWorkItem, type ApplyDeps } from '../../shared/apply/apply-work-item.js';
+import { processWorkMessage } from '../../shared/apply/process-work-message.js';
+import type { DataSourceWorkItem, UserWorkItem } from '../../shared/routing/work-item.js';
 import { WarehouseError, type Row, type Warehouse } from '../../shared/ports/warehouse.js';
 import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
@@ -173,32 +174,5 @@ describe('applyWorkItem on PGlite', () => {
     await wh.admin([stmt('CREATE ROLE u_split LOGIN')]);
     // The view exists and is granted (no profile row: no rows, but no permission error either).
     expect(await wh.queryAs!('u_split', stmt('SELECT * FROM secure.split'))).toEqual([]);
-  });
-});
-
-describe('splitIntoTransactions', () => {
-  const s = (sql: string) => stmt(sql);
-  it('keeps a plan within the limit whole', () => {
-    const plan = [s('CALL x()'), s('CREATE VIEW v AS SELECT 1'), s('GRANT SELECT ON v TO PUBLIC')];
-    expect(splitIntoTransactions(plan)).toEqual([plan]);
-  });
-  it('over 40: order kept, each part ≤ 40, the guard CALL opens the last part', () => {
-    const ddl = Array.from({ length: 85 }, (_, i) => s(`CREATE VIEW v${i} AS SELECT ${i}`));
-    const parts = splitIntoTransactions([s('CALL guard()'), ...ddl]);
-    expect(parts.every((p) => p.length <= 40)).toBe(true);
-    expect(parts.at(-1)![0]!.sql).toBe('CALL guard()');
-    expect(parts.flat().filter((x) => x.sql !== 'CALL guard()')).toEqual(ddl);
-    expect(parts.slice(0, -1).flat().some((x) => x.sql.startsWith('CALL'))).toBe(false);
-  });
-  it('repeats the session settings that bracket the DDL in every part', () => {
-    const ddl = Array.from({ length: 50 }, (_, i) => s(`CREATE VIEW v${i} AS SELECT ${i}`));
-    const parts = splitIntoTransactions([s('CALL guard()'), s('SET search_path TO pg_catalog'), ...ddl, s('RESET search_path')]);
-    expect(parts.every((p) => p.length <= 40)).toBe(true);
-    for (const p of parts) {
-      const body = p[0]!.sql.startsWith('CALL') ? p.slice(1) : p;
-      expect(body[0]!.sql).toBe('SET search_path TO pg_catalog');
-      expect(body.at(-1)!.sql).toBe('RESET search_path');
-    }
-    expect(parts.flat().filter((x) => x.sql.startsWith('CREATE'))).toEqual(ddl);
   });
 });

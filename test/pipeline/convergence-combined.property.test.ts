@@ -1,11 +1,11 @@
 // The convergence property (support/convergence-property.ts) with the COMBINED batch consumer driven directly —
-// shared/pipeline/apply-work-batch.ts processWorkBatch over the pipeline's own queue and (faulty) warehouse,
+// shared/apply/apply-work-batch.ts processWorkBatch over the pipeline's own queue and (faulty) warehouse,
 // outside LocalPipeline — so that several views in one transaction, its epoch chain and its fallback to one
 // item at a time converge to the same oracle under the same faults. The runs must actually combine items.
 import { expect } from 'vitest';
-import { processWorkBatch } from '../../shared/pipeline/apply-work-batch.js';
-import type { ApplyDeps } from '../../shared/pipeline/apply-work-item.js';
-import { fifoFailureReason } from '../../shared/pipeline/fifo-partial-batch.js';
+import { processWorkBatch } from '../../shared/apply/apply-work-batch.js';
+import type { ApplyDeps } from '../../shared/apply/apply-work-item.js';
+import { fifoFailureReason } from '../../shared/apply/fifo-partial-batch.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { describeConvergenceProperty } from './support/convergence-property.js';
 

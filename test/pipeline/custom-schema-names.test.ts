@@ -12,10 +12,10 @@ import { parseIntegrationConfig, schemasOf, type IntegrationConfig } from '../..
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseDeployConfig } from '../../infra/stack/deploy-config.js';
-import { ENV } from '../../infra/stack/lambda-environment.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
 import { ViewguardStack } from '../../infra/stack/viewguard-stack.js';
-import { integrationSchemasFromEnv } from '../../lambdas/apply/warehouse-environment.js';
-import { bootstrapPlanHash, EMPTY_WAREHOUSE, layoutPlan } from '../../lambdas/bootstrap/layout-plan.js';
+import { integrationSchemasFromEnv } from '../../lambdas/aws/read-environment.js';
+import { bootstrapPlanHash, EMPTY_WAREHOUSE, layoutPlan } from '../../shared/contract/bootstrap-plan-hash.js';
 import { planTeardown } from '../../lambdas/bootstrap/teardown-plan.js';
 import { catalogReadStatement } from '../../shared/layout/catalog-reader.js';
 import { planUserDelete } from '../../shared/layout/user-change-plan.js';

@@ -5,7 +5,7 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchItemFailures, fifoFailureReason, processFifoBatch, type FifoBatchRecord } from '../../shared/pipeline/fifo-partial-batch.js';
+import { batchItemFailures, fifoFailureReason, processFifoBatch, type FifoBatchRecord } from '../../shared/apply/fifo-partial-batch.js';
 
 const rec = (messageId: string, group?: string): FifoBatchRecord => ({ messageId, attributes: group === undefined ? {} : { MessageGroupId: group } });
 

@@ -1,5 +1,5 @@
 // The hashing key (immuta_system.hash_key) must not reach a user through a view's error messages, and must
-// not appear in the text of any statement we send (brief §6: "errors or logs").
+// not appear in the text of any statement we send (nor in errors or logs).
 //
 // Errors: the key is joined inside the view and only ever flows into the hash, so every error a user can
 // provoke (casts, division, name errors with DETAIL/HINT, direct reads) can at most show a hashed value.

@@ -1,4 +1,4 @@
-// Identifiers and values an attacker (or an unlucky admin) chooses (brief §6): schema, table, column, view,
+// Identifiers and values an attacker (or an unlucky admin) chooses: schema, table, column, view,
 // system-role and user names, attribute keys/values and groups containing quotes, `;`, `--`, `$$`,
 // newlines, unicode, reserved words and 63-byte names — bootstrapped, compiled and queried as real login
 // roles. Injection attempts must neither break the SQL nor widen what a user sees.

@@ -1,4 +1,4 @@
-// Writes through our procedures by users (brief §6): an analyst must not be able to grant themselves
+// Writes through our procedures by users: an analyst must not be able to grant themselves
 // groups by calling apply_user (or change the catalog through the other procedures), nor redefine, re-own
 // or re-grant them. Protection: bootstrap REVOKEs EXECUTE on every procedure from PUBLIC (PostgreSQL grants
 // it by default) plus ALTER DEFAULT PRIVILEGES for later ones; the procedures are owned by the system role

@@ -1,4 +1,4 @@
-// search_path hijack (brief §6): an analyst plants same-named functions and operators where name resolution
+// search_path hijack: an analyst plants same-named functions and operators where name resolution
 // might find them before ours or before pg_catalog's, then waits for our code to run. Three moments matter:
 //  1. our SECURITY DEFINER procedures run (as the system role) under a caller's search_path;
 //  2. our SQL functions (immuta_functions.*) are inlined into a query and their body is parsed with the
@@ -173,7 +173,7 @@ describe.each(engines)('search_path hijack after install on $name', ({ create })
 
   it('apply_datasource keeps its epoch guard and stale check, and never runs the planted operators', async () => {
     // Protection: SET search_path = pg_catalog, immuta_system, pg_temp on every procedure
-    // (routine-definitions.ts, PostgresDialect.definerSearchPath). Without it, evil.<> says "epochs equal".
+    // (routine-definitions.ts, PostgresDialect.definerSettings). Without it, evil.<> says "epochs equal".
     const ds = inDatabase(staff, engine);
     const epoch = async (): Promise<number> => Number((await engine.query<{ e: string }>('SELECT epoch AS e FROM immuta_system.catalog_epoch'))[0]!.e);
     const change = { datasourceId: ds.id, version: 5, deleted: false, definition: ds, viewSignature: null, expectedEpoch: (await epoch()) + 7 };

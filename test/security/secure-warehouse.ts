@@ -1,5 +1,5 @@
-// The security suite's warehouse: exactly what ships. The layout comes from E1's bootstrap plan
-// (shared/layout/bootstrap-plan.ts: inspect → plan → run as admin + system role), views from E2's compiler
+// The security suite's warehouse: exactly what ships. The layout comes from the bootstrap plan
+// (shared/layout/bootstrap-plan.ts: inspect → plan → run as admin + system role), views from the compiler
 // (shared/compiler/view-compiler.ts) applied the way the apply step does it (one transaction as the system
 // role: CALL apply_datasource(…expected epoch) + view DDL + GRANT), and users through the real user-change
 // plan (CALL apply_user, bound parameters). Nothing here is hand-written SQL for our own objects.
@@ -14,6 +14,7 @@ import { stmt, type SqlStatement } from '../../shared/sql/statement.js';
 import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { bootstrapScript, inspectStatement, parseInspection, planBootstrap } from '../../shared/layout/bootstrap-plan.js';
 import { planDatasourceStateCall } from '../../shared/layout/state-call-plan.js';
+import { packTransactions } from '../../shared/sql/transaction-packer.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
 import { compileView, type CompiledView } from '../../shared/compiler/view-compiler.js';
 import { UserProfileSchema, type UserProfileInput } from '../../shared/policy/user-profile.js';
@@ -95,13 +96,9 @@ export async function installSecureWarehouse(engine: Engine, options: SecureWare
       const versionRows = await engine.query<{ v: string | number }>('SELECT version AS v FROM immuta_system.datasource_state WHERE datasource_id = $1', [ds.id]);
       const version = versionRows.length ? Number(versionRows[0]!.v) + 1 : ds.version;
       const signature = JSON.stringify(compiled.signature);
-      await asSystem([
-        planDatasourceStateCall(
-          { datasourceId: ds.id, version, deleted: false, definition: ds, viewSignature: signature, expectedEpoch: Number(epoch) },
-          d,
-        ),
-        ...compiled.statements,
-      ]);
+      const call = planDatasourceStateCall({ datasourceId: ds.id, version, deleted: false, definition: ds, viewSignature: signature, expectedEpoch: Number(epoch) }, d);
+      // Packed as the apply loop packs it: the view DDL between the dialect's name-resolution pin.
+      for (const tx of packTransactions([{ statements: [call, ...compiled.statements], tag: ds.id }], d)) await asSystem(tx.statements);
       signatures.set(ds.id, signature);
       return compiled;
     },

@@ -1,4 +1,4 @@
-// Security families (brief §6) on both engines, as real login roles, against a compiled secure view.
+// Security families on both engines, as real login roles, against a compiled secure view.
 // Layout: the shipped bootstrap plan (E1) and a view compiled by the shipped compiler (E2), installed by
 // ./secure-warehouse.ts. Each test fails if the protection it names is removed; the negative controls in
 // ./negative-controls.test.ts remove them (in a throwaway database) and show the attacks succeed.

@@ -4,11 +4,11 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Engine, Session } from '../../support/engines.js';
-import { HASH_KEY, transactionAs } from '../../layout/layout-fixture.js';
+import { HASH_KEY, packed, transactionAs } from '../../layout/layout-fixture.js';
 import { catalogReadStatement, parseCatalog } from '../../../shared/layout/catalog-reader.js';
 import type { IntegrationConfig } from '../../../shared/layout/integration-config.js';
 import { planUserUpsert } from '../../../shared/layout/user-change-plan.js';
-import { planViewChange, type ViewChangePlan, type ViewWorkItem } from '../../../shared/compiler/view-change-plan.js';
+import { planViewChange, type ViewChangePlan, type ViewChange } from '../../../shared/compiler/view-change-plan.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../../shared/policy/policy.js';
 import { UserProfileSchema } from '../../../shared/policy/user-profile.js';
 import { postgres as d } from '../../../shared/sql/postgres-dialect.js';
@@ -62,9 +62,9 @@ export async function createReaders(engine: Engine, config: IntegrationConfig, r
 }
 
 /** One view work item as the apply loop runs it: read the catalog, plan, one transaction as the system role. */
-export async function applyViewItem(engine: Engine, config: IntegrationConfig, item: ViewWorkItem): Promise<ViewChangePlan> {
+export async function applyViewItem(engine: Engine, config: IntegrationConfig, item: ViewChange): Promise<ViewChangePlan> {
   const plan = planViewChange(parseCatalog(await engine.query(catalogReadStatement(d))), item, config, d);
   expect(plan.skip).toBeUndefined();
-  await transactionAs(engine.asAdmin, config.systemUser, plan.statements);
+  await transactionAs(engine.asAdmin, config.systemUser, packed(plan.statements));
   return plan;
 }

@@ -14,10 +14,10 @@ import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry }
 import type { PGlite } from '@electric-sql/pglite';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
-import { ENV } from '../../../infra/stack/lambda-environment.js';
+import { ENV } from '../../../shared/contract/lambda-environment.js';
 import { openLocalWarehouse, type LocalWarehouse } from '../../../infra/local/local-warehouse.js';
-import { LocalFifoQueue } from '../../../shared/adapters/local-fifo-queue.js';
-import { toSqsEvent } from '../../../shared/adapters/local-sqs-event.js';
+import { LocalFifoQueue } from '../../../infra/local/local-fifo-queue.js';
+import { toSqsEvent } from '../../support/local-sqs-event.js';
 import type { PGliteWarehouse } from '../../../shared/adapters/pglite-warehouse.js';
 import { parseIntegrationConfig, type IntegrationConfig } from '../../../shared/layout/integration-config.js';
 import type { WorkMessage } from '../../../shared/ports/work-queue.js';
@@ -35,7 +35,7 @@ export function faultConfig(): IntegrationConfig {
   return parsed.value;
 }
 
-/** The environment the stack gives the apply Lambda (infra/stack/lambda-environment.ts). */
+/** The environment the stack gives the apply Lambda (shared/contract/lambda-environment.ts). */
 export function setApplyEnvironment(config: IntegrationConfig, deadlineMarginMs = 1000): void {
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-1',

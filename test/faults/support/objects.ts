@@ -1,11 +1,11 @@
 // Data sources, policies and users for the fault tests, turned into work messages by the REAL routers
-// (shared/pipeline/route-*.ts), and recorded in the SentHistory the oracle compares against. Every id and
+// (shared/routing/route-*.ts), and recorded in the SentHistory the oracle compares against. Every id and
 // name carries a per-test prefix so that one warehouse serves every test of a file.
 import type { LocalWarehouse } from '../../../infra/local/local-warehouse.js';
 import type { WebhookEvent } from '../../../shared/events/event-types.js';
-import { routeDataSourceEvent, type DataSourceEvent } from '../../../shared/pipeline/route-datasource.js';
-import { routePolicyEvent, type PolicyEvent } from '../../../shared/pipeline/route-policy.js';
-import { routeUserEvent, type UserEvent } from '../../../shared/pipeline/route-user.js';
+import { routeDataSourceEvent, type DataSourceEvent } from '../../../shared/routing/route-datasource.js';
+import { routePolicyEvent, type PolicyEvent } from '../../../shared/routing/route-policy.js';
+import { routeUserEvent, type UserEvent } from '../../../shared/routing/route-user.js';
 import { DataSourceSchema, type DataSource } from '../../../shared/policy/data-source.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../../shared/policy/policy.js';
 import type { WorkMessage } from '../../../shared/ports/work-queue.js';

@@ -9,6 +9,8 @@
 //   describeErrors               the batch RAN (committed), then DescribeStatement throws `count` times;
 //   run                          the batch runs; a SQL error makes it FAILED with the engine's message and the
 //                                failing sub-statement (`<id>:<n>`, 1-based) — its transaction rolled back.
+// A statement over 100,000 bytes is refused at submission with a ValidationException, as the Data API refuses a
+// query string over its 100 KB limit (nothing ran).
 // Results are returned in Data API record form (longValue / booleanValue / stringValue / isNull), paged with
 // NextToken so that a reader that stops after one page loses rows.
 import type { AwsStub } from 'aws-sdk-client-mock';
@@ -20,6 +22,7 @@ import {
   ExecuteStatementCommand,
   GetStatementResultCommand,
   ResourceNotFoundException,
+  ValidationException,
   type ColumnMetadata,
   type DescribeStatementResponse,
   type Field,
@@ -129,6 +132,9 @@ export class PgliteDataApi {
       parameters: Object.fromEntries(parameters.map((p) => [p.name!, p.value!])),
     };
     this.submissions.push(submission);
+    if (sqls.some((q) => Buffer.byteLength(q, 'utf8') > 100_000)) {
+      throw new ValidationException({ message: 'Cannot process query string larger than 100kB', $metadata: { httpStatusCode: 400 } });
+    }
     const fault = (operation === 'batch' ? this.onBatch : this.onQuery)(submission);
     if (fault.kind === 'throttle') throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
     if (fault.kind === 'activeStatements') throw new ActiveStatementsExceededException({ message: 'Active statements exceeded the allowed quota (200)', $metadata: {} });

@@ -9,17 +9,18 @@ import { postgres } from '../../../shared/sql/postgres-dialect.js';
 import type { SqlStatement } from '../../../shared/sql/statement.js';
 import type { Row, Warehouse } from '../../../shared/ports/warehouse.js';
 import type { WorkQueue } from '../../../shared/ports/work-queue.js';
-import { applyWorkItem, type ApplyOutcome } from '../../../shared/pipeline/apply-work-item.js';
+import type { ApplyOutcome } from '../../../shared/apply/apply-outcome.js';
+import { applyWorkItem } from '../../../shared/apply/apply-work-item.js';
 import { affectedDigest } from '../../../shared/compiler/view-change-plan.js';
 import type { DataSource } from '../../../shared/policy/data-source.js';
 import type { Policy } from '../../../shared/policy/policy.js';
-import type { WorkItem } from '../../../shared/pipeline/work-item.js';
+import type { WorkItem } from '../../../shared/routing/work-item.js';
 import type { WebhookEvent } from '../../../shared/events/event-types.js';
 import { routeFor } from '../../../shared/routing/routing-table.js';
-import { parseRoutedEvent } from '../../../shared/pipeline/routed-event.js';
-import { dataSourceWorkItem, type DataSourceEvent } from '../../../shared/pipeline/route-datasource.js';
-import { userWorkItem, type UserEvent } from '../../../shared/pipeline/route-user.js';
-import { policyWorkItems, type PolicyEvent } from '../../../shared/pipeline/route-policy.js';
+import { parseRoutedEvent } from '../../../shared/routing/routed-event.js';
+import { dataSourceWorkItem, type DataSourceEvent } from '../../../shared/routing/route-datasource.js';
+import { userWorkItem, type UserEvent } from '../../../shared/routing/route-user.js';
+import { policyWorkItems, type PolicyEvent } from '../../../shared/routing/route-policy.js';
 import { catalogReadStatement, parseCatalog } from '../../../shared/layout/catalog-reader.js';
 
 /** A Warehouse over the engine's admin session acting as `role` (SET LOCAL ROLE) in each transaction. */

@@ -7,10 +7,8 @@
 import { affectedDigest } from '../compiler/view-change-plan.js';
 import type { WebhookEventOf } from '../events/event-types.js';
 import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../layout/catalog-reader.js';
+import { liveDataSources, storedPolicy } from '../layout/catalog-state.js';
 import { affectedDataSources } from '../policy/applicable-policies.js';
-import type { DataSource } from '../policy/data-source.js';
-import type { Policy } from '../policy/policy.js';
-import { parseDataSource, parsePolicy } from '../policy/validate.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import type { WorkMessage } from '../ports/work-queue.js';
 import type { Dialect } from '../sql/dialect.js';
@@ -30,24 +28,6 @@ export function policyMessage(item: PolicyWorkItem): WorkMessage {
     deduplicationId: deduplicationId(item.eventId, object),
     body: JSON.stringify(item),
   };
-}
-
-/** Live (not deleted) data sources whose stored definition parses; the rest have no view to reach. */
-export function liveDataSources(snapshot: CatalogSnapshot): DataSource[] {
-  const out: DataSource[] = [];
-  for (const row of snapshot.dataSources.values()) {
-    if (row.deleted) continue;
-    const r = parseDataSource(row.definition);
-    if (r.ok) out.push(r.value);
-  }
-  return out;
-}
-
-export function storedPolicy(snapshot: CatalogSnapshot, policyId: string): Policy | null {
-  const row = snapshot.policies.get(policyId);
-  if (!row || row.deleted) return null;
-  const r = parsePolicy(row.definition);
-  return r.ok ? r.value : null;
 }
 
 /** The items for one policy event against one catalog snapshot (pure: the tests drive it directly). */

@@ -20,7 +20,7 @@ export type FifoRecordResult<R> =
   | { record: R; status: 'skipped'; blockedBy: string };
 
 /** Handle the batch in order under the FIFO rule; one result per record, in the batch's order. */
-export async function processFifoBatch<R extends FifoBatchRecord>(records: readonly R[], handle: (record: R) => Promise<void>): Promise<FifoRecordResult<R>[]> {
+export async function processFifoBatch<R extends FifoBatchRecord>(records: readonly R[], handle: (record: R) => Promise<unknown>): Promise<FifoRecordResult<R>[]> {
   // group → the record that failed first in it
   const failedGroups = new Map<string, string>();
   const results: FifoRecordResult<R>[] = [];

@@ -15,12 +15,12 @@
 // for k messages delivered, ack/fail/changeVisibility O(log n) — a min-heap of the groups that can deliver
 // (keyed by their head's sequence: oldest head first), a min-heap of visibility deadlines, and an index of
 // in-flight receipt handles; dedup ids expire oldest first. Nothing scans every group or message.
-import type { WorkMessage, WorkQueue } from '../ports/work-queue.js';
+import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';
 
 export interface LocalFifoQueueOptions {
   /** Default 30 s (the SQS default). */
   visibilityTimeoutMs?: number;
-  /** Receives before a failing message moves to the DLQ. Default 5 (the brief's minimum). */
+  /** Receives before a failing message moves to the DLQ. Default 5 (the work queue's setting in the stack). */
   maxReceiveCount?: number;
   /** Default 5 min (fixed in SQS). */
   dedupWindowMs?: number;
@@ -69,11 +69,6 @@ export interface QueueCounters {
   deadLettered: number;
   redriven: number;
 }
-
-/** A Lambda-style batch consumer: return the ids that failed (partial batch response), optionally why. */
-export type BatchConsumer = (
-  batch: ReceivedMessage[],
-) => Promise<{ batchItemFailures: { itemIdentifier: string; reason?: string }[] } | void>;
 
 interface StoredMessage {
   messageId: string;
@@ -330,56 +325,6 @@ export class LocalFifoQueue implements WorkQueue {
   counters(): QueueCounters {
     this.expireVisibility(this.clock());
     return { depth: this.stored - this.inFlight.size, inFlight: this.inFlight.size, dlqDepth: this.dlq.length, ...this.counts };
-  }
-
-  /**
-   * Test/local helper: receive and hand batches to `consumer` until nothing is deliverable. Messages not
-   * reported as failed are deleted; failed ones go back (and to the DLQ after maxReceiveCount). A consumer
-   * that throws fails the whole batch. Stops with an error after `maxRounds` receives (a livelock guard).
-   */
-  async drain(consumer: BatchConsumer, options: { batchSize?: number; maxRounds?: number } = {}): Promise<{ rounds: number }> {
-    const maxRounds = options.maxRounds ?? 10_000;
-    let rounds = 0;
-    for (;;) {
-      const batch = this.receive(options.batchSize ?? 10);
-      if (batch.length === 0) return { rounds };
-      if (++rounds > maxRounds) throw new Error(`drain did not finish within ${maxRounds} receives`);
-      let failures: Map<string, string>;
-      try {
-        const result = await consumer(batch);
-        failures = new Map((result?.batchItemFailures ?? []).map((f) => [f.itemIdentifier, f.reason ?? 'reported as a batch item failure']));
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        failures = new Map(batch.map((m) => [m.messageId, reason]));
-      }
-      for (const m of batch) {
-        const reason = failures.get(m.messageId);
-        if (reason === undefined) this.ack(m.receiptHandle);
-        else this.fail(m.receiptHandle, reason);
-      }
-    }
-  }
-
-  /**
-   * Like drain, one message at a time, with the FIFO partial-batch rule (Powertools SqsFifoPartialProcessor):
-   * after the first failure in a batch, every later message of that batch is failed unprocessed.
-   */
-  async drainEach(handler: (message: ReceivedMessage) => Promise<void>, options: { batchSize?: number; maxRounds?: number } = {}) {
-    return this.drain(async (batch) => {
-      const batchItemFailures: { itemIdentifier: string; reason: string }[] = [];
-      for (const m of batch) {
-        if (batchItemFailures.length > 0) {
-          batchItemFailures.push({ itemIdentifier: m.messageId, reason: 'not processed: an earlier message in the FIFO batch failed' });
-          continue;
-        }
-        try {
-          await handler(m);
-        } catch (err) {
-          batchItemFailures.push({ itemIdentifier: m.messageId, reason: err instanceof Error ? err.message : String(err) });
-        }
-      }
-      return { batchItemFailures };
-    }, options);
   }
 
   private enqueue(m: StoredMessage): void {

@@ -1,8 +1,8 @@
 // What the apply consumer does with one queue message, in the Lambda and locally alike: parse the body as a
 // work item (a body we did not write is permanent) and run the apply loop.
-import { startOutcome } from './apply-outcome-start.js';
-import { applyWorkItem, ApplyFailure, type ApplyDeps, type ApplyOutcome } from './apply-work-item.js';
-import { parseWorkItem, WorkItemFormatError } from './work-item.js';
+import { ApplyFailure, startOutcome, type ApplyOutcome } from './apply-outcome.js';
+import { applyWorkItem, type ApplyDeps } from './apply-work-item.js';
+import { parseWorkItem, WorkItemFormatError } from '../routing/work-item.js';
 
 export async function processWorkMessage(body: string, deps: ApplyDeps): Promise<ApplyOutcome> {
   let item;

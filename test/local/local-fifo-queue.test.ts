@@ -1,6 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LocalFifoQueue, type ReceivedMessage } from '../../shared/adapters/local-fifo-queue.js';
+import { LocalFifoQueue, type ReceivedMessage } from '../../infra/local/local-fifo-queue.js';
+
+/**
+ * A Lambda-style consumer loop over the queue's own calls: receive, hand the batch over, delete what did not
+ * fail, fail the rest (back to the queue, or the DLQ after maxReceiveCount); until nothing is deliverable.
+ */
+async function drain(q: LocalFifoQueue, consumer: (batch: ReceivedMessage[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] } | void>): Promise<void> {
+  for (let rounds = 0; rounds < 1000; rounds++) {
+    const batch = q.receive(10);
+    if (batch.length === 0) return;
+    let failed: Set<string>;
+    try {
+      failed = new Set(((await consumer(batch))?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    } catch {
+      failed = new Set(batch.map((m) => m.messageId));
+    }
+    for (const m of batch) {
+      if (failed.has(m.messageId)) q.fail(m.receiptHandle, 'reported as a batch item failure');
+      else q.ack(m.receiptHandle);
+    }
+  }
+  throw new Error('drain did not finish');
+}
+
+/** One message at a time; after the first failure in a batch, every later message of it fails unprocessed. */
+const drainEach = (q: LocalFifoQueue, handler: (m: ReceivedMessage) => Promise<void>) =>
+  drain(q, async (batch) => {
+    const batchItemFailures: { itemIdentifier: string }[] = [];
+    for (const m of batch) {
+      if (batchItemFailures.length > 0) {
+        batchItemFailures.push({ itemIdentifier: m.messageId });
+        continue;
+      }
+      try {
+        await handler(m);
+      } catch {
+        batchItemFailures.push({ itemIdentifier: m.messageId });
+      }
+    }
+    return { batchItemFailures };
+  });
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -95,12 +135,12 @@ describe('LocalFifoQueue', () => {
     expect(q.deadLetters()).toMatchObject([{ deduplicationId: 'slow', reason: 'visibility timeout expired' }]);
   });
 
-  it('drainEach applies the FIFO partial-batch rule: after a failure, later messages are retried, not skipped', async () => {
+  it('a consumer under the FIFO partial-batch rule: after a failure, later messages are retried, not skipped', async () => {
     const q = new LocalFifoQueue({ maxReceiveCount: 5 });
     q.sendNow([msg('g', '1'), msg('g', '2'), msg('g', '3')]);
     const seen: string[] = [];
     let failOnce = true;
-    await q.drainEach(async (m) => {
+    await drainEach(q, async (m) => {
       if (m.deduplicationId === '2' && failOnce) {
         failOnce = false;
         throw new Error('transient');
@@ -204,12 +244,12 @@ describe('LocalFifoQueue', () => {
 });
 
 describe('toSqsEvent', () => {
-  it('carries the FIFO attributes a Lambda handler reads, and drain honours its partial batch response', async () => {
-    const { toSqsEvent } = await import('../../shared/adapters/local-sqs-event.js');
+  it('carries the FIFO attributes a Lambda handler reads, and a consumer’s partial batch response is honoured', async () => {
+    const { toSqsEvent } = await import('../support/local-sqs-event.js');
     const q = new LocalFifoQueue();
     q.sendNow([msg('view:ds1', 'e1'), msg('view:ds1', 'e2')]);
     const handled: string[][] = [];
-    await q.drain(async (batch) => {
+    await drain(q, async (batch) => {
       const event = toSqsEvent(batch);
       handled.push(event.Records.map((r) => `${r.attributes.MessageGroupId}/${r.attributes.MessageDeduplicationId}#${r.attributes.ApproximateReceiveCount}`));
       // Fail the second record on its first delivery, as a handler's batchItemFailures would.

@@ -1,7 +1,7 @@
 // The properties of the bootstrap custom resource: what the stack hands the handler. CloudFormation passes every
 // scalar as a string, so the handler parses them back here (fail closed: anything unexpected throws).
 import { z } from 'zod';
-import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
+import type { IntegrationConfig } from '../layout/integration-config.js';
 
 export interface DatabaseIdentity {
   dbUser?: string;

@@ -2,6 +2,7 @@
 // delete) so that the apply step never needs the original event. Parsed with zod on the way out of the
 // queue too: a body we did not write (or an older format) is a permanent failure, never a guess.
 import { z } from 'zod';
+import { formatIssues } from '../diagnostics/zod-issues.js';
 import { DataSourceSchema } from '../policy/data-source.js';
 import { PolicySchema } from '../policy/policy.js';
 import { UserProfileSchema } from '../policy/user-profile.js';
@@ -101,7 +102,7 @@ export function parseWorkItem(body: string): WorkItem {
   }
   const r = WorkItemSchema.safeParse(json);
   if (!r.success) {
-    throw new WorkItemFormatError(`work item does not match the schema: ${r.error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; ')}`);
+    throw new WorkItemFormatError(`work item does not match the schema: ${formatIssues(r.error, '(item)')}`);
   }
   return r.data;
 }

@@ -4,27 +4,28 @@
 // (rate, active statements or sessions — retried, but an alarm watches it). The adapter calls this; it never
 // changes a statement's outcome.
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { StatementObservation } from '../aws/redshift-data-warehouse.js';
+import { METRIC } from '../../shared/contract/metric-names.js';
+import type { StatementObservation } from './redshift-data-warehouse.js';
 
 export function recordStatement(metrics: Metrics, o: StatementObservation): void {
-  if (o.throttled) metrics.addMetric('DataApiThrottled', MetricUnit.Count, 1);
+  if (o.throttled) metrics.addMetric(METRIC.dataApiThrottled, MetricUnit.Count, 1);
   // A tolerated polling failure: the statement is still running.
   if (o.outcome === 'POLL_RETRY') return;
   switch (o.outcome) {
     case 'FINISHED':
-      metrics.addMetric('StatementsFinished', MetricUnit.Count, o.statementCount);
+      metrics.addMetric(METRIC.statementsFinished, MetricUnit.Count, o.statementCount);
       break;
     case 'FAILED':
       // The Data API fails the batch on one statement and rolls back the rest with it.
-      metrics.addMetric('StatementsFailed', MetricUnit.Count, 1);
-      if (o.statementCount > 1) metrics.addMetric('StatementsAborted', MetricUnit.Count, o.statementCount - 1);
+      metrics.addMetric(METRIC.statementsFailed, MetricUnit.Count, 1);
+      if (o.statementCount > 1) metrics.addMetric(METRIC.statementsAborted, MetricUnit.Count, o.statementCount - 1);
       break;
     case 'ABORTED':
-      metrics.addMetric('StatementsAborted', MetricUnit.Count, o.statementCount);
+      metrics.addMetric(METRIC.statementsAborted, MetricUnit.Count, o.statementCount);
       break;
     default:
       // Never reached a terminal status we saw (submit error, polling error, our deadline).
-      metrics.addMetric('StatementsFailed', MetricUnit.Count, o.statementCount);
+      metrics.addMetric(METRIC.statementsFailed, MetricUnit.Count, o.statementCount);
   }
-  metrics.addMetric('StatementLatency', MetricUnit.Milliseconds, o.latencyMs);
+  metrics.addMetric(METRIC.statementLatency, MetricUnit.Milliseconds, o.latencyMs);
 }

@@ -1,10 +1,10 @@
-// What the apply Lambda and the policy router read from the environment the stack sets
-// (infra/stack/lambda-environment.ts): the Data API target and the view compile config. A missing or
+// What the handlers read from the environment the stack sets (the names: shared/contract/lambda-environment.ts):
+// a required variable, the Data API target and the view compile config. A missing or
 // contradictory setting fails the cold start with a message naming the variable (never its value when it
 // could be a secret ARN — ARNs are not secrets, but we keep to names anyway).
-import { ENV } from '../../infra/stack/lambda-environment.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
 import type { ViewCompileConfig } from '../../shared/compiler/view-compiler.js';
-import type { RedshiftTarget } from '../aws/redshift-data-warehouse.js';
+import type { RedshiftTarget } from './redshift-data-warehouse.js';
 import { DEFAULT_INTEGRATION_SCHEMAS, type IntegrationSchemas } from '../../shared/sql/dialect.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -2,6 +2,7 @@
 // It was validated at ingest, but the bus is a trust boundary of its own (a replay, a hand-put test event, a
 // rule matching more than we meant), so each router validates it against the contract again, for the
 // category it serves, and rejects anything else with a precise message.
+import { formatIssues } from '../diagnostics/zod-issues.js';
 import { EVENT_SCHEMAS, isEventType, type WebhookEvent } from '../events/event-types.js';
 import { routeFor, type EventCategory } from '../routing/routing-table.js';
 
@@ -27,7 +28,7 @@ export function parseRoutedEvent(detail: unknown, category: EventCategory): Webh
   if (routeFor(type)?.category !== category) throw new RoutedEventError(`event type ${type} is not routed to the ${category} router`);
   const r = EVENT_SCHEMAS[type].safeParse(json);
   if (!r.success) {
-    throw new RoutedEventError(`event ${type} violates the contract: ${r.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ')}`);
+    throw new RoutedEventError(`event ${type} violates the contract: ${formatIssues(r.error, '(event)')}`);
   }
   return r.data as WebhookEvent;
 }

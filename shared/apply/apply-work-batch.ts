@@ -12,24 +12,26 @@
 //   statement, so one consistent snapshot); each item is planned from its part of it (epoch + its own data
 //   source + policies), exactly what its own narrow read would have returned at that moment. One read instead
 //   of one per head: docs/performance.md, section b.
-// - The transaction: [CALL guard₁ … CALL guardₖ, SET search_path, DDL₁ … DDLₖ, RESET] — one pin/unpin pair, at
-//   most 40 statements (else several such transactions). Each CALL still locks the epoch and compares it with
-//   what it expects: CALL i expects E + (epoch bumps by the CALLs before it in this transaction) — a data source
-//   item always bumps; a policy item here never does (it does not store a new version). So every check still
-//   fails exactly when someone else changed the catalog after our reads, and the whole transaction rolls back.
+// - The transaction: [CALL guard₁ … CALL guardₖ, DDL₁ … DDLₖ] as the transaction packer assembles it (the DDL
+//   under one name-resolution pin), at most 40 statements (else several such transactions). Each CALL still
+//   locks the epoch and compares it with what it expects: CALL i expects E + (epoch bumps by the CALLs before it
+//   in this transaction) — a data source guard always bumps; a policy guard here never does (it does not store a
+//   new version). The guards are planned once and only their expected epoch is set per transaction. So every
+//   check still fails exactly when someone else changed the catalog after our reads, and the whole transaction
+//   rolls back.
 // - Per-object atomicity holds a fortiori: an item's state CALL and its DDL commit together (with others).
 // - Any failure of a combined transaction (conflict, stale, a view the engine refuses, throttling…) rolls all of
 //   it back and each of its items then takes the ordinary path: it re-reads, re-plans and commits (or fails,
 //   fails closed, is skipped) alone — one bad view never fails its neighbours.
 import { planViewChange, type ViewChangePlan } from '../compiler/view-change-plan.js';
 import { catalogReadStatement, narrowSnapshot, parseCatalog, type CatalogSnapshot } from '../layout/catalog-reader.js';
-import { stmt, type SqlStatement } from '../sql/statement.js';
-import { startOutcome } from './apply-outcome-start.js';
-import { plannerItem, type ApplyDeps, type ApplyOutcome } from './apply-work-item.js';
+import { chainExpectedEpochs } from '../layout/state-call-plan.js';
+import { MAX_STATEMENT_BYTES, MAX_STATEMENTS_PER_TRANSACTION, packTransactions, statementBytes, transactionSize } from '../sql/transaction-packer.js';
+import { startOutcome, type ApplyOutcome } from './apply-outcome.js';
+import type { ApplyDeps } from './apply-work-item.js';
 import { processFifoBatch, type FifoBatchRecord, type FifoRecordResult } from './fifo-partial-batch.js';
 import { processWorkMessage } from './process-work-message.js';
-import { MAX_STATEMENTS_PER_TRANSACTION } from './transaction-split.js';
-import { parseWorkItem, workItemObject, type DataSourceWorkItem, type PolicyWorkItem } from './work-item.js';
+import { parseWorkItem, workItemObject, type DataSourceWorkItem, type PolicyWorkItem } from '../routing/work-item.js';
 
 export interface WorkBatchRecord extends FifoBatchRecord {
   body: string;
@@ -46,8 +48,6 @@ interface Candidate<R> {
   planMs: number;
 }
 
-const isGuardCall = (s: SqlStatement | undefined): boolean => s !== undefined && /^CALL\s/i.test(s.sql);
-
 /**
  * The FIFO batch with the combined first pass: `handle(record, run)` is called for every record in order, as
  * processFifoBatch does; `run()` returns the record's outcome — already applied in a combined transaction, or
@@ -56,7 +56,7 @@ const isGuardCall = (s: SqlStatement | undefined): boolean => s !== undefined &&
 export async function processWorkBatch<R extends WorkBatchRecord>(
   records: readonly R[],
   deps: ApplyDeps,
-  handle: (record: R, run: () => Promise<ApplyOutcome>) => Promise<void>,
+  handle: (record: R, run: () => Promise<ApplyOutcome>) => Promise<unknown>,
 ): Promise<FifoRecordResult<R>[]> {
   const early = await applyGroupHeadsTogether(records, deps);
   return processFifoBatch(records, (record) => handle(record, async () => early.get(record.messageId) ?? processWorkMessage(record.body, deps)));
@@ -97,46 +97,40 @@ export async function applyGroupHeadsTogether<R extends WorkBatchRecord>(records
   } catch {
     return done; // a read or plan that fails fails again on the ordinary path, which reports it
   }
-  const combinable = candidates.filter((c) => !c.plan.skip && !c.plan.needsCompleteCatalog && isGuardCall(c.plan.statements[0]) && c.plan.statements.length + 2 <= max);
-
-  const pin = deps.dialect.pinSearchPath();
-  const isPin = (s: SqlStatement): boolean => s.sql === pin.before || s.sql === pin.after;
-  const body = (plan: ViewChangePlan): SqlStatement[] => plan.statements.slice(1).filter((s) => !isPin(s));
+  // Not combined: stale or first-store plans, a plan too long for one transaction, a statement too large to send.
+  const combinable = candidates.filter(
+    (c) =>
+      !c.plan.skip &&
+      !c.plan.needsCompleteCatalog &&
+      c.plan.statements[0]?.role === 'guard' &&
+      transactionSize(c.plan.statements) <= max &&
+      c.plan.statements.every((s) => statementBytes(s) <= MAX_STATEMENT_BYTES),
+  );
 
   let epoch = candidates[0]!.snapshot.epoch;
-  for (const group of pack(combinable, (c) => 1 + body(c.plan).length, max - 2)) {
+  for (const tx of packTransactions(combinable.map((c) => ({ statements: c.plan.statements, tag: c })), deps.dialect, max)) {
+    const group = tx.units;
     if (group.length < 2) continue; // alone = the ordinary path, which also handles its failures in detail
-    // Re-plan with the epoch each CALL will find: the first expects E, each data source CALL before bumps it.
+    // Each guard expects the epoch it will find: the first E, each after a data source guard one more.
     const t0 = now();
-    let expected = epoch;
-    const planned: { c: Candidate<R>; plan: ViewChangePlan }[] = [];
-    for (const c of group) {
-      const plan = planViewChange({ ...c.snapshot, epoch: expected }, plannerItem(c.item), deps.config, deps.dialect, { completeCatalog: false });
-      planned.push({ c, plan });
-      if (c.item.kind === 'datasource') expected++;
-    }
-    if (planned.some(({ plan }) => plan.skip || plan.needsCompleteCatalog || !isGuardCall(plan.statements[0]))) continue;
-    const ddl = planned.flatMap(({ plan }) => body(plan));
-    const tx = [
-      ...planned.map(({ plan }) => plan.statements[0]!),
-      ...(ddl.length > 0 ? [stmt(pin.before, 'bind operators and functions in pg_catalog only'), ...ddl, stmt(pin.after, 'restore the search_path')] : []),
-    ];
+    const chained = chainExpectedEpochs(tx.statements, epoch);
     const t1 = now();
     try {
-      await deps.warehouse.transaction(tx);
+      await deps.warehouse.transaction(chained.statements);
     } catch {
       continue; // rolled back as a whole: each item takes the ordinary path
     }
     const t2 = now();
-    epoch = expected;
-    planned.forEach(({ c, plan }, i) => {
+    epoch = chained.epochAfter;
+    // The transaction's session statements (the pin) are counted on the first item.
+    const shared = tx.statements.length - group.reduce((n, c) => n + c.plan.statements.length, 0);
+    group.forEach((c, i) => {
       const outcome = startOutcome({ kind: c.item.kind, object: workItemObject(c.item), version: c.item.version, eventId: c.item.eventId });
       outcome.attempts = 1;
       outcome.transactions = 1;
-      // The item's own statements; the shared search_path pair is counted on the first item.
-      outcome.statements.finished = 1 + body(plan).length + (i === 0 && ddl.length > 0 ? 2 : 0);
-      outcome.diagnostics = plan.diagnostics;
-      outcome.failedClosed = plan.diagnostics.some((d) => d.code === 'VG301');
+      outcome.statements.finished = c.plan.statements.length + (i === 0 ? shared : 0);
+      outcome.diagnostics = c.plan.diagnostics;
+      outcome.failedClosed = c.plan.diagnostics.some((d) => d.code === 'VG301');
       outcome.durations = { readMs: c.readMs, planMs: c.planMs + (t1 - t0) / group.length, transactionMs: t2 - t1, totalMs: c.readMs + c.planMs + (t2 - t0) };
       outcome.endToEndLagMs = Math.max(0, t2 - Date.parse(c.item.eventTime));
       outcome.combinedWith = group.length;
@@ -155,26 +149,7 @@ async function planAll<R>(heads: { record: R; item: ViewItem }[], deps: ApplyDep
   return heads.map(({ record, item }) => {
     const snapshot = narrowSnapshot(read, item.dataSourceId);
     const t1 = now();
-    const plan = planViewChange(snapshot, plannerItem(item), deps.config, deps.dialect, { completeCatalog: false });
+    const plan = planViewChange(snapshot, item, deps.config, deps.dialect, { completeCatalog: false });
     return { record, item, snapshot, plan, readMs, planMs: now() - t1 };
   });
-}
-
-/** Consecutive groups (batch order kept) whose sizes sum to at most `capacity`. */
-function pack<T>(items: readonly T[], size: (t: T) => number, capacity: number): T[][] {
-  const out: T[][] = [];
-  let current: T[] = [];
-  let used = 0;
-  for (const t of items) {
-    const n = size(t);
-    if (current.length > 0 && used + n > capacity) {
-      out.push(current);
-      current = [];
-      used = 0;
-    }
-    current.push(t);
-    used += n;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
 }

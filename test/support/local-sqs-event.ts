@@ -1,7 +1,7 @@
-// Turns messages from the in-process FIFO queue into the SQS event a Lambda receives, so that the local
-// wiring runs the very same handler (and its FIFO partial-batch processing) as AWS. Types only: no SDK.
+// Turns messages from the in-process FIFO queue into the SQS event a Lambda receives, so that tests can feed
+// the real apply handler from the local queue (test/faults/support/fault-harness.ts). Types only: no SDK.
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import type { ReceivedMessage } from './local-fifo-queue.js';
+import type { ReceivedMessage } from '../../infra/local/local-fifo-queue.js';
 
 export function toSqsEvent(batch: readonly ReceivedMessage[], queueArn = 'arn:aws:sqs:local:000000000000:viewguard-work.fifo'): SQSEvent {
   return { Records: batch.map((m) => toSqsRecord(m, queueArn)) };

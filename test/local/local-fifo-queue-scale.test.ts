@@ -3,7 +3,7 @@
 // measured by `npm run bench` (never by a timed test: it failed once on this shared machine). The
 // semantics themselves are covered by local-fifo-queue.test.ts (incl. its property test).
 import { describe, expect, it } from 'vitest';
-import { LocalFifoQueue, type ReceivedMessage } from '../../shared/adapters/local-fifo-queue.js';
+import { LocalFifoQueue, type ReceivedMessage } from '../../infra/local/local-fifo-queue.js';
 
 const msg = (groupId: string, id: string) => ({ groupId, deduplicationId: id, body: id });
 const ids = (batch: ReceivedMessage[]) => batch.map((m) => m.deduplicationId);
