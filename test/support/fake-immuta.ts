@@ -112,11 +112,17 @@ export class FakeImmuta {
    * the shared secret over the exact bytes sent. Returns the HTTP status of each delivery (null = dropped).
    */
   async notify(notice: Notice, url?: string): Promise<(number | null)[]> {
-    const body = JSON.stringify({ text: notice.text, attachments: [{ text: notice.text }], metadata: { notificationType: notice.notificationType, ...notice.metadata } });
+    const { body } = this.signedNotice(notice);
     const targets = url ? [{ id: 0, url }] : this.webhooks.filter((w) => w.notificationType.includes('ALL_NOTIFICATIONS') || w.notificationType.includes(notice.notificationType));
     const out: (number | null)[] = [];
     for (const t of targets) out.push(await this.deliver(t.id, t.url, notice.notificationType, body));
     return out;
+  }
+
+  /** The body of a notice and the headers Immuta sends with it (for tests that invoke a receiver directly). */
+  signedNotice(notice: Notice): { body: string; headers: Record<string, string> } {
+    const body = JSON.stringify({ text: notice.text, attachments: [{ text: notice.text }], metadata: { notificationType: notice.notificationType, ...notice.metadata } });
+    return { body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signImmutaNotice(body, this.noticeSecret) } };
   }
 
   private async deliver(webhookId: number, url: string, notificationType: string, body: string): Promise<number | null> {
