@@ -16,12 +16,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Stack, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { IMMUTA_METRICS, IMMUTA_SERVICES } from '../../shared/immuta/metrics.js';
+import { IMMUTA_METRICS } from '../../shared/immuta/metrics.js';
 import { placementFor } from '../../shared/immuta/connector-config.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { grantDataApi } from './data-api-access.js';
 import type { WarehouseTarget } from './deploy-config.js';
-import { handlerEntry, handlerFunction } from './handler-function.js';
+import { handlerEntry, handlerFunction, serviceName } from './handler-function.js';
 import type { ImmutaDeployConfig } from './immuta-deploy-config.js';
 import { ENV, METRICS_NAMESPACE } from './lambda-environment.js';
 import type { Operations } from './operations-dashboard.js';
@@ -119,22 +119,24 @@ export class ImmutaConnector extends Construct {
   /** Alarms (drift, dead letters, failing syncs) on the stack's topic, and one dashboard row. */
   private operationsRow(operations: Operations, reconcile: NodejsFunction): void {
     const action = new actions.SnsAction(operations.topic);
+    // The `service` dimension the handlers publish with: their POWERTOOLS_SERVICE_NAME (prefixed per environment).
+    const svc = { notice: serviceName(this, 'immuta-notice'), fetch: serviceName(this, 'immuta-fetch'), reconcile: serviceName(this, 'immuta-reconcile') };
     const emf = (metricName: string, service: string, period = Duration.minutes(5)) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service }, statistic: 'Sum', period, label: `${metricName} (${service.replace('viewguard-', '')})` });
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service }, statistic: 'Sum', period, label: `${metricName} (${service.replace(/^.*-immuta-/, '')})` });
     const alarm = (aid: string, props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods'> & { evaluationPeriods?: number }) => {
       const a = new cloudwatch.Alarm(this, aid, { treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, ...props, evaluationPeriods: props.evaluationPeriods ?? 1 });
       a.addAlarmAction(action);
       a.addOkAction(action);
       this.alarms.push(a);
     };
-    const changed = emf(IMMUTA_METRICS.objectsChanged, IMMUTA_SERVICES.reconcile, Duration.minutes(15));
+    const changed = emf(IMMUTA_METRICS.objectsChanged, svc.reconcile, Duration.minutes(15));
     alarm('Drift', { alarmDescription: 'viewguard: the Immuta reconcile found drift (VG711) — a notice was lost or not sent; the reconcile fixed it (docs/immuta.md)', metric: changed, threshold: 1 });
     for (const [aid, q, what] of [['HintDeadLetters', this.hintDeadLetterQueue, 'Immuta hint DLQ'], ['ReconcileDeadLetters', this.scheduleDeadLetterQueue, 'Immuta reconcile schedule DLQ']] as const) {
       alarm(aid, { alarmDescription: `viewguard: a message reached the ${what}: Immuta could not be read for a long time (VG709)`, metric: q.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }), threshold: 1 });
     }
     const failures = new cloudwatch.MathExpression({
       expression: 'f + r',
-      usingMetrics: { f: emf(IMMUTA_METRICS.syncFailed, IMMUTA_SERVICES.fetch, Duration.minutes(15)), r: emf(IMMUTA_METRICS.syncFailed, IMMUTA_SERVICES.reconcile, Duration.minutes(15)) },
+      usingMetrics: { f: emf(IMMUTA_METRICS.syncFailed, svc.fetch, Duration.minutes(15)), r: emf(IMMUTA_METRICS.syncFailed, svc.reconcile, Duration.minutes(15)) },
       label: 'Immuta syncs failed',
       period: Duration.minutes(15),
     });
@@ -142,11 +144,11 @@ export class ImmutaConnector extends Construct {
     operations.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Immuta: notices',
-        left: [emf(IMMUTA_METRICS.noticesAccepted, IMMUTA_SERVICES.notice, Duration.minutes(1)), emf(IMMUTA_METRICS.noticesRejected, IMMUTA_SERVICES.notice, Duration.minutes(1)), emf(IMMUTA_METRICS.noticesFailed, IMMUTA_SERVICES.notice, Duration.minutes(1))],
+        left: [emf(IMMUTA_METRICS.noticesAccepted, svc.notice, Duration.minutes(1)), emf(IMMUTA_METRICS.noticesRejected, svc.notice, Duration.minutes(1)), emf(IMMUTA_METRICS.noticesFailed, svc.notice, Duration.minutes(1))],
       }),
       new cloudwatch.GraphWidget({
         title: 'Immuta: objects checked / changed (reconcile; changed > 0 = drift)',
-        left: [emf(IMMUTA_METRICS.objectsChecked, IMMUTA_SERVICES.reconcile, Duration.minutes(15)), changed, emf(IMMUTA_METRICS.objectsChanged, IMMUTA_SERVICES.fetch, Duration.minutes(15))],
+        left: [emf(IMMUTA_METRICS.objectsChecked, svc.reconcile, Duration.minutes(15)), changed, emf(IMMUTA_METRICS.objectsChanged, svc.fetch, Duration.minutes(15))],
         right: [failures],
       }),
       new cloudwatch.GraphWidget({

@@ -1,5 +1,6 @@
 // The EMF metric names of the Immuta connector's Lambdas (namespace `viewguard`, dimension `service` =
-// viewguard-<function>): the handlers publish them, the dashboard and the drift alarm read them.
+// the function's Powertools service name, e.g. viewguard-immuta-reconcile or viewguard-prod-immuta-reconcile):
+// the handlers publish them, the dashboard and the drift alarm read them.
 export const IMMUTA_METRICS = {
   noticesAccepted: 'ImmutaNoticesAccepted',
   noticesRejected: 'ImmutaNoticesRejected',
@@ -10,10 +11,4 @@ export const IMMUTA_METRICS = {
   objectsChanged: 'ImmutaObjectsChanged',
   syncFailed: 'ImmutaSyncFailed',
   diagnostics: 'ImmutaDiagnostics',
-} as const;
-
-export const IMMUTA_SERVICES = {
-  notice: 'viewguard-immuta-notice',
-  fetch: 'viewguard-immuta-fetch',
-  reconcile: 'viewguard-immuta-reconcile',
 } as const;

@@ -25,7 +25,8 @@ let outdir: string;
 beforeAll(() => {
   // No bundling: a stack-structure test (the CDK skips bundling for stacks not listed here).
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = parseDeployConfig({ ...BASE, immutaUrl: 'https://acme.hosted.immutacloud.com', immutaUserNamePrefix: 'IAM:', immutaReconcileSchedule: '30' });
+  // In an environment: its prefix names the functions' services, which the alarms and the dashboard must follow.
+  const config = parseDeployConfig({ ...BASE, env: 'staging', immutaUrl: 'https://acme.hosted.immutacloud.com', immutaUserNamePrefix: 'IAM:', immutaReconcileSchedule: '30' });
   stack = new ViewguardStack(app, 'WithImmuta', { config });
   outdir = app.synth().directory;
   template = Template.fromStack(stack);
@@ -44,7 +45,7 @@ const actionsOf = (fnId: string) => statementsOf(fnId).flatMap((s) => asList(s.A
 
 describe('Immuta connector in the stack', () => {
   it('adds the three functions', () => {
-    for (const name of IMMUTA_HANDLERS) expect(resources('AWS::Lambda::Function').some(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === `viewguard-${name}`), name).toBe(true);
+    for (const name of IMMUTA_HANDLERS) expect(resources('AWS::Lambda::Function').some(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === `viewguard-staging-${name}`), name).toBe(true);
   });
 
   it('POST /immuta → immuta-notice, without an API Gateway header check (a missing signature is our 401)', () => {
@@ -99,8 +100,20 @@ describe('Immuta connector in the stack', () => {
     expect(alarms).toHaveLength(4);
     const drift = alarms.find(([id]) => id.includes('Drift'))![1];
     expect(drift.Properties.Threshold).toBe(1);
-    expect(JSON.stringify(drift.Properties)).toMatch(/"MetricName":"ImmutaObjectsChanged","Namespace":"viewguard".*"viewguard-immuta-reconcile"|"Value":"viewguard-immuta-reconcile".*"MetricName":"ImmutaObjectsChanged"/);
+    // The alarm watches the dimension the reconciler publishes with: its own POWERTOOLS_SERVICE_NAME.
+    const reconcileService = json.Resources[logicalId(stack.immuta!.functions['immuta-reconcile'])].Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME;
+    expect(reconcileService).toBe('viewguard-staging-immuta-reconcile');
+    expect(drift.Properties.Metrics).toEqual([expect.objectContaining({ MetricStat: expect.objectContaining({ Metric: { MetricName: 'ImmutaObjectsChanged', Namespace: 'viewguard', Dimensions: [{ Name: 'service', Value: reconcileService }] } }) })]);
     for (const [, a] of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
+    // Every service an alarm or the dashboard reads is one a function of this stack publishes as.
+    const services = new Set(resources('AWS::Lambda::Function').map(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME));
+    const read = [...JSON.stringify(alarms).matchAll(/"Name":"service","Value":"([^"]+)"/g)].map((m) => m[1]);
+    expect(read.length).toBeGreaterThan(1);
+    for (const s of read) expect(services.has(s), s).toBe(true);
+    const body = JSON.stringify(resources('AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);
+    const widgets = [...body.matchAll(/\\"service\\",\\"([^\\"]+)\\"/g)].map((m) => m[1]).filter((v) => v!.includes('immuta'));
+    expect(widgets.length).toBeGreaterThan(3);
+    for (const s of widgets) expect(services.has(s), s).toBe(true);
     expect(JSON.stringify(resources('AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody)).toContain('Immuta: objects checked / changed');
   });
 
