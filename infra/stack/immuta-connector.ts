@@ -16,14 +16,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Stack, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { IMMUTA_METRICS } from '../../shared/immuta/metrics.js';
+import { METRIC } from '../../shared/contract/metric-names.js';
 import { placementFor } from '../../shared/immuta/connector-config.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { grantDataApi } from './data-api-access.js';
 import type { WarehouseTarget } from './deploy-config.js';
 import { handlerEntry, handlerFunction, serviceName } from './handler-function.js';
 import type { ImmutaDeployConfig } from './immuta-deploy-config.js';
-import { ENV, METRICS_NAMESPACE } from './lambda-environment.js';
+import { ENV, METRICS_NAMESPACE } from '../../shared/contract/lambda-environment.js';
 import type { Operations } from './operations-dashboard.js';
 
 export const IMMUTA_HANDLERS = ['immuta-notice', 'immuta-fetch', 'immuta-reconcile'] as const;
@@ -129,14 +129,14 @@ export class ImmutaConnector extends Construct {
       a.addOkAction(action);
       this.alarms.push(a);
     };
-    const changed = emf(IMMUTA_METRICS.objectsChanged, svc.reconcile, Duration.minutes(15));
+    const changed = emf(METRIC.immutaObjectsChanged, svc.reconcile, Duration.minutes(15));
     alarm('Drift', { alarmDescription: 'viewguard: the Immuta reconcile found drift (VG711) — a notice was lost or not sent; the reconcile fixed it (docs/immuta.md)', metric: changed, threshold: 1 });
     for (const [aid, q, what] of [['HintDeadLetters', this.hintDeadLetterQueue, 'Immuta hint DLQ'], ['ReconcileDeadLetters', this.scheduleDeadLetterQueue, 'Immuta reconcile schedule DLQ']] as const) {
       alarm(aid, { alarmDescription: `viewguard: a message reached the ${what}: Immuta could not be read for a long time (VG709)`, metric: q.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }), threshold: 1 });
     }
     const failures = new cloudwatch.MathExpression({
       expression: 'f + r',
-      usingMetrics: { f: emf(IMMUTA_METRICS.syncFailed, svc.fetch, Duration.minutes(15)), r: emf(IMMUTA_METRICS.syncFailed, svc.reconcile, Duration.minutes(15)) },
+      usingMetrics: { f: emf(METRIC.immutaSyncFailed, svc.fetch, Duration.minutes(15)), r: emf(METRIC.immutaSyncFailed, svc.reconcile, Duration.minutes(15)) },
       label: 'Immuta syncs failed',
       period: Duration.minutes(15),
     });
@@ -144,11 +144,11 @@ export class ImmutaConnector extends Construct {
     operations.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Immuta: notices',
-        left: [emf(IMMUTA_METRICS.noticesAccepted, svc.notice, Duration.minutes(1)), emf(IMMUTA_METRICS.noticesRejected, svc.notice, Duration.minutes(1)), emf(IMMUTA_METRICS.noticesFailed, svc.notice, Duration.minutes(1))],
+        left: [emf(METRIC.immutaNoticesAccepted, svc.notice, Duration.minutes(1)), emf(METRIC.immutaNoticesRejected, svc.notice, Duration.minutes(1)), emf(METRIC.immutaNoticesFailed, svc.notice, Duration.minutes(1))],
       }),
       new cloudwatch.GraphWidget({
         title: 'Immuta: objects checked / changed (reconcile; changed > 0 = drift)',
-        left: [emf(IMMUTA_METRICS.objectsChecked, svc.reconcile, Duration.minutes(15)), changed, emf(IMMUTA_METRICS.objectsChanged, svc.fetch, Duration.minutes(15))],
+        left: [emf(METRIC.immutaObjectsChecked, svc.reconcile, Duration.minutes(15)), changed, emf(METRIC.immutaObjectsChanged, svc.fetch, Duration.minutes(15))],
         right: [failures],
       }),
       new cloudwatch.GraphWidget({

@@ -10,7 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextFields, parseDeployConfig } from '../../infra/stack/deploy-config.js';
 import { IMMUTA_HANDLERS } from '../../infra/stack/immuta-connector.js';
-import { ENV } from '../../infra/stack/lambda-environment.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
 import { ViewguardStack } from '../../infra/stack/viewguard-stack.js';
 import { DiagnosticError } from '../../shared/diagnostics/diagnostic.js';
 

@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalPipeline } from '../../infra/local/local-pipeline.js';
 import { openLocalWarehouse, type LocalWarehouse } from '../../infra/local/local-warehouse.js';
-import { ENV } from '../../infra/stack/lambda-environment.js';
+import { ENV } from '../../shared/contract/lambda-environment.js';
 import type { PGliteWarehouse } from '../../shared/adapters/pglite-warehouse.js';
 import type { Notice } from '../support/fake-immuta.js';
 import { FakeImmuta } from '../support/fake-immuta.js';
