@@ -16,6 +16,7 @@ import {
   type FrontDoorConfig,
   type ResourceNames,
 } from './front-door-config.js';
+import { IMMUTA_CONTEXT_SHAPE, immutaDeployConfig, type ImmutaDeployConfig } from './immuta-deploy-config.js';
 
 /** Every context key is `viewguard:<field>`; the field names below are the keys documented in docs/deploy.md. */
 export const CONTEXT_PREFIX = 'viewguard:';
@@ -72,6 +73,7 @@ const RawContextSchema = z
     ...EnvironmentFields,
     ...FrontDoorFields,
     ...AlarmFields,
+    ...IMMUTA_CONTEXT_SHAPE,
   });
 
 export type WarehouseTarget =
@@ -108,6 +110,8 @@ export interface DeployConfig {
   region?: string;
   frontDoor: FrontDoorConfig;
   alarms: AlarmSettings;
+  /** The Immuta connector (docs/immuta.md), when viewguard:immutaUrl is set. */
+  immuta?: ImmutaDeployConfig;
 }
 
 /** Collect `viewguard:*` keys from a context object (cdk.json merged with -c by the CDK). */
@@ -211,6 +215,8 @@ export function parseDeployConfig(fields: Record<string, unknown>, label = (fiel
   }
   if (c.alarmTopicArn && c.alarmEmail) problems.push(problem('alarmEmail', 'set alarmTopicArn or alarmEmail, not both'));
   const frontDoor = resolveFrontDoor(c, problem, problems);
+  const immuta = immutaDeployConfig(c, problem);
+  problems.push(...immuta.problems);
 
   if (problems.length > 0 || !warehouse || !adminAuth || !integration.ok) throw new DiagnosticError(problems);
   return {
@@ -242,5 +248,6 @@ export function parseDeployConfig(fields: Record<string, unknown>, label = (fiel
     ...(c.hashKeySecretArn ? { hashKeySecretArn: c.hashKeySecretArn } : {}),
     ...(c.alarmTopicArn ? { alarmTopicArn: c.alarmTopicArn } : {}),
     ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
+    ...(immuta.config ? { immuta: immuta.config } : {}),
   };
 }

@@ -21,6 +21,7 @@ import { WebhookApi } from './webhook-api.js';
 import { WorkQueue } from './work-queue.js';
 import { DriftAuditSchedule } from './drift-audit-schedule.js';
 import { addNagSuppressions } from './nag-suppressions.js';
+import { ImmutaConnector } from './immuta-connector.js';
 
 export interface ViewguardStackProps extends StackProps {
   config: DeployConfig;
@@ -43,6 +44,8 @@ export class ViewguardStack extends Stack {
   readonly alarms: OperatorAlarms;
   /** The environment's resource prefix (`viewguard-<env>`); handlerFunction names services with it. */
   readonly namePrefix: string;
+  /** The Immuta connector (docs/immuta.md), when viewguard:immutaUrl is set. */
+  readonly immuta?: ImmutaConnector;
 
   constructor(scope: Construct, id: string, props: ViewguardStackProps) {
     super(scope, id, props);
@@ -183,6 +186,9 @@ export class ViewguardStack extends Stack {
       dataApiServices: [serviceName(this, 'apply'), serviceName(this, 'policy')],
       settings: config.alarms,
     });
+    if (config.immuta) {
+      this.immuta = new ImmutaConnector(this, 'Immuta', { config: config.immuta, integration: config.integration, warehouse: config.warehouse, warehouseEnv, systemSecretId: SYSTEM_SECRET_ID, api: this.api.api, bus: this.routing.bus, operations: this.operations, removalPolicy });
+    }
 
     new CfnOutput(this, 'WebhookUrl', { value: this.api.webhookUrl, description: 'POST signed webhooks here' });
     const domain = this.api.frontDoor.domain;

@@ -12,7 +12,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { scopeOfHints } from '../../shared/immuta/fetch-state.js';
-import { IMMUTA_METRICS } from '../../shared/immuta/metrics.js';
+import { METRIC } from '../../shared/contract/metric-names.js';
 import type { Hint } from '../../shared/immuta/notice.js';
 import { syncScope, type SyncDeps } from '../../shared/immuta/sync.js';
 import { immutaSyncDeps } from '../aws/immuta-sync-deps.js';
@@ -39,13 +39,13 @@ async function fetchHints(event: SQSEvent): Promise<SQSBatchResponse> {
   const scope = scopeOfHints(hints);
   try {
     const report = await syncScope(scope, 'notice', deps);
-    metrics.addMetric(IMMUTA_METRICS.objectsChecked, MetricUnit.Count, report.checked);
-    metrics.addMetric(IMMUTA_METRICS.objectsChanged, MetricUnit.Count, report.changed);
-    metrics.addMetric(IMMUTA_METRICS.diagnostics, MetricUnit.Count, report.diagnostics.length);
+    metrics.addMetric(METRIC.immutaObjectsChecked, MetricUnit.Count, report.checked);
+    metrics.addMetric(METRIC.immutaObjectsChanged, MetricUnit.Count, report.changed);
+    metrics.addMetric(METRIC.immutaDiagnostics, MetricUnit.Count, report.diagnostics.length);
     logger.info('immuta hints synced', { scope, checked: report.checked, changed: report.changed, diagnostics: report.diagnostics });
     return { batchItemFailures: [] };
   } catch (err) {
-    metrics.addMetric(IMMUTA_METRICS.syncFailed, MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.immutaSyncFailed, MetricUnit.Count, 1);
     logger.error('VG709 immuta hints not synced; SQS redelivers them', { scope, reason: err instanceof Error ? err.message : String(err) });
     return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
   }

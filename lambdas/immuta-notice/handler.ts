@@ -13,7 +13,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ENV } from '../../shared/contract/lambda-environment.js';
 import { receiveNotice, type NoticeDeps } from '../../shared/immuta/receive-notice.js';
-import { IMMUTA_METRICS } from '../../shared/immuta/metrics.js';
+import { METRIC } from '../../shared/contract/metric-names.js';
 import { requiredEnv } from '../aws/read-environment.js';
 import { httpErrorBoundary } from '../aws/middleware/http-error-boundary.js';
 import { SecretsManagerStore } from '../aws/secrets-manager-store.js';
@@ -39,13 +39,13 @@ async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResu
   const outcome = await receiveNotice({ body: event.body, isBase64Encoded: event.isBase64Encoded, headers: event.headers }, noticeDeps());
   if (outcome.status === 202) {
     logger.info('immuta notice queued', { hints: outcome.hints, diagnostics: outcome.diagnostics });
-    metrics.addMetric(IMMUTA_METRICS.noticesAccepted, MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.immutaNoticesAccepted, MetricUnit.Count, 1);
   } else if (outcome.status < 500) {
     logger.warn('immuta notice rejected', { status: outcome.status, diagnostics: outcome.diagnostics });
-    metrics.addMetric(IMMUTA_METRICS.noticesRejected, MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.immutaNoticesRejected, MetricUnit.Count, 1);
   } else {
     logger.error('immuta notice not queued', { status: outcome.status, error: outcome.cause instanceof Error ? outcome.cause : { detail: String(outcome.cause) } });
-    metrics.addMetric(IMMUTA_METRICS.noticesFailed, MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.immutaNoticesFailed, MetricUnit.Count, 1);
   }
   return { statusCode: outcome.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(outcome.body) };
 }

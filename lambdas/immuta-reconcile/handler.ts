@@ -10,7 +10,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { FULL_SCOPE } from '../../shared/immuta/fetch-state.js';
-import { IMMUTA_METRICS } from '../../shared/immuta/metrics.js';
+import { METRIC } from '../../shared/contract/metric-names.js';
 import { syncScope, type SyncDeps } from '../../shared/immuta/sync.js';
 import { immutaSyncDeps } from '../aws/immuta-sync-deps.js';
 
@@ -29,9 +29,9 @@ async function reconcile(): Promise<ReconcileResult> {
   deps ??= immutaSyncDeps(tracer, 'viewguard-immuta-reconcile');
   try {
     const report = await syncScope(FULL_SCOPE, 'reconcile', deps);
-    metrics.addMetric(IMMUTA_METRICS.objectsChecked, MetricUnit.Count, report.checked);
-    metrics.addMetric(IMMUTA_METRICS.objectsChanged, MetricUnit.Count, report.changed);
-    metrics.addMetric(IMMUTA_METRICS.diagnostics, MetricUnit.Count, report.diagnostics.length);
+    metrics.addMetric(METRIC.immutaObjectsChecked, MetricUnit.Count, report.checked);
+    metrics.addMetric(METRIC.immutaObjectsChanged, MetricUnit.Count, report.changed);
+    metrics.addMetric(METRIC.immutaDiagnostics, MetricUnit.Count, report.diagnostics.length);
     const log = report.changed > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
     log(report.changed > 0 ? 'VG711 reconcile found drift between Immuta and the warehouse' : 'reconcile: no drift', {
       checked: report.checked,
@@ -41,7 +41,7 @@ async function reconcile(): Promise<ReconcileResult> {
     });
     return { checked: report.checked, changed: report.changed, diagnostics: report.diagnostics.length };
   } catch (err) {
-    metrics.addMetric(IMMUTA_METRICS.syncFailed, MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.immutaSyncFailed, MetricUnit.Count, 1);
     logger.error('VG709 reconcile failed; the scheduler retries', { reason: err instanceof Error ? err.message : String(err) });
     throw err;
   }

@@ -25,6 +25,16 @@ export const METRIC = {
   driftFindings: 'DriftFindings',
   rawTableBypasses: 'RawTableBypasses',
   auditFindings: 'AuditFindings',
+  // the Immuta connector: notices received (immuta-notice); Immuta objects read, events sent (objects changed),
+  // failed syncs and mapping diagnostics (immuta-fetch, immuta-reconcile). From the reconciler, objects changed
+  // > 0 is drift: a notice was lost.
+  immutaNoticesAccepted: 'ImmutaNoticesAccepted',
+  immutaNoticesRejected: 'ImmutaNoticesRejected',
+  immutaNoticesFailed: 'ImmutaNoticesFailed',
+  immutaObjectsChecked: 'ImmutaObjectsChecked',
+  immutaObjectsChanged: 'ImmutaObjectsChanged',
+  immutaSyncFailed: 'ImmutaSyncFailed',
+  immutaDiagnostics: 'ImmutaDiagnostics',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

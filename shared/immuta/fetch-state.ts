@@ -23,7 +23,7 @@ import {
   type ImmutaUser,
 } from './api-shapes.js';
 import type { ImmutaConnectorConfig } from './connector-config.js';
-import { CONNECTOR_PREFIX, dataSourceId, dataSourcePolicyPrefix, globalPolicyPrefix } from './ids.js';
+import { dataSourceId, dataSourcePolicyPrefix, globalPolicyPrefix } from './ids.js';
 import type { ImmutaClient } from './immuta-client.js';
 import { mapDataSource, type DataSourcePlacement } from './map-datasource.js';
 import { isActive, mapDataSourcePolicies, mapGlobalPolicy } from './map-policies.js';
@@ -31,11 +31,16 @@ import { failClosedPolicy, Unmappable } from './map-rule.js';
 import { mapUser, userKey, type UserContext } from './map-user.js';
 import type { Hint } from './notice.js';
 
-/** Immuta ids to refresh per kind, or every object of that kind. */
+/**
+ * Immuta ids to refresh per kind, or every object of that kind. Users are always read in full when any is in
+ * scope; `refreshUsers` reads them for a data source change (a deleted data source or a new subscription type
+ * changes the approvals the profiles list) without naming any.
+ */
 export interface SyncScope {
   dataSources: 'all' | string[];
   policies: 'all' | string[];
   users: 'all' | string[];
+  refreshUsers?: boolean;
 }
 
 export const FULL_SCOPE: SyncScope = { dataSources: 'all', policies: 'all', users: 'all' };
@@ -53,17 +58,22 @@ export function scopeOfHints(hints: readonly Hint[]): SyncScope {
       : h.kind === 'dataSource' ? { dataSources: [h.id!], policies: [], users: [] }
       : h.kind === 'policy' ? { dataSources: [], policies: [h.id!], users: [] }
       : { dataSources: [], policies: [], users: [h.id!] };
-    scope = { dataSources: merge(scope.dataSources, add.dataSources), policies: merge(scope.policies, add.policies), users: merge(scope.users, add.users) };
+    const refreshUsers = scope.refreshUsers === true || h.kind === 'dataSource' || h.kind === 'allDataSources';
+    scope = { dataSources: merge(scope.dataSources, add.dataSources), policies: merge(scope.policies, add.policies), users: merge(scope.users, add.users), ...(refreshUsers ? { refreshUsers } : {}) };
   }
   return scope;
 }
+
+type Predicates = { dataSource(id: string): boolean; policy(id: string): boolean; user(userId: string): boolean };
 
 export interface DesiredState {
   dataSources: Map<string, DataSourceInput>;
   policies: Map<string, PolicyInput>;
   users: Map<string, UserProfileInput>;
   /** Whether an id we hold may be deleted when it is not in the maps above. */
-  covers: { dataSource(id: string): boolean; policy(id: string): boolean; user(userId: string): boolean };
+  covers: Predicates;
+  /** Objects a notice named by id: a notice sync re-sends these even when the warehouse seems to hold them. */
+  named: Predicates;
   /** How many Immuta objects were read (data sources, policies, users). */
   checked: number;
   diagnostics: Diagnostic[];
@@ -163,51 +173,43 @@ async function userContext(deps: FetchDeps): Promise<UserContext> {
   };
 }
 
-async function immutaUsers(deps: FetchDeps, ids: 'all' | string[]): Promise<{ users: ImmutaUser[]; complete: boolean }> {
+/** Every user of the configured identity managers. */
+async function immutaUsers(deps: FetchDeps): Promise<ImmutaUser[]> {
   const { client, config } = deps;
-  if (ids === 'all') {
-    const lists = await all(config.iamIds, (iam) => client.list(`bim/iam/${encodeURIComponent(iam)}/user`, UserSchema, {}, config.pageSize));
-    return { users: lists.flat(), complete: true };
-  }
-  const users: ImmutaUser[] = [];
-  for (const id of ids) {
-    const found = (await all(config.iamIds, (iam) => client.get(`bim/iam/${encodeURIComponent(iam)}/user/${encodeURIComponent(id)}`, UserSchema))).filter((u) => u !== null);
-    // Gone or disabled: we cannot tell which profile row was theirs, so the caller reads every user.
-    if (found.length === 0 || found.every((u) => u!.disabled === true)) return { users: [], complete: false };
-    users.push(...(found as ImmutaUser[]));
-  }
-  return { users, complete: true };
+  const lists = await all(config.iamIds, (iam) => client.list(`bim/iam/${encodeURIComponent(iam)}/user`, UserSchema, {}, config.pageSize));
+  return lists.flat();
 }
 
-async function addUsers(deps: FetchDeps, scope: 'all' | string[], out: DesiredState): Promise<'all' | Set<string>> {
-  let read = await immutaUsers(deps, scope);
-  let covered: 'all' | string[] = scope;
-  if (!read.complete) {
-    read = await immutaUsers(deps, 'all');
-    covered = 'all';
-  }
-  out.checked += read.users.length;
+/**
+ * Users are always read in full, even for a notice that names one: only the whole list tells which profile
+ * rows no Immuta user maps to any more (a user deleted, disabled, or whose Redshift name changed). Returns the
+ * Redshift names of the users the scope named (by Immuta user id).
+ */
+async function addUsers(deps: FetchDeps, named: 'all' | string[], out: DesiredState): Promise<Set<string>> {
+  const users = await immutaUsers(deps);
+  out.checked += users.length;
   const ctx = await userContext(deps);
-  const byName = new Map<string, { profile: UserProfileInput; from: string[] }>();
-  for (const u of read.users) {
+  const byName = new Map<string, { profile: UserProfileInput; from: string[]; immutaIds: string[] }>();
+  for (const u of users) {
     const mapped = mapUser(u, ctx, deps.config.userName);
     out.diagnostics.push(...mapped.diagnostics);
     if (!mapped.profile) continue;
     const seen = byName.get(mapped.profile.userId);
-    byName.set(mapped.profile.userId, { profile: mapped.profile, from: [...(seen?.from ?? []), `${u.iamid}/${u.userid}`] });
+    byName.set(mapped.profile.userId, { profile: mapped.profile, from: [...(seen?.from ?? []), `${u.iamid}/${u.userid}`], immutaIds: [...(seen?.immutaIds ?? []), u.userid] });
   }
-  const names = new Set<string>();
-  for (const [name, { profile, from }] of byName) {
-    names.add(name);
+  const namedNames = new Set<string>();
+  for (const [name, { profile, from, immutaIds }] of byName) {
+    if (named === 'all' || immutaIds.some((id) => named.includes(id))) namedNames.add(name);
     // Two Immuta users for one Redshift user: whose entitlements apply is unknowable — neither's.
     if (from.length > 1) out.diagnostics.push(diagnostic('VG707', `Redshift user ${JSON.stringify(name)} is the name of several Immuta users (${from.join(', ')}); no profile`));
     else out.users.set(name, profile);
   }
-  return covered === 'all' ? 'all' : names;
+  return namedNames;
 }
 
 export async function fetchDesired(deps: FetchDeps, requested: SyncScope): Promise<DesiredState> {
-  const out: DesiredState = { dataSources: new Map(), policies: new Map(), users: new Map(), covers: { dataSource: () => false, policy: () => false, user: () => false }, checked: 0, diagnostics: [] };
+  const none: Predicates = { dataSource: () => false, policy: () => false, user: () => false };
+  const out: DesiredState = { dataSources: new Map(), policies: new Map(), users: new Map(), covers: none, named: none, checked: 0, diagnostics: [] };
   let scope = requested;
   // Policies first: a subscription policy (or one that is gone) changes the subscription of data sources.
   const gps = await globalPolicies(deps, scope.policies);
@@ -221,7 +223,8 @@ export async function fetchDesired(deps: FetchDeps, requested: SyncScope): Promi
   const dsIds = scope.dataSources === 'all' ? (await dataSourceIds(deps)).map((s) => s.id) : scope.dataSources;
   out.checked += dsIds.length;
   await all(dsIds, (id) => oneDataSource(deps, id, out));
-  const users = scope.users === 'all' || scope.users.length > 0 ? await addUsers(deps, scope.users, out) : new Set<string>();
+  const readUsers = scope.users === 'all' || scope.users.length > 0 || scope.refreshUsers === true || scope.dataSources === 'all';
+  const namedUsers = readUsers ? await addUsers(deps, scope.users, out) : new Set<string>();
 
   const dsScope = scope.dataSources;
   const gpScope = scope.policies;
@@ -230,8 +233,14 @@ export async function fetchDesired(deps: FetchDeps, requested: SyncScope): Promi
     policy: (id) =>
       (id.startsWith('immuta:ds:') && (dsScope === 'all' || dsScope.some((x) => id.startsWith(dataSourcePolicyPrefix(x))))) ||
       (id.startsWith('immuta:gp:') && (gpScope === 'all' || gpScope.some((x) => id.startsWith(globalPolicyPrefix(x))))),
-    user: (userId) => users === 'all' || users.has(userId),
+    user: () => readUsers,
   };
-  void CONNECTOR_PREFIX;
+  const namedDs = requested.dataSources === 'all' ? [] : requested.dataSources;
+  const namedGp = requested.policies === 'all' ? [] : requested.policies;
+  out.named = {
+    dataSource: (id) => namedDs.some((x) => id === dataSourceId(x)),
+    policy: (id) => namedDs.some((x) => id.startsWith(dataSourcePolicyPrefix(x))) || namedGp.some((x) => id.startsWith(globalPolicyPrefix(x))),
+    user: (userId) => requested.users !== 'all' && namedUsers.has(userId),
+  };
   return out;
 }

@@ -79,7 +79,7 @@ function subscriptionAccess(ds: ImmutaDataSource, label: string): Obj {
     case 'policy':
     case 'entitlements': {
       if (sp.advanced !== undefined && sp.advanced !== null && sp.advanced !== '') throw new Unmappable(label, 'an advanced (DSL) subscription rule has no v1 equivalent');
-      const who = userCriteria(sp.exceptions ?? sp.entitlements, label);
+      const who = userCriteria(sp.exceptions ?? sp.entitlements, label, true);
       if (!who) throw new Unmappable(label, 'a subscription policy with no conditions');
       const purposes = who.purposes ?? [];
       const others = (who.groups ?? []).length + Object.keys(who.attributes ?? {}).length;

@@ -84,14 +84,22 @@ function operatorMatch(op: unknown, rule: string): 'any' | 'all' {
   throw new Unmappable(rule, `operator ${JSON.stringify(op)} is neither "and" nor "or"`);
 }
 
-/** `{ operator, conditions }` (or a bare list) → UserCriteria; undefined when there are none. */
-export function userCriteria(x: unknown, rule: string): UserCriteriaInputish | undefined {
+/**
+ * `{ operator, conditions }` (or a bare list) → UserCriteria; undefined when there are none. Immuta's purpose
+ * condition means "acting under the purpose"; v1's `purposes` criterion means "acknowledged it", which more users
+ * meet — as an exception or a grant that would show data to users Immuta would not, so a purpose condition is
+ * unmappable here unless the caller handles purposes itself (`purposesAllowed`, subscriptions: usingPurpose).
+ */
+export function userCriteria(x: unknown, rule: string, purposesAllowed = false): UserCriteriaInputish | undefined {
   if (x === undefined || x === null) return undefined;
   const conditions = Array.isArray(x) ? x : isObj(x) ? x.conditions : undefined;
   if (!Array.isArray(conditions)) throw new Unmappable(rule, 'exceptions carry no list of conditions');
   if (conditions.length === 0) return undefined;
   const into = { groups: [] as string[], attributes: {} as Record<string, string[]>, purposes: [] as string[] };
   for (const c of conditions) condition(c, rule, into);
+  if (into.purposes.length > 0 && !purposesAllowed) {
+    throw new Unmappable(rule, 'an exception for users acting under a purpose has no v1 equivalent (v1 criteria test acknowledged purposes, which more users hold)');
+  }
   return { ...into, match: operatorMatch(isObj(x) ? x.operator : 'or', rule) };
 }
 
@@ -289,17 +297,19 @@ function prerequisiteRule(rule: Obj, label: string, id: string): Draft[] {
 /** One Immuta rule → drafts (without the common header). */
 export function mapRule(rule: unknown, ctx: RuleContext, label: string, id: string): Draft[] {
   if (!isObj(rule)) throw new Unmappable(label, 'the rule is not an object');
-  checkKnownKeys(rule, label);
   switch (norm(rule.type)) {
     case 'masking':
+      checkKnownKeys(rule, label);
       return maskRule(rule, ctx, label, id);
     case 'visibility':
     case 'rowrestriction':
     case 'roworobjectrestriction':
     case 'where':
+      checkKnownKeys(rule, label);
       return visibilityRule(rule, ctx, label, id);
     case 'prerequisite':
     case 'purposerestriction':
+      checkKnownKeys(rule, label);
       return prerequisiteRule(rule, label, id);
     case 'minimization':
       throw new Unmappable(label, 'minimization picks rows at random with no key column; v1 minimization needs a key column');

@@ -9,8 +9,9 @@
 // same way; and the stored-version floor keeps a version above what the warehouse holds even when clocks
 // disagree. The apply guards skip anything not newer, so the newest read always wins.
 //
-// Mode `notice` emits every object of the scope (the notice said it changed); `reconcile` emits only what
-// differs from the warehouse, and deletions of what Immuta no longer has in either mode.
+// Mode `notice` re-sends every object the notices NAMED, even when the warehouse seems to hold it already (an
+// older event for it may still be on its way); everything else — and everything in mode `reconcile` — is sent
+// only when it differs from the warehouse. Deletions of what Immuta no longer has are sent in both modes.
 import { createHash } from 'node:crypto';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { busEntrySize, MAX_BUS_ENTRY_BYTES, toBusEntry } from '../events/bus-entry.js';
@@ -96,8 +97,9 @@ function envelope(change: Change, now: Date): unknown {
 
 function changes(desired: Awaited<ReturnType<typeof fetchDesired>>, stored: WarehouseState, mode: SyncMode, start: number): Change[] {
   const out: Change[] = [];
+  const resend = (named: boolean) => mode === 'notice' && named;
   const upsert = (kind: 'datasource' | 'policy', key: 'dataSource' | 'policy', id: string, value: Record<string, unknown>, s: StoredObject | undefined, same: boolean) => {
-    if (mode === 'reconcile' && same) return;
+    if (same && !resend(kind === 'datasource' ? desired.named.dataSource(id) : desired.named.policy(id))) return;
     const version = nextVersion(start, s);
     out.push({ type: `${kind}.${s && !s.deleted ? 'updated' : 'created'}` as EventType, subject: id, version, data: { [key]: { ...value, version } } });
   };
@@ -105,7 +107,7 @@ function changes(desired: Awaited<ReturnType<typeof fetchDesired>>, stored: Ware
   for (const [id, p] of desired.policies) upsert('policy', 'policy', id, p, stored.policies.get(id), sameAs(PolicySchema, p, stored.policies.get(id)));
   for (const [userId, profile] of desired.users) {
     const s = stored.users.get(userId);
-    if (mode === 'reconcile' && s && !s.deleted && canonical(s.definition) === canonical(encodedProfile(profile))) continue;
+    if (!resend(desired.named.user(userId)) && s && !s.deleted && canonical(s.definition) === canonical(encodedProfile(profile))) continue;
     const version = nextVersion(start, s);
     out.push({ type: 'user.updated', subject: userId, version, data: { user: { ...profile, version } } });
   }

@@ -47,7 +47,7 @@ describe('notice → hints', () => {
   });
 
   it('hints merge into one scope; a full refresh covers everything', () => {
-    expect(scopeOfHints([{ kind: 'dataSource', id: '1' }, { kind: 'dataSource', id: '1' }, { kind: 'user', id: 'a' }])).toEqual({ dataSources: ['1'], policies: [], users: ['a'] });
+    expect(scopeOfHints([{ kind: 'dataSource', id: '1' }, { kind: 'dataSource', id: '1' }, { kind: 'user', id: 'a' }])).toEqual({ dataSources: ['1'], policies: [], users: ['a'], refreshUsers: true });
     expect(scopeOfHints([{ kind: 'allPolicies' }, { kind: 'policy', id: '3' }])).toEqual({ dataSources: [], policies: 'all', users: [] });
     expect(scopeOfHints([{ kind: 'user', id: 'a' }, { kind: 'all' }])).toEqual(FULL_SCOPE);
   });

@@ -112,11 +112,17 @@ export class FakeImmuta {
    * the shared secret over the exact bytes sent. Returns the HTTP status of each delivery (null = dropped).
    */
   async notify(notice: Notice, url?: string): Promise<(number | null)[]> {
-    const body = JSON.stringify({ text: notice.text, attachments: [{ text: notice.text }], metadata: { notificationType: notice.notificationType, ...notice.metadata } });
+    const { body } = this.signedNotice(notice);
     const targets = url ? [{ id: 0, url }] : this.webhooks.filter((w) => w.notificationType.includes('ALL_NOTIFICATIONS') || w.notificationType.includes(notice.notificationType));
     const out: (number | null)[] = [];
     for (const t of targets) out.push(await this.deliver(t.id, t.url, notice.notificationType, body));
     return out;
+  }
+
+  /** The body of a notice and the headers Immuta sends with it (for tests that invoke a receiver directly). */
+  signedNotice(notice: Notice): { body: string; headers: Record<string, string> } {
+    const body = JSON.stringify({ text: notice.text, attachments: [{ text: notice.text }], metadata: { notificationType: notice.notificationType, ...notice.metadata } });
+    return { body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signImmutaNotice(body, this.noticeSecret) } };
   }
 
   private async deliver(webhookId: number, url: string, notificationType: string, body: string): Promise<number | null> {
@@ -137,16 +143,26 @@ export class FakeImmuta {
 
   // ---- the API ----
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const path = url.pathname.replace(/\/+$/, '');
-    this.requests.push(`${req.method} ${path}`);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(text);
-    };
+    const answer = await this.answer(req.method ?? 'GET', req.url ?? '/', req.headers.authorization, Buffer.concat(chunks).toString('utf8'));
+    res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+    res.end(answer.body);
+  }
+
+  /** The same API in process, as a `fetch` (the property tests read the fake this way: no sockets). */
+  readonly fetch: typeof fetch = async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const headers = new Headers(init?.headers);
+    const a = await this.answer(init?.method ?? 'GET', url, headers.get('authorization') ?? undefined, typeof init?.body === 'string' ? init.body : '');
+    return new Response(a.body, { status: a.status, headers: { 'content-type': 'application/json', ...a.headers } });
+  };
+
+  private async answer(method: string, rawUrl: string, authorization: string | undefined, text: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    const url = new URL(rawUrl, 'http://fake');
+    const path = url.pathname.replace(/\/+$/, '');
+    this.requests.push(`${method} ${path}`);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => ({ status, headers, body: JSON.stringify(body) });
     if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
     if (this.faults.outage) return send(503, { message: 'Service Unavailable' });
     if (this.faults.rateLimited > 0) {
@@ -155,21 +171,21 @@ export class FakeImmuta {
     }
     let body: Json = {};
     try {
-      body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Json) : {};
+      body = text ? (JSON.parse(text) as Json) : {};
     } catch {
       return send(400, { message: 'invalid JSON' });
     }
-    if (req.method === 'POST' && path === '/bim/apikey/authenticate') {
-      const given = body.apikey ?? req.headers.authorization;
+    if (method === 'POST' && path === '/bim/apikey/authenticate') {
+      const given = body.apikey ?? authorization;
       if (given !== this.apiKey) return send(401, { message: 'invalid API key' });
       const token = randomBytes(12).toString('hex');
       this.tokens.add(token);
       return send(200, { token, tokenExpiration: new Date(Date.now() + 3_600_000).toISOString() });
     }
-    const auth = req.headers.authorization ?? '';
+    const auth = authorization ?? '';
     const bearer = auth.startsWith('Bearer ') ? auth.slice(7) : '';
     if (!this.tokens.has(bearer) && auth !== this.apiKey) return send(401, { message: 'unauthorized' });
-    const answer = this.route(req.method ?? 'GET', path, url.searchParams, body);
+    const answer = this.route(method, path, url.searchParams, body);
     return answer === null ? send(404, { message: 'Not Found' }) : send(answer.status ?? 200, answer.body);
   }
 
