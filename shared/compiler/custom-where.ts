@@ -12,8 +12,9 @@
 //    functions and the markers. Anything else (sub-queries, other tables, system functions such as pg_sleep or
 //    current_setting, qualified names, `*`, aggregates, windows…) is a VG306 diagnostic with the position in
 //    the user's text, and the view fails closed.
-// A light type check refuses comparisons the engine would reject at CREATE VIEW (e.g. a varchar column = 5):
-// an error there would keep the previous view in place instead of failing closed.
+// A type check (clause-types.ts) refuses what the engine would reject at CREATE VIEW (a varchar column = 5,
+// left(name, 2.5), CAST(a_date AS boolean), a date compared with a time): an error there only closes the view
+// at apply time, without the position in the clause.
 import { loadModule, parseSync } from 'libpg-query';
 import { diagnostic } from '../diagnostics/diagnostic.js';
 import { attributeItemNeedleSql, containsSql, listItemNeedleSql } from '../layout/profile-encoding.js';
@@ -25,6 +26,7 @@ import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisi
 import { Uncompilable } from './uncompilable.js';
 import { Rejected, prescan } from '../policy/custom-where-scan.js';
 import { constantMismatch } from './mask-constant.js';
+import { BOOLEAN, INT4, NUMERIC_ANY, castExists, isInt4Compatible, kindOf, numberLiteralProblem, numberLiteralType, promoteNumbers, type Kind } from './clause-types.js';
 
 await loadModule();
 
@@ -40,9 +42,11 @@ export interface CustomWhereContext {
 
 /**
  * Scalar functions a clause may call: same name and meaning on PostgreSQL and Redshift (lint allow-list), and
- * the kind of each argument — `lower(<a number>)` does not exist, and CREATE VIEW would fail on it.
+ * the kind of each argument — `lower(<a number>)` does not exist, and CREATE VIEW would fail on it. 'integer'
+ * is a number of type int2 or int4 (`left(name, 2.5)` and `left(name, <an int8>)` do not exist either).
  */
-const FUNCTIONS: Record<string, { args: [number, number]; params: Kind[]; result: Kind }> = {
+type Param = Kind | 'integer';
+const FUNCTIONS: Record<string, { args: [number, number]; params: Param[]; result: Kind }> = {
   lower: { args: [1, 1], params: ['string'], result: 'string' },
   upper: { args: [1, 1], params: ['string'], result: 'string' },
   btrim: { args: [1, 2], params: ['string', 'string'], result: 'string' },
@@ -50,8 +54,8 @@ const FUNCTIONS: Record<string, { args: [number, number]; params: Kind[]; result
   rtrim: { args: [1, 2], params: ['string', 'string'], result: 'string' },
   length: { args: [1, 1], params: ['string'], result: 'number' },
   abs: { args: [1, 1], params: ['number'], result: 'number' },
-  left: { args: [2, 2], params: ['string', 'number'], result: 'string' },
-  right: { args: [2, 2], params: ['string', 'number'], result: 'string' },
+  left: { args: [2, 2], params: ['string', 'integer'], result: 'string' },
+  right: { args: [2, 2], params: ['string', 'integer'], result: 'string' },
 };
 
 const COMPARISONS = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
@@ -59,13 +63,10 @@ const ARITHMETIC = new Set(['+', '-', '*', '/']);
 const MAX_DEPTH = 64;
 const PREFIX = 'SELECT 1 WHERE ';
 
-/** What an emitted expression is, for the light type check; 'unknown' = an untyped string literal or NULL. */
-type Kind = 'bool' | 'string' | 'number' | 'datetime' | 'unknown';
-
 interface Emitted {
   sql: string;
   kind: Kind;
-  /** Set when the expression is a plain column reference or a CAST (its type). */
+  /** The expression's type where the engine fixes it: columns, CASTs, numbers (literals and results). */
   column?: ColumnType;
   /** Set for a string literal (its text): compared with a typed operand, it becomes a value of that type. */
   literal?: string;
@@ -130,12 +131,13 @@ class Emitter {
         const target = parseColumnType(`${names[0]}${mods.length ? `(${mods.join(',')})` : ''}`);
         if (!target) this.reject(`unsupported cast type ${JSON.stringify(names[0])}`, node);
         if (arg.literal !== undefined) this.checkLiteral(target, arg.literal, node);
+        else if (!castExists(typeOf(arg), target)) this.reject(`no cast from ${typeOf(arg)!.sql} to ${target.sql}`, node);
         return { sql: `CAST(${arg.sql} AS ${target.sql === 'text' ? d.textType(null) : target.sql})`, kind: kindOf(target), column: target };
       }
       case 'CoalesceExpr': {
         const args = (body.args as Json[]).map((a) => this.expr(a, depth + 1));
-        const kind = this.common(args, node);
-        return { sql: `COALESCE(${args.map((a) => a.sql).join(', ')})`, kind };
+        const { kind, type } = this.common(args, node);
+        return { sql: `COALESCE(${args.map((a) => a.sql).join(', ')})`, kind, ...(type ? { column: type } : {}) };
       }
       case 'FuncCall':
         return this.call(node, body, depth);
@@ -160,12 +162,14 @@ class Emitter {
     if ('ival' in body) {
       const v = ((body.ival as Json).ival as number | undefined) ?? 0;
       if (!Number.isSafeInteger(v)) this.reject('integer out of range', node);
-      return { sql: String(v), kind: 'number' };
+      return { sql: String(v), kind: 'number', column: numberLiteralType(String(v)) };
     }
     if ('fval' in body) {
       const v = String((body.fval as Json).fval);
       if (!/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v)) this.reject('malformed number', node);
-      return { sql: v, kind: 'number' };
+      const problem = numberLiteralProblem(v);
+      if (problem) this.reject(`${problem}: ${v}`, node);
+      return { sql: v, kind: 'number', column: numberLiteralType(v) };
     }
     if ('boolval' in body) return { sql: (body.boolval as Json).boolval ? 'TRUE' : 'FALSE', kind: 'bool' };
     return this.reject('unsupported literal', node);
@@ -176,18 +180,20 @@ class Emitter {
    * a typed operand becomes a value of its type when the view is created, so it must be one: otherwise
    * CREATE VIEW fails ("invalid input syntax for type date") instead of the clause being refused here.
    */
-  private common(operands: Emitted[], node: Json): Kind {
+  private common(operands: Emitted[], node: Json): { kind: Kind; type?: ColumnType } {
     const known = [...new Set(operands.map((o) => o.kind).filter((k) => k !== 'unknown'))];
     if (known.length > 1) this.reject(`cannot compare or combine ${known.join(' and ')}`, node);
-    const typed = operands.find((o) => o.column !== undefined)?.column;
-    if (typed) for (const o of operands) if (o.literal !== undefined) this.checkLiteral(typed, o.literal, node);
-    return known[0] ?? 'unknown';
+    const types = operands.map(typeOf).filter((t): t is ColumnType => t !== undefined);
+    // Numbers of several types meet in the widest (int4 = numeric compares as numeric); others in the first.
+    const type = known[0] === 'number' && types.length > 0 ? types.reduce(promoteNumbers) : types[0];
+    if (type) for (const o of operands) if (o.literal !== undefined) this.checkLiteral(type, o.literal, node);
+    return { kind: known[0] ?? 'unknown', ...(type ? { type } : {}) };
   }
 
   /** A string literal read as a value of `type` (strings of any length compare with a string column). */
   private checkLiteral(type: ColumnType, text: string, node: Json): void {
     if (type.family === 'string') return;
-    const why = constantMismatch(type, text);
+    const why = type === NUMERIC_ANY ? (/^-?(\d+\.?\d*|\.\d+)$/.test(text) ? null : 'not a decimal number') : constantMismatch(type, text);
     if (why) this.reject(`${JSON.stringify(text)} is not a value of type ${type.sql}: ${why}`, node);
   }
 
@@ -201,7 +207,7 @@ class Emitter {
         if (!lexpr && op === '-' && rexpr) {
           const r = this.expr(rexpr, depth + 1);
           if (r.kind !== 'number') this.reject('unary minus needs a number', node);
-          return { sql: `(- ${r.sql})`, kind: 'number' };
+          return { sql: `(- ${r.sql})`, kind: 'number', column: r.column ?? NUMERIC_ANY };
         }
         if (!lexpr || !rexpr) return this.reject(`operator ${JSON.stringify(op)} is not allowed`, node);
         if (COMPARISONS.has(op)) {
@@ -212,7 +218,7 @@ class Emitter {
         if (ARITHMETIC.has(op)) {
           const [l, r] = [this.expr(lexpr, depth + 1), this.expr(rexpr, depth + 1)];
           if (l.kind !== 'number' || r.kind !== 'number') this.reject(`${op} needs numbers`, node);
-          return { sql: `(${l.sql} ${op} ${r.sql})`, kind: 'number' };
+          return { sql: `(${l.sql} ${op} ${r.sql})`, kind: 'number', column: promoteNumbers(l.column ?? NUMERIC_ANY, r.column ?? NUMERIC_ANY) };
         }
         if (op === '||') {
           const [l, r] = [this.expr(lexpr, depth + 1), this.expr(rexpr, depth + 1)];
@@ -226,6 +232,8 @@ class Emitter {
         const items = ((rexpr?.List as Json | undefined)?.items as Json[] | undefined) ?? this.reject('IN needs a list of values (no sub-query)', node);
         const values = items.map((it) => this.expr(it, depth + 1));
         this.common([l, ...values], node);
+        // The engine compares the left side with each item (a literal becomes a value of the left side's type).
+        for (const v of values) this.common([l, v], node);
         return { sql: `(${l.sql} ${op === '<>' ? 'NOT IN' : 'IN'} (${values.map((v) => v.sql).join(', ')}))`, kind: 'bool' };
       }
       case 'AEXPR_LIKE':
@@ -242,6 +250,9 @@ class Emitter {
         const items = (rexpr?.List as Json).items as Json[];
         const [lo, hi] = items.map((it) => this.expr(it, depth + 1)) as [Emitted, Emitted];
         this.common([l, lo, hi], node);
+        // `l BETWEEN lo AND hi` is `l >= lo AND l <= hi`: each bound meets the left side alone.
+        this.common([l, lo], node);
+        this.common([l, hi], node);
         return { sql: `(${l.sql} ${body.kind === 'AEXPR_BETWEEN' ? 'BETWEEN' : 'NOT BETWEEN'} ${lo.sql} AND ${hi.sql})`, kind: 'bool' };
       }
       default:
@@ -264,10 +275,14 @@ class Emitter {
     const emitted = args.map((a) => this.expr(a, depth + 1));
     emitted.forEach((e, i) => {
       const want = fn.params[i]!;
-      // A string literal is read as text; a number argument must be a number.
-      if (e.kind !== want && !(want === 'string' && e.kind === 'unknown')) this.reject(`${name} takes a ${want} as argument ${i + 1}, got ${e.kind}`, node);
+      // A string literal is read as text; a number argument must be a number (an integer one where it says so).
+      if (want === 'integer') {
+        if (!isInt4Compatible(e.column)) this.reject(`${name} takes an integer (int2 or int4) as argument ${i + 1}, got ${e.column?.sql ?? e.kind}`, node);
+      } else if (e.kind !== want && !(want === 'string' && e.kind === 'unknown')) this.reject(`${name} takes a ${want} as argument ${i + 1}, got ${e.kind}`, node);
     });
-    return { sql: `${name}(${emitted.map((e) => e.sql).join(', ')})`, kind: fn.result };
+    // length() is an int4; abs() keeps its argument's type.
+    const column = name === 'length' ? INT4 : name === 'abs' ? emitted[0]!.column : undefined;
+    return { sql: `${name}(${emitted.map((e) => e.sql).join(', ')})`, kind: fn.result, ...(column ? { column } : {}) };
   }
 
   /** String constants of a marker call (placeholder arguments that must be literals). */
@@ -324,20 +339,8 @@ class Emitter {
   }
 }
 
-function kindOf(type: ColumnType): Kind {
-  switch (type.family) {
-    case 'string':
-      return 'string';
-    case 'integer':
-    case 'numeric':
-    case 'float':
-      return 'number';
-    case 'boolean':
-      return 'bool';
-    default:
-      return 'datetime';
-  }
-}
+/** An expression's type for the checks: its own, or boolean for a condition. */
+const typeOf = (e: Emitted): ColumnType | undefined => e.column ?? (e.kind === 'bool' ? BOOLEAN : undefined);
 
 function describe(nodeType: string): string {
   const names: Record<string, string> = {
