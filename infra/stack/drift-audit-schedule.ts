@@ -11,12 +11,10 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { grantDataApi } from './data-api-access.js';
 import type { DeployConfig } from './deploy-config.js';
-import { handlerEntry, handlerFunction } from './handler-function.js';
+import { handlerEntry, handlerFunction, serviceName } from './handler-function.js';
 import { ENV, METRICS_NAMESPACE } from '../../shared/contract/lambda-environment.js';
 import { METRIC } from '../../shared/contract/metric-names.js';
 import type { Operations } from './operations-dashboard.js';
-
-export const DRIFT_AUDIT_SERVICE = 'viewguard-drift-audit';
 
 export interface DriftAuditScheduleProps {
   config: DeployConfig;
@@ -58,8 +56,10 @@ export class DriftAuditSchedule extends Construct {
       targets: [new targets.LambdaFunction(this.fn, { retryAttempts: 2 })],
     });
 
+    // The service the function publishes as (its POWERTOOLS_SERVICE_NAME, prefixed per environment).
+    const service = serviceName(this, 'drift-audit');
     const metric = (metricName: string) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: DRIFT_AUDIT_SERVICE }, statistic: 'Maximum', period: Duration.hours(1) });
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service }, statistic: 'Maximum', period: Duration.hours(1) });
     const action = new actions.SnsAction(props.operations.topic);
     const alarm = (alarmId: string, metricName: string, what: string) => {
       const a = new cloudwatch.Alarm(this, alarmId, {

@@ -118,4 +118,15 @@ describe('operator alarms (settings and environment)', () => {
     expect(s.dashboard).toContain('viewguard-prod-apply');
     expect(s.dashboard).not.toContain('\\"viewguard-apply\\"');
   });
+
+  it('in an environment, with the Immuta connector on, every service an alarm or a widget reads is a function’s', () => {
+    const s = synth({ env: 'prod', immutaUrl: 'https://acme.hosted.immutacloud.com' });
+    const published = new Set(Object.values(s.json.Resources).map((r: any) => r.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME).filter(Boolean));
+    const inAlarms = [...JSON.stringify(s.alarms).matchAll(/"Name":"service","Value":"([^"]+)"/g)].map((m) => m[1]!);
+    const inWidgets = [...s.dashboard.matchAll(/\\"service\\",\\"([^\\"]+)\\"/g)].map((m) => m[1]!);
+    // Alarms and widgets of ingest, the Data API, drift-and-audit and the Immuta connector all read a service.
+    for (const svc of ['viewguard-prod-ingest', 'viewguard-prod-drift-audit', 'viewguard-prod-immuta-reconcile']) expect(inAlarms).toContain(svc);
+    for (const svc of ['viewguard-prod-apply', 'viewguard-prod-drift-audit', 'viewguard-prod-immuta-notice']) expect(inWidgets).toContain(svc);
+    expect([...inAlarms, ...inWidgets].filter((svc) => !published.has(svc))).toEqual([]);
+  });
 });
