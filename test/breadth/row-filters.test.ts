@@ -21,8 +21,8 @@ const filter = (body: FilterBody): Policy =>
 const anyone = PolicySchema.parse(anyoneSubscription);
 
 /** The minimization rule in TypeScript: MD5(key | user), first 32 bits, mod 10000 < percent × 100. */
-const kept = (key: string, user: string, percent: number): boolean =>
-  parseInt(createHash('md5').update(`${key}|${user}`, 'utf8').digest('hex').slice(0, 8), 16) % 10000 < Math.round(percent * 100);
+const bucketOf = (key: string | number, user: string): number => parseInt(createHash('md5').update(`${key}|${user}`, 'utf8').digest('hex').slice(0, 8), 16) % 10000;
+const kept = (key: string, user: string, percent: number): boolean => bucketOf(key, user) < Math.round(percent * 100);
 
 describe.each(engines)('row filters on $name', ({ create }) => {
   let w: BreadthWorld;
@@ -64,12 +64,17 @@ describe.each(engines)('row filters on $name', ({ create }) => {
     expect(bad.diagnostics.map((d) => d.code)).toEqual(['VG307', 'VG301']);
   });
 
-  it('minimization: the same rows on every query, the rows the MD5 rule picks, monotone in the percentage', async () => {
+  /** The 400-row events view minimized to `percent` (compiled for PostgreSQL) and the keys a user sees in it. */
+  const minimized = (percent: number) => {
     const events = dataSource(w.engine.database);
     const ds = { ...events, id: 'ds-events', name: 'events', location: { ...events.location, table: 'events' }, columns: [{ name: 'k', type: 'int4', tags: [] }, { name: 'v', type: 'varchar(10)', tags: [] }] };
     const sub = PolicySchema.parse({ ...anyoneSubscription, scope: { kind: 'local', dataSourceId: 'ds-events' } });
-    const seen = async (user: 'alice' | 'bob') => (await w.users[user].query<{ k: number }>('SELECT k FROM secure.events ORDER BY k')).map((r) => r.k);
-    const compileFor = (percent: number) => compileView(ds, [sub, filter({ scope: { kind: 'local', dataSourceId: 'ds-events' }, filter: { kind: 'minimize', column: { kind: 'column', name: 'k' }, percent } } as never)], w.layout, postgres);
+    return compileView(ds, [sub, filter({ scope: { kind: 'local', dataSourceId: 'ds-events' }, filter: { kind: 'minimize', column: { kind: 'column', name: 'k' }, percent } } as never)], w.layout, postgres);
+  };
+  const seen = async (user: 'alice' | 'bob') => (await w.users[user].query<{ k: number }>('SELECT k FROM secure.events ORDER BY k')).map((r) => r.k);
+
+  it('minimization: the same rows on every query, the rows the MD5 rule picks, monotone in the percentage', async () => {
+    const compileFor = minimized;
     let previous: Record<string, number[]> = { alice: [], bob: [] };
     for (const percent of [10, 33.33, 75]) {
       await w.applyAsSystem(compileFor(percent).statements);
@@ -84,6 +89,18 @@ describe.each(engines)('row filters on $name', ({ create }) => {
       }
       expect(await seen('alice')).not.toEqual(await seen('bob'));
       previous = { alice: await seen('alice'), bob: await seen('bob') };
+    }
+  });
+
+  it('minimization at the boundary: the row whose bucket is exactly percent × 100 is left out, the rows below it are kept', async () => {
+    for (const user of ['alice', 'bob'] as const) {
+      // a key of this user with a bucket of at least 1: its bucket / 100 is a percentage with two decimals
+      const edge = Array.from({ length: 400 }, (_, i) => i + 1).find((k) => bucketOf(k, w.role[user]) > 0)!;
+      const percent = bucketOf(edge, w.role[user]) / 100;
+      await w.applyAsSystem(minimized(percent).statements);
+      const keys = await seen(user);
+      expect(keys, `${user} at ${percent} %`).not.toContain(edge);
+      expect(keys).toEqual(Array.from({ length: 400 }, (_, i) => i + 1).filter((k) => bucketOf(k, w.role[user]) < bucketOf(edge, w.role[user])));
     }
   });
 });
