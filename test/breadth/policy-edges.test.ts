@@ -172,6 +172,12 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
       expect(await column('ann', 'ratio')).toEqual(['0.5', '12.5', '-3', null, '1.5']);
     });
 
+    it('round on a float column: a value smaller than the bucket is 0, a value exactly one bucket stays', async () => {
+      // real: 0.75, 12.5, -3.25, NULL, 1.5 by 1.5
+      await apply([anyone, policy('round-ratio-15', { scope: local(), type: 'mask', target: { kind: 'column', name: 'ratio' }, mask: { kind: 'round', bucket: 1.5 } })]);
+      expect(await column('ann', 'ratio')).toEqual(['0', '12', '-3', null, '1.5']);
+    });
+
     it('regex and partial masks do not fit a float column: NULL for the users it applies to + a VG303 warning at ["mask"]', async () => {
       const compiled = await apply([
         anyone,

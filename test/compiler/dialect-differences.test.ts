@@ -111,6 +111,16 @@ describe('PostgreSQL vs Redshift emitters', () => {
     expect(col.signature.columns.map((c) => c.name)).toEqual(['id', 'region', 'amount', 'note']);
   });
 
+  it('the profile subquery always has a select list: TRUE AS "present" when no per-user decision or profile list is read', () => {
+    // PostgreSQL accepts `SELECT FROM t`; Redshift's SELECT list needs `*` or at least one expression
+    // (https://docs.aws.amazon.com/redshift/latest/dg/r_SELECT_list.html), so the view would not be created there.
+    const open = [p({ type: 'subscription', scope: { kind: 'global' }, access: { kind: 'anyone' } })];
+    for (const dialect of [postgres, redshift]) {
+      const create = sqlOf(compileView(source('table'), open, single, dialect)).find((s) => s.startsWith('CREATE'))!;
+      expect(create).toMatch(/\(SELECT TRUE AS "present" FROM "immuta_system"\."user_profile"( OFFSET NULL)?\) p\b/);
+    }
+  });
+
   it('every Redshift statement passes the Redshift lint (all policy kinds, both modes, fail-closed too)', () => {
     const bad = p({ type: 'mask', scope: { kind: 'global' }, target: { kind: 'column', name: 'amount' }, mask: { kind: 'constant', value: 'NaN?' } });
     for (const config of [single, multi]) {
