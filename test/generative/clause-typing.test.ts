@@ -2,11 +2,12 @@
 // column of every type family — columns, literals of every shape (numbers at the int4/int8/float edges, strings
 // that are and are not values of each type), NULL, every allowed function with arguments of any kind,
 // arithmetic, CAST to every type, COALESCE, comparisons, IN, BETWEEN, LIKE — deliberately mixing types. The
-// property: a clause the compiler accepts (no diagnostic) is one PostgreSQL accepts at CREATE VIEW. A clause the
+// property: a clause the compiler accepts (no diagnostic) is one PostgreSQL accepts at CREATE VIEW (on PGlite and
+// on the server, the system role applying the compiled statements as the apply loop does). A clause the
 // engine refused there would only close the view at apply time (VG308), without the clause's position — or,
 // for a new data source, leave it without a view. The compiler may refuse more than the engine.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openLocalWarehouse, type LocalWarehouse } from '../../infra/local/local-warehouse.js';
 import { compileView } from '../../shared/compiler/view-compiler.js';
 import { parseIntegrationConfig } from '../../shared/layout/integration-config.js';
@@ -14,10 +15,13 @@ import { DataSourceSchema } from '../../shared/policy/data-source.js';
 import { PolicySchema } from '../../shared/policy/policy.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
+import { createServerDatabase, type ServerDatabase } from '../support/engines.js';
 
-const parsed = parseIntegrationConfig({ mode: 'single', database: 'postgres', viewSchema: 'secure', rawSources: [{ schema: 'raw' }] });
-if (!parsed.ok) throw new Error('config');
-const config = parsed.value;
+function configFor(database: string, systemUser?: string) {
+  const parsed = parseIntegrationConfig({ mode: 'single', database, viewSchema: 'secure', rawSources: [{ schema: 'raw' }], ...(systemUser ? { systemUser } : {}) });
+  if (!parsed.ok) throw new Error('config');
+  return parsed.value;
+}
 
 const COLUMNS: [string, string][] = [
   ['i2', 'int2'], ['i4', 'int4'], ['i8', 'int8'], ['n', 'numeric(10,2)'], ['f4', 'float4'], ['f8', 'float8'],
@@ -27,7 +31,7 @@ const COLUMNS: [string, string][] = [
 const TYPES = ['int2', 'int4', 'int8', 'numeric(10,2)', 'numeric', 'float4', 'float8', 'varchar(4)', 'char(2)', 'text', 'boolean', 'date', 'timestamp', 'timestamptz', 'time', 'timetz'];
 const NUMBERS = ['0', '1', '-2', '2.5', '32768', '2147483648', '9223372036854775808', '1e300', '1e400', '1e-400', '0.000001'];
 const STRINGS = ['x', '', '2.5', '7', '70000', 'true', '2024-02-29', '2023-02-29', '2024-01-01 10:00:00', '12:00:00', '25:00'];
-const ds = DataSourceSchema.parse({ id: 'ds-typing', name: 'typing', version: 1, location: { database: 'postgres', schema: 'raw', table: 'typing' }, kind: 'table', columns: COLUMNS.map(([name, type]) => ({ name, type })) });
+const dataSource = (database: string) => DataSourceSchema.parse({ id: 'ds-typing', name: 'typing', version: 1, location: { database, schema: 'raw', table: 'typing' }, kind: 'table', columns: COLUMNS.map(([name, type]) => ({ name, type })) });
 const anyone = PolicySchema.parse({ id: 'sub', version: 1, name: 'anyone', createdAt: '2026-01-01T00:00:00Z', type: 'subscription', scope: { kind: 'global' }, access: { kind: 'anyone' } });
 const filter = (clause: string) => PolicySchema.parse({ id: 'where', version: 1, name: 'where', createdAt: '2026-01-01T00:00:00Z', type: 'rowFilter', scope: { kind: 'local', dataSourceId: 'ds-typing' }, filter: { kind: 'where', clause } });
 
@@ -58,14 +62,33 @@ const { cond: clauseArb } = fc.letrec<{ value: string; cond: string }>((tie) => 
     tie('value'),
   ),
 }));
-describe('custom WHERE type check: what the compiler accepts, PostgreSQL accepts at CREATE VIEW (PGlite)', () => {
+const prepare = (admin: (s: ReturnType<typeof stmt>[]) => Promise<void>) =>
+  admin([stmt('CREATE SCHEMA raw'), stmt(`CREATE TABLE raw.typing (${COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`)]);
+
+describe.each([
+  { engine: 'PGlite', server: false },
+  { engine: 'the PostgreSQL server', server: true },
+])('custom WHERE type check: what the compiler accepts, PostgreSQL accepts at CREATE VIEW ($engine)', ({ server }) => {
   let wh: LocalWarehouse;
+  let db: ServerDatabase | undefined;
+  let config = configFor('postgres');
+  let ds = dataSource('postgres');
   beforeAll(async () => {
-    wh = await openLocalWarehouse(config, 'typing-key', {
-      prepare: (admin) => admin([stmt('CREATE SCHEMA raw'), stmt(`CREATE TABLE raw.typing (${COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`)]),
-    });
+    if (!server) {
+      wh = await openLocalWarehouse(config, 'typing-key', { prepare });
+      return;
+    }
+    db = await createServerDatabase();
+    const url = new URL(inject('warehouseUrl'));
+    url.pathname = `/${db.name}`;
+    config = configFor(db.name, db.roleName('immuta_system_user'));
+    ds = dataSource(db.name);
+    wh = await openLocalWarehouse(config, 'typing-key', { url: url.toString(), prepare });
   });
-  afterAll(() => wh?.close());
+  afterAll(async () => {
+    await wh?.close();
+    await db?.drop();
+  });
 
   it('random clauses mixing every type: accepted ⇒ the view is created', async () => {
     let accepted = 0;
