@@ -62,6 +62,25 @@ const { cond: clauseArb } = fc.letrec<{ value: string; cond: string }>((tie) => 
     tie('value'),
   ),
 }));
+const REGRESSIONS: { clause: string; reason: RegExp }[] = [
+  { clause: "left(v, 2.5) = 'x'", reason: /left takes an integer \(int2 or int4\) as argument 2, got numeric/ },
+  { clause: "left(v, n) = 'x'", reason: /got numeric\(10,2\)/ },
+  { clause: "right(v, i8) = 'x'", reason: /right takes an integer \(int2 or int4\) as argument 2, got int8/ },
+  { clause: 'CAST(d AS boolean)', reason: /no cast from date to boolean/ },
+  { clause: 'CAST(b AS int8) = 1', reason: /no cast from boolean to int8/ },
+  { clause: 'CAST(n AS date) IS NULL', reason: /no cast from numeric\(10,2\) to date/ },
+  { clause: 'CAST(tm AS date) IS NULL', reason: /no cast from time to date/ },
+  { clause: 'CAST(ts AS timetz) IS NULL', reason: /no cast from timestamp to timetz/ },
+  { clause: 'd < tm', reason: /cannot compare or combine datetime and time/ },
+  { clause: 'COALESCE(d, tm) IS NULL', reason: /cannot compare or combine datetime and time/ },
+  { clause: "length(v) = 'x'", reason: /"x" is not a value of type int4/ },
+  { clause: "i2 + i2 = '70000'", reason: /"70000" is not a value of type int2: out of range/ },
+  { clause: "i4 IN (n, '2.5')", reason: /"2.5" is not a value of type int4/ },
+  { clause: "'2.5' BETWEEN n AND 0", reason: /"2.5" is not a value of type int4/ },
+  { clause: 'f8 > 1e400', reason: /number out of range: 1e400/ },
+  { clause: 'n > 1e200000', reason: /number out of range/ },
+];
+
 const prepare = (admin: (s: ReturnType<typeof stmt>[]) => Promise<void>) =>
   admin([stmt('CREATE SCHEMA raw'), stmt(`CREATE TABLE raw.typing (${COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`)]);
 
@@ -111,4 +130,23 @@ describe.each([
     expect(refused).toBeGreaterThan(40);
     console.log(`clause typing: ${accepted} accepted and created, ${refused} refused (VG306)`);
   }, 180_000);
+
+  // Counterexamples (this test and a probe of the grammar found them): each passed the compiler, and the
+  // engine refused the view (or, 1e400, every query of it). Each is now VG306 with its reason — and the engine
+  // still refuses the clause as written, so the refusal is needed, not merely strict.
+  it.each(REGRESSIONS.map((r, i) => ({ ...r, i })))('regression: $clause → VG306 ($reason)', async ({ clause, reason, i }) => {
+    const compiled = compileView(ds, [anyone, filter(clause)], config, postgres, null);
+    expect(compiled.failedClosed).toBe(true);
+    expect(compiled.diagnostics[0]!.summary).toMatch(reason);
+    const probe = [stmt(`CREATE VIEW raw.probe_${i} AS SELECT 1 AS one FROM raw.typing WHERE ${clause}`), stmt(`SELECT count(*) FROM raw.probe_${i}`)];
+    await expect(wh.admin(probe)).rejects.toThrow(/does not exist|cannot cast|invalid input syntax|out of range|overflows|could not convert/);
+  });
+
+  it('their well-typed neighbours compile and are created', async () => {
+    for (const clause of ["left(v, i2) = 'x'", "right(v, length(v) - 1) = 'x'", 'CAST(b AS int4) = 1', 'CAST(i4 AS boolean)', 'CAST(tz AS timetz) IS NULL', 'd < ts', "n IN (i4, '2.5')", "i2 + i4 = '70000'", 'f8 > 1e300']) {
+      const compiled = compileView(ds, [anyone, filter(clause)], config, postgres, null);
+      expect(compiled.diagnostics, clause).toEqual([]);
+      await wh.system.transaction(compiled.statements);
+    }
+  });
 });
