@@ -3,7 +3,7 @@
 // acknowledged it (shared/policy/purposes.ts). Switching project or acknowledging a purpose is a user event:
 // it goes through the real pipeline path (user.updated event → route → work item → applyWorkItem) and must
 // be exactly ONE statement, a CALL of apply_user — no DDL — while what the user sees changes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EVENT_EXAMPLES } from '../../shared/events/event-examples.js';
 import { UserUpdatedEventSchema } from '../../shared/events/event-types.js';
 import { activePurposeNeedle, encodePurposes, listNeedle } from '../../shared/layout/profile-encoding.js';
@@ -63,6 +63,10 @@ describe.each(engines)('purposes on $name', ({ create }) => {
     w = await createBreadthWorld(await create());
   });
   afterAll(() => w?.close());
+  // Every test starts from the documented profiles, whichever test changed them before (a newer version each time).
+  beforeEach(async () => {
+    for (const user of ['alice', 'bob'] as const) await w.setProfile(user, ++version, profiles[user]);
+  });
 
   for (const ex of examples.filter((e) => e.section === 'Purposes')) {
     it(`doc example ${ex.id}: ${ex.title}`, async () => {

@@ -93,6 +93,15 @@ describe('PostgreSQL vs Redshift emitters', () => {
     expect(compileView(source('table'), hashNote, single, redshift).signature.columns.find((c) => c.name === 'note')!.type).toBe('varchar(65535)');
   });
 
+  it('a values row filter on an unbounded text column compares with varchar(65535) on Redshift, never TEXT (= VARCHAR(256), which would cut a longer value)', () => {
+    // https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html: TEXT is converted to VARCHAR(256).
+    const byNote = [p({ type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'values', column: { kind: 'column', name: 'note' }, values: ['a'.repeat(300)] } })];
+    const where = (dialect: typeof postgres) => sqlOf(compileView(source('table'), byNote, single, dialect)).find((s) => s.startsWith('CREATE'))!;
+    expect(where(postgres)).toContain(`t."note" IN (CAST('${'a'.repeat(300)}' AS text))`);
+    expect(where(redshift)).toContain(`t."note" IN (CAST('${'a'.repeat(300)}' AS varchar(65535)))`);
+    expect(where(redshift)).not.toMatch(/AS text\b/i);
+  });
+
   it('literals: E\'\' for a backslash on PostgreSQL, doubled backslash on Redshift', () => {
     expect(sqlOf(compileView(source('table'), everything, single, postgres)).join('\n')).toContain("E'it''s a \\\\ backslash'");
     expect(sqlOf(compileView(source('table'), everything, single, redshift)).join('\n')).toContain("'it''s a \\\\ backslash'");
