@@ -60,6 +60,10 @@ function subscriptionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionP
 
 export const viewName = (ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): string => dialect.qualify(config.viewSchema, ds.name);
 
+/** Multi-database mode and a table of another database: the view reads it with a cross-database reference. */
+export const readsAnotherDatabase = (ds: DataSource, config: ViewCompileConfig): boolean =>
+  config.mode === 'multi' && ds.location.database !== config.database;
+
 /** DROP VIEW IF EXISTS for a deleted data source. Throws DiagnosticError only when the name cannot be quoted. */
 export function dropView(ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): PlannedStatement[] {
   return [viewDrop(stmt(`DROP VIEW IF EXISTS ${dialect.qualify(config.viewSchema, ds.name)}`, 'data source deleted'))];
@@ -145,11 +149,13 @@ export function compileView(
   let signature = compiled.signature;
 
   const grant = viewGrant(stmt(`GRANT SELECT ON ${name} TO PUBLIC`, 'analysts query the view; the view decides what each one sees'));
-  // External (Spectrum) tables can only be read by a late-binding view, which must schema-qualify every
-  // reference (ours all are): https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html. The binding
-  // is part of the signature, so a table ↔ external change drops and creates the view instead of replacing it.
-  // The fail-closed view references no table and stays an ordinary view.
-  const lateBinding = ds.kind === 'external' && !failedClosed;
+  // External (Spectrum) tables and objects of another database (multi-database mode) can only be read by a
+  // late-binding view, which must schema-qualify every reference (ours all are):
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html,
+  // https://docs.aws.amazon.com/redshift/latest/dg/cross-database_limitation.html. The binding is part of the
+  // signature, so a change of binding drops and creates the view instead of replacing it. The fail-closed view
+  // references no table and stays an ordinary view.
+  const lateBinding = (ds.kind === 'external' || readsAnotherDatabase(ds, config)) && !failedClosed;
   if (lateBinding) signature = { ...signature, lateBinding: true };
   const unchanged = previous != null && sameSignature(previous, signature);
   const statements = unchanged
@@ -213,7 +219,7 @@ function compileQuery(
       diagnostic('VG301', `data source ${JSON.stringify(ds.id)} is in database ${JSON.stringify(ds.location.database)}; single-database mode reads only ${JSON.stringify(config.database)}`, ['location', 'database']),
     ]);
   }
-  const crossDatabase = config.mode === 'multi' && ds.location.database !== config.database;
+  const crossDatabase = readsAnotherDatabase(ds, config);
   // Redshift cross-database queries do not read external tables (docs/modes.md): the admin must use
   // single-database mode in the external schema's database, or re-create the external table in ours.
   if (crossDatabase && ds.kind === 'external') {

@@ -6,7 +6,9 @@
 //           operators, casts and column types (VG403); PostgreSQL-only options — view options
 //           (security_barrier, security_invoker, check option), LEAKPROOF/PARALLEL/COST…, ON CONFLICT,
 //           RETURNING, FOR UPDATE, DISTINCT ON, LATERAL, set-returning functions in FROM, arrays, E''/U&''/B''
-//           literals, LOCK modes, plpythonu; SQL UDF rules (unnamed $n arguments, one SELECT without FROM);
+//           literals, LOCK modes, plpythonu; view binding (another database's objects only in a late-binding
+//           view, every relation of a late-binding view schema-qualified: view-binding.ts); SQL UDF rules
+//           (unnamed $n arguments, one SELECT without FROM);
 //           statement size (VG404: > 100,000 UTF-8 bytes, the Data API limit read conservatively as 1000-byte KB);
 //           plpgsql procedure bodies: parsed with parsePlPgSQL; statement kinds checked (no FOREACH, RETURN
 //           NEXT/QUERY, ASSERT), exception handlers only WHEN OTHERS, RAISE without USING/condition names, and
@@ -17,6 +19,7 @@
 import { loadModule, parseSync, parsePlPgSQLSync, scanSync } from 'libpg-query';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { normaliseRedshift } from './redshift-normalise.js';
+import { viewBindingProblems } from './view-binding.js';
 import {
   REDSHIFT_EXPRESSIONS,
   REDSHIFT_FUNCTIONS,
@@ -75,6 +78,8 @@ class Linter {
   constructor(
     private readonly ownSchemas: readonly string[],
     private readonly where: string,
+    /** The statement ended in WITH NO SCHEMA BINDING (removed by normaliseRedshift before parsing). */
+    private readonly lateBinding = false,
   ) {}
 
   private report(code: 'VG402' | 'VG403', summary: string): void {
@@ -184,6 +189,7 @@ class Linter {
           this.unsupported(`view option ${String(((o.DefElem as Json) ?? {}).defname)}`);
         }
         if (n.withCheckOption && n.withCheckOption !== 'NO_CHECK_OPTION') this.unsupported('WITH CHECK OPTION');
+        for (const problem of viewBindingProblems(n, this.lateBinding)) this.report('VG403', problem);
         return;
       case 'CreateStmt':
         if (n.relation && (n.relation as Json).relpersistence === 'u') this.unsupported('UNLOGGED tables');
@@ -341,8 +347,8 @@ function run(sql: string, options: LintOptions): { diagnostics: Diagnostic[]; us
   if (bytes > MAX_STATEMENT_BYTES) {
     diags.push(diagnostic('VG404', `statement is ${bytes} bytes; the Data API takes at most ${MAX_STATEMENT_BYTES}`, [], 'error', where));
   }
-  const normalised = normaliseRedshift(sql).sql;
-  const linter = new Linter(options.ownSchemas ?? DEFAULT_OWN_SCHEMAS, where);
+  const { sql: normalised, applied } = normaliseRedshift(sql);
+  const linter = new Linter(options.ownSchemas ?? DEFAULT_OWN_SCHEMAS, where, applied.includes('no-schema-binding'));
   lintText(normalised, linter, true, diags, where);
   return { diagnostics: [...diags, ...linter.diags], used: linter.used };
 }

@@ -43,7 +43,7 @@ export interface Dialect {
   textType(width: number | null): string;
   /** The raw table reference; `crossDatabase` = the table is in another database than the views (multi-database mode). */
   rawTable(location: { database: string; schema: string; table: string }, crossDatabase: boolean): string;
-  /** A complete CREATE [OR REPLACE] VIEW statement; `lateBinding` for external (Spectrum) tables. */
+  /** A complete CREATE [OR REPLACE] VIEW statement; `lateBinding` for external (Spectrum) tables and objects of another database. */
   createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string;
 
   // --- policy breadth hooks (masks and row filters, shared/compiler/); docs/dialects.md.

@@ -45,7 +45,7 @@ export class RedshiftDialect extends PostgresDialect {
     return false;
   }
 
-  // No security_barrier in Redshift; views over external tables must be late-binding:
+  // No security_barrier in Redshift; views over external tables or another database's objects must be late-binding:
   // CREATE [ OR REPLACE ] VIEW name AS query [ WITH NO SCHEMA BINDING ]
   // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html
   override createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string {

@@ -67,15 +67,20 @@ export const examplePolicySets: readonly [string, Policy[]][] = [
   ['mask + row filter', [mask, rowFilter]],
 ];
 export const viewConfig = { mode: 'single' as const, database: 'sales', viewSchema: 'governed' };
+/** Multi-database mode: the example tables live in `sales`, the views in `immuta` (cross-database references). */
+export const multiViewConfig = { mode: 'multi' as const, database: 'immuta', viewSchema: 'governed' };
 
-/** Compiled views: first compile (drop + create) and the replace-in-place path (same signature). */
+/** Compiled views: first compile (drop + create) and the replace-in-place path (same signature), in both modes. */
 export function compiledViewGroups(ds: DataSource, policies: Policy[]): GeneratedGroup[] {
-  const compiled = compileView(ds, policies, viewConfig as never, redshift);
-  const again = compileView(ds, policies, viewConfig as never, redshift, compiled.signature);
-  return [
-    { label: `${ds.name} / view`, statements: compiled.statements },
-    { label: `${ds.name} / view (replace)`, statements: again.statements },
-  ];
+  const groups: GeneratedGroup[] = [];
+  for (const [mode, config] of [['', viewConfig], [' (multi-database)', multiViewConfig]] as const) {
+    // An external table of another database is refused in multi mode (VG305): its fail-closed view is still SQL.
+    const compiled = compileView(ds, policies, config, redshift);
+    const again = compileView(ds, policies, config, redshift, compiled.signature);
+    groups.push({ label: `${ds.name} / view${mode}`, statements: compiled.statements });
+    groups.push({ label: `${ds.name} / view${mode} (replace)`, statements: again.statements });
+  }
+  return groups;
 }
 
 export const bootstrapConfigs = [

@@ -11,6 +11,9 @@ const accepted: [string, string][] = [
   ['plain select with the compiler’s functions', `SELECT SHA2(CAST(t."email" AS VARCHAR) || k.hash_key, 256) AS "email", COALESCE(NULLIF(a, ''), 'x'), CASE WHEN POSITION('|g|' IN p.groups) > 0 THEN 1 ELSE 0 END, STRPOS(b, 'x'), REPLACE(b, 'a', 'b'), LEFT(b, 2), RIGHT(b, 2), SUBSTRING(b, 1, 3), LEN(b), LENGTH(b), LOWER(b), UPPER(b), MD5(b), TRIM(b), CONCAT(a, b), NVL(a, b), ABS(n), MOD(n, 2), ROUND(n, 1), FLOOR(n), CEIL(n), DATE_TRUNC('month', d), TO_CHAR(d, 'YYYY'), REGEXP_REPLACE(b, '[0-9]', '*'), GETDATE(), current_user FROM raw.t t CROSS JOIN (SELECT groups FROM immuta_system.user_profile) p CROSS JOIN (SELECT hash_key FROM immuta_system.hash_key) k WHERE n BETWEEN 1 AND 2 AND b LIKE 'a%' AND b IN ('a', 'b')`],
   ['create view', `CREATE OR REPLACE VIEW "vs"."v" AS SELECT 1 AS a`],
   ['late-binding view', `CREATE VIEW vs.v AS SELECT a FROM spectrum.t WITH NO SCHEMA BINDING`],
+  // cross-database_limitation.html: objects of another database only in late-binding (or materialized) views
+  ['late-binding view over another database', `CREATE VIEW vs.v AS SELECT t.a FROM sales.public.t t CROSS JOIN (SELECT 1 AS x FROM immuta_system.user_profile) p WITH NO SCHEMA BINDING`],
+  ['late-binding view with a CTE (its name needs no schema)', `CREATE VIEW vs.v AS WITH c AS (SELECT a FROM s.t) SELECT a FROM c WITH NO SCHEMA BINDING`],
   ['our own UDF and procedure', `SELECT immuta_functions.f_list_item(CAST(a AS VARCHAR)) FROM t`],
   ['call with :name params', `CALL immuta_procedures.apply_user(:userid, :version, :groups)`],
   ['grant', `GRANT SELECT ON vs.v TO PUBLIC`],
@@ -42,6 +45,8 @@ END $$ LANGUAGE plpgsql SECURITY DEFINER SET search_path = immuta_system`],
 
 const rejected: [string, string, string, RegExp][] = [
   ['security_barrier view', 'VG403', `CREATE VIEW v WITH (security_barrier) AS SELECT 1`, /security_barrier/],
+  ['ordinary view over another database (cross-database_limitation.html)', 'VG403', `CREATE VIEW vs.v AS SELECT a FROM sales.public.t`, /sales\.public\.t \(another database\) must be late-binding/],
+  ['late-binding view with an unqualified table (r_CREATE_VIEW.html)', 'VG403', `CREATE VIEW vs.v AS SELECT a FROM t WITH NO SCHEMA BINDING`, /qualify every table with its schema \(t\)/],
   ['check option', 'VG403', `CREATE VIEW v AS SELECT a FROM t WITH CHECK OPTION`, /CHECK OPTION/],
   ['LEAKPROOF function', 'VG403', `CREATE FUNCTION f(INT) RETURNS INT LEAKPROOF AS $$ SELECT $1 $$ LANGUAGE sql`, /LEAKPROOF/],
   ['python UDF', 'VG403', `CREATE FUNCTION f(INT) RETURNS INT STABLE AS $$ return 1 $$ LANGUAGE plpythonu`, /plpythonu/],
