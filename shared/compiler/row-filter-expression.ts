@@ -8,7 +8,7 @@ import type { Column, DataSource } from '../policy/data-source.js';
 import type { RowFilterPolicy } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
 import { compileCustomWhere } from './custom-where.js';
-import { constantMismatch } from './mask-constant.js';
+import { constantMisfit } from './mask-constant.js';
 import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisions.js';
 import { Uncompilable } from './uncompilable.js';
 
@@ -56,7 +56,7 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
         const type = typeOf(c);
         // Typed comparison (numeric 100.5 = '100.50'); a value the column cannot hold is a policy error.
         const values = f.values.map((v, i) => {
-          const why = constantMismatch(type, v);
+          const why = constantMisfit(dialect, type, v);
           if (why) throw new Uncompilable([diagnostic('VG307', `row filter ${JSON.stringify(policy.id)}: value ${JSON.stringify(v)} ${why} (column ${JSON.stringify(c.name)} is ${type.sql})`, ['filter', 'values', i])]);
           return `CAST(${dialect.quoteLiteral(v)} AS ${type.sql === 'text' ? dialect.textType(null) : type.sql})`;
         });

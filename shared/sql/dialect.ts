@@ -2,6 +2,8 @@
 // overrides only what differs (sqlglot-style); callers never branch on the dialect name.
 // Every identifier and literal in generated SQL goes through quoteIdent / quoteLiteral of the dialect.
 
+import type { TextBound } from './text-bound.js';
+
 export type DialectName = 'postgres' | 'redshift';
 
 /**
@@ -20,6 +22,13 @@ export const DEFAULT_INTEGRATION_SCHEMAS: IntegrationSchemas = Object.freeze({
   functions: 'immuta_functions',
   procedures: 'immuta_procedures',
 });
+
+/** A declared column type as the compiler knows it (shared/policy/column-type.ts). */
+export interface DeclaredType {
+  sql: string;
+  family: string;
+  textWidth: number | null;
+}
 
 export interface Dialect {
   readonly name: DialectName;
@@ -43,6 +52,13 @@ export interface Dialect {
   textType(width: number | null): string;
   /** The raw table reference; `crossDatabase` = the table is in another database than the views (multi-database mode). */
   rawTable(location: { database: string; schema: string; table: string }, crossDatabase: boolean): string;
+  // --- string lengths (text-bound.ts): the one place that knows how an engine counts a string's length.
+  /** The widest value a column of `type` holds, as text (a non-string type: its ASCII rendering). */
+  columnText(type: DeclaredType): TextBound;
+  /** Why a value within `bound` does not fit the string type `typeSql` on this engine; null when it does. */
+  stringMisfit(typeSql: string, bound: TextBound): string | null;
+  /** `preferred` (a string type) when it holds `bound`, else the narrowest varchar that does; null when none can. */
+  stringType(preferred: string, bound: TextBound): string | null;
   /** A complete CREATE [OR REPLACE] VIEW statement; `lateBinding` for external (Spectrum) tables and objects of another database. */
   createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string;
 

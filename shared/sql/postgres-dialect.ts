@@ -1,4 +1,5 @@
-import { DEFAULT_INTEGRATION_SCHEMAS, type Dialect, type DialectName, type IntegrationSchemas } from './dialect.js';
+import { DEFAULT_INTEGRATION_SCHEMAS, type DeclaredType, type Dialect, type DialectName, type IntegrationSchemas } from './dialect.js';
+import { asciiText, type TextBound } from './text-bound.js';
 import { DiagnosticError, diagnostic } from '../diagnostics/diagnostic.js';
 
 // PostgreSQL: NAMEDATALEN is 64, so identifiers longer than 63 bytes would be silently truncated — two
@@ -49,6 +50,25 @@ export class PostgresDialect implements Dialect {
 
   textType(width: number | null): string {
     return width === null ? 'text' : `varchar(${width})`;
+  }
+
+  // --- string lengths: PostgreSQL's char(n)/varchar(n) count characters and hold any character; text has no
+  // limit (https://www.postgresql.org/docs/current/datatype-character.html).
+  columnText(type: DeclaredType): TextBound {
+    if (type.family !== 'string') return asciiText(type.textWidth ?? 0);
+    const n = stringLength(type.sql);
+    return n === null ? { chars: null, bytes: null, multiByte: true } : { chars: n, bytes: 4 * n, multiByte: true };
+  }
+
+  stringMisfit(typeSql: string, bound: TextBound): string | null {
+    const n = stringLength(typeSql);
+    if (n === null) return null;
+    return bound.chars === null || bound.chars > n ? `can be ${bound.chars ?? 'any number of'} characters long; ${typeSql} holds ${n}` : null;
+  }
+
+  stringType(preferred: string, bound: TextBound): string | null {
+    if (this.stringMisfit(preferred, bound) === null) return preferred;
+    return bound.chars === null ? 'text' : `varchar(${Math.max(1, bound.chars)})`;
   }
 
   // PostgreSQL has no cross-database references. The local stand-in of multi-database mode reaches the other
@@ -185,6 +205,14 @@ export class PostgresDialect implements Dialect {
   profileSubqueryFence(): string | null {
     return 'OFFSET NULL';
   }
+}
+
+/** n of `varchar(n)` / `char(n)`; null for `text` (the three string spellings the compiler emits). */
+export function stringLength(typeSql: string): number | null {
+  const m = /^(?:varchar|char)\((\d+)\)$/.exec(typeSql);
+  if (m) return Number(m[1]);
+  if (typeSql === 'text') return null;
+  throw new Error(`not a string type: ${typeSql}`);
 }
 
 /**

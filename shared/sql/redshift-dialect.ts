@@ -1,5 +1,6 @@
-import { PostgresDialect } from './postgres-dialect.js';
-import type { DialectName } from './dialect.js';
+import { PostgresDialect, stringLength } from './postgres-dialect.js';
+import type { DeclaredType, DialectName } from './dialect.js';
+import { asciiText, type TextBound } from './text-bound.js';
 import { DiagnosticError, diagnostic } from '../diagnostics/diagnostic.js';
 
 // Redshift differs from PostgreSQL here:
@@ -25,6 +26,28 @@ export class RedshiftDialect extends PostgresDialect {
   // https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html
   override textType(width: number | null): string {
     return `varchar(${width === null ? 65535 : width})`;
+  }
+
+  // --- string lengths: CHAR(n) and VARCHAR(n) are defined in bytes; a CHAR column holds single-byte characters
+  // only; VARCHAR holds at most 65535 bytes; TEXT is VARCHAR(256)
+  // (https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html). A value that does not fit is a
+  // query-time error or a truncation, so the compiler widens or refuses at compile time instead.
+  override columnText(type: DeclaredType): TextBound {
+    if (type.family !== 'string') return asciiText(type.textWidth ?? 0);
+    const n = redshiftBytes(type.sql);
+    return { chars: n, bytes: n, multiByte: !type.sql.startsWith('char(') };
+  }
+
+  override stringMisfit(typeSql: string, bound: TextBound): string | null {
+    const n = redshiftBytes(typeSql);
+    if (typeSql.startsWith('char(') && bound.multiByte) return `has characters of more than one byte; a Redshift ${typeSql} holds single-byte characters only`;
+    if (bound.bytes === null || bound.bytes > n) return `can take ${bound.bytes ?? 'any number of'} bytes; a Redshift ${typeSql} holds ${n} bytes (lengths count bytes)`;
+    return null;
+  }
+
+  override stringType(preferred: string, bound: TextBound): string | null {
+    if (this.stringMisfit(preferred, bound) === null) return preferred;
+    return bound.bytes === null || bound.bytes > MAX_VARCHAR_BYTES ? null : `varchar(${Math.max(1, bound.bytes)})`;
   }
 
   // Multi-database mode: cross-database queries use database.schema.object:
@@ -154,5 +177,12 @@ export class RedshiftDialect extends PostgresDialect {
     return null;
   }
 }
+
+/** The longest VARCHAR: https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html */
+const MAX_VARCHAR_BYTES = 65535;
+/** TEXT columns are VARCHAR(256) on Redshift (same page). */
+const TEXT_BYTES = 256;
+
+const redshiftBytes = (typeSql: string): number => stringLength(typeSql) ?? TEXT_BYTES;
 
 export const redshift = new RedshiftDialect();
