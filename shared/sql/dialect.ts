@@ -70,8 +70,16 @@ export interface Dialect {
   regexpReplace(source: string, pattern: string, replacement: string, options: { global: boolean; caseInsensitive: boolean }): string | null;
   /** DATE_TRUNC of a timestamp expression to `unit` (a fixed keyword); `withTimeZone` = the expression is timestamptz (truncated in UTC). */
   dateTrunc(unit: string, timestampExpr: string, withTimeZone: boolean): string;
-  /** The query time minus `amount` `unit`s, comparable with a column of `columnType` ('timestamptz' | 'timestamp' | 'date'). */
+  /**
+   * The query time minus `amount` `unit`s, comparable with a column of `columnType` ('timestamptz' | 'timestamp' |
+   * 'date'; timestamp and date hold UTC wall-clock values). Computed on the UTC calendar whatever the session's
+   * TimeZone, so a user who runs SET timezone sees the same rows (docs/dialects.md "session time zone").
+   */
   timeAgo(amount: number, unit: string, columnType: 'timestamptz' | 'timestamp' | 'date'): string;
+  /** The query time as a UTC wall-clock timestamp, whatever the session's TimeZone. */
+  utcNow(): string;
+  /** An interval literal of `amount` `unit`s. */
+  interval(amount: number, unit: string): string;
   /** An integer in [0, 2^32) from the first 32 bits of MD5 of a text expression (same value on every engine). */
   hashBucket(textExpr: string): string;
 

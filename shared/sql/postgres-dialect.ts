@@ -112,11 +112,22 @@ export class PostgresDialect implements Dialect {
     return `date_trunc(${this.quoteLiteral(unit)}, ${timestampExpr}${withTimeZone ? `, ${this.quoteLiteral('UTC')}` : ''})`;
   }
 
-  // now() is the transaction's start time. A timestamp/date column is compared with the UTC wall clock, the
-  // same instant Redshift's GETDATE() gives; a timestamptz column with now() itself.
+  // The interval is subtracted from the UTC wall clock (timestamp arithmetic, no zone), and the result is read
+  // back as UTC for a timestamptz column. timestamptz − interval would step months and days on the SESSION's
+  // calendar (https://www.postgresql.org/docs/current/functions-datetime.html): a user in another zone would move
+  // the boundary near a month end or a daylight-saving change.
   timeAgo(amount: number, unit: string, columnType: 'timestamptz' | 'timestamp' | 'date'): string {
-    const now = columnType === 'timestamptz' ? 'now()' : `(now() AT TIME ZONE ${this.quoteLiteral('UTC')})`;
-    return `(${now} - CAST(${this.quoteLiteral(`${Math.trunc(amount)} ${unit}`)} AS interval))`;
+    const utc = `(${this.utcNow()} - ${this.interval(amount, unit)})`;
+    return columnType === 'timestamptz' ? `(${utc} AT TIME ZONE ${this.quoteLiteral('UTC')})` : utc;
+  }
+
+  // now() is the transaction's start (an absolute instant); AT TIME ZONE 'UTC' gives its UTC wall clock.
+  utcNow(): string {
+    return `(now() AT TIME ZONE ${this.quoteLiteral('UTC')})`;
+  }
+
+  interval(amount: number, unit: string): string {
+    return `CAST(${this.quoteLiteral(`${Math.trunc(amount)} ${unit}`)} AS interval)`;
   }
 
   // The first 8 hex digits of md5 as an unsigned 32-bit number: 'x' || hex → bit(32) → int8.

@@ -84,17 +84,33 @@ export class RedshiftDialect extends PostgresDialect {
     return `REGEXP_REPLACE(${source}, ${pattern}, ${replacement}${options.caseInsensitive ? `, 1, ${this.quoteLiteral('i')}` : ''})`;
   }
 
-  // DATE_TRUNC('datepart', timestamp) returns TIMESTAMP; timestamptz values are UTC, so no zone argument:
-  // https://docs.aws.amazon.com/redshift/latest/dg/r_DATE_TRUNC.html
-  override dateTrunc(unit: string, timestampExpr: string, _withTimeZone: boolean): string {
-    return `DATE_TRUNC(${this.quoteLiteral(unit)}, ${timestampExpr})`;
+  // DATE_TRUNC('datepart', timestamp) takes "an expression that implicitly converts to a timestamp" and returns
+  // TIMESTAMP (https://docs.aws.amazon.com/redshift/latest/dg/r_DATE_TRUNC.html); TIMESTAMPTZ converts to
+  // TIMESTAMP in the SESSION time zone (https://docs.aws.amazon.com/redshift/latest/dg/r_Type_conversion.html),
+  // so a timestamptz is truncated in UTC explicitly — timestamptz AT TIME ZONE 'UTC' is the UTC TIMESTAMP, and
+  // timestamp AT TIME ZONE 'UTC' the TIMESTAMPTZ of that UTC wall clock
+  // (https://docs.aws.amazon.com/redshift/latest/dg/r_AT_TIME_ZONE.html). Otherwise a user in Asia/Kolkata would
+  // see half-hour boundaries of a value rounded to the hour.
+  override dateTrunc(unit: string, timestampExpr: string, withTimeZone: boolean): string {
+    const utc = this.quoteLiteral('UTC');
+    return withTimeZone
+      ? `(DATE_TRUNC(${this.quoteLiteral(unit)}, (${timestampExpr} AT TIME ZONE ${utc})) AT TIME ZONE ${utc})`
+      : `DATE_TRUNC(${this.quoteLiteral(unit)}, ${timestampExpr})`;
   }
 
-  // GETDATE() is the current UTC timestamp and runs on compute nodes (NOW() is leader-node only):
-  // https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html ; DATEADD(datepart, interval, timestamp):
-  // https://docs.aws.amazon.com/redshift/latest/dg/r_DATEADD_function.html
-  override timeAgo(amount: number, unit: string, _columnType: 'timestamptz' | 'timestamp' | 'date'): string {
-    return `DATEADD(${unit}, ${-Math.trunc(amount)}, GETDATE())`;
+  // GETDATE() runs on compute nodes (NOW() is leader-node only) but returns the date and time "in the current
+  // session time zone (UTC by default)" (https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html), which any
+  // user may change with SET timezone (https://docs.aws.amazon.com/redshift/latest/dg/r_timezone_config.html).
+  // Cast to TIMESTAMPTZ it is read back in that same session zone — the true instant — and AT TIME ZONE 'UTC'
+  // gives its UTC wall clock, whatever the session's zone.
+  override utcNow(): string {
+    return `(CAST(GETDATE() AS timestamptz) AT TIME ZONE ${this.quoteLiteral('UTC')})`;
+  }
+
+  // INTERVAL '30 day' (https://docs.aws.amazon.com/redshift/latest/dg/r_interval_literals.html): timestamp −
+  // interval steps months by the calendar, like DATEADD.
+  override interval(amount: number, unit: string): string {
+    return `INTERVAL ${this.quoteLiteral(`${Math.trunc(amount)} ${unit}`)}`;
   }
 
   // STRTOL(num_string, 16) returns BIGINT (https://docs.aws.amazon.com/redshift/latest/dg/r_STRTOL.html);
