@@ -62,6 +62,8 @@ export const DIAGNOSTIC_CODES = {
   VG906: 'a configured secret is missing or not usable',
   VG907: 'the Data API cannot reach the warehouse as configured',
   VG908: 'the custom domain certificate is not usable',
+  // VG6xx — bootstrap and conformance (the deployed warehouse layout; npm run redshift-check)
+  VG601: 'the bootstrap refuses to create a system user that signs in with a password (it would be PASSWORD DISABLE)',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
