@@ -62,6 +62,7 @@ export const DIAGNOSTIC_CODES = {
   VG906: 'a configured secret is missing or not usable',
   VG907: 'the Data API cannot reach the warehouse as configured',
   VG908: 'the custom domain certificate is not usable',
+  VG508: 'userId can never equal a Redshift current_user (warning: the event is accepted)',
   // VG6xx — bootstrap and conformance (the deployed warehouse layout; npm run redshift-check)
   VG601: 'the bootstrap refuses to create a system user that signs in with a password (it would be PASSWORD DISABLE)',
 } as const;
