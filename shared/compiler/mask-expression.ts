@@ -28,6 +28,12 @@ export interface ColumnOutput {
   expr: string;
   type: string;
   usesKey: boolean;
+  /**
+   * The SQL type of each result expression of the column's CASE (in the order they appear; 'unknown' for NULL
+   * or an untyped literal, which take the other branches' type): the typed output the Redshift lint checks
+   * (shared/lint/view-types.ts, VG405) instead of guessing types from the SQL text. One entry when there is no CASE.
+   */
+  branchTypes: string[];
 }
 
 type Rendered = MaskFunction | { kind: 'clear' };
@@ -114,30 +120,52 @@ export function maskedColumn(
   // the view ("CASE types text and date cannot be matched") and it fails closed for everyone. A non-string
   // value (the clear value, a typed constant, a rounded date) is shown as its text.
   const textual = hashes && type.family !== 'string';
+  const branchTypes: string[] = [];
   const branch = (fn: Rendered): string => {
     const sql = render(fn);
-    if (!textual || sql === 'NULL' || fn.kind === 'hash') return sql;
+    if (!textual || sql === 'NULL' || fn.kind === 'hash') {
+      branchTypes.push(sql === 'NULL' ? 'unknown' : renderedType(fn, type, asText, dialect));
+      return sql;
+    }
     // The value first takes the column's type (a constant, a rounded number or date), then becomes text.
+    branchTypes.push(outType);
     return `CAST(${fn.kind === 'clear' ? sql : `CAST(${sql} AS ${type.sql})`} AS ${outType})`;
   };
-  const clear = branch({ kind: 'clear' });
+  const clear = (): string => branch({ kind: 'clear' });
   const c = policy.condition;
   // Which rows the mask applies to: where the cell condition is true or unknown (NULL masks: fail closed).
   const cell = policy.where
     ? `COALESCE(${compileCustomWhere(policy.where, { dialect, ds, p, policyId: policy.id, path: ['where'] })}, TRUE)`
     : null;
   const masked = (then: string, otherwise: string): string =>
-    cell === null ? `CASE WHEN ${then} ELSE ${otherwise} END` : `CASE WHEN NOT ${cell} THEN ${clear} WHEN ${then} ELSE ${otherwise} END`;
+    cell === null ? `CASE WHEN ${then} ELSE ${otherwise} END` : `CASE WHEN NOT ${cell} THEN ${clear()} WHEN ${then} ELSE ${otherwise} END`;
   let expr: string;
-  if (c.kind === 'everyone') expr = cell === null ? branch(mask) : `CASE WHEN ${cell} THEN ${branch(mask)} ELSE ${clear} END`;
-  else if (c.kind === 'everyoneExcept') expr = masked(`${p.decision(criteriaSql(dialect, c.except))} THEN ${clear}`, branch(mask));
+  if (c.kind === 'everyone') expr = cell === null ? branch(mask) : `CASE WHEN ${cell} THEN ${branch(mask)} ELSE ${clear()} END`;
+  else if (c.kind === 'everyoneExcept') expr = masked(`${p.decision(criteriaSql(dialect, c.except))} THEN ${clear()}`, branch(mask));
   else expr = masked(`${p.decision(criteriaSql(dialect, c.who))} THEN ${branch(mask)}`, branch(otherwise!));
   // The outer CAST fixes the column type (and length) whatever the branches are, so the view's signature is
   // exactly the one we compute; CREATE OR REPLACE compares types including their length.
-  return { expr: `CAST(${expr} AS ${outType})`, type: outType, usesKey: hashes };
+  return { expr: `CAST(${expr} AS ${outType})`, type: outType, usesKey: hashes, branchTypes };
 }
 
 const NULL_MASK: Rendered = { kind: 'null' };
+
+/** The SQL type of a rendered branch as emitted (before the column's outer CAST). */
+function renderedType(fn: Rendered, type: ColumnType, asText: string, dialect: Dialect): string {
+  switch (fn.kind) {
+    case 'clear':
+    case 'round':
+      return type.sql;
+    case 'hash':
+      return dialect.textType(HASH_WIDTH);
+    case 'partial':
+    case 'regex':
+      return asText;
+    case 'constant':
+    case 'null':
+      return 'unknown';
+  }
+}
 
 /** Type-aware fallback: a mask that does not fit the column's type is NULL for its users (VG303 warning). */
 function fallback(fn: Rendered, type: ColumnType, policy: MaskPolicy, column: Column, warnings: Diagnostic[], path: string[]): Rendered {

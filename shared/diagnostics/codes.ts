@@ -28,6 +28,9 @@ export const DIAGNOSTIC_CODES = {
   VG402: 'function not on the Redshift allow-list',
   VG403: 'construct not supported by Redshift',
   VG404: 'statement exceeds the Data API size limit',
+  VG405: 'the result expressions of a CASE have types Redshift cannot match',
+  VG406: 'wrong number or kind of arguments for a Redshift function',
+  VG407: 'construct Redshift has but viewguard refuses',
   // VG5xx — webhooks and pipeline
   VG501: 'bad signature',
   VG502: 'stale or missing timestamp',
