@@ -83,7 +83,7 @@ export function toScratch(sql: string, scratch: ConformancePlan['scratch']): str
 const policy = (body: Record<string, unknown>): Policy =>
   PolicySchema.parse({ version: 1, createdAt: '2026-01-01T00:00:00Z', scope: { kind: 'global' }, ...body });
 
-/** The sample policies: the masks' casts (boolean → varchar, numeric, dates), a partial mask, a time window. */
+/** The sample policies: the masks' casts (boolean → varchar, numeric, dates), a partial mask, a time window, minimization. */
 export function samplePolicies(): Policy[] {
   return [
     policy({ id: 'vgcheck-sub', name: 'anyone', type: 'subscription', access: { kind: 'anyone' } }),
@@ -91,7 +91,9 @@ export function samplePolicies(): Policy[] {
     policy({ id: 'vgcheck-amount', name: 'hash amount', type: 'mask', target: { kind: 'column', name: 'amount' }, mask: { kind: 'hash' } }),
     policy({ id: 'vgcheck-day', name: 'month', type: 'mask', target: { kind: 'column', name: 'day' }, mask: { kind: 'round', unit: 'month' } }),
     policy({ id: 'vgcheck-at', name: 'day', type: 'mask', target: { kind: 'column', name: 'at' }, mask: { kind: 'round', unit: 'day' } }),
-    policy({ id: 'vgcheck-code', name: 'partial', type: 'mask', target: { kind: 'column', name: 'code' }, mask: { kind: 'partial', keep: 'last', count: 4, maskChar: '•' } }),
+    policy({ id: 'vgcheck-code', name: 'partial', type: 'mask', target: { kind: 'column', name: 'code' }, mask: { kind: 'partial', keep: 'last', count: 4, maskChar: '•', preserveFormat: true } }),
+    // 100 %: every row stays, but STRTOL(SUBSTRING(MD5(…))) and MOD run on every row.
+    policy({ id: 'vgcheck-minimize', name: 'minimize', type: 'rowFilter', filter: { kind: 'minimize', column: { kind: 'column', name: 'id' }, percent: 100 } }),
     policy({ id: 'vgcheck-window', name: 'window', type: 'rowFilter', filter: { kind: 'timeWindow', column: { kind: 'column', name: 'day' }, direction: 'newer', amount: 100, unit: 'year' } }),
   ];
 }
@@ -106,7 +108,7 @@ export function expectedSampleRows(hashKey: string): (string | null)[][] {
     sha256(hashKey + amount),
     `${day.slice(0, 8)}01`,
     `${at.slice(0, 10)} 00:00:00+00`,
-    `${'•'.repeat(7)}${code.slice(-4)}`,
+    `${code.slice(0, -4).replace(/[^\s\p{P}]/gu, '•')}${code.slice(-4)}`,
     note,
   ]);
 }
@@ -204,7 +206,7 @@ export function conformancePlan(config: IntegrationConfig, dialect: Dialect, opt
     },
     {
       id: 'sample-secure-view',
-      title: "a sample secure view: hash of boolean and numeric (→ varchar), DATE_TRUNC of date and timestamptz, a '•' partial mask, a time window",
+      title: "a sample secure view: hash of boolean and numeric (→ varchar), DATE_TRUNC of date and timestamptz, a format-preserving '•' partial mask (REGEXP_REPLACE), a time window, minimization (STRTOL/MD5)",
       identity: 'system',
       statements: view,
       expect: { kind: 'finish' },

@@ -3,6 +3,10 @@
 // stops the run; result pages are all read; cleanup runs after a failure and after a refused call; rows that
 // differ (e.g. Redshift rendering a boolean as 't') fail with the cell named. The plan's SQL itself runs on
 // PostgreSQL in test/conformance/conformance-plan.test.ts.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
@@ -180,5 +184,16 @@ describe('npm run redshift-check', () => {
   it('takes the deploy context from cdk.json and -c, as cdk deploy does (-c wins)', () => {
     const cdk = JSON.stringify({ context: { 'viewguard:stackName': 'X', 'viewguard:database': 'dev', 'viewguard:viewSchema': 'secure' } });
     expect(deployContext(['-c', 'viewguard:database=immuta', '--external', 'spectrum'], cdk)).toEqual({ fields: { database: 'immuta', viewSchema: 'secure' }, external: 'spectrum' });
+  });
+
+  it('the npm script entry point runs as a program (a context without a warehouse: exit 2, no AWS call)', () => {
+    const root = resolve(import.meta.dirname, '..', '..');
+    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'infra', 'check', 'redshift-check.ts'), '-c', 'viewguard:database=immuta'], {
+      cwd: mkdtempSync(join(tmpdir(), 'vgcheck-')),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/redshift-check: invalid deploy context[\s\S]*viewguard:viewSchema/);
   });
 });
