@@ -103,6 +103,9 @@ export const REDSHIFT_ARGUMENTS: Readonly<Record<string, ArgumentSpec>> = {
   max: n(1),
   avg: n(1),
   listagg: n(1, 2),
+  // HAS_TABLE_PRIVILEGE / HAS_SCHEMA_PRIVILEGE([user,] object, privilege) (operator tools' audit)
+  has_table_privilege: n(2, 3),
+  has_schema_privilege: n(2, 3),
   row_number: n(0),
   rank: n(0),
   dense_rank: n(0),
