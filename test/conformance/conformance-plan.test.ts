@@ -44,6 +44,15 @@ describe('the Redshift plan', () => {
     expect(all.find((s) => s.id === 'bound-hash-key')!.statements[0]!.params).toEqual({ hash_key: KEY });
   });
 
+  it('never touches a deployment\'s renamed schemas either (IntegrationConfig.schemas)', () => {
+    const schemas = { system: 'gov_state', functions: 'gov_fn', procedures: 'gov_proc' };
+    const renamed = conformancePlan({ ...multi, schemas }, redshift, { run: 'abc123', hashKey: KEY, otherDatabase: 'sales', external });
+    const sql = [...renamed.steps, ...renamed.cleanup].flatMap((s) => s.statements.map((st) => st.sql)).join('\n');
+    expect(sql).not.toMatch(/"gov_(state|fn|proc)"|"immuta_(system|functions|procedures)"/);
+    expect(sql).toMatch(/"vgcheck_abc123_system"/);
+    expect(renamed.steps.map((s) => s.statements)).toEqual(plan.steps.map((s) => s.statements));
+  });
+
   it('every statement passes the Redshift lint', () => {
     for (const s of all) for (const st of s.statements) expect(lintRedshift(st.sql), `${s.id}: ${st.sql.slice(0, 200)}`).toEqual([]);
   });
