@@ -1,9 +1,10 @@
-// npm run redshift-check -- [-c viewguard:<key>=<value> …] [--external <schema>] [--run <id>]
+// npm run redshift-check -- [--env <name>] [-c viewguard:<key>=<value> …] [--external <schema>] [--run <id>]
 // The conformance check operators run on their own cluster before the first deploy and after a Redshift upgrade
-// (docs/deploy.md "Conformance check"): the deploy context (cdk.json's viewguard:* keys, overridden by -c like
-// `cdk deploy`) says which cluster or workgroup, database, system identity and administrator to use; the
-// plan runs in scratch schemas it creates and removes, and a pass/fail table is printed. Exit 0 when every
-// check passed or was skipped, 1 when one failed, 2 for a usage or configuration error.
+// (docs/deploy.md "Conformance check"). The deploy environment is chosen as `npm run deploy` chooses it
+// (infra/environments/<env>.json, `--env` or cdk.json's viewguard:env, -c keys over it): it says which cluster or
+// workgroup, region, database, system identity and administrator to use. The plan runs in scratch schemas it
+// creates and removes, and a pass/fail table is printed. Exit 0 when every check passed or was skipped, 1 when
+// one failed, 2 for a usage or configuration error.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,8 @@ import { DiagnosticError } from '../../shared/diagnostics/diagnostic.js';
 import { parseColumnType } from '../../shared/policy/column-type.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
-import { contextFields, parseDeployConfig, type DeployConfig, type WarehouseAuth } from '../stack/deploy-config.js';
+import { ENV_CONTEXT_KEY, selectEnvironment } from '../deploy/environments.js';
+import type { DeployConfig, WarehouseAuth } from '../stack/deploy-config.js';
 import { DataApiBatches, type CheckCredentials } from './data-api-batches.js';
 import { formatTable, runConformance, type ConformanceTarget } from './run-conformance.js';
 
@@ -24,23 +26,28 @@ export interface CheckIo {
   cdkJson?: string;
   client?: RedshiftDataClient;
   batches?: DataApiBatches;
+  /** Where the environment files are (tests); default infra/environments. */
+  environmentsDir?: string;
 }
 
-/** `-c viewguard:key=value` pairs over cdk.json's context, as `cdk deploy` merges them. */
-export function deployContext(argv: string[], cdkJson: string | undefined): { fields: Record<string, unknown>; run?: string; external?: string } {
+/**
+ * The CDK context a deploy would see — cdk.json's context, `-c key=value` over it, `--env <name>` as
+ * `viewguard:env` — and this command's own options.
+ */
+export function deployContext(argv: string[], cdkJson: string | undefined): { context: Record<string, unknown>; run?: string; external?: string } {
   const { values } = parseArgs({
     args: argv,
-    options: { context: { type: 'string', short: 'c', multiple: true }, run: { type: 'string' }, external: { type: 'string' } },
+    options: { context: { type: 'string', short: 'c', multiple: true }, env: { type: 'string' }, run: { type: 'string' }, external: { type: 'string' } },
     strict: true,
   });
-  const context: Record<string, unknown> = cdkJson ? ((JSON.parse(cdkJson) as { context?: Record<string, unknown> }).context ?? {}) : {};
+  const context: Record<string, unknown> = cdkJson ? { ...((JSON.parse(cdkJson) as { context?: Record<string, unknown> }).context ?? {}) } : {};
   for (const pair of values.context ?? []) {
     const eq = pair.indexOf('=');
     if (eq < 1) throw new Error(`-c ${pair}: expected key=value`);
     context[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  const { stackName: _stack, ...fields } = contextFields(context);
-  return { fields, ...(values.run ? { run: values.run } : {}), ...(values.external ? { external: values.external } : {}) };
+  if (values.env !== undefined) context[ENV_CONTEXT_KEY] = values.env;
+  return { context, ...(values.run ? { run: values.run } : {}), ...(values.external ? { external: values.external } : {}) };
 }
 
 const credentials = (auth: WarehouseAuth): CheckCredentials => ('dbUser' in auth ? { dbUser: auth.dbUser } : { secretArn: auth.secretArn });
@@ -70,15 +77,16 @@ export async function main(argv: string[], io: CheckIo): Promise<number> {
   let externalSchema: string | undefined;
   try {
     const ctx = deployContext(argv, io.cdkJson);
-    config = parseDeployConfig(ctx.fields);
+    config = selectEnvironment(ctx.context, io.environmentsDir).config;
     run = ctx.run ?? randomBytes(4).toString('hex');
     externalSchema = ctx.external;
   } catch (e) {
-    const lines = e instanceof DiagnosticError ? e.diagnostics.map((d) => `  - ${d.summary}`) : [`  - ${(e as Error).message}`];
+    const lines = e instanceof DiagnosticError ? e.diagnostics.map((d) => `  - ${d.code} ${d.summary}`) : [`  - ${(e as Error).message}`];
     io.err(`redshift-check: invalid deploy context\n${lines.join('\n')}`);
     return 2;
   }
-  const batches = io.batches ?? new DataApiBatches(io.client ?? new RedshiftDataClient({}));
+  // The environment's region (as the deploy pins it), else the shell's AWS_REGION / profile.
+  const batches = io.batches ?? new DataApiBatches(io.client ?? new RedshiftDataClient(config.region ? { region: config.region } : {}));
   const where = targetOf(config);
   const integration = config.integration;
   const otherDatabase = integration.rawSources.find((r) => r.database !== integration.database && !r.external)?.database;

@@ -4,7 +4,7 @@
 // differ (e.g. Redshift rendering a boolean as 't') fail with the cell named. The plan's SQL itself runs on
 // PostgreSQL in test/conformance/conformance-plan.test.ts.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -181,9 +181,32 @@ describe('npm run redshift-check', () => {
     expect(data.calls()).toHaveLength(0);
   });
 
-  it('takes the deploy context from cdk.json and -c, as cdk deploy does (-c wins)', () => {
-    const cdk = JSON.stringify({ context: { 'viewguard:stackName': 'X', 'viewguard:database': 'dev', 'viewguard:viewSchema': 'secure' } });
-    expect(deployContext(['-c', 'viewguard:database=immuta', '--external', 'spectrum'], cdk)).toEqual({ fields: { database: 'immuta', viewSchema: 'secure' }, external: 'spectrum' });
+  it('takes the deploy context as npm run deploy does: cdk.json, then -c over it, --env selecting the environment file', () => {
+    const cdk = JSON.stringify({ context: { 'viewguard:env': 'dev', 'viewguard:database': 'dev', '@aws-cdk/x': true } });
+    expect(deployContext(['-c', 'viewguard:database=immuta', '--env', 'prod', '--external', 'spectrum'], cdk)).toEqual({
+      context: { 'viewguard:env': 'prod', 'viewguard:database': 'immuta', '@aws-cdk/x': true },
+      external: 'spectrum',
+    });
+  });
+
+  it('--env reads infra/environments/<name>.json (its cluster, region and identities), -c overriding a key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vgenv-'));
+    writeFileSync(join(dir, 'staging.json'), JSON.stringify({
+      region: 'eu-west-1', clusterId: 'analytics', database: 'immuta', dbUser: 'immuta_system_user', adminDbUser: 'awsuser',
+      integrationMode: 'multi', viewSchema: 'secure', rawSources: ['sales.public'],
+    }));
+    const submitted: Submitted[] = fakeDataApi(asRedshiftShould, (sqls) => rowsRedshiftShould(keyFrom(submitted))(sqls));
+    const t = io();
+    const code = await main(['--env', 'staging', '-c', 'viewguard:adminDbUser=root', '--run', 'test1234'], { ...t.io, environmentsDir: dir, cdkJson: JSON.stringify({ context: { 'viewguard:env': 'dev' } }) });
+    expect(code, t.out.join('\n')).toBe(0);
+    expect(submitted.find((s) => s.sqls[0]!.startsWith('SELECT CAST(current_user'))!.input).toMatchObject({ ClusterIdentifier: 'analytics', Database: 'immuta', DbUser: 'immuta_system_user' });
+    expect(submitted.find((s) => s.sqls[0]!.startsWith('CREATE SCHEMA "vgcheck_test1234_raw"'))!.input).toMatchObject({ DbUser: 'root' });
+    // An unknown environment is a configuration error (VG901), before any call.
+    data.reset();
+    const u = io();
+    expect(await main(['--env', 'nope'], { ...u.io, environmentsDir: dir })).toBe(2);
+    expect(u.err.join('\n')).toMatch(/VG901 .*no environment "nope" \(available: staging/);
+    expect(data.calls()).toHaveLength(0);
   });
 
   it('the npm script entry point runs as a program (a context without a warehouse: exit 2, no AWS call)', () => {
@@ -191,7 +214,8 @@ describe('npm run redshift-check', () => {
     const r = spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'infra', 'check', 'redshift-check.ts'), '-c', 'viewguard:database=immuta'], {
       cwd: mkdtempSync(join(tmpdir(), 'vgcheck-')),
       encoding: 'utf8',
-      timeout: 60_000,
+      // tsx compiles the entry point first: tens of seconds on a loaded 2-core machine (a hang guard, not a speed limit).
+      timeout: 150_000,
     });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/redshift-check: invalid deploy context[\s\S]*viewguard:viewSchema/);
