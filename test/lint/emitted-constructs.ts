@@ -2,12 +2,18 @@
 // built-in expressions and value functions (the lint's allow-list use), statement kinds (SET keeps its
 // variable), the Redshift-only spellings the lint rewrites away (late binding, PASSWORD DISABLE, …), PL/pgSQL
 // statements of the procedures (and the SQL inside them) and the data types named in casts and columns.
-// The corpus is every generated statement (generated-redshift-sql.ts) plus the conformance check's plan.
+// The corpus is every generated statement (generated-redshift-sql.ts), the operator tools' catalog, audit,
+// profile and routine statements (shared/operations), and the conformance check's plan.
 import { parsePlPgSQLSync, parseSync } from 'libpg-query';
 import { conformancePlan } from '../../shared/conformance/conformance-plan.js';
 import { redshiftAllowListUse } from '../../shared/lint/redshift-lint.js';
 import { normaliseRedshift } from '../../shared/lint/redshift-normalise.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
+import { auditStatements } from '../../shared/operations/audit-facts.js';
+import { catalogFactStatements } from '../../shared/operations/catalog-facts.js';
+import { routineStatements } from '../../shared/operations/rebuild.js';
+import { profileReadStatement } from '../../shared/operations/stored-state.js';
+import type { SqlStatement } from '../../shared/sql/statement.js';
 import { allGeneratedRedshiftSql } from './generated-redshift-sql.js';
 
 type Json = Record<string, unknown>;
@@ -47,12 +53,30 @@ function typesAndProcedures(sql: string, keys: Set<string>): void {
   });
 }
 
+/** What the operator tools (viewguard CLI, the scheduled drift-and-audit run) send to Redshift. */
+export function operatorToolStatements(): SqlStatement[] {
+  const config = { mode: 'multi' as const, database: 'immuta', viewSchema: 'secure', systemUser: 'immuta_system_user', rawSources: [{ database: 'sales', schema: 'public' }] };
+  const audit = auditStatements(redshift, { config, rawTables: [{ schema: 'public', table: 'orders' }], rawSchemas: ['public'] });
+  const catalog = catalogFactStatements(redshift, ['secure', 'immuta_system'], ['immuta_functions', 'immuta_procedures']);
+  return [
+    ...Object.values(audit).flat(),
+    ...Object.values(catalog).flat(),
+    profileReadStatement(redshift),
+    profileReadStatement(redshift, 'alice'),
+    ...routineStatements(redshift),
+  ];
+}
+
 /** Every construct key (e.g. `fn:sha2`, `stmt:ViewStmt`, `syntax:no-schema-binding`, `type:varchar`). */
 export function emittedConstructs(): Set<string> {
   const plan = conformancePlan({ mode: 'multi', database: 'immuta', viewSchema: 'secure', systemUser: 'immuta_system_user', rawSources: [] }, redshift, {
     run: 'evidence', hashKey: 'k', otherDatabase: 'sales', external: { schema: 'spectrum', table: 't', columns: [{ name: 'id', type: 'int4' }] },
   });
-  const sqls = [...allGeneratedRedshiftSql().flatMap((g) => g.statements), ...[...plan.steps, ...plan.cleanup].flatMap((s) => s.statements)].map((s) => s.sql);
+  const sqls = [
+    ...allGeneratedRedshiftSql().flatMap((g) => g.statements),
+    ...operatorToolStatements(),
+    ...[...plan.steps, ...plan.cleanup].flatMap((s) => s.statements),
+  ].map((s) => s.sql);
   const keys = new Set<string>();
   for (const sql of sqls) {
     const used = redshiftAllowListUse(sql);
