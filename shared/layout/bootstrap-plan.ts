@@ -83,10 +83,10 @@ export function systemRoleProblem(config: IntegrationConfig, inspected: Inspecte
   return diagnostic(
     'VG601',
     `the system user ${JSON.stringify(config.systemUser)} does not exist, and the pipeline signs in as it with the password of ` +
-      `the secret in viewguard:secretArn; the bootstrap would create it PASSWORD DISABLE, so nothing could ever sign in. ` +
+      `the secret in the environment's secretArn; the bootstrap would create it PASSWORD DISABLE, so nothing could ever sign in. ` +
       `Create the user first with that secret's password (CREATE USER ${JSON.stringify(config.systemUser)} PASSWORD '<the password in the secret>') ` +
-      `and deploy again — or, on a provisioned cluster, deploy with viewguard:dbUser (IAM temporary credentials) instead of viewguard:secretArn`,
-    ['viewguard:secretArn'],
+      `and deploy again — or, on a provisioned cluster, set dbUser (IAM temporary credentials) instead of secretArn in the environment`,
+    ['secretArn'],
   );
 }
 
