@@ -126,6 +126,23 @@ export function allGeneratedRedshiftSql(): GeneratedGroup[] {
   const whereCompiled = compileView(breadthDs, [PolicySchema.parse(anyoneSubscription), everyWhereFunction], docConfig, redshift);
   if (whereCompiled.failedClosed) throw new Error(`custom WHERE fixture does not compile: ${JSON.stringify(whereCompiled.diagnostics)}`);
   groups.push({ label: 'custom WHERE functions', statements: whereCompiled.statements });
+  // Number rounding has one form per kind of number (integer division, x − MOD(x, b), TRUNC for floats and for a
+  // fractional bucket on an integer): one column of each.
+  const numbers = mustParse(
+    parseDataSource({
+      ...(EVENT_EXAMPLES['datasource.created'].data.dataSource as object),
+      id: 'ds-numbers', name: 'numbers',
+      columns: [{ name: 'i', type: 'int4' }, { name: 'j', type: 'int8' }, { name: 'n', type: 'numeric(12,2)' }, { name: 'f', type: 'float8' }],
+    }),
+  ) as DataSource;
+  const round = (column: string, bucket: number): Policy =>
+    PolicySchema.parse({
+      id: `round-${column}`, version: 1, createdAt: '2024-06-01T00:00:00Z', name: `round ${column}`, scope: { kind: 'global' },
+      type: 'mask', target: { kind: 'column', name: column }, mask: { kind: 'round', bucket },
+    });
+  const rounded = compileView(numbers, [PolicySchema.parse(anyoneSubscription), round('i', 10), round('j', 2.5), round('n', 0.5), round('f', 100)], viewConfig, redshift);
+  if (rounded.failedClosed) throw new Error(`rounding fixture does not compile: ${JSON.stringify(rounded.diagnostics)}`);
+  groups.push({ label: 'number rounding', statements: rounded.statements });
   groups.push({ label: 'routines', statements: [...functionDefinitions(redshift), ...procedureDefinitions(redshift)].map((r) => r.create) });
   for (const config of bootstrapConfigs) {
     for (const fresh of [true, false]) {
