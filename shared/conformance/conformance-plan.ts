@@ -15,7 +15,8 @@ import { DataSourceSchema, type DataSource } from '../policy/data-source.js';
 import { PolicySchema, type Policy } from '../policy/policy.js';
 import { UserProfileSchema } from '../policy/user-profile.js';
 import type { Dialect } from '../sql/dialect.js';
-import { stmt, type SqlStatement } from '../sql/statement.js';
+import { stmt, type PlannedStatement, type SqlStatement } from '../sql/statement.js';
+import { packTransactions } from '../sql/transaction-packer.js';
 
 export type CheckIdentity = 'admin' | 'system';
 
@@ -105,6 +106,16 @@ export function expectedSampleRows(hashKey: string): (string | null)[][] {
   ]);
 }
 
+/**
+ * A step's statements as the one transaction the transaction packer makes of them (the pg_catalog pin around
+ * what must run pinned), exactly as the deployment's runners send them.
+ */
+function oneTransaction(statements: readonly PlannedStatement[], dialect: Dialect): SqlStatement[] {
+  const packed = packTransactions([{ statements, tag: 0 }], dialect);
+  if (packed.length !== 1) throw new Error(`a conformance step must be one transaction, not ${packed.length}`);
+  return packed[0]!.statements;
+}
+
 function scratchNames(run: string): ConformancePlan['scratch'] {
   const p = `vgcheck_${run}`;
   return { system: `${p}_system`, functions: `${p}_functions`, procedures: `${p}_procedures`, views: `${p}_views`, raw: `${p}_raw`, reader: `${p}_reader` };
@@ -124,9 +135,8 @@ export function conformancePlan(config: IntegrationConfig, engine: Dialect, opti
   const dialect = dialectFor(engine, scratchConfig);
   const q = (n: string): string => dialect.quoteIdent(n);
   const layout = planBootstrap(scratchConfig, dialect, { systemRoleExists: true, schemaOwners: new Map() }, { hashKey: options.hashKey });
-  const part = (steps: BootstrapStep[], pick: (s: BootstrapStep) => boolean): SqlStatement[] => steps.filter(pick).map((s) => s.statement);
-  const pin = dialect.pinSearchPath();
-  const pinned = (statements: SqlStatement[]): SqlStatement[] => [stmt(pin.before), ...statements, stmt(pin.after)];
+  const part = (steps: BootstrapStep[], pick: (s: BootstrapStep) => boolean): PlannedStatement[] => steps.filter(pick).map((s) => s.statement);
+  const transaction = (statements: PlannedStatement[]): SqlStatement[] => oneTransaction(statements, dialect);
   const isRoutine = (kind: 'FUNCTION' | 'PROCEDURE') => (s: BootstrapStep): boolean => s.runAs === 'system' && new RegExp(`^(CREATE OR REPLACE|GRANT EXECUTE ON|REVOKE EXECUTE ON) ${kind} `).test(s.statement.sql);
   const system = layout.filter((s) => s.runAs === 'system' && !s.statement.params && !isRoutine('FUNCTION')(s) && !isRoutine('PROCEDURE')(s));
 
@@ -134,7 +144,7 @@ export function conformancePlan(config: IntegrationConfig, engine: Dialect, opti
     id: `vgcheck-${options.run}`, name: 'sample', version: 1, kind: 'table',
     location: { database: config.database, schema: scratch.raw, table: 'sample' }, columns: SAMPLE_COLUMNS,
   });
-  const view = compileView(sample, samplePolicies(), scratchConfig, dialect).statements;
+  const view = transaction(compileView(sample, samplePolicies(), scratchConfig, dialect).statements);
   const raw = `${q(scratch.raw)}.${q('sample')}`;
   const rows = SAMPLE_ROWS.map((r) =>
     stmt(`INSERT INTO ${raw} VALUES (${r[0]}, ${r[1] ? 'TRUE' : 'FALSE'}, ${r[2]}, ${dialect.quoteLiteral(r[3])}, ${dialect.quoteLiteral(r[4])}, ${dialect.quoteLiteral(r[5])}, ${dialect.quoteLiteral(r[6])})`),
@@ -168,38 +178,38 @@ export function conformancePlan(config: IntegrationConfig, engine: Dialect, opti
       id: 'layout-as-owner',
       title: 'the system user creates its schemas, tables, default privileges and the user_profile view',
       identity: 'system',
-      statements: pinned(system.map((s) => s.statement)),
+      statements: transaction(system.map((s) => s.statement)),
       expect: { kind: 'finish' },
     },
     {
       id: 'create-or-replace-function-by-owner',
       title: 'CREATE OR REPLACE FUNCTION (scalar SQL UDF) by its owner, not a superuser, twice',
       identity: 'system',
-      statements: pinned([...part(layout, isRoutine('FUNCTION')), ...part(layout, (s) => isRoutine('FUNCTION')(s) && s.statement.sql.startsWith('CREATE'))]),
+      statements: transaction([...part(layout, isRoutine('FUNCTION')), ...part(layout, (s) => isRoutine('FUNCTION')(s) && s.statement.sql.startsWith('CREATE'))]),
       expect: { kind: 'finish' },
     },
     {
       id: 'security-definer-procedure',
       title: 'CREATE OR REPLACE PROCEDURE … SECURITY DEFINER SET search_path, EXECUTE revoked from PUBLIC',
       identity: 'system',
-      statements: pinned(part(layout, isRoutine('PROCEDURE'))),
+      statements: transaction(part(layout, isRoutine('PROCEDURE'))),
       expect: { kind: 'finish' },
     },
     {
       id: 'bound-hash-key',
       title: 'a bound :hash_key parameter in a guarded INSERT … SELECT',
       identity: 'system',
-      statements: part(layout, (s) => s.statement.params !== undefined),
+      statements: transaction(part(layout, (s) => s.statement.params !== undefined)),
       expect: { kind: 'finish' },
     },
     {
       id: 'call-named-parameters-in-batch',
       title: 'BatchExecuteStatement binding named parameters inside CALL arguments (guard + profile)',
       identity: 'system',
-      statements: [
+      statements: transaction([
         planDatasourceStateCall({ datasourceId: sample.id, version: 1, deleted: false, definition: sample, viewSignature: null, expectedEpoch: 0 }, dialect),
         planUserUpsert(UserProfileSchema.parse({ userId: scratch.reader, version: 1 }), dialect),
-      ],
+      ]),
       expect: { kind: 'finish' },
     },
     {
@@ -263,7 +273,7 @@ function crossDatabaseSteps(config: IntegrationConfig, dialect: Dialect, scratch
       id: 'late-binding-cross-database',
       title,
       identity: 'system',
-      statements: compileView(ds, samplePolicies().slice(0, 1), { ...config, viewSchema: scratch.views }, dialect).statements,
+      statements: oneTransaction(compileView(ds, samplePolicies().slice(0, 1), { ...config, viewSchema: scratch.views }, dialect).statements, dialect),
       expect: { kind: 'finish' },
     },
   ];
@@ -277,7 +287,7 @@ function externalStep(config: IntegrationConfig, dialect: Dialect, scratch: Conf
     id: `vgcheck-${options.run}-ext`, name: 'external', version: 1, kind: 'external',
     location: { database: config.database, schema: options.external.schema, table: options.external.table }, columns: options.external.columns,
   });
-  return { ...base, statements: compileView(ds, samplePolicies().slice(0, 1), { ...config, viewSchema: scratch.views }, dialect).statements, expect: { kind: 'finish' } };
+  return { ...base, statements: oneTransaction(compileView(ds, samplePolicies().slice(0, 1), { ...config, viewSchema: scratch.views }, dialect).statements, dialect), expect: { kind: 'finish' } };
 }
 
 /** Remove everything the check created: the scratch schemas (views first), the test user, the other database's fixture. */
