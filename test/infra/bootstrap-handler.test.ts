@@ -165,7 +165,7 @@ describe('onEvent', () => {
     const err = await onEvent(event('Create', {}, withSecret)).catch((e: Error) => e);
     expect(String(err)).toMatch(/VG601: the system user "immuta_system_user" does not exist/);
     expect(String(err)).toMatch(/CREATE USER "immuta_system_user" PASSWORD/);
-    expect(String(err)).toMatch(/viewguard:dbUser/);
+    expect(String(err)).toMatch(/set dbUser \(IAM temporary credentials\) instead of secretArn in the environment/);
     // The same inspection with IAM sign-in (dbUser) goes on: the bootstrap creates the user.
     expect((await onEvent(event('Create'))).Inspection).toEqual({ systemRoleExists: false, schemaOwners: [] });
   });
