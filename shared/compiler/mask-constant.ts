@@ -70,9 +70,10 @@ function zone(z: string | undefined): boolean {
 
 /**
  * null when `value` fits `type` on `dialect`; otherwise why not. On top of constantMismatch: the engine's own
- * string rule (Redshift counts bytes and its CHAR holds single-byte characters only), so a constant is never
- * truncated by the CAST or refused by the engine at query time.
+ * string rule (Redshift counts bytes and its CHAR holds single-byte characters only) for the string type the
+ * value is CAST to (`castTo`, default the column's), so a constant is never truncated by the CAST or refused by
+ * the engine at query time.
  */
-export function constantMisfit(dialect: Dialect, type: ColumnType, value: string): string | null {
-  return constantMismatch(type, value) ?? (type.family === 'string' ? dialect.stringMisfit(type.sql, textOf(value)) : null);
+export function constantMisfit(dialect: Dialect, type: ColumnType, value: string, castTo: string = type.sql): string | null {
+  return constantMismatch(type, value) ?? (type.family === 'string' ? dialect.stringMisfit(castTo, textOf(value)) : null);
 }

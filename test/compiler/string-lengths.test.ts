@@ -80,6 +80,14 @@ describe('constants and row-filter values must fit the declared type as the engi
       expect(compile([values(column, [value])], postgres).failedClosed).toBe(false);
     }
   });
+
+  it('a row-filter value on a text column compares as VARCHAR(65535) on Redshift: a 300-byte value is neither cut nor refused', () => {
+    const rs = compile([values('note', ['é'.repeat(150)])], redshift);
+    expect(codes(rs)).toEqual([]);
+    expect(rs.statements.map((s) => s.sql).join('\n')).toContain(`IN (CAST('${'é'.repeat(150)}' AS varchar(65535)))`);
+    // 65,536 bytes exceed even that: refused, never cut.
+    expect(codes(compile([values('note', ['x'.repeat(65536)])], redshift))).toEqual(['VG307', 'VG301']);
+  });
 });
 
 describe('masks that grow text widen the output type (never truncated, never refused at query time)', () => {
