@@ -108,7 +108,11 @@ async function post(url: string, body: string, secret: string, now: Date): Promi
   }
   const status = String(res.status);
   const text = await res.text();
-  if (res.status === 202) return { status, detail: '' };
+  if (res.status === 202) {
+    // Accepted; warnings (e.g. VG508, a userId no Redshift user can have) are shown, not treated as failures.
+    const warnings = (JSON.parse(text) as { warnings?: Diagnostic[] }).warnings;
+    return { status, detail: warnings?.length ? describe(warnings) : '' };
+  }
   try {
     const answer = JSON.parse(text) as { error?: unknown; diagnostics?: unknown };
     if (Array.isArray(answer.diagnostics) && answer.diagnostics.length > 0) return { status, detail: describe(answer.diagnostics as Diagnostic[]) };

@@ -26,8 +26,8 @@ import {
   type SqlParameter,
 } from '@aws-sdk/client-redshift-data';
 import { WarehouseError, type Row, type Warehouse } from '../../shared/ports/warehouse.js';
-import type { SqlParamValue, SqlStatement } from '../../shared/sql/statement.js';
-import { checkParameters, lexNamedParameters, rewriteParameters } from '../../shared/adapters/named-parameters.js';
+import type { SqlStatement } from '../../shared/sql/statement.js';
+import { ParameterMismatchError, toDataApi } from '../../shared/adapters/named-parameters.js';
 // BatchExecuteStatement takes 1..40 statements; the transaction packer splits a change, this only refuses more.
 import { MAX_STATEMENTS_PER_TRANSACTION } from '../../shared/sql/transaction-packer.js';
 import { connectionParameters, readResultPages } from './data-api-client.js';
@@ -146,30 +146,14 @@ export class RedshiftDataWarehouse implements Warehouse {
 
   /** Rewrite each statement's parameters for the Data API (see the header). Throws before any call. */
   private bind(statements: SqlStatement[], batch: boolean): { sql: string; parameters: SqlParameter[] }[] {
-    return statements.map((s, i) => {
-      const segments = lexNamedParameters(s.sql, { backslashEscapesInStrings: true });
-      try {
-        checkParameters(segments, s.params);
-      } catch (err) {
-        throw new WarehouseError('permanent', `${(err as Error).message} (statement ${i})`, i);
-      }
-      const params = s.params ?? {};
-      const parameters: SqlParameter[] = [];
-      const named = new Set<string>();
-      const sql = rewriteParameters(segments, (name) => {
-        const value: SqlParamValue = params[name];
-        if (value === null) return 'NULL';
-        if (value === '') return "''";
-        const apiName = batch ? `s${i}_${name}` : name;
-        if (!named.has(apiName)) {
-          named.add(apiName);
-          parameters.push({ name: apiName, value: String(value) });
-        }
-        return `:${apiName}`;
-      });
-      return { sql, parameters };
-    });
+    try {
+      return toDataApi(statements, batch);
+    } catch (err) {
+      if (err instanceof ParameterMismatchError) throw new WarehouseError('permanent', err.message, err.statementIndex);
+      throw err;
+    }
   }
+
 
   private async submit(
     operation: StatementObservation['operation'],

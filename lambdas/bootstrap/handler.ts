@@ -10,9 +10,10 @@ import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { inspectStatement, parseInspection } from '../../shared/layout/bootstrap-plan.js';
+import { DiagnosticError } from '../../shared/diagnostics/diagnostic.js';
+import { inspectStatement, parseInspection, systemRoleProblem } from '../../shared/layout/bootstrap-plan.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
-import { parseBootstrapProperties, type BootstrapProperties } from '../../shared/contract/bootstrap-properties.js';
+import { parseBootstrapProperties, signInOf, type BootstrapProperties } from '../../shared/contract/bootstrap-properties.js';
 import { queryAll, statementState, submitBatch, type DataApiTarget } from './data-api-runner.js';
 import { layoutPlan } from '../../shared/contract/bootstrap-plan-hash.js';
 import { inspectionFromJson, inspectionToJson } from './inspection-json.js';
@@ -53,7 +54,11 @@ export async function onEvent(event: Event): Promise<OnEventResult> {
   const rows = await queryAll(data, props.target, props.admin, inspectStatement(props.integration, redshift).sql, {
     deadline: Date.now() + INSPECTION_DEADLINE_MS,
   });
-  return { PhysicalResourceId: id, Inspection: inspectionToJson(parseInspection(rows)) };
+  const inspection = parseInspection(rows);
+  // Fail the deployment now, with the fix, rather than create a system user nothing can sign in as.
+  const refused = systemRoleProblem(props.integration, inspection, signInOf(props.system));
+  if (refused) throw new DiagnosticError([refused]);
+  return { PhysicalResourceId: id, Inspection: inspectionToJson(inspection) };
 }
 
 async function hashKey(secretArn: string): Promise<string> {
@@ -77,7 +82,7 @@ export async function isComplete(event: Event): Promise<IsCompleteResult> {
   const steps =
     event.RequestType === 'Delete'
       ? planTeardown(props.integration, redshift)
-      : layoutPlan(props.integration, inspectionFromJson(event.Inspection), await hashKey(props.hashKeySecretArn));
+      : layoutPlan(props.integration, inspectionFromJson(event.Inspection), await hashKey(props.hashKeySecretArn), signInOf(props.system));
   const batches = toBatches(steps, redshift);
   for (const [index, batch] of batches.entries()) {
     const target: DataApiTarget = { ...props.target, database: batch.database ?? props.target.database };

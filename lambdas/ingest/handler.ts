@@ -43,7 +43,9 @@ function report(outcome: IngestOutcome): void {
   const codes = outcome.diagnostics.map((d) => d.code);
   if (outcome.status === 202 && outcome.event) {
     const { id, type, subject } = outcome.event;
-    logger.info('webhook accepted', { eventId: id, type, subject, version: objectVersion(outcome.event) });
+    const accepted = { eventId: id, type, subject, version: objectVersion(outcome.event) };
+    if (outcome.diagnostics.length) logger.warn('webhook accepted with warnings', { ...accepted, diagnostics: outcome.diagnostics });
+    else logger.info('webhook accepted', accepted);
     metrics.addMetric(METRIC.webhooksAccepted, MetricUnit.Count, 1);
   } else if (outcome.status < 500) {
     logger.warn('webhook rejected', { status: outcome.status, diagnostics: outcome.diagnostics });

@@ -22,7 +22,11 @@ const isIdentChar = (c: string | undefined): boolean => c !== undefined && /[A-Z
 
 /** Thrown for a statement whose parameters do not match its text (a bug in the caller, not user input). */
 export class ParameterMismatchError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Which statement of a list (toDataApi), when known. */
+    readonly statementIndex?: number,
+  ) {
     super(message);
     this.name = 'ParameterMismatchError';
   }
@@ -180,4 +184,39 @@ export function toPositional(
 /** Re-emit the text with every `:name` replaced by `replace(name)` (used to rename or to write NULL). */
 export function rewriteParameters(segments: readonly SqlSegment[], replace: (name: string) => string): string {
   return segments.map((s) => (s.kind === 'text' ? s.text : replace(s.name))).join('');
+}
+
+/**
+ * The Data API form of statements: in a batch (one Parameters list shared by every statement, each name used by
+ * some statement) every `:name` of statement i becomes `:s<i>_<name>`, so two statements may bind one name to
+ * different values. Values travel as strings: NULL is written as the keyword NULL and '' as '' in the text
+ * (constants, never caller data). Throws ParameterMismatchError (with the statement index) before any call.
+ */
+export function toDataApi(
+  statements: readonly { sql: string; params?: Record<string, SqlParamValue> }[],
+  batch: boolean,
+): { sql: string; parameters: { name: string; value: string }[] }[] {
+  return statements.map((s, i) => {
+    const segments = lexNamedParameters(s.sql, { backslashEscapesInStrings: true });
+    try {
+      checkParameters(segments, s.params);
+    } catch (err) {
+      throw new ParameterMismatchError(`${(err as Error).message} (statement ${i})`, i);
+    }
+    const params = s.params ?? {};
+    const parameters: { name: string; value: string }[] = [];
+    const named = new Set<string>();
+    const sql = rewriteParameters(segments, (name) => {
+      const value: SqlParamValue = params[name];
+      if (value === null) return 'NULL';
+      if (value === '') return "''";
+      const apiName = batch ? `s${i}_${name}` : name;
+      if (!named.has(apiName)) {
+        named.add(apiName);
+        parameters.push({ name: apiName, value: String(value) });
+      }
+      return `:${apiName}`;
+    });
+    return { sql, parameters };
+  });
 }

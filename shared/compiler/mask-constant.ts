@@ -2,6 +2,8 @@
 // so a bad constant is a VG303 diagnostic at compile time instead of a cast error at query time (which would
 // break every query on the view, and whose message could differ per engine).
 import type { ColumnType } from '../policy/column-type.js';
+import type { Dialect } from '../sql/dialect.js';
+import { textOf } from '../sql/text-bound.js';
 
 const integerRange: Record<string, [bigint, bigint]> = {
   int2: [-32768n, 32767n],
@@ -64,4 +66,14 @@ function zone(z: string | undefined): boolean {
   if (z === undefined || z === 'Z') return true;
   const [, h, m] = /^[+-](\d{2}):?(\d{2})?$/.exec(z)!;
   return Number(h) <= 15 && Number(m ?? '0') <= 59;
+}
+
+/**
+ * null when `value` fits `type` on `dialect`; otherwise why not. On top of constantMismatch: the engine's own
+ * string rule (Redshift counts bytes and its CHAR holds single-byte characters only) for the string type the
+ * value is CAST to (`castTo`, default the column's), so a constant is never truncated by the CAST or refused by
+ * the engine at query time.
+ */
+export function constantMisfit(dialect: Dialect, type: ColumnType, value: string, castTo: string = type.sql): string | null {
+  return constantMismatch(type, value) ?? (type.family === 'string' ? dialect.stringMisfit(castTo, textOf(value)) : null);
 }

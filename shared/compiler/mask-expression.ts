@@ -13,7 +13,8 @@ import type { Column, DataSource } from '../policy/data-source.js';
 import type { MaskFunction, MaskPolicy } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
 import { compileCustomWhere } from './custom-where.js';
-import { constantMismatch } from './mask-constant.js';
+import { constantMisfit } from './mask-constant.js';
+import { asciiText, EMPTY_TEXT, eitherText, replacedEach, replacedMatches, textOf, type TextBound } from '../sql/text-bound.js';
 import { ProfileDecisions, criteriaSql } from './profile-decisions.js';
 import { Uncompilable } from './uncompilable.js';
 
@@ -27,6 +28,12 @@ export interface ColumnOutput {
   expr: string;
   type: string;
   usesKey: boolean;
+  /**
+   * The SQL type of each result expression of the column's CASE (in the order they appear; 'unknown' for NULL
+   * or an untyped literal, which take the other branches' type): the typed output the Redshift lint checks
+   * (shared/lint/view-types.ts, VG405) instead of guessing types from the SQL text. One entry when there is no CASE.
+   */
+  branchTypes: string[];
 }
 
 type Rendered = MaskFunction | { kind: 'clear' };
@@ -64,7 +71,7 @@ export function maskedColumn(
   const fns = [...at.keys()];
   for (const fn of fns) {
     if (fn.kind === 'constant') {
-      const why = constantMismatch(type, fn.value);
+      const why = constantMisfit(dialect, type, fn.value);
       if (why) {
         throw new Uncompilable([
           diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: constant ${JSON.stringify(fn.value)} ${why} (column ${JSON.stringify(column.name)} is ${type.sql})`, [...at.get(fn)!, 'value']),
@@ -74,18 +81,13 @@ export function maskedColumn(
   }
   const hashes = fns.some((f) => f.kind === 'hash');
   // A hashed column becomes text wide enough for the digest and for the clear value of the other branch.
-  const outType = hashes ? dialect.textType(type.textWidth === null ? null : Math.max(HASH_WIDTH, type.textWidth)) : type.sql;
+  const preferred = hashes ? dialect.textType(type.textWidth === null ? null : Math.max(HASH_WIDTH, type.textWidth)) : type.sql;
+  const { outType, branches } = fitOutput(dialect, type, preferred, hashes, fns.map((fn) => fallback(fn, type, policy, column, warnings, at.get(fn)!)), policy, column, warnings);
+  const [mask, otherwise] = branches as [Rendered, Rendered | undefined];
   const asText = dialect.textType(type.textWidth);
   const lit = (s: string): string => dialect.quoteLiteral(s);
 
   const render = (fn: Rendered): string => {
-    const why = misfit(fn, type);
-    if (why) {
-      warnings.push(
-        diagnostic('VG303', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): ${why}; the column shows NULL instead`, at.get(fn)!, 'warning'),
-      );
-      return 'NULL';
-    }
     switch (fn.kind) {
       case 'hash':
         return dialect.hashExpression(`k.${dialect.quoteIdent('hash_key')} || CAST(${ref} AS ${asText})`);
@@ -118,27 +120,114 @@ export function maskedColumn(
   // the view ("CASE types text and date cannot be matched") and it fails closed for everyone. A non-string
   // value (the clear value, a typed constant, a rounded date) is shown as its text.
   const textual = hashes && type.family !== 'string';
+  const branchTypes: string[] = [];
   const branch = (fn: Rendered): string => {
     const sql = render(fn);
-    if (!textual || sql === 'NULL' || fn.kind === 'hash') return sql;
+    if (!textual || sql === 'NULL' || fn.kind === 'hash') {
+      branchTypes.push(sql === 'NULL' ? 'unknown' : renderedType(fn, type, asText, dialect));
+      return sql;
+    }
     // The value first takes the column's type (a constant, a rounded number or date), then becomes text.
+    branchTypes.push(outType);
     return `CAST(${fn.kind === 'clear' ? sql : `CAST(${sql} AS ${type.sql})`} AS ${outType})`;
   };
-  const clear = branch({ kind: 'clear' });
+  const clear = (): string => branch({ kind: 'clear' });
   const c = policy.condition;
   // Which rows the mask applies to: where the cell condition is true or unknown (NULL masks: fail closed).
   const cell = policy.where
     ? `COALESCE(${compileCustomWhere(policy.where, { dialect, ds, p, policyId: policy.id, path: ['where'] })}, TRUE)`
     : null;
   const masked = (then: string, otherwise: string): string =>
-    cell === null ? `CASE WHEN ${then} ELSE ${otherwise} END` : `CASE WHEN NOT ${cell} THEN ${clear} WHEN ${then} ELSE ${otherwise} END`;
+    cell === null ? `CASE WHEN ${then} ELSE ${otherwise} END` : `CASE WHEN NOT ${cell} THEN ${clear()} WHEN ${then} ELSE ${otherwise} END`;
   let expr: string;
-  if (c.kind === 'everyone') expr = cell === null ? branch(policy.mask) : `CASE WHEN ${cell} THEN ${branch(policy.mask)} ELSE ${clear} END`;
-  else if (c.kind === 'everyoneExcept') expr = masked(`${p.decision(criteriaSql(dialect, c.except))} THEN ${clear}`, branch(policy.mask));
-  else expr = masked(`${p.decision(criteriaSql(dialect, c.who))} THEN ${branch(policy.mask)}`, branch(c.otherwise));
+  if (c.kind === 'everyone') expr = cell === null ? branch(mask) : `CASE WHEN ${cell} THEN ${branch(mask)} ELSE ${clear()} END`;
+  else if (c.kind === 'everyoneExcept') expr = masked(`${p.decision(criteriaSql(dialect, c.except))} THEN ${clear()}`, branch(mask));
+  else expr = masked(`${p.decision(criteriaSql(dialect, c.who))} THEN ${branch(mask)}`, branch(otherwise!));
   // The outer CAST fixes the column type (and length) whatever the branches are, so the view's signature is
   // exactly the one we compute; CREATE OR REPLACE compares types including their length.
-  return { expr: `CAST(${expr} AS ${outType})`, type: outType, usesKey: hashes };
+  return { expr: `CAST(${expr} AS ${outType})`, type: outType, usesKey: hashes, branchTypes };
+}
+
+const NULL_MASK: Rendered = { kind: 'null' };
+
+/** The SQL type of a rendered branch as emitted (before the column's outer CAST). */
+function renderedType(fn: Rendered, type: ColumnType, asText: string, dialect: Dialect): string {
+  switch (fn.kind) {
+    case 'clear':
+    case 'round':
+      return type.sql;
+    case 'hash':
+      return dialect.textType(HASH_WIDTH);
+    case 'partial':
+    case 'regex':
+      return asText;
+    case 'constant':
+    case 'null':
+      return 'unknown';
+  }
+}
+
+/** Type-aware fallback: a mask that does not fit the column's type is NULL for its users (VG303 warning). */
+function fallback(fn: Rendered, type: ColumnType, policy: MaskPolicy, column: Column, warnings: Diagnostic[], path: string[]): Rendered {
+  const why = misfit(fn, type);
+  if (!why) return fn;
+  warnings.push(diagnostic('VG303', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): ${why}; the column shows NULL instead`, path, 'warning'));
+  return NULL_MASK;
+}
+
+/** Whether a pattern can match the empty string (then a replace may insert at every position). */
+function matchesEmpty(pattern: string): boolean {
+  try {
+    return new RegExp(`^(?:${pattern})$`).test('');
+  } catch {
+    return true;
+  }
+}
+
+/** The widest text a branch can produce (text-bound.ts), from the column's own values. */
+function branchText(dialect: Dialect, type: ColumnType, fn: Rendered): TextBound {
+  const column = dialect.columnText(type);
+  switch (fn.kind) {
+    case 'clear':
+    case 'round':
+      return column;
+    case 'null':
+      return EMPTY_TEXT;
+    case 'constant':
+      return textOf(fn.value);
+    case 'hash':
+      return asciiText(HASH_WIDTH);
+    case 'partial':
+      return replacedEach(column, fn.maskChar);
+    case 'regex':
+      return replacedMatches(column, fn.replacement, matchesEmpty(fn.pattern));
+  }
+}
+
+/**
+ * The output type of a string-valued column: the preferred type when the dialect says every branch fits it
+ * (Redshift counts bytes; its CHAR holds single-byte characters only), else the narrowest varchar that holds
+ * them. When none can (past Redshift's 65535 bytes), the masks that grow text become NULL (VG313 warning):
+ * never a query-time error or a silently truncated value.
+ */
+function fitOutput(
+  dialect: Dialect,
+  type: ColumnType,
+  preferred: string,
+  hashes: boolean,
+  branches: Rendered[],
+  policy: MaskPolicy,
+  column: Column,
+  warnings: Diagnostic[],
+): { outType: string; branches: Rendered[] } {
+  if (!hashes && type.family !== 'string') return { outType: preferred, branches };
+  const bound = eitherText(branchText(dialect, type, { kind: 'clear' }), ...branches.map((fn) => branchText(dialect, type, fn)));
+  const outType = dialect.stringType(preferred, bound);
+  if (outType !== null) return { outType, branches };
+  warnings.push(
+    diagnostic('VG313', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): the masked text ${dialect.stringMisfit(preferred, bound)} and no ${dialect.name} type holds it; the column shows NULL instead`, ['mask'], 'warning'),
+  );
+  return { outType: preferred, branches: branches.map((fn) => (fn.kind === 'partial' || fn.kind === 'regex' ? NULL_MASK : fn)) };
 }
 
 /**

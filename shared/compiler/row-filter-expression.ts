@@ -8,7 +8,7 @@ import type { Column, DataSource } from '../policy/data-source.js';
 import type { RowFilterPolicy } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
 import { compileCustomWhere } from './custom-where.js';
-import { constantMismatch } from './mask-constant.js';
+import { constantMisfit } from './mask-constant.js';
 import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisions.js';
 import { Uncompilable } from './uncompilable.js';
 
@@ -55,10 +55,13 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
       cond = each((c) => {
         const type = typeOf(c);
         // Typed comparison (numeric 100.5 = '100.50'); a value the column cannot hold is a policy error.
+        // An unbounded text column compares as the dialect's widest text (Redshift: VARCHAR(65535), never its
+        // TEXT = VARCHAR(256), which would cut a longer value); a value must fit the type it is cast to.
+        const castTo = type.sql === 'text' ? dialect.textType(null) : type.sql;
         const values = f.values.map((v, i) => {
-          const why = constantMismatch(type, v);
+          const why = constantMisfit(dialect, type, v, castTo);
           if (why) throw new Uncompilable([diagnostic('VG307', `row filter ${JSON.stringify(policy.id)}: value ${JSON.stringify(v)} ${why} (column ${JSON.stringify(c.name)} is ${type.sql})`, ['filter', 'values', i])]);
-          return `CAST(${dialect.quoteLiteral(v)} AS ${type.sql === 'text' ? dialect.textType(null) : type.sql})`;
+          return `CAST(${dialect.quoteLiteral(v)} AS ${castTo})`;
         });
         // NOT IN on a NULL value is NULL: the row is hidden either way (documented).
         return `${ref(c)} ${f.not ? 'NOT IN' : 'IN'} (${values.join(', ')})`;

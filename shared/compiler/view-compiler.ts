@@ -26,10 +26,19 @@ import { sameSignature, type ViewSignature } from './view-signature.js';
 
 export type ViewCompileConfig = Pick<IntegrationConfig, 'mode' | 'database' | 'viewSchema'>;
 
+/** A view column as the compiler emitted it: its output type and the types of its CASE's result expressions. */
+export interface TypedColumn {
+  name: string;
+  type: string;
+  branchTypes: string[];
+}
+
 export interface CompiledView {
   /** View DDL and its grant, each `pinned`: the transaction packer runs them with name resolution in pg_catalog only. */
   statements: PlannedStatement[];
   signature: ViewSignature;
+  /** Every column's emitted types (the Redshift lint checks them: shared/lint/view-types.ts). */
+  columns: TypedColumn[];
   diagnostics: Diagnostic[];
   /** True when the view was compiled as typed NULLs WHERE FALSE. */
   failedClosed: boolean;
@@ -60,6 +69,10 @@ function subscriptionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionP
 
 export const viewName = (ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): string => dialect.qualify(config.viewSchema, ds.name);
 
+/** Multi-database mode and a table of another database: the view reads it with a cross-database reference. */
+export const readsAnotherDatabase = (ds: DataSource, config: ViewCompileConfig): boolean =>
+  config.mode === 'multi' && ds.location.database !== config.database;
+
 /** DROP VIEW IF EXISTS for a deleted data source. Throws DiagnosticError only when the name cannot be quoted. */
 export function dropView(ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): PlannedStatement[] {
   return [viewDrop(stmt(`DROP VIEW IF EXISTS ${dialect.qualify(config.viewSchema, ds.name)}`, 'data source deleted'))];
@@ -89,6 +102,8 @@ export interface QueryOptions extends CompileOptions {
 export interface CompiledQuery {
   query: string;
   signature: ViewSignature;
+  /** Every column's emitted types (shared/lint/view-types.ts checks them). */
+  columns: TypedColumn[];
   diagnostics: Diagnostic[];
   failedClosed: boolean;
 }
@@ -112,13 +127,14 @@ function compileSelect(
   try {
     if (options.failClosedBecause?.length) throw new Uncompilable(options.failClosedBecause);
     const warnings: Diagnostic[] = [];
-    const { query, signature } = compileQuery(ds, applicable, config, dialect, warnings, options.profileSource);
-    return { query, signature, diagnostics: [...diagnostics, ...warnings], failedClosed: false };
+    const { query, signature, columns } = compileQuery(ds, applicable, config, dialect, warnings, options.profileSource);
+    return { query, signature, columns, diagnostics: [...diagnostics, ...warnings], failedClosed: false };
   } catch (e) {
     if (!(e instanceof Uncompilable)) throw e;
     diagnostics.push(...e.diagnostics);
     diagnostics.push(diagnostic('VG301', `data source ${JSON.stringify(ds.id)}: the view fails closed (no rows) until the problem above is fixed`));
-    return { ...failClosedQuery(ds, dialect), diagnostics, failedClosed: true };
+    const closed = failClosedQuery(ds, dialect);
+    return { ...closed, columns: closed.signature.columns.map((c) => ({ ...c, branchTypes: [c.type] })), diagnostics, failedClosed: true };
   }
 }
 
@@ -136,20 +152,22 @@ export function compileView(
     name = viewName(ds, config, dialect);
   } catch (e) {
     // No view can carry this name, so there is nothing to create (and nothing of ours to leave open).
-    if (e instanceof DiagnosticError) return { statements: [], signature: { columns: [] }, diagnostics: [...applicable.diagnostics, ...e.diagnostics], failedClosed: true };
+    if (e instanceof DiagnosticError) return { statements: [], signature: { columns: [] }, columns: [], diagnostics: [...applicable.diagnostics, ...e.diagnostics], failedClosed: true };
     throw e;
   }
   // A view's DDL always reads the querying user's own profile row: no profileSource here.
   const compiled = compileSelect(ds, applicable, config, dialect, { failClosedBecause: options.failClosedBecause });
-  const { query, diagnostics, failedClosed } = compiled;
+  const { query, diagnostics, failedClosed, columns } = compiled;
   let signature = compiled.signature;
 
   const grant = viewGrant(stmt(`GRANT SELECT ON ${name} TO PUBLIC`, 'analysts query the view; the view decides what each one sees'));
-  // External (Spectrum) tables can only be read by a late-binding view, which must schema-qualify every
-  // reference (ours all are): https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html. The binding
-  // is part of the signature, so a table ↔ external change drops and creates the view instead of replacing it.
-  // The fail-closed view references no table and stays an ordinary view.
-  const lateBinding = ds.kind === 'external' && !failedClosed;
+  // External (Spectrum) tables and objects of another database (multi-database mode) can only be read by a
+  // late-binding view, which must schema-qualify every reference (ours all are):
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html,
+  // https://docs.aws.amazon.com/redshift/latest/dg/cross-database_limitation.html. The binding is part of the
+  // signature, so a change of binding drops and creates the view instead of replacing it. The fail-closed view
+  // references no table and stays an ordinary view.
+  const lateBinding = (ds.kind === 'external' || readsAnotherDatabase(ds, config)) && !failedClosed;
   if (lateBinding) signature = { ...signature, lateBinding: true };
   const unchanged = previous != null && sameSignature(previous, signature);
   const statements = unchanged
@@ -161,7 +179,7 @@ export function compileView(
         viewDdl(stmt(dialect.createView(name, query, { replace: false, lateBinding }), 'create the view')),
         grant,
       ];
-  return { statements, signature, diagnostics, failedClosed };
+  return { statements, signature, columns, diagnostics, failedClosed };
 }
 
 /**
@@ -191,7 +209,8 @@ export function compileDenyAllView(ds: Pick<DataSource, 'id' | 'name'>, signatur
     if (select.length === 0) return null;
     const name = viewName(ds, config, dialect);
     const create = viewDdl(stmt(dialect.createView(name, `SELECT ${select.join(', ')} WHERE FALSE`, { replace: true, lateBinding: false }), 'deny-all in place: the same columns, no rows'));
-    return { statements: [create], signature: { columns: signature.columns.map((c) => ({ ...c })) }, diagnostics: because, failedClosed: true };
+    const columns = signature.columns.map((c) => ({ name: c.name, type: c.type, branchTypes: [c.type] }));
+    return { statements: [create], signature: { columns: signature.columns.map((c) => ({ ...c })) }, columns, diagnostics: because, failedClosed: true };
   } catch (e) {
     if (e instanceof DiagnosticError) return null;
     throw e;
@@ -206,14 +225,14 @@ function compileQuery(
   /** VG303 type-aware mask fallbacks (the column shows NULL). */
   warnings: Diagnostic[],
   profileSource?: string,
-): { query: string; signature: ViewSignature } {
+): { query: string; signature: ViewSignature; columns: TypedColumn[] } {
   const p = new ProfileDecisions(dialect, profileSource);
   if (config.mode === 'single' && ds.location.database !== config.database) {
     throw new Uncompilable([
       diagnostic('VG301', `data source ${JSON.stringify(ds.id)} is in database ${JSON.stringify(ds.location.database)}; single-database mode reads only ${JSON.stringify(config.database)}`, ['location', 'database']),
     ]);
   }
-  const crossDatabase = config.mode === 'multi' && ds.location.database !== config.database;
+  const crossDatabase = readsAnotherDatabase(ds, config);
   // Redshift cross-database queries do not read external tables (docs/modes.md): the admin must use
   // single-database mode in the external schema's database, or re-create the external table in ours.
   if (crossDatabase && ds.kind === 'external') {
@@ -231,14 +250,18 @@ function compileQuery(
   let usesKey = false;
   const select: string[] = [];
   const signature: ViewSignature = { columns: [] };
+  const columns: TypedColumn[] = [];
   for (const column of ds.columns) {
     const type = parseColumnType(column.type)!;
     const quoted = safely(() => dialect.quoteIdent(column.name));
     const mask = applicable.masks.get(column.name);
-    const out = mask ? safely(() => maskedColumn(dialect, ds, column, type, mask.policy, p, warnings)) : { expr: `t.${quoted}`, type: type.sql, usesKey: false };
+    const out = mask
+      ? safely(() => maskedColumn(dialect, ds, column, type, mask.policy, p, warnings))
+      : { expr: `t.${quoted}`, type: type.sql, usesKey: false, branchTypes: [type.sql] };
     usesKey ||= out.usesKey;
     select.push(`${out.expr} AS ${quoted}`);
     signature.columns.push({ name: column.name, type: out.type });
+    columns.push({ name: column.name, type: out.type, branchTypes: out.branchTypes });
   }
   const where = [subscriptionSql(dialect, ds, applicable.subscription, p), ...applicable.rowFilters.map((rf) => safely(() => rowFilterSql(dialect, ds, rf, p)))];
   const from = [`${raw} t`, `CROSS JOIN (${p.select()}) p`];
@@ -248,7 +271,7 @@ function compileQuery(
     // The newest key only; a second row must not duplicate every row of the view.
     from.push(`CROSS JOIN (SELECT ${dialect.quoteIdent('hash_key')} FROM ${keyTable} WHERE ${keyId} = (SELECT MAX(${keyId}) FROM ${keyTable})) k`);
   }
-  return { query: `SELECT ${select.join(', ')} FROM ${from.join(' ')} WHERE ${where.join(' AND ')}`, signature };
+  return { query: `SELECT ${select.join(', ')} FROM ${from.join(' ')} WHERE ${where.join(' AND ')}`, signature, columns };
 }
 
 /** Typed NULLs for every column that can be named, no rows, and no reference to the raw table. */

@@ -1,7 +1,8 @@
 // A view's signature: its column names and types in order. CREATE OR REPLACE VIEW keeps the view (and its
 // grants) only when the signature is unchanged; otherwise the view must be dropped and created again.
 // Stored as JSON text in immuta_system.datasource_state.view_signature.
-// `lateBinding` (present only when true): the view was created WITH NO SCHEMA BINDING (external tables).
+// `lateBinding` (present only when true): the view was created WITH NO SCHEMA BINDING (external tables, or a
+// table of another database in multi-database mode).
 // A change of binding is a change of signature, so the view is dropped and created rather than replaced:
 // the Redshift CREATE VIEW page documents OR REPLACE only for an identical column set and says nothing of
 // turning a late-binding view into a bound one or back (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html).

@@ -10,8 +10,9 @@ import { redshift } from '../sql/redshift-dialect.js';
 /** What a fresh warehouse looks like: the full plan, every guarded statement included. */
 export const EMPTY_WAREHOUSE: InspectedLayout = { systemRoleExists: false, schemaOwners: new Map() };
 
-export function layoutPlan(config: IntegrationConfig, inspected: InspectedLayout, hashKey: string): BootstrapStep[] {
-  return planBootstrap(config, redshift, inspected, { hashKey });
+/** `systemSignIn`: how the deployment signs the system user in (signInOf its identity); the hash plans as 'iam'. */
+export function layoutPlan(config: IntegrationConfig, inspected: InspectedLayout, hashKey: string, systemSignIn?: 'iam' | 'password'): BootstrapStep[] {
+  return planBootstrap(config, redshift, inspected, { hashKey, ...(systemSignIn ? { systemSignIn } : {}) });
 }
 
 export function planFingerprint(steps: readonly BootstrapStep[]): string {

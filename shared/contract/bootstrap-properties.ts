@@ -8,6 +8,9 @@ export interface DatabaseIdentity {
   secretArn?: string;
 }
 
+/** How an identity signs in: with a secret's user name and password, or through IAM (DbUser). */
+export const signInOf = (identity: DatabaseIdentity): 'iam' | 'password' => (identity.secretArn ? 'password' : 'iam');
+
 export interface BootstrapProperties {
   integration: IntegrationConfig;
   target: { clusterId?: string; workgroupName?: string; database: string };

@@ -22,11 +22,15 @@ export const DIAGNOSTIC_CODES = {
   VG308: 'the warehouse refused the compiled view; the view fails closed (no rows)',
   VG320: 'a statement of the view is larger than the Data API takes; the view fails closed (no rows)',
   VG321: 'the view cannot be dropped (other objects depend on it); it is replaced in place by a deny-all view of its current columns',
+  VG313: 'a masked string does not fit any string type of the engine; the masked users see NULL',
   // VG4xx — Redshift lint
   VG401: 'statement does not parse',
   VG402: 'function not on the Redshift allow-list',
   VG403: 'construct not supported by Redshift',
   VG404: 'statement exceeds the Data API size limit',
+  VG405: 'the result expressions of a CASE have types Redshift cannot match',
+  VG406: 'wrong number or kind of arguments for a Redshift function',
+  VG407: 'construct Redshift has but viewguard refuses',
   // VG5xx — webhooks and pipeline
   VG501: 'bad signature',
   VG502: 'stale or missing timestamp',
@@ -61,6 +65,9 @@ export const DIAGNOSTIC_CODES = {
   VG906: 'a configured secret is missing or not usable',
   VG907: 'the Data API cannot reach the warehouse as configured',
   VG908: 'the custom domain certificate is not usable',
+  VG508: 'userId can never equal a Redshift current_user (warning: the event is accepted)',
+  // VG6xx — bootstrap and conformance (the deployed warehouse layout; npm run redshift-check)
+  VG601: 'the bootstrap refuses to create a system user that signs in with a password (it would be PASSWORD DISABLE)',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -7,6 +7,7 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { SecretStore } from '../ports/secret-store.js';
 import { busEntrySize, MAX_BUS_ENTRY_BYTES, toBusEntry } from './bus-entry.js';
 import type { WebhookEvent } from './event-types.js';
+import { userNameWarnings } from '../policy/user-name.js';
 import { parseWebhook, type WebhookHeaders } from './webhook-parser.js';
 
 /** Default name of the signing secret in the secret store (the stack and the local wiring may override it). */
@@ -29,7 +30,7 @@ export interface IngestDeps {
 }
 
 export type IngestResponseBody =
-  | { id: string }
+  | { id: string; warnings?: Diagnostic[] }
   | { error: string; diagnostics: Diagnostic[] };
 
 export interface IngestOutcome {
@@ -86,5 +87,14 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
     const diagnostics = [diagnostic('VG507', 'event bus unavailable; retry later')];
     return { status: 503, body: { error: 'event not accepted; retry later', diagnostics }, event, diagnostics, cause };
   }
-  return { status: 202, body: { id: event.id }, event, diagnostics: [] };
+  // Accepted, but a user name that no Redshift session can have would make the profile match nobody: say so.
+  const warnings = acceptedWarnings(event);
+  return { status: 202, body: warnings.length ? { id: event.id, warnings } : { id: event.id }, event, diagnostics: warnings };
+}
+
+/** Warnings about a valid event (VG508: a userId that can never be a Redshift current_user). */
+export function acceptedWarnings(event: WebhookEvent): Diagnostic[] {
+  if (event.type === 'user.updated') return userNameWarnings(event.data.user.userId, ['data', 'user', 'userId']);
+  if (event.type === 'user.deleted') return userNameWarnings(event.data.userId, ['data', 'userId']);
+  return [];
 }

@@ -7,6 +7,7 @@
 // the system role so that it owns the objects and the views run with its rights. Each seed grant's mapping
 // to real syntax is in docs/layout.md. Never `USAGE ON LANGUAGE PLPYTHONU`: Python UDFs are gone from
 // Redshift (no new ones since Nov 2025, none run after 2026-06-30); everything here is SQL / plpgsql.
+import { DiagnosticError, diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Dialect } from '../sql/dialect.js';
 import { planned, stmt, type PlannedStatement, type SqlStatement, type StatementRole } from '../sql/statement.js';
 import { packTransactions } from '../sql/transaction-packer.js';
@@ -64,6 +65,29 @@ export function parseInspection(rows: readonly Record<string, unknown>[]): Inspe
 export interface BootstrapOptions {
   /** The hashing key: bound as :hash_key, inserted only when no key row exists, never in SQL text. */
   hashKey: string;
+  /**
+   * How the pipeline signs in as the system user: 'iam' (temporary credentials, Data API DbUser) or 'password'
+   * (a secret's user name and password). Unknown (undefined) plans as 'iam' (the plan hash, tests).
+   */
+  systemSignIn?: 'iam' | 'password';
+}
+
+/**
+ * Why the bootstrap must not create the system user, or null. It creates a missing user PASSWORD DISABLE
+ * (dialect.createSystemRole: it signs in through IAM), so when the deployment signs it in with a secret's
+ * password that user could never sign in: every Data API call of the pipeline would fail after a "successful"
+ * deployment. Refuse before running anything, naming the fix.
+ */
+export function systemRoleProblem(config: IntegrationConfig, inspected: InspectedLayout, signIn: BootstrapOptions['systemSignIn']): Diagnostic | null {
+  if (inspected.systemRoleExists || signIn !== 'password') return null;
+  return diagnostic(
+    'VG601',
+    `the system user ${JSON.stringify(config.systemUser)} does not exist, and the pipeline signs in as it with the password of ` +
+      `the secret in the environment's secretArn; the bootstrap would create it PASSWORD DISABLE, so nothing could ever sign in. ` +
+      `Create the user first with that secret's password (CREATE USER ${JSON.stringify(config.systemUser)} PASSWORD '<the password in the secret>') ` +
+      `and deploy again — or, on a provisioned cluster, set dbUser (IAM temporary credentials) instead of secretArn in the environment`,
+    ['secretArn'],
+  );
 }
 
 /** Collects the steps of one plan; `admin`/`system` say who runs a statement and what it is. */
@@ -87,6 +111,8 @@ export function planBootstrap(config: IntegrationConfig, engine: Dialect, inspec
   if (options.hashKey.length === 0) throw new Error('the hashing key must not be empty');
   // Every statement below names the config's own schemas (IntegrationConfig.schemas).
   const dialect = dialectFor(engine, config);
+  const refused = systemRoleProblem(config, inspected, options.systemSignIn);
+  if (refused) throw new DiagnosticError([refused]);
   const steps = new Steps(config);
   adminSteps(steps, config, dialect, inspected);
   schemaSteps(steps, config, dialect);

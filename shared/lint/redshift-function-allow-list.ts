@@ -86,6 +86,8 @@ export const REDSHIFT_FUNCTIONS: Readonly<Record<string, AllowedFunction>> = {
   dateadd: fn('r_DATEADD_function.html', true),
   datediff: fn('r_DATEDIFF_function.html', true),
   convert_timezone: fn('CONVERT_TIMEZONE.html', true),
+  // `x AT TIME ZONE 'UTC'` (the parser reports it as timezone('UTC', x)); TIMEZONE(zone, x) is the same function.
+  timezone: fn('r_AT_TIME_ZONE.html', true),
   to_char: fn('r_TO_CHAR.html', true),
   to_date: fn('r_TO_DATE_function.html', true),
   to_number: fn('r_TO_NUMBER.html', true),

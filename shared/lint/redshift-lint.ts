@@ -6,17 +6,25 @@
 //           operators, casts and column types (VG403); PostgreSQL-only options — view options
 //           (security_barrier, security_invoker, check option), LEAKPROOF/PARALLEL/COST…, ON CONFLICT,
 //           RETURNING, FOR UPDATE, DISTINCT ON, LATERAL, set-returning functions in FROM, arrays, E''/U&''/B''
-//           literals, LOCK modes, plpythonu; SQL UDF rules (unnamed $n arguments, one SELECT without FROM);
+//           literals, LOCK modes, plpythonu; view binding (another database's objects only in a late-binding
+//           view, every relation of a late-binding view schema-qualified: view-binding.ts); SQL UDF rules
+//           (unnamed $n arguments, one SELECT without FROM);
 //           statement size (VG404: > 100,000 UTF-8 bytes, the Data API limit read conservatively as 1000-byte KB);
 //           plpgsql procedure bodies: parsed with parsePlPgSQL; statement kinds checked (no FOREACH, RETURN
 //           NEXT/QUERY, ASSERT), exception handlers only WHEN OTHERS, RAISE without USING/condition names, and
 //           every embedded SQL statement and expression is linted like top-level SQL.
-// Not checked: semantics (names exist, types match, privileges), PL/pgSQL variable declarations' types,
-//           Redshift-only functions' argument shapes, anything that the PostgreSQL parser accepts and
-//           Redshift accepts with a different meaning.
+//           Argument counts and constant kinds of every allowed function (VG406, redshift-function-arguments.ts);
+//           IS TRUE/FALSE outside WHERE, LOCK spelling, user/role options, language grants (redshift-shapes.ts;
+//           a Python language is VG407). CASE branch types are checked on the compiler's typed output, not
+//           here (view-types.ts, VG405).
+// Not checked: semantics (names exist, privileges), PL/pgSQL variable declarations' types, anything that the
+//           PostgreSQL parser accepts and Redshift accepts with a different meaning.
 import { loadModule, parseSync, parsePlPgSQLSync, scanSync } from 'libpg-query';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { normaliseRedshift } from './redshift-normalise.js';
+import { viewBindingProblems } from './view-binding.js';
+import { argumentProblems } from './redshift-function-arguments.js';
+import { booleanTestsOutsideWhere, languageGrantProblems, lockProblems, roleProblems } from './redshift-shapes.js';
 import {
   REDSHIFT_EXPRESSIONS,
   REDSHIFT_FUNCTIONS,
@@ -75,9 +83,11 @@ class Linter {
   constructor(
     private readonly ownSchemas: readonly string[],
     private readonly where: string,
+    /** The statement ended in WITH NO SCHEMA BINDING (removed by normaliseRedshift before parsing). */
+    private readonly lateBinding = false,
   ) {}
 
-  private report(code: 'VG402' | 'VG403', summary: string): void {
+  report(code: 'VG402' | 'VG403' | 'VG406' | 'VG407', summary: string): void {
     if (this.diags.length >= TOO_MANY) return;
     if (this.diags.some((d) => d.code === code && d.summary === summary)) return;
     this.diags.push(diagnostic(code, summary, [], 'error', this.where));
@@ -184,6 +194,7 @@ class Linter {
           this.unsupported(`view option ${String(((o.DefElem as Json) ?? {}).defname)}`);
         }
         if (n.withCheckOption && n.withCheckOption !== 'NO_CHECK_OPTION') this.unsupported('WITH CHECK OPTION');
+        for (const problem of viewBindingProblems(n, this.lateBinding)) this.report('VG403', problem);
         return;
       case 'CreateStmt':
         if (n.relation && (n.relation as Json).relpersistence === 'u') this.unsupported('UNLOGGED tables');
@@ -200,16 +211,18 @@ class Linter {
         return;
       }
       case 'LockStmt':
-        // https://docs.aws.amazon.com/redshift/latest/dg/r_LOCK.html — LOCK [TABLE] name [, ...] only
-        // (always ACCESS EXCLUSIVE, which the PostgreSQL parser reports as mode 8).
-        if (n.mode !== 8) this.unsupported('LOCK … IN <mode> MODE');
-        if (n.nowait) this.unsupported('LOCK … NOWAIT');
+        // LOCK [TABLE] name [, ...] only; the spelling is checked on the tokens (lintText, lockProblems).
         return;
       case 'GrantStmt':
         if (n.objtype === 'OBJECT_LANGUAGE') {
-          // Python UDFs are end-of-life (brief §2): never grant a language.
-          this.unsupported('GRANT … ON LANGUAGE (no Python UDFs)');
+          const { unsupported, refused } = languageGrantProblems(n);
+          for (const u of unsupported) this.unsupported(`GRANT … ON LANGUAGE: ${u}`);
+          for (const r of refused) this.report('VG407', r);
         }
+        return;
+      case 'CreateRoleStmt':
+      case 'AlterRoleStmt':
+        for (const problem of roleProblems(kind, n)) this.unsupported(problem);
         return;
       case 'CreateFunctionStmt':
         return this.createFunction(n);
@@ -243,6 +256,7 @@ class Linter {
       return;
     }
     this.used.functions.add(name);
+    for (const problem of argumentProblems(name, (n.args as Json[] | undefined) ?? [])) this.report('VG406', problem);
     if ((n.over || n.agg_within_group || n.agg_star || n.agg_distinct) && !entry.aggregate) {
       this.unsupported(`${name} used as an aggregate/window function`);
     }
@@ -341,8 +355,8 @@ function run(sql: string, options: LintOptions): { diagnostics: Diagnostic[]; us
   if (bytes > MAX_STATEMENT_BYTES) {
     diags.push(diagnostic('VG404', `statement is ${bytes} bytes; the Data API takes at most ${MAX_STATEMENT_BYTES}`, [], 'error', where));
   }
-  const normalised = normaliseRedshift(sql).sql;
-  const linter = new Linter(options.ownSchemas ?? DEFAULT_OWN_SCHEMAS, where);
+  const { sql: normalised, applied } = normaliseRedshift(sql);
+  const linter = new Linter(options.ownSchemas ?? DEFAULT_OWN_SCHEMAS, where, applied.includes('no-schema-binding'));
   lintText(normalised, linter, true, diags, where);
   return { diagnostics: [...diags, ...linter.diags], used: linter.used };
 }
@@ -359,27 +373,34 @@ function lintText(sql: string, linter: Linter, top: boolean, diags: Diagnostic[]
   if (top && stmts.length !== 1) {
     linter.unsupported(`${stmts.length} statements in one Data API statement`);
   }
-  lintLiterals(sql, linter);
+  const tokens = lintLiterals(sql, linter);
   for (const s of stmts) {
     const stmt = s.stmt as unknown as Json;
     linter.statement(stmt, top);
+    if (stmt.LockStmt) for (const problem of lockProblems(stmt.LockStmt as Json, tokens)) linter.unsupported(problem);
+    // https://docs.aws.amazon.com/redshift/latest/dg/r_Boolean_type.html
+    if (booleanTestsOutsideWhere(stmt) > 0) linter.unsupported('IS TRUE/FALSE/UNKNOWN outside a WHERE clause');
     const fn = (stmt as Json).CreateFunctionStmt as Json | undefined;
     if (fn) lintFunctionBody(sql, fn, linter, diags, where);
   }
 }
 
-/** E'' and U&'' strings exist only in PostgreSQL; the parse tree no longer shows them, the scanner does. */
-function lintLiterals(sql: string, linter: Linter): void {
+/**
+ * E'' and U&'' strings exist only in PostgreSQL; the parse tree no longer shows them, the scanner does.
+ * Returns the statement's token texts (other spelling checks need them).
+ */
+function lintLiterals(sql: string, linter: Linter): string[] {
   let tokens;
   try {
     tokens = scanSync(sql).tokens;
   } catch {
-    return;
+    return [];
   }
   for (const t of tokens) {
     if (t.tokenName === 'SCONST' && /^[eE]'/.test(t.text)) linter.unsupported("escape string E''");
     if (/^[uU]&['"]/.test(t.text)) linter.unsupported("Unicode escape string U&''");
   }
+  return tokens.map((t) => t.text);
 }
 
 function lintFunctionBody(sql: string, fn: Json, linter: Linter, diags: Diagnostic[], where: string): void {

@@ -2,6 +2,8 @@
 // overrides only what differs (sqlglot-style); callers never branch on the dialect name.
 // Every identifier and literal in generated SQL goes through quoteIdent / quoteLiteral of the dialect.
 
+import type { TextBound } from './text-bound.js';
+
 export type DialectName = 'postgres' | 'redshift';
 
 /**
@@ -20,6 +22,13 @@ export const DEFAULT_INTEGRATION_SCHEMAS: IntegrationSchemas = Object.freeze({
   functions: 'immuta_functions',
   procedures: 'immuta_procedures',
 });
+
+/** A declared column type as the compiler knows it (shared/policy/column-type.ts). */
+export interface DeclaredType {
+  sql: string;
+  family: string;
+  textWidth: number | null;
+}
 
 export interface Dialect {
   readonly name: DialectName;
@@ -43,7 +52,14 @@ export interface Dialect {
   textType(width: number | null): string;
   /** The raw table reference; `crossDatabase` = the table is in another database than the views (multi-database mode). */
   rawTable(location: { database: string; schema: string; table: string }, crossDatabase: boolean): string;
-  /** A complete CREATE [OR REPLACE] VIEW statement; `lateBinding` for external (Spectrum) tables. */
+  // --- string lengths (text-bound.ts): the one place that knows how an engine counts a string's length.
+  /** The widest value a column of `type` holds, as text (a non-string type: its ASCII rendering). */
+  columnText(type: DeclaredType): TextBound;
+  /** Why a value within `bound` does not fit the string type `typeSql` on this engine; null when it does. */
+  stringMisfit(typeSql: string, bound: TextBound): string | null;
+  /** `preferred` (a string type) when it holds `bound`, else the narrowest varchar that does; null when none can. */
+  stringType(preferred: string, bound: TextBound): string | null;
+  /** A complete CREATE [OR REPLACE] VIEW statement; `lateBinding` for external (Spectrum) tables and objects of another database. */
   createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string;
 
   // --- policy breadth hooks (masks and row filters, shared/compiler/); docs/dialects.md.
@@ -54,8 +70,16 @@ export interface Dialect {
   regexpReplace(source: string, pattern: string, replacement: string, options: { global: boolean; caseInsensitive: boolean }): string | null;
   /** DATE_TRUNC of a timestamp expression to `unit` (a fixed keyword); `withTimeZone` = the expression is timestamptz (truncated in UTC). */
   dateTrunc(unit: string, timestampExpr: string, withTimeZone: boolean): string;
-  /** The query time minus `amount` `unit`s, comparable with a column of `columnType` ('timestamptz' | 'timestamp' | 'date'). */
+  /**
+   * The query time minus `amount` `unit`s, comparable with a column of `columnType` ('timestamptz' | 'timestamp' |
+   * 'date'; timestamp and date hold UTC wall-clock values). Computed on the UTC calendar whatever the session's
+   * TimeZone, so a user who runs SET timezone sees the same rows (docs/dialects.md "session time zone").
+   */
   timeAgo(amount: number, unit: string, columnType: 'timestamptz' | 'timestamp' | 'date'): string;
+  /** The query time as a UTC wall-clock timestamp, whatever the session's TimeZone. */
+  utcNow(): string;
+  /** An interval literal of `amount` `unit`s. */
+  interval(amount: number, unit: string): string;
   /** An integer in [0, 2^32) from the first 32 bits of MD5 of a text expression (same value on every engine). */
   hashBucket(textExpr: string): string;
 

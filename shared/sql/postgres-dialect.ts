@@ -1,4 +1,5 @@
-import { DEFAULT_INTEGRATION_SCHEMAS, type Dialect, type DialectName, type IntegrationSchemas } from './dialect.js';
+import { DEFAULT_INTEGRATION_SCHEMAS, type DeclaredType, type Dialect, type DialectName, type IntegrationSchemas } from './dialect.js';
+import { asciiText, type TextBound } from './text-bound.js';
 import { DiagnosticError, diagnostic } from '../diagnostics/diagnostic.js';
 
 // PostgreSQL: NAMEDATALEN is 64, so identifiers longer than 63 bytes would be silently truncated — two
@@ -51,6 +52,25 @@ export class PostgresDialect implements Dialect {
     return width === null ? 'text' : `varchar(${width})`;
   }
 
+  // --- string lengths: PostgreSQL's char(n)/varchar(n) count characters and hold any character; text has no
+  // limit (https://www.postgresql.org/docs/current/datatype-character.html).
+  columnText(type: DeclaredType): TextBound {
+    if (type.family !== 'string') return asciiText(type.textWidth ?? 0);
+    const n = stringLength(type.sql);
+    return n === null ? { chars: null, bytes: null, multiByte: true } : { chars: n, bytes: 4 * n, multiByte: true };
+  }
+
+  stringMisfit(typeSql: string, bound: TextBound): string | null {
+    const n = stringLength(typeSql);
+    if (n === null) return null;
+    return bound.chars === null || bound.chars > n ? `can be ${bound.chars ?? 'any number of'} characters long; ${typeSql} holds ${n}` : null;
+  }
+
+  stringType(preferred: string, bound: TextBound): string | null {
+    if (this.stringMisfit(preferred, bound) === null) return preferred;
+    return bound.chars === null ? 'text' : `varchar(${Math.max(1, bound.chars)})`;
+  }
+
   // PostgreSQL has no cross-database references. The local stand-in of multi-database mode reaches the other
   // database through postgres_fdw: its schema is IMPORTed into a local schema named by foreignImportSchema
   // (docs/modes.md); the reference is that local schema and the table.
@@ -92,11 +112,22 @@ export class PostgresDialect implements Dialect {
     return `date_trunc(${this.quoteLiteral(unit)}, ${timestampExpr}${withTimeZone ? `, ${this.quoteLiteral('UTC')}` : ''})`;
   }
 
-  // now() is the transaction's start time. A timestamp/date column is compared with the UTC wall clock, the
-  // same instant Redshift's GETDATE() gives; a timestamptz column with now() itself.
+  // The interval is subtracted from the UTC wall clock (timestamp arithmetic, no zone), and the result is read
+  // back as UTC for a timestamptz column. timestamptz − interval would step months and days on the SESSION's
+  // calendar (https://www.postgresql.org/docs/current/functions-datetime.html): a user in another zone would move
+  // the boundary near a month end or a daylight-saving change.
   timeAgo(amount: number, unit: string, columnType: 'timestamptz' | 'timestamp' | 'date'): string {
-    const now = columnType === 'timestamptz' ? 'now()' : `(now() AT TIME ZONE ${this.quoteLiteral('UTC')})`;
-    return `(${now} - CAST(${this.quoteLiteral(`${Math.trunc(amount)} ${unit}`)} AS interval))`;
+    const utc = `(${this.utcNow()} - ${this.interval(amount, unit)})`;
+    return columnType === 'timestamptz' ? `(${utc} AT TIME ZONE ${this.quoteLiteral('UTC')})` : utc;
+  }
+
+  // now() is the transaction's start (an absolute instant); AT TIME ZONE 'UTC' gives its UTC wall clock.
+  utcNow(): string {
+    return `(now() AT TIME ZONE ${this.quoteLiteral('UTC')})`;
+  }
+
+  interval(amount: number, unit: string): string {
+    return `CAST(${this.quoteLiteral(`${Math.trunc(amount)} ${unit}`)} AS interval)`;
   }
 
   // The first 8 hex digits of md5 as an unsigned 32-bit number: 'x' || hex → bit(32) → int8.
@@ -185,6 +216,14 @@ export class PostgresDialect implements Dialect {
   profileSubqueryFence(): string | null {
     return 'OFFSET NULL';
   }
+}
+
+/** n of `varchar(n)` / `char(n)`; null for `text` (the three string spellings the compiler emits). */
+export function stringLength(typeSql: string): number | null {
+  const m = /^(?:varchar|char)\((\d+)\)$/.exec(typeSql);
+  if (m) return Number(m[1]);
+  if (typeSql === 'text') return null;
+  throw new Error(`not a string type: ${typeSql}`);
 }
 
 /**

@@ -1,5 +1,6 @@
-import { PostgresDialect } from './postgres-dialect.js';
-import type { DialectName } from './dialect.js';
+import { PostgresDialect, stringLength } from './postgres-dialect.js';
+import type { DeclaredType, DialectName } from './dialect.js';
+import { asciiText, type TextBound } from './text-bound.js';
 import { DiagnosticError, diagnostic } from '../diagnostics/diagnostic.js';
 
 // Redshift differs from PostgreSQL here:
@@ -27,6 +28,28 @@ export class RedshiftDialect extends PostgresDialect {
     return `varchar(${width === null ? 65535 : width})`;
   }
 
+  // --- string lengths: CHAR(n) and VARCHAR(n) are defined in bytes; a CHAR column holds single-byte characters
+  // only; VARCHAR holds at most 65535 bytes; TEXT is VARCHAR(256)
+  // (https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html). A value that does not fit is a
+  // query-time error or a truncation, so the compiler widens or refuses at compile time instead.
+  override columnText(type: DeclaredType): TextBound {
+    if (type.family !== 'string') return asciiText(type.textWidth ?? 0);
+    const n = redshiftBytes(type.sql);
+    return { chars: n, bytes: n, multiByte: !type.sql.startsWith('char(') };
+  }
+
+  override stringMisfit(typeSql: string, bound: TextBound): string | null {
+    const n = redshiftBytes(typeSql);
+    if (typeSql.startsWith('char(') && bound.multiByte) return `has characters of more than one byte; a Redshift ${typeSql} holds single-byte characters only`;
+    if (bound.bytes === null || bound.bytes > n) return `can take ${bound.bytes ?? 'any number of'} bytes; a Redshift ${typeSql} holds ${n} bytes (lengths count bytes)`;
+    return null;
+  }
+
+  override stringType(preferred: string, bound: TextBound): string | null {
+    if (this.stringMisfit(preferred, bound) === null) return preferred;
+    return bound.bytes === null || bound.bytes > MAX_VARCHAR_BYTES ? null : `varchar(${Math.max(1, bound.bytes)})`;
+  }
+
   // Multi-database mode: cross-database queries use database.schema.object:
   // https://docs.aws.amazon.com/redshift/latest/dg/cross-database-overview.html
   override rawTable(location: { database: string; schema: string; table: string }, crossDatabase: boolean): string {
@@ -45,7 +68,7 @@ export class RedshiftDialect extends PostgresDialect {
     return false;
   }
 
-  // No security_barrier in Redshift; views over external tables must be late-binding:
+  // No security_barrier in Redshift; views over external tables or another database's objects must be late-binding:
   // CREATE [ OR REPLACE ] VIEW name AS query [ WITH NO SCHEMA BINDING ]
   // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html
   override createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string {
@@ -61,17 +84,33 @@ export class RedshiftDialect extends PostgresDialect {
     return `REGEXP_REPLACE(${source}, ${pattern}, ${replacement}${options.caseInsensitive ? `, 1, ${this.quoteLiteral('i')}` : ''})`;
   }
 
-  // DATE_TRUNC('datepart', timestamp) returns TIMESTAMP; timestamptz values are UTC, so no zone argument:
-  // https://docs.aws.amazon.com/redshift/latest/dg/r_DATE_TRUNC.html
-  override dateTrunc(unit: string, timestampExpr: string, _withTimeZone: boolean): string {
-    return `DATE_TRUNC(${this.quoteLiteral(unit)}, ${timestampExpr})`;
+  // DATE_TRUNC('datepart', timestamp) takes "an expression that implicitly converts to a timestamp" and returns
+  // TIMESTAMP (https://docs.aws.amazon.com/redshift/latest/dg/r_DATE_TRUNC.html); TIMESTAMPTZ converts to
+  // TIMESTAMP in the SESSION time zone (https://docs.aws.amazon.com/redshift/latest/dg/r_Type_conversion.html),
+  // so a timestamptz is truncated in UTC explicitly — timestamptz AT TIME ZONE 'UTC' is the UTC TIMESTAMP, and
+  // timestamp AT TIME ZONE 'UTC' the TIMESTAMPTZ of that UTC wall clock
+  // (https://docs.aws.amazon.com/redshift/latest/dg/r_AT_TIME_ZONE.html). Otherwise a user in Asia/Kolkata would
+  // see half-hour boundaries of a value rounded to the hour.
+  override dateTrunc(unit: string, timestampExpr: string, withTimeZone: boolean): string {
+    const utc = this.quoteLiteral('UTC');
+    return withTimeZone
+      ? `(DATE_TRUNC(${this.quoteLiteral(unit)}, (${timestampExpr} AT TIME ZONE ${utc})) AT TIME ZONE ${utc})`
+      : `DATE_TRUNC(${this.quoteLiteral(unit)}, ${timestampExpr})`;
   }
 
-  // GETDATE() is the current UTC timestamp and runs on compute nodes (NOW() is leader-node only):
-  // https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html ; DATEADD(datepart, interval, timestamp):
-  // https://docs.aws.amazon.com/redshift/latest/dg/r_DATEADD_function.html
-  override timeAgo(amount: number, unit: string, _columnType: 'timestamptz' | 'timestamp' | 'date'): string {
-    return `DATEADD(${unit}, ${-Math.trunc(amount)}, GETDATE())`;
+  // GETDATE() runs on compute nodes (NOW() is leader-node only) but returns the date and time "in the current
+  // session time zone (UTC by default)" (https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html), which any
+  // user may change with SET timezone (https://docs.aws.amazon.com/redshift/latest/dg/r_timezone_config.html).
+  // Cast to TIMESTAMPTZ it is read back in that same session zone — the true instant — and AT TIME ZONE 'UTC'
+  // gives its UTC wall clock, whatever the session's zone.
+  override utcNow(): string {
+    return `(CAST(GETDATE() AS timestamptz) AT TIME ZONE ${this.quoteLiteral('UTC')})`;
+  }
+
+  // INTERVAL '30 day' (https://docs.aws.amazon.com/redshift/latest/dg/r_interval_literals.html): timestamp −
+  // interval steps months by the calendar, like DATEADD.
+  override interval(amount: number, unit: string): string {
+    return `INTERVAL ${this.quoteLiteral(`${Math.trunc(amount)} ${unit}`)}`;
   }
 
   // STRTOL(num_string, 16) returns BIGINT (https://docs.aws.amazon.com/redshift/latest/dg/r_STRTOL.html);
@@ -154,5 +193,12 @@ export class RedshiftDialect extends PostgresDialect {
     return null;
   }
 }
+
+/** The longest VARCHAR: https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html */
+const MAX_VARCHAR_BYTES = 65535;
+/** TEXT columns are VARCHAR(256) on Redshift (same page). */
+const TEXT_BYTES = 256;
+
+const redshiftBytes = (typeSql: string): number => stringLength(typeSql) ?? TEXT_BYTES;
 
 export const redshift = new RedshiftDialect();

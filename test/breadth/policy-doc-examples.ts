@@ -180,7 +180,7 @@ export const examples: DocExample[] = [
   },
   {
     id: 'rf-time-window', section: 'Row filters', title: 'Time window (newer than 30 days)',
-    note: 'Rows whose `created_at` lies within the last 30 days at query time (Redshift `DATEADD(day, -30, GETDATE())`, PostgreSQL `now()` in UTC); the compliance group sees every row.',
+    note: 'Rows whose `created_at` lies within the last 30 days at query time (the UTC wall clock on both engines, whatever the session time zone); the compliance group sees every row.',
     policy: { ...base, id: 'rf-time-window', name: 'Last 30 days', scope: local, type: 'rowFilter', filter: { kind: 'timeWindow', column: { kind: 'column', name: 'created_at' }, direction: 'newer', amount: 30, unit: 'day' }, exception: { groups: ['compliance'] } },
     columns: ['id'],
     see: { alice: ids(1, 2, 5), bob: ids(1, 2, 3, 4, 5) },

@@ -114,10 +114,10 @@ describe('row filters for Redshift', () => {
     });
   }
 
-  it('hooks: DATEADD(…, GETDATE()) vs now() in UTC; STRTOL(SUBSTRING(MD5(…))) vs bit(32)', () => {
+  it('hooks: GETDATE() read back as UTC vs now() in UTC; STRTOL(SUBSTRING(MD5(…))) vs bit(32)', () => {
     const text = (id: string, dialect: typeof redshift | typeof postgres) =>
       compileView(ds, policiesOf(examples.find((e) => e.id === id)!), docConfig, dialect).statements.map((s) => s.sql).join('\n');
-    expect(text('rf-time-window', redshift)).toContain('t."created_at" >= DATEADD(day, -30, GETDATE())');
+    expect(text('rf-time-window', redshift)).toContain(`t."created_at" >= ((CAST(GETDATE() AS timestamptz) AT TIME ZONE 'UTC') - INTERVAL '30 day')`);
     expect(text('rf-time-window', postgres)).toContain(`t."created_at" >= ((now() AT TIME ZONE 'UTC') - CAST('30 day' AS interval))`);
     expect(text('rf-minimize', redshift)).toContain(`MOD(STRTOL(SUBSTRING(MD5(CAST(t."id" AS varchar(11)) || '|' || p."immuta__userid"), 1, 8), 16), 10000) < 5000`);
     expect(text('rf-minimize', postgres)).toContain(`CAST(CAST('x' || substr(md5(`);

@@ -2,7 +2,8 @@
 // is asserted here on the SQL text; every Redshift statement also passes the Redshift lint (libpg-query parse
 // + AWS allow-list). The PostgreSQL text is executed for real in view-compiler.test.ts.
 import { describe, expect, it } from 'vitest';
-import { compileView, type ViewCompileConfig } from '../../shared/compiler/view-compiler.js';
+import { compileFailClosedView, compileView, type ViewCompileConfig } from '../../shared/compiler/view-compiler.js';
+import { diagnostic } from '../../shared/diagnostics/diagnostic.js';
 import { lintRedshift } from '../../shared/lint/redshift-lint.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
@@ -79,6 +80,35 @@ describe('PostgreSQL vs Redshift emitters', () => {
     expect(sqlOf(compileView(source('table'), [], multi, redshift)).join('\n')).toContain('FROM "sales"."public"."orders" t');
     expect(sqlOf(compileView(source('table'), [], multi, postgres)).join('\n')).toContain('FROM "sales.public"."orders" t');
     expect(sqlOf(compileView(source('table'), [], single, redshift)).join('\n')).toContain('FROM "public"."orders" t');
+  });
+
+  it('multi-database: a view over another database is late-binding on Redshift (cross-database_limitation.html); the binding is in the signature', () => {
+    const create = (c: ReturnType<typeof compileView>) => sqlOf(c).find((s) => s.startsWith('CREATE'))!;
+    const cross = compileView(source('table'), everything, multi, redshift);
+    expect(create(cross)).toMatch(/FROM "sales"\."public"\."orders" t .* WITH NO SCHEMA BINDING$/);
+    expect(cross.signature.lateBinding).toBe(true);
+    expect(lintRedshift(create(cross))).toEqual([]);
+    // Without the clause the lint refuses the same statement: Redshift would refuse the CREATE VIEW.
+    expect(lintRedshift(create(cross).replace(/ WITH NO SCHEMA BINDING$/, '')).map((d) => d.summary).join()).toMatch(/must be late-binding/);
+    // A table in the views' own database stays an ordinary (bound) view in multi mode.
+    const local = compileView({ ...source('table'), location: { database: 'immuta', schema: 'public', table: 'orders' } }, everything, multi, redshift);
+    expect(create(local)).not.toContain('NO SCHEMA BINDING');
+    expect(local.signature.lateBinding).toBeUndefined();
+    // The data source moves to another database (or back): the binding changes, so DROP + CREATE, never OR REPLACE.
+    for (const [from, to] of [[local, source('table')], [cross, { ...source('table'), location: { database: 'immuta', schema: 'public', table: 'orders' } }]] as const) {
+      const moved = sqlOf(compileView(to, everything, multi, redshift, from.signature));
+      expect(moved.filter((s) => /^(DROP|CREATE)/.test(s)).map((s) => s.split(' ').slice(0, 3).join(' '))).toEqual(['DROP VIEW IF', 'CREATE VIEW "governed"."orders"']);
+    }
+    // Same binding, same columns: replaced in place, late-binding kept.
+    expect(create(compileView(source('table'), everything, multi, redshift, cross.signature))).toMatch(/^CREATE OR REPLACE VIEW .* WITH NO SCHEMA BINDING$/);
+    // Fail closed (no table referenced): an ordinary view.
+    const closed = compileFailClosedView(source('table'), multi, redshift, [diagnostic('VG308', 'refused')]);
+    expect(create(closed)).not.toContain('NO SCHEMA BINDING');
+    expect(closed.signature.lateBinding).toBeUndefined();
+    // PostgreSQL has no clause; the signature carries the same flag (a kind/database change is DROP + CREATE there too).
+    const pg = compileView(source('table'), everything, multi, postgres);
+    expect(create(pg)).not.toContain('NO SCHEMA BINDING');
+    expect(pg.signature.lateBinding).toBe(true);
   });
 
   it('single-database mode refuses a table in another database (fail closed, VG301)', () => {

@@ -156,6 +156,20 @@ describe('onEvent', () => {
     expect(data.commandCalls(GetStatementResultCommand)[1]!.args[0].input.NextToken).toBe('page-2');
   });
 
+  it('refuses (VG601, naming the fix) when the system user is missing and signs in with a secret: it would be created PASSWORD DISABLE', async () => {
+    data.on(ExecuteStatementCommand).resolves({ Id: 'inspect-1' });
+    data.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
+    const schemasOnly = { ColumnMetadata: [{ name: 'kind' }, { name: 'name' }, { name: 'owner' }], Records: [] };
+    data.on(GetStatementResultCommand).resolves(schemasOnly);
+    const withSecret = { ...properties, system: { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:system-AbCdEf' } };
+    const err = await onEvent(event('Create', {}, withSecret)).catch((e: Error) => e);
+    expect(String(err)).toMatch(/VG601: the system user "immuta_system_user" does not exist/);
+    expect(String(err)).toMatch(/CREATE USER "immuta_system_user" PASSWORD/);
+    expect(String(err)).toMatch(/set dbUser \(IAM temporary credentials\) instead of secretArn in the environment/);
+    // The same inspection with IAM sign-in (dbUser) goes on: the bootstrap creates the user.
+    expect((await onEvent(event('Create'))).Inspection).toEqual({ systemRoleExists: false, schemaOwners: [] });
+  });
+
   it('keeps the physical id on update and does not inspect on delete', async () => {
     expect(await onEvent(event('Delete'))).toEqual({ PhysicalResourceId: 'viewguard-layout-x' });
     expect(data.commandCalls(ExecuteStatementCommand)).toHaveLength(0);
@@ -211,6 +225,18 @@ describe('isComplete', () => {
     const ev = event('Create', { Inspection: inspection });
     const err = await runToCompletion(ev).catch((e: Error) => e);
     expect(String(err)).not.toContain(HASH_KEY);
+  });
+
+  it('never submits CREATE USER … PASSWORD DISABLE for a system user that signs in with a secret (VG601); an existing one is only granted to', async () => {
+    const fake = fakeDataApi(() => ['FINISHED']);
+    const withSecret = { ...properties, system: { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:system-AbCdEf' } };
+    await expect(isComplete(event('Create', { Inspection: inspection }, withSecret))).rejects.toThrow(/VG601/);
+    expect(fake.submitted).toHaveLength(0);
+    await runToCompletion(event('Create', { Inspection: { systemRoleExists: true, schemaOwners: [] } }, withSecret));
+    const sqls = fake.submitted.flatMap((s) => s.Sqls!);
+    expect(sqls.some((s) => /CREATE USER/.test(s))).toBe(false);
+    expect(sqls).toContain('GRANT ALL PRIVILEGES ON DATABASE "immuta" TO "immuta_system_user"');
+    expect(fake.submitted.filter((s) => s.SecretArn === withSecret.system.secretArn).length).toBeGreaterThan(0);
   });
 
   it('rejects a malformed inspection (fail closed)', async () => {

@@ -67,15 +67,20 @@ export const examplePolicySets: readonly [string, Policy[]][] = [
   ['mask + row filter', [mask, rowFilter]],
 ];
 export const viewConfig = { mode: 'single' as const, database: 'sales', viewSchema: 'governed' };
+/** Multi-database mode: the example tables live in `sales`, the views in `immuta` (cross-database references). */
+export const multiViewConfig = { mode: 'multi' as const, database: 'immuta', viewSchema: 'governed' };
 
-/** Compiled views: first compile (drop + create) and the replace-in-place path (same signature). */
+/** Compiled views: first compile (drop + create) and the replace-in-place path (same signature), in both modes. */
 export function compiledViewGroups(ds: DataSource, policies: Policy[]): GeneratedGroup[] {
-  const compiled = compileView(ds, policies, viewConfig as never, redshift);
-  const again = compileView(ds, policies, viewConfig as never, redshift, compiled.signature);
-  return [
-    { label: `${ds.name} / view`, statements: compiled.statements },
-    { label: `${ds.name} / view (replace)`, statements: again.statements },
-  ];
+  const groups: GeneratedGroup[] = [];
+  for (const [mode, config] of [['', viewConfig], [' (multi-database)', multiViewConfig]] as const) {
+    // An external table of another database is refused in multi mode (VG305): its fail-closed view is still SQL.
+    const compiled = compileView(ds, policies, config, redshift);
+    const again = compileView(ds, policies, config, redshift, compiled.signature);
+    groups.push({ label: `${ds.name} / view${mode}`, statements: compiled.statements });
+    groups.push({ label: `${ds.name} / view${mode} (replace)`, statements: again.statements });
+  }
+  return groups;
 }
 
 export const bootstrapConfigs = [
@@ -121,6 +126,23 @@ export function allGeneratedRedshiftSql(): GeneratedGroup[] {
   const whereCompiled = compileView(breadthDs, [PolicySchema.parse(anyoneSubscription), everyWhereFunction], docConfig, redshift);
   if (whereCompiled.failedClosed) throw new Error(`custom WHERE fixture does not compile: ${JSON.stringify(whereCompiled.diagnostics)}`);
   groups.push({ label: 'custom WHERE functions', statements: whereCompiled.statements });
+  // Number rounding has one form per kind of number (integer division, x − MOD(x, b), TRUNC for floats and for a
+  // fractional bucket on an integer): one column of each.
+  const numbers = mustParse(
+    parseDataSource({
+      ...(EVENT_EXAMPLES['datasource.created'].data.dataSource as object),
+      id: 'ds-numbers', name: 'numbers',
+      columns: [{ name: 'i', type: 'int4' }, { name: 'j', type: 'int8' }, { name: 'n', type: 'numeric(12,2)' }, { name: 'f', type: 'float8' }],
+    }),
+  ) as DataSource;
+  const round = (column: string, bucket: number): Policy =>
+    PolicySchema.parse({
+      id: `round-${column}`, version: 1, createdAt: '2024-06-01T00:00:00Z', name: `round ${column}`, scope: { kind: 'global' },
+      type: 'mask', target: { kind: 'column', name: column }, mask: { kind: 'round', bucket },
+    });
+  const rounded = compileView(numbers, [PolicySchema.parse(anyoneSubscription), round('i', 10), round('j', 2.5), round('n', 0.5), round('f', 100)], viewConfig, redshift);
+  if (rounded.failedClosed) throw new Error(`rounding fixture does not compile: ${JSON.stringify(rounded.diagnostics)}`);
+  groups.push({ label: 'number rounding', statements: rounded.statements });
   groups.push({ label: 'routines', statements: [...functionDefinitions(redshift), ...procedureDefinitions(redshift)].map((r) => r.create) });
   for (const config of bootstrapConfigs) {
     for (const fresh of [true, false]) {

@@ -7,7 +7,7 @@ import type { DataSource } from '../../../shared/policy/data-source.js';
 import type { MaskFunction, MaskPolicy, Policy, RowFilterPolicy, SubscriptionPolicy, UserCriteria } from '../../../shared/policy/policy.js';
 import type { UserProfile } from '../../../shared/policy/user-profile.js';
 import { ClauseRefused, MayError, Undetermined, clauseRefusal, clauseTypeError, columnsNamed, evalClause, unreadable, type ClauseContext, type Cond } from './where-clause.js';
-import { fits } from './fits.js';
+import { fits, fitsOn } from './fits.js';
 import { applyMask } from './masks.js';
 import { timeWindowKeeps } from './time-window.js';
 import { familyOf, refType, renderText, typed, type RefType } from './values.js';
@@ -180,7 +180,7 @@ function failReasons(input: EvalInput, cols: Column[], r: Resolved): FailClosed[
     const type = cols.find((c) => c.name === name)!.type;
     const fns: (MaskFunction | { kind: 'clear' })[] = [m.mask, ...(m.condition.kind === 'everyoneWho' ? [m.condition.otherwise] : [])];
     for (const fn of fns) {
-      if (fn.kind === 'constant' && !fits(type, fn.value)) out.push(new FailClosed('VG303', `constant ${fn.value} does not fit ${name}`));
+      if (fn.kind === 'constant' && !fitsOn(input.dialect, type, fn.value)) out.push(new FailClosed('VG303', `constant ${fn.value} does not fit ${name}`));
       if (fn.kind === 'regex' && !fn.global && input.dialect === 'redshift' && familyOf(type) === 'string') out.push(new FailClosed('VG303', 'first-match-only regex on Redshift'));
     }
     if (m.where !== undefined) refuse(m.where);
@@ -191,7 +191,7 @@ function failReasons(input: EvalInput, cols: Column[], r: Resolved): FailClosed[
       const targets = targetColumns(rule.column, cols);
       if (targets.length === 0) out.push(new FailClosed('VG302', `row filter ${f.id}: target column missing`));
       for (const c of targets) {
-        if (rule.kind === 'values') for (const v of rule.values) if (!fits(c.type, v)) out.push(new FailClosed('VG307', `value ${v} does not fit ${c.name}`));
+        if (rule.kind === 'values') for (const v of rule.values) if (!fitsOn(input.dialect, c.type, v, 'widest')) out.push(new FailClosed('VG307', `value ${v} does not fit ${c.name}`));
         if (rule.kind === 'timeWindow' && !['date', 'timestamp'].includes(familyOf(c.type))) out.push(new FailClosed('VG307', `time window on ${c.name}`));
       }
     }

@@ -53,3 +53,20 @@ export function fits(t: RefType, value: string): boolean {
     }
   }
 }
+
+/**
+ * The same rule as the dialect counts strings (docs/dialects.md "string lengths"): Redshift's CHAR(n) and
+ * VARCHAR(n) hold n UTF-8 bytes, CHAR single-byte characters only, TEXT is VARCHAR(256). A row-filter value on
+ * a text column is compared as VARCHAR(65535) (`castTo: 'widest'`), a mask constant takes the column's type.
+ */
+export function fitsOn(dialect: 'postgres' | 'redshift', t: RefType, value: string, castTo: 'column' | 'widest' = 'column'): boolean {
+  if (!fits(t, value)) return false;
+  if (dialect === 'postgres') return true;
+  const bytes = Buffer.byteLength(value, 'utf8');
+  switch (t.kind) {
+    case 'char': return bytes === [...value].length && bytes <= t.n;
+    case 'varchar': return bytes <= t.n;
+    case 'text': return bytes <= (castTo === 'widest' ? 65535 : 256);
+    default: return true;
+  }
+}
