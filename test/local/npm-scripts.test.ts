@@ -1,4 +1,5 @@
-// `npm start` and `npm run demo` as a newcomer runs them (tsx on the real entry points, separate processes):
+// `npm start` and `npm run demo` as a newcomer runs them (node with tsx's loader on the real entry points, as
+// the npm scripts do; separate processes):
 // start answers /status, prints a generated signing secret, shuts down cleanly on SIGTERM and boots again on
 // the same DATA_DIR (the bootstrap is idempotent on a persisted PGlite); the demo exits 0 with every
 // expectation held.
@@ -9,15 +10,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ChildProcesses } from '../support/child-processes.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const children = new ChildProcesses();
 const dirs: string[] = [];
 
+// The scripts run under `node --import tsx`, not tsx's CLI: the CLI relays a SIGTERM to its child and SIGKILLs it
+// (exit 143) when the child does not acknowledge within 30 ms, which a loaded machine misses — a server stopped
+// that way never closes its PGlite data directory.
 function run(script: string, env: Record<string, string>) {
   const env2: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete env2.WEBHOOK_SECRET;
   delete env2.WAREHOUSE_URL;
-  const { child, output, closed } = children.start(process.execPath, [TSX, script], { cwd: ROOT, env: env2 });
+  const { child, output, closed } = children.start(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: env2 });
   const waitFor = async (re: RegExp, ms = 120_000): Promise<RegExpMatchArray> => {
     const deadline = Date.now() + ms;
     for (;;) {
