@@ -69,52 +69,14 @@ export function maskedColumn(
   const at = new Map<Rendered, string[]>([[policy.mask, ['mask']]]);
   if (policy.condition.kind === 'everyoneWho') at.set(policy.condition.otherwise, ['condition', 'otherwise']);
   const fns = [...at.keys()];
-  for (const fn of fns) {
-    if (fn.kind === 'constant') {
-      const why = constantMisfit(dialect, type, fn.value);
-      if (why) {
-        throw new Uncompilable([
-          diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: constant ${JSON.stringify(fn.value)} ${why} (column ${JSON.stringify(column.name)} is ${type.sql})`, [...at.get(fn)!, 'value']),
-        ]);
-      }
-    }
-  }
+  refuseMisfitConstants(dialect, column, type, policy, at);
   const hashes = fns.some((f) => f.kind === 'hash');
   // A hashed column becomes text wide enough for the digest and for the clear value of the other branch.
   const preferred = hashes ? dialect.textType(type.textWidth === null ? null : Math.max(HASH_WIDTH, type.textWidth)) : type.sql;
   const { outType, branches } = fitOutput(dialect, type, preferred, hashes, fns.map((fn) => fallback(fn, type, policy, column, warnings, at.get(fn)!)), policy, column, warnings);
   const [mask, otherwise] = branches as [Rendered, Rendered | undefined];
   const asText = dialect.textType(type.textWidth);
-  const lit = (s: string): string => dialect.quoteLiteral(s);
-
-  const render = (fn: Rendered): string => {
-    switch (fn.kind) {
-      case 'hash':
-        return dialect.hashExpression(`k.${dialect.quoteIdent('hash_key')} || CAST(${ref} AS ${asText})`);
-      case 'null':
-        return 'NULL';
-      case 'constant':
-        return lit(fn.value);
-      case 'clear':
-        return ref;
-      case 'regex': {
-        const sql = dialect.regexpReplace(ref, lit(fn.pattern), lit(fn.replacement), { global: fn.global, caseInsensitive: fn.caseInsensitive });
-        if (sql === null) {
-          throw new Uncompilable([
-            diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: a first-match-only regex replace (global: false) cannot be expressed in ${dialect.name}`, [...at.get(fn)!, 'global']),
-          ]);
-        }
-        return sql;
-      }
-      case 'round':
-        return roundSql(dialect, ref, type, fn);
-      case 'partial':
-        // A char(n) value's padding is not data: PostgreSQL drops it in the cast to varchar, Redshift keeps
-        // it and LEN counts a VARCHAR's trailing spaces (https://docs.aws.amazon.com/redshift/latest/dg/r_LEN.html),
-        // so RTRIM makes both engines mask the same characters.
-        return partialSql(dialect, type.sql.startsWith('char(') ? `RTRIM(CAST(${ref} AS ${asText}))` : `CAST(${ref} AS ${asText})`, fn);
-    }
-  };
+  const render = (fn: Rendered): string => renderMask({ dialect, ref, type, asText, policy, at }, fn);
 
   // A hash turns the column into text: every other branch of the CASE must be text too, or the engine refuses
   // the view ("CASE types text and date cannot be matched") and it fails closed for everyone. A non-string
@@ -146,6 +108,61 @@ export function maskedColumn(
   // The outer CAST fixes the column type (and length) whatever the branches are, so the view's signature is
   // exactly the one we compute; CREATE OR REPLACE compares types including their length.
   return { expr: `CAST(${expr} AS ${outType})`, type: outType, usesKey: hashes, branchTypes };
+}
+
+/** A constant that does not fit the column's type is an error (the view fails closed), unlike other misfits. */
+function refuseMisfitConstants(dialect: Dialect, column: Column, type: ColumnType, policy: MaskPolicy, at: Map<Rendered, string[]>): void {
+  for (const fn of at.keys()) {
+    if (fn.kind !== 'constant') continue;
+    const why = constantMisfit(dialect, type, fn.value);
+    if (why) {
+      throw new Uncompilable([
+        diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: constant ${JSON.stringify(fn.value)} ${why} (column ${JSON.stringify(column.name)} is ${type.sql})`, [...at.get(fn)!, 'value']),
+      ]);
+    }
+  }
+}
+
+interface RenderContext {
+  dialect: Dialect;
+  /** The column as the view reads it (`t."name"`). */
+  ref: string;
+  type: ColumnType;
+  /** The column's values as text (the type hashes and partial masks work on). */
+  asText: string;
+  policy: MaskPolicy;
+  /** Where each mask function sits in the policy (a diagnostic's path). */
+  at: Map<Rendered, string[]>;
+}
+
+/** One mask function as SQL over the column (before the CASE and the outer CAST). */
+function renderMask({ dialect, ref, type, asText, policy, at }: RenderContext, fn: Rendered): string {
+  switch (fn.kind) {
+    case 'hash':
+      return dialect.hashExpression(`k.${dialect.quoteIdent('hash_key')} || CAST(${ref} AS ${asText})`);
+    case 'null':
+      return 'NULL';
+    case 'constant':
+      return dialect.quoteLiteral(fn.value);
+    case 'clear':
+      return ref;
+    case 'regex': {
+      const sql = dialect.regexpReplace(ref, dialect.quoteLiteral(fn.pattern), dialect.quoteLiteral(fn.replacement), { global: fn.global, caseInsensitive: fn.caseInsensitive });
+      if (sql === null) {
+        throw new Uncompilable([
+          diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: a first-match-only regex replace (global: false) cannot be expressed in ${dialect.name}`, [...at.get(fn)!, 'global']),
+        ]);
+      }
+      return sql;
+    }
+    case 'round':
+      return roundSql(dialect, ref, type, fn);
+    case 'partial':
+      // A char(n) value's padding is not data: PostgreSQL drops it in the cast to varchar, Redshift keeps
+      // it and LEN counts a VARCHAR's trailing spaces (https://docs.aws.amazon.com/redshift/latest/dg/r_LEN.html),
+      // so RTRIM makes both engines mask the same characters.
+      return partialSql(dialect, type.sql.startsWith('char(') ? `RTRIM(CAST(${ref} AS ${asText}))` : `CAST(${ref} AS ${asText})`, fn);
+  }
 }
 
 const NULL_MASK: Rendered = { kind: 'null' };

@@ -121,6 +121,19 @@ function scratchNames(run: string): ConformancePlan['scratch'] {
   return { system: `${p}_system`, functions: `${p}_functions`, procedures: `${p}_procedures`, views: `${p}_views`, raw: `${p}_raw`, reader: `${p}_reader` };
 }
 
+/** What the step builders share: the scratch layout's dialect, its bootstrap plan and the sample table. */
+interface PlanContext {
+  config: IntegrationConfig;
+  scratchConfig: IntegrationConfig;
+  dialect: Dialect;
+  scratch: ConformancePlan['scratch'];
+  options: ConformanceOptions;
+  layout: BootstrapStep[];
+  sample: DataSource;
+  /** The sample raw table, qualified and quoted. */
+  raw: string;
+}
+
 /** The whole plan for `config` (the deployed integration's settings: database, mode, system user). */
 export function conformancePlan(config: IntegrationConfig, engine: Dialect, options: ConformanceOptions): ConformancePlan {
   if (!/^[a-z0-9]{4,16}$/.test(options.run)) throw new Error('conformance run id: 4–16 lower-case letters or digits');
@@ -135,24 +148,28 @@ export function conformancePlan(config: IntegrationConfig, engine: Dialect, opti
   const dialect = dialectFor(engine, scratchConfig);
   const q = (n: string): string => dialect.quoteIdent(n);
   const layout = planBootstrap(scratchConfig, dialect, { systemRoleExists: true, schemaOwners: new Map() }, { hashKey: options.hashKey });
-  const part = (steps: BootstrapStep[], pick: (s: BootstrapStep) => boolean): PlannedStatement[] => steps.filter(pick).map((s) => s.statement);
-  const transaction = (statements: PlannedStatement[]): SqlStatement[] => oneTransaction(statements, dialect);
-  const isRoutine = (kind: 'FUNCTION' | 'PROCEDURE') => (s: BootstrapStep): boolean => s.runAs === 'system' && new RegExp(`^(CREATE OR REPLACE|GRANT EXECUTE ON|REVOKE EXECUTE ON) ${kind} `).test(s.statement.sql);
-  const system = layout.filter((s) => s.runAs === 'system' && !s.statement.params && !isRoutine('FUNCTION')(s) && !isRoutine('PROCEDURE')(s));
-
   const sample: DataSource = DataSourceSchema.parse({
     id: `vgcheck-${options.run}`, name: 'sample', version: 1, kind: 'table',
     location: { database: config.database, schema: scratch.raw, table: 'sample' }, columns: SAMPLE_COLUMNS,
   });
-  const view = transaction(compileView(sample, samplePolicies(), scratchConfig, dialect).statements);
-  const raw = `${q(scratch.raw)}.${q('sample')}`;
+  const c: PlanContext = { config, scratchConfig, dialect, scratch, options, layout, sample, raw: `${q(scratch.raw)}.${q('sample')}` };
+  const steps: CheckStep[] = [
+    ...fixtureSteps(c),
+    ...layoutSteps(c),
+    ...sampleSteps(c),
+    ...crossDatabaseSteps(config, dialect, scratch, options),
+    externalStep(config, dialect, scratch, options),
+  ];
+  return { run: options.run, scratch, steps, cleanup: cleanupSteps(config, dialect, scratch, options) };
+}
+
+/** The system user's identity, and the administrator's scratch raw table with the sample rows. */
+function fixtureSteps({ config, dialect, scratch, raw }: PlanContext): CheckStep[] {
+  const q = (n: string): string => dialect.quoteIdent(n);
   const rows = SAMPLE_ROWS.map((r) =>
     stmt(`INSERT INTO ${raw} VALUES (${r[0]}, ${r[1] ? 'TRUE' : 'FALSE'}, ${r[2]}, ${dialect.quoteLiteral(r[3])}, ${dialect.quoteLiteral(r[4])}, ${dialect.quoteLiteral(r[5])}, ${dialect.quoteLiteral(r[6])})`),
   );
-  const asReader = (statements: SqlStatement[]): SqlStatement[] => [stmt(dialect.actAs(scratch.reader)), ...statements];
-  const seen = `SELECT ${SAMPLE_COLUMNS.map((c) => `CAST(${q(c.name)} AS ${dialect.textType(null)})`).join(', ')} FROM ${q(scratch.views)}.${q('sample')} ORDER BY 1`;
-
-  const steps: CheckStep[] = [
+  return [
     {
       id: 'identity',
       title: "the stack's own identity signs in through the Data API as the system user",
@@ -167,6 +184,17 @@ export function conformancePlan(config: IntegrationConfig, engine: Dialect, opti
       statements: [stmt(`CREATE SCHEMA ${q(scratch.raw)}`), stmt(`CREATE TABLE ${raw} (${SAMPLE_COLUMNS.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`), ...rows],
       expect: { kind: 'finish' },
     },
+  ];
+}
+
+/** The bootstrap plan of the scratch layout, in the shapes a deployment's bootstrap runs it. */
+function layoutSteps({ dialect, scratch, layout }: PlanContext): CheckStep[] {
+  const part = (steps: BootstrapStep[], pick: (s: BootstrapStep) => boolean): PlannedStatement[] => steps.filter(pick).map((s) => s.statement);
+  const transaction = (statements: PlannedStatement[]): SqlStatement[] => oneTransaction(statements, dialect);
+  const isRoutine = (kind: 'FUNCTION' | 'PROCEDURE') => (s: BootstrapStep): boolean => s.runAs === 'system' && new RegExp(`^(CREATE OR REPLACE|GRANT EXECUTE ON|REVOKE EXECUTE ON) ${kind} `).test(s.statement.sql);
+  const system = layout.filter((s) => s.runAs === 'system' && !s.statement.params && !isRoutine('FUNCTION')(s) && !isRoutine('PROCEDURE')(s));
+
+  return [
     {
       id: 'grants-and-create-user-in-batch',
       title: 'GRANT (database, raw schema, default privileges) and CREATE USER … PASSWORD DISABLE in one batch',
@@ -202,6 +230,18 @@ export function conformancePlan(config: IntegrationConfig, engine: Dialect, opti
       statements: transaction(part(layout, (s) => s.statement.params !== undefined)),
       expect: { kind: 'finish' },
     },
+  ];
+}
+
+/** CALLs with named parameters, the sample secure view, and what the test user sees through it (and not around it). */
+function sampleSteps({ scratchConfig, dialect, scratch, options, sample, raw }: PlanContext): CheckStep[] {
+  const q = (n: string): string => dialect.quoteIdent(n);
+  const transaction = (statements: PlannedStatement[]): SqlStatement[] => oneTransaction(statements, dialect);
+  const view = transaction(compileView(sample, samplePolicies(), scratchConfig, dialect).statements);
+  const asReader = (statements: SqlStatement[]): SqlStatement[] => [stmt(dialect.actAs(scratch.reader)), ...statements];
+  const seen = `SELECT ${SAMPLE_COLUMNS.map((c) => `CAST(${q(c.name)} AS ${dialect.textType(null)})`).join(', ')} FROM ${q(scratch.views)}.${q('sample')} ORDER BY 1`;
+
+  return [
     {
       id: 'call-named-parameters-in-batch',
       title: 'BatchExecuteStatement binding named parameters inside CALL arguments (guard + profile)',
@@ -233,10 +273,7 @@ export function conformancePlan(config: IntegrationConfig, engine: Dialect, opti
       statements: asReader([stmt(`SELECT COUNT(*) FROM ${raw}`)]),
       expect: { kind: 'refused', error: /permission denied/i },
     },
-    ...crossDatabaseSteps(config, dialect, scratch, options),
-    externalStep(config, dialect, scratch, options),
   ];
-  return { run: options.run, scratch, steps, cleanup: cleanupSteps(config, dialect, scratch, options) };
 }
 
 /**

@@ -172,6 +172,14 @@ class Linter {
         if (n.ctematerialized && n.ctematerialized !== 'CTEMaterializeDefault') this.unsupported('CTE [NOT] MATERIALIZED');
         if (n.search_clause || n.cycle_clause) this.unsupported('CTE SEARCH/CYCLE');
         return;
+      default:
+        return this.statementShape(kind, n);
+    }
+  }
+
+  /** Statement-level shapes: clauses and options of the statements Redshift does not have. */
+  private statementShape(kind: string, n: Json): void {
+    switch (kind) {
       case 'SelectStmt':
         // The SELECT synopsis has no locking clause and no DISTINCT ON:
         // https://docs.aws.amazon.com/redshift/latest/dg/r_SELECT_synopsis.html
