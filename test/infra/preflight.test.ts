@@ -210,11 +210,14 @@ describe('preflight: exit codes', () => {
         encoding: 'utf8',
         // No credentials anywhere (and no instance metadata to ask): the SDK gives up at once.
         env: { PATH: process.env.PATH, HOME: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' },
+        // spawnSync blocks vitest's own timer, so the hang guard of a child is its own kill timeout.
+        timeout: 240_000,
       });
     expect(run('--env', 'nope').status).toBe(2);
     expect(run('--bogus').status).toBe(2);
     const r = run('--env', 'prod', '--json');
     expect(r.status, r.stderr).toBe(3);
     expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 3, environment: 'prod', plan: { stackName: 'viewguard-prod' } });
-  }, 120_000);
+    // A hang guard, not a speed limit: three tsx cold starts took 377 s on the shared 2-core machine at load 30.
+  }, 800_000);
 });
