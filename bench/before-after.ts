@@ -39,9 +39,10 @@ export function tableNumbers(s: BenchSections): TableNumbers {
 }
 
 export async function beforeAfter(baselinePath: string, s: BenchSections): Promise<{ baseline: { run: string; note: string } | null; rows: BeforeAfterRow[] }> {
-  let baseline: { run: string; note: string; numbers: TableNumbers } | null = null;
+  type Baseline = { run: string; note: string; numbers: TableNumbers };
+  let baseline: Baseline | null = null;
   try {
-    baseline = JSON.parse(await readFile(baselinePath, 'utf8')) as typeof baseline;
+    baseline = JSON.parse(await readFile(baselinePath, 'utf8')) as Baseline;
   } catch {
     baseline = null;
   }
