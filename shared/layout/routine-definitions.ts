@@ -97,14 +97,17 @@ function epochGuard(dialect: Dialect): string[] {
 }
 
 export function procedureDefinitions(dialect: Dialect): RoutineDefinition[] {
+  return [...catalogProcedures(dialect), ...userProcedures(dialect)];
+}
+
+/** apply_datasource and apply_policy: the catalog's state rows, behind the epoch guard. */
+function catalogProcedures(dialect: Dialect): RoutineDefinition[] {
   const args = procedureArgs(dialect);
   const now = dialect.currentTimestamp();
   const epoch = systemTable(dialect, TABLES.catalogEpoch);
   const ds = systemTable(dialect, TABLES.datasourceState);
   const pol = systemTable(dialect, TABLES.policyState);
-  const profile = systemTable(dialect, TABLES.profile);
   const bumpEpoch = `UPDATE ${epoch} SET epoch = epoch + 1;`;
-  const profileLock = dialect.lockWriters(profile);
 
   const applyDatasource = procedure(dialect, PROCEDURES.applyDatasource, args.applyDatasource, ['v_epoch bigint', 'v_version bigint'], [
     ...epochGuard(dialect),
@@ -140,6 +143,15 @@ export function procedureDefinitions(dialect: Dialect): RoutineDefinition[] {
     'END IF;',
   ]);
 
+  return [applyDatasource, applyPolicy];
+}
+
+/** apply_user and delete_user: a user's profile row and its entitlement rows, in one call. */
+function userProcedures(dialect: Dialect): RoutineDefinition[] {
+  const args = procedureArgs(dialect);
+  const now = dialect.currentTimestamp();
+  const profile = systemTable(dialect, TABLES.profile);
+  const profileLock = dialect.lockWriters(profile);
   const lock = profileLock ? [`${profileLock};`] : [];
   const rows = systemTable(dialect, TABLES.entitlement);
   const dropRows = `DELETE FROM ${rows} WHERE immuta__userid = p_userid;`;
@@ -186,7 +198,7 @@ export function procedureDefinitions(dialect: Dialect): RoutineDefinition[] {
     'END IF;',
   ]);
 
-  return [applyDatasource, applyPolicy, applyUser, deleteUser];
+  return [applyUser, deleteUser];
 }
 
 /**
