@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { beforeAfter } from './before-after.js';
 import { startBenchServer, type BenchServer } from './bench-postgres.js';
 import { benchCompile } from './compile-throughput.js';
 import { benchEntitlements } from './entitlement-change.js';
@@ -129,6 +130,8 @@ async function main(): Promise<void> {
 
   const targets = judge(sections);
   const results = {
+    // The redesign's table: before = bench/baseline.json (one full run of the earlier code), after = this run.
+    beforeAfter: await beforeAfter(path.join(here, 'baseline.json'), sections),
     mode: quick ? 'quick' : 'full',
     startedAt,
     totalMs: Math.round(nowMs() - started),
@@ -143,6 +146,8 @@ async function main(): Promise<void> {
   const out = path.join(here, 'results.json');
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   printTable(targets);
+  log(`\nbefore (bench/baseline.json${results.beforeAfter.baseline ? `: ${results.beforeAfter.baseline.run}` : ', missing'}) → after (this run):`);
+  for (const r of results.beforeAfter.rows) log(`  ${r.what}: ${r.before ?? '-'} → ${r.after ?? '-'} ${r.unit} (target ${r.target})`);
   log(`\n${targets.filter((t) => t.verdict === 'met').length} met, ${targets.filter((t) => t.verdict === 'not met').length} not met, ${targets.filter((t) => t.verdict === 'not run').length} not run — ${(results.totalMs / 1000).toFixed(0)} s; wrote ${path.relative(process.cwd(), out)}`);
   if (Object.keys(errors).length > 0) process.exitCode = 1;
 }

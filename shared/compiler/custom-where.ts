@@ -17,7 +17,6 @@
 // at apply time, without the position in the clause.
 import { loadModule, parseSync } from 'libpg-query';
 import { diagnostic } from '../diagnostics/diagnostic.js';
-import { attributeItemNeedleSql, containsSql, listItemNeedleSql } from '../layout/profile-encoding.js';
 import { targetColumns } from '../policy/applicable-policies.js';
 import { parseColumnType, type ColumnType } from '../policy/column-type.js';
 import type { DataSource } from '../policy/data-source.js';
@@ -304,13 +303,13 @@ class Emitter {
       case 'vg_marker_groups_contains': {
         if (args.length !== 1) this.reject('@groupsContains(column) takes one argument', node);
         const v = this.expr(args[0]!, depth + 1);
-        return { sql: `(${containsSql(p.list('groups'), listItemNeedleSql(d, asText(v)))})`, kind: 'bool' };
+        return { sql: `(${p.member(asText(v), 'group')})`, kind: 'bool' };
       }
       case 'vg_marker_attribute_values_contains': {
         if (args.length !== 2) this.reject("@attributeValuesContains('attribute', column) takes two arguments", node);
         const [key] = this.literals([args[0]!], node, '@attributeValuesContains');
         const v = this.expr(args[1]!, depth + 1);
-        return { sql: `(${containsSql(p.list('attributes'), attributeItemNeedleSql(d, key!, asText(v)))})`, kind: 'bool' };
+        return { sql: `(${p.member(asText(v), 'attribute', key!)})`, kind: 'bool' };
       }
       case 'vg_marker_is_in_groups': {
         if (args.length === 0) this.reject("@isInGroups('group', …) names at least one group", node);

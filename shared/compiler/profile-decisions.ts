@@ -1,24 +1,35 @@
 // Per-user decisions over the one-row profile subquery `p` (docs/architecture.md "View compile contract"):
 // each boolean is computed once per query, deduplicated by its SQL text; list columns that per-row tests need
 // (groups, attributes, the user name) are selected as they are.
+import { membershipSql, userEntitlements, type EntitlementKind } from '../layout/entitlement-rows.js';
 import { activePurposeNeedle, attributeNeedle, containsConstantSql, groupNeedle, purposeNeedle } from '../layout/profile-encoding.js';
 import type { UserCriteria } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
 
 /** Profile columns a per-row test may read (user_profile's columns). */
-export type ProfileColumn = 'groups' | 'attributes' | 'purposes' | 'immuta__userid';
+export type ProfileColumn = 'immuta__userid';
+
+/**
+ * Where one user's profile row and entitlement rows come from instead of the querying user's
+ * (immuta_system.user_profile / user_entitlement): relations with the same columns, for operator tools.
+ */
+export interface ProfileSource {
+  profile: string;
+  entitlements: string;
+}
 
 export class ProfileDecisions {
   private readonly byExpr = new Map<string, string>();
   private readonly lists = new Set<ProfileColumn>();
   /**
-   * `source`: the relation the one profile row comes from — `<system schema>.user_profile` (the querying user's
-   * row) unless given. Operator tools pass one user's stored row (or a profile not yet stored) so that the
-   * administrator can evaluate a view FOR that user (shared/operations/profile-source.ts); never a view's DDL.
+   * `source`: the relations the one profile row and the entitlement rows come from — the querying user's
+   * (`immuta_system.user_profile`, `user_entitlement`) unless given. Operator tools pass one user's stored
+   * rows (or a profile not yet stored) so that the administrator can evaluate a view FOR that user
+   * (shared/operations/profile-source.ts); never a view's DDL.
    */
   constructor(
     private readonly dialect: Dialect,
-    private readonly source?: string,
+    private readonly source?: ProfileSource,
   ) {}
 
   /** A boolean over the profile row; returns `p.<alias>`. */
@@ -29,6 +40,14 @@ export class ProfileDecisions {
       this.byExpr.set(sqlExpr, alias);
     }
     return `p.${this.dialect.quoteIdent(alias)}`;
+  }
+
+  /**
+   * "`valueSql` is one of the user's groups / values of `attribute`": a semi-join on the user's entitlement
+   * rows, read once per query (never a per-row search of the encoded lists).
+   */
+  member(valueSql: string, kind: EntitlementKind, attribute?: string): string {
+    return membershipSql(this.dialect, this.source?.entitlements ?? userEntitlements(this.dialect), valueSql, kind, attribute);
   }
 
   /** A profile column the row filters read per row; returns `p.<column>`. */
@@ -45,7 +64,7 @@ export class ProfileDecisions {
     // The fence keeps p a one-row subquery the engine evaluates once (per parallel participant) instead of
     // folding its expressions into the per-row join filter.
     const fence = this.dialect.profileSubqueryFence();
-    const from = this.source ?? this.dialect.qualify(this.dialect.schemas.system, 'user_profile');
+    const from = this.source?.profile ?? this.dialect.qualify(this.dialect.schemas.system, 'user_profile');
     return `SELECT ${cols.join(', ')} FROM ${from}${fence ? ` ${fence}` : ''}`;
   }
 }

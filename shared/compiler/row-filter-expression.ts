@@ -1,7 +1,6 @@
 // One row filter policy → one boolean over `t` (the raw row) and `p` (the user's profile row). Every filter
 // is ANDed into the view's WHERE; a NULL result hides the row (fail closed).
 import { diagnostic } from '../diagnostics/diagnostic.js';
-import { attributeItemNeedleSql, containsSql, listItemNeedleSql } from '../layout/profile-encoding.js';
 import { targetColumns } from '../policy/applicable-policies.js';
 import { parseColumnType } from '../policy/column-type.js';
 import type { Column, DataSource } from '../policy/data-source.js';
@@ -46,10 +45,10 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
       cond = 'FALSE';
       break;
     case 'groupMatch':
-      cond = each((c) => containsSql(p.list('groups'), listItemNeedleSql(dialect, asText(c))));
+      cond = each((c) => p.member(asText(c), 'group'));
       break;
     case 'attributeMatch':
-      cond = each((c) => containsSql(p.list('attributes'), attributeItemNeedleSql(dialect, f.attribute, asText(c))));
+      cond = each((c) => p.member(asText(c), 'attribute', f.attribute));
       break;
     case 'values':
       cond = each((c) => {

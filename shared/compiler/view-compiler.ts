@@ -2,12 +2,13 @@
 // view the desired state, its signature, and diagnostics. Contract: docs/architecture.md "View compile contract".
 //
 //   SELECT <cols> FROM <raw> t
-//   CROSS JOIN (SELECT <one boolean per decision>, <profile lists row filters need> FROM immuta_system.user_profile) p
+//   CROSS JOIN (SELECT <one boolean per decision>[, immuta__userid] FROM immuta_system.user_profile) p
 //   [CROSS JOIN (SELECT hash_key FROM immuta_system.hash_key WHERE key_id = (SELECT MAX(key_id) …)) k]
 //   WHERE p.<subscription> AND <row filters>
 //
 // Every per-user decision is computed once, in the one-row subquery p. A user without a profile row gets no
-// p row, hence no rows at all. The hashing key is joined from its table, so it never appears in a definition.
+// p row, hence no rows at all. "The row's value is one of the user's groups / attribute values" is
+// `<value> IN (SELECT value FROM immuta_system.user_entitlement …)`: a semi-join on the user's few rows. The hashing key is joined from its table, so it never appears in a definition.
 // A policy that cannot be compiled turns the whole view into typed NULLs `WHERE FALSE` (fail closed, VG301).
 import { DiagnosticError, diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { IntegrationConfig } from '../layout/integration-config.js';
@@ -19,7 +20,7 @@ import type { Policy, SubscriptionPolicy } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
 import { planned, stmt, type PlannedStatement, type SqlStatement } from '../sql/statement.js';
 import { maskedColumn } from './mask-expression.js';
-import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisions.js';
+import { ProfileDecisions, criteriaSql, usingPurposeSql, type ProfileSource } from './profile-decisions.js';
 import { rowFilterSql } from './row-filter-expression.js';
 import { Uncompilable, safely } from './uncompilable.js';
 import { sameSignature, type ViewSignature } from './view-signature.js';
@@ -91,11 +92,12 @@ export interface CompileOptions {
 
 export interface QueryOptions extends CompileOptions {
   /**
-   * Where the one profile row comes from instead of `immuta_system.user_profile` (the querying user's row):
+   * Where the one profile row and the entitlement rows come from instead of `immuta_system.user_profile` /
+   * `user_entitlement` (the querying user's rows):
    * operator tools evaluate the view FOR a named user, as the administrator (ProfileDecisions). Only
    * compileViewQuery takes it — a view's DDL always reads the querying user's row.
    */
-  profileSource?: string;
+  profileSource?: ProfileSource;
 }
 
 /** The view's SELECT (what its DDL would wrap), without any statement. */
@@ -224,7 +226,7 @@ function compileQuery(
   dialect: Dialect,
   /** VG303 type-aware mask fallbacks (the column shows NULL). */
   warnings: Diagnostic[],
-  profileSource?: string,
+  profileSource?: ProfileSource,
 ): { query: string; signature: ViewSignature; columns: TypedColumn[] } {
   const p = new ProfileDecisions(dialect, profileSource);
   if (config.mode === 'single' && ds.location.database !== config.database) {

@@ -13,7 +13,8 @@ import { planned, stmt, type PlannedStatement, type SqlStatement, type Statement
 import { packTransactions } from '../sql/transaction-packer.js';
 import { dialectFor, integrationSchemaNames, schemasOf, type IntegrationConfig } from './integration-config.js';
 import { functionDefinitions, procedureDefinitions, routineSignature } from './routine-definitions.js';
-import { TABLES, USER_PROFILE_VIEW, columnTypes, systemTable } from './warehouse-objects.js';
+import { entitlementRowsSql } from './entitlement-rows.js';
+import { TABLES, USER_ENTITLEMENT_VIEW, USER_PROFILE_VIEW, columnTypes, systemTable } from './warehouse-objects.js';
 
 export type RunAs = 'admin' | 'system';
 
@@ -198,6 +199,8 @@ function stateTableSteps(steps: Steps, dialect: Dialect, hashKey: string): void 
         `groups ${t.text}, attributes ${t.text}, projects ${t.text}, current_project ${t.text}, purposes ${t.text}, ` +
         `datasources ${t.text}, updated_at ${t.timestamp} NOT NULL`,
     ],
+    // No NULL value: `x IN (…)` must be exactly true or false for a non-NULL row value.
+    [TABLES.entitlement, `immuta__userid ${t.key} NOT NULL, kind ${dialect.textType(16)} NOT NULL, attribute ${t.text} NOT NULL, value ${t.text} NOT NULL`],
     [TABLES.hashKey, `key_id ${t.bigint} NOT NULL PRIMARY KEY, hash_key ${t.text} NOT NULL`],
   ];
   for (const [table, columns] of tables) {
@@ -233,6 +236,26 @@ function stateTableSteps(steps: Steps, dialect: Dialect, hashKey: string): void 
     'user_profile: the current user’s row',
   );
   steps.sys('grant', `GRANT SELECT ON ${profileView} TO PUBLIC`, 'user_profile readable by everyone (own row only)');
+  entitlementSteps(steps, dialect);
+}
+
+/** The entitlement rows: filled from the stored profiles once (an older layout had none), and the current user's view. */
+function entitlementSteps(steps: Steps, dialect: Dialect): void {
+  const rows = systemTable(dialect, TABLES.entitlement);
+  const profile = systemTable(dialect, TABLES.profile);
+  const decoded = entitlementRowsSql(dialect, { userid: 'pr.immuta__userid', groups: 'pr.groups', attributes: 'pr.attributes', from: `${profile} pr` });
+  steps.sys(
+    'write',
+    `INSERT INTO ${rows} (immuta__userid, kind, attribute, value) SELECT e.immuta__userid, e.kind, e.attribute, e.value FROM (${decoded}) e CROSS JOIN (SELECT COUNT(*) AS n FROM ${rows}) c WHERE c.n = 0`,
+    'entitlement rows of the stored profiles (when there are none yet)',
+  );
+  const view = systemTable(dialect, USER_ENTITLEMENT_VIEW);
+  steps.sys(
+    'ddl',
+    dialect.createView(view, `SELECT kind, attribute, value FROM ${rows} WHERE immuta__userid = current_user`, { replace: true, lateBinding: false }),
+    'user_entitlement: the current user’s entitlement rows',
+  );
+  steps.sys('grant', `GRANT SELECT ON ${view} TO PUBLIC`, 'user_entitlement readable by everyone (own rows only)');
 }
 
 /** Functions (PUBLIC may execute) and procedures (only the system role). */

@@ -11,6 +11,7 @@
 // Messages start with `viewguard:stale` / `viewguard:conflict` (the warehouse adapters classify on that).
 import type { Dialect } from '../sql/dialect.js';
 import { stmt, type SqlStatement } from '../sql/statement.js';
+import { MAX_LIST_ITEMS, entitlementRowsSql, itemCountSql } from './entitlement-rows.js';
 import { ATTRIBUTE_ITEM_FUNCTION, LIST_ITEM_FUNCTION } from './profile-encoding.js';
 import { PROCEDURES, TABLES, columnTypes, functionName, procedureName, systemTable } from './warehouse-objects.js';
 
@@ -96,14 +97,17 @@ function epochGuard(dialect: Dialect): string[] {
 }
 
 export function procedureDefinitions(dialect: Dialect): RoutineDefinition[] {
+  return [...catalogProcedures(dialect), ...userProcedures(dialect)];
+}
+
+/** apply_datasource and apply_policy: the catalog's state rows, behind the epoch guard. */
+function catalogProcedures(dialect: Dialect): RoutineDefinition[] {
   const args = procedureArgs(dialect);
   const now = dialect.currentTimestamp();
   const epoch = systemTable(dialect, TABLES.catalogEpoch);
   const ds = systemTable(dialect, TABLES.datasourceState);
   const pol = systemTable(dialect, TABLES.policyState);
-  const profile = systemTable(dialect, TABLES.profile);
   const bumpEpoch = `UPDATE ${epoch} SET epoch = epoch + 1;`;
-  const profileLock = dialect.lockWriters(profile);
 
   const applyDatasource = procedure(dialect, PROCEDURES.applyDatasource, args.applyDatasource, ['v_epoch bigint', 'v_version bigint'], [
     ...epochGuard(dialect),
@@ -139,18 +143,41 @@ export function procedureDefinitions(dialect: Dialect): RoutineDefinition[] {
     'END IF;',
   ]);
 
+  return [applyDatasource, applyPolicy];
+}
+
+/** apply_user and delete_user: a user's profile row and its entitlement rows, in one call. */
+function userProcedures(dialect: Dialect): RoutineDefinition[] {
+  const args = procedureArgs(dialect);
+  const now = dialect.currentTimestamp();
+  const profile = systemTable(dialect, TABLES.profile);
+  const profileLock = dialect.lockWriters(profile);
   const lock = profileLock ? [`${profileLock};`] : [];
+  const rows = systemTable(dialect, TABLES.entitlement);
+  const dropRows = `DELETE FROM ${rows} WHERE immuta__userid = p_userid;`;
+  // The same lists as rows, in the same call (entitlement-rows.ts): a view's membership test reads these.
+  const writeRows = [
+    `  ${dropRows}`,
+    `  INSERT INTO ${rows} (immuta__userid, kind, attribute, value) ${entitlementRowsSql(dialect, { userid: 'p_userid', groups: 'p_groups', attributes: 'p_attributes' })};`,
+  ];
+  const tooLong = [itemCountSql(dialect, 'p_groups'), itemCountSql(dialect, 'p_attributes')].map((c) => `${c} > ${MAX_LIST_ITEMS}`).join(' OR ');
   // A stale version is a silent no-op: the newer state is already stored.
   const applyUser = procedure(dialect, PROCEDURES.applyUser, args.applyUser, ['v_version bigint'], [
     ...lock,
+    // Rows past the decoding's reach would be lost: refuse the change whole rather than store part of it.
+    `IF ${tooLong} THEN`,
+    `  RAISE EXCEPTION 'viewguard:refused user % has more than ${MAX_LIST_ITEMS} groups or attribute values', p_userid;`,
+    'END IF;',
     `SELECT version INTO v_version FROM ${profile} WHERE immuta__userid = p_userid;`,
     'IF v_version IS NULL THEN',
     `  INSERT INTO ${profile} (immuta__userid, version, deleted, groups, attributes, projects, current_project, purposes, datasources, updated_at)`,
     `    VALUES (p_userid, p_version, FALSE, p_groups, p_attributes, p_projects, p_current_project, p_purposes, p_datasources, ${now});`,
+    ...writeRows,
     'ELSIF v_version < p_version THEN',
     `  UPDATE ${profile} SET version = p_version, deleted = FALSE, groups = p_groups, attributes = p_attributes,`,
     '    projects = p_projects, current_project = p_current_project, purposes = p_purposes, datasources = p_datasources,',
     `    updated_at = ${now} WHERE immuta__userid = p_userid;`,
+    ...writeRows,
     'END IF;',
   ]);
 
@@ -163,13 +190,15 @@ export function procedureDefinitions(dialect: Dialect): RoutineDefinition[] {
     'IF v_version IS NULL THEN',
     `  INSERT INTO ${profile} (immuta__userid, version, deleted, groups, attributes, projects, current_project, purposes, datasources, updated_at)`,
     `    VALUES (p_userid, p_version, TRUE, ${empty}, ${empty}, ${empty}, NULL, ${empty}, ${empty}, ${now});`,
+    `  ${dropRows}`,
     'ELSIF v_version < p_version THEN',
     `  UPDATE ${profile} SET version = p_version, deleted = TRUE, groups = ${empty}, attributes = ${empty}, projects = ${empty},`,
     `    current_project = NULL, purposes = ${empty}, datasources = ${empty}, updated_at = ${now} WHERE immuta__userid = p_userid;`,
+    `  ${dropRows}`,
     'END IF;',
   ]);
 
-  return [applyDatasource, applyPolicy, applyUser, deleteUser];
+  return [applyUser, deleteUser];
 }
 
 /**

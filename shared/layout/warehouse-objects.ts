@@ -8,10 +8,16 @@ export const TABLES = {
   datasourceState: 'datasource_state',
   policyState: 'policy_state',
   profile: 'profile',
+  /** The profile's groups and attribute values as rows (entitlement-rows.ts), written with it by apply_user. */
+  entitlement: 'entitlement',
   hashKey: 'hash_key',
 } as const;
 
 export const USER_PROFILE_VIEW = 'user_profile';
+/** The current user's entitlement rows (entitlement-rows.ts); like user_profile, readable by everyone. */
+export const USER_ENTITLEMENT_VIEW = 'user_entitlement';
+/** The system schema's relations PUBLIC may SELECT: each shows the querying user's own rows only. */
+export const PUBLIC_SYSTEM_VIEWS: readonly string[] = [USER_PROFILE_VIEW, USER_ENTITLEMENT_VIEW];
 
 export const PROCEDURES = {
   applyDatasource: 'apply_datasource',

@@ -18,7 +18,7 @@ import { routineStatements } from './rebuild.js';
 import { schemasOf, type IntegrationConfig } from '../layout/integration-config.js';
 import { encodeAttributes, encodeList, escapeItem } from '../layout/profile-encoding.js';
 import { functionDefinitions, procedureDefinitions } from '../layout/routine-definitions.js';
-import { USER_PROFILE_VIEW } from '../layout/warehouse-objects.js';
+import { PUBLIC_SYSTEM_VIEWS } from '../layout/warehouse-objects.js';
 import { packTransactions } from '../sql/transaction-packer.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import type { Dialect } from '../sql/dialect.js';
@@ -249,7 +249,7 @@ function relationGrantFindings(o: DriftOptions, expected: Map<string, ExpectedVi
     if (r.name.startsWith(PROBE_PREFIX)) continue;
     const ours = r.schema === schemasOf(o.config).system || names.has(r.name);
     if (!ours || r.owner !== o.config.systemUser) continue; // extra relations and foreign owners are findings already
-    const want: Expected = r.schema === schemasOf(o.config).system ? new Map(r.name === USER_PROFILE_VIEW ? [['PUBLIC', new Set(['SELECT'])]] : []) : new Map([['PUBLIC', new Set(['SELECT'])]]);
+    const want: Expected = r.schema === schemasOf(o.config).system ? new Map(PUBLIC_SYSTEM_VIEWS.includes(r.name) ? [['PUBLIC', new Set(['SELECT'])]] : []) : new Map([['PUBLIC', new Set(['SELECT'])]]);
     const on = `${r.kind === 'view' ? '' : 'TABLE '}${o.dialect.qualify(r.schema, r.name)}`;
     out.push(...compareGrants(o, `${r.schema}.${r.name}`, on, grants(facts.relationGrants, r.schema, r.name), want, r.owner));
   }

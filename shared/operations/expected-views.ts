@@ -3,6 +3,7 @@
 // fails every view closed, view-change-plan.ts). `plan` compares two of these sets, `drift` compares one with
 // the catalog, `rebuild` re-applies them.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { ProfileSource } from '../compiler/profile-decisions.js';
 import { compileViewQuery, viewName, type CompiledQuery, type ViewCompileConfig } from '../compiler/view-compiler.js';
 import type { DataSource } from '../policy/data-source.js';
 import type { Dialect } from '../sql/dialect.js';
@@ -20,7 +21,7 @@ export interface ExpectedView {
 export const policyDiagnostics = (state: StoredState): Diagnostic[] => state.unreadable.filter((d) => d.path[0] === 'policy_state');
 
 /** The expected view of one data source; null when it has no view (deleted, or a name no view can carry). */
-export function expectedView(state: StoredState, ds: DataSource, config: ViewCompileConfig, dialect: Dialect, profileSource?: string): ExpectedView | null {
+export function expectedView(state: StoredState, ds: DataSource, config: ViewCompileConfig, dialect: Dialect, profileSource?: ProfileSource): ExpectedView | null {
   let qualifiedName: string;
   try {
     qualifiedName = viewName(ds, config, dialect);

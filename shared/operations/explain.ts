@@ -94,7 +94,7 @@ export async function explain(o: ExplainOptions): Promise<Explanation> {
   const subs = rankedSubscriptions(ds, state.policies);
   const masks = rankedMasks(ds, state.policies);
   const filters = state.policies.filter((p): p is RowFilterPolicy => p.type === 'rowFilter' && policyApplies(p, ds));
-  const decisions = await evaluateDecisions(o, ds, source, subs[0] ?? null, masks, filters);
+  const decisions = await evaluateDecisions(o, ds, source.profile, subs[0] ?? null, masks, filters);
 
   const withoutFilters = state.policies.filter((p) => !filters.includes(p as RowFilterPolicy));
   const rowFilters: RowFilterExplanation[] = [];

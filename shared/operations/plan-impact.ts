@@ -8,6 +8,7 @@ import type { Warehouse } from '../ports/warehouse.js';
 import type { Dialect } from '../sql/dialect.js';
 import { stmt } from '../sql/statement.js';
 import { expectedView, type ExpectedView } from './expected-views.js';
+import type { ProfileSource } from '../compiler/profile-decisions.js';
 import { literalProfileSource, storedProfileSource } from './profile-source.js';
 import type { StoredProfile, StoredState } from './stored-state.js';
 
@@ -77,7 +78,7 @@ async function pairImpact(a: ImpactInput, id: string, user: string): Promise<Use
   return same ? null : impact;
 }
 
-function viewFor(a: ImpactInput, state: StoredState, id: string, source: string): ExpectedView | null {
+function viewFor(a: ImpactInput, state: StoredState, id: string, source: ProfileSource): ExpectedView | null {
   const ds = state.dataSources.get(id);
   return ds ? expectedView(state, ds, a.config, a.dialect, source) : null;
 }

@@ -128,4 +128,9 @@ export interface Dialect {
    * the engine needs none.
    */
   profileSubqueryFence(): string | null;
+  /**
+   * The text a membership test compares for `textExpr` (both sides of `IN (SELECT …)`): equal exactly when
+   * the strings are equal character for character, trailing blanks included.
+   */
+  exactTextKey(textExpr: string): string;
 }

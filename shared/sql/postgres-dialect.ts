@@ -216,6 +216,11 @@ export class PostgresDialect implements Dialect {
   profileSubqueryFence(): string | null {
     return 'OFFSET NULL';
   }
+
+  // text and varchar equality is exact here (trailing blanks count).
+  exactTextKey(textExpr: string): string {
+    return textExpr;
+  }
 }
 
 /** n of `varchar(n)` / `char(n)`; null for `text` (the three string spellings the compiler emits). */

@@ -192,6 +192,13 @@ export class RedshiftDialect extends PostgresDialect {
   override profileSubqueryFence(): string | null {
     return null;
   }
+
+  // Redshift ignores trailing blanks when it compares VARCHARs ('eu ' = 'eu'):
+  // https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html. A terminator makes
+  // them count, so a membership test stays an exact match.
+  override exactTextKey(textExpr: string): string {
+    return `(${textExpr} || '|')`;
+  }
 }
 
 /** The longest VARCHAR: https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html */

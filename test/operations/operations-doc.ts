@@ -95,7 +95,7 @@ export async function samples(): Promise<Sample[]> {
     await cli('plan', 'viewguard plan rf-country-v2.json --sql', ['plan', file, '--sql']);
     // Someone replaces the view by hand with one that drops the row filter (same columns).
     const [{ def }] = (await local.queryAs!(null, stmt("SELECT pg_get_viewdef('secure.customers'::regclass) AS def"))) as { def: string }[];
-    await local.admin([stmt(`CREATE OR REPLACE VIEW secure.customers AS ${def.slice(0, def.lastIndexOf('WHERE'))}`), stmt('GRANT INSERT ON secure.customers TO alice')]);
+    await local.admin([stmt(`CREATE OR REPLACE VIEW secure.customers AS ${def.slice(0, def.indexOf('\n  WHERE'))}`), stmt('GRANT INSERT ON secure.customers TO alice')]);
     await cli('drift', 'viewguard drift', ['drift']);
     await cli('drift-repair', 'viewguard drift --repair', ['drift', '--repair']);
     await local.admin([

@@ -151,8 +151,10 @@ describe.each(engines)('search_path hijack after install on $name', ({ create })
     try {
       // The plant is live for unqualified SQL in this session (the attack is real)…
       expect(await ms.query(`SELECT 'a'::text || 'b'::text AS v`)).toEqual([{ v: '|' }]);
-      // …yet the row filter still shows mallory exactly her team's rows.
+      // …yet the row filter still shows mallory exactly her team's rows, and the function (kept for views
+      // compiled by earlier versions) still builds the exact needle.
       expect((await ms.query<{ id: number }>('SELECT id FROM secure.staff ORDER BY id')).map((r) => r.id)).toEqual([1, 3]);
+      expect(await ms.query(`SELECT immuta_functions.f_list_item('a|b') AS v`)).toEqual([{ v: '|a%7Cb|' }]);
     } finally {
       await ms.query('RESET search_path');
     }
