@@ -3,12 +3,12 @@
 // step compares rows — every result page of its LAST statement (a batch's sub-statement `<id>:<n>`), read with
 // the functions' own Data API client (connection fields, every result page). Parameters go through the same
 // renaming as the apply path (toDataApi).
-// Unlike the apply adapter (lambdas/aws/redshift-data-warehouse.ts) this returns outcomes instead of
+// Unlike the apply adapter (shared/adapters/redshift-data-warehouse.ts) this returns outcomes instead of
 // classifying errors for retries: the check reports what the cluster said, it never retries.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as pause } from 'node:timers/promises';
 import { BatchExecuteStatementCommand, DescribeStatementCommand, ExecuteStatementCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { connectionParameters, readResultPages } from '../../lambdas/aws/data-api-client.js';
+import { connectionParameters, readResultPages } from '../../shared/adapters/data-api-client.js';
 import { toDataApi } from '../../shared/adapters/named-parameters.js';
 import type { SqlStatement } from '../../shared/sql/statement.js';
 

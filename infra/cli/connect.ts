@@ -14,7 +14,7 @@ import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { Dialect } from '../../shared/sql/dialect.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
-import { RedshiftDataWarehouse, type RedshiftTarget } from '../../lambdas/aws/redshift-data-warehouse.js';
+import { RedshiftDataWarehouse, type RedshiftTarget } from '../../shared/adapters/redshift-data-warehouse.js';
 import { localSettings } from '../local/local-config.js';
 import type { WarehouseAuth } from '../stack/deploy-config.js';
 import { selectEnvironment } from '../deploy/environments.js';

@@ -14,7 +14,7 @@ import { warehouseStateReader } from '../../shared/immuta/warehouse-state.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { redshiftTargetFromEnv, requiredEnv } from './read-environment.js';
 import { EventBridgeBus } from './eventbridge-bus.js';
-import { RedshiftDataWarehouse } from './redshift-data-warehouse.js';
+import { RedshiftDataWarehouse } from '../../shared/adapters/redshift-data-warehouse.js';
 import { SecretsManagerStore } from './secrets-manager-store.js';
 
 /** VIEWGUARD_IMMUTA_SETTINGS: the connector settings plus where Immuta's tables live in this warehouse. */

@@ -4,7 +4,7 @@
 // could be a secret ARN — ARNs are not secrets, but we keep to names anyway).
 import { ENV } from '../../shared/contract/lambda-environment.js';
 import type { ViewCompileConfig } from '../../shared/compiler/view-compiler.js';
-import type { RedshiftTarget } from './redshift-data-warehouse.js';
+import type { RedshiftTarget } from '../../shared/adapters/redshift-data-warehouse.js';
 import { DEFAULT_INTEGRATION_SCHEMAS, type IntegrationSchemas } from '../../shared/sql/dialect.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -5,7 +5,7 @@
 // changes a statement's outcome.
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { METRIC } from '../../shared/contract/metric-names.js';
-import type { StatementObservation } from './redshift-data-warehouse.js';
+import type { StatementObservation } from '../../shared/adapters/redshift-data-warehouse.js';
 
 export function recordStatement(metrics: Metrics, o: StatementObservation): void {
   if (o.throttled) metrics.addMetric(METRIC.dataApiThrottled, MetricUnit.Count, 1);

@@ -8,7 +8,7 @@ import {
   ExecuteStatementCommand,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
-import { connectionParameters, readResultPages } from '../aws/data-api-client.js';
+import { connectionParameters, readResultPages } from '../../shared/adapters/data-api-client.js';
 import type { SqlParamValue } from '../../shared/sql/statement.js';
 import type { DatabaseIdentity } from '../../shared/contract/bootstrap-properties.js';
 

@@ -18,7 +18,7 @@ import { dialectFor, type IntegrationConfig } from '../../shared/layout/integrat
 import { audit, type AuditReport } from '../../shared/operations/audit.js';
 import { detectDrift, type DriftReport } from '../../shared/operations/drift.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
-import { RedshiftDataWarehouse, type RedshiftTarget } from '../aws/redshift-data-warehouse.js';
+import { RedshiftDataWarehouse, type RedshiftTarget } from '../../shared/adapters/redshift-data-warehouse.js';
 import { integrationSchemasFromEnv, redshiftTargetFromEnv, requiredEnv, viewCompileConfigFromEnv } from '../aws/read-environment.js';
 
 const logger = new Logger();

@@ -13,7 +13,7 @@ import {
   ResourceNotFoundException,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
-import { RedshiftDataWarehouse, type StatementObservation } from '../../lambdas/aws/redshift-data-warehouse.js';
+import { RedshiftDataWarehouse, type StatementObservation } from '../../shared/adapters/redshift-data-warehouse.js';
 import { WarehouseError } from '../../shared/ports/warehouse.js';
 import { stmt } from '../../shared/sql/statement.js';
 

@@ -4,8 +4,8 @@
 // signs in where, and a finished statement's rows read page by page (reading one page silently truncates) and
 // typed the way every warehouse adapter types them (shared/adapters/result-value-types.ts).
 import { GetStatementResultCommand, type ColumnMetadata, type Field, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { int8Value } from '../../shared/adapters/result-value-types.js';
-import { WarehouseError, type Row } from '../../shared/ports/warehouse.js';
+import { int8Value } from './result-value-types.js';
+import { WarehouseError, type Row } from '../ports/warehouse.js';
 
 /** Where a statement runs and as whom: a cluster or a workgroup, with temporary credentials (dbUser) or a secret. */
 export interface DataApiConnection {

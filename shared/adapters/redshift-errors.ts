@@ -6,8 +6,8 @@
 //    (https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation.html); lock waits that time out,
 //    deadlocks and cancellations are transient too. Everything else is permanent.
 // Bound parameter values are redacted from every message (shared/adapters/postgres-error-classifier.ts).
-import { WarehouseError, type WarehouseErrorKind } from '../../shared/ports/warehouse.js';
-import { kindOfMessage, redactParameterValues, type FailedStatement } from '../../shared/adapters/postgres-error-classifier.js';
+import { WarehouseError, type WarehouseErrorKind } from '../ports/warehouse.js';
+import { kindOfMessage, redactParameterValues, type FailedStatement } from './postgres-error-classifier.js';
 
 const TRANSIENT_EXCEPTIONS = new Set([
   'ThrottlingException',
