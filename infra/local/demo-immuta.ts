@@ -1,5 +1,5 @@
 // `npm run demo:immuta`: the Immuta connector in one process, against the fake Immuta (a test double serving
-// Immuta's API shapes from test/support/fixtures/immuta-tenant.json): Immuta-style signed notices → POST /immuta
+// Immuta's API shapes from infra/local/fake-immuta-tenant.json): Immuta-style signed notices → POST /immuta
 // → the connector fetches the truth from the (fake) API → the views change, read AS each analyst; then a notice
 // that is dropped leaves a view stale until the next reconcile fixes it. Exit 0 only when every expectation held.
 import { createLocalServer, listen } from './http-server.js';
@@ -12,7 +12,7 @@ import { SIGNATURE_HEADER } from '../../shared/immuta/notice-signature.js';
 import { parseIntegrationConfig } from '../../shared/layout/integration-config.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
-import { FakeImmuta } from '../../test/support/fake-immuta.js';
+import { FakeImmuta } from './fake-immuta.js';
 
 const started = Date.now();
 const say = (line: string): void => console.log(line);

@@ -25,7 +25,7 @@ import { canonical, syncScope, versionClock, type SyncDeps } from '../../shared/
 import { encodedProfile, type StoredObject, type WarehouseState } from '../../shared/immuta/warehouse-state.js';
 import { DataSourceSchema } from '../../shared/policy/data-source.js';
 import { PolicySchema } from '../../shared/policy/policy.js';
-import { FakeImmuta, loadTenant, type FakeTenant } from '../support/fake-immuta.js';
+import { FakeImmuta, loadTenant, type FakeTenant } from '../../infra/local/fake-immuta.js';
 
 const RUNS = Number(process.env.IMMUTA_CONVERGENCE_RUNS ?? 100);
 

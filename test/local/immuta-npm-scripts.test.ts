@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SIGNATURE_HEADER } from '../../shared/immuta/notice-signature.js';
 import { ChildProcesses } from '../support/child-processes.js';
-import { FakeImmuta } from '../support/fake-immuta.js';
+import { FakeImmuta } from '../../infra/local/fake-immuta.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');

@@ -1,5 +1,5 @@
 // One local install with the Immuta connector, for the connector's tests: PGlite with the raw tables of the
-// fake tenant (test/support/fixtures/immuta-tenant.json), the local pipeline, the fake Immuta over HTTP and the
+// fake tenant (infra/local/fake-immuta-tenant.json), the local pipeline, the fake Immuta over HTTP and the
 // local connector wired to both. `seen(user, view)` reads a view AS that user.
 import { afterAll, beforeAll } from 'vitest';
 import { LocalImmutaConnector } from '../../../infra/local/local-immuta.js';
@@ -9,7 +9,7 @@ import { parseImmutaConfig, placementFor } from '../../../shared/immuta/connecto
 import { parseIntegrationConfig, type IntegrationConfig } from '../../../shared/layout/integration-config.js';
 import { postgres as d } from '../../../shared/sql/postgres-dialect.js';
 import { stmt } from '../../../shared/sql/statement.js';
-import { FakeImmuta } from '../../support/fake-immuta.js';
+import { FakeImmuta } from '../../../infra/local/fake-immuta.js';
 
 export const READERS = ['alice', 'bob', 'carol'] as const;
 

@@ -31,7 +31,7 @@ export interface FakeTenant {
   projects: { id: number; name: string; purposes: string[]; members: { userid: string; iamid: string; acknowledged?: boolean }[] }[];
 }
 
-export const DEFAULT_TENANT_FILE = new URL('./fixtures/immuta-tenant.json', import.meta.url);
+export const DEFAULT_TENANT_FILE = new URL('./fake-immuta-tenant.json', import.meta.url);
 
 export function loadTenant(file: URL | string = DEFAULT_TENANT_FILE): FakeTenant {
   const { _comment, ...tenant } = JSON.parse(readFileSync(file, 'utf8')) as FakeTenant & { _comment?: string };
@@ -240,7 +240,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const port = Number(process.env.FAKE_IMMUTA_PORT ?? 8788);
   FakeImmuta.start({ port, ...(process.env.FAKE_IMMUTA_API_KEY ? { apiKey: process.env.FAKE_IMMUTA_API_KEY } : {}), ...(process.env.FAKE_IMMUTA_NOTICE_SECRET ? { noticeSecret: process.env.FAKE_IMMUTA_NOTICE_SECRET } : {}) }).then(
     (fake) => {
-      console.log(`fake Immuta on ${fake.url} (a test double: fixtures from test/support/fixtures/immuta-tenant.json)`);
+      console.log(`fake Immuta on ${fake.url} (a test double: fixtures from infra/local/fake-immuta-tenant.json)`);
       console.log(`  IMMUTA_URL=${fake.url} IMMUTA_API_KEY=${fake.apiKey} IMMUTA_NOTICE_SECRET=${fake.noticeSecret}`);
       console.log('  register the local receiver: POST /webhooks {"webhooks":[{"url":"http://127.0.0.1:8787/immuta","name":"viewguard","global":true,"notificationType":["ALL_NOTIFICATIONS"]}]}');
     },
