@@ -1,0 +1,13 @@
+import { PGlite } from '@electric-sql/pglite';
+import { createPgliteEngine } from './test/support/engines.js';
+import { createBreadthWorld } from './test/compiler/breadth-harness.js';
+let t = Date.now();
+const db = await PGlite.create(); await db.query('select 1');
+console.log('pglite create', Date.now() - t); t = Date.now();
+const e = await createPgliteEngine();
+console.log('engine', Date.now() - t); t = Date.now();
+const w = await createBreadthWorld(e);
+console.log('breadth world', Date.now() - t); t = Date.now();
+const dump = await db.dumpDataDir('none'); console.log('dump', Date.now()-t, dump.size); t=Date.now();
+const db2 = await PGlite.create({ loadDataDir: dump }); await db2.query('select 1');
+console.log('load from dump', Date.now() - t);
