@@ -65,5 +65,6 @@ if (failedTests) why.push(`${failedTests} failed test(s) or file(s)`);
 if (unhandled?.length) why.push(`${unhandled.length} unhandled error(s) outside the tests`);
 if (!report || report.numTotalTests === 0) why.push('no test ran');
 if (printedOutside.length) why.push(`${printedOutside.length} error(s) printed outside the reporters`);
-say(`npm test exit code ${status}${why.length ? `: ${why.join('; ')}` : status === 0 ? '' : ': no failed test or error recorded — see the output above'}`);
+const nothingRecorded = ': no failed test or error recorded — see the output above';
+say(`npm test exit code ${status}${why.length ? `: ${why.join('; ')}` : status === 0 ? '' : nothingRecorded}`);
 console.log(out.join('\n'));

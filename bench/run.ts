@@ -96,7 +96,10 @@ async function main(): Promise<void> {
     sections.compile = benchCompile(SIZES.compileViews, SIZES.compilePasses);
     for (const [d, r] of Object.entries(sections.compile.perDialect)) log(`    compile ${d}: ${r.viewsPerSecond} views/s`);
     sections.bundles = await benchBundles(SIZES.initRuns);
-    for (const b of sections.bundles) log(`    bundle ${b.name}: ${b.error ?? `${b.bytes} bytes, ${b.initError ? `init failed: ${b.initError}` : `init ${b.initMs.median} ms`}`}`);
+    for (const b of sections.bundles) {
+      const init = b.initError ? `init failed: ${b.initError}` : `init ${b.initMs.median} ms`;
+      log(`    bundle ${b.name}: ${b.error ?? `${b.bytes} bytes, ${init}`}`);
+    }
   });
   await section('d', 'ingest core in-process', async () => {
     sections.ingest = await benchIngest(SIZES.ingest);

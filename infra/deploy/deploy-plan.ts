@@ -25,6 +25,9 @@ export interface DeployPlan {
   webhookUrl: string;
 }
 
+const dnsNote = (zone: { name: string } | undefined): string =>
+  zone ? ` (alias record in ${zone.name})` : " (point its DNS at the API domain's regional name)";
+
 export function deployPlan(config: DeployConfig): DeployPlan {
   const outdir = mkdtempSync(path.join(tmpdir(), 'vg-plan-'));
   try {
@@ -49,7 +52,7 @@ export function deployPlan(config: DeployConfig): DeployPlan {
           : 'resource policy: none (open to the internet; requests still need a valid signature)',
       fd.waf ? `WAF: ${fd.waf.managedRuleGroups.join(', ')} + ${fd.waf.rateLimit} requests per ${fd.waf.rateWindowSeconds} s per IP` : 'WAF: none',
       fd.customDomain
-        ? `custom domain: ${fd.customDomain.domainName}${fd.customDomain.hostedZone ? ` (alias record in ${fd.customDomain.hostedZone.name})` : ' (point its DNS at the API domain\'s regional name)'}`
+        ? `custom domain: ${fd.customDomain.domainName}${dnsNote(fd.customDomain.hostedZone)}`
         : 'custom domain: none (the URL changes if the stack is re-created)',
     ];
     const webhookUrl = fd.customDomain

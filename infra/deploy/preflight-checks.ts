@@ -205,7 +205,8 @@ async function dataApi(config: DeployConfig, c: PreflightClients): Promise<Check
   checks.push(ok(title, `connected to ${database}; ${databases.length} database(s) visible`));
   const needed = [...new Set([database, ...config.integration.rawSources.map((r) => r.database)])];
   for (const db of needed.filter((d) => !databases.includes(d))) {
-    checks.push(fail(`database ${db}`, `does not exist${db === database && config.integration.mode === 'multi' ? ` — create it first: CREATE DATABASE ${db};` : ''}`, 'VG907'));
+    const createFirst = db === database && config.integration.mode === 'multi' ? ` — create it first: CREATE DATABASE ${db};` : '';
+    checks.push(fail(`database ${db}`, `does not exist${createFirst}`, 'VG907'));
   }
   for (const raw of config.integration.rawSources.filter((r) => databases.includes(r.database))) {
     const t = `raw schema ${raw.database}.${raw.schema}`;

@@ -128,7 +128,8 @@ async function main(): Promise<void> {
     await fake.close();
     await wh.close();
   }
-  say(`\n  [${elapsed()}] ${failures.length === 0 ? 'every expectation held' : `${failures.length} expectation(s) FAILED:\n    - ${failures.join('\n    - ')}`}`);
+  const failed = `${failures.length} expectation(s) FAILED:\n    - ${failures.join('\n    - ')}`;
+  say(`\n  [${elapsed()}] ${failures.length === 0 ? 'every expectation held' : failed}`);
   process.exit(failures.length === 0 ? 0 : 1);
 }
 

@@ -200,7 +200,8 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await wh.close();
   }
-  say(`\n  [${elapsed()}] ${failures.length === 0 ? 'every expectation held' : `${failures.length} expectation(s) FAILED:\n    - ${failures.join('\n    - ')}`}`);
+  const failed = `${failures.length} expectation(s) FAILED:\n    - ${failures.join('\n    - ')}`;
+  say(`\n  [${elapsed()}] ${failures.length === 0 ? 'every expectation held' : failed}`);
   process.exit(failures.length === 0 ? 0 : 1);
 }
 

@@ -242,7 +242,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     (fake) => {
       console.log(`fake Immuta on ${fake.url} (a test double: fixtures from infra/local/fake-immuta-tenant.json)`);
       console.log(`  IMMUTA_URL=${fake.url} IMMUTA_API_KEY=${fake.apiKey} IMMUTA_NOTICE_SECRET=${fake.noticeSecret}`);
-      console.log('  register the local receiver: POST /webhooks {"webhooks":[{"url":"http://127.0.0.1:8787/immuta","name":"viewguard","global":true,"notificationType":["ALL_NOTIFICATIONS"]}]}');
+      const webhook = { url: 'http://127.0.0.1:8787/immuta', name: 'viewguard', global: true, notificationType: ['ALL_NOTIFICATIONS'] };
+      console.log(`  register the local receiver: POST /webhooks ${JSON.stringify({ webhooks: [webhook] })}`);
     },
     (err: unknown) => {
       console.error(`fake Immuta: ${err instanceof Error ? err.message : String(err)}`);

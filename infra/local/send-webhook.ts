@@ -16,7 +16,8 @@ import { parseWebhook } from '../../shared/events/webhook-parser.js';
 import { signWebhook } from '../../shared/events/webhook-signature.js';
 import { EVENT_TYPES } from '../../shared/routing/routing-table.js';
 
-export const SEND_USAGE = `usage: npm run send -- <file.json | -> [--url http://127.0.0.1:8787/webhooks] [--secret whsec_…]
+export const SEND_USAGE = `usage: npm run send -- <file.json | ->
+         [--url http://127.0.0.1:8787/webhooks] [--secret whsec_…]
        npm run send -- --example <type>
 The input is one CloudEvents envelope or a JSON array of them; "-" reads standard input.
 The secret defaults to WEBHOOK_SECRET, the URL to http://127.0.0.1:$PORT/webhooks (PORT defaults to 8787).

@@ -5,6 +5,8 @@ import { Validations, type Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { ViewguardStack } from './viewguard-stack.js';
 
+const API_GATEWAY_LOGS_POLICY = 'service-role/AmazonAPIGatewayPushToCloudWatchLogs';
+
 const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
 
 const XRAY = 'X-Ray PutTraceSegments/PutTelemetryRecords (tracing: ACTIVE) have no resource type, so "*" is the only resource.';
@@ -16,7 +18,7 @@ export function addNagSuppressions(stack: ViewguardStack): void {
   ack(s, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     'The AWS-managed minimum for a Lambda function to write its own logs (CloudWatch Logs, no data access).');
   if (stack.api.api.node.tryFindChild('CloudWatchRole')) {
-    ack(stack.api.api, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    ack(stack.api.api, `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${API_GATEWAY_LOGS_POLICY}]`,
       'The AWS-managed role API Gateway needs to write execution logs (an account-level setting).');
   }
   // Node.js 22 everywhere: the project pins node@22 as a devDependency so that tests run on Lambda's major.

@@ -22,7 +22,15 @@ const TRANSIENT_SQLSTATES: Record<string, string> = {
 const isConnectionSqlState = (code: string): boolean => code.startsWith('08');
 // Node socket errors (pg before/while connected) and pg's own connection messages.
 const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
-const CONNECTION_MESSAGE = /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed/i;
+const CONNECTION_MESSAGE = new RegExp(
+  [
+    'Connection terminated',
+    'Client has encountered a connection error',
+    'timeout exceeded when trying to connect',
+    'Client was closed',
+  ].join('|'),
+  'i',
+);
 
 export interface FailedStatement {
   /** Index of the failing statement in the transaction; undefined for BEGIN/COMMIT/connect. */

@@ -27,8 +27,9 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
     if (!('column' in f)) return [];
     const cols = targetColumns(f.column, ds);
     if (cols.length === 0) {
+      const target = f.column.kind === 'column' ? JSON.stringify(f.column.name) : `tagged ${JSON.stringify(f.column.tag)}`;
       throw new Uncompilable([
-        diagnostic('VG302', `row filter ${JSON.stringify(policy.id)}: no column ${f.column.kind === 'column' ? JSON.stringify(f.column.name) : `tagged ${JSON.stringify(f.column.tag)}`} in data source ${JSON.stringify(ds.id)}`, ['filter', 'column']),
+        diagnostic('VG302', `row filter ${JSON.stringify(policy.id)}: no column ${target} in data source ${JSON.stringify(ds.id)}`, ['filter', 'column']),
       ]);
     }
     return cols;

@@ -27,8 +27,10 @@ export function describeMask(fn: MaskFunction | { kind: 'clear' }): string {
       return `constant ${q(fn.value)}`;
     case 'regex':
       return `regex ${q(fn.pattern)} → ${q(fn.replacement)}${fn.global ? ' (all)' : ' (first)'}${fn.caseInsensitive ? ' (i)' : ''}`;
-    case 'round':
-      return `round ${[fn.bucket !== undefined ? `to ${fn.bucket}` : '', fn.unit !== undefined ? `to the ${fn.unit}` : ''].filter(Boolean).join(' / ')}`;
+    case 'round': {
+      const to = [fn.bucket !== undefined ? `to ${fn.bucket}` : '', fn.unit !== undefined ? `to the ${fn.unit}` : ''];
+      return `round ${to.filter(Boolean).join(' / ')}`;
+    }
     case 'partial':
       return `partial: keep ${fn.keep} ${fn.count}${fn.preserveFormat ? ', keep separators' : ''}`;
   }

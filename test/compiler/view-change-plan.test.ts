@@ -48,7 +48,8 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
     return plan;
   }
   const views = async () =>
-    engine.query(`SELECT c.oid::int8 AS oid, c.relname, c.reloptions::text AS opts, c.relacl::text AS acl, pg_get_viewdef(c.oid) AS def
+    engine.query(`SELECT c.oid::int8 AS oid, c.relname, c.reloptions::text AS opts,
+          c.relacl::text AS acl, pg_get_viewdef(c.oid) AS def
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'secure' ORDER BY c.relname`);
   const see = (u: string, view = 'orders') => sessions[u]!.query(`SELECT * FROM secure.${d.quoteIdent(view)} ORDER BY id`);
 

@@ -15,6 +15,11 @@ import type { UserProfileInput } from '../../shared/policy/user-profile.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
 
+const STATEMENT_HEAD = new RegExp(
+  '^(SET search_path TO pg_catalog|DROP VIEW IF EXISTS|CREATE VIEW|CREATE OR REPLACE VIEW|GRANT SELECT' +
+    '|RESET search_path)',
+);
+
 
 const rows = [
   { id: 1, name: 'Ann', email: 'ann@x.us', ssn: '111-11-1111', country: 'US', dept: 'sales', salary: '100.50', secret: 's1' },
@@ -237,7 +242,7 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     const before = signature!;
     const hashId = [anyone(), policy({ type: 'mask', scope: { kind: 'local', dataSourceId: ds.id }, target: { kind: 'column', name: 'id' }, mask: { kind: 'hash' } })];
     const compiled = compileView(ds, hashId, config(), d, before);
-    expect(packed(compiled.statements).map((s) => /^(SET search_path TO pg_catalog|DROP VIEW IF EXISTS|CREATE VIEW|CREATE OR REPLACE VIEW|GRANT SELECT|RESET search_path)/.exec(s.sql)?.[0])).toEqual(['SET search_path TO pg_catalog', 'DROP VIEW IF EXISTS', 'CREATE VIEW', 'GRANT SELECT', 'RESET search_path']);
+    expect(packed(compiled.statements).map((s) => STATEMENT_HEAD.exec(s.sql)?.[0])).toEqual(['SET search_path TO pg_catalog', 'DROP VIEW IF EXISTS', 'CREATE VIEW', 'GRANT SELECT', 'RESET search_path']);
     // CREATE OR REPLACE would be refused by the engine: prove the drop is needed.
     const replace = compileView(ds, hashId, config(), d, compiled.signature);
     await expect(applyAsSystem(replace.statements)).rejects.toThrow(/cannot change (data type|name) of view column/);
@@ -260,8 +265,10 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     await apply(policies);
     const snapshot = () =>
       engine.query(
-        `SELECT c.oid::int8 AS oid, c.relname, c.reloptions, c.relacl::text AS acl, c.relowner::regrole::text AS owner, pg_get_viewdef(c.oid) AS def,
-                (SELECT json_agg(json_build_object('n', attname, 't', format_type(atttypid, atttypmod)) ORDER BY attnum) FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0) AS cols
+        `SELECT c.oid::int8 AS oid, c.relname, c.reloptions, c.relacl::text AS acl, c.relowner::regrole::text AS
+          owner, pg_get_viewdef(c.oid) AS def,
+                (SELECT json_agg(json_build_object('n', attname, 't', format_type(atttypid, atttypmod)) ORDER BY
+                  attnum) FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0) AS cols
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'secure' ORDER BY c.relname`,
       );
     const first = await snapshot();

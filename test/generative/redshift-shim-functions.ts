@@ -35,8 +35,10 @@ export const SHIM_FUNCTIONS: ShimFunction[] = [
   // SHA2(string, bits): the hex digest as lowercase VARCHAR; bits 0 means 256; NULL in, NULL out.
   fn('sha2', 'SHA2.html',
     `CREATE FUNCTION ${s}.sha2(v text, bits integer) RETURNS varchar LANGUAGE sql IMMUTABLE STRICT AS $$
-       SELECT CASE bits WHEN 0 THEN encode(sha256(convert_to(v, 'UTF8')), 'hex') WHEN 224 THEN encode(sha224(convert_to(v, 'UTF8')), 'hex')
-         WHEN 256 THEN encode(sha256(convert_to(v, 'UTF8')), 'hex') WHEN 384 THEN encode(sha384(convert_to(v, 'UTF8')), 'hex')
+       SELECT CASE bits WHEN 0 THEN encode(sha256(convert_to(v, 'UTF8')), 'hex') WHEN 224 THEN
+         encode(sha224(convert_to(v, 'UTF8')), 'hex')
+         WHEN 256 THEN encode(sha256(convert_to(v, 'UTF8')), 'hex') WHEN 384 THEN encode(sha384(convert_to(v,
+           'UTF8')), 'hex')
          WHEN 512 THEN encode(sha512(convert_to(v, 'UTF8')), 'hex') END $$`),
   // GETDATE(): the current date and time in the session time zone (UTC by default), at the start of the
   // current statement even inside a transaction block; TIMESTAMP with whole seconds (the page's example).
@@ -51,15 +53,15 @@ export const SHIM_FUNCTIONS: ShimFunction[] = [
   // month's last day; returns TIMESTAMP (date and timestamp arguments) or TIMESTAMPTZ.
   fn('dateadd', 'r_DATEADD_function.html',
     `CREATE FUNCTION ${s}.datepart_interval(part text, n bigint) RETURNS interval LANGUAGE sql IMMUTABLE STRICT AS $$
-       SELECT CASE lower(part)
-         WHEN 'year' THEN make_interval(years => n::int) WHEN 'years' THEN make_interval(years => n::int) WHEN 'y' THEN make_interval(years => n::int) WHEN 'yr' THEN make_interval(years => n::int) WHEN 'yrs' THEN make_interval(years => n::int)
-         WHEN 'quarter' THEN make_interval(months => 3 * n::int) WHEN 'quarters' THEN make_interval(months => 3 * n::int) WHEN 'qtr' THEN make_interval(months => 3 * n::int) WHEN 'qtrs' THEN make_interval(months => 3 * n::int)
-         WHEN 'month' THEN make_interval(months => n::int) WHEN 'months' THEN make_interval(months => n::int) WHEN 'mon' THEN make_interval(months => n::int) WHEN 'mons' THEN make_interval(months => n::int)
-         WHEN 'week' THEN make_interval(weeks => n::int) WHEN 'weeks' THEN make_interval(weeks => n::int) WHEN 'w' THEN make_interval(weeks => n::int)
-         WHEN 'day' THEN make_interval(days => n::int) WHEN 'days' THEN make_interval(days => n::int) WHEN 'd' THEN make_interval(days => n::int)
-         WHEN 'hour' THEN make_interval(hours => n::int) WHEN 'hours' THEN make_interval(hours => n::int) WHEN 'h' THEN make_interval(hours => n::int) WHEN 'hr' THEN make_interval(hours => n::int) WHEN 'hrs' THEN make_interval(hours => n::int)
-         WHEN 'minute' THEN make_interval(mins => n::int) WHEN 'minutes' THEN make_interval(mins => n::int) WHEN 'm' THEN make_interval(mins => n::int) WHEN 'min' THEN make_interval(mins => n::int) WHEN 'mins' THEN make_interval(mins => n::int)
-         WHEN 'second' THEN make_interval(secs => n) WHEN 'seconds' THEN make_interval(secs => n) WHEN 's' THEN make_interval(secs => n) WHEN 'sec' THEN make_interval(secs => n) WHEN 'secs' THEN make_interval(secs => n)
+       SELECT CASE
+         WHEN lower(part) IN ('year', 'years', 'y', 'yr', 'yrs') THEN make_interval(years => n::int)
+         WHEN lower(part) IN ('quarter', 'quarters', 'qtr', 'qtrs') THEN make_interval(months => 3 * n::int)
+         WHEN lower(part) IN ('month', 'months', 'mon', 'mons') THEN make_interval(months => n::int)
+         WHEN lower(part) IN ('week', 'weeks', 'w') THEN make_interval(weeks => n::int)
+         WHEN lower(part) IN ('day', 'days', 'd') THEN make_interval(days => n::int)
+         WHEN lower(part) IN ('hour', 'hours', 'h', 'hr', 'hrs') THEN make_interval(hours => n::int)
+         WHEN lower(part) IN ('minute', 'minutes', 'm', 'min', 'mins') THEN make_interval(mins => n::int)
+         WHEN lower(part) IN ('second', 'seconds', 's', 'sec', 'secs') THEN make_interval(secs => n)
        END $$`,
     `CREATE FUNCTION ${s}.dateadd(part text, n bigint, ts timestamp) RETURNS timestamp LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT ts + ${s}.datepart_interval(part, n) $$`,
     `CREATE FUNCTION ${s}.dateadd(part text, n bigint, d date) RETURNS timestamp LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT CAST(d AS timestamp) + ${s}.datepart_interval(part, n) $$`,
@@ -73,23 +75,35 @@ export const SHIM_FUNCTIONS: ShimFunction[] = [
   fn('strtol', 'r_STRTOL.html',
     `CREATE FUNCTION ${s}.strtol(v text, base integer) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT AS $$
        WITH t AS (SELECT ltrim(v, E' \\t\\n\\r') AS x), sgn AS (
-         SELECT CASE WHEN left(x, 1) = '-' THEN -1 ELSE 1 END AS sign, CASE WHEN left(x, 1) IN ('+', '-') THEN substr(x, 2) ELSE x END AS body FROM t),
-       digits AS (SELECT sign, CASE WHEN base = 16 AND lower(left(body, 2)) = '0x' THEN substr(body, 3) ELSE body END AS d FROM sgn)
-       SELECT sign * COALESCE((SELECT sum((strpos('0123456789abcdefghijklmnopqrstuvwxyz', lower(c)) - 1)::numeric * power(base::numeric, length(d) - i))
-                                FROM unnest(string_to_array(d, NULL)) WITH ORDINALITY AS u(c, i)), 0)::bigint FROM digits $$`),
+         SELECT CASE WHEN left(x, 1) = '-' THEN -1 ELSE 1 END AS sign, CASE WHEN left(x, 1) IN ('+', '-') THEN
+           substr(x, 2) ELSE x END AS body FROM t),
+       digits AS (SELECT sign, CASE WHEN base = 16 AND lower(left(body, 2)) = '0x' THEN substr(body, 3) ELSE
+         body END AS d FROM sgn)
+       SELECT sign * COALESCE((
+           SELECT sum((strpos('0123456789abcdefghijklmnopqrstuvwxyz', lower(c)) - 1)::numeric
+                      * power(base::numeric, length(d) - i))
+           FROM unnest(string_to_array(d, NULL)) WITH ORDINALITY AS u(c, i)), 0)::bigint
+       FROM digits $$`),
   // REGEXP_REPLACE(source, pattern [, replace_string [, position [, parameters]]]): EVERY occurrence is
   // replaced (there is no occurrence argument); parameters 'c' (default) or 'i'; POSIX classes are
   // ASCII-only, so [:punct:] and the others are spelled out in ASCII before PostgreSQL reads the pattern.
   fn('regexp_replace', 'REGEXP_REPLACE.html',
     `CREATE FUNCTION ${s}.posix_ascii(pattern text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
-       SELECT ${Object.entries(ASCII_CLASSES).reduce((acc, [cls, members]) => `replace(${acc}, '[:${cls}:]', $m$${members}$m$)`, 'pattern')} $$`,
+       SELECT ${Object.entries(ASCII_CLASSES).reduce(
+         (acc, [cls, members]) => `replace(${acc}, '[:${cls}:]', $m$${members}$m$)`,
+         'pattern',
+       )} $$`,
     `CREATE FUNCTION ${s}.regexp_replace(src text, pattern text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT pg_catalog.regexp_replace(src, ${s}.posix_ascii(pattern), '', 'g') $$`,
     `CREATE FUNCTION ${s}.regexp_replace(src text, pattern text, repl text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT pg_catalog.regexp_replace(src, ${s}.posix_ascii(pattern), repl, 'g') $$`,
-    `CREATE FUNCTION ${s}.regexp_replace(src text, pattern text, repl text, pos integer) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
-       SELECT left(src, pos - 1) || pg_catalog.regexp_replace(substr(src, pos), ${s}.posix_ascii(pattern), repl, 'g') $$`,
-    `CREATE FUNCTION ${s}.regexp_replace(src text, pattern text, repl text, pos integer, params text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+    `CREATE FUNCTION ${s}.regexp_replace(src text, pattern text, repl text, pos integer) RETURNS text LANGUAGE
+      sql IMMUTABLE STRICT AS $$
+       SELECT left(src, pos - 1) || pg_catalog.regexp_replace(substr(src, pos), ${s}.posix_ascii(pattern), repl,
+         'g') $$`,
+    `CREATE FUNCTION ${s}.regexp_replace(src text, pattern text, repl text, pos integer, params text) RETURNS
+      text LANGUAGE sql IMMUTABLE STRICT AS $$
        SELECT CASE WHEN params ~ '[^ci]' THEN CAST(NULL AS text) ELSE
-         left(src, pos - 1) || pg_catalog.regexp_replace(substr(src, pos), ${s}.posix_ascii(pattern), repl, CASE WHEN params LIKE '%i%' THEN 'gi' ELSE 'g' END) END $$`),
+         left(src, pos - 1) || pg_catalog.regexp_replace(substr(src, pos), ${s}.posix_ascii(pattern), repl,
+           CASE WHEN params LIKE '%i%' THEN 'gi' ELSE 'g' END) END $$`),
   // DATE_TRUNC('datepart', timestamp): TIMESTAMPTZ values are UTC, so they are truncated in UTC.
   fn('date_trunc', 'r_DATE_TRUNC.html',
     `CREATE FUNCTION ${s}.date_trunc(part text, ts timestamp) RETURNS timestamp LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT pg_catalog.date_trunc(part, ts) $$`,

@@ -101,7 +101,12 @@ describe('selecting and overriding', () => {
 
   it('an unknown environment lists the available ones (VG901)', () => {
     expect(problems(() => env('staging'))).toEqual([
-      expect.stringMatching(/^VG901 viewguard:env: no environment "staging" \(available: .*dev.*prod.*; add infra\/environments\/staging.json\)$/),
+      expect.stringMatching(
+        new RegExp(
+          String.raw`^VG901 viewguard:env: no environment "staging" \(available: .*dev.*prod.*; ` +
+            String.raw`add infra/environments/staging.json\)$`,
+        ),
+      ),
     ]);
     expect(problems(() => env('../prod'))[0]).toMatch(/^VG901/);
   });

@@ -26,7 +26,8 @@ async function catalogSnapshot(engine: Engine, config: IntegrationConfig): Promi
     routines: await q(`SELECT p.oid::text, n.nspname, p.proname, p.prokind, pg_get_function_identity_arguments(p.oid) AS args,
         pg_get_userbyid(p.proowner) AS owner, p.proacl::text AS acl, p.prosecdef, p.proconfig::text AS config, p.prosrc
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ${OUR_SCHEMAS} ORDER BY 2, 3`),
-    defaultAcl: await q(`SELECT pg_get_userbyid(d.defaclrole) AS role, coalesce(n.nspname, '') AS schema, d.defaclobjtype, d.defaclacl::text AS acl
+    defaultAcl: await q(`SELECT pg_get_userbyid(d.defaclrole) AS role,
+          coalesce(n.nspname, '') AS schema, d.defaclobjtype, d.defaclacl::text AS acl
       FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace ORDER BY 1, 2, 3`),
     database: await q(`SELECT datacl::text AS acl FROM pg_database WHERE datname = current_database()`),
     roles: await q(`SELECT rolname, rolcanlogin, rolsuper FROM pg_roles WHERE rolname = '${config.systemUser}'`),

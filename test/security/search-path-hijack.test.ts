@@ -57,7 +57,8 @@ describe.each(engines.flatMap((e) => [true, false].map((pinned) => ({ ...e, pinn
       $$ BEGIN INSERT INTO public.loot VALUES ('cat:' || $1); RETURN $2; END $$`);
     await ms.query('CREATE OPERATOR public.|| (LEFTARG = text, RIGHTARG = varchar, FUNCTION = public.steal_cat)');
     await ms.query(`CREATE FUNCTION public.convert_to(text, text) RETURNS bytea LANGUAGE plpgsql AS
-      $$ BEGIN INSERT INTO public.loot VALUES ('convert:' || $1); RETURN pg_catalog.convert_to('same for everyone', 'UTF8'); END $$`);
+      $$ BEGIN INSERT INTO public.loot VALUES ('convert:' || $1); RETURN
+        pg_catalog.convert_to('same for everyone', 'UTF8'); END $$`);
     await ms.query('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO PUBLIC');
 
     wh = await installSecureWarehouse(engine, { rawSchemas: ['raw'], ...(pinned ? {} : { rewrite: unpin }) });
@@ -126,7 +127,8 @@ describe.each(engines)('search_path hijack after install on $name', ({ create })
       ['<', 'lt', 'true'],
     ] as const) {
       await ms.query(`CREATE FUNCTION evil.${fn}(bigint, bigint) RETURNS boolean LANGUAGE plpgsql AS
-        $$ BEGIN INSERT INTO evil.loot SELECT 'key:' || hash_key FROM immuta_system.hash_key; RETURN ${result}; EXCEPTION WHEN insufficient_privilege THEN RETURN ${result}; END $$`);
+        $$ BEGIN INSERT INTO evil.loot SELECT 'key:' || hash_key FROM immuta_system.hash_key; RETURN ${result};
+          EXCEPTION WHEN insufficient_privilege THEN RETURN ${result}; END $$`);
       await ms.query(`CREATE OPERATOR evil.${op} (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.${fn})`);
     }
     // …and a same-named function for the one function the bodies call.

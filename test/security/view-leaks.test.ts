@@ -90,7 +90,8 @@ describe.each(engines)('secure view leaks on $name', ({ create }) => {
 
   describe('a leaky function in WHERE sees no hidden row', () => {
     beforeAll(async () => {
-      await as.query(`CREATE FUNCTION ${d.quoteIdent(alice)}.leak(a text, b text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS $$
+      await as.query(`CREATE FUNCTION ${d.quoteIdent(alice)}.leak(a text, b text)
+            RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS $$
         BEGIN RAISE NOTICE 'leak % %', a, b; RETURN true; END $$`);
     });
     const leakFn = (): string => `${d.quoteIdent(alice)}.leak`;

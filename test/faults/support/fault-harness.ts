@@ -68,9 +68,11 @@ export async function openFaultWarehouse(config: IntegrationConfig, extra: SqlSt
     stmt('CREATE SCHEMA faults_audit'),
     stmt('CREATE TABLE faults_audit.applied (seq serial PRIMARY KEY, kind text NOT NULL, id text NOT NULL, version bigint NOT NULL, deleted boolean)'),
     // SECURITY DEFINER: the procedures run as the system role, which must not need rights on the audit.
-    stmt(`CREATE FUNCTION faults_audit.record() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+    stmt(`CREATE FUNCTION faults_audit.record() RETURNS trigger LANGUAGE plpgsql
+          SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
-  INSERT INTO faults_audit.applied (kind, id, version, deleted) VALUES (TG_ARGV[0], to_jsonb(NEW) ->> TG_ARGV[1], NEW.version, NEW.deleted);
+  INSERT INTO faults_audit.applied (kind, id, version, deleted) VALUES (TG_ARGV[0], to_jsonb(NEW) ->>
+    TG_ARGV[1], NEW.version, NEW.deleted);
   RETURN NEW;
 END $$`),
     ...[
