@@ -191,8 +191,8 @@ function fixtureSteps({ config, dialect, scratch, raw }: PlanContext): CheckStep
 function layoutSteps({ dialect, scratch, layout }: PlanContext): CheckStep[] {
   const part = (steps: BootstrapStep[], pick: (s: BootstrapStep) => boolean): PlannedStatement[] => steps.filter(pick).map((s) => s.statement);
   const transaction = (statements: PlannedStatement[]): SqlStatement[] => oneTransaction(statements, dialect);
-  const isRoutine = (kind: 'FUNCTION' | 'PROCEDURE') => (s: BootstrapStep): boolean => s.runAs === 'system' && new RegExp(`^(CREATE OR REPLACE|GRANT EXECUTE ON|REVOKE EXECUTE ON) ${kind} `).test(s.statement.sql);
-  const system = layout.filter((s) => s.runAs === 'system' && !s.statement.params && !isRoutine('FUNCTION')(s) && !isRoutine('PROCEDURE')(s));
+  const isRoutine = (kind: 'function' | 'procedure') => (s: BootstrapStep): boolean => s.runAs === 'system' && s.routine === kind;
+  const system = layout.filter((s) => s.runAs === 'system' && !s.statement.params && s.routine === undefined);
 
   return [
     {
@@ -213,14 +213,14 @@ function layoutSteps({ dialect, scratch, layout }: PlanContext): CheckStep[] {
       id: 'create-or-replace-function-by-owner',
       title: 'CREATE OR REPLACE FUNCTION (scalar SQL UDF) by its owner, not a superuser, twice',
       identity: 'system',
-      statements: transaction([...part(layout, isRoutine('FUNCTION')), ...part(layout, (s) => isRoutine('FUNCTION')(s) && s.statement.sql.startsWith('CREATE'))]),
+      statements: transaction([...part(layout, isRoutine('function')), ...part(layout, (s) => isRoutine('function')(s) && s.statement.role === 'ddl')]),
       expect: { kind: 'finish' },
     },
     {
       id: 'security-definer-procedure',
       title: 'CREATE OR REPLACE PROCEDURE … SECURITY DEFINER SET search_path, EXECUTE revoked from PUBLIC',
       identity: 'system',
-      statements: transaction(part(layout, isRoutine('PROCEDURE'))),
+      statements: transaction(part(layout, isRoutine('procedure'))),
       expect: { kind: 'finish' },
     },
     {

@@ -12,7 +12,7 @@ import type { Dialect } from '../sql/dialect.js';
 import { planned, stmt, type PlannedStatement, type SqlStatement, type StatementRole } from '../sql/statement.js';
 import { packTransactions } from '../sql/transaction-packer.js';
 import { dialectFor, integrationSchemaNames, schemasOf, type IntegrationConfig } from './integration-config.js';
-import { functionDefinitions, procedureDefinitions, routineSignature } from './routine-definitions.js';
+import { functionDefinitions, procedureDefinitions, routineSignature, type RoutineDefinition } from './routine-definitions.js';
 import { entitlementRowsSql } from './entitlement-rows.js';
 import { TABLES, USER_ENTITLEMENT_VIEW, USER_PROFILE_VIEW, columnTypes, systemTable } from './warehouse-objects.js';
 
@@ -24,6 +24,8 @@ export interface BootstrapStep {
   statement: PlannedStatement;
   /** Set when the statement must run connected to another database (raw grants in multi-database mode). */
   database?: string;
+  /** Set on a routine's statements (its CREATE and its EXECUTE grant): which kind of routine. */
+  routine?: RoutineDefinition['kind'];
 }
 
 export interface InspectedLayout {
@@ -105,6 +107,10 @@ class Steps {
   }
   sys(role: StatementRole, sql: string, comment: string): void {
     this.system(role, stmt(sql, comment));
+  }
+  /** A routine's statement, run (pinned) by the system role. */
+  routine(routine: RoutineDefinition['kind'], role: StatementRole, s: SqlStatement): void {
+    this.list.push({ runAs: 'system', statement: planned(role, s, { pinned: true }), routine });
   }
 }
 
@@ -261,12 +267,12 @@ function entitlementSteps(steps: Steps, dialect: Dialect): void {
 /** Functions (PUBLIC may execute) and procedures (only the system role). */
 function routineSteps(steps: Steps, dialect: Dialect): void {
   for (const f of functionDefinitions(dialect)) {
-    steps.system('ddl', f.create);
-    steps.sys('grant', `GRANT EXECUTE ON FUNCTION ${routineSignature(f)} TO PUBLIC`, 'seed: functions executable by PUBLIC');
+    steps.routine('function', 'ddl', f.create);
+    steps.routine('function', 'grant', stmt(`GRANT EXECUTE ON FUNCTION ${routineSignature(f)} TO PUBLIC`, 'seed: functions executable by PUBLIC'));
   }
   for (const p of procedureDefinitions(dialect)) {
-    steps.system('ddl', p.create);
-    steps.sys('grant', `REVOKE EXECUTE ON PROCEDURE ${routineSignature(p)} FROM PUBLIC`, 'write procedures: system role only');
+    steps.routine('procedure', 'ddl', p.create);
+    steps.routine('procedure', 'grant', stmt(`REVOKE EXECUTE ON PROCEDURE ${routineSignature(p)} FROM PUBLIC`, 'write procedures: system role only'));
   }
 }
 
