@@ -134,7 +134,8 @@ function connectRedshift(flags: TargetFlags, cwd: string, client: RedshiftDataCl
     config = parsed.value;
   }
   const warehouse = new RedshiftDataWarehouse({ client, target, statementName: 'viewguard-cli' });
-  const where = `Redshift ${'workgroupName' in target ? `workgroup ${target.workgroupName}` : `cluster ${target.clusterIdentifier}`}, database ${target.database}, view schema ${config.viewSchema}`;
+  const endpoint = 'workgroupName' in target ? `workgroup ${target.workgroupName}` : `cluster ${target.clusterIdentifier}`;
+  const where = `Redshift ${endpoint}, database ${target.database}, view schema ${config.viewSchema}`;
   return { warehouse, dialect: dialectFor(redshift, config), config, where, close: async () => client.destroy() };
 }
 
