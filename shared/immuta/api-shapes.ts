@@ -1,5 +1,5 @@
 // The parts of Immuta's V1 REST API the connector reads, as zod schemas. They are deliberately lenient
-// (unknown fields pass, nested policy JSON stays `unknown` until map-policy.ts reads it) and cover only the
+// (unknown fields pass, nested policy JSON stays `unknown` until map-policies.ts reads it) and cover only the
 // fields we use; where each shape comes from (Immuta's pages, or public client code where the pages are
 // silent) is listed in docs/immuta.md "Endpoints the connector reads". The fake Immuta serves these shapes.
 import { z } from 'zod';
