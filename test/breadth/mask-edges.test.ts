@@ -10,7 +10,9 @@ import { compileView, type CompiledView } from '../../shared/compiler/view-compi
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
+import { lintRedshift } from '../../shared/lint/redshift-lint.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
+import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
 
 // id, amount numeric(10,2), small numeric(6,3)
@@ -88,5 +90,45 @@ describe.each(engines)('mask edges on $name', ({ create }) => {
       await apply([anyone, policy('round-small', { scope: local, type: 'mask', target: { kind: 'column', name: 'small' }, mask: { kind: 'round', bucket: 0.125 } })]);
       expect(await column('small')).toEqual(['1.125', '-0.875', '0.250', null, '99.875']);
     });
+  });
+});
+
+// Redshift counts bytes and no VARCHAR holds more than 65535 (docs/dialects.md "string lengths"): a mask whose
+// text can grow past that becomes NULL for the masked users (VG313 warning), never a cut value. The partial
+// mask's case is in test/compiler/string-lengths.test.ts; this is the regex's. Redshift is not reachable here:
+// the text is asserted and linted (and the masked cast is a row of the conformance check, docs/deploy.md).
+describe('a regex mask whose replacement can grow the text past what Redshift holds', () => {
+  const wide = DataSourceSchema.parse({
+    id: 'ds-wide',
+    name: 'wide',
+    version: 1,
+    location: { database: 'sales', schema: 'raw', table: 'wide' },
+    kind: 'table',
+    columns: [{ name: 'big', type: 'varchar(65535)' }],
+  });
+  const grow = PolicySchema.parse({
+    id: 'm-grow',
+    version: 1,
+    name: 'm-grow',
+    createdAt: '2024-01-01T00:00:00Z',
+    scope: { kind: 'global' },
+    type: 'mask',
+    target: { kind: 'column', name: 'big' },
+    mask: { kind: 'regex', pattern: '.', replacement: '••' },
+  });
+  const config = { mode: 'single' as const, database: 'sales', viewSchema: 'governed' };
+
+  it('Redshift: NULL for the masked users (VG313 warning), no REGEXP_REPLACE left to cut; PostgreSQL (text is unbounded): the regex', () => {
+    const rs = compileView(wide, [grow], config, redshift);
+    expect(rs.failedClosed).toBe(false);
+    expect(rs.diagnostics.map((x) => [x.code, x.severity, x.path])).toEqual([['VG313', 'warning', ['mask']]]);
+    expect(rs.signature.columns.find((c) => c.name === 'big')?.type).toBe('varchar(65535)');
+    const view = rs.statements.find((s) => s.sql.startsWith('CREATE'))!.sql;
+    expect(view).toContain('CAST(NULL AS varchar(65535)) AS "big"');
+    expect(view).not.toMatch(/REGEXP_REPLACE/i);
+    for (const s of rs.statements) expect(lintRedshift(s.sql), s.sql).toEqual([]);
+    const pg = compileView(wide, [grow], config, d);
+    expect(pg.diagnostics).toEqual([]);
+    expect(pg.statements.find((s) => s.sql.startsWith('CREATE'))!.sql).toMatch(/regexp_replace/i);
   });
 });
