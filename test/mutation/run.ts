@@ -38,15 +38,24 @@ const server = await startEmbeddedServer({ name: 'viewguard-mutation-pg', settin
 let stopping: Promise<void> | null = null;
 const stop = (): Promise<void> => (stopping ??= server.stop().catch((e: unknown) => console.error(`stopping the PostgreSQL server failed: ${String(e)}`)));
 
+// Stryker leads a process group of its own: a signal to Stryker alone left its runner processes behind
+// (re-parented to init, still running tests), so signals go to the whole group, and whatever of the group is
+// still alive when Stryker has exited is killed.
 const child = spawn(stryker, ['run', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
+  detached: true,
   env: { ...process.env, WAREHOUSE_URL: server.url, VG_PGLITE_INITDB_SNAPSHOT: snapshot },
 });
+const signalGroup = (signal: NodeJS.Signals): void => {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: nothing of the group is left
+  }
+};
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    child.kill(signal);
-  });
+  process.on(signal, () => signalGroup(signal));
 }
 const code = await new Promise<number>((resolve) => {
   child.on('error', (e) => {
@@ -55,6 +64,7 @@ const code = await new Promise<number>((resolve) => {
   });
   child.on('exit', (c, signal) => resolve(c ?? 128 + (signal ? constants.signals[signal] : 0)));
 });
+signalGroup('SIGKILL');
 await stop();
 rmSync(scratch, { recursive: true, force: true });
 console.log(`mutation run (exit ${code}): ${((Date.now() - started) / 60_000).toFixed(1)} min; report: reports/mutation/mutation.html (JSON: reports/mutation/mutation.json)`);

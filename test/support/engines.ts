@@ -286,8 +286,11 @@ export async function createServerEngine(url?: string): Promise<Engine> {
   };
 }
 
-/** Both engines, for `describe.each(engines)('$name', ({ create }) => …)`. */
+/**
+ * Both engines, for `describe.each(engines)('$name', ({ create }) => …)`. VG_TEST_ENGINES=postgres keeps one
+ * (`npm run mutation` only: a compiler mutant changes the same PostgreSQL text both engines run).
+ */
 export const engines: EngineFactory[] = [
-  { name: 'pglite', create: createPgliteEngine },
-  { name: 'postgres', create: () => createServerEngine() },
-];
+  { name: 'pglite' as const, create: createPgliteEngine },
+  { name: 'postgres' as const, create: () => createServerEngine() },
+].filter((e) => !process.env.VG_TEST_ENGINES || process.env.VG_TEST_ENGINES.split(',').includes(e.name));

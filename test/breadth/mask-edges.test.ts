@@ -1,0 +1,134 @@
+// Mask cases the example-driven tests do not reach, asserted as real login roles on PGlite and a real
+// PostgreSQL server (the cells each user sees): exact decimals rounded by a fractional bucket, and the other
+// mask behaviours a mutation run of the compiler found unasserted (docs/testing.md, "Mutation testing").
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engines, type Engine, type Session } from '../support/engines.js';
+import { bootstrap, layoutConfig, transactionAs } from '../layout/layout-fixture.js';
+import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
+import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
+import { compileView, type CompiledView } from '../../shared/compiler/view-compiler.js';
+import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
+import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
+import { UserProfileSchema } from '../../shared/policy/user-profile.js';
+import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { postgres as d } from '../../shared/sql/postgres-dialect.js';
+import { redshift } from '../../shared/sql/redshift-dialect.js';
+import { stmt } from '../../shared/sql/statement.js';
+
+// id, amount numeric(10,2), small numeric(6,3)
+type Row = [number, string | null, string | null];
+const ROWS: Row[] = [
+  [1, '1234.56', '1.234'],
+  [2, '-987.65', '-0.875'],
+  [3, '0.49', '0.250'],
+  [4, null, null],
+  [5, '-0.24', '99.999'],
+];
+
+const ledger = (database: string): DataSource =>
+  DataSourceSchema.parse({
+    id: 'ds-ledger',
+    name: 'ledger',
+    version: 1,
+    location: { database, schema: 'raw', table: 'ledger' },
+    kind: 'table',
+    columns: [
+      { name: 'id', type: 'int4' },
+      { name: 'amount', type: 'numeric(10,2)' },
+      { name: 'small', type: 'numeric(6,3)' },
+    ],
+  });
+
+const policy = (id: string, body: Omit<PolicyInput, 'id' | 'version' | 'name' | 'createdAt'> & Partial<PolicyInput>): Policy =>
+  PolicySchema.parse({ id, version: 1, name: id, createdAt: '2024-01-01T00:00:00Z', ...body });
+const local = { kind: 'local', dataSourceId: 'ds-ledger' } as const;
+const anyone = policy('sub-anyone', { scope: local, type: 'subscription', access: { kind: 'anyone' } });
+
+describe.each(engines)('mask edges on $name', ({ create }) => {
+  let engine: Engine;
+  let layout: IntegrationConfig;
+  let ds: DataSource;
+  let ann: Session;
+
+  const apply = async (policies: Policy[]): Promise<CompiledView> => {
+    const compiled = compileView(ds, policies, layout, d, null);
+    await transactionAs(engine.asAdmin, layout.systemUser, compiled.statements);
+    return compiled;
+  };
+  /** One column as ann sees it, as text (NULL stays null), by id. */
+  const column = async (name: string): Promise<(string | null)[]> =>
+    (await ann.query<{ v: string | null }>(`SELECT CAST(${d.quoteIdent(name)} AS text) AS v FROM secure.ledger ORDER BY id`)).map((r) => r.v);
+
+  beforeAll(async () => {
+    engine = await create();
+    ds = ledger(engine.database);
+    await engine.exec([
+      stmt('CREATE SCHEMA raw'),
+      stmt('CREATE TABLE raw.ledger (id int4, amount numeric(10,2), small numeric(6,3))'),
+      ...ROWS.map(([id, amount, small]) => stmt('INSERT INTO raw.ledger VALUES (:id, CAST(:amount AS numeric), CAST(:small AS numeric))', undefined, { id, amount, small })),
+    ]);
+    layout = layoutConfig(engine, 'raw');
+    await bootstrap(engine, layout);
+    const role = await engine.createLoginRole('ann', 'ann-pw');
+    ann = await engine.asUser(role, 'ann-pw');
+    await transactionAs(engine.asAdmin, layout.systemUser, [planUserUpsert(UserProfileSchema.parse({ userId: role, version: 1, groups: ['red'] }), d)]);
+  });
+  afterAll(async () => {
+    await ann?.close();
+    await engine?.close();
+  });
+
+  describe('exact decimals rounded by a bucket: toward zero to a multiple of the bucket, the scale kept', () => {
+    it('a fractional bucket keeps the fraction that is a multiple of it (0.25: 1234.56 → 1234.50, -987.65 → -987.50)', async () => {
+      const compiled = await apply([anyone, policy('round-amount', { scope: local, type: 'mask', target: { kind: 'column', name: 'amount' }, mask: { kind: 'round', bucket: 0.25 } })]);
+      expect(compiled.diagnostics).toEqual([]);
+      expect(compiled.signature.columns.find((c) => c.name === 'amount')?.type).toBe('numeric(10,2)');
+      expect(await column('amount')).toEqual(['1234.50', '-987.50', '0.25', null, '0.00']);
+    });
+
+    it('a bucket finer than one: 0.125 on numeric(6,3) (1.234 → 1.125, -0.875 stays, 99.999 → 99.875)', async () => {
+      await apply([anyone, policy('round-small', { scope: local, type: 'mask', target: { kind: 'column', name: 'small' }, mask: { kind: 'round', bucket: 0.125 } })]);
+      expect(await column('small')).toEqual(['1.125', '-0.875', '0.250', null, '99.875']);
+    });
+  });
+});
+
+// Redshift counts bytes and no VARCHAR holds more than 65535 (docs/dialects.md "string lengths"): a mask whose
+// text can grow past that becomes NULL for the masked users (VG313 warning), never a cut value. The partial
+// mask's case is in test/compiler/string-lengths.test.ts; this is the regex's. Redshift is not reachable here:
+// the text is asserted and linted (and the masked cast is a row of the conformance check, docs/deploy.md).
+describe('a regex mask whose replacement can grow the text past what Redshift holds', () => {
+  const wide = DataSourceSchema.parse({
+    id: 'ds-wide',
+    name: 'wide',
+    version: 1,
+    location: { database: 'sales', schema: 'raw', table: 'wide' },
+    kind: 'table',
+    columns: [{ name: 'big', type: 'varchar(65535)' }],
+  });
+  const grow = PolicySchema.parse({
+    id: 'm-grow',
+    version: 1,
+    name: 'm-grow',
+    createdAt: '2024-01-01T00:00:00Z',
+    scope: { kind: 'global' },
+    type: 'mask',
+    target: { kind: 'column', name: 'big' },
+    mask: { kind: 'regex', pattern: '.', replacement: '••' },
+  });
+  const config = { mode: 'single' as const, database: 'sales', viewSchema: 'governed' };
+
+  it('Redshift: NULL for the masked users (VG313 warning), no REGEXP_REPLACE left to cut; PostgreSQL (text is unbounded): the regex', () => {
+    const rs = compileView(wide, [grow], config, redshift);
+    expect(rs.failedClosed).toBe(false);
+    expect(rs.diagnostics.map((x) => [x.code, x.severity, x.path])).toEqual([['VG313', 'warning', ['mask']]]);
+    expect(rs.signature.columns.find((c) => c.name === 'big')?.type).toBe('varchar(65535)');
+    const view = rs.statements.find((s) => s.sql.startsWith('CREATE'))!.sql;
+    expect(view).toContain('CAST(NULL AS varchar(65535)) AS "big"');
+    expect(view).not.toMatch(/REGEXP_REPLACE/i);
+    for (const s of rs.statements) expect(lintRedshift(s.sql), s.sql).toEqual([]);
+    const pg = compileView(wide, [grow], config, d);
+    expect(pg.diagnostics).toEqual([]);
+    expect(pg.statements.find((s) => s.sql.startsWith('CREATE'))!.sql).toMatch(/regexp_replace/i);
+  });
+});
