@@ -27,7 +27,6 @@ const HASH_WIDTH = 64;
 export interface ColumnOutput {
   expr: string;
   type: string;
-  usesKey: boolean;
   /**
    * The SQL type of each result expression of the column's CASE (in the order they appear; 'unknown' for NULL
    * or an untyped literal, which take the other branches' type): the typed output the Redshift lint checks
@@ -107,7 +106,7 @@ export function maskedColumn(
   else expr = masked(`${p.decision(criteriaSql(dialect, c.who))} THEN ${branch(mask)}`, branch(otherwise!));
   // The outer CAST fixes the column type (and length) whatever the branches are, so the view's signature is
   // exactly the one we compute; CREATE OR REPLACE compares types including their length.
-  return { expr: `CAST(${expr} AS ${outType})`, type: outType, usesKey: hashes, branchTypes };
+  return { expr: `CAST(${expr} AS ${outType})`, type: outType, branchTypes };
 }
 
 /** A constant that does not fit the column's type is an error (the view fails closed), unlike other misfits. */
@@ -139,7 +138,7 @@ interface RenderContext {
 function renderMask({ dialect, ref, type, asText, policy, at }: RenderContext, fn: Rendered): string {
   switch (fn.kind) {
     case 'hash':
-      return dialect.hashExpression(`k.${dialect.quoteIdent('hash_key')} || CAST(${ref} AS ${asText})`);
+      return dialect.hashExpression(`${hashKeySql(dialect)} || CAST(${ref} AS ${asText})`);
     case 'null':
       return 'NULL';
     case 'constant':
@@ -299,4 +298,11 @@ function partialSql(dialect: Dialect, text: string, fn: Extract<MaskFunction, { 
   const rest = fn.keep === 'last' ? `LEFT(${text}, ${len} - ${n})` : `RIGHT(${text}, ${len} - ${n})`;
   const masked = fn.keep === 'last' ? `${hide(rest, `${len} - ${n}`)} || ${kept}` : `${kept} || ${hide(rest, `${len} - ${n}`)}`;
   return `CASE WHEN ${len} > ${n} THEN ${masked} ELSE ${hide(text, len)} END`;
+}
+
+/** The newest hashing key as a scalar subquery (evaluated once per query; the key is never in a definition). */
+function hashKeySql(dialect: Dialect): string {
+  const keyTable = dialect.qualify(dialect.schemas.system, 'hash_key');
+  const keyId = dialect.quoteIdent('key_id');
+  return `(SELECT ${dialect.quoteIdent('hash_key')} FROM ${keyTable} WHERE ${keyId} = (SELECT MAX(${keyId}) FROM ${keyTable}))`;
 }

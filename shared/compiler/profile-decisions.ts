@@ -1,6 +1,7 @@
-// Per-user decisions over the one-row profile subquery `p` (docs/architecture.md "View compile contract"):
-// each boolean is computed once per query, deduplicated by its SQL text; list columns that per-row tests need
-// (groups, attributes, the user name) are selected as they are.
+// Per-user values of a view (docs/architecture.md "View compile contract"): each decision, the user name and
+// the user's presence is an uncorrelated subquery over the profile row, which both engines evaluate once per
+// query (PostgreSQL: an InitPlan) and read per row as a parameter — no join brings the profile to every raw row.
+// Decisions are EXISTS tests: they never fail on a second row and are FALSE without one.
 import { membershipSql, userEntitlements, type EntitlementKind } from '../layout/entitlement-rows.js';
 import { activePurposeNeedle, attributeNeedle, containsConstantSql, groupNeedle, purposeNeedle } from '../layout/profile-encoding.js';
 import type { UserCriteria } from '../policy/policy.js';
@@ -19,8 +20,6 @@ export interface ProfileSource {
 }
 
 export class ProfileDecisions {
-  private readonly byExpr = new Map<string, string>();
-  private readonly lists = new Set<ProfileColumn>();
   /**
    * `source`: the relations the one profile row and the entitlement rows come from — the querying user's
    * (`immuta_system.user_profile`, `user_entitlement`) unless given. Operator tools pass one user's stored
@@ -32,40 +31,34 @@ export class ProfileDecisions {
     private readonly source?: ProfileSource,
   ) {}
 
-  /** A boolean over the profile row; returns `p.<alias>`. */
+  /**
+   * A boolean over the profile row (never NULL: criteria are COALESCEd), as `EXISTS (SELECT 1 FROM <profile>
+   * WHERE <boolean>)`: evaluated once per query; the same value as the boolean on the user's one row.
+   */
   decision(sqlExpr: string): string {
-    let alias = this.byExpr.get(sqlExpr);
-    if (!alias) {
-      alias = `d${this.byExpr.size}`;
-      this.byExpr.set(sqlExpr, alias);
-    }
-    return `p.${this.dialect.quoteIdent(alias)}`;
+    return `EXISTS (SELECT 1 FROM ${this.profile()} WHERE ${sqlExpr})`;
   }
 
   /**
-   * "`valueSql` is one of the user's groups / values of `attribute`": a semi-join on the user's entitlement
-   * rows, read once per query (never a per-row search of the encoded lists).
+   * "`valueSql` is one of the user's groups / values of `attribute`": an IN on the user's entitlement rows,
+   * hashed once per query (never a per-row search of the encoded lists).
    */
   member(valueSql: string, kind: EntitlementKind, attribute?: string): string {
     return membershipSql(this.dialect, this.source?.entitlements ?? userEntitlements(this.dialect), valueSql, kind, attribute);
   }
 
-  /** A profile column the row filters read per row; returns `p.<column>`. */
+  /** A profile column a per-row test reads, once per query (MAX: one value whatever the row count, NULL without a row). */
   list(column: ProfileColumn): string {
-    this.lists.add(column);
-    return `p.${this.dialect.quoteIdent(column)}`;
+    return `(SELECT MAX(${this.dialect.quoteIdent(column)}) FROM ${this.profile()})`;
   }
 
-  select(): string {
-    const cols = [...this.byExpr].map(([expr, alias]) => `${expr} AS ${this.dialect.quoteIdent(alias)}`);
-    for (const l of [...this.lists].sort()) cols.push(this.dialect.quoteIdent(l));
-    // A user with no profile row gets no p row; a constant keeps the subquery valid when nothing is decided.
-    if (cols.length === 0) cols.push(`TRUE AS ${this.dialect.quoteIdent('present')}`);
-    // The fence keeps p a one-row subquery the engine evaluates once (per parallel participant) instead of
-    // folding its expressions into the per-row join filter.
-    const fence = this.dialect.profileSubqueryFence();
-    const from = this.source?.profile ?? this.dialect.qualify(this.dialect.schemas.system, 'user_profile');
-    return `SELECT ${cols.join(', ')} FROM ${from}${fence ? ` ${fence}` : ''}`;
+  /** The user has a profile row (no row: the view shows nothing). */
+  present(): string {
+    return `EXISTS (SELECT 1 FROM ${this.profile()})`;
+  }
+
+  private profile(): string {
+    return this.source?.profile ?? this.dialect.qualify(this.dialect.schemas.system, 'user_profile');
   }
 }
 

@@ -2,13 +2,13 @@
 // view the desired state, its signature, and diagnostics. Contract: docs/architecture.md "View compile contract".
 //
 //   SELECT <cols> FROM <raw> t
-//   CROSS JOIN (SELECT <one boolean per decision>[, immuta__userid] FROM immuta_system.user_profile) p
-//   [CROSS JOIN (SELECT hash_key FROM immuta_system.hash_key WHERE key_id = (SELECT MAX(key_id) …)) k]
-//   WHERE p.<subscription> AND <row filters>
+//   WHERE EXISTS (SELECT 1 FROM immuta_system.user_profile)
+//     AND EXISTS (SELECT 1 FROM immuta_system.user_profile WHERE <subscription>) AND <row filters>
 //
-// Every per-user decision is computed once, in the one-row subquery p. A user without a profile row gets no
-// p row, hence no rows at all. "The row's value is one of the user's groups / attribute values" is
-// `<value> IN (SELECT value FROM immuta_system.user_entitlement …)`: a semi-join on the user's few rows. The hashing key is joined from its table, so it never appears in a definition.
+// Every per-user decision (and the hashing key, `(SELECT hash_key … WHERE key_id = (SELECT MAX(key_id) …))`,
+// which so never appears in a definition) is an uncorrelated subquery the engine evaluates once per query. A user
+// without a profile row gets no rows at all. "The row's value is one of the user's groups / attribute values"
+// is `<value> IN (SELECT value FROM immuta_system.user_entitlement …)`, hashed once per query.
 // A policy that cannot be compiled turns the whole view into typed NULLs `WHERE FALSE` (fail closed, VG301).
 import { DiagnosticError, diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { IntegrationConfig } from '../layout/integration-config.js';
@@ -249,7 +249,6 @@ function compileQuery(
     ]);
   }
   const raw = safely(() => dialect.rawTable(ds.location, crossDatabase));
-  let usesKey = false;
   const select: string[] = [];
   const signature: ViewSignature = { columns: [] };
   const columns: TypedColumn[] = [];
@@ -259,20 +258,13 @@ function compileQuery(
     const mask = applicable.masks.get(column.name);
     const out = mask
       ? safely(() => maskedColumn(dialect, ds, column, type, mask.policy, p, warnings))
-      : { expr: `t.${quoted}`, type: type.sql, usesKey: false, branchTypes: [type.sql] };
-    usesKey ||= out.usesKey;
+      : { expr: `t.${quoted}`, type: type.sql, branchTypes: [type.sql] };
     select.push(`${out.expr} AS ${quoted}`);
     signature.columns.push({ name: column.name, type: out.type });
     columns.push({ name: column.name, type: out.type, branchTypes: out.branchTypes });
   }
-  const where = [subscriptionSql(dialect, ds, applicable.subscription, p), ...applicable.rowFilters.map((rf) => safely(() => rowFilterSql(dialect, ds, rf, p)))];
-  const from = [`${raw} t`, `CROSS JOIN (${p.select()}) p`];
-  if (usesKey) {
-    const keyTable = dialect.qualify(dialect.schemas.system, 'hash_key');
-    const keyId = dialect.quoteIdent('key_id');
-    // The newest key only; a second row must not duplicate every row of the view.
-    from.push(`CROSS JOIN (SELECT ${dialect.quoteIdent('hash_key')} FROM ${keyTable} WHERE ${keyId} = (SELECT MAX(${keyId}) FROM ${keyTable})) k`);
-  }
+  const where = [p.present(), subscriptionSql(dialect, ds, applicable.subscription, p), ...applicable.rowFilters.map((rf) => safely(() => rowFilterSql(dialect, ds, rf, p)))];
+  const from = [`${raw} t`];
   return { query: `SELECT ${select.join(', ')} FROM ${from.join(' ')} WHERE ${where.join(' AND ')}`, signature, columns };
 }
 

@@ -123,12 +123,6 @@ export interface Dialect {
    */
   parallelSafeFunction(): string | null;
   /**
-   * A clause appended to the one-row profile subquery `p` that keeps the planner from flattening it into the
-   * view's query, so each per-user decision is computed once and not re-evaluated on every raw row; null when
-   * the engine needs none.
-   */
-  profileSubqueryFence(): string | null;
-  /**
    * The text a membership test compares for `textExpr` (both sides of `IN (SELECT …)`): equal exactly when
    * the strings are equal character for character, trailing blanks included.
    */

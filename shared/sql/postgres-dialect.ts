@@ -208,15 +208,6 @@ export class PostgresDialect implements Dialect {
     return 'PARALLEL SAFE';
   }
 
-  // PostgreSQL pulls a plain subquery up into the outer query and then evaluates its select list per joined row:
-  // every `CASE WHEN p.dN` and `p.dN OR …` became a POSITION over the profile list for each raw row
-  // (docs/performance.md, section a). A subquery with an OFFSET is never pulled up, and OFFSET NULL means no
-  // offset at all (https://www.postgresql.org/docs/current/sql-select.html#SQL-LIMIT). Not `OFFSET 0`: it
-  // fences as well, but the bench's 1M-row plan with it ran without workers (2.08×); with OFFSET NULL it keeps them.
-  profileSubqueryFence(): string | null {
-    return 'OFFSET NULL';
-  }
-
   // text and varchar equality is exact here (trailing blanks count).
   exactTextKey(textExpr: string): string {
     return textExpr;

@@ -188,11 +188,6 @@ export class RedshiftDialect extends PostgresDialect {
     return null;
   }
 
-  // Redshift has no subquery pull-up rule we could rely on or need to defeat; its profile subquery stays as written.
-  override profileSubqueryFence(): string | null {
-    return null;
-  }
-
   // Redshift ignores trailing blanks when it compares VARCHARs ('eu ' = 'eu'):
   // https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html. A terminator makes
   // them count, so a membership test stays an exact match.
