@@ -1,34 +1,9 @@
 // Deploy configuration: every wrong or missing setting fails synth with the context key to fix.
 import { describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../../shared/diagnostics/diagnostic.js';
 import { contextFields, parseDeployConfig } from '../../infra/stack/deploy-config.js';
+import { CLUSTER_FIELDS as cluster, refusals, WORKGROUP_FIELDS as workgroup } from '../support/deploy-fixtures.js';
 
-const cluster = {
-  clusterId: 'analytics',
-  database: 'immuta',
-  dbUser: 'immuta_system_user',
-  adminDbUser: 'awsuser',
-  integrationMode: 'multi',
-  viewSchema: 'secure',
-};
-const workgroup = {
-  workgroupName: 'analytics-wg',
-  workgroupId: '0f1e2d3c-4b5a-4678-9abc-def012345678',
-  database: 'dev',
-  secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:viewguard/system-AbCdEf',
-  adminSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:viewguard/admin-AbCdEf',
-  viewSchema: 'secure',
-};
-
-function problems(fields: Record<string, unknown>): string[] {
-  try {
-    parseDeployConfig(fields);
-  } catch (e) {
-    if (e instanceof DiagnosticError) return e.diagnostics.map((d) => `${d.code} ${d.summary}`);
-    throw e;
-  }
-  return [];
-}
+const problems = (fields: Record<string, unknown>): string[] => refusals(() => parseDeployConfig(fields));
 
 describe('deploy config', () => {
   it('reads viewguard:* context keys only', () => {

@@ -10,13 +10,13 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../../shared/diagnostics/diagnostic.js';
 import { cdkCommandLine, parseEnvArgument } from '../../infra/deploy/cdk-env.js';
 import { createViewguardStack } from '../../infra/deploy/deploy-plan.js';
 import { ENVIRONMENTS_DIR, listEnvironments, selectEnvironment } from '../../infra/deploy/environments.js';
 import { PROJECT_ROOT } from '../../infra/stack/handler-function.js';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { connect, UsageError } from '../../infra/cli/connect.js';
+import { refusals } from '../support/deploy-fixtures.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -26,15 +26,6 @@ const tempDir = () => {
   return d;
 };
 const env = (name: string, extra: Record<string, unknown> = {}) => selectEnvironment({ 'viewguard:env': name, ...extra }).config;
-function problems(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DiagnosticError) return e.diagnostics.map((d) => `${d.code} ${d.summary}`);
-    throw e;
-  }
-  return [];
-}
 
 describe('the committed example environments', () => {
   it('are dev and prod, each valid', () => {
@@ -90,17 +81,17 @@ describe('selecting and overriding', () => {
   });
 
   it('a problem names the file and key, or the context key when it came from -c', () => {
-    expect(problems(() => env('prod', { 'viewguard:dbUser': 'someone' }))).toEqual([
+    expect(refusals(() => env('prod', { 'viewguard:dbUser': 'someone' }))).toEqual([
       'VG204 viewguard:dbUser: must be the system user "immuta_system_user" the views are owned by',
     ]);
     const dir = tempDir();
     writeFileSync(path.join(dir, 'qa.json'), JSON.stringify({ ...JSON.parse(readFileSync(path.join(ENVIRONMENTS_DIR, 'prod.json'), 'utf8')), dbUser: 'someone', waf: 'yes' }));
-    const found = problems(() => selectEnvironment({ 'viewguard:env': 'qa' }, dir));
+    const found = refusals(() => selectEnvironment({ 'viewguard:env': 'qa' }, dir));
     expect(found.join('\n')).toContain(`VG204 ${path.relative(PROJECT_ROOT, dir)}/qa.json: waf:`);
   });
 
   it('an unknown environment lists the available ones (VG901)', () => {
-    expect(problems(() => env('staging'))).toEqual([
+    expect(refusals(() => env('staging'))).toEqual([
       expect.stringMatching(
         new RegExp(
           String.raw`^VG901 viewguard:env: no environment "staging" \(available: .*dev.*prod.*; ` +
@@ -108,7 +99,7 @@ describe('selecting and overriding', () => {
         ),
       ),
     ]);
-    expect(problems(() => env('../prod'))[0]).toMatch(/^VG901/);
+    expect(refusals(() => env('../prod'))[0]).toMatch(/^VG901/);
   });
 
   it('a file that is not a JSON object of settings is VG902', () => {
@@ -117,7 +108,7 @@ describe('selecting and overriding', () => {
     writeFileSync(path.join(dir, 'list.json'), '[]');
     writeFileSync(path.join(dir, 'named.json'), '{ "env": "prod" }');
     writeFileSync(path.join(dir, 'prefixed.json'), '{ "viewguard:clusterId": "a" }');
-    const one = (name: string) => problems(() => selectEnvironment({ 'viewguard:env': name }, dir)).join('\n');
+    const one = (name: string) => refusals(() => selectEnvironment({ 'viewguard:env': name }, dir)).join('\n');
     expect(one('broken')).toMatch(/^VG902 .*broken.json: not valid JSON/);
     expect(one('list')).toMatch(/^VG902 .*list.json: must be a JSON object of settings/);
     expect(one('named')).toContain('"env" is the file\'s name, not a setting');

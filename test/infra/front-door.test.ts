@@ -6,19 +6,11 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../../shared/diagnostics/diagnostic.js';
 import { parseDeployConfig } from '../../infra/stack/deploy-config.js';
 import { ViewguardStack } from '../../infra/stack/viewguard-stack.js';
+import { CLUSTER_FIELDS, refusals } from '../support/deploy-fixtures.js';
 
-const base = {
-  clusterId: 'analytics',
-  database: 'immuta',
-  dbUser: 'immuta_system_user',
-  adminDbUser: 'awsuser',
-  integrationMode: 'multi',
-  viewSchema: 'secure',
-  region: 'eu-west-1',
-};
+const base = { ...CLUSTER_FIELDS, region: 'eu-west-1' };
 const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/4f1c7a52-0d2e-4b7a-9a51-3c8e2b6d9f10';
 
 let n = 0;
@@ -32,15 +24,7 @@ const ofType = (json: { Resources: Record<string, any> }, type: string) => Objec
 const restApi = (json: { Resources: Record<string, any> }) => ofType(json, 'AWS::ApiGateway::RestApi')[0]![1].Properties;
 const deploymentId = (json: { Resources: Record<string, any> }) => ofType(json, 'AWS::ApiGateway::Deployment')[0]![0];
 
-function problems(fields: Record<string, unknown>): string {
-  try {
-    parseDeployConfig({ ...base, ...fields });
-  } catch (e) {
-    if (e instanceof DiagnosticError) return e.diagnostics.map((d) => `${d.code} ${d.summary}`).join('\n');
-    throw e;
-  }
-  return '';
-}
+const problems = (fields: Record<string, unknown>): string => refusals(() => parseDeployConfig({ ...base, ...fields })).join('\n');
 
 function nagFindings(stack: ViewguardStack): string[] {
   return new AwsSolutionsChecks().validateScope(stack).violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath ?? '').join(', ')}`);

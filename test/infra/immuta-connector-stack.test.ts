@@ -13,9 +13,10 @@ import { IMMUTA_HANDLERS } from '../../infra/stack/immuta-connector.js';
 import { ENV } from '../../shared/contract/lambda-environment.js';
 import { ViewguardStack } from '../../infra/stack/viewguard-stack.js';
 import { DiagnosticError } from '../../shared/diagnostics/diagnostic.js';
+import { CLUSTER_FIELDS, secretArn } from '../support/deploy-fixtures.js';
 
-const ARN = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
-const BASE = { clusterId: 'analytics', database: 'immuta', dbUser: 'immuta_system_user', adminDbUser: 'awsuser', integrationMode: 'multi', viewSchema: 'secure', rawSources: ['sales.public'] };
+const ARN = secretArn;
+const BASE = { ...CLUSTER_FIELDS, rawSources: ['sales.public'] };
 
 let template: Template;
 let json: Record<string, any>;

@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../../infra/stack/deploy-config.js';
 import { ViewguardStack } from '../../infra/stack/viewguard-stack.js';
 import { ROUTES } from '../../shared/routing/routing-table.js';
+import { CLUSTER_FIELDS } from '../support/deploy-fixtures.js';
 
-const base = { clusterId: 'analytics', database: 'immuta', dbUser: 'immuta_system_user', adminDbUser: 'awsuser', integrationMode: 'multi', viewSchema: 'secure' };
+const base = CLUSTER_FIELDS;
 
 function synth(fields: Record<string, unknown> = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

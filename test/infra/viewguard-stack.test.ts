@@ -16,30 +16,20 @@ import { handlerEntry, PIPELINE_HANDLERS } from '../../infra/stack/handler-funct
 import { ENV } from '../../shared/contract/lambda-environment.js';
 import { ViewguardStack } from '../../infra/stack/viewguard-stack.js';
 import { EVENT_SOURCE, ROUTES } from '../../shared/routing/routing-table.js';
+import { CLUSTER_FIELDS, secretArn as ACCOUNT_SECRET, WORKGROUP_FIELDS } from '../support/deploy-fixtures.js';
 
-const ACCOUNT_SECRET = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
 const APPLY_TIMEOUT = 120;
 
 const clusterFields = {
-  clusterId: 'analytics',
-  database: 'immuta',
-  dbUser: 'immuta_system_user',
-  adminDbUser: 'awsuser',
-  integrationMode: 'multi',
-  viewSchema: 'secure',
+  ...CLUSTER_FIELDS,
   rawSources: ['sales.public'],
   alarmEmail: 'oncall@example.com',
   applyTimeoutSeconds: APPLY_TIMEOUT,
 };
 const clusterConfig = parseDeployConfig(clusterFields);
 const workgroupConfig = parseDeployConfig({
-  workgroupName: 'analytics-wg',
-  workgroupId: '0f1e2d3c-4b5a-4678-9abc-def012345678',
-  database: 'dev',
-  secretArn: ACCOUNT_SECRET('system'),
-  adminSecretArn: ACCOUNT_SECRET('admin'),
+  ...WORKGROUP_FIELDS,
   webhookSecretArn: ACCOUNT_SECRET('webhook'),
-  viewSchema: 'secure',
   alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
   retainDataOnDelete: false,
 });
