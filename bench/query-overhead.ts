@@ -8,6 +8,8 @@
 // variants are run in rotating order each round so that drift hits all of them alike.
 // EXPLAIN (ANALYZE, FORMAT JSON) as the analyst checks that the profile (and the hash key) is scanned once
 // per query (loops = 1), never per row.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { LocalPipeline } from '../infra/local/local-pipeline.js';
 import { openLocalWarehouse } from '../infra/local/local-warehouse.js';
@@ -46,6 +48,12 @@ export interface PolicyCase {
   profileScanLoopsSerial: number[];
   /** Every profile scan ran once per plan participant (leader + launched workers), never per row. */
   profileOncePerQuery: boolean;
+  /**
+   * CPU time of the server process running the query, parallel query off, view and inlined alternating
+   * (medians): the work each query costs, which waiting for a shared machine's cores does not inflate the way
+   * it inflates wall time. Null where /proc is not readable (not Linux, or a remote WAREHOUSE_URL).
+   */
+  serialCpu: { viewMs: number; inlinedMs: number; viewOverInlined: number; runs: number } | null;
   /** EXPLAIN (ANALYZE, COSTS OFF) of the view and the inlined query, for the "what limits it" analysis. */
   viewPlan: string;
   inlinedPlan: string;
@@ -283,10 +291,13 @@ export async function benchQueryOverhead(server: BenchServer, opts: { rows: numb
         profileScanLoopsSerial,
         profileOncePerQuery:
           profileScanLoops.length > 0 && profileScanLoops.every((l) => l >= 1 && l <= participants) && profileScanLoopsSerial.length > 0 && profileScanLoopsSerial.every((l) => l === 1),
+        serialCpu: await serialCpu(user, admin, sql.view, sql.inlined, opts.runs),
         viewPlan: await planText(user, sql.view),
         inlinedPlan: await planText(admin, sql.inlined),
       });
+      const cpu = results[results.length - 1]!.serialCpu;
       opts.log(`    ${c.name}: raw ${raw.medianMs} ms, view ${view.medianMs} ms, inlined ${inlined.medianMs} ms (view/inlined ${round(view.medianMs / inlined.medianMs, 3)}×; profile loops ${profileScanLoops.join(',')})`);
+      if (cpu) opts.log(`    ${c.name}, serial CPU time: view ${cpu.viewMs} ms, inlined ${cpu.inlinedMs} ms (view/inlined ${cpu.viewOverInlined}×)`);
     }
     return { rows: opts.rows, tableMb: Number(size.rows[0]!.mb), cases: results };
   } finally {
@@ -300,4 +311,45 @@ export async function benchQueryOverhead(server: BenchServer, opts: { rows: numb
     await c.query(`DROP ROLE IF EXISTS ${d.quoteIdent(analyst)}`).catch(() => undefined);
     await c.end();
   }
+}
+
+/** User + system CPU time of a local server process so far, in ms (/proc/<pid>/stat fields 14 and 15). */
+function processCpuMs(pid: number, tick: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * tick;
+}
+
+/** PolicyCase.serialCpu: the view (as the analyst) and the inlined query (as the admin), alternating, workers off. */
+async function serialCpu(user: pg.Client, admin: pg.Client, view: string, inlined: string, runs: number): Promise<PolicyCase['serialCpu']> {
+  const pidOf = async (c: pg.Client): Promise<number> => Number((await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+  let tick: number;
+  const pids = { view: await pidOf(user), inlined: await pidOf(admin) };
+  try {
+    tick = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    processCpuMs(pids.view, tick);
+    processCpuMs(pids.inlined, tick);
+  } catch {
+    return null;
+  }
+  const serial = "SELECT set_config('max_parallel_workers_per_gather', '0', false)";
+  await user.query(serial);
+  await admin.query(serial);
+  const times = { view: [] as number[], inlined: [] as number[] };
+  try {
+    const once = async (v: 'view' | 'inlined'): Promise<number> => {
+      const before = processCpuMs(pids[v], tick);
+      await (v === 'view' ? user : admin).query(v === 'view' ? view : inlined);
+      return processCpuMs(pids[v], tick) - before;
+    };
+    await once('view');
+    await once('inlined');
+    for (let i = 0; i < runs; i++) for (const v of i % 2 === 0 ? (['view', 'inlined'] as const) : (['inlined', 'view'] as const)) times[v].push(await once(v));
+  } finally {
+    await user.query('RESET max_parallel_workers_per_gather');
+    await admin.query('RESET max_parallel_workers_per_gather');
+  }
+  const viewMs = summarize(times.view).median;
+  const inlinedMs = summarize(times.inlined).median;
+  return { viewMs: round(viewMs, 1), inlinedMs: round(inlinedMs, 1), viewOverInlined: round(viewMs / inlinedMs, 3), runs };
 }
