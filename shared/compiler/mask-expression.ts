@@ -30,7 +30,7 @@ export interface ColumnOutput {
   /**
    * The SQL type of each result expression of the column's CASE (in the order they appear; 'unknown' for NULL
    * or an untyped literal, which take the other branches' type): the typed output the Redshift lint checks
-   * (shared/lint/view-types.ts, VG405) instead of guessing types from the SQL text. One entry when there is no CASE.
+   * (test/support/lint/view-types.ts, VG405) instead of guessing types from the SQL text. One entry when there is no CASE.
    */
   branchTypes: string[];
 }

@@ -38,7 +38,7 @@ export interface CompiledView {
   /** View DDL and its grant, each `pinned`: the transaction packer runs them with name resolution in pg_catalog only. */
   statements: PlannedStatement[];
   signature: ViewSignature;
-  /** Every column's emitted types (the Redshift lint checks them: shared/lint/view-types.ts). */
+  /** Every column's emitted types (the Redshift lint checks them: test/support/lint/view-types.ts). */
   columns: TypedColumn[];
   diagnostics: Diagnostic[];
   /** True when the view was compiled as typed NULLs WHERE FALSE. */
@@ -104,7 +104,7 @@ export interface QueryOptions extends CompileOptions {
 export interface CompiledQuery {
   query: string;
   signature: ViewSignature;
-  /** Every column's emitted types (shared/lint/view-types.ts checks them). */
+  /** Every column's emitted types (test/support/lint/view-types.ts checks them). */
   columns: TypedColumn[];
   diagnostics: Diagnostic[];
   failedClosed: boolean;

@@ -4,7 +4,7 @@
 // compiled SQL never contains the user's text verbatim.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileView } from '../../shared/compiler/view-compiler.js';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import { PolicySchema, type Policy } from '../../shared/policy/policy.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';

@@ -13,7 +13,7 @@ import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/lay
 import { bootstrapScript, planBootstrap } from '../../shared/layout/bootstrap-plan.js';
 import { compileView } from '../../shared/compiler/view-compiler.js';
 import type { ViewChange } from '../../shared/compiler/view-change-plan.js';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';

@@ -10,7 +10,7 @@ import { compileView, type CompiledView } from '../../shared/compiler/view-compi
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';

@@ -4,7 +4,7 @@
 // linted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileView } from '../../shared/compiler/view-compiler.js';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { engines } from '../support/engines.js';

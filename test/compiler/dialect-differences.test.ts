@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileFailClosedView, compileView, type ViewCompileConfig } from '../../shared/compiler/view-compiler.js';
 import { diagnostic } from '../../shared/diagnostics/diagnostic.js';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';

@@ -14,7 +14,7 @@ import { PolicySchema } from '../../shared/policy/policy.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import { stmt } from '../../shared/sql/statement.js';
 
 const CREATED_AT = '2026-01-01T00:00:00Z';

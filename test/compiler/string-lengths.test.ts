@@ -7,7 +7,7 @@
 // the lint) and row "mask casts" of the conformance check (docs/deploy.md).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileView, type CompiledView } from '../../shared/compiler/view-compiler.js';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import type { Dialect } from '../../shared/sql/dialect.js';

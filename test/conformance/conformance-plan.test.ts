@@ -4,7 +4,7 @@
 // as the owner), so the expected rows it compares on Redshift are the ones PostgreSQL really gives.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conformancePlan, expectedSampleRows, type CheckStep, type ConformancePlan } from '../../shared/conformance/conformance-plan.js';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';

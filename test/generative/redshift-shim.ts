@@ -10,7 +10,7 @@
 //   3. it runs in a transaction with `standard_conforming_strings = off`, so a literal written Redshift's
 //      way (`'a\\b'`, backslash doubled by the dialect's quoteLiteral) means what it means on Redshift.
 import { loadModule, parseSync } from 'libpg-query';
-import { normaliseRedshift } from '../../shared/lint/redshift-normalise.js';
+import { normaliseRedshift } from '../support/lint/redshift-normalise.js';
 import type { SqlStatement } from '../../shared/sql/statement.js';
 import type { Engine, Session } from '../support/engines.js';
 import { SHIM_FUNCTIONS, SHIM_SCHEMA } from './redshift-shim-functions.js';

@@ -7,7 +7,7 @@ import { BatchExecuteStatementCommand, ExecuteStatementCommand } from '@aws-sdk/
 import type { Context } from 'aws-lambda';
 import { ENV } from '../../shared/contract/lambda-environment.js';
 import { fake, installFakeCluster, rd, sent } from '../operations/support/fake-redshift.js';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 
 let handler: (event: unknown, context: Context) => Promise<{ driftFindings: number; rawTableBypasses: number; auditFindings: number }>;
 let adminTargetFromEnv: (env: Record<string, string | undefined>) => unknown;

@@ -2,7 +2,7 @@
 // read statement's text per dialect. The read itself runs on real engines in procedures.test.ts.
 import { describe, expect, it } from 'vitest';
 import { catalogReadStatement, narrowSnapshot, parseCatalog } from '../../shared/layout/catalog-reader.js';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 
 describe('catalog reader', () => {

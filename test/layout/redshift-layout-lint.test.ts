@@ -1,7 +1,7 @@
 // Redshift fidelity of everything the layout generates for Redshift: each statement passes the Redshift
 // lint (real PostgreSQL parser + allow-lists from the AWS SQL reference, plpgsql bodies included).
 import { describe, expect, it } from 'vitest';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { functionDefinitions, procedureDefinitions } from '../../shared/layout/routine-definitions.js';

@@ -3,7 +3,7 @@
 // policies (shared/compiler, helper E2; corpus in generated-redshift-sql.ts). Any lint diagnostic fails the
 // suite, with the statement and the finding in the message.
 import { describe, expect, it } from 'vitest';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import type { SqlStatement } from '../../shared/sql/statement.js';
 import { allGeneratedRedshiftSql, bootstrapConfigs, bootstrapGroups } from './generated-redshift-sql.js';
 

@@ -6,8 +6,8 @@
 // profile and routine statements (shared/operations), and the conformance check's plan.
 import { parsePlPgSQLSync, parseSync } from 'libpg-query';
 import { conformancePlan } from '../../shared/conformance/conformance-plan.js';
-import { redshiftAllowListUse } from '../../shared/lint/redshift-lint.js';
-import { normaliseRedshift } from '../../shared/lint/redshift-normalise.js';
+import { redshiftAllowListUse } from '../support/lint/redshift-lint.js';
+import { normaliseRedshift } from '../support/lint/redshift-normalise.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { auditStatements } from '../../shared/operations/audit-facts.js';
 import { catalogFactStatements } from '../../shared/operations/catalog-facts.js';

@@ -3,13 +3,13 @@
 // generated SQL. The corpus is test/lint/generated-redshift-sql.ts (bootstrap, routines, layout statements,
 // compiled views for the example and policy-breadth policies, custom WHERE functions).
 import { describe, expect, it } from 'vitest';
-import { redshiftAllowListUse, type AllowListUse } from '../../shared/lint/redshift-lint.js';
+import { redshiftAllowListUse, type AllowListUse } from '../support/lint/redshift-lint.js';
 import {
   REDSHIFT_EXPRESSIONS,
   REDSHIFT_FUNCTIONS,
   REDSHIFT_VALUE_FUNCTIONS,
   type AllowedFunction,
-} from '../../shared/lint/redshift-function-allow-list.js';
+} from '../support/lint/redshift-function-allow-list.js';
 import { allGeneratedRedshiftSql } from './generated-redshift-sql.js';
 
 interface AllowLists {

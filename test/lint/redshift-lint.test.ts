@@ -1,10 +1,10 @@
 // Each rule of the Redshift lint has an accepted and a rejected example; deleting a rule makes its rejected
 // example pass the lint and this test fail.
 import { describe, expect, it } from 'vitest';
-import { lintRedshift, MAX_STATEMENT_BYTES } from '../../shared/lint/redshift-lint.js';
-import { normaliseRedshift } from '../../shared/lint/redshift-normalise.js';
-import { REDSHIFT_EXPRESSIONS, REDSHIFT_FUNCTIONS, REDSHIFT_VALUE_FUNCTIONS } from '../../shared/lint/redshift-function-allow-list.js';
-import { REDSHIFT_ARGUMENTS } from '../../shared/lint/redshift-function-arguments.js';
+import { lintRedshift, MAX_STATEMENT_BYTES } from '../support/lint/redshift-lint.js';
+import { normaliseRedshift } from '../support/lint/redshift-normalise.js';
+import { REDSHIFT_EXPRESSIONS, REDSHIFT_FUNCTIONS, REDSHIFT_VALUE_FUNCTIONS } from '../support/lint/redshift-function-allow-list.js';
+import { REDSHIFT_ARGUMENTS } from '../support/lint/redshift-function-arguments.js';
 
 const codes = (sql: string): string[] => lintRedshift(sql).map((d) => d.code);
 

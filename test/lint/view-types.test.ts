@@ -3,7 +3,7 @@
 // PostgreSQL alike ("CASE types text and date cannot be matched"), and the view then fails closed for everyone.
 import { describe, expect, it } from 'vitest';
 import { compileView } from '../../shared/compiler/view-compiler.js';
-import { lintViewTypes, typeCategory } from '../../shared/lint/view-types.js';
+import { lintViewTypes, typeCategory } from '../support/lint/view-types.js';
 import { DataSourceSchema } from '../../shared/policy/data-source.js';
 import { PolicySchema } from '../../shared/policy/policy.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';

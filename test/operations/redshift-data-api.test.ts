@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { BatchExecuteStatementCommand, ExecuteStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { fake, installFakeCluster, rd, sent } from './support/fake-redshift.js';
-import { lintRedshift } from '../../shared/lint/redshift-lint.js';
+import { lintRedshift } from '../support/lint/redshift-lint.js';
 import { EXIT, run, type CliIo } from '../../infra/cli/main.js';
 import { EVENT_EXAMPLES } from '../../shared/events/event-examples.js';
 

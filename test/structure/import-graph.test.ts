@@ -1,7 +1,8 @@
 // The import direction between the top-level folders: shared/ is the domain and imports none of the others;
 // lambdas/ (the functions) and infra/ (the stack, the CLI, local mode) both build on shared/ and never import
-// each other; no product folder imports test/ or bench/; and the folders form no cycle. Imports are read with
-// the TypeScript compiler's own pre-processor (static, re-export and dynamic imports alike), not by pattern.
+// each other; no product folder imports test/ or bench/; shared/ reaches AWS only in its warehouse adapters; and
+// the folders form no cycle. Imports are read with the TypeScript compiler's own pre-processor (static, re-export
+// and dynamic imports alike), not by pattern.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -98,6 +99,16 @@ describe('imports between top-level folders', () => {
   it('shared/ imports nothing above it; lambdas/ and infra/ never import each other, test/ or bench/', () => {
     const violations = edges.filter((e) => FORBIDDEN[e.from]?.includes(e.to)).map((e) => `${e.file} imports ${e.specifier}`);
     expect(violations).toEqual([]);
+  });
+
+  it('shared/ reaches AWS only through its warehouse adapters (shared/adapters/)', () => {
+    const outside = sourceFiles('shared')
+      .filter((file) => !file.startsWith(path.join('shared', 'adapters') + path.sep))
+      .flatMap((file) => {
+        const { importedFiles } = ts.preProcessFile(readFileSync(path.join(ROOT, file), 'utf8'), true, true);
+        return importedFiles.filter((f) => f.fileName.startsWith('@aws-sdk/')).map((f) => `${file} imports ${f.fileName}`);
+      });
+    expect(outside).toEqual([]);
   });
 
   it('the top-level folders form no cycle', () => {

@@ -5,7 +5,7 @@
 // … are compatible", https://docs.aws.amazon.com/redshift/latest/dg/r_Type_conversion.html; CASE:
 // https://docs.aws.amazon.com/redshift/latest/dg/r_CASE_function.html); 'unknown' (NULL, an untyped literal)
 // takes the other branches' type.
-import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { diagnostic, type Diagnostic } from '../../../shared/diagnostics/diagnostic.js';
 
 export type TypeCategory = 'string' | 'number' | 'boolean' | 'datetime' | 'time' | 'unknown';
 

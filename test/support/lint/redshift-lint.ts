@@ -20,7 +20,7 @@
 // Not checked: semantics (names exist, privileges), PL/pgSQL variable declarations' types, anything that the
 //           PostgreSQL parser accepts and Redshift accepts with a different meaning.
 import { loadModule, parseSync, parsePlPgSQLSync, scanSync } from 'libpg-query';
-import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { diagnostic, type Diagnostic } from '../../../shared/diagnostics/diagnostic.js';
 import { normaliseRedshift } from './redshift-normalise.js';
 import { viewBindingProblems } from './view-binding.js';
 import { argumentProblems } from './redshift-function-arguments.js';
