@@ -12,6 +12,15 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/**
+ * How long an idle keep-alive connection stays open. Node's default (5 s) races a client that reuses the
+ * connection just as the server closes it: the request fails with "fetch failed" (a reset socket). fetch
+ * (undici) keeps an idle connection one second less than the server's Keep-Alive hint, which a loaded machine
+ * can miss by more; a minute is longer than any pause between a sender's requests here. `server.close()` still
+ * ends idle connections at once (Node ≥ 19).
+ */
+export const KEEP_ALIVE_MS = 65_000;
+
 /** Reads at most `limit` + 1 bytes: a larger body is answered 413 by ingest without buffering it all. */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -29,7 +38,7 @@ export function createLocalServer(
   log: (entry: Record<string, unknown>) => void = () => undefined,
   immuta?: LocalImmutaConnector,
 ): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     void (async () => {
       const path = (req.url ?? '/').split('?')[0];
       try {
@@ -57,6 +66,10 @@ export function createLocalServer(
       }
     })();
   });
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // Above the keep-alive time, so an idle connection is ended by the keep-alive timer, not as a slow request.
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+  return server;
 }
 
 /** POST /immuta: the raw body, exactly as received, to the connector's receiver (it verifies the HMAC over it). */

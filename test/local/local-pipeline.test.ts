@@ -3,6 +3,8 @@
 // FIFO partial-batch rule, then the DLQ with the reason, visible in /status.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from 'node:http';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLocalServer, listen } from '../../infra/local/http-server.js';
 import { generateWebhookSecret } from '../../infra/local/local-config.js';
 import { LocalPipeline } from '../../infra/local/local-pipeline.js';
@@ -55,6 +57,28 @@ describe('local pipeline over HTTP on PGlite', () => {
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     await wh?.close();
   });
+
+  it('an idle keep-alive connection stays open between requests (no reset when a sender reuses it)', async () => {
+    // Node's default keep-alive time (5 s) closed it here, and a sender reusing it got "fetch failed".
+    const socket = connect(Number(new URL(base).port), '127.0.0.1');
+    const request = 'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n';
+    const answer = () =>
+      new Promise<string>((resolve, reject) => {
+        socket.once('data', (d: Buffer) => resolve(d.toString('utf8')));
+        socket.once('close', () => reject(new Error('the server closed the connection')));
+      });
+    try {
+      let next = answer();
+      socket.write(request);
+      expect(await next).toMatch(/^HTTP\/1\.1 200 /);
+      await sleep(6_000);
+      next = answer();
+      socket.write(request);
+      expect(await next).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      socket.destroy();
+    }
+  }, 60_000);
 
   it('a badly signed webhook is 401 and reaches nothing', async () => {
     const res = await post(dsEvent('bad-1', 1), generateWebhookSecret());
