@@ -1,9 +1,10 @@
 // Mask cases the example-driven tests do not reach, asserted as real login roles on PGlite and a real
 // PostgreSQL server (the cells each user sees): exact decimals rounded by a fractional bucket, and the other
 // mask behaviours a mutation run of the compiler found unasserted (docs/testing.md, "Mutation testing").
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, type Engine, type Session } from '../support/engines.js';
-import { bootstrap, layoutConfig, transactionAs } from '../layout/layout-fixture.js';
+import { HASH_KEY, bootstrap, layoutConfig, transactionAs } from '../layout/layout-fixture.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
 import { compileView, type CompiledView } from '../../shared/compiler/view-compiler.js';
@@ -89,6 +90,23 @@ describe.each(engines)('mask edges on $name', ({ create }) => {
     it('a bucket finer than one: 0.125 on numeric(6,3) (1.234 → 1.125, -0.875 stays, 99.999 → 99.875)', async () => {
       await apply([anyone, policy('round-small', { scope: local, type: 'mask', target: { kind: 'column', name: 'small' }, mask: { kind: 'round', bucket: 0.125 } })]);
       expect(await column('small')).toEqual(['1.125', '-0.875', '0.250', null, '99.875']);
+    });
+  });
+
+  describe('a hash on a number column: the column becomes text, so every branch of its CASE shows text', () => {
+    const hashAmount = (except: string) =>
+      policy(`hash-amount-${except}`, { scope: local, type: 'mask', target: { kind: 'column', name: 'amount' }, mask: { kind: 'hash' }, condition: { kind: 'everyoneExcept', except: { groups: [except] } } });
+    const sha = (v: string | null): string | null => (v === null ? null : createHash('sha256').update(HASH_KEY + v).digest('hex'));
+
+    it('ann (red) is masked by "everyone except blue": the SHA-256 of key ‖ the value text', async () => {
+      const compiled = await apply([anyone, hashAmount('blue')]);
+      expect(compiled.signature.columns.find((c) => c.name === 'amount')?.type).toBe('varchar(64)');
+      expect(await column('amount')).toEqual(ROWS.map((r) => sha(r[1])));
+    });
+
+    it('ann (red) is excepted by "everyone except red": the clear value, as text', async () => {
+      await apply([anyone, hashAmount('red')]);
+      expect(await column('amount')).toEqual(ROWS.map((r) => r[1]));
     });
   });
 });
