@@ -79,9 +79,14 @@ export async function readWholeCatalog(deps: ApplyDeps, outcome: ApplyOutcome): 
 export function planViewSet(snapshot: CatalogSnapshot, item: ViewSetWorkItem, ids: readonly string[], deps: ApplyDeps): SetPlan {
   const storesNewVersion = item.version > (snapshot.policies.get(item.policyId)?.version ?? -1);
   const plan: SetPlan = { views: [], alone: [], storesNewVersion };
-  for (const id of ids) {
-    const p: ViewChangePlan = planViewChange(snapshot, { ...item, dataSourceId: id }, deps.config, deps.dialect, { completeCatalog: true });
-    if (p.refanOut && p.affectedDataSourceIds && p.affectedDigest && !plan.refanOut) plan.refanOut = { ids: p.affectedDataSourceIds, digest: p.affectedDigest };
+  // The policy's reach (first store) is computed once, from the first view's plan; the other views are planned
+  // as the opening guard leaves the catalog — the version stored — so each does not compute it again.
+  const afterStore: CatalogSnapshot = storesNewVersion
+    ? { ...snapshot, policies: new Map(snapshot.policies).set(item.policyId, { version: item.version, deleted: item.deleted, definition: item.definition }) }
+    : snapshot;
+  for (const [k, id] of ids.entries()) {
+    const p: ViewChangePlan = planViewChange(k === 0 ? snapshot : afterStore, { ...item, dataSourceId: id }, deps.config, deps.dialect, { completeCatalog: true });
+    if (p.refanOut && p.affectedDataSourceIds && p.affectedDigest) plan.refanOut = { ids: p.affectedDataSourceIds, digest: p.affectedDigest };
     const [guard, ...ddl] = p.statements;
     if (ddl.some((s) => statementBytes(s) > MAX_STATEMENT_BYTES)) {
       plan.alone.push(id);
