@@ -46,7 +46,10 @@ export async function openPipelineDatabase(server: BenchServer, name: string, ex
   });
   const counting = new CountingWarehouse(warehouse.system);
   const secret = `whsec_${Buffer.from(`bench-${name}-secret-0123456789`).toString('base64')}`;
-  const pipeline = new LocalPipeline({ config, warehouse: counting, webhookSecret: secret });
+  // The deployed queue's visibility timeout is the apply timeout × a factor (infra/stack/work-queue.ts) and the apply
+  // Lambda stops at its deadline; the bench's consumer has no deadline, so the local queue's 30 s default would
+  // hand a long batch of view sets out again while it is still being applied (every view applied twice).
+  const pipeline = new LocalPipeline({ config, warehouse: counting, webhookSecret: secret, queue: { visibilityTimeoutMs: 30 * 60_000 } });
   const admin = new pg.Pool({ connectionString: url, max: 1 });
   admin.on('error', () => undefined);
   return {

@@ -100,7 +100,8 @@ export async function benchPolicyPush(
       const batch = db.pipeline.queue.receive(10);
       const handle = async (message: (typeof batch)[number], run: () => Promise<ApplyOutcome>): Promise<void> => {
         const outcome = await run();
-        if (outcome.status === 'applied') combined.applied++;
+        // A view set is one item for many views: count views, not items.
+        if (outcome.status === 'applied') combined.applied += outcome.views ?? 1;
         combined.outcomes.push(outcome);
         db.pipeline.queue.ack(message.receiptHandle);
       };

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=a,b,c,d,e]`: every performance target (docs/performance.md) measured side by
+// `npm run bench [-- --quick] [-- --only=a,b,c,d,e] [-- --push-views=1000 --push-consumers=combined]`: every performance target (docs/performance.md) measured side by
 // side in one run, written to bench/results.json (gitignored) and printed as a table against its target.
 // Not part of `npm test`: these are measurements, not assertions (docs/performance.md reads them).
 //   a  query overhead on a real PostgreSQL server (≥1M rows): raw / secure view / inlined; EXPLAIN loops
@@ -18,6 +18,7 @@ import { benchEntitlements } from './entitlement-change.js';
 import { benchIngest } from './ingest-throughput.js';
 import { benchBundles } from './lambda-bundles.js';
 import { benchPolicyPush } from './policy-push.js';
+import { pushBeforeAfter } from './push-before-after.js';
 import { benchQueryOverhead } from './query-overhead.js';
 import { nowMs } from './stats.js';
 import { judge, type BenchSections, type TargetRow } from './targets.js';
@@ -26,6 +27,11 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only='));
 const only = new Set((onlyArg ? onlyArg.slice('--only='.length) : 'a,b,c,d,e').split(',').map((s) => s.trim()));
+
+// --push-views=1000[,10000] and --push-consumers=combined[,per-item]: which pushes section b runs (default all).
+const listArg = (name: string): string[] | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',').map((s) => s.trim());
+const pushViews = listArg('push-views')?.map(Number);
+const pushConsumers = (listArg('push-consumers') ?? ['per-item', 'combined']) as ('per-item' | 'combined')[];
 
 const SIZES = quick
   ? { rows: 50_000, warmups: 1, runs: 3, push: [{ views: 100, budgetMs: 15_000 }, { views: 300, budgetMs: 15_000 }], changes: 200, users: 20, rate: 200, ingest: 2_000, compileViews: 2_000, compilePasses: 2, initRuns: 2 }
@@ -120,8 +126,8 @@ async function main(): Promise<void> {
     await section('b', 'global policy push through the local pipeline', async () => {
       sections.policyPush = [];
       // Each size with today's one-transaction-per-item consumer and with the combined batch consumer.
-      for (const p of SIZES.push) {
-        for (const consumer of ['per-item', 'combined'] as const) sections.policyPush.push(await benchPolicyPush(server!, p.views, { budgetMs: p.budgetMs, log, consumer }));
+      for (const p of SIZES.push.filter((x) => !pushViews || pushViews.includes(x.views))) {
+        for (const consumer of pushConsumers) sections.policyPush.push(await benchPolicyPush(server!, p.views, { budgetMs: p.budgetMs, log, consumer }));
       }
     });
     await section('c', 'entitlement changes', async () => {
@@ -144,6 +150,8 @@ async function main(): Promise<void> {
     sectionMs: timings,
     errors,
     targets,
+    // Section b before (bench/push-baseline.json: one run of the per-view code) and after (this run).
+    ...(sections.policyPush ? { pushBeforeAfter: await pushBeforeAfter(path.join(here, 'push-baseline.json'), sections.policyPush) } : {}),
     sections,
   };
   const out = path.join(here, 'results.json');

@@ -16,6 +16,7 @@ import { processWorkBatch } from '../../shared/apply/apply-work-batch.js';
 import { fifoFailureReason } from '../../shared/apply/fifo-partial-batch.js';
 import { reportRecord } from '../../shared/apply/outcome-reporter.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
+import type { PolicyFanOut } from '../../shared/routing/route-policy.js';
 import type { Dialect } from '../../shared/sql/dialect.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { LocalEventBus } from './local-event-bus.js';
@@ -37,6 +38,8 @@ export interface LocalPipelineOptions {
   log?: (entry: Record<string, unknown>) => void;
   /** Immediate conflict re-reads in the apply loop (default 5). */
   maxConflictRetries?: number;
+  /** How the policy router fans a change out (default DEFAULT_POLICY_FAN_OUT: view sets from 11 views). */
+  policyFanOut?: PolicyFanOut;
 }
 
 export interface PipelineStatus {
@@ -76,6 +79,7 @@ export class LocalPipeline {
       warehouse: options.warehouse,
       dialect: this.dialect,
       queue: this.queue,
+      ...(options.policyFanOut ? { policyFanOut: options.policyFanOut } : {}),
       onRouted: ({ event, messages }) => {
         this.eventsReceived++;
         this.log({ level: 'info', message: 'event routed', eventId: event.id, type: event.type, subject: event.subject, workItems: messages.length });

@@ -1,6 +1,7 @@
 // EventBridge rule "policy.*" → validate the envelope again (the contract) → read the catalog through the
 // Data API → one work item per view the change reaches (stored policy ∪ new policy), each in that view's
-// FIFO group, or one item in `policy:<id>` when it reaches none → SQS, 10 per call. A failure throws, so
+// FIFO group — or, from 11 views on, view sets of ≤ 370 views in `policy:<id>` (route-policy.ts) — or one
+// item in `policy:<id>` when it reaches none → SQS, 10 per call. A failure throws, so
 // the event is retried; items already sent dedup on their ids.
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { METRIC } from '../../shared/contract/metric-names.js';

@@ -40,6 +40,8 @@ export interface ApplyOutcome {
    * that transaction held. `transactions` is then 1 for each of them (the same one).
    */
   combinedWith?: number;
+  /** A view set (apply-view-set.ts): how many views the item carried. */
+  views?: number;
 }
 
 export class ApplyFailure extends Error {

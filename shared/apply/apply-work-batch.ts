@@ -31,7 +31,8 @@ import { startOutcome, type ApplyOutcome } from './apply-outcome.js';
 import type { ApplyDeps } from './apply-work-item.js';
 import { processFifoBatch, type FifoBatchRecord, type FifoRecordResult } from './fifo-partial-batch.js';
 import { processWorkMessage } from './process-work-message.js';
-import { parseWorkItem, workItemObject, type DataSourceWorkItem, type PolicyWorkItem } from '../routing/work-item.js';
+import { isViewSet, parseWorkItem, workItemObject, type DataSourceWorkItem, type PolicyWorkItem, type ViewSetWorkItem } from '../routing/work-item.js';
+import { applyViewSet } from './apply-view-set.js';
 
 export interface WorkBatchRecord extends FifoBatchRecord {
   body: string;
@@ -59,7 +60,33 @@ export async function processWorkBatch<R extends WorkBatchRecord>(
   handle: (record: R, run: () => Promise<ApplyOutcome>) => Promise<unknown>,
 ): Promise<FifoRecordResult<R>[]> {
   const early = await applyGroupHeadsTogether(records, deps);
-  return processFifoBatch(records, (record) => handle(record, async () => early.get(record.messageId) ?? processWorkMessage(record.body, deps)));
+  // View sets share ONE read of the catalog per batch: each set plans from the snapshot the sets before it left
+  // (what their guards stored); anything else that runs in between, or a set that fails, makes the next read.
+  let shared: CatalogSnapshot | undefined;
+  const run = async (record: R): Promise<ApplyOutcome> => {
+    const done = early.get(record.messageId);
+    if (done) return done;
+    const item = viewSetOf(record.body);
+    if (!item) {
+      shared = undefined;
+      return processWorkMessage(record.body, deps);
+    }
+    const given = shared;
+    shared = undefined;
+    const result = await applyViewSet(item, deps, given);
+    shared = result.snapshot;
+    return result.outcome;
+  };
+  return processFifoBatch(records, (record) => handle(record, () => run(record)));
+}
+
+function viewSetOf(body: string): ViewSetWorkItem | undefined {
+  try {
+    const item = parseWorkItem(body);
+    return isViewSet(item) ? item : undefined;
+  } catch {
+    return undefined; // processWorkMessage reports an unreadable body
+  }
 }
 
 /**

@@ -172,8 +172,11 @@ export function compileView(
   const lateBinding = (ds.kind === 'external' || readsAnotherDatabase(ds, config)) && !failedClosed;
   if (lateBinding) signature = { ...signature, lateBinding: true };
   const unchanged = previous != null && sameSignature(previous, signature);
+  // Replaced in place, a view keeps its privileges on both engines ("When a view is replaced, its other
+  // properties such as ownership and granted privileges are preserved": r_CREATE_VIEW above), so no GRANT: one
+  // statement per view for a policy push (test/pipeline/replace-keeps-grants.test.ts runs it as a login role).
   const statements = unchanged
-    ? [viewDdl(stmt(dialect.createView(name, query, { replace: true, lateBinding }), 'same columns and types: replace in place (grants kept)')), grant]
+    ? [viewDdl(stmt(dialect.createView(name, query, { replace: true, lateBinding }), 'same columns and types: replace in place (grants kept)'))]
     : [
         // Unknown or different signature: CREATE OR REPLACE would fail on a changed column type, so drop and
         // create in the same transaction; the grant is given again.

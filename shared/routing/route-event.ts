@@ -6,7 +6,7 @@ import type { WorkMessage, WorkQueue } from '../ports/work-queue.js';
 import { routeFor, type EventCategory } from '../routing/routing-table.js';
 import type { Dialect } from '../sql/dialect.js';
 import { routeDataSourceEvent, type DataSourceEvent } from './route-datasource.js';
-import { routePolicyEvent, type PolicyEvent } from './route-policy.js';
+import { routePolicyEvent, type PolicyEvent, type PolicyFanOut } from './route-policy.js';
 import { routeUserEvent, type UserEvent } from './route-user.js';
 import { parseRoutedEvent } from './routed-event.js';
 import { sendInBatches } from './send-work.js';
@@ -15,6 +15,8 @@ export interface RouterDeps {
   /** Read by the policy router only (the catalog decides the fan-out); the others need no warehouse. */
   warehouse?: Warehouse;
   dialect?: Dialect;
+  /** How a policy change is fanned out (default DEFAULT_POLICY_FAN_OUT). */
+  policyFanOut?: PolicyFanOut;
 }
 
 export async function routeEvent(event: WebhookEvent, deps: RouterDeps): Promise<WorkMessage[]> {
@@ -24,7 +26,7 @@ export async function routeEvent(event: WebhookEvent, deps: RouterDeps): Promise
       return routeDataSourceEvent(event as DataSourceEvent);
     case 'policy':
       if (!deps.warehouse || !deps.dialect) throw new Error('the policy router needs the warehouse and its dialect');
-      return routePolicyEvent(event as PolicyEvent, deps.warehouse, deps.dialect);
+      return routePolicyEvent(event as PolicyEvent, deps.warehouse, deps.dialect, deps.policyFanOut);
     case 'user':
       return routeUserEvent(event as UserEvent);
     default:

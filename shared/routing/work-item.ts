@@ -34,6 +34,8 @@ export const DataSourceWorkItemSchema = z
  * One policy change for ONE view. `dataSourceId` null = the policy applies to no view yet (the item still
  * stores the policy state, in the group `policy:<id>`). `fanOutDigest` = affectedDigest() of the set the
  * router fanned out to, so the apply step can tell whether its own guarded read widens that set.
+ * `dataSourceIds` (with `dataSourceId` null): the change for SEVERAL views — a view set, in the group
+ * `policy:<id>` (shared/apply/apply-view-set.ts; docs/architecture.md "A policy pushed to many views").
  */
 export const PolicyWorkItemSchema = z
   .object({
@@ -44,7 +46,11 @@ export const PolicyWorkItemSchema = z
     deleted: z.boolean(),
     definition: PolicySchema.nullable(),
     dataSourceId: z.string().min(1).nullable(),
+    dataSourceIds: z.array(z.string().min(1)).min(1).optional(),
     fanOutDigest: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .refine((i) => i.dataSourceIds === undefined || (i.dataSourceId === null && new Set(i.dataSourceIds).size === i.dataSourceIds.length), {
+    message: 'a view set has dataSourceId null and distinct dataSourceIds',
   })
   .refine((i) => i.deleted || i.definition !== null, { message: 'an upsert carries the definition' })
   .refine((i) => i.definition === null || (i.definition.id === i.policyId && i.definition.version === i.version), {
@@ -79,6 +85,7 @@ export function workItemObject(item: WorkItem): string {
     case 'datasource':
       return `datasource:${item.dataSourceId}`;
     case 'policy':
+      if (item.dataSourceIds) return `policy:${item.policyId}@views:${item.dataSourceIds.length}(${item.dataSourceIds[0]}…)`;
       return `policy:${item.policyId}@${item.dataSourceId === null ? '-' : `view:${item.dataSourceId}`}`;
     case 'user':
       return `user:${item.userId}`;
@@ -106,3 +113,8 @@ export function parseWorkItem(body: string): WorkItem {
   }
   return r.data;
 }
+
+/** A policy item for several views (a view set: `dataSourceIds`). */
+export type ViewSetWorkItem = PolicyWorkItem & { dataSourceId: null; dataSourceIds: string[] };
+
+export const isViewSet = (item: WorkItem): item is ViewSetWorkItem => item.kind === 'policy' && item.dataSourceIds !== undefined;

@@ -6,7 +6,8 @@
 //   API runs at most 40 statements as one transaction (BatchExecuteStatement, Sqls: 1..40 items).
 // - A unit (one object change: its guard CALL and its DDL; or one bootstrap step) stays in one transaction.
 //   Consecutive units of the same session share a transaction while they fit, unless one says `alone`.
-// - Guards come first, in unit order, then the other statements in order.
+// - Guards come first, in unit order, then the other statements in order; a transaction-wide guard (`opening`)
+//   comes before them.
 // - Statements that say `pinned` run with search_path pinned to pg_catalog (the dialect's pinSearchPath), so
 //   what a view or routine binds to is resolved there only: SET before the first such statement of the
 //   transaction, RESET after the last one — once per transaction. Each Data API batch is its own session and
@@ -53,7 +54,17 @@ export function transactionSize(statements: readonly PlannedStatement[]): number
   return statements.length + (statements.some((s) => s.pinned) ? 2 : 0);
 }
 
-export function packTransactions<T>(units: readonly PlanUnit<T>[], dialect: Dialect, max: number = MAX_STATEMENTS_PER_TRANSACTION): PackedTransaction<T>[] {
+/**
+ * `opening(i)`: a guard that opens the i-th transaction, ahead of every other statement and counted in its
+ * size — a view set's one guard per transaction (shared/apply/apply-view-set.ts), whose units carry none.
+ */
+export function packTransactions<T>(
+  units: readonly PlanUnit<T>[],
+  dialect: Dialect,
+  limit: number = MAX_STATEMENTS_PER_TRANSACTION,
+  opening?: (index: number) => PlannedStatement,
+): PackedTransaction<T>[] {
+  const max = opening ? limit - 1 : limit;
   const out: PackedTransaction<T>[] = [];
   let open: PlanUnit<T>[] = [];
   const close = (): void => {
@@ -73,7 +84,7 @@ export function packTransactions<T>(units: readonly PlanUnit<T>[], dialect: Dial
     open.push(unit);
   }
   close();
-  return out;
+  return opening ? out.map((tx, i) => ({ ...tx, statements: [opening(i), ...tx.statements] })) : out;
 }
 
 /** Guards first, then the rest; the pin around the pinned span. */

@@ -56,18 +56,29 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('policy router Lambda', () => {
   it('reads the catalog through the Data API (Serverless workgroup) and fans out one message per matched view, 10 per batch', async () => {
-    // A global policy with no scope tags matches every data source: 12 of them.
+    // A global policy with no scope tags matches every data source: 10 of them (below the view-set threshold).
     const policy = { ...example.data.policy, scope: { kind: 'global' as const } };
-    api.catalog = [{ kind: 'epoch', version: 7 }, ...Array.from({ length: 12 }, (_, i) => dataSourceRow(`ds-${i}`, ['Sales']))];
+    api.catalog = [{ kind: 'epoch', version: 7 }, ...Array.from({ length: 10 }, (_, i) => dataSourceRow(`ds-${i}`, ['Sales']))];
     const res = await handler(busEvent({ ...example, data: { policy } }), context);
-    expect(res).toEqual({ workItems: 12 });
+    expect(res).toEqual({ workItems: 10 });
     expect(rd).toHaveReceivedCommandWith(ExecuteStatementCommand, { WorkgroupName: 'wg-1', Database: 'dev' });
     expect((rd.commandCalls(ExecuteStatementCommand)[0]!.args[0].input as ExecuteStatementCommandInput).Sql).toMatch(/immuta_system/);
-    expect(sent().map((e) => e.length)).toEqual([10, 2]);
+    expect(sent().map((e) => e.length)).toEqual([10]);
     const items = sent().flat().map((e) => parseWorkItem(e.MessageBody!) as PolicyWorkItem);
-    expect(items.map((i) => i.dataSourceId).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `ds-${i}`).sort());
+    expect(items.map((i) => i.dataSourceId).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `ds-${i}`).sort());
     expect(sent().flat().map((e) => e.MessageGroupId)).toContain(viewGroupId('ds-3'));
     expect(new Set(items.map((i) => i.fanOutDigest))).toEqual(new Set([affectedDigest(items.map((i) => i.dataSourceId!))]));
+  });
+
+  it('a change reaching 11 views or more goes out as one view set in the policy group', async () => {
+    const policy = { ...example.data.policy, scope: { kind: 'global' as const } };
+    api.catalog = [{ kind: 'epoch', version: 7 }, ...Array.from({ length: 12 }, (_, i) => dataSourceRow(`ds-${i}`, ['Sales']))];
+    expect(await handler(busEvent({ ...example, data: { policy } }), context)).toEqual({ workItems: 1 });
+    const [entry] = sent().flat();
+    expect(entry!.MessageGroupId).toBe(policyGroupId(example.subject));
+    const item = parseWorkItem(entry!.MessageBody!) as PolicyWorkItem;
+    expect(item.dataSourceId).toBeNull();
+    expect([...item.dataSourceIds!].sort()).toEqual(Array.from({ length: 12 }, (_, i) => `ds-${i}`).sort());
   });
 
   it('no matching view → one message in the policy group with dataSourceId null', async () => {

@@ -106,8 +106,20 @@ describe('policy router on PGlite', () => {
   });
   afterAll(() => wh?.close());
 
+  // One item per view (a fan-out below the view-set threshold, here raised above the 13 views).
+  const perView = () => ({ ...deps(), policyFanOut: { chunkFrom: Number.MAX_SAFE_INTEGER, viewsPerItem: 370 } });
+
+  it('by default a change reaching 11 views or more goes out as view sets in the policy group', async () => {
+    const r = await routeToQueue(policyEvent('p-s', 1, ['A']), 'policy', deps());
+    expect(r.messages.map((m) => m.groupId)).toEqual([policyGroupId('p-s')]);
+    const [item] = r.messages.map((m) => parseWorkItem(m.body) as PolicyWorkItem);
+    expect(item).toMatchObject({ dataSourceId: null, fanOutDigest: affectedDigest(Array.from({ length: 12 }, (_, i) => `ds-${i}`)) });
+    expect([...item!.dataSourceIds!].sort()).toEqual(Array.from({ length: 12 }, (_, i) => `ds-${i}`).sort());
+    expect(r.sends).toBe(1);
+  });
+
   it('fans out to every view the new state matches, one message per view group, sent 10 at a time', async () => {
-    const r = await routeToQueue(policyEvent('p-a', 1, ['A']), 'policy', deps());
+    const r = await routeToQueue(policyEvent('p-a', 1, ['A']), 'policy', perView());
     expect(r.messages.map((m) => m.groupId).sort()).toEqual(Array.from({ length: 12 }, (_, i) => viewGroupId(`ds-${i}`)).sort());
     expect(queue.calls.slice(-2).map((c) => c.length)).toEqual([10, 2]);
     expect(r.sends).toBe(2);
@@ -119,7 +131,7 @@ describe('policy router on PGlite', () => {
   it('a narrowed policy reaches the views of its STORED state too (old ∪ new)', async () => {
     const [stored] = await routeEvent(policyEvent('p-b', 1, ['B']), deps());
     await applyWorkItem(parseWorkItem(stored!.body), deps());
-    const widened = await routeEvent(policyEvent('p-b', 2, ['A']), deps());
+    const widened = await routeEvent(policyEvent('p-b', 2, ['A']), perView());
     expect(widened).toHaveLength(13); // ds-99 (stored B) ∪ the 12 tagged A
     expect(widened.map((m) => m.groupId)).toContain(viewGroupId('ds-99'));
   });

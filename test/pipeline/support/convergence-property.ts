@@ -24,6 +24,7 @@ import { encodeAttributes, encodeList } from '../../../shared/layout/profile-enc
 import { DataSourceSchema, type DataSourceInput } from '../../../shared/policy/data-source.js';
 import { PolicySchema, type PolicyInput } from '../../../shared/policy/policy.js';
 import { WarehouseError, type Row, type Warehouse } from '../../../shared/ports/warehouse.js';
+import type { PolicyFanOut } from '../../../shared/routing/route-policy.js';
 import { postgres as d } from '../../../shared/sql/postgres-dialect.js';
 import { stmt, type SqlStatement } from '../../../shared/sql/statement.js';
 
@@ -318,6 +319,8 @@ export interface ConvergenceConsumer {
   open(pipeline: LocalPipeline, warehouse: Warehouse): RunConsumer;
   /** The generators must make this consumer combine items, else the run proves nothing about combining. */
   mustCombine: boolean;
+  /** How the policy router fans out in run `run` (default: the pipeline's). */
+  policyFanOut?: (run: number) => PolicyFanOut;
 }
 
 // ------------------------------------------------------------------------------------------ the test
@@ -355,7 +358,8 @@ export function describeConvergenceProperty(consumer: ConvergenceConsumer): void
             stmt(`GRANT USAGE ON SCHEMA ${d.quoteIdent(`oracle_${r}`)} TO PUBLIC`),
           ]);
           const faulty = new FaultyWarehouse(wh.system, s.faults);
-          const pipeline = new LocalPipeline({ config, warehouse: faulty, webhookSecret: SECRET, queue: { maxReceiveCount: 50 } });
+          const fanOut = consumer.policyFanOut?.(run);
+          const pipeline = new LocalPipeline({ config, warehouse: faulty, webhookSecret: SECRET, queue: { maxReceiveCount: 50 }, ...(fanOut ? { policyFanOut: fanOut } : {}) });
           const consumed = consumer.open(pipeline, faulty);
           const posted = events(r, s);
           for (const [i, e] of posted.entries()) {
