@@ -9,7 +9,17 @@ import { describe, expect, it } from 'vitest';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAX_LINE = 120;
 const CODE = /\.(ts|mts|cts|js|mjs|cjs)$/;
-const SKIP_DIRS = new Set(['node_modules', '.git', 'cdk.out', 'coverage', 'dist', 'reports', '.stryker-tmp', '.data', '.pg-test']);
+const SKIP_DIRS = new Set([
+  'node_modules',
+  '.git',
+  'cdk.out',
+  'coverage',
+  'dist',
+  'reports',
+  '.stryker-tmp',
+  '.data',
+  '.pg-test',
+]);
 
 async function sourceFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -28,7 +38,11 @@ const ignorePath = path.join(ROOT, '.prettierignore');
 describe('source formatting', () => {
   it('finds the source files', () => {
     expect(files.map((f) => path.relative(ROOT, f))).toEqual(
-      expect.arrayContaining(['shared/sql/dialect.ts', 'infra/stack/viewguard-stack.ts', 'test/style/formatting.test.ts']),
+      expect.arrayContaining([
+        'shared/sql/dialect.ts',
+        'infra/stack/viewguard-stack.ts',
+        'test/style/formatting.test.ts',
+      ]),
     );
   });
 
