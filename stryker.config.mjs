@@ -12,11 +12,7 @@ export default {
     // Each mutant runs only the test files that import the mutated file.
     related: true,
   },
-  mutate: [
-    'shared/compiler/*.ts',
-    'shared/policy/*.ts',
-    'shared/layout/profile-encoding.ts',
-  ],
+  mutate: ['shared/compiler/*.ts', 'shared/policy/*.ts', 'shared/layout/profile-encoding.ts'],
   coverageAnalysis: 'perTest',
   // The dry run is the whole selected suite with coverage (~5 min on a loaded 2-core machine).
   dryRunTimeoutMinutes: 30,

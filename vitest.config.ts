@@ -15,6 +15,10 @@ export default defineConfig({
     globalSetup: ['test/support/pg-global-setup.ts'],
     // The JSON report and the unhandled errors (which fail a run whose tests all passed, and which the JSON
     // report does not carry) let .ci/run print plain closing lines: counts, failures, each error's stack.
-    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }], './test/support/unhandled-errors-reporter.ts'],
+    reporters: [
+      'default',
+      ['json', { outputFile: '.vitest-report.json' }],
+      './test/support/unhandled-errors-reporter.ts',
+    ],
   },
 });

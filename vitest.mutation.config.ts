@@ -13,7 +13,10 @@ export default defineConfig({
     ...base.test,
     // The generative folder's named regression worlds are deterministic compiler tests (each on PGlite, the
     // server and the Redshift shim); its random campaigns are not a per-mutant test.
-    include: ['test/{compiler,breadth,policy,security,layout}/**/*.test.ts', 'test/generative/{compiler-regressions,regressions}.test.ts'],
+    include: [
+      'test/{compiler,breadth,policy,security,layout}/**/*.test.ts',
+      'test/generative/{compiler-regressions,regressions}.test.ts',
+    ],
     exclude: ['test/policy/policy-doc.test.ts', '**/node_modules/**'],
     setupFiles: ['test/mutation/hook-coverage.ts'],
     reporters: ['default'],

@@ -10,7 +10,9 @@ const MAX_STACK_LINES = 25;
 const readJson = (file) => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null);
 const clip = (s, n = MAX_STACK_LINES) => {
   const lines = String(s ?? '').split('\n');
-  return lines.length > n ? [...lines.slice(0, n), `    … ${lines.length - n} more lines`].join('\n') : lines.join('\n');
+  return lines.length > n
+    ? [...lines.slice(0, n), `    … ${lines.length - n} more lines`].join('\n')
+    : lines.join('\n');
 };
 const out = [];
 const say = (line = '') => out.push(line);
@@ -22,7 +24,14 @@ if (report && report.numTotalTests === 0) {
   say('no test ran');
 } else if (report) {
   const skipped = report.numPendingTests + report.numTodoTests;
-  say(`${report.numPassedTests} passed, ${report.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''} (${report.numTotalTests} tests in ${report.testResults.length} files)`);
+  say(
+    `${report.numPassedTests} passed, ` +
+      `${report.numFailedTests} failed` +
+      `${skipped ? `, ${skipped} skipped` : ''} (` +
+      `${report.numTotalTests} tests in ` +
+      `${report.testResults.length} ` +
+      `files)`,
+  );
   for (const file of report.testResults) {
     for (const t of file.assertionResults.filter((a) => a.status === 'failed')) {
       failedTests++;
@@ -39,7 +48,12 @@ if (report && report.numTotalTests === 0) {
 }
 
 for (const [i, e] of (unhandled ?? []).entries()) {
-  say(`UNHANDLED ${i + 1}/${unhandled.length}: ${e.type}${e.testFile ? ` in ${e.testFile}` : ''}${e.testName ? ` (last test: ${e.testName})` : ''}`);
+  say(
+    `UNHANDLED ${i + 1}/` +
+      `${unhandled.length}: ${e.type}` +
+      `${e.testFile ? ` in ${e.testFile}` : ''}` +
+      `${e.testName ? ` (last test: ${e.testName})` : ''}`,
+  );
   say(clip(e.stack && e.stack.includes(e.message) ? e.stack : `${e.name}: ${e.message}\n${e.stack}`));
 }
 
@@ -47,7 +61,9 @@ for (const [i, e] of (unhandled ?? []).entries()) {
 const printedOutside = [];
 if (logFile && existsSync(logFile)) {
   // eslint-disable-next-line no-control-regex
-  const lines = readFileSync(logFile, 'utf8').replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+  const lines = readFileSync(logFile, 'utf8')
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n');
   const start = /⎯ (Unhandled Rejection|Unhandled Error|Uncaught Exception|Startup Error) ⎯|^error during close/;
   const reported = (unhandled ?? []).length > 0;
   for (let i = 0; i < lines.length; i++) {

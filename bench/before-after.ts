@@ -13,18 +13,37 @@ export interface BeforeAfterRow {
 }
 
 /** The four numbers of one run; null where the run did not measure it. */
-export type TableNumbers = Record<'filterHeavyRatio' | 'maskHeavyRatio' | 'transactions1000' | 'dataApiCalls1000' | 'databaseSeconds10000', number | null>;
+export type TableNumbers = Record<
+  'filterHeavyRatio' | 'maskHeavyRatio' | 'transactions1000' | 'dataApiCalls1000' | 'databaseSeconds10000',
+  number | null
+>;
 
 const ROWS: { key: keyof TableNumbers; what: string; target: string; unit: string }[] = [
   { key: 'filterHeavyRatio', what: 'filter-heavy view vs hand-inlined query, 1M rows', target: '≤ 1.05', unit: '×' },
   { key: 'maskHeavyRatio', what: 'mask-heavy view vs hand-inlined query, 1M rows', target: '≤ 1.05', unit: '×' },
-  { key: 'transactions1000', what: 'transactions for a global policy reaching 1,000 views (combined consumer)', target: '≤ 25', unit: 'transactions' },
-  { key: 'dataApiCalls1000', what: 'Data API calls for the same push (transactions + reads)', target: '≤ 30', unit: 'calls' },
-  { key: 'databaseSeconds10000', what: 'database time for 10,000 views, local PostgreSQL (combined; extrapolated if unfinished)', target: '≤ 8', unit: 's' },
+  {
+    key: 'transactions1000',
+    what: 'transactions for a global policy reaching 1,000 views (combined consumer)',
+    target: '≤ 25',
+    unit: 'transactions',
+  },
+  {
+    key: 'dataApiCalls1000',
+    what: 'Data API calls for the same push (transactions + reads)',
+    target: '≤ 30',
+    unit: 'calls',
+  },
+  {
+    key: 'databaseSeconds10000',
+    what: 'database time for 10,000 views, local PostgreSQL (combined; extrapolated if unfinished)',
+    target: '≤ 8',
+    unit: 's',
+  },
 ];
 
 export function tableNumbers(s: BenchSections): TableNumbers {
-  const ratio = (name: string): number | null => s.queryOverhead?.cases.find((c) => c.name === name)?.viewOverInlined ?? null;
+  const ratio = (name: string): number | null =>
+    s.queryOverhead?.cases.find((c) => c.name === name)?.viewOverInlined ?? null;
   const push = (views: number) => s.policyPush?.find((p) => p.views === views && p.consumer === 'combined');
   const p1 = push(1000);
   const p10 = push(10000);
@@ -38,7 +57,10 @@ export function tableNumbers(s: BenchSections): TableNumbers {
   };
 }
 
-export async function beforeAfter(baselinePath: string, s: BenchSections): Promise<{ baseline: { run: string; note: string } | null; rows: BeforeAfterRow[] }> {
+export async function beforeAfter(
+  baselinePath: string,
+  s: BenchSections,
+): Promise<{ baseline: { run: string; note: string } | null; rows: BeforeAfterRow[] }> {
   type Baseline = { run: string; note: string; numbers: TableNumbers };
   let baseline: Baseline | null = null;
   try {
@@ -49,6 +71,12 @@ export async function beforeAfter(baselinePath: string, s: BenchSections): Promi
   const after = tableNumbers(s);
   return {
     baseline: baseline ? { run: baseline.run, note: baseline.note } : null,
-    rows: ROWS.map((r) => ({ what: r.what, target: r.target, unit: r.unit, before: baseline?.numbers[r.key] ?? null, after: after[r.key] })),
+    rows: ROWS.map((r) => ({
+      what: r.what,
+      target: r.target,
+      unit: r.unit,
+      before: baseline?.numbers[r.key] ?? null,
+      after: after[r.key],
+    })),
   };
 }

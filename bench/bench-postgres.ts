@@ -17,13 +17,25 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-const REPORTED_SETTINGS = ['server_version', 'shared_buffers', 'work_mem', 'max_parallel_workers_per_gather', 'jit', 'fsync', 'synchronous_commit', 'max_locks_per_transaction'];
+const REPORTED_SETTINGS = [
+  'server_version',
+  'shared_buffers',
+  'work_mem',
+  'max_parallel_workers_per_gather',
+  'jit',
+  'fsync',
+  'synchronous_commit',
+  'max_locks_per_transaction',
+];
 
 async function readSettings(url: string): Promise<Record<string, string>> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const r = await c.query<{ name: string; setting: string; unit: string | null }>('SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)', [REPORTED_SETTINGS]);
+    const r = await c.query<{ name: string; setting: string; unit: string | null }>(
+      'SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)',
+      [REPORTED_SETTINGS],
+    );
     return Object.fromEntries(r.rows.map((x) => [x.name, x.unit ? `${x.setting} ${x.unit}` : x.setting]));
   } finally {
     await c.end();

@@ -12,12 +12,21 @@ export interface CompileResult {
   views: number;
   policies: number;
   passes: number;
-  perDialect: Record<string, { viewsPerSecond: number; medianPassMs: number; statementsPerView: number; sqlBytesPerView: number }>;
+  perDialect: Record<
+    string,
+    { viewsPerSecond: number; medianPassMs: number; statementsPerView: number; sqlBytesPerView: number }
+  >;
 }
 
 export function benchCompile(views: number, passes: number): CompileResult {
-  const config: Pick<IntegrationConfig, 'mode' | 'database' | 'viewSchema'> = { mode: 'single', database: 'dev', viewSchema: 'secure' };
-  const sources = Array.from({ length: views }, (_, i) => dataSource(i, { database: 'dev', schema: 'raw', table: `t${i % 10}` }));
+  const config: Pick<IntegrationConfig, 'mode' | 'database' | 'viewSchema'> = {
+    mode: 'single',
+    database: 'dev',
+    viewSchema: 'secure',
+  };
+  const sources = Array.from({ length: views }, (_, i) =>
+    dataSource(i, { database: 'dev', schema: 'raw', table: `t${i % 10}` }),
+  );
   const policies = standingPolicies();
   const perDialect: CompileResult['perDialect'] = {};
   for (const dialect of [postgres, redshift]) {

@@ -29,7 +29,16 @@ export class CountingWarehouse implements Warehouse {
   constructor(private readonly inner: Warehouse) {}
 
   static zero(): WarehouseCounts {
-    return { reads: 0, readRows: 0, readMs: 0, transactions: 0, failedTransactions: 0, statements: 0, ddlStatements: 0, transactionMs: 0 };
+    return {
+      reads: 0,
+      readRows: 0,
+      readMs: 0,
+      transactions: 0,
+      failedTransactions: 0,
+      statements: 0,
+      ddlStatements: 0,
+      transactionMs: 0,
+    };
   }
 
   reset(): void {

@@ -33,8 +33,10 @@ export interface EntitlementResult {
   wallMs: number;
 }
 
-
-export async function benchEntitlements(server: BenchServer, opts: { changes: number; users: number; ratePerSecond: number; log: (s: string) => void }): Promise<EntitlementResult> {
+export async function benchEntitlements(
+  server: BenchServer,
+  opts: { changes: number; users: number; ratePerSecond: number; log: (s: string) => void },
+): Promise<EntitlementResult> {
   const name = 'vg_bench_entitlements';
   const checkedUsers = Math.min(5, opts.users);
   const password = `pw-${process.pid}`;
@@ -42,7 +44,10 @@ export async function benchEntitlements(server: BenchServer, opts: { changes: nu
   const db = await openPipelineDatabase(
     server,
     name,
-    Array.from({ length: checkedUsers }, (_, u) => `CREATE ROLE ${d.quoteIdent(userId(u))} LOGIN PASSWORD ${d.quoteLiteral(password)}`),
+    Array.from(
+      { length: checkedUsers },
+      (_, u) => `CREATE ROLE ${d.quoteIdent(userId(u))} LOGIN PASSWORD ${d.quoteLiteral(password)}`,
+    ),
   );
   try {
     const sentAt = new Map<string, number>();
@@ -50,7 +55,8 @@ export async function benchEntitlements(server: BenchServer, opts: { changes: nu
     db.counting.onCommit = (statements, at) => {
       for (const s of statements) {
         const p = s.params;
-        if (p && typeof p.p_userid === 'string' && p.p_version !== undefined) committedAt.set(`${p.p_userid}@${String(p.p_version)}`, at);
+        if (p && typeof p.p_userid === 'string' && p.p_version !== undefined)
+          committedAt.set(`${p.p_userid}@${String(p.p_version)}`, at);
       }
     };
     db.pipeline.start();
@@ -65,7 +71,9 @@ export async function benchEntitlements(server: BenchServer, opts: { changes: nu
       const u = i % opts.users;
       const v = ++version[u]!;
       const groups = groupsOf(v);
-      const e = envelope('user.updated', userId(u), { user: { userId: userId(u), version: v, groups, attributes: { region: [v % 2 ? 'eu' : 'us'] } } });
+      const e = envelope('user.updated', userId(u), {
+        user: { userId: userId(u), version: v, groups, attributes: { region: [v % 2 ? 'eu' : 'us'] } },
+      });
       sentAt.set(`${userId(u)}@${v}`, nowMs());
       await db.post(e);
     }
@@ -111,13 +119,20 @@ export async function benchEntitlements(server: BenchServer, opts: { changes: nu
       visibleToUsers: { checked: checkedUsers, ok },
       wallMs: round(wallMs, 0),
     };
-    opts.log(`    ${opts.changes} changes: p50 ${result.latencyMs.median} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms; ${result.statementsPerChange} statements/change, ${counts.ddlStatements} DDL`);
+    opts.log(
+      `    ${opts.changes} changes: p50 ` +
+        `${result.latencyMs.median} ms, p95 ` +
+        `${result.latencyMs.p95} ms, p99 ` +
+        `${result.latencyMs.p99} ms; ${result.statementsPerChange}` +
+        ` statements/change, ${counts.ddlStatements} DDL`,
+    );
     return result;
   } finally {
     await db.close();
     const c = new pg.Client({ connectionString: server.url });
     await c.connect();
-    for (let u = 0; u < checkedUsers; u++) await c.query(`DROP ROLE IF EXISTS ${d.quoteIdent(userId(u))}`).catch(() => undefined);
+    for (let u = 0; u < checkedUsers; u++)
+      await c.query(`DROP ROLE IF EXISTS ${d.quoteIdent(userId(u))}`).catch(() => undefined);
     await c.end();
   }
 }

@@ -11,8 +11,14 @@ import type { IngestRequest } from '../shared/events/ingest.js';
 
 export const CREATED_AT = '2026-01-01T00:00:00Z';
 
-/** Data source i over raw table `schema.table` (many data sources may share one raw table: views are what is measured). */
-export function dataSource(i: number, location: { database: string; schema: string; table: string }, version = 1): DataSource {
+/**
+ * Data source i over raw table `schema.table` (many data sources may share one raw table: views are what is measured).
+ */
+export function dataSource(
+  i: number,
+  location: { database: string; schema: string; table: string },
+  version = 1,
+): DataSource {
   return DataSourceSchema.parse({
     id: `ds-${String(i).padStart(5, '0')}`,
     name: `view_${String(i).padStart(5, '0')}`,
@@ -32,17 +38,54 @@ export function dataSource(i: number, location: { database: string; schema: stri
   });
 }
 
-export const policy = (p: Record<string, unknown>): Policy => PolicySchema.parse({ version: 1, createdAt: CREATED_AT, ...p });
+export const policy = (p: Record<string, unknown>): Policy =>
+  PolicySchema.parse({ version: 1, createdAt: CREATED_AT, ...p });
 
 /** The standing policy set every compiled view is checked against (~1 of each kind, plus locals that miss). */
 export function standingPolicies(): Policy[] {
   return [
-    policy({ id: 'sub-sales', name: 'Sales analysts', type: 'subscription', scope: { kind: 'global', tags: ['Sales'] }, access: { kind: 'usersWith', who: { groups: ['analysts', 'finance'] } } }),
-    policy({ id: 'mask-email', name: 'Hash e-mail', type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII.Email' }, mask: { kind: 'hash' }, condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } } }),
-    policy({ id: 'mask-phone', name: 'Null phone', type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII.Phone' }, mask: { kind: 'null' }, condition: { kind: 'everyoneExcept', except: { groups: ['support'] } } }),
-    policy({ id: 'rf-region', name: 'Rows of my regions', type: 'rowFilter', scope: { kind: 'global', tags: ['Finance'] }, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' }, exception: { groups: ['auditors'] } }),
+    policy({
+      id: 'sub-sales',
+      name: 'Sales analysts',
+      type: 'subscription',
+      scope: { kind: 'global', tags: ['Sales'] },
+      access: { kind: 'usersWith', who: { groups: ['analysts', 'finance'] } },
+    }),
+    policy({
+      id: 'mask-email',
+      name: 'Hash e-mail',
+      type: 'mask',
+      scope: { kind: 'global' },
+      target: { kind: 'tag', tag: 'PII.Email' },
+      mask: { kind: 'hash' },
+      condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } },
+    }),
+    policy({
+      id: 'mask-phone',
+      name: 'Null phone',
+      type: 'mask',
+      scope: { kind: 'global' },
+      target: { kind: 'tag', tag: 'PII.Phone' },
+      mask: { kind: 'null' },
+      condition: { kind: 'everyoneExcept', except: { groups: ['support'] } },
+    }),
+    policy({
+      id: 'rf-region',
+      name: 'Rows of my regions',
+      type: 'rowFilter',
+      scope: { kind: 'global', tags: ['Finance'] },
+      filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' },
+      exception: { groups: ['auditors'] },
+    }),
     ...Array.from({ length: 8 }, (_, k) =>
-      policy({ id: `local-${k}`, name: `Local ${k}`, type: 'mask', scope: { kind: 'local', dataSourceId: `ds-none-${k}` }, target: { kind: 'column', name: 'amount' }, mask: { kind: 'null' } }),
+      policy({
+        id: `local-${k}`,
+        name: `Local ${k}`,
+        type: 'mask',
+        scope: { kind: 'local', dataSourceId: `ds-none-${k}` },
+        target: { kind: 'column', name: 'amount' },
+        mask: { kind: 'null' },
+      }),
     ),
   ];
 }
@@ -62,7 +105,12 @@ export function globalChange(version: number): Policy {
 }
 
 let seq = 0;
-export function envelope(type: WebhookEventInput['type'], subject: string, data: unknown, time = new Date()): WebhookEventInput {
+export function envelope(
+  type: WebhookEventInput['type'],
+  subject: string,
+  data: unknown,
+  time = new Date(),
+): WebhookEventInput {
   return {
     specversion: '1.0',
     id: `bench-${process.pid}-${++seq}`,

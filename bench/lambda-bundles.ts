@@ -30,13 +30,26 @@ export const BUNDLE_LIMIT_BYTES = 1024 * 1024;
  * an option it does not translate, so that the bench never silently measures something else than what ships.
  */
 export function esbuildOptionsOfStack(bundling: typeof HANDLER_BUNDLING = HANDLER_BUNDLING): BuildOptions {
-  const handled = new Set(['format', 'target', 'minify', 'sourceMap', 'bundleAwsSDK', 'externalModules', 'mainFields', 'esbuildArgs', 'commandHooks', 'banner']);
+  const handled = new Set([
+    'format',
+    'target',
+    'minify',
+    'sourceMap',
+    'bundleAwsSDK',
+    'externalModules',
+    'mainFields',
+    'esbuildArgs',
+    'commandHooks',
+    'banner',
+  ]);
   const unknown = Object.keys(bundling).filter((k) => !handled.has(k));
-  if (unknown.length > 0) throw new Error(`bench/lambda-bundles.ts does not translate the stack's bundling option(s) ${unknown.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`bench/lambda-bundles.ts does not translate the stack's bundling option(s) ${unknown.join(', ')}`);
   const alias: Record<string, string> = {};
   for (const [flag, value] of Object.entries(bundling.esbuildArgs)) {
     const m = /^--alias:(.+)$/.exec(flag);
-    if (!m || typeof value !== 'string') throw new Error(`bench/lambda-bundles.ts does not translate the esbuild argument ${flag}`);
+    if (!m || typeof value !== 'string')
+      throw new Error(`bench/lambda-bundles.ts does not translate the esbuild argument ${flag}`);
     alias[m[1]!] = value;
   }
   return {
@@ -95,7 +108,9 @@ const ENVIRONMENT: Record<string, string> = {
 async function measureInit(file: string, runs: number): Promise<{ init: number[]; process: number[] }> {
   const script =
     `const t=performance.now();try{await import(${JSON.stringify(pathToFileURL(file).href)})}` +
-    `catch(e){process.stdout.write(String(e?.name)+' '+String(e?.code??'')+': '+String(e?.message).slice(0,240));process.exit(1)}` +
+    `catch(e){process.stdout.write(String(e?.name)+' ` +
+    `'+String(e?.code??'')+': ` +
+    `'+String(e?.message).slice(0,240));process.exit(1)}` +
     `process.stdout.write(String(performance.now()-t));`;
   const init: number[] = [];
   const proc: number[] = [];
@@ -120,7 +135,14 @@ export async function benchBundles(runs: number): Promise<BundleResult[]> {
     for (const name of names) {
       const entry = handlerEntry(name);
       if (!existsSync(entry)) {
-        out.push({ name, bytes: 0, withinLimit: false, initMs: { median: Number.NaN, p95: Number.NaN, runs: 0 }, processMs: Number.NaN, error: 'no handler.ts yet' });
+        out.push({
+          name,
+          bytes: 0,
+          withinLimit: false,
+          initMs: { median: Number.NaN, p95: Number.NaN, runs: 0 },
+          processMs: Number.NaN,
+          error: 'no handler.ts yet',
+        });
         continue;
       }
       // As in the stack: one directory per function, the bundle named index.mjs, then the afterBundling hook.
@@ -129,21 +151,47 @@ export async function benchBundles(runs: number): Promise<BundleResult[]> {
       try {
         await mkdir(outDir);
         await build({ ...esbuildOptionsOfStack(), entryPoints: [entry], outfile: file });
-        for (const command of HANDLER_BUNDLING.commandHooks.afterBundling(PROJECT_ROOT, outDir)) await run('bash', ['-c', command], { cwd: PROJECT_ROOT });
+        for (const command of HANDLER_BUNDLING.commandHooks.afterBundling(PROJECT_ROOT, outDir))
+          await run('bash', ['-c', command], { cwd: PROJECT_ROOT });
         const bytes = (await stat(file)).size;
         const wasm = readFileSync(file, 'utf8').includes('libpg-query.wasm');
-        if (wasm && !existsSync(join(outDir, 'libpg-query.wasm'))) throw new Error("the stack's afterBundling hook did not ship libpg-query.wasm beside a bundle that loads it");
+        if (wasm && !existsSync(join(outDir, 'libpg-query.wasm')))
+          throw new Error("the stack's afterBundling hook did not ship libpg-query.wasm beside a bundle that loads it");
         try {
           const { init, process: proc } = await measureInit(file, runs);
           const s = summarize(init);
-          out.push({ name, bytes, withinLimit: bytes <= BUNDLE_LIMIT_BYTES, wasmBeside: wasm, initMs: { median: round(s.median, 1), p95: round(s.p95, 1), runs }, processMs: round(summarize(proc).median, 1) });
+          out.push({
+            name,
+            bytes,
+            withinLimit: bytes <= BUNDLE_LIMIT_BYTES,
+            wasmBeside: wasm,
+            initMs: { median: round(s.median, 1), p95: round(s.p95, 1), runs },
+            processMs: round(summarize(proc).median, 1),
+          });
         } catch (err) {
           // The size still counts; the init failure is reported with the module's own error line.
-          const why = String((err as { stdout?: string }).stdout ?? '') || (err instanceof Error ? err.message.split('\n')[0]! : String(err));
-          out.push({ name, bytes, withinLimit: bytes <= BUNDLE_LIMIT_BYTES, initMs: { median: Number.NaN, p95: Number.NaN, runs: 0 }, processMs: Number.NaN, wasmBeside: wasm, initError: why.trim().slice(0, 300) });
+          const why =
+            String((err as { stdout?: string }).stdout ?? '') ||
+            (err instanceof Error ? err.message.split('\n')[0]! : String(err));
+          out.push({
+            name,
+            bytes,
+            withinLimit: bytes <= BUNDLE_LIMIT_BYTES,
+            initMs: { median: Number.NaN, p95: Number.NaN, runs: 0 },
+            processMs: Number.NaN,
+            wasmBeside: wasm,
+            initError: why.trim().slice(0, 300),
+          });
         }
       } catch (err) {
-        out.push({ name, bytes: 0, withinLimit: false, initMs: { median: Number.NaN, p95: Number.NaN, runs: 0 }, processMs: Number.NaN, error: err instanceof Error ? err.message.split('\n')[0]! : String(err) });
+        out.push({
+          name,
+          bytes: 0,
+          withinLimit: false,
+          initMs: { median: Number.NaN, p95: Number.NaN, runs: 0 },
+          processMs: Number.NaN,
+          error: err instanceof Error ? err.message.split('\n')[0]! : String(err),
+        });
       }
     }
   } finally {

@@ -28,9 +28,19 @@ export interface PipelineDatabase {
   close(): Promise<void>;
 }
 
-export async function openPipelineDatabase(server: BenchServer, name: string, extraAdmin: string[] = []): Promise<PipelineDatabase> {
+export async function openPipelineDatabase(
+  server: BenchServer,
+  name: string,
+  extraAdmin: string[] = [],
+): Promise<PipelineDatabase> {
   const url = await server.createDatabase(name);
-  const parsed = parseIntegrationConfig({ mode: 'single', database: name, viewSchema: 'secure', systemUser: `${name}_system`, rawSources: [{ schema: 'raw' }] });
+  const parsed = parseIntegrationConfig({
+    mode: 'single',
+    database: name,
+    viewSchema: 'secure',
+    systemUser: `${name}_system`,
+    rawSources: [{ schema: 'raw' }],
+  });
   if (!parsed.ok) throw new Error(`bench config invalid: ${parsed.diagnostics.map((x) => x.summary).join('; ')}`);
   const config = parsed.value;
   const warehouse = await openLocalWarehouse(config, `bench-key-${name}`, {
@@ -39,7 +49,12 @@ export async function openPipelineDatabase(server: BenchServer, name: string, ex
       admin([
         stmt('CREATE SCHEMA raw'),
         ...Array.from({ length: RAW_TABLES }, (_, i) =>
-          stmt(`CREATE TABLE raw.${d.quoteIdent(`t${i}`)} (id int8, region varchar(8), dept varchar(16), email varchar(64), phone varchar(20), amount numeric(12,2), created_at timestamptz)`),
+          stmt(
+            `CREATE TABLE raw.${d.quoteIdent(`t${i}`)} (id ` +
+              `int8, region varchar(8), dept varchar(16), ` +
+              `email varchar(64), phone varchar(20), amount ` +
+              `numeric(12,2), created_at timestamptz)`,
+          ),
         ),
         ...extraAdmin.map((s) => stmt(s)),
       ]),
@@ -49,7 +64,12 @@ export async function openPipelineDatabase(server: BenchServer, name: string, ex
   // The deployed queue's visibility timeout is the apply timeout × a factor (infra/stack/work-queue.ts) and the apply
   // Lambda stops at its deadline; the bench's consumer has no deadline, so the local queue's 30 s default would
   // hand a long batch of view sets out again while it is still being applied (every view applied twice).
-  const pipeline = new LocalPipeline({ config, warehouse: counting, webhookSecret: secret, queue: { visibilityTimeoutMs: 30 * 60_000 } });
+  const pipeline = new LocalPipeline({
+    config,
+    warehouse: counting,
+    webhookSecret: secret,
+    queue: { visibilityTimeoutMs: 30 * 60_000 },
+  });
   const admin = new pg.Pool({ connectionString: url, max: 1 });
   admin.on('error', () => undefined);
   return {
@@ -61,7 +81,8 @@ export async function openPipelineDatabase(server: BenchServer, name: string, ex
     secret,
     async post(event) {
       const out = await pipeline.receiveWebhook(signedRequest(event, secret));
-      if (out.status !== 202) throw new Error(`webhook ${event.type} ${event.subject} answered ${out.status}: ${JSON.stringify(out.body)}`);
+      if (out.status !== 202)
+        throw new Error(`webhook ${event.type} ${event.subject} answered ${out.status}: ${JSON.stringify(out.body)}`);
     },
     async adminQuery(sql, values) {
       return (await admin.query(sql, values)).rows;

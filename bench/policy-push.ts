@@ -150,7 +150,11 @@ export async function benchPolicyPush(
       readMs: round(counts.readMs, 0),
       transactionMs: round(counts.transactionMs, 0),
       counts: { ...counts, readMs: round(counts.readMs, 0), transactionMs: round(counts.transactionMs, 0) },
-      dataApiCalls: { executeStatement: counts.reads, batchExecuteStatement: counts.transactions, total: counts.reads + counts.transactions },
+      dataApiCalls: {
+        executeStatement: counts.reads,
+        batchExecuteStatement: counts.transactions,
+        total: counts.reads + counts.transactions,
+      },
       conflicts: outcomes.reduce((a, o) => a + o.conflicts, 0),
       failed: combined.failed,
       dlq: st.dlqDepth,
@@ -171,10 +175,18 @@ export async function benchPolicyPush(
       viewsWithNewMask: Number(maskCheck[0]!.n),
     };
     if (!finished && viewsDone > 0) {
-      result.extrapolated = { wallMs: round((wallMs / viewsDone) * views, 0), databaseMs: round((databaseMs / viewsDone) * views, 0) };
+      result.extrapolated = {
+        wallMs: round((wallMs / viewsDone) * views, 0),
+        databaseMs: round((databaseMs / viewsDone) * views, 0),
+      };
     }
     opts.log(
-      `    push to ${views} views (${consumer}): ${finished ? 'finished' : `STOPPED after ${viewsDone} views (budget ${opts.budgetMs / 1000} s)`} in ${(wallMs / 1000).toFixed(1)} s; ` +
+      `    push to ${views} views (` +
+        `${consumer}): ` +
+        `${finished ? 'finished' : `STOPPED after ${viewsDone} views ` + `(budget ${opts.budgetMs / 1000} s)`}` +
+        ` in ` +
+        `${(wallMs / 1000).toFixed(1)} ` +
+        `s; ` +
         `database ${(databaseMs / 1000).toFixed(1)} s; ${counts.transactions} transactions, ${counts.reads} reads`,
     );
     return result;

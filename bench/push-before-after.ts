@@ -40,6 +40,11 @@ export async function pushBeforeAfter(baselinePath: string, pushes: readonly Pus
   );
   return {
     baseline: baseline ? { run: baseline.run, note: baseline.note } : null,
-    rows: pushes.map((p) => ({ views: p.views, consumer: p.consumer, before: baseline?.pushes.find((b) => b.views === p.views && b.consumer === p.consumer) ?? null, after: numbers(p) })),
+    rows: pushes.map((p) => ({
+      views: p.views,
+      consumer: p.consumer,
+      before: baseline?.pushes.find((b) => b.views === p.views && b.consumer === p.consumer) ?? null,
+      after: numbers(p),
+    })),
   };
 }

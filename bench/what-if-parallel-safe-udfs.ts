@@ -11,12 +11,31 @@ const server = await startBenchServer();
 try {
   const variants: [string, string[]][] = [
     ['as shipped', []],
-    ['UNSAFE', ['ALTER FUNCTION immuta_functions.f_list_item(text) PARALLEL UNSAFE', 'ALTER FUNCTION immuta_functions.f_attribute_item(text, text) PARALLEL UNSAFE']],
+    [
+      'UNSAFE',
+      [
+        'ALTER FUNCTION immuta_functions.f_list_item(text) PARALLEL UNSAFE',
+        'ALTER FUNCTION immuta_functions.f_attribute_item(text, text) PARALLEL UNSAFE',
+      ],
+    ],
   ];
   for (const [label, afterSetup] of variants) {
-    const r = await benchQueryOverhead(server, { rows: 1_000_000, warmups: 1, runs: 5, log: () => undefined, afterSetup, only: ['filter-heavy'] });
+    const r = await benchQueryOverhead(server, {
+      rows: 1_000_000,
+      warmups: 1,
+      runs: 5,
+      log: () => undefined,
+      afterSetup,
+      only: ['filter-heavy'],
+    });
     const c = r.cases[0]!;
-    console.log(`${label.padEnd(14)} view ${c.view.medianMs} ms (${c.view.workers} workers), inlined ${c.inlined.medianMs} ms (${c.inlined.workers} workers): ${c.viewOverInlined}×, same result ${c.sameResult}`);
+    console.log(
+      `${label.padEnd(14)} view ${c.view.medianMs} ms ` +
+        `(${c.view.workers} workers), inlined ` +
+        `${c.inlined.medianMs} ms (${c.inlined.workers} ` +
+        `workers): ${c.viewOverInlined}×, same result ` +
+        `${c.sameResult}`,
+    );
   }
 } finally {
   await server.stop();

@@ -12,7 +12,9 @@ try {
   createViewguardStack(app, selectEnvironment(app.node.getAllContext() as Record<string, unknown>).config);
 } catch (e) {
   if (e instanceof DiagnosticError) {
-    console.error(`viewguard: invalid deploy configuration\n${e.diagnostics.map((d) => `  - ${d.code} ${d.summary}`).join('\n')}`);
+    console.error(
+      `viewguard: invalid deploy configuration\n${e.diagnostics.map((d) => `  - ${d.code} ${d.summary}`).join('\n')}`,
+    );
     process.exit(1);
   }
   throw e;

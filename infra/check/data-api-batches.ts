@@ -7,7 +7,12 @@
 // classifying errors for retries: the check reports what the cluster said, it never retries.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as pause } from 'node:timers/promises';
-import { BatchExecuteStatementCommand, DescribeStatementCommand, ExecuteStatementCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import {
+  BatchExecuteStatementCommand,
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  type RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
 import { connectionParameters, readResultPages } from '../../shared/adapters/data-api-client.js';
 import { toDataApi } from '../../shared/adapters/named-parameters.js';
 import type { SqlStatement } from '../../shared/sql/statement.js';
@@ -41,7 +46,12 @@ export class DataApiBatches {
   ) {}
 
   /** Run `statements` as one step; `rows` = read every page of the last statement's result. */
-  async run(target: CheckTarget, credentials: CheckCredentials, statements: readonly SqlStatement[], rows: boolean): Promise<StepOutcome> {
+  async run(
+    target: CheckTarget,
+    credentials: CheckCredentials,
+    statements: readonly SqlStatement[],
+    rows: boolean,
+  ): Promise<StepOutcome> {
     const connection = connectionParameters({
       database: target.database,
       ...(target.clusterId ? { clusterIdentifier: target.clusterId } : {}),
@@ -50,7 +60,12 @@ export class DataApiBatches {
     });
     const bound = toDataApi(statements, statements.length > 1);
     const parameters = bound.flatMap((b) => b.parameters);
-    const common = { ...connection, ClientToken: randomUUID(), StatementName: 'viewguard-redshift-check', ...(parameters.length ? { Parameters: parameters } : {}) };
+    const common = {
+      ...connection,
+      ClientToken: randomUUID(),
+      StatementName: 'viewguard-redshift-check',
+      ...(parameters.length ? { Parameters: parameters } : {}),
+    };
     const out =
       bound.length === 1
         ? await this.client.send(new ExecuteStatementCommand({ ...common, Sql: bound[0]!.sql }))
@@ -71,8 +86,14 @@ export class DataApiBatches {
         return { status: 'FINISHED', statementId: id, rows: await this.rows(last) };
       }
       // FAILED and ABORTED are both terminal; a failed batch names the sub-statement in its error.
-      if (d.Status === 'FAILED' || d.Status === 'ABORTED') return { status: d.Status, statementId: id, error: d.Error ?? d.Status };
-      if (now() >= deadline) return { status: 'TIMEOUT', statementId: id, error: `still ${d.Status ?? 'unknown'} after ${this.options.timeoutMs ?? 300_000} ms` };
+      if (d.Status === 'FAILED' || d.Status === 'ABORTED')
+        return { status: d.Status, statementId: id, error: d.Error ?? d.Status };
+      if (now() >= deadline)
+        return {
+          status: 'TIMEOUT',
+          statementId: id,
+          error: `still ${d.Status ?? 'unknown'} after ${this.options.timeoutMs ?? 300_000} ms`,
+        };
       await sleep(this.options.pollMs ?? 1000);
     }
   }
@@ -80,5 +101,4 @@ export class DataApiBatches {
   private async rows(id: string): Promise<(string | null)[][]> {
     return (await readResultPages(this.client, id)).map((row) => Object.values(row).map(text));
   }
-
 }

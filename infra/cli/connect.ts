@@ -47,7 +47,12 @@ export interface TargetFlags {
 /** A problem with the command line or the settings (exit 2). */
 export class UsageError extends Error {}
 
-export async function connect(flags: TargetFlags, env: NodeJS.ProcessEnv, cwd: string, client?: RedshiftDataClient): Promise<Connection> {
+export async function connect(
+  flags: TargetFlags,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  client?: RedshiftDataClient,
+): Promise<Connection> {
   const explicit = flags.cluster !== undefined || flags.workgroup !== undefined;
   if (flags.redshift || explicit) return connectRedshift(flags, cwd, client ?? new RedshiftDataClient({}));
   return connectLocal(env);
@@ -67,21 +72,39 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Connection> {
     // connection that cannot is ended rather than used as the login user.
     pool.on('connect', (client) => void client.query(postgres.actAs(config.systemUser)).catch(() => client.end()));
     const warehouse = new PostgresWarehouse(pool);
-    return { warehouse, dialect: dialectFor(postgres, config), config, where: `PostgreSQL (WAREHOUSE_URL), view schema ${config.viewSchema}`, close: () => warehouse.close() };
+    return {
+      warehouse,
+      dialect: dialectFor(postgres, config),
+      config,
+      where: `PostgreSQL (WAREHOUSE_URL), view schema ${config.viewSchema}`,
+      close: () => warehouse.close(),
+    };
   }
   if (!existsSync(join(settings.dataDir, 'PG_VERSION'))) {
-    throw new UsageError(`no local warehouse in ${settings.dataDir} (DATA_DIR): run \`npm start\` once to create it, or set WAREHOUSE_URL`);
+    throw new UsageError(
+      `no local warehouse in ${settings.dataDir} (DATA_DIR): run \`npm start\` once to create it, or set WAREHOUSE_URL`,
+    );
   }
   // PGlite keeps postmaster.pid in its directory while it is open (npm start) and deletes it on close; two
   // processes on one directory would corrupt it.
   if (existsSync(join(settings.dataDir, 'postmaster.pid'))) {
     throw new UsageError(
-      `the local warehouse in ${settings.dataDir} is in use (npm start?): stop it first, or run npm start with WAREHOUSE_URL; if no process uses it, a crash left ${join(settings.dataDir, 'postmaster.pid')} behind — delete it`,
+      `the local warehouse in ${settings.dataDir} is in use ` +
+        `(npm start?): stop it first, or run npm start with ` +
+        `WAREHOUSE_URL; if no process uses it, a crash left ` +
+        `${join(settings.dataDir, 'postmaster.pid')} behind — ` +
+        `delete it`,
     );
   }
   const warehouse = await PGliteWarehouse.open(settings.dataDir);
   await warehouse.db.exec(postgres.actAs(config.systemUser));
-  return { warehouse, dialect: dialectFor(postgres, config), config, where: `PGlite in ${settings.dataDir}, view schema ${config.viewSchema}`, close: () => warehouse.close() };
+  return {
+    warehouse,
+    dialect: dialectFor(postgres, config),
+    config,
+    where: `PGlite in ${settings.dataDir}, view schema ${config.viewSchema}`,
+    close: () => warehouse.close(),
+  };
 }
 
 /** cdk.json's context, then cdk.context.json, then `-c viewguard:key=value` (the CDK's own order). */
@@ -89,7 +112,10 @@ function deployContext(cwd: string, overrides: readonly string[]): Record<string
   const read = (file: string): Record<string, unknown> => {
     const path = join(cwd, file);
     if (!existsSync(path)) return {};
-    const json = JSON.parse(readFileSync(path, 'utf8')) as { context?: Record<string, unknown> } & Record<string, unknown>;
+    const json = JSON.parse(readFileSync(path, 'utf8')) as { context?: Record<string, unknown> } & Record<
+      string,
+      unknown
+    >;
     return file === 'cdk.json' ? (json.context ?? {}) : json;
   };
   const context = { ...read('cdk.json'), ...read('cdk.context.json') };
@@ -110,7 +136,8 @@ function connectRedshift(flags: TargetFlags, cwd: string, client: RedshiftDataCl
       // The deploy environment (cdk.json's viewguard:env or -c viewguard:env=<name>) with any -c keys over it.
       deploy = selectEnvironment(deployContext(cwd, flags.context ?? []), join(cwd, 'infra', 'environments')).config;
     } catch (e) {
-      if (e instanceof DiagnosticError) throw new UsageError(`invalid deploy context: ${e.diagnostics.map((d) => d.summary).join('; ')}`);
+      if (e instanceof DiagnosticError)
+        throw new UsageError(`invalid deploy context: ${e.diagnostics.map((d) => d.summary).join('; ')}`);
       throw e;
     }
     const w = deploy.warehouse;
@@ -120,7 +147,11 @@ function connectRedshift(flags: TargetFlags, cwd: string, client: RedshiftDataCl
         ? 'dbUser' in auth
           ? { database: w.database, clusterIdentifier: w.clusterId, dbUser: auth.dbUser }
           : { database: w.database, clusterIdentifier: w.clusterId, secretArn: auth.secretArn }
-        : { database: w.database, workgroupName: w.workgroupName, secretArn: 'secretArn' in auth ? auth.secretArn : '' };
+        : {
+            database: w.database,
+            workgroupName: w.workgroupName,
+            secretArn: 'secretArn' in auth ? auth.secretArn : '',
+          };
     config = deploy.integration;
   } else {
     target = explicitTarget(flags);
@@ -134,7 +165,8 @@ function connectRedshift(flags: TargetFlags, cwd: string, client: RedshiftDataCl
     config = parsed.value;
   }
   const warehouse = new RedshiftDataWarehouse({ client, target, statementName: 'viewguard-cli' });
-  const endpoint = 'workgroupName' in target ? `workgroup ${target.workgroupName}` : `cluster ${target.clusterIdentifier}`;
+  const endpoint =
+    'workgroupName' in target ? `workgroup ${target.workgroupName}` : `cluster ${target.clusterIdentifier}`;
   const where = `Redshift ${endpoint}, database ${target.database}, view schema ${config.viewSchema}`;
   return { warehouse, dialect: dialectFor(redshift, config), config, where, close: async () => client.destroy() };
 }
@@ -148,6 +180,7 @@ function explicitTarget(flags: TargetFlags): RedshiftTarget {
   }
   if (flags.dbUser && flags.secretArn) throw new UsageError('give --db-user or --secret-arn, not both');
   if (flags.dbUser) return { database: flags.database, clusterIdentifier: flags.cluster!, dbUser: flags.dbUser };
-  if (flags.secretArn) return { database: flags.database, clusterIdentifier: flags.cluster!, secretArn: flags.secretArn };
+  if (flags.secretArn)
+    return { database: flags.database, clusterIdentifier: flags.cluster!, secretArn: flags.secretArn };
   throw new UsageError('--cluster needs --db-user or --secret-arn');
 }

@@ -15,7 +15,10 @@ import { rebuild } from '../../shared/operations/rebuild.js';
 import { planHasFindings, renderPlan, runPlan } from './plan-command.js';
 import { progressLine, renderAudit, renderDrift, renderRebuild } from './operations-commands.js';
 
-/** 0: done, nothing found · 1: findings (drift, a bypass, a view that would fail closed, a failed rebuild step) · 2: usage · 3: the warehouse or AWS failed. */
+/**
+ * 0: done, nothing found · 1: findings (drift, a bypass, a view that would fail closed, a failed rebuild step) · 2:
+ * usage · 3: the warehouse or AWS failed.
+ */
 export const EXIT = { ok: 0, findings: 1, usage: 2, failed: 3 } as const;
 
 export const USAGE = `usage: viewguard <command> [options]
@@ -95,15 +98,26 @@ const positiveInt = (v: string | undefined, name: string, fallback: number): num
 const COMMANDS: Record<string, Command> = {
   async explain(c) {
     if (c.args.length !== 1) throw new UsageError('explain takes one view: viewguard explain <view> --as <user>');
-    if (!c.values.as) throw new UsageError('explain needs --as <user> (the Redshift user name the profile is stored under)');
+    if (!c.values.as)
+      throw new UsageError('explain needs --as <user> (the Redshift user name the profile is stored under)');
     const { warehouse, dialect, config } = c.connection;
-    const e = await explain({ warehouse, dialect, config, view: c.args[0]!, user: c.values.as, sample: positiveInt(c.values.sample, '--sample', 5) });
+    const e = await explain({
+      warehouse,
+      dialect,
+      config,
+      view: c.args[0]!,
+      user: c.values.as,
+      sample: positiveInt(c.values.sample, '--sample', 5),
+    });
     print(c, e, () => renderExplanation(e));
     return EXIT.ok;
   },
 
   async plan(c) {
-    const users = c.values.users?.split(',').map((u) => u.trim()).filter(Boolean);
+    const users = c.values.users
+      ?.split(',')
+      .map((u) => u.trim())
+      .filter(Boolean);
     const p = await runPlan(c.connection, { paths: c.args, ...(users ? { users } : {}) });
     print(c, p, () => renderPlan(p, c.values.sql ?? false));
     return planHasFindings(p) ? EXIT.findings : EXIT.ok;
@@ -205,7 +219,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       return EXIT.usage;
     }
     // Warehouse messages are redacted by the adapters (no bound values); other errors say what failed.
-    io.err(`viewguard ${name}: ${e instanceof WarehouseError ? `warehouse error (${e.kind}): ` : ''}${e instanceof Error ? e.message : String(e)}`);
+    io.err(
+      `viewguard ${name}: ` +
+        `${e instanceof WarehouseError ? `warehouse error (${e.kind}): ` : ''}` +
+        `${e instanceof Error ? e.message : String(e)}`,
+    );
     return EXIT.failed;
   } finally {
     await connection?.close().catch(() => undefined);

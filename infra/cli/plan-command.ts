@@ -37,8 +37,16 @@ export interface PlanCommandInput {
   users?: readonly string[];
 }
 
-export async function runPlan(c: { warehouse: Parameters<typeof plan>[0]['warehouse']; dialect: Parameters<typeof plan>[0]['dialect']; config: Parameters<typeof plan>[0]['config'] }, input: PlanCommandInput): Promise<Plan> {
-  if (input.paths.length === 0) throw new UsageError('plan takes event files or desired-state directories: viewguard plan <file | dir>...');
+export async function runPlan(
+  c: {
+    warehouse: Parameters<typeof plan>[0]['warehouse'];
+    dialect: Parameters<typeof plan>[0]['dialect'];
+    config: Parameters<typeof plan>[0]['config'];
+  },
+  input: PlanCommandInput,
+): Promise<Plan> {
+  if (input.paths.length === 0)
+    throw new UsageError('plan takes event files or desired-state directories: viewguard plan <file | dir>...');
   const read = readPlanInput(planFiles(input.paths));
   if (!read.ok) throw new DiagnosticError(read.diagnostics);
   const events = [...read.input.events];
@@ -53,12 +61,16 @@ export async function runPlan(c: { warehouse: Parameters<typeof plan>[0]['wareho
 /** Exit 1 when a view would fail closed. */
 export const planHasFindings = (p: Plan): boolean => p.views.some((v) => v.action === 'fail-closed');
 
-const by = (items: readonly PlannedItem[]): string => list(items.map((i) => `${i.object} v${i.version}${i.outcome === 'stale' ? ' (stale: skipped)' : ''}`));
+const by = (items: readonly PlannedItem[]): string =>
+  list(items.map((i) => `${i.object} v${i.version}${i.outcome === 'stale' ? ' (stale: skipped)' : ''}`));
 
 export function renderPlan(p: Plan, sql: boolean): string[] {
   const count = (a: string) => p.views.filter((v) => v.action === a).length;
   const out = [
-    `plan: ${p.events} event(s) → views: ${count('create')} created, ${count('replace')} replaced, ${count('drop')} dropped, ` +
+    `plan: ${p.events} event(s) → views: ` +
+      `${count('create')} created, ` +
+      `${count('replace')} replaced, ` +
+      `${count('drop')} dropped, ` +
       `${count('unchanged')} unchanged, ${count('fail-closed')} would fail closed`,
   ];
   if (p.views.length > 0) {
@@ -66,7 +78,16 @@ export function renderPlan(p: Plan, sql: boolean): string[] {
     out.push(
       ...table(
         ['view', 'action', 'by', 'diagnostics'],
-        p.views.map((v) => [v.view ?? `(data source ${v.dataSourceId})`, v.action, by(v.items), list(v.diagnostics.filter((d) => d.severity === 'error' || v.action === 'fail-closed').map((d) => `${d.code} ${d.summary}`))]),
+        p.views.map((v) => [
+          v.view ?? `(data source ${v.dataSourceId})`,
+          v.action,
+          by(v.items),
+          list(
+            v.diagnostics
+              .filter((d) => d.severity === 'error' || v.action === 'fail-closed')
+              .map((d) => `${d.code} ${d.summary}`),
+          ),
+        ]),
       ),
     );
   }
@@ -78,7 +99,15 @@ export function renderPlan(p: Plan, sql: boolean): string[] {
     out.push(
       ...table(
         ['user', 'view', 'rows before', 'rows after', 'lost', 'gained', 'columns'],
-        p.impact.map((i) => [i.user, i.view, i.rowsBefore ?? '(no view)', i.rowsAfter ?? '(no view)', i.rowsLost, i.rowsGained, i.error ? `cannot evaluate: ${i.error}` : i.columnsChanged ? 'changed' : 'same']),
+        p.impact.map((i) => [
+          i.user,
+          i.view,
+          i.rowsBefore ?? '(no view)',
+          i.rowsAfter ?? '(no view)',
+          i.rowsLost,
+          i.rowsGained,
+          i.error ? `cannot evaluate: ${i.error}` : i.columnsChanged ? 'changed' : 'same',
+        ]),
       ),
     );
   }
@@ -88,7 +117,10 @@ export function renderPlan(p: Plan, sql: boolean): string[] {
 
 function renderSql(p: Plan): string[] {
   const out: string[] = [];
-  const items = [...p.views.flatMap((v) => v.items.map((i) => [v.view ?? v.dataSourceId, i] as const)), ...p.policyOnly.map((i) => ['(no view)', i] as const)];
+  const items = [
+    ...p.views.flatMap((v) => v.items.map((i) => [v.view ?? v.dataSourceId, i] as const)),
+    ...p.policyOnly.map((i) => ['(no view)', i] as const),
+  ];
   for (const [view, item] of items) {
     item.transactions.forEach((tx, n) => {
       out.push('', `-- ${view}: ${item.object} v${item.version}, transaction ${n + 1} of ${item.transactions.length}`);

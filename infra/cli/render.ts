@@ -7,7 +7,8 @@ const show = (c: Cell): string => (c === null || c === undefined ? '-' : String(
 export function table(header: readonly string[], rows: readonly (readonly Cell[])[], indent = '  '): string[] {
   const cells = [header.map(show), ...rows.map((r) => r.map(show))];
   const widths = header.map((_h, i) => Math.max(...cells.map((r) => [...(r[i] ?? '')].length)));
-  const line = (r: string[]) => indent + r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - [...c].length))).join('  ');
+  const line = (r: string[]) =>
+    indent + r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - [...c].length))).join('  ');
   return cells.map(line).map((l) => l.trimEnd());
 }
 

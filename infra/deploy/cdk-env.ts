@@ -27,7 +27,15 @@ export function parseEnvArgument(argv: readonly string[], available: readonly st
     }
     if (env !== undefined && env !== value) return { ok: false, error: 'give --env once' };
     if (!available.includes(value)) {
-      return { ok: false, error: `no environment "${value}" (available: ${available.join(', ') || 'none'}; see docs/deploy.md "Environments")` };
+      return {
+        ok: false,
+        error:
+          `no environment "${value}" ` +
+          `(available: ` +
+          `${available.join(', ') || 'none'}` +
+          `; see docs/deploy.md ` +
+          `"Environments")`,
+      };
     }
     env = value;
   }
@@ -51,8 +59,12 @@ function main(): number {
     return 2;
   }
   const cdk = path.join(path.dirname(createRequire(import.meta.url).resolve('aws-cdk/package.json')), 'bin', 'cdk');
-  const result = spawnSync(process.execPath, [cdk, ...cdkCommandLine(command, parsed)], { stdio: 'inherit', cwd: PROJECT_ROOT });
+  const result = spawnSync(process.execPath, [cdk, ...cdkCommandLine(command, parsed)], {
+    stdio: 'inherit',
+    cwd: PROJECT_ROOT,
+  });
   return result.status ?? 1;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) process.exit(main());
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname))
+  process.exit(main());

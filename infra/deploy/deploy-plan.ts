@@ -12,8 +12,14 @@ export const STACK_DESCRIPTION = 'viewguard: policy-push secure views for Amazon
 /** The stack of one environment in an app (infra/app.ts, tests and the plan build it the same way). */
 export function createViewguardStack(app: App, config: DeployConfig): ViewguardStack {
   const env: Environment | undefined =
-    config.account || config.region ? { ...(config.account ? { account: config.account } : {}), ...(config.region ? { region: config.region } : {}) } : undefined;
-  return new ViewguardStack(app, config.names.stackName, { config, description: STACK_DESCRIPTION, ...(env ? { env } : {}) });
+    config.account || config.region
+      ? { ...(config.account ? { account: config.account } : {}), ...(config.region ? { region: config.region } : {}) }
+      : undefined;
+  return new ViewguardStack(app, config.names.stackName, {
+    config,
+    description: STACK_DESCRIPTION,
+    ...(env ? { env } : {}),
+  });
 }
 
 export interface DeployPlan {
@@ -34,13 +40,16 @@ export function deployPlan(config: DeployConfig): DeployPlan {
     // Skipping bundling keeps the plan fast and offline; the resources are the same.
     const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = createViewguardStack(app, config);
-    const template = app.synth().getStackArtifact(stack.artifactId).template as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+    const template = app.synth().getStackArtifact(stack.artifactId).template as {
+      Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+    };
     const counts = new Map<string, number>();
     const alarms: string[] = [];
     for (const r of Object.values(template.Resources)) {
       counts.set(r.Type, (counts.get(r.Type) ?? 0) + 1);
       const description = r.Properties?.AlarmDescription;
-      if (r.Type === 'AWS::CloudWatch::Alarm' && typeof description === 'string') alarms.push(description.replace(/^viewguard: /, ''));
+      if (r.Type === 'AWS::CloudWatch::Alarm' && typeof description === 'string')
+        alarms.push(description.replace(/^viewguard: /, ''));
     }
     const fd = config.frontDoor;
     const frontDoor = [
@@ -50,14 +59,28 @@ export function deployPlan(config: DeployConfig): DeployPlan {
         : fd.allowedSourceIps.length > 0
           ? `resource policy: only from ${fd.allowedSourceIps.join(', ')}`
           : 'resource policy: none (open to the internet; requests still need a valid signature)',
-      fd.waf ? `WAF: ${fd.waf.managedRuleGroups.join(', ')} + ${fd.waf.rateLimit} requests per ${fd.waf.rateWindowSeconds} s per IP` : 'WAF: none',
+      fd.waf
+        ? `WAF: ` +
+          `${fd.waf.managedRuleGroups.join(', ')}` +
+          ` + ` +
+          `${fd.waf.rateLimit} requests per ` +
+          `${fd.waf.rateWindowSeconds} s ` +
+          `per IP`
+        : 'WAF: none',
       fd.customDomain
         ? `custom domain: ${fd.customDomain.domainName}${dnsNote(fd.customDomain.hostedZone)}`
         : 'custom domain: none (the URL changes if the stack is re-created)',
     ];
     const webhookUrl = fd.customDomain
-      ? `https://${fd.customDomain.domainName}/${fd.customDomain.basePath ? `${fd.customDomain.basePath}/` : ''}webhooks`
-      : `https://<api-id>.execute-api.${config.region ?? '<region>'}.amazonaws.com/${fd.stageName}/webhooks (the WebhookUrl output after the deploy)`;
+      ? `https://` +
+        `${fd.customDomain.domainName}/` +
+        `${fd.customDomain.basePath ? `${fd.customDomain.basePath}/` : ''}` +
+        `webhooks`
+      : `https://<api-id>.execute-api.` +
+        `${config.region ?? '<region>'}` +
+        `.amazonaws.com/` +
+        `${fd.stageName}/webhooks (the ` +
+        `WebhookUrl output after the deploy)`;
     return {
       stackName: config.names.stackName,
       where: `${config.account ?? 'the current account'} / ${config.region ?? 'the current region'}`,

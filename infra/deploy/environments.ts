@@ -39,12 +39,21 @@ export function selectEnvironment(context: Record<string, unknown>, dir = ENVIRO
   const available = listEnvironments(dir);
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(name) || !available.includes(name)) {
     throw new DiagnosticError([
-      diagnostic('VG901', `${ENV_CONTEXT_KEY}: no environment "${name}" (available: ${available.join(', ') || 'none'}; add ${path.relative(PROJECT_ROOT, dir)}/${name}.json)`, [ENV_CONTEXT_KEY]),
+      diagnostic(
+        'VG901',
+        `${ENV_CONTEXT_KEY}: no ` +
+          `environment "${name}" (available: ` +
+          `${available.join(', ') || 'none'}; add ` +
+          `${path.relative(PROJECT_ROOT, dir)}/` +
+          `${name}.json)`,
+        [ENV_CONTEXT_KEY],
+      ),
     ]);
   }
   const file = path.relative(PROJECT_ROOT, path.join(dir, `${name}.json`));
   const fromFile = readEnvironmentFile(path.join(dir, `${name}.json`), file);
-  const label = (field: string) => (field.split('.')[0]! in overrides ? `${CONTEXT_PREFIX}${field}` : `${file}: ${field}`);
+  const label = (field: string) =>
+    field.split('.')[0]! in overrides ? `${CONTEXT_PREFIX}${field}` : `${file}: ${field}`;
   return { config: parseDeployConfig({ ...fromFile, ...overrides, env: name }, label), file };
 }
 
@@ -61,7 +70,13 @@ function readEnvironmentFile(absolute: string, file: string): Record<string, unk
   const problems = Object.keys(parsed)
     .filter((k) => k === 'env' || k.startsWith(CONTEXT_PREFIX))
     .map((k) =>
-      diagnostic('VG902', k === 'env' ? `${file}: "env" is the file's name, not a setting` : `${file}: write "${k.slice(CONTEXT_PREFIX.length)}" without the ${CONTEXT_PREFIX} prefix`, [file, k]),
+      diagnostic(
+        'VG902',
+        k === 'env'
+          ? `${file}: "env" is the file's name, not a setting`
+          : `${file}: write "${k.slice(CONTEXT_PREFIX.length)}" without the ${CONTEXT_PREFIX} prefix`,
+        [file, k],
+      ),
     );
   if (problems.length > 0) throw new DiagnosticError(problems);
   return parsed as Record<string, unknown>;

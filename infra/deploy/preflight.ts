@@ -46,12 +46,20 @@ export function awsClients(region: string | undefined): PreflightClients {
 }
 
 /** The whole preflight for one environment; clients are made for the environment's region unless given. */
-export async function preflight(env: string | undefined, clients?: (config: DeployConfig) => PreflightClients): Promise<PreflightResult> {
+export async function preflight(
+  env: string | undefined,
+  clients?: (config: DeployConfig) => PreflightClients,
+): Promise<PreflightResult> {
   let config: DeployConfig;
   try {
     config = selectEnvironment(env ? { [ENV_CONTEXT_KEY]: env } : {}).config;
   } catch (e) {
-    if (e instanceof DiagnosticError) return { exitCode: EXIT.invalid, ...(env ? { environment: env } : {}), problems: e.diagnostics.map((d) => `${d.code} ${d.summary}`) };
+    if (e instanceof DiagnosticError)
+      return {
+        exitCode: EXIT.invalid,
+        ...(env ? { environment: env } : {}),
+        problems: e.diagnostics.map((d) => `${d.code} ${d.summary}`),
+      };
     throw e;
   }
   const base = { ...(env ? { environment: env } : {}), plan: deployPlan(config) };
@@ -61,7 +69,16 @@ export async function preflight(env: string | undefined, clients?: (config: Depl
     return { ...base, checks, exitCode: checks.some((c) => c.status === 'fail') ? EXIT.checkFailed : EXIT.ready };
   } catch (e) {
     if (e instanceof CannotCheck || /region is missing/i.test(String((e as Error)?.message))) {
-      return { ...base, exitCode: EXIT.cannotCheck, code: 'VG903', error: `${(e as Error).message} — set AWS credentials and a region (AWS_PROFILE, AWS_REGION) or "region" in the environment file` };
+      return {
+        ...base,
+        exitCode: EXIT.cannotCheck,
+        code: 'VG903',
+        error:
+          `${(e as Error).message} — set AWS ` +
+          `credentials and a region ` +
+          `(AWS_PROFILE, AWS_REGION) or ` +
+          `"region" in the environment file`,
+      };
     }
     throw e;
   }
@@ -73,7 +90,8 @@ export function formatResult(r: PreflightResult): string {
   const lines = [`viewguard preflight${r.environment ? ` — environment ${r.environment}` : ''}`];
   if (r.problems) return [...lines, 'configuration: INVALID', ...r.problems.map((p) => `  - ${p}`)].join('\n');
   lines.push('configuration: valid');
-  for (const c of r.checks ?? []) lines.push(`  [${MARK[c.status]}] ${c.title}: ${c.detail}${c.code && c.status !== 'ok' ? ` (${c.code})` : ''}`);
+  for (const c of r.checks ?? [])
+    lines.push(`  [${MARK[c.status]}] ${c.title}: ${c.detail}${c.code && c.status !== 'ok' ? ` (${c.code})` : ''}`);
   if (r.error) lines.push(`  could not check the account (VG903): ${r.error}`);
   const p = r.plan;
   if (p) {
@@ -82,7 +100,9 @@ export function formatResult(r: PreflightResult): string {
     lines.push(`  alarms (${p.alarms.length}):`, ...p.alarms.map((a) => `    - ${a}`));
     lines.push('  resources:', ...p.resources.map(([type, n]) => `    ${String(n).padStart(3)} ${type}`));
   }
-  const verdict = { 0: 'READY', 1: 'NOT READY: fix the failed checks', 2: 'INVALID CONFIGURATION', 3: 'NOT CHECKED' }[r.exitCode as 0 | 1 | 2 | 3];
+  const verdict = { 0: 'READY', 1: 'NOT READY: fix the failed checks', 2: 'INVALID CONFIGURATION', 3: 'NOT CHECKED' }[
+    r.exitCode as 0 | 1 | 2 | 3
+  ];
   lines.push('', `preflight: ${verdict} (exit ${r.exitCode})`);
   return lines.join('\n');
 }
@@ -90,9 +110,17 @@ export function formatResult(r: PreflightResult): string {
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const json = argv.includes('--json');
-  const parsed = parseEnvArgument(argv.filter((a) => a !== '--json'), listEnvironments());
+  const parsed = parseEnvArgument(
+    argv.filter((a) => a !== '--json'),
+    listEnvironments(),
+  );
   if (!parsed.ok || parsed.rest.length > 0) {
-    console.error(`viewguard preflight: ${parsed.ok ? `unknown argument ${parsed.rest[0]}` : parsed.error}\nusage: npm run preflight -- --env <name> [--json]`);
+    console.error(
+      `viewguard preflight: ` +
+        `${parsed.ok ? `unknown argument ` + `${parsed.rest[0]}` : parsed.error}` +
+        `\nusage: npm run preflight -- ` +
+        `--env <name> [--json]`,
+    );
     return EXIT.invalid;
   }
   const result = await preflight(parsed.env ?? defaultEnvironment());
@@ -102,7 +130,9 @@ async function main(): Promise<number> {
 
 /** cdk.json's `viewguard:env`, the environment `cdk` uses without -c. */
 export function defaultEnvironment(): string | undefined {
-  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
   const env = cdkJson.context?.[ENV_CONTEXT_KEY];
   return typeof env === 'string' ? env : undefined;
 }

@@ -28,7 +28,12 @@ export interface FakeTenant {
   globalPolicies: (Json & { id: number })[];
   users: (Json & { iamid: string; userid: string })[];
   groups: { id: number; name: string; members: { userid: string; iamid: string }[] }[];
-  projects: { id: number; name: string; purposes: string[]; members: { userid: string; iamid: string; acknowledged?: boolean }[] }[];
+  projects: {
+    id: number;
+    name: string;
+    purposes: string[];
+    members: { userid: string; iamid: string; acknowledged?: boolean }[];
+  }[];
 }
 
 export const DEFAULT_TENANT_FILE = new URL('./fake-immuta-tenant.json', import.meta.url);
@@ -113,7 +118,12 @@ export class FakeImmuta {
    */
   async notify(notice: Notice, url?: string): Promise<(number | null)[]> {
     const { body } = this.signedNotice(notice);
-    const targets = url ? [{ id: 0, url }] : this.webhooks.filter((w) => w.notificationType.includes('ALL_NOTIFICATIONS') || w.notificationType.includes(notice.notificationType));
+    const targets = url
+      ? [{ id: 0, url }]
+      : this.webhooks.filter(
+          (w) =>
+            w.notificationType.includes('ALL_NOTIFICATIONS') || w.notificationType.includes(notice.notificationType),
+        );
     const out: (number | null)[] = [];
     for (const t of targets) out.push(await this.deliver(t.id, t.url, notice.notificationType, body));
     return out;
@@ -121,17 +131,42 @@ export class FakeImmuta {
 
   /** The body of a notice and the headers Immuta sends with it (for tests that invoke a receiver directly). */
   signedNotice(notice: Notice): { body: string; headers: Record<string, string> } {
-    const body = JSON.stringify({ text: notice.text, attachments: [{ text: notice.text }], metadata: { notificationType: notice.notificationType, ...notice.metadata } });
-    return { body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signImmutaNotice(body, this.noticeSecret) } };
+    const body = JSON.stringify({
+      text: notice.text,
+      attachments: [{ text: notice.text }],
+      metadata: { notificationType: notice.notificationType, ...notice.metadata },
+    });
+    return {
+      body,
+      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signImmutaNotice(body, this.noticeSecret) },
+    };
   }
 
-  private async deliver(webhookId: number, url: string, notificationType: string, body: string): Promise<number | null> {
-    const record: HistoryRecord = { id: this.history.length + 1, webhookId, notificationType, requestBody: body, responseStatus: null, success: false, createdAt: new Date().toISOString() };
+  private async deliver(
+    webhookId: number,
+    url: string,
+    notificationType: string,
+    body: string,
+  ): Promise<number | null> {
+    const record: HistoryRecord = {
+      id: this.history.length + 1,
+      webhookId,
+      notificationType,
+      requestBody: body,
+      responseStatus: null,
+      success: false,
+      createdAt: new Date().toISOString(),
+    };
     this.history.push(record);
     if (this.faults.dropNotices) return null;
     try {
       // Immuta gives up after 10 s.
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signImmutaNotice(body, this.noticeSecret) }, body, signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signImmutaNotice(body, this.noticeSecret) },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      });
       await res.text();
       record.responseStatus = res.status;
       record.success = res.status >= 200 && res.status < 300;
@@ -145,7 +180,12 @@ export class FakeImmuta {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const answer = await this.answer(req.method ?? 'GET', req.url ?? '/', req.headers.authorization, Buffer.concat(chunks).toString('utf8'));
+    const answer = await this.answer(
+      req.method ?? 'GET',
+      req.url ?? '/',
+      req.headers.authorization,
+      Buffer.concat(chunks).toString('utf8'),
+    );
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(answer.body);
   }
@@ -154,15 +194,29 @@ export class FakeImmuta {
   readonly fetch: typeof fetch = async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const headers = new Headers(init?.headers);
-    const a = await this.answer(init?.method ?? 'GET', url, headers.get('authorization') ?? undefined, typeof init?.body === 'string' ? init.body : '');
+    const a = await this.answer(
+      init?.method ?? 'GET',
+      url,
+      headers.get('authorization') ?? undefined,
+      typeof init?.body === 'string' ? init.body : '',
+    );
     return new Response(a.body, { status: a.status, headers: { 'content-type': 'application/json', ...a.headers } });
   };
 
-  private async answer(method: string, rawUrl: string, authorization: string | undefined, text: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  private async answer(
+    method: string,
+    rawUrl: string,
+    authorization: string | undefined,
+    text: string,
+  ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
     const url = new URL(rawUrl, 'http://fake');
     const path = url.pathname.replace(/\/+$/, '');
     this.requests.push(`${method} ${path}`);
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => ({ status, headers, body: JSON.stringify(body) });
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
+      status,
+      headers,
+      body: JSON.stringify(body),
+    });
     if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
     if (this.faults.outage) return send(503, { message: 'Service Unavailable' });
     if (this.faults.rateLimited > 0) {
@@ -189,7 +243,12 @@ export class FakeImmuta {
     return answer === null ? send(404, { message: 'Not Found' }) : send(answer.status ?? 200, answer.body);
   }
 
-  private route(method: string, path: string, q: URLSearchParams, body: Json): { status?: number; body: unknown } | null {
+  private route(
+    method: string,
+    path: string,
+    q: URLSearchParams,
+    body: Json,
+  ): { status?: number; body: unknown } | null {
     const page = <T>(items: T[]) => {
       const size = Number(q.get('size') ?? 100);
       const offset = Number(q.get('offset') ?? 0);
@@ -199,27 +258,102 @@ export class FakeImmuta {
     const ds = (id: string) => this.dataSource(Number(id));
     let r: RegExpExecArray | null;
     if (method === 'GET') {
-      if (path === '/dataSource') return page(this.tenant.dataSources.map((d) => { const { id, name, deleted, blobHandlerType, subscriptionType } = d.dataSource; return { id, name, deleted, blobHandlerType, subscriptionType }; }));
+      if (path === '/dataSource')
+        return page(
+          this.tenant.dataSources.map((d) => {
+            const { id, name, deleted, blobHandlerType, subscriptionType } = d.dataSource;
+            return { id, name, deleted, blobHandlerType, subscriptionType };
+          }),
+        );
       if ((r = m(/^\/dataSource\/([^/]+)$/))) return ds(r[1]!) ? { body: ds(r[1]!)!.dataSource } : null;
       if ((r = m(/^\/dataSource\/([^/]+)\/access$/))) return ds(r[1]!) ? page(ds(r[1]!)!.access) : null;
-      if ((r = m(/^\/dictionary\/([^/]+)$/))) return ds(r[1]!) ? { body: { dataSource: Number(r[1]), metadata: ds(r[1]!)!.dictionary } } : null;
-      if ((r = m(/^\/tag\/datasource\/([^/]+)$/))) return ds(r[1]!) ? { body: ds(r[1]!)!.tags.map((name) => ({ name })) } : null;
-      if ((r = m(/^\/policy\/handler\/([^/]+)$/))) return ds(r[1]!)?.jsonRules ? { body: { dataSourceId: Number(r[1]), jsonRules: ds(r[1]!)!.jsonRules } } : null;
+      if ((r = m(/^\/dictionary\/([^/]+)$/)))
+        return ds(r[1]!) ? { body: { dataSource: Number(r[1]), metadata: ds(r[1]!)!.dictionary } } : null;
+      if ((r = m(/^\/tag\/datasource\/([^/]+)$/)))
+        return ds(r[1]!) ? { body: ds(r[1]!)!.tags.map((name) => ({ name })) } : null;
+      if ((r = m(/^\/policy\/handler\/([^/]+)$/)))
+        return ds(r[1]!)?.jsonRules ? { body: { dataSourceId: Number(r[1]), jsonRules: ds(r[1]!)!.jsonRules } } : null;
       if (path === '/policy/global') return { body: this.tenant.globalPolicies };
-      if ((r = m(/^\/policy\/global\/([^/]+)$/))) return this.tenant.globalPolicies.find((p) => String(p.id) === r![1]) ? { body: this.tenant.globalPolicies.find((p) => String(p.id) === r![1]) } : null;
-      if ((r = m(/^\/bim\/iam\/([^/]+)\/user$/))) return page(this.tenant.users.filter((u) => u.iamid === decodeURIComponent(r![1]!)));
-      if ((r = m(/^\/bim\/iam\/([^/]+)\/user\/([^/]+)$/))) return this.tenant.users.find((u) => u.iamid === decodeURIComponent(r![1]!) && u.userid === decodeURIComponent(r![2]!)) ? { body: this.tenant.users.find((u) => u.iamid === decodeURIComponent(r![1]!) && u.userid === decodeURIComponent(r![2]!)) } : null;
+      if ((r = m(/^\/policy\/global\/([^/]+)$/)))
+        return this.tenant.globalPolicies.find((p) => String(p.id) === r![1])
+          ? { body: this.tenant.globalPolicies.find((p) => String(p.id) === r![1]) }
+          : null;
+      if ((r = m(/^\/bim\/iam\/([^/]+)\/user$/)))
+        return page(this.tenant.users.filter((u) => u.iamid === decodeURIComponent(r![1]!)));
+      if ((r = m(/^\/bim\/iam\/([^/]+)\/user\/([^/]+)$/)))
+        return this.tenant.users.find(
+          (u) => u.iamid === decodeURIComponent(r![1]!) && u.userid === decodeURIComponent(r![2]!),
+        )
+          ? {
+              body: this.tenant.users.find(
+                (u) => u.iamid === decodeURIComponent(r![1]!) && u.userid === decodeURIComponent(r![2]!),
+              ),
+            }
+          : null;
       if (path === '/bim/group') return page(this.tenant.groups.map(({ id, name }) => ({ id, name })));
-      if ((r = m(/^\/bim\/group\/([^/]+)\/user$/))) return this.tenant.groups.find((g) => String(g.id) === r![1]) ? page(this.tenant.groups.find((g) => String(g.id) === r![1])!.members) : null;
-      if (path === '/project') return page(this.tenant.projects.map(({ id, name, purposes }) => ({ id, name, purposes: purposes.map((p) => ({ name: p })) })));
-      if ((r = m(/^\/project\/([^/]+)\/members$/))) return this.tenant.projects.find((p) => String(p.id) === r![1]) ? page(this.tenant.projects.find((p) => String(p.id) === r![1])!.members) : null;
+      if ((r = m(/^\/bim\/group\/([^/]+)\/user$/)))
+        return this.tenant.groups.find((g) => String(g.id) === r![1])
+          ? page(this.tenant.groups.find((g) => String(g.id) === r![1])!.members)
+          : null;
+      if (path === '/project')
+        return page(
+          this.tenant.projects.map(({ id, name, purposes }) => ({
+            id,
+            name,
+            purposes: purposes.map((p) => ({ name: p })),
+          })),
+        );
+      if ((r = m(/^\/project\/([^/]+)\/members$/)))
+        return this.tenant.projects.find((p) => String(p.id) === r![1])
+          ? page(this.tenant.projects.find((p) => String(p.id) === r![1])!.members)
+          : null;
       if (path === '/webhooks') return { body: this.webhooks };
-      if (path === '/webhooks/actions') return { body: ['ALL_NOTIFICATIONS', 'modelCreated', 'modelDeleted', 'dataSourceUpdated', 'modelTagAdded', 'modelTagRemoved', 'policyUpdated', 'globalPolicyCreated', 'globalPolicyUpdated', 'globalPolicyDeleted', 'globalPolicyDisabled', 'globalPolicyApproved', 'modelAccessApproved', 'modelAccessRevoked', 'modelAccessUpdated', 'userCreated', 'userUpdated', 'userDeleted', 'userDisabled', 'groupUserAdded', 'groupUserDeleted', 'attributeAdded', 'attributeRemoved', 'attributeUpdated', 'switchedCurrentProject', 'acknowledgedAccess', 'projectUpdated', 'purposeCreated', 'purposeUpdated', 'purposeDeleted'] };
+      if (path === '/webhooks/actions')
+        return {
+          body: [
+            'ALL_NOTIFICATIONS',
+            'modelCreated',
+            'modelDeleted',
+            'dataSourceUpdated',
+            'modelTagAdded',
+            'modelTagRemoved',
+            'policyUpdated',
+            'globalPolicyCreated',
+            'globalPolicyUpdated',
+            'globalPolicyDeleted',
+            'globalPolicyDisabled',
+            'globalPolicyApproved',
+            'modelAccessApproved',
+            'modelAccessRevoked',
+            'modelAccessUpdated',
+            'userCreated',
+            'userUpdated',
+            'userDeleted',
+            'userDisabled',
+            'groupUserAdded',
+            'groupUserDeleted',
+            'attributeAdded',
+            'attributeRemoved',
+            'attributeUpdated',
+            'switchedCurrentProject',
+            'acknowledgedAccess',
+            'projectUpdated',
+            'purposeCreated',
+            'purposeUpdated',
+            'purposeDeleted',
+          ],
+        };
       if (path === '/webhooks/history') return { body: { count: this.history.length, hits: this.history } };
     }
     if (method === 'POST' && path === '/webhooks') {
       const created = ((body.webhooks as Json[] | undefined) ?? []).map((w) => {
-        const hook = { id: this.webhooks.length + 1, url: String(w.url), name: String(w.name), global: w.global === true, notificationType: (w.notificationType as string[] | undefined) ?? [] };
+        const hook = {
+          id: this.webhooks.length + 1,
+          url: String(w.url),
+          name: String(w.name),
+          global: w.global === true,
+          notificationType: (w.notificationType as string[] | undefined) ?? [],
+        };
         this.webhooks.push(hook);
         return hook;
       });
@@ -238,11 +372,20 @@ export class FakeImmuta {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.env.FAKE_IMMUTA_PORT ?? 8788);
-  FakeImmuta.start({ port, ...(process.env.FAKE_IMMUTA_API_KEY ? { apiKey: process.env.FAKE_IMMUTA_API_KEY } : {}), ...(process.env.FAKE_IMMUTA_NOTICE_SECRET ? { noticeSecret: process.env.FAKE_IMMUTA_NOTICE_SECRET } : {}) }).then(
+  FakeImmuta.start({
+    port,
+    ...(process.env.FAKE_IMMUTA_API_KEY ? { apiKey: process.env.FAKE_IMMUTA_API_KEY } : {}),
+    ...(process.env.FAKE_IMMUTA_NOTICE_SECRET ? { noticeSecret: process.env.FAKE_IMMUTA_NOTICE_SECRET } : {}),
+  }).then(
     (fake) => {
       console.log(`fake Immuta on ${fake.url} (a test double: fixtures from infra/local/fake-immuta-tenant.json)`);
       console.log(`  IMMUTA_URL=${fake.url} IMMUTA_API_KEY=${fake.apiKey} IMMUTA_NOTICE_SECRET=${fake.noticeSecret}`);
-      const webhook = { url: 'http://127.0.0.1:8787/immuta', name: 'viewguard', global: true, notificationType: ['ALL_NOTIFICATIONS'] };
+      const webhook = {
+        url: 'http://127.0.0.1:8787/immuta',
+        name: 'viewguard',
+        global: true,
+        notificationType: ['ALL_NOTIFICATIONS'],
+      };
       console.log(`  register the local receiver: POST /webhooks ${JSON.stringify({ webhooks: [webhook] })}`);
     },
     (err: unknown) => {

@@ -47,8 +47,18 @@ export function createLocalServer(
           const headers: Record<string, string | undefined> = {};
           for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
           // base64 keeps the exact bytes (ingest verifies the signature over them, UTF-8 or not).
-          const outcome = await pipeline.receiveWebhook({ body: raw.toString('base64'), isBase64Encoded: true, headers });
-          if (outcome.status >= 400) log({ level: outcome.status >= 500 ? 'error' : 'warn', message: 'webhook not accepted', status: outcome.status, diagnostics: outcome.diagnostics });
+          const outcome = await pipeline.receiveWebhook({
+            body: raw.toString('base64'),
+            isBase64Encoded: true,
+            headers,
+          });
+          if (outcome.status >= 400)
+            log({
+              level: outcome.status >= 500 ? 'error' : 'warn',
+              message: 'webhook not accepted',
+              status: outcome.status,
+              diagnostics: outcome.diagnostics,
+            });
           send(res, outcome.status, outcome.body);
         } else if (req.method === 'GET' && path === '/status') {
           send(res, 200, immuta ? { ...pipeline.status(), immuta: immuta.status() } : pipeline.status());
@@ -58,7 +68,9 @@ export function createLocalServer(
           const report = await immuta.reconcile();
           send(res, 200, { checked: report.checked, changed: report.changed, diagnostics: report.diagnostics });
         } else {
-          send(res, 404, { error: `not found: POST /webhooks, GET /status${immuta ? ', POST /immuta, POST /immuta/reconcile' : ''}` });
+          send(res, 404, {
+            error: `not found: POST /webhooks, GET /status${immuta ? ', POST /immuta, POST /immuta/reconcile' : ''}`,
+          });
         }
       } catch (err) {
         log({ level: 'error', message: 'request failed', error: err instanceof Error ? err.message : String(err) });
@@ -73,12 +85,23 @@ export function createLocalServer(
 }
 
 /** POST /immuta: the raw body, exactly as received, to the connector's receiver (it verifies the HMAC over it). */
-async function immutaNotice(req: IncomingMessage, res: ServerResponse, immuta: LocalImmutaConnector, log: (entry: Record<string, unknown>) => void): Promise<void> {
+async function immutaNotice(
+  req: IncomingMessage,
+  res: ServerResponse,
+  immuta: LocalImmutaConnector,
+  log: (entry: Record<string, unknown>) => void,
+): Promise<void> {
   const raw = await readBody(req, MAX_CONFIGURABLE_BODY_BYTES);
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
   const outcome = await immuta.receiveNotice({ body: raw.toString('base64'), isBase64Encoded: true, headers });
-  if (outcome.status >= 400) log({ level: outcome.status >= 500 ? 'error' : 'warn', message: 'immuta notice not accepted', status: outcome.status, diagnostics: outcome.diagnostics });
+  if (outcome.status >= 400)
+    log({
+      level: outcome.status >= 500 ? 'error' : 'warn',
+      message: 'immuta notice not accepted',
+      status: outcome.status,
+      diagnostics: outcome.diagnostics,
+    });
   send(res, outcome.status, outcome.body);
 }
 

@@ -18,9 +18,12 @@ export const generateWebhookSecret = (): string => `whsec_${randomBytes(24).toSt
 
 export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
   const port = Number(env.PORT ?? 8787);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`);
   const warehouseUrl = env.WAREHOUSE_URL || undefined;
-  const database = warehouseUrl ? decodeURIComponent(new URL(warehouseUrl).pathname.slice(1)) || 'postgres' : 'postgres';
+  const database = warehouseUrl
+    ? decodeURIComponent(new URL(warehouseUrl).pathname.slice(1)) || 'postgres'
+    : 'postgres';
   const parsed = parseIntegrationConfig({
     mode: 'single',
     database,
@@ -32,7 +35,8 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
       .filter(Boolean)
       .map((schema) => ({ schema })),
   });
-  if (!parsed.ok) throw new Error(`invalid local configuration: ${parsed.diagnostics.map((d) => d.summary).join('; ')}`);
+  if (!parsed.ok)
+    throw new Error(`invalid local configuration: ${parsed.diagnostics.map((d) => d.summary).join('; ')}`);
   const secret = env.WEBHOOK_SECRET || undefined;
   return {
     port,

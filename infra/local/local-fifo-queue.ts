@@ -168,7 +168,15 @@ export class LocalFifoQueue implements WorkQueue {
   private readonly dlq: DeadLetter[] = [];
   private sequence = 0;
   private receipts = 0;
-  private readonly counts = { sent: 0, deduplicated: 0, received: 0, deleted: 0, failed: 0, deadLettered: 0, redriven: 0 };
+  private readonly counts = {
+    sent: 0,
+    deduplicated: 0,
+    received: 0,
+    deleted: 0,
+    failed: 0,
+    deadLettered: 0,
+    redriven: 0,
+  };
 
   constructor(options: LocalFifoQueueOptions = {}) {
     this.visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
@@ -190,7 +198,8 @@ export class LocalFifoQueue implements WorkQueue {
     let duplicates = 0;
     for (const m of messages) {
       if (!m.groupId || m.groupId.length > 128) throw new RangeError(`MessageGroupId must be 1..128 characters`);
-      if (!m.deduplicationId || m.deduplicationId.length > 128) throw new RangeError(`MessageDeduplicationId must be 1..128 characters`);
+      if (!m.deduplicationId || m.deduplicationId.length > 128)
+        throw new RangeError(`MessageDeduplicationId must be 1..128 characters`);
       const until = this.dedupUntil.get(m.deduplicationId);
       // The expiry is checked here too: pruning stops at the first live id and is only a memory bound.
       if (until !== undefined && until > now) {
@@ -324,7 +333,12 @@ export class LocalFifoQueue implements WorkQueue {
 
   counters(): QueueCounters {
     this.expireVisibility(this.clock());
-    return { depth: this.stored - this.inFlight.size, inFlight: this.inFlight.size, dlqDepth: this.dlq.length, ...this.counts };
+    return {
+      depth: this.stored - this.inFlight.size,
+      inFlight: this.inFlight.size,
+      dlqDepth: this.dlq.length,
+      ...this.counts,
+    };
   }
 
   private enqueue(m: StoredMessage): void {
@@ -386,7 +400,9 @@ export class LocalFifoQueue implements WorkQueue {
     this.queueIfReady(g);
   }
 
-  /** Drop the holes before the head now and then (amortised O(1)), so a long-lived group does not grow without bound. */
+  /**
+   * Drop the holes before the head now and then (amortised O(1)), so a long-lived group does not grow without bound.
+   */
   private compact(g: Group): void {
     if (g.head > 1024 && g.head * 2 > g.slots.length) {
       g.slots = g.slots.slice(g.head);

@@ -53,7 +53,13 @@ export class LocalImmutaConnector {
 
   constructor(private readonly o: LocalImmutaOptions) {
     this.version = versionClock(() => this.now().getTime());
-    this.client = new ImmutaClient({ baseUrl: o.config.url, apiKey: async () => o.apiKey, timeoutMs: o.config.requestTimeoutMs, concurrency: o.config.concurrency, ...o.client });
+    this.client = new ImmutaClient({
+      baseUrl: o.config.url,
+      apiKey: async () => o.apiKey,
+      timeoutMs: o.config.requestTimeoutMs,
+      concurrency: o.config.concurrency,
+      ...o.client,
+    });
   }
 
   private get now(): () => Date {
@@ -91,7 +97,13 @@ export class LocalImmutaConnector {
     const report = await this.exclusive(() => this.sync(FULL_SCOPE, 'reconcile'));
     this.counts.reconciles++;
     this.lastReconcile = { at: this.now().toISOString(), checked: report.checked, changed: report.changed };
-    if (report.changed > 0) this.o.log?.({ level: 'warn', message: 'VG711 reconcile found drift between Immuta and the warehouse', changed: report.changed, checked: report.checked });
+    if (report.changed > 0)
+      this.o.log?.({
+        level: 'warn',
+        message: 'VG711 reconcile found drift between Immuta and the warehouse',
+        changed: report.changed,
+        checked: report.checked,
+      });
     return report;
   }
 
@@ -107,7 +119,13 @@ export class LocalImmutaConnector {
       this.counts.syncs++;
       this.diagnostics.push(...report.diagnostics);
       if (this.diagnostics.length > 1000) this.diagnostics.splice(0, this.diagnostics.length - 1000);
-      this.o.log?.({ level: 'info', message: `immuta ${mode} sync`, checked: report.checked, changed: report.changed, diagnostics: report.diagnostics.map((d) => `${d.code} ${d.summary}`) });
+      this.o.log?.({
+        level: 'info',
+        message: `immuta ${mode} sync`,
+        checked: report.checked,
+        changed: report.changed,
+        diagnostics: report.diagnostics.map((d) => `${d.code} ${d.summary}`),
+      });
       return report;
     } catch (err) {
       this.counts.syncFailures++;
@@ -145,7 +163,12 @@ export class LocalImmutaConnector {
   }
 
   status(): ImmutaStatus {
-    return { hintsPending: this.hints.length, ...this.counts, lastReconcile: this.lastReconcile, lastError: this.lastError };
+    return {
+      hintsPending: this.hints.length,
+      ...this.counts,
+      lastReconcile: this.lastReconcile,
+      lastError: this.lastError,
+    };
   }
 }
 
@@ -172,9 +195,14 @@ export function localImmutaFromEnv(
       ...(env.IMMUTA_EXTERNAL_ID_KEY ? { externalIdKey: env.IMMUTA_EXTERNAL_ID_KEY } : {}),
     },
   });
-  if (!parsed.ok) throw new Error(`invalid Immuta settings: ${parsed.diagnostics.map((d) => `${d.code} ${d.path.join('.')}: ${d.summary}`).join('; ')}`);
+  if (!parsed.ok)
+    throw new Error(
+      `invalid Immuta settings: ` +
+        `${parsed.diagnostics.map((d) => `${d.code} ${d.path.join('.')}` + `: ${d.summary}`).join('; ')}`,
+    );
   const seconds = Number(env.IMMUTA_RECONCILE_SECONDS ?? 900);
-  if (!Number.isInteger(seconds) || seconds < 0) throw new Error('IMMUTA_RECONCILE_SECONDS must be a whole number of seconds (0 = only on demand)');
+  if (!Number.isInteger(seconds) || seconds < 0)
+    throw new Error('IMMUTA_RECONCILE_SECONDS must be a whole number of seconds (0 = only on demand)');
   return new LocalImmutaConnector({
     pipeline,
     config: parsed.value,

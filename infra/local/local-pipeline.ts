@@ -82,7 +82,14 @@ export class LocalPipeline {
       ...(options.policyFanOut ? { policyFanOut: options.policyFanOut } : {}),
       onRouted: ({ event, messages }) => {
         this.eventsReceived++;
-        this.log({ level: 'info', message: 'event routed', eventId: event.id, type: event.type, subject: event.subject, workItems: messages.length });
+        this.log({
+          level: 'info',
+          message: 'event routed',
+          eventId: event.id,
+          type: event.type,
+          subject: event.subject,
+          workItems: messages.length,
+        });
       },
     });
   }
@@ -106,7 +113,8 @@ export class LocalPipeline {
       this.queue.ack(message.receiptHandle);
     });
     for (const result of results) {
-      if (result.status !== 'processed') this.queue.fail(result.record.receiptHandle, fifoFailureReason(result), this.delay(result.record));
+      if (result.status !== 'processed')
+        this.queue.fail(result.record.receiptHandle, fifoFailureReason(result), this.delay(result.record));
     }
     return batch.length;
   }
@@ -122,7 +130,8 @@ export class LocalPipeline {
       if (received > 0) continue;
       const { depth, inFlight } = this.queue.counters();
       if (depth === 0 && inFlight === 0) return;
-      if (Date.now() > deadline) throw new Error(`drain: ${depth} waiting and ${inFlight} in flight after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`drain: ${depth} waiting and ${inFlight} in flight after ${timeoutMs} ms`);
       await sleep(10);
     }
   }
@@ -137,7 +146,11 @@ export class LocalPipeline {
         try {
           received = await this.consumeOnce();
         } catch (err) {
-          this.log({ level: 'error', message: 'consumer loop error', error: err instanceof Error ? err.message : String(err) });
+          this.log({
+            level: 'error',
+            message: 'consumer loop error',
+            error: err instanceof Error ? err.message : String(err),
+          });
         }
         if (received === 0 && !state.stop) await sleep(pollMs);
       }
@@ -156,7 +169,14 @@ export class LocalPipeline {
 
   status(): PipelineStatus {
     const q = this.queue.counters();
-    return { queueDepth: q.depth, inFlight: q.inFlight, dlqDepth: q.dlqDepth, ...this.reporter.counts, eventsReceived: this.eventsReceived, lastError: this.reporter.lastError };
+    return {
+      queueDepth: q.depth,
+      inFlight: q.inFlight,
+      dlqDepth: q.dlqDepth,
+      ...this.reporter.counts,
+      eventsReceived: this.eventsReceived,
+      lastError: this.reporter.lastError,
+    };
   }
 
   /** The last outcomes (newest last, at most 1,000), for the demo, the tests and the bench. */

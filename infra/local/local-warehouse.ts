@@ -1,5 +1,6 @@
 // The local warehouse: PGlite (in a data directory, or in memory) or the PostgreSQL server WAREHOUSE_URL
-// names, bootstrapped with the layout plan (shared/layout/bootstrap-plan.ts: inspect → plan → run: admin steps, then system steps under actAs),
+// names, bootstrapped with the layout plan (shared/layout/bootstrap-plan.ts: inspect → plan → run: admin steps, then
+// system steps under actAs),
 // then handed to the pipeline ACTING AS THE SYSTEM ROLE, like the Data API's system user in AWS — the
 // views and procedures are owned by that role and nothing in the pipeline runs as a superuser.
 //   PGlite: one connection; after the bootstrap the connection itself switches role (SET ROLE, the
@@ -10,7 +11,12 @@ import pg from 'pg';
 import { toPositional } from '../../shared/adapters/named-parameters.js';
 import { PGliteWarehouse } from '../../shared/adapters/pglite-warehouse.js';
 import { PostgresWarehouse } from '../../shared/adapters/postgres-warehouse.js';
-import { bootstrapScript, inspectStatement, parseInspection, planBootstrap } from '../../shared/layout/bootstrap-plan.js';
+import {
+  bootstrapScript,
+  inspectStatement,
+  parseInspection,
+  planBootstrap,
+} from '../../shared/layout/bootstrap-plan.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import type { Row, Warehouse } from '../../shared/ports/warehouse.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
@@ -46,7 +52,11 @@ async function bootstrap(admin: Warehouse, config: IntegrationConfig, hashKey: s
   await admin.transaction(bootstrapScript(steps, config, postgres));
 }
 
-export async function openLocalWarehouse(config: IntegrationConfig, hashKey: string, options: OpenLocalWarehouseOptions = {}): Promise<LocalWarehouse> {
+export async function openLocalWarehouse(
+  config: IntegrationConfig,
+  hashKey: string,
+  options: OpenLocalWarehouseOptions = {},
+): Promise<LocalWarehouse> {
   if (options.url) return openServer(config, hashKey, options.url, options.prepare);
   const wh = await PGliteWarehouse.open(options.dataDir);
   const adminRun = async (statements: readonly SqlStatement[]) => {
@@ -61,7 +71,10 @@ export async function openLocalWarehouse(config: IntegrationConfig, hashKey: str
     await wh.close();
     throw err;
   }
-  const runAs = async <T>(role: string | null, fn: (q: (s: SqlStatement) => Promise<Row[]>) => Promise<T>): Promise<T> =>
+  const runAs = async <T>(
+    role: string | null,
+    fn: (q: (s: SqlStatement) => Promise<Row[]>) => Promise<T>,
+  ): Promise<T> =>
     wh.db.transaction(async (tx) => {
       // SET LOCAL ROLE: reverts at the end of this transaction, back to the system role. NONE = the
       // session user (the superuser PGlite starts as).

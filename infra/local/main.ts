@@ -9,12 +9,17 @@ import { localImmutaFromEnv } from './local-immuta.js';
 import { LocalPipeline } from './local-pipeline.js';
 import { localHashKey, openLocalWarehouse } from './local-warehouse.js';
 
-const log = (entry: Record<string, unknown>): void => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+const log = (entry: Record<string, unknown>): void =>
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
 
 async function main(): Promise<void> {
   const settings = localSettings();
   if (!settings.warehouseUrl) await mkdir(settings.dataDir, { recursive: true });
-  const warehouse = await openLocalWarehouse(settings.config, localHashKey(), settings.warehouseUrl ? { url: settings.warehouseUrl } : { dataDir: settings.dataDir });
+  const warehouse = await openLocalWarehouse(
+    settings.config,
+    localHashKey(),
+    settings.warehouseUrl ? { url: settings.warehouseUrl } : { dataDir: settings.dataDir },
+  );
   log({
     level: 'info',
     message: 'warehouse ready (layout bootstrapped)',
@@ -37,7 +42,11 @@ async function main(): Promise<void> {
   immuta?.start();
   const server = createLocalServer(pipeline, log, immuta);
   const port = await listen(server, settings.port);
-  log({ level: 'info', message: `listening on http://127.0.0.1:${port}`, endpoints: ['POST /webhooks', 'GET /status', ...(immuta ? ['POST /immuta', 'POST /immuta/reconcile'] : [])] });
+  log({
+    level: 'info',
+    message: `listening on http://127.0.0.1:${port}`,
+    endpoints: ['POST /webhooks', 'GET /status', ...(immuta ? ['POST /immuta', 'POST /immuta/reconcile'] : [])],
+  });
   if (settings.generatedSecret) {
     // A development secret only: it lives as long as this process. Set WEBHOOK_SECRET to keep one.
     console.log(`WEBHOOK_SECRET not set; signing secret for this run: ${settings.webhookSecret}`);

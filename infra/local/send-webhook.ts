@@ -40,13 +40,17 @@ export interface SendIo {
 class UsageError extends Error {}
 
 const eventId = (event: unknown): string =>
-  event !== null && typeof event === 'object' && typeof (event as { id?: unknown }).id === 'string' ? (event as { id: string }).id : '(no id)';
+  event !== null && typeof event === 'object' && typeof (event as { id?: unknown }).id === 'string'
+    ? (event as { id: string }).id
+    : '(no id)';
 
-const describe = (diagnostics: readonly Diagnostic[]): string => diagnostics.map((d) => `${d.code} ${d.summary}`).join('; ');
+const describe = (diagnostics: readonly Diagnostic[]): string =>
+  diagnostics.map((d) => `${d.code} ${d.summary}`).join('; ');
 
 function defaultUrl(env: NodeJS.ProcessEnv): string {
   const port = env.PORT || '8787';
-  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new UsageError(`PORT must be a port number, got ${JSON.stringify(port)}`);
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+    throw new UsageError(`PORT must be a port number, got ${JSON.stringify(port)}`);
   return `http://127.0.0.1:${port}/webhooks`;
 }
 
@@ -57,12 +61,16 @@ function checkUrl(url: string): string {
   } catch {
     throw new UsageError(`--url is not a URL: ${JSON.stringify(url)}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError('--url must be http:// or https://');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new UsageError('--url must be http:// or https://');
   return parsed.href;
 }
 
 function checkSecret(secret: string | undefined, now: Date): string {
-  if (!secret) throw new UsageError('no signing secret: set WEBHOOK_SECRET (npm start prints the one it generated) or pass --secret');
+  if (!secret)
+    throw new UsageError(
+      'no signing secret: set WEBHOOK_SECRET (npm start prints the one it generated) or pass --secret',
+    );
   try {
     signWebhook('', secret, 'check', now);
   } catch (e) {
@@ -82,7 +90,9 @@ function readEvents(text: string, source: string): { events: unknown[]; many: bo
     return { problem: `VG503 ${source} is not JSON: ${(e as Error).message.replace(/\s+/g, ' ')}` };
   }
   const events = Array.isArray(json) ? json : [json];
-  return events.length > 0 ? { events, many: Array.isArray(json) } : { problem: `${source} is an empty array: nothing to send` };
+  return events.length > 0
+    ? { events, many: Array.isArray(json) }
+    : { problem: `${source} is an empty array: nothing to send` };
 }
 
 /**
@@ -116,7 +126,8 @@ async function post(url: string, body: string, secret: string, now: Date): Promi
   }
   try {
     const answer = JSON.parse(text) as { error?: unknown; diagnostics?: unknown };
-    if (Array.isArray(answer.diagnostics) && answer.diagnostics.length > 0) return { status, detail: describe(answer.diagnostics as Diagnostic[]) };
+    if (Array.isArray(answer.diagnostics) && answer.diagnostics.length > 0)
+      return { status, detail: describe(answer.diagnostics as Diagnostic[]) };
     return { status, detail: String(answer.error ?? text) };
   } catch {
     // Not our server's JSON answer: show a bounded piece of what came back.
@@ -129,7 +140,12 @@ async function run(argv: string[], io: SendIo): Promise<number> {
   try {
     args = parseArgs({
       args: argv,
-      options: { url: { type: 'string' }, secret: { type: 'string' }, example: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        url: { type: 'string' },
+        secret: { type: 'string' },
+        example: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
     });
   } catch (e) {
@@ -142,7 +158,8 @@ async function run(argv: string[], io: SendIo): Promise<number> {
   }
   if (values.example !== undefined) {
     if (positionals.length > 0) throw new UsageError('--example takes no input file');
-    if (!isEventType(values.example)) throw new UsageError(`unknown event type ${JSON.stringify(values.example)}; one of: ${EVENT_TYPES.join(', ')}`);
+    if (!isEventType(values.example))
+      throw new UsageError(`unknown event type ${JSON.stringify(values.example)}; one of: ${EVENT_TYPES.join(', ')}`);
     io.out(JSON.stringify(EVENT_EXAMPLES[values.example], null, 2));
     return EXIT.accepted;
   }

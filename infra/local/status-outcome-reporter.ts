@@ -35,7 +35,13 @@ export class StatusOutcomeReporter implements OutcomeReporter {
       // Fail closed is applied (the view has no rows) AND an error the operator must see.
       const reason = outcome.diagnostics.map((d) => `${d.code}: ${d.summary}`).join('; ');
       this.lastError = { at: new Date().toISOString(), object: outcome.object, reason };
-      this.log({ level: 'warn', message: 'view fails closed', object: outcome.object, version: outcome.version, diagnostics: outcome.diagnostics });
+      this.log({
+        level: 'warn',
+        message: 'view fails closed',
+        object: outcome.object,
+        version: outcome.version,
+        diagnostics: outcome.diagnostics,
+      });
     }
     this.log({
       level: 'info',
@@ -57,7 +63,11 @@ export class StatusOutcomeReporter implements OutcomeReporter {
     if (outcome) this.remember(outcome);
     // A refused view the apply loop replaced with its fail-closed form.
     if (outcome?.failedClosed) this.counts.failedClosed++;
-    this.lastError = { at: new Date().toISOString(), object: outcome?.object ?? f.groupId ?? f.messageId, reason: f.reason };
+    this.lastError = {
+      at: new Date().toISOString(),
+      object: outcome?.object ?? f.groupId ?? f.messageId,
+      reason: f.reason,
+    };
     this.log({
       level: 'error',
       message: 'work item failed; it will be redelivered (DLQ after max receives)',

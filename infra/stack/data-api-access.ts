@@ -15,8 +15,18 @@ import type { WarehouseAuth, WarehouseTarget } from './deploy-config.js';
 export function warehouseArn(scope: Construct, target: WarehouseTarget): string {
   const stack = Stack.of(scope);
   return target.kind === 'cluster'
-    ? stack.formatArn({ service: 'redshift', resource: 'cluster', resourceName: target.clusterId, arnFormat: ArnFormat.COLON_RESOURCE_NAME })
-    : stack.formatArn({ service: 'redshift-serverless', resource: 'workgroup', resourceName: target.workgroupId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    ? stack.formatArn({
+        service: 'redshift',
+        resource: 'cluster',
+        resourceName: target.clusterId,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      })
+    : stack.formatArn({
+        service: 'redshift-serverless',
+        resource: 'workgroup',
+        resourceName: target.workgroupId,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
 }
 
 /** Import a secret given by ARN once per stack (several functions may read it). */
@@ -60,9 +70,19 @@ export function grantDataApi(
         sid: `${label}TemporaryCredentialsForOneDbUser`,
         actions: ['redshift:GetClusterCredentials'],
         resources: [
-          stack.formatArn({ service: 'redshift', resource: 'dbuser', resourceName: `${target.clusterId}/${auth.dbUser}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          stack.formatArn({
+            service: 'redshift',
+            resource: 'dbuser',
+            resourceName: `${target.clusterId}/${auth.dbUser}`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
           ...[...new Set([target.database, ...otherDatabases])].map((db) =>
-            stack.formatArn({ service: 'redshift', resource: 'dbname', resourceName: `${target.clusterId}/${db}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+            stack.formatArn({
+              service: 'redshift',
+              resource: 'dbname',
+              resourceName: `${target.clusterId}/${db}`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
           ),
         ],
       }),

@@ -23,58 +23,71 @@ export const CONTEXT_PREFIX = 'viewguard:';
 
 const arn = (service: string) =>
   z.string().regex(new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:.+$`), `must be an ${service} ARN`);
-// Redshift identifiers the Data API receives as plain names (https://docs.aws.amazon.com/redshift/latest/dg/r_names.html).
-const dbName = z.string().min(1).max(127).regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a plain Redshift name');
+// Redshift identifiers the Data API receives as plain names
+// (https://docs.aws.amazon.com/redshift/latest/dg/r_names.html).
+const dbName = z
+  .string()
+  .min(1)
+  .max(127)
+  .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a plain Redshift name');
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const RawContextSchema = z
-  .object({
-    clusterId: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a Redshift cluster identifier').optional(),
-    dbUser: dbName.optional(),
-    workgroupName: z.string().regex(/^[a-z0-9-]{3,64}$/, 'must be a Redshift Serverless workgroup name').optional(),
-    // IAM scopes a workgroup by its id (a UUID), not by its name, so least privilege needs both.
-    workgroupId: z.uuid('must be the workgroup id (a UUID, see `aws redshift-serverless get-workgroup`)').optional(),
-    database: dbName,
-    secretArn: arn('secretsmanager').optional(),
-    adminDbUser: dbName.optional(),
-    adminSecretArn: arn('secretsmanager').optional(),
-    integrationMode: z.enum(['single', 'multi']).default('single'),
-    viewSchema: z.string(),
-    systemUser: z.string().optional(),
-    // The integration's own schemas (default immuta_system / immuta_functions / immuta_procedures).
-    systemSchema: dbName.optional(),
-    functionsSchema: dbName.optional(),
-    proceduresSchema: dbName.optional(),
-    // "schema" or "database.schema", as a list or comma-separated (the -c form).
-    rawSources: z
-      .union([z.array(z.string()), z.string().transform((s) => s.split(','))])
-      .transform((list) => list.map((p) => p.trim()).filter(Boolean))
-      .default([]),
-    webhookSecretArn: arn('secretsmanager').optional(),
-    hashKeySecretArn: arn('secretsmanager').optional(),
-    alarmTopicArn: arn('sns').optional(),
-    alarmEmail: z.email().optional(),
-    removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
-    retainDataOnDelete: bool.default(true),
-    // 5 concurrent apply invocations keep well inside the Data API limits (docs/deploy.md "Concurrency").
-    applyMaxConcurrency: int(2, 50).default(5),
-    applyTimeoutSeconds: int(30, 900).default(120),
-    applyBatchSize: int(1, 10).default(10),
-    apiRateLimit: int(1, 10_000).default(50),
-    apiBurstLimit: int(1, 5_000).default(100),
-    oldestMessageAlarmSeconds: int(60, 86_400).default(900),
-    applyErrorRateAlarmPercent: int(1, 100).default(5),
-    // The drift-and-audit run (docs/operations.md): an EventBridge schedule expression.
-    driftAuditSchedule: z
-      .string()
-      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/, 'must be an EventBridge schedule expression: rate(1 day) or cron(…)')
-      .default('rate(1 day)'),
-    ...EnvironmentFields,
-    ...FrontDoorFields,
-    ...AlarmFields,
-    ...IMMUTA_CONTEXT_SHAPE,
-  });
+const RawContextSchema = z.object({
+  clusterId: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a Redshift cluster identifier')
+    .optional(),
+  dbUser: dbName.optional(),
+  workgroupName: z
+    .string()
+    .regex(/^[a-z0-9-]{3,64}$/, 'must be a Redshift Serverless workgroup name')
+    .optional(),
+  // IAM scopes a workgroup by its id (a UUID), not by its name, so least privilege needs both.
+  workgroupId: z.uuid('must be the workgroup id (a UUID, see `aws redshift-serverless get-workgroup`)').optional(),
+  database: dbName,
+  secretArn: arn('secretsmanager').optional(),
+  adminDbUser: dbName.optional(),
+  adminSecretArn: arn('secretsmanager').optional(),
+  integrationMode: z.enum(['single', 'multi']).default('single'),
+  viewSchema: z.string(),
+  systemUser: z.string().optional(),
+  // The integration's own schemas (default immuta_system / immuta_functions / immuta_procedures).
+  systemSchema: dbName.optional(),
+  functionsSchema: dbName.optional(),
+  proceduresSchema: dbName.optional(),
+  // "schema" or "database.schema", as a list or comma-separated (the -c form).
+  rawSources: z
+    .union([z.array(z.string()), z.string().transform((s) => s.split(','))])
+    .transform((list) => list.map((p) => p.trim()).filter(Boolean))
+    .default([]),
+  webhookSecretArn: arn('secretsmanager').optional(),
+  hashKeySecretArn: arn('secretsmanager').optional(),
+  alarmTopicArn: arn('sns').optional(),
+  alarmEmail: z.email().optional(),
+  removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  retainDataOnDelete: bool.default(true),
+  // 5 concurrent apply invocations keep well inside the Data API limits (docs/deploy.md "Concurrency").
+  applyMaxConcurrency: int(2, 50).default(5),
+  applyTimeoutSeconds: int(30, 900).default(120),
+  applyBatchSize: int(1, 10).default(10),
+  apiRateLimit: int(1, 10_000).default(50),
+  apiBurstLimit: int(1, 5_000).default(100),
+  oldestMessageAlarmSeconds: int(60, 86_400).default(900),
+  applyErrorRateAlarmPercent: int(1, 100).default(5),
+  // The drift-and-audit run (docs/operations.md): an EventBridge schedule expression.
+  driftAuditSchedule: z
+    .string()
+    .regex(
+      /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/,
+      'must be an EventBridge schedule expression: rate(1 day) or cron(…)',
+    )
+    .default('rate(1 day)'),
+  ...EnvironmentFields,
+  ...FrontDoorFields,
+  ...AlarmFields,
+  ...IMMUTA_CONTEXT_SHAPE,
+});
 
 export type WarehouseTarget =
   | { kind: 'cluster'; clusterId: string; database: string; auth: { dbUser: string } | { secretArn: string } }
@@ -118,7 +131,8 @@ export interface DeployConfig {
 export function contextFields(context: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(context)) {
-    if (key.startsWith(CONTEXT_PREFIX) && value !== undefined && value !== '') out[key.slice(CONTEXT_PREFIX.length)] = value;
+    if (key.startsWith(CONTEXT_PREFIX) && value !== undefined && value !== '')
+      out[key.slice(CONTEXT_PREFIX.length)] = value;
   }
   return out;
 }
@@ -127,8 +141,12 @@ export function contextFields(context: Record<string, unknown>): Record<string, 
  * Validate the context fields and resolve the warehouse target. Throws DiagnosticError (VG204) listing every
  * problem with the key to fix; `label` names where a field was set (default: its context key).
  */
-export function parseDeployConfig(fields: Record<string, unknown>, label = (field: string) => `${CONTEXT_PREFIX}${field}`): DeployConfig {
-  const problem = (field: string, summary: string) => diagnostic('VG204', `${label(field)}: ${summary}`, [label(field)]);
+export function parseDeployConfig(
+  fields: Record<string, unknown>,
+  label = (field: string) => `${CONTEXT_PREFIX}${field}`,
+): DeployConfig {
+  const problem = (field: string, summary: string) =>
+    diagnostic('VG204', `${label(field)}: ${summary}`, [label(field)]);
   // Unknown keys are reported together with every other problem (a typo often explains a "missing" setting).
   const known = new Set(Object.keys(RawContextSchema.shape));
   const unknown = Object.keys(fields)
@@ -136,7 +154,10 @@ export function parseDeployConfig(fields: Record<string, unknown>, label = (fiel
     .map((k) => problem(k, 'unknown setting (see docs/deploy.md for the context keys)'));
   const parsed = RawContextSchema.safeParse(fields);
   if (!parsed.success) {
-    throw new DiagnosticError([...unknown, ...zodIssues(parsed.error).map((i) => problem(i.path.join('.'), i.message))]);
+    throw new DiagnosticError([
+      ...unknown,
+      ...zodIssues(parsed.error).map((i) => problem(i.path.join('.'), i.message)),
+    ]);
   }
   const c = parsed.data;
   const problems: Diagnostic[] = [...unknown];
@@ -156,10 +177,17 @@ export function parseDeployConfig(fields: Record<string, unknown>, label = (fiel
   for (const s of c.rawSources) {
     if (s.split('.').length > 2) problems.push(problem('rawSources', `"${s}" must be "schema" or "database.schema"`));
   }
-  const contextKeyOf: Record<string, string> = { mode: 'integrationMode', schemas: 'systemSchema', 'schemas.functions': 'functionsSchema', 'schemas.procedures': 'proceduresSchema' };
+  const contextKeyOf: Record<string, string> = {
+    mode: 'integrationMode',
+    schemas: 'systemSchema',
+    'schemas.functions': 'functionsSchema',
+    'schemas.procedures': 'proceduresSchema',
+  };
   if (!integration.ok) {
     for (const d of integration.diagnostics) {
-      const field = contextKeyOf[d.path.slice(0, 2).join('.')] ? d.path.slice(0, 2).join('.') : String(d.path[0] ?? 'integration');
+      const field = contextKeyOf[d.path.slice(0, 2).join('.')]
+        ? d.path.slice(0, 2).join('.')
+        : String(d.path[0] ?? 'integration');
       problems.push(problem(contextKeyOf[field] ?? field, d.summary));
     }
   }
@@ -186,9 +214,10 @@ export function parseDeployConfig(fields: Record<string, unknown>, label = (fiel
     }
   } else if (c.workgroupName) {
     if (c.dbUser) problems.push(problem('dbUser', 'a serverless workgroup has no dbUser; use secretArn'));
-    if (!c.workgroupId) problems.push(problem('workgroupId', 'required with workgroupName: IAM scopes a workgroup by its id'));
+    if (!c.workgroupId)
+      problems.push(problem('workgroupId', 'required with workgroupName: IAM scopes a workgroup by its id'));
     // Without a secret the Data API signs in as IAMR:<role name>, which is not the fixed system user.
-    if (!c.secretArn) problems.push(problem('secretArn', 'a serverless workgroup needs the system user\'s secret'));
+    if (!c.secretArn) problems.push(problem('secretArn', "a serverless workgroup needs the system user's secret"));
     if (c.workgroupId && c.secretArn) {
       warehouse = {
         kind: 'workgroup',
@@ -206,14 +235,16 @@ export function parseDeployConfig(fields: Record<string, unknown>, label = (fiel
   if (c.adminDbUser && c.adminSecretArn) {
     problems.push(problem('adminDbUser', 'set either adminDbUser or adminSecretArn, not both'));
   } else if (c.adminDbUser) {
-    if (c.workgroupName) problems.push(problem('adminDbUser', 'a serverless workgroup has no dbUser; use adminSecretArn'));
+    if (c.workgroupName)
+      problems.push(problem('adminDbUser', 'a serverless workgroup has no dbUser; use adminSecretArn'));
     adminAuth = { dbUser: c.adminDbUser };
   } else if (c.adminSecretArn) {
     adminAuth = { secretArn: c.adminSecretArn };
   } else {
     problems.push(problem('adminSecretArn', 'the bootstrap needs an administrator (adminSecretArn or adminDbUser)'));
   }
-  if (c.alarmTopicArn && c.alarmEmail) problems.push(problem('alarmEmail', 'set alarmTopicArn or alarmEmail, not both'));
+  if (c.alarmTopicArn && c.alarmEmail)
+    problems.push(problem('alarmEmail', 'set alarmTopicArn or alarmEmail, not both'));
   const frontDoor = resolveFrontDoor(c, problem, problems);
   const immuta = immutaDeployConfig(c, problem);
   problems.push(...immuta.problems);

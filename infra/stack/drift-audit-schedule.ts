@@ -59,7 +59,13 @@ export class DriftAuditSchedule extends Construct {
     // The service the function publishes as (its POWERTOOLS_SERVICE_NAME, prefixed per environment).
     const service = serviceName(this, 'drift-audit');
     const metric = (metricName: string) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service }, statistic: 'Maximum', period: Duration.hours(1) });
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service },
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      });
     const action = new actions.SnsAction(props.operations.topic);
     const alarm = (alarmId: string, metricName: string, what: string) => {
       const a = new cloudwatch.Alarm(this, alarmId, {
@@ -75,8 +81,16 @@ export class DriftAuditSchedule extends Construct {
       return a;
     };
     this.alarms = [
-      alarm('Drift', METRIC.driftFindings, 'the warehouse differs from the stored state (a view, grant, owner, routine or profile changed by hand)'),
-      alarm('RawTableBypass', METRIC.rawTableBypasses, 'someone can read a registered raw table around the secure views, or a table has no view'),
+      alarm(
+        'Drift',
+        METRIC.driftFindings,
+        'the warehouse differs from the stored state (a view, grant, owner, routine or profile changed by hand)',
+      ),
+      alarm(
+        'RawTableBypass',
+        METRIC.rawTableBypasses,
+        'someone can read a registered raw table around the secure views, or a table has no view',
+      ),
       // The run itself failing is a silent gap in the checks.
       new cloudwatch.Alarm(this, 'RunFailed', {
         alarmDescription: 'viewguard: the drift-and-audit run failed (see its logs)',

@@ -23,35 +23,79 @@ export const WEB_ACL_CAPACITY = 1500;
 
 // A list, or the comma-separated string that `-c key=a,b` gives.
 const list = <T extends z.ZodType<string>>(item: T) =>
-  z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((p) => p.trim()).filter(Boolean) : v), z.array(item));
+  z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean)
+        : v,
+    z.array(item),
+  );
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const cidr = z.union([z.cidrv4(), z.cidrv6(), z.ipv4().transform((ip) => `${ip}/32`), z.ipv6().transform((ip) => `${ip}/128`)], {
-  error: 'must be an IPv4/IPv6 address or CIDR range',
-});
+const cidr = z.union(
+  [z.cidrv4(), z.cidrv6(), z.ipv4().transform((ip) => `${ip}/32`), z.ipv6().transform((ip) => `${ip}/128`)],
+  {
+    error: 'must be an IPv4/IPv6 address or CIDR range',
+  },
+);
 
 /** Fields of one environment's identity: which stack, which account and region. */
 export const EnvironmentFields = {
   /** The environment's name (the file infra/environments/<env>.json); names the stack and its resources. */
-  env: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be lowercase letters, digits and "-" (≤ 20, a letter first)').optional(),
-  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name').optional(),
-  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
+  env: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be lowercase letters, digits and "-" (≤ 20, a letter first)')
+    .optional(),
+  stackName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name')
+    .optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
+    .optional(),
 };
 
 export const FrontDoorFields = {
-  stageName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be letters, digits and "_"').default('v1'),
+  stageName: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be letters, digits and "_"')
+    .default('v1'),
   endpointType: z.enum(['regional', 'private']).default('regional'),
   allowedSourceIps: list(cidr).default([]),
-  allowedVpcEndpointIds: list(z.string().regex(/^vpce-[0-9a-f]{8,17}$/, 'must be a VPC endpoint id (vpce-…)')).default([]),
+  allowedVpcEndpointIds: list(z.string().regex(/^vpce-[0-9a-f]{8,17}$/, 'must be a VPC endpoint id (vpce-…)')).default(
+    [],
+  ),
   waf: bool.default(false),
   wafRateLimit: int(10, 2_000_000_000).default(6000),
-  wafRateWindowSeconds: z.coerce.number().pipe(z.union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)])).default(300),
+  wafRateWindowSeconds: z.coerce
+    .number()
+    .pipe(z.union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)]))
+    .default(300),
   wafManagedRuleGroups: list(z.string()).default(DEFAULT_MANAGED_RULE_GROUPS),
-  customDomainName: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lowercase DNS name').optional(),
-  certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, 'must be an ACM certificate ARN').optional(),
-  basePath: z.string().regex(/^[A-Za-z0-9._~-]{1,64}$/, 'must be one path segment (letters, digits, . _ ~ -)').optional(),
-  hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id').optional(),
+  customDomainName: z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lowercase DNS name')
+    .optional(),
+  certificateArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, 'must be an ACM certificate ARN')
+    .optional(),
+  basePath: z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]{1,64}$/, 'must be one path segment (letters, digits, . _ ~ -)')
+    .optional(),
+  hostedZoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id')
+    .optional(),
   hostedZoneName: z.string().optional(),
   disableExecuteApiEndpoint: bool.default(false),
   /** Create the account's API Gateway CloudWatch role (one owner per account and region; docs/deploy.md). */
@@ -97,36 +141,58 @@ export interface FrontDoorConfig {
 type Problem = (field: string, summary: string) => Diagnostic;
 
 /** The cross-field rules of the front door; every violation is pushed with the field to fix. */
-export function resolveFrontDoor(c: FrontDoorFieldValues & { region?: string }, problem: Problem, problems: Diagnostic[]): FrontDoorConfig {
+export function resolveFrontDoor(
+  c: FrontDoorFieldValues & { region?: string },
+  problem: Problem,
+  problems: Diagnostic[],
+): FrontDoorConfig {
   const add = (field: string, summary: string) => problems.push(problem(field, summary));
   if (c.endpointType === 'private') {
     // A private API is reachable only through interface VPC endpoints the resource policy allows.
-    if (c.allowedVpcEndpointIds.length === 0) add('allowedVpcEndpointIds', 'a private endpoint needs the VPC endpoint ids allowed to call it (e.g. the sender\'s PrivateLink endpoint)');
-    if (c.allowedSourceIps.length > 0) add('allowedSourceIps', 'applies to a regional endpoint; a private one is restricted by allowedVpcEndpointIds');
-    if (c.customDomainName) add('customDomainName', 'a custom domain is supported for a regional endpoint only (senders over PrivateLink call the execute-api URL)');
+    if (c.allowedVpcEndpointIds.length === 0)
+      add(
+        'allowedVpcEndpointIds',
+        "a private endpoint needs the VPC endpoint ids allowed to call it (e.g. the sender's PrivateLink endpoint)",
+      );
+    if (c.allowedSourceIps.length > 0)
+      add('allowedSourceIps', 'applies to a regional endpoint; a private one is restricted by allowedVpcEndpointIds');
+    if (c.customDomainName)
+      add(
+        'customDomainName',
+        'a custom domain is supported for a regional endpoint only (senders over PrivateLink call the execute-api URL)',
+      );
   } else if (c.allowedVpcEndpointIds.length > 0) {
     add('allowedVpcEndpointIds', 'applies to endpointType "private" only');
   }
   const groups = [...new Set(c.wafManagedRuleGroups)];
   for (const g of groups) {
     if (!(g in MANAGED_RULE_GROUPS)) {
-      const why = g === 'AWSManagedRulesSQLiRuleSet'
-        ? ' (policy webhooks carry SQL in custom WHERE clauses and would be blocked)'
-        : '';
-      add('wafManagedRuleGroups', `"${g}" is not offered${why}; choose from ${Object.keys(MANAGED_RULE_GROUPS).join(', ')}`);
+      const why =
+        g === 'AWSManagedRulesSQLiRuleSet'
+          ? ' (policy webhooks carry SQL in custom WHERE clauses and would be blocked)'
+          : '';
+      add(
+        'wafManagedRuleGroups',
+        `"${g}" is not offered${why}; choose from ${Object.keys(MANAGED_RULE_GROUPS).join(', ')}`,
+      );
     }
   }
   const capacity = groups.reduce((sum, g) => sum + (MANAGED_RULE_GROUPS[g as ManagedRuleGroup] ?? 0), 2);
-  if (capacity > WEB_ACL_CAPACITY) add('wafManagedRuleGroups', `needs ${capacity} WCU, more than the ${WEB_ACL_CAPACITY} of a web ACL`);
+  if (capacity > WEB_ACL_CAPACITY)
+    add('wafManagedRuleGroups', `needs ${capacity} WCU, more than the ${WEB_ACL_CAPACITY} of a web ACL`);
 
   let customDomain: CustomDomain | undefined;
   if (c.customDomainName) {
     if (!c.certificateArn) add('certificateArn', 'required with customDomainName (an ACM certificate for that name)');
     const certRegion = c.certificateArn?.split(':')[3];
     if (c.region && certRegion && certRegion !== c.region) {
-      add('certificateArn', `is in ${certRegion}; a regional custom domain needs a certificate in the stack's region ${c.region}`);
+      add(
+        'certificateArn',
+        `is in ${certRegion}; a regional custom domain needs a certificate in the stack's region ${c.region}`,
+      );
     }
-    if (c.hostedZoneId && !c.hostedZoneName) add('hostedZoneName', 'required with hostedZoneId (the zone\'s domain name)');
+    if (c.hostedZoneId && !c.hostedZoneName)
+      add('hostedZoneName', "required with hostedZoneId (the zone's domain name)");
     if (c.hostedZoneName && !c.hostedZoneId) add('hostedZoneId', 'required with hostedZoneName');
     if (c.hostedZoneName && !`.${c.customDomainName}`.endsWith(`.${c.hostedZoneName.replace(/\.$/, '')}`)) {
       add('hostedZoneName', `${c.customDomainName} is not in the zone ${c.hostedZoneName}`);
@@ -136,14 +202,17 @@ export function resolveFrontDoor(c: FrontDoorFieldValues & { region?: string }, 
         domainName: c.customDomainName,
         certificateArn: c.certificateArn,
         ...(c.basePath ? { basePath: c.basePath } : {}),
-        ...(c.hostedZoneId && c.hostedZoneName ? { hostedZone: { id: c.hostedZoneId, name: c.hostedZoneName.replace(/\.$/, '') } } : {}),
+        ...(c.hostedZoneId && c.hostedZoneName
+          ? { hostedZone: { id: c.hostedZoneId, name: c.hostedZoneName.replace(/\.$/, '') } }
+          : {}),
       };
     }
   } else {
     for (const f of ['certificateArn', 'basePath', 'hostedZoneId', 'hostedZoneName'] as const) {
       if (c[f] !== undefined) add(f, 'applies only with customDomainName');
     }
-    if (c.disableExecuteApiEndpoint) add('disableExecuteApiEndpoint', 'needs customDomainName (or the API would have no URL at all)');
+    if (c.disableExecuteApiEndpoint)
+      add('disableExecuteApiEndpoint', 'needs customDomainName (or the API would have no URL at all)');
   }
   return {
     stageName: c.stageName,
@@ -151,7 +220,13 @@ export function resolveFrontDoor(c: FrontDoorFieldValues & { region?: string }, 
     allowedSourceIps: [...new Set(c.allowedSourceIps)],
     allowedVpcEndpointIds: [...new Set(c.allowedVpcEndpointIds)],
     ...(c.waf
-      ? { waf: { rateLimit: c.wafRateLimit, rateWindowSeconds: c.wafRateWindowSeconds as 60 | 120 | 300 | 600, managedRuleGroups: groups as ManagedRuleGroup[] } }
+      ? {
+          waf: {
+            rateLimit: c.wafRateLimit,
+            rateWindowSeconds: c.wafRateWindowSeconds as 60 | 120 | 300 | 600,
+            managedRuleGroups: groups as ManagedRuleGroup[],
+          },
+        }
       : {}),
     ...(customDomain ? { customDomain } : {}),
     disableExecuteApiEndpoint: c.disableExecuteApiEndpoint,

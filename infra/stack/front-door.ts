@@ -19,7 +19,10 @@ import type { FrontDoorConfig } from './front-door-config.js';
 export const WEBHOOK_PATH = 'webhooks';
 
 /** The endpoint configuration and resource policy a RestApi must be created with. */
-export function restApiFrontDoorProps(scope: Construct, config: FrontDoorConfig): Pick<apigateway.RestApiProps, 'endpointConfiguration' | 'policy' | 'disableExecuteApiEndpoint'> {
+export function restApiFrontDoorProps(
+  scope: Construct,
+  config: FrontDoorConfig,
+): Pick<apigateway.RestApiProps, 'endpointConfiguration' | 'policy' | 'disableExecuteApiEndpoint'> {
   const policy = resourcePolicy(config);
   return {
     endpointConfiguration:
@@ -29,7 +32,10 @@ export function restApiFrontDoorProps(scope: Construct, config: FrontDoorConfig)
             // Associating the endpoints gives each a Route 53 alias ({api-id}-{vpce-id}.execute-api…) that
             // resolves without private DNS, also for an endpoint in another account.
             vpcEndpoints: config.allowedVpcEndpointIds.map((vpcEndpointId) =>
-              ec2.InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(scope, `AllowedEndpoint-${vpcEndpointId}`, { vpcEndpointId, port: 443 }),
+              ec2.InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(scope, `AllowedEndpoint-${vpcEndpointId}`, {
+                vpcEndpointId,
+                port: 443,
+              }),
             ),
           }
         : { types: [apigateway.EndpointType.REGIONAL] },
@@ -99,10 +105,20 @@ export class FrontDoor extends Construct {
         endpointType: apigateway.EndpointType.REGIONAL,
         securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
       });
-      this.domain.addBasePathMapping(api, { stage: api.deploymentStage, ...(d.basePath ? { basePath: d.basePath } : {}) });
+      this.domain.addBasePathMapping(api, {
+        stage: api.deploymentStage,
+        ...(d.basePath ? { basePath: d.basePath } : {}),
+      });
       if (d.hostedZone) {
-        const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: d.hostedZone.id, zoneName: d.hostedZone.name });
-        new route53.ARecord(this, 'Alias', { zone, recordName: d.domainName, target: route53.RecordTarget.fromAlias(new targets.ApiGatewayDomain(this.domain)) });
+        const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+          hostedZoneId: d.hostedZone.id,
+          zoneName: d.hostedZone.name,
+        });
+        new route53.ARecord(this, 'Alias', {
+          zone,
+          recordName: d.domainName,
+          target: route53.RecordTarget.fromAlias(new targets.ApiGatewayDomain(this.domain)),
+        });
       }
       this.webhookUrl = `https://${d.domainName}/${d.basePath ? `${d.basePath}/` : ''}${WEBHOOK_PATH}`;
     } else {
@@ -113,7 +129,11 @@ export class FrontDoor extends Construct {
   private addWebAcl(props: FrontDoorProps): wafv2.CfnWebACL {
     const waf = props.config.waf!;
     const name = `${props.namePrefix}-webhooks`;
-    const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true });
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      metricName,
+      sampledRequestsEnabled: true,
+    });
     const managed = waf.managedRuleGroups.map((group, i): wafv2.CfnWebACL.RuleProperty => ({
       name: group,
       priority: i + 1,
@@ -135,7 +155,13 @@ export class FrontDoor extends Construct {
       name: 'RatePerSourceIp',
       priority: 0,
       action: { block: {} },
-      statement: { rateBasedStatement: { limit: waf.rateLimit, evaluationWindowSec: waf.rateWindowSeconds, aggregateKeyType: 'IP' } },
+      statement: {
+        rateBasedStatement: {
+          limit: waf.rateLimit,
+          evaluationWindowSec: waf.rateWindowSeconds,
+          aggregateKeyType: 'IP',
+        },
+      },
       visibilityConfig: visibility(`${name}-rate`),
     };
     const acl = new wafv2.CfnWebACL(this, 'WebAcl', {
@@ -160,7 +186,12 @@ export class FrontDoor extends Construct {
       resourceArn: acl.attrArn,
       // The group's ARN without the ":*" suffix of logGroupArn.
       logDestinationConfigs: [
-        Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        Stack.of(this).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: logGroup.logGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
       ],
       redactedFields: [{ singleHeader: { Name: 'webhook-signature' } }],
     });

@@ -25,7 +25,10 @@ export const handlerEntry = (name: string): string => path.join(PROJECT_ROOT, 'l
  * the bundle at cold start: the shell commands that ship it with the bundles that reference it.
  */
 export const afterBundlingCommands = (inputDir: string, outputDir: string): string[] => [
-  `if grep -q "libpg-query.wasm" "${outputDir}/index.mjs"; then cp "${inputDir}/node_modules/libpg-query/wasm/libpg-query.wasm" "${outputDir}/"; fi`,
+  `if grep -q "libpg-query.wasm" "${outputDir}` +
+    `/index.mjs"; then cp "${inputDir}` +
+    `/node_modules/libpg-query/wasm/libpg-query.wasm" ` +
+    `"${outputDir}/"; fi`,
 ];
 
 /** How every handler is bundled (exported so that bench/lambda-bundles.ts measures exactly what ships). */
@@ -50,8 +53,15 @@ export const HANDLER_BUNDLING = {
   // Some CommonJS dependencies call require(), and libpg-query's WebAssembly loader reads __dirname to find
   // libpg-query.wasm (copied beside the bundle): give the ESM bundle all three, as CommonJS would have them.
   banner:
-    "import{createRequire as __vgCreateRequire}from'module';import{fileURLToPath as __vgFileURLToPath}from'url';import{dirname as __vgDirname}from'path';" +
-    'const require=__vgCreateRequire(import.meta.url);const __filename=__vgFileURLToPath(import.meta.url);const __dirname=__vgDirname(__filename);',
+    'import{createRequire as ' +
+    "__vgCreateRequire}from'module';import{fileURLToPath " +
+    'as ' +
+    "__vgFileURLToPath}from'url';import{dirname " +
+    "as __vgDirname}from'path';" +
+    'const ' +
+    'require=__vgCreateRequire(import.meta.url);const ' +
+    '__filename=__vgFileURLToPath(import.meta.url);const ' +
+    '__dirname=__vgDirname(__filename);',
 } satisfies BundlingOptions;
 
 export interface HandlerFunctionProps {

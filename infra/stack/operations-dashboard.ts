@@ -36,7 +36,6 @@ export interface OperationsProps {
   dashboardName?: string;
 }
 
-
 export class Operations extends Construct {
   readonly topic: sns.ITopic;
   readonly dashboard: cloudwatch.Dashboard;
@@ -45,7 +44,9 @@ export class Operations extends Construct {
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
-    this.topic = props.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) : this.createTopic(props);
+    this.topic = props.alarmTopicArn
+      ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
+      : this.createTopic(props);
     this.alarmAction = new actions.SnsAction(this.topic);
     const period = Duration.minutes(1);
     const alarm = (alarmId: string, a: cloudwatch.AlarmProps) => this.addAlarm(alarmId, a);
@@ -108,7 +109,11 @@ export class Operations extends Construct {
     // A view that could not be compiled fails closed (no rows): visible, and worth a page.
     alarm('ViewsFailedClosed', {
       alarmDescription:
-        'viewguard: a view fails closed and shows no rows — a policy could not be compiled (VG301), the warehouse refused the compiled view (VG308), it is too large to send (VG320) or it cannot be dropped (VG321); see the apply logs',
+        'viewguard: a view fails closed and shows no rows — a ' +
+        'policy could not be compiled (VG301), the ' +
+        'warehouse refused the compiled view (VG308), it is too ' +
+        'large to send (VG320) or it cannot be dropped ' +
+        '(VG321); see the apply logs',
       metric: emf(METRIC.viewsFailedClosed),
       threshold: 1,
       evaluationPeriods: 1,
@@ -132,23 +137,33 @@ export class Operations extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Webhooks: API latency (ms)',
-        left: [props.api.metricLatency({ period, statistic: 'p50' }), props.api.metricLatency({ period, statistic: 'p99' })],
+        left: [
+          props.api.metricLatency({ period, statistic: 'p50' }),
+          props.api.metricLatency({ period, statistic: 'p99' }),
+        ],
       }),
       new cloudwatch.GraphWidget({
         title: 'Events in (bus)',
-        left: [busMetric('MatchedEvents', { EventBusName: props.bus.eventBusName }), ...props.routerServiceNames.map((svc) => emf(METRIC.eventsReceived, 'Sum', svc))],
+        left: [
+          busMetric('MatchedEvents', { EventBusName: props.bus.eventBusName }),
+          ...props.routerServiceNames.map((svc) => emf(METRIC.eventsReceived, 'Sum', svc)),
+        ],
       }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Rules: FailedInvocations',
         left: props.rules.map((r) =>
-          busMetric('FailedInvocations', { EventBusName: props.bus.eventBusName, RuleName: r.rule.ruleName }).with({ label: r.name }),
+          busMetric('FailedInvocations', { EventBusName: props.bus.eventBusName, RuleName: r.rule.ruleName }).with({
+            label: r.name,
+          }),
         ),
       }),
       new cloudwatch.GraphWidget({
         title: 'Dead-letter queues (messages visible)',
-        left: dlqs.map((d) => d.queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: d.name })),
+        left: dlqs.map((d) =>
+          d.queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: d.name }),
+        ),
       }),
       new cloudwatch.GraphWidget({
         title: 'Work queue: depth and oldest message (s)',
@@ -168,7 +183,10 @@ export class Operations extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Apply Lambda: duration (ms)',
-        left: [props.apply.metricDuration({ period, statistic: 'p50' }), props.apply.metricDuration({ period, statistic: 'p99' })],
+        left: [
+          props.apply.metricDuration({ period, statistic: 'p50' }),
+          props.apply.metricDuration({ period, statistic: 'p99' }),
+        ],
       }),
       new cloudwatch.GraphWidget({
         title: 'Object changes: applied / failed',
@@ -194,7 +212,10 @@ export class Operations extends Construct {
 
   /** An alarm that notifies the topic (alarm and OK) and shows on the dashboard's alarm-status widget. */
   addAlarm(alarmId: string, a: cloudwatch.AlarmProps): cloudwatch.Alarm {
-    const created = new cloudwatch.Alarm(this, alarmId, { treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...a });
+    const created = new cloudwatch.Alarm(this, alarmId, {
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...a,
+    });
     created.addAlarmAction(this.alarmAction);
     created.addOkAction(this.alarmAction);
     this.alarms.push(created);

@@ -34,11 +34,21 @@ export class OperatorAlarms extends Construct {
     super(scope, id);
     const { operations, settings } = props;
     const emf = (metricName: string, service: string, period = FIVE_MINUTES) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service }, statistic: 'Sum', period });
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service },
+        statistic: 'Sum',
+        period,
+      });
     const GTE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
 
     this.rejectedWebhooks = operations.addAlarm('WebhooksRejected', {
-      alarmDescription: `viewguard: ${settings.rejectedWebhooksAlarmThreshold}+ webhooks rejected (400/401/413) in 5 minutes — after a secret rotation the sender signs with the wrong secret (docs/deploy.md "Alarms")`,
+      alarmDescription:
+        `viewguard: ${settings.rejectedWebhooksAlarmThreshold}+ ` +
+        `webhooks rejected (400/401/413) in 5 minutes ` +
+        `— after a secret rotation the sender signs with ` +
+        `the wrong secret (docs/deploy.md "Alarms")`,
       metric: emf(METRIC.webhooksRejected, props.ingestService),
       threshold: settings.rejectedWebhooksAlarmThreshold,
       evaluationPeriods: 1,
@@ -50,7 +60,11 @@ export class OperatorAlarms extends Construct {
       // An hour with no invocation has no data point: missing data is breaching here.
       const hours = settings.noTrafficAlarmHours;
       this.noTraffic = operations.addAlarm('NoTraffic', {
-        alarmDescription: `viewguard: no webhook reached ingest for ${hours} h — is the webhook still registered, the URL and network path unchanged? (docs/deploy.md "Alarms")`,
+        alarmDescription:
+          `viewguard: no webhook reached ingest for ` +
+          `${hours} h — is the webhook still ` +
+          `registered, the URL and network path ` +
+          `unchanged? (docs/deploy.md "Alarms")`,
         metric: props.ingest.metricInvocations({ period: Duration.hours(1), statistic: 'Sum' }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -64,7 +78,12 @@ export class OperatorAlarms extends Construct {
     for (const [name, fn] of functions) {
       const title = name[0]!.toUpperCase() + name.slice(1);
       this.functionErrors[name] = operations.addAlarm(`${title}Errors`, {
-        alarmDescription: `viewguard: the ${name === 'ingest' ? 'ingest' : `${name} router`} Lambda failed ${settings.functionErrorsAlarmThreshold}+ times in 5 minutes (docs/deploy.md "Alarms")`,
+        alarmDescription:
+          `viewguard: the ` +
+          `${name === 'ingest' ? 'ingest' : `${name} router`}` +
+          ` Lambda failed ` +
+          `${settings.functionErrorsAlarmThreshold}+ times ` +
+          `in 5 minutes (docs/deploy.md "Alarms")`,
         metric: fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
         threshold: settings.functionErrorsAlarmThreshold,
         evaluationPeriods: 1,
@@ -74,7 +93,12 @@ export class OperatorAlarms extends Construct {
 
     const throttled = this.throttledMetric(props.dataApiServices, emf);
     this.dataApiThrottled = operations.addAlarm('DataApiThrottled', {
-      alarmDescription: `viewguard: ${settings.dataApiThrottledAlarmThreshold}+ Data API calls refused at a limit in each of two 5-minute periods (docs/deploy.md "Alarms")`,
+      alarmDescription:
+        `viewguard: ` +
+        `${settings.dataApiThrottledAlarmThreshold}+ ` +
+        `Data API calls refused ` +
+        `at a limit in each of two 5-minute ` +
+        `periods (docs/deploy.md "Alarms")`,
       metric: throttled,
       threshold: settings.dataApiThrottledAlarmThreshold,
       evaluationPeriods: 2,
@@ -86,7 +110,9 @@ export class OperatorAlarms extends Construct {
     operations.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Webhooks: accepted / rejected / failed (ingest)',
-        left: [METRIC.webhooksAccepted, METRIC.webhooksRejected, METRIC.webhooksFailed].map((m) => emf(m, props.ingestService, minute).with({ label: m })),
+        left: [METRIC.webhooksAccepted, METRIC.webhooksRejected, METRIC.webhooksFailed].map((m) =>
+          emf(m, props.ingestService, minute).with({ label: m }),
+        ),
       }),
       new cloudwatch.GraphWidget({
         title: 'Ingest and routers: errors',
@@ -94,7 +120,9 @@ export class OperatorAlarms extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Data API: calls refused at a limit',
-        left: props.dataApiServices.map((service) => emf(METRIC.dataApiThrottled, service, minute).with({ label: `${METRIC.dataApiThrottled} (${service})` })),
+        left: props.dataApiServices.map((service) =>
+          emf(METRIC.dataApiThrottled, service, minute).with({ label: `${METRIC.dataApiThrottled} (${service})` }),
+        ),
       }),
     );
   }
@@ -103,7 +131,9 @@ export class OperatorAlarms extends Construct {
   private throttledMetric(services: string[], emf: (m: string, s: string) => cloudwatch.Metric): cloudwatch.IMetric {
     const usingMetrics = Object.fromEntries(services.map((s, i) => [`t${i}`, emf(METRIC.dataApiThrottled, s)]));
     return new cloudwatch.MathExpression({
-      expression: Object.keys(usingMetrics).map((k) => `FILL(${k}, 0)`).join(' + '),
+      expression: Object.keys(usingMetrics)
+        .map((k) => `FILL(${k}, 0)`)
+        .join(' + '),
       usingMetrics,
       label: METRIC.dataApiThrottled,
       period: FIVE_MINUTES,

@@ -98,7 +98,10 @@ export class ViewguardStack extends Stack {
       // Senders such as Immuta wait 10 s for the acknowledgement.
       timeout: Duration.seconds(8),
       removalPolicy,
-      environment: { [ENV.webhookSecretArn]: this.webhookSecret.secretArn, [ENV.maxBodyBytes]: String(MAX_WEBHOOK_BODY_BYTES) },
+      environment: {
+        [ENV.webhookSecretArn]: this.webhookSecret.secretArn,
+        [ENV.maxBodyBytes]: String(MAX_WEBHOOK_BODY_BYTES),
+      },
     });
     // One router per entry of the routing table (the rules are made from the same table in EventRouting).
     // A router that reads the catalog (the policy router: its fan-out) gets the warehouse settings and access.
@@ -110,7 +113,10 @@ export class ViewguardStack extends Stack {
         removalPolicy,
         environment: { [ENV.workQueueUrl]: this.workQueue.queue.queueUrl, ...(route.readsCatalog ? warehouseEnv : {}) },
       });
-    const routers = Object.fromEntries(ROUTES.map((route) => [route.category, router(route)])) as Record<EventCategory, NodejsFunction>;
+    const routers = Object.fromEntries(ROUTES.map((route) => [route.category, router(route)])) as Record<
+      EventCategory,
+      NodejsFunction
+    >;
     const apply = handlerFunction(this, 'Apply', {
       name: 'apply',
       entry: entry('apply'),
@@ -140,7 +146,8 @@ export class ViewguardStack extends Stack {
     for (const fn of Object.values(routers)) this.workQueue.queue.grantSendMessages(fn);
     // A policy's first committed version may widen its fan-out: apply enqueues the missing views itself.
     this.workQueue.queue.grantSendMessages(apply);
-    for (const route of ROUTES.filter((r) => r.readsCatalog)) grantDataApi(this, routers[route.category], config.warehouse, config.warehouse.auth, SYSTEM_SECRET_ID, 'System');
+    for (const route of ROUTES.filter((r) => r.readsCatalog))
+      grantDataApi(this, routers[route.category], config.warehouse, config.warehouse.auth, SYSTEM_SECRET_ID, 'System');
     grantDataApi(this, apply, config.warehouse, config.warehouse.auth, SYSTEM_SECRET_ID, 'System');
 
     apply.addEventSource(
@@ -177,7 +184,13 @@ export class ViewguardStack extends Stack {
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
     });
 
-    this.driftAudit = new DriftAuditSchedule(this, 'DriftAudit', { config, warehouseEnv, systemSecretId: SYSTEM_SECRET_ID, operations: this.operations, removalPolicy });
+    this.driftAudit = new DriftAuditSchedule(this, 'DriftAudit', {
+      config,
+      warehouseEnv,
+      systemSecretId: SYSTEM_SECRET_ID,
+      operations: this.operations,
+      removalPolicy,
+    });
     this.alarms = new OperatorAlarms(this, 'OperatorAlarms', {
       operations: this.operations,
       ingest,
@@ -187,15 +200,31 @@ export class ViewguardStack extends Stack {
       settings: config.alarms,
     });
     if (config.immuta) {
-      this.immuta = new ImmutaConnector(this, 'Immuta', { config: config.immuta, integration: config.integration, warehouse: config.warehouse, warehouseEnv, systemSecretId: SYSTEM_SECRET_ID, api: this.api.api, bus: this.routing.bus, operations: this.operations, removalPolicy });
+      this.immuta = new ImmutaConnector(this, 'Immuta', {
+        config: config.immuta,
+        integration: config.integration,
+        warehouse: config.warehouse,
+        warehouseEnv,
+        systemSecretId: SYSTEM_SECRET_ID,
+        api: this.api.api,
+        bus: this.routing.bus,
+        operations: this.operations,
+        removalPolicy,
+      });
     }
 
     new CfnOutput(this, 'WebhookUrl', { value: this.api.webhookUrl, description: 'POST signed webhooks here' });
     const domain = this.api.frontDoor.domain;
     if (domain && !config.frontDoor.customDomain?.hostedZone) {
-      new CfnOutput(this, 'CustomDomainTarget', { value: domain.domainNameAliasDomainName, description: 'point a CNAME for the custom domain here' });
+      new CfnOutput(this, 'CustomDomainTarget', {
+        value: domain.domainNameAliasDomainName,
+        description: 'point a CNAME for the custom domain here',
+      });
     }
-    new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn, description: 'share with the sender' });
+    new CfnOutput(this, 'WebhookSecretArn', {
+      value: this.webhookSecret.secretArn,
+      description: 'share with the sender',
+    });
     new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.operations.topic.topicArn });
     new CfnOutput(this, 'EventBusName', { value: this.routing.bus.eventBusName });

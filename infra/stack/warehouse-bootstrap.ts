@@ -41,7 +41,11 @@ export class WarehouseBootstrap extends Construct {
     const entry = props.entry ?? handlerEntry('bootstrap');
     const common = { name: 'bootstrap', entry, removalPolicy: props.removalPolicy, environment: {} };
     this.onEvent = handlerFunction(this, 'OnEvent', { ...common, exportName: 'onEvent', timeout: Duration.minutes(2) });
-    this.isComplete = handlerFunction(this, 'IsComplete', { ...common, exportName: 'isComplete', timeout: Duration.minutes(1) });
+    this.isComplete = handlerFunction(this, 'IsComplete', {
+      ...common,
+      exportName: 'isComplete',
+      timeout: Duration.minutes(1),
+    });
 
     // onEvent only inspects (as the administrator, who can see roles); isComplete runs the plan as both.
     grantDataApi(this, this.onEvent, config.warehouse, config.adminAuth, 'AdminDbSecret', 'Admin');

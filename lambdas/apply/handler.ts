@@ -23,7 +23,12 @@ import { PowertoolsOutcomeReporter } from '../aws/powertools-outcome-reporter.js
 import { RedshiftDataWarehouse } from '../aws/redshift-data-warehouse.js';
 import { SqsWorkQueue } from '../aws/sqs-work-queue.js';
 import { recordStatement } from '../aws/statement-metrics.js';
-import { integrationSchemasFromEnv, redshiftTargetFromEnv, requiredEnv, viewCompileConfigFromEnv } from '../aws/read-environment.js';
+import {
+  integrationSchemasFromEnv,
+  redshiftTargetFromEnv,
+  requiredEnv,
+  viewCompileConfigFromEnv,
+} from '../aws/read-environment.js';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -42,7 +47,10 @@ function baseDeps() {
       observe: (o) => recordStatement(metrics, o),
     }),
     deps: {
-      queue: new SqsWorkQueue({ client: tracer.captureAWSv3Client(new SQSClient({})), queueUrl: requiredEnv(env, ENV.workQueueUrl) }),
+      queue: new SqsWorkQueue({
+        client: tracer.captureAWSv3Client(new SQSClient({})),
+        queueUrl: requiredEnv(env, ENV.workQueueUrl),
+      }),
       dialect: redshift.withSchemas(integrationSchemasFromEnv(env)),
       config: viewCompileConfigFromEnv(env),
     },
@@ -60,7 +68,14 @@ async function applyBatch(event: SQSEvent, context: Context): Promise<SQSBatchRe
   // The group heads of the batch are applied in one transaction where they can be (processWorkBatch: one bad
   // view falls back to its own transaction); every failure is reported per record, never by failing the
   // invocation: the same redelivery, clearer logs.
-  return { batchItemFailures: batchItemFailures(await processWorkBatch(event.Records, deps, (record, run) => reportRecord(reporter, record, run))) };
+  return {
+    batchItemFailures: batchItemFailures(
+      await processWorkBatch(event.Records, deps, (record, run) => reportRecord(reporter, record, run)),
+    ),
+  };
 }
 
-export const handler = middy(applyBatch).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(applyBatch)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

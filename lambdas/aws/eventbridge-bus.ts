@@ -42,7 +42,9 @@ export class EventBridgeBus implements EventBus {
     let lastFailures: PutResult['failed'] = [];
     for (let attempt = 1; attempt <= this.maxAttempts && pending.length > 0; attempt++) {
       if (attempt > 1) await sleep(this.backoffMs * 2 ** (attempt - 2));
-      const response = await this.client.send(new PutEventsCommand({ Entries: pending.map((p) => this.toRequestEntry(p.entry)) }));
+      const response = await this.client.send(
+        new PutEventsCommand({ Entries: pending.map((p) => this.toRequestEntry(p.entry)) }),
+      );
       const results = response.Entries ?? [];
       const stillPending: typeof pending = [];
       lastFailures = [];
@@ -51,7 +53,11 @@ export class EventBridgeBus implements EventBus {
         // Fail closed: an entry without an EventId in the answer was not accepted, whatever the reason.
         if (r?.EventId && !r.ErrorCode) return;
         stillPending.push(p);
-        lastFailures.push({ index: p.index, code: r?.ErrorCode ?? 'MissingResult', message: r?.ErrorMessage ?? 'no result for this entry' });
+        lastFailures.push({
+          index: p.index,
+          code: r?.ErrorCode ?? 'MissingResult',
+          message: r?.ErrorMessage ?? 'no result for this entry',
+        });
       });
       pending = stillPending;
     }

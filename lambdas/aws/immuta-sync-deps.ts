@@ -18,9 +18,11 @@ import { RedshiftDataWarehouse } from '../../shared/adapters/redshift-data-wareh
 import { SecretsManagerStore } from './secrets-manager-store.js';
 
 /** VIEWGUARD_IMMUTA_SETTINGS: the connector settings plus where Immuta's tables live in this warehouse. */
-export const SettingsEnvSchema = z.object({
-  placement: z.object({ database: z.string().min(1), externalSchemas: z.array(z.string()).default([]) }),
-}).passthrough();
+export const SettingsEnvSchema = z
+  .object({
+    placement: z.object({ database: z.string().min(1), externalSchemas: z.array(z.string()).default([]) }),
+  })
+  .passthrough();
 
 export function immutaSyncDeps(tracer: Tracer, statementName: string): SyncDeps {
   const raw = SettingsEnvSchema.parse(JSON.parse(requiredEnv(process.env, ENV.immutaSettings)));
@@ -31,12 +33,27 @@ export function immutaSyncDeps(tracer: Tracer, statementName: string): SyncDeps 
   const apiKeyArn = requiredEnv(process.env, ENV.immutaApiKeySecretArn);
   return {
     fetch: {
-      client: new ImmutaClient({ baseUrl: parsed.value.url, apiKey: () => secrets.get(apiKeyArn), timeoutMs: parsed.value.requestTimeoutMs, concurrency: parsed.value.concurrency }),
+      client: new ImmutaClient({
+        baseUrl: parsed.value.url,
+        apiKey: () => secrets.get(apiKeyArn),
+        timeoutMs: parsed.value.requestTimeoutMs,
+        concurrency: parsed.value.concurrency,
+      }),
       config: parsed.value,
       placement: { database: placement.database, externalSchemas: new Set(placement.externalSchemas) },
     },
-    state: warehouseStateReader(new RedshiftDataWarehouse({ client: tracer.captureAWSv3Client(new RedshiftDataClient({})), target: redshiftTargetFromEnv(process.env), statementName }), redshift),
-    bus: new EventBridgeBus(tracer.captureAWSv3Client(new EventBridgeClient({})), requiredEnv(process.env, ENV.eventBusName)),
+    state: warehouseStateReader(
+      new RedshiftDataWarehouse({
+        client: tracer.captureAWSv3Client(new RedshiftDataClient({})),
+        target: redshiftTargetFromEnv(process.env),
+        statementName,
+      }),
+      redshift,
+    ),
+    bus: new EventBridgeBus(
+      tracer.captureAWSv3Client(new EventBridgeClient({})),
+      requiredEnv(process.env, ENV.eventBusName),
+    ),
     now: () => new Date(),
     version: versionClock(),
   };

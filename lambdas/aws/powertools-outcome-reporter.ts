@@ -29,13 +29,17 @@ export class PowertoolsOutcomeReporter implements OutcomeReporter {
       return;
     }
     this.metrics.addMetric(METRIC.applied, MetricUnit.Count, 1);
-    if (outcome.endToEndLagMs !== undefined) this.metrics.addMetric(METRIC.endToEndLag, MetricUnit.Milliseconds, outcome.endToEndLagMs);
+    if (outcome.endToEndLagMs !== undefined)
+      this.metrics.addMetric(METRIC.endToEndLag, MetricUnit.Milliseconds, outcome.endToEndLagMs);
     if (outcome.failedClosed) {
       // Applied, and an error the operator must see: the view shows no rows until the policy is fixed.
       this.metrics.addMetric(METRIC.viewsFailedClosed, MetricUnit.Count, 1);
       this.logger.error('view fails closed', { ...fields, diagnostics: outcome.diagnostics });
     } else {
-      this.logger.info('work item applied', { ...fields, diagnostics: outcome.diagnostics.length > 0 ? outcome.diagnostics : undefined });
+      this.logger.info('work item applied', {
+        ...fields,
+        diagnostics: outcome.diagnostics.length > 0 ? outcome.diagnostics : undefined,
+      });
     }
   }
 
@@ -51,7 +55,14 @@ export class PowertoolsOutcomeReporter implements OutcomeReporter {
       failure: f.failure,
       reason: f.reason,
       ...(outcome
-        ? { object: outcome.object, version: outcome.version, eventId: outcome.eventId, statements: outcome.statements, conflicts: outcome.conflicts, failedClosed: outcome.failedClosed }
+        ? {
+            object: outcome.object,
+            version: outcome.version,
+            eventId: outcome.eventId,
+            statements: outcome.statements,
+            conflicts: outcome.conflicts,
+            failedClosed: outcome.failedClosed,
+          }
         : {}),
       ...(outcome?.failedClosed ? { diagnostics: outcome.diagnostics } : {}),
     });

@@ -21,7 +21,8 @@ export function redshiftTargetFromEnv(env: Env): RedshiftTarget {
   const workgroup = env[ENV.workgroupName];
   const dbUser = env[ENV.dbUser];
   const secretArn = env[ENV.dbSecretArn];
-  if (Boolean(cluster) === Boolean(workgroup)) throw new Error(`set exactly one of ${ENV.clusterId} and ${ENV.workgroupName}`);
+  if (Boolean(cluster) === Boolean(workgroup))
+    throw new Error(`set exactly one of ${ENV.clusterId} and ${ENV.workgroupName}`);
   if (workgroup) return { database, workgroupName: workgroup, ...(secretArn ? { secretArn } : {}) };
   if (dbUser) return { database, clusterIdentifier: cluster!, dbUser };
   if (secretArn) return { database, secretArn, clusterIdentifier: cluster! };

@@ -62,7 +62,10 @@ export function routerHandler(spec: RouterHandlerSpec) {
   let built: { queue: SqsWorkQueue; warehouse?: DeadlineWarehouse } | undefined;
   const deps = () =>
     (built ??= {
-      queue: new SqsWorkQueue({ client: tracer.captureAWSv3Client(new SQSClient({})), queueUrl: requiredEnv(process.env, ENV.workQueueUrl) }),
+      queue: new SqsWorkQueue({
+        client: tracer.captureAWSv3Client(new SQSClient({})),
+        queueUrl: requiredEnv(process.env, ENV.workQueueUrl),
+      }),
       ...(spec.catalog ? { warehouse: spec.catalog.warehouse(tools) } : {}),
     });
 
@@ -70,19 +73,32 @@ export function routerHandler(spec: RouterHandlerSpec) {
     const { queue, warehouse } = deps();
     const catalog =
       warehouse && spec.catalog
-        ? { warehouse: warehouse.withDeadline(Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS), dialect: spec.catalog.dialect }
+        ? {
+            warehouse: warehouse.withDeadline(Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS),
+            dialect: spec.catalog.dialect,
+          }
         : {};
     let result;
     try {
       result = await routeToQueue(event.detail, spec.category, { queue, ...catalog });
     } catch (err) {
-      logger.error(`${spec.noun} event not routed; the bus retries it`, { busEventId: event.id, detailType: event['detail-type'], reason: err instanceof Error ? err.message : String(err) });
+      logger.error(`${spec.noun} event not routed; the bus retries it`, {
+        busEventId: event.id,
+        detailType: event['detail-type'],
+        reason: err instanceof Error ? err.message : String(err),
+      });
       throw err;
     }
     const workItems = result.messages.length;
     metrics.addMetric(METRIC.eventsReceived, MetricUnit.Count, 1);
     if (spec.workItemsMetric) metrics.addMetric(spec.workItemsMetric, MetricUnit.Count, workItems);
-    logger.info(`${spec.noun} event routed`, { eventId: result.event.id, type: result.event.type, subject: result.event.subject, workItems, sends: result.sends });
+    logger.info(`${spec.noun} event routed`, {
+      eventId: result.event.id,
+      type: result.event.type,
+      subject: result.event.subject,
+      workItems,
+      sends: result.sends,
+    });
     return { workItems };
   }
 

@@ -52,7 +52,8 @@ export class SqsWorkQueue implements WorkQueue {
 
   async send(messages: WorkMessage[]): Promise<void> {
     for (const m of messages) {
-      if (!m.groupId || m.groupId.length > 128) throw new RangeError(`MessageGroupId must be 1..128 characters (got ${m.groupId.length})`);
+      if (!m.groupId || m.groupId.length > 128)
+        throw new RangeError(`MessageGroupId must be 1..128 characters (got ${m.groupId.length})`);
       if (!m.deduplicationId || m.deduplicationId.length > 128) {
         throw new RangeError(`MessageDeduplicationId must be 1..128 characters (got ${m.deduplicationId.length})`);
       }
@@ -77,12 +78,20 @@ export class SqsWorkQueue implements WorkQueue {
           MessageGroupId: m.groupId,
           MessageDeduplicationId: m.deduplicationId,
         }));
-        const out = await this.options.client.send(new SendMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }));
+        const out = await this.options.client.send(
+          new SendMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }),
+        );
         const failedById = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
         for (const [i, m] of sendable.entries()) {
           const f = failedById.get(`m${i}`);
           if (!f) continue;
-          const failure = { groupId: m.groupId, deduplicationId: m.deduplicationId, code: f.Code ?? 'Unknown', message: f.Message ?? '', senderFault: f.SenderFault === true };
+          const failure = {
+            groupId: m.groupId,
+            deduplicationId: m.deduplicationId,
+            code: f.Code ?? 'Unknown',
+            message: f.Message ?? '',
+            senderFault: f.SenderFault === true,
+          };
           if (failure.senderFault) permanent.push(failure);
           else {
             retry.push(m);

@@ -19,12 +19,15 @@ export interface DataApiTarget {
 }
 
 export type StatementState =
-  | { state: 'running' }
-  | { state: 'finished' }
-  | { state: 'failed'; status: 'FAILED' | 'ABORTED'; error: string };
+  { state: 'running' } | { state: 'finished' } | { state: 'failed'; status: 'FAILED' | 'ABORTED'; error: string };
 
 const connection = (target: DataApiTarget, identity: DatabaseIdentity) =>
-  connectionParameters({ database: target.database, clusterIdentifier: target.clusterId, workgroupName: target.workgroupName, ...identity });
+  connectionParameters({
+    database: target.database,
+    clusterIdentifier: target.clusterId,
+    workgroupName: target.workgroupName,
+    ...identity,
+  });
 
 /** The Data API takes parameter values as strings; NULL is expressed by leaving the parameter out of the SQL. */
 function parameters(params: Record<string, SqlParamValue>) {

@@ -13,7 +13,11 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { DiagnosticError } from '../../shared/diagnostics/diagnostic.js';
 import { inspectStatement, parseInspection, systemRoleProblem } from '../../shared/layout/bootstrap-plan.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
-import { parseBootstrapProperties, signInOf, type BootstrapProperties } from '../../shared/contract/bootstrap-properties.js';
+import {
+  parseBootstrapProperties,
+  signInOf,
+  type BootstrapProperties,
+} from '../../shared/contract/bootstrap-properties.js';
 import { queryAll, statementState, submitBatch, type DataApiTarget } from './data-api-runner.js';
 import { layoutPlan } from '../../shared/contract/bootstrap-plan-hash.js';
 import { inspectionFromJson, inspectionToJson } from './inspection-json.js';
@@ -43,7 +47,10 @@ const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex
 
 /** Stable for the life of the resource: an update never replaces it, so CloudFormation never deletes it implicitly. */
 function physicalId(p: BootstrapProperties): string {
-  return `viewguard-layout-${sha256(JSON.stringify([p.target, p.integration.database, p.integration.viewSchema])).slice(0, 16)}`;
+  return (
+    `viewguard-layout-` +
+    `${sha256(JSON.stringify([p.target, p.integration.database, p.integration.viewSchema])).slice(0, 16)}`
+  );
 }
 
 export async function onEvent(event: Event): Promise<OnEventResult> {
@@ -69,7 +76,12 @@ async function hashKey(secretArn: string): Promise<string> {
 
 function batchToken(requestId: string, index: number, batch: StatementBatch): string {
   // Parameter values are left out on purpose: the token must not be derived from the key in a guessable way.
-  const content = JSON.stringify([batch.runAs, batch.database ?? null, batch.statements.map((s) => s.sql), Object.keys(batch.params)]);
+  const content = JSON.stringify([
+    batch.runAs,
+    batch.database ?? null,
+    batch.statements.map((s) => s.sql),
+    Object.keys(batch.params),
+  ]);
   return sha256(`${requestId}\n${index}\n${content}`).slice(0, 32);
 }
 
@@ -82,7 +94,12 @@ export async function isComplete(event: Event): Promise<IsCompleteResult> {
   const steps =
     event.RequestType === 'Delete'
       ? planTeardown(props.integration, redshift)
-      : layoutPlan(props.integration, inspectionFromJson(event.Inspection), await hashKey(props.hashKeySecretArn), signInOf(props.system));
+      : layoutPlan(
+          props.integration,
+          inspectionFromJson(event.Inspection),
+          await hashKey(props.hashKeySecretArn),
+          signInOf(props.system),
+        );
   const batches = toBatches(steps, redshift);
   for (const [index, batch] of batches.entries()) {
     const target: DataApiTarget = { ...props.target, database: batch.database ?? props.target.database };
@@ -103,7 +120,10 @@ export async function isComplete(event: Event): Promise<IsCompleteResult> {
       return { IsComplete: false };
     }
     if (state.state === 'failed') {
-      const what = batch.statements.map((s) => s.comment ?? '').filter(Boolean).join('; ');
+      const what = batch.statements
+        .map((s) => s.comment ?? '')
+        .filter(Boolean)
+        .join('; ');
       throw new Error(`viewguard bootstrap ${name} (${batch.runAs}: ${what}) ${state.status}: ${state.error}`);
     }
   }

@@ -18,9 +18,19 @@ export interface StatementBatch {
 
 const binds = (step: BootstrapStep): boolean => Object.keys(step.statement.params ?? {}).length > 0;
 
-export function toBatches(plan: readonly BootstrapStep[], dialect: Dialect, maxStatements = MAX_STATEMENTS_PER_TRANSACTION): StatementBatch[] {
-  if (maxStatements < 1 || maxStatements > MAX_STATEMENTS_PER_TRANSACTION) throw new RangeError(`batch size must be 1..${MAX_STATEMENTS_PER_TRANSACTION}`);
-  const units = plan.map((step) => ({ statements: [step.statement], session: JSON.stringify([step.runAs, step.database ?? null]), alone: binds(step), tag: step }));
+export function toBatches(
+  plan: readonly BootstrapStep[],
+  dialect: Dialect,
+  maxStatements = MAX_STATEMENTS_PER_TRANSACTION,
+): StatementBatch[] {
+  if (maxStatements < 1 || maxStatements > MAX_STATEMENTS_PER_TRANSACTION)
+    throw new RangeError(`batch size must be 1..${MAX_STATEMENTS_PER_TRANSACTION}`);
+  const units = plan.map((step) => ({
+    statements: [step.statement],
+    session: JSON.stringify([step.runAs, step.database ?? null]),
+    alone: binds(step),
+    tag: step,
+  }));
   return packTransactions(units, dialect, maxStatements).map((tx) => {
     const { runAs, database } = tx.units[0]!;
     return {

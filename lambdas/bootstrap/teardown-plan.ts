@@ -12,6 +12,13 @@ export function planTeardown(config: IntegrationConfig, dialect: Dialect): Boots
   // The view schema first: its views depend on the system schema's user_profile.
   return [config.viewSchema, ...integrationSchemaNames(schemasOf(config))].map((schema) => ({
     runAs: 'system' as const,
-    statement: planned('drop', stmt(`DROP SCHEMA IF EXISTS ${dialect.quoteIdent(schema)} CASCADE`, `remove ${schema} (retainDataOnDelete=false)`), { pinned: true }),
+    statement: planned(
+      'drop',
+      stmt(
+        `DROP SCHEMA IF EXISTS ${dialect.quoteIdent(schema)} CASCADE`,
+        `remove ${schema} (retainDataOnDelete=false)`,
+      ),
+      { pinned: true },
+    ),
   }));
 }

@@ -19,7 +19,12 @@ import { audit, type AuditReport } from '../../shared/operations/audit.js';
 import { detectDrift, type DriftReport } from '../../shared/operations/drift.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { RedshiftDataWarehouse, type RedshiftTarget } from '../../shared/adapters/redshift-data-warehouse.js';
-import { integrationSchemasFromEnv, redshiftTargetFromEnv, requiredEnv, viewCompileConfigFromEnv } from '../aws/read-environment.js';
+import {
+  integrationSchemasFromEnv,
+  redshiftTargetFromEnv,
+  requiredEnv,
+  viewCompileConfigFromEnv,
+} from '../aws/read-environment.js';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -32,21 +37,34 @@ export function adminTargetFromEnv(env: Env): RedshiftTarget {
   const system = redshiftTargetFromEnv(env);
   const dbUser = env[ENV.adminDbUser];
   const secretArn = env[ENV.adminSecretArn];
-  if (Boolean(dbUser) === Boolean(secretArn)) throw new Error(`set exactly one of ${ENV.adminDbUser} and ${ENV.adminSecretArn}`);
+  if (Boolean(dbUser) === Boolean(secretArn))
+    throw new Error(`set exactly one of ${ENV.adminDbUser} and ${ENV.adminSecretArn}`);
   if ('workgroupName' in system) {
     if (!secretArn) throw new Error(`a workgroup needs ${ENV.adminSecretArn}`);
     return { database: system.database, workgroupName: system.workgroupName, secretArn };
   }
   const clusterIdentifier = system.clusterIdentifier!;
-  return dbUser ? { database: system.database, clusterIdentifier, dbUser } : { database: system.database, clusterIdentifier, secretArn: secretArn! };
+  return dbUser
+    ? { database: system.database, clusterIdentifier, dbUser }
+    : { database: system.database, clusterIdentifier, secretArn: secretArn! };
 }
 
 export function integrationConfigFromEnv(env: Env): IntegrationConfig {
-  return { ...viewCompileConfigFromEnv(env), systemUser: requiredEnv(env, ENV.systemUser), schemas: integrationSchemasFromEnv(env), rawSources: [] };
+  return {
+    ...viewCompileConfigFromEnv(env),
+    systemUser: requiredEnv(env, ENV.systemUser),
+    schemas: integrationSchemasFromEnv(env),
+    rawSources: [],
+  };
 }
 
-/** A raw-table bypass: someone reads a registered raw table around the views, will (default privileges), or a table has no view. */
-export const bypasses = (a: AuditReport): number => a.findings.filter((f) => f.kind === 'read-raw' || f.kind === 'default-privilege' || f.kind === 'no-secure-view').length;
+/**
+ * A raw-table bypass: someone reads a registered raw table around the views, will (default privileges), or a table has
+ * no view.
+ */
+export const bypasses = (a: AuditReport): number =>
+  a.findings.filter((f) => f.kind === 'read-raw' || f.kind === 'default-privilege' || f.kind === 'no-secure-view')
+    .length;
 
 export interface DriftAuditSummary {
   driftFindings: number;
@@ -54,7 +72,11 @@ export interface DriftAuditSummary {
   auditFindings: number;
 }
 
-export async function checkOnce(deps: { system: RedshiftDataWarehouse; admin: RedshiftDataWarehouse; config: IntegrationConfig }): Promise<{ drift: DriftReport; audit: AuditReport }> {
+export async function checkOnce(deps: {
+  system: RedshiftDataWarehouse;
+  admin: RedshiftDataWarehouse;
+  config: IntegrationConfig;
+}): Promise<{ drift: DriftReport; audit: AuditReport }> {
   // The SQL names the config's own schemas (renamed or immuta_*).
   const dialect = dialectFor(redshift, deps.config);
   const drift = await detectDrift({ warehouse: deps.system, dialect, config: deps.config });
@@ -62,7 +84,9 @@ export async function checkOnce(deps: { system: RedshiftDataWarehouse; admin: Re
   return { drift, audit: report };
 }
 
-let base: { system: RedshiftDataWarehouse; admin: RedshiftDataWarehouse; config: IntegrationConfig; marginMs: number } | undefined;
+let base:
+  | { system: RedshiftDataWarehouse; admin: RedshiftDataWarehouse; config: IntegrationConfig; marginMs: number }
+  | undefined;
 function baseDeps() {
   if (base) return base;
   const env = process.env;
@@ -79,16 +103,41 @@ function baseDeps() {
 async function run(_event: unknown, context: Context): Promise<DriftAuditSummary> {
   const b = baseDeps();
   const deadline = Date.now() + context.getRemainingTimeInMillis() - b.marginMs;
-  const { drift, audit: report } = await checkOnce({ system: b.system.withDeadline(deadline), admin: b.admin.withDeadline(deadline), config: b.config });
-  const summary = { driftFindings: drift.findings.length, rawTableBypasses: bypasses(report), auditFindings: report.findings.length };
+  const { drift, audit: report } = await checkOnce({
+    system: b.system.withDeadline(deadline),
+    admin: b.admin.withDeadline(deadline),
+    config: b.config,
+  });
+  const summary = {
+    driftFindings: drift.findings.length,
+    rawTableBypasses: bypasses(report),
+    auditFindings: report.findings.length,
+  };
   metrics.addMetric(METRIC.driftFindings, MetricUnit.Count, summary.driftFindings);
   metrics.addMetric(METRIC.rawTableBypasses, MetricUnit.Count, summary.rawTableBypasses);
   metrics.addMetric(METRIC.auditFindings, MetricUnit.Count, summary.auditFindings);
-  for (const f of drift.findings) logger.error('drift', { kind: f.kind, object: f.object, detail: f.detail, repair: f.repair, statements: f.statements?.map((s) => s.sql) });
-  for (const f of report.findings) logger.error('audit finding', { kind: f.kind, principal: f.principal, object: f.object, via: f.via, revoke: f.revoke });
+  for (const f of drift.findings)
+    logger.error('drift', {
+      kind: f.kind,
+      object: f.object,
+      detail: f.detail,
+      repair: f.repair,
+      statements: f.statements?.map((s) => s.sql),
+    });
+  for (const f of report.findings)
+    logger.error('audit finding', {
+      kind: f.kind,
+      principal: f.principal,
+      object: f.object,
+      via: f.via,
+      revoke: f.revoke,
+    });
   for (const n of report.notAudited) logger.warn('not audited: the table is in another database', n);
   logger.info('drift and audit done', { ...summary, checked: drift.checked, rawTables: report.rawTables });
   return summary;
 }
 
-export const handler = middy(run).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(run)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -26,7 +26,10 @@ let deps: SyncDeps | undefined;
 /** A message that is not a hint message could only be a bug or a hand-sent test: refresh everything. */
 function hintsOf(body: string): Hint[] {
   try {
-    return HintMessageSchema.parse(JSON.parse(body)).hints.map((h) => ({ kind: h.kind, ...(h.id !== undefined ? { id: h.id } : {}) }));
+    return HintMessageSchema.parse(JSON.parse(body)).hints.map((h) => ({
+      kind: h.kind,
+      ...(h.id !== undefined ? { id: h.id } : {}),
+    }));
   } catch {
     logger.warn('hint message not readable; refreshing everything');
     return [{ kind: 'all' }];
@@ -42,13 +45,24 @@ async function fetchHints(event: SQSEvent): Promise<SQSBatchResponse> {
     metrics.addMetric(METRIC.immutaObjectsChecked, MetricUnit.Count, report.checked);
     metrics.addMetric(METRIC.immutaObjectsChanged, MetricUnit.Count, report.changed);
     metrics.addMetric(METRIC.immutaDiagnostics, MetricUnit.Count, report.diagnostics.length);
-    logger.info('immuta hints synced', { scope, checked: report.checked, changed: report.changed, diagnostics: report.diagnostics });
+    logger.info('immuta hints synced', {
+      scope,
+      checked: report.checked,
+      changed: report.changed,
+      diagnostics: report.diagnostics,
+    });
     return { batchItemFailures: [] };
   } catch (err) {
     metrics.addMetric(METRIC.immutaSyncFailed, MetricUnit.Count, 1);
-    logger.error('VG709 immuta hints not synced; SQS redelivers them', { scope, reason: err instanceof Error ? err.message : String(err) });
+    logger.error('VG709 immuta hints not synced; SQS redelivers them', {
+      scope,
+      reason: err instanceof Error ? err.message : String(err),
+    });
     return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
   }
 }
 
-export const handler = middy(fetchHints).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(fetchHints)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -25,18 +25,26 @@ const tracer = new Tracer();
 
 let deps: NoticeDeps | undefined;
 function noticeDeps(): NoticeDeps {
-  const encoding = process.env[ENV.immutaSettings] ? (JSON.parse(process.env[ENV.immutaSettings]!) as { signatureEncoding?: NoticeDeps['encoding'] }).signatureEncoding : undefined;
+  const encoding = process.env[ENV.immutaSettings]
+    ? (JSON.parse(process.env[ENV.immutaSettings]!) as { signatureEncoding?: NoticeDeps['encoding'] }).signatureEncoding
+    : undefined;
   deps ??= {
     secrets: new SecretsManagerStore(tracer.captureAWSv3Client(new SecretsManagerClient({}))),
     secretName: requiredEnv(process.env, ENV.immutaNoticeSecretArn),
-    hints: new SqsHintSink(tracer.captureAWSv3Client(new SQSClient({})), requiredEnv(process.env, ENV.immutaHintQueueUrl)),
+    hints: new SqsHintSink(
+      tracer.captureAWSv3Client(new SQSClient({})),
+      requiredEnv(process.env, ENV.immutaHintQueueUrl),
+    ),
     ...(encoding ? { encoding } : {}),
   };
   return deps;
 }
 
 async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const outcome = await receiveNotice({ body: event.body, isBase64Encoded: event.isBase64Encoded, headers: event.headers }, noticeDeps());
+  const outcome = await receiveNotice(
+    { body: event.body, isBase64Encoded: event.isBase64Encoded, headers: event.headers },
+    noticeDeps(),
+  );
   if (outcome.status === 202) {
     logger.info('immuta notice queued', { hints: outcome.hints, diagnostics: outcome.diagnostics });
     metrics.addMetric(METRIC.immutaNoticesAccepted, MetricUnit.Count, 1);
@@ -44,10 +52,21 @@ async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResu
     logger.warn('immuta notice rejected', { status: outcome.status, diagnostics: outcome.diagnostics });
     metrics.addMetric(METRIC.immutaNoticesRejected, MetricUnit.Count, 1);
   } else {
-    logger.error('immuta notice not queued', { status: outcome.status, error: outcome.cause instanceof Error ? outcome.cause : { detail: String(outcome.cause) } });
+    logger.error('immuta notice not queued', {
+      status: outcome.status,
+      error: outcome.cause instanceof Error ? outcome.cause : { detail: String(outcome.cause) },
+    });
     metrics.addMetric(METRIC.immutaNoticesFailed, MetricUnit.Count, 1);
   }
-  return { statusCode: outcome.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(outcome.body) };
+  return {
+    statusCode: outcome.status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(outcome.body),
+  };
 }
 
-export const handler = middy(receive).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics)).use(httpErrorBoundary(logger));
+export const handler = middy(receive)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .use(httpErrorBoundary(logger));

@@ -42,9 +42,14 @@ async function reconcile(): Promise<ReconcileResult> {
     return { checked: report.checked, changed: report.changed, diagnostics: report.diagnostics.length };
   } catch (err) {
     metrics.addMetric(METRIC.immutaSyncFailed, MetricUnit.Count, 1);
-    logger.error('VG709 reconcile failed; the scheduler retries', { reason: err instanceof Error ? err.message : String(err) });
+    logger.error('VG709 reconcile failed; the scheduler retries', {
+      reason: err instanceof Error ? err.message : String(err),
+    });
     throw err;
   }
 }
 
-export const handler = middy(reconcile).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(reconcile)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

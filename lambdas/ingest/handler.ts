@@ -30,7 +30,10 @@ function ingestDeps(): IngestDeps {
   if (deps) return deps;
   const maxBody = process.env[ENV.maxBodyBytes];
   deps = {
-    bus: new EventBridgeBus(tracer.captureAWSv3Client(new EventBridgeClient({})), requiredEnv(process.env, ENV.eventBusName)),
+    bus: new EventBridgeBus(
+      tracer.captureAWSv3Client(new EventBridgeClient({})),
+      requiredEnv(process.env, ENV.eventBusName),
+    ),
     secrets: new SecretsManagerStore(tracer.captureAWSv3Client(new SecretsManagerClient({}))),
     secretName: requiredEnv(process.env, ENV.webhookSecretArn),
     now: () => new Date(),
@@ -44,7 +47,8 @@ function report(outcome: IngestOutcome): void {
   if (outcome.status === 202 && outcome.event) {
     const { id, type, subject } = outcome.event;
     const accepted = { eventId: id, type, subject, version: objectVersion(outcome.event) };
-    if (outcome.diagnostics.length) logger.warn('webhook accepted with warnings', { ...accepted, diagnostics: outcome.diagnostics });
+    if (outcome.diagnostics.length)
+      logger.warn('webhook accepted with warnings', { ...accepted, diagnostics: outcome.diagnostics });
     else logger.info('webhook accepted', accepted);
     metrics.addMetric(METRIC.webhooksAccepted, MetricUnit.Count, 1);
   } else if (outcome.status < 500) {
@@ -63,9 +67,16 @@ function report(outcome: IngestOutcome): void {
 }
 
 async function receiveWebhook(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const outcome = await ingest({ body: event.body, isBase64Encoded: event.isBase64Encoded, headers: event.headers }, ingestDeps());
+  const outcome = await ingest(
+    { body: event.body, isBase64Encoded: event.isBase64Encoded, headers: event.headers },
+    ingestDeps(),
+  );
   report(outcome);
-  return { statusCode: outcome.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(outcome.body) };
+  return {
+    statusCode: outcome.status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(outcome.body),
+  };
 }
 
 export const handler = middy(receiveWebhook)

@@ -3,7 +3,12 @@
 // custom resource (lambdas/bootstrap/data-api-runner.ts, which submits and is polled by CloudFormation): who
 // signs in where, and a finished statement's rows read page by page (reading one page silently truncates) and
 // typed the way every warehouse adapter types them (shared/adapters/result-value-types.ts).
-import { GetStatementResultCommand, type ColumnMetadata, type Field, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import {
+  GetStatementResultCommand,
+  type ColumnMetadata,
+  type Field,
+  type RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
 import { int8Value } from './result-value-types.js';
 import { WarehouseError, type Row } from '../ports/warehouse.js';
 
@@ -28,14 +33,20 @@ export function connectionParameters(c: DataApiConnection) {
 }
 
 /** Every row of a finished statement, all result pages; `onError` turns an API error into the caller's error. */
-export async function readResultPages(client: RedshiftDataClient, id: string, onError: (err: unknown) => Error = (err) => err as Error): Promise<Row[]> {
+export async function readResultPages(
+  client: RedshiftDataClient,
+  id: string,
+  onError: (err: unknown) => Error = (err) => err as Error,
+): Promise<Row[]> {
   const rows: Row[] = [];
   let columns: ColumnMetadata[] | undefined;
   let nextToken: string | undefined;
   do {
     let page;
     try {
-      page = await client.send(new GetStatementResultCommand({ Id: id, ...(nextToken ? { NextToken: nextToken } : {}) }));
+      page = await client.send(
+        new GetStatementResultCommand({ Id: id, ...(nextToken ? { NextToken: nextToken } : {}) }),
+      );
     } catch (err) {
       throw onError(err);
     }

@@ -113,7 +113,10 @@ function skipBlockComment(sql: string, i: number): number {
   return j;
 }
 
-/** Past $tag$ … $tag$ that starts at `i` (tag optional, never starting with a digit: $1 is positional); else past the `$`. */
+/**
+ * Past $tag$ … $tag$ that starts at `i` (tag optional, never starting with a digit: $1 is positional); else past the
+ * `$`.
+ */
 function skipDollarQuoted(sql: string, i: number): number {
   const m = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(i));
   if (!m) return i + 1;
@@ -143,17 +146,25 @@ export function referencedParameters(segments: readonly SqlSegment[]): string[] 
  * engine error at best and a wrong binding at worst; an unused one is rejected by the Data API and usually
  * means a typo. Messages name parameters, never their values.
  */
-export function checkParameters(segments: readonly SqlSegment[], params: Record<string, SqlParamValue> | undefined): void {
+export function checkParameters(
+  segments: readonly SqlSegment[],
+  params: Record<string, SqlParamValue> | undefined,
+): void {
   const given = params ?? {};
   for (const name of Object.keys(given)) {
-    if (!PARAM_NAME.test(name)) throw new ParameterMismatchError(`parameter name ${JSON.stringify(name)} is not [A-Za-z_][A-Za-z0-9_]*`);
+    if (!PARAM_NAME.test(name))
+      throw new ParameterMismatchError(`parameter name ${JSON.stringify(name)} is not [A-Za-z_][A-Za-z0-9_]*`);
   }
   const referenced = referencedParameters(segments);
   const missing = referenced.filter((name) => !Object.hasOwn(given, name));
-  if (missing.length > 0) throw new ParameterMismatchError(`no value for parameter(s) ${missing.map((m) => `:${m}`).join(', ')}`);
+  if (missing.length > 0)
+    throw new ParameterMismatchError(`no value for parameter(s) ${missing.map((m) => `:${m}`).join(', ')}`);
   const used = new Set(referenced);
   const unused = Object.keys(given).filter((name) => !used.has(name));
-  if (unused.length > 0) throw new ParameterMismatchError(`parameter(s) ${unused.map((m) => `:${m}`).join(', ')} not referenced by the statement`);
+  if (unused.length > 0)
+    throw new ParameterMismatchError(
+      `parameter(s) ${unused.map((m) => `:${m}`).join(', ')} not referenced by the statement`,
+    );
 }
 
 /** PostgreSQL form: `:name` → `$n` (one number per distinct name) and the values in that order. */

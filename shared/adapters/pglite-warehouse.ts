@@ -40,7 +40,13 @@ export class PGliteWarehouse implements Warehouse {
     try {
       return await this.db.transaction(async (tx: Transaction) => {
         await tx.query(setIsolationStatement(this.options));
-        return runTransactionBody(statements, positional, this.options, wantRows, async (p) => (await tx.query<Row>(p.text, p.values, { parsers: RESULT_PARSERS })).rows);
+        return runTransactionBody(
+          statements,
+          positional,
+          this.options,
+          wantRows,
+          async (p) => (await tx.query<Row>(p.text, p.values, { parsers: RESULT_PARSERS })).rows,
+        );
       });
     } catch (err) {
       throw classifyTransactionFailure(err, statements);

@@ -21,7 +21,15 @@ const TRANSIENT_SQLSTATES: Record<string, string> = {
 // Class 08 = connection exception.
 const isConnectionSqlState = (code: string): boolean => code.startsWith('08');
 // Node socket errors (pg before/while connected) and pg's own connection messages.
-const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
 const CONNECTION_MESSAGE = new RegExp(
   [
     'Connection terminated',
@@ -69,7 +77,8 @@ export function classifyPostgresError(err: unknown, failed: FailedStatement = {}
   const code = typeof e.code === 'string' ? e.code : '';
   const raw = typeof e.message === 'string' ? e.message : String(err);
   const message = redactParameterValues(raw, failed.params);
-  const where = failed.index === undefined ? '' : ` (statement ${failed.index}${failed.comment ? `: ${failed.comment}` : ''})`;
+  const where =
+    failed.index === undefined ? '' : ` (statement ${failed.index}${failed.comment ? `: ${failed.comment}` : ''})`;
   const ours = kindOfMessage(raw);
   if (ours) return new WarehouseError(ours, `${message}${where}`, failed.index);
   if (TRANSIENT_SQLSTATES[code] || isConnectionSqlState(code)) {
@@ -77,7 +86,11 @@ export function classifyPostgresError(err: unknown, failed: FailedStatement = {}
     return new WarehouseError('transient', `${why} [${code}]: ${message}${where}`, failed.index);
   }
   if (CONNECTION_ERRNOS.has(code) || CONNECTION_MESSAGE.test(raw)) {
-    return new WarehouseError('transient', `connection lost${code ? ` [${code}]` : ''}: ${message}${where}`, failed.index);
+    return new WarehouseError(
+      'transient',
+      `connection lost${code ? ` [${code}]` : ''}: ${message}${where}`,
+      failed.index,
+    );
   }
   return new WarehouseError('permanent', `${code ? `[${code}] ` : ''}${message}${where}`, failed.index);
 }

@@ -30,7 +30,11 @@ export function toPositionalStatements(statements: readonly SqlStatement[]): Pos
 }
 
 /** A failure of the transaction as a WarehouseError; `index` is the failing statement's, when it is one of ours. */
-export function classifyTransactionFailure(err: unknown, statements: readonly SqlStatement[], index?: number): WarehouseError {
+export function classifyTransactionFailure(
+  err: unknown,
+  statements: readonly SqlStatement[],
+  index?: number,
+): WarehouseError {
   return classifyPostgresError(err, {
     index,
     comment: index === undefined ? undefined : statements[index]?.comment,

@@ -31,14 +31,20 @@ export function setIsolationStatement(options: PostgresTransactionOptions): stri
 
 /** set_config(…, true) is SET LOCAL with a bound value: nothing is spliced into text. */
 export function settingStatements(options: PostgresTransactionOptions): { text: string; values: string[] }[] {
-  const out = [{ text: "SELECT set_config('lock_timeout', $1, true)", values: [`${ms(options.lockTimeoutMs ?? 5000)}ms`] }];
+  const out = [
+    { text: "SELECT set_config('lock_timeout', $1, true)", values: [`${ms(options.lockTimeoutMs ?? 5000)}ms`] },
+  ];
   if (options.statementTimeoutMs !== undefined) {
-    out.push({ text: "SELECT set_config('statement_timeout', $1, true)", values: [`${ms(options.statementTimeoutMs)}ms`] });
+    out.push({
+      text: "SELECT set_config('statement_timeout', $1, true)",
+      values: [`${ms(options.statementTimeoutMs)}ms`],
+    });
   }
   return out;
 }
 
 function ms(value: number): number {
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`timeout must be a non-negative integer of milliseconds, got ${value}`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new RangeError(`timeout must be a non-negative integer of milliseconds, got ${value}`);
   return value;
 }

@@ -62,7 +62,8 @@ export class PostgresWarehouse implements Warehouse {
           return await this.runOn(client, statements, wantRows);
         } catch (err) {
           // A connection that failed mid-transaction is not returned to the pool.
-          if (err instanceof WarehouseError && err.kind === 'transient' && /connection/i.test(err.message)) broken ??= err;
+          if (err instanceof WarehouseError && err.kind === 'transient' && /connection/i.test(err.message))
+            broken ??= err;
           throw err;
         } finally {
           client.off('error', onError);
@@ -80,7 +81,13 @@ export class PostgresWarehouse implements Warehouse {
     const positional = toPositionalStatements(statements);
     try {
       await client.query(beginStatement(this.options));
-      const rows = await runTransactionBody(statements, positional, this.options, wantRows, async (p) => (await client.query({ text: p.text, values: p.values, types: typeParsers })).rows as Row[]);
+      const rows = await runTransactionBody(
+        statements,
+        positional,
+        this.options,
+        wantRows,
+        async (p) => (await client.query({ text: p.text, values: p.values, types: typeParsers })).rows as Row[],
+      );
       await client.query('COMMIT');
       return rows;
     } catch (err) {

@@ -33,7 +33,6 @@ import { MAX_STATEMENTS_PER_TRANSACTION } from '../sql/transaction-packer.js';
 import { connectionParameters, readResultPages } from './data-api-client.js';
 import { classifyDataApiException, classifySqlFailure, isThrottling } from './redshift-errors.js';
 
-
 /** How the Data API authenticates: exactly one of these (temporary credentials for a database user, or a secret). */
 export type RedshiftTarget =
   | { database: string; clusterIdentifier: string; dbUser: string }
@@ -83,12 +82,17 @@ const TERMINAL = new Set(['FINISHED', 'FAILED', 'ABORTED']);
 export class RedshiftDataWarehouse implements Warehouse {
   constructor(private readonly options: RedshiftDataWarehouseOptions) {
     const t = options.target as Record<string, unknown>;
-    const modes = [t.dbUser !== undefined, t.workgroupName !== undefined, t.secretArn !== undefined && t.workgroupName === undefined];
+    const modes = [
+      t.dbUser !== undefined,
+      t.workgroupName !== undefined,
+      t.secretArn !== undefined && t.workgroupName === undefined,
+    ];
     if (!t.database) throw new Error('Redshift target needs a database');
     if (modes.filter(Boolean).length !== 1) {
       throw new Error('Redshift target needs exactly one of: clusterIdentifier + dbUser, secretArn, workgroupName');
     }
-    if (t.dbUser !== undefined && !t.clusterIdentifier) throw new Error('dbUser authentication needs clusterIdentifier');
+    if (t.dbUser !== undefined && !t.clusterIdentifier)
+      throw new Error('dbUser authentication needs clusterIdentifier');
   }
 
   /** The same warehouse with a polling deadline (epoch ms), e.g. per Lambda invocation. */
@@ -120,7 +124,10 @@ export class RedshiftDataWarehouse implements Warehouse {
     if (statements.length > MAX_STATEMENTS_PER_TRANSACTION) {
       throw new WarehouseError(
         'permanent',
-        `a transaction of ${statements.length} statements exceeds the BatchExecuteStatement limit of ${MAX_STATEMENTS_PER_TRANSACTION}; the caller must split the change`,
+        `a transaction of ${statements.length} ` +
+          `statements exceeds the BatchExecuteStatement ` +
+          `limit of ${MAX_STATEMENTS_PER_TRANSACTION}` +
+          `; the caller must split the change`,
       );
     }
     const bound = this.bind(statements, true);
@@ -154,7 +161,6 @@ export class RedshiftDataWarehouse implements Warehouse {
     }
   }
 
-
   private async submit(
     operation: StatementObservation['operation'],
     statementCount: number,
@@ -167,7 +173,14 @@ export class RedshiftDataWarehouse implements Warehouse {
       return out.Id;
     } catch (err) {
       const e = classifyDataApiException(err, operation === 'query' ? 'ExecuteStatement' : 'BatchExecuteStatement');
-      this.observe({ operation, statementCount, outcome: 'SUBMIT_ERROR', latencyMs: this.now() - started, errorKind: e.kind, throttled: isThrottling(err) });
+      this.observe({
+        operation,
+        statementCount,
+        outcome: 'SUBMIT_ERROR',
+        latencyMs: this.now() - started,
+        errorKind: e.kind,
+        throttled: isThrottling(err),
+      });
       throw e;
     }
   }
@@ -194,10 +207,23 @@ export class RedshiftDataWarehouse implements Warehouse {
         const e = classifyDataApiException(err, 'DescribeStatement', { params });
         const throttled = isThrottling(err);
         if (e.kind !== 'transient' || ++pollErrors > maxPollErrors) {
-          this.observe({ ...base, outcome: 'POLL_ERROR', latencyMs: this.now() - started, errorKind: e.kind, throttled });
+          this.observe({
+            ...base,
+            outcome: 'POLL_ERROR',
+            latencyMs: this.now() - started,
+            errorKind: e.kind,
+            throttled,
+          });
           throw e;
         }
-        if (throttled) this.observe({ ...base, outcome: 'POLL_RETRY', latencyMs: this.now() - started, errorKind: e.kind, throttled });
+        if (throttled)
+          this.observe({
+            ...base,
+            outcome: 'POLL_RETRY',
+            latencyMs: this.now() - started,
+            errorKind: e.kind,
+            throttled,
+          });
       }
       if (d?.Status && TERMINAL.has(d.Status)) {
         const latencyMs = this.now() - started;
@@ -207,7 +233,13 @@ export class RedshiftDataWarehouse implements Warehouse {
           return d;
         }
         const e = this.failure(d, statements);
-        this.observe({ ...base, outcome: d.Status as 'FAILED' | 'ABORTED', latencyMs, redshiftDurationMs, errorKind: e.kind });
+        this.observe({
+          ...base,
+          outcome: d.Status as 'FAILED' | 'ABORTED',
+          latencyMs,
+          redshiftDurationMs,
+          errorKind: e.kind,
+        });
         throw e;
       }
       const deadline = this.options.deadline;
@@ -246,7 +278,9 @@ export class RedshiftDataWarehouse implements Warehouse {
   }
 
   private readAll(id: string, statements: SqlStatement[]): Promise<Row[]> {
-    return readResultPages(this.options.client, id, (err) => classifyDataApiException(err, 'GetStatementResult', { params: statements.map((s) => s.params) }));
+    return readResultPages(this.options.client, id, (err) =>
+      classifyDataApiException(err, 'GetStatementResult', { params: statements.map((s) => s.params) }),
+    );
   }
 
   private observe(o: StatementObservation): void {

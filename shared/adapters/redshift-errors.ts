@@ -62,7 +62,11 @@ export function isThrottling(err: unknown): boolean {
 }
 
 /** An exception thrown by a Data API call (Execute/Batch/Describe/GetStatementResult/Cancel). */
-export function classifyDataApiException(err: unknown, operation: string, failed: FailedStatement = {}): WarehouseError {
+export function classifyDataApiException(
+  err: unknown,
+  operation: string,
+  failed: FailedStatement = {},
+): WarehouseError {
   if (err instanceof WarehouseError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as ApiErrorShape;
   const name = e.name ?? 'Error';
@@ -80,7 +84,8 @@ export function classifyDataApiException(err: unknown, operation: string, failed
 /** A statement that reached FAILED: classify the SQL error text from DescribeStatement. */
 export function classifySqlFailure(errorText: string, failed: FailedStatement = {}): WarehouseError {
   const message = redactParameterValues(errorText, failed.params);
-  const where = failed.index === undefined ? '' : ` (statement ${failed.index}${failed.comment ? `: ${failed.comment}` : ''})`;
+  const where =
+    failed.index === undefined ? '' : ` (statement ${failed.index}${failed.comment ? `: ${failed.comment}` : ''})`;
   const ours = kindOfMessage(errorText);
   if (ours) return new WarehouseError(ours, `${message}${where}`, failed.index);
   for (const [pattern, why] of TRANSIENT_SQL) {

@@ -30,7 +30,12 @@ import { DEFAULT_POLICY_FAN_OUT, policyMessage, viewSets } from '../routing/rout
 import { sendInBatches } from '../routing/send-work.js';
 import { workItemObject, type PolicyWorkItem, type ViewSetWorkItem } from '../routing/work-item.js';
 import type { PlannedStatement } from '../sql/statement.js';
-import { MAX_STATEMENT_BYTES, MAX_STATEMENTS_PER_TRANSACTION, packTransactions, statementBytes } from '../sql/transaction-packer.js';
+import {
+  MAX_STATEMENT_BYTES,
+  MAX_STATEMENTS_PER_TRANSACTION,
+  packTransactions,
+  statementBytes,
+} from '../sql/transaction-packer.js';
 import { ApplyFailure, startOutcome, type ApplyOutcome } from './apply-outcome.js';
 import { applyWorkItem, type ApplyDeps } from './apply-work-item.js';
 
@@ -76,17 +81,36 @@ export async function readWholeCatalog(deps: ApplyDeps, outcome: ApplyOutcome): 
 }
 
 /** Plan every view of `ids` from `snapshot` (see the file comment). */
-export function planViewSet(snapshot: CatalogSnapshot, item: ViewSetWorkItem, ids: readonly string[], deps: ApplyDeps): SetPlan {
+export function planViewSet(
+  snapshot: CatalogSnapshot,
+  item: ViewSetWorkItem,
+  ids: readonly string[],
+  deps: ApplyDeps,
+): SetPlan {
   const storesNewVersion = item.version > (snapshot.policies.get(item.policyId)?.version ?? -1);
   const plan: SetPlan = { views: [], alone: [], storesNewVersion };
   // The policy's reach (first store) is computed once, from the first view's plan; the other views are planned
   // as the opening guard leaves the catalog — the version stored — so each does not compute it again.
   const afterStore: CatalogSnapshot = storesNewVersion
-    ? { ...snapshot, policies: new Map(snapshot.policies).set(item.policyId, { version: item.version, deleted: item.deleted, definition: item.definition }) }
+    ? {
+        ...snapshot,
+        policies: new Map(snapshot.policies).set(item.policyId, {
+          version: item.version,
+          deleted: item.deleted,
+          definition: item.definition,
+        }),
+      }
     : snapshot;
   for (const [k, id] of ids.entries()) {
-    const p: ViewChangePlan = planViewChange(k === 0 ? snapshot : afterStore, { ...item, dataSourceId: id }, deps.config, deps.dialect, { completeCatalog: true });
-    if (p.refanOut && p.affectedDataSourceIds && p.affectedDigest) plan.refanOut = { ids: p.affectedDataSourceIds, digest: p.affectedDigest };
+    const p: ViewChangePlan = planViewChange(
+      k === 0 ? snapshot : afterStore,
+      { ...item, dataSourceId: id },
+      deps.config,
+      deps.dialect,
+      { completeCatalog: true },
+    );
+    if (p.refanOut && p.affectedDataSourceIds && p.affectedDigest)
+      plan.refanOut = { ids: p.affectedDataSourceIds, digest: p.affectedDigest };
     const [guard, ...ddl] = p.statements;
     if (ddl.some((s) => statementBytes(s) > MAX_STATEMENT_BYTES)) {
       plan.alone.push(id);
@@ -122,11 +146,20 @@ function openingGuard(item: ViewSetWorkItem, plan: SetPlan, deps: ApplyDeps): (i
 }
 
 /** Run the planned set's transactions in order until one fails; what is committed stays committed. */
-export async function runViewSet(item: ViewSetWorkItem, plan: SetPlan, snapshot: CatalogSnapshot, deps: ApplyDeps, outcome: ApplyOutcome): Promise<SetStep> {
+export async function runViewSet(
+  item: ViewSetWorkItem,
+  plan: SetPlan,
+  snapshot: CatalogSnapshot,
+  deps: ApplyDeps,
+  outcome: ApplyOutcome,
+): Promise<SetStep> {
   const max = deps.maxStatementsPerTransaction ?? MAX_STATEMENTS_PER_TRANSACTION;
   const units = plan.views.filter((v) => v.statements.length > 0).map((v) => ({ statements: v.statements, tag: v }));
   // A set whose views all need nothing still stores the policy state once.
-  const txs = units.length > 0 ? packTransactions(units, deps.dialect, max, openingGuard(item, plan, deps)) : [{ session: '', statements: [openingGuard(item, plan, deps)(0)], units: [] as PlannedView[] }];
+  const txs =
+    units.length > 0
+      ? packTransactions(units, deps.dialect, max, openingGuard(item, plan, deps))
+      : [{ session: '', statements: [openingGuard(item, plan, deps)(0)], units: [] as PlannedView[] }];
   let after = snapshot;
   for (const [k, tx] of txs.entries()) {
     const chained = chainExpectedEpochs(tx.statements, after.epoch);
@@ -146,17 +179,34 @@ export async function runViewSet(item: ViewSetWorkItem, plan: SetPlan, snapshot:
 }
 
 /** The snapshot after a committed transaction of the set: what its guards stored, nothing else. */
-function committed(snapshot: CatalogSnapshot, item: ViewSetWorkItem, stored: boolean, views: readonly PlannedView[], epoch: number): CatalogSnapshot {
+function committed(
+  snapshot: CatalogSnapshot,
+  item: ViewSetWorkItem,
+  stored: boolean,
+  views: readonly PlannedView[],
+  epoch: number,
+): CatalogSnapshot {
   const dataSources = new Map(snapshot.dataSources);
   for (const v of views) {
     const row = dataSources.get(v.id);
     if (row && v.records !== undefined) dataSources.set(v.id, { ...row, viewSignature: v.records });
   }
-  const policies = stored ? new Map(snapshot.policies).set(item.policyId, { version: item.version, deleted: item.deleted, definition: item.definition }) : snapshot.policies;
+  const policies = stored
+    ? new Map(snapshot.policies).set(item.policyId, {
+        version: item.version,
+        deleted: item.deleted,
+        definition: item.definition,
+      })
+    : snapshot.policies;
   return { epoch, dataSources, policies };
 }
 
-function failedStep(err: unknown, statements: readonly PlannedStatement[], views: readonly PlannedView[], remaining: string[]): SetStep {
+function failedStep(
+  err: unknown,
+  statements: readonly PlannedStatement[],
+  views: readonly PlannedView[],
+  remaining: string[],
+): SetStep {
   const reason = err instanceof Error ? err.message : String(err);
   if (!(err instanceof WarehouseError)) return { kind: 'failed', failure: 'permanent', reason };
   // apply_policy never answers stale; either way the catalog moved: re-read.
@@ -164,7 +214,10 @@ function failedStep(err: unknown, statements: readonly PlannedStatement[], views
   if (err.kind === 'transient') return { kind: 'failed', failure: 'transient', reason };
   // Refused: a view statement of a known view (not the guard: a layout problem, not the view's).
   const failed = err.statementIndex === undefined ? undefined : statements[err.statementIndex];
-  const view = failed && failed.role !== 'guard' && failed.role !== 'session' ? views.find((v) => v.statements.includes(failed)) : undefined;
+  const view =
+    failed && failed.role !== 'guard' && failed.role !== 'session'
+      ? views.find((v) => v.statements.includes(failed))
+      : undefined;
   if (view) return { kind: 'refused', view: view.id, remaining };
   return { kind: 'failed', failure: 'permanent', reason };
 }
@@ -173,10 +226,19 @@ function failedStep(err: unknown, statements: readonly PlannedStatement[], views
  * Apply a view set (see the file comment). `given`: a snapshot of the whole catalog this batch already read
  * (and advanced by the sets before this one); otherwise the item reads its own.
  */
-export async function applyViewSet(item: ViewSetWorkItem, deps: ApplyDeps, given?: CatalogSnapshot): Promise<ViewSetResult> {
+export async function applyViewSet(
+  item: ViewSetWorkItem,
+  deps: ApplyDeps,
+  given?: CatalogSnapshot,
+): Promise<ViewSetResult> {
   const now = deps.now ?? Date.now;
   const started = now();
-  const outcome = startOutcome({ kind: item.kind, object: workItemObject(item), version: item.version, eventId: item.eventId });
+  const outcome = startOutcome({
+    kind: item.kind,
+    object: workItemObject(item),
+    version: item.version,
+    eventId: item.eventId,
+  });
   outcome.views = item.dataSourceIds.length;
   const end = (failure?: 'transient' | 'permanent', reason?: string): ApplyFailure => {
     outcome.durations.totalMs = now() - started;
@@ -188,7 +250,10 @@ export async function applyViewSet(item: ViewSetWorkItem, deps: ApplyDeps, given
     try {
       return await readWholeCatalog(deps, outcome);
     } catch (err) {
-      throw end(err instanceof WarehouseError && err.kind !== 'permanent' ? 'transient' : 'permanent', err instanceof Error ? err.message : String(err));
+      throw end(
+        err instanceof WarehouseError && err.kind !== 'permanent' ? 'transient' : 'permanent',
+        err instanceof Error ? err.message : String(err),
+      );
     }
   };
   const failures: { id: string; reason: string }[] = [];
@@ -201,7 +266,9 @@ export async function applyViewSet(item: ViewSetWorkItem, deps: ApplyDeps, given
     outcome.durations.planMs += now() - t0;
     if (plan.refanOut) outcome.refannedOut += await refanOut(item, plan.refanOut, deps);
     const t1 = now();
-    const step = await runViewSet(item, plan, snapshot, deps, outcome).finally(() => (outcome.durations.transactionMs += now() - t1));
+    const step = await runViewSet(item, plan, snapshot, deps, outcome).finally(
+      () => (outcome.durations.transactionMs += now() - t1),
+    );
     if (step.kind === 'failed') throw end(step.failure, step.reason);
     if (step.kind === 'done') {
       outcome.diagnostics.push(...plan.views.flatMap((v) => v.diagnostics));
@@ -210,7 +277,8 @@ export async function applyViewSet(item: ViewSetWorkItem, deps: ApplyDeps, given
       snapshot = plan.alone.length === 0 ? step.snapshot : await read();
       break;
     }
-    if (step.kind === 'conflict' && ++outcome.conflicts > (deps.maxConflictRetries ?? 5)) throw end('transient', `still conflicting: ${step.reason}`);
+    if (step.kind === 'conflict' && ++outcome.conflicts > (deps.maxConflictRetries ?? 5))
+      throw end('transient', `still conflicting: ${step.reason}`);
     if (step.kind === 'refused') failures.push(...(await oneByOne(item, [step.view], deps, outcome)));
     // Re-plan what is not committed yet from a fresh read.
     remaining = [...step.remaining.filter((id) => step.kind !== 'refused' || id !== step.view), ...plan.alone];
@@ -219,9 +287,15 @@ export async function applyViewSet(item: ViewSetWorkItem, deps: ApplyDeps, given
   outcome.failedClosed ||= outcome.diagnostics.some((d) => d.code === 'VG301');
   if (failures.length > 0) {
     try {
-      await sendInBatches(deps.queue, failures.map((f) => policyMessage(single(item, f.id))));
+      await sendInBatches(
+        deps.queue,
+        failures.map((f) => policyMessage(single(item, f.id))),
+      );
     } catch (err) {
-      throw end('transient', `${failures.map((f) => f.reason).join('; ')}; not sent on: ${err instanceof Error ? err.message : String(err)}`);
+      throw end(
+        'transient',
+        `${failures.map((f) => f.reason).join('; ')}; not sent on: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     outcome.reason = `${failures.map((f) => f.reason).join('; ')} — sent on as items of their own`;
   }
@@ -237,7 +311,12 @@ function single(item: ViewSetWorkItem, id: string): PolicyWorkItem {
 }
 
 /** Views the set could not hold, each through the ordinary path (which fails it closed); their failures. */
-async function oneByOne(item: ViewSetWorkItem, ids: readonly string[], deps: ApplyDeps, outcome: ApplyOutcome): Promise<{ id: string; reason: string }[]> {
+async function oneByOne(
+  item: ViewSetWorkItem,
+  ids: readonly string[],
+  deps: ApplyDeps,
+  outcome: ApplyOutcome,
+): Promise<{ id: string; reason: string }[]> {
   const failures: { id: string; reason: string }[] = [];
   for (const id of ids) {
     let one: ApplyOutcome;
@@ -259,10 +338,16 @@ async function oneByOne(item: ViewSetWorkItem, ids: readonly string[], deps: App
 }
 
 /** The first store's reach is wider than the router's: view sets for the rest, before anything commits. */
-async function refanOut(item: ViewSetWorkItem, reach: { ids: string[]; digest: string }, deps: ApplyDeps): Promise<number> {
+async function refanOut(
+  item: ViewSetWorkItem,
+  reach: { ids: string[]; digest: string },
+  deps: ApplyDeps,
+): Promise<number> {
   const own = new Set(item.dataSourceIds);
   const rest = reach.ids.filter((id) => !own.has(id));
-  const messages = viewSets(rest, DEFAULT_POLICY_FAN_OUT.viewsPerItem).map((dataSourceIds) => policyMessage({ ...item, dataSourceIds, fanOutDigest: reach.digest }));
+  const messages = viewSets(rest, DEFAULT_POLICY_FAN_OUT.viewsPerItem).map((dataSourceIds) =>
+    policyMessage({ ...item, dataSourceIds, fanOutDigest: reach.digest }),
+  );
   await sendInBatches(deps.queue, messages);
   return rest.length;
 }

@@ -26,12 +26,25 @@
 import { planViewChange, type ViewChangePlan } from '../compiler/view-change-plan.js';
 import { catalogReadStatement, narrowSnapshot, parseCatalog, type CatalogSnapshot } from '../layout/catalog-reader.js';
 import { chainExpectedEpochs } from '../layout/state-call-plan.js';
-import { MAX_STATEMENT_BYTES, MAX_STATEMENTS_PER_TRANSACTION, packTransactions, statementBytes, transactionSize } from '../sql/transaction-packer.js';
+import {
+  MAX_STATEMENT_BYTES,
+  MAX_STATEMENTS_PER_TRANSACTION,
+  packTransactions,
+  statementBytes,
+  transactionSize,
+} from '../sql/transaction-packer.js';
 import { startOutcome, type ApplyOutcome } from './apply-outcome.js';
 import type { ApplyDeps } from './apply-work-item.js';
 import { processFifoBatch, type FifoBatchRecord, type FifoRecordResult } from './fifo-partial-batch.js';
 import { processWorkMessage } from './process-work-message.js';
-import { isViewSet, parseWorkItem, workItemObject, type DataSourceWorkItem, type PolicyWorkItem, type ViewSetWorkItem } from '../routing/work-item.js';
+import {
+  isViewSet,
+  parseWorkItem,
+  workItemObject,
+  type DataSourceWorkItem,
+  type PolicyWorkItem,
+  type ViewSetWorkItem,
+} from '../routing/work-item.js';
 import { applyViewSet } from './apply-view-set.js';
 
 export interface WorkBatchRecord extends FifoBatchRecord {
@@ -94,7 +107,10 @@ function viewSetOf(body: string): ViewSetWorkItem | undefined {
  * record that was applied that way; every other record (not combinable, or in a combined transaction that
  * failed) is left for the ordinary path. Never throws for a warehouse answer: a failure only means "not here".
  */
-export async function applyGroupHeadsTogether<R extends WorkBatchRecord>(records: readonly R[], deps: ApplyDeps): Promise<Map<string, ApplyOutcome>> {
+export async function applyGroupHeadsTogether<R extends WorkBatchRecord>(
+  records: readonly R[],
+  deps: ApplyDeps,
+): Promise<Map<string, ApplyOutcome>> {
   const done = new Map<string, ApplyOutcome>();
   const now = deps.now ?? Date.now;
   const max = deps.maxStatementsPerTransaction ?? MAX_STATEMENTS_PER_TRANSACTION;
@@ -135,7 +151,11 @@ export async function applyGroupHeadsTogether<R extends WorkBatchRecord>(records
   );
 
   let epoch = candidates[0]!.snapshot.epoch;
-  for (const tx of packTransactions(combinable.map((c) => ({ statements: c.plan.statements, tag: c })), deps.dialect, max)) {
+  for (const tx of packTransactions(
+    combinable.map((c) => ({ statements: c.plan.statements, tag: c })),
+    deps.dialect,
+    max,
+  )) {
     const group = tx.units;
     if (group.length < 2) continue; // alone = the ordinary path, which also handles its failures in detail
     // Each guard expects the epoch it will find: the first E, each after a data source guard one more.
@@ -152,13 +172,23 @@ export async function applyGroupHeadsTogether<R extends WorkBatchRecord>(records
     // The transaction's session statements (the pin) are counted on the first item.
     const shared = tx.statements.length - group.reduce((n, c) => n + c.plan.statements.length, 0);
     group.forEach((c, i) => {
-      const outcome = startOutcome({ kind: c.item.kind, object: workItemObject(c.item), version: c.item.version, eventId: c.item.eventId });
+      const outcome = startOutcome({
+        kind: c.item.kind,
+        object: workItemObject(c.item),
+        version: c.item.version,
+        eventId: c.item.eventId,
+      });
       outcome.attempts = 1;
       outcome.transactions = 1;
       outcome.statements.finished = c.plan.statements.length + (i === 0 ? shared : 0);
       outcome.diagnostics = c.plan.diagnostics;
       outcome.failedClosed = c.plan.diagnostics.some((d) => d.code === 'VG301');
-      outcome.durations = { readMs: c.readMs, planMs: c.planMs + (t1 - t0) / group.length, transactionMs: t2 - t1, totalMs: c.readMs + c.planMs + (t2 - t0) };
+      outcome.durations = {
+        readMs: c.readMs,
+        planMs: c.planMs + (t1 - t0) / group.length,
+        transactionMs: t2 - t1,
+        totalMs: c.readMs + c.planMs + (t2 - t0),
+      };
       outcome.endToEndLagMs = Math.max(0, t2 - Date.parse(c.item.eventTime));
       outcome.combinedWith = group.length;
       done.set(c.record.messageId, outcome);
@@ -168,9 +198,20 @@ export async function applyGroupHeadsTogether<R extends WorkBatchRecord>(records
 }
 
 /** One read for every head, then each head planned from its own part of that snapshot. */
-async function planAll<R>(heads: { record: R; item: ViewItem }[], deps: ApplyDeps, now: () => number): Promise<Candidate<R>[]> {
+async function planAll<R>(
+  heads: { record: R; item: ViewItem }[],
+  deps: ApplyDeps,
+  now: () => number,
+): Promise<Candidate<R>[]> {
   const t0 = now();
-  const read = parseCatalog(await deps.warehouse.query(catalogReadStatement(deps.dialect, heads.map(({ item }) => item.dataSourceId))));
+  const read = parseCatalog(
+    await deps.warehouse.query(
+      catalogReadStatement(
+        deps.dialect,
+        heads.map(({ item }) => item.dataSourceId),
+      ),
+    ),
+  );
   // The read is shared: each item's outcome carries its share of it.
   const readMs = (now() - t0) / heads.length;
   return heads.map(({ record, item }) => {

@@ -60,7 +60,8 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
     report.outcome.attempts++;
     const attempt = await plan(item, deps, report);
     let result = attempt.kind === 'planned' ? await runPlan(attempt.statements, deps, report.outcome) : attempt;
-    if (result.kind === 'refused' && attempt.kind === 'planned' && attempt.catalog) result = await failClosed(attempt.catalog, result.refusal, deps, report);
+    if (result.kind === 'refused' && attempt.kind === 'planned' && attempt.catalog)
+      result = await failClosed(attempt.catalog, result.refusal, deps, report);
     const settled = report.settle(result);
     if (settled) return settled;
   }
@@ -69,7 +70,15 @@ export async function applyWorkItem(item: WorkItem, deps: ApplyDeps): Promise<Ap
 /** Read (catalog items), plan and re-fan-out — or the answer that ends the item before anything runs. */
 async function plan(item: WorkItem, deps: ApplyDeps, report: ItemReport): Promise<Attempt | RunResult> {
   try {
-    if (item.kind === 'user') return { kind: 'planned', statements: [item.deleted ? planUserDelete(item.userId, item.version, deps.dialect) : planUserUpsert(item.profile!, deps.dialect)] };
+    if (item.kind === 'user')
+      return {
+        kind: 'planned',
+        statements: [
+          item.deleted
+            ? planUserDelete(item.userId, item.version, deps.dialect)
+            : planUserUpsert(item.profile!, deps.dialect),
+        ],
+      };
     const { snapshot, plan } = await readAndPlan(item, deps, report);
     report.outcome.diagnostics = plan.diagnostics;
     report.outcome.failedClosed = plan.diagnostics.some((d) => d.code === 'VG301');
@@ -82,7 +91,8 @@ async function plan(item: WorkItem, deps: ApplyDeps, report: ItemReport): Promis
     // A read the warehouse refused: a stale answer is nothing to do; anything else fails (reads never conflict,
     // so a conflict is treated as transient to be safe).
     if (err instanceof WarehouseError && err.kind === 'stale') return { kind: 'stale', reason: err.message };
-    if (err instanceof WarehouseError) return { kind: 'failed', failure: err.kind === 'permanent' ? 'permanent' : 'transient', reason: err.message };
+    if (err instanceof WarehouseError)
+      return { kind: 'failed', failure: err.kind === 'permanent' ? 'permanent' : 'transient', reason: err.message };
     // A catalog row that does not parse, an identifier that cannot be quoted: redelivery cannot fix it.
     return { kind: 'failed', failure: 'permanent', reason: err instanceof Error ? err.message : String(err) };
   }
@@ -94,11 +104,19 @@ async function plan(item: WorkItem, deps: ApplyDeps, report: ItemReport): Promis
  * source (the re-fan-out check); the planner says so, and the whole catalog is read once more and planned from
  * that read alone. A policy reaching no view always stores its state, so it reads everything at once.
  */
-async function readAndPlan(item: CatalogItem, deps: ApplyDeps, report: ItemReport): Promise<{ snapshot: CatalogSnapshot; plan: ViewChangePlan }> {
+async function readAndPlan(
+  item: CatalogItem,
+  deps: ApplyDeps,
+  report: ItemReport,
+): Promise<{ snapshot: CatalogSnapshot; plan: ViewChangePlan }> {
   const now = deps.now ?? Date.now;
   for (let complete = item.dataSourceId === null; ; complete = true) {
     const t0 = now();
-    const snapshot = parseCatalog(await deps.warehouse.query(complete ? catalogReadStatement(deps.dialect) : catalogReadStatement(deps.dialect, item.dataSourceId!)));
+    const snapshot = parseCatalog(
+      await deps.warehouse.query(
+        complete ? catalogReadStatement(deps.dialect) : catalogReadStatement(deps.dialect, item.dataSourceId!),
+      ),
+    );
     const t1 = now();
     const plan = planViewChange(snapshot, item, deps.config, deps.dialect, { completeCatalog: complete });
     report.outcome.durations.readMs += t1 - t0;
@@ -112,23 +130,41 @@ async function readAndPlan(item: CatalogItem, deps: ApplyDeps, report: ItemRepor
  * A view statement was refused: apply the compiler's fail-closed plans in order (a plan whose own view statement
  * is refused gives way to the next). Whatever closes the view, the item still fails with the refusal's reason.
  */
-async function failClosed(catalog: NonNullable<Attempt['catalog']>, refusal: Refusal, deps: ApplyDeps, report: ItemReport): Promise<RunResult> {
+async function failClosed(
+  catalog: NonNullable<Attempt['catalog']>,
+  refusal: Refusal,
+  deps: ApplyDeps,
+  report: ItemReport,
+): Promise<RunResult> {
   const { snapshot, plan, item } = catalog;
   for (const close of planFailClosed(snapshot, item, plan, refusal, deps.config, deps.dialect)) {
     const result = await runPlan(close.statements, deps, report.outcome);
     if (result.kind === 'refused') continue;
-    if (result.kind !== 'committed') return result.kind === 'failed' ? { kind: 'failed', failure: 'permanent', reason: refusal.reason } : result;
+    if (result.kind !== 'committed')
+      return result.kind === 'failed' ? { kind: 'failed', failure: 'permanent', reason: refusal.reason } : result;
     report.outcome.failedClosed = true;
     report.outcome.diagnostics = [...report.outcome.diagnostics, ...close.diagnostics];
-    return { kind: 'failed', failure: 'permanent', reason: `${refusal.reason}; the view of data source ${close.dataSourceId} now fails closed (${close.code})` };
+    return {
+      kind: 'failed',
+      failure: 'permanent',
+      reason: `${refusal.reason}; the view of data source ${close.dataSourceId} now fails closed (${close.code})`,
+    };
   }
   // Nothing closed: the refusal is the failure; one the apply path made itself is also a diagnostic.
-  if (refusal.code === 'VG320') report.outcome.diagnostics = [...report.outcome.diagnostics, diagnostic('VG320', refusal.reason)];
+  if (refusal.code === 'VG320')
+    report.outcome.diagnostics = [...report.outcome.diagnostics, diagnostic('VG320', refusal.reason)];
   return { kind: 'failed', failure: 'permanent', reason: refusal.reason };
 }
 
-async function refanOut(item: PolicyWorkItem, ids: readonly string[], digest: string, queue: WorkQueue): Promise<number> {
-  const messages = ids.filter((id) => id !== item.dataSourceId).map((dataSourceId) => policyMessage({ ...item, dataSourceId, fanOutDigest: digest }));
+async function refanOut(
+  item: PolicyWorkItem,
+  ids: readonly string[],
+  digest: string,
+  queue: WorkQueue,
+): Promise<number> {
+  const messages = ids
+    .filter((id) => id !== item.dataSourceId)
+    .map((dataSourceId) => policyMessage({ ...item, dataSourceId, fanOutDigest: digest }));
   await sendInBatches(queue, messages);
   return messages.length;
 }
@@ -145,10 +181,18 @@ class ItemReport {
   ) {
     this.now = deps.now ?? Date.now;
     this.started = this.now();
-    this.outcome = startOutcome({ kind: item.kind, object: workItemObject(item), version: item.version, eventId: item.eventId });
+    this.outcome = startOutcome({
+      kind: item.kind,
+      object: workItemObject(item),
+      version: item.version,
+      eventId: item.eventId,
+    });
   }
 
-  /** The item's outcome for a final answer (throws ApplyFailure for a failure); undefined after a conflict within bounds (re-read). */
+  /**
+   * The item's outcome for a final answer (throws ApplyFailure for a failure); undefined after a conflict within bounds
+   * (re-read).
+   */
   settle(result: RunResult): ApplyOutcome | undefined {
     switch (result.kind) {
       case 'committed':
@@ -158,7 +202,8 @@ class ItemReport {
         return this.finish('skipped', result.reason);
       case 'conflict': {
         const max = this.deps.maxConflictRetries ?? 5;
-        if (++this.outcome.conflicts > max) throw this.fail('transient', `still conflicting after ${max} immediate re-reads: ${result.reason}`);
+        if (++this.outcome.conflicts > max)
+          throw this.fail('transient', `still conflicting after ${max} immediate re-reads: ${result.reason}`);
         return undefined;
       }
       case 'refused':

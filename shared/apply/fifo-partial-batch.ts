@@ -20,7 +20,10 @@ export type FifoRecordResult<R> =
   | { record: R; status: 'skipped'; blockedBy: string };
 
 /** Handle the batch in order under the FIFO rule; one result per record, in the batch's order. */
-export async function processFifoBatch<R extends FifoBatchRecord>(records: readonly R[], handle: (record: R) => Promise<unknown>): Promise<FifoRecordResult<R>[]> {
+export async function processFifoBatch<R extends FifoBatchRecord>(
+  records: readonly R[],
+  handle: (record: R) => Promise<unknown>,
+): Promise<FifoRecordResult<R>[]> {
   // group → the record that failed first in it
   const failedGroups = new Map<string, string>();
   const results: FifoRecordResult<R>[] = [];
@@ -44,7 +47,8 @@ export async function processFifoBatch<R extends FifoBatchRecord>(records: reado
 
 /** Why a record goes back to the queue (the local queue keeps it as the dead letter's reason). */
 export function fifoFailureReason(result: Exclude<FifoRecordResult<unknown>, { status: 'processed' }>): string {
-  if (result.status === 'skipped') return `not processed: an earlier message of its FIFO group failed in this batch (${result.blockedBy})`;
+  if (result.status === 'skipped')
+    return `not processed: an earlier message of its FIFO group failed in this batch (${result.blockedBy})`;
   return result.error instanceof Error ? result.error.message : String(result.error);
 }
 

@@ -24,12 +24,19 @@ export interface RecordFailure {
 export interface OutcomeReporter {
   /** Applied or skipped (`outcome.status`); applied with `failedClosed` is a view that shows no rows (VG301). */
   done(outcome: ApplyOutcome): void;
-  /** Failed: the message goes back to the queue (the DLQ after max receives); `outcome.failedClosed` when the view was closed. */
+  /**
+   * Failed: the message goes back to the queue (the DLQ after max receives); `outcome.failedClosed` when the view was
+   * closed.
+   */
   failed(failure: RecordFailure): void;
 }
 
 /** Run one record and report how it went; a failure is rethrown so that the FIFO batch rule sees it. */
-export async function reportRecord(reporter: OutcomeReporter, message: ReportedMessage, run: () => Promise<ApplyOutcome>): Promise<ApplyOutcome> {
+export async function reportRecord(
+  reporter: OutcomeReporter,
+  message: ReportedMessage,
+  run: () => Promise<ApplyOutcome>,
+): Promise<ApplyOutcome> {
   let outcome: ApplyOutcome;
   try {
     outcome = await run();

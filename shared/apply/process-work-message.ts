@@ -11,7 +11,12 @@ export async function processWorkMessage(body: string, deps: ApplyDeps): Promise
     item = parseWorkItem(body);
   } catch (err) {
     if (!(err instanceof WorkItemFormatError)) throw err;
-    const outcome = startOutcome({ kind: 'unreadable', object: '(unreadable work item)', version: -1, eventId: '(unknown)' });
+    const outcome = startOutcome({
+      kind: 'unreadable',
+      object: '(unreadable work item)',
+      version: -1,
+      eventId: '(unknown)',
+    });
     throw new ApplyFailure('permanent', { ...outcome, status: 'failed', reason: err.message });
   }
   return isViewSet(item) ? (await applyViewSet(item, deps)).outcome : applyWorkItem(item, deps);

@@ -5,7 +5,12 @@
 import type { Refusal } from '../compiler/fail-closed-plan.js';
 import { WarehouseError } from '../ports/warehouse.js';
 import type { PlannedStatement } from '../sql/statement.js';
-import { MAX_STATEMENT_BYTES, MAX_STATEMENTS_PER_TRANSACTION, packTransactions, statementBytes } from '../sql/transaction-packer.js';
+import {
+  MAX_STATEMENT_BYTES,
+  MAX_STATEMENTS_PER_TRANSACTION,
+  packTransactions,
+  statementBytes,
+} from '../sql/transaction-packer.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import type { Dialect } from '../sql/dialect.js';
 import type { ApplyOutcome } from './apply-outcome.js';
@@ -30,17 +35,31 @@ export type RunResult =
   | { kind: 'failed'; failure: 'transient' | 'permanent'; reason: string };
 
 /** Refuses to send a plan with a statement over the size limit; otherwise runs its transactions in order. */
-export async function runPlan(statements: readonly PlannedStatement[], deps: RunDeps, outcome: ApplyOutcome): Promise<RunResult> {
+export async function runPlan(
+  statements: readonly PlannedStatement[],
+  deps: RunDeps,
+  outcome: ApplyOutcome,
+): Promise<RunResult> {
   const oversize = statements.findIndex((s) => statementBytes(s) > MAX_STATEMENT_BYTES);
   if (oversize >= 0) {
     const s = statements[oversize]!;
-    const reason = `statement ${oversize}${s.comment ? ` (${s.comment})` : ''} is ${statementBytes(s)} bytes; the Data API takes at most ${MAX_STATEMENT_BYTES}`;
+    const reason =
+      `statement ${oversize}` +
+      `${s.comment ? ` (${s.comment})` : ''}` +
+      ` is ` +
+      `${statementBytes(s)} bytes; the ` +
+      `Data API takes at most ` +
+      `${MAX_STATEMENT_BYTES}`;
     return { kind: 'refused', at: oversize, refusal: { statement: s, reason, code: 'VG320' } };
   }
   const now = deps.now ?? Date.now;
   const started = now();
   try {
-    for (const { statements: tx } of packTransactions([{ statements, tag: null }], deps.dialect, deps.maxStatementsPerTransaction ?? MAX_STATEMENTS_PER_TRANSACTION)) {
+    for (const { statements: tx } of packTransactions(
+      [{ statements, tag: null }],
+      deps.dialect,
+      deps.maxStatementsPerTransaction ?? MAX_STATEMENTS_PER_TRANSACTION,
+    )) {
       try {
         await deps.warehouse.transaction(tx);
       } catch (err) {
@@ -60,7 +79,8 @@ export async function runPlan(statements: readonly PlannedStatement[], deps: Run
 }
 
 function answer(err: unknown, tx: readonly PlannedStatement[], plan: readonly PlannedStatement[]): RunResult {
-  if (!(err instanceof WarehouseError)) return { kind: 'failed', failure: 'permanent', reason: err instanceof Error ? err.message : String(err) };
+  if (!(err instanceof WarehouseError))
+    return { kind: 'failed', failure: 'permanent', reason: err instanceof Error ? err.message : String(err) };
   switch (err.kind) {
     case 'conflict':
     case 'stale':
@@ -73,7 +93,11 @@ function answer(err: unknown, tx: readonly PlannedStatement[], plan: readonly Pl
       // problem, not the view's): failing closed then could replace a correct view and record its version.
       const failed = err.statementIndex === undefined ? undefined : tx[err.statementIndex];
       if (failed && (failed.role === 'ddl' || failed.role === 'drop' || failed.role === 'grant')) {
-        return { kind: 'refused', at: plan.indexOf(failed), refusal: { statement: failed, reason: err.message, code: 'VG308' } };
+        return {
+          kind: 'refused',
+          at: plan.indexOf(failed),
+          refusal: { statement: failed, reason: err.message, code: 'VG308' },
+        };
       }
       return { kind: 'failed', failure: 'permanent', reason: err.message };
     }

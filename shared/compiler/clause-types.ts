@@ -56,7 +56,8 @@ const INTEGER_RANK = ['int2', 'int4', 'int8'];
 
 /** The result type of `+ - * /` (and of COALESCE over numbers), as PostgreSQL resolves it. */
 export function promoteNumbers(a: ColumnType, b: ColumnType): ColumnType {
-  if (a.family === 'float' || b.family === 'float') return a.sql === 'float4' && b.sql === 'float4' ? a : known('float8');
+  if (a.family === 'float' || b.family === 'float')
+    return a.sql === 'float4' && b.sql === 'float4' ? a : known('float8');
   if (a.family === 'numeric' || b.family === 'numeric') return NUMERIC_ANY;
   return INTEGER_RANK.indexOf(a.sql) >= INTEGER_RANK.indexOf(b.sql) ? a : b;
 }

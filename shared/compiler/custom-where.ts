@@ -25,7 +25,18 @@ import { ProfileDecisions, criteriaSql, usingPurposeSql } from './profile-decisi
 import { Uncompilable } from './uncompilable.js';
 import { Rejected, prescan } from '../policy/custom-where-scan.js';
 import { constantMismatch } from './mask-constant.js';
-import { BOOLEAN, INT4, NUMERIC_ANY, castExists, isInt4Compatible, kindOf, numberLiteralProblem, numberLiteralType, promoteNumbers, type Kind } from './clause-types.js';
+import {
+  BOOLEAN,
+  INT4,
+  NUMERIC_ANY,
+  castExists,
+  isInt4Compatible,
+  kindOf,
+  numberLiteralProblem,
+  numberLiteralType,
+  promoteNumbers,
+  type Kind,
+} from './clause-types.js';
 
 await loadModule();
 
@@ -73,7 +84,8 @@ interface Emitted {
 
 type Json = Record<string, unknown>;
 
-const str = (n: unknown): string | undefined => ((n as Json | undefined)?.String as Json | undefined)?.sval as string | undefined;
+const str = (n: unknown): string | undefined =>
+  ((n as Json | undefined)?.String as Json | undefined)?.sval as string | undefined;
 const nodeType = (n: Json): string => Object.keys(n)[0]!;
 const locationOf = (n: Json): number | null => {
   const body = n[nodeType(n)] as Json;
@@ -118,20 +130,28 @@ class Emitter {
         return this.constant(node, body);
       case 'ColumnRef': {
         const fields = body.fields as Json[];
-        if (fields.length !== 1 || str(fields[0]) === undefined) this.reject('only unqualified column names of this data source may be used (no table.column, no *)', node);
+        if (fields.length !== 1 || str(fields[0]) === undefined)
+          this.reject('only unqualified column names of this data source may be used (no table.column, no *)', node);
         return this.column(str(fields[0])!, node);
       }
       case 'TypeCast': {
         const arg = this.expr(body.arg as Json, depth + 1);
         const tn = body.typeName as Json;
         const names = (tn.names as Json[]).map(str).filter((n) => n !== 'pg_catalog');
-        const mods = ((tn.typmods as Json[] | undefined) ?? []).map((m) => ((((m.A_Const as Json)?.ival as Json)?.ival as number | undefined) ?? 0));
+        const mods = ((tn.typmods as Json[] | undefined) ?? []).map(
+          (m) => (((m.A_Const as Json)?.ival as Json)?.ival as number | undefined) ?? 0,
+        );
         if (names.length !== 1 || tn.arrayBounds) this.reject('unsupported cast type', node);
         const target = parseColumnType(`${names[0]}${mods.length ? `(${mods.join(',')})` : ''}`);
         if (!target) this.reject(`unsupported cast type ${JSON.stringify(names[0])}`, node);
         if (arg.literal !== undefined) this.checkLiteral(target, arg.literal, node);
-        else if (!castExists(typeOf(arg), target)) this.reject(`no cast from ${typeOf(arg)!.sql} to ${target.sql}`, node);
-        return { sql: `CAST(${arg.sql} AS ${target.sql === 'text' ? d.textType(null) : target.sql})`, kind: kindOf(target), column: target };
+        else if (!castExists(typeOf(arg), target))
+          this.reject(`no cast from ${typeOf(arg)!.sql} to ${target.sql}`, node);
+        return {
+          sql: `CAST(${arg.sql} AS ${target.sql === 'text' ? d.textType(null) : target.sql})`,
+          kind: kindOf(target),
+          column: target,
+        };
       }
       case 'CoalesceExpr': {
         const args = (body.args as Json[]).map((a) => this.expr(a, depth + 1));
@@ -192,7 +212,12 @@ class Emitter {
   /** A string literal read as a value of `type` (strings of any length compare with a string column). */
   private checkLiteral(type: ColumnType, text: string, node: Json): void {
     if (type.family === 'string') return;
-    const why = type === NUMERIC_ANY ? (/^-?(\d+\.?\d*|\.\d+)$/.test(text) ? null : 'not a decimal number') : constantMismatch(type, text);
+    const why =
+      type === NUMERIC_ANY
+        ? /^-?(\d+\.?\d*|\.\d+)$/.test(text)
+          ? null
+          : 'not a decimal number'
+        : constantMismatch(type, text);
     if (why) this.reject(`${JSON.stringify(text)} is not a value of type ${type.sql}: ${why}`, node);
   }
 
@@ -217,7 +242,11 @@ class Emitter {
         if (ARITHMETIC.has(op)) {
           const [l, r] = [this.expr(lexpr, depth + 1), this.expr(rexpr, depth + 1)];
           if (l.kind !== 'number' || r.kind !== 'number') this.reject(`${op} needs numbers`, node);
-          return { sql: `(${l.sql} ${op} ${r.sql})`, kind: 'number', column: promoteNumbers(l.column ?? NUMERIC_ANY, r.column ?? NUMERIC_ANY) };
+          return {
+            sql: `(${l.sql} ${op} ${r.sql})`,
+            kind: 'number',
+            column: promoteNumbers(l.column ?? NUMERIC_ANY, r.column ?? NUMERIC_ANY),
+          };
         }
         if (op === '||') {
           const [l, r] = [this.expr(lexpr, depth + 1), this.expr(rexpr, depth + 1)];
@@ -228,12 +257,17 @@ class Emitter {
       }
       case 'AEXPR_IN': {
         const l = this.expr(lexpr!, depth + 1);
-        const items = ((rexpr?.List as Json | undefined)?.items as Json[] | undefined) ?? this.reject('IN needs a list of values (no sub-query)', node);
+        const items =
+          ((rexpr?.List as Json | undefined)?.items as Json[] | undefined) ??
+          this.reject('IN needs a list of values (no sub-query)', node);
         const values = items.map((it) => this.expr(it, depth + 1));
         this.common([l, ...values], node);
         // The engine compares the left side with each item (a literal becomes a value of the left side's type).
         for (const v of values) this.common([l, v], node);
-        return { sql: `(${l.sql} ${op === '<>' ? 'NOT IN' : 'IN'} (${values.map((v) => v.sql).join(', ')}))`, kind: 'bool' };
+        return {
+          sql: `(${l.sql} ${op === '<>' ? 'NOT IN' : 'IN'} (${values.map((v) => v.sql).join(', ')}))`,
+          kind: 'bool',
+        };
       }
       case 'AEXPR_LIKE':
       case 'AEXPR_ILIKE': {
@@ -252,32 +286,53 @@ class Emitter {
         // `l BETWEEN lo AND hi` is `l >= lo AND l <= hi`: each bound meets the left side alone.
         this.common([l, lo], node);
         this.common([l, hi], node);
-        return { sql: `(${l.sql} ${body.kind === 'AEXPR_BETWEEN' ? 'BETWEEN' : 'NOT BETWEEN'} ${lo.sql} AND ${hi.sql})`, kind: 'bool' };
+        return {
+          sql: `(${l.sql} ${body.kind === 'AEXPR_BETWEEN' ? 'BETWEEN' : 'NOT BETWEEN'} ${lo.sql} AND ${hi.sql})`,
+          kind: 'bool',
+        };
       }
       default:
-        return this.reject(`${String(body.kind).replace('AEXPR_', '').toLowerCase()} expressions are not allowed`, node);
+        return this.reject(
+          `${String(body.kind).replace('AEXPR_', '').toLowerCase()} expressions are not allowed`,
+          node,
+        );
     }
   }
 
   private call(node: Json, body: Json, depth: number): Emitted {
     const names = (body.funcname as Json[]).map(str);
-    if (body.agg_star || body.agg_distinct || body.over || body.agg_filter || body.agg_order || body.func_variadic || body.agg_within_group) {
+    if (
+      body.agg_star ||
+      body.agg_distinct ||
+      body.over ||
+      body.agg_filter ||
+      body.agg_order ||
+      body.func_variadic ||
+      body.agg_within_group
+    ) {
       this.reject('aggregates, windows and variadic calls are not allowed', node);
     }
-    if (names.length !== 1 || names[0] === undefined) this.reject(`function ${JSON.stringify(names.join('.'))} is not allowed`, node);
+    if (names.length !== 1 || names[0] === undefined)
+      this.reject(`function ${JSON.stringify(names.join('.'))} is not allowed`, node);
     const name = names[0]!.toLowerCase();
     const args = (body.args as Json[] | undefined) ?? [];
     if (name.startsWith('vg_marker_')) return this.marker(name, args, node, depth);
     const fn = FUNCTIONS[name];
     if (!fn) return this.reject(`function ${JSON.stringify(name)} is not allowed`, node);
-    if (args.length < fn.args[0] || args.length > fn.args[1]) this.reject(`${name} takes ${fn.args[0]}–${fn.args[1]} arguments`, node);
+    if (args.length < fn.args[0] || args.length > fn.args[1])
+      this.reject(`${name} takes ${fn.args[0]}–${fn.args[1]} arguments`, node);
     const emitted = args.map((a) => this.expr(a, depth + 1));
     emitted.forEach((e, i) => {
       const want = fn.params[i]!;
       // A string literal is read as text; a number argument must be a number (an integer one where it says so).
       if (want === 'integer') {
-        if (!isInt4Compatible(e.column)) this.reject(`${name} takes an integer (int2 or int4) as argument ${i + 1}, got ${e.column?.sql ?? e.kind}`, node);
-      } else if (e.kind !== want && !(want === 'string' && e.kind === 'unknown')) this.reject(`${name} takes a ${want} as argument ${i + 1}, got ${e.kind}`, node);
+        if (!isInt4Compatible(e.column))
+          this.reject(
+            `${name} takes an integer (int2 or int4) as argument ${i + 1}, got ${e.column?.sql ?? e.kind}`,
+            node,
+          );
+      } else if (e.kind !== want && !(want === 'string' && e.kind === 'unknown'))
+        this.reject(`${name} takes a ${want} as argument ${i + 1}, got ${e.kind}`, node);
     });
     // length() is an int4; abs() keeps its argument's type.
     const column = name === 'length' ? INT4 : name === 'abs' ? emitted[0]!.column : undefined;
@@ -314,12 +369,18 @@ class Emitter {
       case 'vg_marker_is_in_groups': {
         if (args.length === 0) this.reject("@isInGroups('group', …) names at least one group", node);
         const groups = this.literals(args, node, '@isInGroups');
-        return { sql: p.decision(criteriaSql(d, { groups, attributes: {}, purposes: [], match: 'any' })), kind: 'bool' };
+        return {
+          sql: p.decision(criteriaSql(d, { groups, attributes: {}, purposes: [], match: 'any' })),
+          kind: 'bool',
+        };
       }
       case 'vg_marker_has_attribute': {
         if (args.length !== 2) this.reject("@hasAttribute('attribute', 'value') takes two arguments", node);
         const [key, value] = this.literals(args, node, '@hasAttribute') as [string, string];
-        return { sql: p.decision(criteriaSql(d, { groups: [], attributes: { [key]: [value] }, purposes: [], match: 'any' })), kind: 'bool' };
+        return {
+          sql: p.decision(criteriaSql(d, { groups: [], attributes: { [key]: [value] }, purposes: [], match: 'any' })),
+          kind: 'bool',
+        };
       }
       case 'vg_marker_is_using_purpose': {
         if (args.length === 0) this.reject("@isUsingPurpose('purpose', …) names at least one purpose", node);
@@ -329,7 +390,13 @@ class Emitter {
         if (args.length !== 1) this.reject("@columnTagged('tag') takes one argument", node);
         const [tag] = this.literals(args, node, '@columnTagged');
         const cols = targetColumns({ kind: 'tag', tag: tag! }, ds);
-        if (cols.length !== 1) this.reject(cols.length === 0 ? `no column tagged ${JSON.stringify(tag)}` : `several columns tagged ${JSON.stringify(tag)}: ${cols.map((c) => c.name).join(', ')}`, node);
+        if (cols.length !== 1)
+          this.reject(
+            cols.length === 0
+              ? `no column tagged ${JSON.stringify(tag)}`
+              : `several columns tagged ${JSON.stringify(tag)}: ${cols.map((c) => c.name).join(', ')}`,
+            node,
+          );
         return this.column(cols[0]!.name, node);
       }
       default:
@@ -360,7 +427,8 @@ function describe(nodeType: string): string {
 }
 
 /** Character offset in `text` of a UTF-8 byte offset. */
-const byteToChar = (text: string, byte: number): number => Buffer.from(text, 'utf8').subarray(0, byte).toString('utf8').length;
+const byteToChar = (text: string, byte: number): number =>
+  Buffer.from(text, 'utf8').subarray(0, byte).toString('utf8').length;
 
 /**
  * Compile a custom WHERE clause to a boolean SQL expression over `t.<column>` and `p.<profile column>`.
@@ -377,12 +445,17 @@ export function compileCustomWhere(clause: string, ctx: CustomWhereContext): str
     } catch (e) {
       const details = (e as { sqlDetails?: { message?: string; cursorPosition?: number } }).sqlDetails;
       const cursor = details?.cursorPosition;
-      throw new Rejected(`does not parse: ${details?.message ?? (e as Error).message}`, cursor === undefined ? null : Math.max(0, byteToChar(full, cursor) - 1 - PREFIX.length));
+      throw new Rejected(
+        `does not parse: ${details?.message ?? (e as Error).message}`,
+        cursor === undefined ? null : Math.max(0, byteToChar(full, cursor) - 1 - PREFIX.length),
+      );
     }
     const stmts = tree.stmts as Json[];
     if (stmts.length !== 1) throw new Rejected('a clause is one expression', null);
     const select = (stmts[0]!.stmt as Json).SelectStmt as Json | undefined;
-    const extra = select ? Object.keys(select).filter((k) => !['targetList', 'whereClause', 'limitOption', 'op'].includes(k)) : ['?'];
+    const extra = select
+      ? Object.keys(select).filter((k) => !['targetList', 'whereClause', 'limitOption', 'op'].includes(k))
+      : ['?'];
     if (!select || extra.length > 0 || select.op !== 'SETOP_NONE' || !select.whereClause) {
       throw new Rejected('a clause is one expression (no UNION, ORDER BY, LIMIT, GROUP BY, …)', null);
     }
@@ -391,18 +464,24 @@ export function compileCustomWhere(clause: string, ctx: CustomWhereContext): str
     try {
       return `(${emitter.boolean(where, 0)})`;
     } catch (e) {
-      if (e instanceof Rejected && !e.original && e.at !== null) throw new Rejected(e.why, byteToChar(full, e.at) - PREFIX.length);
+      if (e instanceof Rejected && !e.original && e.at !== null)
+        throw new Rejected(e.why, byteToChar(full, e.at) - PREFIX.length);
       throw e;
     }
   } catch (e) {
     if (!(e instanceof Uncompilable) && !(e instanceof Rejected)) throw e;
     if (e instanceof Uncompilable) throw e;
     let position: number | null = null;
-    if (e.at !== null) position = e.original || !scanned ? e.at : (scanned.map[Math.min(Math.max(e.at, 0), scanned.map.length - 1)] ?? null);
+    if (e.at !== null)
+      position =
+        e.original || !scanned ? e.at : (scanned.map[Math.min(Math.max(e.at, 0), scanned.map.length - 1)] ?? null);
     throw new Uncompilable([
       diagnostic(
         'VG306',
-        `policy ${JSON.stringify(ctx.policyId)}: custom WHERE clause rejected: ${e.why}${position === null ? '' : ` (at character ${position + 1})`}`,
+        `policy ${JSON.stringify(ctx.policyId)}: ` +
+          `custom WHERE clause rejected: ` +
+          `${e.why}` +
+          `${position === null ? '' : ` (at character ${position + 1})`}`,
         ctx.path,
         'error',
         position === null ? undefined : `${clause}\n${' '.repeat(Math.max(0, position))}^`,

@@ -20,7 +20,13 @@ import type { DataSource } from '../policy/data-source.js';
 import type { Dialect } from '../sql/dialect.js';
 import type { PlannedStatement } from '../sql/statement.js';
 import { safeViewName, type ViewChange, type ViewChangePlan } from './view-change-plan.js';
-import { compileDenyAllView, compileFailClosedView, dropView, type CompiledView, type ViewCompileConfig } from './view-compiler.js';
+import {
+  compileDenyAllView,
+  compileFailClosedView,
+  dropView,
+  type CompiledView,
+  type ViewCompileConfig,
+} from './view-compiler.js';
 import { parseSignature, serializeSignature } from './view-signature.js';
 
 export interface Refusal {
@@ -55,25 +61,42 @@ export function planFailClosed(
   if (!stored.live || stored.viewSignature === null) return [];
   const ds = item.kind === 'datasource' ? item.definition : stored.live;
   if (!ds) return [];
-  const plan = (compiled: CompiledView | null, code: FailClosedPlan['code'], ddl: PlannedStatement[] = []): FailClosedPlan[] => {
+  const plan = (
+    compiled: CompiledView | null,
+    code: FailClosedPlan['code'],
+    ddl: PlannedStatement[] = [],
+  ): FailClosedPlan[] => {
     if (!compiled || compiled.statements.length === 0) return [];
     const call = guardCall(item, dataSourceId, serializeSignature(compiled.signature), snapshot.epoch, dialect);
-    return [{ statements: [call, ...ddl, ...compiled.statements], diagnostics: compiled.diagnostics, dataSourceId, code }];
+    return [
+      { statements: [call, ...ddl, ...compiled.statements], diagnostics: compiled.diagnostics, dataSourceId, code },
+    ];
   };
   const plans: FailClosedPlan[] = [];
   if (refusal.statement.role !== 'drop') {
-    const what = refusal.code === 'VG320' ? 'the compiled view is too large to send' : 'the warehouse refused the compiled view';
+    const what =
+      refusal.code === 'VG320' ? 'the compiled view is too large to send' : 'the warehouse refused the compiled view';
     const because = [diagnostic(refusal.code, `data source ${JSON.stringify(ds.id)}: ${what}: ${refusal.reason}`)];
     // A rename: the old name would otherwise keep serving the previous definition.
     const renamed = item.kind === 'datasource' && sameName(stored.live, ds, config, dialect) === false;
-    plans.push(...plan(compileFailClosedView(ds, config, dialect, because), refusal.code, renamed ? dropView(stored.live, config, dialect) : []));
+    plans.push(
+      ...plan(
+        compileFailClosedView(ds, config, dialect, because),
+        refusal.code,
+        renamed ? dropView(stored.live, config, dialect) : [],
+      ),
+    );
   }
   const inPlace = parseSignature(stored.viewSignature);
   if (inPlace) {
     const because = [
       diagnostic(
         'VG321',
-        `data source ${JSON.stringify(ds.id)}: its view cannot be dropped (${refusal.reason}); it was replaced in place by a deny-all view of its current columns`,
+        `data source ${JSON.stringify(ds.id)}: ` +
+          `its view cannot be dropped (` +
+          `${refusal.reason}); it was replaced in place ` +
+          `by a deny-all view of its current ` +
+          `columns`,
       ),
     ];
     plans.push(...plan(compileDenyAllView(stored.live, inPlace, config, dialect, because), 'VG321'));
@@ -82,11 +105,35 @@ export function planFailClosed(
 }
 
 /** The item's own guard, recording the view the fail-closed plan leaves behind. */
-function guardCall(item: ViewChange, dataSourceId: string, viewSignature: string, expectedEpoch: number, dialect: Dialect): PlannedStatement {
+function guardCall(
+  item: ViewChange,
+  dataSourceId: string,
+  viewSignature: string,
+  expectedEpoch: number,
+  dialect: Dialect,
+): PlannedStatement {
   return item.kind === 'datasource'
-    ? planDatasourceStateCall({ datasourceId: dataSourceId, version: item.version, deleted: false, definition: item.definition, viewSignature, expectedEpoch }, dialect)
+    ? planDatasourceStateCall(
+        {
+          datasourceId: dataSourceId,
+          version: item.version,
+          deleted: false,
+          definition: item.definition,
+          viewSignature,
+          expectedEpoch,
+        },
+        dialect,
+      )
     : planPolicyStateCall(
-        { policyId: item.policyId, version: item.version, deleted: item.deleted, definition: item.definition, datasourceId: dataSourceId, viewSignature, expectedEpoch },
+        {
+          policyId: item.policyId,
+          version: item.version,
+          deleted: item.deleted,
+          definition: item.definition,
+          datasourceId: dataSourceId,
+          viewSignature,
+          expectedEpoch,
+        },
         dialect,
       );
 }

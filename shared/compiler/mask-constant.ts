@@ -15,7 +15,9 @@ const integerRange: Record<string, [bigint, bigint]> = {
 export function constantMismatch(type: ColumnType, value: string): string | null {
   switch (type.family) {
     case 'string':
-      return type.textWidth !== null && [...value].length > type.textWidth ? `longer than ${type.textWidth} characters` : null;
+      return type.textWidth !== null && [...value].length > type.textWidth
+        ? `longer than ${type.textWidth} characters`
+        : null;
     case 'integer': {
       if (!/^-?\d+$/.test(value)) return 'not an integer';
       const [lo, hi] = integerRange[type.sql]!;
@@ -32,7 +34,9 @@ export function constantMismatch(type: ColumnType, value: string): string | null
       return intDigits > p - s || fracDigits > s ? `does not fit ${type.sql}` : null;
     }
     case 'float':
-      return /^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(value) && Number.isFinite(Number(value)) ? null : 'not a finite number';
+      return /^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(value) && Number.isFinite(Number(value))
+        ? null
+        : 'not a finite number';
     case 'boolean':
       return /^(true|false)$/i.test(value) ? null : 'not true or false';
     case 'date': {
@@ -40,8 +44,11 @@ export function constantMismatch(type: ColumnType, value: string): string | null
       return m && calendarDate(m[1]!, m[2]!, m[3]!) ? null : 'not a date (YYYY-MM-DD)';
     }
     case 'timestamp': {
-      const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(value);
-      return m && calendarDate(m[1]!, m[2]!, m[3]!) && clock(m[4]!, m[5]!, m[6]) && zone(m[7]) ? null : 'not a timestamp (YYYY-MM-DD HH:MM:SS)';
+      const m =
+        /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(value);
+      return m && calendarDate(m[1]!, m[2]!, m[3]!) && clock(m[4]!, m[5]!, m[6]) && zone(m[7])
+        ? null
+        : 'not a timestamp (YYYY-MM-DD HH:MM:SS)';
     }
     case 'time': {
       const m = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?([+-]\d{2}(?::?\d{2})?)?$/.exec(value);
@@ -59,7 +66,8 @@ function calendarDate(y: string, m: string, d: string): boolean {
   return year >= 1 && days !== undefined && day >= 1 && day <= days;
 }
 
-const clock = (h: string, m: string, s: string | undefined): boolean => Number(h) <= 23 && Number(m) <= 59 && Number(s ?? '0') <= 59;
+const clock = (h: string, m: string, s: string | undefined): boolean =>
+  Number(h) <= 23 && Number(m) <= 59 && Number(s ?? '0') <= 59;
 
 /** A UTC offset PostgreSQL and Redshift read: at most 15:59. */
 function zone(z: string | undefined): boolean {
@@ -74,6 +82,13 @@ function zone(z: string | undefined): boolean {
  * value is CAST to (`castTo`, default the column's), so a constant is never truncated by the CAST or refused by
  * the engine at query time.
  */
-export function constantMisfit(dialect: Dialect, type: ColumnType, value: string, castTo: string = type.sql): string | null {
-  return constantMismatch(type, value) ?? (type.family === 'string' ? dialect.stringMisfit(castTo, textOf(value)) : null);
+export function constantMisfit(
+  dialect: Dialect,
+  type: ColumnType,
+  value: string,
+  castTo: string = type.sql,
+): string | null {
+  return (
+    constantMismatch(type, value) ?? (type.family === 'string' ? dialect.stringMisfit(castTo, textOf(value)) : null)
+  );
 }

@@ -14,7 +14,15 @@ import type { MaskFunction, MaskPolicy } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
 import { compileCustomWhere } from './custom-where.js';
 import { constantMisfit } from './mask-constant.js';
-import { asciiText, EMPTY_TEXT, eitherText, replacedEach, replacedMatches, textOf, type TextBound } from '../sql/text-bound.js';
+import {
+  asciiText,
+  EMPTY_TEXT,
+  eitherText,
+  replacedEach,
+  replacedMatches,
+  textOf,
+  type TextBound,
+} from '../sql/text-bound.js';
 import { ProfileDecisions, criteriaSql } from './profile-decisions.js';
 import { Uncompilable } from './uncompilable.js';
 
@@ -30,14 +38,18 @@ export interface ColumnOutput {
   /**
    * The SQL type of each result expression of the column's CASE (in the order they appear; 'unknown' for NULL
    * or an untyped literal, which take the other branches' type): the typed output the Redshift lint checks
-   * (test/support/lint/view-types.ts, VG405) instead of guessing types from the SQL text. One entry when there is no CASE.
+   * (test/support/lint/view-types.ts, VG405) instead of guessing types from the SQL text. One entry when there is no
+   * CASE.
    */
   branchTypes: string[];
 }
 
 type Rendered = MaskFunction | { kind: 'clear' };
 
-/** Why `fn` does not fit `type`, or null when it does (hash, null and clear fit every type; constants are checked separately). */
+/**
+ * Why `fn` does not fit `type`, or null when it does (hash, null and clear fit every type; constants are checked
+ * separately).
+ */
 function misfit(fn: Rendered, type: ColumnType): string | null {
   switch (fn.kind) {
     case 'regex':
@@ -47,7 +59,8 @@ function misfit(fn: Rendered, type: ColumnType): string | null {
       if (type.family === 'integer' || type.family === 'numeric' || type.family === 'float') {
         return fn.bucket === undefined ? 'rounding a number needs a bucket' : null;
       }
-      if (type.family === 'date' || type.family === 'timestamp') return fn.unit === undefined ? 'rounding a date or timestamp needs a unit' : null;
+      if (type.family === 'date' || type.family === 'timestamp')
+        return fn.unit === undefined ? 'rounding a date or timestamp needs a unit' : null;
       return `rounding does not apply to ${type.sql}`;
     default:
       return null;
@@ -71,8 +84,19 @@ export function maskedColumn(
   refuseMisfitConstants(dialect, column, type, policy, at);
   const hashes = fns.some((f) => f.kind === 'hash');
   // A hashed column becomes text wide enough for the digest and for the clear value of the other branch.
-  const preferred = hashes ? dialect.textType(type.textWidth === null ? null : Math.max(HASH_WIDTH, type.textWidth)) : type.sql;
-  const { outType, branches } = fitOutput(dialect, type, preferred, hashes, fns.map((fn) => fallback(fn, type, policy, column, warnings, at.get(fn)!)), policy, column, warnings);
+  const preferred = hashes
+    ? dialect.textType(type.textWidth === null ? null : Math.max(HASH_WIDTH, type.textWidth))
+    : type.sql;
+  const { outType, branches } = fitOutput(
+    dialect,
+    type,
+    preferred,
+    hashes,
+    fns.map((fn) => fallback(fn, type, policy, column, warnings, at.get(fn)!)),
+    policy,
+    column,
+    warnings,
+  );
   const [mask, otherwise] = branches as [Rendered, Rendered | undefined];
   const asText = dialect.textType(type.textWidth);
   const render = (fn: Rendered): string => renderMask({ dialect, ref, type, asText, policy, at }, fn);
@@ -99,10 +123,14 @@ export function maskedColumn(
     ? `COALESCE(${compileCustomWhere(policy.where, { dialect, ds, p, policyId: policy.id, path: ['where'] })}, TRUE)`
     : null;
   const masked = (then: string, otherwise: string): string =>
-    cell === null ? `CASE WHEN ${then} ELSE ${otherwise} END` : `CASE WHEN NOT ${cell} THEN ${clear()} WHEN ${then} ELSE ${otherwise} END`;
+    cell === null
+      ? `CASE WHEN ${then} ELSE ${otherwise} END`
+      : `CASE WHEN NOT ${cell} THEN ${clear()} WHEN ${then} ELSE ${otherwise} END`;
   let expr: string;
-  if (c.kind === 'everyone') expr = cell === null ? branch(mask) : `CASE WHEN ${cell} THEN ${branch(mask)} ELSE ${clear()} END`;
-  else if (c.kind === 'everyoneExcept') expr = masked(`${p.decision(criteriaSql(dialect, c.except))} THEN ${clear()}`, branch(mask));
+  if (c.kind === 'everyone')
+    expr = cell === null ? branch(mask) : `CASE WHEN ${cell} THEN ${branch(mask)} ELSE ${clear()} END`;
+  else if (c.kind === 'everyoneExcept')
+    expr = masked(`${p.decision(criteriaSql(dialect, c.except))} THEN ${clear()}`, branch(mask));
   else expr = masked(`${p.decision(criteriaSql(dialect, c.who))} THEN ${branch(mask)}`, branch(otherwise!));
   // The outer CAST fixes the column type (and length) whatever the branches are, so the view's signature is
   // exactly the one we compute; CREATE OR REPLACE compares types including their length.
@@ -110,13 +138,27 @@ export function maskedColumn(
 }
 
 /** A constant that does not fit the column's type is an error (the view fails closed), unlike other misfits. */
-function refuseMisfitConstants(dialect: Dialect, column: Column, type: ColumnType, policy: MaskPolicy, at: Map<Rendered, string[]>): void {
+function refuseMisfitConstants(
+  dialect: Dialect,
+  column: Column,
+  type: ColumnType,
+  policy: MaskPolicy,
+  at: Map<Rendered, string[]>,
+): void {
   for (const fn of at.keys()) {
     if (fn.kind !== 'constant') continue;
     const why = constantMisfit(dialect, type, fn.value);
     if (why) {
       throw new Uncompilable([
-        diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: constant ${JSON.stringify(fn.value)} ${why} (column ${JSON.stringify(column.name)} is ${type.sql})`, [...at.get(fn)!, 'value']),
+        diagnostic(
+          'VG303',
+          `mask ${JSON.stringify(policy.id)}: ` +
+            `constant ${JSON.stringify(fn.value)} ` +
+            `${why} (column ` +
+            `${JSON.stringify(column.name)} is ` +
+            `${type.sql})`,
+          [...at.get(fn)!, 'value'],
+        ),
       ]);
     }
   }
@@ -146,10 +188,20 @@ function renderMask({ dialect, ref, type, asText, policy, at }: RenderContext, f
     case 'clear':
       return ref;
     case 'regex': {
-      const sql = dialect.regexpReplace(ref, dialect.quoteLiteral(fn.pattern), dialect.quoteLiteral(fn.replacement), { global: fn.global, caseInsensitive: fn.caseInsensitive });
+      const sql = dialect.regexpReplace(ref, dialect.quoteLiteral(fn.pattern), dialect.quoteLiteral(fn.replacement), {
+        global: fn.global,
+        caseInsensitive: fn.caseInsensitive,
+      });
       if (sql === null) {
         throw new Uncompilable([
-          diagnostic('VG303', `mask ${JSON.stringify(policy.id)}: a first-match-only regex replace (global: false) cannot be expressed in ${dialect.name}`, [...at.get(fn)!, 'global']),
+          diagnostic(
+            'VG303',
+            `mask ${JSON.stringify(policy.id)}: ` +
+              `a first-match-only regex ` +
+              `replace (global: false) cannot be ` +
+              `expressed in ${dialect.name}`,
+            [...at.get(fn)!, 'global'],
+          ),
         ]);
       }
       return sql;
@@ -160,7 +212,11 @@ function renderMask({ dialect, ref, type, asText, policy, at }: RenderContext, f
       // A char(n) value's padding is not data: PostgreSQL drops it in the cast to varchar, Redshift keeps
       // it and LEN counts a VARCHAR's trailing spaces (https://docs.aws.amazon.com/redshift/latest/dg/r_LEN.html),
       // so RTRIM makes both engines mask the same characters.
-      return partialSql(dialect, type.sql.startsWith('char(') ? `RTRIM(CAST(${ref} AS ${asText}))` : `CAST(${ref} AS ${asText})`, fn);
+      return partialSql(
+        dialect,
+        type.sql.startsWith('char(') ? `RTRIM(CAST(${ref} AS ${asText}))` : `CAST(${ref} AS ${asText})`,
+        fn,
+      );
   }
 }
 
@@ -184,10 +240,29 @@ function renderedType(fn: Rendered, type: ColumnType, asText: string, dialect: D
 }
 
 /** Type-aware fallback: a mask that does not fit the column's type is NULL for its users (VG303 warning). */
-function fallback(fn: Rendered, type: ColumnType, policy: MaskPolicy, column: Column, warnings: Diagnostic[], path: string[]): Rendered {
+function fallback(
+  fn: Rendered,
+  type: ColumnType,
+  policy: MaskPolicy,
+  column: Column,
+  warnings: Diagnostic[],
+  path: string[],
+): Rendered {
   const why = misfit(fn, type);
   if (!why) return fn;
-  warnings.push(diagnostic('VG303', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): ${why}; the column shows NULL instead`, path, 'warning'));
+  warnings.push(
+    diagnostic(
+      'VG303',
+      `mask ` +
+        `${JSON.stringify(policy.id)} ` +
+        `on column ` +
+        `${JSON.stringify(column.name)} (` +
+        `${type.sql}): ${why}; the column ` +
+        `shows NULL instead`,
+      path,
+      'warning',
+    ),
+  );
   return NULL_MASK;
 }
 
@@ -237,13 +312,29 @@ function fitOutput(
   warnings: Diagnostic[],
 ): { outType: string; branches: Rendered[] } {
   if (!hashes && type.family !== 'string') return { outType: preferred, branches };
-  const bound = eitherText(branchText(dialect, type, { kind: 'clear' }), ...branches.map((fn) => branchText(dialect, type, fn)));
+  const bound = eitherText(
+    branchText(dialect, type, { kind: 'clear' }),
+    ...branches.map((fn) => branchText(dialect, type, fn)),
+  );
   const outType = dialect.stringType(preferred, bound);
   if (outType !== null) return { outType, branches };
   warnings.push(
-    diagnostic('VG313', `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): the masked text ${dialect.stringMisfit(preferred, bound)} and no ${dialect.name} type holds it; the column shows NULL instead`, ['mask'], 'warning'),
+    diagnostic(
+      'VG313',
+      `mask ${JSON.stringify(policy.id)} on column ` +
+        `${JSON.stringify(column.name)} (${type.sql}): the ` +
+        `masked ` +
+        `text ${dialect.stringMisfit(preferred, bound)} and no ` +
+        `${dialect.name} type holds it; the column shows ` +
+        `NULL instead`,
+      ['mask'],
+      'warning',
+    ),
   );
-  return { outType: preferred, branches: branches.map((fn) => (fn.kind === 'partial' || fn.kind === 'regex' ? NULL_MASK : fn)) };
+  return {
+    outType: preferred,
+    branches: branches.map((fn) => (fn.kind === 'partial' || fn.kind === 'regex' ? NULL_MASK : fn)),
+  };
 }
 
 /**
@@ -255,7 +346,12 @@ function fitOutput(
  * Dates/timestamps: DATE_TRUNC to the unit (dialect hook; timestamptz in UTC). A date goes through timestamp
  * so PostgreSQL does not pick the session-time-zone timestamptz overload.
  */
-function roundSql(dialect: Dialect, ref: string, type: ColumnType, fn: Extract<MaskFunction, { kind: 'round' }>): string {
+function roundSql(
+  dialect: Dialect,
+  ref: string,
+  type: ColumnType,
+  fn: Extract<MaskFunction, { kind: 'round' }>,
+): string {
   if (type.family === 'date') return dialect.dateTrunc(fn.unit!, `CAST(${ref} AS timestamp)`, false);
   if (type.family === 'timestamp') return dialect.dateTrunc(fn.unit!, ref, type.sql === 'timestamptz');
   const bucket = String(fn.bucket!);
@@ -265,7 +361,13 @@ function roundSql(dialect: Dialect, ref: string, type: ColumnType, fn: Extract<M
   // is 0; from 2^53 buckets up the float has no finer digits than the bucket and stays as it is.
   if (type.family === 'float') {
     // The limit is one literal: bucket * 2^53 in SQL would be an int8 product and overflow for large buckets.
-    return `(CASE WHEN ABS(${ref}) < ${bucket} THEN 0 WHEN ABS(${ref}) >= ${String(fn.bucket! * FLOAT_EXACT)} THEN ${ref} ELSE TRUNC(${ref} / ${bucket}) * ${bucket} END)`;
+    return (
+      `(CASE WHEN ABS(${ref}) < ${bucket} ` +
+      `THEN 0 WHEN ABS(${ref}) >= ` +
+      `${String(fn.bucket! * FLOAT_EXACT)} THEN ` +
+      `${ref} ELSE TRUNC(${ref} / ${bucket}) * ` +
+      `${bucket} END)`
+    );
   }
   // Exact decimals: x − MOD(x, b) is the multiple of b toward zero (MOD has the dividend's sign). TRUNC(x / b)
   // was not: the quotient of a 38-digit value is rounded to the division's scale first, so
@@ -279,7 +381,8 @@ function roundSql(dialect: Dialect, ref: string, type: ColumnType, fn: Extract<M
 /**
  * Keep the first/last `count` characters; the rest become maskChar (everything but spaces and
  * punctuation when preserveFormat). A value not longer than `count` is masked entirely: showing it whole would leak it.
- * LENGTH/LEFT/RIGHT/REPEAT count characters on both engines (https://docs.aws.amazon.com/redshift/latest/dg/r_LEFT.html,
+ * LENGTH/LEFT/RIGHT/REPEAT count characters on both engines
+ * (https://docs.aws.amazon.com/redshift/latest/dg/r_LEFT.html,
  * https://docs.aws.amazon.com/redshift/latest/dg/r_REPEAT.html).
  */
 function partialSql(dialect: Dialect, text: string, fn: Extract<MaskFunction, { kind: 'partial' }>): string {
@@ -291,12 +394,16 @@ function partialSql(dialect: Dialect, text: string, fn: Extract<MaskFunction, { 
         // (https://docs.aws.amazon.com/redshift/latest/dg/pattern-matching-conditions-posix.html), so
         // [[:alnum:]] would leave non-ASCII letters (é, ß, 中) visible there; a negated class masks them on both
         // engines. Non-ASCII punctuation is kept by PostgreSQL and masked by Redshift — the safe direction.
-        dialect.regexpReplace(part, dialect.quoteLiteral('[^[:space:][:punct:]]'), ch, { global: true, caseInsensitive: false })!
+        dialect.regexpReplace(part, dialect.quoteLiteral('[^[:space:][:punct:]]'), ch, {
+          global: true,
+          caseInsensitive: false,
+        })!
       : `REPEAT(${ch}, ${len})`;
   const len = `LENGTH(${text})`;
   const kept = fn.keep === 'last' ? `RIGHT(${text}, ${n})` : `LEFT(${text}, ${n})`;
   const rest = fn.keep === 'last' ? `LEFT(${text}, ${len} - ${n})` : `RIGHT(${text}, ${len} - ${n})`;
-  const masked = fn.keep === 'last' ? `${hide(rest, `${len} - ${n}`)} || ${kept}` : `${kept} || ${hide(rest, `${len} - ${n}`)}`;
+  const masked =
+    fn.keep === 'last' ? `${hide(rest, `${len} - ${n}`)} || ${kept}` : `${kept} || ${hide(rest, `${len} - ${n}`)}`;
   return `CASE WHEN ${len} > ${n} THEN ${masked} ELSE ${hide(text, len)} END`;
 }
 
@@ -304,5 +411,11 @@ function partialSql(dialect: Dialect, text: string, fn: Extract<MaskFunction, { 
 function hashKeySql(dialect: Dialect): string {
   const keyTable = dialect.qualify(dialect.schemas.system, 'hash_key');
   const keyId = dialect.quoteIdent('key_id');
-  return `(SELECT ${dialect.quoteIdent('hash_key')} FROM ${keyTable} WHERE ${keyId} = (SELECT MAX(${keyId}) FROM ${keyTable}))`;
+  return (
+    `(SELECT ` +
+    `${dialect.quoteIdent('hash_key')} ` +
+    `FROM ${keyTable} ` +
+    `WHERE ${keyId} = (SELECT MAX(` +
+    `${keyId}) FROM ${keyTable}))`
+  );
 }

@@ -3,7 +3,13 @@
 // query (PostgreSQL: an InitPlan) and read per row as a parameter — no join brings the profile to every raw row.
 // Decisions are EXISTS tests: they never fail on a second row and are FALSE without one.
 import { membershipSql, userEntitlements, type EntitlementKind } from '../layout/entitlement-rows.js';
-import { activePurposeNeedle, attributeNeedle, containsConstantSql, groupNeedle, purposeNeedle } from '../layout/profile-encoding.js';
+import {
+  activePurposeNeedle,
+  attributeNeedle,
+  containsConstantSql,
+  groupNeedle,
+  purposeNeedle,
+} from '../layout/profile-encoding.js';
 import type { UserCriteria } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
 
@@ -44,10 +50,18 @@ export class ProfileDecisions {
    * hashed once per query (never a per-row search of the encoded lists).
    */
   member(valueSql: string, kind: EntitlementKind, attribute?: string): string {
-    return membershipSql(this.dialect, this.source?.entitlements ?? userEntitlements(this.dialect), valueSql, kind, attribute);
+    return membershipSql(
+      this.dialect,
+      this.source?.entitlements ?? userEntitlements(this.dialect),
+      valueSql,
+      kind,
+      attribute,
+    );
   }
 
-  /** A profile column a per-row test reads, once per query (MAX: one value whatever the row count, NULL without a row). */
+  /**
+   * A profile column a per-row test reads, once per query (MAX: one value whatever the row count, NULL without a row).
+   */
   list(column: ProfileColumn): string {
     return `(SELECT MAX(${this.dialect.quoteIdent(column)}) FROM ${this.profile()})`;
   }
@@ -67,7 +81,9 @@ export function criteriaSql(dialect: Dialect, c: UserCriteria): string {
   const col = (name: string): string => dialect.quoteIdent(name);
   const terms = [
     ...c.groups.map((g) => containsConstantSql(dialect, col('groups'), groupNeedle(g))),
-    ...Object.entries(c.attributes).flatMap(([k, vs]) => vs.map((v) => containsConstantSql(dialect, col('attributes'), attributeNeedle(k, v)))),
+    ...Object.entries(c.attributes).flatMap(([k, vs]) =>
+      vs.map((v) => containsConstantSql(dialect, col('attributes'), attributeNeedle(k, v))),
+    ),
     ...c.purposes.map((p) => containsConstantSql(dialect, col('purposes'), purposeNeedle(p))),
   ];
   // COALESCE: a NULL list column means "no entitlements"; a decision is never NULL, so CASE branches and
@@ -77,6 +93,8 @@ export function criteriaSql(dialect: Dialect, c: UserCriteria): string {
 
 /** The user acts under at least one of the purposes (current project carries it and it is acknowledged). */
 export function usingPurposeSql(dialect: Dialect, purposes: readonly string[]): string {
-  const terms = purposes.map((p) => containsConstantSql(dialect, dialect.quoteIdent('purposes'), activePurposeNeedle(p)));
+  const terms = purposes.map((p) =>
+    containsConstantSql(dialect, dialect.quoteIdent('purposes'), activePurposeNeedle(p)),
+  );
   return `COALESCE((${terms.join(' OR ')}), FALSE)`;
 }

@@ -16,7 +16,14 @@ import { Uncompilable } from './uncompilable.js';
  * minus 100000 months" made every query of the view fail ("timestamp out of range"); a longer window is read
  * as 5000 years (docs/policies.md).
  */
-const MAX_WINDOW: Record<string, number> = { minute: 100000, hour: 100000, day: 100000, week: 100000, month: 60000, year: 5000 };
+const MAX_WINDOW: Record<string, number> = {
+  minute: 100000,
+  hour: 100000,
+  day: 100000,
+  week: 100000,
+  month: 60000,
+  year: 5000,
+};
 
 /** Minimization compares MOD(bucket, 10000) with percent × 100 (percent has at most two decimals). */
 const MINIMIZE_SCALE = 10000;
@@ -27,9 +34,14 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
     if (!('column' in f)) return [];
     const cols = targetColumns(f.column, ds);
     if (cols.length === 0) {
-      const target = f.column.kind === 'column' ? JSON.stringify(f.column.name) : `tagged ${JSON.stringify(f.column.tag)}`;
+      const target =
+        f.column.kind === 'column' ? JSON.stringify(f.column.name) : `tagged ${JSON.stringify(f.column.tag)}`;
       throw new Uncompilable([
-        diagnostic('VG302', `row filter ${JSON.stringify(policy.id)}: no column ${target} in data source ${JSON.stringify(ds.id)}`, ['filter', 'column']),
+        diagnostic(
+          'VG302',
+          `row filter ${JSON.stringify(policy.id)}: no column ${target} in data source ${JSON.stringify(ds.id)}`,
+          ['filter', 'column'],
+        ),
       ]);
     }
     return cols;
@@ -60,7 +72,18 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
         const castTo = type.sql === 'text' ? dialect.textType(null) : type.sql;
         const values = f.values.map((v, i) => {
           const why = constantMisfit(dialect, type, v, castTo);
-          if (why) throw new Uncompilable([diagnostic('VG307', `row filter ${JSON.stringify(policy.id)}: value ${JSON.stringify(v)} ${why} (column ${JSON.stringify(c.name)} is ${type.sql})`, ['filter', 'values', i])]);
+          if (why)
+            throw new Uncompilable([
+              diagnostic(
+                'VG307',
+                `row filter ${JSON.stringify(policy.id)}` +
+                  `: value ${JSON.stringify(v)}` +
+                  ` ${why} (column ` +
+                  `${JSON.stringify(c.name)} is ` +
+                  `${type.sql})`,
+                ['filter', 'values', i],
+              ),
+            ]);
           return `CAST(${dialect.quoteLiteral(v)} AS ${castTo})`;
         });
         // NOT IN on a NULL value is NULL: the row is hidden either way (documented).
@@ -71,10 +94,25 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
       cond = each((c) => {
         const type = typeOf(c);
         if (type.family !== 'date' && type.family !== 'timestamp') {
-          throw new Uncompilable([diagnostic('VG307', `row filter ${JSON.stringify(policy.id)}: a time window needs a date or timestamp column (${JSON.stringify(c.name)} is ${type.sql})`, ['filter', 'column'])]);
+          throw new Uncompilable([
+            diagnostic(
+              'VG307',
+              `row filter ${JSON.stringify(policy.id)}` +
+                `: a time window needs a date ` +
+                `or timestamp column (` +
+                `${JSON.stringify(c.name)} is ` +
+                `${type.sql})`,
+              ['filter', 'column'],
+            ),
+          ]);
         }
         const kind = type.sql === 'timestamptz' ? 'timestamptz' : type.sql === 'date' ? 'date' : 'timestamp';
-        return `${ref(c)} ${f.direction === 'newer' ? '>=' : '<'} ${dialect.timeAgo(Math.min(f.amount, MAX_WINDOW[f.unit]), f.unit, kind)}`;
+        return (
+          `${ref(c)} ` +
+          `${f.direction === 'newer' ? '>=' : '<'}` +
+          ` ` +
+          `${dialect.timeAgo(Math.min(f.amount, MAX_WINDOW[f.unit]), f.unit, kind)}`
+        );
       });
       break;
     case 'minimize': {

@@ -71,7 +71,9 @@ export interface PlanOptions {
 
 /** Order-independent digest of a set of data source ids (the router computes the same for its fan-out). */
 export function affectedDigest(ids: Iterable<string>): string {
-  return createHash('sha256').update(JSON.stringify([...new Set(ids)].sort())).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([...new Set(ids)].sort()))
+    .digest('hex');
 }
 
 const stale = (): ViewChangePlan => ({ skip: 'stale', statements: [], diagnostics: [], signature: null });
@@ -88,7 +90,12 @@ export function planViewChange(
     : planPolicy(snapshot, item, config, dialect, options.completeCatalog ?? true);
 }
 
-function planDataSource(snapshot: CatalogSnapshot, item: DataSourceChange, config: ViewCompileConfig, dialect: Dialect): ViewChangePlan {
+function planDataSource(
+  snapshot: CatalogSnapshot,
+  item: DataSourceChange,
+  config: ViewCompileConfig,
+  dialect: Dialect,
+): ViewChangePlan {
   const row = snapshot.dataSources.get(item.dataSourceId);
   if (row && row.version >= item.version) return stale();
   const stored = storedDataSource(snapshot, item.dataSourceId);
@@ -108,9 +115,16 @@ function planDataSource(snapshot: CatalogSnapshot, item: DataSourceChange, confi
     const renamed = oldName !== null && oldName !== newName;
     if (renamed) ddl.push(...dropView(stored.live!, config, dialect));
     const live = livePolicies(snapshot);
-    const compiled = compileView(ds, [...live.policies.values()], config, dialect, renamed ? null : parseSignature(stored.viewSignature), {
-      failClosedBecause: live.unreadable,
-    });
+    const compiled = compileView(
+      ds,
+      [...live.policies.values()],
+      config,
+      dialect,
+      renamed ? null : parseSignature(stored.viewSignature),
+      {
+        failClosedBecause: live.unreadable,
+      },
+    );
     diagnostics.push(...compiled.diagnostics);
     ddl.push(...compiled.statements);
     signature = compiled.statements.length > 0 ? compiled.signature : null;
@@ -129,7 +143,13 @@ function planDataSource(snapshot: CatalogSnapshot, item: DataSourceChange, confi
   return { statements: [call, ...ddl], diagnostics, signature };
 }
 
-function planPolicy(snapshot: CatalogSnapshot, item: PolicyChange, config: ViewCompileConfig, dialect: Dialect, completeCatalog: boolean): ViewChangePlan {
+function planPolicy(
+  snapshot: CatalogSnapshot,
+  item: PolicyChange,
+  config: ViewCompileConfig,
+  dialect: Dialect,
+  completeCatalog: boolean,
+): ViewChangePlan {
   const storedRow = snapshot.policies.get(item.policyId);
   const storedVersion = storedRow?.version ?? -1;
   // The first store of a new version computes the policy's reach over EVERY data source: a partial
@@ -141,7 +161,11 @@ function planPolicy(snapshot: CatalogSnapshot, item: PolicyChange, config: ViewC
   // Converge on the newest state of this policy, whichever side holds it (an older item still rebuilds
   // the view: the procedure keeps the newer stored row).
   const carriedWins = item.version >= storedVersion;
-  const effective: Policy | null = carriedWins ? (item.deleted ? null : item.definition) : (live.policies.get(item.policyId) ?? null);
+  const effective: Policy | null = carriedWins
+    ? item.deleted
+      ? null
+      : item.definition
+    : (live.policies.get(item.policyId) ?? null);
   const policies = new Map(live.policies);
   if (effective) policies.set(item.policyId, effective);
   else policies.delete(item.policyId);
@@ -162,7 +186,14 @@ function planPolicy(snapshot: CatalogSnapshot, item: PolicyChange, config: ViewC
   let signature: ViewSignature | null = null;
   if (stored.live) {
     // A stored policy we cannot read might govern any view: fail closed rather than compile without it.
-    const compiled = compileView(stored.live, [...policies.values()], config, dialect, parseSignature(stored.viewSignature), { failClosedBecause: live.unreadable });
+    const compiled = compileView(
+      stored.live,
+      [...policies.values()],
+      config,
+      dialect,
+      parseSignature(stored.viewSignature),
+      { failClosedBecause: live.unreadable },
+    );
     diagnostics.push(...compiled.diagnostics);
     ddl.push(...compiled.statements);
     signature = compiled.statements.length > 0 ? compiled.signature : null;

@@ -35,7 +35,9 @@ export interface TypedColumn {
 }
 
 export interface CompiledView {
-  /** View DDL and its grant, each `pinned`: the transaction packer runs them with name resolution in pg_catalog only. */
+  /**
+   * View DDL and its grant, each `pinned`: the transaction packer runs them with name resolution in pg_catalog only.
+   */
   statements: PlannedStatement[];
   signature: ViewSignature;
   /** Every column's emitted types (the Redshift lint checks them: test/support/lint/view-types.ts). */
@@ -49,7 +51,11 @@ export interface CompiledView {
  * The subscription decision as a boolean over the profile row's columns (never NULL); null = everyone with a
  * profile row (`anyone`). Also what operator tools evaluate for one user (shared/operations/explain.ts).
  */
-export function subscriptionDecisionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionPolicy | null): string | null {
+export function subscriptionDecisionSql(
+  dialect: Dialect,
+  ds: DataSource,
+  policy: SubscriptionPolicy | null,
+): string | null {
   const access = policy?.access ?? { kind: 'approved' as const };
   switch (access.kind) {
     case 'anyone':
@@ -57,25 +63,39 @@ export function subscriptionDecisionSql(dialect: Dialect, ds: DataSource, policy
     case 'usersWith':
       return criteriaSql(dialect, access.who);
     case 'approved':
-      return `COALESCE(${containsConstantSql(dialect, dialect.quoteIdent('datasources'), dataSourceNeedle(ds.id))}, FALSE)`;
+      return (
+        `COALESCE(` +
+        `${containsConstantSql(dialect, dialect.quoteIdent('datasources'), dataSourceNeedle(ds.id))}` +
+        `, FALSE)`
+      );
     case 'usingPurpose':
       return usingPurposeSql(dialect, access.purposes);
   }
 }
 
-function subscriptionSql(dialect: Dialect, ds: DataSource, policy: SubscriptionPolicy | null, p: ProfileDecisions): string {
+function subscriptionSql(
+  dialect: Dialect,
+  ds: DataSource,
+  policy: SubscriptionPolicy | null,
+  p: ProfileDecisions,
+): string {
   const decision = subscriptionDecisionSql(dialect, ds, policy);
   return decision === null ? 'TRUE' : p.decision(decision);
 }
 
-export const viewName = (ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): string => dialect.qualify(config.viewSchema, ds.name);
+export const viewName = (ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): string =>
+  dialect.qualify(config.viewSchema, ds.name);
 
 /** Multi-database mode and a table of another database: the view reads it with a cross-database reference. */
 export const readsAnotherDatabase = (ds: DataSource, config: ViewCompileConfig): boolean =>
   config.mode === 'multi' && ds.location.database !== config.database;
 
 /** DROP VIEW IF EXISTS for a deleted data source. Throws DiagnosticError only when the name cannot be quoted. */
-export function dropView(ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): PlannedStatement[] {
+export function dropView(
+  ds: Pick<DataSource, 'name'>,
+  config: ViewCompileConfig,
+  dialect: Dialect,
+): PlannedStatement[] {
   return [viewDrop(stmt(`DROP VIEW IF EXISTS ${dialect.qualify(config.viewSchema, ds.name)}`, 'data source deleted'))];
 }
 
@@ -114,7 +134,13 @@ export interface CompiledQuery {
  * The same SELECT compileView puts in the view, to run as a query: with `profileSource`, the administrator
  * evaluates what one user sees (shared/operations/explain.ts) without that user's credentials.
  */
-export function compileViewQuery(ds: DataSource, policies: readonly Policy[], config: ViewCompileConfig, dialect: Dialect, options: QueryOptions = {}): CompiledQuery {
+export function compileViewQuery(
+  ds: DataSource,
+  policies: readonly Policy[],
+  config: ViewCompileConfig,
+  dialect: Dialect,
+  options: QueryOptions = {},
+): CompiledQuery {
   return compileSelect(ds, applicablePolicies(ds, policies), config, dialect, options);
 }
 
@@ -129,14 +155,31 @@ function compileSelect(
   try {
     if (options.failClosedBecause?.length) throw new Uncompilable(options.failClosedBecause);
     const warnings: Diagnostic[] = [];
-    const { query, signature, columns } = compileQuery(ds, applicable, config, dialect, warnings, options.profileSource);
+    const { query, signature, columns } = compileQuery(
+      ds,
+      applicable,
+      config,
+      dialect,
+      warnings,
+      options.profileSource,
+    );
     return { query, signature, columns, diagnostics: [...diagnostics, ...warnings], failedClosed: false };
   } catch (e) {
     if (!(e instanceof Uncompilable)) throw e;
     diagnostics.push(...e.diagnostics);
-    diagnostics.push(diagnostic('VG301', `data source ${JSON.stringify(ds.id)}: the view fails closed (no rows) until the problem above is fixed`));
+    diagnostics.push(
+      diagnostic(
+        'VG301',
+        `data source ${JSON.stringify(ds.id)}: the view fails closed (no rows) until the problem above is fixed`,
+      ),
+    );
     const closed = failClosedQuery(ds, dialect);
-    return { ...closed, columns: closed.signature.columns.map((c) => ({ ...c, branchTypes: [c.type] })), diagnostics, failedClosed: true };
+    return {
+      ...closed,
+      columns: closed.signature.columns.map((c) => ({ ...c, branchTypes: [c.type] })),
+      diagnostics,
+      failedClosed: true,
+    };
   }
 }
 
@@ -154,7 +197,14 @@ export function compileView(
     name = viewName(ds, config, dialect);
   } catch (e) {
     // No view can carry this name, so there is nothing to create (and nothing of ours to leave open).
-    if (e instanceof DiagnosticError) return { statements: [], signature: { columns: [] }, columns: [], diagnostics: [...applicable.diagnostics, ...e.diagnostics], failedClosed: true };
+    if (e instanceof DiagnosticError)
+      return {
+        statements: [],
+        signature: { columns: [] },
+        columns: [],
+        diagnostics: [...applicable.diagnostics, ...e.diagnostics],
+        failedClosed: true,
+      };
     throw e;
   }
   // A view's DDL always reads the querying user's own profile row: no profileSource here.
@@ -162,7 +212,9 @@ export function compileView(
   const { query, diagnostics, failedClosed, columns } = compiled;
   let signature = compiled.signature;
 
-  const grant = viewGrant(stmt(`GRANT SELECT ON ${name} TO PUBLIC`, 'analysts query the view; the view decides what each one sees'));
+  const grant = viewGrant(
+    stmt(`GRANT SELECT ON ${name} TO PUBLIC`, 'analysts query the view; the view decides what each one sees'),
+  );
   // External (Spectrum) tables and objects of another database (multi-database mode) can only be read by a
   // late-binding view, which must schema-qualify every reference (ours all are):
   // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html,
@@ -176,11 +228,23 @@ export function compileView(
   // properties such as ownership and granted privileges are preserved": r_CREATE_VIEW above), so no GRANT: one
   // statement per view for a policy push (test/pipeline/replace-keeps-grants.test.ts runs it as a login role).
   const statements = unchanged
-    ? [viewDdl(stmt(dialect.createView(name, query, { replace: true, lateBinding }), 'same columns and types: replace in place (grants kept)'))]
+    ? [
+        viewDdl(
+          stmt(
+            dialect.createView(name, query, { replace: true, lateBinding }),
+            'same columns and types: replace in place (grants kept)',
+          ),
+        ),
+      ]
     : [
         // Unknown or different signature: CREATE OR REPLACE would fail on a changed column type, so drop and
         // create in the same transaction; the grant is given again.
-        viewDrop(stmt(`DROP VIEW IF EXISTS ${name}`, previous == null ? 'no recorded signature' : 'column names, types or binding changed')),
+        viewDrop(
+          stmt(
+            `DROP VIEW IF EXISTS ${name}`,
+            previous == null ? 'no recorded signature' : 'column names, types or binding changed',
+          ),
+        ),
         viewDdl(stmt(dialect.createView(name, query, { replace: false, lateBinding }), 'create the view')),
         grant,
       ];
@@ -193,7 +257,12 @@ export function compileView(
  * statements always DROP IF EXISTS + CREATE + GRANT: the view currently in place may have any signature, and
  * the fail-closed one must replace it whatever it is.
  */
-export function compileFailClosedView(ds: DataSource, config: ViewCompileConfig, dialect: Dialect, because: Diagnostic[]): CompiledView {
+export function compileFailClosedView(
+  ds: DataSource,
+  config: ViewCompileConfig,
+  dialect: Dialect,
+  because: Diagnostic[],
+): CompiledView {
   return compileView(ds, [], config, dialect, null, { failClosedBecause: because });
 }
 
@@ -203,7 +272,13 @@ export function compileFailClosedView(ds: DataSource, config: ViewCompileConfig,
  * even when other objects depend on it — so this closes a view that cannot be dropped (a user built a view on
  * ours). Null when a recorded column cannot be rendered as ours (then nothing is sent).
  */
-export function compileDenyAllView(ds: Pick<DataSource, 'id' | 'name'>, signature: ViewSignature, config: ViewCompileConfig, dialect: Dialect, because: Diagnostic[]): CompiledView | null {
+export function compileDenyAllView(
+  ds: Pick<DataSource, 'id' | 'name'>,
+  signature: ViewSignature,
+  config: ViewCompileConfig,
+  dialect: Dialect,
+  because: Diagnostic[],
+): CompiledView | null {
   const select: string[] = [];
   try {
     for (const c of signature.columns) {
@@ -213,9 +288,20 @@ export function compileDenyAllView(ds: Pick<DataSource, 'id' | 'name'>, signatur
     }
     if (select.length === 0) return null;
     const name = viewName(ds, config, dialect);
-    const create = viewDdl(stmt(dialect.createView(name, `SELECT ${select.join(', ')} WHERE FALSE`, { replace: true, lateBinding: false }), 'deny-all in place: the same columns, no rows'));
+    const create = viewDdl(
+      stmt(
+        dialect.createView(name, `SELECT ${select.join(', ')} WHERE FALSE`, { replace: true, lateBinding: false }),
+        'deny-all in place: the same columns, no rows',
+      ),
+    );
     const columns = signature.columns.map((c) => ({ name: c.name, type: c.type, branchTypes: [c.type] }));
-    return { statements: [create], signature: { columns: signature.columns.map((c) => ({ ...c })) }, columns, diagnostics: because, failedClosed: true };
+    return {
+      statements: [create],
+      signature: { columns: signature.columns.map((c) => ({ ...c })) },
+      columns,
+      diagnostics: because,
+      failedClosed: true,
+    };
   } catch (e) {
     if (e instanceof DiagnosticError) return null;
     throw e;
@@ -234,7 +320,16 @@ function compileQuery(
   const p = new ProfileDecisions(dialect, profileSource);
   if (config.mode === 'single' && ds.location.database !== config.database) {
     throw new Uncompilable([
-      diagnostic('VG301', `data source ${JSON.stringify(ds.id)} is in database ${JSON.stringify(ds.location.database)}; single-database mode reads only ${JSON.stringify(config.database)}`, ['location', 'database']),
+      diagnostic(
+        'VG301',
+        `data source ` +
+          `${JSON.stringify(ds.id)} is in ` +
+          `database ` +
+          `${JSON.stringify(ds.location.database)}; ` +
+          `single-database mode reads only ` +
+          `${JSON.stringify(config.database)}`,
+        ['location', 'database'],
+      ),
     ]);
   }
   const crossDatabase = readsAnotherDatabase(ds, config);
@@ -244,9 +339,21 @@ function compileQuery(
     throw new Uncompilable([
       diagnostic(
         'VG305',
-        `data source ${JSON.stringify(ds.id)} is an external table in database ${JSON.stringify(ds.location.database)}; ` +
-          `cross-database queries cannot read external tables, so a view in ${JSON.stringify(config.database)} cannot either. ` +
-          `Use single-database mode in ${JSON.stringify(ds.location.database)}, or re-create the external table (its external schema) in ${JSON.stringify(config.database)}`,
+        `data source ${JSON.stringify(ds.id)}` +
+          ` is an external table in ` +
+          `database ` +
+          `${JSON.stringify(ds.location.database)}` +
+          `; ` +
+          `cross-database queries cannot read ` +
+          `external tables, so a view ` +
+          `in ` +
+          `${JSON.stringify(config.database)}` +
+          ` cannot either. ` +
+          `Use single-database mode in ` +
+          `${JSON.stringify(ds.location.database)}, or ` +
+          `re-create ` +
+          `the external table (its external schema) in ` +
+          `${JSON.stringify(config.database)}`,
         ['location', 'database'],
       ),
     ]);
@@ -266,9 +373,17 @@ function compileQuery(
     signature.columns.push({ name: column.name, type: out.type });
     columns.push({ name: column.name, type: out.type, branchTypes: out.branchTypes });
   }
-  const where = [p.present(), subscriptionSql(dialect, ds, applicable.subscription, p), ...applicable.rowFilters.map((rf) => safely(() => rowFilterSql(dialect, ds, rf, p)))];
+  const where = [
+    p.present(),
+    subscriptionSql(dialect, ds, applicable.subscription, p),
+    ...applicable.rowFilters.map((rf) => safely(() => rowFilterSql(dialect, ds, rf, p))),
+  ];
   const from = [`${raw} t`];
-  return { query: `SELECT ${select.join(', ')} FROM ${from.join(' ')} WHERE ${where.join(' AND ')}`, signature, columns };
+  return {
+    query: `SELECT ${select.join(', ')} FROM ${from.join(' ')} WHERE ${where.join(' AND ')}`,
+    signature,
+    columns,
+  };
 }
 
 /** Typed NULLs for every column that can be named, no rows, and no reference to the raw table. */

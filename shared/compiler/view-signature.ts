@@ -5,7 +5,8 @@
 // table of another database in multi-database mode).
 // A change of binding is a change of signature, so the view is dropped and created rather than replaced:
 // the Redshift CREATE VIEW page documents OR REPLACE only for an identical column set and says nothing of
-// turning a late-binding view into a bound one or back (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html).
+// turning a late-binding view into a bound one or back
+// (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html).
 
 export interface ViewSignature {
   columns: { name: string; type: string }[];
@@ -28,7 +29,9 @@ export function parseSignature(text: string | null | undefined): ViewSignature |
   try {
     const v = JSON.parse(text) as unknown;
     if (
-      typeof v === 'object' && v !== null && Array.isArray((v as ViewSignature).columns) &&
+      typeof v === 'object' &&
+      v !== null &&
+      Array.isArray((v as ViewSignature).columns) &&
       (v as ViewSignature).columns.every((c) => typeof c?.name === 'string' && typeof c?.type === 'string')
     ) {
       const columns = (v as ViewSignature).columns.map((c) => ({ name: c.name, type: c.type }));

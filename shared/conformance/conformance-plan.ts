@@ -76,18 +76,67 @@ const SAMPLE_COLUMNS = [
 const policy = (body: Record<string, unknown>): Policy =>
   PolicySchema.parse({ version: 1, createdAt: '2026-01-01T00:00:00Z', scope: { kind: 'global' }, ...body });
 
-/** The sample policies: the masks' casts (boolean → varchar, numeric, dates), a partial mask, a time window, minimization. */
+/**
+ * The sample policies: the masks' casts (boolean → varchar, numeric, dates), a partial mask, a time window,
+ * minimization.
+ */
 export function samplePolicies(): Policy[] {
   return [
     policy({ id: 'vgcheck-sub', name: 'anyone', type: 'subscription', access: { kind: 'anyone' } }),
-    policy({ id: 'vgcheck-flag', name: 'hash flag', type: 'mask', target: { kind: 'column', name: 'flag' }, mask: { kind: 'hash' } }),
-    policy({ id: 'vgcheck-amount', name: 'hash amount', type: 'mask', target: { kind: 'column', name: 'amount' }, mask: { kind: 'hash' } }),
-    policy({ id: 'vgcheck-day', name: 'month', type: 'mask', target: { kind: 'column', name: 'day' }, mask: { kind: 'round', unit: 'month' } }),
-    policy({ id: 'vgcheck-at', name: 'day', type: 'mask', target: { kind: 'column', name: 'at' }, mask: { kind: 'round', unit: 'day' } }),
-    policy({ id: 'vgcheck-code', name: 'partial', type: 'mask', target: { kind: 'column', name: 'code' }, mask: { kind: 'partial', keep: 'last', count: 4, maskChar: '•', preserveFormat: true } }),
+    policy({
+      id: 'vgcheck-flag',
+      name: 'hash flag',
+      type: 'mask',
+      target: { kind: 'column', name: 'flag' },
+      mask: { kind: 'hash' },
+    }),
+    policy({
+      id: 'vgcheck-amount',
+      name: 'hash amount',
+      type: 'mask',
+      target: { kind: 'column', name: 'amount' },
+      mask: { kind: 'hash' },
+    }),
+    policy({
+      id: 'vgcheck-day',
+      name: 'month',
+      type: 'mask',
+      target: { kind: 'column', name: 'day' },
+      mask: { kind: 'round', unit: 'month' },
+    }),
+    policy({
+      id: 'vgcheck-at',
+      name: 'day',
+      type: 'mask',
+      target: { kind: 'column', name: 'at' },
+      mask: { kind: 'round', unit: 'day' },
+    }),
+    policy({
+      id: 'vgcheck-code',
+      name: 'partial',
+      type: 'mask',
+      target: { kind: 'column', name: 'code' },
+      mask: { kind: 'partial', keep: 'last', count: 4, maskChar: '•', preserveFormat: true },
+    }),
     // 100 %: every row stays, but STRTOL(SUBSTRING(MD5(…))) and MOD run on every row.
-    policy({ id: 'vgcheck-minimize', name: 'minimize', type: 'rowFilter', filter: { kind: 'minimize', column: { kind: 'column', name: 'id' }, percent: 100 } }),
-    policy({ id: 'vgcheck-window', name: 'window', type: 'rowFilter', filter: { kind: 'timeWindow', column: { kind: 'column', name: 'day' }, direction: 'newer', amount: 100, unit: 'year' } }),
+    policy({
+      id: 'vgcheck-minimize',
+      name: 'minimize',
+      type: 'rowFilter',
+      filter: { kind: 'minimize', column: { kind: 'column', name: 'id' }, percent: 100 },
+    }),
+    policy({
+      id: 'vgcheck-window',
+      name: 'window',
+      type: 'rowFilter',
+      filter: {
+        kind: 'timeWindow',
+        column: { kind: 'column', name: 'day' },
+        direction: 'newer',
+        amount: 100,
+        unit: 'year',
+      },
+    }),
   ];
 }
 
@@ -118,7 +167,14 @@ function oneTransaction(statements: readonly PlannedStatement[], dialect: Dialec
 
 function scratchNames(run: string): ConformancePlan['scratch'] {
   const p = `vgcheck_${run}`;
-  return { system: `${p}_system`, functions: `${p}_functions`, procedures: `${p}_procedures`, views: `${p}_views`, raw: `${p}_raw`, reader: `${p}_reader` };
+  return {
+    system: `${p}_system`,
+    functions: `${p}_functions`,
+    procedures: `${p}_procedures`,
+    views: `${p}_views`,
+    raw: `${p}_raw`,
+    reader: `${p}_reader`,
+  };
 }
 
 /** What the step builders share: the scratch layout's dialect, its bootstrap plan and the sample table. */
@@ -135,7 +191,11 @@ interface PlanContext {
 }
 
 /** The whole plan for `config` (the deployed integration's settings: database, mode, system user). */
-export function conformancePlan(config: IntegrationConfig, engine: Dialect, options: ConformanceOptions): ConformancePlan {
+export function conformancePlan(
+  config: IntegrationConfig,
+  engine: Dialect,
+  options: ConformanceOptions,
+): ConformancePlan {
   if (!/^[a-z0-9]{4,16}$/.test(options.run)) throw new Error('conformance run id: 4–16 lower-case letters or digits');
   const scratch = scratchNames(options.run);
   const scratchConfig: IntegrationConfig = {
@@ -147,12 +207,30 @@ export function conformancePlan(config: IntegrationConfig, engine: Dialect, opti
   // Every statement below names the scratch schemas: the dialect carries them (as a deployment's carries its own).
   const dialect = dialectFor(engine, scratchConfig);
   const q = (n: string): string => dialect.quoteIdent(n);
-  const layout = planBootstrap(scratchConfig, dialect, { systemRoleExists: true, schemaOwners: new Map() }, { hashKey: options.hashKey });
+  const layout = planBootstrap(
+    scratchConfig,
+    dialect,
+    { systemRoleExists: true, schemaOwners: new Map() },
+    { hashKey: options.hashKey },
+  );
   const sample: DataSource = DataSourceSchema.parse({
-    id: `vgcheck-${options.run}`, name: 'sample', version: 1, kind: 'table',
-    location: { database: config.database, schema: scratch.raw, table: 'sample' }, columns: SAMPLE_COLUMNS,
+    id: `vgcheck-${options.run}`,
+    name: 'sample',
+    version: 1,
+    kind: 'table',
+    location: { database: config.database, schema: scratch.raw, table: 'sample' },
+    columns: SAMPLE_COLUMNS,
   });
-  const c: PlanContext = { config, scratchConfig, dialect, scratch, options, layout, sample, raw: `${q(scratch.raw)}.${q('sample')}` };
+  const c: PlanContext = {
+    config,
+    scratchConfig,
+    dialect,
+    scratch,
+    options,
+    layout,
+    sample,
+    raw: `${q(scratch.raw)}.${q('sample')}`,
+  };
   const steps: CheckStep[] = [
     ...fixtureSteps(c),
     ...layoutSteps(c),
@@ -167,7 +245,14 @@ export function conformancePlan(config: IntegrationConfig, engine: Dialect, opti
 function fixtureSteps({ config, dialect, scratch, raw }: PlanContext): CheckStep[] {
   const q = (n: string): string => dialect.quoteIdent(n);
   const rows = SAMPLE_ROWS.map((r) =>
-    stmt(`INSERT INTO ${raw} VALUES (${r[0]}, ${r[1] ? 'TRUE' : 'FALSE'}, ${r[2]}, ${dialect.quoteLiteral(r[3])}, ${dialect.quoteLiteral(r[4])}, ${dialect.quoteLiteral(r[5])}, ${dialect.quoteLiteral(r[6])})`),
+    stmt(
+      `INSERT INTO ${raw} VALUES (${r[0]}, ` +
+        `${r[1] ? 'TRUE' : 'FALSE'}, ${r[2]}, ` +
+        `${dialect.quoteLiteral(r[3])}` +
+        `, ${dialect.quoteLiteral(r[4])}, ` +
+        `${dialect.quoteLiteral(r[5])}, ` +
+        `${dialect.quoteLiteral(r[6])})`,
+    ),
   );
   return [
     {
@@ -181,7 +266,11 @@ function fixtureSteps({ config, dialect, scratch, raw }: PlanContext): CheckStep
       id: 'raw-fixture',
       title: 'administrator: a scratch raw schema and table with two rows',
       identity: 'admin',
-      statements: [stmt(`CREATE SCHEMA ${q(scratch.raw)}`), stmt(`CREATE TABLE ${raw} (${SAMPLE_COLUMNS.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`), ...rows],
+      statements: [
+        stmt(`CREATE SCHEMA ${q(scratch.raw)}`),
+        stmt(`CREATE TABLE ${raw} (${SAMPLE_COLUMNS.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`),
+        ...rows,
+      ],
       expect: { kind: 'finish' },
     },
   ];
@@ -189,9 +278,13 @@ function fixtureSteps({ config, dialect, scratch, raw }: PlanContext): CheckStep
 
 /** The bootstrap plan of the scratch layout, in the shapes a deployment's bootstrap runs it. */
 function layoutSteps({ dialect, scratch, layout }: PlanContext): CheckStep[] {
-  const part = (steps: BootstrapStep[], pick: (s: BootstrapStep) => boolean): PlannedStatement[] => steps.filter(pick).map((s) => s.statement);
+  const part = (steps: BootstrapStep[], pick: (s: BootstrapStep) => boolean): PlannedStatement[] =>
+    steps.filter(pick).map((s) => s.statement);
   const transaction = (statements: PlannedStatement[]): SqlStatement[] => oneTransaction(statements, dialect);
-  const isRoutine = (kind: 'function' | 'procedure') => (s: BootstrapStep): boolean => s.runAs === 'system' && s.routine === kind;
+  const isRoutine =
+    (kind: 'function' | 'procedure') =>
+    (s: BootstrapStep): boolean =>
+      s.runAs === 'system' && s.routine === kind;
   const system = layout.filter((s) => s.runAs === 'system' && !s.statement.params && s.routine === undefined);
 
   return [
@@ -213,7 +306,10 @@ function layoutSteps({ dialect, scratch, layout }: PlanContext): CheckStep[] {
       id: 'create-or-replace-function-by-owner',
       title: 'CREATE OR REPLACE FUNCTION (scalar SQL UDF) by its owner, not a superuser, twice',
       identity: 'system',
-      statements: transaction([...part(layout, isRoutine('function')), ...part(layout, (s) => isRoutine('function')(s) && s.statement.role === 'ddl')]),
+      statements: transaction([
+        ...part(layout, isRoutine('function')),
+        ...part(layout, (s) => isRoutine('function')(s) && s.statement.role === 'ddl'),
+      ]),
       expect: { kind: 'finish' },
     },
     {
@@ -239,7 +335,11 @@ function sampleSteps({ scratchConfig, dialect, scratch, options, sample, raw }: 
   const transaction = (statements: PlannedStatement[]): SqlStatement[] => oneTransaction(statements, dialect);
   const view = transaction(compileView(sample, samplePolicies(), scratchConfig, dialect).statements);
   const asReader = (statements: SqlStatement[]): SqlStatement[] => [stmt(dialect.actAs(scratch.reader)), ...statements];
-  const seen = `SELECT ${SAMPLE_COLUMNS.map((c) => `CAST(${q(c.name)} AS ${dialect.textType(null)})`).join(', ')} FROM ${q(scratch.views)}.${q('sample')} ORDER BY 1`;
+  const seen =
+    `SELECT ` +
+    `${SAMPLE_COLUMNS.map((c) => `CAST(${q(c.name)} AS ` + `${dialect.textType(null)})`).join(', ')}` +
+    ` FROM ${q(scratch.views)}.` +
+    `${q('sample')} ORDER BY 1`;
 
   return [
     {
@@ -247,21 +347,41 @@ function sampleSteps({ scratchConfig, dialect, scratch, options, sample, raw }: 
       title: 'BatchExecuteStatement binding named parameters inside CALL arguments (guard + profile)',
       identity: 'system',
       statements: transaction([
-        planDatasourceStateCall({ datasourceId: sample.id, version: 1, deleted: false, definition: sample, viewSignature: null, expectedEpoch: 0 }, dialect),
+        planDatasourceStateCall(
+          {
+            datasourceId: sample.id,
+            version: 1,
+            deleted: false,
+            definition: sample,
+            viewSignature: null,
+            expectedEpoch: 0,
+          },
+          dialect,
+        ),
         planUserUpsert(UserProfileSchema.parse({ userId: scratch.reader, version: 1 }), dialect),
       ]),
       expect: { kind: 'finish' },
     },
     {
       id: 'sample-secure-view',
-      title: "a sample secure view: hash of boolean and numeric (→ varchar), DATE_TRUNC of date and timestamptz, a format-preserving '•' partial mask (REGEXP_REPLACE), a time window, minimization (STRTOL/MD5)",
+      title:
+        'a sample secure view: hash of boolean and numeric (→ ' +
+        'varchar), DATE_TRUNC of date and timestamptz, a ' +
+        "format-preserving '•' partial mask " +
+        '(REGEXP_REPLACE), a time window, minimization ' +
+        '(STRTOL/MD5)',
       identity: 'system',
       statements: view,
       expect: { kind: 'finish' },
     },
     {
       id: 'view-as-test-user',
-      title: 'the test user sees the masked values computed here (boolean/numeric/date text forms, UTC rounding, byte-length widening)',
+      title:
+        'the test user sees the masked ' +
+        'values computed here ' +
+        '(boolean/numeric/date text forms, ' +
+        'UTC rounding, byte-length ' +
+        'widening)',
       identity: 'admin',
       statements: asReader([stmt(seen)]),
       expect: { kind: 'rows', rows: expectedSampleRows(options.hashKey) },
@@ -280,16 +400,34 @@ function sampleSteps({ scratchConfig, dialect, scratch, options, sample, raw }: 
  * A late-binding view over a table of another database (multi-database mode): the administrator makes a scratch
  * table there, readable by the system user, which then creates the view in the scratch view schema.
  */
-function crossDatabaseSteps(config: IntegrationConfig, dialect: Dialect, scratch: ConformancePlan['scratch'], options: ConformanceOptions): CheckStep[] {
+function crossDatabaseSteps(
+  config: IntegrationConfig,
+  dialect: Dialect,
+  scratch: ConformancePlan['scratch'],
+  options: ConformanceOptions,
+): CheckStep[] {
   const title = 'a late-binding view over database.schema.table of another database';
   if (config.mode !== 'multi' || !options.otherDatabase) {
-    return [{ id: 'late-binding-cross-database', title, identity: 'system', statements: [], expect: { kind: 'finish' }, skip: 'single-database mode, or no raw source in another database' }];
+    return [
+      {
+        id: 'late-binding-cross-database',
+        title,
+        identity: 'system',
+        statements: [],
+        expect: { kind: 'finish' },
+        skip: 'single-database mode, or no raw source in another database',
+      },
+    ];
   }
   const q = (n: string): string => dialect.quoteIdent(n);
   const table = `${q(scratch.raw)}.${q('sample')}`;
   const ds = DataSourceSchema.parse({
-    id: `vgcheck-${options.run}-x`, name: 'cross_database', version: 1, kind: 'table',
-    location: { database: options.otherDatabase, schema: scratch.raw, table: 'sample' }, columns: [{ name: 'id', type: 'int4' }],
+    id: `vgcheck-${options.run}-x`,
+    name: 'cross_database',
+    version: 1,
+    kind: 'table',
+    location: { database: options.otherDatabase, schema: scratch.raw, table: 'sample' },
+    columns: [{ name: 'id', type: 'int4' }],
   });
   return [
     {
@@ -310,26 +448,63 @@ function crossDatabaseSteps(config: IntegrationConfig, dialect: Dialect, scratch
       id: 'late-binding-cross-database',
       title,
       identity: 'system',
-      statements: oneTransaction(compileView(ds, samplePolicies().slice(0, 1), { ...config, viewSchema: scratch.views }, dialect).statements, dialect),
+      statements: oneTransaction(
+        compileView(ds, samplePolicies().slice(0, 1), { ...config, viewSchema: scratch.views }, dialect).statements,
+        dialect,
+      ),
       expect: { kind: 'finish' },
     },
   ];
 }
 
 /** A late-binding view over a configured external (Spectrum) schema's table. */
-function externalStep(config: IntegrationConfig, dialect: Dialect, scratch: ConformancePlan['scratch'], options: ConformanceOptions): CheckStep {
-  const base: Omit<CheckStep, 'statements' | 'expect'> = { id: 'late-binding-external', title: 'a late-binding view over an external (Spectrum) schema', identity: 'system' };
-  if (!options.external || options.external.columns.length === 0) return { ...base, statements: [], expect: { kind: 'finish' }, skip: 'no external schema with a readable table configured (viewguard:rawSources … external)' };
+function externalStep(
+  config: IntegrationConfig,
+  dialect: Dialect,
+  scratch: ConformancePlan['scratch'],
+  options: ConformanceOptions,
+): CheckStep {
+  const base: Omit<CheckStep, 'statements' | 'expect'> = {
+    id: 'late-binding-external',
+    title: 'a late-binding view over an external (Spectrum) schema',
+    identity: 'system',
+  };
+  if (!options.external || options.external.columns.length === 0)
+    return {
+      ...base,
+      statements: [],
+      expect: { kind: 'finish' },
+      skip: 'no external schema with a readable table configured (viewguard:rawSources … external)',
+    };
   const ds = DataSourceSchema.parse({
-    id: `vgcheck-${options.run}-ext`, name: 'external', version: 1, kind: 'external',
-    location: { database: config.database, schema: options.external.schema, table: options.external.table }, columns: options.external.columns,
+    id: `vgcheck-${options.run}-ext`,
+    name: 'external',
+    version: 1,
+    kind: 'external',
+    location: { database: config.database, schema: options.external.schema, table: options.external.table },
+    columns: options.external.columns,
   });
-  return { ...base, statements: oneTransaction(compileView(ds, samplePolicies().slice(0, 1), { ...config, viewSchema: scratch.views }, dialect).statements, dialect), expect: { kind: 'finish' } };
+  return {
+    ...base,
+    statements: oneTransaction(
+      compileView(ds, samplePolicies().slice(0, 1), { ...config, viewSchema: scratch.views }, dialect).statements,
+      dialect,
+    ),
+    expect: { kind: 'finish' },
+  };
 }
 
-/** Remove everything the check created: the scratch schemas (views first), the test user, the other database's fixture. */
-function cleanupSteps(config: IntegrationConfig, dialect: Dialect, scratch: ConformancePlan['scratch'], options: ConformanceOptions): CheckStep[] {
-  const drop = (schema: string): SqlStatement => stmt(`DROP SCHEMA IF EXISTS ${dialect.quoteIdent(schema)} CASCADE`, `remove ${schema}`);
+/**
+ * Remove everything the check created: the scratch schemas (views first), the test user, the other database's fixture.
+ */
+function cleanupSteps(
+  config: IntegrationConfig,
+  dialect: Dialect,
+  scratch: ConformancePlan['scratch'],
+  options: ConformanceOptions,
+): CheckStep[] {
+  const drop = (schema: string): SqlStatement =>
+    stmt(`DROP SCHEMA IF EXISTS ${dialect.quoteIdent(schema)} CASCADE`, `remove ${schema}`);
   const steps: CheckStep[] = [
     {
       id: 'cleanup',
@@ -343,7 +518,14 @@ function cleanupSteps(config: IntegrationConfig, dialect: Dialect, scratch: Conf
     },
   ];
   if (config.mode === 'multi' && options.otherDatabase) {
-    steps.push({ id: 'cleanup-other-database', title: `remove the scratch schema of ${options.otherDatabase}`, identity: 'admin', database: options.otherDatabase, statements: [drop(scratch.raw)], expect: { kind: 'finish' } });
+    steps.push({
+      id: 'cleanup-other-database',
+      title: `remove the scratch schema of ${options.otherDatabase}`,
+      identity: 'admin',
+      database: options.otherDatabase,
+      statements: [drop(scratch.raw)],
+      expect: { kind: 'finish' },
+    });
   }
   return steps;
 }

@@ -11,14 +11,21 @@ import { redshift } from '../sql/redshift-dialect.js';
 export const EMPTY_WAREHOUSE: InspectedLayout = { systemRoleExists: false, schemaOwners: new Map() };
 
 /** `systemSignIn`: how the deployment signs the system user in (signInOf its identity); the hash plans as 'iam'. */
-export function layoutPlan(config: IntegrationConfig, inspected: InspectedLayout, hashKey: string, systemSignIn?: 'iam' | 'password'): BootstrapStep[] {
+export function layoutPlan(
+  config: IntegrationConfig,
+  inspected: InspectedLayout,
+  hashKey: string,
+  systemSignIn?: 'iam' | 'password',
+): BootstrapStep[] {
   return planBootstrap(config, redshift, inspected, { hashKey, ...(systemSignIn ? { systemSignIn } : {}) });
 }
 
 export function planFingerprint(steps: readonly BootstrapStep[]): string {
   const h = createHash('sha256');
   for (const s of steps) {
-    h.update(JSON.stringify([s.runAs, s.database ?? null, s.statement.sql, Object.keys(s.statement.params ?? {}).sort()]));
+    h.update(
+      JSON.stringify([s.runAs, s.database ?? null, s.statement.sql, Object.keys(s.statement.params ?? {}).sort()]),
+    );
     h.update('\n');
   }
   return h.digest('hex');

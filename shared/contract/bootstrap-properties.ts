@@ -38,9 +38,16 @@ const PropertiesSchema = z
       rawSources: z.array(z.object({ database: z.string().min(1), schema: z.string().min(1) })).default([]),
     }),
     target: z
-      .object({ clusterId: z.string().min(1).optional(), workgroupName: z.string().min(1).optional(), database: z.string().min(1) })
+      .object({
+        clusterId: z.string().min(1).optional(),
+        workgroupName: z.string().min(1).optional(),
+        database: z.string().min(1),
+      })
       .strict()
-      .refine((t) => (t.clusterId === undefined) !== (t.workgroupName === undefined), 'exactly one of clusterId or workgroupName'),
+      .refine(
+        (t) => (t.clusterId === undefined) !== (t.workgroupName === undefined),
+        'exactly one of clusterId or workgroupName',
+      ),
     admin: identity,
     system: identity,
     hashKeySecretArn: z.string().startsWith('arn:'),

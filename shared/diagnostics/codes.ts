@@ -21,7 +21,11 @@ export const DIAGNOSTIC_CODES = {
   VG307: 'row filter value does not fit the column type',
   VG308: 'the warehouse refused the compiled view; the view fails closed (no rows)',
   VG320: 'a statement of the view is larger than the Data API takes; the view fails closed (no rows)',
-  VG321: 'the view cannot be dropped (other objects depend on it); it is replaced in place by a deny-all view of its current columns',
+  VG321:
+    'the view cannot be dropped (other ' +
+    'objects depend on it); it is ' +
+    'replaced in place by a deny-all ' +
+    'view of its current columns',
   VG313: 'a masked string does not fit any string type of the engine; the masked users see NULL',
   // VG4xx — Redshift lint
   VG401: 'statement does not parse',

@@ -11,14 +11,21 @@ export interface Issue {
 
 /** The issues of `error`, each path prefixed with `basePath` (e.g. ['data'] inside an event envelope). */
 export function zodIssues(error: z.ZodError, basePath: readonly (string | number)[] = []): Issue[] {
-  return error.issues.map((issue) => ({ path: [...basePath, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: issue.message }));
+  return error.issues.map((issue) => ({
+    path: [...basePath, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+    message: issue.message,
+  }));
 }
 
 /**
  * One diagnostic per issue. The summary is `<what>: <message>`, or, without `what`, `<path>: <message>` where
  * an issue of the whole value is named `root`.
  */
-export function issuesToDiagnostics(code: DiagnosticCode, error: z.ZodError, options: { what?: string; basePath?: readonly (string | number)[]; root?: string } = {}): Diagnostic[] {
+export function issuesToDiagnostics(
+  code: DiagnosticCode,
+  error: z.ZodError,
+  options: { what?: string; basePath?: readonly (string | number)[]; root?: string } = {},
+): Diagnostic[] {
   return zodIssues(error, options.basePath).map(({ path, message }) =>
     diagnostic(code, `${options.what ?? (formatPath(path) || options.root || '(value)')}: ${message}`, path),
   );

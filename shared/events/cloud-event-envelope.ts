@@ -11,9 +11,13 @@ const attribute = (what: string) => z.string().min(1, `${what} must not be empty
 export const envelopeAttributes = {
   specversion: z.literal('1.0').describe('CloudEvents version; always "1.0".'),
   id: attribute('id').describe('Unique per event from one source; a retry of the same event keeps its id.'),
-  source: attribute('source').describe('URI-reference naming the sender, e.g. "https://immuta.example.com/governance".'),
+  source: attribute('source').describe(
+    'URI-reference naming the sender, e.g. "https://immuta.example.com/governance".',
+  ),
   time: z.iso.datetime({ offset: true }).describe('RFC 3339 time at which the change happened.'),
-  subject: attribute('subject').describe('The id of the object this event is about (data source id, policy id or user id).'),
+  subject: attribute('subject').describe(
+    'The id of the object this event is about (data source id, policy id or user id).',
+  ),
   datacontenttype: z.literal('application/json').optional().describe('If present, "application/json".'),
 };
 

@@ -7,7 +7,11 @@ import { PolicySchema } from '../policy/policy.js';
 import { UserProfileSchema } from '../policy/user-profile.js';
 import { envelopeAttributes } from './cloud-event-envelope.js';
 
-const version = z.number().int().min(0).describe('The object version; monotonic per object. A stale version is skipped.');
+const version = z
+  .number()
+  .int()
+  .min(0)
+  .describe('The object version; monotonic per object. A stale version is skipped.');
 
 export const DataSourceUpsertDataSchema = z.object({ dataSource: DataSourceSchema });
 export const DataSourceDeletedDataSchema = z.object({ id: z.string().min(1), version });
@@ -21,23 +25,27 @@ export const UserDeletedDataSchema = z.object({ userId: z.string().min(1), versi
  * the data; `subject` must equal it, so routing by subject and processing by data can never disagree.
  */
 function eventSchema<T extends EventType, D extends z.ZodType>(type: T, data: D, idPath: readonly string[]) {
-  return z
-    .object({ ...envelopeAttributes, type: z.literal(type), data })
-    .superRefine((event, ctx) => {
-      const { data: value, subject } = event as { data: unknown; subject: string };
-      const objectId = idPath.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], value);
-      if (subject !== objectId) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['subject'],
-          message: `subject must equal data.${idPath.join('.')} (${JSON.stringify(objectId)})`,
-        });
-      }
-    });
+  return z.object({ ...envelopeAttributes, type: z.literal(type), data }).superRefine((event, ctx) => {
+    const { data: value, subject } = event as { data: unknown; subject: string };
+    const objectId = idPath.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], value);
+    if (subject !== objectId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['subject'],
+        message: `subject must equal data.${idPath.join('.')} (${JSON.stringify(objectId)})`,
+      });
+    }
+  });
 }
 
-export const DataSourceCreatedEventSchema = eventSchema('datasource.created', DataSourceUpsertDataSchema, ['dataSource', 'id']);
-export const DataSourceUpdatedEventSchema = eventSchema('datasource.updated', DataSourceUpsertDataSchema, ['dataSource', 'id']);
+export const DataSourceCreatedEventSchema = eventSchema('datasource.created', DataSourceUpsertDataSchema, [
+  'dataSource',
+  'id',
+]);
+export const DataSourceUpdatedEventSchema = eventSchema('datasource.updated', DataSourceUpsertDataSchema, [
+  'dataSource',
+  'id',
+]);
 export const DataSourceDeletedEventSchema = eventSchema('datasource.deleted', DataSourceDeletedDataSchema, ['id']);
 export const PolicyCreatedEventSchema = eventSchema('policy.created', PolicyUpsertDataSchema, ['policy', 'id']);
 export const PolicyUpdatedEventSchema = eventSchema('policy.updated', PolicyUpsertDataSchema, ['policy', 'id']);

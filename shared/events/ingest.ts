@@ -29,9 +29,7 @@ export interface IngestDeps {
   maxBodyBytes?: number;
 }
 
-export type IngestResponseBody =
-  | { id: string; warnings?: Diagnostic[] }
-  | { error: string; diagnostics: Diagnostic[] };
+export type IngestResponseBody = { id: string; warnings?: Diagnostic[] } | { error: string; diagnostics: Diagnostic[] };
 
 export interface IngestOutcome {
   status: 202 | 400 | 401 | 413 | 500 | 503;
@@ -50,13 +48,20 @@ const rejected = (status: 400 | 401 | 413, diagnostics: Diagnostic[]): IngestOut
 });
 
 export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<IngestOutcome> {
-  const raw = request.isBase64Encoded ? Buffer.from(request.body ?? '', 'base64') : Buffer.from(request.body ?? '', 'utf8');
+  const raw = request.isBase64Encoded
+    ? Buffer.from(request.body ?? '', 'base64')
+    : Buffer.from(request.body ?? '', 'utf8');
 
   let secret: string;
   try {
     secret = await deps.secrets.get(deps.secretName ?? WEBHOOK_SECRET_NAME);
   } catch (cause) {
-    return { status: 500, body: { error: 'signing secret unavailable; retry later', diagnostics: [] }, diagnostics: [], cause };
+    return {
+      status: 500,
+      body: { error: 'signing secret unavailable; retry later', diagnostics: [] },
+      diagnostics: [],
+      cause,
+    };
   }
 
   let parsed;
@@ -64,7 +69,12 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
     parsed = parseWebhook(raw, request.headers ?? {}, secret, deps.now(), { maxBodyBytes: deps.maxBodyBytes });
   } catch (cause) {
     // Only a misconfigured secret or limit gets here; the error names the problem, never the secret.
-    return { status: 500, body: { error: 'webhook verification failed on our side; retry later', diagnostics: [] }, diagnostics: [], cause };
+    return {
+      status: 500,
+      body: { error: 'webhook verification failed on our side; retry later', diagnostics: [] },
+      diagnostics: [],
+      cause,
+    };
   }
   if (!parsed.ok) return rejected(parsed.status, parsed.diagnostics);
 
@@ -73,7 +83,9 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
   const size = busEntrySize(entry);
   if (size >= MAX_BUS_ENTRY_BYTES) {
     // Defaults filled in by validation can make a body near the limit grow past what the bus accepts.
-    return rejected(413, [diagnostic('VG506', `the validated event is ${size} bytes; the event bus takes less than ${MAX_BUS_ENTRY_BYTES}`)]);
+    return rejected(413, [
+      diagnostic('VG506', `the validated event is ${size} bytes; the event bus takes less than ${MAX_BUS_ENTRY_BYTES}`),
+    ]);
   }
 
   try {
@@ -81,7 +93,13 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
     if (result.failed.length > 0) {
       const f = result.failed[0]!;
       const diagnostics = [diagnostic('VG507', `event bus rejected the event (${f.code}); retry later`)];
-      return { status: 503, body: { error: 'event not accepted; retry later', diagnostics }, event, diagnostics, cause: f };
+      return {
+        status: 503,
+        body: { error: 'event not accepted; retry later', diagnostics },
+        event,
+        diagnostics,
+        cause: f,
+      };
     }
   } catch (cause) {
     const diagnostics = [diagnostic('VG507', 'event bus unavailable; retry later')];
@@ -89,7 +107,12 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
   }
   // Accepted, but a user name that no Redshift session can have would make the profile match nobody: say so.
   const warnings = acceptedWarnings(event);
-  return { status: 202, body: warnings.length ? { id: event.id, warnings } : { id: event.id }, event, diagnostics: warnings };
+  return {
+    status: 202,
+    body: warnings.length ? { id: event.id, warnings } : { id: event.id },
+    event,
+    diagnostics: warnings,
+  };
 }
 
 /** Warnings about a valid event (VG508: a userId that can never be a Redshift current_user). */

@@ -19,7 +19,10 @@ const exported: Record<string, { schema: z.ZodType; title: string }> = {
   policy: { schema: PolicySchema, title: 'viewguard policy v1' },
   'user-profile': { schema: UserProfileSchema, title: 'viewguard user profile v1' },
   ...Object.fromEntries(
-    Object.entries(EVENT_SCHEMAS).map(([type, schema]) => [`event.${type}`, { schema, title: `viewguard ${type} event v1` }]),
+    Object.entries(EVENT_SCHEMAS).map(([type, schema]) => [
+      `event.${type}`,
+      { schema, title: `viewguard ${type} event v1` },
+    ]),
   ),
 };
 

@@ -30,7 +30,11 @@ export type ParseWebhookResult =
   | { ok: true; event: WebhookEvent; webhookId: string }
   | { ok: false; status: 400 | 401 | 413; diagnostics: Diagnostic[] };
 
-const reject = (status: 400 | 401 | 413, diagnostics: Diagnostic[]): ParseWebhookResult => ({ ok: false, status, diagnostics });
+const reject = (status: 400 | 401 | 413, diagnostics: Diagnostic[]): ParseWebhookResult => ({
+  ok: false,
+  status,
+  diagnostics,
+});
 
 /** HTTP header names are case-insensitive; API Gateway passes them as the sender spelled them. */
 export function lowerCaseHeaders(headers: WebhookHeaders | null | undefined): Record<string, string | undefined> {
@@ -63,7 +67,8 @@ export function parseWebhook(
 
   const h = lowerCaseHeaders(headers);
   const signature = verifyWebhookSignature(bytes, h, secret, now);
-  if (!signature.ok) return reject(401, [diagnostic(signature.reason === 'timestamp' ? 'VG502' : 'VG501', signature.summary)]);
+  if (!signature.ok)
+    return reject(401, [diagnostic(signature.reason === 'timestamp' ? 'VG502' : 'VG501', signature.summary)]);
 
   if (!isUtf8(bytes)) return reject(400, [diagnostic('VG503', 'body is not UTF-8 text')]);
   let json: unknown;
@@ -73,7 +78,8 @@ export function parseWebhook(
     return reject(400, [diagnostic('VG503', `body is not JSON: ${(e as Error).message}`)]);
   }
 
-  const type = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as { type?: unknown }).type : undefined;
+  const type =
+    json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as { type?: unknown }).type : undefined;
   if (typeof type === 'string' && isEventType(type)) {
     const event = EVENT_SCHEMAS[type].safeParse(json);
     if (!event.success) return reject(400, schemaDiagnostics(event.error));
@@ -85,5 +91,8 @@ export function parseWebhook(
   }
   // No usable type: report every envelope problem, the missing or invalid type among them.
   const envelope = CloudEventEnvelopeSchema.safeParse(json);
-  return reject(400, envelope.success ? [diagnostic('VG504', 'type: expected a string', ['type'])] : schemaDiagnostics(envelope.error));
+  return reject(
+    400,
+    envelope.success ? [diagnostic('VG504', 'type: expected a string', ['type'])] : schemaDiagnostics(envelope.error),
+  );
 }

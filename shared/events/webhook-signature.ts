@@ -33,7 +33,12 @@ function webhookFor(secret: string): Webhook {
 const unixSeconds = (d: Date): number => Math.floor(d.getTime() / 1000);
 
 /** Headers a sender attaches to `body` (the exact bytes it will POST). */
-export function signWebhook(body: string | Uint8Array, secret: string, id: string, timestamp: Date): WebhookSignatureHeaders {
+export function signWebhook(
+  body: string | Uint8Array,
+  secret: string,
+  id: string,
+  timestamp: Date,
+): WebhookSignatureHeaders {
   const signature = webhookFor(secret).sign(id, timestamp, typeof body === 'string' ? body : Buffer.from(body));
   return { 'webhook-id': id, 'webhook-timestamp': String(unixSeconds(timestamp)), 'webhook-signature': signature };
 }
@@ -58,7 +63,8 @@ export function verifyWebhookSignature(
   }
   const timestamp = Number(timestampHeader);
   const skew = unixSeconds(now) - timestamp;
-  if (skew > TIMESTAMP_TOLERANCE_SECONDS) return { ok: false, reason: 'timestamp', summary: 'webhook-timestamp is more than 5 minutes old' };
+  if (skew > TIMESTAMP_TOLERANCE_SECONDS)
+    return { ok: false, reason: 'timestamp', summary: 'webhook-timestamp is more than 5 minutes old' };
   if (-skew > TIMESTAMP_TOLERANCE_SECONDS) {
     return { ok: false, reason: 'timestamp', summary: 'webhook-timestamp is more than 5 minutes in the future' };
   }

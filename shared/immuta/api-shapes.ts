@@ -9,9 +9,12 @@ const text = z.string();
 const when = z.string().optional().nullable();
 
 /** A page of search results: `hits` (and usually `count`), paged with `size`/`offset`. */
-export const pageOf = <T extends z.ZodType>(item: T) => z.object({ count: z.number().optional(), hits: z.array(item) }).passthrough();
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ count: z.number().optional(), hits: z.array(item) }).passthrough();
 
-export const DataSourceSummarySchema = z.object({ id, name: text.optional(), deleted: z.boolean().optional(), blobHandlerType: text.optional() }).passthrough();
+export const DataSourceSummarySchema = z
+  .object({ id, name: text.optional(), deleted: z.boolean().optional(), blobHandlerType: text.optional() })
+  .passthrough();
 
 export const DataSourceSchema = z
   .object({
@@ -37,7 +40,14 @@ const TagRefSchema = z.object({ name: text }).passthrough();
 export const DictionarySchema = z
   .object({
     metadata: z.array(
-      z.object({ name: text, dataType: text.optional(), remoteType: text.optional(), tags: z.array(TagRefSchema).optional().nullable() }).passthrough(),
+      z
+        .object({
+          name: text,
+          dataType: text.optional(),
+          remoteType: text.optional(),
+          tags: z.array(TagRefSchema).optional().nullable(),
+        })
+        .passthrough(),
     ),
   })
   .passthrough();
@@ -63,7 +73,9 @@ export const GlobalPolicySchema = z
 export type ImmutaGlobalPolicy = z.infer<typeof GlobalPolicySchema>;
 
 /** The policy handler object of one data source: its local rules. */
-export const PolicyHandlerSchema = z.object({ dataSourceId: id.optional(), jsonRules: z.array(z.unknown()) }).passthrough();
+export const PolicyHandlerSchema = z
+  .object({ dataSourceId: id.optional(), jsonRules: z.array(z.unknown()) })
+  .passthrough();
 
 export const UserSchema = z
   .object({
@@ -92,7 +104,10 @@ export const ProjectSchema = z
     id,
     name: text,
     deleted: z.boolean().optional(),
-    purposes: z.array(z.union([z.string(), z.object({ name: text }).passthrough()])).optional().nullable(),
+    purposes: z
+      .array(z.union([z.string(), z.object({ name: text }).passthrough()]))
+      .optional()
+      .nullable(),
   })
   .passthrough();
 export const ProjectMemberSchema = MemberSchema.extend({ acknowledged: z.boolean().optional() });

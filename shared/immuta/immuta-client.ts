@@ -80,19 +80,32 @@ export class ImmutaClient {
   }
 
   /** GET one object; null when Immuta answers 404. */
-  async get<S extends z.ZodType>(path: string, schema: S, query: Record<string, string | number> = {}): Promise<z.infer<S> | null> {
+  async get<S extends z.ZodType>(
+    path: string,
+    schema: S,
+    query: Record<string, string | number> = {},
+  ): Promise<z.infer<S> | null> {
     const json = await this.request('GET', path, query);
     if (json === NOT_FOUND) return null;
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+      const where = parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+        .join('; ');
       throw new ImmutaApiError('shape', `GET ${path}: the answer is not the shape we read (${where})`);
     }
     return parsed.data;
   }
 
   /** Every item of a paged search (`size`/`offset`, `hits`), up to `limit` items. */
-  async list<S extends z.ZodType>(path: string, item: S, query: Record<string, string | number> = {}, pageSize = 100, limit = 100_000): Promise<z.infer<S>[]> {
+  async list<S extends z.ZodType>(
+    path: string,
+    item: S,
+    query: Record<string, string | number> = {},
+    pageSize = 100,
+    limit = 100_000,
+  ): Promise<z.infer<S>[]> {
     const out: z.infer<S>[] = [];
     for (let offset = 0; offset < limit; offset += pageSize) {
       const page = await this.get(path, pageOf(item), { ...query, size: pageSize, offset });
@@ -131,7 +144,13 @@ export class ImmutaClient {
     }
   }
 
-  private async send(method: string, path: string, query: Record<string, string | number>, body: unknown, token: string | null): Promise<unknown> {
+  private async send(
+    method: string,
+    path: string,
+    query: Record<string, string | number>,
+    body: unknown,
+    token: string | null,
+  ): Promise<unknown> {
     const url = new URL(path.replace(/^\//, ''), this.base);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
     const where = `${method} /${path.replace(/^\//, '')}`;
@@ -143,7 +162,11 @@ export class ImmutaClient {
         try {
           const res = await this.o.fetch(url, {
             method,
-            headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+            headers: {
+              accept: 'application/json',
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+              ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            },
             ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
             signal: AbortSignal.timeout(this.o.timeoutMs),
           });
@@ -161,8 +184,14 @@ export class ImmutaClient {
           throw new ImmutaApiError('shape', `${where}: the answer is not JSON`);
         }
       }
-      if (outcome.status === 401 || outcome.status === 403) throw new ImmutaApiError('auth', `${where}: ${outcome.status} (check the API key and its permissions)`, outcome.status);
-      if (outcome.status !== 0 && outcome.status !== 429 && outcome.status < 500) throw new ImmutaApiError('client', `${where}: ${outcome.status}`, outcome.status);
+      if (outcome.status === 401 || outcome.status === 403)
+        throw new ImmutaApiError(
+          'auth',
+          `${where}: ${outcome.status} (check the API key and its permissions)`,
+          outcome.status,
+        );
+      if (outcome.status !== 0 && outcome.status !== 429 && outcome.status < 500)
+        throw new ImmutaApiError('client', `${where}: ${outcome.status}`, outcome.status);
       last = outcome.status === 0 ? outcome.text : String(outcome.status);
       const seconds = outcome.retryAfter !== null ? Number(outcome.retryAfter) : NaN;
       if (Number.isFinite(seconds) && seconds >= 0) retryAfterMs = Math.min(seconds * 1000, this.o.maxBackoffMs);
@@ -171,7 +200,10 @@ export class ImmutaClient {
         await this.o.sleep(retryAfterMs ?? Math.floor(this.o.random() * cap));
       }
     }
-    throw new ImmutaApiError('unavailable', `${where}: Immuta unavailable after ${this.o.maxAttempts} attempts (last: ${last})`);
+    throw new ImmutaApiError(
+      'unavailable',
+      `${where}: Immuta unavailable after ${this.o.maxAttempts} attempts (last: ${last})`,
+    );
   }
 }
 

@@ -28,14 +28,27 @@ export interface MappedDataSource {
 
 const validTag = (t: string): boolean => TagSchema.safeParse(t).success;
 
-export function mapDataSource(ds: ImmutaDataSource, dictionary: ImmutaDictionary | null, tags: readonly string[], place: DataSourcePlacement): MappedDataSource {
+export function mapDataSource(
+  ds: ImmutaDataSource,
+  dictionary: ImmutaDictionary | null,
+  tags: readonly string[],
+  place: DataSourcePlacement,
+): MappedDataSource {
   const diagnostics: Diagnostic[] = [];
   const what = `data source ${ds.id} ${JSON.stringify(ds.name)}`;
   const schema = ds.remoteSchema ?? ds.sqlSchemaName;
   const table = ds.remoteTable ?? ds.sqlTableName;
   const view = ds.sqlTableName ?? ds.remoteTable;
   if (!schema || !table || !view) {
-    return { dataSource: null, diagnostics: [diagnostic('VG706', `${what}: no table location (remoteSchema/remoteTable or sqlSchemaName/sqlTableName); its view is removed`)] };
+    return {
+      dataSource: null,
+      diagnostics: [
+        diagnostic(
+          'VG706',
+          `${what}: no table location (remoteSchema/remoteTable or sqlSchemaName/sqlTableName); its view is removed`,
+        ),
+      ],
+    };
   }
   const database = ds.remoteDatabase ?? place.database;
   const columns = [];
@@ -44,8 +57,17 @@ export function mapDataSource(ds: ImmutaDataSource, dictionary: ImmutaDictionary
     const columnTags = (c.tags ?? []).map((t) => t.name);
     const badTag = columnTags.find((t) => !validTag(t));
     if (!type || badTag !== undefined) {
-      const why = !type ? `type ${JSON.stringify(c.remoteType ?? c.dataType)} is not one the compiler knows` : `tag ${JSON.stringify(badTag)} is not a dot-separated tag`;
-      diagnostics.push(diagnostic('VG706', `${what}, column ${JSON.stringify(c.name)}: ${why}; the column is not exposed`, [], 'warning'));
+      const why = !type
+        ? `type ${JSON.stringify(c.remoteType ?? c.dataType)} is not one the compiler knows`
+        : `tag ${JSON.stringify(badTag)} is not a dot-separated tag`;
+      diagnostics.push(
+        diagnostic(
+          'VG706',
+          `${what}, column ${JSON.stringify(c.name)}: ${why}; the column is not exposed`,
+          [],
+          'warning',
+        ),
+      );
       continue;
     }
     columns.push({ name: c.name, type: type.sql, tags: [...new Set(columnTags)].sort() });
@@ -67,6 +89,14 @@ export function mapDataSource(ds: ImmutaDataSource, dictionary: ImmutaDictionary
       tags: [...new Set(tags.filter(validTag))].sort(),
     },
     diagnostics,
-    ...(badDsTag !== undefined ? { failClosedReason: `tag ${JSON.stringify(badDsTag)} is not a dot-separated tag, so global policies could miss this data source` } : {}),
+    ...(badDsTag !== undefined
+      ? {
+          failClosedReason:
+            `tag ${JSON.stringify(badDsTag)} ` +
+            `is not a dot-separated ` +
+            `tag, so global policies could ` +
+            `miss this data source`,
+        }
+      : {}),
   };
 }

@@ -1,4 +1,5 @@
-// One Immuta policy rule → policy model v1 (the table is docs/immuta.md "Policy mapping"; whole policies: map-policies.ts).
+// One Immuta policy rule → policy model v1 (the table is docs/immuta.md "Policy mapping"; whole policies:
+// map-policies.ts).
 // An Immuta policy is mapped whole or not at all: when ANY of its rules (or its circumstances) cannot be
 // expressed, none of its rules is emitted and one no-rows filter with the same reach takes their place, so the
 // affected data sources fail closed with a VG705 diagnostic naming the rule — never a partially applied policy.
@@ -29,7 +30,8 @@ export interface MappedPolicies {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : undefined;
 /** Immuta spells types in several ways across pages and API versions ("Masking", "masking", "Consistent Value"). */
 const norm = (v: unknown): string => (typeof v === 'string' ? v.toLowerCase().replace(/[\s_-]+/g, '') : '');
 
@@ -45,7 +47,11 @@ export interface RuleContext {
 
 // ---- user criteria (exceptions, conditions) ----
 
-function condition(c: unknown, rule: string, into: { groups: string[]; attributes: Record<string, string[]>; purposes: string[] }): void {
+function condition(
+  c: unknown,
+  rule: string,
+  into: { groups: string[]; attributes: Record<string, string[]>; purposes: string[] },
+): void {
   if (!isObj(c)) throw new Unmappable(rule, 'a condition is not an object');
   switch (norm(c.type)) {
     case 'groups':
@@ -98,7 +104,13 @@ export function userCriteria(x: unknown, rule: string, purposesAllowed = false):
   const into = { groups: [] as string[], attributes: {} as Record<string, string[]>, purposes: [] as string[] };
   for (const c of conditions) condition(c, rule, into);
   if (into.purposes.length > 0 && !purposesAllowed) {
-    throw new Unmappable(rule, 'an exception for users acting under a purpose has no v1 equivalent (v1 criteria test acknowledged purposes, which more users hold)');
+    throw new Unmappable(
+      rule,
+      'an exception for users acting under a ' +
+        'purpose has no v1 equivalent ' +
+        '(v1 criteria test acknowledged ' +
+        'purposes, which more users hold)',
+    );
   }
   return { ...into, match: operatorMatch(isObj(x) ? x.operator : 'or', rule) };
 }
@@ -115,12 +127,19 @@ export function globalScope(circumstances: unknown, rule: string): ScopeInputish
     const t = norm(c.type);
     const ref = t === 'columntags' ? c.columnTag : t === 'tags' ? c.tag : undefined;
     const name = str(isObj(ref) ? ref.name : ref);
-    if (!name) throw new Unmappable(rule, `circumstance ${JSON.stringify(c.type)} cannot be expressed as tags (only "tags" and "columnTags" can)`);
+    if (!name)
+      throw new Unmappable(
+        rule,
+        `circumstance ${JSON.stringify(c.type)} cannot be expressed as tags (only "tags" and "columnTags" can)`,
+      );
     tags.push(name);
   }
   // Our scope applies where ANY tag matches; Immuta's "and" between circumstances would need all of them.
   if (list.length > 1 && list.some((c) => isObj(c) && norm(c.operator) === 'and')) {
-    throw new Unmappable(rule, 'circumstances joined with "and" cannot be expressed (a v1 scope matches any of its tags)');
+    throw new Unmappable(
+      rule,
+      'circumstances joined with "and" cannot be expressed (a v1 scope matches any of its tags)',
+    );
   }
   return { kind: 'global', tags: [...new Set(tags)] };
 }
@@ -147,7 +166,8 @@ type Target = { kind: 'column'; name: string } | { kind: 'tag'; tag: string };
 
 /** A column reference in a rule: a tag in global policies, a column name in local ones (or explicit either way). */
 function target(field: unknown, ctx: RuleContext, rule: string): Target {
-  if (typeof field === 'string' && field.trim() !== '') return ctx.columns === 'tag' ? { kind: 'tag', tag: field.trim() } : { kind: 'column', name: field.trim() };
+  if (typeof field === 'string' && field.trim() !== '')
+    return ctx.columns === 'tag' ? { kind: 'tag', tag: field.trim() } : { kind: 'column', name: field.trim() };
   if (isObj(field)) {
     const t = norm(field.type);
     if (t === 'columntags' || t === 'columntag' || t === 'tag') {
@@ -187,7 +207,8 @@ function maskFunction(config: unknown, rule: string): Obj {
     case 'constant':
     case 'constantvalue': {
       const value = meta.constant ?? meta.value;
-      if (typeof value !== 'string' && typeof value !== 'number') throw new Unmappable(rule, 'a constant mask names no constant');
+      if (typeof value !== 'string' && typeof value !== 'number')
+        throw new Unmappable(rule, 'a constant mask names no constant');
       return { kind: 'constant', value: String(value) };
     }
     case 'regex':
@@ -195,7 +216,13 @@ function maskFunction(config: unknown, rule: string): Obj {
       const pattern = str(meta.regex ?? meta.pattern);
       if (!pattern) throw new Unmappable(rule, 'a regex mask names no regular expression');
       const replacement = meta.replacement ?? meta.replace ?? '';
-      return { kind: 'regex', pattern, replacement, ...(typeof meta.global === 'boolean' ? { global: meta.global } : {}), ...(typeof meta.caseInsensitive === 'boolean' ? { caseInsensitive: meta.caseInsensitive } : {}) };
+      return {
+        kind: 'regex',
+        pattern,
+        replacement,
+        ...(typeof meta.global === 'boolean' ? { global: meta.global } : {}),
+        ...(typeof meta.caseInsensitive === 'boolean' ? { caseInsensitive: meta.caseInsensitive } : {}),
+      };
     }
     case 'rounding':
     case 'grouping': {
@@ -204,7 +231,8 @@ function maskFunction(config: unknown, rule: string): Obj {
       const out: Obj = { kind: 'round' };
       if (typeof bucket === 'number' || (typeof bucket === 'string' && bucket !== '')) out.bucket = Number(bucket);
       if ((ROUND_UNITS as readonly string[]).includes(unit)) out.unit = unit;
-      if (out.bucket === undefined && out.unit === undefined) throw new Unmappable(rule, 'a rounding mask names neither a bucket size nor a time unit');
+      if (out.bucket === undefined && out.unit === undefined)
+        throw new Unmappable(rule, 'a rounding mask names neither a bucket size nor a time unit');
       return out;
     }
     case 'reversible':
@@ -227,12 +255,28 @@ function maskFunction(config: unknown, rule: string): Obj {
 }
 
 /** Rule keys we read; any other key with a value means a setting we would silently drop — unmappable. */
-const KNOWN_RULE_KEYS = new Set(['type', 'operator', 'conditions', 'exceptions', 'config', 'predicate', 'description', 'id', 'name']);
+const KNOWN_RULE_KEYS = new Set([
+  'type',
+  'operator',
+  'conditions',
+  'exceptions',
+  'config',
+  'predicate',
+  'description',
+  'id',
+  'name',
+]);
 const KNOWN_CONFIG_KEYS = new Set(['fields', 'maskingConfig', 'conditions', 'predicate', 'operator']);
 
 function checkKnownKeys(rule: Obj, label: string): void {
-  const extra = Object.entries(rule).filter(([k, v]) => !KNOWN_RULE_KEYS.has(k) && v !== null && v !== undefined && v !== false);
-  const config = isObj(rule.config) ? Object.entries(rule.config).filter(([k, v]) => !KNOWN_CONFIG_KEYS.has(k) && v !== null && v !== undefined && v !== false) : [];
+  const extra = Object.entries(rule).filter(
+    ([k, v]) => !KNOWN_RULE_KEYS.has(k) && v !== null && v !== undefined && v !== false,
+  );
+  const config = isObj(rule.config)
+    ? Object.entries(rule.config).filter(
+        ([k, v]) => !KNOWN_CONFIG_KEYS.has(k) && v !== null && v !== undefined && v !== false,
+      )
+    : [];
   const names = [...extra.map(([k]) => k), ...config.map(([k]) => `config.${k}`)];
   if (names.length > 0) throw new Unmappable(label, `settings the mapping does not read: ${names.join(', ')}`);
 }
@@ -248,7 +292,14 @@ function maskRule(rule: Obj, ctx: RuleContext, label: string, id: string): Draft
   const condition = except ? { kind: 'everyoneExcept', except } : { kind: 'everyone' };
   // Cell-level masking: the mask applies in the rows where the WHERE clause holds (v1 mask `where`).
   const where = str(rule.predicate ?? config.predicate);
-  return fields.map((f, i) => ({ id: fields.length === 1 ? id : `${id}.${i}`, type: 'mask', target: target(f, ctx, label), mask, condition, ...(where ? { where } : {}) }));
+  return fields.map((f, i) => ({
+    id: fields.length === 1 ? id : `${id}.${i}`,
+    type: 'mask',
+    target: target(f, ctx, label),
+    mask,
+    condition,
+    ...(where ? { where } : {}),
+  }));
 }
 
 /** `@groupsContains(col)` / `@attributeValuesContains('a', col)` text for an "or" of row conditions. */
@@ -259,38 +310,58 @@ function clauseColumn(t: Target): string {
 function visibilityRule(rule: Obj, ctx: RuleContext, label: string, id: string): Draft[] {
   const config = isObj(rule.config) ? rule.config : {};
   const exception = userCriteria(rule.exceptions, label);
-  const base = (suffix: string, filter: Obj): Draft => ({ id: `${id}${suffix}`, type: 'rowFilter', filter, ...(exception ? { exception } : {}) });
+  const base = (suffix: string, filter: Obj): Draft => ({
+    id: `${id}${suffix}`,
+    type: 'rowFilter',
+    filter,
+    ...(exception ? { exception } : {}),
+  });
   const predicate = str(rule.predicate ?? config.predicate);
   if (predicate) return [base('', { kind: 'where', clause: predicate })];
-  const conditions = Array.isArray(rule.conditions) ? rule.conditions : Array.isArray(config.conditions) ? config.conditions : [];
+  const conditions = Array.isArray(rule.conditions)
+    ? rule.conditions
+    : Array.isArray(config.conditions)
+      ? config.conditions
+      : [];
   if (conditions.length === 0) throw new Unmappable(label, 'the row rule has neither conditions nor a WHERE clause');
   const parts = conditions.map((c): { filter: Obj; clause: string } => {
     if (!isObj(c)) throw new Unmappable(label, 'a row condition is not an object');
     const column = target(c.field, ctx, label);
     const t = norm(c.type);
-    if (t === 'groups' || t === 'group') return { filter: { kind: 'groupMatch', column }, clause: `@groupsContains(${clauseColumn(column)})` };
+    if (t === 'groups' || t === 'group')
+      return { filter: { kind: 'groupMatch', column }, clause: `@groupsContains(${clauseColumn(column)})` };
     if (t === 'authorizations' || t === 'attributes' || t === 'attribute') {
       const a = isObj(c.authorization) ? c.authorization : c;
       const attribute = str(a.auth ?? a.name);
       if (!attribute) throw new Unmappable(label, 'an attribute row condition names no attribute');
-      return { filter: { kind: 'attributeMatch', column, attribute }, clause: `@attributeValuesContains('${attribute.replace(/'/g, "''")}', ${clauseColumn(column)})` };
+      return {
+        filter: { kind: 'attributeMatch', column, attribute },
+        clause: `@attributeValuesContains('${attribute.replace(/'/g, "''")}', ${clauseColumn(column)})`,
+      };
     }
-    if (t === 'purposes' || t === 'purpose') throw new Unmappable(label, 'rows matching the user’s purposes (@purposesContains) have no v1 equivalent');
+    if (t === 'purposes' || t === 'purpose')
+      throw new Unmappable(label, 'rows matching the user’s purposes (@purposesContains) have no v1 equivalent');
     throw new Unmappable(label, `row condition type ${JSON.stringify(c.type)} has no v1 equivalent`);
   });
   // "and": every condition must hold — v1 ANDs row filters; "or": one clause joining them.
-  if (parts.length === 1 || operatorMatch(rule.operator ?? config.operator, label) === 'all') return parts.map((p, i) => base(parts.length === 1 ? '' : `.${i}`, p.filter));
+  if (parts.length === 1 || operatorMatch(rule.operator ?? config.operator, label) === 'all')
+    return parts.map((p, i) => base(parts.length === 1 ? '' : `.${i}`, p.filter));
   return [base('', { kind: 'where', clause: parts.map((p) => p.clause).join(' OR ') })];
 }
 
 function prerequisiteRule(rule: Obj, label: string, id: string): Draft[] {
-  const conditions = Array.isArray(rule.conditions) ? rule.conditions : isObj(rule.config) && Array.isArray(rule.config.conditions) ? rule.config.conditions : [];
+  const conditions = Array.isArray(rule.conditions)
+    ? rule.conditions
+    : isObj(rule.config) && Array.isArray(rule.config.conditions)
+      ? rule.config.conditions
+      : [];
   const into = { groups: [] as string[], attributes: {} as Record<string, string[]>, purposes: [] as string[] };
   for (const c of conditions) condition(c, label, into);
   if (into.purposes.length === 0 || into.groups.length > 0 || Object.keys(into.attributes).length > 0) {
     throw new Unmappable(label, 'a purpose restriction must name purposes only');
   }
-  if (into.purposes.length > 1 && operatorMatch(rule.operator, label) === 'all') throw new Unmappable(label, 'acting under ALL of several purposes has no v1 equivalent (v1: any of them)');
+  if (into.purposes.length > 1 && operatorMatch(rule.operator, label) === 'all')
+    throw new Unmappable(label, 'acting under ALL of several purposes has no v1 equivalent (v1: any of them)');
   return [{ id, type: 'rowFilter', filter: { kind: 'usingPurpose', purposes: into.purposes } }];
 }
 
@@ -312,11 +383,17 @@ export function mapRule(rule: unknown, ctx: RuleContext, label: string, id: stri
       checkKnownKeys(rule, label);
       return prerequisiteRule(rule, label, id);
     case 'minimization':
-      throw new Unmappable(label, 'minimization picks rows at random with no key column; v1 minimization needs a key column');
+      throw new Unmappable(
+        label,
+        'minimization picks rows at random with no key column; v1 minimization needs a key column',
+      );
     case 'time':
     case 'timebased':
     case 'timebasedrestriction':
-      throw new Unmappable(label, 'a time-based restriction uses the data source’s event-time column, which the API shape does not give');
+      throw new Unmappable(
+        label,
+        'a time-based restriction uses the data source’s event-time column, which the API shape does not give',
+      );
     case 'kanonymization':
       throw new Unmappable(label, 'k-anonymization needs counts over the whole table; v1 has no equivalent');
     default:
@@ -329,14 +406,35 @@ export function finish(drafts: Draft[], ctx: RuleContext, label: string): Policy
   return drafts.map((d) => {
     const input = { version: 0, name: ctx.name, createdAt: ctx.createdAt, scope: ctx.scope, ...d };
     const parsed = PolicySchema.safeParse(input);
-    if (!parsed.success) throw new Unmappable(label, `the mapped policy is not valid v1 (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+    if (!parsed.success)
+      throw new Unmappable(
+        label,
+        `the mapped policy is not ` +
+          `valid v1 (` +
+          `${parsed.error.issues.map((i) => `${i.path.join('.')}: ` + `${i.message}`).join('; ')}` +
+          `)`,
+      );
     return input as PolicyInput;
   });
 }
 
 /** The no-rows filter that stands in for everything `ctx` would have produced. */
-export function failClosedPolicy(id: string, scope: ScopeInputish, name: string, createdAt: string, failure: Unmappable): PolicyInput {
-  return { id, version: 0, name: `${name} — fails closed: ${failure.rule}: ${failure.reason}`.slice(0, 1000), createdAt, scope, type: 'rowFilter', filter: { kind: 'never' } };
+export function failClosedPolicy(
+  id: string,
+  scope: ScopeInputish,
+  name: string,
+  createdAt: string,
+  failure: Unmappable,
+): PolicyInput {
+  return {
+    id,
+    version: 0,
+    name: `${name} — fails closed: ${failure.rule}: ${failure.reason}`.slice(0, 1000),
+    createdAt,
+    scope,
+    type: 'rowFilter',
+    filter: { kind: 'never' },
+  };
 }
 
 export function failClosedDiagnostic(failure: Unmappable, affects: string): Diagnostic {

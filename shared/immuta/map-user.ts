@@ -23,7 +23,14 @@ export type UserNameRule = z.infer<typeof UserNameRuleSchema>;
 
 export function redshiftUserName(user: ImmutaUser, rule: UserNameRule): string | null {
   const external = user.profile?.externalUserIds?.[rule.externalIdKey];
-  const base = rule.source === 'userid' ? user.userid : external && external.trim() !== '' ? external.trim() : rule.source === 'externalId' ? null : user.userid;
+  const base =
+    rule.source === 'userid'
+      ? user.userid
+      : external && external.trim() !== ''
+        ? external.trim()
+        : rule.source === 'externalId'
+          ? null
+          : user.userid;
   if (base === null || base === '') return null;
   const named = base.startsWith(rule.prefix) ? base : `${rule.prefix}${base}`;
   return rule.lowercase ? named.toLowerCase() : named;
@@ -41,11 +48,29 @@ export interface UserContext {
 
 export const userKey = (iamid: string | undefined, userid: string): string => `${iamid ?? 'bim'}\u0000${userid}`;
 
-export function mapUser(user: ImmutaUser, ctx: UserContext, rule: UserNameRule): { profile: UserProfileInput | null; diagnostics: Diagnostic[] } {
+export function mapUser(
+  user: ImmutaUser,
+  ctx: UserContext,
+  rule: UserNameRule,
+): { profile: UserProfileInput | null; diagnostics: Diagnostic[] } {
   if (user.disabled === true) return { profile: null, diagnostics: [] };
   const userId = redshiftUserName(user, rule);
   if (userId === null) {
-    return { profile: null, diagnostics: [diagnostic('VG707', `Immuta user ${JSON.stringify(user.userid)} has no Redshift user name under the rule (${rule.source}); no profile`, [], 'warning')] };
+    return {
+      profile: null,
+      diagnostics: [
+        diagnostic(
+          'VG707',
+          `Immuta user ` +
+            `${JSON.stringify(user.userid)} has ` +
+            `no Redshift ` +
+            `user name under the rule (` +
+            `${rule.source}); no profile`,
+          [],
+          'warning',
+        ),
+      ],
+    };
   }
   const key = userKey(user.iamid, user.userid);
   const projects = ctx.projectsOf(key);
@@ -56,7 +81,9 @@ export function mapUser(user: ImmutaUser, ctx: UserContext, rule: UserNameRule):
       userId,
       version: 0,
       groups: [...new Set(ctx.groupsOf(key))].sort(),
-      attributes: Object.fromEntries(Object.entries(user.authorizations ?? {}).map(([k, v]) => [k, [...new Set(v)].sort()])),
+      attributes: Object.fromEntries(
+        Object.entries(user.authorizations ?? {}).map(([k, v]) => [k, [...new Set(v)].sort()]),
+      ),
       projects: [...new Set(projects.map((p) => p.name))].sort(),
       currentProject,
       purposes: [...new Set(projects.filter((p) => p.acknowledged).flatMap((p) => ctx.purposesOf(p.name)))].sort(),

@@ -23,7 +23,11 @@ export function immutaSignatureDigest(rawBody: Uint8Array, secret: string): Buff
 }
 
 /** The header value a sender attaches (the fake Immuta signs this way: lowercase hex, no prefix). */
-export function signImmutaNotice(rawBody: string | Uint8Array, secret: string, encoding: 'hex' | 'base64' = 'hex'): string {
+export function signImmutaNotice(
+  rawBody: string | Uint8Array,
+  secret: string,
+  encoding: 'hex' | 'base64' = 'hex',
+): string {
   const bytes = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
   return immutaSignatureDigest(bytes, secret).toString(encoding);
 }

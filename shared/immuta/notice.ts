@@ -115,5 +115,9 @@ export function noticeHints(json: unknown): Hint[] {
   if (target === undefined) return [{ kind: 'all', ...(type ? { notificationType: type.slice(0, 100) } : {}) }];
   if (target === 'ignore') return [];
   const id = firstString(sources, ID_FIELDS[target.one]);
-  return [id === undefined ? { kind: target.else, notificationType: type! } : { kind: target.one, id, notificationType: type! }];
+  return [
+    id === undefined
+      ? { kind: target.else, notificationType: type! }
+      : { kind: target.one, id, notificationType: type! },
+  ];
 }

@@ -49,19 +49,33 @@ const refused = (status: 400 | 401 | 413, diagnostics: Diagnostic[]): NoticeOutc
 export async function receiveNotice(request: NoticeRequest, deps: NoticeDeps): Promise<NoticeOutcome> {
   const raw = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
   if (raw.byteLength > MAX_NOTICE_BODY_BYTES) {
-    return refused(413, [diagnostic('VG703', `notice body is ${raw.byteLength} bytes; the limit is ${MAX_NOTICE_BODY_BYTES}`)]);
+    return refused(413, [
+      diagnostic('VG703', `notice body is ${raw.byteLength} bytes; the limit is ${MAX_NOTICE_BODY_BYTES}`),
+    ]);
   }
   let secret: string;
   try {
     secret = await deps.secrets.get(deps.secretName);
   } catch (cause) {
-    return { status: 500, body: { error: 'signing secret unavailable; retry later', diagnostics: [] }, hints: [], diagnostics: [], cause };
+    return {
+      status: 500,
+      body: { error: 'signing secret unavailable; retry later', diagnostics: [] },
+      hints: [],
+      diagnostics: [],
+      cause,
+    };
   }
   let check;
   try {
     check = verifyImmutaSignature(raw, lowerCaseHeaders(request.headers), secret, deps.encoding);
   } catch (cause) {
-    return { status: 500, body: { error: 'notice verification failed on our side', diagnostics: [] }, hints: [], diagnostics: [], cause };
+    return {
+      status: 500,
+      body: { error: 'notice verification failed on our side', diagnostics: [] },
+      hints: [],
+      diagnostics: [],
+      cause,
+    };
   }
   if (!check.ok) return refused(401, [diagnostic('VG701', check.summary)]);
 
@@ -77,14 +91,37 @@ export async function receiveNotice(request: NoticeRequest, deps: NoticeDeps): P
   }
   const hints = noticeHints(json);
   if (json === undefined || (hints.length === 1 && hints[0]!.kind === 'all')) {
-    diagnostics.push(diagnostic('VG702', hints[0]?.notificationType ? `notification type ${JSON.stringify(hints[0].notificationType)} is not one we map; a full refresh is queued` : 'the notice names no notification type we read; a full refresh is queued', [], 'warning'));
+    diagnostics.push(
+      diagnostic(
+        'VG702',
+        hints[0]?.notificationType
+          ? `notification type ${JSON.stringify(hints[0].notificationType)} is not one we map; a full refresh is queued`
+          : 'the notice names no notification type we read; a full refresh is queued',
+        [],
+        'warning',
+      ),
+    );
   }
   if (hints.length > 0) {
     try {
       await deps.hints.send(hints);
     } catch (cause) {
-      const d = [diagnostic('VG704', 'the hint queue did not take the notice; Immuta lists it in GET /webhooks/history, and the next reconcile covers it')];
-      return { status: 503, body: { error: 'notice not queued; retry later', diagnostics: d }, hints, diagnostics: d, cause };
+      const d = [
+        diagnostic(
+          'VG704',
+          'the hint queue did not take the ' +
+            'notice; Immuta lists it in ' +
+            'GET /webhooks/history, and the ' +
+            'next reconcile covers it',
+        ),
+      ];
+      return {
+        status: 503,
+        body: { error: 'notice not queued; retry later', diagnostics: d },
+        hints,
+        diagnostics: d,
+        cause,
+      };
     }
   }
   return { status: 202, body: { accepted: hints.length }, hints, diagnostics };

@@ -57,21 +57,31 @@ export function canonical(value: unknown): string {
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (v !== null && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([k, x]) => k !== 'version' && x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, walk(x)]));
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>)
+          .filter(([k, x]) => k !== 'version' && x !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, x]) => [k, walk(x)]),
+      );
     }
     return v;
   };
   return JSON.stringify(walk(value));
 }
 
-function sameAs(schema: typeof DataSourceSchema | typeof PolicySchema, desired: unknown, stored: StoredObject | undefined): boolean {
+function sameAs(
+  schema: typeof DataSourceSchema | typeof PolicySchema,
+  desired: unknown,
+  stored: StoredObject | undefined,
+): boolean {
   if (!stored || stored.deleted) return false;
   const a = schema.safeParse(desired);
   const b = schema.safeParse(stored.definition);
   return a.success && b.success && canonical(a.data) === canonical(b.data);
 }
 
-const nextVersion = (start: number, stored: StoredObject | undefined): number => Math.max(start, (stored?.version ?? -1) + 1);
+const nextVersion = (start: number, stored: StoredObject | undefined): number =>
+  Math.max(start, (stored?.version ?? -1) + 1);
 
 interface Change {
   type: EventType;
@@ -95,31 +105,81 @@ function envelope(change: Change, now: Date): unknown {
   };
 }
 
-function changes(desired: Awaited<ReturnType<typeof fetchDesired>>, stored: WarehouseState, mode: SyncMode, start: number): Change[] {
+function changes(
+  desired: Awaited<ReturnType<typeof fetchDesired>>,
+  stored: WarehouseState,
+  mode: SyncMode,
+  start: number,
+): Change[] {
   const out: Change[] = [];
   const resend = (named: boolean) => mode === 'notice' && named;
-  const upsert = (kind: 'datasource' | 'policy', key: 'dataSource' | 'policy', id: string, value: Record<string, unknown>, s: StoredObject | undefined, same: boolean) => {
+  const upsert = (
+    kind: 'datasource' | 'policy',
+    key: 'dataSource' | 'policy',
+    id: string,
+    value: Record<string, unknown>,
+    s: StoredObject | undefined,
+    same: boolean,
+  ) => {
     if (same && !resend(kind === 'datasource' ? desired.named.dataSource(id) : desired.named.policy(id))) return;
     const version = nextVersion(start, s);
-    out.push({ type: `${kind}.${s && !s.deleted ? 'updated' : 'created'}` as EventType, subject: id, version, data: { [key]: { ...value, version } } });
+    out.push({
+      type: `${kind}.${s && !s.deleted ? 'updated' : 'created'}` as EventType,
+      subject: id,
+      version,
+      data: { [key]: { ...value, version } },
+    });
   };
-  for (const [id, ds] of desired.dataSources) upsert('datasource', 'dataSource', id, ds, stored.dataSources.get(id), sameAs(DataSourceSchema, ds, stored.dataSources.get(id)));
-  for (const [id, p] of desired.policies) upsert('policy', 'policy', id, p, stored.policies.get(id), sameAs(PolicySchema, p, stored.policies.get(id)));
+  for (const [id, ds] of desired.dataSources)
+    upsert(
+      'datasource',
+      'dataSource',
+      id,
+      ds,
+      stored.dataSources.get(id),
+      sameAs(DataSourceSchema, ds, stored.dataSources.get(id)),
+    );
+  for (const [id, p] of desired.policies)
+    upsert('policy', 'policy', id, p, stored.policies.get(id), sameAs(PolicySchema, p, stored.policies.get(id)));
   for (const [userId, profile] of desired.users) {
     const s = stored.users.get(userId);
-    if (!resend(desired.named.user(userId)) && s && !s.deleted && canonical(s.definition) === canonical(encodedProfile(profile))) continue;
+    if (
+      !resend(desired.named.user(userId)) &&
+      s &&
+      !s.deleted &&
+      canonical(s.definition) === canonical(encodedProfile(profile))
+    )
+      continue;
     const version = nextVersion(start, s);
     out.push({ type: 'user.updated', subject: userId, version, data: { user: { ...profile, version } } });
   }
   // Deletions last: a policy that now fails closed is in place before the rules it replaces go.
   for (const [id, s] of stored.policies) {
-    if (!s.deleted && !desired.policies.has(id) && desired.covers.policy(id)) out.push({ type: 'policy.deleted', subject: id, version: nextVersion(start, s), data: { id, version: nextVersion(start, s) } });
+    if (!s.deleted && !desired.policies.has(id) && desired.covers.policy(id))
+      out.push({
+        type: 'policy.deleted',
+        subject: id,
+        version: nextVersion(start, s),
+        data: { id, version: nextVersion(start, s) },
+      });
   }
   for (const [id, s] of stored.dataSources) {
-    if (!s.deleted && !desired.dataSources.has(id) && desired.covers.dataSource(id)) out.push({ type: 'datasource.deleted', subject: id, version: nextVersion(start, s), data: { id, version: nextVersion(start, s) } });
+    if (!s.deleted && !desired.dataSources.has(id) && desired.covers.dataSource(id))
+      out.push({
+        type: 'datasource.deleted',
+        subject: id,
+        version: nextVersion(start, s),
+        data: { id, version: nextVersion(start, s) },
+      });
   }
   for (const [userId, s] of stored.users) {
-    if (!s.deleted && !desired.users.has(userId) && desired.covers.user(userId)) out.push({ type: 'user.deleted', subject: userId, version: nextVersion(start, s), data: { userId, version: nextVersion(start, s) } });
+    if (!s.deleted && !desired.users.has(userId) && desired.covers.user(userId))
+      out.push({
+        type: 'user.deleted',
+        subject: userId,
+        version: nextVersion(start, s),
+        data: { userId, version: nextVersion(start, s) },
+      });
   }
   return out;
 }
@@ -134,12 +194,27 @@ export async function syncScope(scope: SyncScope, mode: SyncMode, deps: SyncDeps
   for (const change of changes(desired, stored, mode, start)) {
     const parsed = EVENT_SCHEMAS[change.type].safeParse(envelope(change, deps.now()));
     if (!parsed.success) {
-      diagnostics.push(diagnostic('VG710', `${change.type} ${JSON.stringify(change.subject).slice(0, 200)}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; not sent`));
+      diagnostics.push(
+        diagnostic(
+          'VG710',
+          `${change.type} ` +
+            `${JSON.stringify(change.subject).slice(0, 200)}` +
+            `: ` +
+            `${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` +
+            `; ` +
+            `not sent`,
+        ),
+      );
       continue;
     }
     const event = parsed.data as WebhookEvent;
     if (busEntrySize(toBusEntry(event)) >= MAX_BUS_ENTRY_BYTES) {
-      diagnostics.push(diagnostic('VG710', `${change.type} ${JSON.stringify(change.subject).slice(0, 200)}: larger than an event bus entry; not sent`));
+      diagnostics.push(
+        diagnostic(
+          'VG710',
+          `${change.type} ${JSON.stringify(change.subject).slice(0, 200)}: larger than an event bus entry; not sent`,
+        ),
+      );
       continue;
     }
     events.push(event);
@@ -147,7 +222,14 @@ export async function syncScope(scope: SyncScope, mode: SyncMode, deps: SyncDeps
   if (events.length > 0) {
     const result = await deps.bus.put(events.map(toBusEntry));
     if (result.failed.length > 0) {
-      throw new Error(`the event bus did not take ${result.failed.length} of ${events.length} events (${result.failed[0]!.code}); the sync is retried`);
+      throw new Error(
+        `the event bus did not take ` +
+          `${result.failed.length} of ` +
+          `${events.length} events (` +
+          `${result.failed[0]!.code}); the sync ` +
+          `is ` +
+          `retried`,
+      );
     }
   }
   return { checked: desired.checked, changed: events.length, events, diagnostics };

@@ -25,7 +25,11 @@ export interface WarehouseState {
 
 export function profileReadStatement(dialect: Dialect): SqlStatement {
   return stmt(
-    `SELECT immuta__userid, version, deleted, groups, attributes, projects, current_project, purposes, datasources FROM ${systemTable(dialect, TABLES.profile)}`,
+    `SELECT immuta__userid, version, deleted, ` +
+      `groups, attributes, projects, ` +
+      `current_project, purposes, ` +
+      `datasources FROM ` +
+      `${systemTable(dialect, TABLES.profile)}`,
     'profile read: every user (reconcile)',
   );
 }
@@ -51,20 +55,33 @@ export interface StateReader {
   read(): Promise<WarehouseState>;
 }
 
-export const warehouseStateReader = (warehouse: Warehouse, dialect: Dialect): StateReader => ({ read: () => readWarehouseState(warehouse, dialect) });
+export const warehouseStateReader = (warehouse: Warehouse, dialect: Dialect): StateReader => ({
+  read: () => readWarehouseState(warehouse, dialect),
+});
 
 export async function readWarehouseState(warehouse: Warehouse, dialect: Dialect): Promise<WarehouseState> {
-  const [catalogRows, profileRows] = await Promise.all([warehouse.query(catalogReadStatement(dialect)), warehouse.query(profileReadStatement(dialect))]);
+  const [catalogRows, profileRows] = await Promise.all([
+    warehouse.query(catalogReadStatement(dialect)),
+    warehouse.query(profileReadStatement(dialect)),
+  ]);
   const catalog = parseCatalog(catalogRows);
   const users = new Map<string, StoredObject>();
   for (const r of profileRows) {
     const version = toInt(r.version);
-    if (!Number.isSafeInteger(version)) throw new Error(`profile: version of ${String(r.immuta__userid)} is not an integer`);
+    if (!Number.isSafeInteger(version))
+      throw new Error(`profile: version of ${String(r.immuta__userid)} is not an integer`);
     const text = (k: string): string | null => (r[k] === null || r[k] === undefined ? null : String(r[k]));
     users.set(String(r.immuta__userid), {
       version,
       deleted: toBool(r.deleted),
-      definition: { groups: text('groups'), attributes: text('attributes'), projects: text('projects'), current_project: text('current_project'), purposes: text('purposes'), datasources: text('datasources') },
+      definition: {
+        groups: text('groups'),
+        attributes: text('attributes'),
+        projects: text('projects'),
+        current_project: text('current_project'),
+        purposes: text('purposes'),
+        datasources: text('datasources'),
+      },
     });
   }
   return { dataSources: catalog.dataSources, policies: catalog.policies, users };

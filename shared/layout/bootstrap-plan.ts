@@ -12,7 +12,12 @@ import type { Dialect } from '../sql/dialect.js';
 import { planned, stmt, type PlannedStatement, type SqlStatement, type StatementRole } from '../sql/statement.js';
 import { packTransactions } from '../sql/transaction-packer.js';
 import { dialectFor, integrationSchemaNames, schemasOf, type IntegrationConfig } from './integration-config.js';
-import { functionDefinitions, procedureDefinitions, routineSignature, type RoutineDefinition } from './routine-definitions.js';
+import {
+  functionDefinitions,
+  procedureDefinitions,
+  routineSignature,
+  type RoutineDefinition,
+} from './routine-definitions.js';
 import { entitlementRowsSql } from './entitlement-rows.js';
 import { TABLES, USER_ENTITLEMENT_VIEW, USER_PROFILE_VIEW, columnTypes, systemTable } from './warehouse-objects.js';
 
@@ -34,13 +39,18 @@ export interface InspectedLayout {
   schemaOwners: Map<string, string | null>;
 }
 
-const integrationSchemas = (config: IntegrationConfig): string[] => [...integrationSchemaNames(schemasOf(config)), config.viewSchema];
+const integrationSchemas = (config: IntegrationConfig): string[] => [
+  ...integrationSchemaNames(schemasOf(config)),
+  config.viewSchema,
+];
 
 /** One read that tells what exists: the system role and the owners of our schemas. */
 export function inspectStatement(config: IntegrationConfig, dialect: Dialect): SqlStatement {
   const roles = dialect.roleCatalog();
   const name = (col: string): string => `CAST(${col} AS ${dialect.textType(256)})`;
-  const schemas = integrationSchemas(config).map((s) => dialect.quoteLiteral(s)).join(', ');
+  const schemas = integrationSchemas(config)
+    .map((s) => dialect.quoteLiteral(s))
+    .join(', ');
   return stmt(
     [
       `SELECT 'role' AS kind, ${name(`r.${roles.nameColumn}`)} AS name, ${name('NULL')} AS owner`,
@@ -81,14 +91,32 @@ export interface BootstrapOptions {
  * password that user could never sign in: every Data API call of the pipeline would fail after a "successful"
  * deployment. Refuse before running anything, naming the fix.
  */
-export function systemRoleProblem(config: IntegrationConfig, inspected: InspectedLayout, signIn: BootstrapOptions['systemSignIn']): Diagnostic | null {
+export function systemRoleProblem(
+  config: IntegrationConfig,
+  inspected: InspectedLayout,
+  signIn: BootstrapOptions['systemSignIn'],
+): Diagnostic | null {
   if (inspected.systemRoleExists || signIn !== 'password') return null;
   return diagnostic(
     'VG601',
-    `the system user ${JSON.stringify(config.systemUser)} does not exist, and the pipeline signs in as it with the password of ` +
-      `the secret in the environment's secretArn; the bootstrap would create it PASSWORD DISABLE, so nothing could ever sign in. ` +
-      `Create the user first with that secret's password (CREATE USER ${JSON.stringify(config.systemUser)} PASSWORD '<the password in the secret>') ` +
-      `and deploy again — or, on a provisioned cluster, set dbUser (IAM temporary credentials) instead of secretArn in the environment`,
+    `the system user ` +
+      `${JSON.stringify(config.systemUser)}` +
+      ` does not ` +
+      `exist, and the pipeline signs in ` +
+      `as it with the password of ` +
+      `the secret in the environment's ` +
+      `secretArn; the bootstrap would ` +
+      `create it PASSWORD DISABLE, so ` +
+      `nothing could ever sign in. ` +
+      `Create the user first with that ` +
+      `secret's password (CREATE USER ` +
+      `${JSON.stringify(config.systemUser)} ` +
+      `PASSWORD '<the password in the ` +
+      `secret>') ` +
+      `and deploy again — or, on a ` +
+      `provisioned cluster, set dbUser (IAM ` +
+      `temporary credentials) instead of ` +
+      `secretArn in the environment`,
     ['secretArn'],
   );
 }
@@ -99,7 +127,11 @@ class Steps {
   constructor(private readonly config: IntegrationConfig) {}
   admin(role: StatementRole, sql: string, comment: string, database?: string): void {
     const statement = planned(role, stmt(sql, comment));
-    this.list.push(database !== undefined && database !== this.config.database ? { runAs: 'admin', statement, database } : { runAs: 'admin', statement });
+    this.list.push(
+      database !== undefined && database !== this.config.database
+        ? { runAs: 'admin', statement, database }
+        : { runAs: 'admin', statement },
+    );
   }
   /** Everything the system role runs is pinned, unless `unpinned` says the statement binds nothing of a user's. */
   system(role: StatementRole, s: SqlStatement, unpinned = false): void {
@@ -114,7 +146,12 @@ class Steps {
   }
 }
 
-export function planBootstrap(config: IntegrationConfig, engine: Dialect, inspected: InspectedLayout, options: BootstrapOptions): BootstrapStep[] {
+export function planBootstrap(
+  config: IntegrationConfig,
+  engine: Dialect,
+  inspected: InspectedLayout,
+  options: BootstrapOptions,
+): BootstrapStep[] {
   if (options.hashKey.length === 0) throw new Error('the hashing key must not be empty');
   // Every statement below names the config's own schemas (IntegrationConfig.schemas).
   const dialect = dialectFor(engine, config);
@@ -133,7 +170,8 @@ function adminSteps(steps: Steps, config: IntegrationConfig, dialect: Dialect, i
   const q = (n: string): string => dialect.quoteIdent(n);
   const sys = q(config.systemUser);
   const db = q(config.database);
-  if (!inspected.systemRoleExists) steps.admin('ddl', dialect.createSystemRole(config.systemUser), 'system role (inspection: missing)');
+  if (!inspected.systemRoleExists)
+    steps.admin('ddl', dialect.createSystemRole(config.systemUser), 'system role (inspection: missing)');
   // Seed: ALL PRIVILEGES ON DATABASE — lets the system role create its schemas (and temp tables).
   steps.admin('grant', `GRANT ALL PRIVILEGES ON DATABASE ${db} TO ${sys}`, 'seed: ALL PRIVILEGES ON DATABASE');
   for (const schema of integrationSchemas(config)) {
@@ -141,7 +179,11 @@ function adminSteps(steps: Steps, config: IntegrationConfig, dialect: Dialect, i
     // A schema someone else created (e.g. an existing view schema) is handed over, so that the system
     // role owns everything it writes and PUBLIC cannot have been given CREATE by its old owner.
     if (owner !== undefined && owner !== config.systemUser) {
-      steps.admin('ddl', `ALTER SCHEMA ${q(schema)} OWNER TO ${sys}`, `schema ${schema} is owned by ${owner ?? 'an unknown role'}: hand it to the system role`);
+      steps.admin(
+        'ddl',
+        `ALTER SCHEMA ${q(schema)} OWNER TO ${sys}`,
+        `schema ${schema} is owned by ${owner ?? 'an unknown role'}: hand it to the system role`,
+      );
     }
   }
   // Seed: ALL PRIVILEGES ON ALL SCHEMAS — narrowed to what views need: read the configured raw schemas.
@@ -150,12 +192,25 @@ function adminSteps(steps: Steps, config: IntegrationConfig, dialect: Dialect, i
   // SELECT grants (Redshift: USAGE on the external schema is all a late-binding view's owner needs).
   for (const raw of config.rawSources) {
     const target = dialect.rawGrantTarget(raw, config.database);
-    const what = `raw schema ${raw.schema}${raw.database === config.database ? '' : ` of database ${raw.database}`}${raw.external ? ' (external)' : ''}`;
+    const what =
+      `raw schema ${raw.schema}` +
+      `${raw.database === config.database ? '' : ` of database ${raw.database}`}` +
+      `${raw.external ? ' (external)' : ''}`;
     steps.admin('grant', `GRANT USAGE ON SCHEMA ${q(target.schema)} TO ${sys}`, `${what}: usage`, target.database);
     if (raw.external && !dialect.externalTablesNeedSelectGrant()) continue;
-    steps.admin('grant', `GRANT SELECT ON ALL TABLES IN SCHEMA ${q(target.schema)} TO ${sys}`, `${what}: read existing tables`, target.database);
+    steps.admin(
+      'grant',
+      `GRANT SELECT ON ALL TABLES IN SCHEMA ${q(target.schema)} TO ${sys}`,
+      `${what}: read existing tables`,
+      target.database,
+    );
     // Covers tables the admin creates later; tables created by other users need their own default privileges.
-    steps.admin('grant', `ALTER DEFAULT PRIVILEGES IN SCHEMA ${q(target.schema)} GRANT SELECT ON TABLES TO ${sys}`, `${what}: read future tables`, target.database);
+    steps.admin(
+      'grant',
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA ${q(target.schema)} GRANT SELECT ON TABLES TO ${sys}`,
+      `${what}: read future tables`,
+      target.database,
+    );
   }
   // Seed (PUBLIC): TEMP ON DATABASE. (USAGE ON DATABASE is a datashare privilege in Redshift and CONNECT is
   // PUBLIC's by default in PostgreSQL: nothing to emit.)
@@ -177,11 +232,27 @@ function schemaSteps(steps: Steps, config: IntegrationConfig, dialect: Dialect):
   // so this is the system role's global default.)
   const routines = dialect.procedurePrivilegeObjects();
   const own = dialect.schemas;
-  steps.sys('grant', `ALTER DEFAULT PRIVILEGES FOR USER ${sys} REVOKE EXECUTE ON ${routines} FROM PUBLIC`, 'future routines: no EXECUTE for PUBLIC');
-  steps.sys('grant', `ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(own.procedures)} GRANT EXECUTE ON ${routines} TO ${sys}`, `seed: USAGE ON FUTURE PROCEDURES IN SCHEMA ${own.procedures} (system role)`);
-  steps.sys('grant', `ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(own.functions)} GRANT EXECUTE ON FUNCTIONS TO PUBLIC`, `seed: USAGE ON FUTURE FUNCTIONS IN SCHEMA ${own.functions} to PUBLIC`);
+  steps.sys(
+    'grant',
+    `ALTER DEFAULT PRIVILEGES FOR USER ${sys} REVOKE EXECUTE ON ${routines} FROM PUBLIC`,
+    'future routines: no EXECUTE for PUBLIC',
+  );
+  steps.sys(
+    'grant',
+    `ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(own.procedures)} GRANT EXECUTE ON ${routines} TO ${sys}`,
+    `seed: USAGE ON FUTURE PROCEDURES IN SCHEMA ${own.procedures} (system role)`,
+  );
+  steps.sys(
+    'grant',
+    `ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(own.functions)} GRANT EXECUTE ON FUNCTIONS TO PUBLIC`,
+    `seed: USAGE ON FUTURE FUNCTIONS IN SCHEMA ${own.functions} to PUBLIC`,
+  );
   // Seed "SELECT ON TABLES TO public", narrowed to the views: only the view schema gets it by default.
-  steps.sys('grant', `ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(config.viewSchema)} GRANT SELECT ON TABLES TO PUBLIC`, 'seed: SELECT ON TABLES to PUBLIC, views only');
+  steps.sys(
+    'grant',
+    `ALTER DEFAULT PRIVILEGES FOR USER ${sys} IN SCHEMA ${q(config.viewSchema)} GRANT SELECT ON TABLES TO PUBLIC`,
+    'seed: SELECT ON TABLES to PUBLIC, views only',
+  );
 }
 
 /** State tables (readable and writable only by the system role), their first rows, and the profile view. */
@@ -206,24 +277,41 @@ function stateTableSteps(steps: Steps, dialect: Dialect, hashKey: string): void 
         `datasources ${t.text}, updated_at ${t.timestamp} NOT NULL`,
     ],
     // No NULL value: `x IN (…)` must be exactly true or false for a non-NULL row value.
-    [TABLES.entitlement, `immuta__userid ${t.key} NOT NULL, kind ${dialect.textType(16)} NOT NULL, attribute ${t.text} NOT NULL, value ${t.text} NOT NULL`],
+    [
+      TABLES.entitlement,
+      `immuta__userid ${t.key} NOT NULL, kind ` +
+        `${dialect.textType(16)} NOT ` +
+        `NULL, attribute ${t.text} NOT ` +
+        `NULL, value ${t.text} NOT NULL`,
+    ],
     [TABLES.hashKey, `key_id ${t.bigint} NOT NULL PRIMARY KEY, hash_key ${t.text} NOT NULL`],
   ];
   for (const [table, columns] of tables) {
     steps.sys('ddl', `CREATE TABLE IF NOT EXISTS ${systemTable(dialect, table)} (${columns})`, `state table ${table}`);
-    steps.sys('grant', `REVOKE ALL ON TABLE ${systemTable(dialect, table)} FROM PUBLIC`, `state table ${table}: nothing for PUBLIC`);
+    steps.sys(
+      'grant',
+      `REVOKE ALL ON TABLE ${systemTable(dialect, table)} FROM PUBLIC`,
+      `state table ${table}: nothing for PUBLIC`,
+    );
   }
   const epoch = systemTable(dialect, TABLES.catalogEpoch);
   // Guarded INSERTs read the table in a FROM (not `SELECT … WHERE NOT EXISTS` without FROM) so that the
   // statement is an ordinary compute-node query on Redshift too.
-  steps.sys('write', `INSERT INTO ${epoch} (epoch) SELECT 0 FROM (SELECT COUNT(*) AS n FROM ${epoch}) c WHERE c.n = 0`, 'catalog epoch row (when missing)');
+  steps.sys(
+    'write',
+    `INSERT INTO ${epoch} (epoch) SELECT 0 FROM (SELECT COUNT(*) AS n FROM ${epoch}) c WHERE c.n = 0`,
+    'catalog epoch row (when missing)',
+  );
   const key = systemTable(dialect, TABLES.hashKey);
   // Not pinned: it creates nothing that keeps a binding, and it runs in a Data API batch of its own (no other
   // statement shares the batch that carries the key).
   steps.system(
     'write',
     stmt(
-      `INSERT INTO ${key} (key_id, hash_key) SELECT 1, CAST(:hash_key AS ${t.text}) FROM (SELECT COUNT(*) AS n FROM ${key} WHERE key_id = 1) c WHERE c.n = 0`,
+      `INSERT INTO ${key} (key_id, hash_key) ` +
+        `SELECT 1, CAST(:hash_key AS ${t.text}) ` +
+        `FROM (SELECT COUNT(*) AS n FROM ${key} ` +
+        `WHERE key_id = 1) c WHERE c.n = 0`,
       'hashing key row (when missing; value bound, never in the text)',
       { hash_key: hashKey },
     ),
@@ -245,20 +333,33 @@ function stateTableSteps(steps: Steps, dialect: Dialect, hashKey: string): void 
   entitlementSteps(steps, dialect);
 }
 
-/** The entitlement rows: filled from the stored profiles once (an older layout had none), and the current user's view. */
+/**
+ * The entitlement rows: filled from the stored profiles once (an older layout had none), and the current user's view.
+ */
 function entitlementSteps(steps: Steps, dialect: Dialect): void {
   const rows = systemTable(dialect, TABLES.entitlement);
   const profile = systemTable(dialect, TABLES.profile);
-  const decoded = entitlementRowsSql(dialect, { userid: 'pr.immuta__userid', groups: 'pr.groups', attributes: 'pr.attributes', from: `${profile} pr` });
+  const decoded = entitlementRowsSql(dialect, {
+    userid: 'pr.immuta__userid',
+    groups: 'pr.groups',
+    attributes: 'pr.attributes',
+    from: `${profile} pr`,
+  });
   steps.sys(
     'write',
-    `INSERT INTO ${rows} (immuta__userid, kind, attribute, value) SELECT e.immuta__userid, e.kind, e.attribute, e.value FROM (${decoded}) e CROSS JOIN (SELECT COUNT(*) AS n FROM ${rows}) c WHERE c.n = 0`,
+    `INSERT INTO ${rows} (immuta__userid, kind, ` +
+      `attribute, value) SELECT e.immuta__userid, e.kind, ` +
+      `e.attribute, e.value FROM (${decoded}) e CROSS JOIN ` +
+      `(SELECT COUNT(*) AS n FROM ${rows}) c WHERE c.n = 0`,
     'entitlement rows of the stored profiles (when there are none yet)',
   );
   const view = systemTable(dialect, USER_ENTITLEMENT_VIEW);
   steps.sys(
     'ddl',
-    dialect.createView(view, `SELECT kind, attribute, value FROM ${rows} WHERE immuta__userid = current_user`, { replace: true, lateBinding: false }),
+    dialect.createView(view, `SELECT kind, attribute, value FROM ${rows} WHERE immuta__userid = current_user`, {
+      replace: true,
+      lateBinding: false,
+    }),
     'user_entitlement: the current user’s entitlement rows',
   );
   steps.sys('grant', `GRANT SELECT ON ${view} TO PUBLIC`, 'user_entitlement readable by everyone (own rows only)');
@@ -268,11 +369,19 @@ function entitlementSteps(steps: Steps, dialect: Dialect): void {
 function routineSteps(steps: Steps, dialect: Dialect): void {
   for (const f of functionDefinitions(dialect)) {
     steps.routine('function', 'ddl', f.create);
-    steps.routine('function', 'grant', stmt(`GRANT EXECUTE ON FUNCTION ${routineSignature(f)} TO PUBLIC`, 'seed: functions executable by PUBLIC'));
+    steps.routine(
+      'function',
+      'grant',
+      stmt(`GRANT EXECUTE ON FUNCTION ${routineSignature(f)} TO PUBLIC`, 'seed: functions executable by PUBLIC'),
+    );
   }
   for (const p of procedureDefinitions(dialect)) {
     steps.routine('procedure', 'ddl', p.create);
-    steps.routine('procedure', 'grant', stmt(`REVOKE EXECUTE ON PROCEDURE ${routineSignature(p)} FROM PUBLIC`, 'write procedures: system role only'));
+    steps.routine(
+      'procedure',
+      'grant',
+      stmt(`REVOKE EXECUTE ON PROCEDURE ${routineSignature(p)} FROM PUBLIC`, 'write procedures: system role only'),
+    );
   }
 }
 
@@ -282,14 +391,32 @@ function routineSteps(steps: Steps, dialect: Dialect): void {
  * AUTHORIZATION) switches between them, so the system role owns what it creates. Steps for other databases
  * are left out; run the script again connected to that database.
  */
-export function bootstrapScript(steps: readonly BootstrapStep[], config: IntegrationConfig, dialect: Dialect, database: string = config.database): PlannedStatement[] {
+export function bootstrapScript(
+  steps: readonly BootstrapStep[],
+  config: IntegrationConfig,
+  dialect: Dialect,
+  database: string = config.database,
+): PlannedStatement[] {
   const here = steps.filter((step) => (step.database ?? config.database) === database);
-  const runs = packTransactions(here.map((step) => ({ statements: [step.statement], session: step.runAs, tag: step })), dialect, Infinity);
+  const runs = packTransactions(
+    here.map((step) => ({ statements: [step.statement], session: step.runAs, tag: step })),
+    dialect,
+    Infinity,
+  );
   const out: PlannedStatement[] = [];
   let asSystem = false;
   for (const run of runs) {
     const wantSystem = run.session === 'system';
-    if (wantSystem !== asSystem) out.push(planned('session', stmt(dialect.actAs(wantSystem ? config.systemUser : null), wantSystem ? 'act as the system role' : 'back to the admin')));
+    if (wantSystem !== asSystem)
+      out.push(
+        planned(
+          'session',
+          stmt(
+            dialect.actAs(wantSystem ? config.systemUser : null),
+            wantSystem ? 'act as the system role' : 'back to the admin',
+          ),
+        ),
+      );
     asSystem = wantSystem;
     out.push(...run.statements);
   }

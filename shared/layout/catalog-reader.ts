@@ -33,24 +33,44 @@ export function catalogReadStatement(dialect: Dialect, datasourceIds?: string | 
   const t = columnTypes(dialect);
   // Typed NULLs so that the UNION's column types do not depend on the engine's guess for bare NULL.
   const nul = (type: string): string => `CAST(NULL AS ${type})`;
-  const ids = datasourceIds === undefined || typeof datasourceIds === 'string' ? datasourceIds : [...new Set(datasourceIds)];
+  const ids =
+    datasourceIds === undefined || typeof datasourceIds === 'string' ? datasourceIds : [...new Set(datasourceIds)];
   if (Array.isArray(ids) && ids.length === 0) throw new Error('catalog read: an empty list of data source ids');
   // The ids are bound, never spliced: only the generated parameter names enter the text. IN (expr_list):
   // https://docs.aws.amazon.com/redshift/latest/dg/r_in_condition.html
   const names = Array.isArray(ids) ? ids.map((_, i) => `datasource_id_${i + 1}`) : [];
   const dsFilter =
-    ids === undefined ? '' : typeof ids === 'string' ? ' WHERE datasource_id = :datasource_id' : ` WHERE datasource_id IN (${names.map((n) => `:${n}`).join(', ')})`;
+    ids === undefined
+      ? ''
+      : typeof ids === 'string'
+        ? ' WHERE datasource_id = :datasource_id'
+        : ` WHERE datasource_id IN (${names.map((n) => `:${n}`).join(', ')})`;
   const sql = [
-    `SELECT 'epoch' AS kind, ${nul(t.key)} AS id, epoch AS version, ${nul(t.boolean)} AS deleted, ${nul(t.text)} AS definition, ${nul(t.text)} AS view_signature`,
+    `SELECT 'epoch' AS kind, ${nul(t.key)} AS id, ` +
+      `epoch AS version, ${nul(t.boolean)} ` +
+      `AS deleted, ${nul(t.text)} AS definition, ` +
+      `${nul(t.text)} AS view_signature`,
     `FROM ${systemTable(dialect, TABLES.catalogEpoch)}`,
     'UNION ALL',
-    `SELECT 'datasource', datasource_id, version, deleted, definition, view_signature FROM ${systemTable(dialect, TABLES.datasourceState)}${dsFilter}`,
+    `SELECT 'datasource', datasource_id, ` +
+      `version, deleted, definition, ` +
+      `view_signature FROM ` +
+      `${systemTable(dialect, TABLES.datasourceState)}` +
+      `${dsFilter}`,
     'UNION ALL',
-    `SELECT 'policy', policy_id, version, deleted, definition, ${nul(t.text)} FROM ${systemTable(dialect, TABLES.policyState)}`,
+    `SELECT 'policy', policy_id, ` +
+      `version, deleted, definition, ` +
+      `${nul(t.text)} FROM ` +
+      `${systemTable(dialect, TABLES.policyState)}`,
   ].join('\n');
   if (ids === undefined) return stmt(sql, 'catalog read: epoch, all data sources, all policies');
-  if (typeof ids === 'string') return stmt(sql, `catalog read: epoch, data source ${ids}, all policies`, { datasource_id: ids });
-  return stmt(sql, `catalog read: epoch, ${ids.length} data sources, all policies`, Object.fromEntries(ids.map((id, i) => [names[i]!, id])));
+  if (typeof ids === 'string')
+    return stmt(sql, `catalog read: epoch, data source ${ids}, all policies`, { datasource_id: ids });
+  return stmt(
+    sql,
+    `catalog read: epoch, ${ids.length} data sources, all policies`,
+    Object.fromEntries(ids.map((id, i) => [names[i]!, id])),
+  );
 }
 
 /**
@@ -65,7 +85,8 @@ export function narrowSnapshot(snapshot: CatalogSnapshot, datasourceId: string):
 // Engines and drivers return BIGINT as number, bigint or string, and booleans as boolean or text.
 function toInteger(v: unknown, what: string): number {
   const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new Error(`catalog: ${what} is not an integer: ${String(v)}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n))
+    throw new Error(`catalog: ${what} is not an integer: ${String(v)}`);
   return n;
 }
 

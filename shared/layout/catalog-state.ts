@@ -8,7 +8,9 @@ import type { Policy } from '../policy/policy.js';
 import { parseDataSource, parsePolicy } from '../policy/validate.js';
 import type { CatalogSnapshot } from './catalog-reader.js';
 
-/** A stored data source: `live` unless deleted, `any` even when deleted (its view name), and its view's signature text. */
+/**
+ * A stored data source: `live` unless deleted, `any` even when deleted (its view name), and its view's signature text.
+ */
 export interface StoredDataSource {
   live: DataSource | null;
   any: DataSource | null;

@@ -22,13 +22,24 @@ export function itemCountSql(dialect: Dialect, listSql: string): string {
 /** profile-encoding.ts unescapeItem in SQL: `%7C` and `%3D` first, `%25` last (an escaped `%` is never read again). */
 function unescapeSql(dialect: Dialect, itemSql: string): string {
   const l = (s: string): string => dialect.quoteLiteral(s);
-  return `REPLACE(REPLACE(REPLACE(${itemSql}, ${l('%7C')}, ${l('|')}), ${l('%3D')}, ${l('=')}), ${l('%25')}, ${l('%')})`;
+  return (
+    `REPLACE(REPLACE(REPLACE(${itemSql}` +
+    `, ${l('%7C')}, ${l('|')}` +
+    `), ${l('%3D')}, ${l('=')}), ` +
+    `${l('%25')}, ${l('%')})`
+  );
 }
 
 /** 0 … 10^4 − 1 as a derived table `n(i)`, from four cross-joined digit lists. */
 function numbersSql(): string {
-  const digit = (a: string): string => `(${Array.from({ length: 10 }, (_, k) => `SELECT ${k} AS ${a}`).join(' UNION ALL ')}) ${a}`;
-  return `(SELECT d0.d0 + 10 * d1.d1 + 100 * d2.d2 + 1000 * d3.d3 AS i FROM ${digit('d0')} CROSS JOIN ${digit('d1')} CROSS JOIN ${digit('d2')} CROSS JOIN ${digit('d3')}) n`;
+  const digit = (a: string): string =>
+    `(${Array.from({ length: 10 }, (_, k) => `SELECT ${k} AS ${a}`).join(' UNION ALL ')}) ${a}`;
+  return (
+    `(SELECT d0.d0 + 10 * d1.d1 + 100 * d2.d2 + ` +
+    `1000 * d3.d3 AS i FROM ${digit('d0')} ` +
+    `CROSS JOIN ${digit('d1')} CROSS JOIN ` +
+    `${digit('d2')} CROSS JOIN ${digit('d3')}) n`
+  );
 }
 
 /**
@@ -36,17 +47,30 @@ function numbersSql(): string {
  * relation the three expressions read (empty for procedure arguments); one row per list item (item i is part
  * i + 2 of SPLIT_PART: the list starts with a separator).
  */
-export function entitlementRowsSql(dialect: Dialect, src: { userid: string; groups: string; attributes: string; from?: string }): string {
+export function entitlementRowsSql(
+  dialect: Dialect,
+  src: { userid: string; groups: string; attributes: string; from?: string },
+): string {
   const l = (s: string): string => dialect.quoteLiteral(s);
   const item = (list: string): string => `SPLIT_PART(${list}, ${l('|')}, n.i + 2)`;
   const from = src.from ? `${src.from} CROSS JOIN ${numbersSql()}` : numbersSql();
   const groups =
-    `SELECT ${src.userid} AS immuta__userid, ${l(ENTITLEMENT_KINDS.group)} AS kind, ${l('')} AS attribute, ${unescapeSql(dialect, item(src.groups))} AS value ` +
+    `SELECT ${src.userid} AS immuta__userid, ` +
+    `${l(ENTITLEMENT_KINDS.group)} AS kind, ` +
+    `${l('')} AS attribute, ` +
+    `${unescapeSql(dialect, item(src.groups))} ` +
+    `AS value ` +
     `FROM ${from} WHERE n.i < ${itemCountSql(dialect, src.groups)}`;
   // An escaped attribute entry is `key=value` with no other raw `=`.
   const attributes =
-    `SELECT ${src.userid}, ${l(ENTITLEMENT_KINDS.attribute)}, ${unescapeSql(dialect, `SPLIT_PART(${item(src.attributes)}, ${l('=')}, 1)`)}, ` +
-    `${unescapeSql(dialect, `SPLIT_PART(${item(src.attributes)}, ${l('=')}, 2)`)} FROM ${from} WHERE n.i < ${itemCountSql(dialect, src.attributes)}`;
+    `SELECT ${src.userid}, ` +
+    `${l(ENTITLEMENT_KINDS.attribute)}` +
+    `, ` +
+    `${unescapeSql(dialect, `SPLIT_PART(` + `${item(src.attributes)}, ` + `${l('=')}, 1)`)}` +
+    `, ` +
+    `${unescapeSql(dialect, `SPLIT_PART(` + `${item(src.attributes)}, ` + `${l('=')}, 2)`)}` +
+    ` FROM ${from} WHERE n.i < ` +
+    `${itemCountSql(dialect, src.attributes)}`;
   return `${groups} UNION ALL ${attributes}`;
 }
 
@@ -56,11 +80,29 @@ export function entitlementRowsSql(dialect: Dialect, src: { userid: string; grou
  * as the build side, read once per query. A NULL row value gives NULL (the row is hidden); values compare
  * exactly (the dialect's exactTextKey keeps trailing blanks significant on Redshift).
  */
-export function membershipSql(dialect: Dialect, entitlements: string, valueSql: string, kind: EntitlementKind, attribute?: string): string {
+export function membershipSql(
+  dialect: Dialect,
+  entitlements: string,
+  valueSql: string,
+  kind: EntitlementKind,
+  attribute?: string,
+): string {
   const l = (s: string): string => dialect.quoteLiteral(s);
-  const where = [`e.kind = ${l(ENTITLEMENT_KINDS[kind])}`, ...(attribute !== undefined ? [`e.attribute = ${l(attribute)}`] : [])];
-  return `(${dialect.exactTextKey(valueSql)} IN (SELECT ${dialect.exactTextKey('e.value')} FROM ${entitlements} e WHERE ${where.join(' AND ')})) = TRUE`;
+  const where = [
+    `e.kind = ${l(ENTITLEMENT_KINDS[kind])}`,
+    ...(attribute !== undefined ? [`e.attribute = ${l(attribute)}`] : []),
+  ];
+  return (
+    `(` +
+    `${dialect.exactTextKey(valueSql)}` +
+    ` IN (SELECT ` +
+    `${dialect.exactTextKey('e.value')} ` +
+    `FROM ${entitlements} e WHERE ` +
+    `${where.join(' AND ')})) = ` +
+    `TRUE`
+  );
 }
 
 /** The current user's rows (what every view reads). */
-export const userEntitlements = (dialect: Dialect): string => dialect.qualify(dialect.schemas.system, USER_ENTITLEMENT_VIEW);
+export const userEntitlements = (dialect: Dialect): string =>
+  dialect.qualify(dialect.schemas.system, USER_ENTITLEMENT_VIEW);

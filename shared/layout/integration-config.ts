@@ -16,9 +16,15 @@ export const RESERVED_SCHEMAS = [SYSTEM_SCHEMA, FUNCTIONS_SCHEMA, PROCEDURES_SCH
 export type { IntegrationSchemas };
 
 /** The integration's own schemas of a config, in the order they are listed (system, functions, procedures). */
-export const integrationSchemaNames = (schemas: IntegrationSchemas): string[] => [schemas.system, schemas.functions, schemas.procedures];
+export const integrationSchemaNames = (schemas: IntegrationSchemas): string[] => [
+  schemas.system,
+  schemas.functions,
+  schemas.procedures,
+];
 
-const withDefaults = (given: Partial<Record<keyof IntegrationSchemas, string | undefined>> = {}): IntegrationSchemas => ({
+const withDefaults = (
+  given: Partial<Record<keyof IntegrationSchemas, string | undefined>> = {},
+): IntegrationSchemas => ({
   system: given.system ?? DEFAULT_INTEGRATION_SCHEMAS.system,
   functions: given.functions ?? DEFAULT_INTEGRATION_SCHEMAS.functions,
   procedures: given.procedures ?? DEFAULT_INTEGRATION_SCHEMAS.procedures,
@@ -26,11 +32,14 @@ const withDefaults = (given: Partial<Record<keyof IntegrationSchemas, string | u
 
 export const DEFAULT_SYSTEM_USER = 'immuta_system_user';
 /** The schema names of a config (the defaults when it names none). */
-export const schemasOf = (config: Pick<IntegrationConfig, 'schemas'>): IntegrationSchemas => config.schemas ?? DEFAULT_INTEGRATION_SCHEMAS;
+export const schemasOf = (config: Pick<IntegrationConfig, 'schemas'>): IntegrationSchemas =>
+  config.schemas ?? DEFAULT_INTEGRATION_SCHEMAS;
 
 /** The dialect writing SQL for this config's layout (its schema names). */
-export const dialectFor = <D extends { withSchemas(s: IntegrationSchemas): D }>(dialect: D, config: Pick<IntegrationConfig, 'schemas'>): D =>
-  dialect.withSchemas(schemasOf(config));
+export const dialectFor = <D extends { withSchemas(s: IntegrationSchemas): D }>(
+  dialect: D,
+  config: Pick<IntegrationConfig, 'schemas'>,
+): D => dialect.withSchemas(schemasOf(config));
 
 /** Multi-database mode keeps the views in their own database (Redshift RA3 / Serverless cross-database views). */
 export const DEFAULT_MULTI_DATABASE = 'immuta';
@@ -63,31 +72,56 @@ export const IntegrationConfigInputSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.mode === 'single' && c.database === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['database'], message: 'single-database mode needs the raw tables’ database' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database'],
+        message: 'single-database mode needs the raw tables’ database',
+      });
     }
     const own = integrationSchemaNames(withDefaults(c.schemas));
     if (new Set(own).size < own.length) {
-      ctx.addIssue({ code: 'custom', path: ['schemas'], message: `the system, functions and procedures schemas must differ (${own.join(', ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schemas'],
+        message: `the system, functions and procedures schemas must differ (${own.join(', ')})`,
+      });
     }
     if (own.includes(c.viewSchema)) {
-      ctx.addIssue({ code: 'custom', path: ['viewSchema'], message: `${c.viewSchema} is reserved for the integration` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['viewSchema'],
+        message: `${c.viewSchema} is reserved for the integration`,
+      });
     }
     const database = c.database ?? (c.mode === 'multi' ? DEFAULT_MULTI_DATABASE : undefined);
     c.rawSources.forEach((s, i) => {
       // Without cross-database queries the views can only read raw tables in their own database.
       if (c.mode === 'single' && s.database !== undefined && s.database !== database) {
-        ctx.addIssue({ code: 'custom', path: ['rawSources', i, 'database'], message: 'single-database mode reads only its own database' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rawSources', i, 'database'],
+          message: 'single-database mode reads only its own database',
+        });
       }
       // Redshift cross-database queries cannot read external tables (docs/modes.md).
       if (c.mode === 'multi' && s.external === true && s.database !== undefined && s.database !== database) {
         ctx.addIssue({
           code: 'custom',
           path: ['rawSources', i, 'external'],
-          message: `external schema ${s.schema} is in database ${s.database}: cross-database queries cannot read external tables; use single-database mode in ${s.database} or re-create the external schema in ${database}`,
+          message:
+            `external schema ${s.schema} is in database ` +
+            `${s.database}: cross-database queries cannot read ` +
+            `external tables; use single-database mode in ` +
+            `${s.database} or re-create the external schema in ` +
+            `${database}`,
         });
       }
       if ((s.database ?? database) === database && [c.viewSchema, ...own].includes(s.schema)) {
-        ctx.addIssue({ code: 'custom', path: ['rawSources', i, 'schema'], message: `${s.schema} is an integration schema, not raw data` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rawSources', i, 'schema'],
+          message: `${s.schema} is an integration schema, not raw data`,
+        });
       }
     });
   })
@@ -129,5 +163,8 @@ export type IntegrationConfigResult = { ok: true; value: IntegrationConfig } | {
 export function parseIntegrationConfig(input: unknown, basePath: (string | number)[] = []): IntegrationConfigResult {
   const r = IntegrationConfigInputSchema.safeParse(input);
   if (r.success) return { ok: true, value: r.data };
-  return { ok: false, diagnostics: issuesToDiagnostics('VG204', r.error, { what: 'invalid integration config', basePath }) };
+  return {
+    ok: false,
+    diagnostics: issuesToDiagnostics('VG204', r.error, { what: 'invalid integration config', basePath }),
+  };
 }

@@ -67,14 +67,18 @@ export const dataSourceNeedle = listNeedle;
  * acknowledged one. v1 readers that only look for `|x|` are unaffected.
  */
 export function encodePurposes(acknowledged: Iterable<string>, active: Iterable<string>): string {
-  const items = [...new Set([...acknowledged].map(escapeItem)), ...new Set([...active].map((p) => `=${escapeItem(p)}`))].sort();
+  const items = [
+    ...new Set([...acknowledged].map(escapeItem)),
+    ...new Set([...active].map((p) => `=${escapeItem(p)}`)),
+  ].sort();
   return items.length === 0 ? SEP : `${SEP}${[...new Set(items)].join(SEP)}${SEP}`;
 }
 /** Needle of a purpose the user acts under (in the purposes column). */
 export const activePurposeNeedle = (purpose: string): string => `${SEP}=${escapeItem(purpose)}${SEP}`;
 
 /** The exact text to search for in the attributes column. */
-export const attributeNeedle = (key: string, value: string): string => `${SEP}${escapeItem(key)}=${escapeItem(value)}${SEP}`;
+export const attributeNeedle = (key: string, value: string): string =>
+  `${SEP}${escapeItem(key)}=${escapeItem(value)}${SEP}`;
 
 /** JS membership, the reference the SQL form is tested against. */
 export const encodedContains = (encoded: string, needle: string): boolean => encoded.includes(needle);
@@ -93,11 +97,16 @@ export function listItemNeedleSql(dialect: Dialect, valueSql: string): string {
 
 /** SQL for the attribute needle of a constant key and a per-row value: immuta_functions.f_attribute_item(k, v). */
 export function attributeItemNeedleSql(dialect: Dialect, key: string, valueSql: string): string {
-  return `${dialect.qualify(dialect.schemas.functions, ATTRIBUTE_ITEM_FUNCTION)}(${dialect.quoteLiteral(key)}, ${valueSql})`;
+  return (
+    `${dialect.qualify(dialect.schemas.functions, ATTRIBUTE_ITEM_FUNCTION)}` +
+    `(${dialect.quoteLiteral(key)}` +
+    `, ${valueSql})`
+  );
 }
 
 /** `POSITION(<needle sql> IN <column>) > 0`; a NULL row value gives NULL, which a filter treats as false. */
-export const containsSql = (columnSql: string, needleSql: string): string => `POSITION(${needleSql} IN ${columnSql}) > 0`;
+export const containsSql = (columnSql: string, needleSql: string): string =>
+  `POSITION(${needleSql} IN ${columnSql}) > 0`;
 
 export const LIST_ITEM_FUNCTION = 'f_list_item';
 export const ATTRIBUTE_ITEM_FUNCTION = 'f_attribute_item';

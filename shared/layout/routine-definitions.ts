@@ -29,7 +29,8 @@ export interface RoutineDefinition {
 }
 
 /** `name(type, type)` as GRANT / REVOKE need it. */
-export const routineSignature = (r: RoutineDefinition): string => `${r.qualifiedName}(${r.args.map((a) => a.type).join(', ')})`;
+export const routineSignature = (r: RoutineDefinition): string =>
+  `${r.qualifiedName}(${r.args.map((a) => a.type).join(', ')})`;
 
 export function procedureArgs(dialect: Dialect): Record<keyof typeof PROCEDURES, RoutineArg[]> {
   const t = columnTypes(dialect);
@@ -68,7 +69,13 @@ export function procedureArgs(dialect: Dialect): Record<keyof typeof PROCEDURES,
   };
 }
 
-function procedure(dialect: Dialect, name: string, args: RoutineArg[], declare: string[], body: string[]): RoutineDefinition {
+function procedure(
+  dialect: Dialect,
+  name: string,
+  args: RoutineArg[],
+  declare: string[],
+  body: string[],
+): RoutineDefinition {
   const qualifiedName = procedureName(dialect, name);
   const sql = [
     `CREATE OR REPLACE PROCEDURE ${qualifiedName}(${args.map((a) => `${a.name} ${a.type}`).join(', ')})`,
@@ -91,7 +98,11 @@ function epochGuard(dialect: Dialect): string[] {
     `SELECT epoch INTO v_epoch FROM ${epoch};`,
     // A NULL expected epoch must not slip through as "not different" (fail closed).
     'IF v_epoch IS NULL OR p_expected_epoch IS NULL OR v_epoch <> p_expected_epoch THEN',
-    "  RAISE EXCEPTION 'viewguard:conflict catalog epoch is %, the change was compiled against %', v_epoch, p_expected_epoch;",
+    '  RAISE EXCEPTION ' +
+      "'viewguard:conflict catalog epoch " +
+      'is %, the ' +
+      "change was compiled against %', " +
+      'v_epoch, p_expected_epoch;',
     'END IF;',
   ];
 }
@@ -109,39 +120,55 @@ function catalogProcedures(dialect: Dialect): RoutineDefinition[] {
   const pol = systemTable(dialect, TABLES.policyState);
   const bumpEpoch = `UPDATE ${epoch} SET epoch = epoch + 1;`;
 
-  const applyDatasource = procedure(dialect, PROCEDURES.applyDatasource, args.applyDatasource, ['v_epoch bigint', 'v_version bigint'], [
-    ...epochGuard(dialect),
-    `SELECT version INTO v_version FROM ${ds} WHERE datasource_id = p_id;`,
-    'IF v_version IS NOT NULL AND v_version >= p_version THEN',
-    "  RAISE EXCEPTION 'viewguard:stale data source version % is not newer than the stored %', p_version, v_version;",
-    'END IF;',
-    'IF v_version IS NULL THEN',
-    `  INSERT INTO ${ds} (datasource_id, version, deleted, definition, view_signature, updated_at)`,
-    `    VALUES (p_id, p_version, p_deleted, p_definition, p_view_signature, ${now});`,
-    'ELSE',
-    `  UPDATE ${ds} SET version = p_version, deleted = p_deleted, definition = p_definition,`,
-    `    view_signature = p_view_signature, updated_at = ${now} WHERE datasource_id = p_id;`,
-    'END IF;',
-    bumpEpoch,
-  ]);
+  const applyDatasource = procedure(
+    dialect,
+    PROCEDURES.applyDatasource,
+    args.applyDatasource,
+    ['v_epoch bigint', 'v_version bigint'],
+    [
+      ...epochGuard(dialect),
+      `SELECT version INTO v_version FROM ${ds} WHERE datasource_id = p_id;`,
+      'IF v_version IS NOT NULL AND v_version >= p_version THEN',
+      "  RAISE EXCEPTION 'viewguard:stale data source version % is not newer than the stored %', p_version, v_version;",
+      'END IF;',
+      'IF v_version IS NULL THEN',
+      `  INSERT INTO ${ds} (datasource_id, version, deleted, definition, view_signature, updated_at)`,
+      `    VALUES (p_id, p_version, p_deleted, p_definition, p_view_signature, ${now});`,
+      'ELSE',
+      `  UPDATE ${ds} SET version = p_version, deleted = p_deleted, definition = p_definition,`,
+      `    view_signature = p_view_signature, updated_at = ${now} WHERE datasource_id = p_id;`,
+      'END IF;',
+      bumpEpoch,
+    ],
+  );
 
   // No stale error: the view is compiled with max(stored, carried) and must still be replaced.
-  const applyPolicy = procedure(dialect, PROCEDURES.applyPolicy, args.applyPolicy, ['v_epoch bigint', 'v_version bigint'], [
-    ...epochGuard(dialect),
-    `SELECT version INTO v_version FROM ${pol} WHERE policy_id = p_id;`,
-    'IF v_version IS NULL THEN',
-    `  INSERT INTO ${pol} (policy_id, version, deleted, definition, updated_at)`,
-    `    VALUES (p_id, p_version, p_deleted, p_definition, ${now});`,
-    `  ${bumpEpoch}`,
-    'ELSIF v_version < p_version THEN',
-    `  UPDATE ${pol} SET version = p_version, deleted = p_deleted, definition = p_definition, updated_at = ${now}`,
-    '    WHERE policy_id = p_id;',
-    `  ${bumpEpoch}`,
-    'END IF;',
-    'IF p_datasource_id IS NOT NULL THEN',
-    `  UPDATE ${ds} SET view_signature = p_view_signature, updated_at = ${now} WHERE datasource_id = p_datasource_id;`,
-    'END IF;',
-  ]);
+  const applyPolicy = procedure(
+    dialect,
+    PROCEDURES.applyPolicy,
+    args.applyPolicy,
+    ['v_epoch bigint', 'v_version bigint'],
+    [
+      ...epochGuard(dialect),
+      `SELECT version INTO v_version FROM ${pol} WHERE policy_id = p_id;`,
+      'IF v_version IS NULL THEN',
+      `  INSERT INTO ${pol} (policy_id, version, deleted, definition, updated_at)`,
+      `    VALUES (p_id, p_version, p_deleted, p_definition, ${now});`,
+      `  ${bumpEpoch}`,
+      'ELSIF v_version < p_version THEN',
+      `  UPDATE ${pol} SET version = p_version, deleted = p_deleted, definition = p_definition, updated_at = ${now}`,
+      '    WHERE policy_id = p_id;',
+      `  ${bumpEpoch}`,
+      'END IF;',
+      'IF p_datasource_id IS NOT NULL THEN',
+      `  UPDATE ${ds} SET ` +
+        `view_signature = ` +
+        `p_view_signature, ` +
+        `updated_at = ${now} WHERE ` +
+        `datasource_id = p_datasource_id;`,
+      'END IF;',
+    ],
+  );
 
   return [applyDatasource, applyPolicy];
 }
@@ -158,45 +185,88 @@ function userProcedures(dialect: Dialect): RoutineDefinition[] {
   // The same lists as rows, in the same call (entitlement-rows.ts): a view's membership test reads these.
   const writeRows = [
     `  ${dropRows}`,
-    `  INSERT INTO ${rows} (immuta__userid, kind, attribute, value) ${entitlementRowsSql(dialect, { userid: 'p_userid', groups: 'p_groups', attributes: 'p_attributes' })};`,
+    `  INSERT INTO ${rows} ` +
+      `(immuta__userid, kind, attribute, ` +
+      `value) ` +
+      `${entitlementRowsSql(dialect, { userid: 'p_userid', groups: 'p_groups', attributes: 'p_attributes' })}` +
+      `;`,
   ];
-  const tooLong = [itemCountSql(dialect, 'p_groups'), itemCountSql(dialect, 'p_attributes')].map((c) => `${c} > ${MAX_LIST_ITEMS}`).join(' OR ');
+  const tooLong = [itemCountSql(dialect, 'p_groups'), itemCountSql(dialect, 'p_attributes')]
+    .map((c) => `${c} > ${MAX_LIST_ITEMS}`)
+    .join(' OR ');
   // A stale version is a silent no-op: the newer state is already stored.
-  const applyUser = procedure(dialect, PROCEDURES.applyUser, args.applyUser, ['v_version bigint'], [
-    ...lock,
-    // Rows past the decoding's reach would be lost: refuse the change whole rather than store part of it.
-    `IF ${tooLong} THEN`,
-    `  RAISE EXCEPTION 'viewguard:refused user % has more than ${MAX_LIST_ITEMS} groups or attribute values', p_userid;`,
-    'END IF;',
-    `SELECT version INTO v_version FROM ${profile} WHERE immuta__userid = p_userid;`,
-    'IF v_version IS NULL THEN',
-    `  INSERT INTO ${profile} (immuta__userid, version, deleted, groups, attributes, projects, current_project, purposes, datasources, updated_at)`,
-    `    VALUES (p_userid, p_version, FALSE, p_groups, p_attributes, p_projects, p_current_project, p_purposes, p_datasources, ${now});`,
-    ...writeRows,
-    'ELSIF v_version < p_version THEN',
-    `  UPDATE ${profile} SET version = p_version, deleted = FALSE, groups = p_groups, attributes = p_attributes,`,
-    '    projects = p_projects, current_project = p_current_project, purposes = p_purposes, datasources = p_datasources,',
-    `    updated_at = ${now} WHERE immuta__userid = p_userid;`,
-    ...writeRows,
-    'END IF;',
-  ]);
+  const applyUser = procedure(
+    dialect,
+    PROCEDURES.applyUser,
+    args.applyUser,
+    ['v_version bigint'],
+    [
+      ...lock,
+      // Rows past the decoding's reach would be lost: refuse the change whole rather than store part of it.
+      `IF ${tooLong} THEN`,
+      `  RAISE EXCEPTION ` +
+        `'viewguard:refused user % has ` +
+        `more than ` +
+        `${MAX_LIST_ITEMS} groups or ` +
+        `attribute values', p_userid;`,
+      'END IF;',
+      `SELECT version INTO v_version FROM ${profile} WHERE immuta__userid = p_userid;`,
+      'IF v_version IS NULL THEN',
+      `  INSERT INTO ${profile} ` +
+        `(immuta__userid, version, deleted, ` +
+        `groups, ` +
+        `attributes, projects, current_project, ` +
+        `purposes, datasources, updated_at)`,
+      `    VALUES (p_userid, p_version, ` +
+        `FALSE, p_groups, p_attributes, ` +
+        `p_projects, p_current_project, ` +
+        `p_purposes, p_datasources, ${now});`,
+      ...writeRows,
+      'ELSIF v_version < p_version THEN',
+      `  UPDATE ${profile} SET version = p_version, deleted = FALSE, groups = p_groups, attributes = p_attributes,`,
+      '    projects = p_projects, ' +
+        'current_project = ' +
+        'p_current_project, purposes = ' +
+        'p_purposes, datasources = ' +
+        'p_datasources,',
+      `    updated_at = ${now} WHERE immuta__userid = p_userid;`,
+      ...writeRows,
+      'END IF;',
+    ],
+  );
 
   // A tombstone keeps the version (so an older upsert replayed later stays stale) and wipes every
   // entitlement, so nothing is left for a view to match.
   const empty = "'|'";
-  const deleteUser = procedure(dialect, PROCEDURES.deleteUser, args.deleteUser, ['v_version bigint'], [
-    ...lock,
-    `SELECT version INTO v_version FROM ${profile} WHERE immuta__userid = p_userid;`,
-    'IF v_version IS NULL THEN',
-    `  INSERT INTO ${profile} (immuta__userid, version, deleted, groups, attributes, projects, current_project, purposes, datasources, updated_at)`,
-    `    VALUES (p_userid, p_version, TRUE, ${empty}, ${empty}, ${empty}, NULL, ${empty}, ${empty}, ${now});`,
-    `  ${dropRows}`,
-    'ELSIF v_version < p_version THEN',
-    `  UPDATE ${profile} SET version = p_version, deleted = TRUE, groups = ${empty}, attributes = ${empty}, projects = ${empty},`,
-    `    current_project = NULL, purposes = ${empty}, datasources = ${empty}, updated_at = ${now} WHERE immuta__userid = p_userid;`,
-    `  ${dropRows}`,
-    'END IF;',
-  ]);
+  const deleteUser = procedure(
+    dialect,
+    PROCEDURES.deleteUser,
+    args.deleteUser,
+    ['v_version bigint'],
+    [
+      ...lock,
+      `SELECT version INTO v_version FROM ${profile} WHERE immuta__userid = p_userid;`,
+      'IF v_version IS NULL THEN',
+      `  INSERT INTO ${profile} ` +
+        `(immuta__userid, version, deleted, ` +
+        `groups, ` +
+        `attributes, projects, current_project, ` +
+        `purposes, datasources, updated_at)`,
+      `    VALUES (p_userid, p_version, TRUE, ${empty}, ${empty}, ${empty}, NULL, ${empty}, ${empty}, ${now});`,
+      `  ${dropRows}`,
+      'ELSIF v_version < p_version THEN',
+      `  UPDATE ${profile} SET version = ` +
+        `p_version, deleted = TRUE, ` +
+        `groups = ${empty}, attributes = ` +
+        `${empty}, projects = ${empty},`,
+      `    current_project = NULL, purposes ` +
+        `= ${empty}, datasources = ` +
+        `${empty}, updated_at = ${now} WHERE ` +
+        `immuta__userid = p_userid;`,
+      `  ${dropRows}`,
+      'END IF;',
+    ],
+  );
 
   return [applyUser, deleteUser];
 }
@@ -222,7 +292,11 @@ export function functionDefinitions(dialect: Dialect): RoutineDefinition[] {
     // PostgreSQL: PARALLEL SAFE, or every query through a view that filters with these runs without workers.
     const parallel = dialect.parallelSafeFunction();
     const sql =
-      `CREATE OR REPLACE FUNCTION ${qualifiedName}(${args.map((a) => a.type).join(', ')}) RETURNS ${t.text} IMMUTABLE\n` +
+      `CREATE OR REPLACE FUNCTION ` +
+      `${qualifiedName}(` +
+      `${args.map((a) => a.type).join(', ')}` +
+      `) RETURNS ${t.text} ` +
+      `IMMUTABLE\n` +
       `AS $$ SELECT ${select} $$ LANGUAGE sql${parallel ? ` ${parallel}` : ''}`;
     return { kind: 'function', qualifiedName, args, create: stmt(sql, `function ${name}`) };
   };

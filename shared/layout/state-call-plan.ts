@@ -8,7 +8,13 @@ import { procedureArgs, type RoutineArg } from './routine-definitions.js';
 import { PROCEDURES, procedureName } from './warehouse-objects.js';
 
 /** `CALL schema.proc(CAST(:p_x AS type), …)` with one parameter per argument (named after the argument). */
-export function callStatement(dialect: Dialect, procedure: string, args: RoutineArg[], values: Record<string, SqlParamValue>, comment: string): SqlStatement {
+export function callStatement(
+  dialect: Dialect,
+  procedure: string,
+  args: RoutineArg[],
+  values: Record<string, SqlParamValue>,
+  comment: string,
+): SqlStatement {
   const missing = args.filter((a) => !Object.hasOwn(values, a.name)).map((a) => a.name);
   if (missing.length > 0) throw new Error(`CALL ${procedure}: missing ${missing.join(', ')}`);
   const list = args.map((a) => `CAST(:${a.name} AS ${a.type})`).join(', ');
@@ -31,11 +37,15 @@ export interface DatasourceStateChange {
 /** The parameter of both guards that carries the epoch the change was planned against. */
 const EXPECTED_EPOCH = 'p_expected_epoch';
 
-const guard = (call: SqlStatement, bumpsEpoch: boolean): PlannedStatement => ({ ...planned('guard', call), guard: { bumpsEpoch } });
+const guard = (call: SqlStatement, bumpsEpoch: boolean): PlannedStatement => ({
+  ...planned('guard', call),
+  guard: { bumpsEpoch },
+});
 
 /** The same guard expecting another epoch: a combined transaction chains its guards (apply-work-batch.ts). */
 export function withExpectedEpoch(statement: PlannedStatement, epoch: number): PlannedStatement {
-  if (statement.role !== 'guard' || !statement.params || !Object.hasOwn(statement.params, EXPECTED_EPOCH)) throw new Error('not a guard CALL');
+  if (statement.role !== 'guard' || !statement.params || !Object.hasOwn(statement.params, EXPECTED_EPOCH))
+    throw new Error('not a guard CALL');
   return { ...statement, params: { ...statement.params, [EXPECTED_EPOCH]: epoch } };
 }
 
@@ -43,7 +53,10 @@ export function withExpectedEpoch(statement: PlannedStatement, epoch: number): P
  * The guards of one transaction expecting the epochs they will find when they run in order: the first `epoch`,
  * each later one `epoch` plus the bumps of the guards before it. Every other statement is kept as it is.
  */
-export function chainExpectedEpochs(statements: readonly PlannedStatement[], epoch: number): { statements: PlannedStatement[]; epochAfter: number } {
+export function chainExpectedEpochs(
+  statements: readonly PlannedStatement[],
+  epoch: number,
+): { statements: PlannedStatement[]; epochAfter: number } {
   let expected = epoch;
   const out = statements.map((s) => {
     if (s.role !== 'guard') return s;
@@ -84,7 +97,10 @@ export interface PolicyStateChange {
   datasourceId: string | null;
   viewSignature: string | null;
   expectedEpoch: number;
-  /** False when the catalog already holds this version or a newer one: apply_policy then leaves the epoch alone. Default true. */
+  /**
+   * False when the catalog already holds this version or a newer one: apply_policy then leaves the epoch alone. Default
+   * true.
+   */
   storesNewVersion?: boolean;
 }
 

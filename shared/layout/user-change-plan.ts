@@ -21,7 +21,8 @@ export function planUserUpsert(profile: UserProfile, dialect: Dialect): PlannedS
       p_attributes: encodeAttributes(profile.attributes),
       p_projects: encodeList(profile.projects),
       p_current_project: profile.currentProject,
-      // acknowledged purposes + the ones the user acts under now (policy/purposes.ts): a project switch is a profile update
+      // acknowledged purposes + the ones the user acts under now (policy/purposes.ts): a project switch is a profile
+      // update
       p_purposes: encodePurposes(profile.purposes, activePurposes(profile)),
       p_datasources: encodeList(profile.dataSources),
     },
@@ -31,5 +32,14 @@ export function planUserUpsert(profile: UserProfile, dialect: Dialect): PlannedS
 }
 
 export function planUserDelete(userId: string, version: number, dialect: Dialect): PlannedStatement {
-  return planned('state', callStatement(dialect, PROCEDURES.deleteUser, procedureArgs(dialect).deleteUser, { p_userid: userId, p_version: version }, `user ${userId} v${version} (deleted)`));
+  return planned(
+    'state',
+    callStatement(
+      dialect,
+      PROCEDURES.deleteUser,
+      procedureArgs(dialect).deleteUser,
+      { p_userid: userId, p_version: version },
+      `user ${userId} v${version} (deleted)`,
+    ),
+  );
 }

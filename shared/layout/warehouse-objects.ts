@@ -50,5 +50,7 @@ export function columnTypes(dialect: Dialect): ColumnTypes {
 
 // In the schemas of the layout the dialect writes for (IntegrationConfig.schemas; immuta_* by default).
 export const systemTable = (dialect: Dialect, table: string): string => dialect.qualify(dialect.schemas.system, table);
-export const procedureName = (dialect: Dialect, name: string): string => dialect.qualify(dialect.schemas.procedures, name);
-export const functionName = (dialect: Dialect, name: string): string => dialect.qualify(dialect.schemas.functions, name);
+export const procedureName = (dialect: Dialect, name: string): string =>
+  dialect.qualify(dialect.schemas.procedures, name);
+export const functionName = (dialect: Dialect, name: string): string =>
+  dialect.qualify(dialect.schemas.functions, name);

@@ -69,44 +69,102 @@ function postgresStatements(relationSchemas: readonly string[], routineSchemas: 
   const rel = inList('n.nspname', relationSchemas);
   const all = inList('n.nspname', [...new Set([...relationSchemas, ...routineSchemas])]);
   const fn = inList('n.nspname', routineSchemas);
-  const grantee = (acl: string) => `CASE WHEN ${acl}.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(${acl}.grantee) END AS grantee, CASE WHEN ${acl}.grantee = 0 THEN 'public' ELSE 'user' END AS grantee_kind, ${acl}.privilege_type AS privilege`;
+  const grantee = (acl: string) =>
+    `CASE WHEN ${acl}.grantee = 0 THEN 'PUBLIC' ELSE ` +
+    `pg_catalog.pg_get_userbyid(${acl}.grantee) END AS ` +
+    `grantee, CASE WHEN ${acl}.grantee = 0 THEN ` +
+    `'public' ELSE 'user' END AS grantee_kind, ${acl}` +
+    `.privilege_type AS privilege`;
   return {
     relations: stmt(
-      "SELECT n.nspname AS schema_name, c.relname AS name, CASE WHEN c.relkind = 'v' THEN 'view' WHEN c.relkind IN ('r', 'p') THEN 'table' ELSE 'other' END AS kind, " +
-        "pg_catalog.pg_get_userbyid(c.relowner) AS owner, CASE WHEN c.relkind = 'v' THEN pg_catalog.pg_get_viewdef(c.oid) END AS definition " +
-        `FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE ${rel.sql} AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
+      'SELECT n.nspname AS schema_name, c.relname AS ' +
+        "name, CASE WHEN c.relkind = 'v' THEN " +
+        "'view' WHEN c.relkind IN ('r', 'p') THEN " +
+        "'table' ELSE 'other' END AS kind, " +
+        'pg_catalog.pg_get_userbyid(c.relowner) ' +
+        'AS owner, CASE WHEN c.relkind = ' +
+        "'v' THEN " +
+        'pg_catalog.pg_get_viewdef(c.oid) ' +
+        'END AS definition ' +
+        `FROM pg_catalog.pg_class c JOIN ` +
+        `pg_catalog.pg_namespace n ON n.oid = ` +
+        `c.relnamespace WHERE ${rel.sql} AND ` +
+        `c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
       'operator tools: relations in our schemas',
       rel.params,
     ),
     columns: stmt(
-      'SELECT n.nspname AS schema_name, c.relname AS relation, a.attnum AS position, a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type ' +
-        'FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ' +
+      'SELECT n.nspname AS schema_name, c.relname ' +
+        'AS relation, a.attnum AS position, ' +
+        'a.attname AS name, ' +
+        'pg_catalog.format_type(a.atttypid, ' +
+        'a.atttypmod) AS type ' +
+        'FROM pg_catalog.pg_attribute a JOIN ' +
+        'pg_catalog.pg_class c ON c.oid = ' +
+        'a.attrelid JOIN ' +
+        'pg_catalog.pg_namespace n ON n.oid = ' +
+        'c.relnamespace ' +
         `WHERE ${rel.sql} AND c.relkind = 'v' AND a.attnum > 0 AND NOT a.attisdropped`,
       'operator tools: view columns',
       rel.params,
     ),
     relationGrants: stmt(
-      `SELECT n.nspname AS schema_name, c.relname AS object, ${grantee('a')} FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ` +
-        `CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(c.relacl, pg_catalog.acldefault('r', c.relowner))) a WHERE ${rel.sql} AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.grantee <> c.relowner`,
+      `SELECT n.nspname AS schema_name, c.relname ` +
+        `AS object, ${grantee('a')} FROM ` +
+        `pg_catalog.pg_class c JOIN ` +
+        `pg_catalog.pg_namespace n ON n.oid = ` +
+        `c.relnamespace ` +
+        `CROSS JOIN LATERAL ` +
+        `pg_catalog.aclexplode(COALESCE(c.relacl, ` +
+        `pg_catalog.acldefault('r', ` +
+        `c.relowner))) a WHERE ${rel.sql} AND c.relkind IN ` +
+        `('r', 'p', 'v', 'm', 'f') AND a.grantee <> ` +
+        `c.relowner`,
       'operator tools: grants on relations in our schemas',
       rel.params,
     ),
-    schemas: stmt(`SELECT n.nspname AS schema_name, pg_catalog.pg_get_userbyid(n.nspowner) AS owner FROM pg_catalog.pg_namespace n WHERE ${all.sql}`, 'operator tools: our schemas', all.params),
+    schemas: stmt(
+      `SELECT n.nspname AS ` +
+        `schema_name, ` +
+        `pg_catalog.pg_get_userbyid(n.nspowner) ` +
+        `AS owner FROM ` +
+        `pg_catalog.pg_namespace n ` +
+        `WHERE ${all.sql}`,
+      'operator tools: our schemas',
+      all.params,
+    ),
     schemaGrants: stmt(
       `SELECT n.nspname AS schema_name, '' AS object, ${grantee('a')} FROM pg_catalog.pg_namespace n ` +
-        `CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a WHERE ${all.sql} AND a.grantee <> n.nspowner`,
+        `CROSS JOIN LATERAL ` +
+        `pg_catalog.aclexplode(COALESCE(n.nspacl, ` +
+        `pg_catalog.acldefault('n', n.nspowner))) a ` +
+        `WHERE ${all.sql} AND a.grantee <> ` +
+        `n.nspowner`,
       'operator tools: grants on our schemas',
       all.params,
     ),
     routines: stmt(
-      'SELECT n.nspname AS schema_name, p.proname AS name, pg_catalog.pg_get_userbyid(p.proowner) AS owner, p.prosrc AS source, p.prosecdef AS security_definer ' +
+      'SELECT n.nspname AS ' +
+        'schema_name, p.proname AS ' +
+        'name, ' +
+        'pg_catalog.pg_get_userbyid(p.proowner) AS ' +
+        'owner, p.prosrc AS source, p.prosecdef ' +
+        'AS security_definer ' +
         `FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE ${fn.sql}`,
       'operator tools: routines in our schemas',
       fn.params,
     ),
     routineGrants: stmt(
-      `SELECT n.nspname AS schema_name, p.proname AS object, ${grantee('a')} FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace ` +
-        `CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))) a WHERE ${fn.sql} AND a.grantee <> p.proowner`,
+      `SELECT n.nspname AS schema_name, p.proname ` +
+        `AS object, ${grantee('a')} FROM ` +
+        `pg_catalog.pg_proc p JOIN ` +
+        `pg_catalog.pg_namespace n ON n.oid = ` +
+        `p.pronamespace ` +
+        `CROSS JOIN LATERAL ` +
+        `pg_catalog.aclexplode(COALESCE(p.proacl, ` +
+        `pg_catalog.acldefault('f', p.proowner))) a ` +
+        `WHERE ${fn.sql} AND a.grantee <> ` +
+        `p.proowner`,
       'operator tools: grants on routines in our schemas',
       fn.params,
     ),
@@ -129,7 +187,10 @@ function redshiftStatements(relationSchemas: readonly string[], routineSchemas: 
   const privileges = (view: string, object: string, schemas: readonly string[]) => {
     const where = inList('namespace_name', schemas);
     return stmt(
-      `SELECT namespace_name AS schema_name, ${object} AS object, identity_name AS grantee, identity_type AS grantee_kind, privilege_type AS privilege FROM ${view} WHERE ${where.sql}`,
+      `SELECT namespace_name AS schema_name, ${object} ` +
+        `AS object, identity_name AS grantee, ` +
+        `identity_type AS grantee_kind, privilege_type AS ` +
+        `privilege FROM ${view} WHERE ${where.sql}`,
       `operator tools: ${view.toLowerCase()}`,
       where.params,
     );
@@ -137,23 +198,52 @@ function redshiftStatements(relationSchemas: readonly string[], routineSchemas: 
   const cols = inList('table_schema', relationSchemas);
   return {
     relations: stmt(
-      `SELECT schemaname AS schema_name, viewname AS name, 'view' AS kind, viewowner AS owner, definition FROM pg_catalog.pg_views WHERE ${views.sql} ` +
-        `UNION ALL SELECT schemaname, tablename, 'table', tableowner, NULL FROM pg_catalog.pg_tables WHERE ${views.sql}`,
+      `SELECT schemaname AS schema_name, ` +
+        `viewname AS name, 'view' AS kind, ` +
+        `viewowner AS owner, definition FROM ` +
+        `pg_catalog.pg_views WHERE ${views.sql} ` +
+        `UNION ALL SELECT schemaname, ` +
+        `tablename, 'table', ` +
+        `tableowner, NULL FROM ` +
+        `pg_catalog.pg_tables WHERE ` +
+        `${views.sql}`,
       'operator tools: relations in our schemas',
       views.params,
     ),
     columns: stmt(
-      'SELECT table_schema AS schema_name, table_name AS relation, ordinal_position AS position, column_name AS name, data_type AS type, ' +
-        `character_maximum_length AS type_length, numeric_precision AS type_precision, numeric_scale AS type_scale FROM svv_columns WHERE ${cols.sql}`,
+      'SELECT table_schema AS ' +
+        'schema_name, table_name AS ' +
+        'relation, ' +
+        'ordinal_position AS position, ' +
+        'column_name AS name, data_type AS type, ' +
+        `character_maximum_length AS ` +
+        `type_length, numeric_precision AS ` +
+        `type_precision, numeric_scale AS ` +
+        `type_scale FROM svv_columns WHERE ` +
+        `${cols.sql}`,
       'operator tools: view columns',
       cols.params,
     ),
     relationGrants: privileges('SVV_RELATION_PRIVILEGES', 'relation_name', relationSchemas),
-    schemas: stmt(`SELECT n.nspname AS schema_name, u.usename AS owner FROM pg_catalog.pg_namespace n LEFT JOIN pg_catalog.pg_user u ON u.usesysid = n.nspowner WHERE ${nsAll.sql}`, 'operator tools: our schemas', nsAll.params),
+    schemas: stmt(
+      `SELECT n.nspname AS schema_name, u.usename AS ` +
+        `owner FROM pg_catalog.pg_namespace n ` +
+        `LEFT JOIN pg_catalog.pg_user u ON ` +
+        `u.usesysid = n.nspowner WHERE ${nsAll.sql}`,
+      'operator tools: our schemas',
+      nsAll.params,
+    ),
     schemaGrants: privileges('SVV_SCHEMA_PRIVILEGES', "''", all),
     routines: stmt(
-      'SELECT n.nspname AS schema_name, p.proname AS name, u.usename AS owner, p.prosrc AS source, p.prosecdef AS security_definer ' +
-        `FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace LEFT JOIN pg_catalog.pg_user u ON u.usesysid = p.proowner WHERE ${fn.sql}`,
+      'SELECT n.nspname AS schema_name, ' +
+        'p.proname AS name, u.usename AS ' +
+        'owner, p.prosrc AS source, ' +
+        'p.prosecdef AS security_definer ' +
+        `FROM pg_catalog.pg_proc p JOIN ` +
+        `pg_catalog.pg_namespace n ON n.oid = ` +
+        `p.pronamespace ` +
+        `LEFT JOIN pg_catalog.pg_user u ON ` +
+        `u.usesysid = p.proowner WHERE ${fn.sql}`,
       'operator tools: routines in our schemas',
       fn.params,
     ),
@@ -161,9 +251,16 @@ function redshiftStatements(relationSchemas: readonly string[], routineSchemas: 
   };
 }
 
-const BUILDERS: Record<DialectName, typeof postgresStatements> = { postgres: postgresStatements, redshift: redshiftStatements };
+const BUILDERS: Record<DialectName, typeof postgresStatements> = {
+  postgres: postgresStatements,
+  redshift: redshiftStatements,
+};
 
-export function catalogFactStatements(dialect: Dialect, relationSchemas: readonly string[], routineSchemas: readonly string[]): Statements {
+export function catalogFactStatements(
+  dialect: Dialect,
+  relationSchemas: readonly string[],
+  routineSchemas: readonly string[],
+): Statements {
   return BUILDERS[dialect.name](relationSchemas, routineSchemas);
 }
 
@@ -179,7 +276,8 @@ const kind = (v: unknown): GranteeKind => {
 function columnType(r: Record<string, unknown>): string {
   const t = str(r.type);
   if (r.type_length != null) return `${t}(${str(r.type_length)})`;
-  if (r.type_precision != null && /numeric|decimal/i.test(t)) return `${t}(${str(r.type_precision)},${str(r.type_scale)})`;
+  if (r.type_precision != null && /numeric|decimal/i.test(t))
+    return `${t}(${str(r.type_precision)},${str(r.type_scale)})`;
   return t;
 }
 
@@ -199,12 +297,30 @@ export async function readCatalogFacts(
 ): Promise<CatalogFacts> {
   const s = catalogFactStatements(dialect, relationSchemas, routineSchemas);
   return {
-    relations: (await query(s.relations)).map((r) => ({ schema: str(r.schema_name), name: str(r.name), kind: str(r.kind) as RelationFact['kind'], owner: nullable(r.owner), definition: nullable(r.definition) })),
-    columns: (await query(s.columns)).map((r) => ({ schema: str(r.schema_name), relation: str(r.relation), position: Number(r.position), name: str(r.name), type: columnType(r) })),
+    relations: (await query(s.relations)).map((r) => ({
+      schema: str(r.schema_name),
+      name: str(r.name),
+      kind: str(r.kind) as RelationFact['kind'],
+      owner: nullable(r.owner),
+      definition: nullable(r.definition),
+    })),
+    columns: (await query(s.columns)).map((r) => ({
+      schema: str(r.schema_name),
+      relation: str(r.relation),
+      position: Number(r.position),
+      name: str(r.name),
+      type: columnType(r),
+    })),
     relationGrants: (await query(s.relationGrants)).map(grant),
     schemas: (await query(s.schemas)).map((r) => ({ schema: str(r.schema_name), owner: nullable(r.owner) })),
     schemaGrants: (await query(s.schemaGrants)).map(grant),
-    routines: (await query(s.routines)).map((r) => ({ schema: str(r.schema_name), name: str(r.name), owner: nullable(r.owner), source: nullable(r.source), securityDefiner: bool(r.security_definer) })),
+    routines: (await query(s.routines)).map((r) => ({
+      schema: str(r.schema_name),
+      name: str(r.name),
+      owner: nullable(r.owner),
+      source: nullable(r.source),
+      securityDefiner: bool(r.security_definer),
+    })),
     routineGrants: (await query(s.routineGrants)).map(grant),
   };
 }

@@ -1,6 +1,13 @@
 // One-line, human-readable forms of policy parts for the operator tools' tables (explain, plan). Words only:
 // the JSON of a policy is what `--json` prints.
-import type { ColumnTarget, MaskCondition, MaskFunction, RowFilterRule, SubscriptionAccess, UserCriteria } from '../policy/policy.js';
+import type {
+  ColumnTarget,
+  MaskCondition,
+  MaskFunction,
+  RowFilterRule,
+  SubscriptionAccess,
+  UserCriteria,
+} from '../policy/policy.js';
 
 const q = JSON.stringify;
 
@@ -26,7 +33,12 @@ export function describeMask(fn: MaskFunction | { kind: 'clear' }): string {
     case 'constant':
       return `constant ${q(fn.value)}`;
     case 'regex':
-      return `regex ${q(fn.pattern)} → ${q(fn.replacement)}${fn.global ? ' (all)' : ' (first)'}${fn.caseInsensitive ? ' (i)' : ''}`;
+      return (
+        `regex ${q(fn.pattern)} → ` +
+        `${q(fn.replacement)}` +
+        `${fn.global ? ' (all)' : ' (first)'}` +
+        `${fn.caseInsensitive ? ' (i)' : ''}`
+      );
     case 'round': {
       const to = [fn.bucket !== undefined ? `to ${fn.bucket}` : '', fn.unit !== undefined ? `to the ${fn.unit}` : ''];
       return `round ${to.filter(Boolean).join(' / ')}`;

@@ -67,7 +67,8 @@ export interface DriftOptions {
 }
 
 const PROBE_PREFIX = 'vg_drift_probe_';
-const probeName = (dataSourceId: string): string => `${PROBE_PREFIX}${createHash('sha256').update(dataSourceId).digest('hex').slice(0, 24)}`;
+const probeName = (dataSourceId: string): string =>
+  `${PROBE_PREFIX}${createHash('sha256').update(dataSourceId).digest('hex').slice(0, 24)}`;
 
 export async function detectDrift(o: DriftOptions): Promise<DriftReport> {
   const state = await readStoredState(o.warehouse, o.dialect);
@@ -75,7 +76,12 @@ export async function detectDrift(o: DriftOptions): Promise<DriftReport> {
   const probes = await createProbes(o, state, expected);
   let facts: CatalogFacts;
   try {
-    facts = await readCatalogFacts((s) => o.warehouse.query(s), o.dialect, [o.config.viewSchema, schemasOf(o.config).system], [schemasOf(o.config).functions, schemasOf(o.config).procedures]);
+    facts = await readCatalogFacts(
+      (s) => o.warehouse.query(s),
+      o.dialect,
+      [o.config.viewSchema, schemasOf(o.config).system],
+      [schemasOf(o.config).functions, schemasOf(o.config).procedures],
+    );
   } finally {
     await dropProbes(o, [...probes.created]);
   }
@@ -109,9 +115,16 @@ interface Probes {
 
 function probeStatements(o: DriftOptions, state: StoredState, v: ExpectedView): PlannedStatement[] {
   const unreadable = policyDiagnostics(state);
-  const compiled = compileView({ ...v.dataSource, name: probeName(v.dataSource.id) }, state.policies, { ...o.config, viewSchema: schemasOf(o.config).system }, o.dialect, null, {
-    ...(unreadable.length ? { failClosedBecause: unreadable } : {}),
-  });
+  const compiled = compileView(
+    { ...v.dataSource, name: probeName(v.dataSource.id) },
+    state.policies,
+    { ...o.config, viewSchema: schemasOf(o.config).system },
+    o.dialect,
+    null,
+    {
+      ...(unreadable.length ? { failClosedBecause: unreadable } : {}),
+    },
+  );
   // The view exactly as the planner creates it, minus the grant: nobody but the owner reads a probe.
   return compiled.statements.filter((s) => s.role !== 'grant');
 }
@@ -143,54 +156,127 @@ async function createProbes(o: DriftOptions, state: StoredState, expected: Map<s
 }
 
 async function dropProbes(o: DriftOptions, ids: string[]): Promise<void> {
-  await runPacked(o, ids.map((id) => planned('drop', stmt(`DROP VIEW IF EXISTS ${o.dialect.qualify(schemasOf(o.config).system, probeName(id))}`, 'drift: drop a probe'))));
+  await runPacked(
+    o,
+    ids.map((id) =>
+      planned(
+        'drop',
+        stmt(
+          `DROP VIEW IF EXISTS ${o.dialect.qualify(schemasOf(o.config).system, probeName(id))}`,
+          'drift: drop a probe',
+        ),
+      ),
+    ),
+  );
 }
 
 /** Statements through the transaction packer, as the apply loop runs its plans. */
 async function runPacked(o: DriftOptions, statements: PlannedStatement[]): Promise<void> {
-  for (const tx of packTransactions([{ statements, tag: null }], o.dialect)) await o.warehouse.transaction(tx.statements);
+  for (const tx of packTransactions([{ statements, tag: null }], o.dialect))
+    await o.warehouse.transaction(tx.statements);
 }
 
 // ------------------------------------------------------------------------------------------------ views
 
-const finding = (f: Omit<DriftFinding, 'diagnostic'>): DriftFinding => ({ ...f, diagnostic: diagnostic('VG802', `${f.object}: ${f.detail}`) });
+const finding = (f: Omit<DriftFinding, 'diagnostic'>): DriftFinding => ({
+  ...f,
+  diagnostic: diagnostic('VG802', `${f.object}: ${f.detail}`),
+});
 
-function viewFindings(o: DriftOptions, expected: Map<string, ExpectedView>, probes: Probes, facts: CatalogFacts): DriftFinding[] {
+function viewFindings(
+  o: DriftOptions,
+  expected: Map<string, ExpectedView>,
+  probes: Probes,
+  facts: CatalogFacts,
+): DriftFinding[] {
   const out: DriftFinding[] = [];
   const inSchema = (schema: string) => facts.relations.filter((r) => r.schema === schema);
   const columns = (schema: string, relation: string) =>
-    JSON.stringify(facts.columns.filter((c) => c.schema === schema && c.relation === relation).sort((a, b) => a.position - b.position).map((c) => [c.name, c.type]));
+    JSON.stringify(
+      facts.columns
+        .filter((c) => c.schema === schema && c.relation === relation)
+        .sort((a, b) => a.position - b.position)
+        .map((c) => [c.name, c.type]),
+    );
   const expectedNames = new Set([...expected.values()].map((v) => v.dataSource.name));
   for (const [id, v] of expected) {
     const actual = inSchema(o.config.viewSchema).find((r) => r.name === v.dataSource.name);
     const object = v.displayName;
     if (!actual) {
-      out.push(finding({ kind: 'view-missing', object, detail: `the view of data source ${JSON.stringify(id)} does not exist`, repair: 'reapply view', dataSourceId: id }));
+      out.push(
+        finding({
+          kind: 'view-missing',
+          object,
+          detail: `the view of data source ${JSON.stringify(id)} does not exist`,
+          repair: 'reapply view',
+          dataSourceId: id,
+        }),
+      );
       continue;
     }
     if (actual.owner !== o.config.systemUser) {
-      out.push(finding({ kind: 'view-owner', object, detail: `owned by ${JSON.stringify(actual.owner)}, not the system role ${JSON.stringify(o.config.systemUser)}`, repair: 'reapply view', dataSourceId: id }));
+      out.push(
+        finding({
+          kind: 'view-owner',
+          object,
+          detail:
+            `owned by ` +
+            `${JSON.stringify(actual.owner)}` +
+            `, not the ` +
+            `system role ` +
+            `${JSON.stringify(o.config.systemUser)}`,
+          repair: 'reapply view',
+          dataSourceId: id,
+        }),
+      );
       continue;
     }
     if (probes.failed.has(id)) {
-      out.push(finding({ kind: 'view-edited', object, detail: `the stored state no longer compiles against the warehouse: ${probes.failed.get(id)}`, repair: 'reapply view', dataSourceId: id }));
+      out.push(
+        finding({
+          kind: 'view-edited',
+          object,
+          detail: `the stored state no longer compiles against the warehouse: ${probes.failed.get(id)}`,
+          repair: 'reapply view',
+          dataSourceId: id,
+        }),
+      );
       continue;
     }
     const probe = inSchema(schemasOf(o.config).system).find((r) => r.name === probeName(id));
-    const edited = actual.kind !== 'view' || probe?.definition !== actual.definition || columns(schemasOf(o.config).system, probeName(id)) !== columns(o.config.viewSchema, actual.name);
-    if (edited) out.push(finding({ kind: 'view-edited', object, detail: 'definition or columns differ from what the stored state compiles to (edited by hand?)', repair: 'reapply view', dataSourceId: id }));
+    const edited =
+      actual.kind !== 'view' ||
+      probe?.definition !== actual.definition ||
+      columns(schemasOf(o.config).system, probeName(id)) !== columns(o.config.viewSchema, actual.name);
+    if (edited)
+      out.push(
+        finding({
+          kind: 'view-edited',
+          object,
+          detail: 'definition or columns differ from what the stored state compiles to (edited by hand?)',
+          repair: 'reapply view',
+          dataSourceId: id,
+        }),
+      );
   }
   for (const r of inSchema(o.config.viewSchema)) {
     if (expectedNames.has(r.name)) continue;
     const name = o.dialect.qualify(r.schema, r.name);
-    const drop = r.kind === 'view' ? [planned('drop', stmt(`DROP VIEW IF EXISTS ${name}`, 'drift: a view the stored state does not have'))] : undefined;
+    const drop =
+      r.kind === 'view'
+        ? [planned('drop', stmt(`DROP VIEW IF EXISTS ${name}`, 'drift: a view the stored state does not have'))]
+        : undefined;
     out.push(
       finding({
         kind: 'relation-extra',
         object: `${r.schema}.${r.name}`,
         detail: `a ${r.kind} in the view schema that no data source has (owner ${JSON.stringify(r.owner)})`,
         repair: r.kind === 'view' ? 'drop' : 'admin',
-        ...(drop ? { statements: drop } : { statements: [planned('drop', stmt(`DROP TABLE ${name}`, 'an administrator: a table in the view schema'))] }),
+        ...(drop
+          ? { statements: drop }
+          : {
+              statements: [planned('drop', stmt(`DROP TABLE ${name}`, 'an administrator: a table in the view schema'))],
+            }),
       }),
     );
   }
@@ -224,9 +310,19 @@ function compareGrants(
       finding({
         kind: 'grant-added',
         object,
-        detail: `${g.privilege} granted to ${g.granteeKind === 'public' ? 'PUBLIC' : `${g.granteeKind} ${JSON.stringify(g.grantee)}`}`,
+        detail:
+          `${g.privilege} granted to ` +
+          `${g.granteeKind === 'public' ? 'PUBLIC' : `${g.granteeKind} ` + `${JSON.stringify(g.grantee)}`}`,
         repair: 'revoke',
-        statements: [planned('grant', stmt(`REVOKE ${g.privilege} ON ${onSql} FROM ${granteeSql(o.dialect, g)}`, 'drift: a grant the layout does not make'))],
+        statements: [
+          planned(
+            'grant',
+            stmt(
+              `REVOKE ${g.privilege} ON ${onSql} FROM ${granteeSql(o.dialect, g)}`,
+              'drift: a grant the layout does not make',
+            ),
+          ),
+        ],
       }),
     );
   }
@@ -234,35 +330,60 @@ function compareGrants(
     for (const p of privileges) {
       if (actual.some((g) => g.grantee === grantee && g.privilege === p)) continue;
       const to = grantee === 'PUBLIC' ? 'PUBLIC' : o.dialect.quoteIdent(grantee);
-      out.push(finding({ kind: 'grant-revoked', object, detail: `${p} to ${grantee} was revoked`, repair: 'grant', statements: [planned('grant', stmt(`GRANT ${p} ON ${onSql} TO ${to}`, 'drift: a grant the layout makes'))] }));
+      out.push(
+        finding({
+          kind: 'grant-revoked',
+          object,
+          detail: `${p} to ${grantee} was revoked`,
+          repair: 'grant',
+          statements: [planned('grant', stmt(`GRANT ${p} ON ${onSql} TO ${to}`, 'drift: a grant the layout makes'))],
+        }),
+      );
     }
   }
   return out;
 }
 
-const grants = (facts: GrantFact[], schema: string, object: string) => facts.filter((g) => g.schema === schema && g.object === object);
+const grants = (facts: GrantFact[], schema: string, object: string) =>
+  facts.filter((g) => g.schema === schema && g.object === object);
 
-function relationGrantFindings(o: DriftOptions, expected: Map<string, ExpectedView>, facts: CatalogFacts): DriftFinding[] {
+function relationGrantFindings(
+  o: DriftOptions,
+  expected: Map<string, ExpectedView>,
+  facts: CatalogFacts,
+): DriftFinding[] {
   const out: DriftFinding[] = [];
   const names = new Set([...expected.values()].map((v) => v.dataSource.name));
   for (const r of facts.relations) {
     if (r.name.startsWith(PROBE_PREFIX)) continue;
     const ours = r.schema === schemasOf(o.config).system || names.has(r.name);
     if (!ours || r.owner !== o.config.systemUser) continue; // extra relations and foreign owners are findings already
-    const want: Expected = r.schema === schemasOf(o.config).system ? new Map(PUBLIC_SYSTEM_VIEWS.includes(r.name) ? [['PUBLIC', new Set(['SELECT'])]] : []) : new Map([['PUBLIC', new Set(['SELECT'])]]);
+    const want: Expected =
+      r.schema === schemasOf(o.config).system
+        ? new Map(PUBLIC_SYSTEM_VIEWS.includes(r.name) ? [['PUBLIC', new Set(['SELECT'])]] : [])
+        : new Map([['PUBLIC', new Set(['SELECT'])]]);
     const on = `${r.kind === 'view' ? '' : 'TABLE '}${o.dialect.qualify(r.schema, r.name)}`;
-    out.push(...compareGrants(o, `${r.schema}.${r.name}`, on, grants(facts.relationGrants, r.schema, r.name), want, r.owner));
+    out.push(
+      ...compareGrants(o, `${r.schema}.${r.name}`, on, grants(facts.relationGrants, r.schema, r.name), want, r.owner),
+    );
   }
   return out;
 }
 
 function schemaFindings(o: DriftOptions, facts: CatalogFacts): DriftFinding[] {
   const out: DriftFinding[] = [];
-  for (const schema of [schemasOf(o.config).system, schemasOf(o.config).functions, schemasOf(o.config).procedures, o.config.viewSchema]) {
+  for (const schema of [
+    schemasOf(o.config).system,
+    schemasOf(o.config).functions,
+    schemasOf(o.config).procedures,
+    o.config.viewSchema,
+  ]) {
     const s = facts.schemas.find((x) => x.schema === schema);
     const object = `schema ${schema}`;
     if (!s) {
-      out.push(finding({ kind: 'owner-changed', object, detail: 'does not exist (run the bootstrap)', repair: 'admin' }));
+      out.push(
+        finding({ kind: 'owner-changed', object, detail: 'does not exist (run the bootstrap)', repair: 'admin' }),
+      );
       continue;
     }
     if (s.owner !== o.config.systemUser) {
@@ -272,12 +393,29 @@ function schemaFindings(o: DriftOptions, facts: CatalogFacts): DriftFinding[] {
           object,
           detail: `owned by ${JSON.stringify(s.owner)}, not the system role`,
           repair: 'admin',
-          statements: [planned('ddl', stmt(`ALTER SCHEMA ${o.dialect.quoteIdent(schema)} OWNER TO ${o.dialect.quoteIdent(o.config.systemUser)}`, 'an administrator: hand the schema back'))],
+          statements: [
+            planned(
+              'ddl',
+              stmt(
+                `ALTER SCHEMA ${o.dialect.quoteIdent(schema)} OWNER TO ${o.dialect.quoteIdent(o.config.systemUser)}`,
+                'an administrator: hand the schema back',
+              ),
+            ),
+          ],
         }),
       );
       continue;
     }
-    out.push(...compareGrants(o, object, `SCHEMA ${o.dialect.quoteIdent(schema)}`, grants(facts.schemaGrants, schema, ''), new Map([['PUBLIC', new Set(['USAGE'])]]), s.owner));
+    out.push(
+      ...compareGrants(
+        o,
+        object,
+        `SCHEMA ${o.dialect.quoteIdent(schema)}`,
+        grants(facts.schemaGrants, schema, ''),
+        new Map([['PUBLIC', new Set(['USAGE'])]]),
+        s.owner,
+      ),
+    );
   }
   return out;
 }
@@ -290,7 +428,8 @@ const body = (sql: string): string => sql.slice(sql.indexOf('$$') + 2, sql.lastI
 function routineFindings(o: DriftOptions, facts: CatalogFacts): DriftFinding[] {
   const out: DriftFinding[] = [];
   const defs = [...functionDefinitions(o.dialect), ...procedureDefinitions(o.dialect)];
-  const schemaOf = (kind: string) => (kind === 'function' ? schemasOf(o.config).functions : schemasOf(o.config).procedures);
+  const schemaOf = (kind: string) =>
+    kind === 'function' ? schemasOf(o.config).functions : schemasOf(o.config).procedures;
   for (const def of defs) {
     const schema = schemaOf(def.kind);
     const name = def.qualifiedName.split('.').pop()!.replace(/"/g, '');
@@ -301,24 +440,65 @@ function routineFindings(o: DriftOptions, facts: CatalogFacts): DriftFinding[] {
       out.push(finding({ kind: 'routine-missing', object, detail: 'does not exist', ...recreate }));
       continue;
     }
-    if (actual.length > 1) out.push(finding({ kind: 'routine-extra', object, detail: `${actual.length} routines carry this name (an overload was added)`, repair: 'admin' }));
+    if (actual.length > 1)
+      out.push(
+        finding({
+          kind: 'routine-extra',
+          object,
+          detail: `${actual.length} routines carry this name (an overload was added)`,
+          repair: 'admin',
+        }),
+      );
     const r = actual[0]!;
     if (r.owner !== o.config.systemUser) {
-      const alter = `ALTER ${def.kind === 'function' ? 'FUNCTION' : 'PROCEDURE'} ${def.qualifiedName}(${def.args.map((a) => a.type).join(', ')}) OWNER TO ${o.dialect.quoteIdent(o.config.systemUser)}`;
-      out.push(finding({ kind: 'owner-changed', object, detail: `owned by ${JSON.stringify(r.owner)}, not the system role`, repair: 'admin', statements: [planned('ddl', stmt(alter, 'an administrator: hand the routine back'))] }));
+      const alter =
+        `ALTER ` +
+        `${def.kind === 'function' ? 'FUNCTION' : 'PROCEDURE'}` +
+        ` ${def.qualifiedName}(` +
+        `${def.args.map((a) => a.type).join(', ')}` +
+        `) OWNER TO ` +
+        `${o.dialect.quoteIdent(o.config.systemUser)}`;
+      out.push(
+        finding({
+          kind: 'owner-changed',
+          object,
+          detail: `owned by ${JSON.stringify(r.owner)}, not the system role`,
+          repair: 'admin',
+          statements: [planned('ddl', stmt(alter, 'an administrator: hand the routine back'))],
+        }),
+      );
       continue;
     }
     if ((r.source ?? '').trim() !== body(def.create.sql) || r.securityDefiner !== (def.kind === 'procedure')) {
-      out.push(finding({ kind: 'routine-replaced', object, detail: 'body or SECURITY DEFINER differs from what the layout creates (replaced by hand?)', ...recreate }));
+      out.push(
+        finding({
+          kind: 'routine-replaced',
+          object,
+          detail: 'body or SECURITY DEFINER differs from what the layout creates (replaced by hand?)',
+          ...recreate,
+        }),
+      );
     }
     const want: Expected = def.kind === 'function' ? new Map([['PUBLIC', new Set(['EXECUTE'])]]) : new Map();
-    const signature = `${def.kind === 'function' ? 'FUNCTION' : 'PROCEDURE'} ${def.qualifiedName}(${def.args.map((a) => a.type).join(', ')})`;
+    const signature =
+      `${def.kind === 'function' ? 'FUNCTION' : 'PROCEDURE'}` +
+      ` ` +
+      `${def.qualifiedName}(` +
+      `${def.args.map((a) => a.type).join(', ')}` +
+      `)`;
     out.push(...compareGrants(o, object, signature, grants(facts.routineGrants, schema, name), want, r.owner));
   }
   const known = new Set(defs.map((d) => `${schemaOf(d.kind)}.${d.qualifiedName.split('.').pop()!.replace(/"/g, '')}`));
   for (const r of facts.routines) {
     if (known.has(`${r.schema}.${r.name}`)) continue;
-    out.push(finding({ kind: 'routine-extra', object: `routine ${r.schema}.${r.name}`, detail: `not created by the layout (owner ${JSON.stringify(r.owner)})`, repair: 'admin' }));
+    out.push(
+      finding({
+        kind: 'routine-extra',
+        object: `routine ${r.schema}.${r.name}`,
+        detail: `not created by the layout (owner ${JSON.stringify(r.owner)})`,
+        repair: 'admin',
+      }),
+    );
   }
   return out;
 }
@@ -338,13 +518,18 @@ function profileFinding(p: StoredProfile): DriftFinding[] {
   for (const [column, value] of Object.entries(canonical)) {
     if (p.raw[column as keyof StoredProfile['raw']] !== value) problems.push(column);
   }
-  if (p.deleted && [p.groups, p.projects, p.purposes, p.dataSources].some((l) => l.length > 0)) problems.push('a deleted profile that still holds entitlements');
+  if (p.deleted && [p.groups, p.projects, p.purposes, p.dataSources].some((l) => l.length > 0))
+    problems.push('a deleted profile that still holds entitlements');
   if (problems.length === 0) return [];
   return [
     finding({
       kind: 'profile-edited',
       object: `profile ${p.userId}`,
-      detail: `not in the form apply_user / delete_user write (${problems.join(', ')}): changed outside the procedures; send the user again from the control plane`,
+      detail:
+        `not in the form apply_user / delete_user ` +
+        `write (${problems.join(', ')}): ` +
+        `changed outside the procedures; send the ` +
+        `user again from the control plane`,
       repair: 'control plane',
     }),
   ];
@@ -379,7 +564,12 @@ export async function repairDrift(o: DriftOptions, report: DriftReport): Promise
       await runPacked(o, f.statements ?? []);
       results.push({ object: f.object, kind: f.kind, outcome: 'repaired' });
     } catch (e) {
-      results.push({ object: f.object, kind: f.kind, outcome: 'failed', detail: e instanceof Error ? e.message : String(e) });
+      results.push({
+        object: f.object,
+        kind: f.kind,
+        outcome: 'failed',
+        detail: e instanceof Error ? e.message : String(e),
+      });
     }
   };
   const byRepair = (r: DriftFinding['repair']) => report.findings.filter((f) => f.repair === r);
@@ -395,14 +585,40 @@ export async function repairDrift(o: DriftOptions, report: DriftReport): Promise
     const edited = reasons.find((f) => f.kind === 'view-edited' || f.kind === 'view-owner');
     const r = await reapplyView(o, id, edited ? `${edited.object}: ${edited.detail}` : undefined);
     for (const f of reasons) {
-      results.push({ object: f.object, kind: f.kind, outcome: r.outcome === 'failed' ? 'failed' : 'repaired', ...(r.error ? { detail: r.error } : r.failedClosedFirst ? { detail: 'failed closed first, then re-applied' } : {}) });
+      results.push({
+        object: f.object,
+        kind: f.kind,
+        outcome: r.outcome === 'failed' ? 'failed' : 'repaired',
+        ...(r.error
+          ? { detail: r.error }
+          : r.failedClosedFirst
+            ? { detail: 'failed closed first, then re-applied' }
+            : {}),
+      });
     }
     // Its grants were reset with it (a re-created view gets exactly the layout's grant).
     const object = reasons[0]?.object;
-    for (const f of report.findings.filter((g) => (g.kind === 'grant-added' || g.kind === 'grant-revoked') && g.object === object)) {
-      results.push({ object: f.object, kind: f.kind, outcome: r.outcome === 'failed' ? 'failed' : 'repaired', detail: 'the view was re-created with the layout’s grant' });
+    for (const f of report.findings.filter(
+      (g) => (g.kind === 'grant-added' || g.kind === 'grant-revoked') && g.object === object,
+    )) {
+      results.push({
+        object: f.object,
+        kind: f.kind,
+        outcome: r.outcome === 'failed' ? 'failed' : 'repaired',
+        detail: 'the view was re-created with the layout’s grant',
+      });
     }
   }
-  for (const f of report.findings) if (f.repair === 'admin' || f.repair === 'control plane') results.push({ object: f.object, kind: f.kind, outcome: 'not repairable', detail: f.repair === 'admin' ? 'an administrator must run the statement shown' : 'send the user again from the control plane' });
+  for (const f of report.findings)
+    if (f.repair === 'admin' || f.repair === 'control plane')
+      results.push({
+        object: f.object,
+        kind: f.kind,
+        outcome: 'not repairable',
+        detail:
+          f.repair === 'admin'
+            ? 'an administrator must run the statement shown'
+            : 'send the user again from the control plane',
+      });
   return results;
 }

@@ -18,10 +18,17 @@ export interface ExpectedView {
   compiled: CompiledQuery;
 }
 
-export const policyDiagnostics = (state: StoredState): Diagnostic[] => state.unreadable.filter((d) => d.path[0] === 'policy_state');
+export const policyDiagnostics = (state: StoredState): Diagnostic[] =>
+  state.unreadable.filter((d) => d.path[0] === 'policy_state');
 
 /** The expected view of one data source; null when it has no view (deleted, or a name no view can carry). */
-export function expectedView(state: StoredState, ds: DataSource, config: ViewCompileConfig, dialect: Dialect, profileSource?: ProfileSource): ExpectedView | null {
+export function expectedView(
+  state: StoredState,
+  ds: DataSource,
+  config: ViewCompileConfig,
+  dialect: Dialect,
+  profileSource?: ProfileSource,
+): ExpectedView | null {
   let qualifiedName: string;
   try {
     qualifiedName = viewName(ds, config, dialect);
@@ -37,7 +44,11 @@ export function expectedView(state: StoredState, ds: DataSource, config: ViewCom
 }
 
 /** Every expected view, by data source id (id order). */
-export function expectedViews(state: StoredState, config: ViewCompileConfig, dialect: Dialect): Map<string, ExpectedView> {
+export function expectedViews(
+  state: StoredState,
+  config: ViewCompileConfig,
+  dialect: Dialect,
+): Map<string, ExpectedView> {
   const out = new Map<string, ExpectedView>();
   for (const [id, ds] of state.dataSources) {
     const v = expectedView(state, ds, config, dialect);
@@ -49,5 +60,10 @@ export function expectedViews(state: StoredState, config: ViewCompileConfig, dia
 /** Same view: same name, same binding (table or external), same SELECT, same column names and types. */
 export function sameView(a: ExpectedView | null, b: ExpectedView | null): boolean {
   if (a === null || b === null) return a === b;
-  return a.qualifiedName === b.qualifiedName && a.dataSource.kind === b.dataSource.kind && a.compiled.query === b.compiled.query && JSON.stringify(a.compiled.signature) === JSON.stringify(b.compiled.signature);
+  return (
+    a.qualifiedName === b.qualifiedName &&
+    a.dataSource.kind === b.dataSource.kind &&
+    a.compiled.query === b.compiled.query &&
+    JSON.stringify(a.compiled.signature) === JSON.stringify(b.compiled.signature)
+  );
 }

@@ -72,14 +72,26 @@ export interface ExplainOptions {
 export function findDataSource(state: StoredState, config: ViewCompileConfig, name: string): DataSource {
   const all = [...state.dataSources.values()];
   const found =
-    state.dataSources.get(name) ?? all.find((ds) => ds.name === name) ?? all.find((ds) => `${config.viewSchema}.${ds.name}` === name);
+    state.dataSources.get(name) ??
+    all.find((ds) => ds.name === name) ??
+    all.find((ds) => `${config.viewSchema}.${ds.name}` === name);
   if (!found) {
-    throw new DiagnosticError([diagnostic('VG801', `no registered data source has the view ${JSON.stringify(name)} (give the view name, ${JSON.stringify(`${config.viewSchema}.<name>`)} or the data source id)`)]);
+    throw new DiagnosticError([
+      diagnostic(
+        'VG801',
+        `no registered data source has the view ` +
+          `${JSON.stringify(name)} (give the view ` +
+          `name, ` +
+          `${JSON.stringify(`${config.viewSchema}.<name>`)}` +
+          ` or the data source id)`,
+      ),
+    ]);
   }
   return found;
 }
 
-const unreadablePolicies = (state: StoredState): Diagnostic[] => state.unreadable.filter((d) => d.path[0] === 'policy_state');
+const unreadablePolicies = (state: StoredState): Diagnostic[] =>
+  state.unreadable.filter((d) => d.path[0] === 'policy_state');
 
 export async function explain(o: ExplainOptions): Promise<Explanation> {
   const state = await readStoredState(o.warehouse, o.dialect);
@@ -87,9 +99,13 @@ export async function explain(o: ExplainOptions): Promise<Explanation> {
   const stored = await readProfile(o.warehouse, o.dialect, o.user);
   const source = storedProfileSource(o.dialect, o.user);
   const compile = (policies: readonly Policy[]) =>
-    compileViewQuery(ds, policies, o.config, o.dialect, { profileSource: source, failClosedBecause: unreadablePolicies(state) });
+    compileViewQuery(ds, policies, o.config, o.dialect, {
+      profileSource: source,
+      failClosedBecause: unreadablePolicies(state),
+    });
   const compiled = compile(state.policies);
-  const count = async (query: string): Promise<number> => Number((await o.warehouse.query(stmt(`SELECT COUNT(*) AS n FROM (${query}) v`, 'explain: row count')))[0]?.n ?? 0);
+  const count = async (query: string): Promise<number> =>
+    Number((await o.warehouse.query(stmt(`SELECT COUNT(*) AS n FROM (${query}) v`, 'explain: row count')))[0]?.n ?? 0);
 
   const subs = rankedSubscriptions(ds, state.policies);
   const masks = rankedMasks(ds, state.policies);
@@ -118,11 +134,22 @@ export async function explain(o: ExplainOptions): Promise<Explanation> {
       losers: subs.slice(1).map((p) => p.id),
       admitted: decisions.get('subscription') === true,
     },
-    columns: ds.columns.map((c) => explainColumn(c.name, compiled.signature.columns.find((s) => s.name === c.name)?.type ?? c.type, masks.get(c.name), decisions)),
+    columns: ds.columns.map((c) =>
+      explainColumn(
+        c.name,
+        compiled.signature.columns.find((s) => s.name === c.name)?.type ?? c.type,
+        masks.get(c.name),
+        decisions,
+      ),
+    ),
     rowFilters,
     rowsBeforeFilters: await count(compile(withoutFilters).query),
     rows: await count(compiled.query),
-    sample: await sampleRows(o, compiled.query, compiled.signature.columns.map((c) => c.name)),
+    sample: await sampleRows(
+      o,
+      compiled.query,
+      compiled.signature.columns.map((c) => c.name),
+    ),
     failedClosed: compiled.failedClosed,
     diagnostics: compiled.diagnostics,
   };
@@ -134,13 +161,26 @@ function withoutRaw(p: StoredProfile | null): { profile: Omit<StoredProfile, 'ra
   return { profile: rest };
 }
 
-function explainColumn(column: string, type: string, ranked: MaskPolicy[] | undefined, decisions: Map<string, boolean | null>): ColumnExplanation {
+function explainColumn(
+  column: string,
+  type: string,
+  ranked: MaskPolicy[] | undefined,
+  decisions: Map<string, boolean | null>,
+): ColumnExplanation {
   const winner = ranked?.[0];
   if (!winner) return { column, type, mask: null };
   const c = winner.condition;
   const hit = decisions.get(`mask:${column}`) === true;
   const forUser =
-    c.kind === 'everyone' ? describeMask(winner.mask) : c.kind === 'everyoneExcept' ? (hit ? 'clear' : describeMask(winner.mask)) : hit ? describeMask(winner.mask) : describeMask(c.otherwise);
+    c.kind === 'everyone'
+      ? describeMask(winner.mask)
+      : c.kind === 'everyoneExcept'
+        ? hit
+          ? 'clear'
+          : describeMask(winner.mask)
+        : hit
+          ? describeMask(winner.mask)
+          : describeMask(c.otherwise);
   return {
     column,
     type,
@@ -184,14 +224,24 @@ async function evaluateDecisions(
   return new Map(keys.map((k, i) => [k, row ? toBool(row[`d${i}`]) : false]));
 }
 
-const toBool = (v: unknown): boolean | null => (v === null || v === undefined ? null : v === true || v === 't' || v === 'true');
+const toBool = (v: unknown): boolean | null =>
+  v === null || v === undefined ? null : v === true || v === 't' || v === 'true';
 
 async function sampleRows(o: ExplainOptions, query: string, columns: string[]): Promise<Explanation['sample']> {
   const n = o.sample ?? 0;
   if (n <= 0 || columns.length === 0) return { columns, rows: [] };
   const text = o.dialect.textType(null);
-  const cols = columns.map((c, i) => `CAST(v.${o.dialect.quoteIdent(c)} AS ${text}) AS ${o.dialect.quoteIdent(`c${i}`)}`).join(', ');
+  const cols = columns
+    .map((c, i) => `CAST(v.${o.dialect.quoteIdent(c)} AS ${text}) AS ${o.dialect.quoteIdent(`c${i}`)}`)
+    .join(', ');
   const order = columns.map((_c, i) => String(i + 1)).join(', ');
-  const rows = await o.warehouse.query(stmt(`SELECT ${cols} FROM (${query}) v ORDER BY ${order} LIMIT ${Math.floor(n)}`, 'explain: sample rows'));
-  return { columns, rows: rows.map((r) => columns.map((_c, i) => (r[`c${i}`] === null || r[`c${i}`] === undefined ? null : String(r[`c${i}`])))) };
+  const rows = await o.warehouse.query(
+    stmt(`SELECT ${cols} FROM (${query}) v ORDER BY ${order} LIMIT ${Math.floor(n)}`, 'explain: sample rows'),
+  );
+  return {
+    columns,
+    rows: rows.map((r) =>
+      columns.map((_c, i) => (r[`c${i}`] === null || r[`c${i}`] === undefined ? null : String(r[`c${i}`]))),
+    ),
+  };
 }

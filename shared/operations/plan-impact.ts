@@ -43,7 +43,8 @@ export async function userImpact(a: ImpactInput): Promise<UserImpact[]> {
   const allViews = [...new Set([...a.before.dataSources.keys(), ...a.after.dataSources.keys()])].sort();
   const pairs = new Map<string, [string, string]>();
   for (const user of a.users) {
-    for (const id of a.newProfiles.has(user) ? allViews : changedViews) pairs.set(JSON.stringify([id, user]), [id, user]);
+    for (const id of a.newProfiles.has(user) ? allViews : changedViews)
+      pairs.set(JSON.stringify([id, user]), [id, user]);
   }
   const out: UserImpact[] = [];
   for (const [id, user] of pairs.values()) {
@@ -55,18 +56,33 @@ export async function userImpact(a: ImpactInput): Promise<UserImpact[]> {
 
 async function pairImpact(a: ImpactInput, id: string, user: string): Promise<UserImpact | null> {
   const was = viewFor(a, a.before, id, storedProfileSource(a.dialect, user));
-  const source = a.newProfiles.has(user) ? literalProfileSource(a.dialect, user, a.newProfiles.get(user)!) : storedProfileSource(a.dialect, user);
+  const source = a.newProfiles.has(user)
+    ? literalProfileSource(a.dialect, user, a.newProfiles.get(user)!)
+    : storedProfileSource(a.dialect, user);
   const will = viewFor(a, a.after, id, source);
   if (!was && !will) return null;
-  const impact: UserImpact = { user, view: (will ?? was)!.displayName, rowsBefore: null, rowsAfter: null, rowsLost: null, rowsGained: null, columnsChanged: false };
-  const count = async (sql: string): Promise<number> => Number((await a.warehouse.query(stmt(sql, 'plan: rows a user sees')))[0]?.n ?? 0);
+  const impact: UserImpact = {
+    user,
+    view: (will ?? was)!.displayName,
+    rowsBefore: null,
+    rowsAfter: null,
+    rowsLost: null,
+    rowsGained: null,
+    columnsChanged: false,
+  };
+  const count = async (sql: string): Promise<number> =>
+    Number((await a.warehouse.query(stmt(sql, 'plan: rows a user sees')))[0]?.n ?? 0);
   try {
     if (was) impact.rowsBefore = await count(`SELECT COUNT(*) AS n FROM (${was.compiled.query}) v`);
     if (will) impact.rowsAfter = await count(`SELECT COUNT(*) AS n FROM (${will.compiled.query}) v`);
     if (was && will) {
       impact.columnsChanged = JSON.stringify(was.compiled.signature) !== JSON.stringify(will.compiled.signature);
       if (!impact.columnsChanged) {
-        const except = (x: ExpectedView, y: ExpectedView) => `SELECT COUNT(*) AS n FROM (SELECT * FROM (${x.compiled.query}) x EXCEPT SELECT * FROM (${y.compiled.query}) y) d`;
+        const except = (x: ExpectedView, y: ExpectedView) =>
+          `SELECT COUNT(*) AS n FROM (SELECT * ` +
+          `FROM (${x.compiled.query}` +
+          `) x EXCEPT SELECT * FROM (` +
+          `${y.compiled.query}) y) d`;
         impact.rowsLost = await count(except(was, will));
         impact.rowsGained = await count(except(will, was));
       }
@@ -74,7 +90,12 @@ async function pairImpact(a: ImpactInput, id: string, user: string): Promise<Use
   } catch (e) {
     impact.error = e instanceof Error ? e.message : String(e);
   }
-  const same = !impact.error && !impact.columnsChanged && impact.rowsBefore === impact.rowsAfter && !impact.rowsLost && !impact.rowsGained;
+  const same =
+    !impact.error &&
+    !impact.columnsChanged &&
+    impact.rowsBefore === impact.rowsAfter &&
+    !impact.rowsLost &&
+    !impact.rowsGained;
   return same ? null : impact;
 }
 

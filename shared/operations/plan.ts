@@ -88,13 +88,22 @@ function cloneSnapshot(s: CatalogSnapshot): CatalogSnapshot {
 function replayCall(sim: CatalogSnapshot, item: ViewChange, plan: ViewChangePlan): void {
   const signature = plan.signature ? serializeSignature(plan.signature) : null;
   if (item.kind === 'datasource') {
-    sim.dataSources.set(item.dataSourceId, { version: item.version, deleted: item.deleted, definition: copy(item.definition), viewSignature: signature });
+    sim.dataSources.set(item.dataSourceId, {
+      version: item.version,
+      deleted: item.deleted,
+      definition: copy(item.definition),
+      viewSignature: signature,
+    });
     sim.epoch++;
     return;
   }
   const row = sim.policies.get(item.policyId);
   if (!row || row.version < item.version) {
-    sim.policies.set(item.policyId, { version: item.version, deleted: item.deleted, definition: copy(item.definition) });
+    sim.policies.set(item.policyId, {
+      version: item.version,
+      deleted: item.deleted,
+      definition: copy(item.definition),
+    });
     sim.epoch++;
   }
   const ds = item.dataSourceId === null ? undefined : sim.dataSources.get(item.dataSourceId);
@@ -128,7 +137,11 @@ export async function plan(o: PlanOptions): Promise<Plan> {
     for (const item of workItems(event, sim)) {
       if (item.kind === 'user') {
         const stale = (userVersion.get(item.userId) ?? -1) >= item.version;
-        users.push({ user: item.userId, version: item.version, outcome: stale ? 'stale' : item.deleted ? 'delete' : 'update' });
+        users.push({
+          user: item.userId,
+          version: item.version,
+          outcome: stale ? 'stale' : item.deleted ? 'delete' : 'update',
+        });
         if (!stale) {
           userVersion.set(item.userId, item.version);
           newProfiles.set(item.userId, item.profile);
@@ -140,7 +153,10 @@ export async function plan(o: PlanOptions): Promise<Plan> {
         object: workItemObject(item),
         version: item.version,
         outcome: planned.skip === 'stale' ? 'stale' : 'planned',
-        transactions: planned.skip === 'stale' ? [] : packTransactions([{ statements: planned.statements, tag: item }], o.dialect).map((t) => t.statements),
+        transactions:
+          planned.skip === 'stale'
+            ? []
+            : packTransactions([{ statements: planned.statements, tag: item }], o.dialect).map((t) => t.statements),
       };
       if (item.dataSourceId === null) policyOnly.push(entry);
       else items.set(item.dataSourceId, [...(items.get(item.dataSourceId) ?? []), entry]);
@@ -153,12 +169,22 @@ export async function plan(o: PlanOptions): Promise<Plan> {
   const views = [...items]
     .map(([id, list]) => viewPlan(id, list, before.dataSources.get(id), after.dataSources.get(id), before, after, o))
     .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  const evaluated = o.users ?? [...new Set([...profiles.filter((p) => !p.deleted).map((p) => p.userId), ...newProfiles.keys()])].sort();
-  const impact = await userImpact({ ...o, before, after, views, profiles: profileMap(profiles), newProfiles, users: evaluated });
+  const evaluated =
+    o.users ?? [...new Set([...profiles.filter((p) => !p.deleted).map((p) => p.userId), ...newProfiles.keys()])].sort();
+  const impact = await userImpact({
+    ...o,
+    before,
+    after,
+    views,
+    profiles: profileMap(profiles),
+    newProfiles,
+    users: evaluated,
+  });
   return { events: o.events.length, views, policyOnly, users, impact, usersEvaluated: evaluated.length };
 }
 
-const profileMap = (profiles: readonly StoredProfile[]): Map<string, StoredProfile> => new Map(profiles.map((p) => [p.userId, p]));
+const profileMap = (profiles: readonly StoredProfile[]): Map<string, StoredProfile> =>
+  new Map(profiles.map((p) => [p.userId, p]));
 
 function viewPlan(
   id: string,
@@ -176,5 +202,11 @@ function viewPlan(
   else if (will?.compiled.failedClosed) action = 'fail-closed';
   else if (will === null) action = 'drop';
   else action = was === null ? 'create' : 'replace';
-  return { dataSourceId: id, view: (will ?? was)?.displayName ?? null, action, diagnostics: will?.compiled.diagnostics ?? [], items: list };
+  return {
+    dataSourceId: id,
+    view: (will ?? was)?.displayName ?? null,
+    action,
+    diagnostics: will?.compiled.diagnostics ?? [],
+    items: list,
+  };
 }

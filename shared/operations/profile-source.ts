@@ -13,15 +13,32 @@ import { TABLES, columnTypes, systemTable } from '../layout/warehouse-objects.js
 import type { Dialect } from '../sql/dialect.js';
 
 /** user_profile's columns, in its order (bootstrap-plan.ts). */
-const COLUMNS = ['immuta__userid', 'groups', 'attributes', 'projects', 'current_project', 'purposes', 'datasources'] as const;
+const COLUMNS = [
+  'immuta__userid',
+  'groups',
+  'attributes',
+  'projects',
+  'current_project',
+  'purposes',
+  'datasources',
+] as const;
 const ALIAS = 'profile_row';
 
-/** The user's stored rows, exactly as user_profile / user_entitlement would return them to them (none when deleted or absent). */
+/**
+ * The user's stored rows, exactly as user_profile / user_entitlement would return them to them (none when deleted or
+ * absent).
+ */
 export function storedProfileSource(dialect: Dialect, userId: string): ProfileSource {
   const cols = COLUMNS.map((c) => dialect.quoteIdent(c)).join(', ');
   const id = `${dialect.quoteIdent('immuta__userid')} = ${dialect.quoteLiteral(userId)}`;
   return {
-    profile: `(SELECT ${cols} FROM ${systemTable(dialect, TABLES.profile)} WHERE ${id} AND NOT ${dialect.quoteIdent('deleted')}) ${ALIAS}`,
+    profile:
+      `(SELECT ${cols} FROM ` +
+      `${systemTable(dialect, TABLES.profile)}` +
+      ` WHERE ` +
+      `${id} AND NOT ` +
+      `${dialect.quoteIdent('deleted')}` +
+      `) ${ALIAS}`,
     entitlements: `(SELECT kind, attribute, value FROM ${systemTable(dialect, TABLES.entitlement)} WHERE ${id})`,
   };
 }
@@ -32,7 +49,8 @@ export function storedProfileSource(dialect: Dialect, userId: string): ProfileSo
  */
 export function literalProfileSource(dialect: Dialect, userId: string, profile: UserProfile | null): ProfileSource {
   const t = columnTypes(dialect);
-  const lit = (v: string | null, type: string): string => `CAST(${v === null ? 'NULL' : dialect.quoteLiteral(v)} AS ${type})`;
+  const lit = (v: string | null, type: string): string =>
+    `CAST(${v === null ? 'NULL' : dialect.quoteLiteral(v)} AS ${type})`;
   const values: Record<(typeof COLUMNS)[number], string> = {
     immuta__userid: lit(userId, t.key),
     groups: lit(profile ? encodeList(profile.groups) : '|', t.text),
@@ -45,6 +63,11 @@ export function literalProfileSource(dialect: Dialect, userId: string, profile: 
   const select = COLUMNS.map((c) => `${values[c]} AS ${dialect.quoteIdent(c)}`).join(', ');
   const row = `(SELECT ${select}${profile === null ? ' WHERE FALSE' : ''}) ${ALIAS}`;
   // The entitlement rows decoded from that row by the same SQL apply_user runs.
-  const decoded = entitlementRowsSql(dialect, { userid: `${ALIAS}.immuta__userid`, groups: `${ALIAS}.${dialect.quoteIdent('groups')}`, attributes: `${ALIAS}.${dialect.quoteIdent('attributes')}`, from: row });
+  const decoded = entitlementRowsSql(dialect, {
+    userid: `${ALIAS}.immuta__userid`,
+    groups: `${ALIAS}.${dialect.quoteIdent('groups')}`,
+    attributes: `${ALIAS}.${dialect.quoteIdent('attributes')}`,
+    from: row,
+  });
   return { profile: row, entitlements: `(${decoded})` };
 }

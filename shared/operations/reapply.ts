@@ -9,7 +9,12 @@
 // `failClosedFirst` (drift --repair of a view edited by hand): the view is first replaced by its fail-closed
 // form in a transaction of its own, so that if the real view cannot be applied the hand-edited one is gone.
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { affectedDigest, planViewChange, type PolicyChange, type ViewChangePlan } from '../compiler/view-change-plan.js';
+import {
+  affectedDigest,
+  planViewChange,
+  type PolicyChange,
+  type ViewChangePlan,
+} from '../compiler/view-change-plan.js';
 import { compileFailClosedView, type ViewCompileConfig } from '../compiler/view-compiler.js';
 import { serializeSignature } from '../compiler/view-signature.js';
 import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../layout/catalog-reader.js';
@@ -45,12 +50,31 @@ export function reassertItem(snapshot: CatalogSnapshot, dataSourceId: string): P
   for (const [policyId, row] of carriers) {
     const parsed = row.deleted ? null : parsePolicy(row.definition);
     if (parsed && !parsed.ok) continue; // a carrier must be readable; the view fails closed on it anyway
-    return { kind: 'policy', policyId, version: row.version, deleted: row.deleted, definition: parsed?.ok ? parsed.value : null, dataSourceId, fanOutDigest: affectedDigest([]) };
+    return {
+      kind: 'policy',
+      policyId,
+      version: row.version,
+      deleted: row.deleted,
+      definition: parsed?.ok ? parsed.value : null,
+      dataSourceId,
+      fanOutDigest: affectedDigest([]),
+    };
   }
-  return { kind: 'policy', policyId: REAPPLY_CARRIER, version: 0, deleted: true, definition: null, dataSourceId, fanOutDigest: affectedDigest([]) };
+  return {
+    kind: 'policy',
+    policyId: REAPPLY_CARRIER,
+    version: 0,
+    deleted: true,
+    definition: null,
+    dataSourceId,
+    fanOutDigest: affectedDigest([]),
+  };
 }
 
-async function planFor(o: ReapplyOptions, dataSourceId: string): Promise<{ snapshot: CatalogSnapshot; plan: ViewChangePlan; item: PolicyChange }> {
+async function planFor(
+  o: ReapplyOptions,
+  dataSourceId: string,
+): Promise<{ snapshot: CatalogSnapshot; plan: ViewChangePlan; item: PolicyChange }> {
   let snapshot = parseCatalog(await o.warehouse.query(catalogReadStatement(o.dialect, dataSourceId)));
   let item = reassertItem(snapshot, dataSourceId);
   let plan = planViewChange(snapshot, item, o.config, o.dialect, { completeCatalog: false });
@@ -63,14 +87,27 @@ async function planFor(o: ReapplyOptions, dataSourceId: string): Promise<{ snaps
 }
 
 /** The fail-closed form of the view with the same guard CALL (apply-work-item.ts does the same for a refused view). */
-function failClosedStatements(o: ReapplyOptions, snapshot: CatalogSnapshot, item: PolicyChange, because: Diagnostic): PlannedStatement[] | null {
+function failClosedStatements(
+  o: ReapplyOptions,
+  snapshot: CatalogSnapshot,
+  item: PolicyChange,
+  because: Diagnostic,
+): PlannedStatement[] | null {
   const row = snapshot.dataSources.get(item.dataSourceId!);
   const ds = row && !row.deleted ? parseDataSource(row.definition) : null;
   if (!ds?.ok) return null;
   const closed = compileFailClosedView(ds.value, o.config, o.dialect, [because]);
   if (closed.statements.length === 0) return null;
   const call = planPolicyStateCall(
-    { policyId: item.policyId, version: item.version, deleted: item.deleted, definition: item.definition, datasourceId: item.dataSourceId, viewSignature: serializeSignature(closed.signature), expectedEpoch: snapshot.epoch },
+    {
+      policyId: item.policyId,
+      version: item.version,
+      deleted: item.deleted,
+      definition: item.definition,
+      datasourceId: item.dataSourceId,
+      viewSignature: serializeSignature(closed.signature),
+      expectedEpoch: snapshot.epoch,
+    },
     o.dialect,
   );
   return [call, ...closed.statements];
@@ -82,8 +119,18 @@ async function run(o: ReapplyOptions, statements: PlannedStatement[]): Promise<n
   return txs.length;
 }
 
-export async function reapplyView(o: ReapplyOptions, dataSourceId: string, failClosedFirst?: string): Promise<ReapplyResult> {
-  const result: ReapplyResult = { dataSourceId, outcome: 'applied', failedClosedFirst: false, transactions: 0, diagnostics: [] };
+export async function reapplyView(
+  o: ReapplyOptions,
+  dataSourceId: string,
+  failClosedFirst?: string,
+): Promise<ReapplyResult> {
+  const result: ReapplyResult = {
+    dataSourceId,
+    outcome: 'applied',
+    failedClosedFirst: false,
+    transactions: 0,
+    diagnostics: [],
+  };
   for (let conflicts = 0; ; conflicts++) {
     try {
       let { snapshot, plan, item } = await planFor(o, dataSourceId);

@@ -5,7 +5,12 @@
 // read as they are: they are checked (the canonical form drift checks), never rewritten. Resumable: the caller
 // passes the last data source id it finished and gets a callback after each view.
 import type { IntegrationConfig } from '../layout/integration-config.js';
-import { functionDefinitions, procedureDefinitions, routineSignature, type RoutineDefinition } from '../layout/routine-definitions.js';
+import {
+  functionDefinitions,
+  procedureDefinitions,
+  routineSignature,
+  type RoutineDefinition,
+} from '../layout/routine-definitions.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import type { Dialect } from '../sql/dialect.js';
 import { planned, stmt, type PlannedStatement } from '../sql/statement.js';
@@ -54,11 +59,17 @@ export function routineStatements(dialect: Dialect, only?: readonly RoutineDefin
 }
 
 export async function rebuild(o: RebuildOptions): Promise<RebuildReport> {
-  for (const tx of packTransactions([{ statements: routineStatements(o.dialect), tag: null }], o.dialect)) await o.warehouse.transaction(tx.statements);
+  for (const tx of packTransactions([{ statements: routineStatements(o.dialect), tag: null }], o.dialect))
+    await o.warehouse.transaction(tx.statements);
   const state = await readStoredState(o.warehouse, o.dialect);
   const ids = [...state.dataSources.keys()].sort();
   const todo = o.resumeAfter === undefined ? ids : ids.filter((id) => id > o.resumeAfter!);
-  const report: RebuildReport = { routines: functionDefinitions(o.dialect).length + procedureDefinitions(o.dialect).length, views: [], skipped: ids.length - todo.length, total: ids.length };
+  const report: RebuildReport = {
+    routines: functionDefinitions(o.dialect).length + procedureDefinitions(o.dialect).length,
+    views: [],
+    skipped: ids.length - todo.length,
+    total: ids.length,
+  };
   for (const id of todo) {
     const result = await reapplyView(o, id);
     report.views.push(result);

@@ -71,9 +71,15 @@ export type ProfileListColumn = (typeof PROFILE_LIST_COLUMNS)[number];
 /** Every profile row (tombstones too), or one user's (`userId` bound, never spliced). */
 export function profileReadStatement(dialect: Dialect, userId?: string): SqlStatement {
   const sql =
-    `SELECT immuta__userid, version, deleted, groups, attributes, projects, current_project, purposes, datasources FROM ${systemTable(dialect, TABLES.profile)}` +
+    `SELECT immuta__userid, version, deleted, ` +
+    `groups, attributes, projects, ` +
+    `current_project, purposes, ` +
+    `datasources FROM ` +
+    `${systemTable(dialect, TABLES.profile)}` +
     (userId === undefined ? ' ORDER BY immuta__userid' : ' WHERE immuta__userid = :user_id');
-  return userId === undefined ? stmt(sql, 'operator tools: every stored profile') : stmt(sql, 'operator tools: one stored profile', { user_id: userId });
+  return userId === undefined
+    ? stmt(sql, 'operator tools: every stored profile')
+    : stmt(sql, 'operator tools: one stored profile', { user_id: userId });
 }
 
 const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
@@ -86,7 +92,10 @@ const orEmpty = <T>(fn: () => T, empty: T): T => {
 };
 
 export function parseProfileRow(row: Record<string, unknown>): StoredProfile {
-  const raw = Object.fromEntries(PROFILE_LIST_COLUMNS.map((c) => [c, text(row[c])])) as Record<ProfileListColumn, string | null>;
+  const raw = Object.fromEntries(PROFILE_LIST_COLUMNS.map((c) => [c, text(row[c])])) as Record<
+    ProfileListColumn,
+    string | null
+  >;
   const list = (c: ProfileListColumn): string[] => orEmpty(() => decodeList(raw[c] ?? '|'), []);
   const purposeItems = list('purposes');
   return {
@@ -109,7 +118,11 @@ export async function readProfiles(warehouse: Warehouse, dialect: Dialect): Prom
   return (await warehouse.query(profileReadStatement(dialect))).map(parseProfileRow);
 }
 
-export async function readProfile(warehouse: Warehouse, dialect: Dialect, userId: string): Promise<StoredProfile | null> {
+export async function readProfile(
+  warehouse: Warehouse,
+  dialect: Dialect,
+  userId: string,
+): Promise<StoredProfile | null> {
   const rows = await warehouse.query(profileReadStatement(dialect, userId));
   return rows.length === 0 ? null : parseProfileRow(rows[0]!);
 }

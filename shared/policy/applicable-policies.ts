@@ -61,10 +61,14 @@ export function targetColumns(target: ColumnTarget, ds: DataSource): Column[] {
 export function policyApplies(policy: Policy, ds: DataSource): boolean {
   if (scopeDepth(policy, ds) < 0) return false;
   if (policy.scope.kind === 'local') return true;
-  if (policy.type === 'mask') return targetColumns(policy.target, ds).length > 0 && (policy.where === undefined || clauseResolves(policy.where, ds));
+  if (policy.type === 'mask')
+    return (
+      targetColumns(policy.target, ds).length > 0 && (policy.where === undefined || clauseResolves(policy.where, ds))
+    );
   // A global filter on a column applies only where the column exists; `never`, `usingPurpose` and custom WHERE
   // clauses apply to every matching data source (a clause naming a missing column fails that view closed).
-  if (policy.type === 'rowFilter' && 'column' in policy.filter) return targetColumns(policy.filter.column, ds).length > 0;
+  if (policy.type === 'rowFilter' && 'column' in policy.filter)
+    return targetColumns(policy.filter.column, ds).length > 0;
   if (policy.type === 'rowFilter' && policy.filter.kind === 'where') return clauseResolves(policy.filter.clause, ds);
   return true;
 }
@@ -77,7 +81,10 @@ export function policyApplies(policy: Policy, ds: DataSource): boolean {
 function clauseResolves(clause: string, ds: DataSource): boolean {
   const refs = clauseReferences(clause);
   if (refs === null) return true;
-  return refs.columns.every((c) => ds.columns.some((col) => col.name === c)) && refs.tags.every((t) => targetColumns({ kind: 'tag', tag: t }, ds).length > 0);
+  return (
+    refs.columns.every((c) => ds.columns.some((col) => col.name === c)) &&
+    refs.tags.every((t) => targetColumns({ kind: 'tag', tag: t }, ds).length > 0)
+  );
 }
 
 const byAge = (a: Policy, b: Policy): number =>
@@ -94,7 +101,9 @@ export function rankedSubscriptions(ds: DataSource, policies: readonly Policy[])
   return subs.sort((a, b) => scopeDepth(b, ds) - scopeDepth(a, ds) || byAge(a, b));
 }
 
-/** Per column name, the masks that apply to it, the winner first (the conflict rule above); unmasked columns are absent. */
+/**
+ * Per column name, the masks that apply to it, the winner first (the conflict rule above); unmasked columns are absent.
+ */
 export function rankedMasks(ds: DataSource, policies: readonly Policy[]): Map<string, MaskPolicy[]> {
   const candidates = new Map<string, MaskPolicy[]>();
   for (const p of policies) {
@@ -104,7 +113,11 @@ export function rankedMasks(ds: DataSource, policies: readonly Policy[]): Map<st
   const ranked = new Map<string, MaskPolicy[]>();
   for (const column of ds.columns) {
     const list = candidates.get(column.name);
-    if (list) ranked.set(column.name, list.sort((a, b) => maskRank(b) - maskRank(a) || byAge(a, b)));
+    if (list)
+      ranked.set(
+        column.name,
+        list.sort((a, b) => maskRank(b) - maskRank(a) || byAge(a, b)),
+      );
   }
   return ranked;
 }
@@ -116,7 +129,15 @@ export function applicablePolicies(ds: DataSource, policies: readonly Policy[]):
   const subscription = subs[0] ?? null;
   if (subs.length > 1) {
     diagnostics.push(
-      diagnostic('VG304', `subscription policy ${JSON.stringify(subscription!.id)} wins over ${subs.slice(1).map((p) => JSON.stringify(p.id)).join(', ')}`, [], 'warning'),
+      diagnostic(
+        'VG304',
+        `subscription policy ${JSON.stringify(subscription!.id)} wins over ${subs
+          .slice(1)
+          .map((p) => JSON.stringify(p.id))
+          .join(', ')}`,
+        [],
+        'warning',
+      ),
     );
   }
 
@@ -128,12 +149,22 @@ export function applicablePolicies(ds: DataSource, policies: readonly Policy[]):
     masks.set(column.name, { column, policy: list[0]! });
     if (list.length > 1) {
       diagnostics.push(
-        diagnostic('VG304', `column ${JSON.stringify(column.name)}: mask ${JSON.stringify(list[0]!.id)} wins over ${list.slice(1).map((p) => JSON.stringify(p.id)).join(', ')}`, [], 'warning'),
+        diagnostic(
+          'VG304',
+          `column ${JSON.stringify(column.name)}: mask ${JSON.stringify(list[0]!.id)} wins over ${list
+            .slice(1)
+            .map((p) => JSON.stringify(p.id))
+            .join(', ')}`,
+          [],
+          'warning',
+        ),
       );
     }
   }
 
-  const rowFilters = policies.filter((p): p is RowFilterPolicy => p.type === 'rowFilter' && policyApplies(p, ds)).sort(byAge);
+  const rowFilters = policies
+    .filter((p): p is RowFilterPolicy => p.type === 'rowFilter' && policyApplies(p, ds))
+    .sort(byAge);
   return { subscription, masks, rowFilters, diagnostics };
 }
 
@@ -141,6 +172,12 @@ export function applicablePolicies(ds: DataSource, policies: readonly Policy[]):
  * The data sources a policy change must reach: those the old state matched ∪ those the new state matches.
  * `before`/`after` are null for a create/delete. Returns ids in catalog order.
  */
-export function affectedDataSources(catalog: readonly DataSource[], before: Policy | null, after: Policy | null): string[] {
-  return catalog.filter((ds) => (before !== null && policyApplies(before, ds)) || (after !== null && policyApplies(after, ds))).map((ds) => ds.id);
+export function affectedDataSources(
+  catalog: readonly DataSource[],
+  before: Policy | null,
+  after: Policy | null,
+): string[] {
+  return catalog
+    .filter((ds) => (before !== null && policyApplies(before, ds)) || (after !== null && policyApplies(after, ds)))
+    .map((ds) => ds.id);
 }

@@ -69,7 +69,11 @@ const numericRe = /^(?:numeric|decimal)(?:\((\d+)(?:,(\d+))?\))?$/;
 
 /** Parse a declared column type; null when it is not one the compiler knows. */
 export function parseColumnType(declared: string): ColumnType | null {
-  const t = declared.trim().toLowerCase().replace(/\s+/g, ' ').replace(/\s*([(),])\s*/g, '$1');
+  const t = declared
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/\s*([(),])\s*/g, '$1');
   const known = fixed[t] ?? fixed[aliases[t] ?? ''];
   if (known) return known;
   let m = varcharRe.exec(t);

@@ -43,7 +43,8 @@ export function prescan(clause: string): { text: string; map: number[] } {
     const c = clause[i]!;
     if (c === "'" || c === '"') {
       // A string prefix (E'…' backslash escapes, U&'…', B'…', X'…', N'…') changes how the body is read: refuse.
-      if (c === "'" && i > 0 && /[A-Za-z0-9_&]/.test(clause[i - 1]!)) throw new Rejected('prefixed string literals (E\'\', U&\'\', B\'\', X\'\') are not allowed', i - 1, true);
+      if (c === "'" && i > 0 && /[A-Za-z0-9_&]/.test(clause[i - 1]!))
+        throw new Rejected("prefixed string literals (E'', U&'', B'', X'') are not allowed", i - 1, true);
       let j = i + 1;
       for (;;) {
         if (j >= clause.length) throw new Rejected('unterminated quote', i, true);
@@ -79,7 +80,6 @@ export function prescan(clause: string): { text: string; map: number[] } {
   return { text, map };
 }
 
-
 export const MARKER_COLUMN_TAGGED = 'vg_marker_column_tagged';
 
 /** Column names and @columnTagged tags a clause refers to; null when it cannot be read (the compiler reports why). */
@@ -98,7 +98,8 @@ export function clauseReferences(clause: string): { columns: string[]; tags: str
     const o = n as Record<string, unknown>;
     const ref = o.ColumnRef as { fields?: { String?: { sval?: string } }[] } | undefined;
     if (ref?.fields?.length === 1 && ref.fields[0]?.String?.sval !== undefined) columns.add(ref.fields[0].String.sval);
-    const call = o.FuncCall as { funcname?: { String?: { sval?: string } }[]; args?: { A_Const?: { sval?: { sval?: string } } }[] } | undefined;
+    const call = o.FuncCall as
+      { funcname?: { String?: { sval?: string } }[]; args?: { A_Const?: { sval?: { sval?: string } } }[] } | undefined;
     if (call?.funcname?.length === 1 && call.funcname[0]?.String?.sval === MARKER_COLUMN_TAGGED) {
       const tag = call.args?.[0]?.A_Const?.sval?.sval;
       if (tag !== undefined) tags.add(tag);

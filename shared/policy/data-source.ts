@@ -33,7 +33,12 @@ export const DataSourceSchema = z
     // quoted identifiers, so names are compared exactly.
     const seen = new Set<string>();
     ds.columns.forEach((c, i) => {
-      if (seen.has(c.name)) ctx.addIssue({ code: 'custom', message: `duplicate column ${JSON.stringify(c.name)}`, path: ['columns', i, 'name'] });
+      if (seen.has(c.name))
+        ctx.addIssue({
+          code: 'custom',
+          message: `duplicate column ${JSON.stringify(c.name)}`,
+          path: ['columns', i, 'name'],
+        });
       seen.add(c.name);
     });
   });

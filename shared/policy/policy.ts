@@ -6,7 +6,9 @@ import { TagSchema } from './tag.js';
 
 const nonEmpty = z.string().min(1);
 
-/** Who a condition or subscription rule matches. `match: 'any'` = at least one listed entitlement; 'all' = every one. */
+/**
+ * Who a condition or subscription rule matches. `match: 'any'` = at least one listed entitlement; 'all' = every one.
+ */
 export const UserCriteriaSchema = z
   .object({
     groups: z.array(nonEmpty).default([]),
@@ -21,7 +23,10 @@ export const UserCriteriaSchema = z
 export type UserCriteria = z.infer<typeof UserCriteriaSchema>;
 
 export const ScopeSchema = z.discriminatedUnion('kind', [
-  /** Global: applies to data sources (or columns, for masks/filters by tag) carrying one of `tags` or a tag under it. No tags = every data source. */
+  /**
+   * Global: applies to data sources (or columns, for masks/filters by tag) carrying one of `tags` or a tag under it. No
+   * tags = every data source.
+   */
   z.object({ kind: z.literal('global'), tags: z.array(TagSchema).optional() }),
   z.object({ kind: z.literal('local'), dataSourceId: nonEmpty }),
 ]);
@@ -49,14 +54,21 @@ export const MaskFunctionSchema = z.discriminatedUnion('kind', [
     kind: z.literal('regex'),
     // An invalid pattern would make every query on the view fail at run time; JavaScript's parser catches
     // the common mistakes (unbalanced brackets and parentheses, dangling quantifiers) that POSIX rejects too.
-    pattern: z.string().min(1).max(1000).refine((p) => {
-      try {
-        new RegExp(p);
-        return true;
-      } catch {
-        return false;
-      }
-    }, { message: 'not a valid regular expression' }),
+    pattern: z
+      .string()
+      .min(1)
+      .max(1000)
+      .refine(
+        (p) => {
+          try {
+            new RegExp(p);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'not a valid regular expression' },
+      ),
     replacement: z.string().refine((r) => !/[\\$]/.test(r), { message: 'the replacement is literal text: no \\ or $' }),
     global: z.boolean().default(true),
     caseInsensitive: z.boolean().default(false),
@@ -68,7 +80,14 @@ export const MaskFunctionSchema = z.discriminatedUnion('kind', [
    */
   z.object({
     kind: z.literal('round'),
-    bucket: z.number().positive().max(1e15).refine((n) => /^\d+(\.\d{1,10})?$/.test(String(n)), { message: 'a plain decimal with at most 10 fraction digits' }).optional(),
+    bucket: z
+      .number()
+      .positive()
+      .max(1e15)
+      .refine((n) => /^\d+(\.\d{1,10})?$/.test(String(n)), {
+        message: 'a plain decimal with at most 10 fraction digits',
+      })
+      .optional(),
     unit: z.enum(['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute']).optional(),
   }),
   /**
@@ -80,7 +99,10 @@ export const MaskFunctionSchema = z.discriminatedUnion('kind', [
     kind: z.literal('partial'),
     keep: z.enum(['first', 'last']),
     count: z.number().int().min(0).max(1000),
-    maskChar: z.string().regex(/^[^\\$]$/u, 'one character other than \\ and $').default('*'),
+    maskChar: z
+      .string()
+      .regex(/^[^\\$]$/u, 'one character other than \\ and $')
+      .default('*'),
     preserveFormat: z.boolean().default(false),
   }),
 ]);
@@ -115,8 +137,15 @@ export const RowFilterRuleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('groupMatch'), column: ColumnTargetSchema }),
   /** No rows (for anyone not excepted). */
   z.object({ kind: z.literal('never') }),
-  /** Rows whose column value is (`not: false`) or is not (`not: true`) one of `values`; a NULL value matches neither. */
-  z.object({ kind: z.literal('values'), column: ColumnTargetSchema, values: z.array(z.string()).min(1), not: z.boolean().default(false) }),
+  /**
+   * Rows whose column value is (`not: false`) or is not (`not: true`) one of `values`; a NULL value matches neither.
+   */
+  z.object({
+    kind: z.literal('values'),
+    column: ColumnTargetSchema,
+    values: z.array(z.string()).min(1),
+    not: z.boolean().default(false),
+  }),
   /** Rows whose timestamp/date column is newer (or older) than `amount` `unit`s before the query time; NULL never. */
   z.object({
     kind: z.literal('timeWindow'),
@@ -129,7 +158,11 @@ export const RowFilterRuleSchema = z.discriminatedUnion('kind', [
    * Minimization: a stable `percent` of the rows per user — MD5 of the key column's text and the user name
    * decides, so the same user sees the same rows on every query (and a superset when percent grows).
    */
-  z.object({ kind: z.literal('minimize'), column: ColumnTargetSchema, percent: z.number().gt(0).max(100).multipleOf(0.01) }),
+  z.object({
+    kind: z.literal('minimize'),
+    column: ColumnTargetSchema,
+    percent: z.number().gt(0).max(100).multipleOf(0.01),
+  }),
   /** Only users acting under one of the purposes see rows (see the subscription variant). */
   z.object({ kind: z.literal('usingPurpose'), purposes: z.array(nonEmpty).min(1) }),
   /** A custom WHERE clause (placeholders @username, @groupsContains(col), …), parsed and re-emitted, never pasted. */
@@ -145,7 +178,11 @@ const common = {
   scope: ScopeSchema,
 };
 
-export const SubscriptionPolicySchema = z.object({ ...common, type: z.literal('subscription'), access: SubscriptionAccessSchema });
+export const SubscriptionPolicySchema = z.object({
+  ...common,
+  type: z.literal('subscription'),
+  access: SubscriptionAccessSchema,
+});
 export const MaskPolicySchema = z.object({
   ...common,
   type: z.literal('mask'),
@@ -167,7 +204,11 @@ export const RowFilterPolicySchema = z.object({
   exception: UserCriteriaSchema.optional(),
 });
 
-export const PolicySchema = z.discriminatedUnion('type', [SubscriptionPolicySchema, MaskPolicySchema, RowFilterPolicySchema]);
+export const PolicySchema = z.discriminatedUnion('type', [
+  SubscriptionPolicySchema,
+  MaskPolicySchema,
+  RowFilterPolicySchema,
+]);
 
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;

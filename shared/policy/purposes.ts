@@ -8,7 +8,9 @@
 // apply_user and never DDL: every view reads the stored answer through user_profile.
 import type { UserProfile } from './user-profile.js';
 
-export function activePurposes(profile: Pick<UserProfile, 'projects' | 'currentProject' | 'purposes' | 'projectPurposes'>): string[] {
+export function activePurposes(
+  profile: Pick<UserProfile, 'projects' | 'currentProject' | 'purposes' | 'projectPurposes'>,
+): string[] {
   const current = profile.currentProject;
   if (current === null || !profile.projects.includes(current)) return [];
   const carried = profile.projectPurposes?.[current] ?? [];

@@ -31,9 +31,13 @@ export function userNameProblems(userId: string): string[] {
   if (prefix?.toUpperCase() === 'IAMA:') {
     problems.push('starts with IAMA:, the login prefix GetClusterCredentials adds; current_user is the name after it');
   } else if (prefix !== undefined && !(IDENTITY_PREFIXES as readonly string[]).includes(prefix)) {
-    problems.push(`starts with ${prefix}; Redshift names the users of IAM identities ${prefix.toUpperCase()}… (upper case)`);
+    problems.push(
+      `starts with ${prefix}; Redshift names the users of IAM identities ${prefix.toUpperCase()}… (upper case)`,
+    );
   } else if (prefix === undefined && /[A-Z]/.test(userId)) {
-    problems.push('has upper-case letters; Redshift folds user names to lower case unless enable_case_sensitive_identifier is on');
+    problems.push(
+      'has upper-case letters; Redshift folds user names to lower case unless enable_case_sensitive_identifier is on',
+    );
   }
   return problems;
 }
@@ -41,6 +45,14 @@ export function userNameProblems(userId: string): string[] {
 /** VG508 warnings for a userId at `path` (the event is still accepted). */
 export function userNameWarnings(userId: string, path: (string | number)[]): Diagnostic[] {
   return userNameProblems(userId).map((why) =>
-    diagnostic('VG508', `userId ${JSON.stringify(userId)} ${why}: no Redshift session's current_user can equal it, so this profile matches nobody`, path, 'warning'),
+    diagnostic(
+      'VG508',
+      `userId ${JSON.stringify(userId)} ` +
+        `${why}: no Redshift session's ` +
+        `current_user can equal it, so ` +
+        `this profile matches nobody`,
+      path,
+      'warning',
+    ),
   );
 }

@@ -10,9 +10,17 @@ import { UserProfileSchema, type UserProfile } from './user-profile.js';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; diagnostics: Diagnostic[] };
 
-function parseWith<T>(schema: z.ZodType<T>, code: DiagnosticCode, what: string, input: unknown, basePath: (string | number)[]): ParseResult<T> {
+function parseWith<T>(
+  schema: z.ZodType<T>,
+  code: DiagnosticCode,
+  what: string,
+  input: unknown,
+  basePath: (string | number)[],
+): ParseResult<T> {
   const r = schema.safeParse(input);
-  return r.success ? { ok: true, value: r.data } : { ok: false, diagnostics: issuesToDiagnostics(code, r.error, { what, basePath }) };
+  return r.success
+    ? { ok: true, value: r.data }
+    : { ok: false, diagnostics: issuesToDiagnostics(code, r.error, { what, basePath }) };
 }
 
 export const parseDataSource = (input: unknown, basePath: (string | number)[] = []): ParseResult<DataSource> =>

@@ -9,7 +9,14 @@ export type DataSourceEvent = WebhookEventOf<'datasource.created' | 'datasource.
 export function dataSourceWorkItem(event: DataSourceEvent): DataSourceWorkItem {
   const origin = { eventId: event.id, eventTime: event.time };
   if (event.type === 'datasource.deleted') {
-    return { kind: 'datasource', ...origin, dataSourceId: event.data.id, version: event.data.version, deleted: true, definition: null };
+    return {
+      kind: 'datasource',
+      ...origin,
+      dataSourceId: event.data.id,
+      version: event.data.version,
+      deleted: true,
+      definition: null,
+    };
   }
   const ds = event.data.dataSource;
   return { kind: 'datasource', ...origin, dataSourceId: ds.id, version: ds.version, deleted: false, definition: ds };
@@ -17,5 +24,11 @@ export function dataSourceWorkItem(event: DataSourceEvent): DataSourceWorkItem {
 
 export function routeDataSourceEvent(event: DataSourceEvent): WorkMessage[] {
   const item = dataSourceWorkItem(event);
-  return [{ groupId: viewGroupId(item.dataSourceId), deduplicationId: deduplicationId(event.id, `datasource:${item.dataSourceId}`), body: JSON.stringify(item) }];
+  return [
+    {
+      groupId: viewGroupId(item.dataSourceId),
+      deduplicationId: deduplicationId(event.id, `datasource:${item.dataSourceId}`),
+      body: JSON.stringify(item),
+    },
+  ];
 }

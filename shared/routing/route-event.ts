@@ -45,7 +45,11 @@ export interface RoutedEventResult {
  * What a router does with one bus event, in the Lambda and locally alike: validate the envelope again for
  * this category → the work messages → the queue, 10 at a time. Throws on any failure so the bus retries.
  */
-export async function routeToQueue(detail: unknown, category: EventCategory, deps: RouterDeps & { queue: WorkQueue }): Promise<RoutedEventResult> {
+export async function routeToQueue(
+  detail: unknown,
+  category: EventCategory,
+  deps: RouterDeps & { queue: WorkQueue },
+): Promise<RoutedEventResult> {
   const event = parseRoutedEvent(detail, category);
   const messages = await routeEvent(event, deps);
   const sends = await sendInBatches(deps.queue, messages);

@@ -45,9 +45,14 @@ export function policyMessage(item: PolicyWorkItem): WorkMessage {
   if (item.dataSourceIds) {
     // The set's own digest names it: the same set from the same event is one message.
     const object = `policy:${item.policyId}/views:${affectedDigest(item.dataSourceIds)}`;
-    return { groupId: policyGroupId(item.policyId), deduplicationId: deduplicationId(item.eventId, object), body: JSON.stringify(item) };
+    return {
+      groupId: policyGroupId(item.policyId),
+      deduplicationId: deduplicationId(item.eventId, object),
+      body: JSON.stringify(item),
+    };
   }
-  const object = item.dataSourceId === null ? `policy:${item.policyId}` : `policy:${item.policyId}/view:${item.dataSourceId}`;
+  const object =
+    item.dataSourceId === null ? `policy:${item.policyId}` : `policy:${item.policyId}/view:${item.dataSourceId}`;
   return {
     groupId: item.dataSourceId === null ? policyGroupId(item.policyId) : viewGroupId(item.dataSourceId),
     deduplicationId: deduplicationId(item.eventId, object),
@@ -56,7 +61,11 @@ export function policyMessage(item: PolicyWorkItem): WorkMessage {
 }
 
 /** The items for one policy event against one catalog snapshot (pure: the tests drive it directly). */
-export function policyWorkItems(event: PolicyEvent, snapshot: CatalogSnapshot, fanOut: PolicyFanOut = DEFAULT_POLICY_FAN_OUT): PolicyWorkItem[] {
+export function policyWorkItems(
+  event: PolicyEvent,
+  snapshot: CatalogSnapshot,
+  fanOut: PolicyFanOut = DEFAULT_POLICY_FAN_OUT,
+): PolicyWorkItem[] {
   const carried = event.type === 'policy.deleted' ? null : event.data.policy;
   const policyId = carried?.id ?? (event.data as { id: string }).id;
   const version = carried?.version ?? (event.data as { version: number }).version;
@@ -95,7 +104,12 @@ export function viewSets(ids: readonly string[], max: number): string[][] {
   return out;
 }
 
-export async function routePolicyEvent(event: PolicyEvent, warehouse: Warehouse, dialect: Dialect, fanOut?: PolicyFanOut): Promise<WorkMessage[]> {
+export async function routePolicyEvent(
+  event: PolicyEvent,
+  warehouse: Warehouse,
+  dialect: Dialect,
+  fanOut?: PolicyFanOut,
+): Promise<WorkMessage[]> {
   const snapshot = parseCatalog(await warehouse.query(catalogReadStatement(dialect)));
   return policyWorkItems(event, snapshot, fanOut).map(policyMessage);
 }

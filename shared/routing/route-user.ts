@@ -9,7 +9,14 @@ export type UserEvent = WebhookEventOf<'user.updated' | 'user.deleted'>;
 export function userWorkItem(event: UserEvent): UserWorkItem {
   const origin = { eventId: event.id, eventTime: event.time };
   if (event.type === 'user.deleted') {
-    return { kind: 'user', ...origin, userId: event.data.userId, version: event.data.version, deleted: true, profile: null };
+    return {
+      kind: 'user',
+      ...origin,
+      userId: event.data.userId,
+      version: event.data.version,
+      deleted: true,
+      profile: null,
+    };
   }
   const u = event.data.user;
   return { kind: 'user', ...origin, userId: u.userId, version: u.version, deleted: false, profile: u };
@@ -17,5 +24,11 @@ export function userWorkItem(event: UserEvent): UserWorkItem {
 
 export function routeUserEvent(event: UserEvent): WorkMessage[] {
   const item = userWorkItem(event);
-  return [{ groupId: userGroupId(item.userId), deduplicationId: deduplicationId(event.id, `user:${item.userId}`), body: JSON.stringify(item) }];
+  return [
+    {
+      groupId: userGroupId(item.userId),
+      deduplicationId: deduplicationId(event.id, `user:${item.userId}`),
+      body: JSON.stringify(item),
+    },
+  ];
 }

@@ -24,8 +24,10 @@ export function parseRoutedEvent(detail: unknown, category: EventCategory): Webh
     }
   }
   const type = json !== null && typeof json === 'object' ? (json as { type?: unknown }).type : undefined;
-  if (typeof type !== 'string' || !isEventType(type)) throw new RoutedEventError(`unknown event type ${JSON.stringify(String(type).slice(0, 100))}`);
-  if (routeFor(type)?.category !== category) throw new RoutedEventError(`event type ${type} is not routed to the ${category} router`);
+  if (typeof type !== 'string' || !isEventType(type))
+    throw new RoutedEventError(`unknown event type ${JSON.stringify(String(type).slice(0, 100))}`);
+  if (routeFor(type)?.category !== category)
+    throw new RoutedEventError(`event type ${type} is not routed to the ${category} router`);
   const r = EVENT_SCHEMAS[type].safeParse(json);
   if (!r.success) {
     throw new RoutedEventError(`event ${type} violates the contract: ${formatIssues(r.error, '(event)')}`);

@@ -4,8 +4,18 @@
 export const EVENT_SOURCE = 'viewguard.webhooks';
 
 export const ROUTES = [
-  { category: 'datasource', functionName: 'datasource', readsCatalog: false, types: ['datasource.created', 'datasource.updated', 'datasource.deleted'] },
-  { category: 'policy', functionName: 'policy', readsCatalog: true, types: ['policy.created', 'policy.updated', 'policy.deleted'] },
+  {
+    category: 'datasource',
+    functionName: 'datasource',
+    readsCatalog: false,
+    types: ['datasource.created', 'datasource.updated', 'datasource.deleted'],
+  },
+  {
+    category: 'policy',
+    functionName: 'policy',
+    readsCatalog: true,
+    types: ['policy.created', 'policy.updated', 'policy.deleted'],
+  },
   { category: 'user', functionName: 'user', readsCatalog: false, types: ['user.updated', 'user.deleted'] },
 ] as const;
 

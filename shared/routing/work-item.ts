@@ -49,9 +49,14 @@ export const PolicyWorkItemSchema = z
     dataSourceIds: z.array(z.string().min(1)).min(1).optional(),
     fanOutDigest: z.string().regex(/^[0-9a-f]{64}$/),
   })
-  .refine((i) => i.dataSourceIds === undefined || (i.dataSourceId === null && new Set(i.dataSourceIds).size === i.dataSourceIds.length), {
-    message: 'a view set has dataSourceId null and distinct dataSourceIds',
-  })
+  .refine(
+    (i) =>
+      i.dataSourceIds === undefined ||
+      (i.dataSourceId === null && new Set(i.dataSourceIds).size === i.dataSourceIds.length),
+    {
+      message: 'a view set has dataSourceId null and distinct dataSourceIds',
+    },
+  )
   .refine((i) => i.deleted || i.definition !== null, { message: 'an upsert carries the definition' })
   .refine((i) => i.definition === null || (i.definition.id === i.policyId && i.definition.version === i.version), {
     message: 'definition id/version must match the item',
@@ -72,7 +77,11 @@ export const UserWorkItemSchema = z
     message: 'profile userId/version must match the item',
   });
 
-export const WorkItemSchema = z.discriminatedUnion('kind', [DataSourceWorkItemSchema, PolicyWorkItemSchema, UserWorkItemSchema]);
+export const WorkItemSchema = z.discriminatedUnion('kind', [
+  DataSourceWorkItemSchema,
+  PolicyWorkItemSchema,
+  UserWorkItemSchema,
+]);
 
 export type DataSourceWorkItem = z.infer<typeof DataSourceWorkItemSchema>;
 export type PolicyWorkItem = z.infer<typeof PolicyWorkItemSchema>;
@@ -85,7 +94,8 @@ export function workItemObject(item: WorkItem): string {
     case 'datasource':
       return `datasource:${item.dataSourceId}`;
     case 'policy':
-      if (item.dataSourceIds) return `policy:${item.policyId}@views:${item.dataSourceIds.length}(${item.dataSourceIds[0]}…)`;
+      if (item.dataSourceIds)
+        return `policy:${item.policyId}@views:${item.dataSourceIds.length}(${item.dataSourceIds[0]}…)`;
       return `policy:${item.policyId}@${item.dataSourceId === null ? '-' : `view:${item.dataSourceId}`}`;
     case 'user':
       return `user:${item.userId}`;
@@ -117,4 +127,5 @@ export function parseWorkItem(body: string): WorkItem {
 /** A policy item for several views (a view set: `dataSourceIds`). */
 export type ViewSetWorkItem = PolicyWorkItem & { dataSourceId: null; dataSourceIds: string[] };
 
-export const isViewSet = (item: WorkItem): item is ViewSetWorkItem => item.kind === 'policy' && item.dataSourceIds !== undefined;
+export const isViewSet = (item: WorkItem): item is ViewSetWorkItem =>
+  item.kind === 'policy' && item.dataSourceIds !== undefined;

@@ -50,7 +50,9 @@ export interface Dialect {
   hashExpression(textExpr: string): string;
   /** The text type used for a masked column of at most `width` characters; null = unbounded. */
   textType(width: number | null): string;
-  /** The raw table reference; `crossDatabase` = the table is in another database than the views (multi-database mode). */
+  /**
+   * The raw table reference; `crossDatabase` = the table is in another database than the views (multi-database mode).
+   */
   rawTable(location: { database: string; schema: string; table: string }, crossDatabase: boolean): string;
   // --- string lengths (text-bound.ts): the one place that knows how an engine counts a string's length.
   /** The widest value a column of `type` holds, as text (a non-string type: its ASCII rendering). */
@@ -59,7 +61,10 @@ export interface Dialect {
   stringMisfit(typeSql: string, bound: TextBound): string | null;
   /** `preferred` (a string type) when it holds `bound`, else the narrowest varchar that does; null when none can. */
   stringType(preferred: string, bound: TextBound): string | null;
-  /** A complete CREATE [OR REPLACE] VIEW statement; `lateBinding` for external (Spectrum) tables and objects of another database. */
+  /**
+   * A complete CREATE [OR REPLACE] VIEW statement; `lateBinding` for external (Spectrum) tables and objects of another
+   * database.
+   */
   createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string;
 
   // --- policy breadth hooks (masks and row filters, shared/compiler/); docs/dialects.md.
@@ -67,8 +72,16 @@ export interface Dialect {
    * Regular-expression replace of a string expression; `pattern` and `replacement` are quoted literals.
    * null = the engine cannot do it with these options (the caller fails closed).
    */
-  regexpReplace(source: string, pattern: string, replacement: string, options: { global: boolean; caseInsensitive: boolean }): string | null;
-  /** DATE_TRUNC of a timestamp expression to `unit` (a fixed keyword); `withTimeZone` = the expression is timestamptz (truncated in UTC). */
+  regexpReplace(
+    source: string,
+    pattern: string,
+    replacement: string,
+    options: { global: boolean; caseInsensitive: boolean },
+  ): string | null;
+  /**
+   * DATE_TRUNC of a timestamp expression to `unit` (a fixed keyword); `withTimeZone` = the expression is timestamptz
+   * (truncated in UTC).
+   */
   dateTrunc(unit: string, timestampExpr: string, withTimeZone: boolean): string;
   /**
    * The query time minus `amount` `unit`s, comparable with a column of `columnType` ('timestamptz' | 'timestamp' |
@@ -85,7 +98,10 @@ export interface Dialect {
 
   // --- layout hooks (shared/layout/: bootstrap, procedures, state tables); each engine overrides.
   /** Where the system role's read grants on a raw schema go (database to connect to, schema to grant on). */
-  rawGrantTarget(raw: { database: string; schema: string }, viewsDatabase: string): { database: string; schema: string };
+  rawGrantTarget(
+    raw: { database: string; schema: string },
+    viewsDatabase: string,
+  ): { database: string; schema: string };
   /** Whether tables of an external schema are read through SELECT grants (false: USAGE on the schema is all). */
   externalTablesNeedSelectGrant(): boolean;
   /** Type of a timestamp column written by the procedures. */
@@ -108,7 +124,10 @@ export interface Dialect {
   concat(left: string, right: string): string;
   /** A call of a built-in function that a caller's search_path cannot redirect. */
   builtin(name: string, args: string[]): string;
-  /** Statement that makes the rest of an admin session act as `role` (objects created are owned by it); null = back to the admin. */
+  /**
+   * Statement that makes the rest of an admin session act as `role` (objects created are owned by it); null = back to
+   * the admin.
+   */
   actAs(role: string | null): string;
   /**
    * Statements that bracket DDL run by the system role so that the operators and functions a new view or

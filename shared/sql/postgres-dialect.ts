@@ -1,4 +1,10 @@
-import { DEFAULT_INTEGRATION_SCHEMAS, type DeclaredType, type Dialect, type DialectName, type IntegrationSchemas } from './dialect.js';
+import {
+  DEFAULT_INTEGRATION_SCHEMAS,
+  type DeclaredType,
+  type Dialect,
+  type DialectName,
+  type IntegrationSchemas,
+} from './dialect.js';
 import { asciiText, type TextBound } from './text-bound.js';
 import { DiagnosticError, diagnostic } from '../diagnostics/diagnostic.js';
 
@@ -12,7 +18,9 @@ export class PostgresDialect implements Dialect {
   withSchemas(schemas: IntegrationSchemas): this {
     // A copy of this very dialect (same class, so the same engine) with other names; the original is shared.
     const copy = Object.create(Object.getPrototypeOf(this) as object) as this;
-    return Object.assign(copy, this, { schemas: Object.freeze({ system: schemas.system, functions: schemas.functions, procedures: schemas.procedures }) });
+    return Object.assign(copy, this, {
+      schemas: Object.freeze({ system: schemas.system, functions: schemas.functions, procedures: schemas.procedures }),
+    });
   }
 
   quoteIdent(name: string): string {
@@ -20,12 +28,17 @@ export class PostgresDialect implements Dialect {
     // Control characters (NUL, newlines, ...) are legal in quoted PostgreSQL identifiers but a NUL truncates
     // the C string and the rest confuse logs and catalogs; no real table needs them.
     if (/[\u0000-\u001f\u007f]/.test(name)) {
-      throw new DiagnosticError([diagnostic('VG103', `identifier ${JSON.stringify(name)} contains a control character`)]);
+      throw new DiagnosticError([
+        diagnostic('VG103', `identifier ${JSON.stringify(name)} contains a control character`),
+      ]);
     }
     const bytes = Buffer.byteLength(name, 'utf8');
     if (bytes > this.maxIdentifierBytes) {
       throw new DiagnosticError([
-        diagnostic('VG102', `identifier ${JSON.stringify(name)} is ${bytes} bytes; ${this.name} keeps at most ${this.maxIdentifierBytes}`),
+        diagnostic(
+          'VG102',
+          `identifier ${JSON.stringify(name)} is ${bytes} bytes; ${this.name} keeps at most ${this.maxIdentifierBytes}`,
+        ),
       ]);
     }
     return `"${name.replace(/"/g, '""')}"`;
@@ -63,7 +76,9 @@ export class PostgresDialect implements Dialect {
   stringMisfit(typeSql: string, bound: TextBound): string | null {
     const n = stringLength(typeSql);
     if (n === null) return null;
-    return bound.chars === null || bound.chars > n ? `can be ${bound.chars ?? 'any number of'} characters long; ${typeSql} holds ${n}` : null;
+    return bound.chars === null || bound.chars > n
+      ? `can be ${bound.chars ?? 'any number of'} characters long; ${typeSql} holds ${n}`
+      : null;
   }
 
   stringType(preferred: string, bound: TextBound): string | null {
@@ -81,8 +96,13 @@ export class PostgresDialect implements Dialect {
   }
 
   // Another database's schema is read through its imported foreign tables, in the views' database.
-  rawGrantTarget(raw: { database: string; schema: string }, viewsDatabase: string): { database: string; schema: string } {
-    return raw.database === viewsDatabase ? raw : { database: viewsDatabase, schema: foreignImportSchema(raw.database, raw.schema) };
+  rawGrantTarget(
+    raw: { database: string; schema: string },
+    viewsDatabase: string,
+  ): { database: string; schema: string } {
+    return raw.database === viewsDatabase
+      ? raw
+      : { database: viewsDatabase, schema: foreignImportSchema(raw.database, raw.schema) };
   }
 
   // Foreign tables (the stand-in of external tables) need SELECT like any table; GRANT … ON ALL TABLES IN
@@ -101,7 +121,12 @@ export class PostgresDialect implements Dialect {
   // --- policy breadth hooks (docs/dialects.md)
   // regexp_replace(source, pattern, replacement, flags): 'g' every match (else the first only), 'i' case-insensitive.
   // https://www.postgresql.org/docs/current/functions-matching.html#FUNCTIONS-POSIX-REGEXP
-  regexpReplace(source: string, pattern: string, replacement: string, options: { global: boolean; caseInsensitive: boolean }): string | null {
+  regexpReplace(
+    source: string,
+    pattern: string,
+    replacement: string,
+    options: { global: boolean; caseInsensitive: boolean },
+  ): string | null {
     const flags = `${options.global ? 'g' : ''}${options.caseInsensitive ? 'i' : ''}`;
     return `regexp_replace(${source}, ${pattern}, ${replacement}${flags ? `, ${this.quoteLiteral(flags)}` : ''})`;
   }
@@ -109,7 +134,13 @@ export class PostgresDialect implements Dialect {
   // date_trunc(unit, timestamptz, 'UTC') truncates in UTC whatever the session TimeZone (as Redshift does, which
   // keeps timestamptz in UTC): https://www.postgresql.org/docs/current/functions-datetime.html#FUNCTIONS-DATETIME-TRUNC
   dateTrunc(unit: string, timestampExpr: string, withTimeZone: boolean): string {
-    return `date_trunc(${this.quoteLiteral(unit)}, ${timestampExpr}${withTimeZone ? `, ${this.quoteLiteral('UTC')}` : ''})`;
+    return (
+      `date_trunc(` +
+      `${this.quoteLiteral(unit)}, ` +
+      `${timestampExpr}` +
+      `${withTimeZone ? `, ${this.quoteLiteral('UTC')}` : ''}` +
+      `)`
+    );
   }
 
   // The interval is subtracted from the UTC wall clock (timestamp arithmetic, no zone), and the result is read

@@ -40,8 +40,16 @@ export class RedshiftDialect extends PostgresDialect {
 
   override stringMisfit(typeSql: string, bound: TextBound): string | null {
     const n = redshiftBytes(typeSql);
-    if (typeSql.startsWith('char(') && bound.multiByte) return `has characters of more than one byte; a Redshift ${typeSql} holds single-byte characters only`;
-    if (bound.bytes === null || bound.bytes > n) return `can take ${bound.bytes ?? 'any number of'} bytes; a Redshift ${typeSql} holds ${n} bytes (lengths count bytes)`;
+    if (typeSql.startsWith('char(') && bound.multiByte)
+      return `has characters of more than one byte; a Redshift ${typeSql} holds single-byte characters only`;
+    if (bound.bytes === null || bound.bytes > n)
+      return (
+        `can take ` +
+        `${bound.bytes ?? 'any number of'}` +
+        ` bytes; a ` +
+        `Redshift ${typeSql} holds ${n} ` +
+        `bytes (lengths count bytes)`
+      );
     return null;
   }
 
@@ -53,11 +61,16 @@ export class RedshiftDialect extends PostgresDialect {
   // Multi-database mode: cross-database queries use database.schema.object:
   // https://docs.aws.amazon.com/redshift/latest/dg/cross-database-overview.html
   override rawTable(location: { database: string; schema: string; table: string }, crossDatabase: boolean): string {
-    return crossDatabase ? this.qualify(location.database, location.schema, location.table) : this.qualify(location.schema, location.table);
+    return crossDatabase
+      ? this.qualify(location.database, location.schema, location.table)
+      : this.qualify(location.schema, location.table);
   }
 
   // Cross-database grants are given connected to the raw database, on its own schema.
-  override rawGrantTarget(raw: { database: string; schema: string }, _viewsDatabase: string): { database: string; schema: string } {
+  override rawGrantTarget(
+    raw: { database: string; schema: string },
+    _viewsDatabase: string,
+  ): { database: string; schema: string } {
     return raw;
   }
 
@@ -71,17 +84,37 @@ export class RedshiftDialect extends PostgresDialect {
   // No security_barrier in Redshift; views over external tables or another database's objects must be late-binding:
   // CREATE [ OR REPLACE ] VIEW name AS query [ WITH NO SCHEMA BINDING ]
   // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html
-  override createView(qualifiedName: string, query: string, options: { replace: boolean; lateBinding: boolean }): string {
-    return `CREATE ${options.replace ? 'OR REPLACE ' : ''}VIEW ${qualifiedName} AS ${query}${options.lateBinding ? ' WITH NO SCHEMA BINDING' : ''}`;
+  override createView(
+    qualifiedName: string,
+    query: string,
+    options: { replace: boolean; lateBinding: boolean },
+  ): string {
+    return (
+      `CREATE ` +
+      `${options.replace ? 'OR REPLACE ' : ''}` +
+      `VIEW ${qualifiedName} AS ` +
+      `${query}` +
+      `${options.lateBinding ? ' WITH NO SCHEMA BINDING' : ''}`
+    );
   }
 
   // --- policy breadth hooks (docs/dialects.md)
   // REGEXP_REPLACE(source, pattern, replace_string, position, parameters) replaces EVERY occurrence; parameters
   // 'i' = case-insensitive. There is no occurrence argument, so "first match only" cannot be expressed (null):
   // https://docs.aws.amazon.com/redshift/latest/dg/REGEXP_REPLACE.html
-  override regexpReplace(source: string, pattern: string, replacement: string, options: { global: boolean; caseInsensitive: boolean }): string | null {
+  override regexpReplace(
+    source: string,
+    pattern: string,
+    replacement: string,
+    options: { global: boolean; caseInsensitive: boolean },
+  ): string | null {
     if (!options.global) return null;
-    return `REGEXP_REPLACE(${source}, ${pattern}, ${replacement}${options.caseInsensitive ? `, 1, ${this.quoteLiteral('i')}` : ''})`;
+    return (
+      `REGEXP_REPLACE(${source}, ` +
+      `${pattern}, ${replacement}` +
+      `${options.caseInsensitive ? `, 1, ${this.quoteLiteral('i')}` : ''}` +
+      `)`
+    );
   }
 
   // DATE_TRUNC('datepart', timestamp) takes "an expression that implicitly converts to a timestamp" and returns

@@ -36,10 +36,17 @@ export interface PlannedStatement extends SqlStatement {
    * creates binds operators and functions for ever. The packer brackets such statements, once per transaction.
    */
   pinned?: true;
-  /** Set on a guard: whether its commit bumps the catalog epoch (so a later guard of the same transaction expects one more). */
+  /**
+   * Set on a guard: whether its commit bumps the catalog epoch (so a later guard of the same transaction expects one
+   * more).
+   */
   guard?: { bumpsEpoch: boolean };
 }
 
-export function planned(role: StatementRole, statement: SqlStatement, options: { pinned?: boolean } = {}): PlannedStatement {
+export function planned(
+  role: StatementRole,
+  statement: SqlStatement,
+  options: { pinned?: boolean } = {},
+): PlannedStatement {
   return { ...statement, role, ...(options.pinned ? { pinned: true as const } : {}) };
 }

@@ -29,7 +29,10 @@ const max = (a: number | null, b: number | null): number | null => (a === null |
 
 /** Any of several branches (CASE): the widest of each. */
 export function eitherText(...bounds: TextBound[]): TextBound {
-  return bounds.reduce((a, b) => ({ chars: max(a.chars, b.chars), bytes: max(a.bytes, b.bytes), multiByte: a.multiByte || b.multiByte }), EMPTY_TEXT);
+  return bounds.reduce(
+    (a, b) => ({ chars: max(a.chars, b.chars), bytes: max(a.bytes, b.bytes), multiByte: a.multiByte || b.multiByte }),
+    EMPTY_TEXT,
+  );
 }
 
 const times = (n: number | null, k: number): number | null => (n === null ? null : n * k);
@@ -41,7 +44,11 @@ const plus = (a: number | null, b: number | null): number | null => (a === null 
  */
 export function replacedEach(source: TextBound, replacement: string): TextBound {
   const r = textOf(replacement);
-  return { chars: source.chars, bytes: times(source.bytes, Math.max(1, r.bytes ?? 1)), multiByte: source.multiByte || r.multiByte };
+  return {
+    chars: source.chars,
+    bytes: times(source.bytes, Math.max(1, r.bytes ?? 1)),
+    multiByte: source.multiByte || r.multiByte,
+  };
 }
 
 /**
@@ -54,5 +61,9 @@ export function replacedMatches(source: TextBound, replacement: string, matchesE
   const r = textOf(replacement);
   if (!matchesEmpty && (r.chars ?? 0) <= 1) return replacedEach(source, replacement);
   const count = (n: number | null, unit: number | null): number | null => plus(n, times(plus(n, 1), unit ?? 0));
-  return { chars: count(source.chars, r.chars), bytes: count(source.bytes, r.bytes), multiByte: source.multiByte || r.multiByte };
+  return {
+    chars: count(source.chars, r.chars),
+    bytes: count(source.bytes, r.bytes),
+    multiByte: source.multiByte || r.multiByte,
+  };
 }

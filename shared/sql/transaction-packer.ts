@@ -115,7 +115,8 @@ function split<T>(unit: PlanUnit<T>, dialect: Dialect, max: number): PackedTrans
   const rest = unit.statements.filter((s) => s.role !== 'guard');
   const capacity = max - (unit.statements.some((s) => s.pinned) ? 2 : 0);
   const lastCapacity = capacity - guards.length;
-  if (lastCapacity < 1) throw new RangeError(`a transaction of ${max} statements cannot hold the guard and the session settings`);
+  if (lastCapacity < 1)
+    throw new RangeError(`a transaction of ${max} statements cannot hold the guard and the session settings`);
   const tailSize = Math.min(lastCapacity, rest.length);
   const head = rest.slice(0, rest.length - tailSize);
   const part = (statements: PlannedStatement[]): PackedTransaction<T> => assemble([{ ...unit, statements }], dialect);

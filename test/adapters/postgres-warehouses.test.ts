@@ -42,7 +42,9 @@ describe.each(engines)('%s', (engineName, wh) => {
 
   describe('named parameters', () => {
     it('binds :name next to ::casts, and repeats of a name bind one value', async () => {
-      const rows = await wh().query(stmt('SELECT :a::int + 1 AS x, :a::text || :b AS y', undefined, { a: '41', b: 'z' }));
+      const rows = await wh().query(
+        stmt('SELECT :a::int + 1 AS x, :a::text || :b AS y', undefined, { a: '41', b: 'z' }),
+      );
       expect(rows).toEqual([{ x: 42, y: '41z' }]);
     });
 
@@ -80,7 +82,11 @@ describe.each(engines)('%s', (engineName, wh) => {
 
     it('binds null, booleans and numbers with their types', async () => {
       const rows = await wh().query(
-        stmt('SELECT :n::text IS NULL AS is_null, :b::boolean AS b, :i::int * 2 AS i', undefined, { n: null, b: true, i: 21 }),
+        stmt('SELECT :n::text IS NULL AS is_null, :b::boolean AS b, :i::int * 2 AS i', undefined, {
+          n: null,
+          b: true,
+          i: 21,
+        }),
       );
       expect(rows).toEqual([{ is_null: true, b: true, i: 42 }]);
     });
@@ -93,7 +99,9 @@ describe.each(engines)('%s', (engineName, wh) => {
       expect(missing.kind).toBe('permanent');
       expect(missing.statementIndex).toBe(1);
       expect(missing.message).toContain(':v');
-      const unused = await failure(wh().transaction([stmt(`INSERT INTO ${table}_p VALUES ('x')`, undefined, { extra: 'y' })]));
+      const unused = await failure(
+        wh().transaction([stmt(`INSERT INTO ${table}_p VALUES ('x')`, undefined, { extra: 'y' })]),
+      );
       expect(unused.kind).toBe('permanent');
       expect(unused.message).toContain(':extra');
       expect(await wh().query(stmt(`SELECT count(*)::int AS n FROM ${table}_p`))).toEqual([{ n: 0 }]);
@@ -123,9 +131,9 @@ describe.each(engines)('%s', (engineName, wh) => {
       expect(err.message).toContain('23505');
       expect(err.message).toContain('duplicate key');
       expect(await wh().query(stmt(`SELECT id FROM ${table} ORDER BY id`))).toEqual([{ id: 1 }]);
-      expect(await wh().query(stmt(`SELECT to_regclass(:n) IS NULL AS gone`, undefined, { n: `${table}_never` }))).toEqual([
-        { gone: true },
-      ]);
+      expect(
+        await wh().query(stmt(`SELECT to_regclass(:n) IS NULL AS gone`, undefined, { n: `${table}_never` })),
+      ).toEqual([{ gone: true }]);
     });
 
     it('maps viewguard:stale and viewguard:conflict raised by a procedure', async () => {
@@ -134,7 +142,10 @@ describe.each(engines)('%s', (engineName, wh) => {
           BEGIN RAISE EXCEPTION 'viewguard:% object x', p_kind; END $$`),
       ]);
       const stale = await failure(
-        wh().transaction([stmt(`INSERT INTO ${table} VALUES (3, 'three')`), stmt(`CALL ${table}_guard(:k)`, 'guard', { k: 'stale' })]),
+        wh().transaction([
+          stmt(`INSERT INTO ${table} VALUES (3, 'three')`),
+          stmt(`CALL ${table}_guard(:k)`, 'guard', { k: 'stale' }),
+        ]),
       );
       expect([stale.kind, stale.statementIndex]).toEqual(['stale', 1]);
       const conflict = await failure(wh().transaction([stmt(`CALL ${table}_guard(:k)`, undefined, { k: 'conflict' })]));
@@ -162,7 +173,10 @@ describe.each(engines)('%s', (engineName, wh) => {
   it('returns BIGINT as a number while safe, else a string; NUMERIC and timestamps as text', async () => {
     const [row] = await wh().query(
       stmt(
-        "SELECT 9007199254740993::int8 AS big, 5::int8 AS small, 1.50::numeric AS num, true AS b, 2.5::float8 AS f, TIMESTAMP '2024-01-02 03:04:05' AS ts",
+        'SELECT 9007199254740993::int8 AS big, ' +
+          '5::int8 AS small, 1.50::numeric AS ' +
+          'num, true AS b, 2.5::float8 AS f, ' +
+          "TIMESTAMP '2024-01-02 03:04:05' AS ts",
       ),
     );
     expect(row).toEqual({ big: '9007199254740993', small: 5, num: '1.50', b: true, f: 2.5, ts: '2024-01-02 03:04:05' });
@@ -179,7 +193,9 @@ describe('PostgreSQL server: real retryable SQLSTATEs', () => {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE lock_target IN ACCESS EXCLUSIVE MODE');
       // 55P03 is the proof that it gave up on the lock (a wall-clock bound would measure the machine's load).
-      const err = await failure(wh.transaction([stmt('INSERT INTO lock_target VALUES (1)'), stmt('SELECT count(*) FROM lock_target')]));
+      const err = await failure(
+        wh.transaction([stmt('INSERT INTO lock_target VALUES (1)'), stmt('SELECT count(*) FROM lock_target')]),
+      );
       expect(err.kind).toBe('transient');
       expect(err.message).toContain('55P03');
       expect(err.statementIndex).toBe(0);
@@ -204,12 +220,18 @@ describe('PostgreSQL server: real retryable SQLSTATEs', () => {
       await other.query('UPDATE ser_target SET v = 1 WHERE id = 1');
       // …our transaction takes its snapshot, then blocks on the row lock…
       const pending = failure(
-        wh.transaction([stmt('SELECT v FROM ser_target'), stmt('UPDATE ser_target SET v = v + 10 WHERE id = 1', 'bump')]),
+        wh.transaction([
+          stmt('SELECT v FROM ser_target'),
+          stmt('UPDATE ser_target SET v = v + 10 WHERE id = 1', 'bump'),
+        ]),
       );
       const probe = server.pool(1);
       for (let i = 0; i < 200; i++) {
         const { rows } = await probe.query(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE ser_target%'",
+          'SELECT count(*)::int AS n FROM ' +
+            'pg_stat_activity WHERE ' +
+            "wait_event_type = 'Lock' AND query " +
+            "LIKE 'UPDATE ser_target%'",
         );
         if (rows[0].n > 0) break;
         await new Promise((r) => setTimeout(r, 25));
@@ -240,42 +262,52 @@ describe('PostgreSQL server: real retryable SQLSTATEs', () => {
     }
   });
 
-  it('a backend terminated mid-transaction is a transient failure, not a crash: the broken client is dropped and the next statement connects again', async () => {
-    // While a pooled client is checked out the pool does not listen for its 'error' event; a lost connection
-    // then emits one, and unheard it is an uncaught exception (it ended `npm start` and failed test runs).
-    const uncaught: unknown[] = [];
-    const record = (e: unknown): void => void uncaught.push(e);
-    process.on('uncaughtException', record);
-    const pool = server.pool(1);
-    const wh = new PostgresWarehouse(pool);
-    const killer = server.pool(1);
-    const dropped = new Promise<void>((resolve) => pool.once('remove', () => resolve()));
-    try {
-      const pending = failure(wh.transaction([stmt("SELECT pg_sleep(60) AS doomed", 'long statement')]));
-      let pid: number | undefined;
-      for (let i = 0; i < 400 && pid === undefined; i++) {
-        const { rows } = await killer.query("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60) AS doomed%'");
-        pid = rows[0]?.pid;
-        if (pid === undefined) await new Promise((r) => setTimeout(r, 25));
+  it(
+    'a backend terminated mid-transaction is a ' +
+      'transient failure, not a crash: ' +
+      'the broken client is dropped and the ' +
+      'next statement connects again',
+    async () => {
+      // While a pooled client is checked out the pool does not listen for its 'error' event; a lost connection
+      // then emits one, and unheard it is an uncaught exception (it ended `npm start` and failed test runs).
+      const uncaught: unknown[] = [];
+      const record = (e: unknown): void => void uncaught.push(e);
+      process.on('uncaughtException', record);
+      const pool = server.pool(1);
+      const wh = new PostgresWarehouse(pool);
+      const killer = server.pool(1);
+      const dropped = new Promise<void>((resolve) => pool.once('remove', () => resolve()));
+      try {
+        const pending = failure(wh.transaction([stmt('SELECT pg_sleep(60) AS doomed', 'long statement')]));
+        let pid: number | undefined;
+        for (let i = 0; i < 400 && pid === undefined; i++) {
+          const { rows } = await killer.query(
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60) AS doomed%'",
+          );
+          pid = rows[0]?.pid;
+          if (pid === undefined) await new Promise((r) => setTimeout(r, 25));
+        }
+        expect(pid, 'the statement never started').toBeDefined();
+        await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+        const err = await pending;
+        expect(err.kind).toBe('transient');
+        expect(err.message).toMatch(/57P01|terminat/);
+        await dropped;
+        expect(pool.totalCount).toBe(0);
+        expect(await wh.query(stmt('SELECT 1 AS one'))).toEqual([{ one: 1 }]);
+        expect(pool.totalCount).toBe(1);
+        expect(uncaught).toEqual([]);
+      } finally {
+        process.off('uncaughtException', record);
+        await wh.close();
       }
-      expect(pid, 'the statement never started').toBeDefined();
-      await killer.query('SELECT pg_terminate_backend($1)', [pid]);
-      const err = await pending;
-      expect(err.kind).toBe('transient');
-      expect(err.message).toMatch(/57P01|terminat/);
-      await dropped;
-      expect(pool.totalCount).toBe(0);
-      expect(await wh.query(stmt('SELECT 1 AS one'))).toEqual([{ one: 1 }]);
-      expect(pool.totalCount).toBe(1);
-      expect(uncaught).toEqual([]);
-    } finally {
-      process.off('uncaughtException', record);
-      await wh.close();
-    }
-  });
+    },
+  );
 
   it('a refused connection is transient', async () => {
-    const wh = new PostgresWarehouse(new pg.Pool({ host: '127.0.0.1', port: 1, user: 'x', password: 'y', connectionTimeoutMillis: 2000 }));
+    const wh = new PostgresWarehouse(
+      new pg.Pool({ host: '127.0.0.1', port: 1, user: 'x', password: 'y', connectionTimeoutMillis: 2000 }),
+    );
     try {
       const err = await failure(wh.query(stmt('SELECT 1')));
       expect(err.kind).toBe('transient');

@@ -55,39 +55,57 @@ beforeEach(() => {
 });
 
 describe('transaction (BatchExecuteStatement)', () => {
-  it('submits one batch with auth, per-statement renamed parameters and a ClientToken, and polls to FINISHED', async () => {
-    rd.on(BatchExecuteStatementCommand).resolves({ Id: ID });
-    rd.on(DescribeStatementCommand)
-      .resolvesOnce({ Id: ID, Status: 'SUBMITTED' })
-      .resolvesOnce({ Id: ID, Status: 'STARTED' })
-      .resolves({ Id: ID, Status: 'FINISHED', Duration: 12_000_000 });
-    await warehouse().transaction([
-      stmt("CALL immuta_procedures.apply_user(:id, :v::int, '::keep :id')", 'user', { id: 'alice', v: 3 }),
-      stmt('INSERT INTO t VALUES (:id, :flag, :none, :empty)', undefined, { id: 'bob', flag: true, none: null, empty: '' }),
-    ]);
-    expect(rd).toHaveReceivedCommandOnce(BatchExecuteStatementCommand);
-    expect(rd).toHaveReceivedCommandWith(BatchExecuteStatementCommand, {
-      Database: 'dev',
-      ClusterIdentifier: 'cluster-1',
-      DbUser: 'immuta_system_user',
-      ClientToken: 'token-1',
-      Sqls: [
-        "CALL immuta_procedures.apply_user(:s0_id, :s0_v::int, '::keep :id')",
-        "INSERT INTO t VALUES (:s1_id, :s1_flag, NULL, '')",
-      ],
-      Parameters: [
-        { name: 's0_id', value: 'alice' },
-        { name: 's0_v', value: '3' },
-        { name: 's1_id', value: 'bob' },
-        { name: 's1_flag', value: 'true' },
-      ],
-    });
-    expect(rd).toHaveReceivedCommandTimes(DescribeStatementCommand, 3);
-    expect(sleeps).toEqual([100, 150]);
-    expect(observed).toEqual([
-      expect.objectContaining({ operation: 'transaction', statementId: ID, statementCount: 2, outcome: 'FINISHED', latencyMs: 250, redshiftDurationMs: 12 }),
-    ]);
-  });
+  it(
+    'submits one batch with auth, ' +
+      'per-statement renamed ' +
+      'parameters and a ClientToken, ' +
+      'and polls to FINISHED',
+    async () => {
+      rd.on(BatchExecuteStatementCommand).resolves({ Id: ID });
+      rd.on(DescribeStatementCommand)
+        .resolvesOnce({ Id: ID, Status: 'SUBMITTED' })
+        .resolvesOnce({ Id: ID, Status: 'STARTED' })
+        .resolves({ Id: ID, Status: 'FINISHED', Duration: 12_000_000 });
+      await warehouse().transaction([
+        stmt("CALL immuta_procedures.apply_user(:id, :v::int, '::keep :id')", 'user', { id: 'alice', v: 3 }),
+        stmt('INSERT INTO t VALUES (:id, :flag, :none, :empty)', undefined, {
+          id: 'bob',
+          flag: true,
+          none: null,
+          empty: '',
+        }),
+      ]);
+      expect(rd).toHaveReceivedCommandOnce(BatchExecuteStatementCommand);
+      expect(rd).toHaveReceivedCommandWith(BatchExecuteStatementCommand, {
+        Database: 'dev',
+        ClusterIdentifier: 'cluster-1',
+        DbUser: 'immuta_system_user',
+        ClientToken: 'token-1',
+        Sqls: [
+          "CALL immuta_procedures.apply_user(:s0_id, :s0_v::int, '::keep :id')",
+          "INSERT INTO t VALUES (:s1_id, :s1_flag, NULL, '')",
+        ],
+        Parameters: [
+          { name: 's0_id', value: 'alice' },
+          { name: 's0_v', value: '3' },
+          { name: 's1_id', value: 'bob' },
+          { name: 's1_flag', value: 'true' },
+        ],
+      });
+      expect(rd).toHaveReceivedCommandTimes(DescribeStatementCommand, 3);
+      expect(sleeps).toEqual([100, 150]);
+      expect(observed).toEqual([
+        expect.objectContaining({
+          operation: 'transaction',
+          statementId: ID,
+          statementCount: 2,
+          outcome: 'FINISHED',
+          latencyMs: 250,
+          redshiftDurationMs: 12,
+        }),
+      ]);
+    },
+  );
 
   it('FAILED: classifies the failing sub-statement, with its index, and redacts bound values', async () => {
     rd.on(BatchExecuteStatementCommand).resolves({ Id: ID });
@@ -102,7 +120,11 @@ describe('transaction (BatchExecuteStatement)', () => {
       ],
     });
     const err = await failure(
-      warehouse().transaction([stmt('SELECT 1'), stmt('INSERT INTO k VALUES (:k)', 'store key', { k: 's3cr3t-key' }), stmt('SELECT 2')]),
+      warehouse().transaction([
+        stmt('SELECT 1'),
+        stmt('INSERT INTO k VALUES (:k)', 'store key', { k: 's3cr3t-key' }),
+        stmt('SELECT 2'),
+      ]),
     );
     expect(err.kind).toBe('permanent');
     expect(err.statementIndex).toBe(1);
@@ -114,7 +136,10 @@ describe('transaction (BatchExecuteStatement)', () => {
   it.each([
     ['ERROR: viewguard:stale datasource ds1 version 3 <= 5', 'stale'],
     ['ERROR: viewguard:conflict epoch 7 != 6', 'conflict'],
-    ['ERROR: 1023 DETAIL: Serializable isolation violation on table - 123, transactions forming the cycle are: 1, 2', 'transient'],
+    [
+      'ERROR: 1023 DETAIL: Serializable isolation violation on table - 123, transactions forming the cycle are: 1, 2',
+      'transient',
+    ],
     ['ERROR: canceling statement due to lock timeout', 'transient'],
     ['ERROR: deadlock detected', 'transient'],
     ['ERROR: relation "immuta_system.nope" does not exist', 'permanent'],
@@ -154,10 +179,18 @@ describe('transaction (BatchExecuteStatement)', () => {
   });
 
   it('throttling and ActiveStatementsExceeded on submit are transient', async () => {
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
-    rd.on(BatchExecuteStatementCommand).rejectsOnce(throttled).rejectsOnce(
-      new ActiveStatementsExceededException({ message: 'Active statements exceeded the allowed quota', $metadata: {} }),
-    );
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    rd.on(BatchExecuteStatementCommand)
+      .rejectsOnce(throttled)
+      .rejectsOnce(
+        new ActiveStatementsExceededException({
+          message: 'Active statements exceeded the allowed quota',
+          $metadata: {},
+        }),
+      );
     const first = await failure(warehouse().transaction([stmt('SELECT 1')]));
     expect(first.kind).toBe('transient');
     expect(first.message).toContain('ThrottlingException');
@@ -169,21 +202,28 @@ describe('transaction (BatchExecuteStatement)', () => {
     expect(observed.map((o) => o.throttled)).toEqual([true, true]);
   });
 
-  it('marks as throttled only the limits (rate, active statements/sessions, HTTP 429), not other failures', async () => {
-    const named = (name: string, status = 400) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
-    const cases: [Error, boolean][] = [
-      [named('TooManyRequestsException'), true],
-      [named('ActiveSessionsExceededException'), true],
-      [named('ActiveWaitingRequestsExceededException'), true],
-      [named('SomeFutureLimitException', 429), true],
-      [named('InternalServerException', 500), false],
-      [new ValidationException({ message: 'bad', $metadata: {} }), false],
-      [Object.assign(new Error('socket'), { code: 'ECONNRESET' }), false],
-    ];
-    cases.reduce((stub, [err]) => stub.rejectsOnce(err), rd.on(BatchExecuteStatementCommand));
-    for (const _ of cases) await failure(warehouse().transaction([stmt('SELECT 1')]));
-    expect(observed.map((o) => [o.outcome, o.throttled])).toEqual(cases.map(([, t]) => ['SUBMIT_ERROR', t]));
-  });
+  it(
+    'marks as throttled only the ' +
+      'limits (rate, active ' +
+      'statements/sessions, HTTP ' +
+      '429), not other failures',
+    async () => {
+      const named = (name: string, status = 400) =>
+        Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+      const cases: [Error, boolean][] = [
+        [named('TooManyRequestsException'), true],
+        [named('ActiveSessionsExceededException'), true],
+        [named('ActiveWaitingRequestsExceededException'), true],
+        [named('SomeFutureLimitException', 429), true],
+        [named('InternalServerException', 500), false],
+        [new ValidationException({ message: 'bad', $metadata: {} }), false],
+        [Object.assign(new Error('socket'), { code: 'ECONNRESET' }), false],
+      ];
+      cases.reduce((stub, [err]) => stub.rejectsOnce(err), rd.on(BatchExecuteStatementCommand));
+      for (const _ of cases) await failure(warehouse().transaction([stmt('SELECT 1')]));
+      expect(observed.map((o) => [o.outcome, o.throttled])).toEqual(cases.map(([, t]) => ['SUBMIT_ERROR', t]));
+    },
+  );
 
   it('a ValidationException on submit is permanent', async () => {
     rd.on(BatchExecuteStatementCommand).rejects(new ValidationException({ message: 'Sqls too long', $metadata: {} }));
@@ -193,11 +233,18 @@ describe('transaction (BatchExecuteStatement)', () => {
   it('tolerates transient DescribeStatement errors, but not more than maxPollErrors in a row', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} });
     rd.on(BatchExecuteStatementCommand).resolves({ Id: ID });
-    rd.on(DescribeStatementCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({ Id: ID, Status: 'FINISHED' });
+    rd.on(DescribeStatementCommand)
+      .rejectsOnce(throttled)
+      .rejectsOnce(throttled)
+      .resolves({ Id: ID, Status: 'FINISHED' });
     await warehouse().transaction([stmt('SELECT 1')]);
     expect(rd).toHaveReceivedCommandTimes(DescribeStatementCommand, 3);
     // Each tolerated throttle is observed (not terminal), then the FINISHED statement.
-    expect(observed.map((o) => [o.outcome, o.throttled])).toEqual([['POLL_RETRY', true], ['POLL_RETRY', true], ['FINISHED', undefined]]);
+    expect(observed.map((o) => [o.outcome, o.throttled])).toEqual([
+      ['POLL_RETRY', true],
+      ['POLL_RETRY', true],
+      ['FINISHED', undefined],
+    ]);
 
     rd.reset();
     rd.on(BatchExecuteStatementCommand).resolves({ Id: ID });
@@ -206,12 +253,23 @@ describe('transaction (BatchExecuteStatement)', () => {
     const err = await failure(warehouse({ maxPollErrors: 2 }).transaction([stmt('SELECT 1')]));
     expect(err.kind).toBe('transient');
     expect(rd).toHaveReceivedCommandTimes(DescribeStatementCommand, 3);
-    expect(observed.map((o) => [o.outcome, o.throttled])).toEqual([['POLL_RETRY', true], ['POLL_RETRY', true], ['POLL_ERROR', true]]);
+    expect(observed.map((o) => [o.outcome, o.throttled])).toEqual([
+      ['POLL_RETRY', true],
+      ['POLL_RETRY', true],
+      ['POLL_ERROR', true],
+    ]);
   });
 
   it('a non-retryable DescribeStatement error (statement not found) is permanent at once', async () => {
     rd.on(BatchExecuteStatementCommand).resolves({ Id: ID });
-    rd.on(DescribeStatementCommand).rejects(new ResourceNotFoundException({ message: 'Query does not exist', Message: 'Query does not exist', ResourceId: ID, $metadata: {} }));
+    rd.on(DescribeStatementCommand).rejects(
+      new ResourceNotFoundException({
+        message: 'Query does not exist',
+        Message: 'Query does not exist',
+        ResourceId: ID,
+        $metadata: {},
+      }),
+    );
     const err = await failure(warehouse().transaction([stmt('SELECT 1')]));
     expect(err.kind).toBe('permanent');
     expect(rd).toHaveReceivedCommandTimes(DescribeStatementCommand, 1);
@@ -222,7 +280,11 @@ describe('transaction (BatchExecuteStatement)', () => {
     rd.on(BatchExecuteStatementCommand).resolves({ Id: ID });
     rd.on(DescribeStatementCommand).resolves({ Id: ID, Status: 'STARTED' });
     rd.on(CancelStatementCommand).resolves({ Status: true });
-    const err = await failure(warehouse({ deadline: 1_000 + 1_000 }).withDeadline(2_000).transaction([stmt('SELECT 1')]));
+    const err = await failure(
+      warehouse({ deadline: 1_000 + 1_000 })
+        .withDeadline(2_000)
+        .transaction([stmt('SELECT 1')]),
+    );
     expect(err.kind).toBe('transient');
     expect(err.message).toContain('deadline');
     expect(time).toBeLessThanOrEqual(2_000);
@@ -280,15 +342,24 @@ describe('query (ExecuteStatement + GetStatementResult)', () => {
   it('a statement without a result set returns [] without GetStatementResult', async () => {
     rd.on(ExecuteStatementCommand).resolves({ Id: ID });
     rd.on(DescribeStatementCommand).resolves({ Id: ID, Status: 'FINISHED', HasResultSet: false });
-    expect(await warehouse({ target: { database: 'dev', secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' } }).query(stmt('SELECT 1'))).toEqual([]);
+    expect(
+      await warehouse({ target: { database: 'dev', secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' } }).query(
+        stmt('SELECT 1'),
+      ),
+    ).toEqual([]);
     expect(rd).not.toHaveReceivedCommand(GetStatementResultCommand);
-    expect(rd).toHaveReceivedCommandWith(ExecuteStatementCommand, { SecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' });
+    expect(rd).toHaveReceivedCommandWith(ExecuteStatementCommand, {
+      SecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:x',
+    });
   });
 
   it('refuses a BIGINT that the JSON response could not carry exactly', async () => {
     rd.on(ExecuteStatementCommand).resolves({ Id: ID });
     rd.on(DescribeStatementCommand).resolves({ Id: ID, Status: 'FINISHED', HasResultSet: true });
-    rd.on(GetStatementResultCommand).resolves({ ColumnMetadata: [{ name: 'n', typeName: 'int8' }], Records: [[{ longValue: 2 ** 60 }]] });
+    rd.on(GetStatementResultCommand).resolves({
+      ColumnMetadata: [{ name: 'n', typeName: 'int8' }],
+      Records: [[{ longValue: 2 ** 60 }]],
+    });
     expect((await failure(warehouse().query(stmt('SELECT n FROM big')))).kind).toBe('permanent');
   });
 });
@@ -296,9 +367,15 @@ describe('query (ExecuteStatement + GetStatementResult)', () => {
 describe('configuration', () => {
   it('requires exactly one authentication mode', () => {
     const client = new RedshiftDataClient({ region: 'eu-west-1' });
-    expect(() => new RedshiftDataWarehouse({ client, target: { database: 'dev', clusterIdentifier: 'c' } as never })).toThrow(/exactly one/);
     expect(
-      () => new RedshiftDataWarehouse({ client, target: { database: 'dev', workgroupName: 'w', dbUser: 'u', clusterIdentifier: 'c' } as never }),
+      () => new RedshiftDataWarehouse({ client, target: { database: 'dev', clusterIdentifier: 'c' } as never }),
+    ).toThrow(/exactly one/);
+    expect(
+      () =>
+        new RedshiftDataWarehouse({
+          client,
+          target: { database: 'dev', workgroupName: 'w', dbUser: 'u', clusterIdentifier: 'c' } as never,
+        }),
     ).toThrow(/exactly one/);
   });
 });

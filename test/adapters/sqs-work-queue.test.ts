@@ -9,9 +9,16 @@ const URL = 'https://sqs.eu-west-1.amazonaws.com/1/work.fifo';
 const msg = (g: string, d: string, body = `{"d":"${d}"}`) => ({ groupId: g, deduplicationId: d, body });
 let sleeps: number[] = [];
 const queue = (extra = {}) =>
-  new SqsWorkQueue({ client: new SQSClient({ region: 'eu-west-1' }), queueUrl: URL, sleep: async (ms) => void sleeps.push(ms), ...extra });
+  new SqsWorkQueue({
+    client: new SQSClient({ region: 'eu-west-1' }),
+    queueUrl: URL,
+    sleep: async (ms) => void sleeps.push(ms),
+    ...extra,
+  });
 const sentDedupIds = () =>
-  sqs.commandCalls(SendMessageBatchCommand).map((c) => (c.args[0].input as SendMessageBatchCommandInput).Entries!.map((e) => e.MessageDeduplicationId));
+  sqs
+    .commandCalls(SendMessageBatchCommand)
+    .map((c) => (c.args[0].input as SendMessageBatchCommandInput).Entries!.map((e) => e.MessageDeduplicationId));
 
 beforeEach(() => {
   sqs.reset();
@@ -27,13 +34,19 @@ describe('SqsWorkQueue', () => {
     expect(sentDedupIds().map((c) => c.length)).toEqual([10, 10, 3]);
     expect(sqs).toHaveReceivedNthCommandWith(SendMessageBatchCommand, 1, {
       QueueUrl: URL,
-      Entries: expect.arrayContaining([{ Id: 'm0', MessageBody: '{"d":"e0"}', MessageGroupId: 'view:ds0', MessageDeduplicationId: 'e0' }]),
+      Entries: expect.arrayContaining([
+        { Id: 'm0', MessageBody: '{"d":"e0"}', MessageGroupId: 'view:ds0', MessageDeduplicationId: 'e0' },
+      ]),
     });
   });
 
   it('splits batches by body size', async () => {
     sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
-    await queue({ maxBatchBytes: 100 }).send([msg('g', 'a', 'x'.repeat(60)), msg('g', 'b', 'y'.repeat(60)), msg('g', 'c', 'z')]);
+    await queue({ maxBatchBytes: 100 }).send([
+      msg('g', 'a', 'x'.repeat(60)),
+      msg('g', 'b', 'y'.repeat(60)),
+      msg('g', 'c', 'z'),
+    ]);
     expect(sentDedupIds()).toEqual([['a'], ['b', 'c']]);
   });
 
@@ -45,12 +58,17 @@ describe('SqsWorkQueue', () => {
     // 11 messages: m1 (g1/b) fails in the first call; g1/k in the second chunk must wait for it.
     const messages = [msg('g0', 'a'), msg('g1', 'b'), ...'cdefghij'.split('').map((d) => msg('g2', d)), msg('g1', 'k')];
     await queue().send(messages);
-    expect(sentDedupIds()).toEqual([['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'], ['b', 'k']]);
+    expect(sentDedupIds()).toEqual([
+      ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'],
+      ['b', 'k'],
+    ]);
     expect(sleeps).toEqual([100]);
   });
 
   it('throws with the still-failing entries after maxAttempts rounds', async () => {
-    sqs.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: 'm0', SenderFault: false, Code: 'ServiceUnavailable' }] });
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolves({ Failed: [{ Id: 'm0', SenderFault: false, Code: 'ServiceUnavailable' }] });
     const err = await queue({ maxAttempts: 3 })
       .send([msg('g', 'a')])
       .catch((e: unknown) => e);
@@ -63,7 +81,9 @@ describe('SqsWorkQueue', () => {
   });
 
   it('does not retry an entry failed through the sender’s fault, but still throws for it', async () => {
-    sqs.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: 'm1', SenderFault: true, Code: 'InvalidParameterValue', Message: 'bad' }] });
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolves({ Failed: [{ Id: 'm1', SenderFault: true, Code: 'InvalidParameterValue', Message: 'bad' }] });
     const err = (await queue()
       .send([msg('g', 'a'), msg('h', 'b')])
       .catch((e: unknown) => e)) as WorkQueueSendError;

@@ -12,7 +12,15 @@ import { anyoneSubscription, dataSource, docConfig } from './policy-doc-examples
 const ds = dataSource(docConfig.database);
 const anyone = PolicySchema.parse(anyoneSubscription);
 const filter = (clause: string): Policy =>
-  PolicySchema.parse({ id: 'w', version: 1, name: 'w', createdAt: '2024-06-01T00:00:00Z', scope: { kind: 'local', dataSourceId: 'ds-customers' }, type: 'rowFilter', filter: { kind: 'where', clause } });
+  PolicySchema.parse({
+    id: 'w',
+    version: 1,
+    name: 'w',
+    createdAt: '2024-06-01T00:00:00Z',
+    scope: { kind: 'local', dataSourceId: 'ds-customers' },
+    type: 'rowFilter',
+    filter: { kind: 'where', clause },
+  });
 
 // [clause, reason, 1-based position or null]
 const refusals: [string, string, number | null][] = [
@@ -61,7 +69,9 @@ describe('custom WHERE refusals: reason, position and path as the author reads t
         expect(compiled.failedClosed).toBe(true);
         const [d, closed] = compiled.diagnostics;
         expect(d).toMatchObject({ code: 'VG306', severity: 'error', path: ['filter', 'clause'] });
-        expect(d!.summary).toBe(`policy "w": custom WHERE clause rejected: ${reason}${at === null ? '' : ` (at character ${at})`}`);
+        expect(d!.summary).toBe(
+          `policy "w": custom WHERE clause rejected: ${reason}${at === null ? '' : ` (at character ${at})`}`,
+        );
         expect(d!.detail).toBe(at === null ? undefined : `${clause}\n${' '.repeat(at - 1)}^`);
         expect(closed!.code).toBe('VG301');
       }

@@ -10,12 +10,28 @@ import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { engines } from '../support/engines.js';
 import { createBreadthWorld, type BreadthWorld } from '../compiler/breadth-harness.js';
-import { anyoneSubscription, dataSource, docConfig, examples, policiesOf, rawRows, seeOf } from './policy-doc-examples.js';
+import {
+  anyoneSubscription,
+  dataSource,
+  docConfig,
+  examples,
+  policiesOf,
+  rawRows,
+  seeOf,
+} from './policy-doc-examples.js';
 
 const whereExamples = examples.filter((e) => e.section === 'Custom WHERE');
 let n = 0;
 const where = (clause: string): Policy =>
-  PolicySchema.parse({ id: `w${++n}`, version: 1, name: `w${n}`, createdAt: '2024-06-01T00:00:00Z', scope: { kind: 'local', dataSourceId: 'ds-customers' }, type: 'rowFilter', filter: { kind: 'where', clause } });
+  PolicySchema.parse({
+    id: `w${++n}`,
+    version: 1,
+    name: `w${n}`,
+    createdAt: '2024-06-01T00:00:00Z',
+    scope: { kind: 'local', dataSourceId: 'ds-customers' },
+    type: 'rowFilter',
+    filter: { kind: 'where', clause },
+  });
 const anyone = PolicySchema.parse(anyoneSubscription);
 const ds = dataSource(docConfig.database);
 
@@ -30,7 +46,8 @@ describe.each(engines)('custom WHERE on $name', ({ create }) => {
     it(`doc example ${ex.id}: ${ex.title}`, async () => {
       const compiled = await w.apply(policiesOf(ex));
       expect(compiled.diagnostics).toEqual([]);
-      for (const user of ['alice', 'bob'] as const) expect(await w.see(user, ex.columns), user).toEqual(seeOf(ex, user, w.role[user]));
+      for (const user of ['alice', 'bob'] as const)
+        expect(await w.see(user, ex.columns), user).toEqual(seeOf(ex, user, w.role[user]));
     });
   }
 
@@ -40,29 +57,53 @@ describe.each(engines)('custom WHERE on $name', ({ create }) => {
     expect(await w.see('bob', ['id'])).toEqual([]);
   });
 
-  it('every accepted form keeps exactly the rows it says (NOT BETWEEN, NOT LIKE/ILIKE, NOT IN, unary minus, ||, COALESCE, functions, arithmetic)', async () => {
-    type R = (typeof rawRows)[number];
-    const cases: [string, (r: R) => boolean][] = [
-      ['age NOT BETWEEN 30 AND 50', (r) => r.age < 30 || r.age > 50],
-      ["name NOT LIKE 'A%' AND name NOT ILIKE 'b%'", (r) => !r.name.startsWith('A') && !/^b/i.test(r.name)],
-      ["country NOT IN ('US', 'DE')", (r) => !['US', 'DE'].includes(r.country)],
-      ['- age < -40', (r) => r.age > 40],
-      ["COALESCE(email, 'none') = 'none'", (r) => r.email === null],
-      ["name || '!' = 'Bo!'", (r) => r.name === 'Bo'],
-      ["btrim(name, 'n') = 'A' OR ltrim(name, 'E') = 'd' OR rtrim(name, 'y') = 'C'", (r) => ['Ann', 'Ed', 'Cy'].includes(r.name)],
-      ["left(ssn, 3) = '333' OR right(phone, 4) = '0199' OR length(name) = 3", (r) => r.ssn.startsWith('333') || (r.phone ?? '').endsWith('0199') || r.name.length === 3],
-      ['abs(salary) < 100', (r) => Math.abs(Number(r.salary)) < 100],
-      ["upper(email) = email OR lower(name) = 'di'", (r) => (r.email !== null && r.email.toUpperCase() === r.email) || r.name.toLowerCase() === 'di'],
-      ["age IN (18, 29) OR visited = CAST('2024-01-31' AS date)", (r) => [18, 29].includes(r.age) || r.visited === '2024-01-31'],
-      ['salary / 2 > 1000 AND salary - 1 >= 2499 AND salary * 1 + 0 <> 0', (r) => Number(r.salary) / 2 > 1000 && Number(r.salary) - 1 >= 2499],
-      ["NOT (country = 'US') AND email IS NOT NULL AND age != 47", (r) => r.country !== 'US' && r.email !== null && r.age !== 47],
-    ];
-    for (const [clause, keep] of cases) {
-      const compiled = await w.apply([anyone, where(clause)]);
-      expect(compiled.diagnostics, clause).toEqual([]);
-      expect(await w.see('bob', ['id']), clause).toEqual(rawRows.filter(keep).map((r) => [String(r.id)]));
-    }
-  });
+  it(
+    'every accepted form keeps exactly the ' +
+      'rows it says (NOT BETWEEN, NOT ' +
+      'LIKE/ILIKE, NOT IN, unary minus, ||, ' +
+      'COALESCE, functions, arithmetic)',
+    async () => {
+      type R = (typeof rawRows)[number];
+      const cases: [string, (r: R) => boolean][] = [
+        ['age NOT BETWEEN 30 AND 50', (r) => r.age < 30 || r.age > 50],
+        ["name NOT LIKE 'A%' AND name NOT ILIKE 'b%'", (r) => !r.name.startsWith('A') && !/^b/i.test(r.name)],
+        ["country NOT IN ('US', 'DE')", (r) => !['US', 'DE'].includes(r.country)],
+        ['- age < -40', (r) => r.age > 40],
+        ["COALESCE(email, 'none') = 'none'", (r) => r.email === null],
+        ["name || '!' = 'Bo!'", (r) => r.name === 'Bo'],
+        [
+          "btrim(name, 'n') = 'A' OR ltrim(name, 'E') = 'd' OR rtrim(name, 'y') = 'C'",
+          (r) => ['Ann', 'Ed', 'Cy'].includes(r.name),
+        ],
+        [
+          "left(ssn, 3) = '333' OR right(phone, 4) = '0199' OR length(name) = 3",
+          (r) => r.ssn.startsWith('333') || (r.phone ?? '').endsWith('0199') || r.name.length === 3,
+        ],
+        ['abs(salary) < 100', (r) => Math.abs(Number(r.salary)) < 100],
+        [
+          "upper(email) = email OR lower(name) = 'di'",
+          (r) => (r.email !== null && r.email.toUpperCase() === r.email) || r.name.toLowerCase() === 'di',
+        ],
+        [
+          "age IN (18, 29) OR visited = CAST('2024-01-31' AS date)",
+          (r) => [18, 29].includes(r.age) || r.visited === '2024-01-31',
+        ],
+        [
+          'salary / 2 > 1000 AND salary - 1 >= 2499 AND salary * 1 + 0 <> 0',
+          (r) => Number(r.salary) / 2 > 1000 && Number(r.salary) - 1 >= 2499,
+        ],
+        [
+          "NOT (country = 'US') AND email IS NOT NULL AND age != 47",
+          (r) => r.country !== 'US' && r.email !== null && r.age !== 47,
+        ],
+      ];
+      for (const [clause, keep] of cases) {
+        const compiled = await w.apply([anyone, where(clause)]);
+        expect(compiled.diagnostics, clause).toEqual([]);
+        expect(await w.see('bob', ['id']), clause).toEqual(rawRows.filter(keep).map((r) => [String(r.id)]));
+      }
+    },
+  );
 
   it('literals with quotes stay literals: a classic quote-breaking value matches nothing', async () => {
     const compiled = await w.apply([anyone, where("country = 'x'' OR ''1''=''1'")]);
@@ -71,8 +112,20 @@ describe.each(engines)('custom WHERE on $name', ({ create }) => {
   });
 
   it('IN lists, BETWEEN, LIKE/ILIKE, IS NULL, NOT, CAST, lower(), arithmetic', async () => {
-    await w.apply([anyone, where("(lower(country) IN ('us', 'fr') AND NOT email IS NULL AND email ILIKE '%X.US') OR (age BETWEEN 40 AND 50 AND salary * 2 > CAST('4000' AS numeric(10,2)))")]);
-    const expected = rawRows.filter((r) => (['us', 'fr'].includes(r.country.toLowerCase()) && r.email !== null && /x\.us$/i.test(r.email)) || (r.age >= 40 && r.age <= 50 && Number(r.salary) * 2 > 4000));
+    await w.apply([
+      anyone,
+      where(
+        "(lower(country) IN ('us', 'fr') AND NOT " +
+          "email IS NULL AND email ILIKE '%X.US') " +
+          'OR (age BETWEEN 40 AND 50 AND salary * 2 ' +
+          "> CAST('4000' AS numeric(10,2)))",
+      ),
+    ]);
+    const expected = rawRows.filter(
+      (r) =>
+        (['us', 'fr'].includes(r.country.toLowerCase()) && r.email !== null && /x\.us$/i.test(r.email)) ||
+        (r.age >= 40 && r.age <= 50 && Number(r.salary) * 2 > 4000),
+    );
     expect(await w.see('bob', ['id'])).toEqual(expected.map((r) => [String(r.id)]));
     expect(expected.map((r) => r.id)).toEqual([1, 2, 5]);
   });
@@ -132,17 +185,23 @@ describe('custom WHERE: injection attempts and whitelist', () => {
   }
 
   it('the position points into the user text (1-based), also after a placeholder was substituted', () => {
-    const at = (clause: string) => /at character (\d+)/.exec(compileView(ds, [anyone, where(clause)], docConfig, postgres).diagnostics[0]!.summary)?.[1];
+    const at = (clause: string) =>
+      /at character (\d+)/.exec(
+        compileView(ds, [anyone, where(clause)], docConfig, postgres).diagnostics[0]!.summary,
+      )?.[1];
     expect(at("country = 'US' AND pg_sleep(1) IS NULL")).toBe('20');
     expect(at("@isInGroups('a') AND pg_sleep(1) IS NULL")).toBe('22');
     expect(at("@username = 'a' AND secret = 1")).toBe('21');
-    const d = compileView(ds, [anyone, where("country = 'US' AND pg_sleep(1) IS NULL")], docConfig, postgres).diagnostics[0]!;
+    const d = compileView(ds, [anyone, where("country = 'US' AND pg_sleep(1) IS NULL")], docConfig, postgres)
+      .diagnostics[0]!;
     expect(d.detail).toBe("country = 'US' AND pg_sleep(1) IS NULL\n                   ^");
   });
 
   it('accepted clauses are re-emitted, not pasted: quoting through the dialect, comments-free, lint-clean', () => {
     const clause = `"country" = 'O''Brien\\' AND name <> 'a'`;
-    const pg = compileView(ds, [anyone, where(clause)], docConfig, postgres).statements.map((s) => s.sql).join('\n');
+    const pg = compileView(ds, [anyone, where(clause)], docConfig, postgres)
+      .statements.map((s) => s.sql)
+      .join('\n');
     const rs = compileView(ds, [anyone, where(clause)], docConfig, redshift);
     expect(pg).toContain(`(t."country" = E'O''Brien\\\\')`);
     expect(rs.statements.map((s) => s.sql).join('\n')).toContain(`(t."country" = 'O''Brien\\\\')`);
@@ -159,7 +218,8 @@ describe('custom WHERE: injection attempts and whitelist', () => {
 
   for (const ex of whereExamples) {
     it(`${ex.id}: passes the Redshift lint`, () => {
-      for (const s of compileView(ds, policiesOf(ex), docConfig, redshift).statements) expect(lintRedshift(s.sql), s.sql).toEqual([]);
+      for (const s of compileView(ds, policiesOf(ex), docConfig, redshift).statements)
+        expect(lintRedshift(s.sql), s.sql).toEqual([]);
     });
   }
 });

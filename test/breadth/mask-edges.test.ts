@@ -40,8 +40,10 @@ const ledger = (database: string): DataSource =>
     ],
   });
 
-const policy = (id: string, body: Omit<PolicyInput, 'id' | 'version' | 'name' | 'createdAt'> & Partial<PolicyInput>): Policy =>
-  PolicySchema.parse({ id, version: 1, name: id, createdAt: '2024-01-01T00:00:00Z', ...body });
+const policy = (
+  id: string,
+  body: Omit<PolicyInput, 'id' | 'version' | 'name' | 'createdAt'> & Partial<PolicyInput>,
+): Policy => PolicySchema.parse({ id, version: 1, name: id, createdAt: '2024-01-01T00:00:00Z', ...body });
 const local = { kind: 'local', dataSourceId: 'ds-ledger' } as const;
 const anyone = policy('sub-anyone', { scope: local, type: 'subscription', access: { kind: 'anyone' } });
 
@@ -58,7 +60,11 @@ describe.each(engines)('mask edges on $name', ({ create }) => {
   };
   /** One column as ann sees it, as text (NULL stays null), by id. */
   const column = async (name: string): Promise<(string | null)[]> =>
-    (await ann.query<{ v: string | null }>(`SELECT CAST(${d.quoteIdent(name)} AS text) AS v FROM secure.ledger ORDER BY id`)).map((r) => r.v);
+    (
+      await ann.query<{ v: string | null }>(
+        `SELECT CAST(${d.quoteIdent(name)} AS text) AS v FROM secure.ledger ORDER BY id`,
+      )
+    ).map((r) => r.v);
 
   beforeAll(async () => {
     engine = await create();
@@ -66,13 +72,21 @@ describe.each(engines)('mask edges on $name', ({ create }) => {
     await engine.exec([
       stmt('CREATE SCHEMA raw'),
       stmt('CREATE TABLE raw.ledger (id int4, amount numeric(10,2), small numeric(6,3))'),
-      ...ROWS.map(([id, amount, small]) => stmt('INSERT INTO raw.ledger VALUES (:id, CAST(:amount AS numeric), CAST(:small AS numeric))', undefined, { id, amount, small })),
+      ...ROWS.map(([id, amount, small]) =>
+        stmt('INSERT INTO raw.ledger VALUES (:id, CAST(:amount AS numeric), CAST(:small AS numeric))', undefined, {
+          id,
+          amount,
+          small,
+        }),
+      ),
     ]);
     layout = layoutConfig(engine, 'raw');
     await bootstrap(engine, layout);
     const role = await engine.createLoginRole('ann', 'ann-pw');
     ann = await engine.asUser(role, 'ann-pw');
-    await transactionAs(engine.asAdmin, layout.systemUser, [planUserUpsert(UserProfileSchema.parse({ userId: role, version: 1, groups: ['red'] }), d)]);
+    await transactionAs(engine.asAdmin, layout.systemUser, [
+      planUserUpsert(UserProfileSchema.parse({ userId: role, version: 1, groups: ['red'] }), d),
+    ]);
   });
   afterAll(async () => {
     await ann?.close();
@@ -80,23 +94,56 @@ describe.each(engines)('mask edges on $name', ({ create }) => {
   });
 
   describe('exact decimals rounded by a bucket: toward zero to a multiple of the bucket, the scale kept', () => {
-    it('a fractional bucket keeps the fraction that is a multiple of it (0.25: 1234.56 → 1234.50, -987.65 → -987.50)', async () => {
-      const compiled = await apply([anyone, policy('round-amount', { scope: local, type: 'mask', target: { kind: 'column', name: 'amount' }, mask: { kind: 'round', bucket: 0.25 } })]);
-      expect(compiled.diagnostics).toEqual([]);
-      expect(compiled.signature.columns.find((c) => c.name === 'amount')?.type).toBe('numeric(10,2)');
-      expect(await column('amount')).toEqual(['1234.50', '-987.50', '0.25', null, '0.00']);
-    });
+    it(
+      'a fractional bucket keeps the ' +
+        'fraction that is a multiple ' +
+        'of it (0.25: 1234.56 → ' +
+        '1234.50, -987.65 → -987.50)',
+      async () => {
+        const compiled = await apply([
+          anyone,
+          policy('round-amount', {
+            scope: local,
+            type: 'mask',
+            target: { kind: 'column', name: 'amount' },
+            mask: { kind: 'round', bucket: 0.25 },
+          }),
+        ]);
+        expect(compiled.diagnostics).toEqual([]);
+        expect(compiled.signature.columns.find((c) => c.name === 'amount')?.type).toBe('numeric(10,2)');
+        expect(await column('amount')).toEqual(['1234.50', '-987.50', '0.25', null, '0.00']);
+      },
+    );
 
     it('a bucket finer than one: 0.125 on numeric(6,3) (1.234 → 1.125, -0.875 stays, 99.999 → 99.875)', async () => {
-      await apply([anyone, policy('round-small', { scope: local, type: 'mask', target: { kind: 'column', name: 'small' }, mask: { kind: 'round', bucket: 0.125 } })]);
+      await apply([
+        anyone,
+        policy('round-small', {
+          scope: local,
+          type: 'mask',
+          target: { kind: 'column', name: 'small' },
+          mask: { kind: 'round', bucket: 0.125 },
+        }),
+      ]);
       expect(await column('small')).toEqual(['1.125', '-0.875', '0.250', null, '99.875']);
     });
   });
 
   describe('a hash on a number column: the column becomes text, so every branch of its CASE shows text', () => {
     const hashAmount = (except: string) =>
-      policy(`hash-amount-${except}`, { scope: local, type: 'mask', target: { kind: 'column', name: 'amount' }, mask: { kind: 'hash' }, condition: { kind: 'everyoneExcept', except: { groups: [except] } } });
-    const sha = (v: string | null): string | null => (v === null ? null : createHash('sha256').update(HASH_KEY + v).digest('hex'));
+      policy(`hash-amount-${except}`, {
+        scope: local,
+        type: 'mask',
+        target: { kind: 'column', name: 'amount' },
+        mask: { kind: 'hash' },
+        condition: { kind: 'everyoneExcept', except: { groups: [except] } },
+      });
+    const sha = (v: string | null): string | null =>
+      v === null
+        ? null
+        : createHash('sha256')
+            .update(HASH_KEY + v)
+            .digest('hex');
 
     it('ann (red) is masked by "everyone except blue": the SHA-256 of key ‖ the value text', async () => {
       const compiled = await apply([anyone, hashAmount('blue')]);
@@ -136,17 +183,24 @@ describe('a regex mask whose replacement can grow the text past what Redshift ho
   });
   const config = { mode: 'single' as const, database: 'sales', viewSchema: 'governed' };
 
-  it('Redshift: NULL for the masked users (VG313 warning), no REGEXP_REPLACE left to cut; PostgreSQL (text is unbounded): the regex', () => {
-    const rs = compileView(wide, [grow], config, redshift);
-    expect(rs.failedClosed).toBe(false);
-    expect(rs.diagnostics.map((x) => [x.code, x.severity, x.path])).toEqual([['VG313', 'warning', ['mask']]]);
-    expect(rs.signature.columns.find((c) => c.name === 'big')?.type).toBe('varchar(65535)');
-    const view = rs.statements.find((s) => s.sql.startsWith('CREATE'))!.sql;
-    expect(view).toContain('CAST(NULL AS varchar(65535)) AS "big"');
-    expect(view).not.toMatch(/REGEXP_REPLACE/i);
-    for (const s of rs.statements) expect(lintRedshift(s.sql), s.sql).toEqual([]);
-    const pg = compileView(wide, [grow], config, d);
-    expect(pg.diagnostics).toEqual([]);
-    expect(pg.statements.find((s) => s.sql.startsWith('CREATE'))!.sql).toMatch(/regexp_replace/i);
-  });
+  it(
+    'Redshift: NULL for the masked ' +
+      'users (VG313 warning), no ' +
+      'REGEXP_REPLACE left to cut; ' +
+      'PostgreSQL (text is unbounded): the ' +
+      'regex',
+    () => {
+      const rs = compileView(wide, [grow], config, redshift);
+      expect(rs.failedClosed).toBe(false);
+      expect(rs.diagnostics.map((x) => [x.code, x.severity, x.path])).toEqual([['VG313', 'warning', ['mask']]]);
+      expect(rs.signature.columns.find((c) => c.name === 'big')?.type).toBe('varchar(65535)');
+      const view = rs.statements.find((s) => s.sql.startsWith('CREATE'))!.sql;
+      expect(view).toContain('CAST(NULL AS varchar(65535)) AS "big"');
+      expect(view).not.toMatch(/REGEXP_REPLACE/i);
+      for (const s of rs.statements) expect(lintRedshift(s.sql), s.sql).toEqual([]);
+      const pg = compileView(wide, [grow], config, d);
+      expect(pg.diagnostics).toEqual([]);
+      expect(pg.statements.find((s) => s.sql.startsWith('CREATE'))!.sql).toMatch(/regexp_replace/i);
+    },
+  );
 });

@@ -23,13 +23,23 @@ import { examples, policiesOf, profiles, seeOf, type UserName } from './policy-d
 
 describe('which purposes a user acts under', () => {
   const base = { userId: 'u', version: 1 };
-  it('current project ∩ its purposes ∩ acknowledged; not a member → none; v1 payload (no projectPurposes) → none', () => {
-    expect(activePurposes(UserProfileSchema.parse({ ...base, ...profiles.alice }))).toEqual(['Fraud Detection']);
-    expect(activePurposes(UserProfileSchema.parse({ ...base, ...profiles.bob }))).toEqual([]);
-    expect(activePurposes(UserProfileSchema.parse({ ...base, ...profiles.alice, projects: ['campaign'] }))).toEqual([]);
-    expect(activePurposes(UserProfileSchema.parse({ ...base, ...profiles.alice, currentProject: null }))).toEqual([]);
-    expect(activePurposes(UserProfileSchema.parse({ ...base, projects: ['p'], currentProject: 'p', purposes: ['x'] }))).toEqual([]);
-  });
+  it(
+    'current project ∩ its purposes ' +
+      '∩ acknowledged; not a ' +
+      'member → none; v1 payload (no ' +
+      'projectPurposes) → none',
+    () => {
+      expect(activePurposes(UserProfileSchema.parse({ ...base, ...profiles.alice }))).toEqual(['Fraud Detection']);
+      expect(activePurposes(UserProfileSchema.parse({ ...base, ...profiles.bob }))).toEqual([]);
+      expect(activePurposes(UserProfileSchema.parse({ ...base, ...profiles.alice, projects: ['campaign'] }))).toEqual(
+        [],
+      );
+      expect(activePurposes(UserProfileSchema.parse({ ...base, ...profiles.alice, currentProject: null }))).toEqual([]);
+      expect(
+        activePurposes(UserProfileSchema.parse({ ...base, projects: ['p'], currentProject: 'p', purposes: ['x'] })),
+      ).toEqual([]);
+    },
+  );
 
   it('encoding: acknowledged items |x| and active items |=x| never match each other', () => {
     const enc = encodePurposes(['a=b', 'Fraud'], ['Fraud']);
@@ -72,12 +82,16 @@ describe.each(engines)('purposes on $name', ({ create }) => {
     it(`doc example ${ex.id}: ${ex.title}`, async () => {
       const compiled = await w.apply(policiesOf(ex));
       expect(compiled.diagnostics).toEqual([]);
-      for (const user of ['alice', 'bob'] as const) expect(await w.see(user, ex.columns), user).toEqual(seeOf(ex, user, w.role[user]));
+      for (const user of ['alice', 'bob'] as const)
+        expect(await w.see(user, ex.columns), user).toEqual(seeOf(ex, user, w.role[user]));
     });
   }
 
   /** A user.updated event through route → work item → applyWorkItem; returns the transactions it ran. */
-  async function userEvent(user: UserName, profile: Omit<UserProfileInput, 'userId' | 'version'>): Promise<SqlStatement[][]> {
+  async function userEvent(
+    user: UserName,
+    profile: Omit<UserProfileInput, 'userId' | 'version'>,
+  ): Promise<SqlStatement[][]> {
     version += 1;
     const event = UserUpdatedEventSchema.parse({
       ...EVENT_EXAMPLES['user.updated'],
@@ -90,7 +104,11 @@ describe.each(engines)('purposes on $name', ({ create }) => {
     const log: SqlStatement[][] = [];
     const outcome = await applyWorkItem(parseWorkItem(message!.body), {
       warehouse: recordingWarehouse(w, log),
-      queue: { send: async () => { throw new Error('a user event never enqueues work'); } } as never,
+      queue: {
+        send: async () => {
+          throw new Error('a user event never enqueues work');
+        },
+      } as never,
       dialect: postgres,
       config: w.layout,
     });
@@ -112,23 +130,35 @@ describe.each(engines)('purposes on $name', ({ create }) => {
     expect((await w.see('bob', ['id'])).length).toBe(5);
   });
 
-  it('alice switches her current project: one CALL, no DDL (view definition unchanged), access follows the project', async () => {
-    await w.apply(policiesOf(examples.find((e) => e.id === 'sub-purpose')!));
-    expect((await w.see('alice', ['id'])).length).toBe(5);
-    const [before] = await w.engine.query<{ d: string }>("SELECT pg_get_viewdef('secure.customers'::regclass) AS d");
-    // campaign carries Marketing, which she has not acknowledged: she acts under no purpose
-    const log = await userEvent('alice', { ...profiles.alice, currentProject: 'campaign' });
-    exactlyOneCall(log);
-    expect(await w.see('alice', ['id'])).toEqual([]);
-    // acknowledging Marketing does not help for a Fraud Detection subscription
-    exactlyOneCall(await userEvent('alice', { ...profiles.alice, currentProject: 'campaign', purposes: ['Fraud Detection', 'Marketing'] }));
-    expect(await w.see('alice', ['id'])).toEqual([]);
-    // back to fraud-q3
-    exactlyOneCall(await userEvent('alice', { ...profiles.alice, purposes: ['Fraud Detection', 'Marketing'] }));
-    expect((await w.see('alice', ['id'])).length).toBe(5);
-    const [after] = await w.engine.query<{ d: string }>("SELECT pg_get_viewdef('secure.customers'::regclass) AS d");
-    expect(after!.d).toBe(before!.d);
-  });
+  it(
+    'alice switches her current ' +
+      'project: one CALL, no DDL (view ' +
+      'definition unchanged), access ' +
+      'follows the project',
+    async () => {
+      await w.apply(policiesOf(examples.find((e) => e.id === 'sub-purpose')!));
+      expect((await w.see('alice', ['id'])).length).toBe(5);
+      const [before] = await w.engine.query<{ d: string }>("SELECT pg_get_viewdef('secure.customers'::regclass) AS d");
+      // campaign carries Marketing, which she has not acknowledged: she acts under no purpose
+      const log = await userEvent('alice', { ...profiles.alice, currentProject: 'campaign' });
+      exactlyOneCall(log);
+      expect(await w.see('alice', ['id'])).toEqual([]);
+      // acknowledging Marketing does not help for a Fraud Detection subscription
+      exactlyOneCall(
+        await userEvent('alice', {
+          ...profiles.alice,
+          currentProject: 'campaign',
+          purposes: ['Fraud Detection', 'Marketing'],
+        }),
+      );
+      expect(await w.see('alice', ['id'])).toEqual([]);
+      // back to fraud-q3
+      exactlyOneCall(await userEvent('alice', { ...profiles.alice, purposes: ['Fraud Detection', 'Marketing'] }));
+      expect((await w.see('alice', ['id'])).length).toBe(5);
+      const [after] = await w.engine.query<{ d: string }>("SELECT pg_get_viewdef('secure.customers'::regclass) AS d");
+      expect(after!.d).toBe(before!.d);
+    },
+  );
 
   it('a v1 user payload (no projectPurposes) acts under no purpose: fail closed', async () => {
     await w.apply([PolicySchema.parse(examples.find((e) => e.id === 'sub-purpose')!.policy)]);

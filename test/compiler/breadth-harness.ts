@@ -12,7 +12,14 @@ import type { Policy } from '../../shared/policy/policy.js';
 import { UserProfileSchema, type UserProfileInput } from '../../shared/policy/user-profile.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { stmt, type SqlStatement } from '../../shared/sql/statement.js';
-import { RAW_TABLE_DDL, dataSource, profiles, rawRows, type Cell, type UserName } from '../breadth/policy-doc-examples.js';
+import {
+  RAW_TABLE_DDL,
+  dataSource,
+  profiles,
+  rawRows,
+  type Cell,
+  type UserName,
+} from '../breadth/policy-doc-examples.js';
 
 export interface BreadthWorld {
   engine: Engine;
@@ -27,7 +34,11 @@ export interface BreadthWorld {
   /** The rows `user` sees, the given columns cast to text (NULL stays null), ordered by id. */
   see(user: UserName, columns: string[]): Promise<Cell[][]>;
   /** Store a new profile version for `user` (one CALL, as the pipeline does for a user event). */
-  setProfile(user: UserName, version: number, profile: Omit<UserProfileInput, 'userId' | 'version'>): Promise<SqlStatement[]>;
+  setProfile(
+    user: UserName,
+    version: number,
+    profile: Omit<UserProfileInput, 'userId' | 'version'>,
+  ): Promise<SqlStatement[]>;
   close(): Promise<void>;
 }
 
@@ -39,15 +50,33 @@ export async function createBreadthWorld(engine: Engine): Promise<BreadthWorld> 
     ...rawRows.map((r) =>
       stmt(
         // created_at relative to the UTC wall clock (the time-window filters compare with it)
-        "INSERT INTO raw.customers VALUES (:id, :name, :email, :ssn, :phone, :country, :dept, CAST(:salary AS numeric(10,2)), :age, CAST(:visited AS date), (now() AT TIME ZONE 'UTC') - make_interval(days => CAST(:days AS int4)), 'secret')",
+        'INSERT INTO raw.customers VALUES (:id, :name, :email, ' +
+          ':ssn, :phone, :country, :dept, CAST(:salary AS ' +
+          'numeric(10,2)), :age, CAST(:visited AS date), (now() ' +
+          "AT TIME ZONE 'UTC') - make_interval(days => " +
+          'CAST(:days AS int4)), ' +
+          "'secret')",
         undefined,
-        { id: r.id, name: r.name, email: r.email, ssn: r.ssn, phone: r.phone, country: r.country, dept: r.dept, salary: r.salary, age: r.age, visited: r.visited, days: r.createdDaysAgo },
+        {
+          id: r.id,
+          name: r.name,
+          email: r.email,
+          ssn: r.ssn,
+          phone: r.phone,
+          country: r.country,
+          dept: r.dept,
+          salary: r.salary,
+          age: r.age,
+          visited: r.visited,
+          days: r.createdDaysAgo,
+        },
       ),
     ),
   ]);
   const layout = layoutConfig(engine, 'raw');
   await bootstrap(engine, layout);
-  const applyAsSystem = (statements: readonly SqlStatement[]) => transactionAs(engine.asAdmin, layout.systemUser, statements);
+  const applyAsSystem = (statements: readonly SqlStatement[]) =>
+    transactionAs(engine.asAdmin, layout.systemUser, statements);
   const role = {} as Record<UserName, string>;
   const users = {} as Record<UserName, Session>;
   const setProfile = async (user: UserName, version: number, profile: Omit<UserProfileInput, 'userId' | 'version'>) => {

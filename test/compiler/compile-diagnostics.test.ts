@@ -24,7 +24,12 @@ const ds: DataSource = DataSourceSchema.parse({
     { name: 'born', type: 'date', tags: ['Time'] },
   ],
 });
-const head = { version: 1, name: 'x', createdAt: '2024-01-01T00:00:00Z', scope: { kind: 'local', dataSourceId: 'ds-people' } };
+const head = {
+  version: 1,
+  name: 'x',
+  createdAt: '2024-01-01T00:00:00Z',
+  scope: { kind: 'local', dataSourceId: 'ds-people' },
+};
 const parse = (p: object): Policy => PolicySchema.parse({ ...head, ...p });
 const anyone = parse({ id: 'sub', type: 'subscription', access: { kind: 'anyone' } });
 const failClosed = (id = 'ds-people'): Diagnostic => ({
@@ -33,54 +38,142 @@ const failClosed = (id = 'ds-people'): Diagnostic => ({
   summary: `data source "${id}": the view fails closed (no rows) until the problem above is fixed`,
   path: [],
 });
-const compile = (policies: Policy[], dialect = postgres, source = ds, cfg: Parameters<typeof compileView>[2] = config): CompiledView =>
-  compileView(source, [anyone, ...policies], cfg, dialect);
+const compile = (
+  policies: Policy[],
+  dialect = postgres,
+  source = ds,
+  cfg: Parameters<typeof compileView>[2] = config,
+): CompiledView => compileView(source, [anyone, ...policies], cfg, dialect);
 
 describe('mask diagnostics', () => {
   it('a constant that does not fit: VG303 error at mask.value, the view fails closed', () => {
-    const r = compile([parse({ id: 'm-const', type: 'mask', target: { kind: 'column', name: 'age' }, mask: { kind: 'constant', value: '99999' } })]);
+    const r = compile([
+      parse({
+        id: 'm-const',
+        type: 'mask',
+        target: { kind: 'column', name: 'age' },
+        mask: { kind: 'constant', value: '99999' },
+      }),
+    ]);
     expect(r.failedClosed).toBe(true);
     expect(r.diagnostics).toEqual([
-      { code: 'VG303', severity: 'error', summary: 'mask "m-const": constant "99999" out of range for int2 (column "age" is int2)', path: ['mask', 'value'] },
+      {
+        code: 'VG303',
+        severity: 'error',
+        summary: 'mask "m-const": constant "99999" out of range for int2 (column "age" is int2)',
+        path: ['mask', 'value'],
+      },
       failClosed(),
     ]);
   });
 
   it("the otherwise branch's constant is reported at condition.otherwise.value", () => {
     const r = compile([
-      parse({ id: 'm-other', type: 'mask', target: { kind: 'column', name: 'born' }, mask: { kind: 'null' }, condition: { kind: 'everyoneWho', who: { groups: ['g'] }, otherwise: { kind: 'constant', value: 'soon' } } }),
+      parse({
+        id: 'm-other',
+        type: 'mask',
+        target: { kind: 'column', name: 'born' },
+        mask: { kind: 'null' },
+        condition: { kind: 'everyoneWho', who: { groups: ['g'] }, otherwise: { kind: 'constant', value: 'soon' } },
+      }),
     ]);
     expect(r.diagnostics).toEqual([
-      { code: 'VG303', severity: 'error', summary: 'mask "m-other": constant "soon" not a date (YYYY-MM-DD) (column "born" is date)', path: ['condition', 'otherwise', 'value'] },
+      {
+        code: 'VG303',
+        severity: 'error',
+        summary: 'mask "m-other": constant "soon" not a date (YYYY-MM-DD) (column "born" is date)',
+        path: ['condition', 'otherwise', 'value'],
+      },
       failClosed(),
     ]);
   });
 
   it('a mask that does not fit the type: VG303 warning at mask (or condition.otherwise), the view stays open', () => {
     const r = compile([
-      parse({ id: 'm-fit', type: 'mask', target: { kind: 'column', name: 'born' }, mask: { kind: 'round', bucket: 10 }, condition: { kind: 'everyoneWho', who: { groups: ['g'] }, otherwise: { kind: 'partial', keep: 'first', count: 2 } } }),
+      parse({
+        id: 'm-fit',
+        type: 'mask',
+        target: { kind: 'column', name: 'born' },
+        mask: { kind: 'round', bucket: 10 },
+        condition: {
+          kind: 'everyoneWho',
+          who: { groups: ['g'] },
+          otherwise: { kind: 'partial', keep: 'first', count: 2 },
+        },
+      }),
     ]);
     expect(r.failedClosed).toBe(false);
     expect(r.diagnostics).toEqual([
-      { code: 'VG303', severity: 'warning', summary: 'mask "m-fit" on column "born" (date): rounding a date or timestamp needs a unit; the column shows NULL instead', path: ['mask'] },
-      { code: 'VG303', severity: 'warning', summary: 'mask "m-fit" on column "born" (date): partial masks need a string column; the column shows NULL instead', path: ['condition', 'otherwise'] },
+      {
+        code: 'VG303',
+        severity: 'warning',
+        summary:
+          'mask "m-fit" on column "born" ' +
+          '(date): rounding a date or ' +
+          'timestamp needs a unit; the ' +
+          'column shows NULL instead',
+        path: ['mask'],
+      },
+      {
+        code: 'VG303',
+        severity: 'warning',
+        summary:
+          'mask "m-fit" on column "born" (date): partial masks need a string column; the column shows NULL instead',
+        path: ['condition', 'otherwise'],
+      },
     ]);
   });
 
   it('rounding text is refused by type name; a first-match-only regex fails closed on Redshift at mask.global', () => {
-    expect(compile([parse({ id: 'm-text', type: 'mask', target: { kind: 'column', name: 'name' }, mask: { kind: 'round', unit: 'day' } })]).diagnostics).toEqual([
-      { code: 'VG303', severity: 'warning', summary: 'mask "m-text" on column "name" (varchar(20)): rounding does not apply to varchar(20); the column shows NULL instead', path: ['mask'] },
+    expect(
+      compile([
+        parse({
+          id: 'm-text',
+          type: 'mask',
+          target: { kind: 'column', name: 'name' },
+          mask: { kind: 'round', unit: 'day' },
+        }),
+      ]).diagnostics,
+    ).toEqual([
+      {
+        code: 'VG303',
+        severity: 'warning',
+        summary:
+          'mask "m-text" on column "name" ' +
+          '(varchar(20)): rounding does ' +
+          'not apply to varchar(20); the ' +
+          'column shows NULL instead',
+        path: ['mask'],
+      },
     ]);
-    const regex = parse({ id: 'm-re', type: 'mask', target: { kind: 'column', name: 'name' }, mask: { kind: 'regex', pattern: 'a', replacement: 'b', global: false } });
+    const regex = parse({
+      id: 'm-re',
+      type: 'mask',
+      target: { kind: 'column', name: 'name' },
+      mask: { kind: 'regex', pattern: 'a', replacement: 'b', global: false },
+    });
     expect(compile([regex]).diagnostics).toEqual([]);
     expect(compile([regex], redshift).diagnostics).toEqual([
-      { code: 'VG303', severity: 'error', summary: 'mask "m-re": a first-match-only regex replace (global: false) cannot be expressed in redshift', path: ['mask', 'global'] },
+      {
+        code: 'VG303',
+        severity: 'error',
+        summary: 'mask "m-re": a first-match-only regex replace (global: false) cannot be expressed in redshift',
+        path: ['mask', 'global'],
+      },
       failClosed(),
     ]);
   });
 
   it('a cell condition that is rejected: VG306 at where, with a caret under the position', () => {
-    const r = compile([parse({ id: 'm-where', type: 'mask', target: { kind: 'column', name: 'name' }, mask: { kind: 'null' }, where: 'age > pg_sleep(1)' })]);
+    const r = compile([
+      parse({
+        id: 'm-where',
+        type: 'mask',
+        target: { kind: 'column', name: 'name' },
+        mask: { kind: 'null' },
+        where: 'age > pg_sleep(1)',
+      }),
+    ]);
     expect(r.diagnostics).toEqual([
       {
         code: 'VG306',
@@ -96,37 +189,101 @@ describe('mask diagnostics', () => {
 
 describe('row filter diagnostics', () => {
   it('a missing column: VG302 at filter.column (by name and by tag)', () => {
-    expect(compile([parse({ id: 'rf-col', type: 'rowFilter', filter: { kind: 'groupMatch', column: { kind: 'column', name: 'team' } } })]).diagnostics).toEqual([
-      { code: 'VG302', severity: 'error', summary: 'row filter "rf-col": no column "team" in data source "ds-people"', path: ['filter', 'column'] },
+    expect(
+      compile([
+        parse({
+          id: 'rf-col',
+          type: 'rowFilter',
+          filter: { kind: 'groupMatch', column: { kind: 'column', name: 'team' } },
+        }),
+      ]).diagnostics,
+    ).toEqual([
+      {
+        code: 'VG302',
+        severity: 'error',
+        summary: 'row filter "rf-col": no column "team" in data source "ds-people"',
+        path: ['filter', 'column'],
+      },
       failClosed(),
     ]);
-    expect(compile([parse({ id: 'rf-tag', type: 'rowFilter', filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo' }, attribute: 'c' } })]).diagnostics).toEqual([
-      { code: 'VG302', severity: 'error', summary: 'row filter "rf-tag": no column tagged "Geo" in data source "ds-people"', path: ['filter', 'column'] },
+    expect(
+      compile([
+        parse({
+          id: 'rf-tag',
+          type: 'rowFilter',
+          filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo' }, attribute: 'c' },
+        }),
+      ]).diagnostics,
+    ).toEqual([
+      {
+        code: 'VG302',
+        severity: 'error',
+        summary: 'row filter "rf-tag": no column tagged "Geo" in data source "ds-people"',
+        path: ['filter', 'column'],
+      },
       failClosed(),
     ]);
   });
 
   it('a value the column cannot hold: VG307 at filter.values[i]', () => {
-    expect(compile([parse({ id: 'rf-val', type: 'rowFilter', filter: { kind: 'values', column: { kind: 'column', name: 'age' }, values: ['1', '2', 'old'] } })]).diagnostics).toEqual([
-      { code: 'VG307', severity: 'error', summary: 'row filter "rf-val": value "old" not an integer (column "age" is int2)', path: ['filter', 'values', 2] },
+    expect(
+      compile([
+        parse({
+          id: 'rf-val',
+          type: 'rowFilter',
+          filter: { kind: 'values', column: { kind: 'column', name: 'age' }, values: ['1', '2', 'old'] },
+        }),
+      ]).diagnostics,
+    ).toEqual([
+      {
+        code: 'VG307',
+        severity: 'error',
+        summary: 'row filter "rf-val": value "old" not an integer (column "age" is int2)',
+        path: ['filter', 'values', 2],
+      },
       failClosed(),
     ]);
   });
 
   it('a time window on a column that is not a date or timestamp: VG307 at filter.column', () => {
-    expect(compile([parse({ id: 'rf-time', type: 'rowFilter', filter: { kind: 'timeWindow', column: { kind: 'column', name: 'age' }, direction: 'newer', amount: 1, unit: 'day' } })]).diagnostics).toEqual([
-      { code: 'VG307', severity: 'error', summary: 'row filter "rf-time": a time window needs a date or timestamp column ("age" is int2)', path: ['filter', 'column'] },
+    expect(
+      compile([
+        parse({
+          id: 'rf-time',
+          type: 'rowFilter',
+          filter: {
+            kind: 'timeWindow',
+            column: { kind: 'column', name: 'age' },
+            direction: 'newer',
+            amount: 1,
+            unit: 'day',
+          },
+        }),
+      ]).diagnostics,
+    ).toEqual([
+      {
+        code: 'VG307',
+        severity: 'error',
+        summary: 'row filter "rf-time": a time window needs a date or timestamp column ("age" is int2)',
+        path: ['filter', 'column'],
+      },
       failClosed(),
     ]);
   });
 
   it('a rejected clause: VG306 at filter.clause, with the position in the user’s text', () => {
-    const r = compile([parse({ id: 'rf-where', type: 'rowFilter', filter: { kind: 'where', clause: "name = 'a' OR secret = 1" } })]);
+    const r = compile([
+      parse({ id: 'rf-where', type: 'rowFilter', filter: { kind: 'where', clause: "name = 'a' OR secret = 1" } }),
+    ]);
     expect(r.diagnostics).toEqual([
       {
         code: 'VG306',
         severity: 'error',
-        summary: 'policy "rf-where": custom WHERE clause rejected: no column "secret" in data source "ds-people" (at character 15)',
+        summary:
+          'policy "rf-where": custom WHERE ' +
+          'clause rejected: no column ' +
+          '"secret" in data source ' +
+          '"ds-people" (at character 15)',
         path: ['filter', 'clause'],
         detail: "name = 'a' OR secret = 1\n              ^",
       },
@@ -139,7 +296,12 @@ describe('data source diagnostics', () => {
   it('single-database mode and a table of another database: VG301 at location.database', () => {
     const other = { ...ds, location: { ...ds.location, database: 'crm' } };
     expect(compileView(other, [anyone], config, postgres).diagnostics).toEqual([
-      { code: 'VG301', severity: 'error', summary: 'data source "ds-people" is in database "crm"; single-database mode reads only "sales"', path: ['location', 'database'] },
+      {
+        code: 'VG301',
+        severity: 'error',
+        summary: 'data source "ds-people" is in database "crm"; single-database mode reads only "sales"',
+        path: ['location', 'database'],
+      },
       failClosed(),
     ]);
   });
@@ -152,7 +314,10 @@ describe('data source diagnostics', () => {
       ['VG301', 'error', []],
     ]);
     expect(r.diagnostics[0]!.summary).toBe(
-      'data source "ds-people" is an external table in database "lake"; cross-database queries cannot read external tables, so a view in "sales" cannot either. ' +
+      'data source "ds-people" is an external table ' +
+        'in database "lake"; cross-database ' +
+        'queries cannot read external tables, so a ' +
+        'view in "sales" cannot either. ' +
         'Use single-database mode in "lake", or re-create the external table (its external schema) in "sales"',
     );
   });

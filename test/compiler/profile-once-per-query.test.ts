@@ -33,10 +33,37 @@ const dataSource = (database: string) =>
     ],
   });
 const policies = [
-  { id: 'sub', name: 'analysts', type: 'subscription', scope: { kind: 'local', dataSourceId: 'ds-once' }, access: { kind: 'usersWith', who: { groups: ['ops'] } } },
-  { id: 'email', name: 'hash', type: 'mask', scope: { kind: 'local', dataSourceId: 'ds-once' }, target: { kind: 'column', name: 'email' }, mask: { kind: 'hash' }, condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } } },
-  { id: 'dept', name: 'mine', type: 'rowFilter', scope: { kind: 'local', dataSourceId: 'ds-once' }, filter: { kind: 'groupMatch', column: { kind: 'column', name: 'dept' } }, exception: { groups: ['auditors'] } },
-  { id: 'region', name: 'my regions', type: 'rowFilter', scope: { kind: 'local', dataSourceId: 'ds-once' }, filter: { kind: 'attributeMatch', column: { kind: 'column', name: 'region' }, attribute: 'region' } },
+  {
+    id: 'sub',
+    name: 'analysts',
+    type: 'subscription',
+    scope: { kind: 'local', dataSourceId: 'ds-once' },
+    access: { kind: 'usersWith', who: { groups: ['ops'] } },
+  },
+  {
+    id: 'email',
+    name: 'hash',
+    type: 'mask',
+    scope: { kind: 'local', dataSourceId: 'ds-once' },
+    target: { kind: 'column', name: 'email' },
+    mask: { kind: 'hash' },
+    condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } },
+  },
+  {
+    id: 'dept',
+    name: 'mine',
+    type: 'rowFilter',
+    scope: { kind: 'local', dataSourceId: 'ds-once' },
+    filter: { kind: 'groupMatch', column: { kind: 'column', name: 'dept' } },
+    exception: { groups: ['auditors'] },
+  },
+  {
+    id: 'region',
+    name: 'my regions',
+    type: 'rowFilter',
+    scope: { kind: 'local', dataSourceId: 'ds-once' },
+    filter: { kind: 'attributeMatch', column: { kind: 'column', name: 'region' }, attribute: 'region' },
+  },
 ].map((p) => PolicySchema.parse({ version: 1, createdAt: CREATED_AT, ...p }));
 
 interface PlanNode {
@@ -50,11 +77,17 @@ const walk = (n: PlanNode, visit: (n: PlanNode) => void): void => {
   visit(n);
   for (const c of n.Plans ?? []) walk(c, visit);
 };
-const scans = (n: PlanNode, relation: string): boolean => n['Relation Name'] === relation || (n.Plans ?? []).some((c) => scans(c, relation));
+const scans = (n: PlanNode, relation: string): boolean =>
+  n['Relation Name'] === relation || (n.Plans ?? []).some((c) => scans(c, relation));
 
 describe('Redshift form', () => {
   it('stays lint-clean', () => {
-    const v = compileView(dataSource('dev'), policies, { mode: 'single', database: 'dev', viewSchema: 'secure' }, redshift);
+    const v = compileView(
+      dataSource('dev'),
+      policies,
+      { mode: 'single', database: 'dev', viewSchema: 'secure' },
+      redshift,
+    );
     const create = v.statements.find((s) => s.sql.startsWith('CREATE'))!.sql;
     expect(lintRedshift(create)).toEqual([]);
   });
@@ -65,17 +98,35 @@ describe.each(engines)('per-user values once per query on $name', ({ create }) =
   let analyst: string;
   beforeAll(async () => {
     engine = await create();
-    await engine.exec([stmt('CREATE SCHEMA raw'), stmt('CREATE TABLE raw.people (id int4, email varchar(64), dept varchar(16), region varchar(8))')]);
+    await engine.exec([
+      stmt('CREATE SCHEMA raw'),
+      stmt('CREATE TABLE raw.people (id int4, email varchar(64), dept varchar(16), region varchar(8))'),
+    ]);
     const config = layoutConfig(engine, 'raw');
     await bootstrap(engine, config);
     await engine.exec(compileView(dataSource(engine.database), policies, config, postgres).statements);
     await engine.exec([
-      stmt("INSERT INTO raw.people SELECT g, 'u' || g || '@x.org', (ARRAY['hr','ops','eng'])[1 + g % 3], (ARRAY['eu','us','apac'])[1 + (g / 3) % 3] FROM pg_catalog.generate_series(1, 20000) g"),
+      stmt(
+        "INSERT INTO raw.people SELECT g, 'u' || g || " +
+          "'@x.org', (ARRAY['hr','ops','eng'])[1 + g % 3], " +
+          "(ARRAY['eu','us','apac'])[1 + (g / 3) % 3] FROM " +
+          'pg_catalog.generate_series(1, 20000) g',
+      ),
       stmt('ANALYZE raw.people'),
     ]);
     analyst = engine.roleName('once_analyst');
     await engine.exec([stmt(`CREATE ROLE ${postgres.quoteIdent(analyst)}`)]);
-    await transactionAs(engine.asAdmin, config.systemUser, [planUserUpsert(UserProfileSchema.parse({ userId: analyst, version: 1, groups: ['ops', 'eng'], attributes: { region: ['eu', 'apac'] } }), postgres)]);
+    await transactionAs(engine.asAdmin, config.systemUser, [
+      planUserUpsert(
+        UserProfileSchema.parse({
+          userId: analyst,
+          version: 1,
+          groups: ['ops', 'eng'],
+          attributes: { region: ['eu', 'apac'] },
+        }),
+        postgres,
+      ),
+    ]);
   });
   afterAll(() => engine?.close());
 
@@ -90,28 +141,52 @@ describe.each(engines)('per-user values once per query on $name', ({ create }) =
     }
   };
 
-  it('every scan of profile, entitlement and hash_key runs once; no join brings the profile to each raw row', async () => {
-    const [row] = await asAnalyst<{ 'QUERY PLAN': unknown }>('EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM secure.once');
-    const v = row!['QUERY PLAN'];
-    const plan = ((typeof v === 'string' ? JSON.parse(v) : v) as { Plan: PlanNode }[])[0]!.Plan;
-    const loops: Record<string, number[]> = { profile: [], entitlement: [], hash_key: [] };
-    let joinsProfile = false;
-    walk(plan, (n) => {
-      const r = n['Relation Name'];
-      if (r && r in loops) loops[r]!.push(n['Actual Loops'] ?? -1);
-      const kids = n.Plans ?? [];
-      if (/Join|Nested Loop/.test(n['Node Type'] ?? '') && kids.some((c) => scans(c, 'people')) && kids.some((c) => !scans(c, 'people') && scans(c, 'profile'))) joinsProfile = true;
-    });
-    expect(loops.profile!.length).toBeGreaterThan(0);
-    expect(loops.entitlement!.length).toBe(2);
-    expect(loops.hash_key!.length).toBeGreaterThan(0);
-    for (const [relation, l] of Object.entries(loops)) expect(l.every((x) => x === 1), `${relation}: loops ${l.join(',')}`).toBe(true);
-    expect(joinsProfile).toBe(false);
-  });
+  it(
+    'every scan of profile, ' +
+      'entitlement and hash_key runs ' +
+      'once; no join brings the ' +
+      'profile to each raw row',
+    async () => {
+      const [row] = await asAnalyst<{ 'QUERY PLAN': unknown }>(
+        'EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM secure.once',
+      );
+      const v = row!['QUERY PLAN'];
+      const plan = ((typeof v === 'string' ? JSON.parse(v) : v) as { Plan: PlanNode }[])[0]!.Plan;
+      const loops: Record<string, number[]> = { profile: [], entitlement: [], hash_key: [] };
+      let joinsProfile = false;
+      walk(plan, (n) => {
+        const r = n['Relation Name'];
+        if (r && r in loops) loops[r]!.push(n['Actual Loops'] ?? -1);
+        const kids = n.Plans ?? [];
+        if (
+          /Join|Nested Loop/.test(n['Node Type'] ?? '') &&
+          kids.some((c) => scans(c, 'people')) &&
+          kids.some((c) => !scans(c, 'people') && scans(c, 'profile'))
+        )
+          joinsProfile = true;
+      });
+      expect(loops.profile!.length).toBeGreaterThan(0);
+      expect(loops.entitlement!.length).toBe(2);
+      expect(loops.hash_key!.length).toBeGreaterThan(0);
+      for (const [relation, l] of Object.entries(loops))
+        expect(
+          l.every((x) => x === 1),
+          `${relation}: loops ${l.join(',')}`,
+        ).toBe(true);
+      expect(joinsProfile).toBe(false);
+    },
+  );
 
   it('the view returns what the hand-written query with the user’s values inlined returns', async () => {
-    const got = await asAnalyst<{ n: number; ids: number }>('SELECT count(*)::int AS n, sum(id)::int AS ids FROM secure.once');
-    const want = await engine.query<{ n: number; ids: number }>("SELECT count(*)::int AS n, sum(id)::int AS ids FROM raw.people WHERE dept IN ('ops', 'eng') AND region IN ('eu', 'apac')");
+    const got = await asAnalyst<{ n: number; ids: number }>(
+      'SELECT count(*)::int AS n, sum(id)::int AS ids FROM secure.once',
+    );
+    const want = await engine.query<{ n: number; ids: number }>(
+      'SELECT count(*)::int AS n, ' +
+        'sum(id)::int AS ids FROM raw.people ' +
+        "WHERE dept IN ('ops', 'eng') AND " +
+        "region IN ('eu', 'apac')",
+    );
     expect(got).toEqual(want);
     expect(want[0]!.n).toBeGreaterThan(0);
   });

@@ -36,11 +36,24 @@ const eventsSource = (database: string): DataSource =>
     ],
   });
 
-const policy = (id: string, body: Omit<PolicyInput, 'id' | 'version' | 'name' | 'createdAt' | 'scope'> & Partial<PolicyInput>): Policy =>
-  PolicySchema.parse({ id, version: 1, name: id, createdAt: '2024-01-01T00:00:00Z', scope: { kind: 'local', dataSourceId: 'ds-events' }, ...body });
+const policy = (
+  id: string,
+  body: Omit<PolicyInput, 'id' | 'version' | 'name' | 'createdAt' | 'scope'> & Partial<PolicyInput>,
+): Policy =>
+  PolicySchema.parse({
+    id,
+    version: 1,
+    name: id,
+    createdAt: '2024-01-01T00:00:00Z',
+    scope: { kind: 'local', dataSourceId: 'ds-events' },
+    ...body,
+  });
 const anyone = policy('sub', { type: 'subscription', access: { kind: 'anyone' } });
 const window = (column: string, direction: 'newer' | 'older', amount: number, unit: 'hour' | 'day'): Policy =>
-  policy(`rf-${column}-${direction}`, { type: 'rowFilter', filter: { kind: 'timeWindow', column: { kind: 'column', name: column }, direction, amount, unit } });
+  policy(`rf-${column}-${direction}`, {
+    type: 'rowFilter',
+    filter: { kind: 'timeWindow', column: { kind: 'column', name: column }, direction, amount, unit },
+  });
 const rounded = (column: string, unit: 'day' | 'month'): Policy =>
   policy(`round-${column}`, { type: 'mask', target: { kind: 'column', name: column }, mask: { kind: 'round', unit } });
 
@@ -68,12 +81,17 @@ describe.each(engines)('session time zones on $name', ({ create }) => {
   beforeAll(async () => {
     engine = await create();
     ds = eventsSource(engine.database);
-    await engine.exec([stmt('CREATE SCHEMA raw'), stmt('CREATE TABLE raw.events (id int4, at_tz timestamptz, at_ts timestamp, on_date date)')]);
+    await engine.exec([
+      stmt('CREATE SCHEMA raw'),
+      stmt('CREATE TABLE raw.events (id int4, at_tz timestamptz, at_ts timestamp, on_date date)'),
+    ]);
     layout = layoutConfig(engine, 'raw');
     await bootstrap(engine, layout);
     const role = await engine.createLoginRole('tz_user', 'tz-pw');
     user = await engine.asUser(role, 'tz-pw');
-    await transactionAs(engine.asAdmin, layout.systemUser, [planUserUpsert(UserProfileSchema.parse({ userId: role, version: 1 }), d)]);
+    await transactionAs(engine.asAdmin, layout.systemUser, [
+      planUserUpsert(UserProfileSchema.parse({ userId: role, version: 1 }), d),
+    ]);
   });
   afterAll(async () => {
     await user?.close();
@@ -109,13 +127,19 @@ describe.each(engines)('session time zones on $name', ({ create }) => {
       for (const zone of ZONES) expect(await idsIn(zone), zone).toEqual([1]);
     });
 
-    it('date: newer than 1 day keeps only today (UTC) in every zone; older than 1 day the dates before yesterday', async () => {
-      // today 00:00 ≥ now − 1 day > yesterday 00:00, in UTC, unless the query runs exactly at midnight
-      await apply([anyone, window('on_date', 'newer', 1, 'day')]);
-      for (const zone of ZONES) expect(await idsIn(zone), zone).toEqual([3]);
-      await apply([anyone, window('on_date', 'older', 1, 'day')]);
-      for (const zone of ZONES) expect(await idsIn(zone), zone).toEqual([1, 2]);
-    });
+    it(
+      'date: newer than 1 day keeps ' +
+        'only today (UTC) in every ' +
+        'zone; older than 1 day the ' +
+        'dates before yesterday',
+      async () => {
+        // today 00:00 ≥ now − 1 day > yesterday 00:00, in UTC, unless the query runs exactly at midnight
+        await apply([anyone, window('on_date', 'newer', 1, 'day')]);
+        for (const zone of ZONES) expect(await idsIn(zone), zone).toEqual([3]);
+        await apply([anyone, window('on_date', 'older', 1, 'day')]);
+        for (const zone of ZONES) expect(await idsIn(zone), zone).toEqual([1, 2]);
+      },
+    );
   });
 
   describe('rounding to a day or a month happens in UTC, whatever the session zone', () => {
@@ -137,33 +161,57 @@ describe.each(engines)('session time zones on $name', ({ create }) => {
 
     it('timestamptz truncated to the day: the instant is midnight UTC of its UTC day', async () => {
       await apply([anyone, rounded('at_tz', 'day')]);
-      const expected = ['2024-05-17', '2024-05-01', '2024-02-29', '2018-11-04'].map((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
+      const expected = ['2024-05-17', '2024-05-01', '2024-02-29', '2018-11-04'].map(
+        (day) => Date.parse(`${day}T00:00:00Z`) / 1000,
+      );
       for (const zone of ROUNDING_ZONES) {
-        expect((await seeIn(zone, 'CAST(EXTRACT(EPOCH FROM at_tz) AS int8) AS s')).map((r) => Number(r.s)), zone).toEqual(expected);
+        expect(
+          (await seeIn(zone, 'CAST(EXTRACT(EPOCH FROM at_tz) AS int8) AS s')).map((r) => Number(r.s)),
+          zone,
+        ).toEqual(expected);
       }
       await apply([anyone, rounded('at_tz', 'month')]);
-      const months = ['2024-05-01', '2024-05-01', '2024-02-01', '2018-11-01'].map((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
+      const months = ['2024-05-01', '2024-05-01', '2024-02-01', '2018-11-01'].map(
+        (day) => Date.parse(`${day}T00:00:00Z`) / 1000,
+      );
       for (const zone of ROUNDING_ZONES) {
-        expect((await seeIn(zone, 'CAST(EXTRACT(EPOCH FROM at_tz) AS int8) AS s')).map((r) => Number(r.s)), zone).toEqual(months);
+        expect(
+          (await seeIn(zone, 'CAST(EXTRACT(EPOCH FROM at_tz) AS int8) AS s')).map((r) => Number(r.s)),
+          zone,
+        ).toEqual(months);
       }
     });
 
     it('timestamp truncated to the day and the month keeps its wall-clock date', async () => {
       await apply([anyone, rounded('at_ts', 'day')]);
       for (const zone of ROUNDING_ZONES) {
-        expect((await seeIn(zone, 'CAST(at_ts AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-17 00:00:00', '2024-05-01 00:00:00', '2024-02-29 00:00:00', '2018-11-04 00:00:00']);
+        expect(
+          (await seeIn(zone, 'CAST(at_ts AS text) AS v')).map((r) => r.v),
+          zone,
+        ).toEqual(['2024-05-17 00:00:00', '2024-05-01 00:00:00', '2024-02-29 00:00:00', '2018-11-04 00:00:00']);
       }
       await apply([anyone, rounded('at_ts', 'month')]);
       for (const zone of ROUNDING_ZONES) {
-        expect((await seeIn(zone, 'CAST(at_ts AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-01 00:00:00', '2024-05-01 00:00:00', '2024-02-01 00:00:00', '2018-11-01 00:00:00']);
+        expect(
+          (await seeIn(zone, 'CAST(at_ts AS text) AS v')).map((r) => r.v),
+          zone,
+        ).toEqual(['2024-05-01 00:00:00', '2024-05-01 00:00:00', '2024-02-01 00:00:00', '2018-11-01 00:00:00']);
       }
     });
 
     it('date truncated to the day keeps the date; to the month gives the first of its month', async () => {
       await apply([anyone, rounded('on_date', 'day')]);
-      for (const zone of ROUNDING_ZONES) expect((await seeIn(zone, 'CAST(on_date AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-17', '2024-05-01', '2024-02-29', '2018-11-04']);
+      for (const zone of ROUNDING_ZONES)
+        expect(
+          (await seeIn(zone, 'CAST(on_date AS text) AS v')).map((r) => r.v),
+          zone,
+        ).toEqual(['2024-05-17', '2024-05-01', '2024-02-29', '2018-11-04']);
       await apply([anyone, rounded('on_date', 'month')]);
-      for (const zone of ROUNDING_ZONES) expect((await seeIn(zone, 'CAST(on_date AS text) AS v')).map((r) => r.v), zone).toEqual(['2024-05-01', '2024-05-01', '2024-02-01', '2018-11-01']);
+      for (const zone of ROUNDING_ZONES)
+        expect(
+          (await seeIn(zone, 'CAST(on_date AS text) AS v')).map((r) => r.v),
+          zone,
+        ).toEqual(['2024-05-01', '2024-05-01', '2024-02-01', '2018-11-01']);
     });
   });
 });

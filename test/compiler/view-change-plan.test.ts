@@ -9,7 +9,12 @@ import { kindOfMessage } from '../../shared/adapters/postgres-error-classifier.j
 import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../../shared/layout/catalog-reader.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
-import { affectedDigest, planViewChange, type PolicyChange, type ViewChange } from '../../shared/compiler/view-change-plan.js';
+import {
+  affectedDigest,
+  planViewChange,
+  type PolicyChange,
+  type ViewChange,
+} from '../../shared/compiler/view-change-plan.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
@@ -40,7 +45,8 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   const sessions: Record<string, Session> = {};
   const read = async (): Promise<CatalogSnapshot> => parseCatalog(await engine.query(catalogReadStatement(d)));
   // What the apply loop sends: the plan packed into its transaction, run as the system role.
-  const asSystem = (statements: Parameters<typeof packed>[0]) => transactionAs(engine.asAdmin, config.systemUser, packed(statements));
+  const asSystem = (statements: Parameters<typeof packed>[0]) =>
+    transactionAs(engine.asAdmin, config.systemUser, packed(statements));
   /** read → plan → apply, like the apply loop. */
   async function run(item: ViewChange) {
     const plan = planViewChange(await read(), item, config, d);
@@ -51,15 +57,48 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
     engine.query(`SELECT c.oid::int8 AS oid, c.relname, c.reloptions::text AS opts,
           c.relacl::text AS acl, pg_get_viewdef(c.oid) AS def
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'secure' ORDER BY c.relname`);
-  const see = (u: string, view = 'orders') => sessions[u]!.query(`SELECT * FROM secure.${d.quoteIdent(view)} ORDER BY id`);
+  const see = (u: string, view = 'orders') =>
+    sessions[u]!.query(`SELECT * FROM secure.${d.quoteIdent(view)} ORDER BY id`);
 
-  const anyoneGlobal = pol({ id: 'sub-any', version: 1, type: 'subscription', scope: { kind: 'global', tags: ['Geo'] }, access: { kind: 'anyone' } });
-  const hashPii = pol({ id: 'mask-pii', version: 1, type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII' }, mask: { kind: 'hash' } });
+  const anyoneGlobal = pol({
+    id: 'sub-any',
+    version: 1,
+    type: 'subscription',
+    scope: { kind: 'global', tags: ['Geo'] },
+    access: { kind: 'anyone' },
+  });
+  const hashPii = pol({
+    id: 'mask-pii',
+    version: 1,
+    type: 'mask',
+    scope: { kind: 'global' },
+    target: { kind: 'tag', tag: 'PII' },
+    mask: { kind: 'hash' },
+  });
   const regionFilter = (version: number) =>
-    pol({ id: 'rf-region', version, type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' } });
+    pol({
+      id: 'rf-region',
+      version,
+      type: 'rowFilter',
+      scope: { kind: 'global' },
+      filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' },
+    });
 
-  const item = (p: Policy, dataSourceId: string | null = 'ds-orders'): PolicyChange => ({ kind: 'policy', policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId });
-  const dsItem = (version: number, name = 'orders'): ViewChange => ({ kind: 'datasource', dataSourceId: 'ds-orders', version, deleted: false, definition: makeDs(engine.database, version, name) });
+  const item = (p: Policy, dataSourceId: string | null = 'ds-orders'): PolicyChange => ({
+    kind: 'policy',
+    policyId: p.id,
+    version: p.version,
+    deleted: false,
+    definition: p,
+    dataSourceId,
+  });
+  const dsItem = (version: number, name = 'orders'): ViewChange => ({
+    kind: 'datasource',
+    dataSourceId: 'ds-orders',
+    version,
+    deleted: false,
+    definition: makeDs(engine.database, version, name),
+  });
   /** An empty catalog (no stored data source or policy, no view), then the items a test starts from. */
   async function given(...items: ViewChange[]) {
     await engine.exec([
@@ -80,7 +119,10 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
     ]);
     config = layoutConfig(engine, 'raw');
     await bootstrap(engine, config);
-    for (const [u, attrs] of [['eve', { region: ['eu'] }], ['max', { region: ['us', 'eu'] }]] as const) {
+    for (const [u, attrs] of [
+      ['eve', { region: ['eu'] }],
+      ['max', { region: ['us', 'eu'] }],
+    ] as const) {
       const role = await engine.createLoginRole(u, `${u}-pw`);
       sessions[u] = await engine.asUser(role, `${u}-pw`);
       await asSystem([planUserUpsert(UserProfileSchema.parse({ userId: role, version: 1, attributes: attrs }), d)]);
@@ -93,7 +135,14 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
 
   it('a policy stored before its data source exists: only the CALL; its reach is empty', async () => {
     await given();
-    const plan = await run({ kind: 'policy', policyId: anyoneGlobal.id, version: 1, deleted: false, definition: anyoneGlobal, dataSourceId: 'ds-orders' });
+    const plan = await run({
+      kind: 'policy',
+      policyId: anyoneGlobal.id,
+      version: 1,
+      deleted: false,
+      definition: anyoneGlobal,
+      dataSourceId: 'ds-orders',
+    });
     expect(plan.statements).toHaveLength(1);
     expect(plan.statements[0]!.sql).toMatch(/^CALL "immuta_procedures"\."apply_policy"/);
     expect(plan.affectedDataSourceIds).toEqual([]);
@@ -103,8 +152,21 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
 
   it('data source upsert compiles against the stored policies; unlisted columns are not exposed', async () => {
     await given(item(anyoneGlobal));
-    const plan = await run({ kind: 'datasource', dataSourceId: 'ds-orders', version: 1, deleted: false, definition: makeDs(engine.database, 1) });
-    expect(packed(plan.statements).map((s) => s.sql.slice(0, 20))).toEqual(['CALL "immuta_procedu', 'SET search_path TO p', 'DROP VIEW IF EXISTS ', 'CREATE VIEW "secure"', 'GRANT SELECT ON "sec', 'RESET search_path']);
+    const plan = await run({
+      kind: 'datasource',
+      dataSourceId: 'ds-orders',
+      version: 1,
+      deleted: false,
+      definition: makeDs(engine.database, 1),
+    });
+    expect(packed(plan.statements).map((s) => s.sql.slice(0, 20))).toEqual([
+      'CALL "immuta_procedu',
+      'SET search_path TO p',
+      'DROP VIEW IF EXISTS ',
+      'CREATE VIEW "secure"',
+      'GRANT SELECT ON "sec',
+      'RESET search_path',
+    ]);
     expect(await see('eve')).toEqual([
       { id: 1, region: 'eu', email: 'a@x' },
       { id: 2, region: 'us', email: 'b@x' },
@@ -115,7 +177,18 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
 
   it('a stale data source item is skipped before anything runs', async () => {
     await given(item(anyoneGlobal), dsItem(1));
-    const plan = planViewChange(await read(), { kind: 'datasource', dataSourceId: 'ds-orders', version: 1, deleted: false, definition: makeDs(engine.database, 1) }, config, d);
+    const plan = planViewChange(
+      await read(),
+      {
+        kind: 'datasource',
+        dataSourceId: 'ds-orders',
+        version: 1,
+        deleted: false,
+        definition: makeDs(engine.database, 1),
+      },
+      config,
+      d,
+    );
     expect(plan).toEqual({ skip: 'stale', statements: [], diagnostics: [], signature: null });
   });
 
@@ -125,7 +198,11 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
     expect(plan.affectedDataSourceIds).toEqual(['ds-orders']);
     expect(plan.refanOut).toBe(false);
     const rows = await see('eve');
-    expect(rows.map((r) => r.email)).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/), expect.stringMatching(/^[0-9a-f]{64}$/), null]);
+    expect(rows.map((r) => r.email)).toEqual([
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+      null,
+    ]);
     // Same version again (e.g. the second view of the fan-out): not the first store, no reach computed.
     const again = planViewChange(await read(), item(hashPii), config, d);
     expect(again.affectedDataSourceIds).toBeUndefined();
@@ -133,10 +210,24 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
 
   it('an older policy item converges the view on the newer stored state', async () => {
     await given(item(anyoneGlobal), dsItem(1));
-    await run({ kind: 'policy', policyId: 'rf-region', version: 2, deleted: false, definition: regionFilter(2), dataSourceId: 'ds-orders' });
+    await run({
+      kind: 'policy',
+      policyId: 'rf-region',
+      version: 2,
+      deleted: false,
+      definition: regionFilter(2),
+      dataSourceId: 'ds-orders',
+    });
     expect((await see('eve')).map((r) => r.id)).toEqual([1, 3]);
     // v1 arrives late and says "deleted": the stored v2 still wins, the filter stays.
-    await run({ kind: 'policy', policyId: 'rf-region', version: 1, deleted: true, definition: null, dataSourceId: 'ds-orders' });
+    await run({
+      kind: 'policy',
+      policyId: 'rf-region',
+      version: 1,
+      deleted: true,
+      definition: null,
+      dataSourceId: 'ds-orders',
+    });
     expect((await see('eve')).map((r) => r.id)).toEqual([1, 3]);
     expect((await see('max')).map((r) => r.id)).toEqual([1, 2, 3]);
     expect((await read()).policies.get('rf-region')!.version).toBe(2);
@@ -146,7 +237,19 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
     await given(item(anyoneGlobal), dsItem(1), item(regionFilter(2)));
     const before = await views();
     const snap = await read();
-    const plan = planViewChange(snap, { kind: 'policy', policyId: 'rf-region', version: 2, deleted: false, definition: regionFilter(2), dataSourceId: 'ds-orders' }, config, d);
+    const plan = planViewChange(
+      snap,
+      {
+        kind: 'policy',
+        policyId: 'rf-region',
+        version: 2,
+        deleted: false,
+        definition: regionFilter(2),
+        dataSourceId: 'ds-orders',
+      },
+      config,
+      d,
+    );
     expect(packed(plan.statements)[2]!.sql).toMatch(/^CREATE OR REPLACE VIEW/);
     await asSystem(plan.statements);
     expect(await views()).toEqual(before);
@@ -155,22 +258,60 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   it('a plan compiled against an old epoch is a conflict and rolls back (write-skew guard)', async () => {
     await given(item(anyoneGlobal), dsItem(1), item(regionFilter(2)));
     const old = await read();
-    await run({ kind: 'policy', policyId: 'other', version: 1, deleted: false, definition: pol({ id: 'other', version: 1, type: 'mask', scope: { kind: 'local', dataSourceId: 'nope' }, target: { kind: 'column', name: 'x' }, mask: { kind: 'null' } }), dataSourceId: 'ds-orders' });
+    await run({
+      kind: 'policy',
+      policyId: 'other',
+      version: 1,
+      deleted: false,
+      definition: pol({
+        id: 'other',
+        version: 1,
+        type: 'mask',
+        scope: { kind: 'local', dataSourceId: 'nope' },
+        target: { kind: 'column', name: 'x' },
+        mask: { kind: 'null' },
+      }),
+      dataSourceId: 'ds-orders',
+    });
     const before = await views();
-    const plan = planViewChange(old, { kind: 'policy', policyId: 'rf-region', version: 3, deleted: true, definition: null, dataSourceId: 'ds-orders' }, config, d);
+    const plan = planViewChange(
+      old,
+      { kind: 'policy', policyId: 'rf-region', version: 3, deleted: true, definition: null, dataSourceId: 'ds-orders' },
+      config,
+      d,
+    );
     expect(kindOfMessage(await errorOf(asSystem(plan.statements)))).toBe('conflict');
     expect(await views()).toEqual(before);
   });
 
   it('renaming a data source drops the old view; deleting drops the view', async () => {
     await given(item(anyoneGlobal), dsItem(1), item(regionFilter(2)));
-    await run({ kind: 'datasource', dataSourceId: 'ds-orders', version: 2, deleted: false, definition: makeDs(engine.database, 2, 'orders_v2') });
+    await run({
+      kind: 'datasource',
+      dataSourceId: 'ds-orders',
+      version: 2,
+      deleted: false,
+      definition: makeDs(engine.database, 2, 'orders_v2'),
+    });
     expect((await views()).map((v) => v.relname)).toEqual(['orders_v2']);
     expect((await see('eve', 'orders_v2')).map((r) => r.id)).toEqual([1, 3]);
-    await run({ kind: 'datasource', dataSourceId: 'ds-orders', version: 3, deleted: true, definition: makeDs(engine.database, 3, 'orders_v2') });
+    await run({
+      kind: 'datasource',
+      dataSourceId: 'ds-orders',
+      version: 3,
+      deleted: true,
+      definition: makeDs(engine.database, 3, 'orders_v2'),
+    });
     expect(await views()).toEqual([]);
     // a policy item for the deleted data source still stores the policy, and creates no view
-    const plan = await run({ kind: 'policy', policyId: 'rf-region', version: 4, deleted: false, definition: regionFilter(4), dataSourceId: 'ds-orders' });
+    const plan = await run({
+      kind: 'policy',
+      policyId: 'rf-region',
+      version: 4,
+      deleted: false,
+      definition: regionFilter(4),
+      dataSourceId: 'ds-orders',
+    });
     expect(plan.statements).toHaveLength(1);
     expect(await views()).toEqual([]);
   });

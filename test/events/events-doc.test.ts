@@ -14,7 +14,9 @@ const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..
 
 describe('docs/events.md', () => {
   it('shows, under a heading per type, exactly the example events, and each one is accepted', () => {
-    const shown = [...doc.matchAll(/^### `([a-z.]+)`\n\n```json\n([\s\S]*?)\n```/gm)].map((m) => [m[1]!, JSON.parse(m[2]!)] as const);
+    const shown = [...doc.matchAll(/^### `([a-z.]+)`\n\n```json\n([\s\S]*?)\n```/gm)].map(
+      (m) => [m[1]!, JSON.parse(m[2]!)] as const,
+    );
     expect(shown.map(([t]) => t)).toEqual([...EVENT_TYPES]);
     const secret = `whsec_${Buffer.from('doc-test-key-0123456789abcdef012').toString('base64')}`;
     const now = new Date();
@@ -35,13 +37,19 @@ describe('docs/events.md', () => {
     expect(Buffer.byteLength(body[2]!)).toBe(Number(body[1]));
     const at = new Date(timestamp * 1000);
     expect(signWebhook(body[2]!, secret, id, at)['webhook-signature']).toBe(signature);
-    const parsed = parseWebhook(body[2]!, { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature }, secret, at);
+    const parsed = parseWebhook(
+      body[2]!,
+      { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
+      secret,
+      at,
+    );
     expect(parsed.ok).toBe(true);
     expect(Buffer.from(secret.slice('whsec_'.length), 'base64').toString()).toBe('viewguard-example-signing-key!!!');
   });
 
   it('documents every webhook code and the body limit that is enforced', () => {
-    for (const code of Object.keys(DIAGNOSTIC_CODES).filter((c) => /^VG50[1-7]$/.test(c))) expect(doc).toContain(`| ${code} |`);
+    for (const code of Object.keys(DIAGNOSTIC_CODES).filter((c) => /^VG50[1-7]$/.test(c)))
+      expect(doc).toContain(`| ${code} |`);
     expect(doc).toContain(`${MAX_WEBHOOK_BODY_BYTES.toLocaleString('en-US')} bytes`);
   });
 });

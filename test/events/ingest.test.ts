@@ -35,43 +35,81 @@ function deps(over: Partial<IngestDeps> = {}): IngestDeps & { bus: RecordingBus 
 const signedRequest = (body: string, at = now) => ({ body, headers: { ...signWebhook(body, secret, 'msg_1', at) } });
 
 describe('ingest', () => {
-  it('puts the validated envelope on the bus (source, DetailType = type) and answers 202 with the event id', async () => {
-    const d = deps();
-    const body = JSON.stringify(EVENT_EXAMPLES['policy.updated']);
-    const out = await ingest(signedRequest(body), d);
-    expect(out.status).toBe(202);
-    expect(out.body).toEqual({ id: 'evt-0005' });
-    expect(d.bus.entries).toHaveLength(1);
-    const [entry] = d.bus.entries;
-    expect(entry!.source).toBe(EVENT_SOURCE);
-    expect(entry!.detailType).toBe('policy.updated');
-    expect(JSON.parse(entry!.detail)).toMatchObject(EVENT_EXAMPLES['policy.updated']);
-    expect((d.secrets as ReturnType<typeof secrets>).asked).toEqual([WEBHOOK_SECRET_NAME]);
-  });
+  it(
+    'puts the validated envelope ' +
+      'on the bus (source, ' +
+      'DetailType = type) and answers ' +
+      '202 with the event id',
+    async () => {
+      const d = deps();
+      const body = JSON.stringify(EVENT_EXAMPLES['policy.updated']);
+      const out = await ingest(signedRequest(body), d);
+      expect(out.status).toBe(202);
+      expect(out.body).toEqual({ id: 'evt-0005' });
+      expect(d.bus.entries).toHaveLength(1);
+      const [entry] = d.bus.entries;
+      expect(entry!.source).toBe(EVENT_SOURCE);
+      expect(entry!.detailType).toBe('policy.updated');
+      expect(JSON.parse(entry!.detail)).toMatchObject(EVENT_EXAMPLES['policy.updated']);
+      expect((d.secrets as ReturnType<typeof secrets>).asked).toEqual([WEBHOOK_SECRET_NAME]);
+    },
+  );
 
   it('asks the store for the configured secret name', async () => {
     const s = secrets();
-    await ingest(signedRequest(JSON.stringify(EVENT_EXAMPLES['user.deleted'])), deps({ secrets: s, secretName: 'prod/hook' }));
+    await ingest(
+      signedRequest(JSON.stringify(EVENT_EXAMPLES['user.deleted'])),
+      deps({ secrets: s, secretName: 'prod/hook' }),
+    );
     expect(s.asked).toEqual(['prod/hook']);
   });
 
   it('decodes a base64-encoded body before verifying the signature over its bytes', async () => {
     const d = deps();
     const body = JSON.stringify(EVENT_EXAMPLES['user.updated']);
-    const out = await ingest({ body: Buffer.from(body).toString('base64'), isBase64Encoded: true, headers: signWebhook(body, secret, 'm', now) }, d);
+    const out = await ingest(
+      {
+        body: Buffer.from(body).toString('base64'),
+        isBase64Encoded: true,
+        headers: signWebhook(body, secret, 'm', now),
+      },
+      d,
+    );
     expect(out.status).toBe(202);
     expect(d.bus.entries).toHaveLength(1);
     // The same base64 text taken literally is not what was signed.
-    const literal = await ingest({ body: Buffer.from(body).toString('base64'), isBase64Encoded: false, headers: signWebhook(body, secret, 'm', now) }, deps());
+    const literal = await ingest(
+      {
+        body: Buffer.from(body).toString('base64'),
+        isBase64Encoded: false,
+        headers: signWebhook(body, secret, 'm', now),
+      },
+      deps(),
+    );
     expect(literal.status).toBe(401);
   });
 
   it.each([
     ['bad signature', 401, 'VG501', () => ({ body: '{}', headers: { ...signWebhook('{ }', secret, 'm', now) } })],
-    ['stale timestamp', 401, 'VG502', () => signedRequest(JSON.stringify(EVENT_EXAMPLES['user.deleted']), new Date(now.getTime() - 400_000))],
+    [
+      'stale timestamp',
+      401,
+      'VG502',
+      () => signedRequest(JSON.stringify(EVENT_EXAMPLES['user.deleted']), new Date(now.getTime() - 400_000)),
+    ],
     ['malformed JSON', 400, 'VG503', () => signedRequest('{"id":')],
-    ['schema violation', 400, 'VG504', () => signedRequest(JSON.stringify({ ...EVENT_EXAMPLES['user.deleted'], subject: 'bob' }))],
-    ['unknown type', 400, 'VG505', () => signedRequest(JSON.stringify({ ...EVENT_EXAMPLES['user.deleted'], type: 'user.renamed' }))],
+    [
+      'schema violation',
+      400,
+      'VG504',
+      () => signedRequest(JSON.stringify({ ...EVENT_EXAMPLES['user.deleted'], subject: 'bob' })),
+    ],
+    [
+      'unknown type',
+      400,
+      'VG505',
+      () => signedRequest(JSON.stringify({ ...EVENT_EXAMPLES['user.deleted'], type: 'user.renamed' })),
+    ],
     ['body too large', 413, 'VG506', () => signedRequest(JSON.stringify({ pad: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES) }))],
     ['no body and no headers', 401, 'VG502', () => ({ body: null, headers: {} })],
     ['a signed empty body', 400, 'VG503', () => signedRequest('')],
@@ -92,7 +130,10 @@ describe('ingest', () => {
     base.data.dataSource.columns = [];
     const emptySize = Buffer.byteLength(JSON.stringify(base));
     const perColumn = Buffer.byteLength(JSON.stringify(column(0))) + 1; // + the comma
-    base.data.dataSource.columns = Array.from({ length: Math.floor((MAX_CONFIGURABLE_BODY_BYTES - emptySize + 1) / perColumn) }, (_, i) => column(i));
+    base.data.dataSource.columns = Array.from(
+      { length: Math.floor((MAX_CONFIGURABLE_BODY_BYTES - emptySize + 1) / perColumn) },
+      (_, i) => column(i),
+    );
     const body = JSON.stringify(base);
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_CONFIGURABLE_BODY_BYTES);
     expect(Buffer.byteLength(body)).toBeGreaterThan(MAX_CONFIGURABLE_BODY_BYTES - perColumn);
@@ -104,7 +145,11 @@ describe('ingest', () => {
   });
 
   it('answers 503 VG507 when the bus reports the entry as failed, so the sender retries', async () => {
-    const d = deps({ bus: new RecordingBus((e) => ({ failed: e.map((_, index) => ({ index, code: 'InternalFailure', message: 'x' })) })) });
+    const d = deps({
+      bus: new RecordingBus((e) => ({
+        failed: e.map((_, index) => ({ index, code: 'InternalFailure', message: 'x' })),
+      })),
+    });
     const out = await ingest(signedRequest(JSON.stringify(EVENT_EXAMPLES['policy.deleted'])), d);
     expect(out).toMatchObject({ status: 503, diagnostics: [{ code: 'VG507' }] });
     expect(d.bus.entries).toEqual([]);
@@ -138,7 +183,10 @@ describe('ingest', () => {
     const requests = [
       signedRequest(JSON.stringify(EVENT_EXAMPLES['policy.updated'])),
       signedRequest('{"id":'),
-      { body: '{}', headers: { 'webhook-id': 'm', 'webhook-timestamp': String(now.getTime() / 1000), 'webhook-signature': 'v1,x' } },
+      {
+        body: '{}',
+        headers: { 'webhook-id': 'm', 'webhook-timestamp': String(now.getTime() / 1000), 'webhook-signature': 'v1,x' },
+      },
     ];
     const secretBody = secret.slice('whsec_'.length);
     for (const r of requests) {

@@ -11,7 +11,9 @@ describe('published JSON Schema (schemas/*.schema.json)', () => {
   const generated = jsonSchemaFiles();
 
   it('the committed files are exactly what the zod schemas generate (run `npm run schemas` after a change)', () => {
-    const committed = readdirSync(schemasDir).filter((f) => f.endsWith('.schema.json')).sort();
+    const committed = readdirSync(schemasDir)
+      .filter((f) => f.endsWith('.schema.json'))
+      .sort();
     expect(committed).toEqual(Object.keys(generated).sort());
     for (const [file, text] of Object.entries(generated)) {
       expect(readFileSync(join(schemasDir, file), 'utf8'), file).toBe(text);
@@ -23,13 +25,17 @@ describe('published JSON Schema (schemas/*.schema.json)', () => {
       const schema = JSON.parse(generated[`event.${type}.schema.json`]!);
       expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
       expect(schema.properties.type).toMatchObject({ const: type });
-      expect(schema.required).toEqual(expect.arrayContaining(['specversion', 'id', 'source', 'type', 'time', 'subject', 'data']));
+      expect(schema.required).toEqual(
+        expect.arrayContaining(['specversion', 'id', 'source', 'type', 'time', 'subject', 'data']),
+      );
     }
   });
 
   it('the union schema lists every type', () => {
     const union = JSON.parse(generated['webhook-event.schema.json']!);
-    const types = (union.oneOf ?? union.anyOf).map((s: { properties: { type: { const: string } } }) => s.properties.type.const);
+    const types = (union.oneOf ?? union.anyOf).map(
+      (s: { properties: { type: { const: string } } }) => s.properties.type.const,
+    );
     expect(types.sort()).toEqual([...EVENT_TYPES].sort());
   });
 });

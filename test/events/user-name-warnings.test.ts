@@ -15,7 +15,12 @@ const now = new Date('2026-11-27T12:00:00Z');
 
 function deps(): IngestDeps & { entries: BusEntry[] } {
   const entries: BusEntry[] = [];
-  return { entries, bus: { put: async (e) => (entries.push(...e), { failed: [] }) }, secrets: { get: async () => secret }, now: () => now };
+  return {
+    entries,
+    bus: { put: async (e) => (entries.push(...e), { failed: [] }) },
+    secrets: { get: async () => secret },
+    now: () => now,
+  };
 }
 
 const userUpdated = (userId: string) => {
@@ -33,15 +38,20 @@ const userDeleted = (userId: string) => {
 const send = (body: string, d = deps()) => ingest({ body, headers: signWebhook(body, secret, 'msg_1', now) }, d);
 
 describe('userId spellings (docs/policies.md "User names")', () => {
-  it.each(['alice', 'IAM:alice', 'IAMR:Analyst-Role', 'AWSIDC:ann@example.com', 'IAM:Ann.Lee+ops@corp', 'éa_1', 'a'.repeat(127)])(
-    '%s can be a Redshift user: accepted, no warning',
-    async (userId) => {
-      expect(userNameProblems(userId)).toEqual([]);
-      const out = await send(userUpdated(userId));
-      expect(out.status).toBe(202);
-      expect(out.body).toEqual({ id: EVENT_EXAMPLES['user.updated'].id });
-    },
-  );
+  it.each([
+    'alice',
+    'IAM:alice',
+    'IAMR:Analyst-Role',
+    'AWSIDC:ann@example.com',
+    'IAM:Ann.Lee+ops@corp',
+    'éa_1',
+    'a'.repeat(127),
+  ])('%s can be a Redshift user: accepted, no warning', async (userId) => {
+    expect(userNameProblems(userId)).toEqual([]);
+    const out = await send(userUpdated(userId));
+    expect(out.status).toBe(202);
+    expect(out.body).toEqual({ id: EVENT_EXAMPLES['user.updated'].id });
+  });
 
   it.each([
     ['iamr:analyst', /starts with iamr:; Redshift names the users of IAM identities IAMR:/],
@@ -57,8 +67,13 @@ describe('userId spellings (docs/policies.md "User names")', () => {
     const out = await send(userUpdated(userId), d);
     expect(out.status).toBe(202);
     expect(d.entries).toHaveLength(1);
-    const body = out.body as { id: string; warnings?: { code: string; severity: string; summary: string; path: unknown[] }[] };
-    expect(body.warnings?.map((w) => [w.code, w.severity, w.path])).toEqual(expect.arrayContaining([['VG508', 'warning', ['data', 'user', 'userId']]]));
+    const body = out.body as {
+      id: string;
+      warnings?: { code: string; severity: string; summary: string; path: unknown[] }[];
+    };
+    expect(body.warnings?.map((w) => [w.code, w.severity, w.path])).toEqual(
+      expect.arrayContaining([['VG508', 'warning', ['data', 'user', 'userId']]]),
+    );
     expect(body.warnings!.map((w) => w.summary).join('\n')).toMatch(why);
     expect(out.diagnostics).toEqual(body.warnings);
   });

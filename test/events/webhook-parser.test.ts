@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EVENT_EXAMPLES } from '../../shared/events/event-examples.js';
-import { MAX_CONFIGURABLE_BODY_BYTES, MAX_WEBHOOK_BODY_BYTES, parseWebhook, type ParseWebhookResult } from '../../shared/events/webhook-parser.js';
+import {
+  MAX_CONFIGURABLE_BODY_BYTES,
+  MAX_WEBHOOK_BODY_BYTES,
+  parseWebhook,
+  type ParseWebhookResult,
+} from '../../shared/events/webhook-parser.js';
 import { signWebhook } from '../../shared/events/webhook-signature.js';
 import { EVENT_TYPES } from '../../shared/routing/routing-table.js';
 
@@ -9,7 +14,10 @@ const secret = `whsec_${randomBytes(32).toString('base64')}`;
 const now = new Date('2026-11-27T12:00:00Z');
 
 /** Sign `body` as a sender would and parse it as the receiver does. */
-function roundTrip(body: string | Uint8Array, mutateHeaders: (h: Record<string, string>) => Record<string, string> = (h) => h): ParseWebhookResult {
+function roundTrip(
+  body: string | Uint8Array,
+  mutateHeaders: (h: Record<string, string>) => Record<string, string> = (h) => h,
+): ParseWebhookResult {
   const headers = mutateHeaders({ ...signWebhook(body, secret, 'msg_1', now) });
   return parseWebhook(body, headers, secret, now);
 }
@@ -18,7 +26,12 @@ const clone = <T>(v: T): T => structuredClone(v) as T;
 
 function failure(r: ParseWebhookResult) {
   if (r.ok) throw new Error('expected a rejection');
-  return { status: r.status, codes: r.diagnostics.map((d) => d.code), paths: r.diagnostics.map((d) => d.path), summaries: r.diagnostics.map((d) => d.summary) };
+  return {
+    status: r.status,
+    codes: r.diagnostics.map((d) => d.code),
+    paths: r.diagnostics.map((d) => d.path),
+    summaries: r.diagnostics.map((d) => d.summary),
+  };
 }
 
 describe('parseWebhook accepts', () => {
@@ -42,13 +55,26 @@ describe('parseWebhook accepts', () => {
   });
 
   it('fills defaults and drops attributes the contract does not know, so only validated fields travel on', () => {
-    const e = { ...clone(EVENT_EXAMPLES['user.updated']), traceparent: 'x', data: { user: { userId: 'alice', version: 1, extra: 1 } } };
+    const e = {
+      ...clone(EVENT_EXAMPLES['user.updated']),
+      traceparent: 'x',
+      data: { user: { userId: 'alice', version: 1, extra: 1 } },
+    };
     const r = roundTrip(json(e));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.event).not.toHaveProperty('traceparent');
     expect(r.event.data).toEqual({
-      user: { userId: 'alice', version: 1, groups: [], attributes: {}, projects: [], currentProject: null, purposes: [], dataSources: [] },
+      user: {
+        userId: 'alice',
+        version: 1,
+        groups: [],
+        attributes: {},
+        projects: [],
+        currentProject: null,
+        purposes: [],
+        dataSources: [],
+      },
     });
   });
 });
@@ -57,7 +83,12 @@ describe('parseWebhook rejects', () => {
   const body = json(EVENT_EXAMPLES['policy.created']);
 
   it('a bad signature with 401 VG501', () => {
-    const r = roundTrip(body, (h) => ({ ...h, 'webhook-signature': signWebhook(body, `whsec_${randomBytes(32).toString('base64')}`, 'msg_1', now)['webhook-signature'] }));
+    const r = roundTrip(body, (h) => ({
+      ...h,
+      'webhook-signature': signWebhook(body, `whsec_${randomBytes(32).toString('base64')}`, 'msg_1', now)[
+        'webhook-signature'
+      ],
+    }));
     expect(failure(r)).toMatchObject({ status: 401, codes: ['VG501'] });
   });
 
@@ -68,7 +99,12 @@ describe('parseWebhook rejects', () => {
   });
 
   it('an unsigned body that is malformed JSON with 401, not 400 (nothing is parsed before the signature)', () => {
-    const r = parseWebhook('{', { 'webhook-id': 'x', 'webhook-timestamp': String(now.getTime() / 1000), 'webhook-signature': 'v1,AAAA' }, secret, now);
+    const r = parseWebhook(
+      '{',
+      { 'webhook-id': 'x', 'webhook-timestamp': String(now.getTime() / 1000), 'webhook-signature': 'v1,AAAA' },
+      secret,
+      now,
+    );
     expect(failure(r)).toMatchObject({ status: 401, codes: ['VG501'] });
   });
 
@@ -107,7 +143,10 @@ describe('parseWebhook rejects', () => {
     const headers = signWebhook(body, secret, 'msg_1', now);
     const size = Buffer.byteLength(body);
     expect(parseWebhook(body, headers, secret, now, { maxBodyBytes: size }).ok).toBe(true);
-    expect(failure(parseWebhook(body, headers, secret, now, { maxBodyBytes: size - 1 }))).toMatchObject({ status: 413, codes: ['VG506'] });
+    expect(failure(parseWebhook(body, headers, secret, now, { maxBodyBytes: size - 1 }))).toMatchObject({
+      status: 413,
+      codes: ['VG506'],
+    });
     expect(MAX_WEBHOOK_BODY_BYTES).toBeLessThanOrEqual(MAX_CONFIGURABLE_BODY_BYTES);
     expect(MAX_CONFIGURABLE_BODY_BYTES).toBeLessThan(256 * 1024);
     expect(() => parseWebhook(body, headers, secret, now, { maxBodyBytes: 256 * 1024 })).toThrow(/maxBodyBytes/);
@@ -122,7 +161,11 @@ describe('parseWebhook rejects', () => {
   it('a missing or non-string type with 400 VG504 on "type"', () => {
     const { type: _t, ...noType } = EVENT_EXAMPLES['policy.created'];
     expect(failure(roundTrip(json(noType)))).toMatchObject({ status: 400, codes: ['VG504'], paths: [['type']] });
-    expect(failure(roundTrip(json({ ...noType, type: 7 })))).toMatchObject({ status: 400, codes: ['VG504'], paths: [['type']] });
+    expect(failure(roundTrip(json({ ...noType, type: 7 })))).toMatchObject({
+      status: 400,
+      codes: ['VG504'],
+      paths: [['type']],
+    });
     expect(failure(roundTrip(json([1, 2])))).toMatchObject({ status: 400 });
   });
 
@@ -144,7 +187,9 @@ describe('parseWebhook rejects', () => {
         ['data', 'dataSource', 'columns', 1, 'type'],
       ]),
     );
-    expect(r.summaries).toEqual(expect.arrayContaining([expect.stringMatching(/^data\.dataSource\.columns\[1\]\.type: /)]));
+    expect(r.summaries).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^data\.dataSource\.columns\[1\]\.type: /)]),
+    );
   });
 
   it('a policy whose nested union is wrong, naming the nested path', () => {
@@ -170,7 +215,9 @@ describe('parseWebhook rejects', () => {
   it('a data-less event, a datacontenttype other than JSON, a fractional version', () => {
     const { data: _d, ...noData } = EVENT_EXAMPLES['user.deleted'];
     expect(failure(roundTrip(json(noData)))).toMatchObject({ status: 400, paths: [['data']] });
-    expect(failure(roundTrip(json({ ...EVENT_EXAMPLES['user.deleted'], datacontenttype: 'text/xml' })))).toMatchObject({ paths: [['datacontenttype']] });
+    expect(failure(roundTrip(json({ ...EVENT_EXAMPLES['user.deleted'], datacontenttype: 'text/xml' })))).toMatchObject({
+      paths: [['datacontenttype']],
+    });
     const frac = { ...EVENT_EXAMPLES['user.deleted'], data: { userId: 'alice', version: 1.5 } };
     expect(failure(roundTrip(json(frac)))).toMatchObject({ paths: [['data', 'version']] });
   });

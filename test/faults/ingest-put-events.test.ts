@@ -26,10 +26,19 @@ import { appliedVersions, expectConverged } from './support/oracle.js';
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:viewguard-webhook-AbCdEf';
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
-const lambda = (name: string) => ({ functionName: `viewguard-${name}`, awsRequestId: `req-${name}`, getRemainingTimeInMillis: () => 30_000 }) as unknown as Context;
+const lambda = (name: string) =>
+  ({
+    functionName: `viewguard-${name}`,
+    awsRequestId: `req-${name}`,
+    getRemainingTimeInMillis: () => 30_000,
+  }) as unknown as Context;
 
 const t = useApplyLambda('i', {
-  environment: { [ENV.eventBusName]: 'viewguard-bus', [ENV.webhookSecretArn]: SECRET_ARN, POWERTOOLS_TRACE_ENABLED: 'false' },
+  environment: {
+    [ENV.eventBusName]: 'viewguard-bus',
+    [ENV.webhookSecretArn]: SECRET_ARN,
+    POWERTOOLS_TRACE_ENABLED: 'false',
+  },
 });
 let ingest: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 let routers: Record<string, Handler<EventBridgeEvent<string, unknown>, unknown>>;
@@ -44,9 +53,21 @@ let putCalls = 0;
 beforeAll(async () => {
   ({ handler: ingest } = (await import('../../lambdas/ingest/handler.js')) as unknown as { handler: typeof ingest });
   routers = {
-    datasource: ((await import('../../lambdas/datasource/handler.js')) as unknown as { handler: Handler<EventBridgeEvent<string, unknown>, unknown> }).handler,
-    policy: ((await import('../../lambdas/policy/handler.js')) as unknown as { handler: Handler<EventBridgeEvent<string, unknown>, unknown> }).handler,
-    user: ((await import('../../lambdas/user/handler.js')) as unknown as { handler: Handler<EventBridgeEvent<string, unknown>, unknown> }).handler,
+    datasource: (
+      (await import('../../lambdas/datasource/handler.js')) as unknown as {
+        handler: Handler<EventBridgeEvent<string, unknown>, unknown>;
+      }
+    ).handler,
+    policy: (
+      (await import('../../lambdas/policy/handler.js')) as unknown as {
+        handler: Handler<EventBridgeEvent<string, unknown>, unknown>;
+      }
+    ).handler,
+    user: (
+      (await import('../../lambdas/user/handler.js')) as unknown as {
+        handler: Handler<EventBridgeEvent<string, unknown>, unknown>;
+      }
+    ).handler,
   };
 });
 beforeEach(() => {
@@ -59,10 +80,17 @@ beforeEach(() => {
   eb.on(PutEventsCommand).callsFake(async (input: { Entries: PutEventsRequestEntry[] }) => {
     const what = putEvents(putCalls++);
     if (what === 'failEntries') {
-      return { FailedEntryCount: input.Entries.length, Entries: input.Entries.map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service error' })) };
+      return {
+        FailedEntryCount: input.Entries.length,
+        Entries: input.Entries.map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service error' })),
+      };
     }
     onTheBus.push(...input.Entries);
-    if (what === 'acceptThenThrow') throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalException', $metadata: { httpStatusCode: 500 } });
+    if (what === 'acceptThenThrow')
+      throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
+        name: 'InternalException',
+        $metadata: { httpStatusCode: 500 },
+      });
     return { FailedEntryCount: 0, Entries: input.Entries.map((_, i) => ({ EventId: `eb-${putCalls}-${i}` })) };
   });
 });
@@ -74,7 +102,12 @@ async function post(event: WebhookEvent): Promise<number> {
   const res = await ingest(
     {
       body,
-      headers: { 'Content-Type': 'application/json', 'Webhook-Id': h['webhook-id'], 'Webhook-Timestamp': h['webhook-timestamp'], 'Webhook-Signature': h['webhook-signature'] },
+      headers: {
+        'Content-Type': 'application/json',
+        'Webhook-Id': h['webhook-id'],
+        'Webhook-Timestamp': h['webhook-timestamp'],
+        'Webhook-Signature': h['webhook-signature'],
+      },
       isBase64Encoded: false,
       httpMethod: 'POST',
       path: '/webhooks',
@@ -99,48 +132,70 @@ async function deliverBus(): Promise<void> {
   for (const entry of onTheBus.splice(0)) {
     const route = routeFor(entry.DetailType!)!;
     await routers[route.category]!(
-      { version: '0', id: `bus-${Math.random()}`, 'detail-type': entry.DetailType!, source: entry.Source!, account: '1', time: new Date().toISOString(), region: 'eu-west-1', resources: [], detail: JSON.parse(entry.Detail!) },
+      {
+        version: '0',
+        id: `bus-${Math.random()}`,
+        'detail-type': entry.DetailType!,
+        source: entry.Source!,
+        account: '1',
+        time: new Date().toISOString(),
+        region: 'eu-west-1',
+        resources: [],
+        detail: JSON.parse(entry.Detail!),
+      },
       lambda(route.functionName),
     );
   }
 }
 
 describe('PutEvents failures at ingest (real ingest, router and apply Lambdas)', () => {
-  it('entries the bus keeps failing: 5xx; the sender retries the same webhook; exactly one version applied', async () => {
-    const readers = await t.o.createRoles('ann');
-    // The first POST: every PutEvents attempt of the bus adapter fails the entry.
-    putEvents = (call) => (call < 3 ? 'failEntries' : 'accept');
-    const ds = t.o.dataSourceEvent(t.o.orders(1));
-    expect(await deliver(ds)).toEqual([503, 202]);
-    expect(putCalls).toBe(4);
-    await deliverBus();
-    for (const e of [t.o.userEvent('ann', 1, { region: ['eu'] }), t.o.policyEvent(t.o.subscriptionAnyone(1))]) {
-      expect(await deliver(e)).toEqual([202]);
+  it(
+    'entries the bus keeps failing: ' +
+      '5xx; the sender retries ' +
+      'the same webhook; exactly one ' +
+      'version applied',
+    async () => {
+      const readers = await t.o.createRoles('ann');
+      // The first POST: every PutEvents attempt of the bus adapter fails the entry.
+      putEvents = (call) => (call < 3 ? 'failEntries' : 'accept');
+      const ds = t.o.dataSourceEvent(t.o.orders(1));
+      expect(await deliver(ds)).toEqual([503, 202]);
+      expect(putCalls).toBe(4);
       await deliverBus();
+      for (const e of [t.o.userEvent('ann', 1, { region: ['eu'] }), t.o.policyEvent(t.o.subscriptionAnyone(1))]) {
+        expect(await deliver(e)).toEqual([202]);
+        await deliverBus();
+        await t.driver.drain();
+      }
       await t.driver.drain();
-    }
-    await t.driver.drain();
-    expect(await appliedVersions(t.wh, 'datasource', t.o.id('orders'))).toEqual([1]);
-    expect(t.driver.metric('Applied')).toBe(3);
-    await expectConverged(t.wh, t.config, t.o.sent, readers);
-  });
+      expect(await appliedVersions(t.wh, 'datasource', t.o.id('orders'))).toEqual([1]);
+      expect(t.driver.metric('Applied')).toBe(3);
+      await expectConverged(t.wh, t.config, t.o.sent, readers);
+    },
+  );
 
-  it('accepted by the bus but the call failed: the retry puts it on the bus twice; one message (dedup id), one application', async () => {
-    const readers = await t.o.createRoles('ann');
-    t.driver.send(t.o.userMessages('ann', 1, { region: ['eu'] }));
-    await t.driver.drain();
-    putEvents = (call) => (call === 0 ? 'acceptThenThrow' : 'accept');
-    const ds = t.o.dataSourceEvent(t.o.orders(1));
-    const statuses = await deliver(ds);
-    expect(statuses[0]).toBeGreaterThanOrEqual(500);
-    expect(statuses.at(-1)).toBe(202);
-    expect(onTheBus).toHaveLength(2); // the same event, twice
-    await deliverBus();
-    expect(t.driver.queue.counters()).toMatchObject({ sent: 2, deduplicated: 1 }); // the user item + one of the two
-    await t.driver.drain();
-    expect(await appliedVersions(t.wh, 'datasource', t.o.id('orders'))).toEqual([1]);
-    await expectConverged(t.wh, t.config, t.o.sent, readers);
-  });
+  it(
+    'accepted by the bus but the call ' +
+      'failed: the retry puts it on ' +
+      'the bus twice; one message ' +
+      '(dedup id), one application',
+    async () => {
+      const readers = await t.o.createRoles('ann');
+      t.driver.send(t.o.userMessages('ann', 1, { region: ['eu'] }));
+      await t.driver.drain();
+      putEvents = (call) => (call === 0 ? 'acceptThenThrow' : 'accept');
+      const ds = t.o.dataSourceEvent(t.o.orders(1));
+      const statuses = await deliver(ds);
+      expect(statuses[0]).toBeGreaterThanOrEqual(500);
+      expect(statuses.at(-1)).toBe(202);
+      expect(onTheBus).toHaveLength(2); // the same event, twice
+      await deliverBus();
+      expect(t.driver.queue.counters()).toMatchObject({ sent: 2, deduplicated: 1 }); // the user item + one of the two
+      await t.driver.drain();
+      expect(await appliedVersions(t.wh, 'datasource', t.o.id('orders'))).toEqual([1]);
+      await expectConverged(t.wh, t.config, t.o.sent, readers);
+    },
+  );
 
   it('a duplicate that arrives after the 5-minute dedup window is a stale skip: still one application', async () => {
     const readers = await t.o.createRoles('ann');

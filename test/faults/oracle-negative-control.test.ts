@@ -26,14 +26,31 @@ describe('the fault oracle fails when it should', () => {
     t.driver.send(t.o.dataSourceMessages(t.o.orders(3)));
     await t.driver.drain();
     // Bypass the guard procedure: what a broken stale check would do.
-    await t.wh.admin([stmt('UPDATE immuta_system.datasource_state SET version = 2 WHERE datasource_id = :id', undefined, { id: t.o.id('orders') })]);
-    await t.wh.admin([stmt('UPDATE immuta_system.datasource_state SET version = 3 WHERE datasource_id = :id', undefined, { id: t.o.id('orders') })]);
+    await t.wh.admin([
+      stmt('UPDATE immuta_system.datasource_state SET version = 2 WHERE datasource_id = :id', undefined, {
+        id: t.o.id('orders'),
+      }),
+    ]);
+    await t.wh.admin([
+      stmt('UPDATE immuta_system.datasource_state SET version = 3 WHERE datasource_id = :id', undefined, {
+        id: t.o.id('orders'),
+      }),
+    ]);
     await expect(expectConverged(t.wh, t.config, t.o.sent)).rejects.toThrow(/must increase/);
   });
 
   it('a view that is not the compile of the latest states', async () => {
     t.o.policyEvent(t.o.piiMask(1)); // the policy "was applied" in the oracle's eyes only
-    await t.wh.admin([stmt('INSERT INTO immuta_system.policy_state (policy_id, version, deleted, definition, updated_at) VALUES (:id, 1, false, :def, now())', undefined, { id: t.o.id('mask'), def: JSON.stringify(t.o.piiMask(1)) })]);
+    await t.wh.admin([
+      stmt(
+        'INSERT INTO immuta_system.policy_state ' +
+          '(policy_id, version, deleted, ' +
+          'definition, updated_at) VALUES ' +
+          '(:id, 1, false, :def, now())',
+        undefined,
+        { id: t.o.id('mask'), def: JSON.stringify(t.o.piiMask(1)) },
+      ),
+    ]);
     await expect(expectConverged(t.wh, t.config, t.o.sent)).rejects.toThrow(/view of/);
   });
 });

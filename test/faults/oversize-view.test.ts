@@ -20,7 +20,13 @@ const longClause = (n: number): string => {
   return `region IN (${values.join(', ')})`;
 };
 const filter = (o: Objects, n: number, version = 1, clause = longClause(n)) =>
-  o.policy({ id: o.id(`big${n}`), version, type: 'rowFilter', scope: { kind: 'local', dataSourceId: o.id('orders') }, filter: { kind: 'where', clause } });
+  o.policy({
+    id: o.id(`big${n}`),
+    version,
+    type: 'rowFilter',
+    scope: { kind: 'local', dataSourceId: o.id('orders') },
+    filter: { kind: 'where', clause },
+  });
 
 describe('a view over the Data API statement limit fails closed (real apply Lambda)', () => {
   it('is refused before the call, closed with VG320, and reaches the DLQ; a smaller view opens it again', async () => {
@@ -43,8 +49,14 @@ describe('a view over the Data API statement limit fails closed (real apply Lamb
     expect(crossing).toBeGreaterThan(20);
 
     const failure = t.driver.logs().find((l) => l.failure !== undefined)!;
-    expect(failure).toMatchObject({ failure: 'permanent', failedClosed: true, object: `policy:${t.o.id(`big${crossing}`)}@view:${t.o.id('orders')}` });
-    expect(String(failure.reason)).toMatch(/is \d{6} bytes; the Data API takes at most 100000; the view of data source .* now fails closed \(VG320\)/);
+    expect(failure).toMatchObject({
+      failure: 'permanent',
+      failedClosed: true,
+      object: `policy:${t.o.id(`big${crossing}`)}@view:${t.o.id('orders')}`,
+    });
+    expect(String(failure.reason)).toMatch(
+      /is \d{6} bytes; the Data API takes at most 100000; the view of data source .* now fails closed \(VG320\)/,
+    );
     expect((failure.diagnostics as { code: string }[]).map((d) => d.code)).toEqual(['VG320', 'VG301']);
     expect(t.driver.metric('ViewsFailedClosed')).toBe(1);
     expect(await read()).toEqual([]);

@@ -41,32 +41,58 @@ describe('a policy that reaches no view: dataSourceId null end to end', () => {
   it('the planner takes null (no data source lookup under a made-up id) and plans only the state CALL', async () => {
     const policy = t.o.piiMask(1);
     const snapshot = parseCatalog(await t.wh.system.query(catalogReadStatement(redshift)));
-    const item: ViewChange = { kind: 'policy', policyId: policy.id, version: 1, deleted: false, definition: policy, dataSourceId: null, fanOutDigest: 'x'.repeat(64) };
+    const item: ViewChange = {
+      kind: 'policy',
+      policyId: policy.id,
+      version: 1,
+      deleted: false,
+      definition: policy,
+      dataSourceId: null,
+      fanOutDigest: 'x'.repeat(64),
+    };
     const plan = planViewChange(snapshot, item, t.config, redshift);
     expect(plan.statements).toHaveLength(1);
-    expect(plan.statements[0]!.params).toMatchObject({ p_id: policy.id, p_datasource_id: null, p_view_signature: null });
+    expect(plan.statements[0]!.params).toMatchObject({
+      p_id: policy.id,
+      p_datasource_id: null,
+      p_view_signature: null,
+    });
     expect(plan.signature).toBeNull();
     // The statement runs on the engine (acting as the system role) and stores the state.
     await t.wh.system.transaction(plan.statements);
-    const rows = await t.wh.queryAs!(null, stmt('SELECT version FROM immuta_system.policy_state WHERE policy_id = :id', undefined, { id: policy.id }));
+    const rows = await t.wh.queryAs!(
+      null,
+      stmt('SELECT version FROM immuta_system.policy_state WHERE policy_id = :id', undefined, { id: policy.id }),
+    );
     expect(rows.map((r) => Number(r.version))).toEqual([1]);
   });
 
-  it('a data source registered after the router read: the null item widens its reach under the guard and the view gets the policy', async () => {
-    const [ann] = await t.o.createRoles('ann');
-    const policy = t.o.subscriptionAnyone(1);
-    // The router reads the catalog before the data source exists: reach = none.
-    const stale = await routePolicyEvent(t.o.policyEvent(policy) as PolicyEvent, t.wh.system, redshift);
-    expect(parseWorkItem(stale[0]!.body)).toMatchObject({ dataSourceId: null });
-    t.driver.send([...t.o.dataSourceMessages(t.o.orders(1)), ...t.o.userMessages('ann', 1)]);
-    await t.driver.drain();
-    expect(await t.wh.queryAs!(ann!, stmt(`SELECT id FROM secure.${t.o.name('orders')}`))).toEqual([]); // no subscription yet
+  it(
+    'a data source registered after the ' +
+      'router read: the null item ' +
+      'widens its reach under the guard ' +
+      'and the view gets the policy',
+    async () => {
+      const [ann] = await t.o.createRoles('ann');
+      const policy = t.o.subscriptionAnyone(1);
+      // The router reads the catalog before the data source exists: reach = none.
+      const stale = await routePolicyEvent(t.o.policyEvent(policy) as PolicyEvent, t.wh.system, redshift);
+      expect(parseWorkItem(stale[0]!.body)).toMatchObject({ dataSourceId: null });
+      t.driver.send([...t.o.dataSourceMessages(t.o.orders(1)), ...t.o.userMessages('ann', 1)]);
+      await t.driver.drain();
+      // no subscription yet
+      expect(await t.wh.queryAs!(ann!, stmt(`SELECT id FROM secure.` + `${t.o.name('orders')}`))).toEqual([]);
 
-    t.driver.send(stale);
-    await t.driver.drain();
-    const widened = t.driver.api.submissions.filter((s) => s.operation === 'batch' && s.parameters.s0_p_datasource_id === t.o.id('orders'));
-    expect(widened, 'an item for the data source the router missed was sent and applied').toHaveLength(1);
-    expect((await t.wh.queryAs!(ann!, stmt(`SELECT id FROM secure.${t.o.name('orders')} ORDER BY id`))).map((r) => r.id)).toEqual([1, 2, 3]);
-    await expectConverged(t.wh, t.config, t.o.sent, [ann!]);
-  });
+      t.driver.send(stale);
+      await t.driver.drain();
+      const widened = t.driver.api.submissions.filter(
+        (s) => s.operation === 'batch' && s.parameters.s0_p_datasource_id === t.o.id('orders'),
+      );
+      expect(widened, 'an item for the data source the router missed was sent and applied').toHaveLength(1);
+      expect(
+        (await t.wh.queryAs!(ann!, stmt(`SELECT id FROM secure.${t.o.name('orders')} ORDER BY id`))).map((r) => r.id),
+      ).toEqual([1, 2, 3]);
+      await expectConverged(t.wh, t.config, t.o.sent, [ann!]);
+    },
+  );
 });

@@ -27,7 +27,18 @@ export interface CampaignResult {
 export function formatDisagreements(ds: Disagreement[]): string {
   return ds
     .slice(0, 3)
-    .map((d) => [`[${d.target}] case ${d.caseIndex}, data source ${JSON.stringify(d.dataSource)}, user ${JSON.stringify(d.user)}:`, d.problem, `input: ${d.input}`, `SQL: ${d.sql}`].join('\n'))
+    .map((d) =>
+      [
+        `[${d.target}] case ` +
+          `${d.caseIndex}, data source ` +
+          `${JSON.stringify(d.dataSource)}` +
+          `, user ` +
+          `${JSON.stringify(d.user)}:`,
+        d.problem,
+        `input: ${d.input}`,
+        `SQL: ${d.sql}`,
+      ].join('\n'),
+    )
     .join('\n\n');
 }
 
@@ -46,5 +57,11 @@ export async function runCampaign(runners: DifferentialRunner[], options: Campai
   });
   if (!details.failed) return { failed: false, seed: details.seed };
   const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  return { failed: true, seed: details.seed, path: details.counterexamplePath ?? undefined, report: error, counterexample: details.counterexample?.[0] };
+  return {
+    failed: true,
+    seed: details.seed,
+    path: details.counterexamplePath ?? undefined,
+    report: error,
+    counterexample: details.counterexample?.[0],
+  };
 }

@@ -18,22 +18,106 @@ import { stmt } from '../../shared/sql/statement.js';
 import { createServerDatabase, type ServerDatabase } from '../support/engines.js';
 
 function configFor(database: string, systemUser?: string) {
-  const parsed = parseIntegrationConfig({ mode: 'single', database, viewSchema: 'secure', rawSources: [{ schema: 'raw' }], ...(systemUser ? { systemUser } : {}) });
+  const parsed = parseIntegrationConfig({
+    mode: 'single',
+    database,
+    viewSchema: 'secure',
+    rawSources: [{ schema: 'raw' }],
+    ...(systemUser ? { systemUser } : {}),
+  });
   if (!parsed.ok) throw new Error('config');
   return parsed.value;
 }
 
 const COLUMNS: [string, string][] = [
-  ['i2', 'int2'], ['i4', 'int4'], ['i8', 'int8'], ['n', 'numeric(10,2)'], ['f4', 'float4'], ['f8', 'float8'],
-  ['v', 'varchar(16)'], ['c', 'char(4)'], ['tx', 'text'], ['b', 'boolean'], ['d', 'date'], ['ts', 'timestamp'],
-  ['tz', 'timestamptz'], ['tm', 'time'], ['ttz', 'timetz'],
+  ['i2', 'int2'],
+  ['i4', 'int4'],
+  ['i8', 'int8'],
+  ['n', 'numeric(10,2)'],
+  ['f4', 'float4'],
+  ['f8', 'float8'],
+  ['v', 'varchar(16)'],
+  ['c', 'char(4)'],
+  ['tx', 'text'],
+  ['b', 'boolean'],
+  ['d', 'date'],
+  ['ts', 'timestamp'],
+  ['tz', 'timestamptz'],
+  ['tm', 'time'],
+  ['ttz', 'timetz'],
 ];
-const TYPES = ['int2', 'int4', 'int8', 'numeric(10,2)', 'numeric', 'float4', 'float8', 'varchar(4)', 'char(2)', 'text', 'boolean', 'date', 'timestamp', 'timestamptz', 'time', 'timetz'];
-const NUMBERS = ['0', '1', '-2', '2.5', '32768', '2147483648', '9223372036854775808', '1e300', '1e400', '1e-400', '0.000001'];
-const STRINGS = ['x', '', '2.5', '7', '70000', 'true', '2024-02-29', '2023-02-29', '2024-01-01 10:00:00', '12:00:00', '25:00'];
-const dataSource = (database: string) => DataSourceSchema.parse({ id: 'ds-typing', name: 'typing', version: 1, location: { database, schema: 'raw', table: 'typing' }, kind: 'table', columns: COLUMNS.map(([name, type]) => ({ name, type })) });
-const anyone = PolicySchema.parse({ id: 'sub', version: 1, name: 'anyone', createdAt: '2026-01-01T00:00:00Z', type: 'subscription', scope: { kind: 'global' }, access: { kind: 'anyone' } });
-const filter = (clause: string) => PolicySchema.parse({ id: 'where', version: 1, name: 'where', createdAt: '2026-01-01T00:00:00Z', type: 'rowFilter', scope: { kind: 'local', dataSourceId: 'ds-typing' }, filter: { kind: 'where', clause } });
+const TYPES = [
+  'int2',
+  'int4',
+  'int8',
+  'numeric(10,2)',
+  'numeric',
+  'float4',
+  'float8',
+  'varchar(4)',
+  'char(2)',
+  'text',
+  'boolean',
+  'date',
+  'timestamp',
+  'timestamptz',
+  'time',
+  'timetz',
+];
+const NUMBERS = [
+  '0',
+  '1',
+  '-2',
+  '2.5',
+  '32768',
+  '2147483648',
+  '9223372036854775808',
+  '1e300',
+  '1e400',
+  '1e-400',
+  '0.000001',
+];
+const STRINGS = [
+  'x',
+  '',
+  '2.5',
+  '7',
+  '70000',
+  'true',
+  '2024-02-29',
+  '2023-02-29',
+  '2024-01-01 10:00:00',
+  '12:00:00',
+  '25:00',
+];
+const dataSource = (database: string) =>
+  DataSourceSchema.parse({
+    id: 'ds-typing',
+    name: 'typing',
+    version: 1,
+    location: { database, schema: 'raw', table: 'typing' },
+    kind: 'table',
+    columns: COLUMNS.map(([name, type]) => ({ name, type })),
+  });
+const anyone = PolicySchema.parse({
+  id: 'sub',
+  version: 1,
+  name: 'anyone',
+  createdAt: '2026-01-01T00:00:00Z',
+  type: 'subscription',
+  scope: { kind: 'global' },
+  access: { kind: 'anyone' },
+});
+const filter = (clause: string) =>
+  PolicySchema.parse({
+    id: 'where',
+    version: 1,
+    name: 'where',
+    createdAt: '2026-01-01T00:00:00Z',
+    type: 'rowFilter',
+    scope: { kind: 'local', dataSourceId: 'ds-typing' },
+    filter: { kind: 'where', clause },
+  });
 
 const { cond: clauseArb } = fc.letrec<{ value: string; cond: string }>((tie) => ({
   value: fc.oneof(
@@ -43,8 +127,12 @@ const { cond: clauseArb } = fc.letrec<{ value: string; cond: string }>((tie) => 
     fc.constantFrom(...STRINGS).map((s) => `'${s}'`),
     fc.constant('NULL'),
     fc.tuple(fc.constantFrom('lower', 'upper', 'btrim', 'length', 'abs'), tie('value')).map(([f, a]) => `${f}(${a})`),
-    fc.tuple(fc.constantFrom('left', 'right', 'btrim', 'ltrim'), tie('value'), tie('value')).map(([f, a, b]) => `${f}(${a}, ${b})`),
-    fc.tuple(tie('value'), fc.constantFrom('+', '-', '*', '/', '||'), tie('value')).map(([a, op, b]) => `(${a} ${op} ${b})`),
+    fc
+      .tuple(fc.constantFrom('left', 'right', 'btrim', 'ltrim'), tie('value'), tie('value'))
+      .map(([f, a, b]) => `${f}(${a}, ${b})`),
+    fc
+      .tuple(tie('value'), fc.constantFrom('+', '-', '*', '/', '||'), tie('value'))
+      .map(([a, op, b]) => `(${a} ${op} ${b})`),
     tie('value').map((a) => `(- ${a})`),
     fc.tuple(tie('value'), fc.constantFrom(...TYPES)).map(([a, t]) => `CAST(${a} AS ${t})`),
     fc.tuple(tie('value'), tie('value')).map(([a, b]) => `COALESCE(${a}, ${b})`),
@@ -52,10 +140,16 @@ const { cond: clauseArb } = fc.letrec<{ value: string; cond: string }>((tie) => 
   ),
   cond: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.tuple(tie('value'), fc.constantFrom('=', '<>', '<', '>=', '!='), tie('value')).map(([a, op, b]) => `${a} ${op} ${b}`),
-    fc.tuple(tie('value'), fc.array(tie('value'), { minLength: 1, maxLength: 3 }), fc.boolean()).map(([a, l, not]) => `${a} ${not ? 'NOT ' : ''}IN (${l.join(', ')})`),
+    fc
+      .tuple(tie('value'), fc.constantFrom('=', '<>', '<', '>=', '!='), tie('value'))
+      .map(([a, op, b]) => `${a} ${op} ${b}`),
+    fc
+      .tuple(tie('value'), fc.array(tie('value'), { minLength: 1, maxLength: 3 }), fc.boolean())
+      .map(([a, l, not]) => `${a} ${not ? 'NOT ' : ''}IN (${l.join(', ')})`),
     fc.tuple(tie('value'), tie('value'), tie('value')).map(([a, lo, hi]) => `${a} BETWEEN ${lo} AND ${hi}`),
-    fc.tuple(tie('value'), fc.constantFrom('LIKE', 'ILIKE', 'NOT LIKE'), tie('value')).map(([a, op, b]) => `${a} ${op} ${b}`),
+    fc
+      .tuple(tie('value'), fc.constantFrom('LIKE', 'ILIKE', 'NOT LIKE'), tie('value'))
+      .map(([a, op, b]) => `${a} ${op} ${b}`),
     fc.tuple(tie('value'), fc.boolean()).map(([a, not]) => `${a} IS ${not ? 'NOT ' : ''}NULL`),
     fc.tuple(tie('cond'), fc.constantFrom('AND', 'OR'), tie('cond')).map(([a, op, b]) => `(${a} ${op} ${b})`),
     tie('cond').map((c) => `NOT (${c})`),
@@ -82,7 +176,10 @@ const REGRESSIONS: { clause: string; reason: RegExp }[] = [
 ];
 
 const prepare = (admin: (s: ReturnType<typeof stmt>[]) => Promise<void>) =>
-  admin([stmt('CREATE SCHEMA raw'), stmt(`CREATE TABLE raw.typing (${COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`)]);
+  admin([
+    stmt('CREATE SCHEMA raw'),
+    stmt(`CREATE TABLE raw.typing (${COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`),
+  ]);
 
 describe.each([
   { engine: 'PGlite', server: false },
@@ -134,16 +231,34 @@ describe.each([
   // Counterexamples (this test and a probe of the grammar found them): each passed the compiler, and the
   // engine refused the view (or, 1e400, every query of it). Each is now VG306 with its reason — and the engine
   // still refuses the clause as written, so the refusal is needed, not merely strict.
-  it.each(REGRESSIONS.map((r, i) => ({ ...r, i })))('regression: $clause → VG306 ($reason)', async ({ clause, reason, i }) => {
-    const compiled = compileView(ds, [anyone, filter(clause)], config, postgres, null);
-    expect(compiled.failedClosed).toBe(true);
-    expect(compiled.diagnostics[0]!.summary).toMatch(reason);
-    const probe = [stmt(`CREATE VIEW raw.probe_${i} AS SELECT 1 AS one FROM raw.typing WHERE ${clause}`), stmt(`SELECT count(*) FROM raw.probe_${i}`)];
-    await expect(wh.admin(probe)).rejects.toThrow(/does not exist|cannot cast|invalid input syntax|out of range|overflows|could not convert/);
-  });
+  it.each(REGRESSIONS.map((r, i) => ({ ...r, i })))(
+    'regression: $clause → VG306 ($reason)',
+    async ({ clause, reason, i }) => {
+      const compiled = compileView(ds, [anyone, filter(clause)], config, postgres, null);
+      expect(compiled.failedClosed).toBe(true);
+      expect(compiled.diagnostics[0]!.summary).toMatch(reason);
+      const probe = [
+        stmt(`CREATE VIEW raw.probe_${i} AS SELECT 1 AS one FROM raw.typing WHERE ${clause}`),
+        stmt(`SELECT count(*) FROM raw.probe_${i}`),
+      ];
+      await expect(wh.admin(probe)).rejects.toThrow(
+        /does not exist|cannot cast|invalid input syntax|out of range|overflows|could not convert/,
+      );
+    },
+  );
 
   it('their well-typed neighbours compile and are created', async () => {
-    for (const clause of ["left(v, i2) = 'x'", "right(v, length(v) - 1) = 'x'", 'CAST(b AS int4) = 1', 'CAST(i4 AS boolean)', 'CAST(tz AS timetz) IS NULL', 'd < ts', "n IN (i4, '2.5')", "i2 + i4 = '70000'", 'f8 > 1e300']) {
+    for (const clause of [
+      "left(v, i2) = 'x'",
+      "right(v, length(v) - 1) = 'x'",
+      'CAST(b AS int4) = 1',
+      'CAST(i4 AS boolean)',
+      'CAST(tz AS timetz) IS NULL',
+      'd < ts',
+      "n IN (i4, '2.5')",
+      "i2 + i4 = '70000'",
+      'f8 > 1e300',
+    ]) {
       const compiled = compileView(ds, [anyone, filter(clause)], config, postgres, null);
       expect(compiled.diagnostics, clause).toEqual([]);
       await wh.system.transaction(compiled.statements);

@@ -4,7 +4,8 @@ import type { Row } from '../support/reference/evaluator.js';
 
 type Actual = (string | null)[];
 
-const fits = (e: Row, a: Actual): boolean => e.cells.length === a.length && e.cells.every((c, i) => c === undefined || c === a[i]);
+const fits = (e: Row, a: Actual): boolean =>
+  e.cells.length === a.length && e.cells.every((c, i) => c === undefined || c === a[i]);
 
 export function compareRows(expected: Row[], actual: Actual[]): string | null {
   const left = [...actual];
@@ -17,7 +18,8 @@ export function compareRows(expected: Row[], actual: Actual[]): string | null {
   const missing = expected.filter((e) => e.certain).filter((e) => !take(e));
   for (const e of expected.filter((x) => !x.certain)) take(e);
   if (missing.length === 0 && left.length === 0) return null;
-  const show = (cells: (string | null | undefined)[]): string => JSON.stringify(cells.map((c) => (c === undefined ? '<any>' : c)));
+  const show = (cells: (string | null | undefined)[]): string =>
+    JSON.stringify(cells.map((c) => (c === undefined ? '<any>' : c)));
   return [
     ...missing.map((e) => `missing row ${show(e.cells)}`),
     ...left.map((a) => `unexpected row ${show(a)}`),

@@ -14,8 +14,16 @@ const seed = process.env.VG_FUZZ_SEED === undefined ? 9001 : Number(process.env.
 const path = process.env.VG_FUZZ_PATH;
 
 describe.each([
-  { name: 'PGlite (PostgreSQL dialect)', worlds: 12, make: async () => DifferentialRunner.create(await createPgliteEngine(), { redshift: false }) },
-  { name: 'PostgreSQL server (PostgreSQL dialect, Redshift dialect through the shim)', worlds: 8, make: async () => DifferentialRunner.create(await createServerEngine(), { redshift: true }) },
+  {
+    name: 'PGlite (PostgreSQL dialect)',
+    worlds: 12,
+    make: async () => DifferentialRunner.create(await createPgliteEngine(), { redshift: false }),
+  },
+  {
+    name: 'PostgreSQL server (PostgreSQL dialect, Redshift dialect through the shim)',
+    worlds: 8,
+    make: async () => DifferentialRunner.create(await createServerEngine(), { redshift: true }),
+  },
 ])('generative differential test on $name', ({ worlds, make }) => {
   let runner: DifferentialRunner;
   beforeAll(async () => {

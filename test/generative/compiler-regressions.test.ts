@@ -10,7 +10,10 @@ import { REGRESSION_WORLDS } from './regression-worlds.js';
 
 describe.each([
   { name: 'PGlite', make: async () => DifferentialRunner.create(await createPgliteEngine(), { redshift: false }) },
-  { name: 'PostgreSQL server + Redshift shim', make: async () => DifferentialRunner.create(await createServerEngine(), { redshift: true }) },
+  {
+    name: 'PostgreSQL server + Redshift shim',
+    make: async () => DifferentialRunner.create(await createServerEngine(), { redshift: true }),
+  },
 ])('compiler regressions on $name', ({ make }) => {
   let runner: DifferentialRunner;
   beforeAll(async () => {

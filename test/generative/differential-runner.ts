@@ -66,7 +66,15 @@ export interface RunStats {
 
 export class DifferentialRunner {
   private version = 0;
-  readonly stats: RunStats = { worlds: 0, cases: 0, views: 0, failedClosed: 0, readsWithRows: 0, cells: 0, uncertainRows: 0 };
+  readonly stats: RunStats = {
+    worlds: 0,
+    cases: 0,
+    views: 0,
+    failedClosed: 0,
+    readsWithRows: 0,
+    cells: 0,
+    uncertainRows: 0,
+  };
   private constructor(
     readonly engine: Engine,
     private readonly layout: IntegrationConfig,
@@ -107,19 +115,25 @@ export class DifferentialRunner {
     try {
       for (const dialect of this.dialects) out.push(...(await this.runDialect(dialect, prepared, world, options)));
     } finally {
-      await this.engine.exec(prepared.map((p) => ({ sql: `DROP TABLE IF EXISTS raw.${postgres.quoteIdent(p.ds.location.table)} CASCADE` })));
+      await this.engine.exec(
+        prepared.map((p) => ({ sql: `DROP TABLE IF EXISTS raw.${postgres.quoteIdent(p.ds.location.table)} CASCADE` })),
+      );
     }
     return out;
   }
 
   private profiles(world: GenWorld): (UserProfile | null)[] {
-    return world.users.map((u, i) => (u.profile === null ? null : UserProfileSchema.parse({ userId: this.roles[i], version: 0, ...u.profile })));
+    return world.users.map((u, i) =>
+      u.profile === null ? null : UserProfileSchema.parse({ userId: this.roles[i], version: 0, ...u.profile }),
+    );
   }
 
   private async writeProfiles(world: GenWorld): Promise<void> {
     const statements = this.profiles(world).map((p, i) => {
       this.version += 1;
-      return p === null ? planUserDelete(this.roles[i]!, this.version, postgres) : planUserUpsert({ ...p, version: this.version }, postgres);
+      return p === null
+        ? planUserDelete(this.roles[i]!, this.version, postgres)
+        : planUserUpsert({ ...p, version: this.version }, postgres);
     });
     await this.asSystem(statements);
   }
@@ -143,10 +157,17 @@ export class DifferentialRunner {
     for (const { ds, rows } of prepared) {
       const table = `raw.${postgres.quoteIdent(ds.location.table)}`;
       const types = ds.columns.map((c) => canonicalSql(refType(c.type)!));
-      statements.push({ sql: `CREATE TABLE ${table} (${ds.columns.map((c, i) => `${postgres.quoteIdent(c.name)} ${types[i]}`).join(', ')})` });
+      statements.push({
+        sql:
+          `CREATE TABLE ${table} (` +
+          `${ds.columns.map((c, i) => `${postgres.quoteIdent(c.name)}` + ` ${types[i]}`).join(', ')}` +
+          `)`,
+      });
       if (rows.length === 0) continue;
       const params: Record<string, string | null> = {};
-      const tuples = rows.map((r, i) => `(${r.map((v, j) => ((params[`v${i}_${j}`] = v), `CAST(:v${i}_${j} AS ${types[j]})`)).join(', ')})`);
+      const tuples = rows.map(
+        (r, i) => `(${r.map((v, j) => ((params[`v${i}_${j}`] = v), `CAST(:v${i}_${j} AS ${types[j]})`)).join(', ')})`,
+      );
       statements.push({ sql: `INSERT INTO ${table} VALUES ${tuples.join(', ')}`, params });
     }
     await this.engine.exec(statements);
@@ -165,7 +186,9 @@ export class DifferentialRunner {
     }
   }
 
-  /** Apply every view in one transaction as the system role; a view the engine refuses is rolled back to its savepoint. */
+  /**
+   * Apply every view in one transaction as the system role; a view the engine refuses is rolled back to its savepoint.
+   */
   private async applyViews(dialect: DialectName, compiled: CompiledView[]): Promise<(string | null)[]> {
     const session = dialect === 'redshift' ? this.shim!.session : this.engine.asAdmin;
     const refused: (string | null)[] = [];
@@ -192,7 +215,12 @@ export class DifferentialRunner {
     return refused;
   }
 
-  private async runDialect(dialect: DialectName, prepared: Prepared[], world: GenWorld, options: RunOptions): Promise<Disagreement[]> {
+  private async runDialect(
+    dialect: DialectName,
+    prepared: Prepared[],
+    world: GenWorld,
+    options: RunOptions,
+  ): Promise<Disagreement[]> {
     const d: Dialect = dialect === 'redshift' ? redshift : postgres;
     const tamper = options.tamper;
     const compiled = prepared
@@ -205,13 +233,20 @@ export class DifferentialRunner {
     for (const [i, p] of prepared.entries()) {
       const sql = compiled[i]!.statements.map((s) => s.sql).join(';\n');
       const input = JSON.stringify({ columns: p.ds.columns, tags: p.ds.tags, rows: p.rows, policies: p.policies });
-      const report = (user: string, problem: string): void => void out.push({ target, caseIndex: p.caseIndex, dataSource: p.ds.id, user, problem, sql, input });
+      const report = (user: string, problem: string): void =>
+        void out.push({ target, caseIndex: p.caseIndex, dataSource: p.ds.id, user, problem, sql, input });
       for (const [u, session] of this.sessions.entries()) {
         const base = { ds: p.ds, rows: p.rows, policies: p.policies, clauses: p.clauses, dialect, hashKey: HASH_KEY };
         const from = BigInt(Date.now() - 2) * 1000n;
-        const actual = refused[i] === null ? await this.read(session, p.ds, compiled[i]!) : { error: `the engine refused the view: ${refused[i]}` };
+        const actual =
+          refused[i] === null
+            ? await this.read(session, p.ds, compiled[i]!)
+            : { error: `the engine refused the view: ${refused[i]}` };
         const to = BigInt(Date.now() + 2) * 1000n;
-        const expected = evaluate({ ...base, now: { from, to } }, { role: this.roles[u]!, profile: profiles[u] ?? null });
+        const expected = evaluate(
+          { ...base, now: { from, to } },
+          { role: this.roles[u]!, profile: profiles[u] ?? null },
+        );
         const problem = judge(expected, compiled[i]!, actual);
         this.count(expected, actual);
         if (problem) report(this.roles[u]!, problem);
@@ -230,8 +265,14 @@ export class DifferentialRunner {
     }
   }
 
-  private async read(session: Session, ds: DataSource, view: CompiledView): Promise<{ rows: (string | null)[][] } | { error: string }> {
-    const cols = view.signature.columns.map((c, i) => `CAST(${postgres.quoteIdent(c.name)} AS text) AS c${i}`).join(', ');
+  private async read(
+    session: Session,
+    ds: DataSource,
+    view: CompiledView,
+  ): Promise<{ rows: (string | null)[][] } | { error: string }> {
+    const cols = view.signature.columns
+      .map((c, i) => `CAST(${postgres.quoteIdent(c.name)} AS text) AS c${i}`)
+      .join(', ');
     try {
       const rows = await session.query(`SELECT ${cols} FROM ${postgres.qualify(this.layout.viewSchema, ds.name)}`);
       return { rows: rows.map((r) => view.signature.columns.map((_, i) => (r[`c${i}`] ?? null) as string | null)) };
@@ -247,17 +288,31 @@ export class DifferentialRunner {
 }
 
 /** null when the engine's answer is the one the docs give; else what differs. */
-export function judge(expected: Outcome, compiled: CompiledView, actual: { rows: (string | null)[][] } | { error: string }): string | null {
+export function judge(
+  expected: Outcome,
+  compiled: CompiledView,
+  actual: { rows: (string | null)[][] } | { error: string },
+): string | null {
   const codes = compiled.diagnostics.map((d) => `${d.code} ${d.summary}`);
   if (expected.kind === 'failClosed') {
-    if (!compiled.failedClosed) return `the docs say the view fails closed (${expected.why}); the compiler compiled it${'error' in actual ? ` and the engine said: ${actual.error}` : ''}`;
-    if (!compiled.diagnostics.some((d) => expected.codes.includes(d.code)) || !compiled.diagnostics.some((d) => d.code === 'VG301')) {
+    if (!compiled.failedClosed)
+      return (
+        `the docs say the view fails closed (` +
+        `${expected.why}); the compiler compiled it` +
+        `${'error' in actual ? ` and the engine said: ` + `${actual.error}` : ''}`
+      );
+    if (
+      !compiled.diagnostics.some((d) => expected.codes.includes(d.code)) ||
+      !compiled.diagnostics.some((d) => d.code === 'VG301')
+    ) {
       return `failed closed, but not for a documented reason (${expected.why}); diagnostics: ${codes.join('; ')}`;
     }
     if ('error' in actual) return `the fail-closed view errs: ${actual.error}`;
     return actual.rows.length === 0 ? null : `the fail-closed view shows ${actual.rows.length} rows`;
   }
-  if (compiled.failedClosed) return `the compiler failed closed but the docs say the view compiles: ${codes.join('; ')}`;
-  if ('error' in actual) return expected.mayError && !actual.error.startsWith('the engine refused') ? null : actual.error;
+  if (compiled.failedClosed)
+    return `the compiler failed closed but the docs say the view compiles: ${codes.join('; ')}`;
+  if ('error' in actual)
+    return expected.mayError && !actual.error.startsWith('the engine refused') ? null : actual.error;
   return compareRows(expected.rows, actual.rows);
 }

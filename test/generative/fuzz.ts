@@ -22,14 +22,22 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const batch = Number(values.batch);
 if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(batch) || batch < 1) {
-  console.error('usage: npm run fuzz -- --runs <cases> [--seed <n>] [--path <p>] [--batch <cases per world>] [--no-pglite | --no-server]');
+  console.error(
+    'usage: npm run fuzz -- --runs ' +
+      '<cases> [--seed <n>] [--path <p>] ' +
+      '[--batch <cases per world>] ' +
+      '[--no-pglite | --no-server]',
+  );
   process.exit(2);
 }
 const seed = values.seed === undefined ? Date.now() ^ (Math.random() * 0x7fffffff) : Number(values.seed);
 console.log(`fuzz: ${runs} cases in worlds of ${batch}, seed ${seed}`);
 
 const useServer = !values['no-server'];
-const server = !useServer || process.env.WAREHOUSE_URL ? null : await startEmbeddedServer({ name: 'viewguard-fuzz', settings: { max_connections: '50' } });
+const server =
+  !useServer || process.env.WAREHOUSE_URL
+    ? null
+    : await startEmbeddedServer({ name: 'viewguard-fuzz', settings: { max_connections: '50' } });
 const url = process.env.WAREHOUSE_URL ?? server?.url;
 const runners = [
   ...(values['no-pglite'] ? [] : [await DifferentialRunner.create(await createPgliteEngine(), { redshift: false })]),
@@ -40,13 +48,24 @@ if (runners.length === 0) {
   process.exit(2);
 }
 const started = Date.now();
-const progress = setInterval(() => console.log(`fuzz: ${runners[0]!.stats.cases} cases, ${Math.round((Date.now() - started) / 1000)} s`), 60_000);
+const progress = setInterval(
+  () => console.log(`fuzz: ${runners[0]!.stats.cases} cases, ${Math.round((Date.now() - started) / 1000)} s`),
+  60_000,
+);
 let exitCode = 0;
 try {
-  const result = await runCampaign(runners, { worlds: Math.ceil(runs / batch), casesPerWorld: batch, exact: true, seed, path: values.path });
+  const result = await runCampaign(runners, {
+    worlds: Math.ceil(runs / batch),
+    casesPerWorld: batch,
+    exact: true,
+    seed,
+    path: values.path,
+  });
   const seconds = (Date.now() - started) / 1000;
   for (const r of runners) console.log(`fuzz: ${r.engine.name}: ${JSON.stringify(r.stats)}`);
-  console.log(`fuzz: ${result.failed ? 'DISAGREEMENT' : 'all agree'} after ${seconds.toFixed(1)} s (seed ${result.seed})`);
+  console.log(
+    `fuzz: ${result.failed ? 'DISAGREEMENT' : 'all agree'} after ${seconds.toFixed(1)} s (seed ${result.seed})`,
+  );
   if (result.failed) {
     exitCode = 1;
     console.log(`replay: npm run fuzz -- --runs ${batch} --batch ${batch} --seed ${result.seed} --path ${result.path}`);

@@ -53,7 +53,8 @@ function edits(node: unknown, out: Edit[]): Edit[] {
   const o = node as Json;
   const ref = o.ColumnRef as { fields?: Json[]; location?: number } | undefined;
   const bare = ref?.fields?.length === 1 ? sval(ref.fields[0]) : undefined;
-  if (bare !== undefined && BARE.has(bare.toLowerCase())) out.push({ at: ref!.location!, length: Buffer.byteLength(bare), text: `${SHIM_SCHEMA}.${bare.toLowerCase()}()` });
+  if (bare !== undefined && BARE.has(bare.toLowerCase()))
+    out.push({ at: ref!.location!, length: Buffer.byteLength(bare), text: `${SHIM_SCHEMA}.${bare.toLowerCase()}()` });
   const call = o.FuncCall as { funcname: Json[]; args?: Json[]; location: number } | undefined;
   if (call && call.funcname.length === 1) {
     const name = sval(call.funcname[0])!.toLowerCase();
@@ -87,8 +88,14 @@ export function translateRedshift(sql: string): string {
 }
 
 export async function installShim(engine: Engine): Promise<ShimSession> {
-  await engine.exec([{ sql: `CREATE SCHEMA ${SHIM_SCHEMA}` }, ...SHIM_FUNCTIONS.flatMap((f) => f.create.map((sql) => ({ sql })))]);
-  await engine.exec([{ sql: `GRANT USAGE ON SCHEMA ${SHIM_SCHEMA} TO PUBLIC` }, { sql: `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${SHIM_SCHEMA} TO PUBLIC` }]);
+  await engine.exec([
+    { sql: `CREATE SCHEMA ${SHIM_SCHEMA}` },
+    ...SHIM_FUNCTIONS.flatMap((f) => f.create.map((sql) => ({ sql }))),
+  ]);
+  await engine.exec([
+    { sql: `GRANT USAGE ON SCHEMA ${SHIM_SCHEMA} TO PUBLIC` },
+    { sql: `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${SHIM_SCHEMA} TO PUBLIC` },
+  ]);
   return {
     session: engine.asAdmin,
     begin: ['SET LOCAL standard_conforming_strings = off', 'SET LOCAL escape_string_warning = off'],

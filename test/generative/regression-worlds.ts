@@ -5,29 +5,86 @@
 import type { PolicyInput } from '../../shared/policy/policy.js';
 import type { GenCase, GenWorld } from './arbitraries.js';
 
-const anyone: PolicyInput = { id: 'sub', version: 1, name: 'anyone', createdAt: '2024-01-01T00:00:00Z', scope: { kind: 'global' }, type: 'subscription', access: { kind: 'anyone' } };
+const anyone: PolicyInput = {
+  id: 'sub',
+  version: 1,
+  name: 'anyone',
+  createdAt: '2024-01-01T00:00:00Z',
+  scope: { kind: 'global' },
+  type: 'subscription',
+  access: { kind: 'anyone' },
+};
 const base = { version: 1, createdAt: '2024-06-01T00:00:00Z', scope: { kind: 'local' as const, dataSourceId: 'ds-a' } };
 
-function oneTable(columns: { name: string; type: string; tags?: string[] }[], rows: (string | null)[][], policies: PolicyInput[], clauses: GenCase['clauses'] = []): GenCase {
+function oneTable(
+  columns: { name: string; type: string; tags?: string[] }[],
+  rows: (string | null)[][],
+  policies: PolicyInput[],
+  clauses: GenCase['clauses'] = [],
+): GenCase {
   return {
-    dataSources: [{ input: { id: 'ds-a', name: 'view 0', version: 1, location: { database: 'set-by-runner', schema: 'raw', table: 't0' }, kind: 'table', columns: columns.map((c) => ({ tags: [], ...c })), tags: [] }, rows }],
+    dataSources: [
+      {
+        input: {
+          id: 'ds-a',
+          name: 'view 0',
+          version: 1,
+          location: { database: 'set-by-runner', schema: 'raw', table: 't0' },
+          kind: 'table',
+          columns: columns.map((c) => ({ tags: [], ...c })),
+          tags: [],
+        },
+        rows,
+      },
+    ],
     policies: [anyone, ...policies],
     clauses,
   };
 }
 
 /** hr sees the clear value, the analyst the hash, the third user has no profile row. */
-const users: GenWorld['users'] = [{ profile: { groups: ['hr'] } }, { profile: { groups: ['analysts', '-0.5'] } }, { profile: null }];
+const users: GenWorld['users'] = [
+  { profile: { groups: ['hr'] } },
+  { profile: { groups: ['analysts', '-0.5'] } },
+  { profile: null },
+];
 
 export const REGRESSION_WORLDS: Record<string, GenWorld> = {
   // Issue 9: CASE branches text (hash) and date (clear) → CREATE VIEW refused; every user lost the view.
   'hash-on-date-with-exception': {
     users,
     cases: [
-      oneTable([{ name: 'hired', type: 'date' }, { name: 'n', type: 'int4' }], [['2024-05-17', '1'], [null, '2'], ['0001-01-01', null]], [
-        { ...base, id: 'm1', name: 'hash hired', type: 'mask', target: { kind: 'column', name: 'hired' }, mask: { kind: 'hash' }, condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } } },
-        { ...base, id: 'm2', name: 'hash n', type: 'mask', target: { kind: 'column', name: 'n' }, mask: { kind: 'constant', value: '-7' }, condition: { kind: 'everyoneWho', who: { groups: ['hr'] }, otherwise: { kind: 'hash' } } },
-      ]),
+      oneTable(
+        [
+          { name: 'hired', type: 'date' },
+          { name: 'n', type: 'int4' },
+        ],
+        [
+          ['2024-05-17', '1'],
+          [null, '2'],
+          ['0001-01-01', null],
+        ],
+        [
+          {
+            ...base,
+            id: 'm1',
+            name: 'hash hired',
+            type: 'mask',
+            target: { kind: 'column', name: 'hired' },
+            mask: { kind: 'hash' },
+            condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } },
+          },
+          {
+            ...base,
+            id: 'm2',
+            name: 'hash n',
+            type: 'mask',
+            target: { kind: 'column', name: 'n' },
+            mask: { kind: 'constant', value: '-7' },
+            condition: { kind: 'everyoneWho', who: { groups: ['hr'] }, otherwise: { kind: 'hash' } },
+          },
+        ],
+      ),
     ],
   },
   // numeric(p,p) was read as text one character short (`-0.55` → `-0.5`): wrong hashes (two values, one hash),
@@ -35,10 +92,35 @@ export const REGRESSION_WORLDS: Record<string, GenWorld> = {
   'numeric-all-fraction-digits-as-text': {
     users,
     cases: [
-      oneTable([{ name: 'n', type: 'numeric(2,2)' }, { name: 'g', type: 'decimal(1,1)' }], [['-0.55', '-0.5'], ['-0.51', '0.5'], ['0.99', null]], [
-        { ...base, id: 'm1', name: 'hash n', type: 'mask', target: { kind: 'column', name: 'n' }, mask: { kind: 'hash' } },
-        { ...base, id: 'f1', name: 'own group', type: 'rowFilter', filter: { kind: 'groupMatch', column: { kind: 'column', name: 'g' } }, exception: { groups: ['hr'] } },
-      ]),
+      oneTable(
+        [
+          { name: 'n', type: 'numeric(2,2)' },
+          { name: 'g', type: 'decimal(1,1)' },
+        ],
+        [
+          ['-0.55', '-0.5'],
+          ['-0.51', '0.5'],
+          ['0.99', null],
+        ],
+        [
+          {
+            ...base,
+            id: 'm1',
+            name: 'hash n',
+            type: 'mask',
+            target: { kind: 'column', name: 'n' },
+            mask: { kind: 'hash' },
+          },
+          {
+            ...base,
+            id: 'f1',
+            name: 'own group',
+            type: 'rowFilter',
+            filter: { kind: 'groupMatch', column: { kind: 'column', name: 'g' } },
+            exception: { groups: ['hr'] },
+          },
+        ],
+      ),
     ],
   },
   // A clause literal that is no value of the column's type passed the compiler; CREATE VIEW then failed
@@ -46,12 +128,47 @@ export const REGRESSION_WORLDS: Record<string, GenWorld> = {
   'where-literal-not-of-the-column-type': {
     users,
     cases: [
-      oneTable([{ name: 'n', type: 'int2' }, { name: 'd', type: 'date' }], [['1', '2024-01-01']], [
-        { ...base, id: 'f1', name: 'bad literal', type: 'rowFilter', filter: { kind: 'where', clause: `"n" IN ('a|b')` } },
-      ], [[`"n" IN ('a|b')`, { k: 'in', e: { k: 'col', name: 'n' }, list: [{ k: 'str', v: 'a|b' }], not: false }]]),
-      oneTable([{ name: 'n', type: 'int2' }, { name: 'd', type: 'date' }], [['1', '2024-01-01']], [
-        { ...base, id: 'm1', name: 'bad cast', type: 'mask', target: { kind: 'column', name: 'n' }, mask: { kind: 'null' }, where: `"d" = CAST('2023-02-30' AS date)` },
-      ], [[`"d" = CAST('2023-02-30' AS date)`, { k: 'cmp', op: '=', l: { k: 'col', name: 'd' }, r: { k: 'cast', v: '2023-02-30', type: 'date' } }]]),
+      oneTable(
+        [
+          { name: 'n', type: 'int2' },
+          { name: 'd', type: 'date' },
+        ],
+        [['1', '2024-01-01']],
+        [
+          {
+            ...base,
+            id: 'f1',
+            name: 'bad literal',
+            type: 'rowFilter',
+            filter: { kind: 'where', clause: `"n" IN ('a|b')` },
+          },
+        ],
+        [[`"n" IN ('a|b')`, { k: 'in', e: { k: 'col', name: 'n' }, list: [{ k: 'str', v: 'a|b' }], not: false }]],
+      ),
+      oneTable(
+        [
+          { name: 'n', type: 'int2' },
+          { name: 'd', type: 'date' },
+        ],
+        [['1', '2024-01-01']],
+        [
+          {
+            ...base,
+            id: 'm1',
+            name: 'bad cast',
+            type: 'mask',
+            target: { kind: 'column', name: 'n' },
+            mask: { kind: 'null' },
+            where: `"d" = CAST('2023-02-30' AS date)`,
+          },
+        ],
+        [
+          [
+            `"d" = CAST('2023-02-30' AS date)`,
+            { k: 'cmp', op: '=', l: { k: 'col', name: 'd' }, r: { k: 'cast', v: '2023-02-30', type: 'date' } },
+          ],
+        ],
+      ),
     ],
   },
   // Constants and filter values were checked by shape (and JavaScript's lenient Date.parse): 2023-02-29,
@@ -59,10 +176,60 @@ export const REGRESSION_WORLDS: Record<string, GenWorld> = {
   'constant-not-a-calendar-value': {
     users,
     cases: [
-      oneTable([{ name: 'd', type: 'date' }], [['2024-02-29']], [{ ...base, id: 'm1', name: 'c', type: 'mask', target: { kind: 'column', name: 'd' }, mask: { kind: 'constant', value: '2023-02-29' } }]),
-      oneTable([{ name: 'd', type: 'date' }], [['2024-02-29']], [{ ...base, id: 'm1', name: 'c', type: 'mask', target: { kind: 'column', name: 'd' }, mask: { kind: 'constant', value: '0000-01-01' } }]),
-      oneTable([{ name: 't', type: 'time' }], [['12:00:00']], [{ ...base, id: 'f1', name: 'v', type: 'rowFilter', filter: { kind: 'values', column: { kind: 'column', name: 't' }, values: ['25:00'] } }]),
-      oneTable([{ name: 't', type: 'timestamptz' }], [['2024-01-01 00:00:00+00']], [{ ...base, id: 'f1', name: 'v', type: 'rowFilter', filter: { kind: 'values', column: { kind: 'column', name: 't' }, values: ['2024-01-01 00:00:00+99'] } }]),
+      oneTable(
+        [{ name: 'd', type: 'date' }],
+        [['2024-02-29']],
+        [
+          {
+            ...base,
+            id: 'm1',
+            name: 'c',
+            type: 'mask',
+            target: { kind: 'column', name: 'd' },
+            mask: { kind: 'constant', value: '2023-02-29' },
+          },
+        ],
+      ),
+      oneTable(
+        [{ name: 'd', type: 'date' }],
+        [['2024-02-29']],
+        [
+          {
+            ...base,
+            id: 'm1',
+            name: 'c',
+            type: 'mask',
+            target: { kind: 'column', name: 'd' },
+            mask: { kind: 'constant', value: '0000-01-01' },
+          },
+        ],
+      ),
+      oneTable(
+        [{ name: 't', type: 'time' }],
+        [['12:00:00']],
+        [
+          {
+            ...base,
+            id: 'f1',
+            name: 'v',
+            type: 'rowFilter',
+            filter: { kind: 'values', column: { kind: 'column', name: 't' }, values: ['25:00'] },
+          },
+        ],
+      ),
+      oneTable(
+        [{ name: 't', type: 'timestamptz' }],
+        [['2024-01-01 00:00:00+00']],
+        [
+          {
+            ...base,
+            id: 'f1',
+            name: 'v',
+            type: 'rowFilter',
+            filter: { kind: 'values', column: { kind: 'column', name: 't' }, values: ['2024-01-01 00:00:00+99'] },
+          },
+        ],
+      ),
     ],
   },
   // "Newer than 100000 months" made every query of the view fail ("timestamp out of range"): the boundary
@@ -70,11 +237,59 @@ export const REGRESSION_WORLDS: Record<string, GenWorld> = {
   'time-window-longer-than-the-calendar': {
     users,
     cases: [
-      oneTable([{ name: 'ts', type: 'timestamp' }, { name: 'tz', type: 'timestamptz' }, { name: 'd', type: 'date' }], [['0001-01-01 00:00:00', '2024-01-01 00:00:00+05', '1970-01-01'], [null, null, null]], [
-        { ...base, id: 'f1', name: 'forever', type: 'rowFilter', filter: { kind: 'timeWindow', column: { kind: 'column', name: 'ts' }, direction: 'newer', amount: 100000, unit: 'month' } },
-        { ...base, id: 'f2', name: 'ancient', type: 'rowFilter', filter: { kind: 'timeWindow', column: { kind: 'column', name: 'tz' }, direction: 'newer', amount: 100000, unit: 'year' } },
-        { ...base, id: 'f3', name: 'old', type: 'rowFilter', filter: { kind: 'timeWindow', column: { kind: 'column', name: 'd' }, direction: 'older', amount: 60001, unit: 'month' }, exception: { groups: ['hr'] } },
-      ]),
+      oneTable(
+        [
+          { name: 'ts', type: 'timestamp' },
+          { name: 'tz', type: 'timestamptz' },
+          { name: 'd', type: 'date' },
+        ],
+        [
+          ['0001-01-01 00:00:00', '2024-01-01 00:00:00+05', '1970-01-01'],
+          [null, null, null],
+        ],
+        [
+          {
+            ...base,
+            id: 'f1',
+            name: 'forever',
+            type: 'rowFilter',
+            filter: {
+              kind: 'timeWindow',
+              column: { kind: 'column', name: 'ts' },
+              direction: 'newer',
+              amount: 100000,
+              unit: 'month',
+            },
+          },
+          {
+            ...base,
+            id: 'f2',
+            name: 'ancient',
+            type: 'rowFilter',
+            filter: {
+              kind: 'timeWindow',
+              column: { kind: 'column', name: 'tz' },
+              direction: 'newer',
+              amount: 100000,
+              unit: 'year',
+            },
+          },
+          {
+            ...base,
+            id: 'f3',
+            name: 'old',
+            type: 'rowFilter',
+            filter: {
+              kind: 'timeWindow',
+              column: { kind: 'column', name: 'd' },
+              direction: 'older',
+              amount: 60001,
+              unit: 'month',
+            },
+            exception: { groups: ['hr'] },
+          },
+        ],
+      ),
     ],
   },
   // `lower(<a numeric column>)` passed the compiler's type check (function arguments were not checked) and
@@ -82,12 +297,52 @@ export const REGRESSION_WORLDS: Record<string, GenWorld> = {
   'where-function-argument-of-the-wrong-kind': {
     users,
     cases: [
-      oneTable([{ name: 'n', type: 'numeric(1,0)' }, { name: 's', type: 'varchar(3)' }], [['1', 'hr']], [
-        { ...base, id: 'f1', name: 'lower n', type: 'rowFilter', filter: { kind: 'where', clause: `lower("n") = 'hr'` } },
-      ], [[`lower("n") = 'hr'`, { k: 'cmp', op: '=', l: { k: 'fn', name: 'lower', args: [{ k: 'col', name: 'n' }] }, r: { k: 'str', v: 'hr' } }]]),
-      oneTable([{ name: 'n', type: 'numeric(1,0)' }, { name: 's', type: 'varchar(3)' }], [['1', 'hr']], [
-        { ...base, id: 'f1', name: 'abs s', type: 'rowFilter', filter: { kind: 'where', clause: `abs("s") > 1` } },
-      ], [[`abs("s") > 1`, { k: 'cmp', op: '>', l: { k: 'fn', name: 'abs', args: [{ k: 'col', name: 's' }] }, r: { k: 'num', v: '1' } }]]),
+      oneTable(
+        [
+          { name: 'n', type: 'numeric(1,0)' },
+          { name: 's', type: 'varchar(3)' },
+        ],
+        [['1', 'hr']],
+        [
+          {
+            ...base,
+            id: 'f1',
+            name: 'lower n',
+            type: 'rowFilter',
+            filter: { kind: 'where', clause: `lower("n") = 'hr'` },
+          },
+        ],
+        [
+          [
+            `lower("n") = 'hr'`,
+            {
+              k: 'cmp',
+              op: '=',
+              l: { k: 'fn', name: 'lower', args: [{ k: 'col', name: 'n' }] },
+              r: { k: 'str', v: 'hr' },
+            },
+          ],
+        ],
+      ),
+      oneTable(
+        [
+          { name: 'n', type: 'numeric(1,0)' },
+          { name: 's', type: 'varchar(3)' },
+        ],
+        [['1', 'hr']],
+        [{ ...base, id: 'f1', name: 'abs s', type: 'rowFilter', filter: { kind: 'where', clause: `abs("s") > 1` } }],
+        [
+          [
+            `abs("s") > 1`,
+            {
+              k: 'cmp',
+              op: '>',
+              l: { k: 'fn', name: 'abs', args: [{ k: 'col', name: 's' }] },
+              r: { k: 'num', v: '1' },
+            },
+          ],
+        ],
+      ),
     ],
   },
   // Rounding a float divided it by the bucket: 2e-323 / 1e15 raised "value out of range: underflow",
@@ -95,11 +350,46 @@ export const REGRESSION_WORLDS: Record<string, GenWorld> = {
   'round-float-below-the-bucket': {
     users,
     cases: [
-      oneTable([{ name: 'f', type: 'float8' }, { name: 'r', type: 'real' }, { name: 'g', type: 'float8' }], [['2e-323', '1e-30', '-1.797693134862313e+308'], ['-0', '-2.5', '73000.25'], ['123456789012345', '3.4028234663852886e+38', '1e300'], [null, null, null]], [
-        { ...base, id: 'm3', name: 'round g', type: 'mask', target: { kind: 'column', name: 'g' }, mask: { kind: 'round', bucket: 0.125 } },
-        { ...base, id: 'm1', name: 'round f', type: 'mask', target: { kind: 'column', name: 'f' }, mask: { kind: 'round', bucket: 1e15 } },
-        { ...base, id: 'm2', name: 'round r', type: 'mask', target: { kind: 'column', name: 'r' }, mask: { kind: 'round', bucket: 4 }, condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } } },
-      ]),
+      oneTable(
+        [
+          { name: 'f', type: 'float8' },
+          { name: 'r', type: 'real' },
+          { name: 'g', type: 'float8' },
+        ],
+        [
+          ['2e-323', '1e-30', '-1.797693134862313e+308'],
+          ['-0', '-2.5', '73000.25'],
+          ['123456789012345', '3.4028234663852886e+38', '1e300'],
+          [null, null, null],
+        ],
+        [
+          {
+            ...base,
+            id: 'm3',
+            name: 'round g',
+            type: 'mask',
+            target: { kind: 'column', name: 'g' },
+            mask: { kind: 'round', bucket: 0.125 },
+          },
+          {
+            ...base,
+            id: 'm1',
+            name: 'round f',
+            type: 'mask',
+            target: { kind: 'column', name: 'f' },
+            mask: { kind: 'round', bucket: 1e15 },
+          },
+          {
+            ...base,
+            id: 'm2',
+            name: 'round r',
+            type: 'mask',
+            target: { kind: 'column', name: 'r' },
+            mask: { kind: 'round', bucket: 4 },
+            condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } },
+          },
+        ],
+      ),
     ],
   },
   // TRUNC(x / b) * b on a 38-digit numeric: the quotient was rounded to the division's scale first, so the
@@ -108,20 +398,66 @@ export const REGRESSION_WORLDS: Record<string, GenWorld> = {
   'round-numeric-at-38-digits': {
     users,
     cases: [
-      oneTable([{ name: 'n', type: 'numeric(38,0)' }, { name: 'i', type: 'int8' }, { name: 'd', type: 'numeric(38,20)' }], [
-        ['-15442202348323702354336324159392715103', '9223372036854775807', '999999999999999999.99999999999999999999'],
-        ['99999999999999999999999999999999999999', '-9223372036854775808', '-0.00000000000000000001'],
-        [null, '7', '2.5'],
-      ], [
-        { ...base, id: 'm1', name: 'n by 4', type: 'mask', target: { kind: 'column', name: 'n' }, mask: { kind: 'round', bucket: 4 } },
-        { ...base, id: 'm2', name: 'i by 2.5', type: 'mask', target: { kind: 'column', name: 'i' }, mask: { kind: 'round', bucket: 2.5 } },
-        { ...base, id: 'm3', name: 'd by 0.125', type: 'mask', target: { kind: 'column', name: 'd' }, mask: { kind: 'round', bucket: 0.125 }, condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } } },
-      ]),
+      oneTable(
+        [
+          { name: 'n', type: 'numeric(38,0)' },
+          { name: 'i', type: 'int8' },
+          { name: 'd', type: 'numeric(38,20)' },
+        ],
+        [
+          ['-15442202348323702354336324159392715103', '9223372036854775807', '999999999999999999.99999999999999999999'],
+          ['99999999999999999999999999999999999999', '-9223372036854775808', '-0.00000000000000000001'],
+          [null, '7', '2.5'],
+        ],
+        [
+          {
+            ...base,
+            id: 'm1',
+            name: 'n by 4',
+            type: 'mask',
+            target: { kind: 'column', name: 'n' },
+            mask: { kind: 'round', bucket: 4 },
+          },
+          {
+            ...base,
+            id: 'm2',
+            name: 'i by 2.5',
+            type: 'mask',
+            target: { kind: 'column', name: 'i' },
+            mask: { kind: 'round', bucket: 2.5 },
+          },
+          {
+            ...base,
+            id: 'm3',
+            name: 'd by 0.125',
+            type: 'mask',
+            target: { kind: 'column', name: 'd' },
+            mask: { kind: 'round', bucket: 0.125 },
+            condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } },
+          },
+        ],
+      ),
     ],
   },
   // `0` was refused for numeric(1,1) (its one integer digit counted), failing the view closed for everyone.
   'constant-zero-fits-numeric-1-1': {
     users,
-    cases: [oneTable([{ name: 'n', type: 'numeric(1,1)' }], [['0.5'], ['-0.9']], [{ ...base, id: 'm1', name: 'zero', type: 'mask', target: { kind: 'column', name: 'n' }, mask: { kind: 'constant', value: '0' }, condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } } }])],
+    cases: [
+      oneTable(
+        [{ name: 'n', type: 'numeric(1,1)' }],
+        [['0.5'], ['-0.9']],
+        [
+          {
+            ...base,
+            id: 'm1',
+            name: 'zero',
+            type: 'mask',
+            target: { kind: 'column', name: 'n' },
+            mask: { kind: 'constant', value: '0' },
+            condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } },
+          },
+        ],
+      ),
+    ],
   },
 };

@@ -7,4 +7,18 @@ export const PURPOSES = ['fraud', 'Marketing', 'p|1', 'p=2', '%'];
 export const PROJECTS = ['proj-a', 'proj|b', 'proj=c'];
 export const DS_IDS = ['ds-a', 'ds|b', "ds'c"];
 export const TAGS = ['PII', 'PII.Email', 'PII.SSN', 'Geo', 'Geo.Country', 'PIIX', 'Fin|ance', 'a.b.c', "q'uote"];
-export const COLUMN_NAMES = ['id', 'name', 'Amount', 'e-mail', "o'brien", 'a|b', '%pct', 'k=v', 'x.y', 'Straße', 'select', 'sp ace', 'dq"x'];
+export const COLUMN_NAMES = [
+  'id',
+  'name',
+  'Amount',
+  'e-mail',
+  "o'brien",
+  'a|b',
+  '%pct',
+  'k=v',
+  'x.y',
+  'Straße',
+  'select',
+  'sp ace',
+  'dq"x',
+];

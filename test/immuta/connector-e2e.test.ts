@@ -20,11 +20,18 @@ describe('Immuta connector end to end (fake Immuta over HTTP â†’ POST /immuta â†
     server = createLocalServer(h().pipeline, () => undefined, h().connector);
     noticeUrl = `http://127.0.0.1:${await listen(server, 0)}/immuta`;
     // Register the webhook the way an operator does (docs/immuta.md, runbook).
-    const token = (await (await fetch(`${h().fake.url}/bim/apikey/authenticate`, { method: 'POST', body: JSON.stringify({ apikey: h().fake.apiKey }) })).json()) as { token: string };
+    const token = (await (
+      await fetch(`${h().fake.url}/bim/apikey/authenticate`, {
+        method: 'POST',
+        body: JSON.stringify({ apikey: h().fake.apiKey }),
+      })
+    ).json()) as { token: string };
     const res = await fetch(`${h().fake.url}/webhooks`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ webhooks: [{ url: noticeUrl, name: 'viewguard', global: true, notificationType: ['ALL_NOTIFICATIONS'] }] }),
+      body: JSON.stringify({
+        webhooks: [{ url: noticeUrl, name: 'viewguard', global: true, notificationType: ['ALL_NOTIFICATIONS'] }],
+      }),
     });
     expect(res.status).toBe(200);
   });
@@ -40,7 +47,8 @@ describe('Immuta connector end to end (fake Immuta over HTTP â†’ POST /immuta â†
     const report = await h().connector.reconcile();
     await h().pipeline.drain(20_000);
     expect(report.diagnostics).toEqual([]);
-    expect(report.changed).toBe(2 + 3 + 3 + 1); // 2 data sources, 3 policies (1 global mask, 2 subscriptions) + 1 local rule, 3 users
+    // 2 data sources, 3 policies (1 global mask, 2 subscriptions) + 1 local rule, 3 users
+    expect(report.changed).toBe(2 + 3 + 3 + 1);
     const alice = await h().seen('alice', 'orders');
     expect(alice.map((r) => r.order_id)).toEqual([1, 2, 3]);
     expect(alice.every((r) => isHash(r.customer_email))).toBe(true);
@@ -61,14 +69,16 @@ describe('Immuta connector end to end (fake Immuta over HTTP â†’ POST /immuta â†
 
   it('policy notice: the global mask now excepts analysts too', async () => {
     const gp = h().fake.tenant.globalPolicies[0]!;
-    const rule = ((gp.actions as { rules: { exceptions: { conditions: unknown[] } }[] }[])[0]!.rules[0]!);
+    const rule = (gp.actions as { rules: { exceptions: { conditions: unknown[] } }[] }[])[0]!.rules[0]!;
     rule.exceptions.conditions.push({ type: 'groups', group: { name: 'analysts' } });
     await notify('globalPolicyUpdated', { policyId: 10 });
     expect((await h().seen('alice', 'orders')).every((r) => String(r.customer_email).includes('@'))).toBe(true);
   });
 
   it('user notice: carol joins analysts and sees orders', async () => {
-    h().fake.tenant.groups.find((g) => g.name === 'analysts')!.members.push({ userid: 'carol@example.com', iamid: 'bim' });
+    h()
+      .fake.tenant.groups.find((g) => g.name === 'analysts')!
+      .members.push({ userid: 'carol@example.com', iamid: 'bim' });
     await notify('groupUserAdded', { userid: 'carol@example.com' });
     expect((await h().seen('carol', 'orders')).map((r) => r.order_id)).toEqual([1, 2, 3]);
   });
@@ -81,11 +91,21 @@ describe('Immuta connector end to end (fake Immuta over HTTP â†’ POST /immuta â†
 
   it('project and purpose notices: a purpose restriction on orders follows aliceâ€™s current project', async () => {
     const fake = h().fake;
-    fake.dataSource(1)!.jsonRules = [{ type: 'prerequisite', operator: 'or', conditions: [{ type: 'purposes', value: 'Fraud Detection' }] }];
+    fake.dataSource(1)!.jsonRules = [
+      { type: 'prerequisite', operator: 'or', conditions: [{ type: 'purposes', value: 'Fraud Detection' }] },
+    ];
     await notify('policyUpdated', { dataSourceId: 1 });
     expect(await h().seen('alice', 'orders')).toEqual([]);
-    fake.tenant.projects.push({ id: 500, name: 'Fraud Q3', purposes: ['Fraud Detection'], members: [{ userid: 'alice@example.com', iamid: 'bim', acknowledged: true }] });
-    fake.user('alice@example.com')!.profile = { ...(fake.user('alice@example.com')!.profile as object), currentProject: 500 };
+    fake.tenant.projects.push({
+      id: 500,
+      name: 'Fraud Q3',
+      purposes: ['Fraud Detection'],
+      members: [{ userid: 'alice@example.com', iamid: 'bim', acknowledged: true }],
+    });
+    fake.user('alice@example.com')!.profile = {
+      ...(fake.user('alice@example.com')!.profile as object),
+      currentProject: 500,
+    };
     await notify('switchedCurrentProject', { userid: 'alice@example.com' });
     expect((await h().seen('alice', 'orders')).map((r) => r.order_id)).toEqual([1, 2, 3]);
     expect(await h().seen('bob', 'orders')).toEqual([]);
@@ -104,7 +124,11 @@ describe('Immuta connector end to end (fake Immuta over HTTP â†’ POST /immuta â†
     const before = h().pipeline.status();
     const body = JSON.stringify({ text: 'forged', metadata: { notificationType: 'modelDeleted', dataSourceId: 1 } });
     for (const headers of [{}, { [SIGNATURE_HEADER]: '0'.repeat(64) }] as Record<string, string>[]) {
-      const res = await fetch(noticeUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const res = await fetch(noticeUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
       expect(res.status).toBe(401);
     }
     await h().settle();
@@ -114,9 +138,15 @@ describe('Immuta connector end to end (fake Immuta over HTTP â†’ POST /immuta â†
 
   it('an Immuta outage delays and never corrupts; the change lands by itself once Immuta is back', async () => {
     const fake = h().fake;
-    fake.tenant.groups.find((g) => g.name === 'analysts')!.members = fake.tenant.groups.find((g) => g.name === 'analysts')!.members.filter((m) => m.userid !== 'carol@example.com');
+    fake.tenant.groups.find((g) => g.name === 'analysts')!.members = fake.tenant.groups
+      .find((g) => g.name === 'analysts')!
+      .members.filter((m) => m.userid !== 'carol@example.com');
     fake.faults.outage = true;
-    await fake.notify({ notificationType: 'groupUserDeleted', metadata: { userid: 'carol@example.com' }, text: 'carol left analysts' });
+    await fake.notify({
+      notificationType: 'groupUserDeleted',
+      metadata: { userid: 'carol@example.com' },
+      text: 'carol left analysts',
+    });
     try {
       await expect(h().connector.processHints()).rejects.toThrow(/unavailable/);
     } finally {
@@ -145,28 +175,56 @@ describe('Immuta connector end to end (fake Immuta over HTTP â†’ POST /immuta â†
     expect((await h().connector.reconcile()).changed).toBe(0);
   });
 
-  it('a rule that cannot be expressed fails the data sources it reaches closed (VG705); fixing it reopens them', async () => {
-    const fake = h().fake;
-    fake.tenant.globalPolicies.push({
-      // Older than policy 10, so its mask wins the conflict on PII.Email once it applies (docs/policies.md).
-      id: 11, name: 'Encrypt e-mail', type: 'data', createdAt: '2025-12-01T00:00:00Z',
-      actions: [{ type: 'masking', rules: [
-        { type: 'masking', config: { fields: [{ name: 'PII.Email' }], maskingConfig: { type: 'Consistent Value' } } },
-        { type: 'masking', config: { fields: [{ name: 'PII.Email' }], maskingConfig: { type: 'Format Preserving Masking' } } },
-      ] }],
-      circumstances: [{ operator: 'or', type: 'columnTags', columnTag: { name: 'PII.Email' } }],
-    });
-    await notify('globalPolicyCreated', { policyId: 11 });
-    expect(await h().seen('bob', 'orders')).toEqual([]);
-    const vg705 = h().connector.diagnostics.filter((d) => d.code === 'VG705').at(-1)!;
-    expect(vg705.summary).toContain('global policy 11 "Encrypt e-mail", action 1 rule 2 (masking: Format Preserving Masking)');
-    expect(vg705.summary).toContain('data sources tagged PII.Email fail closed');
-    // Never partially applied: the mappable first rule was not emitted either.
-    const ids = [...(await h().wh.system.query({ sql: "SELECT policy_id FROM immuta_system.policy_state WHERE NOT deleted AND policy_id LIKE 'immuta:gp:11:%'" }))].map((r) => r.policy_id);
-    expect(ids).toEqual(['immuta:gp:11:failclosed']);
-    ((fake.tenant.globalPolicies[1]!.actions as { rules: unknown[] }[])[0]!.rules).pop();
-    await notify('globalPolicyUpdated', { policyId: 11 });
-    expect((await h().seen('bob', 'orders')).map((r) => r.order_id)).toEqual([1, 2, 3]);
-    expect((await h().seen('bob', 'orders')).every((r) => isHash(r.customer_email))).toBe(true);
-  });
+  it(
+    'a rule that cannot be expressed ' +
+      'fails the data sources ' +
+      'it reaches closed (VG705); ' +
+      'fixing it reopens them',
+    async () => {
+      const fake = h().fake;
+      fake.tenant.globalPolicies.push({
+        // Older than policy 10, so its mask wins the conflict on PII.Email once it applies (docs/policies.md).
+        id: 11,
+        name: 'Encrypt e-mail',
+        type: 'data',
+        createdAt: '2025-12-01T00:00:00Z',
+        actions: [
+          {
+            type: 'masking',
+            rules: [
+              {
+                type: 'masking',
+                config: { fields: [{ name: 'PII.Email' }], maskingConfig: { type: 'Consistent Value' } },
+              },
+              {
+                type: 'masking',
+                config: { fields: [{ name: 'PII.Email' }], maskingConfig: { type: 'Format Preserving Masking' } },
+              },
+            ],
+          },
+        ],
+        circumstances: [{ operator: 'or', type: 'columnTags', columnTag: { name: 'PII.Email' } }],
+      });
+      await notify('globalPolicyCreated', { policyId: 11 });
+      expect(await h().seen('bob', 'orders')).toEqual([]);
+      const vg705 = h()
+        .connector.diagnostics.filter((d) => d.code === 'VG705')
+        .at(-1)!;
+      expect(vg705.summary).toContain(
+        'global policy 11 "Encrypt e-mail", action 1 rule 2 (masking: Format Preserving Masking)',
+      );
+      expect(vg705.summary).toContain('data sources tagged PII.Email fail closed');
+      // Never partially applied: the mappable first rule was not emitted either.
+      const ids = [
+        ...(await h().wh.system.query({
+          sql: "SELECT policy_id FROM immuta_system.policy_state WHERE NOT deleted AND policy_id LIKE 'immuta:gp:11:%'",
+        })),
+      ].map((r) => r.policy_id);
+      expect(ids).toEqual(['immuta:gp:11:failclosed']);
+      (fake.tenant.globalPolicies[1]!.actions as { rules: unknown[] }[])[0]!.rules.pop();
+      await notify('globalPolicyUpdated', { policyId: 11 });
+      expect((await h().seen('bob', 'orders')).map((r) => r.order_id)).toEqual([1, 2, 3]);
+      expect((await h().seen('bob', 'orders')).every((r) => isHash(r.customer_email))).toBe(true);
+    },
+  );
 });

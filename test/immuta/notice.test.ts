@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { NOTIFICATION_TARGETS, noticeHints } from '../../shared/immuta/notice.js';
 import { FULL_SCOPE, scopeOfHints } from '../../shared/immuta/fetch-state.js';
 
-const notice = (notificationType: string, metadata: Record<string, unknown> = {}) => ({ text: 'Someone did something.', attachments: [{ text: '…' }], metadata: { notificationType, ...metadata } });
+const notice = (notificationType: string, metadata: Record<string, unknown> = {}) => ({
+  text: 'Someone did something.',
+  attachments: [{ text: '…' }],
+  metadata: { notificationType, ...metadata },
+});
 
 describe('notice → hints', () => {
   it.each([
@@ -24,7 +28,9 @@ describe('notice → hints', () => {
     ['apiKeyRevoked', {}, []],
     ['bulkJobStatus', {}, []],
   ])('%s %j → %j', (type, metadata, expected) => {
-    expect(noticeHints(notice(type, metadata)).map(({ kind, id }) => (id === undefined ? { kind } : { kind, id }))).toEqual(expected);
+    expect(
+      noticeHints(notice(type, metadata)).map(({ kind, id }) => (id === undefined ? { kind } : { kind, id })),
+    ).toEqual(expected);
   });
 
   it('every known type maps to a refresh or is knowingly ignored', () => {
@@ -35,20 +41,45 @@ describe('notice → hints', () => {
   });
 
   it('reads the type and id from the body, from a metadata object, or from metadata given as JSON text', () => {
-    expect(noticeHints({ notificationType: 'modelDeleted', dataSourceId: 3 })).toMatchObject([{ kind: 'dataSource', id: '3' }]);
-    expect(noticeHints({ text: 'x', metadata: JSON.stringify({ notificationType: 'userDeleted', userid: 'zed' }) })).toMatchObject([{ kind: 'user', id: 'zed' }]);
-    expect(noticeHints({ text: 'x', metadata: { type: 'globalPolicyCreated', policy: { id: 4 } } })).toMatchObject([{ kind: 'policy', id: '4' }]);
+    expect(noticeHints({ notificationType: 'modelDeleted', dataSourceId: 3 })).toMatchObject([
+      { kind: 'dataSource', id: '3' },
+    ]);
+    expect(
+      noticeHints({ text: 'x', metadata: JSON.stringify({ notificationType: 'userDeleted', userid: 'zed' }) }),
+    ).toMatchObject([{ kind: 'user', id: 'zed' }]);
+    expect(noticeHints({ text: 'x', metadata: { type: 'globalPolicyCreated', policy: { id: 4 } } })).toMatchObject([
+      { kind: 'policy', id: '4' },
+    ]);
   });
 
   it('anything it cannot read is a full refresh, never nothing', () => {
-    for (const json of [undefined, null, 'text', [1, 2], {}, { text: 'Alice changed something' }, notice('somethingNew'), { metadata: '{not json' }]) {
+    for (const json of [
+      undefined,
+      null,
+      'text',
+      [1, 2],
+      {},
+      { text: 'Alice changed something' },
+      notice('somethingNew'),
+      { metadata: '{not json' },
+    ]) {
       expect(noticeHints(json), JSON.stringify(json)).toEqual([expect.objectContaining({ kind: 'all' })]);
     }
   });
 
   it('hints merge into one scope; a full refresh covers everything', () => {
-    expect(scopeOfHints([{ kind: 'dataSource', id: '1' }, { kind: 'dataSource', id: '1' }, { kind: 'user', id: 'a' }])).toEqual({ dataSources: ['1'], policies: [], users: ['a'], refreshUsers: true });
-    expect(scopeOfHints([{ kind: 'allPolicies' }, { kind: 'policy', id: '3' }])).toEqual({ dataSources: [], policies: 'all', users: [] });
+    expect(
+      scopeOfHints([
+        { kind: 'dataSource', id: '1' },
+        { kind: 'dataSource', id: '1' },
+        { kind: 'user', id: 'a' },
+      ]),
+    ).toEqual({ dataSources: ['1'], policies: [], users: ['a'], refreshUsers: true });
+    expect(scopeOfHints([{ kind: 'allPolicies' }, { kind: 'policy', id: '3' }])).toEqual({
+      dataSources: [],
+      policies: 'all',
+      users: [],
+    });
     expect(scopeOfHints([{ kind: 'user', id: 'a' }, { kind: 'all' }])).toEqual(FULL_SCOPE);
   });
 });

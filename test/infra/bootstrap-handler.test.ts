@@ -46,7 +46,11 @@ const properties = {
 const data = mockClient(RedshiftDataClient);
 const secrets = mockClient(SecretsManagerClient);
 
-function event(type: 'Create' | 'Update' | 'Delete', extra: Record<string, unknown> = {}, props: Record<string, unknown> = properties) {
+function event(
+  type: 'Create' | 'Update' | 'Delete',
+  extra: Record<string, unknown> = {},
+  props: Record<string, unknown> = properties,
+) {
   return {
     RequestType: type,
     RequestId: 'req-1',
@@ -80,7 +84,11 @@ function fakeDataApi(statusOf: (n: number) => string[]) {
     const i = polls.get(input.Id) ?? 0;
     polls.set(input.Id, i + 1);
     const status = script[Math.min(i, script.length - 1)];
-    return { Id: input.Id, Status: status, ...(status === 'FAILED' ? { Error: 'ERROR: permission denied for schema sales' } : {}) };
+    return {
+      Id: input.Id,
+      Status: status,
+      ...(status === 'FAILED' ? { Error: 'ERROR: permission denied for schema sales' } : {}),
+    };
   });
   return { submitted, byToken };
 }
@@ -105,7 +113,9 @@ describe('batching', () => {
   it('keeps order, splits on identity, database and 40 statements, isolates bound parameters', () => {
     const batches = toBatches(plan, redshift);
     // The packer's own statements (the name-resolution pin) aside, the plan goes out as it is, in order.
-    expect(batches.flatMap((b) => b.statements).filter((s) => s.role !== 'session')).toEqual(plan.map((s) => s.statement));
+    expect(batches.flatMap((b) => b.statements).filter((s) => s.role !== 'session')).toEqual(
+      plan.map((s) => s.statement),
+    );
     for (const b of batches) {
       expect(b.statements.length).toBeGreaterThan(0);
       expect(b.statements.length).toBeLessThanOrEqual(MAX_STATEMENTS_PER_TRANSACTION);
@@ -120,7 +130,10 @@ describe('batching', () => {
   });
 
   it('splits a long run of one identity at the limit', () => {
-    const many = Array.from({ length: 95 }, (_, i) => ({ runAs: 'system' as const, statement: { role: 'write' as const, sql: `SELECT ${i}` } }));
+    const many = Array.from({ length: 95 }, (_, i) => ({
+      runAs: 'system' as const,
+      statement: { role: 'write' as const, sql: `SELECT ${i}` },
+    }));
     expect(toBatches(many, redshift).map((b) => b.statements.length)).toEqual([40, 40, 15]);
   });
 
@@ -156,19 +169,28 @@ describe('onEvent', () => {
     expect(data.commandCalls(GetStatementResultCommand)[1]!.args[0].input.NextToken).toBe('page-2');
   });
 
-  it('refuses (VG601, naming the fix) when the system user is missing and signs in with a secret: it would be created PASSWORD DISABLE', async () => {
-    data.on(ExecuteStatementCommand).resolves({ Id: 'inspect-1' });
-    data.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
-    const schemasOnly = { ColumnMetadata: [{ name: 'kind' }, { name: 'name' }, { name: 'owner' }], Records: [] };
-    data.on(GetStatementResultCommand).resolves(schemasOnly);
-    const withSecret = { ...properties, system: { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:system-AbCdEf' } };
-    const err = await onEvent(event('Create', {}, withSecret)).catch((e: Error) => e);
-    expect(String(err)).toMatch(/VG601: the system user "immuta_system_user" does not exist/);
-    expect(String(err)).toMatch(/CREATE USER "immuta_system_user" PASSWORD/);
-    expect(String(err)).toMatch(/set dbUser \(IAM temporary credentials\) instead of secretArn in the environment/);
-    // The same inspection with IAM sign-in (dbUser) goes on: the bootstrap creates the user.
-    expect((await onEvent(event('Create'))).Inspection).toEqual({ systemRoleExists: false, schemaOwners: [] });
-  });
+  it(
+    'refuses (VG601, naming the fix) when ' +
+      'the system user is missing and ' +
+      'signs in with a secret: it would ' +
+      'be created PASSWORD DISABLE',
+    async () => {
+      data.on(ExecuteStatementCommand).resolves({ Id: 'inspect-1' });
+      data.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
+      const schemasOnly = { ColumnMetadata: [{ name: 'kind' }, { name: 'name' }, { name: 'owner' }], Records: [] };
+      data.on(GetStatementResultCommand).resolves(schemasOnly);
+      const withSecret = {
+        ...properties,
+        system: { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:system-AbCdEf' },
+      };
+      const err = await onEvent(event('Create', {}, withSecret)).catch((e: Error) => e);
+      expect(String(err)).toMatch(/VG601: the system user "immuta_system_user" does not exist/);
+      expect(String(err)).toMatch(/CREATE USER "immuta_system_user" PASSWORD/);
+      expect(String(err)).toMatch(/set dbUser \(IAM temporary credentials\) instead of secretArn in the environment/);
+      // The same inspection with IAM sign-in (dbUser) goes on: the bootstrap creates the user.
+      expect((await onEvent(event('Create'))).Inspection).toEqual({ systemRoleExists: false, schemaOwners: [] });
+    },
+  );
 
   it('keeps the physical id on update and does not inspect on delete', async () => {
     expect(await onEvent(event('Delete'))).toEqual({ PhysicalResourceId: 'viewguard-layout-x' });
@@ -227,21 +249,32 @@ describe('isComplete', () => {
     expect(String(err)).not.toContain(HASH_KEY);
   });
 
-  it('never submits CREATE USER … PASSWORD DISABLE for a system user that signs in with a secret (VG601); an existing one is only granted to', async () => {
-    const fake = fakeDataApi(() => ['FINISHED']);
-    const withSecret = { ...properties, system: { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:system-AbCdEf' } };
-    await expect(isComplete(event('Create', { Inspection: inspection }, withSecret))).rejects.toThrow(/VG601/);
-    expect(fake.submitted).toHaveLength(0);
-    await runToCompletion(event('Create', { Inspection: { systemRoleExists: true, schemaOwners: [] } }, withSecret));
-    const sqls = fake.submitted.flatMap((s) => s.Sqls!);
-    expect(sqls.some((s) => /CREATE USER/.test(s))).toBe(false);
-    expect(sqls).toContain('GRANT ALL PRIVILEGES ON DATABASE "immuta" TO "immuta_system_user"');
-    expect(fake.submitted.filter((s) => s.SecretArn === withSecret.system.secretArn).length).toBeGreaterThan(0);
-  });
+  it(
+    'never submits CREATE USER … PASSWORD ' +
+      'DISABLE for a system user that ' +
+      'signs in with a secret (VG601); an ' +
+      'existing one is only granted to',
+    async () => {
+      const fake = fakeDataApi(() => ['FINISHED']);
+      const withSecret = {
+        ...properties,
+        system: { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:system-AbCdEf' },
+      };
+      await expect(isComplete(event('Create', { Inspection: inspection }, withSecret))).rejects.toThrow(/VG601/);
+      expect(fake.submitted).toHaveLength(0);
+      await runToCompletion(event('Create', { Inspection: { systemRoleExists: true, schemaOwners: [] } }, withSecret));
+      const sqls = fake.submitted.flatMap((s) => s.Sqls!);
+      expect(sqls.some((s) => /CREATE USER/.test(s))).toBe(false);
+      expect(sqls).toContain('GRANT ALL PRIVILEGES ON DATABASE "immuta" TO "immuta_system_user"');
+      expect(fake.submitted.filter((s) => s.SecretArn === withSecret.system.secretArn).length).toBeGreaterThan(0);
+    },
+  );
 
   it('rejects a malformed inspection (fail closed)', async () => {
     fakeDataApi(() => ['FINISHED']);
-    await expect(isComplete(event('Create', { Inspection: { systemRoleExists: 'yes' } }))).rejects.toThrow(/malformed inspection/);
+    await expect(isComplete(event('Create', { Inspection: { systemRoleExists: 'yes' } }))).rejects.toThrow(
+      /malformed inspection/,
+    );
   });
 
   it('stack deletion keeps the warehouse layout by default', async () => {
@@ -256,7 +289,9 @@ describe('isComplete', () => {
     await runToCompletion(event('Delete', {}, { ...properties, retainDataOnDelete: 'false' }));
     expect(fake.submitted).toHaveLength(1);
     expect(fake.submitted[0]!.DbUser).toBe('immuta_system_user');
-    const teardown = planTeardown(integration, (await import('../../shared/sql/redshift-dialect.js')).redshift).map((s) => s.statement.sql);
+    const teardown = planTeardown(integration, (await import('../../shared/sql/redshift-dialect.js')).redshift).map(
+      (s) => s.statement.sql,
+    );
     expect(fake.submitted[0]!.Sqls).toEqual(['SET search_path TO pg_catalog', ...teardown, 'RESET search_path']);
   });
 });
@@ -265,12 +300,28 @@ describe('teardown SQL on PostgreSQL', () => {
   it('removes every integration schema and nothing else', async () => {
     const engine = await createPgliteEngine();
     try {
-      const config: IntegrationConfig = { ...integration, mode: 'single', database: engine.database, rawSources: [{ database: engine.database, schema: 'raw' }] };
-      await engine.exec([{ sql: 'CREATE SCHEMA raw' }, { sql: 'CREATE TABLE raw.orders (id int)' }, { sql: 'INSERT INTO raw.orders VALUES (1)' }]);
+      const config: IntegrationConfig = {
+        ...integration,
+        mode: 'single',
+        database: engine.database,
+        rawSources: [{ database: engine.database, schema: 'raw' }],
+      };
+      await engine.exec([
+        { sql: 'CREATE SCHEMA raw' },
+        { sql: 'CREATE TABLE raw.orders (id int)' },
+        { sql: 'INSERT INTO raw.orders VALUES (1)' },
+      ]);
       const steps = planBootstrap(config, postgres, EMPTY_WAREHOUSE, { hashKey: HASH_KEY });
       await engine.exec(bootstrapScript(steps, config, postgres));
       const schemas = async () =>
-        (await engine.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname IN ('raw','secure','immuta_system','immuta_functions','immuta_procedures') ORDER BY 1")).map((r) => r.nspname);
+        (
+          await engine.query<{ nspname: string }>(
+            'SELECT nspname FROM ' +
+              'pg_namespace WHERE nspname IN ' +
+              "('raw','secure','immuta_system','immuta_functions','immuta_procedures') " +
+              'ORDER BY 1',
+          )
+        ).map((r) => r.nspname);
       expect(await schemas()).toEqual(['immuta_functions', 'immuta_procedures', 'immuta_system', 'raw', 'secure']);
       await engine.exec(bootstrapScript(planTeardown(config, postgres), config, postgres));
       expect(await schemas()).toEqual(['raw']);

@@ -7,14 +7,26 @@ const problems = (fields: Record<string, unknown>): string[] => refusals(() => p
 
 describe('deploy config', () => {
   it('reads viewguard:* context keys only', () => {
-    expect(contextFields({ 'viewguard:clusterId': 'c', other: 1, 'viewguard:alarmEmail': '' })).toEqual({ clusterId: 'c' });
+    expect(contextFields({ 'viewguard:clusterId': 'c', other: 1, 'viewguard:alarmEmail': '' })).toEqual({
+      clusterId: 'c',
+    });
   });
 
   it('resolves a provisioned cluster with dbUser and defaults', () => {
     const c = parseDeployConfig({ ...cluster, rawSources: 'sales.public, crm.public' });
-    expect(c.warehouse).toEqual({ kind: 'cluster', clusterId: 'analytics', database: 'immuta', auth: { dbUser: 'immuta_system_user' } });
+    expect(c.warehouse).toEqual({
+      kind: 'cluster',
+      clusterId: 'analytics',
+      database: 'immuta',
+      auth: { dbUser: 'immuta_system_user' },
+    });
     expect(c.adminAuth).toEqual({ dbUser: 'awsuser' });
-    expect(c.integration).toMatchObject({ mode: 'multi', database: 'immuta', viewSchema: 'secure', systemUser: 'immuta_system_user' });
+    expect(c.integration).toMatchObject({
+      mode: 'multi',
+      database: 'immuta',
+      viewSchema: 'secure',
+      systemUser: 'immuta_system_user',
+    });
     expect(c.integration.rawSources).toEqual([
       { database: 'sales', schema: 'public' },
       { database: 'crm', schema: 'public' },
@@ -26,12 +38,21 @@ describe('deploy config', () => {
 
   it('resolves a serverless workgroup with a secret', () => {
     const c = parseDeployConfig(workgroup);
-    expect(c.warehouse).toMatchObject({ kind: 'workgroup', workgroupName: 'analytics-wg', auth: { secretArn: workgroup.secretArn } });
+    expect(c.warehouse).toMatchObject({
+      kind: 'workgroup',
+      workgroupName: 'analytics-wg',
+      auth: { secretArn: workgroup.secretArn },
+    });
     expect(c.integration.mode).toBe('single');
   });
 
   it('coerces the string values the command line gives', () => {
-    const c = parseDeployConfig({ ...cluster, retainDataOnDelete: 'false', applyMaxConcurrency: '8', removalPolicy: 'destroy' });
+    const c = parseDeployConfig({
+      ...cluster,
+      retainDataOnDelete: 'false',
+      applyMaxConcurrency: '8',
+      removalPolicy: 'destroy',
+    });
     expect(c.retainDataOnDelete).toBe(false);
     expect(c.applyMaxConcurrency).toBe(8);
     expect(c.removalPolicy).toBe('destroy');
@@ -48,20 +69,44 @@ describe('deploy config', () => {
   it.each([
     ['no warehouse', { database: 'd', viewSchema: 'v', adminDbUser: 'a' }, 'viewguard:clusterId: set clusterId'],
     ['cluster and workgroup', { ...cluster, workgroupName: 'wg-one' }, 'not both'],
-    ['cluster without identity', { ...cluster, dbUser: undefined }, 'viewguard:dbUser: a provisioned cluster needs dbUser or secretArn'],
+    [
+      'cluster without identity',
+      { ...cluster, dbUser: undefined },
+      'viewguard:dbUser: a provisioned cluster needs dbUser or secretArn',
+    ],
     ['dbUser and secret', { ...cluster, secretArn: workgroup.secretArn }, 'set either dbUser'],
-    ['dbUser is not the system user', { ...cluster, dbUser: 'someone' }, 'must be the system user "immuta_system_user"'],
-    ['workgroup without id', { ...workgroup, workgroupId: undefined }, 'viewguard:workgroupId: required with workgroupName'],
+    [
+      'dbUser is not the system user',
+      { ...cluster, dbUser: 'someone' },
+      'must be the system user "immuta_system_user"',
+    ],
+    [
+      'workgroup without id',
+      { ...workgroup, workgroupId: undefined },
+      'viewguard:workgroupId: required with workgroupName',
+    ],
     ['workgroup without secret', { ...workgroup, secretArn: undefined }, 'viewguard:secretArn:'],
-    ['no administrator', { ...cluster, adminDbUser: undefined }, 'viewguard:adminSecretArn: the bootstrap needs an administrator'],
+    [
+      'no administrator',
+      { ...cluster, adminDbUser: undefined },
+      'viewguard:adminSecretArn: the bootstrap needs an administrator',
+    ],
     ['unknown key', { ...cluster, clusterID: 'x' }, 'viewguard:clusterID: unknown setting'],
-    ['bad secret ARN', { ...cluster, webhookSecretArn: 'my-secret' }, 'viewguard:webhookSecretArn: must be an secretsmanager ARN'],
+    [
+      'bad secret ARN',
+      { ...cluster, webhookSecretArn: 'my-secret' },
+      'viewguard:webhookSecretArn: must be an secretsmanager ARN',
+    ],
     ['reserved view schema', { ...cluster, viewSchema: 'immuta_system' }, 'viewguard:viewSchema:'],
     ['a three-part raw source', { ...cluster, rawSources: ['a.b.c'] }, 'viewguard:rawSources: "a.b.c" must be'],
     ['bad mode', { ...cluster, integrationMode: 'dual' }, 'viewguard:integrationMode:'],
     ['concurrency too high', { ...cluster, applyMaxConcurrency: 500 }, 'viewguard:applyMaxConcurrency:'],
     ['batch size over the SQS limit', { ...cluster, applyBatchSize: 11 }, 'viewguard:applyBatchSize:'],
-    ['both alarm targets', { ...cluster, alarmEmail: 'a@example.com', alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' }, 'alarmTopicArn or alarmEmail'],
+    [
+      'both alarm targets',
+      { ...cluster, alarmEmail: 'a@example.com', alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' },
+      'alarmTopicArn or alarmEmail',
+    ],
   ])('rejects %s', (_name, fields, expected) => {
     const found = problems(Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
     expect(found.length).toBeGreaterThan(0);

@@ -25,7 +25,8 @@ const tempDir = () => {
   dirs.push(d);
   return d;
 };
-const env = (name: string, extra: Record<string, unknown> = {}) => selectEnvironment({ 'viewguard:env': name, ...extra }).config;
+const env = (name: string, extra: Record<string, unknown> = {}) =>
+  selectEnvironment({ 'viewguard:env': name, ...extra }).config;
 
 describe('the committed example environments', () => {
   it('are dev and prod, each valid', () => {
@@ -64,11 +65,17 @@ describe('the committed example environments', () => {
     expect(first(t.prod, 'AWS::ApiGateway::RestApi').Properties.Policy).toBeDefined();
     expect(prod.region).toBe('eu-west-1');
     expect(prod.account).toBe('222222222222');
-    const secrets = (json: any) => Object.values(json.Resources).filter((r: any) => r.Type === 'AWS::SecretsManager::Secret').map((r: any) => r.DeletionPolicy);
+    const secrets = (json: any) =>
+      Object.values(json.Resources)
+        .filter((r: any) => r.Type === 'AWS::SecretsManager::Secret')
+        .map((r: any) => r.DeletionPolicy);
     expect(new Set(secrets(t.dev))).toEqual(new Set(['Delete']));
     expect(new Set(secrets(t.prod))).toEqual(new Set(['Retain']));
     for (const stack of [dev, prod]) {
-      expect(new AwsSolutionsChecks().validateScope(stack).violations.map((v) => v.ruleName), stack.stackName).toEqual([]);
+      expect(
+        new AwsSolutionsChecks().validateScope(stack).violations.map((v) => v.ruleName),
+        stack.stackName,
+      ).toEqual([]);
     }
   });
 });
@@ -85,7 +92,14 @@ describe('selecting and overriding', () => {
       'VG204 viewguard:dbUser: must be the system user "immuta_system_user" the views are owned by',
     ]);
     const dir = tempDir();
-    writeFileSync(path.join(dir, 'qa.json'), JSON.stringify({ ...JSON.parse(readFileSync(path.join(ENVIRONMENTS_DIR, 'prod.json'), 'utf8')), dbUser: 'someone', waf: 'yes' }));
+    writeFileSync(
+      path.join(dir, 'qa.json'),
+      JSON.stringify({
+        ...JSON.parse(readFileSync(path.join(ENVIRONMENTS_DIR, 'prod.json'), 'utf8')),
+        dbUser: 'someone',
+        waf: 'yes',
+      }),
+    );
     const found = refusals(() => selectEnvironment({ 'viewguard:env': 'qa' }, dir));
     expect(found.join('\n')).toContain(`VG204 ${path.relative(PROJECT_ROOT, dir)}/qa.json: waf:`);
   });
@@ -116,7 +130,13 @@ describe('selecting and overriding', () => {
   });
 
   it('without an environment the context alone configures the stack, with the names of before', () => {
-    const c = selectEnvironment({ 'viewguard:clusterId': 'a', 'viewguard:database': 'd', 'viewguard:dbUser': 'immuta_system_user', 'viewguard:adminDbUser': 'x', 'viewguard:viewSchema': 'v' }).config;
+    const c = selectEnvironment({
+      'viewguard:clusterId': 'a',
+      'viewguard:database': 'd',
+      'viewguard:dbUser': 'immuta_system_user',
+      'viewguard:adminDbUser': 'x',
+      'viewguard:viewSchema': 'v',
+    }).config;
     expect(c.names).toEqual({ stackName: 'Viewguard', prefix: 'viewguard' });
   });
 });
@@ -126,7 +146,11 @@ describe('the app entry and the npm script arguments', () => {
     const outdir = tempDir();
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }) },
+      env: {
+        ...process.env,
+        CDK_OUTDIR: outdir,
+        CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
+      },
       encoding: 'utf8',
     });
     return { ...r, outdir };
@@ -148,19 +172,41 @@ describe('the app entry and the npm script arguments', () => {
     const available = ['dev', 'prod'];
     const parsed = parseEnvArgument(['--env', 'prod', '--require-approval', 'never'], available);
     expect(parsed).toEqual({ ok: true, env: 'prod', rest: ['--require-approval', 'never'] });
-    expect(cdkCommandLine('diff', parsed as { env: string; rest: string[] })).toEqual(['diff', '-c', 'viewguard:env=prod', '--require-approval', 'never']);
+    expect(cdkCommandLine('diff', parsed as { env: string; rest: string[] })).toEqual([
+      'diff',
+      '-c',
+      'viewguard:env=prod',
+      '--require-approval',
+      'never',
+    ]);
     expect(parseEnvArgument(['--env=dev'], available)).toEqual({ ok: true, env: 'dev', rest: [] });
     expect(cdkCommandLine('synth', { rest: ['--quiet'] })).toEqual(['synth', '--quiet']);
     expect(parseEnvArgument(['--env'], available)).toEqual({ ok: false, error: '--env needs an environment name' });
-    expect(parseEnvArgument(['--env', 'qa'], available)).toMatchObject({ ok: false, error: expect.stringContaining('no environment "qa" (available: dev, prod') });
-    expect(parseEnvArgument(['--env', 'dev', '--env', 'prod'], available)).toEqual({ ok: false, error: 'give --env once' });
+    expect(parseEnvArgument(['--env', 'qa'], available)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('no environment "qa" (available: dev, prod'),
+    });
+    expect(parseEnvArgument(['--env', 'dev', '--env', 'prod'], available)).toEqual({
+      ok: false,
+      error: 'give --env once',
+    });
   });
 
   it('the npm script refuses an unknown environment with exit 2 before running cdk', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/deploy/cdk-env.ts', 'diff', '--env', 'nope'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/deploy/cdk-env.ts', 'diff', '--env', 'nope'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('no environment "nope"');
-    expect(JSON.parse(execFileSync('node', ['-e', 'process.stdout.write(JSON.stringify(require("./package.json").scripts))'], { cwd: PROJECT_ROOT, encoding: 'utf8' }))).toMatchObject({
+    expect(
+      JSON.parse(
+        execFileSync('node', ['-e', 'process.stdout.write(JSON.stringify(require("./package.json").scripts))'], {
+          cwd: PROJECT_ROOT,
+          encoding: 'utf8',
+        }),
+      ),
+    ).toMatchObject({
       diff: expect.stringContaining('infra/deploy/cdk-env.ts diff'),
       deploy: expect.stringContaining('infra/deploy/cdk-env.ts deploy'),
       preflight: expect.stringContaining('infra/deploy/preflight.ts'),
@@ -170,12 +216,25 @@ describe('the app entry and the npm script arguments', () => {
 
 describe('the viewguard CLI reads the same environments (--redshift)', () => {
   const client = new RedshiftDataClient({ region: 'eu-west-1' });
-  it('the default environment, another one with -c viewguard:env, a -c key over it, the schema names in its dialect', async () => {
-    const dev = await connect({ redshift: true }, {}, PROJECT_ROOT, client);
-    expect(dev.where).toBe('Redshift workgroup analytics-dev, database dev, view schema secure');
-    const prod = await connect({ redshift: true, context: ['viewguard:env=prod', 'viewguard:systemSchema=vg_state'] }, {}, PROJECT_ROOT, client);
-    expect(prod.where).toBe('Redshift cluster analytics-ra3, database immuta, view schema secure');
-    expect(prod.dialect.schemas.system).toBe('vg_state');
-    await expect(connect({ redshift: true, context: ['viewguard:env=nope'] }, {}, PROJECT_ROOT, client)).rejects.toThrow(UsageError);
-  });
+  it(
+    'the default environment, another ' +
+      'one with -c viewguard:env, ' +
+      'a -c key over it, the schema ' +
+      'names in its dialect',
+    async () => {
+      const dev = await connect({ redshift: true }, {}, PROJECT_ROOT, client);
+      expect(dev.where).toBe('Redshift workgroup analytics-dev, database dev, view schema secure');
+      const prod = await connect(
+        { redshift: true, context: ['viewguard:env=prod', 'viewguard:systemSchema=vg_state'] },
+        {},
+        PROJECT_ROOT,
+        client,
+      );
+      expect(prod.where).toBe('Redshift cluster analytics-ra3, database immuta, view schema secure');
+      expect(prod.dialect.schemas.system).toBe('vg_state');
+      await expect(
+        connect({ redshift: true, context: ['viewguard:env=nope'] }, {}, PROJECT_ROOT, client),
+      ).rejects.toThrow(UsageError);
+    },
+  );
 });

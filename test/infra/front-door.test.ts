@@ -18,16 +18,25 @@ function synth(fields: Record<string, unknown>) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ViewguardStack(app, `FrontDoor${++n}`, { config: parseDeployConfig({ ...base, ...fields }) });
   const template = Template.fromStack(stack);
-  return { stack, template, json: template.toJSON() as { Resources: Record<string, any>; Outputs: Record<string, any> } };
+  return {
+    stack,
+    template,
+    json: template.toJSON() as { Resources: Record<string, any>; Outputs: Record<string, any> },
+  };
 }
-const ofType = (json: { Resources: Record<string, any> }, type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
-const restApi = (json: { Resources: Record<string, any> }) => ofType(json, 'AWS::ApiGateway::RestApi')[0]![1].Properties;
+const ofType = (json: { Resources: Record<string, any> }, type: string) =>
+  Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+const restApi = (json: { Resources: Record<string, any> }) =>
+  ofType(json, 'AWS::ApiGateway::RestApi')[0]![1].Properties;
 const deploymentId = (json: { Resources: Record<string, any> }) => ofType(json, 'AWS::ApiGateway::Deployment')[0]![0];
 
-const problems = (fields: Record<string, unknown>): string => refusals(() => parseDeployConfig({ ...base, ...fields })).join('\n');
+const problems = (fields: Record<string, unknown>): string =>
+  refusals(() => parseDeployConfig({ ...base, ...fields })).join('\n');
 
 function nagFindings(stack: ViewguardStack): string[] {
-  return new AwsSolutionsChecks().validateScope(stack).violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath ?? '').join(', ')}`);
+  return new AwsSolutionsChecks()
+    .validateScope(stack)
+    .violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath ?? '').join(', ')}`);
 }
 
 describe('front door: defaults', () => {
@@ -47,7 +56,13 @@ describe('front door: resource policy by source IP (regional)', () => {
   it('allows the stage and denies everything outside the ranges (single IPs become /32)', () => {
     const policy = restApi(json).Policy;
     expect(policy.Statement).toEqual([
-      { Sid: 'AllowInvoke', Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/v1/*' },
+      {
+        Sid: 'AllowInvoke',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: 'execute-api:Invoke',
+        Resource: 'execute-api:/v1/*',
+      },
       {
         Sid: 'DenyOutsideAllowedSourceRanges',
         Effect: 'Deny',
@@ -59,13 +74,19 @@ describe('front door: resource policy by source IP (regional)', () => {
     ]);
   });
 
-  it('a changed allow-list is a new deployment (API Gateway applies a policy only when the stage is redeployed)', () => {
-    const other = synth({ allowedSourceIps: ['203.0.113.0/24'] }).json;
-    const open = synth({}).json;
-    expect(new Set([deploymentId(json), deploymentId(other), deploymentId(open)]).size).toBe(3);
-    // ...and the same settings give the same deployment (no needless redeploys).
-    expect(deploymentId(synth({ allowedSourceIps: ['203.0.113.0/24'] }).json)).toBe(deploymentId(other));
-  });
+  it(
+    'a changed allow-list is a new ' +
+      'deployment (API Gateway ' +
+      'applies a policy only when the ' +
+      'stage is redeployed)',
+    () => {
+      const other = synth({ allowedSourceIps: ['203.0.113.0/24'] }).json;
+      const open = synth({}).json;
+      expect(new Set([deploymentId(json), deploymentId(other), deploymentId(open)]).size).toBe(3);
+      // ...and the same settings give the same deployment (no needless redeploys).
+      expect(deploymentId(synth({ allowedSourceIps: ['203.0.113.0/24'] }).json)).toBe(deploymentId(other));
+    },
+  );
 
   it('cdk-nag clean', () => expect(nagFindings(stack)).toEqual([]));
 });
@@ -91,7 +112,11 @@ describe('front door: WAF web ACL', () => {
   const [aclId, acl] = ofType(json, 'AWS::WAFv2::WebACL')[0]!;
 
   it('a regional web ACL: a per-IP rate-based rule first, then the default managed rule groups', () => {
-    expect(acl.Properties).toMatchObject({ Name: 'viewguard-qa-webhooks', Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
+    expect(acl.Properties).toMatchObject({
+      Name: 'viewguard-qa-webhooks',
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+    });
     const rules = acl.Properties.Rules;
     expect(rules[0]).toMatchObject({
       Name: 'RatePerSourceIp',
@@ -105,12 +130,15 @@ describe('front door: WAF web ACL', () => {
       'AWSManagedRulesKnownBadInputsRuleSet',
     ]);
     for (const r of rules.slice(1)) expect(r.Statement.ManagedRuleGroupStatement.VendorName).toBe('AWS');
-    for (const r of rules) expect(r.VisibilityConfig).toMatchObject({ CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true });
+    for (const r of rules)
+      expect(r.VisibilityConfig).toMatchObject({ CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true });
   });
 
   it('counts (does not block) bodies over 8 KB in the core rule set: webhooks may be larger', () => {
     const crs = acl.Properties.Rules.find((r: any) => r.Name === 'AWSManagedRulesCommonRuleSet');
-    expect(crs.Statement.ManagedRuleGroupStatement.RuleActionOverrides).toEqual([{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]);
+    expect(crs.Statement.ManagedRuleGroupStatement.RuleActionOverrides).toEqual([
+      { Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } },
+    ]);
   });
 
   it('is associated with the stage and logs to aws-waf-logs-… with the signature header redacted', () => {
@@ -119,7 +147,10 @@ describe('front door: WAF web ACL', () => {
       WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
       ResourceArn: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: stageId }])]) }),
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: 'aws-waf-logs-viewguard-qa-webhooks', RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: 'aws-waf-logs-viewguard-qa-webhooks',
+      RetentionInDays: 30,
+    });
     template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       ResourceArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
       RedactedFields: [{ SingleHeader: { Name: 'webhook-signature' } }],
@@ -159,11 +190,19 @@ describe('front door: custom domain', () => {
       SecurityPolicy: 'TLS_1_2',
     });
     const stageId = ofType(json, 'AWS::ApiGateway::Stage')[0]![0];
-    template.hasResourceProperties('AWS::ApiGateway::BasePathMapping', { DomainName: { Ref: domainId }, BasePath: 'viewguard', Stage: { Ref: stageId } });
+    template.hasResourceProperties('AWS::ApiGateway::BasePathMapping', {
+      DomainName: { Ref: domainId },
+      BasePath: 'viewguard',
+      Stage: { Ref: stageId },
+    });
   });
 
   it('an alias record in the zone, the execute-api URL off, and the URL that survives a re-create as output', () => {
-    template.hasResourceProperties('AWS::Route53::RecordSet', { Type: 'A', HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'webhooks.data.example.com.' });
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Type: 'A',
+      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      Name: 'webhooks.data.example.com.',
+    });
     expect(restApi(json).DisableExecuteApiEndpoint).toBe(true);
     expect(json.Outputs.WebhookUrl.Value).toBe('https://webhooks.data.example.com/viewguard/webhooks');
   });
@@ -180,23 +219,76 @@ describe('front door: custom domain', () => {
 
 describe('front door: invalid combinations fail at synth with the key to fix', () => {
   it.each([
-    ['private without VPC endpoints', { endpointType: 'private' }, 'viewguard:allowedVpcEndpointIds: a private endpoint needs'],
-    ['source IPs on a private endpoint', { endpointType: 'private', allowedVpcEndpointIds: ['vpce-12345678'], allowedSourceIps: ['10.0.0.0/8'] }, 'viewguard:allowedSourceIps: applies to a regional endpoint'],
-    ['a custom domain on a private endpoint', { endpointType: 'private', allowedVpcEndpointIds: ['vpce-12345678'], customDomainName: 'a.example.com', certificateArn: CERT }, 'viewguard:customDomainName: a custom domain is supported for a regional endpoint only'],
-    ['VPC endpoints on a regional endpoint', { allowedVpcEndpointIds: ['vpce-12345678'] }, 'viewguard:allowedVpcEndpointIds: applies to endpointType "private" only'],
-    ['not a VPC endpoint id', { endpointType: 'private', allowedVpcEndpointIds: ['vpc-12345678'] }, 'viewguard:allowedVpcEndpointIds'],
+    [
+      'private without VPC endpoints',
+      { endpointType: 'private' },
+      'viewguard:allowedVpcEndpointIds: a private endpoint needs',
+    ],
+    [
+      'source IPs on a private endpoint',
+      { endpointType: 'private', allowedVpcEndpointIds: ['vpce-12345678'], allowedSourceIps: ['10.0.0.0/8'] },
+      'viewguard:allowedSourceIps: applies to a regional endpoint',
+    ],
+    [
+      'a custom domain on a private endpoint',
+      {
+        endpointType: 'private',
+        allowedVpcEndpointIds: ['vpce-12345678'],
+        customDomainName: 'a.example.com',
+        certificateArn: CERT,
+      },
+      'viewguard:customDomainName: a custom domain is supported for a regional endpoint only',
+    ],
+    [
+      'VPC endpoints on a regional endpoint',
+      { allowedVpcEndpointIds: ['vpce-12345678'] },
+      'viewguard:allowedVpcEndpointIds: applies to endpointType "private" only',
+    ],
+    [
+      'not a VPC endpoint id',
+      { endpointType: 'private', allowedVpcEndpointIds: ['vpc-12345678'] },
+      'viewguard:allowedVpcEndpointIds',
+    ],
     ['not an address or range', { allowedSourceIps: ['10.0.0.0/33'] }, 'must be an IPv4/IPv6 address or CIDR range'],
-    ['the SQL-injection rule group', { waf: true, wafManagedRuleGroups: ['AWSManagedRulesSQLiRuleSet'] }, 'policy webhooks carry SQL'],
+    [
+      'the SQL-injection rule group',
+      { waf: true, wafManagedRuleGroups: ['AWSManagedRulesSQLiRuleSet'] },
+      'policy webhooks carry SQL',
+    ],
     ['an unknown rule group', { waf: true, wafManagedRuleGroups: ['MyRules'] }, '"MyRules" is not offered'],
     ['a rate limit under 10', { waf: true, wafRateLimit: 5 }, 'viewguard:wafRateLimit'],
     ['a rate window AWS does not offer', { waf: true, wafRateWindowSeconds: 240 }, 'viewguard:wafRateWindowSeconds'],
-    ['a domain without certificate', { customDomainName: 'a.example.com' }, 'viewguard:certificateArn: required with customDomainName'],
-    ['a certificate in another region', { customDomainName: 'a.example.com', certificateArn: CERT.replace('eu-west-1', 'us-east-1') }, "is in us-east-1; a regional custom domain needs a certificate in the stack's region eu-west-1"],
-    ['a domain outside the hosted zone', { customDomainName: 'a.example.com', certificateArn: CERT, hostedZoneId: 'Z123', hostedZoneName: 'other.org' }, 'a.example.com is not in the zone other.org'],
-    ['a zone id without its name', { customDomainName: 'a.example.com', certificateArn: CERT, hostedZoneId: 'Z123' }, 'viewguard:hostedZoneName: required with hostedZoneId'],
+    [
+      'a domain without certificate',
+      { customDomainName: 'a.example.com' },
+      'viewguard:certificateArn: required with customDomainName',
+    ],
+    [
+      'a certificate in another region',
+      { customDomainName: 'a.example.com', certificateArn: CERT.replace('eu-west-1', 'us-east-1') },
+      "is in us-east-1; a regional custom domain needs a certificate in the stack's region eu-west-1",
+    ],
+    [
+      'a domain outside the hosted zone',
+      { customDomainName: 'a.example.com', certificateArn: CERT, hostedZoneId: 'Z123', hostedZoneName: 'other.org' },
+      'a.example.com is not in the zone other.org',
+    ],
+    [
+      'a zone id without its name',
+      { customDomainName: 'a.example.com', certificateArn: CERT, hostedZoneId: 'Z123' },
+      'viewguard:hostedZoneName: required with hostedZoneId',
+    ],
     ['a base path without domain', { basePath: 'v1' }, 'viewguard:basePath: applies only with customDomainName'],
-    ['no URL at all', { disableExecuteApiEndpoint: true }, 'viewguard:disableExecuteApiEndpoint: needs customDomainName'],
-    ['an uppercase domain', { customDomainName: 'Webhooks.Example.com', certificateArn: CERT }, 'viewguard:customDomainName: must be a lowercase DNS name'],
+    [
+      'no URL at all',
+      { disableExecuteApiEndpoint: true },
+      'viewguard:disableExecuteApiEndpoint: needs customDomainName',
+    ],
+    [
+      'an uppercase domain',
+      { customDomainName: 'Webhooks.Example.com', certificateArn: CERT },
+      'viewguard:customDomainName: must be a lowercase DNS name',
+    ],
   ])('%s', (_name, fields, expected) => {
     const found = problems(fields);
     expect(found).toContain(expected);
@@ -210,7 +302,9 @@ describe('the account-level API Gateway CloudWatch role', () => {
     const { template, stack } = synth({ apiCloudWatchRole: 'false' });
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
     // Logging stays on: the stage uses the account's existing role.
-    template.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]) });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]),
+    });
     expect(nagFindings(stack)).toEqual([]);
   });
 });

@@ -17,10 +17,33 @@ let bundles: Record<string, string>;
 beforeAll(() => {
   const app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
   const stack = new Stack(app, 'ImmutaBundles');
-  const fns = IMMUTA_HANDLERS.map((name) => [name, handlerFunction(stack, name, { name, entry: handlerEntry(name), timeout: Duration.seconds(30), environment: {}, removalPolicy: RemovalPolicy.DESTROY })] as const);
+  const fns = IMMUTA_HANDLERS.map(
+    (name) =>
+      [
+        name,
+        handlerFunction(stack, name, {
+          name,
+          entry: handlerEntry(name),
+          timeout: Duration.seconds(30),
+          environment: {},
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+      ] as const,
+  );
   outdir = app.synth().directory;
-  const json = JSON.parse(readFileSync(path.join(outdir, 'ImmutaBundles.template.json'), 'utf8')) as { Resources: Record<string, { Metadata?: Record<string, string> }> };
-  bundles = Object.fromEntries(fns.map(([name, fn]) => [name, path.join(outdir, json.Resources[stack.getLogicalId(fn.node.defaultChild as never)]!.Metadata!['aws:asset:path']!, 'index.mjs')]));
+  const json = JSON.parse(readFileSync(path.join(outdir, 'ImmutaBundles.template.json'), 'utf8')) as {
+    Resources: Record<string, { Metadata?: Record<string, string> }>;
+  };
+  bundles = Object.fromEntries(
+    fns.map(([name, fn]) => [
+      name,
+      path.join(
+        outdir,
+        json.Resources[stack.getLogicalId(fn.node.defaultChild as never)]!.Metadata!['aws:asset:path']!,
+        'index.mjs',
+      ),
+    ]),
+  );
 }, 600_000);
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
@@ -36,6 +59,13 @@ describe('Immuta connector bundles', () => {
   it('each loads as an ES module on Node 22 and exports its handler', () => {
     const probe = path.join(mkdtempSync(path.join(tmpdir(), 'vg-immuta-load-')), 'probe.mjs');
     writeFileSync(probe, 'const m = await import(process.argv[2]); process.stdout.write(typeof m.handler);');
-    for (const name of IMMUTA_HANDLERS) expect(execFileSync(process.execPath, [probe, pathToFileURL(bundles[name]!).href], { encoding: 'utf8', cwd: tmpdir() }), name).toBe('function');
+    for (const name of IMMUTA_HANDLERS)
+      expect(
+        execFileSync(process.execPath, [probe, pathToFileURL(bundles[name]!).href], {
+          encoding: 'utf8',
+          cwd: tmpdir(),
+        }),
+        name,
+      ).toBe('function');
   });
 });

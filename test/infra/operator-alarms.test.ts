@@ -16,14 +16,25 @@ function synth(fields: Record<string, unknown> = {}) {
   const stack = new ViewguardStack(app, 'Alarms', { config: parseDeployConfig({ ...base, ...fields }) });
   const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, any> };
   const alarms = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
-  const byId = (prefix: string) => alarms.filter(([id]) => id.startsWith(`Operations${prefix}`)).map(([, a]) => a.Properties);
+  const byId = (prefix: string) =>
+    alarms.filter(([id]) => id.startsWith(`Operations${prefix}`)).map(([, a]) => a.Properties);
   const one = (prefix: string) => {
     const found = byId(prefix);
     expect(found, prefix).toHaveLength(1);
     return found[0];
   };
-  const dashboard = JSON.stringify(Object.values(json.Resources).find((r: any) => r.Type === 'AWS::CloudWatch::Dashboard').Properties.DashboardBody);
-  return { stack, json, alarms, one, byId, dashboard, id: (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never) };
+  const dashboard = JSON.stringify(
+    Object.values(json.Resources).find((r: any) => r.Type === 'AWS::CloudWatch::Dashboard').Properties.DashboardBody,
+  );
+  return {
+    stack,
+    json,
+    alarms,
+    one,
+    byId,
+    dashboard,
+    id: (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never),
+  };
 }
 
 describe('operator alarms (defaults)', () => {
@@ -74,11 +85,20 @@ describe('operator alarms (defaults)', () => {
 
   it('Data API throttling: the sum of apply’s and the policy router’s DataApiThrottled, twice in a row', () => {
     const a = s.one('DataApiThrottled');
-    expect(a).toMatchObject({ Threshold: 10, EvaluationPeriods: 2, DatapointsToAlarm: 2, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(a).toMatchObject({
+      Threshold: 10,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
     const expr = a.Metrics.find((m: any) => m.Expression);
     expect(expr.Expression).toBe('FILL(t0, 0) + FILL(t1, 0)');
     const services = a.Metrics.filter((m: any) => m.MetricStat).map((m: any) => {
-      expect(m.MetricStat).toMatchObject({ Metric: { Namespace: 'viewguard', MetricName: 'DataApiThrottled' }, Period: 300, Stat: 'Sum' });
+      expect(m.MetricStat).toMatchObject({
+        Metric: { Namespace: 'viewguard', MetricName: 'DataApiThrottled' },
+        Period: 300,
+        Stat: 'Sum',
+      });
       return m.MetricStat.Metric.Dimensions[0].Value;
     });
     expect(services.sort()).toEqual(['viewguard-apply', 'viewguard-policy']);
@@ -93,15 +113,22 @@ describe('operator alarms (defaults)', () => {
   });
 
   it('the dashboard shows webhooks accepted / rejected / failed, the function errors and DataApiThrottled', () => {
-    for (const m of ['WebhooksAccepted', 'WebhooksRejected', 'WebhooksFailed']) expect(s.dashboard).toContain(`\\"viewguard\\",\\"${m}\\",\\"service\\",\\"viewguard-ingest\\"`);
-    for (const svc of ['viewguard-apply', 'viewguard-policy']) expect(s.dashboard).toContain(`\\"viewguard\\",\\"DataApiThrottled\\",\\"service\\",\\"${svc}\\"`);
+    for (const m of ['WebhooksAccepted', 'WebhooksRejected', 'WebhooksFailed'])
+      expect(s.dashboard).toContain(`\\"viewguard\\",\\"${m}\\",\\"service\\",\\"viewguard-ingest\\"`);
+    for (const svc of ['viewguard-apply', 'viewguard-policy'])
+      expect(s.dashboard).toContain(`\\"viewguard\\",\\"DataApiThrottled\\",\\"service\\",\\"${svc}\\"`);
     expect(s.dashboard).toContain('Webhooks: accepted / rejected / failed (ingest)');
   });
 });
 
 describe('operator alarms (settings and environment)', () => {
   it('thresholds come from the settings; noTrafficAlarmHours 0 turns the no-traffic alarm off', () => {
-    const s = synth({ rejectedWebhooksAlarmThreshold: '20', noTrafficAlarmHours: 0, functionErrorsAlarmThreshold: 3, dataApiThrottledAlarmThreshold: 50 });
+    const s = synth({
+      rejectedWebhooksAlarmThreshold: '20',
+      noTrafficAlarmHours: 0,
+      functionErrorsAlarmThreshold: 3,
+      dataApiThrottledAlarmThreshold: 50,
+    });
     expect(s.one('WebhooksRejected').Threshold).toBe(20);
     expect(s.byId('NoTraffic')).toEqual([]);
     expect(s.one('IngestErrors').Threshold).toBe(3);
@@ -109,7 +136,10 @@ describe('operator alarms (settings and environment)', () => {
   });
 
   it('a week is the longest no-traffic window (CloudWatch: period × evaluation periods ≤ 7 days)', () => {
-    expect(synth({ noTrafficAlarmHours: 168 }).one('NoTraffic')).toMatchObject({ Period: 3600, EvaluationPeriods: 168 });
+    expect(synth({ noTrafficAlarmHours: 168 }).one('NoTraffic')).toMatchObject({
+      Period: 3600,
+      EvaluationPeriods: 168,
+    });
     expect(() => parseDeployConfig({ ...base, noTrafficAlarmHours: 169 })).toThrow(/noTrafficAlarmHours/);
   });
 
@@ -120,14 +150,26 @@ describe('operator alarms (settings and environment)', () => {
     expect(s.dashboard).not.toContain('\\"viewguard-apply\\"');
   });
 
-  it('in an environment, with the Immuta connector on, every service an alarm or a widget reads is a function’s', () => {
-    const s = synth({ env: 'prod', immutaUrl: 'https://acme.hosted.immutacloud.com' });
-    const published = new Set(Object.values(s.json.Resources).map((r: any) => r.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME).filter(Boolean));
-    const inAlarms = [...JSON.stringify(s.alarms).matchAll(/"Name":"service","Value":"([^"]+)"/g)].map((m) => m[1]!);
-    const inWidgets = [...s.dashboard.matchAll(/\\"service\\",\\"([^\\"]+)\\"/g)].map((m) => m[1]!);
-    // Alarms and widgets of ingest, the Data API, drift-and-audit and the Immuta connector all read a service.
-    for (const svc of ['viewguard-prod-ingest', 'viewguard-prod-drift-audit', 'viewguard-prod-immuta-reconcile']) expect(inAlarms).toContain(svc);
-    for (const svc of ['viewguard-prod-apply', 'viewguard-prod-drift-audit', 'viewguard-prod-immuta-notice']) expect(inWidgets).toContain(svc);
-    expect([...inAlarms, ...inWidgets].filter((svc) => !published.has(svc))).toEqual([]);
-  });
+  it(
+    'in an environment, with the ' +
+      'Immuta connector on, every ' +
+      'service an alarm or a widget ' +
+      'reads is a function’s',
+    () => {
+      const s = synth({ env: 'prod', immutaUrl: 'https://acme.hosted.immutacloud.com' });
+      const published = new Set(
+        Object.values(s.json.Resources)
+          .map((r: any) => r.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME)
+          .filter(Boolean),
+      );
+      const inAlarms = [...JSON.stringify(s.alarms).matchAll(/"Name":"service","Value":"([^"]+)"/g)].map((m) => m[1]!);
+      const inWidgets = [...s.dashboard.matchAll(/\\"service\\",\\"([^\\"]+)\\"/g)].map((m) => m[1]!);
+      // Alarms and widgets of ingest, the Data API, drift-and-audit and the Immuta connector all read a service.
+      for (const svc of ['viewguard-prod-ingest', 'viewguard-prod-drift-audit', 'viewguard-prod-immuta-reconcile'])
+        expect(inAlarms).toContain(svc);
+      for (const svc of ['viewguard-prod-apply', 'viewguard-prod-drift-audit', 'viewguard-prod-immuta-notice'])
+        expect(inWidgets).toContain(svc);
+      expect([...inAlarms, ...inWidgets].filter((svc) => !published.has(svc))).toEqual([]);
+    },
+  );
 });

@@ -6,8 +6,16 @@ import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ClusterNotFoundFault, DescribeClustersCommand, RedshiftClient } from '@aws-sdk/client-redshift';
 import { ListDatabasesCommand, ListSchemasCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { GetWorkgroupCommand, RedshiftServerlessClient, ResourceNotFoundException as WgNotFound } from '@aws-sdk/client-redshift-serverless';
-import { DescribeSecretCommand, ResourceNotFoundException as SecretNotFound, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetWorkgroupCommand,
+  RedshiftServerlessClient,
+  ResourceNotFoundException as WgNotFound,
+} from '@aws-sdk/client-redshift-serverless';
+import {
+  DescribeSecretCommand,
+  ResourceNotFoundException as SecretNotFound,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
@@ -24,22 +32,39 @@ const data = mockClient(RedshiftDataClient);
 const acm = mockClient(ACMClient);
 const mocks = [sts, cfn, redshift, serverless, secrets, data, acm];
 const clients = () => awsClients('eu-west-1');
-const notExists = (name: string) => Object.assign(new Error(`Stack with id ${name} does not exist`), { name: 'ValidationError' });
+const notExists = (name: string) =>
+  Object.assign(new Error(`Stack with id ${name} does not exist`), { name: 'ValidationError' });
 const denied = () => Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' });
 const CERT = 'arn:aws:acm:eu-west-1:222222222222:certificate/4f1c7a52-0d2e-4b7a-9a51-3c8e2b6d9f10';
 
 /** The prod example (cluster, multi mode, dbUser, custom domain) and dev example (workgroup, secrets) all green. */
 function accountReady() {
   sts.on(GetCallerIdentityCommand).resolves({ Account: '222222222222', Arn: 'arn:aws:iam::222222222222:role/ops' });
-  cfn.on(DescribeStacksCommand, { StackName: 'CDKToolkit' }).resolves({ Stacks: [{ StackName: 'CDKToolkit', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }] });
+  cfn
+    .on(DescribeStacksCommand, { StackName: 'CDKToolkit' })
+    .resolves({ Stacks: [{ StackName: 'CDKToolkit', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }] });
   cfn.on(DescribeStacksCommand).rejects(notExists('x'));
-  cfn.on(DescribeStacksCommand, { StackName: 'CDKToolkit' }).resolves({ Stacks: [{ StackName: 'CDKToolkit', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }] });
-  redshift.on(DescribeClustersCommand).resolves({ Clusters: [{ ClusterIdentifier: 'analytics-ra3', ClusterStatus: 'available', NodeType: 'ra3.xlplus' }] });
-  serverless.on(GetWorkgroupCommand).resolves({ workgroup: { workgroupName: 'analytics-dev', workgroupId: '0f1e2d3c-4b5a-4678-9abc-def012345678', status: 'AVAILABLE' } as never });
-  secrets.on(DescribeSecretCommand).callsFake((input: { SecretId: string }) => ({ ARN: input.SecretId, Name: input.SecretId.split(':').pop() }));
+  cfn
+    .on(DescribeStacksCommand, { StackName: 'CDKToolkit' })
+    .resolves({ Stacks: [{ StackName: 'CDKToolkit', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }] });
+  redshift.on(DescribeClustersCommand).resolves({
+    Clusters: [{ ClusterIdentifier: 'analytics-ra3', ClusterStatus: 'available', NodeType: 'ra3.xlplus' }],
+  });
+  serverless.on(GetWorkgroupCommand).resolves({
+    workgroup: {
+      workgroupName: 'analytics-dev',
+      workgroupId: '0f1e2d3c-4b5a-4678-9abc-def012345678',
+      status: 'AVAILABLE',
+    } as never,
+  });
+  secrets
+    .on(DescribeSecretCommand)
+    .callsFake((input: { SecretId: string }) => ({ ARN: input.SecretId, Name: input.SecretId.split(':').pop() }));
   data.on(ListDatabasesCommand).resolves({ Databases: ['dev', 'immuta', 'sales', 'crm'] });
   data.on(ListSchemasCommand).callsFake((input: { SchemaPattern: string }) => ({ Schemas: [input.SchemaPattern] }));
-  acm.on(DescribeCertificateCommand).resolves({ Certificate: { CertificateArn: CERT, Status: 'ISSUED', DomainName: '*.data.example.com' } });
+  acm
+    .on(DescribeCertificateCommand)
+    .resolves({ Certificate: { CertificateArn: CERT, Status: 'ISSUED', DomainName: '*.data.example.com' } });
 }
 
 beforeEach(() => {
@@ -47,7 +72,8 @@ beforeEach(() => {
   accountReady();
 });
 
-const statusOf = (r: Awaited<ReturnType<typeof preflight>>, title: RegExp) => r.checks!.filter((c) => title.test(c.title)).map((c) => c.status);
+const statusOf = (r: Awaited<ReturnType<typeof preflight>>, title: RegExp) =>
+  r.checks!.filter((c) => title.test(c.title)).map((c) => c.status);
 
 describe('preflight: a ready account', () => {
   it('prod: every check ok, exit 0, with read-only calls only', async () => {
@@ -55,12 +81,23 @@ describe('preflight: a ready account', () => {
     expect(r.checks!.filter((c) => c.status === 'fail' || c.status === 'warn')).toEqual([]);
     expect(r.exitCode).toBe(EXIT.ready);
     expect(statusOf(r, /^Data API as the system user/)).toEqual(['skip']); // dbUser: created by the bootstrap
-    expect(data).toHaveReceivedCommandWith(ListDatabasesCommand, { ClusterIdentifier: 'analytics-ra3', DbUser: 'awsuser', Database: 'immuta' });
-    expect(data).toHaveReceivedCommandWith(ListSchemasCommand, { Database: 'sales', ConnectedDatabase: 'immuta', SchemaPattern: 'public' });
+    expect(data).toHaveReceivedCommandWith(ListDatabasesCommand, {
+      ClusterIdentifier: 'analytics-ra3',
+      DbUser: 'awsuser',
+      Database: 'immuta',
+    });
+    expect(data).toHaveReceivedCommandWith(ListSchemasCommand, {
+      Database: 'sales',
+      ConnectedDatabase: 'immuta',
+      SchemaPattern: 'public',
+    });
     expect(acm).toHaveReceivedCommandWith(DescribeCertificateCommand, { CertificateArn: CERT });
     // Nothing that writes, and never a secret's value.
     const sent = mocks.flatMap((m) => m.calls().map((c) => (c.args[0] as object).constructor.name));
-    expect(sent.every((n) => /^(Get|Describe|List)/.test(n)), sent.join()).toBe(true);
+    expect(
+      sent.every((n) => /^(Get|Describe|List)/.test(n)),
+      sent.join(),
+    ).toBe(true);
   });
 
   it('dev: the workgroup by name and id, its secrets described, the system user signs in with its secret', async () => {
@@ -68,16 +105,30 @@ describe('preflight: a ready account', () => {
     expect(r.exitCode).toBe(EXIT.ready);
     expect(serverless).toHaveReceivedCommandWith(GetWorkgroupCommand, { workgroupName: 'analytics-dev' });
     expect(secrets).toHaveReceivedCommandTimes(DescribeSecretCommand, 2);
-    expect(data).toHaveReceivedCommandWith(ListDatabasesCommand, { WorkgroupName: 'analytics-dev', SecretArn: expect.stringContaining('viewguard-dev/system'), Database: 'dev' });
+    expect(data).toHaveReceivedCommandWith(ListDatabasesCommand, {
+      WorkgroupName: 'analytics-dev',
+      SecretArn: expect.stringContaining('viewguard-dev/system'),
+      Database: 'dev',
+    });
     expect(statusOf(r, /^Data API as the system user/)).toEqual(['ok']);
   });
 
   it('prints what cdk deploy will create: stack, target, front door, URL, alarms, resources', async () => {
     const r = await preflight('prod', clients);
-    expect(r.plan).toMatchObject({ stackName: 'viewguard-prod', where: '222222222222 / eu-west-1', webhookUrl: 'https://webhooks.data.example.com/viewguard/webhooks' });
-    expect(r.plan!.frontDoor.join('\n')).toMatch(/REGIONAL[\s\S]*only from 203\.0\.113\.0\/24, 198\.51\.100\.17\/32[\s\S]*WAF: AWSManagedRules/);
+    expect(r.plan).toMatchObject({
+      stackName: 'viewguard-prod',
+      where: '222222222222 / eu-west-1',
+      webhookUrl: 'https://webhooks.data.example.com/viewguard/webhooks',
+    });
+    expect(r.plan!.frontDoor.join('\n')).toMatch(
+      /REGIONAL[\s\S]*only from 203\.0\.113\.0\/24, 198\.51\.100\.17\/32[\s\S]*WAF: AWSManagedRules/,
+    );
     expect(r.plan!.alarms.some((a) => a.includes('no webhook reached ingest for 72 h'))).toBe(true);
-    expect(Object.fromEntries(r.plan!.resources)).toMatchObject({ 'AWS::WAFv2::WebACL': 1, 'AWS::ApiGateway::DomainName': 1, 'AWS::SQS::Queue': 5 });
+    expect(Object.fromEntries(r.plan!.resources)).toMatchObject({
+      'AWS::WAFv2::WebACL': 1,
+      'AWS::ApiGateway::DomainName': 1,
+      'AWS::SQS::Queue': 5,
+    });
     const text = formatResult(r);
     expect(text).toContain('cdk deploy will create or update stack viewguard-prod in 222222222222 / eu-west-1');
     expect(text).toContain('stack viewguard-prod: does not exist yet: cdk deploy will create it');
@@ -106,28 +157,45 @@ describe('preflight: what goes wrong before a first deploy', () => {
   });
 
   it('a stack whose creation rolled back', async () => {
-    cfn.on(DescribeStacksCommand, { StackName: 'viewguard-prod' }).resolves({ Stacks: [{ StackName: 'viewguard-prod', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'viewguard-prod' }).resolves({
+      Stacks: [{ StackName: 'viewguard-prod', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }],
+    });
     await failing('prod', /stack viewguard-prod/, 'VG904', /ROLLBACK_COMPLETE.*delete it/);
   });
 
   it('an existing stack is an update, not a failure', async () => {
-    cfn.on(DescribeStacksCommand, { StackName: 'viewguard-prod' }).resolves({ Stacks: [{ StackName: 'viewguard-prod', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'viewguard-prod' }).resolves({
+      Stacks: [{ StackName: 'viewguard-prod', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }],
+    });
     const r = await preflight('prod', clients);
-    expect(r.checks!.find((c) => c.title === 'stack viewguard-prod')).toMatchObject({ status: 'ok', detail: expect.stringContaining('will update') });
+    expect(r.checks!.find((c) => c.title === 'stack viewguard-prod')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('will update'),
+    });
   });
 
   it('the cluster does not exist', async () => {
-    redshift.on(DescribeClustersCommand).rejects(new ClusterNotFoundFault({ message: 'Cluster analytics-ra3 not found.', $metadata: {} }));
+    redshift
+      .on(DescribeClustersCommand)
+      .rejects(new ClusterNotFoundFault({ message: 'Cluster analytics-ra3 not found.', $metadata: {} }));
     await failing('prod', /cluster/, 'VG905', /not found/);
   });
 
   it('multi-database mode on a cluster that is not RA3', async () => {
-    redshift.on(DescribeClustersCommand).resolves({ Clusters: [{ ClusterIdentifier: 'analytics-ra3', ClusterStatus: 'available', NodeType: 'dc2.large' }] });
+    redshift.on(DescribeClustersCommand).resolves({
+      Clusters: [{ ClusterIdentifier: 'analytics-ra3', ClusterStatus: 'available', NodeType: 'dc2.large' }],
+    });
     await failing('prod', /cluster/, 'VG905', /dc2\.large: multi-database mode needs RA3/);
   });
 
   it('a workgroup id that is not the workgroup’s (IAM would scope the grants to the wrong one)', async () => {
-    serverless.on(GetWorkgroupCommand).resolves({ workgroup: { workgroupName: 'analytics-dev', workgroupId: 'aaaaaaaa-4b5a-4678-9abc-def012345678', status: 'AVAILABLE' } as never });
+    serverless.on(GetWorkgroupCommand).resolves({
+      workgroup: {
+        workgroupName: 'analytics-dev',
+        workgroupId: 'aaaaaaaa-4b5a-4678-9abc-def012345678',
+        status: 'AVAILABLE',
+      } as never,
+    });
     await failing('dev', /workgroup/, 'VG905', /its id is aaaaaaaa/);
   });
 
@@ -137,14 +205,28 @@ describe('preflight: what goes wrong before a first deploy', () => {
   });
 
   it('a secret that does not exist, or is scheduled for deletion', async () => {
-    secrets.on(DescribeSecretCommand).rejectsOnce(new SecretNotFound({ message: 'not found', $metadata: {} })).callsFake((i: { SecretId: string }) => ({ ARN: i.SecretId, Name: 'admin', DeletedDate: new Date('2026-12-10T00:00:00Z') }));
+    secrets
+      .on(DescribeSecretCommand)
+      .rejectsOnce(new SecretNotFound({ message: 'not found', $metadata: {} }))
+      .callsFake((i: { SecretId: string }) => ({
+        ARN: i.SecretId,
+        Name: 'admin',
+        DeletedDate: new Date('2026-12-10T00:00:00Z'),
+      }));
     const r = await preflight('dev', clients);
-    expect(r.checks!.filter((c) => c.code === 'VG906').map((c) => c.detail)).toEqual([expect.stringContaining('not found'), expect.stringContaining('scheduled for deletion')]);
+    expect(r.checks!.filter((c) => c.code === 'VG906').map((c) => c.detail)).toEqual([
+      expect.stringContaining('not found'),
+      expect.stringContaining('scheduled for deletion'),
+    ]);
     expect(r.exitCode).toBe(EXIT.checkFailed);
   });
 
   it('a secret under a customer KMS key is a warning (the stack does not grant kms:Decrypt)', async () => {
-    secrets.on(DescribeSecretCommand).callsFake((i: { SecretId: string }) => ({ ARN: i.SecretId, Name: 's', KmsKeyId: 'arn:aws:kms:eu-west-1:111111111111:key/abc' }));
+    secrets.on(DescribeSecretCommand).callsFake((i: { SecretId: string }) => ({
+      ARN: i.SecretId,
+      Name: 's',
+      KmsKeyId: 'arn:aws:kms:eu-west-1:111111111111:key/abc',
+    }));
     const r = await preflight('dev', clients);
     expect(r.checks!.filter((c) => c.code === 'VG906').map((c) => c.status)).toEqual(['warn', 'warn']);
     expect(r.exitCode).toBe(EXIT.ready);
@@ -152,7 +234,12 @@ describe('preflight: what goes wrong before a first deploy', () => {
 
   it('the identity cannot reach the warehouse through the Data API', async () => {
     data.on(ListDatabasesCommand).rejects(denied());
-    await failing('prod', /Data API as the administrator/, 'VG907', /AccessDeniedException.*allow redshift-data:ListDatabases/);
+    await failing(
+      'prod',
+      /Data API as the administrator/,
+      'VG907',
+      /AccessDeniedException.*allow redshift-data:ListDatabases/,
+    );
   });
 
   it('the views’ database has not been created (multi mode)', async () => {
@@ -166,15 +253,28 @@ describe('preflight: what goes wrong before a first deploy', () => {
   });
 
   it('the system user’s secret cannot sign in (the user was not created)', async () => {
-    data.on(ListDatabasesCommand, { SecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:viewguard-dev/system-AbCdEf' }).rejects(Object.assign(new Error('password authentication failed'), { name: 'DatabaseConnectionException' }));
+    data
+      .on(ListDatabasesCommand, {
+        SecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:viewguard-dev/system-AbCdEf',
+      })
+      .rejects(Object.assign(new Error('password authentication failed'), { name: 'DatabaseConnectionException' }));
     await failing('dev', /system user/, 'VG907', /password authentication failed.*create the system user/);
   });
 
   it('a certificate that is not issued, or does not cover the domain', async () => {
-    acm.on(DescribeCertificateCommand).resolvesOnce({ Certificate: { Status: 'PENDING_VALIDATION', DomainName: 'webhooks.data.example.com' } });
+    acm
+      .on(DescribeCertificateCommand)
+      .resolvesOnce({ Certificate: { Status: 'PENDING_VALIDATION', DomainName: 'webhooks.data.example.com' } });
     await failing('prod', /certificate/, 'VG908', /PENDING_VALIDATION/);
-    acm.on(DescribeCertificateCommand).resolves({ Certificate: { Status: 'ISSUED', DomainName: 'other.example.com', SubjectAlternativeNames: ['*.example.com'] } });
-    await failing('prod', /certificate/, 'VG908', /covers other\.example\.com, \*\.example\.com, not webhooks\.data\.example\.com/);
+    acm.on(DescribeCertificateCommand).resolves({
+      Certificate: { Status: 'ISSUED', DomainName: 'other.example.com', SubjectAlternativeNames: ['*.example.com'] },
+    });
+    await failing(
+      'prod',
+      /certificate/,
+      'VG908',
+      /covers other\.example\.com, \*\.example\.com, not webhooks\.data\.example\.com/,
+    );
   });
 
   it('a describe the identity may not call is a warning, not a failure', async () => {
@@ -187,7 +287,11 @@ describe('preflight: what goes wrong before a first deploy', () => {
 
 describe('preflight: exit codes', () => {
   it('no credentials: 3, nothing checked, the plan still printed', async () => {
-    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    sts
+      .on(GetCallerIdentityCommand)
+      .rejects(
+        Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+      );
     const r = await preflight('prod', clients);
     expect(r.exitCode).toBe(EXIT.cannotCheck);
     expect(r.error).toContain('Could not load credentials');
@@ -209,7 +313,13 @@ describe('preflight: exit codes', () => {
         cwd: PROJECT_ROOT,
         encoding: 'utf8',
         // No credentials anywhere (and no instance metadata to ask): the SDK gives up at once.
-        env: { PATH: process.env.PATH, HOME: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' },
+        env: {
+          PATH: process.env.PATH,
+          HOME: '/nonexistent',
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_CONFIG_FILE: '/nonexistent',
+          AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+        },
         // spawnSync blocks vitest's own timer, so the hang guard of a child is its own kill timeout.
         timeout: 240_000,
       });
@@ -217,7 +327,11 @@ describe('preflight: exit codes', () => {
     expect(run('--bogus').status).toBe(2);
     const r = run('--env', 'prod', '--json');
     expect(r.status, r.stderr).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 3, environment: 'prod', plan: { stackName: 'viewguard-prod' } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      exitCode: 3,
+      environment: 'prod',
+      plan: { stackName: 'viewguard-prod' },
+    });
     // A hang guard, not a speed limit: three tsx cold starts took 377 s on the shared 2-core machine at load 30.
   }, 800_000);
 });

@@ -60,18 +60,25 @@ beforeAll(() => {
   if (missing.length > 0) throw new Error(`handlers not written yet: ${missing.join(', ')}`);
   cluster = synth('ClusterStack', clusterConfig);
   workgroup = synth('WorkgroupStack', workgroupConfig);
-  const bundlesStaged = readdirSync(cluster.outdir).filter((d) => d.startsWith('asset.') && existsSync(path.join(cluster.outdir, d, 'index.mjs')));
-  expect(bundlesStaged.length).toBe(PIPELINE_HANDLERS.length + 2); // + the bootstrap (both handlers in one bundle) + drift-audit
+  const bundlesStaged = readdirSync(cluster.outdir).filter(
+    (d) => d.startsWith('asset.') && existsSync(path.join(cluster.outdir, d, 'index.mjs')),
+  );
+  // + the bootstrap (both handlers in one bundle) + drift-audit
+  expect(bundlesStaged.length).toBe(PIPELINE_HANDLERS.length + 2);
 }, 600_000);
 
 afterAll(() => {
   if (cluster) rmSync(cluster.outdir, { recursive: true, force: true });
 });
 
-const resources = (s: Synth, type: string): [string, any][] => Object.entries(s.json.Resources).filter(([, r]: [string, any]) => r.Type === type) as [string, any][];
+const resources = (s: Synth, type: string): [string, any][] =>
+  Object.entries(s.json.Resources).filter(([, r]: [string, any]) => r.Type === type) as [string, any][];
 const ours = (s: Synth) =>
-  resources(s, 'AWS::Lambda::Function').filter(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME?.startsWith('viewguard-'));
-const logicalId = (s: Synth, construct: { node: { defaultChild?: unknown } }) => s.stack.getLogicalId(construct.node.defaultChild as never);
+  resources(s, 'AWS::Lambda::Function').filter(([, r]) =>
+    r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME?.startsWith('viewguard-'),
+  );
+const logicalId = (s: Synth, construct: { node: { defaultChild?: unknown } }) =>
+  s.stack.getLogicalId(construct.node.defaultChild as never);
 
 /** Every policy document in the template (identity, resource, key and trust policies). */
 function policyDocuments(node: unknown, out: any[] = []): any[] {
@@ -84,7 +91,7 @@ function policyDocuments(node: unknown, out: any[] = []): any[] {
   }
   return out;
 }
-const asList = <T,>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 const statementsOf = (s: Synth, fnLogicalId: string) => {
   const fn = s.json.Resources[fnLogicalId];
   const roleId = fn.Properties.Role['Fn::GetAtt'][0];
@@ -103,7 +110,10 @@ describe('functions', () => {
         expect(fn.Properties.Runtime).toBe('nodejs22.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);
         expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
-        expect(fn.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: 'viewguard', POWERTOOLS_LOG_LEVEL: 'INFO' });
+        expect(fn.Properties.Environment.Variables).toMatchObject({
+          POWERTOOLS_METRICS_NAMESPACE: 'viewguard',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        });
         const logGroup = s.json.Resources[fn.Properties.LoggingConfig.LogGroup.Ref];
         expect(logGroup.Properties.RetentionInDays).toBe(30);
       }
@@ -111,9 +121,14 @@ describe('functions', () => {
   });
 
   it('passes the warehouse, queue, bus and secret to the functions that need them', () => {
-    const env = (fn: { node: { defaultChild?: unknown } }) => cluster.json.Resources[logicalId(cluster, fn as never)].Properties.Environment.Variables;
+    const env = (fn: { node: { defaultChild?: unknown } }) =>
+      cluster.json.Resources[logicalId(cluster, fn as never)].Properties.Environment.Variables;
     const f = cluster.stack.functions;
-    expect(env(f.ingest)).toMatchObject({ [ENV.eventBusName]: { Ref: expect.any(String) }, [ENV.webhookSecretArn]: { Ref: expect.any(String) }, [ENV.maxBodyBytes]: String(200 * 1024) });
+    expect(env(f.ingest)).toMatchObject({
+      [ENV.eventBusName]: { Ref: expect.any(String) },
+      [ENV.webhookSecretArn]: { Ref: expect.any(String) },
+      [ENV.maxBodyBytes]: String(200 * 1024),
+    });
     expect(env(f.apply)).toMatchObject({
       [ENV.clusterId]: 'analytics',
       [ENV.database]: 'immuta',
@@ -124,13 +139,23 @@ describe('functions', () => {
     });
     for (const r of ['datasource', 'policy', 'user'] as const) expect(env(f[r])).toHaveProperty(ENV.workQueueUrl);
     expect(env(f.datasource)).not.toHaveProperty(ENV.clusterId);
-    const wenv = workgroup.json.Resources[logicalId(workgroup, workgroup.stack.functions.apply as never)].Properties.Environment.Variables;
-    expect(wenv).toMatchObject({ [ENV.workgroupName]: 'analytics-wg', [ENV.dbSecretArn]: ACCOUNT_SECRET('system'), [ENV.database]: 'dev' });
+    const wenv =
+      workgroup.json.Resources[logicalId(workgroup, workgroup.stack.functions.apply as never)].Properties.Environment
+        .Variables;
+    expect(wenv).toMatchObject({
+      [ENV.workgroupName]: 'analytics-wg',
+      [ENV.dbSecretArn]: ACCOUNT_SECRET('system'),
+      [ENV.database]: 'dev',
+    });
     expect(wenv).not.toHaveProperty(ENV.clusterId);
   });
 
   it('bundles each handler minified with the AWS SDK inside, each ≤ 1 MB', () => {
-    for (const [name, fn] of [...Object.entries(cluster.stack.functions), ['bootstrap', cluster.stack.bootstrap.onEvent] as const, ['drift-audit', cluster.stack.driftAudit.fn] as const]) {
+    for (const [name, fn] of [
+      ...Object.entries(cluster.stack.functions),
+      ['bootstrap', cluster.stack.bootstrap.onEvent] as const,
+      ['drift-audit', cluster.stack.driftAudit.fn] as const,
+    ]) {
       const res = cluster.json.Resources[logicalId(cluster, fn as never)];
       const assetDir = path.join(cluster.outdir, res.Metadata['aws:asset:path']);
       const bundle = path.join(assetDir, 'index.mjs');
@@ -143,10 +168,17 @@ describe('functions', () => {
     }
   });
   it('ships the PostgreSQL parser WebAssembly exactly with the bundles that load it', () => {
-    const fns = [...Object.entries(cluster.stack.functions), ['bootstrap', cluster.stack.bootstrap.onEvent] as const, ['drift-audit', cluster.stack.driftAudit.fn] as const];
+    const fns = [
+      ...Object.entries(cluster.stack.functions),
+      ['bootstrap', cluster.stack.bootstrap.onEvent] as const,
+      ['drift-audit', cluster.stack.driftAudit.fn] as const,
+    ];
     let shipped = 0;
     for (const [name, fn] of fns) {
-      const dir = path.join(cluster.outdir, cluster.json.Resources[logicalId(cluster, fn as never)].Metadata['aws:asset:path']);
+      const dir = path.join(
+        cluster.outdir,
+        cluster.json.Resources[logicalId(cluster, fn as never)].Metadata['aws:asset:path'],
+      );
       const needs = readFileSync(path.join(dir, 'index.mjs'), 'utf8').includes('libpg-query.wasm');
       expect(existsSync(path.join(dir, 'libpg-query.wasm')), name).toBe(needs);
       if (needs) shipped++;
@@ -158,7 +190,12 @@ describe('functions', () => {
     // In a fresh `node` process importing from a .mjs file, as Lambda's ESM loader does: vitest's module
     // runner (and `node -e`) define __dirname/require for the module, which once hid a cold-start crash of
     // libpg-query's loader in four bundles.
-    const fns = [...Object.values(cluster.stack.functions), cluster.stack.bootstrap.onEvent, cluster.stack.bootstrap.isComplete, cluster.stack.driftAudit.fn];
+    const fns = [
+      ...Object.values(cluster.stack.functions),
+      cluster.stack.bootstrap.onEvent,
+      cluster.stack.bootstrap.isComplete,
+      cluster.stack.driftAudit.fn,
+    ];
     const probe = path.join(mkdtempSync(path.join(tmpdir(), 'vg-load-')), 'probe.mjs');
     writeFileSync(probe, 'const m = await import(process.argv[2]); process.stdout.write(typeof m[process.argv[3]]);');
     for (const fn of fns) {
@@ -183,10 +220,15 @@ describe('webhook path', () => {
         'method.request.header.webhook-signature': true,
       },
     });
-    t.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
+    t.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
     t.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
-      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, DataTraceEnabled: false })]),
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, DataTraceEnabled: false }),
+      ]),
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
     });
   });
@@ -204,7 +246,9 @@ describe('webhook path', () => {
     const rules = resources(cluster, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern);
     expect(rules).toHaveLength(ROUTES.length);
     for (const route of ROUTES) {
-      const match = rules.filter(([, r]) => JSON.stringify(r.Properties.EventPattern['detail-type']) === JSON.stringify(route.types));
+      const match = rules.filter(
+        ([, r]) => JSON.stringify(r.Properties.EventPattern['detail-type']) === JSON.stringify(route.types),
+      );
       expect(match, route.category).toHaveLength(1);
       const rule = match[0]![1].Properties;
       expect(rule.EventPattern.source).toEqual([EVENT_SOURCE]);
@@ -253,7 +297,8 @@ describe('least privilege', () => {
           const wildcard = asList(st.Action ?? []).some((a: string) => a.includes('*'));
           if (st.Effect === 'Allow') expect(wildcard, JSON.stringify(st)).toBe(false);
           // A deny only takes away: enforceSSL's "deny everything without TLS" is the one allowed wildcard.
-          else if (wildcard) expect(st.Condition, JSON.stringify(st)).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+          else if (wildcard)
+            expect(st.Condition, JSON.stringify(st)).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
         }
       }
     }
@@ -267,7 +312,11 @@ describe('least privilege', () => {
     const own = apply.filter((st) => asList(st.Action).includes('redshift-data:DescribeStatement'));
     expect(own).toHaveLength(1);
     expect(own[0].Condition).toEqual({ StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } });
-    expect(asList(own[0].Action).sort()).toEqual(['redshift-data:CancelStatement', 'redshift-data:DescribeStatement', 'redshift-data:GetStatementResult']);
+    expect(asList(own[0].Action).sort()).toEqual([
+      'redshift-data:CancelStatement',
+      'redshift-data:DescribeStatement',
+      'redshift-data:GetStatementResult',
+    ]);
     const creds = apply.filter((st) => asList(st.Action).includes('redshift:GetClusterCredentials'));
     expect(creds).toHaveLength(1);
     const arns = JSON.stringify(creds[0].Resource);
@@ -275,21 +324,42 @@ describe('least privilege', () => {
     expect(arns).toContain(':dbname:analytics/immuta');
     expect(arns).not.toContain('awsuser');
     // Only these functions may use the Data API at all.
-    const dataApiUsers = ours(cluster).filter(([id]) => actionsOf(statementsOf(cluster, id)).some((a) => a.startsWith('redshift')));
+    const dataApiUsers = ours(cluster).filter(([id]) =>
+      actionsOf(statementsOf(cluster, id)).some((a) => a.startsWith('redshift')),
+    );
     const expected = ['apply', 'policy'].map((n) => logicalId(cluster, cluster.stack.functions[n as 'apply'] as never));
-    expected.push(logicalId(cluster, cluster.stack.bootstrap.onEvent as never), logicalId(cluster, cluster.stack.bootstrap.isComplete as never), logicalId(cluster, cluster.stack.driftAudit.fn as never));
+    expected.push(
+      logicalId(cluster, cluster.stack.bootstrap.onEvent as never),
+      logicalId(cluster, cluster.stack.bootstrap.isComplete as never),
+      logicalId(cluster, cluster.stack.driftAudit.fn as never),
+    );
     expect(dataApiUsers.map(([id]) => id).sort()).toEqual(expected.sort());
   });
 
-  it('the bootstrap signs in as the administrator (and the system user only in isComplete), raw databases included', () => {
-    const isComplete = statementsOf(cluster, logicalId(cluster, cluster.stack.bootstrap.isComplete as never));
-    const arns = JSON.stringify(isComplete.filter((st) => asList(st.Action).includes('redshift:GetClusterCredentials')).map((st) => st.Resource));
-    for (const part of [':dbuser:analytics/awsuser', ':dbuser:analytics/immuta_system_user', ':dbname:analytics/sales', ':dbname:analytics/immuta']) {
-      expect(arns).toContain(part);
-    }
-    const onEvent = statementsOf(cluster, logicalId(cluster, cluster.stack.bootstrap.onEvent as never));
-    expect(JSON.stringify(onEvent)).not.toContain('immuta_system_user');
-  });
+  it(
+    'the bootstrap signs in as the ' +
+      'administrator (and the ' +
+      'system user only in isComplete), ' +
+      'raw databases included',
+    () => {
+      const isComplete = statementsOf(cluster, logicalId(cluster, cluster.stack.bootstrap.isComplete as never));
+      const arns = JSON.stringify(
+        isComplete
+          .filter((st) => asList(st.Action).includes('redshift:GetClusterCredentials'))
+          .map((st) => st.Resource),
+      );
+      for (const part of [
+        ':dbuser:analytics/awsuser',
+        ':dbuser:analytics/immuta_system_user',
+        ':dbname:analytics/sales',
+        ':dbname:analytics/immuta',
+      ]) {
+        expect(arns).toContain(part);
+      }
+      const onEvent = statementsOf(cluster, logicalId(cluster, cluster.stack.bootstrap.onEvent as never));
+      expect(JSON.stringify(onEvent)).not.toContain('immuta_system_user');
+    },
+  );
 
   it('a workgroup is scoped by its id; each secret is readable only by the functions that need it', () => {
     const s = workgroup;
@@ -299,17 +369,29 @@ describe('least privilege', () => {
     expect(actionsOf(apply)).not.toContain('redshift:GetClusterCredentials');
     const readers = (secretArn: string) =>
       ours(s)
-        .filter(([id]) => statementsOf(s, id).some((st) => asList(st.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(st.Resource).includes(secretArn)))
+        .filter(([id]) =>
+          statementsOf(s, id).some(
+            (st) =>
+              asList(st.Action).includes('secretsmanager:GetSecretValue') &&
+              JSON.stringify(st.Resource).includes(secretArn),
+          ),
+        )
         .map(([id]) => id)
         .sort();
     const id = (c: { node: { defaultChild?: unknown } }) => logicalId(s, c as never);
     const f = s.stack.functions;
     expect(readers(ACCOUNT_SECRET('webhook'))).toEqual([id(f.ingest)]);
-    expect(readers(ACCOUNT_SECRET('system'))).toEqual([id(f.apply), id(s.stack.bootstrap.isComplete), id(f.policy), id(s.stack.driftAudit.fn)].sort());
-    expect(readers(ACCOUNT_SECRET('admin'))).toEqual([id(s.stack.bootstrap.isComplete), id(s.stack.bootstrap.onEvent), id(s.stack.driftAudit.fn)].sort());
+    expect(readers(ACCOUNT_SECRET('system'))).toEqual(
+      [id(f.apply), id(s.stack.bootstrap.isComplete), id(f.policy), id(s.stack.driftAudit.fn)].sort(),
+    );
+    expect(readers(ACCOUNT_SECRET('admin'))).toEqual(
+      [id(s.stack.bootstrap.isComplete), id(s.stack.bootstrap.onEvent), id(s.stack.driftAudit.fn)].sort(),
+    );
     // The generated hashing key: only isComplete.
     const hashKeyRef = JSON.stringify({ Ref: s.stack.getLogicalId(s.stack.hashKeySecret.node.defaultChild as never) });
-    const hashReaders = ours(s).filter(([fid]) => statementsOf(s, fid).some((st) => JSON.stringify(st.Resource ?? '').includes(hashKeyRef)));
+    const hashReaders = ours(s).filter(([fid]) =>
+      statementsOf(s, fid).some((st) => JSON.stringify(st.Resource ?? '').includes(hashKeyRef)),
+    );
     expect(hashReaders.map(([fid]) => fid)).toEqual([id(s.stack.bootstrap.isComplete)]);
   });
 
@@ -317,8 +399,13 @@ describe('least privilege', () => {
     const senders = ours(cluster).filter(([id]) => actionsOf(statementsOf(cluster, id)).includes('events:PutEvents'));
     expect(senders.map(([id]) => id)).toEqual([logicalId(cluster, cluster.stack.functions.ingest as never)]);
     const f = cluster.stack.functions;
-    const queueSenders = ours(cluster).filter(([id]) => actionsOf(statementsOf(cluster, id)).includes('sqs:SendMessage')).map(([id]) => id).sort();
-    expect(queueSenders).toEqual([f.apply, f.datasource, f.policy, f.user].map((fn) => logicalId(cluster, fn as never)).sort());
+    const queueSenders = ours(cluster)
+      .filter(([id]) => actionsOf(statementsOf(cluster, id)).includes('sqs:SendMessage'))
+      .map(([id]) => id)
+      .sort();
+    expect(queueSenders).toEqual(
+      [f.apply, f.datasource, f.policy, f.user].map((fn) => logicalId(cluster, fn as never)).sort(),
+    );
   });
 });
 
@@ -349,66 +436,133 @@ describe('bootstrap custom resource', () => {
 });
 
 describe('operations', () => {
-  it('alarms: a message in any DLQ, old work, apply error rate, a view failed closed, API 5xx — all to the SNS topic', () => {
-    const alarms = resources(cluster, 'AWS::CloudWatch::Alarm');
-    const topicId = cluster.stack.getLogicalId(cluster.stack.operations.topic.node.defaultChild as never);
-    for (const [, a] of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
-    const dlqAlarms = alarms.filter(([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');
-    expect(dlqAlarms).toHaveLength(ROUTES.length + 1);
-    for (const [, a] of dlqAlarms) expect(a.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
-    expect(alarms.some(([, a]) => a.Properties.MetricName === 'ApproximateAgeOfOldestMessage' && a.Properties.Threshold === 900)).toBe(true);
-    expect(alarms.some(([, a]) => JSON.stringify(a.Properties.Metrics ?? '').includes('100 * errors / invocations'))).toBe(true);
-    expect(alarms.some(([, a]) => a.Properties.MetricName === 'ViewsFailedClosed' && a.Properties.Namespace === 'viewguard')).toBe(true);
-    cluster.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
-    // A given topic is used, not created.
-    workgroup.template.resourceCountIs('AWS::SNS::Topic', 0);
-    for (const [, a] of resources(workgroup, 'AWS::CloudWatch::Alarm')) expect(a.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
-  });
+  it(
+    'alarms: a message in any DLQ, old ' +
+      'work, apply error rate, a ' +
+      'view failed closed, API 5xx — ' +
+      'all to the SNS topic',
+    () => {
+      const alarms = resources(cluster, 'AWS::CloudWatch::Alarm');
+      const topicId = cluster.stack.getLogicalId(cluster.stack.operations.topic.node.defaultChild as never);
+      for (const [, a] of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      const dlqAlarms = alarms.filter(([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');
+      expect(dlqAlarms).toHaveLength(ROUTES.length + 1);
+      for (const [, a] of dlqAlarms)
+        expect(a.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(
+        alarms.some(
+          ([, a]) => a.Properties.MetricName === 'ApproximateAgeOfOldestMessage' && a.Properties.Threshold === 900,
+        ),
+      ).toBe(true);
+      expect(
+        alarms.some(([, a]) => JSON.stringify(a.Properties.Metrics ?? '').includes('100 * errors / invocations')),
+      ).toBe(true);
+      expect(
+        alarms.some(
+          ([, a]) => a.Properties.MetricName === 'ViewsFailedClosed' && a.Properties.Namespace === 'viewguard',
+        ),
+      ).toBe(true);
+      cluster.template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'oncall@example.com',
+      });
+      // A given topic is used, not created.
+      workgroup.template.resourceCountIs('AWS::SNS::Topic', 0);
+      for (const [, a] of resources(workgroup, 'AWS::CloudWatch::Alarm'))
+        expect(a.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
+    },
+  );
 
   it('the dashboard shows the path of a webhook and the apply EMF metrics', () => {
     const [, dash] = resources(cluster, 'AWS::CloudWatch::Dashboard')[0]!;
     const body = JSON.stringify(dash.Properties.DashboardBody);
-    for (const m of ['4XXError', '5XXError', 'Latency', 'MatchedEvents', 'FailedInvocations', 'ApproximateAgeOfOldestMessage', 'Throttles', 'Duration']) {
+    for (const m of [
+      '4XXError',
+      '5XXError',
+      'Latency',
+      'MatchedEvents',
+      'FailedInvocations',
+      'ApproximateAgeOfOldestMessage',
+      'Throttles',
+      'Duration',
+    ]) {
       expect(body).toContain(m);
     }
     const emf = (m: string, service: string) => `\\"viewguard\\",\\"${m}\\",\\"service\\",\\"${service}\\"`;
-    for (const m of ['Applied', 'Failed', 'Skipped', 'ViewsFailedClosed', 'StatementsFinished', 'StatementsFailed', 'StatementsAborted', 'StatementLatency', 'EndToEndLag']) {
+    for (const m of [
+      'Applied',
+      'Failed',
+      'Skipped',
+      'ViewsFailedClosed',
+      'StatementsFinished',
+      'StatementsFailed',
+      'StatementsAborted',
+      'StatementLatency',
+      'EndToEndLag',
+    ]) {
       expect(body).toContain(emf(m, 'viewguard-apply'));
     }
     for (const r of ROUTES) expect(body).toContain(emf('EventsReceived', `viewguard-${r.functionName}`));
     expect(body).toContain('p99');
   });
 
-  it('drift and audit: a daily schedule (configurable), the system user and the administrator, alarms to the topic, a dashboard row', () => {
-    const fnId = logicalId(cluster, cluster.stack.driftAudit.fn as never);
-    cluster.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })] });
-    expect(cluster.json.Resources[fnId].Properties.Environment.Variables).toMatchObject({
-      [ENV.clusterId]: 'analytics',
-      [ENV.dbUser]: 'immuta_system_user',
-      [ENV.systemUser]: 'immuta_system_user',
-      [ENV.adminDbUser]: 'awsuser',
-      POWERTOOLS_SERVICE_NAME: 'viewguard-drift-audit',
-    });
-    const creds = JSON.stringify(statementsOf(cluster, fnId).filter((st) => asList(st.Action).includes('redshift:GetClusterCredentials')).map((st) => st.Resource));
-    for (const part of [':dbuser:analytics/awsuser', ':dbuser:analytics/immuta_system_user']) expect(creds).toContain(part);
-    const topicId = cluster.stack.getLogicalId(cluster.stack.operations.topic.node.defaultChild as never);
-    const alarms = resources(cluster, 'AWS::CloudWatch::Alarm');
-    for (const m of ['DriftFindings', 'RawTableBypasses']) {
-      const a = alarms.find(([, x]) => x.Properties.MetricName === m)?.[1];
-      expect(a?.Properties, m).toMatchObject({ Namespace: 'viewguard', Threshold: 1, AlarmActions: [{ Ref: topicId }], Dimensions: [{ Name: 'service', Value: 'viewguard-drift-audit' }] });
-    }
-    const body = JSON.stringify(resources(cluster, 'AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);
-    expect(body).toContain('Drift and privilege audit');
-    // The workgroup signs the administrator in with its secret; another schedule can be configured.
-    const wid = logicalId(workgroup, workgroup.stack.driftAudit.fn as never);
-    expect(workgroup.json.Resources[wid].Properties.Environment.Variables).toMatchObject({ [ENV.adminSecretArn]: ACCOUNT_SECRET('admin'), [ENV.workgroupName]: 'analytics-wg' });
-    expect(parseDeployConfig({ ...clusterFields, driftAuditSchedule: 'cron(0 6 * * ? *)' }).driftAuditSchedule).toBe('cron(0 6 * * ? *)');
-    expect(() => parseDeployConfig({ ...clusterFields, driftAuditSchedule: 'daily' })).toThrow(/driftAuditSchedule: must be an EventBridge schedule expression/);
-  });
+  it(
+    'drift and audit: a daily schedule ' +
+      '(configurable), the system user ' +
+      'and the administrator, alarms to ' +
+      'the topic, a dashboard row',
+    () => {
+      const fnId = logicalId(cluster, cluster.stack.driftAudit.fn as never);
+      cluster.template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 day)',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })],
+      });
+      expect(cluster.json.Resources[fnId].Properties.Environment.Variables).toMatchObject({
+        [ENV.clusterId]: 'analytics',
+        [ENV.dbUser]: 'immuta_system_user',
+        [ENV.systemUser]: 'immuta_system_user',
+        [ENV.adminDbUser]: 'awsuser',
+        POWERTOOLS_SERVICE_NAME: 'viewguard-drift-audit',
+      });
+      const creds = JSON.stringify(
+        statementsOf(cluster, fnId)
+          .filter((st) => asList(st.Action).includes('redshift:GetClusterCredentials'))
+          .map((st) => st.Resource),
+      );
+      for (const part of [':dbuser:analytics/awsuser', ':dbuser:analytics/immuta_system_user'])
+        expect(creds).toContain(part);
+      const topicId = cluster.stack.getLogicalId(cluster.stack.operations.topic.node.defaultChild as never);
+      const alarms = resources(cluster, 'AWS::CloudWatch::Alarm');
+      for (const m of ['DriftFindings', 'RawTableBypasses']) {
+        const a = alarms.find(([, x]) => x.Properties.MetricName === m)?.[1];
+        expect(a?.Properties, m).toMatchObject({
+          Namespace: 'viewguard',
+          Threshold: 1,
+          AlarmActions: [{ Ref: topicId }],
+          Dimensions: [{ Name: 'service', Value: 'viewguard-drift-audit' }],
+        });
+      }
+      const body = JSON.stringify(resources(cluster, 'AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);
+      expect(body).toContain('Drift and privilege audit');
+      // The workgroup signs the administrator in with its secret; another schedule can be configured.
+      const wid = logicalId(workgroup, workgroup.stack.driftAudit.fn as never);
+      expect(workgroup.json.Resources[wid].Properties.Environment.Variables).toMatchObject({
+        [ENV.adminSecretArn]: ACCOUNT_SECRET('admin'),
+        [ENV.workgroupName]: 'analytics-wg',
+      });
+      expect(parseDeployConfig({ ...clusterFields, driftAuditSchedule: 'cron(0 6 * * ? *)' }).driftAuditSchedule).toBe(
+        'cron(0 6 * * ? *)',
+      );
+      expect(() => parseDeployConfig({ ...clusterFields, driftAuditSchedule: 'daily' })).toThrow(
+        /driftAuditSchedule: must be an EventBridge schedule expression/,
+      );
+    },
+  );
 
   it('outputs the webhook URL, the secret ARN and the dashboard name', () => {
     const outputs = Object.keys(cluster.json.Outputs);
-    for (const o of ['WebhookUrl', 'WebhookSecretArn', 'DashboardName', 'AlarmTopicArn', 'ArchiveName']) expect(outputs).toContain(o);
+    for (const o of ['WebhookUrl', 'WebhookSecretArn', 'DashboardName', 'AlarmTopicArn', 'ArchiveName'])
+      expect(outputs).toContain(o);
   });
 });
 
@@ -418,7 +572,11 @@ describe('cdk-nag', () => {
     ['workgroup', () => workgroup],
   ])('AwsSolutions: zero unacknowledged findings (%s)', (_n, get) => {
     const report = new AwsSolutionsChecks().validateScope(get().stack);
-    expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath ?? '').join(', ')}`)).toEqual([]);
+    expect(
+      report.violations.map(
+        (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath ?? '').join(', ')}`,
+      ),
+    ).toEqual([]);
   });
 
   it('would catch a finding (a queue without a DLQ and without acknowledgement)', async () => {

@@ -5,7 +5,10 @@ import * as real from 'zod';
 // @ts-expect-error — plain ESM without type declarations (bundling helper, not compiled by tsc)
 import * as lean from '../../infra/bundling/zod-without-locales.mjs';
 
-const names = (o: object, drop: string) => Object.keys(o).filter((k) => k !== drop).sort();
+const names = (o: object, drop: string) =>
+  Object.keys(o)
+    .filter((k) => k !== drop)
+    .sort();
 
 describe('zod without locales', () => {
   it('exports everything zod exports except locales', () => {
@@ -22,9 +25,16 @@ describe('zod without locales', () => {
     const schema = lean.z.object({ id: lean.z.string().min(1), version: lean.z.number().int() }).strict();
     const bad = schema.safeParse({ id: '', version: 1.5, extra: true });
     expect(bad.success).toBe(false);
-    const realBad = real.z.object({ id: real.z.string().min(1), version: real.z.number().int() }).strict().safeParse({ id: '', version: 1.5, extra: true });
-    expect(bad.error!.issues.map((i: { message: string }) => i.message)).toEqual(realBad.error!.issues.map((i) => i.message));
+    const realBad = real.z
+      .object({ id: real.z.string().min(1), version: real.z.number().int() })
+      .strict()
+      .safeParse({ id: '', version: 1.5, extra: true });
+    expect(bad.error!.issues.map((i: { message: string }) => i.message)).toEqual(
+      realBad.error!.issues.map((i) => i.message),
+    );
     expect(bad.error!.issues[0].message).toMatch(/^Too small/);
-    expect(lean.z.toJSONSchema(schema)).toEqual(real.z.toJSONSchema(real.z.object({ id: real.z.string().min(1), version: real.z.number().int() }).strict()));
+    expect(lean.z.toJSONSchema(schema)).toEqual(
+      real.z.toJSONSchema(real.z.object({ id: real.z.string().min(1), version: real.z.number().int() }).strict()),
+    );
   });
 });

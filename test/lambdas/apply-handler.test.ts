@@ -26,7 +26,12 @@ let api: DataApiFake;
 let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 let stdout: string[] = [];
 
-const context = { getRemainingTimeInMillis: () => 120_000, functionName: 'apply', awsRequestId: 'req-1', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:apply' } as unknown as Context;
+const context = {
+  getRemainingTimeInMillis: () => 120_000,
+  functionName: 'apply',
+  awsRequestId: 'req-1',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:apply',
+} as unknown as Context;
 
 const user = (id: string, version = 1): UserWorkItem => ({
   kind: 'user',
@@ -35,7 +40,16 @@ const user = (id: string, version = 1): UserWorkItem => ({
   userId: id,
   version,
   deleted: false,
-  profile: { userId: id, version, groups: ['g'], attributes: {}, projects: [], currentProject: null, purposes: [], dataSources: [] },
+  profile: {
+    userId: id,
+    version,
+    groups: ['g'],
+    attributes: {},
+    projects: [],
+    currentProject: null,
+    purposes: [],
+    dataSources: [],
+  },
 });
 const dataSource = (version: number): DataSourceWorkItem => ({
   kind: 'datasource',
@@ -44,7 +58,15 @@ const dataSource = (version: number): DataSourceWorkItem => ({
   dataSourceId: 'ds-orders',
   version,
   deleted: false,
-  definition: { id: 'ds-orders', name: 'orders', version, location: { database: 'dev', schema: 'public', table: 'orders' }, kind: 'table', columns: [{ name: 'id', type: 'int4', tags: [] }], tags: [] },
+  definition: {
+    id: 'ds-orders',
+    name: 'orders',
+    version,
+    location: { database: 'dev', schema: 'public', table: 'orders' },
+    kind: 'table',
+    columns: [{ name: 'id', type: 'int4', tags: [] }],
+    tags: [],
+  },
 });
 let seq = 0;
 const record = (item: WorkItem | string, group: string): SQSRecord =>
@@ -52,7 +74,14 @@ const record = (item: WorkItem | string, group: string): SQSRecord =>
     messageId: `m${++seq}`,
     receiptHandle: `rh${seq}`,
     body: typeof item === 'string' ? item : JSON.stringify(item),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: group, MessageDeduplicationId: `d${seq}` },
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 's',
+      ApproximateFirstReceiveTimestamp: '0',
+      MessageGroupId: group,
+      MessageDeduplicationId: `d${seq}`,
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
@@ -61,10 +90,25 @@ const record = (item: WorkItem | string, group: string): SQSRecord =>
   }) as SQSRecord;
 const batchOf = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 const failedIds = (r: SQSBatchResponse) => r.batchItemFailures.map((f) => f.itemIdentifier);
-const sqlsOf = (call: number) => (rd.commandCalls(BatchExecuteStatementCommand)[call]!.args[0].input as BatchExecuteStatementCommandInput).Sqls!;
+const sqlsOf = (call: number) =>
+  (rd.commandCalls(BatchExecuteStatementCommand)[call]!.args[0].input as BatchExecuteStatementCommandInput).Sqls!;
 /** EMF documents printed by Powertools during the invocation. */
-const emf = () => stdout.flatMap((line) => line.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
-const metric = (name: string) => emf().reduce((sum, doc) => sum + (typeof doc[name] === 'number' ? (doc[name] as number) : Array.isArray(doc[name]) ? (doc[name] as number[]).reduce((a, b) => a + b, 0) : 0), 0);
+const emf = () =>
+  stdout
+    .flatMap((line) => line.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const metric = (name: string) =>
+  emf().reduce(
+    (sum, doc) =>
+      sum +
+      (typeof doc[name] === 'number'
+        ? (doc[name] as number)
+        : Array.isArray(doc[name])
+          ? (doc[name] as number[]).reduce((a, b) => a + b, 0)
+          : 0),
+    0,
+  );
 
 beforeAll(async () => {
   Object.assign(process.env, {
@@ -99,11 +143,18 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('apply Lambda (SQS FIFO batch → Data API)', () => {
   it('applies every record of a batch in order, one BatchExecuteStatement each; metrics', async () => {
-    const res = await handler(batchOf(record(user('ann'), 'user:ann'), record(user('bo'), 'user:bo'), record(user('cy'), 'user:cy')), context);
+    const res = await handler(
+      batchOf(record(user('ann'), 'user:ann'), record(user('bo'), 'user:bo'), record(user('cy'), 'user:cy')),
+      context,
+    );
     expect(res.batchItemFailures).toEqual([]);
     expect(rd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 3);
     expect(sqlsOf(0)[0]).toMatch(/^CALL "immuta_procedures"\."apply_user"/);
-    expect(rd).toHaveReceivedCommandWith(BatchExecuteStatementCommand, { Database: 'dev', ClusterIdentifier: 'cluster-1', DbUser: 'immuta_system_user' });
+    expect(rd).toHaveReceivedCommandWith(BatchExecuteStatementCommand, {
+      Database: 'dev',
+      ClusterIdentifier: 'cluster-1',
+      DbUser: 'immuta_system_user',
+    });
     expect(metric('Applied')).toBe(3);
     expect(metric('StatementsFinished')).toBe(3);
     expect(metric('EndToEndLag')).toBeGreaterThanOrEqual(3 * 2000);
@@ -112,7 +163,12 @@ describe('apply Lambda (SQS FIFO batch → Data API)', () => {
 
   it('FAILED: that record and every later one of its group are reported, the later ones never submitted', async () => {
     api.batches = [{ status: 'FINISHED' }, { status: 'FAILED', error: 'ERROR: permission denied for schema secure' }];
-    const r = [record(user('ann'), 'team:shared'), record(user('bo'), 'team:shared'), record(user('cy'), 'team:shared'), record(user('di'), 'team:shared')];
+    const r = [
+      record(user('ann'), 'team:shared'),
+      record(user('bo'), 'team:shared'),
+      record(user('cy'), 'team:shared'),
+      record(user('di'), 'team:shared'),
+    ];
     const res = await handler(batchOf(...r), context);
     expect(failedIds(res)).toEqual([r[1]!.messageId, r[2]!.messageId, r[3]!.messageId]);
     expect(rd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 2);
@@ -133,17 +189,34 @@ describe('apply Lambda (SQS FIFO batch → Data API)', () => {
     expect(metric('StatementsAborted')).toBe(1);
   });
 
-  it('throttling / ActiveStatementsExceeded on submit: transient, reported with the later records of its group', async () => {
-    api.batches = [{ status: 'FINISHED' }, { reject: new ActiveStatementsExceededException({ message: 'too many', $metadata: {} }) }];
-    const r = [record(user('ann'), 'team:shared'), record(user('bo'), 'team:shared'), record(user('cy'), 'team:shared')];
-    const res = await handler(batchOf(...r), context);
-    expect(failedIds(res)).toEqual([r[1]!.messageId, r[2]!.messageId]);
-    expect(JSON.parse(stdout.find((l) => l.includes('work item failed'))!)).toMatchObject({ failure: 'transient' });
-    // The throttling alarm's metric, in the apply service's EMF (namespace viewguard).
-    expect(metric('DataApiThrottled')).toBe(1);
-    const doc = emf().find((d) => 'DataApiThrottled' in d)!;
-    expect(doc).toMatchObject({ service: 'viewguard-apply', _aws: { CloudWatchMetrics: [expect.objectContaining({ Namespace: 'viewguard' })] } });
-  });
+  it(
+    'throttling / ' +
+      'ActiveStatementsExceeded on ' +
+      'submit: ' +
+      'transient, reported with the ' +
+      'later records of its group',
+    async () => {
+      api.batches = [
+        { status: 'FINISHED' },
+        { reject: new ActiveStatementsExceededException({ message: 'too many', $metadata: {} }) },
+      ];
+      const r = [
+        record(user('ann'), 'team:shared'),
+        record(user('bo'), 'team:shared'),
+        record(user('cy'), 'team:shared'),
+      ];
+      const res = await handler(batchOf(...r), context);
+      expect(failedIds(res)).toEqual([r[1]!.messageId, r[2]!.messageId]);
+      expect(JSON.parse(stdout.find((l) => l.includes('work item failed'))!)).toMatchObject({ failure: 'transient' });
+      // The throttling alarm's metric, in the apply service's EMF (namespace viewguard).
+      expect(metric('DataApiThrottled')).toBe(1);
+      const doc = emf().find((d) => 'DataApiThrottled' in d)!;
+      expect(doc).toMatchObject({
+        service: 'viewguard-apply',
+        _aws: { CloudWatchMetrics: [expect.objectContaining({ Namespace: 'viewguard' })] },
+      });
+    },
+  );
 
   it('counts no DataApiThrottled when nothing is throttled (a FAILED statement is not a throttle)', async () => {
     api.batches = [{ status: 'FAILED', error: 'ERROR: permission denied for schema secure' }];
@@ -153,7 +226,9 @@ describe('apply Lambda (SQS FIFO batch → Data API)', () => {
   });
 
   it('a data source item: conflict → re-read → commit; the first transaction counted as failed', async () => {
-    api.batches = [{ status: 'FAILED', error: 'ERROR: viewguard:conflict catalog epoch is 2, the change was compiled against 1' }];
+    api.batches = [
+      { status: 'FAILED', error: 'ERROR: viewguard:conflict catalog epoch is 2, the change was compiled against 1' },
+    ];
     const res = await handler(batchOf(record(dataSource(1), viewGroupId('ds-orders'))), context);
     expect(res.batchItemFailures).toEqual([]);
     expect(rd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 2); // the catalog, read twice
@@ -164,7 +239,10 @@ describe('apply Lambda (SQS FIFO batch → Data API)', () => {
   });
 
   it('a stale data source version is acknowledged (skipped) without any transaction', async () => {
-    api.catalog = [{ kind: 'epoch', version: 5 }, { kind: 'datasource', id: 'ds-orders', version: 3, definition: dataSource(3).definition, viewSignature: null }];
+    api.catalog = [
+      { kind: 'epoch', version: 5 },
+      { kind: 'datasource', id: 'ds-orders', version: 3, definition: dataSource(3).definition, viewSignature: null },
+    ];
     const res = await handler(batchOf(record(dataSource(2), viewGroupId('ds-orders'))), context);
     expect(res.batchItemFailures).toEqual([]);
     expect(rd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 0);

@@ -15,13 +15,34 @@ const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/111122223333/viewguard-immuta
 const SECRET = 'the-secret-typed-into-immuta';
 const sm = mockClient(SecretsManagerClient);
 const sqs = mockClient(SQSClient);
-const context = { functionName: 'viewguard-immuta-notice', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 5000 } as unknown as Context;
+const context = {
+  functionName: 'viewguard-immuta-notice',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 5000,
+} as unknown as Context;
 
 function post(body: string, headers: Record<string, string>, isBase64Encoded = false): APIGatewayProxyEvent {
-  return { body: isBase64Encoded ? Buffer.from(body).toString('base64') : body, headers, isBase64Encoded, httpMethod: 'POST', path: '/immuta', resource: '/immuta', multiValueHeaders: {}, pathParameters: null, queryStringParameters: null, multiValueQueryStringParameters: null, stageVariables: null, requestContext: {} as APIGatewayProxyEvent['requestContext'] };
+  return {
+    body: isBase64Encoded ? Buffer.from(body).toString('base64') : body,
+    headers,
+    isBase64Encoded,
+    httpMethod: 'POST',
+    path: '/immuta',
+    resource: '/immuta',
+    multiValueHeaders: {},
+    pathParameters: null,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+  };
 }
 
-const NOTICE = JSON.stringify({ text: 'Alice has updated the data source Sales Orders.', attachments: [{ text: 'Sales Orders' }], metadata: { notificationType: 'dataSourceUpdated', dataSourceId: 1 } });
+const NOTICE = JSON.stringify({
+  text: 'Alice has updated the data source Sales Orders.',
+  attachments: [{ text: 'Sales Orders' }],
+  metadata: { notificationType: 'dataSourceUpdated', dataSourceId: 1 },
+});
 let handler: (e: APIGatewayProxyEvent, c: Context) => Promise<APIGatewayProxyResult>;
 
 beforeEach(async () => {
@@ -41,12 +62,20 @@ beforeEach(async () => {
 
 describe('immuta-notice Lambda', () => {
   it('a notice signed like Immuta signs it is queued as a hint and answered 202', async () => {
-    const res = await handler(post(NOTICE, { 'Content-Type': 'application/json', 'X-Immuta-Webhook-Signature-Sha256': signImmutaNotice(NOTICE, SECRET) }), context);
+    const res = await handler(
+      post(NOTICE, {
+        'Content-Type': 'application/json',
+        'X-Immuta-Webhook-Signature-Sha256': signImmutaNotice(NOTICE, SECRET),
+      }),
+      context,
+    );
     expect(res.statusCode).toBe(202);
     expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
     const sent = sqs.commandCalls(SendMessageCommand)[0]!.args[0].input;
     expect(sent.QueueUrl).toBe(QUEUE);
-    expect(JSON.parse(sent.MessageBody!)).toEqual({ hints: [{ kind: 'dataSource', id: '1', notificationType: 'dataSourceUpdated' }] });
+    expect(JSON.parse(sent.MessageBody!)).toEqual({
+      hints: [{ kind: 'dataSource', id: '1', notificationType: 'dataSourceUpdated' }],
+    });
   });
 
   it('verifies the raw bytes of a base64 body', async () => {
@@ -68,7 +97,10 @@ describe('immuta-notice Lambda', () => {
 
   it('a body changed after signing is 401', async () => {
     const signature = signImmutaNotice(NOTICE, SECRET);
-    const res = await handler(post(NOTICE.replace('dataSourceId":1', 'dataSourceId":2'), { [SIGNATURE_HEADER]: signature }), context);
+    const res = await handler(
+      post(NOTICE.replace('dataSourceId":1', 'dataSourceId":2'), { [SIGNATURE_HEADER]: signature }),
+      context,
+    );
     expect(res.statusCode).toBe(401);
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
   });

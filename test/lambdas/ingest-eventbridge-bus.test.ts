@@ -7,9 +7,17 @@ import type { BusEntry } from '../../shared/ports/event-bus.js';
 
 const eb = mockClient(EventBridgeClient);
 const entries = (n: number): BusEntry[] =>
-  Array.from({ length: n }, (_, i) => ({ source: 'viewguard.webhooks', detailType: 'policy.updated', detail: JSON.stringify({ n: i }) }));
-const sent = (call: number) => (eb.commandCalls(PutEventsCommand)[call]!.args[0].input as PutEventsCommandInput).Entries!;
-const ok = (input: PutEventsCommandInput) => ({ FailedEntryCount: 0, Entries: input.Entries!.map((_, i) => ({ EventId: `e${i}` })) });
+  Array.from({ length: n }, (_, i) => ({
+    source: 'viewguard.webhooks',
+    detailType: 'policy.updated',
+    detail: JSON.stringify({ n: i }),
+  }));
+const sent = (call: number) =>
+  (eb.commandCalls(PutEventsCommand)[call]!.args[0].input as PutEventsCommandInput).Entries!;
+const ok = (input: PutEventsCommandInput) => ({
+  FailedEntryCount: 0,
+  Entries: input.Entries!.map((_, i) => ({ EventId: `e${i}` })),
+});
 
 describe('EventBridgeBus', () => {
   beforeEach(() => eb.reset());
@@ -19,7 +27,9 @@ describe('EventBridgeBus', () => {
     const bus = new EventBridgeBus(new EventBridgeClient({}), 'vg-bus');
     expect(await bus.put(entries(1))).toEqual({ failed: [] });
     expect(eb).toHaveReceivedCommandExactlyOnceWith(PutEventsCommand, {
-      Entries: [{ EventBusName: 'vg-bus', Source: 'viewguard.webhooks', DetailType: 'policy.updated', Detail: '{"n":0}' }],
+      Entries: [
+        { EventBusName: 'vg-bus', Source: 'viewguard.webhooks', DetailType: 'policy.updated', Detail: '{"n":0}' },
+      ],
     });
   });
 
@@ -32,7 +42,10 @@ describe('EventBridgeBus', () => {
 
   it('re-sends only the failed entries and succeeds when they go through', async () => {
     eb.on(PutEventsCommand)
-      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ EventId: 'a' }, { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }, { EventId: 'c' }] })
+      .resolvesOnce({
+        FailedEntryCount: 1,
+        Entries: [{ EventId: 'a' }, { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }, { EventId: 'c' }],
+      })
       .callsFake(ok);
     const result = await new EventBridgeBus(new EventBridgeClient({}), 'b', { backoffMs: 1 }).put(entries(3));
     expect(result).toEqual({ failed: [] });
@@ -43,9 +56,13 @@ describe('EventBridgeBus', () => {
   it('reports entries still failing after the last attempt, with their original index', async () => {
     eb.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => ({
       FailedEntryCount: 1,
-      Entries: input.Entries!.map((e) => (e.Detail === '{"n":12}' ? { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' } : { EventId: 'x' })),
+      Entries: input.Entries!.map((e) =>
+        e.Detail === '{"n":12}' ? { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' } : { EventId: 'x' },
+      ),
     }));
-    const result = await new EventBridgeBus(new EventBridgeClient({}), 'b', { maxAttempts: 3, backoffMs: 1 }).put(entries(15));
+    const result = await new EventBridgeBus(new EventBridgeClient({}), 'b', { maxAttempts: 3, backoffMs: 1 }).put(
+      entries(15),
+    );
     expect(result.failed).toEqual([{ index: 12, code: 'InternalFailure', message: 'boom' }]);
     // 2 chunks, then 2 retries of the one failed entry.
     expect(eb).toHaveReceivedCommandTimes(PutEventsCommand, 4);
@@ -59,6 +76,8 @@ describe('EventBridgeBus', () => {
 
   it('lets a whole-call error through to the caller', async () => {
     eb.on(PutEventsCommand).rejects(new Error('AccessDeniedException'));
-    await expect(new EventBridgeBus(new EventBridgeClient({}), 'b').put(entries(1))).rejects.toThrow('AccessDeniedException');
+    await expect(new EventBridgeBus(new EventBridgeClient({}), 'b').put(entries(1))).rejects.toThrow(
+      'AccessDeniedException',
+    );
   });
 });

@@ -46,7 +46,12 @@ function apiEvent(body: string | null, headers: Record<string, string>, isBase64
 /** A signed POST as API Gateway delivers it (header names as the sender spelled them). */
 function signedEvent(body: string, at = new Date(), secret = SECRET): APIGatewayProxyEvent {
   const h = signWebhook(body, secret, 'msg_abc', at);
-  return apiEvent(body, { 'Content-Type': 'application/json', 'Webhook-Id': h['webhook-id'], 'Webhook-Timestamp': h['webhook-timestamp'], 'Webhook-Signature': h['webhook-signature'] });
+  return apiEvent(body, {
+    'Content-Type': 'application/json',
+    'Webhook-Id': h['webhook-id'],
+    'Webhook-Timestamp': h['webhook-timestamp'],
+    'Webhook-Signature': h['webhook-signature'],
+  });
 }
 
 let handler: (e: APIGatewayProxyEvent, c: Context) => Promise<APIGatewayProxyResult>;
@@ -56,7 +61,10 @@ beforeEach(async () => {
   eb.reset();
   sm.reset();
   sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: SECRET });
-  eb.on(PutEventsCommand).callsFake((input) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'eb-1' })) }));
+  eb.on(PutEventsCommand).callsFake((input) => ({
+    FailedEntryCount: 0,
+    Entries: input.Entries.map(() => ({ EventId: 'eb-1' })),
+  }));
   vi.stubEnv(ENV.eventBusName, BUS);
   vi.stubEnv(ENV.webhookSecretArn, SECRET_ARN);
   vi.stubEnv(ENV.maxBodyBytes, '');
@@ -86,19 +94,31 @@ const bodyOf = (r: APIGatewayProxyResult) => JSON.parse(r.body);
 const codesOf = (r: APIGatewayProxyResult) => (bodyOf(r).diagnostics ?? []).map((d: { code: string }) => d.code);
 
 describe('ingest handler', () => {
-  it('answers 202 { id } after PutEvents on the custom bus with DetailType = type and Detail = the envelope', async () => {
-    const body = JSON.stringify(EVENT_EXAMPLES['datasource.created']);
-    const res = await handler(signedEvent(body), context);
-    expect(res.statusCode).toBe(202);
-    expect(bodyOf(res)).toEqual({ id: 'evt-0001' });
-    expect(eb).toHaveReceivedCommandOnce(PutEventsCommand);
-    expect(eb).toHaveReceivedCommandWith(PutEventsCommand, {
-      Entries: [expect.objectContaining({ EventBusName: BUS, Source: 'viewguard.webhooks', DetailType: 'datasource.created' })],
-    });
-    const detail = JSON.parse(eb.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!);
-    expect(detail).toMatchObject(EVENT_EXAMPLES['datasource.created']);
-    expect(sm).toHaveReceivedCommandExactlyOnceWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
-  });
+  it(
+    'answers 202 { id } after ' +
+      'PutEvents on the custom bus ' +
+      'with DetailType = type and ' +
+      'Detail = the envelope',
+    async () => {
+      const body = JSON.stringify(EVENT_EXAMPLES['datasource.created']);
+      const res = await handler(signedEvent(body), context);
+      expect(res.statusCode).toBe(202);
+      expect(bodyOf(res)).toEqual({ id: 'evt-0001' });
+      expect(eb).toHaveReceivedCommandOnce(PutEventsCommand);
+      expect(eb).toHaveReceivedCommandWith(PutEventsCommand, {
+        Entries: [
+          expect.objectContaining({
+            EventBusName: BUS,
+            Source: 'viewguard.webhooks',
+            DetailType: 'datasource.created',
+          }),
+        ],
+      });
+      const detail = JSON.parse(eb.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!);
+      expect(detail).toMatchObject(EVENT_EXAMPLES['datasource.created']);
+      expect(sm).toHaveReceivedCommandExactlyOnceWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
+    },
+  );
 
   it('reads the secret from Secrets Manager once for many invocations', async () => {
     for (let i = 0; i < 5; i++) {
@@ -117,22 +137,53 @@ describe('ingest handler', () => {
     expect(eb).toHaveReceivedCommandOnce(PutEventsCommand);
   });
 
-  it('rejects valid JSON that was re-serialised after signing (the raw bytes are verified) — 401, nothing on the bus', async () => {
-    const body = JSON.stringify(EVENT_EXAMPLES['policy.created']);
-    const e = signedEvent(body);
-    const res = await handler({ ...e, body: JSON.stringify(JSON.parse(body), null, 2) }, context);
-    expect(res.statusCode).toBe(401);
-    expect(codesOf(res)).toEqual(['VG501']);
-    expect(eb).not.toHaveReceivedCommand(PutEventsCommand);
-  });
+  it(
+    'rejects valid JSON that was ' +
+      're-serialised after signing ' +
+      '(the raw bytes are verified) — ' +
+      '401, nothing on the bus',
+    async () => {
+      const body = JSON.stringify(EVENT_EXAMPLES['policy.created']);
+      const e = signedEvent(body);
+      const res = await handler({ ...e, body: JSON.stringify(JSON.parse(body), null, 2) }, context);
+      expect(res.statusCode).toBe(401);
+      expect(codesOf(res)).toEqual(['VG501']);
+      expect(eb).not.toHaveReceivedCommand(PutEventsCommand);
+    },
+  );
 
   it.each([
-    ['bad signature', 401, 'VG501', () => signedEvent(JSON.stringify(EVENT_EXAMPLES['user.deleted']), new Date(), `whsec_${randomBytes(32).toString('base64')}`)],
-    ['stale timestamp', 401, 'VG502', () => signedEvent(JSON.stringify(EVENT_EXAMPLES['user.deleted']), new Date(Date.now() - 301_000))],
+    [
+      'bad signature',
+      401,
+      'VG501',
+      () =>
+        signedEvent(
+          JSON.stringify(EVENT_EXAMPLES['user.deleted']),
+          new Date(),
+          `whsec_${randomBytes(32).toString('base64')}`,
+        ),
+    ],
+    [
+      'stale timestamp',
+      401,
+      'VG502',
+      () => signedEvent(JSON.stringify(EVENT_EXAMPLES['user.deleted']), new Date(Date.now() - 301_000)),
+    ],
     ['missing headers', 401, 'VG502', () => apiEvent(JSON.stringify(EVENT_EXAMPLES['user.deleted']), {})],
     ['malformed JSON', 400, 'VG503', () => signedEvent('{"specversion":"1.0",')],
-    ['schema violation', 400, 'VG504', () => signedEvent(JSON.stringify({ ...EVENT_EXAMPLES['user.deleted'], data: { userId: 'alice' } }))],
-    ['unknown type', 400, 'VG505', () => signedEvent(JSON.stringify({ ...EVENT_EXAMPLES['user.deleted'], type: 'user.created' }))],
+    [
+      'schema violation',
+      400,
+      'VG504',
+      () => signedEvent(JSON.stringify({ ...EVENT_EXAMPLES['user.deleted'], data: { userId: 'alice' } })),
+    ],
+    [
+      'unknown type',
+      400,
+      'VG505',
+      () => signedEvent(JSON.stringify({ ...EVENT_EXAMPLES['user.deleted'], type: 'user.created' })),
+    ],
     ['body too large', 413, 'VG506', () => signedEvent(JSON.stringify({ pad: 'x'.repeat(300 * 1024) }))],
   ] as const)('rejects %s with %i %s and calls PutEvents never', async (_n, status, code, event) => {
     const res = await handler(event(), context);
@@ -148,7 +199,9 @@ describe('ingest handler', () => {
     const res = await handler(signedEvent(JSON.stringify(e)), context);
     expect(res.statusCode).toBe(400);
     const paths = bodyOf(res).diagnostics.map((d: { path: unknown[] }) => d.path);
-    expect(paths).toEqual(expect.arrayContaining([['data', 'policy', 'version'], expect.arrayContaining(['data', 'policy', 'mask'])]));
+    expect(paths).toEqual(
+      expect.arrayContaining([['data', 'policy', 'version'], expect.arrayContaining(['data', 'policy', 'mask'])]),
+    );
   });
 
   it('honours a lower body limit from the environment', async () => {
@@ -179,7 +232,10 @@ describe('ingest handler', () => {
 
   it('answers 503 when PutEvents keeps failing an entry (after retrying it) so the sender retries', async () => {
     eb.reset();
-    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'Internal' }] });
+    eb.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'Internal' }],
+    });
     const res = await handler(signedEvent(JSON.stringify(EVENT_EXAMPLES['policy.deleted'])), context);
     expect(res.statusCode).toBe(503);
     expect(codesOf(res)).toEqual(['VG507']);
@@ -189,7 +245,10 @@ describe('ingest handler', () => {
   it('answers 202 when a failed entry goes through on the retry', async () => {
     eb.reset();
     eb.on(PutEventsCommand)
-      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }] })
+      .resolvesOnce({
+        FailedEntryCount: 1,
+        Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }],
+      })
       .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'eb-2' }] });
     const res = await handler(signedEvent(JSON.stringify(EVENT_EXAMPLES['policy.deleted'])), context);
     expect(res.statusCode).toBe(202);

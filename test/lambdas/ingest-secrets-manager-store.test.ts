@@ -40,11 +40,16 @@ describe('SecretsManagerStore', () => {
 
   it('refuses a binary or empty secret, naming the secret only', async () => {
     sm.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2]) });
-    await expect(new SecretsManagerStore(new SecretsManagerClient({})).get('hook')).rejects.toThrow('secret hook has no string value');
+    await expect(new SecretsManagerStore(new SecretsManagerClient({})).get('hook')).rejects.toThrow(
+      'secret hook has no string value',
+    );
   });
 
   it('keeps secrets apart by name', async () => {
-    sm.on(GetSecretValueCommand, { SecretId: 'a' }).resolves({ SecretString: 'A' }).on(GetSecretValueCommand, { SecretId: 'b' }).resolves({ SecretString: 'B' });
+    sm.on(GetSecretValueCommand, { SecretId: 'a' })
+      .resolves({ SecretString: 'A' })
+      .on(GetSecretValueCommand, { SecretId: 'b' })
+      .resolves({ SecretString: 'B' });
     const store = new SecretsManagerStore(new SecretsManagerClient({}));
     expect([await store.get('a'), await store.get('b'), await store.get('a')]).toEqual(['A', 'B', 'A']);
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);

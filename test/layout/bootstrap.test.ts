@@ -23,7 +23,8 @@ async function catalogSnapshot(engine: Engine, config: IntegrationConfig): Promi
     columns: await q(`SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull
       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname IN ${OUR_SCHEMAS} AND a.attnum > 0 ORDER BY 1, a.attnum`),
-    routines: await q(`SELECT p.oid::text, n.nspname, p.proname, p.prokind, pg_get_function_identity_arguments(p.oid) AS args,
+    routines:
+      await q(`SELECT p.oid::text, n.nspname, p.proname, p.prokind, pg_get_function_identity_arguments(p.oid) AS args,
         pg_get_userbyid(p.proowner) AS owner, p.proacl::text AS acl, p.prosecdef, p.proconfig::text AS config, p.prosrc
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ${OUR_SCHEMAS} ORDER BY 2, 3`),
     defaultAcl: await q(`SELECT pg_get_userbyid(d.defaclrole) AS role,
@@ -49,9 +50,24 @@ describe.each(engines)('bootstrap on $name', ({ create }) => {
     const first = await bootstrap(engine, config);
     expect(first.some((s) => /^CREATE ROLE/.test(s.statement.sql))).toBe(true);
     const before = await catalogSnapshot(engine, config);
-    const s = before as { schemas: { owner: string }[]; routines: { owner: string; prosecdef: boolean; proname: string }[] };
-    expect(s.schemas.map((x) => x.owner)).toEqual([config.systemUser, config.systemUser, config.systemUser, config.systemUser]);
-    expect(s.routines.map((r) => r.proname)).toEqual(['f_attribute_item', 'f_list_item', 'apply_datasource', 'apply_policy', 'apply_user', 'delete_user']);
+    const s = before as {
+      schemas: { owner: string }[];
+      routines: { owner: string; prosecdef: boolean; proname: string }[];
+    };
+    expect(s.schemas.map((x) => x.owner)).toEqual([
+      config.systemUser,
+      config.systemUser,
+      config.systemUser,
+      config.systemUser,
+    ]);
+    expect(s.routines.map((r) => r.proname)).toEqual([
+      'f_attribute_item',
+      'f_list_item',
+      'apply_datasource',
+      'apply_policy',
+      'apply_user',
+      'delete_user',
+    ]);
     expect(s.routines.every((r) => r.owner === config.systemUser)).toBe(true);
 
     const second = await bootstrap(engine, config, 'a-different-key-must-not-replace-the-first');
@@ -68,7 +84,10 @@ describe.each(engines)('bootstrap on $name', ({ create }) => {
       const steps = await bootstrap(other, cfg);
       expect(steps.some((x) => x.statement.sql.startsWith('ALTER SCHEMA "secure" OWNER TO'))).toBe(true);
       const [row] = await other.query<{ owner: string; public_create: boolean }>(
-        `SELECT pg_get_userbyid(nspowner) AS owner, has_schema_privilege('public', oid, 'CREATE') AS public_create FROM pg_namespace WHERE nspname = 'secure'`,
+        `SELECT pg_get_userbyid(nspowner) AS owner, ` +
+          `has_schema_privilege('public', oid, ` +
+          `'CREATE') AS public_create FROM ` +
+          `pg_namespace WHERE nspname = 'secure'`,
       );
       expect(row).toEqual({ owner: cfg.systemUser, public_create: false });
     } finally {
@@ -78,23 +97,44 @@ describe.each(engines)('bootstrap on $name', ({ create }) => {
 });
 
 describe('bootstrap plan text', () => {
-  const cfg: IntegrationConfig = { mode: 'multi', database: 'immuta', viewSchema: 'secure', systemUser: 'immuta_system_user', rawSources: [{ database: 'sales', schema: 'raw' }] };
+  const cfg: IntegrationConfig = {
+    mode: 'multi',
+    database: 'immuta',
+    viewSchema: 'secure',
+    systemUser: 'immuta_system_user',
+    rawSources: [{ database: 'sales', schema: 'raw' }],
+  };
   const none = { systemRoleExists: false, schemaOwners: new Map<string, string | null>() };
   for (const dialect of [postgres, redshift]) {
-    it(`${dialect.name}: never PLPYTHONU, the key only as a parameter, raw grants where the dialect reads the raw database`, () => {
-      const steps = planBootstrap(cfg, dialect, none, { hashKey: HASH_KEY });
-      const all = steps.map((s) => s.statement.sql).join('\n');
-      expect(all).not.toMatch(/plpython/i);
-      expect(all).not.toContain(HASH_KEY);
-      expect(JSON.stringify(steps.map((s) => s.statement.comment))).not.toContain(HASH_KEY);
-      expect(steps.filter((s) => s.statement.params?.hash_key === HASH_KEY)).toHaveLength(1);
-      // Redshift: connected to the raw database; PostgreSQL: on its postgres_fdw import schema here (docs/modes.md).
-      const raw = dialect === redshift ? steps.filter((s) => s.database === 'sales') : steps.filter((s) => s.statement.sql.includes('SCHEMA "sales.raw"'));
-      expect(raw.map((s) => [s.runAs, s.database])).toEqual([['admin', dialect === redshift ? 'sales' : undefined], ['admin', dialect === redshift ? 'sales' : undefined], ['admin', dialect === redshift ? 'sales' : undefined]]);
-    });
+    it(
+      `${dialect.name}: never ` +
+        `PLPYTHONU, the key only as a ` +
+        `parameter, raw grants where the ` +
+        `dialect reads the raw database`,
+      () => {
+        const steps = planBootstrap(cfg, dialect, none, { hashKey: HASH_KEY });
+        const all = steps.map((s) => s.statement.sql).join('\n');
+        expect(all).not.toMatch(/plpython/i);
+        expect(all).not.toContain(HASH_KEY);
+        expect(JSON.stringify(steps.map((s) => s.statement.comment))).not.toContain(HASH_KEY);
+        expect(steps.filter((s) => s.statement.params?.hash_key === HASH_KEY)).toHaveLength(1);
+        // Redshift: connected to the raw database; PostgreSQL: on its postgres_fdw import schema here (docs/modes.md).
+        const raw =
+          dialect === redshift
+            ? steps.filter((s) => s.database === 'sales')
+            : steps.filter((s) => s.statement.sql.includes('SCHEMA "sales.raw"'));
+        expect(raw.map((s) => [s.runAs, s.database])).toEqual([
+          ['admin', dialect === redshift ? 'sales' : undefined],
+          ['admin', dialect === redshift ? 'sales' : undefined],
+          ['admin', dialect === redshift ? 'sales' : undefined],
+        ]);
+      },
+    );
   }
   it('redshift: CREATE USER … PASSWORD DISABLE, LOCK without a mode, VARCHAR(65535), GETDATE()', () => {
-    const all = planBootstrap(cfg, redshift, none, { hashKey: HASH_KEY }).map((s) => s.statement.sql).join('\n');
+    const all = planBootstrap(cfg, redshift, none, { hashKey: HASH_KEY })
+      .map((s) => s.statement.sql)
+      .join('\n');
     expect(all).toContain('CREATE USER "immuta_system_user" PASSWORD DISABLE');
     expect(all).toContain('LOCK "immuta_system"."catalog_epoch";');
     expect(all).toContain('varchar(65535)');
@@ -103,7 +143,12 @@ describe('bootstrap plan text', () => {
     expect(all).toContain('ON PROCEDURES');
   });
   it('inspection parses role and schema rows', () => {
-    expect(parseInspection([{ kind: 'role', name: 'x', owner: null }, { kind: 'schema', name: 'secure', owner: 'bob' }])).toEqual({
+    expect(
+      parseInspection([
+        { kind: 'role', name: 'x', owner: null },
+        { kind: 'schema', name: 'secure', owner: 'bob' },
+      ]),
+    ).toEqual({
       systemRoleExists: true,
       schemaOwners: new Map([['secure', 'bob']]),
     });

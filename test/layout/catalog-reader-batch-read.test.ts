@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, type Engine } from '../support/engines.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import type { IntegrationConfig } from '../../shared/layout/integration-config.js';
-import { catalogReadStatement, narrowSnapshot, parseCatalog, type CatalogSnapshot } from '../../shared/layout/catalog-reader.js';
+import {
+  catalogReadStatement,
+  narrowSnapshot,
+  parseCatalog,
+  type CatalogSnapshot,
+} from '../../shared/layout/catalog-reader.js';
 import { planDatasourceStateCall, planPolicyStateCall } from '../../shared/layout/state-call-plan.js';
 import { bootstrap, layoutConfig, transactionAs } from './layout-fixture.js';
 
@@ -16,7 +21,8 @@ const HOSTILE = "ds-x') OR ('1' = '1";
 describe.each(engines)('catalog read of several data sources on $name', ({ create }) => {
   let engine: Engine;
   let config: IntegrationConfig;
-  const read = async (ids?: string | string[]): Promise<CatalogSnapshot> => parseCatalog(await engine.query(catalogReadStatement(d, ids)));
+  const read = async (ids?: string | string[]): Promise<CatalogSnapshot> =>
+    parseCatalog(await engine.query(catalogReadStatement(d, ids)));
 
   beforeAll(async () => {
     engine = await create();
@@ -25,12 +31,33 @@ describe.each(engines)('catalog read of several data sources on $name', ({ creat
     for (const [i, id] of ['ds-1', 'ds-2', 'ds-3', 'ds-4', HOSTILE].entries()) {
       const { epoch } = await read();
       await transactionAs(engine.asAdmin, config.systemUser, [
-        planDatasourceStateCall({ datasourceId: id, version: i + 1, deleted: id === 'ds-4', definition: { id }, viewSignature: `sig-${i}`, expectedEpoch: epoch }, d),
+        planDatasourceStateCall(
+          {
+            datasourceId: id,
+            version: i + 1,
+            deleted: id === 'ds-4',
+            definition: { id },
+            viewSignature: `sig-${i}`,
+            expectedEpoch: epoch,
+          },
+          d,
+        ),
       ]);
     }
     const { epoch } = await read();
     await transactionAs(engine.asAdmin, config.systemUser, [
-      planPolicyStateCall({ policyId: 'p-1', version: 1, deleted: false, definition: { id: 'p-1' }, datasourceId: 'ds-1', viewSignature: 'sig-p', expectedEpoch: epoch }, d),
+      planPolicyStateCall(
+        {
+          policyId: 'p-1',
+          version: 1,
+          deleted: false,
+          definition: { id: 'p-1' },
+          datasourceId: 'ds-1',
+          viewSignature: 'sig-p',
+          expectedEpoch: epoch,
+        },
+        d,
+      ),
     ]);
   });
   afterAll(() => engine?.close());
@@ -55,7 +82,9 @@ describe.each(engines)('catalog read of several data sources on $name', ({ creat
     expect([...(await read([HOSTILE])).dataSources.keys()]).toEqual([HOSTILE]);
     expect([...(await read(["ds-1') OR ('1' = '1"])).dataSources.keys()]).toEqual([]);
     const rows = await engine.query(catalogReadStatement(d, ['ds-2', 'ds-2', 'ds-3']));
-    expect(rows.filter((r) => r.kind === 'datasource').map((r) => r.id)).toEqual(expect.arrayContaining(['ds-2', 'ds-3']));
+    expect(rows.filter((r) => r.kind === 'datasource').map((r) => r.id)).toEqual(
+      expect.arrayContaining(['ds-2', 'ds-3']),
+    );
     expect(rows.filter((r) => r.kind === 'datasource')).toHaveLength(2);
   });
 });

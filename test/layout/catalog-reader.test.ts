@@ -22,8 +22,12 @@ describe('catalog reader', () => {
   it('fails on corrupt state rather than compiling against it', () => {
     const epoch = { kind: 'epoch', version: 1 };
     expect(() => parseCatalog([epoch, epoch])).toThrow(/more than one epoch/);
-    expect(() => parseCatalog([epoch, { kind: 'policy', id: 'p', version: 'x', deleted: true }])).toThrow(/not an integer/);
-    expect(() => parseCatalog([epoch, { kind: 'policy', id: 'p', version: 1, deleted: true, definition: '{' }])).toThrow(/not valid JSON/);
+    expect(() => parseCatalog([epoch, { kind: 'policy', id: 'p', version: 'x', deleted: true }])).toThrow(
+      /not an integer/,
+    );
+    expect(() =>
+      parseCatalog([epoch, { kind: 'policy', id: 'p', version: 1, deleted: true, definition: '{' }]),
+    ).toThrow(/not valid JSON/);
     expect(() => parseCatalog([epoch, { kind: 'other' }])).toThrow(/unexpected row kind/);
   });
 
@@ -46,7 +50,9 @@ describe('catalog reader', () => {
   it('the several-data-source read passes the Redshift lint (the one-id and all forms are in its corpus)', () => {
     expect(lintRedshift(catalogReadStatement(redshift, ['a', 'b', 'c']).sql)).toEqual([]);
     // Control: the lint reads this statement's text (a PostgreSQL-only cast in the same place is rejected).
-    expect(lintRedshift(catalogReadStatement(redshift, ['a', 'b']).sql.replace(':datasource_id_1', "'a'::regclass")).length).toBeGreaterThan(0);
+    expect(
+      lintRedshift(catalogReadStatement(redshift, ['a', 'b']).sql.replace(':datasource_id_1', "'a'::regclass")).length,
+    ).toBeGreaterThan(0);
   });
 
   it('narrowSnapshot keeps the epoch, every policy and only that data source', () => {
@@ -56,7 +62,11 @@ describe('catalog reader', () => {
       { kind: 'datasource', id: 'b', version: 2, deleted: true, definition: null, view_signature: null },
       { kind: 'policy', id: 'p', version: 1, deleted: false, definition: '{}' },
     ]);
-    expect(narrowSnapshot(snap, 'b')).toEqual({ epoch: 4, dataSources: new Map([['b', snap.dataSources.get('b')]]), policies: snap.policies });
+    expect(narrowSnapshot(snap, 'b')).toEqual({
+      epoch: 4,
+      dataSources: new Map([['b', snap.dataSources.get('b')]]),
+      policies: snap.policies,
+    });
     expect(narrowSnapshot(snap, 'c')).toEqual({ epoch: 4, dataSources: new Map(), policies: snap.policies });
   });
 });

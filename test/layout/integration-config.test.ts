@@ -3,7 +3,13 @@ import { parseIntegrationConfig } from '../../shared/layout/integration-config.j
 
 describe('integration config', () => {
   it('multi mode defaults the database to immuta and the system user', () => {
-    expect(parseIntegrationConfig({ mode: 'multi', viewSchema: 'secure', rawSources: [{ database: 'sales', schema: 'raw' }, { schema: 'x' }] })).toEqual({
+    expect(
+      parseIntegrationConfig({
+        mode: 'multi',
+        viewSchema: 'secure',
+        rawSources: [{ database: 'sales', schema: 'raw' }, { schema: 'x' }],
+      }),
+    ).toEqual({
       ok: true,
       value: {
         mode: 'multi',
@@ -19,7 +25,11 @@ describe('integration config', () => {
   });
 
   it('single mode needs its database and reads only from it', () => {
-    const r = parseIntegrationConfig({ mode: 'single', viewSchema: 'secure', rawSources: [{ database: 'other', schema: 'raw' }] });
+    const r = parseIntegrationConfig({
+      mode: 'single',
+      viewSchema: 'secure',
+      rawSources: [{ database: 'other', schema: 'raw' }],
+    });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.diagnostics.map((x) => [x.code, x.path])).toEqual([
@@ -30,7 +40,14 @@ describe('integration config', () => {
 
   it('rejects reserved and empty names, unknown fields, a raw schema that is ours; paths are prefixed', () => {
     const r = parseIntegrationConfig(
-      { mode: 'single', database: 'dev', viewSchema: 'immuta_system', systemUser: '', rawSources: [{ schema: 'immuta_functions' }], extra: 1 },
+      {
+        mode: 'single',
+        database: 'dev',
+        viewSchema: 'immuta_system',
+        systemUser: '',
+        rawSources: [{ schema: 'immuta_functions' }],
+        extra: 1,
+      },
       ['config'],
     );
     expect(r.ok).toBe(false);
@@ -41,7 +58,12 @@ describe('integration config', () => {
   });
 
   it('reports refinement problems once the shape is valid', () => {
-    const r = parseIntegrationConfig({ mode: 'single', database: 'dev', viewSchema: 'immuta_system', rawSources: [{ schema: 'immuta_functions' }] });
+    const r = parseIntegrationConfig({
+      mode: 'single',
+      database: 'dev',
+      viewSchema: 'immuta_system',
+      rawSources: [{ schema: 'immuta_functions' }],
+    });
     expect(r.ok ? [] : r.diagnostics.map((x) => x.path.join('.'))).toEqual(['viewSchema', 'rawSources.0.schema']);
   });
 });

@@ -6,7 +6,13 @@ import type { Dialect } from '../../shared/sql/dialect.js';
 import type { PlannedStatement, SqlStatement } from '../../shared/sql/statement.js';
 import { packTransactions } from '../../shared/sql/transaction-packer.js';
 import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
-import { bootstrapScript, inspectStatement, parseInspection, planBootstrap, type BootstrapStep } from '../../shared/layout/bootstrap-plan.js';
+import {
+  bootstrapScript,
+  inspectStatement,
+  parseInspection,
+  planBootstrap,
+  type BootstrapStep,
+} from '../../shared/layout/bootstrap-plan.js';
 
 export const HASH_KEY = 'k3y-that-must-never-appear-in-sql-9f2c';
 
@@ -23,7 +29,11 @@ export function layoutConfig(engine: Engine, rawSchema?: string): IntegrationCon
 }
 
 /** Inspect, plan and run the bootstrap; returns the plan that ran. */
-export async function bootstrap(engine: Engine, config: IntegrationConfig, hashKey = HASH_KEY): Promise<BootstrapStep[]> {
+export async function bootstrap(
+  engine: Engine,
+  config: IntegrationConfig,
+  hashKey = HASH_KEY,
+): Promise<BootstrapStep[]> {
   const inspected = parseInspection(await engine.query(inspectStatement(config, postgres)));
   const steps = planBootstrap(config, postgres, inspected, { hashKey });
   await engine.exec(bootstrapScript(steps, config, postgres));
@@ -38,7 +48,11 @@ export async function bootstrap(engine: Engine, config: IntegrationConfig, hashK
  * Run statements as ONE transaction acting as `role` (what the apply loop does as the system user).
  * Rolls back and rethrows on any error.
  */
-export async function transactionAs(session: Session, role: string | null, statements: readonly SqlStatement[]): Promise<void> {
+export async function transactionAs(
+  session: Session,
+  role: string | null,
+  statements: readonly SqlStatement[],
+): Promise<void> {
   await session.query('BEGIN');
   try {
     if (role) await session.query(`SET LOCAL ROLE ${postgres.quoteIdent(role)}`);

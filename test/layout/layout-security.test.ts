@@ -36,14 +36,19 @@ describe.each(engines)('layout security on $name', ({ create }) => {
     bob = await engine.createLoginRole('bob', 'bob-pw');
     // Alice owns a schema of her own: where an attacker would plant look-alike functions and tables.
     await engine.exec([{ sql: `CREATE SCHEMA evil AUTHORIZATION ${d.quoteIdent(alice)}` }]);
-    await transactionAs(engine.asAdmin, config.systemUser, [planUserUpsert(profile(alice, ['analysts']), d), planUserUpsert(profile(bob, ['admins']), d)]);
+    await transactionAs(engine.asAdmin, config.systemUser, [
+      planUserUpsert(profile(alice, ['analysts']), d),
+      planUserUpsert(profile(bob, ['admins']), d),
+    ]);
     as = await engine.asUser(alice, 'alice-pw');
   });
   afterAll(() => engine?.close());
 
   it('user_profile shows the current user their own row only', async () => {
     // alice's groups: analysts (a later version from the search_path test adds auditors); never bob's admins
-    const own = await as.query<{ immuta__userid: string; groups: string }>('SELECT immuta__userid, groups FROM immuta_system.user_profile');
+    const own = await as.query<{ immuta__userid: string; groups: string }>(
+      'SELECT immuta__userid, groups FROM immuta_system.user_profile',
+    );
     expect(own.map((r) => r.immuta__userid)).toEqual([alice]);
     expect(own[0]!.groups).toContain(listNeedle('analysts'));
     expect(own[0]!.groups).not.toContain(listNeedle('admins'));
@@ -61,27 +66,38 @@ describe.each(engines)('layout security on $name', ({ create }) => {
     expect(as.notices.join('\n')).not.toContain('admins');
   });
 
-  it.each(['profile', 'hash_key', 'catalog_epoch', 'datasource_state', 'policy_state'])('cannot read or change immuta_system.%s', async (table) => {
-    expect(await errorOf(as.query(`SELECT * FROM immuta_system.${table}`))).toMatch(denied);
-    expect(await errorOf(as.query(`DELETE FROM immuta_system.${table}`))).toMatch(denied);
-    expect(await errorOf(as.query(`TRUNCATE immuta_system.${table}`))).toMatch(denied);
-  });
+  it.each(['profile', 'hash_key', 'catalog_epoch', 'datasource_state', 'policy_state'])(
+    'cannot read or change immuta_system.%s',
+    async (table) => {
+      expect(await errorOf(as.query(`SELECT * FROM immuta_system.${table}`))).toMatch(denied);
+      expect(await errorOf(as.query(`DELETE FROM immuta_system.${table}`))).toMatch(denied);
+      expect(await errorOf(as.query(`TRUNCATE immuta_system.${table}`))).toMatch(denied);
+    },
+  );
 
   it('cannot UPDATE the profile (to grant itself groups) or change the user_profile view', async () => {
     expect(await errorOf(as.query(`UPDATE immuta_system.profile SET groups = '|admins|'`))).toMatch(denied);
     expect(await errorOf(as.query(`UPDATE immuta_system.user_profile SET groups = '|admins|'`))).toMatch(denied);
-    expect(await errorOf(as.query('CREATE OR REPLACE VIEW immuta_system.user_profile AS SELECT 1 AS x'))).toMatch(denied);
+    expect(await errorOf(as.query('CREATE OR REPLACE VIEW immuta_system.user_profile AS SELECT 1 AS x'))).toMatch(
+      denied,
+    );
     expect(await errorOf(as.query('DROP VIEW immuta_system.user_profile'))).toMatch(denied);
     expect(await errorOf(as.query(`GRANT SELECT ON immuta_system.profile TO ${d.quoteIdent(alice)}`))).toMatch(denied);
   });
 
-  it.each(['immuta_system', 'immuta_functions', 'immuta_procedures', 'secure'])('cannot create objects in %s', async (schema) => {
-    expect(await errorOf(as.query(`CREATE TABLE ${schema}.t (x int)`))).toMatch(denied);
-    expect(await errorOf(as.query(`CREATE FUNCTION ${schema}.f() RETURNS int LANGUAGE sql AS 'SELECT 1'`))).toMatch(denied);
-  });
+  it.each(['immuta_system', 'immuta_functions', 'immuta_procedures', 'secure'])(
+    'cannot create objects in %s',
+    async (schema) => {
+      expect(await errorOf(as.query(`CREATE TABLE ${schema}.t (x int)`))).toMatch(denied);
+      expect(await errorOf(as.query(`CREATE FUNCTION ${schema}.f() RETURNS int LANGUAGE sql AS 'SELECT 1'`))).toMatch(
+        denied,
+      );
+    },
+  );
 
   it('cannot call the write procedures', async () => {
-    // Whatever another test stored for alice before (the search_path test stores a version 2), the call changes nothing.
+    // Whatever another test stored for alice before (the search_path test stores a version 2), the call changes
+    // nothing.
     const before = await as.query('SELECT groups FROM immuta_system.user_profile');
     expect(before).toHaveLength(1);
     const message = await errorOf(as.query(planUserUpsert({ ...profile(alice, ['admins']), version: 99 }, d)));
@@ -98,7 +114,11 @@ describe.each(engines)('layout security on $name', ({ create }) => {
 
   it('the hashing key appears in no definition a user can read', async () => {
     const defs = await as.query<{ t: string }>(
-      `SELECT definition AS t FROM pg_views UNION ALL SELECT prosrc FROM pg_proc UNION ALL SELECT coalesce(array_to_string(proconfig, ','), '') FROM pg_proc`,
+      `SELECT definition AS t FROM pg_views UNION ` +
+        `ALL SELECT prosrc FROM pg_proc UNION ` +
+        `ALL SELECT ` +
+        `coalesce(array_to_string(proconfig, ` +
+        `','), '') FROM pg_proc`,
     );
     expect(defs.some((r) => r.t?.includes(HASH_KEY))).toBe(false);
   });
@@ -107,18 +127,29 @@ describe.each(engines)('layout security on $name', ({ create }) => {
     // The plant works on unqualified SQL (proves the attack is real), not on our function.
     await as.query(`CREATE FUNCTION evil.cat(text, text) RETURNS text LANGUAGE sql AS $$ SELECT 'HIJACKED' $$`);
     await as.query(`CREATE OPERATOR evil.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.cat)`);
-    await as.query(`CREATE FUNCTION evil.replace(text, text, text) RETURNS text LANGUAGE sql AS $$ SELECT 'HIJACKED' $$`);
+    await as.query(
+      `CREATE FUNCTION evil.replace(text, text, text) RETURNS text LANGUAGE sql AS $$ SELECT 'HIJACKED' $$`,
+    );
     await as.query('SET search_path = evil, pg_catalog');
-    expect(await as.query(`SELECT 'a'::text || 'b'::text AS v, replace('a'::text, 'a'::text, 'b'::text) AS r`)).toEqual([{ v: 'HIJACKED', r: 'HIJACKED' }]);
-    expect(await as.query(`SELECT immuta_functions.f_list_item('x|y=%') AS v, immuta_functions.f_attribute_item('k', 'v') AS a`)).toEqual([
-      { v: '|x%7Cy%3D%25|', a: '|k=v|' },
-    ]);
+    expect(await as.query(`SELECT 'a'::text || 'b'::text AS v, replace('a'::text, 'a'::text, 'b'::text) AS r`)).toEqual(
+      [{ v: 'HIJACKED', r: 'HIJACKED' }],
+    );
+    expect(
+      await as.query(
+        `SELECT immuta_functions.f_list_item('x|y=%') AS v, immuta_functions.f_attribute_item('k', 'v') AS a`,
+      ),
+    ).toEqual([{ v: '|x%7Cy%3D%25|', a: '|k=v|' }]);
   });
 
   it('search_path hijack: procedures called with a hostile search_path write only our tables', async () => {
     await as.query(`CREATE TABLE evil.profile (LIKE pg_catalog.pg_class)`);
     await as.query(`CREATE TABLE evil.log (msg text)`);
-    await as.query(`CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql AS $$ INSERT INTO evil.log VALUES ('now hijacked') RETURNING now() $$`);
+    await as.query(
+      `CREATE FUNCTION evil.now() RETURNS ` +
+        `timestamptz LANGUAGE sql AS $$ ` +
+        `INSERT INTO evil.log VALUES ('now ` +
+        `hijacked') RETURNING now() $$`,
+    );
     await as.query(`GRANT USAGE ON SCHEMA evil TO PUBLIC`);
     await as.query(`GRANT ALL ON ALL TABLES IN SCHEMA evil TO PUBLIC`);
     await engine.asAdmin.query('BEGIN');
@@ -133,6 +164,8 @@ describe.each(engines)('layout security on $name', ({ create }) => {
     }
     expect(await engine.query('SELECT msg FROM evil.log')).toEqual([]);
     expect(await engine.query('SELECT count(*)::int AS n FROM evil.profile')).toEqual([{ n: 0 }]);
-    expect(await as.query('SELECT groups FROM immuta_system.user_profile')).toEqual([{ groups: '|analysts|auditors|' }]);
+    expect(await as.query('SELECT groups FROM immuta_system.user_profile')).toEqual([
+      { groups: '|analysts|auditors|' },
+    ]);
   });
 });

@@ -26,7 +26,10 @@ describe('guard procedures under concurrency (PostgreSQL server)', () => {
   /** Resolves when `s`'s backend is waiting for a lock. */
   const waitingOnLock = async (s: Session): Promise<void> => {
     for (let i = 0; i < 200; i++) {
-      const rows = await engine.query(`SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'`, [s.role]);
+      const rows = await engine.query(
+        `SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'`,
+        [s.role],
+      );
       if (rows.length > 0) return;
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -40,7 +43,9 @@ describe('guard procedures under concurrency (PostgreSQL server)', () => {
     // Two pipeline workers: login roles that may act as the system role.
     const w1 = await engine.createLoginRole('worker1', 'pw1');
     const w2 = await engine.createLoginRole('worker2', 'pw2');
-    await engine.exec([{ sql: `GRANT ${d.quoteIdent(config.systemUser)} TO ${d.quoteIdent(w1)}, ${d.quoteIdent(w2)}` }]);
+    await engine.exec([
+      { sql: `GRANT ${d.quoteIdent(config.systemUser)} TO ${d.quoteIdent(w1)}, ${d.quoteIdent(w2)}` },
+    ]);
     a = await engine.asUser(w1, 'pw1');
     b = await engine.asUser(w2, 'pw2');
   });
@@ -48,7 +53,11 @@ describe('guard procedures under concurrency (PostgreSQL server)', () => {
 
   it('two catalog changes compiled against the same epoch: the second waits, then gets conflict', async () => {
     const { epoch } = parseCatalog(await engine.query(catalogReadStatement(d)));
-    const change = (id: string) => planDatasourceStateCall({ datasourceId: id, version: 1, deleted: false, definition: {}, viewSignature: 's', expectedEpoch: epoch }, d);
+    const change = (id: string) =>
+      planDatasourceStateCall(
+        { datasourceId: id, version: 1, deleted: false, definition: {}, viewSignature: 's', expectedEpoch: epoch },
+        d,
+      );
     await begin(a, change('ds-a'));
     // Observe b's outcome from the start: once a commits, b's error can reach us before a's COMMIT reply does
     // (a loaded machine reorders the two backends), and a rejection nobody listens to yet is an unhandled one.
@@ -65,7 +74,19 @@ describe('guard procedures under concurrency (PostgreSQL server)', () => {
 
   it('two first upserts of one user serialize: no unique violation, the newer version wins', async () => {
     const p = (version: number, group: string) =>
-      planUserUpsert({ userId: 'racer', version, groups: [group], attributes: {}, projects: [], currentProject: null, purposes: [], dataSources: [] }, d);
+      planUserUpsert(
+        {
+          userId: 'racer',
+          version,
+          groups: [group],
+          attributes: {},
+          projects: [],
+          currentProject: null,
+          purposes: [],
+          dataSources: [],
+        },
+        d,
+      );
     await begin(a, p(2, 'newer'));
     // Settled from the start, for the same reason as above (a unique violation here would be the defect).
     const second = begin(b, p(1, 'older')).then(
@@ -76,6 +97,8 @@ describe('guard procedures under concurrency (PostgreSQL server)', () => {
     await a.query('COMMIT');
     expect(await second).toBe('done');
     await b.query('COMMIT');
-    expect(await engine.query(`SELECT version::int AS v, groups FROM immuta_system.profile WHERE immuta__userid = 'racer'`)).toEqual([{ v: 2, groups: '|newer|' }]);
+    expect(
+      await engine.query(`SELECT version::int AS v, groups FROM immuta_system.profile WHERE immuta__userid = 'racer'`),
+    ).toEqual([{ v: 2, groups: '|newer|' }]);
   });
 });

@@ -21,7 +21,28 @@ import { bootstrap, layoutConfig } from './layout-fixture.js';
 
 // Strings that break naive SQL building and naive separators, mixed with arbitrary unicode. NUL cannot be
 // stored in PostgreSQL text (the dialect rejects it), and lone surrogates are not valid UTF-8.
-const nasty = fc.constantFrom("'", "''", ';', '--', '$$', '$q$', '\n', '\r\n', '\\', '|', '||', '=', '%', '%7C', '%25', '%3D', '"', 'é', '😀', '');
+const nasty = fc.constantFrom(
+  "'",
+  "''",
+  ';',
+  '--',
+  '$$',
+  '$q$',
+  '\n',
+  '\r\n',
+  '\\',
+  '|',
+  '||',
+  '=',
+  '%',
+  '%7C',
+  '%25',
+  '%3D',
+  '"',
+  'é',
+  '😀',
+  '',
+);
 const item = fc
   .array(fc.oneof(nasty, fc.string({ unit: 'binary', maxLength: 6 })), { maxLength: 4 })
   .map((parts) => parts.join(''))
@@ -38,7 +59,14 @@ describe('profile encoding (pure)', () => {
         expect(decodeList(encodeList(xs)).sort()).toEqual(sortedUnique(xs));
       }),
     );
-    fc.assert(fc.property(items, items, (a, b) => (encodeList(a) === encodeList(b)) === (JSON.stringify(sortedUnique(a)) === JSON.stringify(sortedUnique(b)))));
+    fc.assert(
+      fc.property(
+        items,
+        items,
+        (a, b) =>
+          (encodeList(a) === encodeList(b)) === (JSON.stringify(sortedUnique(a)) === JSON.stringify(sortedUnique(b))),
+      ),
+    );
   });
 
   it('attributes round-trip', () => {
@@ -56,8 +84,13 @@ describe('profile encoding (pure)', () => {
   it('a needle matches exactly the items of the list (no partial or cross-item matches)', () => {
     fc.assert(fc.property(items, item, (xs, y) => encodedContains(encodeList(xs), listNeedle(y)) === xs.includes(y)));
     fc.assert(
-      fc.property(attributes, item, item, (attrs, k, v) =>
-        encodedContains(encodeAttributes(attrs), attributeNeedle(k, v)) === (Object.hasOwn(attrs, k) && attrs[k]!.includes(v)),
+      fc.property(
+        attributes,
+        item,
+        item,
+        (attrs, k, v) =>
+          encodedContains(encodeAttributes(attrs), attributeNeedle(k, v)) ===
+          (Object.hasOwn(attrs, k) && attrs[k]!.includes(v)),
       ),
     );
   });
@@ -99,16 +132,26 @@ describe.each(engines)('profile encoding in SQL on $name', ({ create }) => {
       fc.asyncProperty(attributes, item, item, async (attrs, k, v) => {
         const column = d.quoteLiteral(encodeAttributes(attrs));
         const [row] = await engine.query<{ member: boolean; needle: string }>(
-          `SELECT ${containsSql(column, attributeItemNeedleSql(d, k, d.quoteLiteral(v)))} AS member, ${attributeItemNeedleSql(d, k, d.quoteLiteral(v))} AS needle`,
+          `SELECT ` +
+            `${containsSql(column, attributeItemNeedleSql(d, k, d.quoteLiteral(v)))}` +
+            ` ` +
+            `AS member, ` +
+            `${attributeItemNeedleSql(d, k, d.quoteLiteral(v))}` +
+            ` AS needle`,
         );
-        expect(row).toEqual({ member: Object.hasOwn(attrs, k) && attrs[k]!.includes(v), needle: attributeNeedle(k, v) });
+        expect(row).toEqual({
+          member: Object.hasOwn(attrs, k) && attrs[k]!.includes(v),
+          needle: attributeNeedle(k, v),
+        });
       }),
       { numRuns: 100 },
     );
   });
 
   it('a NULL row value matches nothing (fail closed)', async () => {
-    const [row] = await engine.query<{ m: boolean | null }>(`SELECT ${containsSql("'|a|'", listItemNeedleSql(d, 'NULL'))} AS m`);
+    const [row] = await engine.query<{ m: boolean | null }>(
+      `SELECT ${containsSql("'|a|'", listItemNeedleSql(d, 'NULL'))} AS m`,
+    );
     expect(row?.m).toBeNull();
   });
 });

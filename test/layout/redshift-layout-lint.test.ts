@@ -11,18 +11,52 @@ import { catalogReadStatement } from '../../shared/layout/catalog-reader.js';
 import { planDatasourceStateCall, planPolicyStateCall } from '../../shared/layout/state-call-plan.js';
 import { planUserDelete, planUserUpsert } from '../../shared/layout/user-change-plan.js';
 
-const config: IntegrationConfig = { mode: 'multi', database: 'immuta', viewSchema: 'secure', systemUser: 'immuta_system_user', rawSources: [{ database: 'sales', schema: 'raw' }] };
+const config: IntegrationConfig = {
+  mode: 'multi',
+  database: 'immuta',
+  viewSchema: 'secure',
+  systemUser: 'immuta_system_user',
+  rawSources: [{ database: 'sales', schema: 'raw' }],
+};
 const fresh = { systemRoleExists: false, schemaOwners: new Map<string, string | null>([['secure', 'someone_else']]) };
 
 const statements = [
   inspectStatement(config, redshift),
   ...bootstrapScript(planBootstrap(config, redshift, fresh, { hashKey: 'k' }), config, redshift),
-  ...planBootstrap(config, redshift, fresh, { hashKey: 'k' }).filter((s) => s.database === 'sales').map((s) => s.statement),
+  ...planBootstrap(config, redshift, fresh, { hashKey: 'k' })
+    .filter((s) => s.database === 'sales')
+    .map((s) => s.statement),
   catalogReadStatement(redshift, 'ds'),
   catalogReadStatement(redshift),
-  planDatasourceStateCall({ datasourceId: 'ds', version: 1, deleted: false, definition: {}, viewSignature: 's', expectedEpoch: 0 }, redshift),
-  planPolicyStateCall({ policyId: 'p', version: 1, deleted: false, definition: {}, datasourceId: 'ds', viewSignature: 's', expectedEpoch: 0 }, redshift),
-  planUserUpsert({ userId: 'u', version: 1, groups: ['g'], attributes: {}, projects: [], currentProject: null, purposes: [], dataSources: [] }, redshift),
+  planDatasourceStateCall(
+    { datasourceId: 'ds', version: 1, deleted: false, definition: {}, viewSignature: 's', expectedEpoch: 0 },
+    redshift,
+  ),
+  planPolicyStateCall(
+    {
+      policyId: 'p',
+      version: 1,
+      deleted: false,
+      definition: {},
+      datasourceId: 'ds',
+      viewSignature: 's',
+      expectedEpoch: 0,
+    },
+    redshift,
+  ),
+  planUserUpsert(
+    {
+      userId: 'u',
+      version: 1,
+      groups: ['g'],
+      attributes: {},
+      projects: [],
+      currentProject: null,
+      purposes: [],
+      dataSources: [],
+    },
+    redshift,
+  ),
   planUserDelete('u', 2, redshift),
 ];
 
@@ -35,7 +69,9 @@ describe('Redshift lint of the layout', () => {
 // Control: the lint does look at these statements — the PostgreSQL dialect's versions (LOCK modes,
 // OPERATOR(pg_catalog.||), pg_catalog.now()) are rejected.
 describe('Redshift lint rejects the PostgreSQL forms', () => {
-  it.each([...procedureDefinitions(postgres), ...functionDefinitions(postgres)].map((r) => [r.qualifiedName, r.create.sql]))('%s', (_n, sql) => {
+  it.each(
+    [...procedureDefinitions(postgres), ...functionDefinitions(postgres)].map((r) => [r.qualifiedName, r.create.sql]),
+  )('%s', (_n, sql) => {
     expect(lintRedshift(sql).length).toBeGreaterThan(0);
   });
 });

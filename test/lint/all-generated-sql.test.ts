@@ -20,11 +20,14 @@ describe('every generated Redshift statement passes the Redshift lint', () => {
     expectClean(group.label, group.statements);
   });
 
-  it.each(bootstrapConfigs.map((c) => [c.mode, c] as const))('%s-database bootstrap binds the hashing key, never splices it', (_mode, config) => {
-    for (const fresh of [true, false]) {
-      const steps = bootstrapGroups(config, fresh).flatMap((g) => g.statements);
-      expect(steps.some((s) => s.params && Object.values(s.params).includes('not-in-sql-text'))).toBe(true);
-      expect(steps.some((s) => s.sql.includes('not-in-sql-text'))).toBe(false);
-    }
-  });
+  it.each(bootstrapConfigs.map((c) => [c.mode, c] as const))(
+    '%s-database bootstrap binds the hashing key, never splices it',
+    (_mode, config) => {
+      for (const fresh of [true, false]) {
+        const steps = bootstrapGroups(config, fresh).flatMap((g) => g.statements);
+        expect(steps.some((s) => s.params && Object.values(s.params).includes('not-in-sql-text'))).toBe(true);
+        expect(steps.some((s) => s.sql.includes('not-in-sql-text'))).toBe(false);
+      }
+    },
+  );
 });

@@ -40,13 +40,16 @@ function typesAndProcedures(sql: string, keys: Set<string>): void {
       keys.add(`type:${names[names.length - 1]}`);
     }
     if (key === 'CreateFunctionStmt') {
-      const language = ((node.options as Json[]) ?? []).map((o) => o.DefElem as Json).find((o) => o.defname === 'language');
+      const language = ((node.options as Json[]) ?? [])
+        .map((o) => o.DefElem as Json)
+        .find((o) => o.defname === 'language');
       if (String(((language?.arg as Json)?.String as Json)?.sval) !== 'plpgsql') return;
       walk(parsePlPgSQLSync(sql), (k, n) => {
         if (k.startsWith('PLpgSQL_stmt_')) keys.add(`plpgsql:${k.replace('PLpgSQL_stmt_', '')}`);
         if (k === 'PLpgSQL_stmt_execsql') {
           const query = String(((n.sqlstmt as Json).PLpgSQL_expr as Json).query);
-          for (const s of parseSync(query).stmts ?? []) keys.add(`plpgsql:${statementKey(s.stmt as unknown as Json).slice(5)}`);
+          for (const s of parseSync(query).stmts ?? [])
+            keys.add(`plpgsql:${statementKey(s.stmt as unknown as Json).slice(5)}`);
         }
       });
     }
@@ -55,9 +58,23 @@ function typesAndProcedures(sql: string, keys: Set<string>): void {
 
 /** What the operator tools (viewguard CLI, the scheduled drift-and-audit run) send to Redshift. */
 export function operatorToolStatements(): SqlStatement[] {
-  const config = { mode: 'multi' as const, database: 'immuta', viewSchema: 'secure', systemUser: 'immuta_system_user', rawSources: [{ database: 'sales', schema: 'public' }] };
-  const audit = auditStatements(redshift, { config, rawTables: [{ schema: 'public', table: 'orders' }], rawSchemas: ['public'] });
-  const catalog = catalogFactStatements(redshift, ['secure', 'immuta_system'], ['immuta_functions', 'immuta_procedures']);
+  const config = {
+    mode: 'multi' as const,
+    database: 'immuta',
+    viewSchema: 'secure',
+    systemUser: 'immuta_system_user',
+    rawSources: [{ database: 'sales', schema: 'public' }],
+  };
+  const audit = auditStatements(redshift, {
+    config,
+    rawTables: [{ schema: 'public', table: 'orders' }],
+    rawSchemas: ['public'],
+  });
+  const catalog = catalogFactStatements(
+    redshift,
+    ['secure', 'immuta_system'],
+    ['immuta_functions', 'immuta_procedures'],
+  );
   return [
     ...Object.values(audit).flat(),
     ...Object.values(catalog).flat(),
@@ -69,9 +86,16 @@ export function operatorToolStatements(): SqlStatement[] {
 
 /** Every construct key (e.g. `fn:sha2`, `stmt:ViewStmt`, `syntax:no-schema-binding`, `type:varchar`). */
 export function emittedConstructs(): Set<string> {
-  const plan = conformancePlan({ mode: 'multi', database: 'immuta', viewSchema: 'secure', systemUser: 'immuta_system_user', rawSources: [] }, redshift, {
-    run: 'evidence', hashKey: 'k', otherDatabase: 'sales', external: { schema: 'spectrum', table: 't', columns: [{ name: 'id', type: 'int4' }] },
-  });
+  const plan = conformancePlan(
+    { mode: 'multi', database: 'immuta', viewSchema: 'secure', systemUser: 'immuta_system_user', rawSources: [] },
+    redshift,
+    {
+      run: 'evidence',
+      hashKey: 'k',
+      otherDatabase: 'sales',
+      external: { schema: 'spectrum', table: 't', columns: [{ name: 'id', type: 'int4' }] },
+    },
+  );
   const sqls = [
     ...allGeneratedRedshiftSql().flatMap((g) => g.statements),
     ...operatorToolStatements(),

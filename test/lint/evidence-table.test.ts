@@ -9,10 +9,21 @@ import { emittedConstructs } from './emitted-constructs.js';
 
 const doc = readFileSync(new URL('../../docs/dialects.md', import.meta.url), 'utf8');
 const section = doc.split(/^## /m).find((s) => s.startsWith('Evidence'))!;
-const rows = [...section.matchAll(/^\| `([^`]+)` \| ([^|]+) \| (.+) \|$/gm)].map((m) => ({ key: m[1]!, what: m[2]!.trim(), evidence: m[3]! }));
-const plan = conformancePlan({ mode: 'multi', database: 'immuta', viewSchema: 'secure', systemUser: 'u', rawSources: [] }, redshift, {
-  run: 'evidence', hashKey: 'k', otherDatabase: 'sales', external: { schema: 's', table: 't', columns: [{ name: 'id', type: 'int4' }] },
-});
+const rows = [...section.matchAll(/^\| `([^`]+)` \| ([^|]+) \| (.+) \|$/gm)].map((m) => ({
+  key: m[1]!,
+  what: m[2]!.trim(),
+  evidence: m[3]!,
+}));
+const plan = conformancePlan(
+  { mode: 'multi', database: 'immuta', viewSchema: 'secure', systemUser: 'u', rawSources: [] },
+  redshift,
+  {
+    run: 'evidence',
+    hashKey: 'k',
+    otherDatabase: 'sales',
+    external: { schema: 's', table: 't', columns: [{ name: 'id', type: 'int4' }] },
+  },
+);
 const checkRows = new Set([...plan.steps, ...plan.cleanup].map((s) => s.id));
 
 /** What is wrong with one row's evidence cell (empty when it is sound). */
@@ -21,17 +32,21 @@ function evidenceProblems(evidence: string): string[] {
   const parts = evidence.split('; ');
   for (const part of parts) {
     if (part.startsWith('executed: ')) {
-      for (const [, file] of part.matchAll(/`([^`]+)`/g)) if (!existsSync(new URL(`../../${file}`, import.meta.url))) problems.push(`no test ${file}`);
+      for (const [, file] of part.matchAll(/`([^`]+)`/g))
+        if (!existsSync(new URL(`../../${file}`, import.meta.url))) problems.push(`no test ${file}`);
     } else if (part.startsWith('doc-verified: ')) {
-      if (!/\]\(https:\/\/docs\.aws\.amazon\.com\/redshift\/latest\/(dg|mgmt)\/[A-Za-z0-9_-]+\.html\)$/.test(part)) problems.push(`not an AWS Redshift page: ${part}`);
+      if (!/\]\(https:\/\/docs\.aws\.amazon\.com\/redshift\/latest\/(dg|mgmt)\/[A-Za-z0-9_-]+\.html\)$/.test(part))
+        problems.push(`not an AWS Redshift page: ${part}`);
     } else if (part.startsWith('needs a cluster: ')) {
-      for (const [, id] of part.matchAll(/check `([^`]+)`/g)) if (!checkRows.has(id!)) problems.push(`no conformance row ${id}`);
+      for (const [, id] of part.matchAll(/check `([^`]+)`/g))
+        if (!checkRows.has(id!)) problems.push(`no conformance row ${id}`);
     } else {
       problems.push(`unknown evidence "${part}"`);
     }
   }
   // Executed on PostgreSQL alone proves nothing about Redshift's spelling: a page or a cluster row must back it.
-  if (!parts.some((p) => p.startsWith('doc-verified: ') || p.startsWith('needs a cluster: '))) problems.push('no AWS page and no cluster check');
+  if (!parts.some((p) => p.startsWith('doc-verified: ') || p.startsWith('needs a cluster: ')))
+    problems.push('no AWS page and no cluster check');
   return problems;
 }
 
@@ -42,8 +57,14 @@ describe('docs/dialects.md evidence table', () => {
     expect(emitted.size).toBeGreaterThan(50);
     const keys = rows.map((r) => r.key);
     expect(new Set(keys).size, 'duplicate rows').toBe(keys.length);
-    expect([...emitted].filter((k) => !keys.includes(k)), 'emitted without a row').toEqual([]);
-    expect(keys.filter((k) => !emitted.has(k)), 'rows for constructs never emitted').toEqual([]);
+    expect(
+      [...emitted].filter((k) => !keys.includes(k)),
+      'emitted without a row',
+    ).toEqual([]);
+    expect(
+      keys.filter((k) => !emitted.has(k)),
+      'rows for constructs never emitted',
+    ).toEqual([]);
   });
 
   it('gives every row sound evidence', () => {
@@ -53,6 +74,9 @@ describe('docs/dialects.md evidence table', () => {
 
   it('control: an unknown check row, a missing test and a row without AWS evidence are caught', () => {
     expect(evidenceProblems('needs a cluster: check `no-such-row`')).toEqual(['no conformance row no-such-row']);
-    expect(evidenceProblems('executed: `test/nope.test.ts`')).toEqual(['no test test/nope.test.ts', 'no AWS page and no cluster check']);
+    expect(evidenceProblems('executed: `test/nope.test.ts`')).toEqual([
+      'no test test/nope.test.ts',
+      'no AWS page and no cluster check',
+    ]);
   });
 });

@@ -15,7 +15,13 @@ import { planDatasourceStateCall, planPolicyStateCall } from '../../shared/layou
 import { planUserDelete, planUserUpsert } from '../../shared/layout/user-change-plan.js';
 import { diagnostic } from '../../shared/diagnostics/diagnostic.js';
 import { PolicySchema } from '../../shared/policy/policy.js';
-import { anyoneSubscription, dataSource as breadthDataSource, docConfig, examples as breadthExamples, policiesOf } from '../breadth/policy-doc-examples.js';
+import {
+  anyoneSubscription,
+  dataSource as breadthDataSource,
+  docConfig,
+  examples as breadthExamples,
+  policiesOf,
+} from '../breadth/policy-doc-examples.js';
 
 export interface GeneratedGroup {
   label: string;
@@ -50,9 +56,23 @@ const everyType: DataSource = mustParse(
     name: 'every_type',
     columns: [
       { name: 'region', type: 'varchar(16)' },
-      ...['varchar', 'char(4)', 'text', 'int2', 'int4', 'int8', 'numeric(12,2)', 'float4', 'float8', 'boolean', 'date', 'timestamp', 'timestamptz', 'time', 'timetz'].map(
-        (type, i) => ({ name: `c${i}`, type, tags: ['PII.Email'] }),
-      ),
+      ...[
+        'varchar',
+        'char(4)',
+        'text',
+        'int2',
+        'int4',
+        'int8',
+        'numeric(12,2)',
+        'float4',
+        'float8',
+        'boolean',
+        'date',
+        'timestamp',
+        'timestamptz',
+        'time',
+        'timetz',
+      ].map((type, i) => ({ name: `c${i}`, type, tags: ['PII.Email'] })),
     ],
   }),
 ) as DataSource;
@@ -73,7 +93,10 @@ export const multiViewConfig = { mode: 'multi' as const, database: 'immuta', vie
 /** Compiled views: first compile (drop + create) and the replace-in-place path (same signature), in both modes. */
 export function compiledViewGroups(ds: DataSource, policies: Policy[]): GeneratedGroup[] {
   const groups: GeneratedGroup[] = [];
-  for (const [mode, config] of [['', viewConfig], [' (multi-database)', multiViewConfig]] as const) {
+  for (const [mode, config] of [
+    ['', viewConfig],
+    [' (multi-database)', multiViewConfig],
+  ] as const) {
     // An external table of another database is refused in multi mode (VG305): its fail-closed view is still SQL.
     const compiled = compileView(ds, policies, config, redshift);
     const again = compileView(ds, policies, config, redshift, compiled.signature);
@@ -84,15 +107,33 @@ export function compiledViewGroups(ds: DataSource, policies: Policy[]): Generate
 }
 
 export const bootstrapConfigs = [
-  { mode: 'single', database: 'sales', viewSchema: 'governed', systemUser: 'immuta_system_user', rawSources: [{ database: 'sales', schema: 'public' }] },
-  { mode: 'multi', database: 'immuta', viewSchema: 'governed', systemUser: 'immuta_system_user', rawSources: [{ database: 'sales', schema: 'public' }, { database: 'hr', schema: 'people' }] },
+  {
+    mode: 'single',
+    database: 'sales',
+    viewSchema: 'governed',
+    systemUser: 'immuta_system_user',
+    rawSources: [{ database: 'sales', schema: 'public' }],
+  },
+  {
+    mode: 'multi',
+    database: 'immuta',
+    viewSchema: 'governed',
+    systemUser: 'immuta_system_user',
+    rawSources: [
+      { database: 'sales', schema: 'public' },
+      { database: 'hr', schema: 'people' },
+    ],
+  },
 ] as const;
 
 export function bootstrapGroups(config: (typeof bootstrapConfigs)[number], fresh: boolean): GeneratedGroup[] {
   const schemas = ['immuta_system', 'immuta_functions', 'immuta_procedures', config.viewSchema];
   const inspected = fresh
     ? { systemRoleExists: false, schemaOwners: new Map<string, string | null>() }
-    : { systemRoleExists: true, schemaOwners: new Map<string, string | null>(schemas.map((s) => [s, config.systemUser])) };
+    : {
+        systemRoleExists: true,
+        schemaOwners: new Map<string, string | null>(schemas.map((s) => [s, config.systemUser])),
+      };
   const cfg = { ...config, rawSources: [...config.rawSources] } as never;
   const steps = planBootstrap(cfg, redshift, inspected, { hashKey: 'not-in-sql-text' });
   return [
@@ -109,44 +150,94 @@ export function allGeneratedRedshiftSql(): GeneratedGroup[] {
     for (const [label, policies] of examplePolicySets) {
       for (const g of compiledViewGroups(ds, policies)) groups.push({ ...g, label: `${g.label} with ${label}` });
     }
-    groups.push({ label: `${ds.name} / fail-closed view`, statements: compileFailClosedView(ds, viewConfig as never, redshift, [diagnostic('VG308', 'the warehouse refused the view')]).statements });
+    groups.push({
+      label: `${ds.name} / fail-closed view`,
+      statements: compileFailClosedView(ds, viewConfig as never, redshift, [
+        diagnostic('VG308', 'the warehouse refused the view'),
+      ]).statements,
+    });
     groups.push({ label: `${ds.name} / drop`, statements: dropView(ds, viewConfig as never, redshift) });
   }
   const breadthDs = breadthDataSource(docConfig.database);
   for (const ex of breadthExamples) {
-    groups.push({ label: `breadth ${ex.id}`, statements: compileView(breadthDs, policiesOf(ex), docConfig, redshift).statements });
+    groups.push({
+      label: `breadth ${ex.id}`,
+      statements: compileView(breadthDs, policiesOf(ex), docConfig, redshift).statements,
+    });
   }
   // Custom WHERE passes a clause's functions through: one clause calling every function it permits
   // (shared/compiler/custom-where.ts FUNCTIONS), so each of them is in the corpus.
   const everyWhereFunction = PolicySchema.parse({
-    id: 'where-functions', version: 1, createdAt: '2024-06-01T00:00:00Z', name: 'Functions', scope: { kind: 'local', dataSourceId: breadthDs.id },
+    id: 'where-functions',
+    version: 1,
+    createdAt: '2024-06-01T00:00:00Z',
+    name: 'Functions',
+    scope: { kind: 'local', dataSourceId: breadthDs.id },
     type: 'rowFilter',
-    filter: { kind: 'where', clause: "lower(name) = upper(dept) OR btrim(name) = ltrim(dept, 'x') OR rtrim(name) = left(dept, 2) OR right(name, 1) = 'a' OR length(name) > abs(age)" },
+    filter: {
+      kind: 'where',
+      clause:
+        'lower(name) = upper(dept) OR btrim(name) = ' +
+        "ltrim(dept, 'x') OR rtrim(name) " +
+        '= left(dept, 2) OR right(name, 1) = ' +
+        "'a' OR length(name) > abs(age)",
+    },
   });
-  const whereCompiled = compileView(breadthDs, [PolicySchema.parse(anyoneSubscription), everyWhereFunction], docConfig, redshift);
-  if (whereCompiled.failedClosed) throw new Error(`custom WHERE fixture does not compile: ${JSON.stringify(whereCompiled.diagnostics)}`);
+  const whereCompiled = compileView(
+    breadthDs,
+    [PolicySchema.parse(anyoneSubscription), everyWhereFunction],
+    docConfig,
+    redshift,
+  );
+  if (whereCompiled.failedClosed)
+    throw new Error(`custom WHERE fixture does not compile: ${JSON.stringify(whereCompiled.diagnostics)}`);
   groups.push({ label: 'custom WHERE functions', statements: whereCompiled.statements });
   // Number rounding has one form per kind of number (integer division, x − MOD(x, b), TRUNC for floats and for a
   // fractional bucket on an integer): one column of each.
   const numbers = mustParse(
     parseDataSource({
       ...(EVENT_EXAMPLES['datasource.created'].data.dataSource as object),
-      id: 'ds-numbers', name: 'numbers',
-      columns: [{ name: 'i', type: 'int4' }, { name: 'j', type: 'int8' }, { name: 'n', type: 'numeric(12,2)' }, { name: 'f', type: 'float8' }],
+      id: 'ds-numbers',
+      name: 'numbers',
+      columns: [
+        { name: 'i', type: 'int4' },
+        { name: 'j', type: 'int8' },
+        { name: 'n', type: 'numeric(12,2)' },
+        { name: 'f', type: 'float8' },
+      ],
     }),
   ) as DataSource;
   const round = (column: string, bucket: number): Policy =>
     PolicySchema.parse({
-      id: `round-${column}`, version: 1, createdAt: '2024-06-01T00:00:00Z', name: `round ${column}`, scope: { kind: 'global' },
-      type: 'mask', target: { kind: 'column', name: column }, mask: { kind: 'round', bucket },
+      id: `round-${column}`,
+      version: 1,
+      createdAt: '2024-06-01T00:00:00Z',
+      name: `round ${column}`,
+      scope: { kind: 'global' },
+      type: 'mask',
+      target: { kind: 'column', name: column },
+      mask: { kind: 'round', bucket },
     });
-  const rounded = compileView(numbers, [PolicySchema.parse(anyoneSubscription), round('i', 10), round('j', 2.5), round('n', 0.5), round('f', 100)], viewConfig, redshift);
-  if (rounded.failedClosed) throw new Error(`rounding fixture does not compile: ${JSON.stringify(rounded.diagnostics)}`);
+  const rounded = compileView(
+    numbers,
+    [PolicySchema.parse(anyoneSubscription), round('i', 10), round('j', 2.5), round('n', 0.5), round('f', 100)],
+    viewConfig,
+    redshift,
+  );
+  if (rounded.failedClosed)
+    throw new Error(`rounding fixture does not compile: ${JSON.stringify(rounded.diagnostics)}`);
   groups.push({ label: 'number rounding', statements: rounded.statements });
-  groups.push({ label: 'routines', statements: [...functionDefinitions(redshift), ...procedureDefinitions(redshift)].map((r) => r.create) });
+  groups.push({
+    label: 'routines',
+    statements: [...functionDefinitions(redshift), ...procedureDefinitions(redshift)].map((r) => r.create),
+  });
   for (const config of bootstrapConfigs) {
     for (const fresh of [true, false]) {
-      for (const g of bootstrapGroups(config, fresh)) groups.push({ ...g, label: `${config.mode}-database, ${fresh ? 'nothing exists yet' : 'everything exists'}: ${g.label}` });
+      for (const g of bootstrapGroups(config, fresh))
+        groups.push({
+          ...g,
+          label: `${config.mode}-database, ${fresh ? 'nothing exists yet' : 'everything exists'}: ${g.label}`,
+        });
     }
   }
   groups.push({
@@ -154,9 +245,35 @@ export function allGeneratedRedshiftSql(): GeneratedGroup[] {
     statements: [
       catalogReadStatement(redshift, 'ds'),
       catalogReadStatement(redshift),
-      planDatasourceStateCall({ datasourceId: 'ds', version: 1, deleted: false, definition: {}, viewSignature: 's', expectedEpoch: 0 }, redshift),
-      planPolicyStateCall({ policyId: 'p', version: 1, deleted: false, definition: {}, datasourceId: 'ds', viewSignature: 's', expectedEpoch: 0 }, redshift),
-      planUserUpsert({ userId: 'u', version: 1, groups: ['g'], attributes: {}, projects: [], currentProject: null, purposes: [], dataSources: [] }, redshift),
+      planDatasourceStateCall(
+        { datasourceId: 'ds', version: 1, deleted: false, definition: {}, viewSignature: 's', expectedEpoch: 0 },
+        redshift,
+      ),
+      planPolicyStateCall(
+        {
+          policyId: 'p',
+          version: 1,
+          deleted: false,
+          definition: {},
+          datasourceId: 'ds',
+          viewSignature: 's',
+          expectedEpoch: 0,
+        },
+        redshift,
+      ),
+      planUserUpsert(
+        {
+          userId: 'u',
+          version: 1,
+          groups: ['g'],
+          attributes: {},
+          projects: [],
+          currentProject: null,
+          purposes: [],
+          dataSources: [],
+        },
+        redshift,
+      ),
       planUserDelete('u', 2, redshift),
     ],
   });

@@ -18,7 +18,11 @@ interface AllowLists {
   valueFunctions: Readonly<Record<string, AllowedFunction>>;
 }
 
-const REAL_LISTS: AllowLists = { functions: REDSHIFT_FUNCTIONS, expressions: REDSHIFT_EXPRESSIONS, valueFunctions: REDSHIFT_VALUE_FUNCTIONS };
+const REAL_LISTS: AllowLists = {
+  functions: REDSHIFT_FUNCTIONS,
+  expressions: REDSHIFT_EXPRESSIONS,
+  valueFunctions: REDSHIFT_VALUE_FUNCTIONS,
+};
 const PAGE = /^https:\/\/docs\.aws\.amazon\.com\/redshift\/latest\/dg\/[A-Za-z0-9_-]+\.html$/;
 
 /** Entries used (name → where first seen) that lack a checked citation in `lists`. */
@@ -28,13 +32,18 @@ function uncited(used: Map<string, string>, kind: keyof AllowLists, lists: Allow
     const entry = lists[kind][name];
     if (!entry) out.push(`${kind} ${name} (in ${where}): no allow-list entry`);
     else if (!entry.checked) out.push(`${kind} ${name} (in ${where}): ${entry.url} was never opened (checked: false)`);
-    else if (!PAGE.test(entry.url)) out.push(`${kind} ${name} (in ${where}): ${entry.url} is not a Redshift reference page`);
+    else if (!PAGE.test(entry.url))
+      out.push(`${kind} ${name} (in ${where}): ${entry.url} is not a Redshift reference page`);
   }
   return out;
 }
 
 function collect(): Record<keyof AllowListUse, Map<string, string>> {
-  const used = { functions: new Map<string, string>(), expressions: new Map<string, string>(), valueFunctions: new Map<string, string>() };
+  const used = {
+    functions: new Map<string, string>(),
+    expressions: new Map<string, string>(),
+    valueFunctions: new Map<string, string>(),
+  };
   for (const group of allGeneratedRedshiftSql()) {
     for (const s of group.statements) {
       const u = redshiftAllowListUse(s.sql);
@@ -54,36 +63,57 @@ describe('citations behind generated Redshift SQL', () => {
     expect(used.functions.size).toBeGreaterThan(0);
     expect(used.expressions.size).toBeGreaterThan(0);
     expect(used.valueFunctions.size).toBeGreaterThan(0);
-    const problems = (['functions', 'expressions', 'valueFunctions'] as const).flatMap((k) => uncited(used[k], k, REAL_LISTS));
+    const problems = (['functions', 'expressions', 'valueFunctions'] as const).flatMap((k) =>
+      uncited(used[k], k, REAL_LISTS),
+    );
     expect(problems, problems.join('\n')).toEqual([]);
   });
 
   it('control: an entry generated SQL uses, marked unchecked, is reported', () => {
     const [name] = [...used.functions.keys()];
-    const lists: AllowLists = { ...REAL_LISTS, functions: { ...REDSHIFT_FUNCTIONS, [name!]: { ...REDSHIFT_FUNCTIONS[name!]!, checked: false } } };
+    const lists: AllowLists = {
+      ...REAL_LISTS,
+      functions: { ...REDSHIFT_FUNCTIONS, [name!]: { ...REDSHIFT_FUNCTIONS[name!]!, checked: false } },
+    };
     expect(uncited(used.functions, 'functions', lists)).toEqual([expect.stringContaining(`functions ${name} `)]);
     const [expr] = [...used.expressions.keys()];
-    const noExpr: AllowLists = { ...REAL_LISTS, expressions: Object.fromEntries(Object.entries(REDSHIFT_EXPRESSIONS).filter(([k]) => k !== expr)) };
+    const noExpr: AllowLists = {
+      ...REAL_LISTS,
+      expressions: Object.fromEntries(Object.entries(REDSHIFT_EXPRESSIONS).filter(([k]) => k !== expr)),
+    };
     expect(uncited(used.expressions, 'expressions', noExpr)).toEqual([expect.stringContaining('no allow-list entry')]);
   });
 });
 
 describe('redshiftAllowListUse', () => {
-  it('reports functions, expressions and value functions, including those inside a procedure body and a SQL UDF', () => {
-    const proc = `CREATE PROCEDURE immuta_procedures.p(a VARCHAR) AS $$
+  it(
+    'reports functions, expressions ' +
+      'and value functions, ' +
+      'including those inside a ' +
+      'procedure body and a SQL UDF',
+    () => {
+      const proc = `CREATE PROCEDURE immuta_procedures.p(a VARCHAR) AS $$
 DECLARE t TIMESTAMP;
 BEGIN
   t := GETDATE();
   UPDATE immuta_system.x SET v = NVL2(a, LOWER(a), CASE WHEN a IS NULL THEN 'n' END) WHERE u = current_user;
 END $$ LANGUAGE plpgsql`;
-    const u = redshiftAllowListUse(proc);
-    expect([...u.functions].sort()).toEqual(['getdate', 'lower', 'nvl2']);
-    expect([...u.expressions].sort()).toEqual(['CaseExpr']);
-    expect([...u.valueFunctions]).toEqual(['SVFOP_CURRENT_USER']);
-    const udf = redshiftAllowListUse(`CREATE FUNCTION immuta_functions.f(VARCHAR) RETURNS VARCHAR IMMUTABLE AS $$ SELECT COALESCE(UPPER($1), '') $$ LANGUAGE sql`);
-    expect([...udf.functions]).toEqual(['upper']);
-    expect([...udf.expressions]).toEqual(['CoalesceExpr']);
-  });
+      const u = redshiftAllowListUse(proc);
+      expect([...u.functions].sort()).toEqual(['getdate', 'lower', 'nvl2']);
+      expect([...u.expressions].sort()).toEqual(['CaseExpr']);
+      expect([...u.valueFunctions]).toEqual(['SVFOP_CURRENT_USER']);
+      const udf = redshiftAllowListUse(
+        `CREATE FUNCTION ` +
+          `immuta_functions.f(VARCHAR) ` +
+          `RETURNS VARCHAR ` +
+          `IMMUTABLE AS $$ SELECT ` +
+          `COALESCE(UPPER($1), '') $$ LANGUAGE ` +
+          `sql`,
+      );
+      expect([...udf.functions]).toEqual(['upper']);
+      expect([...udf.expressions]).toEqual(['CoalesceExpr']);
+    },
+  );
 
   it('does not report our own routines or functions that are not on the allow-list', () => {
     const u = redshiftAllowListUse(`SELECT immuta_functions.f_list_item(a), pg_sleep(1), SHA2(b, 256) FROM t`);

@@ -19,16 +19,33 @@ describe('lintViewTypes (VG405)', () => {
   });
 
   it('accepts one category, NULLs and untyped literals, and numbers or datetimes of different widths', () => {
-    expect(lintViewTypes([
-      { name: 'a', branchTypes: ['char(11)', 'varchar(11)', 'unknown'] },
-      { name: 'b', branchTypes: ['int4', 'numeric(12,2)'] },
-      { name: 'c', branchTypes: ['date', 'timestamp', 'unknown'] },
-      { name: 'd', branchTypes: ['boolean'] },
-    ])).toEqual([]);
+    expect(
+      lintViewTypes([
+        { name: 'a', branchTypes: ['char(11)', 'varchar(11)', 'unknown'] },
+        { name: 'b', branchTypes: ['int4', 'numeric(12,2)'] },
+        { name: 'c', branchTypes: ['date', 'timestamp', 'unknown'] },
+        { name: 'd', branchTypes: ['boolean'] },
+      ]),
+    ).toEqual([]);
   });
 
   it('knows every type the compiler emits (a new one must be categorised, not guessed)', () => {
-    for (const t of ['text', 'varchar(65535)', 'char(1)', 'int2', 'int8', 'numeric(38,0)', 'float4', 'float8', 'boolean', 'date', 'timestamp', 'timestamptz', 'time', 'timetz']) {
+    for (const t of [
+      'text',
+      'varchar(65535)',
+      'char(1)',
+      'int2',
+      'int8',
+      'numeric(38,0)',
+      'float4',
+      'float8',
+      'boolean',
+      'date',
+      'timestamp',
+      'timestamptz',
+      'time',
+      'timetz',
+    ]) {
       expect(() => typeCategory(t), t).not.toThrow();
     }
     expect(() => typeCategory('jsonb')).toThrow(/unknown type/);
@@ -37,13 +54,39 @@ describe('lintViewTypes (VG405)', () => {
 
 describe('every view the compiler emits has CASE branches of one type category (both dialects, both modes)', () => {
   const hashOnDate = PolicySchema.parse({
-    id: 'hash-hired', version: 1, name: 'hash hired', createdAt: '2024-01-01T00:00:00Z', scope: { kind: 'global' }, type: 'mask',
-    target: { kind: 'column', name: 'visited' }, mask: { kind: 'hash' }, condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } },
+    id: 'hash-hired',
+    version: 1,
+    name: 'hash hired',
+    createdAt: '2024-01-01T00:00:00Z',
+    scope: { kind: 'global' },
+    type: 'mask',
+    target: { kind: 'column', name: 'visited' },
+    mask: { kind: 'hash' },
+    condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } },
   });
   const cases = [
-    ...exampleDataSources.flatMap((ds) => examplePolicySets.flatMap(([label, policies]) => [viewConfig, multiViewConfig].map((config) => ({ label: `${ds.name} ${label} ${config.mode}`, ds, policies, config })))),
-    ...examples.map((ex) => ({ label: `breadth ${ex.id}`, ds: breadthDataSource(docConfig.database), policies: policiesOf(ex), config: docConfig })),
-    { label: 'hash of a date with an exception', ds: breadthDataSource(docConfig.database), policies: [hashOnDate], config: docConfig },
+    ...exampleDataSources.flatMap((ds) =>
+      examplePolicySets.flatMap(([label, policies]) =>
+        [viewConfig, multiViewConfig].map((config) => ({
+          label: `${ds.name} ${label} ${config.mode}`,
+          ds,
+          policies,
+          config,
+        })),
+      ),
+    ),
+    ...examples.map((ex) => ({
+      label: `breadth ${ex.id}`,
+      ds: breadthDataSource(docConfig.database),
+      policies: policiesOf(ex),
+      config: docConfig,
+    })),
+    {
+      label: 'hash of a date with an exception',
+      ds: breadthDataSource(docConfig.database),
+      policies: [hashOnDate],
+      config: docConfig,
+    },
   ];
   it.each(cases.map((c) => [c.label, c] as const))('%s', (_label, c) => {
     for (const dialect of [postgres, redshift]) {

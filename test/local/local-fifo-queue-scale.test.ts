@@ -9,34 +9,46 @@ const msg = (groupId: string, id: string) => ({ groupId, deduplicationId: id, bo
 const ids = (batch: ReceivedMessage[]) => batch.map((m) => m.deduplicationId);
 
 describe('LocalFifoQueue at scale', () => {
-  it('a group that becomes deliverable again is ordered by its head: an older head goes first, a newer one waits its turn', () => {
-    const q = new LocalFifoQueue();
-    q.sendNow([msg('g1', 'a1'), msg('g2', 'b1'), msg('g1', 'a2'), msg('g3', 'c1')]);
-    const [a1] = q.receive(1);
-    expect(a1!.deduplicationId).toBe('a1');
-    // g1 back with its head a1 (sequence 1): before g2 (2) and g3 (4).
-    q.fail(a1!.receiptHandle, 'retry');
-    expect(ids(q.receive(3))).toEqual(['a1', 'a2', 'b1']);
-    // Everything in flight but c1; after g1 is acked its new message (sequence 5) comes after c1.
-    const q2 = new LocalFifoQueue();
-    q2.sendNow([msg('g1', 'x1'), msg('g2', 'y1')]);
-    const [x1] = q2.receive(1);
-    q2.sendNow([msg('g1', 'x2')]);
-    q2.ack(x1!.receiptHandle);
-    expect(ids(q2.receive(10))).toEqual(['y1', 'x2']);
-  });
+  it(
+    'a group that becomes deliverable ' +
+      'again is ordered by its head: ' +
+      'an older head goes first, a ' +
+      'newer one waits its turn',
+    () => {
+      const q = new LocalFifoQueue();
+      q.sendNow([msg('g1', 'a1'), msg('g2', 'b1'), msg('g1', 'a2'), msg('g3', 'c1')]);
+      const [a1] = q.receive(1);
+      expect(a1!.deduplicationId).toBe('a1');
+      // g1 back with its head a1 (sequence 1): before g2 (2) and g3 (4).
+      q.fail(a1!.receiptHandle, 'retry');
+      expect(ids(q.receive(3))).toEqual(['a1', 'a2', 'b1']);
+      // Everything in flight but c1; after g1 is acked its new message (sequence 5) comes after c1.
+      const q2 = new LocalFifoQueue();
+      q2.sendNow([msg('g1', 'x1'), msg('g2', 'y1')]);
+      const [x1] = q2.receive(1);
+      q2.sendNow([msg('g1', 'x2')]);
+      q2.ack(x1!.receiptHandle);
+      expect(ids(q2.receive(10))).toEqual(['y1', 'x2']);
+    },
+  );
 
-  it('a message dead-lettered during a receive does not let its group deliver twice in one batch or out of order', () => {
-    let now = 0;
-    const q = new LocalFifoQueue({ maxReceiveCount: 1, visibilityTimeoutMs: 10, clock: () => now });
-    q.sendNow([msg('g1', 'p'), msg('g1', 'n1'), msg('g1', 'n2'), msg('g2', 'o')]);
-    expect(ids(q.receive(1))).toEqual(['p']);
-    now += 10; // p timed out after its only allowed receive: the next receive moves it to the DLQ
-    expect(ids(q.receive(10))).toEqual(['n1', 'n2', 'o']);
-    expect(q.deadLetters().map((d) => d.deduplicationId)).toEqual(['p']);
-    expect(q.receive(10)).toEqual([]);
-    expect(q.counters()).toMatchObject({ depth: 0, inFlight: 3, dlqDepth: 1 });
-  });
+  it(
+    'a message dead-lettered during a ' +
+      'receive does not let its ' +
+      'group deliver twice in one ' +
+      'batch or out of order',
+    () => {
+      let now = 0;
+      const q = new LocalFifoQueue({ maxReceiveCount: 1, visibilityTimeoutMs: 10, clock: () => now });
+      q.sendNow([msg('g1', 'p'), msg('g1', 'n1'), msg('g1', 'n2'), msg('g2', 'o')]);
+      expect(ids(q.receive(1))).toEqual(['p']);
+      now += 10; // p timed out after its only allowed receive: the next receive moves it to the DLQ
+      expect(ids(q.receive(10))).toEqual(['n1', 'n2', 'o']);
+      expect(q.deadLetters().map((d) => d.deduplicationId)).toEqual(['p']);
+      expect(q.receive(10)).toEqual([]);
+      expect(q.counters()).toMatchObject({ depth: 0, inFlight: 3, dlqDepth: 1 });
+    },
+  );
 
   it('20,000 groups drain in send order across groups, each message once', () => {
     const q = new LocalFifoQueue();

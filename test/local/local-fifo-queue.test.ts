@@ -6,7 +6,10 @@ import { LocalFifoQueue, type ReceivedMessage } from '../../infra/local/local-fi
  * A Lambda-style consumer loop over the queue's own calls: receive, hand the batch over, delete what did not
  * fail, fail the rest (back to the queue, or the DLQ after maxReceiveCount); until nothing is deliverable.
  */
-async function drain(q: LocalFifoQueue, consumer: (batch: ReceivedMessage[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] } | void>): Promise<void> {
+async function drain(
+  q: LocalFifoQueue,
+  consumer: (batch: ReceivedMessage[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] } | void>,
+): Promise<void> {
   for (let rounds = 0; rounds < 1000; rounds++) {
     const batch = q.receive(10);
     if (batch.length === 0) return;
@@ -101,27 +104,35 @@ describe('LocalFifoQueue', () => {
     expect(ids(q.receive(10))).toEqual(['y']);
   });
 
-  it('moves a message to the DLQ after maxReceiveCount with the last reason, unblocking its group; redrive returns it', () => {
-    const c = clock();
-    const q = new LocalFifoQueue({ clock: c.now, maxReceiveCount: 3, visibilityTimeoutMs: 100 });
-    q.sendNow([msg('g', 'poison'), msg('g', 'next')]);
-    q.fail(q.receive(1)[0].receiptHandle, 'first');
-    q.receive(1); // times out silently
-    c.advance(100);
-    const third = q.receive(1)[0];
-    expect(third.attributes.ApproximateReceiveCount).toBe('3');
-    expect(q.fail(third.receiptHandle, 'permanent: relation does not exist')).toBe(true);
-    expect(q.deadLetters()).toMatchObject([{ deduplicationId: 'poison', receiveCount: 3, reason: 'permanent: relation does not exist' }]);
-    expect(q.counters()).toMatchObject({ depth: 1, inFlight: 0, dlqDepth: 1, deadLettered: 1 });
-    const next = q.receive(10);
-    expect(ids(next)).toEqual(['next']);
-    q.ack(next[0].receiptHandle);
-    expect(q.redrive()).toBe(1);
-    const back = q.receive(10);
-    expect(ids(back)).toEqual(['poison']);
-    expect(back[0].attributes.ApproximateReceiveCount).toBe('1');
-    expect(q.counters()).toMatchObject({ depth: 0, inFlight: 1, dlqDepth: 0, redriven: 1 });
-  });
+  it(
+    'moves a message to the DLQ after ' +
+      'maxReceiveCount with the ' +
+      'last reason, unblocking its ' +
+      'group; redrive returns it',
+    () => {
+      const c = clock();
+      const q = new LocalFifoQueue({ clock: c.now, maxReceiveCount: 3, visibilityTimeoutMs: 100 });
+      q.sendNow([msg('g', 'poison'), msg('g', 'next')]);
+      q.fail(q.receive(1)[0].receiptHandle, 'first');
+      q.receive(1); // times out silently
+      c.advance(100);
+      const third = q.receive(1)[0];
+      expect(third.attributes.ApproximateReceiveCount).toBe('3');
+      expect(q.fail(third.receiptHandle, 'permanent: relation does not exist')).toBe(true);
+      expect(q.deadLetters()).toMatchObject([
+        { deduplicationId: 'poison', receiveCount: 3, reason: 'permanent: relation does not exist' },
+      ]);
+      expect(q.counters()).toMatchObject({ depth: 1, inFlight: 0, dlqDepth: 1, deadLettered: 1 });
+      const next = q.receive(10);
+      expect(ids(next)).toEqual(['next']);
+      q.ack(next[0].receiptHandle);
+      expect(q.redrive()).toBe(1);
+      const back = q.receive(10);
+      expect(ids(back)).toEqual(['poison']);
+      expect(back[0].attributes.ApproximateReceiveCount).toBe('1');
+      expect(q.counters()).toMatchObject({ depth: 0, inFlight: 1, dlqDepth: 0, redriven: 1 });
+    },
+  );
 
   it('a message that only times out reaches the DLQ with that reason', () => {
     const c = clock();
@@ -135,21 +146,27 @@ describe('LocalFifoQueue', () => {
     expect(q.deadLetters()).toMatchObject([{ deduplicationId: 'slow', reason: 'visibility timeout expired' }]);
   });
 
-  it('a consumer under the FIFO partial-batch rule: after a failure, later messages are retried, not skipped', async () => {
-    const q = new LocalFifoQueue({ maxReceiveCount: 5 });
-    q.sendNow([msg('g', '1'), msg('g', '2'), msg('g', '3')]);
-    const seen: string[] = [];
-    let failOnce = true;
-    await drainEach(q, async (m) => {
-      if (m.deduplicationId === '2' && failOnce) {
-        failOnce = false;
-        throw new Error('transient');
-      }
-      seen.push(m.deduplicationId);
-    });
-    expect(seen).toEqual(['1', '2', '3']);
-    expect(q.counters()).toMatchObject({ depth: 0, inFlight: 0, dlqDepth: 0, deleted: 3 });
-  });
+  it(
+    'a consumer under the FIFO ' +
+      'partial-batch rule: after a ' +
+      'failure, later messages are ' +
+      'retried, not skipped',
+    async () => {
+      const q = new LocalFifoQueue({ maxReceiveCount: 5 });
+      q.sendNow([msg('g', '1'), msg('g', '2'), msg('g', '3')]);
+      const seen: string[] = [];
+      let failOnce = true;
+      await drainEach(q, async (m) => {
+        if (m.deduplicationId === '2' && failOnce) {
+          failOnce = false;
+          throw new Error('transient');
+        }
+        seen.push(m.deduplicationId);
+      });
+      expect(seen).toEqual(['1', '2', '3']);
+      expect(q.counters()).toMatchObject({ depth: 0, inFlight: 0, dlqDepth: 0, deleted: 3 });
+    },
+  );
 
   it('rejects a receive of more than 10 and an over-long group id', () => {
     const q = new LocalFifoQueue();
@@ -157,106 +174,136 @@ describe('LocalFifoQueue', () => {
     expect(() => q.sendNow([msg('g'.repeat(129), 'x')])).toThrow(RangeError);
   });
 
-  it('property: per-group order and one-batch-in-flight-per-group hold under random receive/ack/fail/timeouts, and nothing is lost', () => {
-    type Op =
-      | { op: 'send'; group: number; count: number }
-      | { op: 'receive'; max: number }
-      | { op: 'ack'; pick: number }
-      | { op: 'fail'; pick: number }
-      | { op: 'tick'; ms: number };
-    const opArb: fc.Arbitrary<Op> = fc.oneof(
-      fc.record({ op: fc.constant('send' as const), group: fc.integer({ min: 0, max: 3 }), count: fc.integer({ min: 1, max: 4 }) }),
-      fc.record({ op: fc.constant('receive' as const), max: fc.integer({ min: 1, max: 10 }) }),
-      fc.record({ op: fc.constant('ack' as const), pick: fc.nat() }),
-      fc.record({ op: fc.constant('fail' as const), pick: fc.nat() }),
-      fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 150 }) }),
-    );
-    fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 80 }), (ops) => {
-        const c = clock();
-        const q = new LocalFifoQueue({ clock: c.now, visibilityTimeoutMs: 100, maxReceiveCount: 3 });
-        let nextId = 0;
-        const sentOrder = new Map<string, string[]>(); // group → ids in send order
-        const done = new Set<string>(); // acked or dead-lettered
-        let inFlight: (ReceivedMessage & { until: number })[] = [];
-        const deadIds = () => new Set(q.deadLetters().map((d) => d.deduplicationId));
-        const checkBatch = (batch: ReceivedMessage[]) => {
-          const dead = deadIds();
-          const byGroup = new Map<string, string[]>();
-          for (const m of batch) byGroup.set(m.groupId, [...(byGroup.get(m.groupId) ?? []), m.deduplicationId]);
-          for (const [g, got] of byGroup) {
-            // Every earlier message of the group is finished, and the batch is the next ones in order.
-            const pending = sentOrder.get(g)!.filter((id) => !done.has(id) && !dead.has(id));
-            expect(got).toEqual(pending.slice(0, got.length));
-          }
-        };
-        for (const o of ops) {
-          if (o.op === 'send') {
-            const g = `g${o.group}`;
-            const batch = Array.from({ length: o.count }, () => msg(g, `m${nextId++}`));
-            q.sendNow(batch);
-            sentOrder.set(g, [...(sentOrder.get(g) ?? []), ...batch.map((b) => b.deduplicationId)]);
-          } else if (o.op === 'receive') {
-            const batch = q.receive(o.max);
-            // A message of a group that still has a valid delivery out must not be delivered.
-            // (the model's own clock: a delivery is out until its visibility timeout ends)
-            const live = inFlight.filter((m) => c.now() < m.until);
-            for (const m of batch) expect(live.some((l) => l.groupId === m.groupId)).toBe(false);
-            checkBatch(batch);
-            inFlight = [...live, ...batch.map((m) => ({ ...m, until: c.now() + 100 }))];
-          } else if (o.op === 'tick') {
-            c.advance(o.ms);
-            inFlight = inFlight.filter((m) => c.now() < m.until);
-          } else if (inFlight.length > 0) {
-            // A FIFO-respecting consumer finishes a group's oldest in-flight message first.
-            const chosen = inFlight[o.pick % inFlight.length];
-            const m = inFlight.find((x) => x.groupId === chosen.groupId)!;
-            if (o.op === 'ack') {
-              if (q.ack(m.receiptHandle)) done.add(m.deduplicationId);
-            } else {
-              // Failing a message fails the later ones of its group in flight too (FIFO partial batch).
-              for (const x of inFlight.filter((y) => y.groupId === m.groupId)) q.fail(x.receiptHandle, 'boom');
+  it(
+    'property: per-group order and ' +
+      'one-batch-in-flight-per-group hold ' +
+      'under random ' +
+      'receive/ack/fail/timeouts, and ' +
+      'nothing is lost',
+    () => {
+      type Op =
+        | { op: 'send'; group: number; count: number }
+        | { op: 'receive'; max: number }
+        | { op: 'ack'; pick: number }
+        | { op: 'fail'; pick: number }
+        | { op: 'tick'; ms: number };
+      const opArb: fc.Arbitrary<Op> = fc.oneof(
+        fc.record({
+          op: fc.constant('send' as const),
+          group: fc.integer({ min: 0, max: 3 }),
+          count: fc.integer({ min: 1, max: 4 }),
+        }),
+        fc.record({ op: fc.constant('receive' as const), max: fc.integer({ min: 1, max: 10 }) }),
+        fc.record({ op: fc.constant('ack' as const), pick: fc.nat() }),
+        fc.record({ op: fc.constant('fail' as const), pick: fc.nat() }),
+        fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 150 }) }),
+      );
+      fc.assert(
+        fc.property(fc.array(opArb, { maxLength: 80 }), (ops) => {
+          const c = clock();
+          const q = new LocalFifoQueue({ clock: c.now, visibilityTimeoutMs: 100, maxReceiveCount: 3 });
+          let nextId = 0;
+          const sentOrder = new Map<string, string[]>(); // group → ids in send order
+          const done = new Set<string>(); // acked or dead-lettered
+          let inFlight: (ReceivedMessage & { until: number })[] = [];
+          const deadIds = () => new Set(q.deadLetters().map((d) => d.deduplicationId));
+          const checkBatch = (batch: ReceivedMessage[]) => {
+            const dead = deadIds();
+            const byGroup = new Map<string, string[]>();
+            for (const m of batch) byGroup.set(m.groupId, [...(byGroup.get(m.groupId) ?? []), m.deduplicationId]);
+            for (const [g, got] of byGroup) {
+              // Every earlier message of the group is finished, and the batch is the next ones in order.
+              const pending = sentOrder.get(g)!.filter((id) => !done.has(id) && !dead.has(id));
+              expect(got).toEqual(pending.slice(0, got.length));
             }
-            inFlight = inFlight.filter((x) => x.receiptHandle !== m.receiptHandle && (o.op === 'ack' || x.groupId !== m.groupId));
+          };
+          for (const o of ops) {
+            if (o.op === 'send') {
+              const g = `g${o.group}`;
+              const batch = Array.from({ length: o.count }, () => msg(g, `m${nextId++}`));
+              q.sendNow(batch);
+              sentOrder.set(g, [...(sentOrder.get(g) ?? []), ...batch.map((b) => b.deduplicationId)]);
+            } else if (o.op === 'receive') {
+              const batch = q.receive(o.max);
+              // A message of a group that still has a valid delivery out must not be delivered.
+              // (the model's own clock: a delivery is out until its visibility timeout ends)
+              const live = inFlight.filter((m) => c.now() < m.until);
+              for (const m of batch) expect(live.some((l) => l.groupId === m.groupId)).toBe(false);
+              checkBatch(batch);
+              inFlight = [...live, ...batch.map((m) => ({ ...m, until: c.now() + 100 }))];
+            } else if (o.op === 'tick') {
+              c.advance(o.ms);
+              inFlight = inFlight.filter((m) => c.now() < m.until);
+            } else if (inFlight.length > 0) {
+              // A FIFO-respecting consumer finishes a group's oldest in-flight message first.
+              const chosen = inFlight[o.pick % inFlight.length];
+              const m = inFlight.find((x) => x.groupId === chosen.groupId)!;
+              if (o.op === 'ack') {
+                if (q.ack(m.receiptHandle)) done.add(m.deduplicationId);
+              } else {
+                // Failing a message fails the later ones of its group in flight too (FIFO partial batch).
+                for (const x of inFlight.filter((y) => y.groupId === m.groupId)) q.fail(x.receiptHandle, 'boom');
+              }
+              inFlight = inFlight.filter(
+                (x) => x.receiptHandle !== m.receiptHandle && (o.op === 'ack' || x.groupId !== m.groupId),
+              );
+            }
           }
-        }
-        // Drain the rest: everything ends acked or dead-lettered, each exactly once.
-        c.advance(1000);
-        const rest: string[] = [];
-        let guard = 0;
-        for (let batch = q.receive(10); batch.length > 0; batch = q.receive(10)) {
-          checkBatch(batch);
-          for (const m of batch) {
-            q.ack(m.receiptHandle);
-            done.add(m.deduplicationId);
-            rest.push(m.deduplicationId);
+          // Drain the rest: everything ends acked or dead-lettered, each exactly once.
+          c.advance(1000);
+          const rest: string[] = [];
+          let guard = 0;
+          for (let batch = q.receive(10); batch.length > 0; batch = q.receive(10)) {
+            checkBatch(batch);
+            for (const m of batch) {
+              q.ack(m.receiptHandle);
+              done.add(m.deduplicationId);
+              rest.push(m.deduplicationId);
+            }
+            expect(++guard).toBeLessThan(1000);
           }
-          expect(++guard).toBeLessThan(1000);
-        }
-        const all = [...sentOrder.values()].flat();
-        const dead = deadIds();
-        for (const id of all) expect(done.has(id) !== dead.has(id)).toBe(true);
-        expect(q.counters()).toMatchObject({ depth: 0, inFlight: 0, dlqDepth: dead.size });
-      }),
-      { numRuns: 300 },
-    );
-  });
+          const all = [...sentOrder.values()].flat();
+          const dead = deadIds();
+          for (const id of all) expect(done.has(id) !== dead.has(id)).toBe(true);
+          expect(q.counters()).toMatchObject({ depth: 0, inFlight: 0, dlqDepth: dead.size });
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 });
 
 describe('toSqsEvent', () => {
-  it('carries the FIFO attributes a Lambda handler reads, and a consumer’s partial batch response is honoured', async () => {
-    const { toSqsEvent } = await import('../support/local-sqs-event.js');
-    const q = new LocalFifoQueue();
-    q.sendNow([msg('view:ds1', 'e1'), msg('view:ds1', 'e2')]);
-    const handled: string[][] = [];
-    await drain(q, async (batch) => {
-      const event = toSqsEvent(batch);
-      handled.push(event.Records.map((r) => `${r.attributes.MessageGroupId}/${r.attributes.MessageDeduplicationId}#${r.attributes.ApproximateReceiveCount}`));
-      // Fail the second record on its first delivery, as a handler's batchItemFailures would.
-      const second = event.Records[1];
-      return second && second.attributes.ApproximateReceiveCount === '1' ? { batchItemFailures: [{ itemIdentifier: second.messageId }] } : undefined;
-    });
-    expect(handled).toEqual([['view:ds1/e1#1', 'view:ds1/e2#1'], ['view:ds1/e2#2']]);
-    expect(q.counters()).toMatchObject({ depth: 0, deleted: 2, failed: 1 });
-  });
+  it(
+    'carries the FIFO attributes a ' +
+      'Lambda handler reads, and ' +
+      'a consumer’s partial batch ' +
+      'response is honoured',
+    async () => {
+      const { toSqsEvent } = await import('../support/local-sqs-event.js');
+      const q = new LocalFifoQueue();
+      q.sendNow([msg('view:ds1', 'e1'), msg('view:ds1', 'e2')]);
+      const handled: string[][] = [];
+      await drain(q, async (batch) => {
+        const event = toSqsEvent(batch);
+        handled.push(
+          event.Records.map(
+            (r) =>
+              `${r.attributes.MessageGroupId}` +
+              `/` +
+              `${r.attributes.MessageDeduplicationId}` +
+              `#` +
+              `${r.attributes.ApproximateReceiveCount}`,
+          ),
+        );
+        // Fail the second record on its first delivery, as a handler's batchItemFailures would.
+        const second = event.Records[1];
+        return second && second.attributes.ApproximateReceiveCount === '1'
+          ? { batchItemFailures: [{ itemIdentifier: second.messageId }] }
+          : undefined;
+      });
+      expect(handled).toEqual([['view:ds1/e1#1', 'view:ds1/e2#1'], ['view:ds1/e2#2']]);
+      expect(q.counters()).toMatchObject({ depth: 0, deleted: 2, failed: 1 });
+    },
+  );
 });

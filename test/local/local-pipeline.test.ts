@@ -16,15 +16,35 @@ import { parseIntegrationConfig } from '../../shared/layout/integration-config.j
 import { EVENT_SOURCE, EVENT_TYPES } from '../../shared/routing/routing-table.js';
 import { stmt } from '../../shared/sql/statement.js';
 
-const parsed = parseIntegrationConfig({ mode: 'single', database: 'postgres', viewSchema: 'secure', rawSources: [{ schema: 'sales' }] });
+const parsed = parseIntegrationConfig({
+  mode: 'single',
+  database: 'postgres',
+  viewSchema: 'secure',
+  rawSources: [{ schema: 'sales' }],
+});
 if (!parsed.ok) throw new Error('config');
 const config = parsed.value;
 const secret = generateWebhookSecret();
 
 // The example data source lives in sales.orders of database "sales"; locally the database is "postgres".
 const dsEvent = (id: string, version: number, table = 'orders'): WebhookEventInput => {
-  const e = structuredClone(EVENT_EXAMPLES['datasource.created']) as WebhookEventInput & { data: { dataSource: Record<string, unknown> } };
-  return { ...e, id, subject: `ds-${table}`, data: { dataSource: { ...e.data.dataSource, id: `ds-${table}`, name: table, version, location: { database: 'postgres', schema: 'sales', table } } } } as WebhookEventInput;
+  const e = structuredClone(EVENT_EXAMPLES['datasource.created']) as WebhookEventInput & {
+    data: { dataSource: Record<string, unknown> };
+  };
+  return {
+    ...e,
+    id,
+    subject: `ds-${table}`,
+    data: {
+      dataSource: {
+        ...e.data.dataSource,
+        id: `ds-${table}`,
+        name: table,
+        version,
+        location: { database: 'postgres', schema: 'sales', table },
+      },
+    },
+  } as WebhookEventInput;
 };
 
 describe('local pipeline over HTTP on PGlite', () => {
@@ -34,7 +54,11 @@ describe('local pipeline over HTTP on PGlite', () => {
   let base: string;
   const post = async (event: WebhookEventInput, sign = secret) => {
     const body = JSON.stringify(event);
-    const res = await fetch(`${base}/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', ...signWebhook(body, sign, `msg-${event.id}`, new Date()) }, body });
+    const res = await fetch(`${base}/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signWebhook(body, sign, `msg-${event.id}`, new Date()) },
+      body,
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const status = async () => (await (await fetch(`${base}/status`)).json()) as Record<string, unknown>;
@@ -44,11 +68,22 @@ describe('local pipeline over HTTP on PGlite', () => {
       prepare: (admin) =>
         admin([
           stmt('CREATE SCHEMA sales'),
-          stmt('CREATE TABLE sales.orders (order_id int8, region varchar(16), customer_email varchar(256), amount numeric(12,2))'),
+          stmt(
+            'CREATE TABLE sales.orders ' +
+              '(order_id int8, region ' +
+              'varchar(16), customer_email ' +
+              'varchar(256), amount ' +
+              'numeric(12,2))',
+          ),
           stmt("INSERT INTO sales.orders VALUES (1, 'eu', 'a@x', 1.00)"),
         ]),
     });
-    pipeline = new LocalPipeline({ config, warehouse: wh.system, webhookSecret: secret, queue: { maxReceiveCount: 3 } });
+    pipeline = new LocalPipeline({
+      config,
+      warehouse: wh.system,
+      webhookSecret: secret,
+      queue: { maxReceiveCount: 3 },
+    });
     server = createLocalServer(pipeline);
     base = `http://127.0.0.1:${await listen(server, 0)}`;
   });
@@ -92,7 +127,8 @@ describe('local pipeline over HTTP on PGlite', () => {
     expect(await status()).toMatchObject({ queueDepth: 1, inFlight: 0, eventsReceived: 1, applied: 0 });
     await pipeline.drain();
     expect(await status()).toMatchObject({ queueDepth: 0, applied: 1, failed: 0, dlqDepth: 0, lastError: null });
-    expect(await wh.queryAs!(null, stmt('SELECT count(*)::int AS n FROM secure.orders'))).toEqual([{ n: 0 }]); // no subscription: nobody approved
+    // no subscription: nobody approved
+    expect(await wh.queryAs!(null, stmt('SELECT count(*)::int AS n ' + 'FROM secure.orders'))).toEqual([{ n: 0 }]);
   });
 
   it('the same webhook delivered twice is one work item (dedup id); an older version is skipped', async () => {
@@ -104,15 +140,22 @@ describe('local pipeline over HTTP on PGlite', () => {
     expect(await status()).toMatchObject({ applied: 2, skipped: 1 });
   });
 
-  it('a permanent failure is redelivered up to maxReceiveCount, then dead-lettered with its reason; /status shows it', async () => {
-    await post(dsEvent('broken-1', 1, 'no_such_table'));
-    await pipeline.drain();
-    const st = await status();
-    expect(st).toMatchObject({ dlqDepth: 1, failed: 3, queueDepth: 0 });
-    expect((st.lastError as { reason: string }).reason).toMatch(/no_such_table/);
-    const [dead] = pipeline.queue.deadLetters();
-    expect(dead).toMatchObject({ receiveCount: 3, reason: expect.stringMatching(/no_such_table/) });
-  });
+  it(
+    'a permanent failure is ' +
+      'redelivered up to ' +
+      'maxReceiveCount, ' +
+      'then dead-lettered with its ' +
+      'reason; /status shows it',
+    async () => {
+      await post(dsEvent('broken-1', 1, 'no_such_table'));
+      await pipeline.drain();
+      const st = await status();
+      expect(st).toMatchObject({ dlqDepth: 1, failed: 3, queueDepth: 0 });
+      expect((st.lastError as { reason: string }).reason).toMatch(/no_such_table/);
+      const [dead] = pipeline.queue.deadLetters();
+      expect(dead).toMatchObject({ receiveCount: 3, reason: expect.stringMatching(/no_such_table/) });
+    },
+  );
 
   it('the consumer loop applies on its own and stops gracefully', async () => {
     pipeline.start(5);
@@ -129,13 +172,18 @@ describe('local pipeline over HTTP on PGlite', () => {
 
   it('the local bus routes every type of the routing table and refuses what no rule matches', async () => {
     expect(EVENT_TYPES.length).toBe(8);
-    const r = await pipeline.bus.put([{ source: EVENT_SOURCE, detailType: 'datasource.exploded', detail: '{}' }, { source: 'someone.else', detailType: 'datasource.created', detail: '{}' }]);
+    const r = await pipeline.bus.put([
+      { source: EVENT_SOURCE, detailType: 'datasource.exploded', detail: '{}' },
+      { source: 'someone.else', detailType: 'datasource.created', detail: '{}' },
+    ]);
     expect(r.failed.map((f) => [f.index, f.code])).toEqual([
       [0, 'NoMatchingRule'],
       [1, 'NoMatchingRule'],
     ]);
     // A router failure (here: a detail that violates the contract) is a failed entry → ingest answers 5xx.
-    const bad = await pipeline.bus.put([{ source: EVENT_SOURCE, detailType: 'user.updated', detail: '{"type":"user.updated"}' }]);
+    const bad = await pipeline.bus.put([
+      { source: EVENT_SOURCE, detailType: 'user.updated', detail: '{"type":"user.updated"}' },
+    ]);
     expect(bad.failed[0]).toMatchObject({ code: 'RouterFailed' });
   });
 });

@@ -20,7 +20,10 @@ function run(script: string, env: Record<string, string>) {
   const env2: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete env2.WEBHOOK_SECRET;
   delete env2.WAREHOUSE_URL;
-  const { child, output, closed } = children.start(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: env2 });
+  const { child, output, closed } = children.start(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT,
+    env: env2,
+  });
   const waitFor = async (re: RegExp, ms = 120_000): Promise<RegExpMatchArray> => {
     const deadline = Date.now() + ms;
     for (;;) {
@@ -47,7 +50,17 @@ describe('npm start', () => {
       const [, port] = await p.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
       await p.waitFor(/signing secret for this run: whsec_[A-Za-z0-9+/=]+/);
       const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json();
-      expect(status).toEqual({ queueDepth: 0, inFlight: 0, dlqDepth: 0, applied: 0, failed: 0, skipped: 0, eventsReceived: 0, failedClosed: 0, lastError: null });
+      expect(status).toEqual({
+        queueDepth: 0,
+        inFlight: 0,
+        dlqDepth: 0,
+        applied: 0,
+        failed: 0,
+        skipped: 0,
+        eventsReceived: 0,
+        failedClosed: 0,
+        lastError: null,
+      });
       p.child.kill('SIGTERM');
       expect(await p.exited, `round ${round}:\n${p.output()}`).toBe(0);
     }

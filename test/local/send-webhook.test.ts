@@ -35,7 +35,10 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
  */
 async function send(args: string[], options: { stdin?: string; env?: Record<string, string>; viaNpm?: boolean } = {}) {
   const npm = process.env.npm_execpath;
-  const argv = options.viaNpm && npm ? [npm, 'run', '--silent', 'send', '--', ...args] : [TSX, 'infra/local/send-webhook.ts', ...args];
+  const argv =
+    options.viaNpm && npm
+      ? [npm, 'run', '--silent', 'send', '--', ...args]
+      : [TSX, 'infra/local/send-webhook.ts', ...args];
   const { child, closed } = children.start(process.execPath, argv, {
     cwd: ROOT,
     env: cleanEnv({ WEBHOOK_SECRET: SECRET, PORT: port, ...options.env }),
@@ -49,7 +52,8 @@ async function send(args: string[], options: { stdin?: string; env?: Record<stri
   return { code, stdout, stderr };
 }
 
-const status = async () => (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, number | null>;
+const status = async () =>
+  (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, number | null>;
 
 const user = (id: string, userId: string, version: number, groups: string[]) => ({
   ...EVENT_EXAMPLES['user.updated'],
@@ -72,7 +76,8 @@ beforeAll(async () => {
       port = m[1]!;
       break;
     }
-    if (Date.now() > deadline || server.child.exitCode !== null) throw new Error(`server did not start:\n${server.output()}`);
+    if (Date.now() > deadline || server.child.exitCode !== null)
+      throw new Error(`server did not start:\n${server.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }, 180_000);
@@ -83,18 +88,24 @@ afterAll(async () => {
 });
 
 describe('npm run send against the running local server', () => {
-  it('--example prints the contract example, which is sent and accepted (202) with the secret from WEBHOOK_SECRET and the URL from PORT', async () => {
-    // As the README shows it: `npm run -s send -- --example user.updated > alice.json`.
-    const example = await send(['--example', 'user.updated'], { viaNpm: true });
-    expect(example.code).toBe(EXIT.accepted);
-    expect(JSON.parse(example.stdout)).toEqual(EVENT_EXAMPLES['user.updated']);
-    const file = join(dir, 'alice.json');
-    await writeFile(file, example.stdout);
+  it(
+    '--example prints the contract ' +
+      'example, which is sent and accepted ' +
+      '(202) with the secret from ' +
+      'WEBHOOK_SECRET and the URL from PORT',
+    async () => {
+      // As the README shows it: `npm run -s send -- --example user.updated > alice.json`.
+      const example = await send(['--example', 'user.updated'], { viaNpm: true });
+      expect(example.code).toBe(EXIT.accepted);
+      expect(JSON.parse(example.stdout)).toEqual(EVENT_EXAMPLES['user.updated']);
+      const file = join(dir, 'alice.json');
+      await writeFile(file, example.stdout);
 
-    const res = await send([file]);
-    expect(res, server.output()).toMatchObject({ code: EXIT.accepted, stdout: '202 evt-0007\n' });
-    expect(await status()).toMatchObject({ eventsReceived: 1 });
-  });
+      const res = await send([file]);
+      expect(res, server.output()).toMatchObject({ code: EXIT.accepted, stdout: '202 evt-0007\n' });
+      expect(await status()).toMatchObject({ eventsReceived: 1 });
+    },
+  );
 
   it('a schema error is caught locally with its code and JSON path, and nothing of the batch is sent', async () => {
     const bad = user('evt-bad', 'dave', -1, ['analysts']);
@@ -119,19 +130,28 @@ describe('npm run send against the running local server', () => {
     expect(res.stdout).toMatch(/^invalid VG503 standard input is not JSON: [^\n]+\n$/);
   });
 
-  it('a wrong secret passes the local check but the server answers 401 VG501; the secrets never appear in the output', async () => {
-    const file = join(dir, 'mallory.json');
-    await writeFile(file, JSON.stringify(user('evt-mallory', 'mallory', 1, ['admins'])));
-    const res = await send([file, '--secret', OTHER_SECRET, '--url', `http://127.0.0.1:${port}/webhooks`]);
-    expect(res.code).toBe(EXIT.notAccepted);
-    expect(res.stdout).toBe('401 evt-mallory: VG501 no webhook-signature matches the body\n');
-    expect(res.stdout + res.stderr).not.toContain(OTHER_SECRET.slice('whsec_'.length));
-    expect(res.stdout + res.stderr).not.toContain(SECRET.slice('whsec_'.length));
-    expect(await status()).toMatchObject({ eventsReceived: 1 });
-  });
+  it(
+    'a wrong secret passes the local ' +
+      'check but the server ' +
+      'answers 401 VG501; the secrets ' +
+      'never appear in the output',
+    async () => {
+      const file = join(dir, 'mallory.json');
+      await writeFile(file, JSON.stringify(user('evt-mallory', 'mallory', 1, ['admins'])));
+      const res = await send([file, '--secret', OTHER_SECRET, '--url', `http://127.0.0.1:${port}/webhooks`]);
+      expect(res.code).toBe(EXIT.notAccepted);
+      expect(res.stdout).toBe('401 evt-mallory: VG501 no webhook-signature matches the body\n');
+      expect(res.stdout + res.stderr).not.toContain(OTHER_SECRET.slice('whsec_'.length));
+      expect(res.stdout + res.stderr).not.toContain(SECRET.slice('whsec_'.length));
+      expect(await status()).toMatchObject({ eventsReceived: 1 });
+    },
+  );
 
   it('an array on stdin through the package.json script: one line per event, in order', async () => {
-    const res = await send(['-'], { stdin: JSON.stringify([user('evt-bob', 'bob', 1, ['support']), user('evt-carol', 'carol', 2, ['finance'])]), viaNpm: true });
+    const res = await send(['-'], {
+      stdin: JSON.stringify([user('evt-bob', 'bob', 1, ['support']), user('evt-carol', 'carol', 2, ['finance'])]),
+      viaNpm: true,
+    });
     expect(res, res.stderr).toMatchObject({ code: EXIT.accepted, stdout: '202 [0] evt-bob\n202 [1] evt-carol\n' });
     expect(await status()).toMatchObject({ eventsReceived: 3 });
   });
@@ -139,7 +159,9 @@ describe('npm run send against the running local server', () => {
   it('no server at the URL: one ERR line per event and a non-zero exit', async () => {
     const res = await send([join(dir, 'alice.json')], { env: { PORT: '1' } });
     expect(res.code).toBe(EXIT.notAccepted);
-    expect(res.stdout).toMatch(/^ERR evt-0007: cannot reach http:\/\/127\.0\.0\.1:1\/webhooks: .+\(is npm start running\?\)\n$/);
+    expect(res.stdout).toMatch(
+      /^ERR evt-0007: cannot reach http:\/\/127\.0\.0\.1:1\/webhooks: .+\(is npm start running\?\)\n$/,
+    );
   });
 
   it('once drained, the warehouse holds exactly the accepted events', async () => {
@@ -157,7 +179,12 @@ describe('npm run send against the running local server', () => {
     // The server closed PGlite; read its data directory as the superuser.
     const db = await PGlite.create(dataDir);
     try {
-      const rows = await db.query('SELECT immuta__userid AS "user", version::int AS version, deleted, groups FROM immuta_system.profile ORDER BY 1');
+      const rows = await db.query(
+        'SELECT immuta__userid AS "user", ' +
+          'version::int AS version, ' +
+          'deleted, groups FROM ' +
+          'immuta_system.profile ORDER BY 1',
+      );
       expect(rows.rows).toEqual([
         { user: 'alice', version: 7, deleted: false, groups: '|analysts|' },
         { user: 'bob', version: 1, deleted: false, groups: '|support|' },
@@ -173,7 +200,13 @@ describe('send command line (in process)', () => {
   const io = (env: NodeJS.ProcessEnv = {}) => {
     const out: string[] = [];
     const err: string[] = [];
-    const value: SendIo = { env, readStdin: async () => '', out: (l) => out.push(l), err: (l) => err.push(l), now: () => new Date() };
+    const value: SendIo = {
+      env,
+      readStdin: async () => '',
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      now: () => new Date(),
+    };
     return { value, out, err };
   };
 

@@ -21,14 +21,25 @@ describe('local pipeline on a PostgreSQL server (WAREHOUSE_URL)', () => {
 
   beforeAll(async () => {
     db = await createServerDatabase();
-    const parsed = parseIntegrationConfig({ mode: 'single', database: db.name, viewSchema: 'secure', systemUser: db.roleName('immuta_system_user'), rawSources: [{ schema: 'raw' }] });
+    const parsed = parseIntegrationConfig({
+      mode: 'single',
+      database: db.name,
+      viewSchema: 'secure',
+      systemUser: db.roleName('immuta_system_user'),
+      rawSources: [{ schema: 'raw' }],
+    });
     if (!parsed.ok) throw new Error('config');
     config = parsed.value;
     const url = new URL(inject('warehouseUrl'));
     url.pathname = `/${db.name}`;
     wh = await openLocalWarehouse(config, 'server-test-key', {
       url: url.toString(),
-      prepare: (admin) => admin([stmt('CREATE SCHEMA raw'), stmt('CREATE TABLE raw.items (id int4, owner varchar(20))'), stmt("INSERT INTO raw.items VALUES (1, 'x'), (2, 'y')")]),
+      prepare: (admin) =>
+        admin([
+          stmt('CREATE SCHEMA raw'),
+          stmt('CREATE TABLE raw.items (id int4, owner varchar(20))'),
+          stmt("INSERT INTO raw.items VALUES (1, 'x'), (2, 'y')"),
+        ]),
     });
     analyst = await db.createLoginRole('analyst', 'analyst-pw');
   });
@@ -40,7 +51,15 @@ describe('local pipeline on a PostgreSQL server (WAREHOUSE_URL)', () => {
   it('applies webhooks as the system role; the analyst reads the view through a real login', async () => {
     const pipeline = new LocalPipeline({ config, warehouse: wh.system, webhookSecret: SECRET });
     const events: WebhookEventInput[] = [
-      { specversion: '1.0', id: 'e1', source: 'urn:t', type: 'user.updated', time: new Date().toISOString(), subject: analyst, data: { user: { userId: analyst, version: 1, groups: ['g'] } } },
+      {
+        specversion: '1.0',
+        id: 'e1',
+        source: 'urn:t',
+        type: 'user.updated',
+        time: new Date().toISOString(),
+        subject: analyst,
+        data: { user: { userId: analyst, version: 1, groups: ['g'] } },
+      },
       {
         specversion: '1.0',
         id: 'e2',
@@ -48,7 +67,19 @@ describe('local pipeline on a PostgreSQL server (WAREHOUSE_URL)', () => {
         type: 'datasource.created',
         time: new Date().toISOString(),
         subject: 'ds-items',
-        data: { dataSource: { id: 'ds-items', name: 'items', version: 1, location: { database: db.name, schema: 'raw', table: 'items' }, kind: 'table', columns: [{ name: 'id', type: 'int4' }, { name: 'owner', type: 'varchar(20)' }] } },
+        data: {
+          dataSource: {
+            id: 'ds-items',
+            name: 'items',
+            version: 1,
+            location: { database: db.name, schema: 'raw', table: 'items' },
+            kind: 'table',
+            columns: [
+              { name: 'id', type: 'int4' },
+              { name: 'owner', type: 'varchar(20)' },
+            ],
+          },
+        },
       },
       {
         specversion: '1.0',
@@ -57,18 +88,33 @@ describe('local pipeline on a PostgreSQL server (WAREHOUSE_URL)', () => {
         type: 'policy.created',
         time: new Date().toISOString(),
         subject: 'sub-g',
-        data: { policy: { id: 'sub-g', version: 1, name: 'group g', createdAt: '2026-01-01T00:00:00Z', type: 'subscription', scope: { kind: 'global' }, access: { kind: 'usersWith', who: { groups: ['g'] } } } },
+        data: {
+          policy: {
+            id: 'sub-g',
+            version: 1,
+            name: 'group g',
+            createdAt: '2026-01-01T00:00:00Z',
+            type: 'subscription',
+            scope: { kind: 'global' },
+            access: { kind: 'usersWith', who: { groups: ['g'] } },
+          },
+        },
       },
     ];
     for (const e of events) {
       const body = JSON.stringify(e);
-      expect((await pipeline.receiveWebhook({ body, headers: signWebhook(body, SECRET, `m-${e.id}`, new Date()) })).status).toBe(202);
+      expect(
+        (await pipeline.receiveWebhook({ body, headers: signWebhook(body, SECRET, `m-${e.id}`, new Date()) })).status,
+      ).toBe(202);
     }
     await pipeline.drain();
-    expect(pipeline.status()).toMatchObject({ applied: 4, failed: 0, dlqDepth: 0 }); // + the policy's re-fan-out to ds-items
+    // + the policy's re-fan-out to ds-items
+    expect(pipeline.status()).toMatchObject({ applied: 4, failed: 0, dlqDepth: 0 });
     const admin = await db.adminClient();
     try {
-      const owner = await admin.query("SELECT viewowner FROM pg_views WHERE schemaname = 'secure' AND viewname = 'items'");
+      const owner = await admin.query(
+        "SELECT viewowner FROM pg_views WHERE schemaname = 'secure' AND viewname = 'items'",
+      );
       expect(owner.rows).toEqual([{ viewowner: config.systemUser }]);
     } finally {
       await admin.end();

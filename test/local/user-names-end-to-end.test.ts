@@ -14,28 +14,50 @@ import { createServerDatabase, type ServerDatabase } from '../support/engines.js
 
 const SECRET = 'whsec_' + Buffer.from('user-names-end-to-end-secret').toString('base64');
 const event = (id: string, type: WebhookEventInput['type'], subject: string, data: unknown): WebhookEventInput =>
-  ({ specversion: '1.0', id, source: 'urn:t', type, time: new Date().toISOString(), subject, data }) as WebhookEventInput;
+  ({
+    specversion: '1.0',
+    id,
+    source: 'urn:t',
+    type,
+    time: new Date().toISOString(),
+    subject,
+    data,
+  }) as WebhookEventInput;
 
 describe('user names with ":" (IAM:, IAMR:, AWSIDC:) through the pipeline, as real login roles', () => {
   let db: ServerDatabase;
   let wh: LocalWarehouse;
   let config: IntegrationConfig;
   let pipeline: LocalPipeline;
-  const BASES = { iam: 'IAM:ann', iamr: 'IAMR:Analyst-Role', idc: 'AWSIDC:bo@example.com', misspelt: 'IAMR:Carol' } as const;
+  const BASES = {
+    iam: 'IAM:ann',
+    iamr: 'IAMR:Analyst-Role',
+    idc: 'AWSIDC:bo@example.com',
+    misspelt: 'IAMR:Carol',
+  } as const;
   const role = {} as Record<keyof typeof BASES, string>;
 
   beforeAll(async () => {
     db = await createServerDatabase();
     for (const [k, base] of Object.entries(BASES)) role[k as keyof typeof BASES] = db.roleName(base);
-    const parsed = parseIntegrationConfig({ mode: 'single', database: db.name, viewSchema: 'secure', systemUser: db.roleName('immuta_system_user'), rawSources: [{ schema: 'raw' }] });
+    const parsed = parseIntegrationConfig({
+      mode: 'single',
+      database: db.name,
+      viewSchema: 'secure',
+      systemUser: db.roleName('immuta_system_user'),
+      rawSources: [{ schema: 'raw' }],
+    });
     if (!parsed.ok) throw new Error('config');
     config = parsed.value;
     const url = new URL(inject('warehouseUrl'));
     url.pathname = `/${db.name}`;
-    const rows = Object.values(role).map((name, i) => stmt('INSERT INTO raw.items VALUES (:id, :owner)', undefined, { id: i + 1, owner: name }));
+    const rows = Object.values(role).map((name, i) =>
+      stmt('INSERT INTO raw.items VALUES (:id, :owner)', undefined, { id: i + 1, owner: name }),
+    );
     wh = await openLocalWarehouse(config, 'user-names-key', {
       url: url.toString(),
-      prepare: (admin) => admin([stmt('CREATE SCHEMA raw'), stmt('CREATE TABLE raw.items (id int4, owner varchar(128))'), ...rows]),
+      prepare: (admin) =>
+        admin([stmt('CREATE SCHEMA raw'), stmt('CREATE TABLE raw.items (id int4, owner varchar(128))'), ...rows]),
     });
     for (const base of Object.values(BASES)) await db.createLoginRole(base, 'pw');
     pipeline = new LocalPipeline({ config, warehouse: wh.system, webhookSecret: SECRET });
@@ -57,15 +79,58 @@ describe('user names with ":" (IAM:, IAMR:, AWSIDC:) through the pipeline, as re
     const misspelt = role.misspelt.replace('IAMR:', 'iamr:');
     const users = [role.iam, role.iamr, role.idc, misspelt];
     for (const [i, userId] of users.entries()) {
-      const answer = await send(event(`u${i}`, 'user.updated', userId, { user: { userId, version: 1, groups: ['g'] } }));
+      const answer = await send(
+        event(`u${i}`, 'user.updated', userId, { user: { userId, version: 1, groups: ['g'] } }),
+      );
       expect(answer.status).toBe(202);
       const warnings = (answer.body as { warnings?: { code: string }[] }).warnings ?? [];
-      expect(warnings.map((w) => w.code), userId).toEqual(userId === misspelt ? ['VG508'] : []);
+      expect(
+        warnings.map((w) => w.code),
+        userId,
+      ).toEqual(userId === misspelt ? ['VG508'] : []);
     }
-    const columns = [{ name: 'id', type: 'int4' }, { name: 'owner', type: 'varchar(128)' }];
-    await send(event('d1', 'datasource.created', 'ds-items', { dataSource: { id: 'ds-items', name: 'items', version: 1, location: { database: db.name, schema: 'raw', table: 'items' }, kind: 'table', columns } }));
-    await send(event('p1', 'policy.created', 'sub-g', { policy: { id: 'sub-g', version: 1, name: 'g', createdAt: '2026-01-01T00:00:00Z', type: 'subscription', scope: { kind: 'global' }, access: { kind: 'usersWith', who: { groups: ['g'] } } } }));
-    await send(event('p2', 'policy.created', 'own-rows', { policy: { id: 'own-rows', version: 1, name: 'own rows', createdAt: '2026-01-01T00:00:00Z', type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'where', clause: 'owner = @username' } } }));
+    const columns = [
+      { name: 'id', type: 'int4' },
+      { name: 'owner', type: 'varchar(128)' },
+    ];
+    await send(
+      event('d1', 'datasource.created', 'ds-items', {
+        dataSource: {
+          id: 'ds-items',
+          name: 'items',
+          version: 1,
+          location: { database: db.name, schema: 'raw', table: 'items' },
+          kind: 'table',
+          columns,
+        },
+      }),
+    );
+    await send(
+      event('p1', 'policy.created', 'sub-g', {
+        policy: {
+          id: 'sub-g',
+          version: 1,
+          name: 'g',
+          createdAt: '2026-01-01T00:00:00Z',
+          type: 'subscription',
+          scope: { kind: 'global' },
+          access: { kind: 'usersWith', who: { groups: ['g'] } },
+        },
+      }),
+    );
+    await send(
+      event('p2', 'policy.created', 'own-rows', {
+        policy: {
+          id: 'own-rows',
+          version: 1,
+          name: 'own rows',
+          createdAt: '2026-01-01T00:00:00Z',
+          type: 'rowFilter',
+          scope: { kind: 'global' },
+          filter: { kind: 'where', clause: 'owner = @username' },
+        },
+      }),
+    );
     await pipeline.drain();
     expect(pipeline.status()).toMatchObject({ failed: 0, dlqDepth: 0 });
 
@@ -80,7 +145,9 @@ describe('user names with ":" (IAM:, IAMR:, AWSIDC:) through the pipeline, as re
       const client = await db.connectAs(name, 'pw');
       try {
         expect((await client.query('SELECT current_user AS u')).rows).toEqual([{ u: name }]);
-        expect((await client.query('SELECT immuta__userid FROM immuta_system.user_profile')).rows).toEqual([{ immuta__userid: name }]);
+        expect((await client.query('SELECT immuta__userid FROM immuta_system.user_profile')).rows).toEqual([
+          { immuta__userid: name },
+        ]);
         expect((await client.query('SELECT owner FROM secure.items')).rows, name).toEqual([{ owner: name }]);
       } finally {
         await client.end();

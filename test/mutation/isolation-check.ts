@@ -25,10 +25,16 @@ const seeds = (flag('--seeds') ?? '1,2,3').split(',').map(Number);
 const targets = args.length ? args : ['test/compiler', 'test/breadth', 'test/policy', 'test/security', 'test/layout'];
 
 interface Report {
-  testResults: { name: string; assertionResults: { fullName: string; status: string; ancestorTitles: string[]; title: string }[] }[];
+  testResults: {
+    name: string;
+    assertionResults: { fullName: string; status: string; ancestorTitles: string[]; title: string }[];
+  }[];
 }
 
-const server = await startEmbeddedServer({ name: 'viewguard-isolation-pg', settings: { max_connections: '200', max_locks_per_transaction: '256' } });
+const server = await startEmbeddedServer({
+  name: 'viewguard-isolation-pg',
+  settings: { max_connections: '200', max_locks_per_transaction: '256' },
+});
 const env = { ...process.env, WAREHOUSE_URL: server.url };
 // Interrupted: end the vitest run under way and stop the server too.
 let running: ChildProcess | null = null;
@@ -61,7 +67,12 @@ async function run(extra: string[]): Promise<Map<string, { file: string; status:
   for (const file of report.testResults) {
     const rel = path.relative(root, file.name);
     if (file.assertionResults.length === 0) results.set(`${rel} (file)`, { file: rel, status: 'failed', name: '' });
-    for (const t of file.assertionResults) results.set(`${rel} > ${t.fullName}`, { file: rel, status: t.status, name: [...t.ancestorTitles, t.title].join(' ') });
+    for (const t of file.assertionResults)
+      results.set(`${rel} > ${t.fullName}`, {
+        file: rel,
+        status: t.status,
+        name: [...t.ancestorTitles, t.title].join(' '),
+      });
   }
   return results;
 }
@@ -73,9 +84,16 @@ try {
   // Each file runs in its own worker process (vitest isolates files), so one run is every file alone.
   const listed = await run(targets);
   for (const [key, t] of listed) if (t.status === 'failed') failures.set(key, t);
-  console.log(`${new Set([...listed.values()].map((t) => t.file)).size} files, ${listed.size} tests; ${failures.size} failing in file order`);
+  console.log(
+    `${new Set([...listed.values()].map((t) => t.file)).size}` +
+      ` files, ` +
+      `${listed.size} tests; ` +
+      `${failures.size} failing in file ` +
+      `order`,
+  );
   for (const seed of seeds) {
-    for (const [key, t] of await run([...targets, '--sequence.shuffle.tests', `--sequence.seed=${seed}`])) if (t.status === 'failed') failures.set(key, t);
+    for (const [key, t] of await run([...targets, '--sequence.shuffle.tests', `--sequence.seed=${seed}`]))
+      if (t.status === 'failed') failures.set(key, t);
     console.log(`shuffled tests (seed ${seed}): ${failures.size} failing so far`);
   }
   const alone = each ? [...listed.entries()] : [...failures.entries()];
@@ -91,7 +109,11 @@ try {
     }
   }
   code = failures.size ? 1 : 0;
-  console.log(failures.size ? `${failures.size} order-dependent or failing test(s):\n${[...failures.keys()].map((k) => `  ${k}`).join('\n')}` : 'every test passes alone and in shuffled order');
+  console.log(
+    failures.size
+      ? `${failures.size} order-dependent or failing test(s):\n${[...failures.keys()].map((k) => `  ${k}`).join('\n')}`
+      : 'every test passes alone and in shuffled order',
+  );
 } finally {
   await server.stop();
 }

@@ -34,9 +34,15 @@ async function initdbSnapshot(dir: string): Promise<string> {
 const started = Date.now();
 const scratch = mkdtempSync(path.join(tmpdir(), 'viewguard-mutation-'));
 const snapshot = await initdbSnapshot(scratch);
-const server = await startEmbeddedServer({ name: 'viewguard-mutation-pg', settings: { max_connections: '200', max_locks_per_transaction: '256' } });
+const server = await startEmbeddedServer({
+  name: 'viewguard-mutation-pg',
+  settings: { max_connections: '200', max_locks_per_transaction: '256' },
+});
 let stopping: Promise<void> | null = null;
-const stop = (): Promise<void> => (stopping ??= server.stop().catch((e: unknown) => console.error(`stopping the PostgreSQL server failed: ${String(e)}`)));
+const stop = (): Promise<void> =>
+  (stopping ??= server
+    .stop()
+    .catch((e: unknown) => console.error(`stopping the PostgreSQL server failed: ${String(e)}`)));
 
 // Stryker leads a process group of its own: a signal to Stryker alone left its runner processes behind
 // (re-parented to init, still running tests), so signals go to the whole group, and whatever of the group is
@@ -67,5 +73,11 @@ const code = await new Promise<number>((resolve) => {
 signalGroup('SIGKILL');
 await stop();
 rmSync(scratch, { recursive: true, force: true });
-console.log(`mutation run (exit ${code}): ${((Date.now() - started) / 60_000).toFixed(1)} min; report: reports/mutation/mutation.html (JSON: reports/mutation/mutation.json)`);
+console.log(
+  `mutation run (exit ${code}): ` +
+    `${((Date.now() - started) / 60_000).toFixed(1)}` +
+    ` min; ` +
+    `report: reports/mutation/mutation.html ` +
+    `(JSON: reports/mutation/mutation.json)`,
+);
 process.exit(code);

@@ -19,7 +19,8 @@ describe.each(engines)('audit on $name', ({ create }) => {
   const q = (n: string) => postgres.quoteIdent(n);
   const admin = (sql: string) => w.engine.query(sql);
   /** Findings about this engine's roles (other test files' roles share the server). */
-  const ours = (r: AuditReport): AuditFinding[] => r.findings.filter((f) => f.principal === '' || f.principal.endsWith(suffix));
+  const ours = (r: AuditReport): AuditFinding[] =>
+    r.findings.filter((f) => f.principal === '' || f.principal.endsWith(suffix));
   const run_ = async () => ours(await audit({ warehouse: w.system, dialect: postgres, config: w.layout }));
   const brief = (fs: AuditFinding[]) => fs.map((f) => [f.kind, f.principal, f.object]).sort();
   const closeAll = async (fs: AuditFinding[]) => {
@@ -49,7 +50,12 @@ describe.each(engines)('audit on $name', ({ create }) => {
     await admin('GRANT SELECT ON raw.customers TO PUBLIC');
     expect(await canRead('alice', 'raw.customers')).toBe(true);
     const found = await run_();
-    expect(brief(found)).toEqual([['read-raw', w.role.alice, 'raw.customers'], ['read-raw', w.role.bob, 'raw.customers']].sort());
+    expect(brief(found)).toEqual(
+      [
+        ['read-raw', w.role.alice, 'raw.customers'],
+        ['read-raw', w.role.bob, 'raw.customers'],
+      ].sort(),
+    );
     expect(found[0]!.via).toContain('granted to PUBLIC');
     expect(found[0]!.revoke).toEqual(['REVOKE SELECT ON TABLE "raw"."customers" FROM PUBLIC']);
     expect(found[0]!.diagnostic.code).toBe('VG803');
@@ -65,7 +71,12 @@ describe.each(engines)('audit on $name', ({ create }) => {
     await admin(`GRANT SELECT ON raw.customers TO ${q(group)}`);
     expect(await canRead('alice', 'raw.customers')).toBe(true);
     const found = await run_();
-    expect(brief(found)).toEqual([['read-raw', group, 'raw.customers'], ['read-raw', w.role.alice, 'raw.customers']].sort());
+    expect(brief(found)).toEqual(
+      [
+        ['read-raw', group, 'raw.customers'],
+        ['read-raw', w.role.alice, 'raw.customers'],
+      ].sort(),
+    );
     const alice = found.find((f) => f.principal === w.role.alice)!;
     expect(alice.via).toContain(`through role ${group}, which it is a member of`);
     expect(alice.revoke).toEqual([`REVOKE SELECT ON TABLE "raw"."customers" FROM ${q(group)}`]);
@@ -74,23 +85,47 @@ describe.each(engines)('audit on $name', ({ create }) => {
     expect(await canRead('alice', 'raw.customers')).toBe(false);
   });
 
-  it('default privileges that hand new raw tables to an analyst: the default and the table it reached are reported', async () => {
-    await admin(`ALTER DEFAULT PRIVILEGES IN SCHEMA raw GRANT SELECT ON TABLES TO ${q(w.role.bob)}`);
-    await admin('CREATE TABLE raw.orders (id int4, amount numeric(10,2))');
-    await admin('INSERT INTO raw.orders VALUES (1, 10.5)');
-    await w.putDataSource(DataSourceSchema.parse({ id: 'ds-orders', name: 'orders', version: 1, kind: 'table', tags: [], location: { ...w.ds.location, table: 'orders' }, columns: [{ name: 'id', type: 'int4' }, { name: 'amount', type: 'numeric(10,2)' }] }));
-    expect(await canRead('bob', 'raw.orders')).toBe(true);
-    const found = await run_();
-    expect(brief(found)).toEqual([
-      ['default-privilege', w.role.bob, 'schema raw (future tables of ' + w.engine.asAdmin.role + ')'],
-      ['read-raw', w.role.bob, 'raw.orders'],
-    ]);
-    expect(found.find((f) => f.kind === 'default-privilege')!.revoke).toEqual([`ALTER DEFAULT PRIVILEGES FOR USER ${q(w.engine.asAdmin.role)} IN SCHEMA "raw" REVOKE SELECT ON TABLES FROM ${q(w.role.bob)}`]);
-    expect(found.find((f) => f.kind === 'read-raw')!.via).toContain('granted directly (SELECT)');
-    await closeAll(found);
-    expect(await run_()).toEqual([]);
-    expect(await canRead('bob', 'raw.orders')).toBe(false);
-  });
+  it(
+    'default privileges that hand new ' +
+      'raw tables to an analyst: ' +
+      'the default and the table it ' +
+      'reached are reported',
+    async () => {
+      await admin(`ALTER DEFAULT PRIVILEGES IN SCHEMA raw GRANT SELECT ON TABLES TO ${q(w.role.bob)}`);
+      await admin('CREATE TABLE raw.orders (id int4, amount numeric(10,2))');
+      await admin('INSERT INTO raw.orders VALUES (1, 10.5)');
+      await w.putDataSource(
+        DataSourceSchema.parse({
+          id: 'ds-orders',
+          name: 'orders',
+          version: 1,
+          kind: 'table',
+          tags: [],
+          location: { ...w.ds.location, table: 'orders' },
+          columns: [
+            { name: 'id', type: 'int4' },
+            { name: 'amount', type: 'numeric(10,2)' },
+          ],
+        }),
+      );
+      expect(await canRead('bob', 'raw.orders')).toBe(true);
+      const found = await run_();
+      expect(brief(found)).toEqual([
+        ['default-privilege', w.role.bob, 'schema raw (future tables of ' + w.engine.asAdmin.role + ')'],
+        ['read-raw', w.role.bob, 'raw.orders'],
+      ]);
+      expect(found.find((f) => f.kind === 'default-privilege')!.revoke).toEqual([
+        `ALTER DEFAULT PRIVILEGES FOR USER ` +
+          `${q(w.engine.asAdmin.role)} IN ` +
+          `SCHEMA "raw" REVOKE SELECT ON ` +
+          `TABLES FROM ${q(w.role.bob)}`,
+      ]);
+      expect(found.find((f) => f.kind === 'read-raw')!.via).toContain('granted directly (SELECT)');
+      await closeAll(found);
+      expect(await run_()).toEqual([]);
+      expect(await canRead('bob', 'raw.orders')).toBe(false);
+    },
+  );
 
   it('an analyst who owns a raw table is reported (ownership cannot be revoked, only moved)', async () => {
     await admin(`ALTER TABLE raw.orders OWNER TO ${q(w.role.bob)}`);
@@ -102,29 +137,59 @@ describe.each(engines)('audit on $name', ({ create }) => {
     expect(await run_()).toEqual([]);
   });
 
-  it('writes to our schemas, calls of our procedures, reads of the key table and membership in the system role', async () => {
-    await admin(`GRANT CREATE ON SCHEMA immuta_functions TO ${q(w.role.bob)}`);
-    await admin(`GRANT EXECUTE ON PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, text) TO ${q(w.role.alice)}`);
-    await admin(`GRANT SELECT ON immuta_system.hash_key TO ${q(w.role.bob)}`);
-    await admin(`GRANT ${q(w.layout.systemUser)} TO ${q(w.role.alice)}`);
-    const found = await run_();
-    const byKind = new Map(found.map((f) => [`${f.kind} ${f.principal}`, f]));
-    expect(byKind.get(`create-in-schema ${w.role.bob}`)!.revoke).toEqual([`REVOKE CREATE ON SCHEMA "immuta_functions" FROM ${q(w.role.bob)}`]);
-    expect(byKind.get(`execute-procedure ${w.role.alice}`)!.object).toBe('procedure immuta_procedures.apply_user');
-    expect(byKind.get(`read-state ${w.role.bob}`)!.object).toBe('immuta_system.hash_key');
-    expect(byKind.get(`act-as-system ${w.role.alice}`)!.revoke).toEqual([`REVOKE ${q(w.layout.systemUser)} FROM ${q(w.role.alice)}`]);
-    // through the system role alice also reads raw data, and the advice is the membership, never the system role's grant
-    expect(byKind.get(`read-raw ${w.role.alice}`)!.revoke).toEqual([`REVOKE ${q(w.layout.systemUser)} FROM ${q(w.role.alice)}`]);
-    await closeAll(found);
-    expect(await run_()).toEqual([]);
-  });
+  it(
+    'writes to our schemas, calls of ' +
+      'our procedures, reads of ' +
+      'the key table and membership ' +
+      'in the system role',
+    async () => {
+      await admin(`GRANT CREATE ON SCHEMA immuta_functions TO ${q(w.role.bob)}`);
+      await admin(
+        `GRANT EXECUTE ON PROCEDURE ` +
+          `immuta_procedures.apply_user(varchar, ` +
+          `bigint, text, text, text, text, text, ` +
+          `text) TO ${q(w.role.alice)}`,
+      );
+      await admin(`GRANT SELECT ON immuta_system.hash_key TO ${q(w.role.bob)}`);
+      await admin(`GRANT ${q(w.layout.systemUser)} TO ${q(w.role.alice)}`);
+      const found = await run_();
+      const byKind = new Map(found.map((f) => [`${f.kind} ${f.principal}`, f]));
+      expect(byKind.get(`create-in-schema ${w.role.bob}`)!.revoke).toEqual([
+        `REVOKE CREATE ON SCHEMA "immuta_functions" FROM ${q(w.role.bob)}`,
+      ]);
+      expect(byKind.get(`execute-procedure ${w.role.alice}`)!.object).toBe('procedure immuta_procedures.apply_user');
+      expect(byKind.get(`read-state ${w.role.bob}`)!.object).toBe('immuta_system.hash_key');
+      expect(byKind.get(`act-as-system ${w.role.alice}`)!.revoke).toEqual([
+        `REVOKE ${q(w.layout.systemUser)} FROM ${q(w.role.alice)}`,
+      ]);
+      // through the system role alice also reads raw data, and the advice is the membership, never the system role's
+      // grant
+      expect(byKind.get(`read-raw ${w.role.alice}`)!.revoke).toEqual([
+        `REVOKE ${q(w.layout.systemUser)} FROM ${q(w.role.alice)}`,
+      ]);
+      await closeAll(found);
+      expect(await run_()).toEqual([]);
+    },
+  );
 
   it('a registered table without a secure view; the command exits 1 and prints what to run', async () => {
     await admin('DROP VIEW secure.orders');
     const found = await run_();
     expect(brief(found)).toEqual([['no-secure-view', '', 'raw.orders']]);
     const out: string[] = [];
-    const io = { env: {}, cwd: '.', out: (l: string) => void out.push(l), err: (l: string) => void out.push(l), connect: async () => ({ warehouse: w.system, dialect: postgres, config: w.layout, where: 'test', close: async () => {} }) };
+    const io = {
+      env: {},
+      cwd: '.',
+      out: (l: string) => void out.push(l),
+      err: (l: string) => void out.push(l),
+      connect: async () => ({
+        warehouse: w.system,
+        dialect: postgres,
+        config: w.layout,
+        where: 'test',
+        close: async () => {},
+      }),
+    };
     expect(await run(['audit'], io)).toBe(EXIT.findings);
     expect(out.join('\n')).toMatch(/no-secure-view/);
   });

@@ -36,7 +36,11 @@ async function seed(system: Warehouse, database: string, reader: string): Promis
   const config = { mode: 'single' as const, database, viewSchema: 'secure' };
   const deps = { warehouse: system, queue: { send: async () => undefined }, dialect: postgres, config };
   const ds = DataSourceSchema.parse({
-    id: 'ds-orders', name: 'orders', version: 1, kind: 'table' as const, tags: [],
+    id: 'ds-orders',
+    name: 'orders',
+    version: 1,
+    kind: 'table' as const,
+    tags: [],
     location: { database, schema: 'public', table: 'orders' },
     columns: [
       { name: 'id', type: 'int4', tags: [] },
@@ -44,17 +48,54 @@ async function seed(system: Warehouse, database: string, reader: string): Promis
       { name: 'email', type: 'varchar(40)', tags: ['PII'] },
     ],
   });
-  await applyWorkItem({ kind: 'datasource', eventId: 'e1', eventTime: now, dataSourceId: ds.id, version: 1, deleted: false, definition: ds }, deps);
+  await applyWorkItem(
+    {
+      kind: 'datasource',
+      eventId: 'e1',
+      eventTime: now,
+      dataSourceId: ds.id,
+      version: 1,
+      deleted: false,
+      definition: ds,
+    },
+    deps,
+  );
   const policies = [
     { id: 'sub', type: 'subscription', scope: { kind: 'global' }, access: { kind: 'anyone' } },
-    { id: 'mask-pii', type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII' }, mask: { kind: 'hash' } },
-    { id: 'rf-region', type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'attributeMatch', column: { kind: 'column', name: 'region' }, attribute: 'region' } },
+    {
+      id: 'mask-pii',
+      type: 'mask',
+      scope: { kind: 'global' },
+      target: { kind: 'tag', tag: 'PII' },
+      mask: { kind: 'hash' },
+    },
+    {
+      id: 'rf-region',
+      type: 'rowFilter',
+      scope: { kind: 'global' },
+      filter: { kind: 'attributeMatch', column: { kind: 'column', name: 'region' }, attribute: 'region' },
+    },
   ];
   for (const p of policies) {
     const definition = PolicySchema.parse({ version: 1, name: p.id, createdAt: '2024-01-01T00:00:00Z', ...p });
-    await applyWorkItem({ kind: 'policy', eventId: `e-${p.id}`, eventTime: now, policyId: p.id, version: 1, deleted: false, definition, dataSourceId: ds.id, fanOutDigest: '0'.repeat(64) } as never, deps);
+    await applyWorkItem(
+      {
+        kind: 'policy',
+        eventId: `e-${p.id}`,
+        eventTime: now,
+        policyId: p.id,
+        version: 1,
+        deleted: false,
+        definition,
+        dataSourceId: ds.id,
+        fanOutDigest: '0'.repeat(64),
+      } as never,
+      deps,
+    );
   }
-  await system.transaction([planUserUpsert(UserProfileSchema.parse({ userId: reader, version: 1, attributes: { region: ['eu'] } }), postgres)]);
+  await system.transaction([
+    planUserUpsert(UserProfileSchema.parse({ userId: reader, version: 1, attributes: { region: ['eu'] } }), postgres),
+  ]);
 }
 
 const RAW = [
@@ -75,7 +116,13 @@ describe('viewguard command line', () => {
   });
 
   it('explain without --as, with two views, or with a bad --sample is a usage error (exit 2)', async () => {
-    const connect = async () => ({ warehouse: null as never, dialect: postgres, config: null as never, where: '', close: async () => {} });
+    const connect = async () => ({
+      warehouse: null as never,
+      dialect: postgres,
+      config: null as never,
+      where: '',
+      close: async () => {},
+    });
     for (const [argv, message] of [
       [['explain', 'v'], /needs --as <user>/],
       [['explain', 'a', 'b', '--as', 'u'], /explain takes one view/],
@@ -110,7 +157,12 @@ describe('the viewguard bin on PGlite in DATA_DIR', () => {
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'viewguard-cli-'));
-    const config = parseIntegrationConfig({ mode: 'single', database: 'postgres', viewSchema: 'secure', rawSources: [{ schema: 'public' }] });
+    const config = parseIntegrationConfig({
+      mode: 'single',
+      database: 'postgres',
+      viewSchema: 'secure',
+      rawSources: [{ schema: 'public' }],
+    });
     if (!config.ok) throw new Error('config');
     const local = await openLocalWarehouse(config.value, 'k', { dataDir: dir, prepare: (admin) => admin(RAW) });
     try {
@@ -122,7 +174,13 @@ describe('the viewguard bin on PGlite in DATA_DIR', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const bin = (...argv: string[]) => spawnSync(process.execPath, [BIN, ...argv], { cwd: ROOT, env: { ...process.env, DATA_DIR: dir, WAREHOUSE_URL: '' }, encoding: 'utf8', timeout: 120_000 });
+  const bin = (...argv: string[]) =>
+    spawnSync(process.execPath, [BIN, ...argv], {
+      cwd: ROOT,
+      env: { ...process.env, DATA_DIR: dir, WAREHOUSE_URL: '' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
 
   it('explain: table output, exit 0', () => {
     const r = bin('explain', 'orders', '--as', 'reader', '--sample', '5');
@@ -147,9 +205,16 @@ describe('the viewguard bin on PGlite in DATA_DIR', () => {
   it('explain --json and an unknown view (VG801, exit 2) through the same local connection, in-process', async () => {
     const json = capture({ DATA_DIR: dir, WAREHOUSE_URL: '' });
     expect(await run(['explain', 'secure.orders', '--as', 'reader', '--json', '--sample', '5'], json)).toBe(EXIT.ok);
-    const e = JSON.parse(json.stdout.join('\n')) as { rows: number; sample: { rows: string[][] }; columns: { column: string; mask: { policy: string } | null }[] };
+    const e = JSON.parse(json.stdout.join('\n')) as {
+      rows: number;
+      sample: { rows: string[][] };
+      columns: { column: string; mask: { policy: string } | null }[];
+    };
     expect(e.rows).toBe(2);
-    expect(e.sample.rows.map((row) => row.slice(0, 2))).toEqual([['1', 'eu'], ['3', 'eu']]);
+    expect(e.sample.rows.map((row) => row.slice(0, 2))).toEqual([
+      ['1', 'eu'],
+      ['3', 'eu'],
+    ]);
     expect(e.sample.rows[0]![2]).toMatch(/^[0-9a-f]{64}$/);
     expect(e.columns.find((c) => c.column === 'email')!.mask!.policy).toBe('mask-pii');
     const unknown = capture({ DATA_DIR: dir, WAREHOUSE_URL: '' });
@@ -166,7 +231,13 @@ describe('viewguard on the PostgreSQL server through WAREHOUSE_URL', () => {
     const base = new URL(inject('warehouseUrl'));
     base.pathname = `/${db.name}`;
     url = base.href;
-    const config = parseIntegrationConfig({ mode: 'single', database: db.name, viewSchema: 'secure', systemUser: db.roleName('sys'), rawSources: [{ schema: 'public' }] });
+    const config = parseIntegrationConfig({
+      mode: 'single',
+      database: db.name,
+      viewSchema: 'secure',
+      systemUser: db.roleName('sys'),
+      rawSources: [{ schema: 'public' }],
+    });
     if (!config.ok) throw new Error('config');
     const local = await openLocalWarehouse(config.value, 'k', { url, prepare: (admin) => admin(RAW) });
     try {

@@ -10,7 +10,9 @@ import { DiagnosticError } from '../../shared/diagnostics/diagnostic.js';
 import { anyoneSubscription, examples, policiesOf, type UserName } from '../breadth/policy-doc-examples.js';
 import { createOperationsWorld, type OperationsWorld } from './support/operations-world.js';
 
-/** Every column of the view as text, in the view's column order, ordered by every column (what explain's sample does). */
+/**
+ * Every column of the view as text, in the view's column order, ordered by every column (what explain's sample does).
+ */
 async function whatTheUserSees(w: OperationsWorld, user: UserName): Promise<(string | null)[][]> {
   const cols = w.ds.columns.map((c, i) => `CAST(${postgres.quoteIdent(c.name)} AS text) AS c${i}`).join(', ');
   const order = w.ds.columns.map((_c, i) => String(i + 1)).join(', ');
@@ -26,7 +28,8 @@ describe.each(engines)('explain --as on $name', ({ create }) => {
   });
   afterAll(() => w?.close());
 
-  const ask = (user: string, view = 'customers') => explain({ warehouse: w.system, dialect: postgres, config: w.layout, view, user, sample: 1000 });
+  const ask = (user: string, view = 'customers') =>
+    explain({ warehouse: w.system, dialect: postgres, config: w.layout, view, user, sample: 1000 });
 
   for (const ex of examples) {
     it(`doc example ${ex.id} (${ex.section}): the answer is what alice and bob see`, async () => {
@@ -37,36 +40,76 @@ describe.each(engines)('explain --as on $name', ({ create }) => {
         expect(answer.rows, user).toBe(seen.length);
         expect(answer.sample.rows, user).toEqual(seen);
         expect(answer.failedClosed).toBe(false);
-        const named = [answer.subscription.policy, ...answer.columns.map((c) => c.mask?.policy), ...answer.rowFilters.map((f) => f.policy)];
+        const named = [
+          answer.subscription.policy,
+          ...answer.columns.map((c) => c.mask?.policy),
+          ...answer.rowFilters.map((f) => f.policy),
+        ];
         expect(named, 'the example policy is named where it applies').toContain(ex.id);
       }
     });
   }
 
-  it('names the winner and the losers of each conflict, the subscription decision and what the user gets per column', async () => {
-    const p = (x: object) => PolicySchema.parse({ version: 1, createdAt: '2024-06-01T00:00:00Z', name: 'x', ...x });
-    await w.setPolicies([
-      PolicySchema.parse(anyoneSubscription),
-      p({ id: 'sub-analysts', scope: { kind: 'global', tags: ['Customer'] }, type: 'subscription', access: { kind: 'usersWith', who: { groups: ['analysts'] } } }),
-      p({ id: 'mask-pii', scope: { kind: 'global', tags: ['PII'] }, type: 'mask', target: { kind: 'tag', tag: 'PII' }, mask: { kind: 'hash' } }),
-      p({ id: 'mask-email', scope: { kind: 'global', tags: ['PII'] }, type: 'mask', target: { kind: 'tag', tag: 'PII.Email' }, mask: { kind: 'null' }, condition: { kind: 'everyoneExcept', except: { groups: ['compliance'] } } }),
-      p({ id: 'rf-us', scope: { kind: 'local', dataSourceId: 'ds-customers' }, type: 'rowFilter', filter: { kind: 'values', column: { kind: 'column', name: 'country' }, values: ['US'] }, exception: { groups: ['hr'] } }),
-    ]);
-    const alice = await ask(w.role.alice);
-    expect(alice.subscription).toMatchObject({ policy: 'sub-anyone', losers: ['sub-analysts'], admitted: true });
-    const email = alice.columns.find((c) => c.column === 'email')!;
-    expect(email.mask).toMatchObject({ policy: 'mask-email', losers: ['mask-pii'], forUser: 'null' });
-    expect(alice.columns.find((c) => c.column === 'ssn')!.mask).toMatchObject({ policy: 'mask-pii', losers: [], forUser: 'hash' });
-    expect(alice.rowFilters).toEqual([{ policy: 'rf-us', filter: 'column country in ("US")', liftedByException: false, rowsAlone: 3 }]);
-    expect(alice.rowsBeforeFilters).toBe(5);
-    expect(alice.rows).toBe(3);
-    const bob = await ask(w.role.bob, 'ds-customers');
-    expect(bob.columns.find((c) => c.column === 'email')!.mask!.forUser).toBe('clear');
-    expect(bob.rowFilters[0]!.liftedByException).toBe(true);
-    expect(bob.rows).toBe(5);
-    expect(bob.sample.rows).toEqual(await whatTheUserSees(w, 'bob'));
-    expect(bob.profile).toMatchObject({ userId: w.role.bob, groups: ['compliance', 'hr'] });
-  });
+  it(
+    'names the winner and the losers ' +
+      'of each conflict, the ' +
+      'subscription decision and what ' +
+      'the user gets per column',
+    async () => {
+      const p = (x: object) => PolicySchema.parse({ version: 1, createdAt: '2024-06-01T00:00:00Z', name: 'x', ...x });
+      await w.setPolicies([
+        PolicySchema.parse(anyoneSubscription),
+        p({
+          id: 'sub-analysts',
+          scope: { kind: 'global', tags: ['Customer'] },
+          type: 'subscription',
+          access: { kind: 'usersWith', who: { groups: ['analysts'] } },
+        }),
+        p({
+          id: 'mask-pii',
+          scope: { kind: 'global', tags: ['PII'] },
+          type: 'mask',
+          target: { kind: 'tag', tag: 'PII' },
+          mask: { kind: 'hash' },
+        }),
+        p({
+          id: 'mask-email',
+          scope: { kind: 'global', tags: ['PII'] },
+          type: 'mask',
+          target: { kind: 'tag', tag: 'PII.Email' },
+          mask: { kind: 'null' },
+          condition: { kind: 'everyoneExcept', except: { groups: ['compliance'] } },
+        }),
+        p({
+          id: 'rf-us',
+          scope: { kind: 'local', dataSourceId: 'ds-customers' },
+          type: 'rowFilter',
+          filter: { kind: 'values', column: { kind: 'column', name: 'country' }, values: ['US'] },
+          exception: { groups: ['hr'] },
+        }),
+      ]);
+      const alice = await ask(w.role.alice);
+      expect(alice.subscription).toMatchObject({ policy: 'sub-anyone', losers: ['sub-analysts'], admitted: true });
+      const email = alice.columns.find((c) => c.column === 'email')!;
+      expect(email.mask).toMatchObject({ policy: 'mask-email', losers: ['mask-pii'], forUser: 'null' });
+      expect(alice.columns.find((c) => c.column === 'ssn')!.mask).toMatchObject({
+        policy: 'mask-pii',
+        losers: [],
+        forUser: 'hash',
+      });
+      expect(alice.rowFilters).toEqual([
+        { policy: 'rf-us', filter: 'column country in ("US")', liftedByException: false, rowsAlone: 3 },
+      ]);
+      expect(alice.rowsBeforeFilters).toBe(5);
+      expect(alice.rows).toBe(3);
+      const bob = await ask(w.role.bob, 'ds-customers');
+      expect(bob.columns.find((c) => c.column === 'email')!.mask!.forUser).toBe('clear');
+      expect(bob.rowFilters[0]!.liftedByException).toBe(true);
+      expect(bob.rows).toBe(5);
+      expect(bob.sample.rows).toEqual(await whatTheUserSees(w, 'bob'));
+      expect(bob.profile).toMatchObject({ userId: w.role.bob, groups: ['compliance', 'hr'] });
+    },
+  );
 
   it('a user without a profile row sees nothing, and explain says so', async () => {
     const answer = await ask(w.engine.roleName('nobody'), 'secure.customers');

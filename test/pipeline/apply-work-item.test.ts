@@ -15,7 +15,12 @@ import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { stmt, type SqlStatement } from '../../shared/sql/statement.js';
 
-const parsed = parseIntegrationConfig({ mode: 'single', database: 'postgres', viewSchema: 'secure', rawSources: [{ schema: 'raw' }] });
+const parsed = parseIntegrationConfig({
+  mode: 'single',
+  database: 'postgres',
+  viewSchema: 'secure',
+  rawSources: [{ schema: 'raw' }],
+});
 if (!parsed.ok) throw new Error('config');
 const config = parsed.value;
 
@@ -67,12 +72,23 @@ const dsItem = (version: number, table = 'orders', name = 'orders'): DataSourceW
 
 describe('applyWorkItem on PGlite', () => {
   let wh: LocalWarehouse;
-  const deps = (warehouse: Warehouse, extra: Partial<ApplyDeps> = {}): ApplyDeps => ({ warehouse, queue: new NullQueue(), dialect: d, config, ...extra });
+  const deps = (warehouse: Warehouse, extra: Partial<ApplyDeps> = {}): ApplyDeps => ({
+    warehouse,
+    queue: new NullQueue(),
+    dialect: d,
+    config,
+    ...extra,
+  });
   const stored = async (id: string) => parseCatalog(await wh.system.query(catalogReadStatement(d))).dataSources.get(id);
 
   beforeAll(async () => {
     wh = await openLocalWarehouse(config, 'apply-test-key', {
-      prepare: (admin) => admin([stmt('CREATE SCHEMA raw'), stmt('CREATE TABLE raw.orders (id int4, email varchar(20))'), stmt("INSERT INTO raw.orders VALUES (1, 'a@x')")]),
+      prepare: (admin) =>
+        admin([
+          stmt('CREATE SCHEMA raw'),
+          stmt('CREATE TABLE raw.orders (id int4, email varchar(20))'),
+          stmt("INSERT INTO raw.orders VALUES (1, 'a@x')"),
+        ]),
     });
   });
   afterAll(() => wh?.close());
@@ -80,7 +96,15 @@ describe('applyWorkItem on PGlite', () => {
   it('applies a data source: one transaction, statement counts, lag from the event time', async () => {
     const w = new ScriptedWarehouse(wh.system);
     const out = await applyWorkItem(dsItem(1), deps(w));
-    expect(out).toMatchObject({ status: 'applied', kind: 'datasource', object: 'datasource:ds-orders', version: 1, transactions: 1, conflicts: 0, attempts: 1 });
+    expect(out).toMatchObject({
+      status: 'applied',
+      kind: 'datasource',
+      object: 'datasource:ds-orders',
+      version: 1,
+      transactions: 1,
+      conflicts: 0,
+      attempts: 1,
+    });
     expect(w.transactions).toHaveLength(1);
     expect(w.transactions[0]![0]!.sql).toMatch(/^CALL /);
     expect(out.statements).toEqual({ finished: w.transactions[0]!.length, failed: 0, aborted: 0 });
@@ -97,12 +121,22 @@ describe('applyWorkItem on PGlite', () => {
   });
 
   it('a stale answer from the guard procedure (another consumer won in between) is skipped', async () => {
-    const w = new ScriptedWarehouse(wh.system, () => new WarehouseError('stale', 'viewguard:stale data source version 2 is not newer than the stored 2'));
-    expect(await applyWorkItem(dsItem(2), deps(w))).toMatchObject({ status: 'skipped', reason: expect.stringContaining('viewguard:stale') });
+    const w = new ScriptedWarehouse(
+      wh.system,
+      () => new WarehouseError('stale', 'viewguard:stale data source version 2 is not newer than the stored 2'),
+    );
+    expect(await applyWorkItem(dsItem(2), deps(w))).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringContaining('viewguard:stale'),
+    });
   });
 
   it('a conflict re-reads and re-plans at once; the retry commits', async () => {
-    const w = new ScriptedWarehouse(wh.system, (call) => (call === 0 ? new WarehouseError('conflict', 'viewguard:conflict catalog epoch is 9, the change was compiled against 8') : 'run'));
+    const w = new ScriptedWarehouse(wh.system, (call) =>
+      call === 0
+        ? new WarehouseError('conflict', 'viewguard:conflict catalog epoch is 9, the change was compiled against 8')
+        : 'run',
+    );
     const out = await applyWorkItem(dsItem(2), deps(w));
     expect(out).toMatchObject({ status: 'applied', conflicts: 1, attempts: 2, transactions: 1 });
     const [first, second] = w.transactions;
@@ -129,7 +163,9 @@ describe('applyWorkItem on PGlite', () => {
   });
 
   it('a real permanent error: the raw table does not exist', async () => {
-    const err = (await applyWorkItem(dsItem(1, 'missing_table', 'broken'), deps(wh.system)).catch((e: unknown) => e)) as ApplyFailure;
+    const err = (await applyWorkItem(dsItem(1, 'missing_table', 'broken'), deps(wh.system)).catch(
+      (e: unknown) => e,
+    )) as ApplyFailure;
     expect(err).toBeInstanceOf(ApplyFailure);
     expect(err.failureKind).toBe('permanent');
     expect(err.outcome.reason).toMatch(/missing_table/);
@@ -146,33 +182,63 @@ describe('applyWorkItem on PGlite', () => {
 
   it('a user item is one statement; a delete tombstones the profile', async () => {
     await wh.admin([stmt('CREATE ROLE u_apply LOGIN')]);
-    const up: UserWorkItem = { kind: 'user', eventId: 'eu1', eventTime: new Date().toISOString(), userId: 'u_apply', version: 1, deleted: false, profile: { userId: 'u_apply', version: 1, groups: ['g'], attributes: {}, projects: [], currentProject: null, purposes: [], dataSources: [] } };
+    const up: UserWorkItem = {
+      kind: 'user',
+      eventId: 'eu1',
+      eventTime: new Date().toISOString(),
+      userId: 'u_apply',
+      version: 1,
+      deleted: false,
+      profile: {
+        userId: 'u_apply',
+        version: 1,
+        groups: ['g'],
+        attributes: {},
+        projects: [],
+        currentProject: null,
+        purposes: [],
+        dataSources: [],
+      },
+    };
     expect((await applyWorkItem(up, deps(wh.system))).statements).toEqual({ finished: 1, failed: 0, aborted: 0 });
     await applyWorkItem({ ...up, eventId: 'eu2', version: 2, deleted: true, profile: null }, deps(wh.system));
     // An older upsert after the delete changes nothing (silent no-op in the procedure).
     await applyWorkItem(up, deps(wh.system));
-    const rows = await wh.queryAs!(null, stmt("SELECT version, deleted FROM immuta_system.profile WHERE immuta__userid = 'u_apply'"));
+    const rows = await wh.queryAs!(
+      null,
+      stmt("SELECT version, deleted FROM immuta_system.profile WHERE immuta__userid = 'u_apply'"),
+    );
     expect(rows.map((r) => [Number(r.version), r.deleted])).toEqual([[2, true]]);
   });
 
-  it('a plan over the limit is split guard-last; a failure in the last part leaves the version unrecorded and the redelivery redoes it', async () => {
-    const item = dsItem(1, 'orders', 'split');
-    // max 4: [SET, DROP, CREATE, RESET] then [CALL, SET, GRANT, RESET] — the search_path pin in both parts.
-    // The second transaction fails once.
-    const w1 = new ScriptedWarehouse(wh.system, (call) => (call === 1 ? new WarehouseError('transient', 'throttled') : 'run'));
-    const err = (await applyWorkItem(item, deps(w1, { maxStatementsPerTransaction: 4 })).catch((e: unknown) => e)) as ApplyFailure;
-    expect(err.failureKind).toBe('transient');
-    expect(w1.transactions.map((t) => t.map((s) => s.sql.split(' ')[0]))).toEqual([
-      ['SET', 'DROP', 'CREATE', 'RESET'],
-      ['CALL', 'SET', 'GRANT', 'RESET'],
-    ]);
-    expect(err.outcome.statements).toEqual({ finished: 4, failed: 1, aborted: 3 });
-    expect(await stored('ds-split')).toBeUndefined(); // not recorded: the redelivery will not be skipped
-    const again = await applyWorkItem(item, deps(wh.system, { maxStatementsPerTransaction: 4 }));
-    expect(again).toMatchObject({ status: 'applied', transactions: 2 });
-    expect((await stored('ds-split'))?.version).toBe(1);
-    await wh.admin([stmt('CREATE ROLE u_split LOGIN')]);
-    // The view exists and is granted (no profile row: no rows, but no permission error either).
-    expect(await wh.queryAs!('u_split', stmt('SELECT * FROM secure.split'))).toEqual([]);
-  });
+  it(
+    'a plan over the limit is split ' +
+      'guard-last; a failure in the last ' +
+      'part leaves the version unrecorded ' +
+      'and the redelivery redoes it',
+    async () => {
+      const item = dsItem(1, 'orders', 'split');
+      // max 4: [SET, DROP, CREATE, RESET] then [CALL, SET, GRANT, RESET] — the search_path pin in both parts.
+      // The second transaction fails once.
+      const w1 = new ScriptedWarehouse(wh.system, (call) =>
+        call === 1 ? new WarehouseError('transient', 'throttled') : 'run',
+      );
+      const err = (await applyWorkItem(item, deps(w1, { maxStatementsPerTransaction: 4 })).catch(
+        (e: unknown) => e,
+      )) as ApplyFailure;
+      expect(err.failureKind).toBe('transient');
+      expect(w1.transactions.map((t) => t.map((s) => s.sql.split(' ')[0]))).toEqual([
+        ['SET', 'DROP', 'CREATE', 'RESET'],
+        ['CALL', 'SET', 'GRANT', 'RESET'],
+      ]);
+      expect(err.outcome.statements).toEqual({ finished: 4, failed: 1, aborted: 3 });
+      expect(await stored('ds-split')).toBeUndefined(); // not recorded: the redelivery will not be skipped
+      const again = await applyWorkItem(item, deps(wh.system, { maxStatementsPerTransaction: 4 }));
+      expect(again).toMatchObject({ status: 'applied', transactions: 2 });
+      expect((await stored('ds-split'))?.version).toBe(1);
+      await wh.admin([stmt('CREATE ROLE u_split LOGIN')]);
+      // The view exists and is granted (no profile row: no rows, but no permission error either).
+      expect(await wh.queryAs!('u_split', stmt('SELECT * FROM secure.split'))).toEqual([]);
+    },
+  );
 });

@@ -34,7 +34,15 @@ const ROWS: OrderRow[] = [
 ];
 
 const event = (id: string, type: string, subject: string, data: unknown): WebhookEventInput =>
-  ({ specversion: '1.0', id, source: 'urn:test', type, time: new Date().toISOString(), subject, data }) as WebhookEventInput;
+  ({
+    specversion: '1.0',
+    id,
+    source: 'urn:test',
+    type,
+    time: new Date().toISOString(),
+    subject,
+    data,
+  }) as WebhookEventInput;
 
 describe('renamed integration schemas: the whole pipeline on PostgreSQL', () => {
   let db: ServerDatabase;
@@ -70,15 +78,27 @@ describe('renamed integration schemas: the whole pipeline on PostgreSQL', () => 
 
     const pipeline = new LocalPipeline({ config, warehouse: wh.system, webhookSecret: SECRET });
     const events = [
-      event('u1', 'user.updated', analysts.eve, { user: { userId: analysts.eve, version: 1, attributes: { region: ['eu'] } } }),
+      event('u1', 'user.updated', analysts.eve, {
+        user: { userId: analysts.eve, version: 1, attributes: { region: ['eu'] } },
+      }),
       ...POLICIES.map((p, i) => event(`p${i}`, 'policy.created', p.id, { policy: p })),
       event('d1', 'datasource.created', 'ds-orders', {
-        dataSource: { id: 'ds-orders', name: 'orders', version: 1, location: { database: db.name, schema: 'raw', table: 'orders' }, kind: 'table', columns: ORDER_SOURCE_COLUMNS },
+        dataSource: {
+          id: 'ds-orders',
+          name: 'orders',
+          version: 1,
+          location: { database: db.name, schema: 'raw', table: 'orders' },
+          kind: 'table',
+          columns: ORDER_SOURCE_COLUMNS,
+        },
       }),
     ];
     for (const e of events) {
       const body = JSON.stringify(e);
-      const outcome = await pipeline.receiveWebhook({ body, headers: signWebhook(body, SECRET, `m-${e.id}`, new Date()) });
+      const outcome = await pipeline.receiveWebhook({
+        body,
+        headers: signWebhook(body, SECRET, `m-${e.id}`, new Date()),
+      });
       expect(outcome.status, JSON.stringify(outcome.body)).toBe(202);
     }
     await pipeline.drain();
@@ -89,7 +109,7 @@ describe('renamed integration schemas: the whole pipeline on PostgreSQL', () => 
     await db?.drop();
   });
 
-  const asAdmin = async <T,>(run: (c: pg.Client) => Promise<T>): Promise<T> => {
+  const asAdmin = async <T>(run: (c: pg.Client) => Promise<T>): Promise<T> => {
     const c = await db.adminClient();
     try {
       return await run(c);
@@ -99,16 +119,50 @@ describe('renamed integration schemas: the whole pipeline on PostgreSQL', () => 
   };
 
   it('the layout lives in the configured schemas, owned by the system user; no immuta_* schema exists', async () => {
-    const schemas = await asAdmin((c) => c.query<{ nspname: string; owner: string }>("SELECT n.nspname, pg_get_userbyid(n.nspowner) AS owner FROM pg_namespace n WHERE n.nspname LIKE 'vg\\_%' OR n.nspname LIKE 'immuta%' OR n.nspname = 'governed' ORDER BY 1"));
-    expect(schemas.rows).toEqual(['governed', 'vg_fn', 'vg_proc', 'vg_state'].map((nspname) => ({ nspname, owner: config.systemUser })));
-    const routines = await asAdmin((c) => c.query<{ schema: string; n: string }>("SELECT n.nspname AS schema, count(*)::text AS n FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ('vg_fn', 'vg_proc') GROUP BY 1 ORDER BY 1"));
+    const schemas = await asAdmin((c) =>
+      c.query<{ nspname: string; owner: string }>(
+        'SELECT n.nspname, pg_get_userbyid(n.nspowner) ' +
+          'AS owner FROM pg_namespace n WHERE ' +
+          "n.nspname LIKE 'vg\\_%' OR n.nspname LIKE " +
+          "'immuta%' OR n.nspname = 'governed' ORDER BY 1",
+      ),
+    );
+    expect(schemas.rows).toEqual(
+      ['governed', 'vg_fn', 'vg_proc', 'vg_state'].map((nspname) => ({ nspname, owner: config.systemUser })),
+    );
+    const routines = await asAdmin((c) =>
+      c.query<{ schema: string; n: string }>(
+        'SELECT n.nspname AS schema, count(*)::text AS n ' +
+          'FROM pg_proc p JOIN pg_namespace n ON ' +
+          'n.oid = p.pronamespace WHERE n.nspname IN ' +
+          "('vg_fn', 'vg_proc') GROUP BY 1 ORDER BY 1",
+      ),
+    );
     expect(routines.rows.map((r) => r.schema)).toEqual(['vg_fn', 'vg_proc']);
-    const tables = await asAdmin((c) => c.query<{ relname: string }>("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'vg_state' AND c.relkind IN ('r', 'v') ORDER BY 1"));
-    expect(tables.rows.map((r) => r.relname)).toEqual(expect.arrayContaining(['profile', 'user_profile', 'hash_key', 'datasource_state', 'policy_state']));
+    const tables = await asAdmin((c) =>
+      c.query<{ relname: string }>(
+        'SELECT c.relname FROM pg_class c ' +
+          'JOIN pg_namespace n ON n.oid = ' +
+          "c.relnamespace WHERE n.nspname = 'vg_state' " +
+          "AND c.relkind IN ('r', 'v') ORDER " +
+          'BY 1',
+      ),
+    );
+    expect(tables.rows.map((r) => r.relname)).toEqual(
+      expect.arrayContaining(['profile', 'user_profile', 'hash_key', 'datasource_state', 'policy_state']),
+    );
   });
 
   it('the view reads the profile, the key and the functions from the configured schemas', async () => {
-    const def = await asAdmin((c) => c.query<{ d: string; owner: string }>("SELECT pg_get_viewdef('governed.orders'::regclass) AS d, viewowner AS owner FROM pg_views WHERE schemaname = 'governed' AND viewname = 'orders'"));
+    const def = await asAdmin((c) =>
+      c.query<{ d: string; owner: string }>(
+        'SELECT ' +
+          "pg_get_viewdef('governed.orders'::regclass) " +
+          'AS d, viewowner AS owner ' +
+          'FROM pg_views WHERE schemaname = ' +
+          "'governed' AND viewname = 'orders'",
+      ),
+    );
     expect(def.rows[0]!.owner).toBe(config.systemUser);
     expect(def.rows[0]!.d).toMatch(/vg_state\.user_profile/);
     expect(def.rows[0]!.d).toMatch(/vg_state\.hash_key/);
@@ -131,51 +185,110 @@ describe('renamed integration schemas: the whole pipeline on PostgreSQL', () => 
 });
 
 describe('renamed integration schemas: configuration, stack and Lambda environment', () => {
-  const parse = (extra: Record<string, unknown>) => parseIntegrationConfig({ mode: 'single', database: 'dev', viewSchema: 'secure', ...extra });
+  const parse = (extra: Record<string, unknown>) =>
+    parseIntegrationConfig({ mode: 'single', database: 'dev', viewSchema: 'secure', ...extra });
 
   it('default: no schemas key (bootstrap properties and plan hash as before), the immuta_* names in SQL', () => {
     const r = parse({});
     expect(r.ok && r.value).not.toHaveProperty('schemas');
-    expect(schemasOf(r.ok ? r.value : {})).toEqual({ system: 'immuta_system', functions: 'immuta_functions', procedures: 'immuta_procedures' });
-    expect(bootstrapPlanHash(r.ok ? r.value : (undefined as never))).toBe(bootstrapPlanHash({ ...(r.ok ? r.value : (undefined as never)), schemas: schemasOf({}) }));
+    expect(schemasOf(r.ok ? r.value : {})).toEqual({
+      system: 'immuta_system',
+      functions: 'immuta_functions',
+      procedures: 'immuta_procedures',
+    });
+    expect(bootstrapPlanHash(r.ok ? r.value : (undefined as never))).toBe(
+      bootstrapPlanHash({ ...(r.ok ? r.value : (undefined as never)), schemas: schemasOf({}) }),
+    );
   });
 
-  it('a partial rename keeps the other defaults; names must differ from each other, the view schema and raw sources', () => {
-    const r = parse({ schemas: { system: 'vg_state' } });
-    expect(r.ok && r.value.schemas).toEqual({ system: 'vg_state', functions: 'immuta_functions', procedures: 'immuta_procedures' });
-    const bad = (extra: Record<string, unknown>) => (parse(extra) as { ok: false; diagnostics: { summary: string }[] }).diagnostics.map((d) => d.summary).join('\n');
-    expect(bad({ schemas: { system: 'x', functions: 'x' } })).toContain('the system, functions and procedures schemas must differ');
-    expect(bad({ viewSchema: 'vg_state', schemas: { system: 'vg_state' } })).toContain('vg_state is reserved for the integration');
-    expect(bad({ schemas: { procedures: 'sales' }, rawSources: [{ schema: 'sales' }] })).toContain('sales is an integration schema, not raw data');
-    // The default names are free again once renamed (running beside Immuta's native integration needs that
-    // only for raw data, never for our own objects).
-    expect(parse({ schemas: SCHEMAS, viewSchema: 'immuta_system' }).ok).toBe(true);
-  });
+  it(
+    'a partial rename keeps the ' +
+      'other defaults; names must ' +
+      'differ from each other, the view ' +
+      'schema and raw sources',
+    () => {
+      const r = parse({ schemas: { system: 'vg_state' } });
+      expect(r.ok && r.value.schemas).toEqual({
+        system: 'vg_state',
+        functions: 'immuta_functions',
+        procedures: 'immuta_procedures',
+      });
+      const bad = (extra: Record<string, unknown>) =>
+        (parse(extra) as { ok: false; diagnostics: { summary: string }[] }).diagnostics
+          .map((d) => d.summary)
+          .join('\n');
+      expect(bad({ schemas: { system: 'x', functions: 'x' } })).toContain(
+        'the system, functions and procedures schemas must differ',
+      );
+      expect(bad({ viewSchema: 'vg_state', schemas: { system: 'vg_state' } })).toContain(
+        'vg_state is reserved for the integration',
+      );
+      expect(bad({ schemas: { procedures: 'sales' }, rawSources: [{ schema: 'sales' }] })).toContain(
+        'sales is an integration schema, not raw data',
+      );
+      // The default names are free again once renamed (running beside Immuta's native integration needs that
+      // only for raw data, never for our own objects).
+      expect(parse({ schemas: SCHEMAS, viewSchema: 'immuta_system' }).ok).toBe(true);
+    },
+  );
 
-  it('deploy settings systemSchema/functionsSchema/proceduresSchema: the bootstrap, the plan hash and the Lambdas get them', () => {
-    const base = { clusterId: 'analytics', database: 'immuta', dbUser: 'immuta_system_user', adminDbUser: 'awsuser', integrationMode: 'multi', viewSchema: 'secure' };
-    const renamed = parseDeployConfig({ ...base, systemSchema: 'vg_state', functionsSchema: 'vg_fn', proceduresSchema: 'vg_proc' });
-    expect(renamed.integration.schemas).toEqual(SCHEMAS);
-    const plain = parseDeployConfig(base);
-    expect(plain.integration).not.toHaveProperty('schemas');
-    expect(bootstrapPlanHash(renamed.integration)).not.toBe(bootstrapPlanHash(plain.integration));
-    const plan = layoutPlan(renamed.integration, EMPTY_WAREHOUSE, 'k').map((s) => s.statement.sql).join('\n');
-    expect(plan).toContain('CREATE SCHEMA IF NOT EXISTS "vg_proc"');
-    expect(plan).not.toMatch(/"immuta_(system|functions|procedures)"/);
-    expect(() => parseDeployConfig({ ...base, systemSchema: 'vg_state', functionsSchema: 'vg_state' })).toThrow(/viewguard:systemSchema: invalid integration config: the system, functions and procedures schemas must differ/);
-    expect(() => parseDeployConfig({ ...base, proceduresSchema: 'bad name' })).toThrow(/viewguard:proceduresSchema/);
+  it(
+    'deploy settings ' +
+      'systemSchema/functionsSchema/proceduresSchema: ' +
+      'the bootstrap, the plan hash ' +
+      'and the Lambdas get them',
+    () => {
+      const base = {
+        clusterId: 'analytics',
+        database: 'immuta',
+        dbUser: 'immuta_system_user',
+        adminDbUser: 'awsuser',
+        integrationMode: 'multi',
+        viewSchema: 'secure',
+      };
+      const renamed = parseDeployConfig({
+        ...base,
+        systemSchema: 'vg_state',
+        functionsSchema: 'vg_fn',
+        proceduresSchema: 'vg_proc',
+      });
+      expect(renamed.integration.schemas).toEqual(SCHEMAS);
+      const plain = parseDeployConfig(base);
+      expect(plain.integration).not.toHaveProperty('schemas');
+      expect(bootstrapPlanHash(renamed.integration)).not.toBe(bootstrapPlanHash(plain.integration));
+      const plan = layoutPlan(renamed.integration, EMPTY_WAREHOUSE, 'k')
+        .map((s) => s.statement.sql)
+        .join('\n');
+      expect(plan).toContain('CREATE SCHEMA IF NOT EXISTS "vg_proc"');
+      expect(plan).not.toMatch(/"immuta_(system|functions|procedures)"/);
+      expect(() => parseDeployConfig({ ...base, systemSchema: 'vg_state', functionsSchema: 'vg_state' })).toThrow(
+        /viewguard:systemSchema: invalid integration config: the system, functions and procedures schemas must differ/,
+      );
+      expect(() => parseDeployConfig({ ...base, proceduresSchema: 'bad name' })).toThrow(/viewguard:proceduresSchema/);
 
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new ViewguardStack(app, 'Renamed', { config: renamed });
-    const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, any> };
-    const env = (fn: { node: { defaultChild?: unknown } }) => json.Resources[stack.getLogicalId(fn.node.defaultChild as never)].Properties.Environment.Variables;
-    for (const fn of [stack.functions.apply, stack.functions.policy]) {
-      expect(env(fn)).toMatchObject({ [ENV.systemSchema]: 'vg_state', [ENV.functionsSchema]: 'vg_fn', [ENV.proceduresSchema]: 'vg_proc' });
-    }
-    const layout = Object.values(json.Resources).find((r: any) => r.Type === 'Custom::ViewguardWarehouseLayout') as any;
-    expect(layout.Properties.integration.schemas).toEqual(SCHEMAS);
-    expect(integrationSchemasFromEnv({ [ENV.systemSchema]: 'vg_state' })).toEqual({ system: 'vg_state', functions: 'immuta_functions', procedures: 'immuta_procedures' });
-  });
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new ViewguardStack(app, 'Renamed', { config: renamed });
+      const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, any> };
+      const env = (fn: { node: { defaultChild?: unknown } }) =>
+        json.Resources[stack.getLogicalId(fn.node.defaultChild as never)].Properties.Environment.Variables;
+      for (const fn of [stack.functions.apply, stack.functions.policy]) {
+        expect(env(fn)).toMatchObject({
+          [ENV.systemSchema]: 'vg_state',
+          [ENV.functionsSchema]: 'vg_fn',
+          [ENV.proceduresSchema]: 'vg_proc',
+        });
+      }
+      const layout = Object.values(json.Resources).find(
+        (r: any) => r.Type === 'Custom::ViewguardWarehouseLayout',
+      ) as any;
+      expect(layout.Properties.integration.schemas).toEqual(SCHEMAS);
+      expect(integrationSchemasFromEnv({ [ENV.systemSchema]: 'vg_state' })).toEqual({
+        system: 'vg_state',
+        functions: 'immuta_functions',
+        procedures: 'immuta_procedures',
+      });
+    },
+  );
 
   it('the Redshift SQL of the apply loop and the teardown names the renamed schemas', () => {
     const d = redshift.withSchemas(SCHEMAS);

@@ -5,9 +5,17 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchItemFailures, fifoFailureReason, processFifoBatch, type FifoBatchRecord } from '../../shared/apply/fifo-partial-batch.js';
+import {
+  batchItemFailures,
+  fifoFailureReason,
+  processFifoBatch,
+  type FifoBatchRecord,
+} from '../../shared/apply/fifo-partial-batch.js';
 
-const rec = (messageId: string, group?: string): FifoBatchRecord => ({ messageId, attributes: group === undefined ? {} : { MessageGroupId: group } });
+const rec = (messageId: string, group?: string): FifoBatchRecord => ({
+  messageId,
+  attributes: group === undefined ? {} : { MessageGroupId: group },
+});
 
 /** Runs the batch, failing the records named in `failing`; returns what was handled and what failed. */
 async function run(records: FifoBatchRecord[], failing: ReadonlySet<string>) {
@@ -25,9 +33,18 @@ describe('processFifoBatch', () => {
     const { handled, results, failed } = await run(batch, new Set(['a1']));
     expect(handled).toEqual(['a1', 'b1', 'c1', 'b2']);
     expect(failed).toEqual(['a1', 'a2', 'a3']);
-    expect(results.map((r) => r.status)).toEqual(['failed', 'processed', 'skipped', 'processed', 'processed', 'skipped']);
+    expect(results.map((r) => r.status)).toEqual([
+      'failed',
+      'processed',
+      'skipped',
+      'processed',
+      'processed',
+      'skipped',
+    ]);
     expect(fifoFailureReason(results[0] as Exclude<(typeof results)[number], { status: 'processed' }>)).toBe('boom a1');
-    expect(fifoFailureReason(results[2] as Exclude<(typeof results)[number], { status: 'processed' }>)).toMatch(/earlier message of its FIFO group failed in this batch \(a1\)/);
+    expect(fifoFailureReason(results[2] as Exclude<(typeof results)[number], { status: 'processed' }>)).toMatch(
+      /earlier message of its FIFO group failed in this batch \(a1\)/,
+    );
   });
 
   it('a failure late in a group fails only what follows it; records without a group block nothing', async () => {
@@ -41,30 +58,51 @@ describe('processFifoBatch', () => {
     expect((await run([], new Set())).failed).toEqual([]);
   });
 
-  it('decides the same failures, handling the same records in the same order, as Powertools with skipGroupOnError', async () => {
-    const batchArb = fc
-      .array(fc.record({ group: fc.option(fc.constantFrom('g1', 'g2', 'g3'), { nil: undefined }), fails: fc.boolean() }), { maxLength: 10 })
-      .map((items) => items.map((item, i) => ({ ...item, id: `m${i}` })));
-    await fc.assert(
-      fc.asyncProperty(batchArb, async (items) => {
-        const failing = new Set(items.filter((i) => i.fails).map((i) => i.id));
-        const ours = await run(items.map((i) => rec(i.id, i.group)), failing);
+  it(
+    'decides the same failures, ' +
+      'handling the same records in ' +
+      'the same order, as Powertools ' +
+      'with skipGroupOnError',
+    async () => {
+      const batchArb = fc
+        .array(
+          fc.record({ group: fc.option(fc.constantFrom('g1', 'g2', 'g3'), { nil: undefined }), fails: fc.boolean() }),
+          { maxLength: 10 },
+        )
+        .map((items) => items.map((item, i) => ({ ...item, id: `m${i}` })));
+      await fc.assert(
+        fc.asyncProperty(batchArb, async (items) => {
+          const failing = new Set(items.filter((i) => i.fails).map((i) => i.id));
+          const ours = await run(
+            items.map((i) => rec(i.id, i.group)),
+            failing,
+          );
 
-        const handledByPowertools: string[] = [];
-        const event = { Records: items.map((i) => ({ messageId: i.id, body: '', attributes: i.group === undefined ? {} : { MessageGroupId: i.group } }) as unknown as SQSRecord) } as SQSEvent;
-        const response = await processPartialResponse(
-          event,
-          async (r: SQSRecord) => {
-            handledByPowertools.push(r.messageId);
-            if (failing.has(r.messageId)) throw new Error('boom');
-          },
-          new SqsFifoPartialProcessorAsync(),
-          { skipGroupOnError: true, throwOnFullBatchFailure: false },
-        );
-        expect(ours.handled).toEqual(handledByPowertools);
-        expect(ours.failed).toEqual(response.batchItemFailures.map((f) => f.itemIdentifier));
-      }),
-      { numRuns: 300 },
-    );
-  });
+          const handledByPowertools: string[] = [];
+          const event = {
+            Records: items.map(
+              (i) =>
+                ({
+                  messageId: i.id,
+                  body: '',
+                  attributes: i.group === undefined ? {} : { MessageGroupId: i.group },
+                }) as unknown as SQSRecord,
+            ),
+          } as SQSEvent;
+          const response = await processPartialResponse(
+            event,
+            async (r: SQSRecord) => {
+              handledByPowertools.push(r.messageId);
+              if (failing.has(r.messageId)) throw new Error('boom');
+            },
+            new SqsFifoPartialProcessorAsync(),
+            { skipGroupOnError: true, throwOnFullBatchFailure: false },
+          );
+          expect(ours.handled).toEqual(handledByPowertools);
+          expect(ours.failed).toEqual(response.batchItemFailures.map((f) => f.itemIdentifier));
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 });

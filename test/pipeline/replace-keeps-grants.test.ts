@@ -34,21 +34,31 @@ describe.each(engines)('$name: CREATE OR REPLACE VIEW keeps privileges', ({ crea
     }
   };
 
-  it('PUBLIC and a role keep SELECT across CREATE OR REPLACE VIEW with another query; a role never granted stays denied', async () => {
-    await engine.query('CREATE VIEW rk_secure.v1 WITH (security_barrier) AS SELECT id, v FROM rk_raw.t');
-    await engine.query('GRANT SELECT ON rk_secure.v1 TO PUBLIC');
-    expect(await reads(analyst, 'pw-analyst', 'v1')).toEqual([1, 2]);
-    await engine.query('CREATE OR REPLACE VIEW rk_secure.v1 WITH (security_barrier) AS SELECT id, v FROM rk_raw.t WHERE id > 1');
-    expect(await reads(analyst, 'pw-analyst', 'v1')).toEqual([2]);
+  it(
+    'PUBLIC and a role keep SELECT ' +
+      'across CREATE OR REPLACE VIEW ' +
+      'with another query; a role ' +
+      'never granted stays denied',
+    async () => {
+      await engine.query('CREATE VIEW rk_secure.v1 WITH (security_barrier) AS SELECT id, v FROM rk_raw.t');
+      await engine.query('GRANT SELECT ON rk_secure.v1 TO PUBLIC');
+      expect(await reads(analyst, 'pw-analyst', 'v1')).toEqual([1, 2]);
+      await engine.query(
+        'CREATE OR REPLACE VIEW rk_secure.v1 WITH (security_barrier) AS SELECT id, v FROM rk_raw.t WHERE id > 1',
+      );
+      expect(await reads(analyst, 'pw-analyst', 'v1')).toEqual([2]);
 
-    await engine.query('CREATE VIEW rk_secure.v2 AS SELECT id, v FROM rk_raw.t');
-    await engine.query(`GRANT SELECT ON rk_secure.v2 TO ${analyst}`);
-    await engine.query('CREATE OR REPLACE VIEW rk_secure.v2 AS SELECT id, v FROM rk_raw.t WHERE FALSE');
-    expect(await reads(analyst, 'pw-analyst', 'v2')).toEqual([]);
-    expect(await reads(other, 'pw-other', 'v2')).toBe('denied');
-    const acl = await engine.query<{ acl: string }>("SELECT relacl::text AS acl FROM pg_class WHERE oid = 'rk_secure.v2'::regclass");
-    expect(acl[0]!.acl).toContain(`${analyst}=r/`);
-  });
+      await engine.query('CREATE VIEW rk_secure.v2 AS SELECT id, v FROM rk_raw.t');
+      await engine.query(`GRANT SELECT ON rk_secure.v2 TO ${analyst}`);
+      await engine.query('CREATE OR REPLACE VIEW rk_secure.v2 AS SELECT id, v FROM rk_raw.t WHERE FALSE');
+      expect(await reads(analyst, 'pw-analyst', 'v2')).toEqual([]);
+      expect(await reads(other, 'pw-other', 'v2')).toBe('denied');
+      const acl = await engine.query<{ acl: string }>(
+        "SELECT relacl::text AS acl FROM pg_class WHERE oid = 'rk_secure.v2'::regclass",
+      );
+      expect(acl[0]!.acl).toContain(`${analyst}=r/`);
+    },
+  );
 
   it('negative control: DROP + CREATE loses the grant (that path still grants again)', async () => {
     await engine.query('CREATE VIEW rk_secure.v3 AS SELECT id, v FROM rk_raw.t');

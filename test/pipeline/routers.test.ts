@@ -34,7 +34,14 @@ describe('data source and user routers', () => {
     expect(rest).toEqual([]);
     expect(m!.groupId).toBe(viewGroupId('ds-orders'));
     expect(m!.deduplicationId).toBe(deduplicationId(e.id, 'datasource:ds-orders'));
-    expect(parseWorkItem(m!.body)).toMatchObject({ kind: 'datasource', dataSourceId: 'ds-orders', version: 1, deleted: false, eventId: e.id, eventTime: e.time });
+    expect(parseWorkItem(m!.body)).toMatchObject({
+      kind: 'datasource',
+      dataSourceId: 'ds-orders',
+      version: 1,
+      deleted: false,
+      eventId: e.id,
+      eventTime: e.time,
+    });
   });
 
   it('datasource.deleted → a delete item {id, version} without a definition', () => {
@@ -72,7 +79,12 @@ describe('data source and user routers', () => {
 });
 
 describe('policy router on PGlite', () => {
-  const parsed = parseIntegrationConfig({ mode: 'single', database: 'postgres', viewSchema: 'secure', rawSources: [{ schema: 'raw' }] });
+  const parsed = parseIntegrationConfig({
+    mode: 'single',
+    database: 'postgres',
+    viewSchema: 'secure',
+    rawSources: [{ schema: 'raw' }],
+  });
   if (!parsed.ok) throw new Error('config');
   const config = parsed.value;
   let wh: LocalWarehouse;
@@ -85,9 +97,22 @@ describe('policy router on PGlite', () => {
     dataSourceId: `ds-${i}`,
     version: 1,
     deleted: false,
-    definition: { id: `ds-${i}`, name: `t_${i}`, version: 1, location: { database: 'postgres', schema: 'raw', table: 't' }, kind: 'table' as const, columns: [{ name: 'id', type: 'int4', tags: [] }], tags },
+    definition: {
+      id: `ds-${i}`,
+      name: `t_${i}`,
+      version: 1,
+      location: { database: 'postgres', schema: 'raw', table: 't' },
+      kind: 'table' as const,
+      columns: [{ name: 'id', type: 'int4', tags: [] }],
+      tags,
+    },
   });
-  const policyEvent = (id: string, version: number, tags: string[] | null, eventId = `e-${id}-${version}`): WebhookEvent =>
+  const policyEvent = (
+    id: string,
+    version: number,
+    tags: string[] | null,
+    eventId = `e-${id}-${version}`,
+  ): WebhookEvent =>
     ev({
       specversion: '1.0',
       id: eventId,
@@ -95,11 +120,27 @@ describe('policy router on PGlite', () => {
       time: '2026-11-27T10:00:00Z',
       ...(tags === null
         ? { type: 'policy.deleted', subject: id, data: { id, version } }
-        : { type: 'policy.updated', subject: id, data: { policy: { id, version, name: id, createdAt: '2026-01-01T00:00:00Z', type: 'subscription', scope: { kind: 'global', tags }, access: { kind: 'anyone' } } } }),
+        : {
+            type: 'policy.updated',
+            subject: id,
+            data: {
+              policy: {
+                id,
+                version,
+                name: id,
+                createdAt: '2026-01-01T00:00:00Z',
+                type: 'subscription',
+                scope: { kind: 'global', tags },
+                access: { kind: 'anyone' },
+              },
+            },
+          }),
     } as WebhookEventInput);
 
   beforeAll(async () => {
-    wh = await openLocalWarehouse(config, 'router-test-key', { prepare: (admin) => admin([stmt('CREATE SCHEMA raw'), stmt('CREATE TABLE raw.t (id int4)')]) });
+    wh = await openLocalWarehouse(config, 'router-test-key', {
+      prepare: (admin) => admin([stmt('CREATE SCHEMA raw'), stmt('CREATE TABLE raw.t (id int4)')]),
+    });
     // 12 data sources tagged A, one tagged B.
     for (let i = 0; i < 12; i++) await applyWorkItem(ds(i, ['A']), deps());
     await applyWorkItem(ds(99, ['B']), deps());
@@ -113,18 +154,25 @@ describe('policy router on PGlite', () => {
     const r = await routeToQueue(policyEvent('p-s', 1, ['A']), 'policy', deps());
     expect(r.messages.map((m) => m.groupId)).toEqual([policyGroupId('p-s')]);
     const [item] = r.messages.map((m) => parseWorkItem(m.body) as PolicyWorkItem);
-    expect(item).toMatchObject({ dataSourceId: null, fanOutDigest: affectedDigest(Array.from({ length: 12 }, (_, i) => `ds-${i}`)) });
+    expect(item).toMatchObject({
+      dataSourceId: null,
+      fanOutDigest: affectedDigest(Array.from({ length: 12 }, (_, i) => `ds-${i}`)),
+    });
     expect([...item!.dataSourceIds!].sort()).toEqual(Array.from({ length: 12 }, (_, i) => `ds-${i}`).sort());
     expect(r.sends).toBe(1);
   });
 
   it('fans out to every view the new state matches, one message per view group, sent 10 at a time', async () => {
     const r = await routeToQueue(policyEvent('p-a', 1, ['A']), 'policy', perView());
-    expect(r.messages.map((m) => m.groupId).sort()).toEqual(Array.from({ length: 12 }, (_, i) => viewGroupId(`ds-${i}`)).sort());
+    expect(r.messages.map((m) => m.groupId).sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => viewGroupId(`ds-${i}`)).sort(),
+    );
     expect(queue.calls.slice(-2).map((c) => c.length)).toEqual([10, 2]);
     expect(r.sends).toBe(2);
     const items = r.messages.map((m) => parseWorkItem(m.body) as PolicyWorkItem);
-    expect(new Set(items.map((i) => i.fanOutDigest))).toEqual(new Set([affectedDigest(items.map((i) => i.dataSourceId!))]));
+    expect(new Set(items.map((i) => i.fanOutDigest))).toEqual(
+      new Set([affectedDigest(items.map((i) => i.dataSourceId!))]),
+    );
     expect(new Set(r.messages.map((m) => m.deduplicationId)).size).toBe(12);
   });
 
@@ -137,7 +185,11 @@ describe('policy router on PGlite', () => {
   });
 
   it('a delete reaches the views the stored policy matched', async () => {
-    const msgs = await routePolicyEvent(policyEvent('p-b', 3, null) as Parameters<typeof routePolicyEvent>[0], wh.system, d);
+    const msgs = await routePolicyEvent(
+      policyEvent('p-b', 3, null) as Parameters<typeof routePolicyEvent>[0],
+      wh.system,
+      d,
+    );
     expect(msgs.map((m) => m.groupId)).toEqual([viewGroupId('ds-99')]);
     expect(parseWorkItem(msgs[0]!.body)).toMatchObject({ deleted: true, definition: null, dataSourceId: 'ds-99' });
   });

@@ -21,7 +21,15 @@ const snapshotWith = (ids: string[]): CatalogSnapshot => ({
         version: 1,
         deleted: false,
         viewSignature: null,
-        definition: { id, name: `v_${ids.indexOf(id)}`, version: 1, location: { database: 'db', schema: 'raw', table: 't' }, kind: 'table', columns: [{ name: 'id', type: 'int4', tags: ['T'] }], tags: [] },
+        definition: {
+          id,
+          name: `v_${ids.indexOf(id)}`,
+          version: 1,
+          location: { database: 'db', schema: 'raw', table: 't' },
+          kind: 'table',
+          columns: [{ name: 'id', type: 'int4', tags: ['T'] }],
+          tags: [],
+        },
       },
     ]),
   ),
@@ -35,36 +43,61 @@ const event = (): PolicyEvent =>
     type: 'policy.created',
     time: '2026-01-01T00:00:00Z',
     subject: 'p1',
-    data: { policy: { id: 'p1', version: 1, name: 'p', createdAt: '2026-01-01T00:00:00Z', type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'T' }, mask: { kind: 'null' } } },
+    data: {
+      policy: {
+        id: 'p1',
+        version: 1,
+        name: 'p',
+        createdAt: '2026-01-01T00:00:00Z',
+        type: 'mask',
+        scope: { kind: 'global' },
+        target: { kind: 'tag', tag: 'T' },
+        mask: { kind: 'null' },
+      },
+    },
   }) as unknown as PolicyEvent;
 
 describe('view sets from the policy router', () => {
   it('cuts the reach in order into sets within the size limits; below chunkFrom, one item per view', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 45 }), fc.integer({ min: 1, max: 12 }), (ids, chunkFrom, per) => {
-        const items = policyWorkItems(event(), snapshotWith(ids), { chunkFrom, viewsPerItem: per });
-        const reach = [...ids].sort();
-        const covered = items.flatMap((i) => i.dataSourceIds ?? (i.dataSourceId === null ? [] : [i.dataSourceId]));
-        expect([...covered].sort()).toEqual(reach);
-        for (const item of items) {
-          expect(item.fanOutDigest).toBe(affectedDigest(ids));
-          const m = policyMessage(item);
-          expect(parseWorkItem(m.body)).toMatchObject({ kind: 'policy', policyId: 'p1', dataSourceId: item.dataSourceId, ...(item.dataSourceIds ? { dataSourceIds: item.dataSourceIds } : {}) });
-          if (ids.length < chunkFrom) {
-            expect(item.dataSourceIds).toBeUndefined();
-            expect(m.groupId).toBe(viewGroupId(item.dataSourceId!));
-          } else {
-            expect(item.dataSourceId).toBeNull();
-            expect(item.dataSourceIds!.length).toBeGreaterThan(0);
-            expect(item.dataSourceIds!.length).toBeLessThanOrEqual(per);
-            expect(m.groupId).toBe(boundedKey('policy:p1'));
+      fc.property(
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 45 }),
+        fc.integer({ min: 1, max: 12 }),
+        (ids, chunkFrom, per) => {
+          const items = policyWorkItems(event(), snapshotWith(ids), { chunkFrom, viewsPerItem: per });
+          const reach = [...ids].sort();
+          const covered = items.flatMap((i) => i.dataSourceIds ?? (i.dataSourceId === null ? [] : [i.dataSourceId]));
+          expect([...covered].sort()).toEqual(reach);
+          for (const item of items) {
+            expect(item.fanOutDigest).toBe(affectedDigest(ids));
+            const m = policyMessage(item);
+            expect(parseWorkItem(m.body)).toMatchObject({
+              kind: 'policy',
+              policyId: 'p1',
+              dataSourceId: item.dataSourceId,
+              ...(item.dataSourceIds ? { dataSourceIds: item.dataSourceIds } : {}),
+            });
+            if (ids.length < chunkFrom) {
+              expect(item.dataSourceIds).toBeUndefined();
+              expect(m.groupId).toBe(viewGroupId(item.dataSourceId!));
+            } else {
+              expect(item.dataSourceId).toBeNull();
+              expect(item.dataSourceIds!.length).toBeGreaterThan(0);
+              expect(item.dataSourceIds!.length).toBeLessThanOrEqual(per);
+              expect(m.groupId).toBe(boundedKey('policy:p1'));
+            }
           }
-        }
-        // Distinct sets are distinct messages; the same set from the same event is the same message.
-        const dedup = items.map((i) => policyMessage(i).deduplicationId);
-        expect(new Set(dedup).size).toBe(items.length);
-        expect(policyWorkItems(event(), snapshotWith(ids), { chunkFrom, viewsPerItem: per }).map((i) => policyMessage(i).deduplicationId)).toEqual(dedup);
-      }),
+          // Distinct sets are distinct messages; the same set from the same event is the same message.
+          const dedup = items.map((i) => policyMessage(i).deduplicationId);
+          expect(new Set(dedup).size).toBe(items.length);
+          expect(
+            policyWorkItems(event(), snapshotWith(ids), { chunkFrom, viewsPerItem: per }).map(
+              (i) => policyMessage(i).deduplicationId,
+            ),
+          ).toEqual(dedup);
+        },
+      ),
     );
   });
 
@@ -80,7 +113,9 @@ describe('view sets from the policy router', () => {
   });
 
   it('a view set names its views once, with dataSourceId null', () => {
-    const base = JSON.parse(policyMessage(policyWorkItems(event(), snapshotWith(['a', 'b']), { chunkFrom: 2, viewsPerItem: 5 })[0]!).body) as Record<string, unknown>;
+    const base = JSON.parse(
+      policyMessage(policyWorkItems(event(), snapshotWith(['a', 'b']), { chunkFrom: 2, viewsPerItem: 5 })[0]!).body,
+    ) as Record<string, unknown>;
     expect(() => parseWorkItem(JSON.stringify({ ...base, dataSourceIds: ['a', 'a'] }))).toThrow(WorkItemFormatError);
     expect(() => parseWorkItem(JSON.stringify({ ...base, dataSourceId: 'a' }))).toThrow(WorkItemFormatError);
     expect(() => parseWorkItem(JSON.stringify({ ...base, dataSourceIds: [] }))).toThrow(WorkItemFormatError);

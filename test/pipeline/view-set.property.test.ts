@@ -77,7 +77,12 @@ interface Target {
 }
 
 async function pgliteTarget(): Promise<Target> {
-  const parsed = parseIntegrationConfig({ mode: 'single', database: 'postgres', viewSchema: 'secure', rawSources: [{ schema: 'raw' }] });
+  const parsed = parseIntegrationConfig({
+    mode: 'single',
+    database: 'postgres',
+    viewSchema: 'secure',
+    rawSources: [{ schema: 'raw' }],
+  });
   if (!parsed.ok) throw new Error('config');
   const wh = await openLocalWarehouse(parsed.value, 'view-set-key', { prepare: (admin) => admin(rawTable()) });
   await wh.admin([stmt('CREATE ROLE vs_analyst LOGIN')]);
@@ -86,31 +91,51 @@ async function pgliteTarget(): Promise<Target> {
     wh,
     config: parsed.value,
     analyst: 'vs_analyst',
-    read: (view) => readable(() => wh.queryAs!('vs_analyst', stmt(`SELECT id, email FROM ${d.qualify('secure', view)} ORDER BY id`))),
+    read: (view) =>
+      readable(() => wh.queryAs!('vs_analyst', stmt(`SELECT id, email FROM ${d.qualify('secure', view)} ORDER BY id`))),
     close: () => wh.close(),
   };
 }
 
 async function serverTarget(): Promise<Target> {
   const db: ServerDatabase = await createServerDatabase();
-  const parsed = parseIntegrationConfig({ mode: 'single', database: db.name, viewSchema: 'secure', systemUser: db.roleName('vs_system'), rawSources: [{ schema: 'raw' }] });
+  const parsed = parseIntegrationConfig({
+    mode: 'single',
+    database: db.name,
+    viewSchema: 'secure',
+    systemUser: db.roleName('vs_system'),
+    rawSources: [{ schema: 'raw' }],
+  });
   if (!parsed.ok) throw new Error('config');
   const url = new URL(inject('warehouseUrl'));
   url.pathname = `/${db.name}`;
-  const wh = await openLocalWarehouse(parsed.value, 'view-set-key', { url: url.toString(), prepare: (admin) => admin(rawTable()) });
+  const wh = await openLocalWarehouse(parsed.value, 'view-set-key', {
+    url: url.toString(),
+    prepare: (admin) => admin(rawTable()),
+  });
   const analyst = await db.createLoginRole('vs_analyst', 'vs-pw');
   const read = async (view: string) => {
     const client: pg.Client = await db.connectAs(analyst, 'vs-pw');
     try {
-      return await readable(async () => (await client.query(`SELECT id, email FROM ${d.qualify('secure', view)} ORDER BY id`)).rows as Row[]);
+      return await readable(
+        async () =>
+          (await client.query(`SELECT id, email FROM ${d.qualify('secure', view)} ORDER BY id`)).rows as Row[],
+      );
     } finally {
       await client.end();
     }
   };
-  return { name: 'postgres server', wh, config: parsed.value, analyst, read, close: async () => {
+  return {
+    name: 'postgres server',
+    wh,
+    config: parsed.value,
+    analyst,
+    read,
+    close: async () => {
       await wh.close();
       await db.drop();
-    } };
+    },
+  };
 }
 
 const rawTable = (): SqlStatement[] => [
@@ -171,25 +196,91 @@ describe.each([
   });
   afterAll(() => t?.close());
 
-  const deps = (warehouse: Warehouse, max: number): ApplyDeps => ({ warehouse, queue: new ListQueue(), dialect: d, config: t.config, maxStatementsPerTransaction: max });
+  const deps = (warehouse: Warehouse, max: number): ApplyDeps => ({
+    warehouse,
+    queue: new ListQueue(),
+    dialect: d,
+    config: t.config,
+    maxStatementsPerTransaction: max,
+  });
 
   async function setUp(r: number, s: Scenario): Promise<{ ids: string[]; refused: string | undefined }> {
     const ids = Array.from({ length: s.views }, (_, i) => `r${r}-ds${i}`);
     // Everyone is subscribed to the run's data sources (stored before they exist: it reaches no view yet).
-    const sub = PolicySchema.parse({ id: `r${r}-sub`, version: 1, name: 's', createdAt: '2026-01-01T00:00:00Z', type: 'subscription', scope: { kind: 'global', tags: [`R${r}`] }, access: { kind: 'anyone' } });
-    await applyWorkItem({ kind: 'policy', ...origin(`e-s${r}`), policyId: sub.id, version: 1, deleted: false, definition: sub, dataSourceId: null, fanOutDigest: affectedDigest([]) }, deps(t.wh.system, 40));
+    const sub = PolicySchema.parse({
+      id: `r${r}-sub`,
+      version: 1,
+      name: 's',
+      createdAt: '2026-01-01T00:00:00Z',
+      type: 'subscription',
+      scope: { kind: 'global', tags: [`R${r}`] },
+      access: { kind: 'anyone' },
+    });
+    await applyWorkItem(
+      {
+        kind: 'policy',
+        ...origin(`e-s${r}`),
+        policyId: sub.id,
+        version: 1,
+        deleted: false,
+        definition: sub,
+        dataSourceId: null,
+        fanOutDigest: affectedDigest([]),
+      },
+      deps(t.wh.system, 40),
+    );
     for (let i = 0; i < s.views; i++) {
       const item = dsItem(r, i);
       item.definition!.location.database = t.config.database;
       await applyWorkItem(item, deps(t.wh.system, 40));
     }
-    await applyWorkItem({ kind: 'user', ...origin(`e-u${r}`), userId: t.analyst, version: r, deleted: false, profile: { userId: t.analyst, version: r, groups: [], attributes: {}, projects: [], currentProject: null, purposes: [], dataSources: [] } }, deps(t.wh.system, 40));
+    await applyWorkItem(
+      {
+        kind: 'user',
+        ...origin(`e-u${r}`),
+        userId: t.analyst,
+        version: r,
+        deleted: false,
+        profile: {
+          userId: t.analyst,
+          version: r,
+          groups: [],
+          attributes: {},
+          projects: [],
+          currentProject: null,
+          purposes: [],
+          dataSources: [],
+        },
+      },
+      deps(t.wh.system, 40),
+    );
     const refused = s.refuse === undefined ? undefined : ids[s.refuse % s.views];
     if (refused) {
       // A policy the engine will refuse for one view, stored without touching the (open) view.
-      const where = PolicySchema.parse({ id: `r${r}-where`, version: 1, name: 'w', createdAt: '2026-01-01T00:00:00Z', type: 'rowFilter', scope: { kind: 'local', dataSourceId: refused }, filter: { kind: 'where', clause: refusedClause('email') } });
+      const where = PolicySchema.parse({
+        id: `r${r}-where`,
+        version: 1,
+        name: 'w',
+        createdAt: '2026-01-01T00:00:00Z',
+        type: 'rowFilter',
+        scope: { kind: 'local', dataSourceId: refused },
+        filter: { kind: 'where', clause: refusedClause('email') },
+      });
       const epoch = parseCatalog(await t.wh.system.query(catalogReadStatement(d))).epoch;
-      await t.wh.system.transaction([planPolicyStateCall({ policyId: where.id, version: 1, deleted: false, definition: where, datasourceId: null, viewSignature: null, expectedEpoch: epoch }, d)]);
+      await t.wh.system.transaction([
+        planPolicyStateCall(
+          {
+            policyId: where.id,
+            version: 1,
+            deleted: false,
+            definition: where,
+            datasourceId: null,
+            viewSignature: null,
+            expectedEpoch: epoch,
+          },
+          d,
+        ),
+      ]);
     }
     return { ids, refused };
   }
@@ -203,24 +294,47 @@ describe.each([
         const byVersion = s.versions.map((kind, v) =>
           sets.map((dataSourceIds): ViewSetWorkItem => {
             const p = mask(r, v + 1, kind);
-            return { kind: 'policy', ...origin(`e-m${r}-${v}`), policyId: p.id, version: p.version, deleted: false, definition: p, dataSourceId: null, dataSourceIds, fanOutDigest: affectedDigest(ids) };
+            return {
+              kind: 'policy',
+              ...origin(`e-m${r}-${v}`),
+              policyId: p.id,
+              version: p.version,
+              deleted: false,
+              definition: p,
+              dataSourceId: null,
+              dataSourceIds,
+              fanOutDigest: affectedDigest(ids),
+            };
           }),
         );
         const items = (s.newestFirst ? [...byVersion].reverse() : byVersion).flat();
-        const records: WorkBatchRecord[] = items.map((item, i) => ({ messageId: `m${r}-${i}`, attributes: { MessageGroupId: policyMessage(item).groupId }, body: JSON.stringify(item) }));
+        const records: WorkBatchRecord[] = items.map((item, i) => ({
+          messageId: `m${r}-${i}`,
+          attributes: { MessageGroupId: policyMessage(item).groupId },
+          body: JSON.stringify(item),
+        }));
         const w = new Recording(t.wh.system);
         const queue = new ListQueue();
         // Received in batches of the FIFO group `policy:<id>`: no set fails, refused view or not.
         for (let i = 0; i < records.length; i += s.batchSize) {
-          const results = await processWorkBatch(records.slice(i, i + s.batchSize), { ...deps(w, s.max), queue }, async (_, apply) => apply());
-          for (const res of results) expect(res.status, res.status === 'failed' ? String(res.error) : '').toBe('processed');
+          const results = await processWorkBatch(
+            records.slice(i, i + s.batchSize),
+            { ...deps(w, s.max), queue },
+            async (_, apply) => apply(),
+          );
+          for (const res of results)
+            expect(res.status, res.status === 'failed' ? String(res.error) : '').toBe('processed');
         }
         // The refused view was sent on as an item of its own (its own group): it fails there, alone, naming the
         // refusal — on its way to the DLQ; no other view was sent on.
         const sentOn = queue.sent.map((m) => JSON.parse(m.body) as PolicyWorkItem);
         expect([...new Set(sentOn.map((m) => m.dataSourceId))]).toEqual(refused ? [refused] : []);
         for (const m of queue.sent.slice(0, 1)) {
-          const [res] = await processWorkBatch([{ messageId: 'own', attributes: { MessageGroupId: m.groupId }, body: m.body }], deps(w, s.max), async (_, apply) => apply());
+          const [res] = await processWorkBatch(
+            [{ messageId: 'own', attributes: { MessageGroupId: m.groupId }, body: m.body }],
+            deps(w, s.max),
+            async (_, apply) => apply(),
+          );
           expect(res!.status).toBe('failed');
           expect(String((res as { error: unknown }).error)).toMatch(REFUSAL);
         }
@@ -238,7 +352,11 @@ describe.each([
           expect(seen.map((x) => x.id)).toEqual(RAW.map((x) => x.id));
           for (const [k, row] of seen.entries()) {
             if (kind === 'null') expect(row.email, `${id} v${newest} null mask`).toBeNull();
-            else expect(row.email !== null && row.email !== RAW[k]!.email, `${id} v${newest} hash mask: ${row.email}`).toBe(true);
+            else
+              expect(
+                row.email !== null && row.email !== RAW[k]!.email,
+                `${id} v${newest} hash mask: ${row.email}`,
+              ).toBe(true);
           }
         }
         const stored = parseCatalog(await t.wh.system.query(catalogReadStatement(d))).policies.get(`r${r}-mask`);
@@ -248,7 +366,9 @@ describe.each([
           const sets = tx.filter((x) => /^CALL .*apply_policy/.test(x.sql)).length;
           if (sets > 0) expect(tx[0]!.sql).toMatch(/^CALL .*apply_policy/);
           // A view replaced in place is one statement: no GRANT follows a CREATE OR REPLACE.
-          tx.forEach((x, j) => x.sql.startsWith('CREATE OR REPLACE VIEW') && expect(tx[j + 1]?.sql ?? '').not.toMatch(/^GRANT/));
+          tx.forEach(
+            (x, j) => x.sql.startsWith('CREATE OR REPLACE VIEW') && expect(tx[j + 1]?.sql ?? '').not.toMatch(/^GRANT/),
+          );
         }
       }),
       { numRuns: RUNS, endOnFailure: true },

@@ -65,7 +65,13 @@ describe('write skew: a policy change racing a data source registration (Postgre
   /** A new connection acting as the system role: one "warehouse session". */
   async function systemSession(): Promise<Warehouse> {
     const url = new URL(inject('warehouseUrl'));
-    const client = new pg.Client({ host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: engine.database });
+    const client = new pg.Client({
+      host: url.hostname,
+      port: Number(url.port),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: engine.database,
+    });
     client.on('error', () => undefined);
     await client.connect();
     await client.query(d.actAs(config.systemUser));
@@ -87,7 +93,17 @@ describe('write skew: a policy change racing a data source registration (Postgre
     const wh = await systemSession();
     const queue = new RecordingQueue();
     await applyWorkItem(
-      parseWorkItem(JSON.stringify({ kind: 'user', eventId: 'u1', eventTime: new Date().toISOString(), userId: role, version: 1, deleted: false, profile: { userId: role, version: 1 } })),
+      parseWorkItem(
+        JSON.stringify({
+          kind: 'user',
+          eventId: 'u1',
+          eventTime: new Date().toISOString(),
+          userId: role,
+          version: 1,
+          deleted: false,
+          profile: { userId: role, version: 1 },
+        }),
+      ),
       { warehouse: wh, queue, dialect: d, config },
     );
   });
@@ -108,25 +124,67 @@ describe('write skew: a policy change racing a data source registration (Postgre
       version: 1,
       location: { database: engine.database, schema: 'raw', table: 'customers' },
       kind: 'table',
-      columns: [{ name: 'id', type: 'int4' }, { name: 'email', type: 'varchar(40)', tags: [`Race${k}.PII`] }],
+      columns: [
+        { name: 'id', type: 'int4' },
+        { name: 'email', type: 'varchar(40)', tags: [`Race${k}.PII`] },
+      ],
       tags: [`Race${k}`],
     });
     // Everyone may read the view; the mask is what the race is about.
-    const sub = PolicySchema.parse({ id: `sub-${k}`, version: 1, name: 'anyone', createdAt: '2026-01-01T00:00:00Z', type: 'subscription', scope: { kind: 'global', tags: [`Race${k}`] }, access: { kind: 'anyone' } });
-    const mask = PolicySchema.parse({ id: `mask-${k}`, version: 1, name: 'hash PII', createdAt: '2026-01-01T00:00:00Z', type: 'mask', scope: { kind: 'global', tags: [`Race${k}`] }, target: { kind: 'tag', tag: `Race${k}.PII` }, mask: { kind: 'hash' } });
+    const sub = PolicySchema.parse({
+      id: `sub-${k}`,
+      version: 1,
+      name: 'anyone',
+      createdAt: '2026-01-01T00:00:00Z',
+      type: 'subscription',
+      scope: { kind: 'global', tags: [`Race${k}`] },
+      access: { kind: 'anyone' },
+    });
+    const mask = PolicySchema.parse({
+      id: `mask-${k}`,
+      version: 1,
+      name: 'hash PII',
+      createdAt: '2026-01-01T00:00:00Z',
+      type: 'mask',
+      scope: { kind: 'global', tags: [`Race${k}`] },
+      target: { kind: 'tag', tag: `Race${k}.PII` },
+      mask: { kind: 'hash' },
+    });
     const setup = await systemSession();
     const q0 = new RecordingQueue();
     const deps0: ApplyDeps = { warehouse: setup, queue: q0, dialect: d, config };
-    const policyEvent = (p: typeof sub, id: string) => ({ specversion: '1.0' as const, id, source: 'urn:t', type: 'policy.updated' as const, time: new Date().toISOString(), subject: p.id, data: { policy: p } });
+    const policyEvent = (p: typeof sub, id: string) => ({
+      specversion: '1.0' as const,
+      id,
+      source: 'urn:t',
+      type: 'policy.updated' as const,
+      time: new Date().toISOString(),
+      subject: p.id,
+      data: { policy: p },
+    });
     // The subscription is stored first (no data source yet: one item with no view).
-    const [subItem] = policyWorkItems(policyEvent(sub, `e-sub-${k}`), parseCatalog(await setup.query(catalogReadStatement(d))));
+    const [subItem] = policyWorkItems(
+      policyEvent(sub, `e-sub-${k}`),
+      parseCatalog(await setup.query(catalogReadStatement(d))),
+    );
     await applyWorkItem(subItem!, deps0);
 
     // The policy router runs BEFORE the registration is applied: it sees no data source, so it fans out to none.
-    const routed = policyWorkItems(policyEvent(mask, `e-mask-${k}`), parseCatalog(await setup.query(catalogReadStatement(d))));
+    const routed = policyWorkItems(
+      policyEvent(mask, `e-mask-${k}`),
+      parseCatalog(await setup.query(catalogReadStatement(d))),
+    );
     expect(routed.map((i) => i.dataSourceId)).toEqual([null]);
     const policyItem: PolicyWorkItem = routed[0]!;
-    const dsItem: DataSourceWorkItem = { kind: 'datasource', eventId: `e-ds-${k}`, eventTime: new Date().toISOString(), dataSourceId: dsId, version: 1, deleted: false, definition: ds };
+    const dsItem: DataSourceWorkItem = {
+      kind: 'datasource',
+      eventId: `e-ds-${k}`,
+      eventTime: new Date().toISOString(),
+      dataSourceId: dsId,
+      version: 1,
+      deleted: false,
+      definition: ds,
+    };
 
     const a = new GatedWarehouse(await systemSession());
     const b = new GatedWarehouse(await systemSession());
@@ -156,25 +214,38 @@ describe('write skew: a policy change racing a data source registration (Postgre
     return { dsOutcome, policyOutcome, refan: [...qa.sent, ...qb.sent], followUps, rows };
   }
 
-  const hashed = (rows: Record<string, unknown>[]) => rows.length === 2 && rows.every((r) => typeof r.email === 'string' && /^[0-9a-f]{64}$/.test(r.email));
+  const hashed = (rows: Record<string, unknown>[]) =>
+    rows.length === 2 && rows.every((r) => typeof r.email === 'string' && /^[0-9a-f]{64}$/.test(r.email));
 
-  it('data source commits first: the policy item conflicts, re-reads, re-fans out to the new view — the view has the mask', async () => {
-    const r = await race(false);
-    expect(r.dsOutcome).toMatchObject({ status: 'applied', conflicts: 0 });
-    expect(r.policyOutcome).toMatchObject({ status: 'applied', conflicts: 1, refannedOut: 1 });
-    expect(r.refan).toHaveLength(1);
-    const item = parseWorkItem(r.refan[0]!.body) as PolicyWorkItem;
-    expect(item.dataSourceId).toBe('ds-1');
-    expect(item.fanOutDigest).toBe(affectedDigest(['ds-1']));
-    expect(r.followUps.map((o) => o.status)).toEqual(['applied']);
-    expect(hashed(r.rows)).toBe(true);
-  });
+  it(
+    'data source commits first: the ' +
+      'policy item conflicts, ' +
+      're-reads, re-fans out to the new ' +
+      'view — the view has the mask',
+    async () => {
+      const r = await race(false);
+      expect(r.dsOutcome).toMatchObject({ status: 'applied', conflicts: 0 });
+      expect(r.policyOutcome).toMatchObject({ status: 'applied', conflicts: 1, refannedOut: 1 });
+      expect(r.refan).toHaveLength(1);
+      const item = parseWorkItem(r.refan[0]!.body) as PolicyWorkItem;
+      expect(item.dataSourceId).toBe('ds-1');
+      expect(item.fanOutDigest).toBe(affectedDigest(['ds-1']));
+      expect(r.followUps.map((o) => o.status)).toEqual(['applied']);
+      expect(hashed(r.rows)).toBe(true);
+    },
+  );
 
-  it('policy commits first: the registration conflicts, re-reads and compiles with the stored policy — the view has the mask', async () => {
-    const r = await race(true);
-    expect(r.policyOutcome).toMatchObject({ status: 'applied', conflicts: 0, refannedOut: 0 });
-    expect(r.dsOutcome).toMatchObject({ status: 'applied', conflicts: 1 });
-    expect(r.refan).toEqual([]);
-    expect(hashed(r.rows)).toBe(true);
-  });
+  it(
+    'policy commits first: the ' +
+      'registration conflicts, re-reads and ' +
+      'compiles with the stored policy ' +
+      '— the view has the mask',
+    async () => {
+      const r = await race(true);
+      expect(r.policyOutcome).toMatchObject({ status: 'applied', conflicts: 0, refannedOut: 0 });
+      expect(r.dsOutcome).toMatchObject({ status: 'applied', conflicts: 1 });
+      expect(r.refan).toEqual([]);
+      expect(hashed(r.rows)).toBe(true);
+    },
+  );
 });

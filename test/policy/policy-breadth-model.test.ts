@@ -9,8 +9,15 @@ import { UserProfileSchema } from '../../shared/policy/user-profile.js';
 const head = { id: 'p', version: 1, name: 'p', createdAt: '2024-01-01T00:00:00Z', scope: { kind: 'global' } };
 const ok = (x: object) => PolicySchema.safeParse({ ...head, ...x }).success;
 const ds = DataSourceSchema.parse({
-  id: 'orders', name: 'orders', version: 1, location: { database: 'd', schema: 's', table: 't' }, kind: 'table',
-  columns: [{ name: 'id', type: 'int8' }, { name: 'placed', type: 'timestamp', tags: ['Time'] }],
+  id: 'orders',
+  name: 'orders',
+  version: 1,
+  location: { database: 'd', schema: 's', table: 't' },
+  kind: 'table',
+  columns: [
+    { name: 'id', type: 'int8' },
+    { name: 'placed', type: 'timestamp', tags: ['Time'] },
+  ],
 });
 
 describe('policy breadth model', () => {
@@ -41,15 +48,30 @@ describe('policy breadth model', () => {
     expect(filter({ kind: 'minimize', column: { kind: 'column', name: 'id' }, percent: 0 })).toBe(false);
     expect(filter({ kind: 'minimize', column: { kind: 'column', name: 'id' }, percent: 12.345 })).toBe(false);
     expect(filter({ kind: 'values', column: { kind: 'column', name: 'id' }, values: [] })).toBe(false);
-    expect(filter({ kind: 'timeWindow', column: { kind: 'column', name: 'id' }, direction: 'newer', amount: 0, unit: 'day' })).toBe(false);
+    expect(
+      filter({
+        kind: 'timeWindow',
+        column: { kind: 'column', name: 'id' },
+        direction: 'newer',
+        amount: 0,
+        unit: 'day',
+      }),
+    ).toBe(false);
     expect(filter({ kind: 'where', clause: '' })).toBe(false);
     expect(ok({ type: 'subscription', access: { kind: 'usingPurpose', purposes: [] } })).toBe(false);
   });
 
   it('global column filters apply only where the column exists; purpose and WHERE filters everywhere', () => {
     const p = (filter: object) => PolicySchema.parse({ ...head, type: 'rowFilter', filter });
-    expect(policyApplies(p({ kind: 'timeWindow', column: { kind: 'tag', tag: 'Time' }, direction: 'newer', amount: 1, unit: 'day' }), ds)).toBe(true);
-    expect(policyApplies(p({ kind: 'values', column: { kind: 'column', name: 'country' }, values: ['US'] }), ds)).toBe(false);
+    expect(
+      policyApplies(
+        p({ kind: 'timeWindow', column: { kind: 'tag', tag: 'Time' }, direction: 'newer', amount: 1, unit: 'day' }),
+        ds,
+      ),
+    ).toBe(true);
+    expect(policyApplies(p({ kind: 'values', column: { kind: 'column', name: 'country' }, values: ['US'] }), ds)).toBe(
+      false,
+    );
     expect(policyApplies(p({ kind: 'usingPurpose', purposes: ['x'] }), ds)).toBe(true);
     expect(policyApplies(p({ kind: 'where', clause: 'id > 1' }), ds)).toBe(true);
     // a global clause applies only where what it names exists; an unreadable one applies (and fails closed)
@@ -57,11 +79,28 @@ describe('policy breadth model', () => {
     expect(policyApplies(p({ kind: 'where', clause: "@columnTagged('Time') > '2024-01-01'" }), ds)).toBe(true);
     expect(policyApplies(p({ kind: 'where', clause: "@columnTagged('Geo') = 'US'" }), ds)).toBe(false);
     expect(policyApplies(p({ kind: 'where', clause: 'id = (' }), ds)).toBe(true);
-    const localWhere = PolicySchema.parse({ ...head, scope: { kind: 'local', dataSourceId: 'orders' }, type: 'rowFilter', filter: { kind: 'where', clause: "country = 'US'" } });
+    const localWhere = PolicySchema.parse({
+      ...head,
+      scope: { kind: 'local', dataSourceId: 'orders' },
+      type: 'rowFilter',
+      filter: { kind: 'where', clause: "country = 'US'" },
+    });
     expect(policyApplies(localWhere, ds)).toBe(true);
-    const maskWhere = (where: string) => PolicySchema.parse({ ...head, type: 'mask', target: { kind: 'column', name: 'id' }, mask: { kind: 'null' }, where });
+    const maskWhere = (where: string) =>
+      PolicySchema.parse({
+        ...head,
+        type: 'mask',
+        target: { kind: 'column', name: 'id' },
+        mask: { kind: 'null' },
+        where,
+      });
     expect(policyApplies(maskWhere("country = 'US'"), ds)).toBe(false);
     expect(policyApplies(maskWhere('id > 5'), ds)).toBe(true);
-    expect(applicablePolicies(ds, [p({ kind: 'usingPurpose', purposes: ['x'] }), p({ kind: 'minimize', column: { kind: 'column', name: 'id' }, percent: 5 })]).rowFilters).toHaveLength(2);
+    expect(
+      applicablePolicies(ds, [
+        p({ kind: 'usingPurpose', purposes: ['x'] }),
+        p({ kind: 'minimize', column: { kind: 'column', name: 'id' }, percent: 5 }),
+      ]).rowFilters,
+    ).toHaveLength(2);
   });
 });

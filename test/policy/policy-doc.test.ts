@@ -23,13 +23,32 @@ describe('docs/policies.md examples', () => {
         return `subscription:${p.access.kind}`;
       }),
     );
-    for (const k of ['mask:regex', 'mask:round', 'mask:partial', 'mask:null+where', 'rowFilter:values', 'rowFilter:timeWindow', 'rowFilter:minimize', 'rowFilter:usingPurpose', 'rowFilter:where', 'subscription:usingPurpose']) {
+    for (const k of [
+      'mask:regex',
+      'mask:round',
+      'mask:partial',
+      'mask:null+where',
+      'rowFilter:values',
+      'rowFilter:timeWindow',
+      'rowFilter:minimize',
+      'rowFilter:usingPurpose',
+      'rowFilter:where',
+      'subscription:usingPurpose',
+    ]) {
       expect(kinds, k).toContain(k);
     }
   });
 
   it('every custom WHERE placeholder appears in an example', () => {
     const clauses = examples.map((e) => JSON.stringify(e.policy)).join('\n');
-    for (const ph of ['@attributeValuesContains(', '@groupsContains(', '@isInGroups(', '@hasAttribute(', '@isUsingPurpose(', '@columnTagged(']) expect(clauses).toContain(ph);
+    for (const ph of [
+      '@attributeValuesContains(',
+      '@groupsContains(',
+      '@isInGroups(',
+      '@hasAttribute(',
+      '@isUsingPurpose(',
+      '@columnTagged(',
+    ])
+      expect(clauses).toContain(ph);
   });
 });

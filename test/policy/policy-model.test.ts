@@ -5,20 +5,39 @@ import { parseDataSource, parsePolicy, parseUserProfile } from '../../shared/pol
 import { parseColumnType } from '../../shared/policy/column-type.js';
 import { tagDepth, tagIsUnder } from '../../shared/policy/tag.js';
 
-const header = { id: 'p1', version: 1, name: 'n', createdAt: '2024-05-01T10:00:00Z', scope: { kind: 'global', tags: ['PII'] } };
+const header = {
+  id: 'p1',
+  version: 1,
+  name: 'n',
+  createdAt: '2024-05-01T10:00:00Z',
+  scope: { kind: 'global', tags: ['PII'] },
+};
 
 describe('parsePolicy', () => {
   it('accepts each policy type and fills defaults', () => {
-    const mask = parsePolicy({ ...header, type: 'mask', target: { kind: 'tag', tag: 'PII.Email' }, mask: { kind: 'hash' } });
+    const mask = parsePolicy({
+      ...header,
+      type: 'mask',
+      target: { kind: 'tag', tag: 'PII.Email' },
+      mask: { kind: 'hash' },
+    });
     expect(mask.ok && mask.value.type === 'mask' && mask.value.condition).toEqual({ kind: 'everyone' });
-    const who = parsePolicy({ ...header, type: 'mask', target: { kind: 'column', name: 'ssn' }, mask: { kind: 'null' }, condition: { kind: 'everyoneWho', who: { groups: ['g'] } } });
+    const who = parsePolicy({
+      ...header,
+      type: 'mask',
+      target: { kind: 'column', name: 'ssn' },
+      mask: { kind: 'null' },
+      condition: { kind: 'everyoneWho', who: { groups: ['g'] } },
+    });
     expect(who.ok && who.value.type === 'mask' && who.value.condition).toEqual({
       kind: 'everyoneWho',
       who: { groups: ['g'], attributes: {}, purposes: [], match: 'any' },
       otherwise: { kind: 'clear' },
     });
     expect(parsePolicy({ ...header, type: 'subscription', access: { kind: 'approved' } }).ok).toBe(true);
-    expect(parsePolicy({ ...header, type: 'rowFilter', filter: { kind: 'never' }, exception: { purposes: ['audit'] } }).ok).toBe(true);
+    expect(
+      parsePolicy({ ...header, type: 'rowFilter', filter: { kind: 'never' }, exception: { purposes: ['audit'] } }).ok,
+    ).toBe(true);
   });
 
   it('reports every problem as VG202 with its JSON path', () => {
@@ -34,7 +53,13 @@ describe('parsePolicy', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.diagnostics.every((x) => x.code === 'VG202')).toBe(true);
-    expect(r.diagnostics.map((x) => x.path.join('.')).sort()).toEqual(['condition.except', 'createdAt', 'mask.value', 'scope.dataSourceId', 'target.tag']);
+    expect(r.diagnostics.map((x) => x.path.join('.')).sort()).toEqual([
+      'condition.except',
+      'createdAt',
+      'mask.value',
+      'scope.dataSourceId',
+      'target.tag',
+    ]);
   });
 
   it('an unknown type is one diagnostic at ["type"]; a base path prefixes every path', () => {
@@ -44,26 +69,58 @@ describe('parsePolicy', () => {
 });
 
 describe('parseDataSource / parseUserProfile', () => {
-  const ds = { id: 'd', name: 'v', version: 0, location: { database: 'db', schema: 's', table: 't' }, kind: 'table', columns: [{ name: 'a', type: 'int' }] };
+  const ds = {
+    id: 'd',
+    name: 'v',
+    version: 0,
+    location: { database: 'db', schema: 's', table: 't' },
+    kind: 'table',
+    columns: [{ name: 'a', type: 'int' }],
+  };
   it('accepts a data source and defaults tags', () => {
     const r = parseDataSource(ds);
     expect(r.ok && r.value.columns[0]).toEqual({ name: 'a', type: 'int', tags: [] });
   });
   it('rejects unknown column types, duplicate columns, negative versions (VG201 with paths)', () => {
-    const r = parseDataSource({ ...ds, version: -1, kind: 'view', columns: [{ name: 'a', type: 'blob' }, { name: 'a', type: 'int8' }] });
-    expect(r.ok ? [] : r.diagnostics.map((x) => `${x.code} ${x.path.join('.')}`).sort()).toEqual([
-      'VG201 columns.0.type',
-      'VG201 kind',
-      'VG201 version',
-    ].sort());
-    const dup = parseDataSource({ ...ds, columns: [{ name: 'a', type: 'int' }, { name: 'a', type: 'int8' }] });
+    const r = parseDataSource({
+      ...ds,
+      version: -1,
+      kind: 'view',
+      columns: [
+        { name: 'a', type: 'blob' },
+        { name: 'a', type: 'int8' },
+      ],
+    });
+    expect(r.ok ? [] : r.diagnostics.map((x) => `${x.code} ${x.path.join('.')}`).sort()).toEqual(
+      ['VG201 columns.0.type', 'VG201 kind', 'VG201 version'].sort(),
+    );
+    const dup = parseDataSource({
+      ...ds,
+      columns: [
+        { name: 'a', type: 'int' },
+        { name: 'a', type: 'int8' },
+      ],
+    });
     expect(dup.ok ? [] : dup.diagnostics.map((x) => `${x.code} ${x.path.join('.')}`)).toEqual(['VG201 columns.1.name']);
   });
   it('user profile defaults and VG203', () => {
     const r = parseUserProfile({ userId: 'u', version: 2 });
-    expect(r.ok && r.value).toEqual({ userId: 'u', version: 2, groups: [], attributes: {}, projects: [], currentProject: null, purposes: [], dataSources: [] });
+    expect(r.ok && r.value).toEqual({
+      userId: 'u',
+      version: 2,
+      groups: [],
+      attributes: {},
+      projects: [],
+      currentProject: null,
+      purposes: [],
+      dataSources: [],
+    });
     const bad = parseUserProfile({ userId: '', version: 1.5, attributes: { k: 'v' } });
-    expect(bad.ok ? [] : bad.diagnostics.map((x) => `${x.code} ${x.path.join('.')}`).sort()).toEqual(['VG203 attributes.k', 'VG203 userId', 'VG203 version']);
+    expect(bad.ok ? [] : bad.diagnostics.map((x) => `${x.code} ${x.path.join('.')}`).sort()).toEqual([
+      'VG203 attributes.k',
+      'VG203 userId',
+      'VG203 version',
+    ]);
   });
 });
 
@@ -80,8 +137,9 @@ describe('column types', () => {
     ['timestamp with time zone', 'timestamptz'],
     ['bool', 'boolean'],
   ])('%s → %s', (declared, canonical) => expect(parseColumnType(declared)?.sql).toBe(canonical));
-  it.each(['varchar(0)', 'varchar(65536)', 'numeric(39,0)', 'numeric(5,6)', 'super', 'geometry', 'int; drop'])('%s is unknown', (t) =>
-    expect(parseColumnType(t)).toBeNull(),
+  it.each(['varchar(0)', 'varchar(65536)', 'numeric(39,0)', 'numeric(5,6)', 'super', 'geometry', 'int; drop'])(
+    '%s is unknown',
+    (t) => expect(parseColumnType(t)).toBeNull(),
   );
 });
 

@@ -21,13 +21,24 @@ import { engines, createServerEngine, type Engine, type Session } from '../suppo
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
 import { PostgresWarehouse } from '../../shared/adapters/postgres-warehouse.js';
-import { bootstrapScript, inspectStatement, parseInspection, planBootstrap } from '../../shared/layout/bootstrap-plan.js';
+import {
+  bootstrapScript,
+  inspectStatement,
+  parseInspection,
+  planBootstrap,
+} from '../../shared/layout/bootstrap-plan.js';
 import { parseIntegrationConfig } from '../../shared/layout/integration-config.js';
 import { compileView } from '../../shared/compiler/view-compiler.js';
 import { planDatasourceStateCall } from '../../shared/layout/state-call-plan.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
-import { HOSTILE_HASH_KEY, createRawTable, inDatabase, installSecureWarehouse, type SecureWarehouse } from './secure-warehouse.js';
+import {
+  HOSTILE_HASH_KEY,
+  createRawTable,
+  inDatabase,
+  installSecureWarehouse,
+  type SecureWarehouse,
+} from './secure-warehouse.js';
 import { staff, staffColumns, staffPolicies, staffRows } from './staff-fixture.js';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -38,7 +49,10 @@ async function errorText(p: Promise<unknown>): Promise<string> {
     await p;
   } catch (e) {
     const x = e as Record<string, unknown>;
-    return [x.message, x.detail, x.hint, x.where, x.internalQuery, x.context].filter((v) => v != null).map(String).join('\n');
+    return [x.message, x.detail, x.hint, x.where, x.internalQuery, x.context]
+      .filter((v) => v != null)
+      .map(String)
+      .join('\n');
   }
   expect.fail('expected an error');
 }
@@ -60,7 +74,10 @@ describe.each(engines)('the hashing key through error messages on $name', ({ cre
   afterAll(() => engine?.close());
 
   it('baseline: the view really hashes with the key', async () => {
-    expect(await ms.query('SELECT email FROM secure.staff ORDER BY id')).toEqual([{ email: sha(wh.hashKey + 'r1@x.io') }, { email: sha(wh.hashKey + 'r2@x.io') }]);
+    expect(await ms.query('SELECT email FROM secure.staff ORDER BY id')).toEqual([
+      { email: sha(wh.hashKey + 'r1@x.io') },
+      { email: sha(wh.hashKey + 'r2@x.io') },
+    ]);
   });
 
   it.each([
@@ -71,7 +88,10 @@ describe.each(engines)('the hashing key through error messages on $name', ({ cre
     ['cast of the hashed column', 'SELECT CAST(email AS int) FROM secure.staff'],
     ['cast in WHERE (oracle on every row)', 'SELECT id FROM secure.staff WHERE CAST(email AS int) = 1'],
     ['division using the hashed column', `SELECT id FROM secure.staff WHERE 1 / (length(email) - 64) = 0`],
-    ['regclass of the key table', `SELECT pg_catalog.pg_relation_size('immuta_system.hash_key'), * FROM immuta_system.hash_key`],
+    [
+      'regclass of the key table',
+      `SELECT pg_catalog.pg_relation_size('immuta_system.hash_key'), * FROM immuta_system.hash_key`,
+    ],
   ])('%s: the error does not carry the key', async (_what, sql) => {
     const text = await errorText(ms.query(sql));
     expect(text.length).toBeGreaterThan(0);
@@ -109,10 +129,11 @@ async function captureProxy(host: string, port: number): Promise<Capture> {
     port: typeof address === 'object' && address ? address.port : 0,
     frontend,
     backend,
-    close: () => new Promise((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -160,23 +181,54 @@ describe('the hashing key on the wire (real server, shipped adapter)', () => {
 
   it('bootstrap, view publish and a user change send the key only as a bound parameter', async () => {
     const warehouse = new PostgresWarehouse(client);
-    const parsed = parseIntegrationConfig({ mode: 'single', database: engine.database, viewSchema: 'secure', systemUser: engine.roleName('immuta_system_user'), rawSources: [{ schema: 'raw' }] });
+    const parsed = parseIntegrationConfig({
+      mode: 'single',
+      database: engine.database,
+      viewSchema: 'secure',
+      systemUser: engine.roleName('immuta_system_user'),
+      rawSources: [{ schema: 'raw' }],
+    });
     if (!parsed.ok) throw new Error('config');
     const config = parsed.value;
     const inspected = parseInspection(await warehouse.query(inspectStatement(config, d)));
-    await warehouse.transaction(bootstrapScript(planBootstrap(config, d, inspected, { hashKey: HOSTILE_HASH_KEY }), config, d));
+    await warehouse.transaction(
+      bootstrapScript(planBootstrap(config, d, inspected, { hashKey: HOSTILE_HASH_KEY }), config, d),
+    );
     // Re-running the bootstrap is part of normal operation (it is a plan): the key is sent again, bound.
-    await warehouse.transaction(bootstrapScript(planBootstrap(config, d, parseInspection(await warehouse.query(inspectStatement(config, d))), { hashKey: HOSTILE_HASH_KEY }), config, d));
+    await warehouse.transaction(
+      bootstrapScript(
+        planBootstrap(config, d, parseInspection(await warehouse.query(inspectStatement(config, d))), {
+          hashKey: HOSTILE_HASH_KEY,
+        }),
+        config,
+        d,
+      ),
+    );
     const ds = inDatabase(staff, engine);
     const compiled = compileView(ds, staffPolicies, config, d, null);
     const sys = stmt(`SET LOCAL ROLE ${d.quoteIdent(config.systemUser)}`);
-    await warehouse.transaction([sys, planDatasourceStateCall({ datasourceId: ds.id, version: 1, deleted: false, definition: ds, viewSignature: null, expectedEpoch: 0 }, d), ...compiled.statements]);
-    await warehouse.transaction([sys, planUserUpsert(UserProfileSchema.parse({ userId: 'someone', version: 1, groups: ['red'] }), d)]);
+    await warehouse.transaction([
+      sys,
+      planDatasourceStateCall(
+        { datasourceId: ds.id, version: 1, deleted: false, definition: ds, viewSignature: null, expectedEpoch: 0 },
+        d,
+      ),
+      ...compiled.statements,
+    ]);
+    await warehouse.transaction([
+      sys,
+      planUserUpsert(UserProfileSchema.parse({ userId: 'someone', version: 1, groups: ['red'] }), d),
+    ]);
     // A failing statement that carries the key (a second key row: unique violation). PostgreSQL logs the
     // text of a failing statement (log_min_error_statement = error) and, by default
     // (log_parameter_max_length_on_error = 0), not its parameters; the error itself must not echo the key.
     await expect(
-      warehouse.transaction([sys, stmt('INSERT INTO immuta_system.hash_key (key_id, hash_key) VALUES (1, :k)', 'duplicate key row', { k: HOSTILE_HASH_KEY })]),
+      warehouse.transaction([
+        sys,
+        stmt('INSERT INTO immuta_system.hash_key (key_id, hash_key) VALUES (1, :k)', 'duplicate key row', {
+          k: HOSTILE_HASH_KEY,
+        }),
+      ]),
     ).rejects.toThrow();
 
     const front = messages(Buffer.concat(capture.frontend), true);
@@ -184,8 +236,13 @@ describe('the hashing key on the wire (real server, shipped adapter)', () => {
     const key = HOSTILE_HASH_KEY;
     const bindsWithKey = front.filter((m) => m.type === 'B' && keyIn(m.body, key));
     expect(bindsWithKey.length, 'the key was sent at all (bound): two bootstraps + the failing insert').toBe(3);
-    expect(front.filter((m) => (m.type === 'Q' || m.type === 'P') && keyIn(m.body, key)).map((m) => m.body.toString())).toEqual([]);
-    expect(front.filter((m) => m.type === 'Q' || m.type === 'P').length, 'the capture saw the statements').toBeGreaterThan(40);
+    expect(
+      front.filter((m) => (m.type === 'Q' || m.type === 'P') && keyIn(m.body, key)).map((m) => m.body.toString()),
+    ).toEqual([]);
+    expect(
+      front.filter((m) => m.type === 'Q' || m.type === 'P').length,
+      'the capture saw the statements',
+    ).toBeGreaterThan(40);
     const errors = back.filter((m) => m.type === 'E' || m.type === 'N');
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.filter((m) => keyIn(m.body, key)).map((m) => m.body.toString())).toEqual([]);

@@ -57,19 +57,33 @@ const ds: DataSource = DataSourceSchema.parse({
 });
 const policies = [
   PolicySchema.parse({
-    id: `p-attr'$$`, version: 1, name: 'attribute', createdAt: '2026-01-01T00:00:00Z',
-    scope: { kind: 'local', dataSourceId: ds.id }, type: 'rowFilter',
+    id: `p-attr'$$`,
+    version: 1,
+    name: 'attribute',
+    createdAt: '2026-01-01T00:00:00Z',
+    scope: { kind: 'local', dataSourceId: ds.id },
+    type: 'rowFilter',
     filter: { kind: 'attributeMatch', column: { kind: 'column', name: USER_COL }, attribute: ATTRIBUTE },
   }),
   PolicySchema.parse({
-    id: 'p-group;--', version: 1, name: 'group', createdAt: '2026-01-01T00:00:00Z',
-    scope: { kind: 'local', dataSourceId: ds.id }, type: 'rowFilter',
+    id: 'p-group;--',
+    version: 1,
+    name: 'group',
+    createdAt: '2026-01-01T00:00:00Z',
+    scope: { kind: 'local', dataSourceId: ds.id },
+    type: 'rowFilter',
     filter: { kind: 'groupMatch', column: { kind: 'column', name: GROUP_COL } },
   }),
   PolicySchema.parse({
-    id: 'p-hash', version: 1, name: 'hash', createdAt: '2026-01-01T00:00:00Z',
-    scope: { kind: 'global', tags: ['PII'] }, type: 'mask', target: { kind: 'tag', tag: 'PII.Secret' },
-    mask: { kind: 'hash' }, condition: { kind: 'everyone' },
+    id: 'p-hash',
+    version: 1,
+    name: 'hash',
+    createdAt: '2026-01-01T00:00:00Z',
+    scope: { kind: 'global', tags: ['PII'] },
+    type: 'mask',
+    target: { kind: 'tag', tag: 'PII.Secret' },
+    mask: { kind: 'hash' },
+    condition: { kind: 'everyone' },
   }),
 ];
 
@@ -82,7 +96,11 @@ const people: Person[] = [
   { base: `o'brien "q"; --`, attributes: [`a'b;--`], groups: [`g"1$$`, `g|2=%`] },
   { base: `ünï $$`, attributes: [`ünï\ncode`, `a'b;--`], groups: [`g"1$$`] },
   // Injection attempts: values that would match everything if spliced or left unescaped.
-  { base: 'inject', attributes: [`x' OR 'a'='a`, '%', '|', `a'b;--|`, `=a'b;--`], groups: [`' OR TRUE --`, '|', '%', 'g"1$$|g|2=%'] },
+  {
+    base: 'inject',
+    attributes: [`x' OR 'a'='a`, '%', '|', `a'b;--|`, `=a'b;--`],
+    groups: [`' OR TRUE --`, '|', '%', 'g"1$$|g|2=%'],
+  },
 ];
 const expectedIds = (p: Person): number[] =>
   rows.filter(([, u, g]) => p.attributes.includes(u) && p.groups.includes(g)).map(([id]) => id);
@@ -97,13 +115,23 @@ describe.each(engines)('hostile identifiers and values on $name', ({ create }) =
     engine = await create();
     await createRawTable(engine, RAW_SCHEMA, RAW_TABLE, columns, rows);
     await createRawTable(engine, 'public', 'canary', [{ name: 'x', type: 'int4' }], [[1]]);
-    wh = await installSecureWarehouse(engine, { rawSchemas: [RAW_SCHEMA], viewSchema: VIEW_SCHEMA, systemUserBase: `sys 'x" $$` });
+    wh = await installSecureWarehouse(engine, {
+      rawSchemas: [RAW_SCHEMA],
+      viewSchema: VIEW_SCHEMA,
+      systemUserBase: `sys 'x" $$`,
+    });
     const compiled = await wh.publish(inDatabase(ds, engine), policies);
     expect(compiled.diagnostics.map((x) => x.code).filter((c) => c.startsWith('VG3'))).toEqual([]);
     for (const p of people) {
       const login = await wh.login(p.base);
       sessions.set(p.base, login);
-      await wh.setUser({ userId: login.role, version: 1, attributes: { [ATTRIBUTE]: p.attributes }, groups: p.groups, dataSources: [ds.id] });
+      await wh.setUser({
+        userId: login.role,
+        version: 1,
+        attributes: { [ATTRIBUTE]: p.attributes },
+        groups: p.groups,
+        dataSources: [ds.id],
+      });
     }
   });
   afterAll(() => engine?.close());
@@ -114,18 +142,25 @@ describe.each(engines)('hostile identifiers and values on $name', ({ create }) =
     for (const n of [RAW_SCHEMA, RAW_TABLE, VIEW_SCHEMA, GROUP_COL, ds.name]) expect(n).toMatch(/["'$;]|--/);
   });
 
-  it.each(people.map((p) => [p.base, p] as const))('%s sees exactly the rows policy grants, secrets keyed-hashed', async (_b, p) => {
-    const { session } = sessions.get(p.base)!;
-    const got = await session.query<Record<string, unknown>>(`SELECT * FROM ${view} ORDER BY id`);
-    const want = expectedIds(p);
-    expect(got.map((r) => r.id)).toEqual(want);
-    for (const r of got) {
-      const row = rows.find(([id]) => id === r.id)!;
-      expect(r[USER_COL]).toBe(row[1]);
-      expect(r[GROUP_COL]).toBe(row[2]);
-      expect(r[name63]).toBe(createHash('sha256').update(wh.hashKey + row[3]).digest('hex'));
-    }
-  });
+  it.each(people.map((p) => [p.base, p] as const))(
+    '%s sees exactly the rows policy grants, secrets keyed-hashed',
+    async (_b, p) => {
+      const { session } = sessions.get(p.base)!;
+      const got = await session.query<Record<string, unknown>>(`SELECT * FROM ${view} ORDER BY id`);
+      const want = expectedIds(p);
+      expect(got.map((r) => r.id)).toEqual(want);
+      for (const r of got) {
+        const row = rows.find(([id]) => id === r.id)!;
+        expect(r[USER_COL]).toBe(row[1]);
+        expect(r[GROUP_COL]).toBe(row[2]);
+        expect(r[name63]).toBe(
+          createHash('sha256')
+            .update(wh.hashKey + row[3])
+            .digest('hex'),
+        );
+      }
+    },
+  );
 
   it('the injection user sees nothing, and the fixture would let a naive splice match', async () => {
     const injector = people[2]!;
@@ -138,13 +173,20 @@ describe.each(engines)('hostile identifiers and values on $name', ({ create }) =
   it('each user reads back their own profile row unchanged (values survived binding and escaping)', async () => {
     for (const p of people) {
       const { role, session } = sessions.get(p.base)!;
-      expect(await session.query(`SELECT immuta__userid FROM immuta_system.user_profile`)).toEqual([{ immuta__userid: role }]);
+      expect(await session.query(`SELECT immuta__userid FROM immuta_system.user_profile`)).toEqual([
+        { immuta__userid: role },
+      ]);
     }
   });
 
   it('nothing was dropped or created by an injected statement', async () => {
     expect(await engine.query('SELECT x FROM public.canary')).toEqual([{ x: 1 }]);
-    const views = await engine.query<{ n: string }>(`SELECT table_schema || '.' || table_name AS n FROM information_schema.views WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`);
+    const views = await engine.query<{ n: string }>(
+      `SELECT table_schema || '.' || table_name ` +
+        `AS n FROM information_schema.views ` +
+        `WHERE table_schema NOT IN ('pg_catalog', ` +
+        `'information_schema') ORDER BY 1`,
+    );
     const ours = [`immuta_system.user_entitlement`, `immuta_system.user_profile`, `${VIEW_SCHEMA}.${ds.name}`];
     // The VG102/VG103 test below publishes its fail-closed views too (whichever order the tests run in).
     const badViews = BAD_NAMES.map(([code]) => `${VIEW_SCHEMA}.${badViewName(code)}`);
@@ -157,7 +199,10 @@ describe.each(engines)('hostile identifiers and values on $name', ({ create }) =
       ...ds,
       id: `ds-bad-${code}`,
       name: badViewName(code),
-      columns: [{ name: 'id', type: 'int4' }, { name: badName, type: 'int4' }],
+      columns: [
+        { name: 'id', type: 'int4' },
+        { name: badName, type: 'int4' },
+      ],
     });
     expect(bytes(bad.name)).toBe(63);
     const compiled = await wh.publish(inDatabase(bad, engine), []);

@@ -36,7 +36,8 @@ describe.each(engines)('negative controls on $name', ({ create }) => {
   let mallory: string;
   let carol: string;
   let ms: Session;
-  const ids = async (s: Session): Promise<number[]> => (await s.query<{ id: number }>('SELECT id FROM secure.staff ORDER BY id')).map((r) => r.id);
+  const ids = async (s: Session): Promise<number[]> =>
+    (await s.query<{ id: number }>('SELECT id FROM secure.staff ORDER BY id')).map((r) => r.id);
 
   beforeAll(async () => {
     engine = await create();
@@ -76,24 +77,37 @@ describe.each(engines)('negative controls on $name', ({ create }) => {
       stmt('SET LOCAL search_path = evil, pg_catalog, pg_temp'),
       planUserUpsert(UserProfileSchema.parse({ userId: carol, version: 0, groups: ['admins'] }), d),
     ]);
-    expect(await engine.query('SELECT groups FROM immuta_system.profile WHERE immuta__userid = $1', [carol])).toEqual([{ groups: '|admins|' }]);
+    expect(await engine.query('SELECT groups FROM immuta_system.profile WHERE immuta__userid = $1', [carol])).toEqual([
+      { groups: '|admins|' },
+    ]);
   });
 
-  it('(3) without qualified || / replace() in f_list_item the querying user’s search_path changes the needle', async () => {
-    // Views no longer call f_list_item (membership is a join on user_entitlement); the function stays
-    // executable by PUBLIC for views compiled by earlier versions, so its protection is still shown here.
-    await ms.query(`CREATE FUNCTION evil.cat(text, text) RETURNS text LANGUAGE sql AS $$ SELECT '|'::text $$`);
-    await ms.query('CREATE OPERATOR evil.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.cat)');
-    await ms.query('SET search_path = evil, pg_catalog, public');
-    try {
-      expect(await ms.query(`SELECT immuta_functions.f_list_item('blue') AS v`)).toEqual([{ v: '|' }]);
-    } finally {
-      await ms.query('RESET search_path');
-    }
-  });
+  it(
+    '(3) without qualified || / ' +
+      'replace() in f_list_item the ' +
+      'querying user’s search_path ' +
+      'changes the needle',
+    async () => {
+      // Views no longer call f_list_item (membership is a join on user_entitlement); the function stays
+      // executable by PUBLIC for views compiled by earlier versions, so its protection is still shown here.
+      await ms.query(`CREATE FUNCTION evil.cat(text, text) RETURNS text LANGUAGE sql AS $$ SELECT '|'::text $$`);
+      await ms.query('CREATE OPERATOR evil.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.cat)');
+      await ms.query('SET search_path = evil, pg_catalog, public');
+      try {
+        expect(await ms.query(`SELECT immuta_functions.f_list_item('blue') AS v`)).toEqual([{ v: '|' }]);
+      } finally {
+        await ms.query('RESET search_path');
+      }
+    },
+  );
 
   it('(4) without REVOKE EXECUTE a user grants herself a group through apply_user', async () => {
-    await ms.query(planUserUpsert(UserProfileSchema.parse({ userId: mallory, version: 9, groups: ['red', 'blue'], dataSources: [staff.id] }), d));
+    await ms.query(
+      planUserUpsert(
+        UserProfileSchema.parse({ userId: mallory, version: 9, groups: ['red', 'blue'], dataSources: [staff.id] }),
+        d,
+      ),
+    );
     expect(await ids(ms)).toEqual([1, 2, 3]);
   });
 });

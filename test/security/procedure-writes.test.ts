@@ -10,7 +10,13 @@ import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { planDatasourceStateCall, planPolicyStateCall } from '../../shared/layout/state-call-plan.js';
 import { planUserDelete, planUserUpsert } from '../../shared/layout/user-change-plan.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
-import { createRawTable, errorOf, inDatabase, installSecureWarehouse, type SecureWarehouse } from './secure-warehouse.js';
+import {
+  createRawTable,
+  errorOf,
+  inDatabase,
+  installSecureWarehouse,
+  type SecureWarehouse,
+} from './secure-warehouse.js';
 import { staff, staffColumns, staffPolicies, staffRows } from './staff-fixture.js';
 
 const denied = /permission denied|must be owner/;
@@ -20,7 +26,8 @@ describe.each(engines)('writes through our procedures by users on $name', ({ cre
   let wh: SecureWarehouse;
   let mallory: string;
   let ms: Session;
-  const ids = async (): Promise<number[]> => (await ms.query<{ id: number }>('SELECT id FROM secure.staff ORDER BY id')).map((r) => r.id);
+  const ids = async (): Promise<number[]> =>
+    (await ms.query<{ id: number }>('SELECT id FROM secure.staff ORDER BY id')).map((r) => r.id);
 
   beforeAll(async () => {
     engine = await create();
@@ -37,10 +44,23 @@ describe.each(engines)('writes through our procedures by users on $name', ({ cre
   });
 
   it('calling apply_user for herself to add a group is refused, and nothing changes', async () => {
-    const call = planUserUpsert(UserProfileSchema.parse({ userId: mallory, version: 99, groups: ['red', 'blue'], dataSources: [staff.id] }), d);
+    const call = planUserUpsert(
+      UserProfileSchema.parse({ userId: mallory, version: 99, groups: ['red', 'blue'], dataSources: [staff.id] }),
+      d,
+    );
     expect(await errorOf(ms.query(call))).toMatch(denied);
     // Inside her own transaction, with her own search_path: still refused.
-    expect(await errorOf(ms.query(`DO $$ BEGIN CALL immuta_procedures.apply_user('${mallory}', 100, '|blue|red|', '|', '|', NULL, '|', '|ds-staff|'); END $$`))).toMatch(denied);
+    expect(
+      await errorOf(
+        ms.query(
+          `DO $$ BEGIN CALL ` +
+            `immuta_procedures.apply_user('` +
+            `${mallory}', 100, ` +
+            `'|blue|red|', '|', '|', NULL, ` +
+            `'|', '|ds-staff|'); END $$`,
+        ),
+      ),
+    ).toMatch(denied);
     expect(await ids()).toEqual([1, 3]);
     expect(await ms.query('SELECT groups FROM immuta_system.user_profile')).toEqual([{ groups: '|red|' }]);
   });
@@ -49,8 +69,29 @@ describe.each(engines)('writes through our procedures by users on $name', ({ cre
     const epoch = 0;
     const ds = inDatabase(staff, engine);
     for (const call of [
-      planDatasourceStateCall({ datasourceId: ds.id, version: 50, deleted: true, definition: null, viewSignature: null, expectedEpoch: epoch }, d),
-      planPolicyStateCall({ policyId: 'p-team', version: 50, deleted: true, definition: null, datasourceId: ds.id, viewSignature: null, expectedEpoch: epoch }, d),
+      planDatasourceStateCall(
+        {
+          datasourceId: ds.id,
+          version: 50,
+          deleted: true,
+          definition: null,
+          viewSignature: null,
+          expectedEpoch: epoch,
+        },
+        d,
+      ),
+      planPolicyStateCall(
+        {
+          policyId: 'p-team',
+          version: 50,
+          deleted: true,
+          definition: null,
+          datasourceId: ds.id,
+          viewSignature: null,
+          expectedEpoch: epoch,
+        },
+        d,
+      ),
       planUserDelete(engine.roleName('bob'), 50, d),
     ]) {
       expect(await errorOf(ms.query(call)), call.sql).toMatch(denied);
@@ -59,13 +100,57 @@ describe.each(engines)('writes through our procedures by users on $name', ({ cre
   });
 
   it.each([
-    ['GRANT EXECUTE to herself', (me: string) => `GRANT EXECUTE ON PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, text) TO ${d.quoteIdent(me)}`],
-    ['take ownership', (me: string) => `ALTER PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, text) OWNER TO ${d.quoteIdent(me)}`],
-    ['drop it', () => 'DROP PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, text)'],
-    ['replace its body', () => `CREATE OR REPLACE PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, text) LANGUAGE sql AS $$ SELECT 1 $$`],
-    ['make it SECURITY INVOKER', () => 'ALTER PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, text) SECURITY INVOKER'],
-    ['plant a look-alike beside it', () => `CREATE PROCEDURE immuta_procedures.apply_user(text) LANGUAGE sql AS $$ SELECT 1 $$`],
-    ['replace f_list_item (used by every row filter)', () => `CREATE OR REPLACE FUNCTION immuta_functions.f_list_item(varchar) RETURNS varchar LANGUAGE sql AS $$ SELECT '|'::varchar $$`],
+    [
+      'GRANT EXECUTE to herself',
+      (me: string) =>
+        `GRANT EXECUTE ON PROCEDURE ` +
+        `immuta_procedures.apply_user(varchar, ` +
+        `bigint, text, text, text, text, text, ` +
+        `text) TO ${d.quoteIdent(me)}`,
+    ],
+    [
+      'take ownership',
+      (me: string) =>
+        `ALTER PROCEDURE ` +
+        `immuta_procedures.apply_user(varchar, ` +
+        `bigint, text, ` +
+        `text, text, text, text, text) ` +
+        `OWNER TO ${d.quoteIdent(me)}`,
+    ],
+    [
+      'drop it',
+      () => 'DROP PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, text)',
+    ],
+    [
+      'replace its body',
+      () =>
+        `CREATE OR REPLACE PROCEDURE ` +
+        `immuta_procedures.apply_user(varchar, ` +
+        `bigint, ` +
+        `text, text, text, text, text, text) ` +
+        `LANGUAGE sql AS $$ SELECT 1 $$`,
+    ],
+    [
+      'make it SECURITY INVOKER',
+      () =>
+        'ALTER PROCEDURE ' +
+        'immuta_procedures.apply_user(varchar, ' +
+        'bigint, ' +
+        'text, text, text, text, text, ' +
+        'text) SECURITY INVOKER',
+    ],
+    [
+      'plant a look-alike beside it',
+      () => `CREATE PROCEDURE immuta_procedures.apply_user(text) LANGUAGE sql AS $$ SELECT 1 $$`,
+    ],
+    [
+      'replace f_list_item (used by every row filter)',
+      () =>
+        `CREATE OR REPLACE FUNCTION ` +
+        `immuta_functions.f_list_item(varchar) ` +
+        `RETURNS varchar LANGUAGE sql AS ` +
+        `$$ SELECT '|'::varchar $$`,
+    ],
   ])('a user cannot %s', async (_what, sql) => {
     expect(await errorOf(ms.query(sql(mallory)))).toMatch(denied);
     expect(await ids()).toEqual([1, 3]);

@@ -12,7 +12,12 @@ import type { Engine, Session } from '../support/engines.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { stmt, type SqlStatement } from '../../shared/sql/statement.js';
 import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
-import { bootstrapScript, inspectStatement, parseInspection, planBootstrap } from '../../shared/layout/bootstrap-plan.js';
+import {
+  bootstrapScript,
+  inspectStatement,
+  parseInspection,
+  planBootstrap,
+} from '../../shared/layout/bootstrap-plan.js';
 import { planDatasourceStateCall } from '../../shared/layout/state-call-plan.js';
 import { packTransactions } from '../../shared/sql/transaction-packer.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
@@ -51,7 +56,10 @@ export interface SecureWarehouse {
 /** A key with characters that break naive quoting, so a spliced key would also break the SQL. */
 export const HOSTILE_HASH_KEY = `vg-key-9d3f'"\\;--$$-7a1e`;
 
-export async function installSecureWarehouse(engine: Engine, options: SecureWarehouseOptions): Promise<SecureWarehouse> {
+export async function installSecureWarehouse(
+  engine: Engine,
+  options: SecureWarehouseOptions,
+): Promise<SecureWarehouse> {
   const rewrite = options.rewrite ?? ((s: string) => s);
   const rw = (s: SqlStatement): SqlStatement => ({ ...s, sql: rewrite(s.sql) });
   const parsed = parseIntegrationConfig({
@@ -92,13 +100,29 @@ export async function installSecureWarehouse(engine: Engine, options: SecureWare
     async publish(ds, policies) {
       const previous = signatures.get(ds.id);
       const compiled = compileView(ds, policies, config, d, previous ? JSON.parse(previous) : null);
-      const [{ epoch }] = await engine.query<{ epoch: string | number }>('SELECT epoch FROM immuta_system.catalog_epoch');
-      const versionRows = await engine.query<{ v: string | number }>('SELECT version AS v FROM immuta_system.datasource_state WHERE datasource_id = $1', [ds.id]);
+      const [{ epoch }] = await engine.query<{ epoch: string | number }>(
+        'SELECT epoch FROM immuta_system.catalog_epoch',
+      );
+      const versionRows = await engine.query<{ v: string | number }>(
+        'SELECT version AS v FROM immuta_system.datasource_state WHERE datasource_id = $1',
+        [ds.id],
+      );
       const version = versionRows.length ? Number(versionRows[0]!.v) + 1 : ds.version;
       const signature = JSON.stringify(compiled.signature);
-      const call = planDatasourceStateCall({ datasourceId: ds.id, version, deleted: false, definition: ds, viewSignature: signature, expectedEpoch: Number(epoch) }, d);
+      const call = planDatasourceStateCall(
+        {
+          datasourceId: ds.id,
+          version,
+          deleted: false,
+          definition: ds,
+          viewSignature: signature,
+          expectedEpoch: Number(epoch),
+        },
+        d,
+      );
       // Packed as the apply loop packs it: the view DDL between the dialect's name-resolution pin.
-      for (const tx of packTransactions([{ statements: [call, ...compiled.statements], tag: ds.id }], d)) await asSystem(tx.statements);
+      for (const tx of packTransactions([{ statements: [call, ...compiled.statements], tag: ds.id }], d))
+        await asSystem(tx.statements);
       signatures.set(ds.id, signature);
       return compiled;
     },
@@ -114,7 +138,10 @@ export async function installSecureWarehouse(engine: Engine, options: SecureWare
 }
 
 /** The data source with its location in the engine's database (single-database mode reads only that one). */
-export const inDatabase = (ds: DataSource, engine: Engine): DataSource => ({ ...ds, location: { ...ds.location, database: engine.database } });
+export const inDatabase = (ds: DataSource, engine: Engine): DataSource => ({
+  ...ds,
+  location: { ...ds.location, database: engine.database },
+});
 
 /** Run raw-data setup as the admin: schema, table, rows (values bound), ANALYZE. */
 export async function createRawTable(
@@ -126,11 +153,16 @@ export async function createRawTable(
 ): Promise<void> {
   const cols = columns.map((c) => `${d.quoteIdent(c.name)} ${c.type}`).join(', ');
   const qualified = d.qualify(schema, table);
-  const statements: SqlStatement[] = [stmt(`CREATE SCHEMA IF NOT EXISTS ${d.quoteIdent(schema)}`), stmt(`CREATE TABLE ${qualified} (${cols})`)];
+  const statements: SqlStatement[] = [
+    stmt(`CREATE SCHEMA IF NOT EXISTS ${d.quoteIdent(schema)}`),
+    stmt(`CREATE TABLE ${qualified} (${cols})`),
+  ];
   for (const row of rows) {
     const params: Record<string, string | number | null> = {};
     row.forEach((v, i) => (params[`v${i}`] = v));
-    statements.push(stmt(`INSERT INTO ${qualified} VALUES (${row.map((_v, i) => `:v${i}`).join(', ')})`, undefined, params));
+    statements.push(
+      stmt(`INSERT INTO ${qualified} VALUES (${row.map((_v, i) => `:v${i}`).join(', ')})`, undefined, params),
+    );
   }
   statements.push(stmt(`ANALYZE ${qualified}`));
   await engine.exec(statements);

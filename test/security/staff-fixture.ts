@@ -25,14 +25,24 @@ export const staff = DataSourceSchema.parse({
 export const staffPolicies: Policy[] = [
   // Row filter on a per-row value: uses immuta_functions.f_list_item (moment 2).
   PolicySchema.parse({
-    id: 'p-team', version: 1, name: 'own team', createdAt: '2026-01-01T00:00:00Z',
-    scope: { kind: 'local', dataSourceId: 'ds-staff' }, type: 'rowFilter',
+    id: 'p-team',
+    version: 1,
+    name: 'own team',
+    createdAt: '2026-01-01T00:00:00Z',
+    scope: { kind: 'local', dataSourceId: 'ds-staff' },
+    type: 'rowFilter',
     filter: { kind: 'groupMatch', column: { kind: 'column', name: 'team' } },
   }),
   // Keyed hash of a varchar(100): key || CAST(email AS varchar(100)) in the view (moment 3).
   PolicySchema.parse({
-    id: 'p-hash', version: 1, name: 'hash email', createdAt: '2026-01-01T00:00:00Z',
-    scope: { kind: 'global', tags: ['PII'] }, type: 'mask', target: { kind: 'tag', tag: 'PII.Email' },
-    mask: { kind: 'hash' }, condition: { kind: 'everyone' },
+    id: 'p-hash',
+    version: 1,
+    name: 'hash email',
+    createdAt: '2026-01-01T00:00:00Z',
+    scope: { kind: 'global', tags: ['PII'] },
+    type: 'mask',
+    target: { kind: 'tag', tag: 'PII.Email' },
+    mask: { kind: 'hash' },
+    condition: { kind: 'everyone' },
   }),
 ];

@@ -26,14 +26,24 @@ const ds = DataSourceSchema.parse({
 });
 const policies = [
   PolicySchema.parse({
-    id: 'p-rows', version: 1, name: 'own country', createdAt: '2026-01-01T00:00:00Z',
-    scope: { kind: 'local', dataSourceId: 'ds-c' }, type: 'rowFilter',
+    id: 'p-rows',
+    version: 1,
+    name: 'own country',
+    createdAt: '2026-01-01T00:00:00Z',
+    scope: { kind: 'local', dataSourceId: 'ds-c' },
+    type: 'rowFilter',
     filter: { kind: 'attributeMatch', column: { kind: 'column', name: 'country' }, attribute: 'country' },
   }),
   PolicySchema.parse({
-    id: 'p-mask', version: 1, name: 'hash email', createdAt: '2026-01-01T00:00:00Z',
-    scope: { kind: 'global', tags: ['PII'] }, type: 'mask', target: { kind: 'tag', tag: 'PII.Email' },
-    mask: { kind: 'hash' }, condition: { kind: 'everyoneExcept', except: { groups: ['support'] } },
+    id: 'p-mask',
+    version: 1,
+    name: 'hash email',
+    createdAt: '2026-01-01T00:00:00Z',
+    scope: { kind: 'global', tags: ['PII'] },
+    type: 'mask',
+    target: { kind: 'tag', tag: 'PII.Email' },
+    mask: { kind: 'hash' },
+    condition: { kind: 'everyoneExcept', except: { groups: ['support'] } },
   }),
 ];
 // Row 2 (DE) is hidden from alice (US); its salary 0 makes a division-by-zero oracle possible.
@@ -53,7 +63,13 @@ describe.each(engines)('secure view leaks on $name', ({ create }) => {
 
   beforeAll(async () => {
     engine = await create();
-    await createRawTable(engine, 'raw', 'customers', ds.columns, rows.map((r) => [r.id, r.country, r.email, r.salary]));
+    await createRawTable(
+      engine,
+      'raw',
+      'customers',
+      ds.columns,
+      rows.map((r) => [r.id, r.country, r.email, r.salary]),
+    );
     wh = await installSecureWarehouse(engine, { rawSchemas: ['raw'] });
     const compiled = await wh.publish(inDatabase(ds, engine), policies);
     expect(compiled.diagnostics.filter((x) => x.code === 'VG301')).toEqual([]);
@@ -70,12 +86,19 @@ describe.each(engines)('secure view leaks on $name', ({ create }) => {
     const r = await as.query<{ id: number; email: string }>(`SELECT id, email FROM ${view}`);
     expect(r.map((x) => x.id)).toEqual([1]);
     // The hash is keyed with the bootstrap's key (so the key checks below look for a key that is really used).
-    expect(r[0]!.email).toBe(createHash('sha256').update(wh.hashKey + 'ann@x.us').digest('hex'));
+    expect(r[0]!.email).toBe(
+      createHash('sha256')
+        .update(wh.hashKey + 'ann@x.us')
+        .digest('hex'),
+    );
   });
 
-  it.each(['raw.customers', 'immuta_system.profile', 'immuta_system.hash_key'])('direct SELECT on %s is denied', async (t) => {
-    await expect(as.query(`SELECT * FROM ${t}`)).rejects.toThrow(/permission denied/);
-  });
+  it.each(['raw.customers', 'immuta_system.profile', 'immuta_system.hash_key'])(
+    'direct SELECT on %s is denied',
+    async (t) => {
+      await expect(as.query(`SELECT * FROM ${t}`)).rejects.toThrow(/permission denied/);
+    },
+  );
 
   it('COPY of raw and system tables is denied', async () => {
     if (!engine.realLogin) return expect(engine.name).toBe('pglite'); // PGlite's query API has no COPY TO STDOUT stream
@@ -99,8 +122,19 @@ describe.each(engines)('secure view leaks on $name', ({ create }) => {
       ['plain', () => `SELECT id FROM ${view} v WHERE ${leakFn()}(v.country, v.email)`],
       ['join', () => `SELECT v.id FROM ${view} v JOIN (SELECT 1 AS one) o ON ${leakFn()}(v.country, v.email)`],
       ['CTE', () => `WITH c AS (SELECT * FROM ${view}) SELECT id FROM c WHERE ${leakFn()}(c.country, c.email)`],
-      ['UNION', () => `SELECT id FROM (SELECT id, country, email FROM ${view} UNION ALL SELECT 0, 'x', 'y') u WHERE ${leakFn()}(u.country, u.email)`],
-      ['LATERAL', () => `SELECT x.id FROM (SELECT 1) o, LATERAL (SELECT * FROM ${view} v WHERE ${leakFn()}(v.country, v.email)) x`],
+      [
+        'UNION',
+        () =>
+          `SELECT id FROM (SELECT id, country, ` +
+          `email FROM ${view} UNION ALL ` +
+          `SELECT 0, 'x', 'y') u WHERE ` +
+          `${leakFn()}(u.country, u.email)`,
+      ],
+      [
+        'LATERAL',
+        () =>
+          `SELECT x.id FROM (SELECT 1) o, LATERAL (SELECT * FROM ${view} v WHERE ${leakFn()}(v.country, v.email)) x`,
+      ],
     ];
     it.each(queries)('%s', async (_n, q) => {
       as.notices.length = 0;
@@ -115,7 +149,9 @@ describe.each(engines)('secure view leaks on $name', ({ create }) => {
   it('division-by-zero and cast-error oracles on hidden rows raise nothing', async () => {
     // salary = 0 only on the hidden DE row: evaluated there, 1/salary would raise.
     await expect(as.query(`SELECT id FROM ${view} WHERE 100 / salary > 0`)).resolves.toEqual([{ id: 1 }]);
-    await expect(as.query(`SELECT id FROM ${view} WHERE CASE WHEN country = 'DE' THEN CAST(email AS int) ELSE 1 END = 1`)).resolves.toEqual([{ id: 1 }]);
+    await expect(
+      as.query(`SELECT id FROM ${view} WHERE CASE WHEN country = 'DE' THEN CAST(email AS int) ELSE 1 END = 1`),
+    ).resolves.toEqual([{ id: 1 }]);
   });
 
   it('pg_stats / pg_stats_ext show nothing about the raw table', async () => {
@@ -128,12 +164,15 @@ describe.each(engines)('secure view leaks on $name', ({ create }) => {
   });
 
   it('the hashing key is not in pg_views, pg_get_viewdef, pg_proc or EXPLAIN VERBOSE', async () => {
-    const defs = await as.query<{ d: string }>(`SELECT definition AS d FROM pg_views WHERE schemaname IN ('secure', 'immuta_system')`);
+    const defs = await as.query<{ d: string }>(
+      `SELECT definition AS d FROM pg_views WHERE schemaname IN ('secure', 'immuta_system')`,
+    );
     expect(defs.length).toBeGreaterThan(0);
     const viewdef = await as.query<{ d: string }>(`SELECT pg_get_viewdef('secure.customers'::regclass, true) AS d`);
     const procs = await as.query<{ d: string }>(`SELECT coalesce(prosrc, '') AS d FROM pg_proc`);
     const explain = await as.query<{ 'QUERY PLAN': string }>(`EXPLAIN VERBOSE SELECT * FROM ${view}`);
-    const text = [...defs, ...viewdef, ...procs].map((r) => r.d).join('\n') + explain.map((r) => r['QUERY PLAN']).join('\n');
+    const text =
+      [...defs, ...viewdef, ...procs].map((r) => r.d).join('\n') + explain.map((r) => r['QUERY PLAN']).join('\n');
     expect(text).not.toContain(wh.hashKey);
   });
 

@@ -10,13 +10,18 @@ import { planDatasourceStateCall } from '../../shared/layout/state-call-plan.js'
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { planned, stmt, type PlannedStatement, type StatementRole } from '../../shared/sql/statement.js';
-import { MAX_STATEMENTS_PER_TRANSACTION, packTransactions, transactionSize } from '../../shared/sql/transaction-packer.js';
+import {
+  MAX_STATEMENTS_PER_TRANSACTION,
+  packTransactions,
+  transactionSize,
+} from '../../shared/sql/transaction-packer.js';
 import { toBatches } from '../../lambdas/bootstrap/statement-batches.js';
 
 const pin = postgres.pinSearchPath();
 const s = (role: StatementRole, sql: string, pinned = false): PlannedStatement => planned(role, stmt(sql), { pinned });
 const guard = (name = 'guard'): PlannedStatement => s('guard', `CALL ${name}()`);
-const pack = (statements: PlannedStatement[], max?: number) => packTransactions([{ statements, tag: 'unit' }], postgres, max).map((t) => t.statements);
+const pack = (statements: PlannedStatement[], max?: number) =>
+  packTransactions([{ statements, tag: 'unit' }], postgres, max).map((t) => t.statements);
 
 describe('one unit (the apply loop)', () => {
   it('keeps a plan within the limit whole', () => {
@@ -30,7 +35,12 @@ describe('one unit (the apply loop)', () => {
     expect(parts.every((p) => p.length <= 40)).toBe(true);
     expect(parts.at(-1)![0]!.sql).toBe('CALL guard()');
     expect(parts.flat().filter((x) => x.sql !== 'CALL guard()')).toEqual(ddl);
-    expect(parts.slice(0, -1).flat().some((x) => x.sql.startsWith('CALL'))).toBe(false);
+    expect(
+      parts
+        .slice(0, -1)
+        .flat()
+        .some((x) => x.sql.startsWith('CALL')),
+    ).toBe(false);
   });
 
   it('repeats the session settings that bracket the DDL in every part', () => {
@@ -46,14 +56,28 @@ describe('one unit (the apply loop)', () => {
   });
 
   it('the pin brackets exactly the pinned span, once, after the guard', () => {
-    const plan = [guard(), s('ddl', 'DROP VIEW v', true), s('ddl', 'CREATE VIEW v AS SELECT 1', true), s('grant', 'GRANT SELECT ON v TO PUBLIC', true)];
-    expect(pack(plan)[0]!.map((x) => x.sql)).toEqual(['CALL guard()', pin.before, 'DROP VIEW v', 'CREATE VIEW v AS SELECT 1', 'GRANT SELECT ON v TO PUBLIC', pin.after]);
+    const plan = [
+      guard(),
+      s('ddl', 'DROP VIEW v', true),
+      s('ddl', 'CREATE VIEW v AS SELECT 1', true),
+      s('grant', 'GRANT SELECT ON v TO PUBLIC', true),
+    ];
+    expect(pack(plan)[0]!.map((x) => x.sql)).toEqual([
+      'CALL guard()',
+      pin.before,
+      'DROP VIEW v',
+      'CREATE VIEW v AS SELECT 1',
+      'GRANT SELECT ON v TO PUBLIC',
+      pin.after,
+    ]);
     // Nothing pinned, nothing added (a user's state CALL).
     expect(pack([s('state', 'CALL apply_user()')])).toEqual([[s('state', 'CALL apply_user()')]]);
   });
 
   it('a limit too small for the guard and the pin is a caller bug', () => {
-    expect(() => pack([guard(), ...Array.from({ length: 5 }, (_, i) => s('ddl', `CREATE VIEW v${i}`, true))], 3)).toThrow(RangeError);
+    expect(() =>
+      pack([guard(), ...Array.from({ length: 5 }, (_, i) => s('ddl', `CREATE VIEW v${i}`, true))], 3),
+    ).toThrow(RangeError);
   });
 });
 
@@ -67,11 +91,31 @@ describe('several units (combined batches, bootstrap runs)', () => {
   it('guards first in unit order, then every unit’s DDL under ONE pin pair', () => {
     const [tx] = packTransactions([unit('a', 2), unit('b', 1), unit('c', 2)], postgres);
     expect(tx!.units).toEqual(['a', 'b', 'c']);
-    expect(tx!.statements.map((x) => x.sql)).toEqual(['CALL a()', 'CALL b()', 'CALL c()', pin.before, 'CREATE VIEW a_0', 'CREATE VIEW a_1', 'CREATE VIEW b_0', 'CREATE VIEW c_0', 'CREATE VIEW c_1', pin.after]);
+    expect(tx!.statements.map((x) => x.sql)).toEqual([
+      'CALL a()',
+      'CALL b()',
+      'CALL c()',
+      pin.before,
+      'CREATE VIEW a_0',
+      'CREATE VIEW a_1',
+      'CREATE VIEW b_0',
+      'CREATE VIEW c_0',
+      'CREATE VIEW c_1',
+      pin.after,
+    ]);
   });
 
   it('units never change session inside a transaction, and an `alone` unit shares none', () => {
-    const txs = packTransactions([unit('a', 1, { session: 'admin' }), unit('b', 1, { session: 'system' }), unit('c', 1, { session: 'system' }), unit('d', 1, { session: 'system', alone: true }), unit('e', 1, { session: 'system' })], postgres);
+    const txs = packTransactions(
+      [
+        unit('a', 1, { session: 'admin' }),
+        unit('b', 1, { session: 'system' }),
+        unit('c', 1, { session: 'system' }),
+        unit('d', 1, { session: 'system', alone: true }),
+        unit('e', 1, { session: 'system' }),
+      ],
+      postgres,
+    );
     expect(txs.map((t) => [t.session, t.units])).toEqual([
       ['admin', ['a']],
       ['system', ['b', 'c']],
@@ -80,49 +124,73 @@ describe('several units (combined batches, bootstrap runs)', () => {
     ]);
   });
 
-  it('property: every transaction ≤ the limit, units whole and in order, each guard with its DDL, one pin pair where pinned', () => {
-    const units = fc.array(fc.record({ ddl: fc.nat({ max: 12 }), pinned: fc.boolean(), guarded: fc.boolean(), session: fc.constantFrom('x', 'y') }), { maxLength: 30 });
-    fc.assert(
-      fc.property(units, fc.integer({ min: 5, max: MAX_STATEMENTS_PER_TRANSACTION }), (specs, max) => {
-        const input = specs.map((u, n) => ({
-          statements: [...(u.guarded ? [guard(`g${n}`)] : []), ...Array.from({ length: u.ddl }, (_, i) => s('ddl', `CREATE VIEW u${n}_${i}`, u.pinned))],
-          session: u.session,
-          tag: n,
-        }));
-        const txs = packTransactions(input, postgres, max);
-        // Nothing lost, nothing duplicated, order kept per kind (guards and DDL each in input order).
-        const out = txs.flatMap((t) => t.statements).filter((x) => x.role !== 'session');
-        const all = input.flatMap((u) => u.statements);
-        expect(out.filter((x) => x.role !== 'guard')).toEqual(all.filter((x) => x.role !== 'guard'));
-        expect(out.filter((x) => x.role === 'guard')).toEqual(all.filter((x) => x.role === 'guard'));
-        for (const t of txs) {
-          expect(t.statements.length).toBeLessThanOrEqual(max);
-          const sessions = t.statements.filter((x) => x.role === 'session').map((x) => x.sql);
-          const anyPinned = t.statements.some((x) => x.pinned);
-          expect(sessions).toEqual(anyPinned ? [pin.before, pin.after] : []);
-          // Every pinned statement sits between the pin and its reset.
-          const open = t.statements.findIndex((x) => x.sql === pin.before);
-          const close = t.statements.findIndex((x) => x.sql === pin.after);
-          t.statements.forEach((x, i) => x.pinned && expect(i > open && i < close).toBe(true));
-          // Guards first; one session per transaction.
-          const guards = t.statements.map((x) => x.role === 'guard');
-          expect(guards).toEqual([...guards].sort((a, b) => Number(b) - Number(a)));
-          expect(new Set(t.units.map((n) => input[n]!.session)).size).toBe(1);
-        }
-        // A unit that fits is in exactly one transaction (its guard commits with all of its DDL).
-        input.forEach((u, n) => {
-          const holding = txs.filter((t) => t.units.includes(n));
-          if (transactionSize(u.statements) <= max && u.statements.length > 0) expect(holding).toHaveLength(1);
-          else if (u.statements.some((x) => x.role === 'guard')) expect(holding.at(-1)!.statements.some((x) => x.role === 'guard' && x.sql === `CALL g${n}()`)).toBe(true);
-        });
-      }),
-      { numRuns: 300 },
-    );
-  });
+  it(
+    'property: every transaction ≤ the ' +
+      'limit, units whole and in ' +
+      'order, each guard with its DDL, ' +
+      'one pin pair where pinned',
+    () => {
+      const units = fc.array(
+        fc.record({
+          ddl: fc.nat({ max: 12 }),
+          pinned: fc.boolean(),
+          guarded: fc.boolean(),
+          session: fc.constantFrom('x', 'y'),
+        }),
+        { maxLength: 30 },
+      );
+      fc.assert(
+        fc.property(units, fc.integer({ min: 5, max: MAX_STATEMENTS_PER_TRANSACTION }), (specs, max) => {
+          const input = specs.map((u, n) => ({
+            statements: [
+              ...(u.guarded ? [guard(`g${n}`)] : []),
+              ...Array.from({ length: u.ddl }, (_, i) => s('ddl', `CREATE VIEW u${n}_${i}`, u.pinned)),
+            ],
+            session: u.session,
+            tag: n,
+          }));
+          const txs = packTransactions(input, postgres, max);
+          // Nothing lost, nothing duplicated, order kept per kind (guards and DDL each in input order).
+          const out = txs.flatMap((t) => t.statements).filter((x) => x.role !== 'session');
+          const all = input.flatMap((u) => u.statements);
+          expect(out.filter((x) => x.role !== 'guard')).toEqual(all.filter((x) => x.role !== 'guard'));
+          expect(out.filter((x) => x.role === 'guard')).toEqual(all.filter((x) => x.role === 'guard'));
+          for (const t of txs) {
+            expect(t.statements.length).toBeLessThanOrEqual(max);
+            const sessions = t.statements.filter((x) => x.role === 'session').map((x) => x.sql);
+            const anyPinned = t.statements.some((x) => x.pinned);
+            expect(sessions).toEqual(anyPinned ? [pin.before, pin.after] : []);
+            // Every pinned statement sits between the pin and its reset.
+            const open = t.statements.findIndex((x) => x.sql === pin.before);
+            const close = t.statements.findIndex((x) => x.sql === pin.after);
+            t.statements.forEach((x, i) => x.pinned && expect(i > open && i < close).toBe(true));
+            // Guards first; one session per transaction.
+            const guards = t.statements.map((x) => x.role === 'guard');
+            expect(guards).toEqual([...guards].sort((a, b) => Number(b) - Number(a)));
+            expect(new Set(t.units.map((n) => input[n]!.session)).size).toBe(1);
+          }
+          // A unit that fits is in exactly one transaction (its guard commits with all of its DDL).
+          input.forEach((u, n) => {
+            const holding = txs.filter((t) => t.units.includes(n));
+            if (transactionSize(u.statements) <= max && u.statements.length > 0) expect(holding).toHaveLength(1);
+            else if (u.statements.some((x) => x.role === 'guard'))
+              expect(holding.at(-1)!.statements.some((x) => x.role === 'guard' && x.sql === `CALL g${n}()`)).toBe(true);
+          });
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 });
 
 describe('every runner packs with it', () => {
-  const config: IntegrationConfig = { mode: 'single', database: 'dev', viewSchema: 'secure', systemUser: 'immuta_system_user', rawSources: [{ database: 'dev', schema: 'raw' }] };
+  const config: IntegrationConfig = {
+    mode: 'single',
+    database: 'dev',
+    viewSchema: 'secure',
+    systemUser: 'immuta_system_user',
+    rawSources: [{ database: 'dev', schema: 'raw' }],
+  };
   const steps = planBootstrap(config, redshift, { systemRoleExists: false, schemaOwners: new Map() }, { hashKey: 'k' });
 
   it('the local bootstrap script: admin steps, then the system role’s steps under one pin, as that role', () => {
@@ -133,19 +201,27 @@ describe('every runner packs with it', () => {
     const actAs = script.indexOf(redshift.actAs(config.systemUser));
     expect(script[actAs + 1]).toBe(rs.before);
     expect(script.slice(-2)).toEqual([rs.after, redshift.actAs(null)]);
-    expect(script.filter((x) => x !== rs.before && x !== rs.after && !x.startsWith('SET SESSION AUTHORIZATION'))).toEqual(steps.map((x) => x.statement.sql));
+    expect(
+      script.filter((x) => x !== rs.before && x !== rs.after && !x.startsWith('SET SESSION AUTHORIZATION')),
+    ).toEqual(steps.map((x) => x.statement.sql));
   });
 
   it('the Data API batches carry the same statements; the key’s batch holds only the key', () => {
     const batches = toBatches(steps, redshift);
-    expect(batches.flatMap((b) => b.statements).filter((x) => x.role !== 'session')).toEqual(steps.map((x) => x.statement));
+    expect(batches.flatMap((b) => b.statements).filter((x) => x.role !== 'session')).toEqual(
+      steps.map((x) => x.statement),
+    );
     const key = batches.filter((b) => b.statements.some((x) => x.params?.hash_key !== undefined));
     expect(key.map((b) => b.statements.map((x) => x.role))).toEqual([['write']]);
-    for (const b of batches) expect(b.statements.some((x) => x.role === 'session')).toBe(b.statements.some((x) => x.pinned));
+    for (const b of batches)
+      expect(b.statements.some((x) => x.role === 'session')).toBe(b.statements.some((x) => x.pinned));
   });
 
   it('a guard keeps its own parameters when its transaction is packed', () => {
-    const call = planDatasourceStateCall({ datasourceId: 'ds', version: 1, deleted: false, definition: {}, viewSignature: null, expectedEpoch: 7 }, postgres);
+    const call = planDatasourceStateCall(
+      { datasourceId: 'ds', version: 1, deleted: false, definition: {}, viewSignature: null, expectedEpoch: 7 },
+      postgres,
+    );
     const [tx] = pack([call, s('ddl', 'DROP VIEW IF EXISTS v', true)]);
     expect(tx![0]).toBe(call);
   });

@@ -92,12 +92,18 @@ describe('imports between top-level folders', () => {
     expect(seen('lambdas', 'shared')).toBe(true);
     expect(seen('infra', 'shared')).toBe(true);
     expect(seen('test', 'infra')).toBe(true);
-    const { importedFiles } = ts.preProcessFile("export { a } from './a.js'; await import('./b.js'); import c from './c.js';", true, true);
+    const { importedFiles } = ts.preProcessFile(
+      "export { a } from './a.js'; await import('./b.js'); import c from './c.js';",
+      true,
+      true,
+    );
     expect(importedFiles.map((f) => f.fileName).sort()).toEqual(['./a.js', './b.js', './c.js']);
   });
 
   it('shared/ imports nothing above it; lambdas/ and infra/ never import each other, test/ or bench/', () => {
-    const violations = edges.filter((e) => FORBIDDEN[e.from]?.includes(e.to)).map((e) => `${e.file} imports ${e.specifier}`);
+    const violations = edges
+      .filter((e) => FORBIDDEN[e.from]?.includes(e.to))
+      .map((e) => `${e.file} imports ${e.specifier}`);
     expect(violations).toEqual([]);
   });
 
@@ -106,7 +112,9 @@ describe('imports between top-level folders', () => {
       .filter((file) => !file.startsWith(path.join('shared', 'adapters') + path.sep))
       .flatMap((file) => {
         const { importedFiles } = ts.preProcessFile(readFileSync(path.join(ROOT, file), 'utf8'), true, true);
-        return importedFiles.filter((f) => f.fileName.startsWith('@aws-sdk/')).map((f) => `${file} imports ${f.fileName}`);
+        return importedFiles
+          .filter((f) => f.fileName.startsWith('@aws-sdk/'))
+          .map((f) => `${file} imports ${f.fileName}`);
       });
     expect(outside).toEqual([]);
   });
@@ -116,8 +124,27 @@ describe('imports between top-level folders', () => {
   });
 
   it('the cycle finder reports a cycle through several folders and nothing for a chain', () => {
-    const g = (pairs: [string, string][]) => folderGraph(pairs.map(([from, to]) => ({ from, to, file: '', specifier: '' })));
-    expect(folderCycles(g([['infra', 'lambdas'], ['lambdas', 'shared'], ['shared', 'infra'], ['test', 'shared']]))).toEqual([['infra', 'lambdas', 'shared']]);
-    expect(folderCycles(g([['test', 'infra'], ['infra', 'shared'], ['lambdas', 'shared'], ['bench', 'test']]))).toEqual([]);
+    const g = (pairs: [string, string][]) =>
+      folderGraph(pairs.map(([from, to]) => ({ from, to, file: '', specifier: '' })));
+    expect(
+      folderCycles(
+        g([
+          ['infra', 'lambdas'],
+          ['lambdas', 'shared'],
+          ['shared', 'infra'],
+          ['test', 'shared'],
+        ]),
+      ),
+    ).toEqual([['infra', 'lambdas', 'shared']]);
+    expect(
+      folderCycles(
+        g([
+          ['test', 'infra'],
+          ['infra', 'shared'],
+          ['lambdas', 'shared'],
+          ['bench', 'test'],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });

@@ -44,7 +44,8 @@ export class ChildProcesses {
       } catch {
         // ESRCH: nothing of that group is left
       }
-      if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode === null && child.signalCode === null)
+        await new Promise((resolve) => child.once('exit', resolve));
     }
   }
 }

@@ -3,7 +3,8 @@
 // and the diagnostics a deploy setting is refused with, one "<code> <summary>" line each.
 import { DiagnosticError } from '../../shared/diagnostics/diagnostic.js';
 
-export const secretArn = (name: string): string => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
+export const secretArn = (name: string): string =>
+  `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
 
 export const CLUSTER_FIELDS = {
   clusterId: 'analytics',

@@ -96,7 +96,10 @@ const delay = <T>(ms: number, value: T): { promise: Promise<T>; cancel(): void }
 /** The lines of a server log that say why it stopped or refused (FATAL, could not bind …), else its tail. */
 function causeIn(log: string): string {
   // Without the log line prefix (`2026-01-01 10:00:00.000 UTC [123] `).
-  const lines = log.split('\n').map((l) => l.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \w+ \[\d+\]\s*/, '').trim()).filter(Boolean);
+  const lines = log
+    .split('\n')
+    .map((l) => l.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \w+ \[\d+\]\s*/, '').trim())
+    .filter(Boolean);
   const telling = lines.filter((l) => /FATAL|PANIC|could not|error/i.test(l));
   return (telling.length ? telling : lines).slice(-4).join(' | ') || '(the server wrote nothing)';
 }
@@ -121,7 +124,8 @@ async function stopInstance(server: Instance, databaseDir: string, timeoutMs = 3
   const command = pid > 0 ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
   if (!command.includes(databaseDir)) return; // no live postmaster of ours: it had exited already
   process.kill(pid, 'SIGKILL');
-  if ((await settle(10_000)) === 'late') throw new Error(`embedded PostgreSQL (pid ${pid}) did not stop after SIGINT and SIGKILL`);
+  if ((await settle(10_000)) === 'late')
+    throw new Error(`embedded PostgreSQL (pid ${pid}) did not stop after SIGINT and SIGKILL`);
 }
 
 /** A login with the password and one query: what the tests will do first. */
@@ -143,7 +147,12 @@ type Attempt = { ok: true; server: Instance } | { ok: false; cause: string };
  * rejects (with nothing) when the server exits, and its stop() waits forever for a server that already exited:
  * so readiness is also read from the whole log, the wait is bounded, and stop() is called only on a live server.
  */
-async function startOnce(make: (port: number, onLog: (m: string) => void) => Instance, port: number, url: string, databaseDir: string): Promise<Attempt> {
+async function startOnce(
+  make: (port: number, onLog: (m: string) => void) => Instance,
+  port: number,
+  url: string,
+  databaseDir: string,
+): Promise<Attempt> {
   let log = '';
   let sawReady: () => void = () => undefined;
   const readyInLog = new Promise<'ready'>((resolve) => (sawReady = () => resolve('ready')));
@@ -199,7 +208,10 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
     if (!existsSync(databaseDir)) await initialise(make, databaseDir);
     const port = await (options.pickPort ?? freePort)();
     const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-    const result = await startOnce(make, port, url, databaseDir).catch((error: unknown) => ({ ok: false as const, cause: String(error) }));
+    const result = await startOnce(make, port, url, databaseDir).catch((error: unknown) => ({
+      ok: false as const,
+      cause: String(error),
+    }));
     if (result.ok) {
       return {
         url,
@@ -215,15 +227,22 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
     failures.push(`attempt ${attempt} (port ${port}): ${result.cause}`);
   }
   await rm(databaseDir, { recursive: true, force: true });
-  throw new Error(`embedded PostgreSQL (${options.name}) could not start in ${START_ATTEMPTS} attempts:\n  ${failures.join('\n  ')}`);
+  throw new Error(
+    `embedded PostgreSQL (${options.name}) could not start in ${START_ATTEMPTS} attempts:\n  ${failures.join('\n  ')}`,
+  );
 }
 
-async function initialise(make: (port: number, onLog: (m: string) => void) => Instance, databaseDir: string): Promise<void> {
+async function initialise(
+  make: (port: number, onLog: (m: string) => void) => Instance,
+  databaseDir: string,
+): Promise<void> {
   let log = '';
   try {
     await make(0, (m) => void (log += m)).initialise();
   } catch (error) {
     await rm(databaseDir, { recursive: true, force: true });
-    throw new Error(`embedded PostgreSQL: initdb failed: ${error instanceof Error ? error.message : String(error)}\n${log}`);
+    throw new Error(
+      `embedded PostgreSQL: initdb failed: ${error instanceof Error ? error.message : String(error)}\n${log}`,
+    );
   }
 }

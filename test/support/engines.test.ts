@@ -46,7 +46,9 @@ describe.each(engines)('engine $name', ({ create }) => {
     // Taking turns on PGlite's one connection must not leak one role into the other.
     expect(await a.query('SELECT current_user AS c')).toEqual([{ c: alice }]);
     // …nor leave the admin running as the last user.
-    expect(await engine.query('SELECT current_user AS c, session_user AS s')).toEqual([{ c: engine.asAdmin.role, s: engine.asAdmin.role }]);
+    expect(await engine.query('SELECT current_user AS c, session_user AS s')).toEqual([
+      { c: engine.asAdmin.role, s: engine.asAdmin.role },
+    ]);
   });
 
   it('enforces grants: alice reads the table, bob is denied', async () => {

@@ -106,7 +106,8 @@ export async function createPgliteEngine(options: PGliteOptions = {}): Promise<E
   };
   const switchTo = async (role: string): Promise<void> => {
     if (current === role) return;
-    if (db.isInTransaction()) throw new Error(`PGlite: cannot switch to ${role} while ${current} has a transaction open`);
+    if (db.isInTransaction())
+      throw new Error(`PGlite: cannot switch to ${role} while ${current} has a transaction open`);
     // Not RESET SESSION AUTHORIZATION: on PGlite 0.5.x it leaves the last user in place. Naming the
     // superuser PGlite started as restores it (allowed because the authenticated user is that superuser).
     await db.exec(`SET SESSION AUTHORIZATION ${pgDialect.quoteIdent(admin)}; RESET ALL;`);
@@ -143,7 +144,9 @@ export async function createPgliteEngine(options: PGliteOptions = {}): Promise<E
     roleName: (base) => `${base}_${tag}`,
     async createLoginRole(base, password) {
       const role = `${base}_${tag}`;
-      await adminSession.query(`CREATE ROLE ${pgDialect.quoteIdent(role)} LOGIN PASSWORD ${pgDialect.quoteLiteral(password)}`);
+      await adminSession.query(
+        `CREATE ROLE ${pgDialect.quoteIdent(role)} LOGIN PASSWORD ${pgDialect.quoteLiteral(password)}`,
+      );
       return role;
     },
     async asUser(role) {
@@ -228,10 +231,10 @@ export async function createServerDatabase(url: string = inject('warehouseUrl'))
       const c = await clientFor(superuser, superPassword, base.pathname.slice(1) || 'postgres');
       try {
         await c.query(`DROP DATABASE IF EXISTS ${pgDialect.quoteIdent(name)} WITH (FORCE)`);
-        const roles = await c.query<{ rolname: string }>(
-          `SELECT rolname FROM pg_roles WHERE right(rolname, $1) = $2`,
-          [tag.length + 1, `_${tag}`],
-        );
+        const roles = await c.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE right(rolname, $1) = $2`, [
+          tag.length + 1,
+          `_${tag}`,
+        ]);
         for (const { rolname } of roles.rows) await c.query(`DROP ROLE IF EXISTS ${pgDialect.quoteIdent(rolname)}`);
       } finally {
         await c.end();

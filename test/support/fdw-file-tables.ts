@@ -44,7 +44,9 @@ export async function createCsvForeignTable(engine: Engine, t: CsvTable): Promis
   for (const row of t.rows) {
     const params: Record<string, string | number | null> = {};
     row.forEach((v, i) => (params[`v${i}`] = v));
-    statements.push(stmt(`INSERT INTO ${stage} VALUES (${row.map((_v, i) => `:v${i}`).join(', ')})`, undefined, params));
+    statements.push(
+      stmt(`INSERT INTO ${stage} VALUES (${row.map((_v, i) => `:v${i}`).join(', ')})`, undefined, params),
+    );
   }
   statements.push(
     // COPY takes no parameters; the path is ours (random hex), quoted like any literal.

@@ -42,7 +42,8 @@ export interface RemoteDatabase {
 
 /** Create a raw database with `tables`, and import its schemas into `engine`'s database (the views' one). */
 export async function attachRemoteDatabase(engine: Engine, tables: readonly RemoteTable[]): Promise<RemoteDatabase> {
-  if (engine.name !== 'postgres') throw new Error('postgres_fdw needs the PostgreSQL server (PGlite has one database and no postgres_fdw)');
+  if (engine.name !== 'postgres')
+    throw new Error('postgres_fdw needs the PostgreSQL server (PGlite has one database and no postgres_fdw)');
   const db = await createServerDatabase();
   const password = randomBytes(18).toString('base64url');
   const reader = await db.createLoginRole('fdw_reader', password);
@@ -52,11 +53,15 @@ export async function attachRemoteDatabase(engine: Engine, tables: readonly Remo
   for (const s of schemas) remote.push(stmt(`CREATE SCHEMA ${d.quoteIdent(s)}`));
   for (const t of tables) {
     const qualified = d.qualify(t.schema, t.table);
-    remote.push(stmt(`CREATE TABLE ${qualified} (${t.columns.map((c) => `${d.quoteIdent(c.name)} ${c.type}`).join(', ')})`));
+    remote.push(
+      stmt(`CREATE TABLE ${qualified} (${t.columns.map((c) => `${d.quoteIdent(c.name)} ${c.type}`).join(', ')})`),
+    );
     for (const row of t.rows) {
       const params: Record<string, string | number | null> = {};
       row.forEach((v, i) => (params[`v${i}`] = v));
-      remote.push(stmt(`INSERT INTO ${qualified} VALUES (${row.map((_v, i) => `:v${i}`).join(', ')})`, undefined, params));
+      remote.push(
+        stmt(`INSERT INTO ${qualified} VALUES (${row.map((_v, i) => `:v${i}`).join(', ')})`, undefined, params),
+      );
     }
   }
   for (const s of schemas) {
@@ -72,7 +77,12 @@ export async function attachRemoteDatabase(engine: Engine, tables: readonly Remo
     stmt('CREATE EXTENSION IF NOT EXISTS postgres_fdw'),
     stmt(
       `CREATE SERVER ${srv} FOREIGN DATA WRAPPER postgres_fdw ` +
-        `OPTIONS (host ${d.quoteLiteral(db.host)}, port ${d.quoteLiteral(String(db.port))}, dbname ${d.quoteLiteral(db.name)})`,
+        `OPTIONS (host ` +
+        `${d.quoteLiteral(db.host)}, ` +
+        `port ` +
+        `${d.quoteLiteral(String(db.port))}` +
+        `, dbname ` +
+        `${d.quoteLiteral(db.name)})`,
     ),
     // IMPORT reads the remote catalog through the importing user's mapping: a mapping for the admin only while
     // importing, dropped right after.

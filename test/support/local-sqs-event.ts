@@ -3,7 +3,10 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ReceivedMessage } from '../../infra/local/local-fifo-queue.js';
 
-export function toSqsEvent(batch: readonly ReceivedMessage[], queueArn = 'arn:aws:sqs:local:000000000000:viewguard-work.fifo'): SQSEvent {
+export function toSqsEvent(
+  batch: readonly ReceivedMessage[],
+  queueArn = 'arn:aws:sqs:local:000000000000:viewguard-work.fifo',
+): SQSEvent {
   return { Records: batch.map((m) => toSqsRecord(m, queueArn)) };
 }
 

@@ -42,7 +42,11 @@ export default class UnhandledErrorsReporter implements Reporter {
     rmSync(resolve(this.root, UNHANDLED_ERRORS_FILE), { force: true });
   }
 
-  onTestRunEnd(_modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<SerializedError>, _reason: TestRunEndReason): void {
+  onTestRunEnd(
+    _modules: ReadonlyArray<TestModule>,
+    errors: ReadonlyArray<SerializedError>,
+    _reason: TestRunEndReason,
+  ): void {
     const records = errors.map((e) => unhandledErrorRecord(e, this.root));
     writeFileSync(resolve(this.root, UNHANDLED_ERRORS_FILE), `${JSON.stringify(records, null, 2)}\n`);
   }

@@ -33,19 +33,42 @@ const pol = (p: Omit<PolicyInput, 'name' | 'createdAt'> & Partial<PolicyInput>):
   PolicySchema.parse({ name: String(p.id), createdAt: '2024-01-01T00:00:00Z', ...p });
 export const POLICIES: Policy[] = [
   pol({ id: 'sub-any', version: 1, type: 'subscription', scope: { kind: 'global' }, access: { kind: 'anyone' } }),
-  pol({ id: 'rf-region', version: 1, type: 'rowFilter', scope: { kind: 'global' }, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' } }),
-  pol({ id: 'mask-pii', version: 1, type: 'mask', scope: { kind: 'global' }, target: { kind: 'tag', tag: 'PII' }, mask: { kind: 'hash' } }),
+  pol({
+    id: 'rf-region',
+    version: 1,
+    type: 'rowFilter',
+    scope: { kind: 'global' },
+    filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: 'Geo.Region' }, attribute: 'region' },
+  }),
+  pol({
+    id: 'mask-pii',
+    version: 1,
+    type: 'mask',
+    scope: { kind: 'global' },
+    target: { kind: 'tag', tag: 'PII' },
+    mask: { kind: 'hash' },
+  }),
 ];
 
 /** The readers with a profile and their region attribute; `zed` logs in too but has no profile row. */
 export type ProfiledReaders = { eve: readonly string[]; max: readonly string[] };
 export type Reader = keyof ProfiledReaders | 'zed';
 
-/** The oracle: what POLICIES allow a user with these regions to see of `rows` (filter by region, keyed hash of email). */
+/**
+ * The oracle: what POLICIES allow a user with these regions to see of `rows` (filter by region, keyed hash of email).
+ */
 export const allowedRows = (regions: readonly string[], rows: readonly OrderRow[]): OrderRow[] =>
   rows
     .filter((r) => regions.includes(r.region))
-    .map((r) => ({ ...r, email: r.email === null ? null : createHash('sha256').update(HASH_KEY + r.email, 'utf8').digest('hex') }));
+    .map((r) => ({
+      ...r,
+      email:
+        r.email === null
+          ? null
+          : createHash('sha256')
+              .update(HASH_KEY + r.email, 'utf8')
+              .digest('hex'),
+    }));
 
 /** Login roles eve, max and zed with a session each; eve and max get their profiles (bootstrap first). */
 export async function createReaders(engine: Engine, config: IntegrationConfig, regions: ProfiledReaders) {
@@ -56,13 +79,22 @@ export async function createReaders(engine: Engine, config: IntegrationConfig, r
     sessions[u] = await engine.asUser(roles[u], `${u}-pw`);
   }
   for (const u of ['eve', 'max'] as const) {
-    await transactionAs(engine.asAdmin, config.systemUser, [planUserUpsert(UserProfileSchema.parse({ userId: roles[u], version: 1, attributes: { region: [...regions[u]] } }), d)]);
+    await transactionAs(engine.asAdmin, config.systemUser, [
+      planUserUpsert(
+        UserProfileSchema.parse({ userId: roles[u], version: 1, attributes: { region: [...regions[u]] } }),
+        d,
+      ),
+    ]);
   }
   return { sessions, roles };
 }
 
 /** One view work item as the apply loop runs it: read the catalog, plan, one transaction as the system role. */
-export async function applyViewItem(engine: Engine, config: IntegrationConfig, item: ViewChange): Promise<ViewChangePlan> {
+export async function applyViewItem(
+  engine: Engine,
+  config: IntegrationConfig,
+  item: ViewChange,
+): Promise<ViewChangePlan> {
   const plan = planViewChange(parseCatalog(await engine.query(catalogReadStatement(d))), item, config, d);
   expect(plan.skip).toBeUndefined();
   await transactionAs(engine.asAdmin, config.systemUser, packed(plan.statements));

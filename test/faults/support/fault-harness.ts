@@ -30,7 +30,12 @@ export const VISIBILITY_TIMEOUT_MS = 30_000;
 export const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/1/viewguard-work.fifo';
 
 export function faultConfig(): IntegrationConfig {
-  const parsed = parseIntegrationConfig({ mode: 'single', database: 'postgres', viewSchema: 'secure', rawSources: [{ schema: 'raw' }] });
+  const parsed = parseIntegrationConfig({
+    mode: 'single',
+    database: 'postgres',
+    viewSchema: 'secure',
+    rawSources: [{ schema: 'raw' }],
+  });
   if (!parsed.ok) throw new Error('config');
   return parsed.value;
 }
@@ -52,7 +57,10 @@ export function setApplyEnvironment(config: IntegrationConfig, deadlineMarginMs 
 }
 
 /** Raw tables, the layout, and an audit of every committed state version (the per-object order oracle). */
-export async function openFaultWarehouse(config: IntegrationConfig, extra: SqlStatement[] = []): Promise<LocalWarehouse> {
+export async function openFaultWarehouse(
+  config: IntegrationConfig,
+  extra: SqlStatement[] = [],
+): Promise<LocalWarehouse> {
   const wh = await openLocalWarehouse(config, 'fault-test-hash-key', {
     prepare: (admin) =>
       admin([
@@ -66,7 +74,12 @@ export async function openFaultWarehouse(config: IntegrationConfig, extra: SqlSt
   });
   await wh.admin([
     stmt('CREATE SCHEMA faults_audit'),
-    stmt('CREATE TABLE faults_audit.applied (seq serial PRIMARY KEY, kind text NOT NULL, id text NOT NULL, version bigint NOT NULL, deleted boolean)'),
+    stmt(
+      'CREATE TABLE faults_audit.applied (seq ' +
+        'serial PRIMARY KEY, kind text NOT ' +
+        'NULL, id text NOT NULL, version ' +
+        'bigint NOT NULL, deleted boolean)',
+    ),
     // SECURITY DEFINER: the procedures run as the system role, which must not need rights on the audit.
     stmt(`CREATE FUNCTION faults_audit.record() RETURNS trigger LANGUAGE plpgsql
           SECURITY DEFINER SET search_path = pg_catalog AS $$
@@ -80,10 +93,19 @@ END $$`),
       ['policy_state', 'policy', 'policy_id'],
       ['profile', 'user', 'immuta__userid'],
     ].flatMap(([table, kind, key]) => [
-      stmt(`CREATE TRIGGER audit_insert AFTER INSERT ON immuta_system.${table} FOR EACH ROW EXECUTE FUNCTION faults_audit.record('${kind}', '${key}')`),
+      stmt(
+        `CREATE TRIGGER audit_insert AFTER INSERT ` +
+          `ON immuta_system.${table} FOR ` +
+          `EACH ROW EXECUTE FUNCTION ` +
+          `faults_audit.record('${kind}', '${key}` +
+          `')`,
+      ),
       // A signature-only update (apply_policy recording a view) keeps the version: not a new application.
       stmt(
-        `CREATE TRIGGER audit_update AFTER UPDATE ON immuta_system.${table} FOR EACH ROW WHEN (OLD.version IS DISTINCT FROM NEW.version) EXECUTE FUNCTION faults_audit.record('${kind}', '${key}')`,
+        `CREATE TRIGGER audit_update AFTER UPDATE ON ` +
+          `immuta_system.${table} FOR EACH ROW WHEN (OLD.version ` +
+          `IS DISTINCT FROM NEW.version) EXECUTE FUNCTION ` +
+          `faults_audit.record('${kind}', '${key}')`,
       ),
     ]),
   ]);
@@ -128,11 +150,24 @@ export class ApplyLambdaDriver {
     db: PGlite,
     options: { maxReceiveCount?: number } = {},
   ) {
-    this.queue = new LocalFifoQueue({ visibilityTimeoutMs: VISIBILITY_TIMEOUT_MS, maxReceiveCount: options.maxReceiveCount ?? 5, clock: () => this.clock });
+    this.queue = new LocalFifoQueue({
+      visibilityTimeoutMs: VISIBILITY_TIMEOUT_MS,
+      maxReceiveCount: options.maxReceiveCount ?? 5,
+      clock: () => this.clock,
+    });
     this.api = new PgliteDataApi(this.rd, db);
     this.sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => {
-      this.queue.sendNow(input.Entries.map((e) => ({ groupId: e.MessageGroupId!, deduplicationId: e.MessageDeduplicationId!, body: e.MessageBody! })));
-      return { Successful: input.Entries.map((e) => ({ Id: e.Id!, MessageId: `sqs-${e.Id}`, MD5OfMessageBody: '' })), Failed: [] };
+      this.queue.sendNow(
+        input.Entries.map((e) => ({
+          groupId: e.MessageGroupId!,
+          deduplicationId: e.MessageDeduplicationId!,
+          body: e.MessageBody!,
+        })),
+      );
+      return {
+        Successful: input.Entries.map((e) => ({ Id: e.Id!, MessageId: `sqs-${e.Id}`, MD5OfMessageBody: '' })),
+        Failed: [],
+      };
     });
   }
 
@@ -140,7 +175,11 @@ export class ApplyLambdaDriver {
   captureOutput(): void {
     for (const stream of [process.stdout, process.stderr]) {
       vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        this.output.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+        this.output.push(
+          ...String(chunk)
+            .split('\n')
+            .filter((l) => l.trim() !== ''),
+        );
         return true;
       });
     }
@@ -154,7 +193,9 @@ export class ApplyLambdaDriver {
     this.clock += ms;
   }
 
-  /** One receive → one Lambda invocation → delete the successes, fail the reported ones. Returns how many were received. */
+  /**
+   * One receive → one Lambda invocation → delete the successes, fail the reported ones. Returns how many were received.
+   */
   async invoke(options: InvokeOptions = {}): Promise<number> {
     const batch = this.queue.receive(options.batchSize ?? 10);
     if (batch.length === 0) return 0;
@@ -179,7 +220,11 @@ export class ApplyLambdaDriver {
     });
     if (options.crash) return batch.length; // nothing deleted: every message comes back after the visibility timeout
     for (const m of batch) {
-      if (failed.includes(m.messageId)) this.queue.fail(m.receiptHandle, reasons.get(m.messageId) ?? 'not processed: an earlier record of the FIFO batch failed');
+      if (failed.includes(m.messageId))
+        this.queue.fail(
+          m.receiptHandle,
+          reasons.get(m.messageId) ?? 'not processed: an earlier record of the FIFO batch failed',
+        );
       else this.queue.ack(m.receiptHandle);
     }
     return batch.length;

@@ -18,7 +18,15 @@ type WithoutHeader<T> = T extends unknown ? Omit<T, 'name' | 'createdAt'> : neve
 
 let eventSeq = 0;
 const envelope = (type: string, subject: string, data: unknown): WebhookEvent =>
-  ({ specversion: '1.0', id: `evt-${++eventSeq}-${process.pid}`, source: 'urn:fault-test', type, subject, time: new Date().toISOString(), data }) as unknown as WebhookEvent;
+  ({
+    specversion: '1.0',
+    id: `evt-${++eventSeq}-${process.pid}`,
+    source: 'urn:fault-test',
+    type,
+    subject,
+    time: new Date().toISOString(),
+    data,
+  }) as unknown as WebhookEvent;
 
 export class Objects {
   constructor(
@@ -75,7 +83,13 @@ export class Objects {
   }
 
   subscriptionAnyone(version: number): Policy {
-    return this.policy({ id: this.id('sub'), version, type: 'subscription', scope: { kind: 'global', tags: [this.tag()] }, access: { kind: 'anyone' } });
+    return this.policy({
+      id: this.id('sub'),
+      version,
+      type: 'subscription',
+      scope: { kind: 'global', tags: [this.tag()] },
+      access: { kind: 'anyone' },
+    });
   }
   /** v odd: PII nulled; v even: PII constant 'xx' — every version changes the view. */
   piiMask(version: number): Policy {

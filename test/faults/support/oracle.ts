@@ -46,18 +46,28 @@ export class SentHistory {
   }
 }
 
-const admin = (wh: LocalWarehouse, sql: string, params?: Record<string, string>) => wh.queryAs!(null, stmt(sql, undefined, params));
+const admin = (wh: LocalWarehouse, sql: string, params?: Record<string, string>) =>
+  wh.queryAs!(null, stmt(sql, undefined, params));
 
 /** The committed versions of one object, in commit order. */
 export async function appliedVersions(wh: LocalWarehouse, kind: Kind, id: string): Promise<number[]> {
-  const rows = await admin(wh, 'SELECT version FROM faults_audit.applied WHERE kind = :kind AND id = :id ORDER BY seq', { kind, id });
+  const rows = await admin(
+    wh,
+    'SELECT version FROM faults_audit.applied WHERE kind = :kind AND id = :id ORDER BY seq',
+    { kind, id },
+  );
   return rows.map((r) => Number(r.version));
 }
 
 let oracleRuns = 0;
 
 /** Asserts 1–3 above; `readers` are roles that read every live view through both definitions. */
-export async function expectConverged(wh: LocalWarehouse, config: IntegrationConfig, sent: SentHistory, readers: string[] = []): Promise<void> {
+export async function expectConverged(
+  wh: LocalWarehouse,
+  config: IntegrationConfig,
+  sent: SentHistory,
+  readers: string[] = [],
+): Promise<void> {
   const increasing = (v: number[]) => v.every((x, i) => i === 0 || x > v[i - 1]!);
   for (const [kind, table, key, objects] of [
     ['datasource', 'datasource_state', 'datasource_id', sent.dataSources],
@@ -66,7 +76,10 @@ export async function expectConverged(wh: LocalWarehouse, config: IntegrationCon
     for (const [id, versions] of objects) {
       const { version, state } = sent.latest(versions as Map<number, unknown>);
       const rows = await admin(wh, `SELECT version, deleted FROM immuta_system.${table} WHERE ${key} = :id`, { id });
-      expect(rows.map((r) => [Number(r.version), r.deleted]), `${kind} ${id}: latest state stored`).toEqual([[version, state === null]]);
+      expect(
+        rows.map((r) => [Number(r.version), r.deleted]),
+        `${kind} ${id}: latest state stored`,
+      ).toEqual([[version, state === null]]);
       const applied = await appliedVersions(wh, kind, id);
       expect(increasing(applied), `${kind} ${id}: committed versions ${applied.join(' → ')} must increase`).toBe(true);
       expect(applied.at(-1), `${kind} ${id}: the last committed version is the latest`).toBe(version);
@@ -74,34 +87,62 @@ export async function expectConverged(wh: LocalWarehouse, config: IntegrationCon
   }
   for (const [id, versions] of sent.users) {
     const { version, state: deleted } = sent.latest(versions);
-    const rows = await admin(wh, 'SELECT version, deleted FROM immuta_system.profile WHERE immuta__userid = :id', { id });
-    expect(rows.map((r) => [Number(r.version), r.deleted]), `user ${id}: latest profile stored`).toEqual([[version, deleted]]);
+    const rows = await admin(wh, 'SELECT version, deleted FROM immuta_system.profile WHERE immuta__userid = :id', {
+      id,
+    });
+    expect(
+      rows.map((r) => [Number(r.version), r.deleted]),
+      `user ${id}: latest profile stored`,
+    ).toEqual([[version, deleted]]);
     const applied = await appliedVersions(wh, 'user', id);
     expect(increasing(applied), `user ${id}: committed versions ${applied.join(' → ')} must increase`).toBe(true);
   }
 
   // Views against a compile of the latest states, in the Lambda's dialect, on the same engine.
-  const livePolicies = [...sent.policies.values()].map((v) => sent.latest(v).state).filter((p): p is Policy => p !== null);
+  const livePolicies = [...sent.policies.values()]
+    .map((v) => sent.latest(v).state)
+    .filter((p): p is Policy => p !== null);
   const schema = `oracle_${++oracleRuns}_${process.pid}`;
-  await wh.admin([stmt(`CREATE SCHEMA ${pg.quoteIdent(schema)} AUTHORIZATION ${pg.quoteIdent(config.systemUser)}`), stmt(`GRANT USAGE ON SCHEMA ${pg.quoteIdent(schema)} TO PUBLIC`)]);
+  await wh.admin([
+    stmt(`CREATE SCHEMA ${pg.quoteIdent(schema)} AUTHORIZATION ${pg.quoteIdent(config.systemUser)}`),
+    stmt(`GRANT USAGE ON SCHEMA ${pg.quoteIdent(schema)} TO PUBLIC`),
+  ]);
   const existing = new Set(
-    (await admin(wh, "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s AND c.relkind = 'v'", { s: config.viewSchema })).map((r) =>
-      String(r.relname),
-    ),
+    (
+      await admin(
+        wh,
+        'SELECT c.relname FROM pg_class c ' +
+          'JOIN pg_namespace n ON n.oid = ' +
+          'c.relnamespace WHERE n.nspname = ' +
+          ":s AND c.relkind = 'v'",
+        { s: config.viewSchema },
+      )
+    ).map((r) => String(r.relname)),
   );
   for (const [id, versions] of sent.dataSources) {
     const { state: ds } = sent.latest(versions);
     const everyName = new Set([...versions.values()].filter((d): d is DataSource => d !== null).map((d) => d.name));
     if (ds === null) {
-      expect([...everyName].filter((n) => existing.has(n)), `no view left for deleted ${id}`).toEqual([]);
+      expect(
+        [...everyName].filter((n) => existing.has(n)),
+        `no view left for deleted ${id}`,
+      ).toEqual([]);
       continue;
     }
-    expect([...everyName].filter((n) => existing.has(n)), `exactly the latest name of ${id} has a view`).toEqual([ds.name]);
+    expect(
+      [...everyName].filter((n) => existing.has(n)),
+      `exactly the latest name of ${id} has a view`,
+    ).toEqual([ds.name]);
     const compiled = compileView(ds, livePolicies, { ...config, viewSchema: schema }, redshift, null);
     await wh.system.transaction(compiled.statements);
     const defs = await admin(
       wh,
-      `SELECT pg_get_viewdef(${pg.quoteLiteral(pg.qualify(config.viewSchema, ds.name))}::regclass) AS actual, pg_get_viewdef(${pg.quoteLiteral(pg.qualify(schema, ds.name))}::regclass) AS expected`,
+      `SELECT pg_get_viewdef(` +
+        `${pg.quoteLiteral(pg.qualify(config.viewSchema, ds.name))}` +
+        `::regclass) AS ` +
+        `actual, pg_get_viewdef(` +
+        `${pg.quoteLiteral(pg.qualify(schema, ds.name))}` +
+        `::regclass) AS expected`,
     );
     expect(defs[0]!.actual, `view of ${id}`).toBe(defs[0]!.expected);
     for (const role of readers) {

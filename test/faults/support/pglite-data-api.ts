@@ -69,7 +69,15 @@ interface StatementState {
 const PAGE = 50;
 
 /** PostgreSQL type oids → the Data API's typeName for the columns our readers look at. */
-const TYPE_NAMES: Record<number, string> = { 16: 'bool', 20: 'int8', 21: 'int2', 23: 'int4', 25: 'text', 1043: 'varchar', 1114: 'timestamp' };
+const TYPE_NAMES: Record<number, string> = {
+  16: 'bool',
+  20: 'int8',
+  21: 'int2',
+  23: 'int4',
+  25: 'text',
+  1043: 'varchar',
+  1114: 'timestamp',
+};
 
 function field(v: unknown): Field {
   if (v === null || v === undefined) return { isNull: true };
@@ -100,7 +108,9 @@ export class PgliteDataApi {
     rd.on(BatchExecuteStatementCommand).callsFake((input: { Sqls: string[]; Parameters?: SqlParameter[] }) =>
       this.submit('batch', input.Sqls, input.Parameters),
     );
-    rd.on(ExecuteStatementCommand).callsFake((input: { Sql: string; Parameters?: SqlParameter[] }) => this.submit('query', [input.Sql], input.Parameters));
+    rd.on(ExecuteStatementCommand).callsFake((input: { Sql: string; Parameters?: SqlParameter[] }) =>
+      this.submit('query', [input.Sql], input.Parameters),
+    );
     // Every answer is a promise, as from the real client (callers may chain .catch on send()).
     rd.on(DescribeStatementCommand).callsFake(async (input: { Id: string }) => this.describe(input.Id));
     rd.on(CancelStatementCommand).callsFake(async (input: { Id: string }) => {
@@ -111,11 +121,22 @@ export class PgliteDataApi {
     });
     rd.on(GetStatementResultCommand).callsFake(async (input: { Id: string; NextToken?: string }) => {
       const s = this.statements.get(input.Id);
-      if (!s || s.status !== 'FINISHED' || !s.hasResultSet) throw new ResourceNotFoundException({ message: `no result for ${input.Id}`, Message: `no result for ${input.Id}`, $metadata: {}, ResourceId: input.Id });
+      if (!s || s.status !== 'FINISHED' || !s.hasResultSet)
+        throw new ResourceNotFoundException({
+          message: `no result for ${input.Id}`,
+          Message: `no result for ${input.Id}`,
+          $metadata: {},
+          ResourceId: input.Id,
+        });
       const start = input.NextToken ? Number(input.NextToken) : 0;
       const records = s.records!.slice(start, start + PAGE);
       const more = start + PAGE < s.records!.length;
-      return { ...(start === 0 ? { ColumnMetadata: s.columns } : {}), Records: records, TotalNumRows: s.records!.length, ...(more ? { NextToken: String(start + PAGE) } : {}) };
+      return {
+        ...(start === 0 ? { ColumnMetadata: s.columns } : {}),
+        Records: records,
+        TotalNumRows: s.records!.length,
+        ...(more ? { NextToken: String(start + PAGE) } : {}),
+      };
     });
   }
 
@@ -124,7 +145,11 @@ export class PgliteDataApi {
     return [...this.statements.entries()].filter(([id, s]) => id.startsWith('b') && s.status === 'FINISHED').length;
   }
 
-  private async submit(operation: 'batch' | 'query', sqls: string[], parameters: SqlParameter[] = []): Promise<{ Id: string }> {
+  private async submit(
+    operation: 'batch' | 'query',
+    sqls: string[],
+    parameters: SqlParameter[] = [],
+  ): Promise<{ Id: string }> {
     const submission: Submission = {
       index: operation === 'batch' ? this.batchCount++ : this.queryCount++,
       operation,
@@ -133,11 +158,22 @@ export class PgliteDataApi {
     };
     this.submissions.push(submission);
     if (sqls.some((q) => Buffer.byteLength(q, 'utf8') > 100_000)) {
-      throw new ValidationException({ message: 'Cannot process query string larger than 100kB', $metadata: { httpStatusCode: 400 } });
+      throw new ValidationException({
+        message: 'Cannot process query string larger than 100kB',
+        $metadata: { httpStatusCode: 400 },
+      });
     }
     const fault = (operation === 'batch' ? this.onBatch : this.onQuery)(submission);
-    if (fault.kind === 'throttle') throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
-    if (fault.kind === 'activeStatements') throw new ActiveStatementsExceededException({ message: 'Active statements exceeded the allowed quota (200)', $metadata: {} });
+    if (fault.kind === 'throttle')
+      throw Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      });
+    if (fault.kind === 'activeStatements')
+      throw new ActiveStatementsExceededException({
+        message: 'Active statements exceeded the allowed quota (200)',
+        $metadata: {},
+      });
     const id = `${operation === 'batch' ? 'b' : 'q'}-${++this.next}`;
     const state: StatementState = { status: 'STARTED', sqls, hasResultSet: false, describeErrors: 0 };
     this.statements.set(id, state);
@@ -145,7 +181,8 @@ export class PgliteDataApi {
     else if (fault.kind === 'aborted') state.status = 'ABORTED';
     else if (fault.kind === 'hang') state.status = 'STARTED';
     else {
-      if (fault.kind === 'describeErrors') Object.assign(state, { describeErrors: fault.count, describeError: fault.error });
+      if (fault.kind === 'describeErrors')
+        Object.assign(state, { describeErrors: fault.count, describeError: fault.error });
       await this.execute(state, submission);
     }
     return { Id: id };
@@ -161,12 +198,18 @@ export class PgliteDataApi {
           current = i;
           // The Data API names parameters in the text; the engine takes $n. Redshift literals escape backslashes.
           // A batch shares one parameter list (each name used by its statement only: `s<i>_<name>`).
-          const own = Object.fromEntries(Object.entries(params).filter(([name]) => new RegExp(`:${name}(?![A-Za-z0-9_])`).test(sql)));
+          const own = Object.fromEntries(
+            Object.entries(params).filter(([name]) => new RegExp(`:${name}(?![A-Za-z0-9_])`).test(sql)),
+          );
           const p = toPositional(sql, own, { backslashEscapesInStrings: true });
           const result = await tx.query<Record<string, unknown>>(p.text, p.values);
           if (s.operation === 'query' && result.fields.length > 0) {
             state.hasResultSet = true;
-            state.columns = result.fields.map((f) => ({ name: f.name, label: f.name, typeName: TYPE_NAMES[f.dataTypeID] ?? 'varchar' }));
+            state.columns = result.fields.map((f) => ({
+              name: f.name,
+              label: f.name,
+              typeName: TYPE_NAMES[f.dataTypeID] ?? 'varchar',
+            }));
             state.records = result.rows.map((row) => result.fields.map((f) => field(row[f.name])));
           }
         }
@@ -179,16 +222,39 @@ export class PgliteDataApi {
 
   private describe(id: string): DescribeStatementResponse {
     const s = this.statements.get(id);
-    if (!s) throw new ResourceNotFoundException({ message: `statement ${id} not found`, Message: `statement ${id} not found`, $metadata: {}, ResourceId: id });
+    if (!s)
+      throw new ResourceNotFoundException({
+        message: `statement ${id} not found`,
+        Message: `statement ${id} not found`,
+        $metadata: {},
+        ResourceId: id,
+      });
     if (s.describeErrors > 0) {
       s.describeErrors--;
-      throw s.describeError?.() ?? Object.assign(new Error('We encountered an internal error'), { name: 'InternalServerException', $metadata: { httpStatusCode: 500 } });
+      throw (
+        s.describeError?.() ??
+        Object.assign(new Error('We encountered an internal error'), {
+          name: 'InternalServerException',
+          $metadata: { httpStatusCode: 500 },
+        })
+      );
     }
-    const base: DescribeStatementResponse = { Id: id, Status: s.status, Duration: 2_000_000, HasResultSet: s.hasResultSet, ResultRows: s.records?.length ?? -1 };
+    const base: DescribeStatementResponse = {
+      Id: id,
+      Status: s.status,
+      Duration: 2_000_000,
+      HasResultSet: s.hasResultSet,
+      ResultRows: s.records?.length ?? -1,
+    };
     if (s.status !== 'FAILED') return base;
     const subs: SubStatementData[] | undefined =
       s.sqls.length > 1 && s.failedSub !== undefined
-        ? s.sqls.map((q, i) => ({ Id: `${id}:${i + 1}`, QueryString: q, Status: i < s.failedSub! ? 'FINISHED' : i === s.failedSub ? 'FAILED' : 'ABORTED', ...(i === s.failedSub ? { Error: s.error } : {}) }))
+        ? s.sqls.map((q, i) => ({
+            Id: `${id}:${i + 1}`,
+            QueryString: q,
+            Status: i < s.failedSub! ? 'FINISHED' : i === s.failedSub ? 'FAILED' : 'ABORTED',
+            ...(i === s.failedSub ? { Error: s.error } : {}),
+          }))
         : undefined;
     return { ...base, Error: s.error, ...(subs ? { SubStatements: subs } : {}) };
   }

@@ -14,7 +14,12 @@ import { FakeImmuta } from '../../../infra/local/fake-immuta.js';
 export const READERS = ['alice', 'bob', 'carol'] as const;
 
 export function immutaTestConfig(): IntegrationConfig {
-  const parsed = parseIntegrationConfig({ mode: 'single', database: 'postgres', viewSchema: 'secure', rawSources: [{ schema: 'raw' }] });
+  const parsed = parseIntegrationConfig({
+    mode: 'single',
+    database: 'postgres',
+    viewSchema: 'secure',
+    rawSources: [{ schema: 'raw' }],
+  });
   if (!parsed.ok) throw new Error('config');
   return parsed.value;
 }
@@ -22,7 +27,12 @@ export function immutaTestConfig(): IntegrationConfig {
 export const RAW_TABLES = [
   stmt('CREATE SCHEMA raw'),
   stmt('CREATE TABLE raw.orders (order_id int8, region varchar(8), customer_email varchar(64), amount numeric(10,2))'),
-  stmt("INSERT INTO raw.orders VALUES (1, 'eu', 'ana@example.com', 120.00), (2, 'us', 'ben@example.com', 80.50), (3, 'eu', 'cy@example.com', 42.00)"),
+  stmt(
+    "INSERT INTO raw.orders VALUES (1, 'eu', " +
+      "'ana@example.com', 120.00), (2, " +
+      "'us', 'ben@example.com', 80.50), (3, " +
+      "'eu', 'cy@example.com', 42.00)",
+  ),
   stmt('CREATE TABLE raw.customers (customer_id int8, name varchar(32), email varchar(64), country varchar(8))'),
   stmt("INSERT INTO raw.customers VALUES (10, 'Ana', 'ana@example.com', 'eu'), (11, 'Ben', 'ben@example.com', 'us')"),
   ...READERS.map((u) => stmt(`CREATE ROLE ${d.quoteIdent(u)} LOGIN`)),
@@ -43,7 +53,11 @@ export async function openImmutaHarness(now?: () => Date): Promise<ImmutaHarness
   const config = immutaTestConfig();
   const fake = await FakeImmuta.start();
   const wh = await openLocalWarehouse(config, 'immuta-test-hash-key', { prepare: (admin) => admin(RAW_TABLES) });
-  const pipeline = new LocalPipeline({ config, warehouse: wh.system, webhookSecret: 'whsec_dGVzdC1vbmx5LXRlc3Qtb25seS10ZXN0LW9ubHkh' });
+  const pipeline = new LocalPipeline({
+    config,
+    warehouse: wh.system,
+    webhookSecret: 'whsec_dGVzdC1vbmx5LXRlc3Qtb25seS10ZXN0LW9ubHkh',
+  });
   const parsed = parseImmutaConfig({ url: fake.url });
   if (!parsed.ok) throw new Error('immuta config');
   const connector = new LocalImmutaConnector({

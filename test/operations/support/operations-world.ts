@@ -66,7 +66,16 @@ export interface OperationsWorld extends BreadthWorld {
 
 /** A contract-valid event envelope (what `npm run send` takes). */
 export function event(type: string, subject: string, data: unknown, id = randomUUID()): WebhookEvent {
-  return { specversion: '1.0', id, source: 'https://governance.example.com/webhooks', type, subject, time: '2026-11-27T10:00:00Z', datacontenttype: 'application/json', data } as unknown as WebhookEvent;
+  return {
+    specversion: '1.0',
+    id,
+    source: 'https://governance.example.com/webhooks',
+    type,
+    subject,
+    time: '2026-11-27T10:00:00Z',
+    datacontenttype: 'application/json',
+    data,
+  } as unknown as WebhookEvent;
 }
 
 const noQueue: WorkQueue = { async send() {} } as unknown as WorkQueue;
@@ -91,7 +100,15 @@ export async function createOperationsWorld(engine: Engine): Promise<OperationsW
   const putPolicy = async (policy: Policy, deleted = false): Promise<void> => {
     const version = next(`policy:${policy.id}`);
     const definition = deleted ? null : { ...policy, version };
-    await applyItem({ kind: 'policy', policyId: policy.id, version, deleted, definition, dataSourceId: w.ds.id, fanOutDigest: affectedDigest([w.ds.id]) } as never);
+    await applyItem({
+      kind: 'policy',
+      policyId: policy.id,
+      version,
+      deleted,
+      definition,
+      dataSourceId: w.ds.id,
+      fanOutDigest: affectedDigest([w.ds.id]),
+    } as never);
     if (deleted) live.delete(policy.id);
     else live.set(policy.id, policy);
   };
@@ -101,7 +118,13 @@ export async function createOperationsWorld(engine: Engine): Promise<OperationsW
     applyItem,
     async putDataSource(ds) {
       const version = next(`ds:${ds.id}`);
-      await applyItem({ kind: 'datasource', dataSourceId: ds.id, version, deleted: false, definition: { ...ds, version } } as never);
+      await applyItem({
+        kind: 'datasource',
+        dataSourceId: ds.id,
+        version,
+        deleted: false,
+        definition: { ...ds, version },
+      } as never);
     },
     putPolicy,
     async applyEvents(events) {
@@ -120,7 +143,10 @@ export async function createOperationsWorld(engine: Engine): Promise<OperationsW
     },
     async viewDefinitions() {
       const rows = await engine.query<{ name: string; def: string }>(
-        "SELECT c.relname AS name, pg_get_viewdef(c.oid) AS def FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'secure' AND c.relkind = 'v' ORDER BY 1",
+        'SELECT c.relname AS name, pg_get_viewdef(c.oid) AS ' +
+          'def FROM pg_class c JOIN pg_namespace n ' +
+          'ON n.oid = c.relnamespace WHERE n.nspname = ' +
+          "'secure' AND c.relkind = 'v' ORDER BY 1",
       );
       return new Map(rows.map((r) => [r.name, r.def]));
     },

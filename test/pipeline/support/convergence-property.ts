@@ -30,7 +30,12 @@ import { stmt, type SqlStatement } from '../../../shared/sql/statement.js';
 
 const RUNS = Number(process.env.VG_PROPERTY_RUNS ?? 40);
 const SECRET = 'whsec_' + Buffer.from('property-test-secret-0123456789').toString('base64');
-const parsed = parseIntegrationConfig({ mode: 'single', database: 'postgres', viewSchema: 'secure', rawSources: [{ schema: 'raw' }] });
+const parsed = parseIntegrationConfig({
+  mode: 'single',
+  database: 'postgres',
+  viewSchema: 'secure',
+  rawSources: [{ schema: 'raw' }],
+});
 if (!parsed.ok) throw new Error('bad config');
 const config = parsed.value;
 
@@ -93,7 +98,10 @@ const history = <T>(arb: fc.Arbitrary<T>) => fc.array(arb, { minLength: 1, maxLe
 const scenarioArb = fc.record({
   dataSources: fc.tuple(history(dsStateArb), history(dsStateArb)),
   policies: fc.tuple(history(policyArb), history(policyArb), history(policyArb)),
-  users: fc.tuple(history(userArb), history(fc.oneof(userArb, fc.constant<UserState>({ deleted: true, groups: [], region: [], approved: [] })))),
+  users: fc.tuple(
+    history(userArb),
+    history(fc.oneof(userArb, fc.constant<UserState>({ deleted: true, groups: [], region: [], approved: [] }))),
+  ),
   /** Sort keys that shuffle the events (so versions arrive out of order). */
   order: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 24, maxLength: 24 }),
   /** Events posted again: same event id (dedup) or a new one (replay). */
@@ -123,8 +131,10 @@ function names(run: string) {
 function dataSourceInput(run: string, i: number, version: number, s: DsState): DataSourceInput {
   const n = names(run);
   const cols: DataSourceInput['columns'] = [{ name: 'id', type: 'int4' }];
-  if (s.extra.includes('region')) cols.push({ name: 'region', type: 'varchar(8)', tags: s.regionTagged ? [`${n.tag}.Geo`] : [] });
-  if (s.extra.includes('email')) cols.push({ name: 'email', type: 'varchar(32)', tags: s.emailPii ? [`${n.tag}.PII`] : [] });
+  if (s.extra.includes('region'))
+    cols.push({ name: 'region', type: 'varchar(8)', tags: s.regionTagged ? [`${n.tag}.Geo`] : [] });
+  if (s.extra.includes('email'))
+    cols.push({ name: 'email', type: 'varchar(32)', tags: s.emailPii ? [`${n.tag}.PII`] : [] });
   if (s.extra.includes('note')) cols.push({ name: 'note', type: 'text' });
   return {
     id: n.dsId(i),
@@ -145,15 +155,46 @@ function policyInput(run: string, i: number, version: number, t: PolicyTemplate)
     case 'deleted':
       return null;
     case 'hashPii':
-      return { ...head, type: 'mask', scope: global, target: { kind: 'tag', tag: `${n.tag}.PII` }, mask: { kind: 'hash' }, condition: { kind: 'everyoneExcept', except: { groups: ['g1'] } } };
+      return {
+        ...head,
+        type: 'mask',
+        scope: global,
+        target: { kind: 'tag', tag: `${n.tag}.PII` },
+        mask: { kind: 'hash' },
+        condition: { kind: 'everyoneExcept', except: { groups: ['g1'] } },
+      };
     case 'nullRegionLocal':
-      return { ...head, type: 'mask', scope: { kind: 'local', dataSourceId: n.dsId(0) }, target: { kind: 'column', name: 'region' }, mask: { kind: 'null' } };
+      return {
+        ...head,
+        type: 'mask',
+        scope: { kind: 'local', dataSourceId: n.dsId(0) },
+        target: { kind: 'column', name: 'region' },
+        mask: { kind: 'null' },
+      };
     case 'constantPii':
-      return { ...head, type: 'mask', scope: global, target: { kind: 'tag', tag: `${n.tag}.PII` }, mask: { kind: 'constant', value: 'xx' } };
+      return {
+        ...head,
+        type: 'mask',
+        scope: global,
+        target: { kind: 'tag', tag: `${n.tag}.PII` },
+        mask: { kind: 'constant', value: 'xx' },
+      };
     case 'constantOnIdFailsClosed':
-      return { ...head, type: 'mask', scope: global, target: { kind: 'column', name: 'id' }, mask: { kind: 'constant', value: 'not-a-number' } };
+      return {
+        ...head,
+        type: 'mask',
+        scope: global,
+        target: { kind: 'column', name: 'id' },
+        mask: { kind: 'constant', value: 'not-a-number' },
+      };
     case 'rowFilterRegion':
-      return { ...head, type: 'rowFilter', scope: global, filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: `${n.tag}.Geo` }, attribute: 'region' }, exception: { groups: ['g2'] } };
+      return {
+        ...head,
+        type: 'rowFilter',
+        scope: global,
+        filter: { kind: 'attributeMatch', column: { kind: 'tag', tag: `${n.tag}.Geo` }, attribute: 'region' },
+        exception: { groups: ['g2'] },
+      };
     case 'subAnyone':
       return { ...head, type: 'subscription', scope: global, access: { kind: 'anyone' } };
     case 'subGroup':
@@ -168,16 +209,34 @@ function events(run: string, s: Scenario): WebhookEventInput[] {
   const out: WebhookEventInput[] = [];
   let seq = 0;
   const env = (type: string, subject: string, data: unknown): WebhookEventInput =>
-    ({ specversion: '1.0', id: `r${run}-e${++seq}`, source: 'urn:test', type, time: new Date().toISOString(), subject, data }) as WebhookEventInput;
+    ({
+      specversion: '1.0',
+      id: `r${run}-e${++seq}`,
+      source: 'urn:test',
+      type,
+      time: new Date().toISOString(),
+      subject,
+      data,
+    }) as WebhookEventInput;
   s.dataSources.forEach((h, i) =>
     h.forEach((st, v) => {
-      out.push(st.deleted ? env('datasource.deleted', n.dsId(i), { id: n.dsId(i), version: v + 1 }) : env(v === 0 ? 'datasource.created' : 'datasource.updated', n.dsId(i), { dataSource: dataSourceInput(run, i, v + 1, st) }));
+      out.push(
+        st.deleted
+          ? env('datasource.deleted', n.dsId(i), { id: n.dsId(i), version: v + 1 })
+          : env(v === 0 ? 'datasource.created' : 'datasource.updated', n.dsId(i), {
+              dataSource: dataSourceInput(run, i, v + 1, st),
+            }),
+      );
     }),
   );
   s.policies.forEach((h, i) =>
     h.forEach((t, v) => {
       const p = policyInput(run, i, v + 1, t);
-      out.push(p === null ? env('policy.deleted', n.policyId(i), { id: n.policyId(i), version: v + 1 }) : env('policy.updated', n.policyId(i), { policy: p }));
+      out.push(
+        p === null
+          ? env('policy.deleted', n.policyId(i), { id: n.policyId(i), version: v + 1 })
+          : env('policy.updated', n.policyId(i), { policy: p }),
+      );
     }),
   );
   s.users.forEach((h, i) =>
@@ -186,7 +245,13 @@ function events(run: string, s: Scenario): WebhookEventInput[] {
         u.deleted
           ? env('user.deleted', n.user(i), { userId: n.user(i), version: v + 1 })
           : env('user.updated', n.user(i), {
-              user: { userId: n.user(i), version: v + 1, groups: u.groups, attributes: u.region.length ? { region: u.region } : {}, dataSources: u.approved.map((k) => n.dsId(k)) },
+              user: {
+                userId: n.user(i),
+                version: v + 1,
+                groups: u.groups,
+                attributes: u.region.length ? { region: u.region } : {},
+                dataSources: u.approved.map((k) => n.dsId(k)),
+              },
             }),
       );
     }),
@@ -218,7 +283,8 @@ class FaultyWarehouse implements Warehouse {
     if (fault !== 'ok') this.injected++;
     if (fault === 'before') throw new WarehouseError('transient', 'injected: throttled before the statement ran');
     if (fault === 'conflict') throw new WarehouseError('conflict', 'viewguard:conflict injected');
-    if (fault === 'permanent') throw new WarehouseError('permanent', 'injected: permanent failure (redelivered until the DLQ)');
+    if (fault === 'permanent')
+      throw new WarehouseError('permanent', 'injected: permanent failure (redelivered until the DLQ)');
     await this.inner.transaction(statements);
     if (fault === 'after') throw new WarehouseError('transient', 'injected: FINISHED, but the answer was lost');
   }
@@ -239,17 +305,31 @@ async function checkAgainstOracle(wh: LocalWarehouse, run: string, s: Scenario):
 
   // State tables hold the latest version of every object.
   for (const [i, h] of s.dataSources.entries()) {
-    const rows = await adminRows('SELECT version, deleted FROM immuta_system.datasource_state WHERE datasource_id = :id', { id: n.dsId(i) });
-    expect(rows.map((r) => [Number(r.version), r.deleted]), `datasource_state ${n.dsId(i)}`).toEqual([[h.length, latest(h).deleted]]);
+    const rows = await adminRows(
+      'SELECT version, deleted FROM immuta_system.datasource_state WHERE datasource_id = :id',
+      { id: n.dsId(i) },
+    );
+    expect(
+      rows.map((r) => [Number(r.version), r.deleted]),
+      `datasource_state ${n.dsId(i)}`,
+    ).toEqual([[h.length, latest(h).deleted]]);
   }
   for (const [i, h] of s.policies.entries()) {
-    const rows = await adminRows('SELECT version, deleted FROM immuta_system.policy_state WHERE policy_id = :id', { id: n.policyId(i) });
-    expect(rows.map((r) => [Number(r.version), r.deleted]), `policy_state ${n.policyId(i)}`).toEqual([[h.length, latest(h) === 'deleted']]);
+    const rows = await adminRows('SELECT version, deleted FROM immuta_system.policy_state WHERE policy_id = :id', {
+      id: n.policyId(i),
+    });
+    expect(
+      rows.map((r) => [Number(r.version), r.deleted]),
+      `policy_state ${n.policyId(i)}`,
+    ).toEqual([[h.length, latest(h) === 'deleted']]);
   }
   // Profile rows equal the latest user state.
   for (const [i, h] of s.users.entries()) {
     const u = latest(h);
-    const rows = await adminRows('SELECT version, deleted, groups, attributes, datasources FROM immuta_system.profile WHERE immuta__userid = :id', { id: n.user(i) });
+    const rows = await adminRows(
+      'SELECT version, deleted, groups, attributes, datasources FROM immuta_system.profile WHERE immuta__userid = :id',
+      { id: n.user(i) },
+    );
     expect(rows, `profile ${n.user(i)}`).toHaveLength(1);
     const row = rows[0]!;
     expect([Number(row.version), row.deleted], `profile ${n.user(i)} version`).toEqual([h.length, u.deleted]);
@@ -264,31 +344,49 @@ async function checkAgainstOracle(wh: LocalWarehouse, run: string, s: Scenario):
 
   // Views: compile(latest ds, latest live policies) in the oracle schema; compare definitions and rows.
   const existing = new Set(
-    (await adminRows("SELECT c.relname FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'secure' AND c.relkind = 'v'")).map((r) => String(r.relname)),
+    (
+      await adminRows(
+        'SELECT c.relname FROM pg_class c ' +
+          'JOIN pg_namespace s ON s.oid = ' +
+          'c.relnamespace WHERE s.nspname = ' +
+          "'secure' AND c.relkind = 'v'",
+      )
+    ).map((r) => String(r.relname)),
   );
   for (const [i, h] of s.dataSources.entries()) {
     const st = latest(h);
     const allNames = [n.viewName(i, 0), n.viewName(i, 1)];
     if (st.deleted) {
-      expect(allNames.filter((x) => existing.has(x)), `views of deleted ${n.dsId(i)}`).toEqual([]);
+      expect(
+        allNames.filter((x) => existing.has(x)),
+        `views of deleted ${n.dsId(i)}`,
+      ).toEqual([]);
       continue;
     }
     const ds = DataSourceSchema.parse(dataSourceInput(run, i, h.length, st));
-    expect(allNames.filter((x) => existing.has(x)), `views of ${n.dsId(i)}`).toEqual([ds.name]);
+    expect(
+      allNames.filter((x) => existing.has(x)),
+      `views of ${n.dsId(i)}`,
+    ).toEqual([ds.name]);
     const compiled = compileView(ds, livePolicies, { ...config, viewSchema: oracleSchema }, d, null);
     await wh.system.transaction(compiled.statements);
     const defs = await adminRows(
-      `SELECT pg_get_viewdef(${d.quoteLiteral(d.qualify('secure', ds.name))}::regclass) AS actual, pg_get_viewdef(${d.quoteLiteral(d.qualify(oracleSchema, ds.name))}::regclass) AS expected`,
+      `SELECT pg_get_viewdef(` +
+        `${d.quoteLiteral(d.qualify('secure', ds.name))}` +
+        `::regclass) AS actual, ` +
+        `pg_get_viewdef(` +
+        `${d.quoteLiteral(d.qualify(oracleSchema, ds.name))}` +
+        `::regclass) AS expected`,
     );
     expect(defs[0]!.actual, `definition of ${ds.name}`).toBe(defs[0]!.expected);
     for (const [k] of s.users.entries()) {
       const orderBy = ds.columns.map((_, c) => c + 1).join(', ');
-      const read = (schema: string) => wh.queryAs!(n.user(k), stmt(`SELECT * FROM ${d.qualify(schema, ds.name)} ORDER BY ${orderBy}`));
+      const read = (schema: string) =>
+        wh.queryAs!(n.user(k), stmt(`SELECT * FROM ${d.qualify(schema, ds.name)} ORDER BY ${orderBy}`));
       expect(await read('secure'), `${n.user(k)} reads ${ds.name}`).toEqual(await read(oracleSchema));
     }
   }
 }
-
 
 // ------------------------------------------------------------------------------------------ the consumer
 
@@ -329,14 +427,26 @@ export function describeConvergenceProperty(consumer: ConvergenceConsumer): void
   describe('convergence under reordering, duplicates and injected failures (local pipeline on PGlite)', () => {
     let wh: LocalWarehouse;
     let run = 0;
-    const stats = { runs: 0, events: 0, injected: 0, applied: 0, skipped: 0, failed: 0, refannedOut: 0, failedClosed: 0, combined: 0 };
+    const stats = {
+      runs: 0,
+      events: 0,
+      injected: 0,
+      applied: 0,
+      skipped: 0,
+      failed: 0,
+      refannedOut: 0,
+      failedClosed: 0,
+      combined: 0,
+    };
 
     beforeAll(async () => {
       wh = await openLocalWarehouse(config, 'property-test-hash-key', {
         prepare: (admin) =>
           admin([
             stmt('CREATE SCHEMA raw'),
-            ...['t1', 't2'].map((t) => stmt(`CREATE TABLE raw.${t} (id int4, region varchar(8), email varchar(32), note text)`)),
+            ...['t1', 't2'].map((t) =>
+              stmt(`CREATE TABLE raw.${t} (id int4, region varchar(8), email varchar(32), note text)`),
+            ),
             stmt("INSERT INTO raw.t1 VALUES (1, 'eu', 'a@x', 'n1'), (2, 'us', 'b@x', 'n2'), (3, 'eu', NULL, NULL)"),
             stmt("INSERT INTO raw.t2 VALUES (10, 'us', 'c@x', 'n3'), (11, NULL, 'd@x', 'n4')"),
           ]),
@@ -359,12 +469,21 @@ export function describeConvergenceProperty(consumer: ConvergenceConsumer): void
           ]);
           const faulty = new FaultyWarehouse(wh.system, s.faults);
           const fanOut = consumer.policyFanOut?.(run);
-          const pipeline = new LocalPipeline({ config, warehouse: faulty, webhookSecret: SECRET, queue: { maxReceiveCount: 50 }, ...(fanOut ? { policyFanOut: fanOut } : {}) });
+          const pipeline = new LocalPipeline({
+            config,
+            warehouse: faulty,
+            webhookSecret: SECRET,
+            queue: { maxReceiveCount: 50 },
+            ...(fanOut ? { policyFanOut: fanOut } : {}),
+          });
           const consumed = consumer.open(pipeline, faulty);
           const posted = events(r, s);
           for (const [i, e] of posted.entries()) {
             const body = JSON.stringify(e);
-            const out = await pipeline.receiveWebhook({ body, headers: signWebhook(body, SECRET, `wh-${e.id}-${i}`, new Date()) });
+            const out = await pipeline.receiveWebhook({
+              body,
+              headers: signWebhook(body, SECRET, `wh-${e.id}-${i}`, new Date()),
+            });
             expect(out.status, JSON.stringify(out.body)).toBe(202);
             for (let c = 0; c < (s.consume[i % s.consume.length] ?? 0); c++) await consumed.consumeOnce(s.batchSize);
           }

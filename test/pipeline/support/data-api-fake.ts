@@ -13,7 +13,8 @@ import {
   type ServiceOutputTypes,
 } from '@aws-sdk/client-redshift-data';
 
-export type Terminal = { status: 'FINISHED' } | { status: 'FAILED'; error: string } | { status: 'ABORTED' } | { reject: Error };
+export type Terminal =
+  { status: 'FINISHED' } | { status: 'FAILED'; error: string } | { status: 'ABORTED' } | { reject: Error };
 
 export interface CatalogRowInput {
   kind: 'epoch' | 'datasource' | 'policy';
@@ -65,7 +66,11 @@ export class DataApiFake {
       if ('status' in t && t.status === 'FAILED') return { ...base, Status: 'FAILED', Error: t.error };
       return { ...base, Status: 'status' in t ? t.status : 'FINISHED' };
     });
-    rd.on(GetStatementResultCommand).callsFake(() => ({ ColumnMetadata: COLUMNS, Records: catalogRecords(this.catalog), TotalNumRows: this.catalog.length }));
+    rd.on(GetStatementResultCommand).callsFake(() => ({
+      ColumnMetadata: COLUMNS,
+      Records: catalogRecords(this.catalog),
+      TotalNumRows: this.catalog.length,
+    }));
   }
 
   private submit(prefix: 'q' | 'b', t: Terminal | undefined): { Id: string } {

@@ -25,9 +25,32 @@ const n = (min: number, max: number | null = min, constants?: ArgumentSpec['cons
 // https://docs.aws.amazon.com/redshift/latest/dg/r_Dateparts_for_datetime_functions.html (plurals and the
 // abbreviations the functions accept are a larger set; these are the ones the pages list for DATE_TRUNC).
 const DATE_TRUNC_PARTS = [
-  'microsecond', 'microseconds', 'millisecond', 'milliseconds', 'second', 'seconds', 'minute', 'minutes', 'hour', 'hours',
-  'day', 'days', 'week', 'weeks', 'month', 'months', 'quarter', 'quarters', 'year', 'years', 'decade', 'decades',
-  'century', 'centuries', 'millennium', 'millennia',
+  'microsecond',
+  'microseconds',
+  'millisecond',
+  'milliseconds',
+  'second',
+  'seconds',
+  'minute',
+  'minutes',
+  'hour',
+  'hours',
+  'day',
+  'days',
+  'week',
+  'weeks',
+  'month',
+  'months',
+  'quarter',
+  'quarters',
+  'year',
+  'years',
+  'decade',
+  'decades',
+  'century',
+  'centuries',
+  'millennium',
+  'millennia',
 ];
 const datepart: ConstantKind = { kind: 'datepart' };
 
@@ -133,7 +156,9 @@ function constantProblem(kind: ConstantKind, arg: Json): string | null {
   const c = constantOf(arg);
   switch (kind.kind) {
     case 'datepart':
-      return c?.keyword !== undefined || c?.string !== undefined ? null : 'a date part (a word such as day or a string)';
+      return c?.keyword !== undefined || c?.string !== undefined
+        ? null
+        : 'a date part (a word such as day or a string)';
     case 'string':
       if (c?.string === undefined) return 'a string constant';
       if (kind.oneOf && !kind.oneOf.includes(c.string.toLowerCase())) return `one of ${kind.oneOf.join(', ')}`;
@@ -155,7 +180,12 @@ export function argumentProblems(name: string, args: readonly Json[]): string[] 
   if (!spec) return [`${name} has no argument specification`];
   const problems: string[] = [];
   if (args.length < spec.min || (spec.max !== null && args.length > spec.max)) {
-    const expected = spec.max === null ? `at least ${spec.min}` : spec.min === spec.max ? String(spec.min) : `${spec.min} to ${spec.max}`;
+    const expected =
+      spec.max === null
+        ? `at least ${spec.min}`
+        : spec.min === spec.max
+          ? String(spec.min)
+          : `${spec.min} to ${spec.max}`;
     problems.push(`${name.toUpperCase()} takes ${expected} argument${expected === '1' ? '' : 's'}, not ${args.length}`);
   }
   for (const [position, kind] of Object.entries(spec.constants ?? {})) {

@@ -50,19 +50,72 @@ type Json = Record<string, unknown>;
 
 /** Statement node types Redshift has (each maps to a documented SQL command). */
 const STATEMENTS = new Set([
-  'SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'ViewStmt', 'CreateStmt', 'CreateTableAsStmt',
-  'CreateSchemaStmt', 'CreateFunctionStmt', 'CallStmt', 'GrantStmt', 'GrantRoleStmt',
-  'AlterDefaultPrivilegesStmt', 'LockStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'DropRoleStmt', 'DropStmt',
-  'TransactionStmt', 'VariableSetStmt', 'TruncateStmt', 'AlterOwnerStmt', 'RenameStmt', 'CommentStmt',
+  'SelectStmt',
+  'InsertStmt',
+  'UpdateStmt',
+  'DeleteStmt',
+  'ViewStmt',
+  'CreateStmt',
+  'CreateTableAsStmt',
+  'CreateSchemaStmt',
+  'CreateFunctionStmt',
+  'CallStmt',
+  'GrantStmt',
+  'GrantRoleStmt',
+  'AlterDefaultPrivilegesStmt',
+  'LockStmt',
+  'CreateRoleStmt',
+  'AlterRoleStmt',
+  'DropRoleStmt',
+  'DropStmt',
+  'TransactionStmt',
+  'VariableSetStmt',
+  'TruncateStmt',
+  'AlterOwnerStmt',
+  'RenameStmt',
+  'CommentStmt',
 ]);
 
 /** Non-statement node types that carry no PostgreSQL-only meaning by themselves. */
 const NEUTRAL_NODES = new Set([
-  'A_Const', 'ColumnRef', 'ParamRef', 'A_Star', 'String', 'Integer', 'Float', 'Boolean', 'List', 'ResTarget',
-  'Alias', 'RangeVar', 'JoinExpr', 'RangeSubselect', 'SortBy', 'WindowDef', 'BoolExpr', 'NullTest',
-  'BooleanTest', 'CaseWhen', 'SubLink', 'WithClause', 'CommonTableExpr', 'GroupingSet', 'RoleSpec',
-  'AccessPriv', 'ObjectWithArgs', 'FunctionParameter', 'ColumnDef', 'Constraint', 'DefElem', 'IntoClause',
-  'TypeName', 'A_Expr', 'FuncCall', 'SQLValueFunction', 'MultiAssignRef', 'SetToDefault',
+  'A_Const',
+  'ColumnRef',
+  'ParamRef',
+  'A_Star',
+  'String',
+  'Integer',
+  'Float',
+  'Boolean',
+  'List',
+  'ResTarget',
+  'Alias',
+  'RangeVar',
+  'JoinExpr',
+  'RangeSubselect',
+  'SortBy',
+  'WindowDef',
+  'BoolExpr',
+  'NullTest',
+  'BooleanTest',
+  'CaseWhen',
+  'SubLink',
+  'WithClause',
+  'CommonTableExpr',
+  'GroupingSet',
+  'RoleSpec',
+  'AccessPriv',
+  'ObjectWithArgs',
+  'FunctionParameter',
+  'ColumnDef',
+  'Constraint',
+  'DefElem',
+  'IntoClause',
+  'TypeName',
+  'A_Expr',
+  'FuncCall',
+  'SQLValueFunction',
+  'MultiAssignRef',
+  'SetToDefault',
   ...Object.keys(REDSHIFT_EXPRESSIONS),
 ]);
 
@@ -141,7 +194,10 @@ class Linter {
       case 'SQLValueFunction': {
         const op = String(n.op);
         if (!REDSHIFT_VALUE_FUNCTIONS[op]) {
-          this.report('VG402', `${op.replace('SVFOP_', '')} is not on the Redshift allow-list (leader-node-only or unsupported)`);
+          this.report(
+            'VG402',
+            `${op.replace('SVFOP_', '')} is not on the Redshift allow-list (leader-node-only or unsupported)`,
+          );
         } else {
           this.used.valueFunctions.add(op);
         }
@@ -158,7 +214,9 @@ class Linter {
         if (n.subLinkType === 'ARRAY_SUBLINK') this.unsupported('ARRAY(subquery)');
         // Quantified comparisons: Redshift supports only `= ANY|SOME (subquery)` (IN) and `<> ALL (subquery)`
         // (NOT IN); https://docs.aws.amazon.com/redshift/latest/dg/r_comparison_condition.html
-        const op = ((n.operName as Json[] | undefined) ?? []).map((p) => String((p.String as Json)?.sval ?? '')).join('.');
+        const op = ((n.operName as Json[] | undefined) ?? [])
+          .map((p) => String((p.String as Json)?.sval ?? ''))
+          .join('.');
         if (n.subLinkType === 'ANY_SUBLINK' && op !== '' && op !== '=') this.unsupported(`${op} ANY/SOME (subquery)`);
         if (n.subLinkType === 'ALL_SUBLINK' && op !== '<>') this.unsupported(`${op} ALL (subquery)`);
         return;
@@ -169,7 +227,8 @@ class Linter {
         if (n.lateral) this.unsupported('LATERAL');
         return;
       case 'CommonTableExpr':
-        if (n.ctematerialized && n.ctematerialized !== 'CTEMaterializeDefault') this.unsupported('CTE [NOT] MATERIALIZED');
+        if (n.ctematerialized && n.ctematerialized !== 'CTEMaterializeDefault')
+          this.unsupported('CTE [NOT] MATERIALIZED');
         if (n.search_clause || n.cycle_clause) this.unsupported('CTE SEARCH/CYCLE');
         return;
       default:
@@ -213,7 +272,16 @@ class Linter {
         return;
       case 'Constraint': {
         const t = String(n.contype);
-        if (!['CONSTR_NULL', 'CONSTR_NOTNULL', 'CONSTR_DEFAULT', 'CONSTR_PRIMARY', 'CONSTR_UNIQUE', 'CONSTR_FOREIGN'].includes(t)) {
+        if (
+          ![
+            'CONSTR_NULL',
+            'CONSTR_NOTNULL',
+            'CONSTR_DEFAULT',
+            'CONSTR_PRIMARY',
+            'CONSTR_UNIQUE',
+            'CONSTR_FOREIGN',
+          ].includes(t)
+        ) {
           this.unsupported(`constraint ${t.replace('CONSTR_', '')}`);
         }
         return;
@@ -237,7 +305,11 @@ class Linter {
       case 'CallStmt':
         return; // its FuncCall is visited by walk()
       case 'TransactionStmt':
-        if (n.kind === 'TRANS_STMT_SAVEPOINT' || n.kind === 'TRANS_STMT_RELEASE' || n.kind === 'TRANS_STMT_ROLLBACK_TO') {
+        if (
+          n.kind === 'TRANS_STMT_SAVEPOINT' ||
+          n.kind === 'TRANS_STMT_RELEASE' ||
+          n.kind === 'TRANS_STMT_ROLLBACK_TO'
+        ) {
           this.unsupported('savepoints');
         }
         if (String(n.kind).includes('PREPARE')) this.unsupported('two-phase commit');
@@ -324,19 +396,22 @@ class Linter {
       // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_PROCEDURE.html
       if (language !== 'plpgsql') this.unsupported(`procedure language ${language || '(none)'}`);
       for (const o of options) {
-        if (!['language', 'as', 'security', 'set'].includes(String(o.defname))) this.unsupported(`procedure option ${String(o.defname)}`);
+        if (!['language', 'as', 'security', 'set'].includes(String(o.defname)))
+          this.unsupported(`procedure option ${String(o.defname)}`);
       }
       return;
     }
     // Scalar SQL UDFs: https://docs.aws.amazon.com/redshift/latest/dg/udf-creating-a-scalar-sql-udf.html
     if (language !== 'sql') this.unsupported(`function language ${language || '(none)'} (SQL UDFs only)`);
     for (const o of options) {
-      if (!['language', 'as', 'volatility'].includes(String(o.defname))) this.unsupported(`function option ${String(o.defname).toUpperCase()}`);
+      if (!['language', 'as', 'volatility'].includes(String(o.defname)))
+        this.unsupported(`function option ${String(o.defname).toUpperCase()}`);
     }
     for (const p of (n.parameters as Json[] | undefined) ?? []) {
       const fp = p.FunctionParameter as Json;
       if (fp.name) this.unsupported('named arguments in a SQL UDF (use $1, $2, …)');
-      if (fp.mode && fp.mode !== 'FUNC_PARAM_DEFAULT' && fp.mode !== 'FUNC_PARAM_IN') this.unsupported('OUT arguments in a function');
+      if (fp.mode && fp.mode !== 'FUNC_PARAM_DEFAULT' && fp.mode !== 'FUNC_PARAM_IN')
+        this.unsupported('OUT arguments in a function');
       if (fp.defexpr) this.unsupported('argument defaults');
     }
     if (n.sql_body) this.unsupported('SQL-standard function body (BEGIN ATOMIC / RETURN)');
@@ -361,7 +436,15 @@ function run(sql: string, options: LintOptions): { diagnostics: Diagnostic[]; us
   const bytes = Buffer.byteLength(sql, 'utf8');
   const diags: Diagnostic[] = [];
   if (bytes > MAX_STATEMENT_BYTES) {
-    diags.push(diagnostic('VG404', `statement is ${bytes} bytes; the Data API takes at most ${MAX_STATEMENT_BYTES}`, [], 'error', where));
+    diags.push(
+      diagnostic(
+        'VG404',
+        `statement is ${bytes} bytes; the Data API takes at most ${MAX_STATEMENT_BYTES}`,
+        [],
+        'error',
+        where,
+      ),
+    );
   }
   const { sql: normalised, applied } = normaliseRedshift(sql);
   const linter = new Linter(options.ownSchemas ?? DEFAULT_OWN_SCHEMAS, where, applied.includes('no-schema-binding'));
@@ -413,9 +496,15 @@ function lintLiterals(sql: string, linter: Linter): string[] {
 
 function lintFunctionBody(sql: string, fn: Json, linter: Linter, diags: Diagnostic[], where: string): void {
   const options = ((fn.options as Json[]) ?? []).map((o) => o.DefElem as Json);
-  const language = String(((options.find((o) => o.defname === 'language')?.arg as Json)?.String as Json)?.sval ?? '').toLowerCase();
+  const language = String(
+    ((options.find((o) => o.defname === 'language')?.arg as Json)?.String as Json)?.sval ?? '',
+  ).toLowerCase();
   const as = options.find((o) => o.defname === 'as');
-  const body = String((((as?.arg as Json)?.List as Json)?.items as Json[] | undefined)?.[0]?.String ? ((((as!.arg as Json).List as Json).items as Json[])[0]!.String as Json).sval : '');
+  const body = String(
+    (((as?.arg as Json)?.List as Json)?.items as Json[] | undefined)?.[0]?.String
+      ? ((((as!.arg as Json).List as Json).items as Json[])[0]!.String as Json).sval
+      : '',
+  );
   if (language === 'sql') {
     // A Redshift scalar SQL UDF is one SELECT with no FROM (it cannot read a table).
     let tree;
@@ -426,7 +515,8 @@ function lintFunctionBody(sql: string, fn: Json, linter: Linter, diags: Diagnost
       return;
     }
     const stmts = tree.stmts ?? [];
-    const select = stmts.length === 1 ? ((stmts[0]!.stmt as unknown as Json).SelectStmt as Json | undefined) : undefined;
+    const select =
+      stmts.length === 1 ? ((stmts[0]!.stmt as unknown as Json).SelectStmt as Json | undefined) : undefined;
     if (!select) linter.unsupported('a SQL UDF body other than one SELECT');
     else if (select.fromClause) linter.unsupported('FROM in a SQL UDF body');
     lintText(body, linter, false, diags, where);
@@ -444,15 +534,33 @@ function lintFunctionBody(sql: string, fn: Json, linter: Linter, diags: Diagnost
 }
 
 const PLPGSQL_STATEMENTS = new Set([
-  'PLpgSQL_stmt_block', 'PLpgSQL_stmt_assign', 'PLpgSQL_stmt_if', 'PLpgSQL_stmt_case', 'PLpgSQL_stmt_loop',
-  'PLpgSQL_stmt_while', 'PLpgSQL_stmt_fori', 'PLpgSQL_stmt_fors', 'PLpgSQL_stmt_dynfors', 'PLpgSQL_stmt_exit',
-  'PLpgSQL_stmt_return', 'PLpgSQL_stmt_raise', 'PLpgSQL_stmt_execsql', 'PLpgSQL_stmt_dynexecute',
-  'PLpgSQL_stmt_perform', 'PLpgSQL_stmt_getdiag', 'PLpgSQL_stmt_open', 'PLpgSQL_stmt_fetch',
-  'PLpgSQL_stmt_close', 'PLpgSQL_stmt_commit', 'PLpgSQL_stmt_rollback', 'PLpgSQL_stmt_call',
+  'PLpgSQL_stmt_block',
+  'PLpgSQL_stmt_assign',
+  'PLpgSQL_stmt_if',
+  'PLpgSQL_stmt_case',
+  'PLpgSQL_stmt_loop',
+  'PLpgSQL_stmt_while',
+  'PLpgSQL_stmt_fori',
+  'PLpgSQL_stmt_fors',
+  'PLpgSQL_stmt_dynfors',
+  'PLpgSQL_stmt_exit',
+  'PLpgSQL_stmt_return',
+  'PLpgSQL_stmt_raise',
+  'PLpgSQL_stmt_execsql',
+  'PLpgSQL_stmt_dynexecute',
+  'PLpgSQL_stmt_perform',
+  'PLpgSQL_stmt_getdiag',
+  'PLpgSQL_stmt_open',
+  'PLpgSQL_stmt_fetch',
+  'PLpgSQL_stmt_close',
+  'PLpgSQL_stmt_commit',
+  'PLpgSQL_stmt_rollback',
+  'PLpgSQL_stmt_call',
 ]);
 
 // Supported PL/pgSQL statements: https://docs.aws.amazon.com/redshift/latest/dg/c_PLpgSQL-statements.html
-// Trapping errors (only WHEN OTHERS): https://docs.aws.amazon.com/redshift/latest/dg/stored-procedure-trapping-errors.html
+// Trapping errors (only WHEN OTHERS):
+// https://docs.aws.amazon.com/redshift/latest/dg/stored-procedure-trapping-errors.html
 function walkPlpgsql(value: unknown, linter: Linter, diags: Diagnostic[], where: string): void {
   if (Array.isArray(value)) {
     for (const v of value) walkPlpgsql(v, linter, diags, where);

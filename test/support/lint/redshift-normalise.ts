@@ -17,7 +17,9 @@ import { scanSync } from 'libpg-query';
 export interface Normalised {
   sql: string;
   /** Which rewrites were applied (for diagnostics and tests). */
-  applied: ('no-schema-binding' | 'nonatomic' | 'password-disable' | 'default-privileges-procedures' | 'named-parameters')[];
+  applied: (
+    'no-schema-binding' | 'nonatomic' | 'password-disable' | 'default-privileges-procedures' | 'named-parameters'
+  )[];
 }
 
 const LATE_BINDING = /\s+WITH\s+NO\s+SCHEMA\s+BINDING\s*;?\s*$/i;

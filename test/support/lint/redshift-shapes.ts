@@ -2,7 +2,8 @@
 // or, where the tree forgets the spelling, on the scanner's tokens:
 // - IS TRUE / IS FALSE / IS UNKNOWN only as a predicate in a WHERE clause, never in a select list
 //   (https://docs.aws.amazon.com/redshift/latest/dg/r_Boolean_type.html);
-// - LOCK [ TABLE ] name [, …] — no IN … MODE, no NOWAIT, no ONLY (https://docs.aws.amazon.com/redshift/latest/dg/r_LOCK.html);
+// - LOCK [ TABLE ] name [, …] — no IN … MODE, no NOWAIT, no ONLY
+//   (https://docs.aws.amazon.com/redshift/latest/dg/r_LOCK.html);
 // - CREATE USER needs PASSWORD and takes only Redshift's options; CREATE ROLE takes none
 //   (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html, r_ALTER_USER.html, r_CREATE_ROLE.html);
 // - GRANT … ON LANGUAGE: USAGE only, on sql / plpgsql (https://docs.aws.amazon.com/redshift/latest/dg/r_GRANT.html);
@@ -17,7 +18,8 @@ export function booleanTestsOutsideWhere(value: unknown, inWhere = false): numbe
   for (const [key, child] of Object.entries(value as Json)) {
     if (key === 'BooleanTest' && !inWhere) count++;
     if (key === 'SelectStmt' || key === 'UpdateStmt' || key === 'DeleteStmt') {
-      for (const [field, part] of Object.entries(child as Json)) count += booleanTestsOutsideWhere(part, field === 'whereClause');
+      for (const [field, part] of Object.entries(child as Json))
+        count += booleanTestsOutsideWhere(part, field === 'whereClause');
       continue;
     }
     count += booleanTestsOutsideWhere(child, inWhere);
@@ -52,8 +54,10 @@ export function roleProblems(kind: 'CreateRoleStmt' | 'AlterRoleStmt', n: Json):
     for (const o of options.filter((o) => o !== 'rolemembers')) problems.push(`CREATE GROUP option ${o}`);
     return problems;
   }
-  for (const o of options.filter((o) => !USER_OPTIONS.has(o))) problems.push(`user option ${o === 'canlogin' ? 'LOGIN/NOLOGIN' : o}`);
-  if (kind === 'CreateRoleStmt' && !options.includes('password')) problems.push('CREATE USER without PASSWORD (Redshift requires PASSWORD … or PASSWORD DISABLE)');
+  for (const o of options.filter((o) => !USER_OPTIONS.has(o)))
+    problems.push(`user option ${o === 'canlogin' ? 'LOGIN/NOLOGIN' : o}`);
+  if (kind === 'CreateRoleStmt' && !options.includes('password'))
+    problems.push('CREATE USER without PASSWORD (Redshift requires PASSWORD … or PASSWORD DISABLE)');
   return problems;
 }
 
@@ -61,13 +65,21 @@ const LANGUAGES = new Set(['sql', 'plpgsql']);
 
 /** GRANT/REVOKE … ON LANGUAGE: what Redshift lacks (unsupported) and what viewguard refuses (refused). */
 export function languageGrantProblems(n: Json): { unsupported: string[]; refused: string[] } {
-  const names = ((n.objects as Json[] | undefined) ?? []).map((o) => String((o.String as Json | undefined)?.sval ?? '').toLowerCase());
-  const privileges = ((n.privileges as Json[] | undefined) ?? []).map((p) => String((p.AccessPriv as Json).priv_name ?? ''));
+  const names = ((n.objects as Json[] | undefined) ?? []).map((o) =>
+    String((o.String as Json | undefined)?.sval ?? '').toLowerCase(),
+  );
+  const privileges = ((n.privileges as Json[] | undefined) ?? []).map((p) =>
+    String((p.AccessPriv as Json).priv_name ?? ''),
+  );
   const unsupported: string[] = [];
   const refused: string[] = [];
-  if (privileges.length === 0 || privileges.some((p) => p !== 'usage')) unsupported.push('privileges other than USAGE on a language');
+  if (privileges.length === 0 || privileges.some((p) => p !== 'usage'))
+    unsupported.push('privileges other than USAGE on a language');
   for (const name of names) {
-    if (name.startsWith('plpython')) refused.push(`USAGE ON LANGUAGE ${name}: viewguard never grants a Python language (Python UDFs reach end of support)`);
+    if (name.startsWith('plpython'))
+      refused.push(
+        `USAGE ON LANGUAGE ${name}: viewguard never grants a Python language (Python UDFs reach end of support)`,
+      );
     else if (!LANGUAGES.has(name)) unsupported.push(`language ${name}`);
   }
   return { unsupported, refused };

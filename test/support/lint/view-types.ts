@@ -14,7 +14,22 @@ export function typeCategory(sqlType: string): TypeCategory {
   const t = sqlType.toLowerCase().replace(/\(.*\)$/, '');
   if (t === 'unknown') return 'unknown';
   if (['varchar', 'char', 'text', 'bpchar', 'character varying', 'character'].includes(t)) return 'string';
-  if (['int2', 'int4', 'int8', 'numeric', 'decimal', 'float4', 'float8', 'smallint', 'integer', 'bigint', 'real'].includes(t)) return 'number';
+  if (
+    [
+      'int2',
+      'int4',
+      'int8',
+      'numeric',
+      'decimal',
+      'float4',
+      'float8',
+      'smallint',
+      'integer',
+      'bigint',
+      'real',
+    ].includes(t)
+  )
+    return 'number';
   if (t === 'boolean' || t === 'bool') return 'boolean';
   if (['date', 'timestamp', 'timestamptz'].includes(t)) return 'datetime';
   if (['time', 'timetz'].includes(t)) return 'time';
@@ -27,7 +42,16 @@ export function lintViewTypes(columns: readonly { name: string; branchTypes: rea
   for (const c of columns) {
     const categories = [...new Set(c.branchTypes.map(typeCategory).filter((k) => k !== 'unknown'))];
     if (categories.length > 1) {
-      out.push(diagnostic('VG405', `column ${JSON.stringify(c.name)}: the CASE mixes ${c.branchTypes.join(', ')} (${categories.join(' and ')}); Redshift cannot match these types`, [c.name]));
+      out.push(
+        diagnostic(
+          'VG405',
+          `column ${JSON.stringify(c.name)}: the CASE ` +
+            `mixes ${c.branchTypes.join(', ')}` +
+            ` (${categories.join(' and ')}); ` +
+            `Redshift cannot match these types`,
+          [c.name],
+        ),
+      );
     }
   }
   return out;

@@ -4,9 +4,27 @@
 // conditions, masks, row filters and the fail-closed rules are re-implemented here from the docs.
 import { createHash } from 'node:crypto';
 import type { DataSource } from '../../../shared/policy/data-source.js';
-import type { MaskFunction, MaskPolicy, Policy, RowFilterPolicy, SubscriptionPolicy, UserCriteria } from '../../../shared/policy/policy.js';
+import type {
+  MaskFunction,
+  MaskPolicy,
+  Policy,
+  RowFilterPolicy,
+  SubscriptionPolicy,
+  UserCriteria,
+} from '../../../shared/policy/policy.js';
 import type { UserProfile } from '../../../shared/policy/user-profile.js';
-import { ClauseRefused, MayError, Undetermined, clauseRefusal, clauseTypeError, columnsNamed, evalClause, unreadable, type ClauseContext, type Cond } from './where-clause.js';
+import {
+  ClauseRefused,
+  MayError,
+  Undetermined,
+  clauseRefusal,
+  clauseTypeError,
+  columnsNamed,
+  evalClause,
+  unreadable,
+  type ClauseContext,
+  type Cond,
+} from './where-clause.js';
 import { fits, fitsOn } from './fits.js';
 import { applyMask } from './masks.js';
 import { timeWindowKeeps } from './time-window.js';
@@ -93,8 +111,13 @@ export function matches(c: UserCriteria, u: Entitled): boolean {
 
 const dsTags = (ds: DataSource): string[] => [...ds.tags, ...ds.columns.flatMap((c) => c.tags)];
 
-function targetColumns(target: { kind: 'column'; name: string } | { kind: 'tag'; tag: string }, cols: Column[]): Column[] {
-  return target.kind === 'column' ? cols.filter((c) => c.name === target.name) : cols.filter((c) => c.tags.some((t) => tagUnder(t, target.tag)));
+function targetColumns(
+  target: { kind: 'column'; name: string } | { kind: 'tag'; tag: string },
+  cols: Column[],
+): Column[] {
+  return target.kind === 'column'
+    ? cols.filter((c) => c.name === target.name)
+    : cols.filter((c) => c.tags.some((t) => tagUnder(t, target.tag)));
 }
 
 /** The deepest matching scope tag (0 = global without tags); -1 = not in scope; local = +∞. */
@@ -121,15 +144,20 @@ function applies(p: Policy, input: EvalInput, cols: Column[]): boolean {
     // docs: a clause that cannot be read applies wherever the scope matches (and fails those views closed).
     if (unreadable(clauseOf(input, text))) return true;
     const named = columnsNamed(clauseOf(input, text));
-    return named.columns.every((n) => cols.some((c) => c.name === n)) && named.tags.every((t) => targetColumns({ kind: 'tag', tag: t }, cols).length > 0);
+    return (
+      named.columns.every((n) => cols.some((c) => c.name === n)) &&
+      named.tags.every((t) => targetColumns({ kind: 'tag', tag: t }, cols).length > 0)
+    );
   };
-  if (p.type === 'mask') return targetColumns(p.target, cols).length > 0 && (p.where === undefined || resolves(p.where));
+  if (p.type === 'mask')
+    return targetColumns(p.target, cols).length > 0 && (p.where === undefined || resolves(p.where));
   if (p.type === 'rowFilter' && 'column' in p.filter) return targetColumns(p.filter.column, cols).length > 0;
   if (p.type === 'rowFilter' && p.filter.kind === 'where') return resolves(p.filter.clause);
   return true;
 }
 
-const older = (a: Policy, b: Policy): number => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const older = (a: Policy, b: Policy): number =>
+  Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function winningSubscription(subs: SubscriptionPolicy[], ds: DataSource): SubscriptionPolicy | null {
   return [...subs].sort((a, b) => scopeRank(b, ds) - scopeRank(a, ds) || older(a, b))[0] ?? null;
@@ -143,7 +171,10 @@ function winningMask(masks: MaskPolicy[]): MaskPolicy {
 // ------------------------------------------------------------------------------------------ compile-time checks
 
 class FailClosed extends Error {
-  constructor(readonly code: string, why: string) {
+  constructor(
+    readonly code: string,
+    why: string,
+  ) {
     super(why);
   }
 }
@@ -158,11 +189,16 @@ function resolve(input: EvalInput, cols: Column[]): Resolved {
   const applying = input.policies.filter((p) => applies(p, input, cols));
   const masks = new Map<string, MaskPolicy>();
   for (const c of cols) {
-    const candidates = applying.filter((p): p is MaskPolicy => p.type === 'mask' && targetColumns(p.target, [c]).length > 0);
+    const candidates = applying.filter(
+      (p): p is MaskPolicy => p.type === 'mask' && targetColumns(p.target, [c]).length > 0,
+    );
     if (candidates.length) masks.set(c.name, winningMask(candidates));
   }
   return {
-    subscription: winningSubscription(applying.filter((p): p is SubscriptionPolicy => p.type === 'subscription'), input.ds),
+    subscription: winningSubscription(
+      applying.filter((p): p is SubscriptionPolicy => p.type === 'subscription'),
+      input.ds,
+    ),
     masks,
     filters: applying.filter((p): p is RowFilterPolicy => p.type === 'rowFilter'),
   };
@@ -178,10 +214,15 @@ function failReasons(input: EvalInput, cols: Column[], r: Resolved): FailClosed[
   };
   for (const [name, m] of r.masks) {
     const type = cols.find((c) => c.name === name)!.type;
-    const fns: (MaskFunction | { kind: 'clear' })[] = [m.mask, ...(m.condition.kind === 'everyoneWho' ? [m.condition.otherwise] : [])];
+    const fns: (MaskFunction | { kind: 'clear' })[] = [
+      m.mask,
+      ...(m.condition.kind === 'everyoneWho' ? [m.condition.otherwise] : []),
+    ];
     for (const fn of fns) {
-      if (fn.kind === 'constant' && !fitsOn(input.dialect, type, fn.value)) out.push(new FailClosed('VG303', `constant ${fn.value} does not fit ${name}`));
-      if (fn.kind === 'regex' && !fn.global && input.dialect === 'redshift' && familyOf(type) === 'string') out.push(new FailClosed('VG303', 'first-match-only regex on Redshift'));
+      if (fn.kind === 'constant' && !fitsOn(input.dialect, type, fn.value))
+        out.push(new FailClosed('VG303', `constant ${fn.value} does not fit ${name}`));
+      if (fn.kind === 'regex' && !fn.global && input.dialect === 'redshift' && familyOf(type) === 'string')
+        out.push(new FailClosed('VG303', 'first-match-only regex on Redshift'));
     }
     if (m.where !== undefined) refuse(m.where);
   }
@@ -191,8 +232,12 @@ function failReasons(input: EvalInput, cols: Column[], r: Resolved): FailClosed[
       const targets = targetColumns(rule.column, cols);
       if (targets.length === 0) out.push(new FailClosed('VG302', `row filter ${f.id}: target column missing`));
       for (const c of targets) {
-        if (rule.kind === 'values') for (const v of rule.values) if (!fitsOn(input.dialect, c.type, v, 'widest')) out.push(new FailClosed('VG307', `value ${v} does not fit ${c.name}`));
-        if (rule.kind === 'timeWindow' && !['date', 'timestamp'].includes(familyOf(c.type))) out.push(new FailClosed('VG307', `time window on ${c.name}`));
+        if (rule.kind === 'values')
+          for (const v of rule.values)
+            if (!fitsOn(input.dialect, c.type, v, 'widest'))
+              out.push(new FailClosed('VG307', `value ${v} does not fit ${c.name}`));
+        if (rule.kind === 'timeWindow' && !['date', 'timestamp'].includes(familyOf(c.type)))
+          out.push(new FailClosed('VG307', `time window on ${c.name}`));
       }
     }
     if (rule.kind === 'where') refuse(rule.clause);
@@ -206,7 +251,12 @@ export function evaluate(input: EvalInput, user: EvalUser): Outcome {
   const cols: Column[] = input.ds.columns.map((c) => ({ name: c.name, type: refType(c.type)!, tags: c.tags }));
   const r = resolve(input, cols);
   const reasons = failReasons(input, cols, r);
-  if (reasons.length) return { kind: 'failClosed', codes: [...new Set(reasons.map((e) => e.code))], why: reasons.map((e) => `${e.code}: ${e.message}`).join('; ') };
+  if (reasons.length)
+    return {
+      kind: 'failClosed',
+      codes: [...new Set(reasons.map((e) => e.code))],
+      why: reasons.map((e) => `${e.code}: ${e.message}`).join('; '),
+    };
   const columns = cols.map((c) => c.name);
   // docs: a user without a profile row sees no rows of any view.
   if (user.profile === null) return { kind: 'rows', rows: [], columns, mayError: false };
@@ -251,31 +301,51 @@ export function evaluate(input: EvalInput, user: EvalUser): Outcome {
 function subscribed(s: SubscriptionPolicy | null, ds: DataSource, u: Entitled): boolean {
   const access = s?.access ?? { kind: 'approved' as const };
   switch (access.kind) {
-    case 'anyone': return true;
-    case 'usersWith': return matches(access.who, u);
-    case 'approved': return u.dataSources.has(ds.id);
-    case 'usingPurpose': return access.purposes.some((p) => u.actsUnder.has(p));
+    case 'anyone':
+      return true;
+    case 'usersWith':
+      return matches(access.who, u);
+    case 'approved':
+      return u.dataSources.has(ds.id);
+    case 'usingPurpose':
+      return access.purposes.some((p) => u.actsUnder.has(p));
   }
 }
 
 /** true / false, or 'maybe' when the rule does not fix the answer at this query time. */
-function filterKeeps(f: RowFilterPolicy, input: EvalInput, cols: Column[], ctx: ClauseContext, u: Entitled): boolean | 'maybe' {
+function filterKeeps(
+  f: RowFilterPolicy,
+  input: EvalInput,
+  cols: Column[],
+  ctx: ClauseContext,
+  u: Entitled,
+): boolean | 'maybe' {
   if (f.exception && matches(f.exception, u)) return true;
   const rule = f.filter;
   const each = (test: (c: Column, v: string | null) => boolean | 'maybe'): boolean | 'maybe' => {
-    const verdicts = targetColumns((rule as { column: Parameters<typeof targetColumns>[0] }).column, cols).map((c) => test(c, ctx.row.get(c.name) ?? null));
+    const verdicts = targetColumns((rule as { column: Parameters<typeof targetColumns>[0] }).column, cols).map((c) =>
+      test(c, ctx.row.get(c.name) ?? null),
+    );
     return verdicts.includes(false) ? false : verdicts.includes('maybe') ? 'maybe' : true;
   };
   const text = (c: Column, v: string): string => renderText(typed(c.type, v));
   switch (rule.kind) {
-    case 'never': return false;
-    case 'groupMatch': return each((c, v) => v !== null && u.groups.has(text(c, v)));
-    case 'attributeMatch': return each((c, v) => v !== null && (u.attributes.get(rule.attribute)?.has(text(c, v)) ?? false));
-    case 'values': return each((c, v) => v !== null && rule.values.some((x) => sameValue(c.type, v, x)) !== rule.not);
-    case 'timeWindow': return each((c, v) => (v === null ? false : timeWindowKeeps(c.type, v, rule, input.now, input.dialect)));
-    case 'minimize': return each((c, v) => v !== null && minimizeKeeps(text(c, v), u.role, rule.percent));
-    case 'usingPurpose': return rule.purposes.some((p) => u.actsUnder.has(p));
-    case 'where': return evalClause(clauseOf(input, rule.clause), ctx) === true;
+    case 'never':
+      return false;
+    case 'groupMatch':
+      return each((c, v) => v !== null && u.groups.has(text(c, v)));
+    case 'attributeMatch':
+      return each((c, v) => v !== null && (u.attributes.get(rule.attribute)?.has(text(c, v)) ?? false));
+    case 'values':
+      return each((c, v) => v !== null && rule.values.some((x) => sameValue(c.type, v, x)) !== rule.not);
+    case 'timeWindow':
+      return each((c, v) => (v === null ? false : timeWindowKeeps(c.type, v, rule, input.now, input.dialect)));
+    case 'minimize':
+      return each((c, v) => v !== null && minimizeKeeps(text(c, v), u.role, rule.percent));
+    case 'usingPurpose':
+      return rule.purposes.some((p) => u.actsUnder.has(p));
+    case 'where':
+      return evalClause(clauseOf(input, rule.clause), ctx) === true;
   }
 }
 
@@ -284,7 +354,10 @@ function sameValue(type: RefType, a: string, b: string): boolean {
   const x = typed(type, a);
   const y = typed(type, b);
   if (x.kind === 'numeric' && y.kind === 'numeric') return x.units === y.units;
-  return JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) === JSON.stringify(y, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  return (
+    JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ===
+    JSON.stringify(y, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))
+  );
 }
 
 /** docs: MOD(first 32 bits of MD5(<key text> || '|' || <user name>), 10000) < percent × 100. */
@@ -294,8 +367,17 @@ export function minimizeKeeps(key: string, role: string, percent: number): boole
 }
 
 /** The cell one user sees; undefined = not determined by the docs (any answer is accepted). */
-function cellFor(input: EvalInput, m: MaskPolicy | undefined, c: Column, raw: string | null, ctx: ClauseContext, u: Entitled): Cell | undefined {
-  const hashes = m !== undefined && (m.mask.kind === 'hash' || (m.condition.kind === 'everyoneWho' && m.condition.otherwise.kind === 'hash'));
+function cellFor(
+  input: EvalInput,
+  m: MaskPolicy | undefined,
+  c: Column,
+  raw: string | null,
+  ctx: ClauseContext,
+  u: Entitled,
+): Cell | undefined {
+  const hashes =
+    m !== undefined &&
+    (m.mask.kind === 'hash' || (m.condition.kind === 'everyoneWho' && m.condition.otherwise.kind === 'hash'));
   const clear = (): Cell => (raw === null ? null : renderText(typed(c.type, raw)));
   if (!m) return clear();
   if (m.where !== undefined) {

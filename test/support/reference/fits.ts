@@ -20,8 +20,11 @@ const zoneOk = (z: string | undefined): boolean => {
 
 export function fits(t: RefType, value: string): boolean {
   switch (t.kind) {
-    case 'text': return true;
-    case 'varchar': case 'char': return [...value].length <= t.n;
+    case 'text':
+      return true;
+    case 'varchar':
+    case 'char':
+      return [...value].length <= t.n;
     case 'int': {
       if (!/^-?\d+$/.test(value)) return false;
       const n = BigInt(value);
@@ -38,16 +41,26 @@ export function fits(t: RefType, value: string): boolean {
       const v = t.bits === 32 ? Math.fround(Number(value)) : Number(value);
       return Number.isFinite(v);
     }
-    case 'boolean': return /^(true|false)$/i.test(value);
+    case 'boolean':
+      return /^(true|false)$/i.test(value);
     case 'date': {
       const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
       return m !== null && validDate(Number(m[1]), Number(m[2]), Number(m[3]));
     }
-    case 'timestamp': case 'timestamptz': {
-      const m = new RegExp(`^(\\d{4})-(\\d{2})-(\\d{2})[ T](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.\\d{1,6})?)?(${ZONE})?$`).exec(value);
-      return m !== null && validDate(Number(m[1]), Number(m[2]), Number(m[3])) && validClock(Number(m[4]), Number(m[5]), Number(m[6] ?? '0')) && zoneOk(m[7]);
+    case 'timestamp':
+    case 'timestamptz': {
+      const m = new RegExp(
+        `^(\\d{4})-(\\d{2})-(\\d{2})[ T](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.\\d{1,6})?)?(${ZONE})?$`,
+      ).exec(value);
+      return (
+        m !== null &&
+        validDate(Number(m[1]), Number(m[2]), Number(m[3])) &&
+        validClock(Number(m[4]), Number(m[5]), Number(m[6] ?? '0')) &&
+        zoneOk(m[7])
+      );
     }
-    case 'time': case 'timetz': {
+    case 'time':
+    case 'timetz': {
       const m = new RegExp(`^(\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.\\d{1,6})?)?([+-]\\d{2}(?::?\\d{2})?)?$`).exec(value);
       return m !== null && validClock(Number(m[1]), Number(m[2]), Number(m[3] ?? '0')) && zoneOk(m[4]);
     }
@@ -59,14 +72,23 @@ export function fits(t: RefType, value: string): boolean {
  * VARCHAR(n) hold n UTF-8 bytes, CHAR single-byte characters only, TEXT is VARCHAR(256). A row-filter value on
  * a text column is compared as VARCHAR(65535) (`castTo: 'widest'`), a mask constant takes the column's type.
  */
-export function fitsOn(dialect: 'postgres' | 'redshift', t: RefType, value: string, castTo: 'column' | 'widest' = 'column'): boolean {
+export function fitsOn(
+  dialect: 'postgres' | 'redshift',
+  t: RefType,
+  value: string,
+  castTo: 'column' | 'widest' = 'column',
+): boolean {
   if (!fits(t, value)) return false;
   if (dialect === 'postgres') return true;
   const bytes = Buffer.byteLength(value, 'utf8');
   switch (t.kind) {
-    case 'char': return bytes === [...value].length && bytes <= t.n;
-    case 'varchar': return bytes <= t.n;
-    case 'text': return bytes <= (castTo === 'widest' ? 65535 : 256);
-    default: return true;
+    case 'char':
+      return bytes === [...value].length && bytes <= t.n;
+    case 'varchar':
+      return bytes <= t.n;
+    case 'text':
+      return bytes <= (castTo === 'widest' ? 65535 : 256);
+    default:
+      return true;
   }
 }

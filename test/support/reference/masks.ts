@@ -2,7 +2,16 @@
 import { createHash } from 'node:crypto';
 import type { MaskFunction } from '../../../shared/policy/policy.js';
 import { REGEX_PATTERNS } from './regex-patterns.js';
-import { US_PER_DAY, civilFromDays, daysFromCivil, familyOf, renderText, typed, type RefType, type Typed } from './values.js';
+import {
+  US_PER_DAY,
+  civilFromDays,
+  daysFromCivil,
+  familyOf,
+  renderText,
+  typed,
+  type RefType,
+  type Typed,
+} from './values.js';
 
 export interface MaskContext {
   hashKey: string;
@@ -12,18 +21,31 @@ export interface MaskContext {
 }
 
 /** The cell text; undefined = the docs leave it engine-dependent (any answer accepted). */
-export function applyMask(fn: MaskFunction, type: RefType, raw: string | null, ctx: MaskContext): string | null | undefined {
+export function applyMask(
+  fn: MaskFunction,
+  type: RefType,
+  raw: string | null,
+  ctx: MaskContext,
+): string | null | undefined {
   const fam = familyOf(type);
   if (raw === null && fn.kind !== 'constant') return null;
   switch (fn.kind) {
-    case 'hash': return createHash('sha256').update(ctx.hashKey + renderText(typed(type, raw!)), 'utf8').digest('hex');
-    case 'null': return null;
-    case 'constant': return show(type, renderText(typed(type, fn.value)), ctx);
-    case 'regex': return fam === 'string' ? regex(fn, renderText(typed(type, raw!)), type, ctx) : null;
-    case 'partial': return fam === 'string' ? partial(fn, renderText(typed(type, raw!)), ctx) : null;
+    case 'hash':
+      return createHash('sha256')
+        .update(ctx.hashKey + renderText(typed(type, raw!)), 'utf8')
+        .digest('hex');
+    case 'null':
+      return null;
+    case 'constant':
+      return show(type, renderText(typed(type, fn.value)), ctx);
+    case 'regex':
+      return fam === 'string' ? regex(fn, renderText(typed(type, raw!)), type, ctx) : null;
+    case 'partial':
+      return fam === 'string' ? partial(fn, renderText(typed(type, raw!)), ctx) : null;
     case 'round': {
       const v = typed(type, raw!);
-      if (['integer', 'numeric', 'float'].includes(fam)) return fn.bucket === undefined ? null : show(type, renderText(roundNumber(v, fn.bucket, type)), ctx);
+      if (['integer', 'numeric', 'float'].includes(fam))
+        return fn.bucket === undefined ? null : show(type, renderText(roundNumber(v, fn.bucket, type)), ctx);
       if (fam === 'date' || fam === 'timestamp') return fn.unit === undefined ? null : renderText(truncate(v, fn.unit));
       return null;
     }
@@ -38,15 +60,27 @@ function show(type: RefType, text: string, ctx: MaskContext): string {
   return type.kind === 'char' && !ctx.hashes ? cut.replace(/ +$/, '') : cut;
 }
 
-function regex(fn: Extract<MaskFunction, { kind: 'regex' }>, text: string, type: RefType, ctx: MaskContext): string | undefined {
+function regex(
+  fn: Extract<MaskFunction, { kind: 'regex' }>,
+  text: string,
+  type: RefType,
+  ctx: MaskContext,
+): string | undefined {
   const js = REGEX_PATTERNS[fn.pattern];
   if (js === undefined) throw new Error(`reference: no JavaScript reading of pattern ${fn.pattern}`);
   if (fn.caseInsensitive && /[^\x00-\x7f]/.test(fn.pattern)) return undefined;
   const re = new RegExp(js, `su${fn.global ? 'g' : ''}${fn.caseInsensitive ? 'i' : ''}`);
-  return show(type, text.replace(re, () => fn.replacement), ctx);
+  return show(
+    type,
+    text.replace(re, () => fn.replacement),
+    ctx,
+  );
 }
 
-/** docs: keep first/last `count` characters; the rest → maskChar (all but whitespace and punctuation with preserveFormat). */
+/**
+ * docs: keep first/last `count` characters; the rest → maskChar (all but whitespace and punctuation with
+ * preserveFormat).
+ */
 function partial(fn: Extract<MaskFunction, { kind: 'partial' }>, text: string, ctx: MaskContext): string | undefined {
   const chars = [...text];
   let undetermined = false;
@@ -62,7 +96,8 @@ function partial(fn: Extract<MaskFunction, { kind: 'partial' }>, text: string, c
     });
   let out: string[];
   if (chars.length <= fn.count) out = hide(chars);
-  else if (fn.keep === 'last') out = [...hide(chars.slice(0, chars.length - fn.count)), ...chars.slice(chars.length - fn.count)];
+  else if (fn.keep === 'last')
+    out = [...hide(chars.slice(0, chars.length - fn.count)), ...chars.slice(chars.length - fn.count)];
   else out = [...chars.slice(0, fn.count), ...hide(chars.slice(fn.count))];
   return undetermined ? undefined : out.join('');
 }
@@ -108,14 +143,32 @@ function truncate(v: Typed, unit: string): Typed {
   let tod = us - BigInt(days) * US_PER_DAY;
   const [y, m] = civilFromDays(days);
   switch (unit) {
-    case 'year': days = daysFromCivil(y, 1, 1); tod = 0n; break;
-    case 'quarter': days = daysFromCivil(y, m - ((m - 1) % 3), 1); tod = 0n; break;
-    case 'month': days = daysFromCivil(y, m, 1); tod = 0n; break;
+    case 'year':
+      days = daysFromCivil(y, 1, 1);
+      tod = 0n;
+      break;
+    case 'quarter':
+      days = daysFromCivil(y, m - ((m - 1) % 3), 1);
+      tod = 0n;
+      break;
+    case 'month':
+      days = daysFromCivil(y, m, 1);
+      tod = 0n;
+      break;
     // ISO weeks start on Monday; 1970-01-01 was a Thursday.
-    case 'week': days -= (((days + 3) % 7) + 7) % 7; tod = 0n; break;
-    case 'day': tod = 0n; break;
-    case 'hour': tod -= tod % 3_600_000_000n; break;
-    case 'minute': tod -= tod % 60_000_000n; break;
+    case 'week':
+      days -= (((days + 3) % 7) + 7) % 7;
+      tod = 0n;
+      break;
+    case 'day':
+      tod = 0n;
+      break;
+    case 'hour':
+      tod -= tod % 3_600_000_000n;
+      break;
+    case 'minute':
+      tod -= tod % 60_000_000n;
+      break;
   }
   if (v.kind === 'date') return { kind: 'date', days };
   return { kind: 'timestamp', us: BigInt(days) * US_PER_DAY + tod, tz: v.kind === 'timestamp' && v.tz };

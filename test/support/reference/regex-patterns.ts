@@ -12,6 +12,6 @@ export const REGEX_PATTERNS: Record<string, string> = {
   "'": "'",
   '%': '%',
   '[|=]': '[|=]',
-  'é': 'é',
+  é: 'é',
   '^$': '^$',
 };

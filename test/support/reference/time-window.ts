@@ -12,11 +12,16 @@ const MINUTE = 60_000_000n;
 function minus(now: bigint, amount: number, unit: TimeWindow['unit']): bigint {
   const n = BigInt(amount);
   switch (unit) {
-    case 'minute': return now - n * MINUTE;
-    case 'hour': return now - n * 60n * MINUTE;
-    case 'day': return now - n * US_PER_DAY;
-    case 'week': return now - 7n * n * US_PER_DAY;
-    case 'month': case 'year': {
+    case 'minute':
+      return now - n * MINUTE;
+    case 'hour':
+      return now - n * 60n * MINUTE;
+    case 'day':
+      return now - n * US_PER_DAY;
+    case 'week':
+      return now - 7n * n * US_PER_DAY;
+    case 'month':
+    case 'year': {
       const days = Number(now / US_PER_DAY);
       const tod = now - BigInt(days) * US_PER_DAY;
       const [y, m, d] = civilFromDays(days);
@@ -29,7 +34,13 @@ function minus(now: bigint, amount: number, unit: TimeWindow['unit']): bigint {
   }
 }
 
-export function timeWindowKeeps(type: RefType, literal: string, rule: TimeWindow, now: { from: bigint; to: bigint }, dialect: 'postgres' | 'redshift'): boolean | 'maybe' {
+export function timeWindowKeeps(
+  type: RefType,
+  literal: string,
+  rule: TimeWindow,
+  now: { from: bigint; to: bigint },
+  dialect: 'postgres' | 'redshift',
+): boolean | 'maybe' {
   const v = typed(type, literal);
   const at = v.kind === 'date' ? BigInt(v.days) * US_PER_DAY : v.kind === 'timestamp' ? v.us : 0n;
   // Redshift's GETDATE() has whole seconds (its page's example): the boundary may be up to a second earlier.

@@ -21,19 +21,36 @@ export type Family = 'string' | 'integer' | 'numeric' | 'float' | 'boolean' | 'd
 
 /** The docs' table, row by row. null = not a type the compiler knows (VG201). */
 export function refType(declared: string): RefType | null {
-  const t = declared.trim().toLowerCase().replace(/\s+/g, ' ').replace(/\s*([(),])\s*/g, '$1');
+  const t = declared
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/\s*([(),])\s*/g, '$1');
   const simple: Record<string, RefType> = {
     text: { kind: 'text' },
-    smallint: { kind: 'int', bits: 16 }, int2: { kind: 'int', bits: 16 },
-    integer: { kind: 'int', bits: 32 }, int: { kind: 'int', bits: 32 }, int4: { kind: 'int', bits: 32 },
-    bigint: { kind: 'int', bits: 64 }, int8: { kind: 'int', bits: 64 },
-    real: { kind: 'float', bits: 32 }, float4: { kind: 'float', bits: 32 },
-    'double precision': { kind: 'float', bits: 64 }, float8: { kind: 'float', bits: 64 }, float: { kind: 'float', bits: 64 },
-    boolean: { kind: 'boolean' }, bool: { kind: 'boolean' }, date: { kind: 'date' },
-    timestamp: { kind: 'timestamp' }, 'timestamp without time zone': { kind: 'timestamp' },
-    timestamptz: { kind: 'timestamptz' }, 'timestamp with time zone': { kind: 'timestamptz' },
-    time: { kind: 'time' }, 'time without time zone': { kind: 'time' },
-    timetz: { kind: 'timetz' }, 'time with time zone': { kind: 'timetz' },
+    smallint: { kind: 'int', bits: 16 },
+    int2: { kind: 'int', bits: 16 },
+    integer: { kind: 'int', bits: 32 },
+    int: { kind: 'int', bits: 32 },
+    int4: { kind: 'int', bits: 32 },
+    bigint: { kind: 'int', bits: 64 },
+    int8: { kind: 'int', bits: 64 },
+    real: { kind: 'float', bits: 32 },
+    float4: { kind: 'float', bits: 32 },
+    'double precision': { kind: 'float', bits: 64 },
+    float8: { kind: 'float', bits: 64 },
+    float: { kind: 'float', bits: 64 },
+    boolean: { kind: 'boolean' },
+    bool: { kind: 'boolean' },
+    date: { kind: 'date' },
+    timestamp: { kind: 'timestamp' },
+    'timestamp without time zone': { kind: 'timestamp' },
+    timestamptz: { kind: 'timestamptz' },
+    'timestamp with time zone': { kind: 'timestamptz' },
+    time: { kind: 'time' },
+    'time without time zone': { kind: 'time' },
+    timetz: { kind: 'timetz' },
+    'time with time zone': { kind: 'timetz' },
   };
   if (simple[t]) return simple[t];
   let m = /^(varchar|character varying|nvarchar)(?:\((\d+)\))?$/.exec(t);
@@ -51,25 +68,43 @@ export function refType(declared: string): RefType | null {
 
 export function familyOf(t: RefType): Family {
   switch (t.kind) {
-    case 'varchar': case 'char': case 'text': return 'string';
-    case 'int': return 'integer';
-    case 'numeric': return 'numeric';
-    case 'float': return 'float';
-    case 'boolean': return 'boolean';
-    case 'date': return 'date';
-    case 'timestamp': case 'timestamptz': return 'timestamp';
-    case 'time': case 'timetz': return 'time';
+    case 'varchar':
+    case 'char':
+    case 'text':
+      return 'string';
+    case 'int':
+      return 'integer';
+    case 'numeric':
+      return 'numeric';
+    case 'float':
+      return 'float';
+    case 'boolean':
+      return 'boolean';
+    case 'date':
+      return 'date';
+    case 'timestamp':
+    case 'timestamptz':
+      return 'timestamp';
+    case 'time':
+    case 'timetz':
+      return 'time';
   }
 }
 
 export function canonicalSql(t: RefType): string {
   switch (t.kind) {
-    case 'varchar': return `varchar(${t.n})`;
-    case 'char': return `char(${t.n})`;
-    case 'int': return `int${t.bits / 8}`;
-    case 'numeric': return `numeric(${t.p},${t.s})`;
-    case 'float': return `float${t.bits / 8}`;
-    default: return t.kind;
+    case 'varchar':
+      return `varchar(${t.n})`;
+    case 'char':
+      return `char(${t.n})`;
+    case 'int':
+      return `int${t.bits / 8}`;
+    case 'numeric':
+      return `numeric(${t.p},${t.s})`;
+    case 'float':
+      return `float${t.bits / 8}`;
+    default:
+      return t.kind;
   }
 }
 
@@ -111,33 +146,53 @@ export function civilFromDays(z0: number): [number, number, number] {
 }
 
 const timeUs = (h: string, mi: string, s: string | undefined, frac: string | undefined): bigint =>
-  ((BigInt(h) * 60n + BigInt(mi)) * 60n + BigInt(s ?? '0')) * 1_000_000n + BigInt((frac ?? '').padEnd(6, '0').slice(0, 6) || '0');
+  ((BigInt(h) * 60n + BigInt(mi)) * 60n + BigInt(s ?? '0')) * 1_000_000n +
+  BigInt((frac ?? '').padEnd(6, '0').slice(0, 6) || '0');
 
-const offsetSeconds = (sign: string, hh: string, mm: string | undefined): number => (sign === '-' ? -1 : 1) * (Number(hh) * 3600 + Number(mm ?? '0') * 60);
+const offsetSeconds = (sign: string, hh: string, mm: string | undefined): number =>
+  (sign === '-' ? -1 : 1) * (Number(hh) * 3600 + Number(mm ?? '0') * 60);
 
 /** Read a literal the generators produce (a subset of what PostgreSQL reads) into its typed value. */
 export function typed(t: RefType, literal: string): Typed {
   switch (t.kind) {
-    case 'varchar': case 'text': return { kind: 'string', v: literal };
-    case 'char': return { kind: 'string', v: literal.replace(/ +$/, '') };
-    case 'int': return { kind: 'int', v: BigInt(literal) };
-    case 'numeric': return { kind: 'numeric', units: decimalUnits(literal, t.s), s: t.s };
-    case 'float': return { kind: 'float', v: t.bits === 32 ? Math.fround(Number(literal)) : Number(literal), bits: t.bits };
-    case 'boolean': return { kind: 'boolean', v: /^(t|true|1|yes|on)$/i.test(literal.trim()) };
+    case 'varchar':
+    case 'text':
+      return { kind: 'string', v: literal };
+    case 'char':
+      return { kind: 'string', v: literal.replace(/ +$/, '') };
+    case 'int':
+      return { kind: 'int', v: BigInt(literal) };
+    case 'numeric':
+      return { kind: 'numeric', units: decimalUnits(literal, t.s), s: t.s };
+    case 'float':
+      return { kind: 'float', v: t.bits === 32 ? Math.fround(Number(literal)) : Number(literal), bits: t.bits };
+    case 'boolean':
+      return { kind: 'boolean', v: /^(t|true|1|yes|on)$/i.test(literal.trim()) };
     case 'date': {
       const [, y, m, d] = /^(\d{4})-(\d{2})-(\d{2})$/.exec(literal)!;
       return { kind: 'date', days: daysFromCivil(Number(y), Number(m), Number(d)) };
     }
-    case 'timestamp': case 'timestamptz': {
-      const [, y, mo, d, h, mi, s, frac, sign, oh, om] = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([+-])(\d{2})(?::?(\d{2}))?|Z)?$/.exec(literal)!;
+    case 'timestamp':
+    case 'timestamptz': {
+      const [, y, mo, d, h, mi, s, frac, sign, oh, om] =
+        /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([+-])(\d{2})(?::?(\d{2}))?|Z)?$/.exec(
+          literal,
+        )!;
       const local = BigInt(daysFromCivil(Number(y), Number(mo), Number(d))) * US_PER_DAY + timeUs(h!, mi!, s, frac);
-      // A timestamp ignores a written offset; a timestamptz is the instant (no offset written = UTC, the session's zone).
+      // A timestamp ignores a written offset; a timestamptz is the instant (no offset written = UTC, the session's
+      // zone).
       const off = t.kind === 'timestamptz' && sign ? BigInt(offsetSeconds(sign, oh!, om)) * 1_000_000n : 0n;
       return { kind: 'timestamp', us: local - off, tz: t.kind === 'timestamptz' };
     }
-    case 'time': case 'timetz': {
-      const [, h, mi, s, frac, sign, oh, om] = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([+-])(\d{2})(?::?(\d{2}))?)?$/.exec(literal)!;
-      return { kind: 'time', us: timeUs(h!, mi!, s, frac), offsetSec: t.kind === 'timetz' ? (sign ? offsetSeconds(sign, oh!, om) : 0) : null };
+    case 'time':
+    case 'timetz': {
+      const [, h, mi, s, frac, sign, oh, om] =
+        /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([+-])(\d{2})(?::?(\d{2}))?)?$/.exec(literal)!;
+      return {
+        kind: 'time',
+        us: timeUs(h!, mi!, s, frac),
+        offsetSec: t.kind === 'timetz' ? (sign ? offsetSeconds(sign, oh!, om) : 0) : null,
+      };
     }
   }
 }
@@ -146,7 +201,8 @@ export function typed(t: RefType, literal: string): Typed {
 export function decimalUnits(literal: string, s: number): bigint {
   const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(literal.trim())!;
   const frac = (m[3] ?? '').padEnd(s, '0');
-  if (frac.length > s && /[1-9]/.test(frac.slice(s))) throw new Error(`reference: ${literal} has more than ${s} fraction digits`);
+  if (frac.length > s && /[1-9]/.test(frac.slice(s)))
+    throw new Error(`reference: ${literal} has more than ${s} fraction digits`);
   const units = BigInt(`${m[2] || '0'}${frac.slice(0, s)}`);
   return m[1] === '-' ? -units : units;
 }
@@ -188,14 +244,15 @@ export function renderNumeric(units: bigint, s: number): string {
   return neg ? `-${body}` : body;
 }
 
-const significant = (text: string): string => text.replace(/e.*$/, '').replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
+const significant = (text: string): string =>
+  text.replace(/e.*$/, '').replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
 
 /** The float4 next to v (towards +∞ or −∞). */
 function nextFloat4(v: number, up: boolean): number {
   const view = new DataView(new ArrayBuffer(4));
   view.setFloat32(0, v);
   const bits = view.getInt32(0);
-  view.setInt32(0, bits + ((v >= 0) === up ? 1 : -1));
+  view.setInt32(0, bits + (v >= 0 === up ? 1 : -1));
   return view.getFloat32(0);
 }
 
@@ -253,14 +310,22 @@ export function renderFloat(v: number, bits: 32 | 64): string {
 /** The value's text as PostgreSQL renders it (session TimeZone UTC; char(n) without its padding). */
 export function renderText(v: Typed): string {
   switch (v.kind) {
-    case 'string': return v.v;
-    case 'int': return v.v.toString();
-    case 'numeric': return renderNumeric(v.units, v.s);
-    case 'float': return renderFloat(v.v, v.bits);
-    case 'boolean': return v.v ? 'true' : 'false';
-    case 'date': return renderDate(v.days);
-    case 'timestamp': return `${renderTimestamp(v.us)}${v.tz ? '+00' : ''}`;
-    case 'time': return `${renderClock(v.us)}${v.offsetSec === null ? '' : renderOffset(v.offsetSec)}`;
+    case 'string':
+      return v.v;
+    case 'int':
+      return v.v.toString();
+    case 'numeric':
+      return renderNumeric(v.units, v.s);
+    case 'float':
+      return renderFloat(v.v, v.bits);
+    case 'boolean':
+      return v.v ? 'true' : 'false';
+    case 'date':
+      return renderDate(v.days);
+    case 'timestamp':
+      return `${renderTimestamp(v.us)}${v.tz ? '+00' : ''}`;
+    case 'time':
+      return `${renderClock(v.us)}${v.offsetSec === null ? '' : renderOffset(v.offsetSec)}`;
   }
 }
 

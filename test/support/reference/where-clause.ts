@@ -45,36 +45,62 @@ const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 
 export function renderExpr(e: Expr): string {
   switch (e.k) {
-    case 'col': return ident(e.name);
-    case 'tagged': return `@columnTagged(${lit(e.tag)})`;
-    case 'str': return lit(e.v);
-    case 'num': return e.v.startsWith('-') ? `(${e.v})` : e.v;
-    case 'cast': return `CAST(${lit(e.v)} AS ${e.type})`;
-    case 'fn': return `${e.name}(${e.args.map(renderExpr).join(', ')})`;
-    case 'arith': return `(${renderExpr(e.l)} ${e.op} ${renderExpr(e.r)})`;
-    case 'concat': return `(${renderExpr(e.l)} || ${renderExpr(e.r)})`;
-    case 'coalesce': return `COALESCE(${e.args.map(renderExpr).join(', ')})`;
-    case 'username': return '@username';
+    case 'col':
+      return ident(e.name);
+    case 'tagged':
+      return `@columnTagged(${lit(e.tag)})`;
+    case 'str':
+      return lit(e.v);
+    case 'num':
+      return e.v.startsWith('-') ? `(${e.v})` : e.v;
+    case 'cast':
+      return `CAST(${lit(e.v)} AS ${e.type})`;
+    case 'fn':
+      return `${e.name}(${e.args.map(renderExpr).join(', ')})`;
+    case 'arith':
+      return `(${renderExpr(e.l)} ${e.op} ${renderExpr(e.r)})`;
+    case 'concat':
+      return `(${renderExpr(e.l)} || ${renderExpr(e.r)})`;
+    case 'coalesce':
+      return `COALESCE(${e.args.map(renderExpr).join(', ')})`;
+    case 'username':
+      return '@username';
   }
 }
 
 export function renderClause(c: Cond): string {
   switch (c.k) {
-    case 'cmp': return `${renderExpr(c.l)} ${c.op} ${renderExpr(c.r)}`;
-    case 'and': case 'or': return c.args.map((a) => `(${renderClause(a)})`).join(c.k === 'and' ? ' AND ' : ' OR ');
-    case 'not': return `NOT (${renderClause(c.arg)})`;
-    case 'isnull': return `${renderExpr(c.e)} IS ${c.not ? 'NOT ' : ''}NULL`;
-    case 'in': return `${renderExpr(c.e)} ${c.not ? 'NOT ' : ''}IN (${c.list.map(renderExpr).join(', ')})`;
-    case 'between': return `${renderExpr(c.e)} ${c.not ? 'NOT ' : ''}BETWEEN ${renderExpr(c.lo)} AND ${renderExpr(c.hi)}`;
-    case 'like': return `${renderExpr(c.e)} ${c.not ? 'NOT ' : ''}${c.ilike ? 'ILIKE' : 'LIKE'} ${lit(c.pattern)}`;
-    case 'boolcol': return renderExpr(c.e);
-    case 'boollit': return c.v ? 'TRUE' : 'FALSE';
-    case 'inGroups': return `@isInGroups(${c.groups.map(lit).join(', ')})`;
-    case 'hasAttr': return `@hasAttribute(${lit(c.key)}, ${lit(c.value)})`;
-    case 'usingPurpose': return `@isUsingPurpose(${c.purposes.map(lit).join(', ')})`;
-    case 'groupsContains': return `@groupsContains(${renderExpr(c.e)})`;
-    case 'attrContains': return `@attributeValuesContains(${lit(c.key)}, ${renderExpr(c.e)})`;
-    case 'refused': return c.sql;
+    case 'cmp':
+      return `${renderExpr(c.l)} ${c.op} ${renderExpr(c.r)}`;
+    case 'and':
+    case 'or':
+      return c.args.map((a) => `(${renderClause(a)})`).join(c.k === 'and' ? ' AND ' : ' OR ');
+    case 'not':
+      return `NOT (${renderClause(c.arg)})`;
+    case 'isnull':
+      return `${renderExpr(c.e)} IS ${c.not ? 'NOT ' : ''}NULL`;
+    case 'in':
+      return `${renderExpr(c.e)} ${c.not ? 'NOT ' : ''}IN (${c.list.map(renderExpr).join(', ')})`;
+    case 'between':
+      return `${renderExpr(c.e)} ${c.not ? 'NOT ' : ''}BETWEEN ${renderExpr(c.lo)} AND ${renderExpr(c.hi)}`;
+    case 'like':
+      return `${renderExpr(c.e)} ${c.not ? 'NOT ' : ''}${c.ilike ? 'ILIKE' : 'LIKE'} ${lit(c.pattern)}`;
+    case 'boolcol':
+      return renderExpr(c.e);
+    case 'boollit':
+      return c.v ? 'TRUE' : 'FALSE';
+    case 'inGroups':
+      return `@isInGroups(${c.groups.map(lit).join(', ')})`;
+    case 'hasAttr':
+      return `@hasAttribute(${lit(c.key)}, ${lit(c.value)})`;
+    case 'usingPurpose':
+      return `@isUsingPurpose(${c.purposes.map(lit).join(', ')})`;
+    case 'groupsContains':
+      return `@groupsContains(${renderExpr(c.e)})`;
+    case 'attrContains':
+      return `@attributeValuesContains(${lit(c.key)}, ${renderExpr(c.e)})`;
+    case 'refused':
+      return c.sql;
   }
 }
 
@@ -94,7 +120,13 @@ export class Undetermined extends Error {}
 /** Evaluating may raise a run-time error on the engine (overflow). */
 export class MayError extends Error {}
 
-type V = null | { t: 'typed'; type: RefType; v: Typed } | { t: 'unknown'; s: string } | { t: 'num'; n: bigint; scale: number; int: 16 | 32 | 64 | null } | { t: 'str'; s: string } | { t: 'bool'; b: boolean };
+type V =
+  | null
+  | { t: 'typed'; type: RefType; v: Typed }
+  | { t: 'unknown'; s: string }
+  | { t: 'num'; n: bigint; scale: number; int: 16 | 32 | 64 | null }
+  | { t: 'str'; s: string }
+  | { t: 'bool'; b: boolean };
 
 const tagUnder = (tag: string, anc: string): boolean => tag === anc || tag.startsWith(`${anc}.`);
 
@@ -115,7 +147,10 @@ export function columnsNamed(c: Cond | Expr): { columns: string[]; tags: string[
 
 export const unreadable = (c: Cond): boolean => JSON.stringify(c).includes('"unreadable":true');
 
-/** Whether the clause is refused for this data source (VG306): refused text, an unknown column, a tag on 0 or 2+ columns. */
+/**
+ * Whether the clause is refused for this data source (VG306): refused text, an unknown column, a tag on 0 or 2+
+ * columns.
+ */
 export function clauseRefusal(c: Cond, columns: ClauseContext['columns']): string | null {
   if (JSON.stringify(c).includes('"k":"refused"')) return 'refused construct';
   const named = columnsNamed(c);
@@ -135,15 +170,20 @@ function column(ctx: ClauseContext, name: string): V {
 
 function expr(e: Expr, ctx: ClauseContext): V {
   switch (e.k) {
-    case 'col': return column(ctx, e.name);
-    case 'tagged': return column(ctx, ctx.columns.find((c) => c.tags.some((x) => tagUnder(x, e.tag)))!.name);
-    case 'str': return { t: 'unknown', s: e.v };
-    case 'num': return numLiteral(e.v);
+    case 'col':
+      return column(ctx, e.name);
+    case 'tagged':
+      return column(ctx, ctx.columns.find((c) => c.tags.some((x) => tagUnder(x, e.tag)))!.name);
+    case 'str':
+      return { t: 'unknown', s: e.v };
+    case 'num':
+      return numLiteral(e.v);
     case 'cast': {
       const type = refType(e.type)!;
       return { t: 'typed', type, v: typed(type, e.v) };
     }
-    case 'username': return { t: 'str', s: ctx.user.role };
+    case 'username':
+      return { t: 'str', s: ctx.user.role };
     case 'coalesce': {
       for (const a of e.args) {
         const v = expr(a, ctx);
@@ -155,8 +195,10 @@ function expr(e: Expr, ctx: ClauseContext): V {
       const [l, r] = [expr(e.l, ctx), expr(e.r, ctx)];
       return l === null || r === null ? null : { t: 'str', s: asString(l) + asString(r) };
     }
-    case 'fn': return fn(e, ctx);
-    case 'arith': return arith(e, ctx);
+    case 'fn':
+      return fn(e, ctx);
+    case 'arith':
+      return arith(e, ctx);
   }
 }
 
@@ -178,7 +220,9 @@ const asString = (v: Exclude<V, null>): string => {
 
 /** lower/upper on a character whose case mapping depends on the engine's locale. */
 function checkCaseMapping(s: string): void {
-  for (const ch of s) if (ch.charCodeAt(0) > 127 && (ch.toLowerCase() !== ch || ch.toUpperCase() !== ch)) throw new Undetermined('locale-dependent case mapping');
+  for (const ch of s)
+    if (ch.charCodeAt(0) > 127 && (ch.toLowerCase() !== ch || ch.toUpperCase() !== ch))
+      throw new Undetermined('locale-dependent case mapping');
 }
 
 function fn(e: Extract<Expr, { k: 'fn' }>, ctx: ClauseContext): V {
@@ -186,22 +230,32 @@ function fn(e: Extract<Expr, { k: 'fn' }>, ctx: ClauseContext): V {
   if (args.some((a) => a === null)) return null;
   const a0 = args[0]!;
   switch (e.name) {
-    case 'lower': case 'upper': {
+    case 'lower':
+    case 'upper': {
       const s = asString(a0);
       checkCaseMapping(s);
       return { t: 'str', s: e.name === 'lower' ? s.toLowerCase() : s.toUpperCase() };
     }
-    case 'length': return { t: 'num', n: BigInt([...asString(a0)].length), scale: 0, int: 32 };
-    case 'btrim': return { t: 'str', s: asString(a0).replace(/^ +| +$/g, '') };
-    case 'left': case 'right': {
+    case 'length':
+      return { t: 'num', n: BigInt([...asString(a0)].length), scale: 0, int: 32 };
+    case 'btrim':
+      return { t: 'str', s: asString(a0).replace(/^ +| +$/g, '') };
+    case 'left':
+    case 'right': {
       const chars = [...asString(a0)];
       const n = Number(toNum(args[1]!).n);
       const take = n >= 0 ? n : Math.max(0, chars.length + n);
-      return { t: 'str', s: (e.name === 'left' ? chars.slice(0, take) : chars.slice(chars.length - Math.min(take, chars.length))).join('') };
+      return {
+        t: 'str',
+        s: (e.name === 'left' ? chars.slice(0, take) : chars.slice(chars.length - Math.min(take, chars.length))).join(
+          '',
+        ),
+      };
     }
     case 'abs': {
       const n = toNum(a0);
-      if (n.float !== undefined) return { t: 'typed', type: { kind: 'float', bits: 64 }, v: { kind: 'float', v: Math.abs(n.float), bits: 64 } };
+      if (n.float !== undefined)
+        return { t: 'typed', type: { kind: 'float', bits: 64 }, v: { kind: 'float', v: Math.abs(n.float), bits: 64 } };
       const r = n.n < 0n ? -n.n : n.n;
       if (n.int !== null && r >= 2n ** BigInt(n.int - 1)) throw new MayError('abs overflow');
       return { t: 'num', n: r, scale: n.scale, int: n.int };
@@ -209,7 +263,12 @@ function fn(e: Extract<Expr, { k: 'fn' }>, ctx: ClauseContext): V {
   }
 }
 
-interface Num { n: bigint; scale: number; int: 16 | 32 | 64 | null; float?: number }
+interface Num {
+  n: bigint;
+  scale: number;
+  int: 16 | 32 | 64 | null;
+  float?: number;
+}
 
 function toNum(v: Exclude<V, null>): Num {
   if (v.t === 'num') return { n: v.n, scale: v.scale, int: v.int };
@@ -237,7 +296,8 @@ function arith(e: Extract<Expr, { k: 'arith' }>, ctx: ClauseContext): V {
   const up = (x: Num): bigint => x.n * 10n ** BigInt(scale - x.scale);
   const n = e.op === '+' ? up(a) + up(b) : e.op === '-' ? up(a) - up(b) : a.n * b.n;
   const int = a.int !== null && b.int !== null ? (Math.max(a.int, b.int) as 16 | 32 | 64) : null;
-  if (int !== null && (n < -(2n ** BigInt(int - 1)) || n >= 2n ** BigInt(int - 1))) throw new MayError('integer overflow');
+  if (int !== null && (n < -(2n ** BigInt(int - 1)) || n >= 2n ** BigInt(int - 1)))
+    throw new MayError('integer overflow');
   return { t: 'num', n, scale, int };
 }
 
@@ -247,15 +307,24 @@ function compare(l: V, r: V): number | null {
   // An untyped literal takes the other side's type.
   if (l.t === 'unknown' && r.t === 'typed') l = { t: 'typed', type: r.type, v: typed(r.type, l.s) };
   if (r.t === 'unknown' && l.t === 'typed') r = { t: 'typed', type: l.type, v: typed(l.type, r.s) };
-  const isNum = (v: Exclude<V, null>): boolean => v.t === 'num' || (v.t === 'typed' && ['integer', 'numeric', 'float'].includes(familyOf(v.type)));
+  const isNum = (v: Exclude<V, null>): boolean =>
+    v.t === 'num' || (v.t === 'typed' && ['integer', 'numeric', 'float'].includes(familyOf(v.type)));
   if (isNum(l) && isNum(r)) return compareNum(toNum(l), toNum(r));
-  if (l.t === 'bool' || r.t === 'bool' || (l.t === 'typed' && l.v.kind === 'boolean')) return Number(boolOf(l)) - Number(boolOf(r));
+  if (l.t === 'bool' || r.t === 'bool' || (l.t === 'typed' && l.v.kind === 'boolean'))
+    return Number(boolOf(l)) - Number(boolOf(r));
   if (l.t === 'typed' && r.t === 'typed' && familyOf(l.type) !== 'string') return compareTyped(l.v, r.v);
   const [a, b] = [asString(l), asString(r)];
   return a === b ? 0 : 2; // strings: equality only (2 = different, never ordered)
 }
 
-const boolOf = (v: Exclude<V, null>): boolean => (v.t === 'bool' ? v.b : v.t === 'typed' && v.v.kind === 'boolean' ? v.v.v : v.t === 'unknown' ? /^(t|true|1|yes|on)$/i.test(v.s) : false);
+const boolOf = (v: Exclude<V, null>): boolean =>
+  v.t === 'bool'
+    ? v.b
+    : v.t === 'typed' && v.v.kind === 'boolean'
+      ? v.v.v
+      : v.t === 'unknown'
+        ? /^(t|true|1|yes|on)$/i.test(v.s)
+        : false;
 
 function compareNum(a: Num, b: Num): number {
   if (a.float !== undefined || b.float !== undefined) {
@@ -272,7 +341,8 @@ function compareTyped(a: Typed, b: Typed): number {
   const key = (v: Typed): [bigint, number] => {
     if (v.kind === 'date') return [BigInt(v.days), 0];
     if (v.kind === 'timestamp') return [v.us, 0];
-    if (v.kind === 'time') return [v.offsetSec === null ? v.us : v.us - BigInt(v.offsetSec) * 1_000_000n, v.offsetSec ?? 0];
+    if (v.kind === 'time')
+      return [v.offsetSec === null ? v.us : v.us - BigInt(v.offsetSec) * 1_000_000n, v.offsetSec ?? 0];
     throw new Error(`reference: cannot order ${v.kind}`);
   };
   const [x, y] = [key(a), key(b)];
@@ -306,16 +376,30 @@ export function evalClause(c: Cond, ctx: ClauseContext): B {
     case 'cmp': {
       const r = compare(expr(c.l, ctx), expr(c.r, ctx));
       if (r === null) return null;
-      if (r === 2) return c.op === '<>' ? true : c.op === '=' ? false : (() => { throw new Error('reference: string ordering'); })();
+      if (r === 2)
+        return c.op === '<>'
+          ? true
+          : c.op === '='
+            ? false
+            : (() => {
+                throw new Error('reference: string ordering');
+              })();
       return { '=': r === 0, '<>': r !== 0, '<': r < 0, '>': r > 0, '<=': r <= 0, '>=': r >= 0 }[c.op];
     }
-    case 'and': return and3(c.args.map((a) => evalClause(a, ctx)));
-    case 'or': return or3(c.args.map((a) => evalClause(a, ctx)));
-    case 'not': return not3(evalClause(c.arg, ctx));
-    case 'isnull': return (expr(c.e, ctx) === null) !== c.not;
+    case 'and':
+      return and3(c.args.map((a) => evalClause(a, ctx)));
+    case 'or':
+      return or3(c.args.map((a) => evalClause(a, ctx)));
+    case 'not':
+      return not3(evalClause(c.arg, ctx));
+    case 'isnull':
+      return (expr(c.e, ctx) === null) !== c.not;
     case 'in': {
       const v = expr(c.e, ctx);
-      const hits = c.list.map((x) => { const r = compare(v, expr(x, ctx)); return r === null ? null : r === 0; });
+      const hits = c.list.map((x) => {
+        const r = compare(v, expr(x, ctx));
+        return r === null ? null : r === 0;
+      });
       const any = or3(hits);
       return c.not ? not3(any) : any;
     }
@@ -331,11 +415,18 @@ export function evalClause(c: Cond, ctx: ClauseContext): B {
       const hit = like(asString(v), c.pattern, c.ilike);
       return c.not ? !hit : hit;
     }
-    case 'boolcol': { const v = expr(c.e, ctx); return v === null ? null : boolOf(v); }
-    case 'boollit': return c.v;
-    case 'inGroups': return c.groups.some((g) => ctx.user.groups.has(g));
-    case 'hasAttr': return ctx.user.attributes.get(c.key)?.has(c.value) ?? false;
-    case 'usingPurpose': return c.purposes.some((p) => ctx.user.actsUnder.has(p));
+    case 'boolcol': {
+      const v = expr(c.e, ctx);
+      return v === null ? null : boolOf(v);
+    }
+    case 'boollit':
+      return c.v;
+    case 'inGroups':
+      return c.groups.some((g) => ctx.user.groups.has(g));
+    case 'hasAttr':
+      return ctx.user.attributes.get(c.key)?.has(c.value) ?? false;
+    case 'usingPurpose':
+      return c.purposes.some((p) => ctx.user.actsUnder.has(p));
     case 'groupsContains': {
       const v = expr(c.e, ctx);
       return v === null ? null : ctx.user.groups.has(valueText(v));
@@ -344,14 +435,21 @@ export function evalClause(c: Cond, ctx: ClauseContext): B {
       const v = expr(c.e, ctx);
       return v === null ? null : (ctx.user.attributes.get(c.key)?.has(valueText(v)) ?? false);
     }
-    case 'refused': throw new ClauseRefused(c.sql);
+    case 'refused':
+      throw new ClauseRefused(c.sql);
   }
 }
 
 /** The text of a value a membership test reads (docs: the value's text). */
 function valueText(v: Exclude<V, null>): string {
   if (v.t === 'typed') return renderText(v.v);
-  if (v.t === 'num') return v.scale === 0 ? v.n.toString() : `${v.n < 0n ? '-' : ''}${(v.n < 0n ? -v.n : v.n).toString().padStart(v.scale + 1, '0').replace(new RegExp(`(\\d{${v.scale}})$`), '.$1')}`;
+  if (v.t === 'num')
+    return v.scale === 0
+      ? v.n.toString()
+      : `${v.n < 0n ? '-' : ''}${(v.n < 0n ? -v.n : v.n)
+          .toString()
+          .padStart(v.scale + 1, '0')
+          .replace(new RegExp(`(\\d{${v.scale}})$`), '.$1')}`;
   if (v.t === 'bool') return v.b ? 'true' : 'false';
   return v.s;
 }
@@ -366,7 +464,11 @@ type Kind = 'string' | 'number' | 'datetime' | 'bool' | 'unknown';
  * abs; strings for ||, LIKE and the string functions; booleans for AND/OR/NOT; a string literal compared
  * with (or cast to) a typed value must be a value of that type.
  */
-export function clauseTypeError(c: Cond, columns: ClauseContext['columns'], fitsType: (t: RefType, v: string) => boolean): string | null {
+export function clauseTypeError(
+  c: Cond,
+  columns: ClauseContext['columns'],
+  fitsType: (t: RefType, v: string) => boolean,
+): string | null {
   try {
     condKind(c, columns, fitsType);
     return null;
@@ -380,7 +482,13 @@ class TypeRefusal extends Error {}
 
 function kindOfType(t: RefType): Kind {
   const f = familyOf(t);
-  return f === 'string' ? 'string' : f === 'boolean' ? 'bool' : f === 'integer' || f === 'numeric' || f === 'float' ? 'number' : 'datetime';
+  return f === 'string'
+    ? 'string'
+    : f === 'boolean'
+      ? 'bool'
+      : f === 'integer' || f === 'numeric' || f === 'float'
+        ? 'number'
+        : 'datetime';
 }
 
 interface Typing {
@@ -396,18 +504,25 @@ function exprKind(e: Expr, cols: ClauseContext['columns'], fitsType: (t: RefType
     if (!kinds.includes(t.kind)) throw new TypeRefusal(`${t.kind} where ${kinds.join('/')} is needed`);
   };
   switch (e.k) {
-    case 'col': case 'tagged': {
-      const col = e.k === 'col' ? cols.find((c) => c.name === e.name)! : cols.find((c) => c.tags.some((x) => tagUnder(x, e.tag)))!;
+    case 'col':
+    case 'tagged': {
+      const col =
+        e.k === 'col'
+          ? cols.find((c) => c.name === e.name)!
+          : cols.find((c) => c.tags.some((x) => tagUnder(x, e.tag)))!;
       return { kind: kindOfType(col.type), type: col.type };
     }
-    case 'str': return { kind: 'unknown', literal: e.v };
-    case 'num': return { kind: 'number' };
+    case 'str':
+      return { kind: 'unknown', literal: e.v };
+    case 'num':
+      return { kind: 'number' };
     case 'cast': {
       const type = refType(e.type)!;
       if (familyOf(type) !== 'string' && !fitsType(type, e.v)) throw new TypeRefusal(`'${e.v}' is not a ${e.type}`);
       return { kind: kindOfType(type), type };
     }
-    case 'username': return { kind: 'string' };
+    case 'username':
+      return { kind: 'string' };
     case 'concat': {
       for (const x of [e.l, e.r]) need(exprKind(x, cols, fitsType), 'string', 'unknown');
       return { kind: 'string' };
@@ -416,10 +531,14 @@ function exprKind(e: Expr, cols: ClauseContext['columns'], fitsType: (t: RefType
       for (const x of [e.l, e.r]) need(exprKind(x, cols, fitsType), 'number');
       return { kind: 'number' };
     }
-    case 'coalesce': return common(e.args.map((a) => exprKind(a, cols, fitsType)), fitsType);
+    case 'coalesce':
+      return common(
+        e.args.map((a) => exprKind(a, cols, fitsType)),
+        fitsType,
+      );
     case 'fn': {
       const [a, b] = e.args.map((x) => exprKind(x, cols, fitsType));
-      if (e.name === 'abs') return need(a!, 'number'), { kind: 'number' };
+      if (e.name === 'abs') return (need(a!, 'number'), { kind: 'number' });
       need(a!, 'string', 'unknown');
       if (b) need(b, ...(e.name === 'btrim' ? (['string', 'unknown'] as Kind[]) : (['number'] as Kind[])));
       return { kind: e.name === 'length' ? 'number' : 'string' };
@@ -433,22 +552,46 @@ function common(ts: Typing[], fitsType: (t: RefType, v: string) => boolean): Typ
   if (known.length > 1) throw new TypeRefusal(`cannot compare ${known.join(' and ')}`);
   const typedSide = ts.find((t) => t.type !== undefined);
   // Any text compares with a string column (no length check in a comparison).
-  if (typedSide && familyOf(typedSide.type!) !== 'string') for (const t of ts) if (t.literal !== undefined && !fitsType(typedSide.type!, t.literal)) throw new TypeRefusal(`'${t.literal}' is not a value of the column's type`);
+  if (typedSide && familyOf(typedSide.type!) !== 'string')
+    for (const t of ts)
+      if (t.literal !== undefined && !fitsType(typedSide.type!, t.literal))
+        throw new TypeRefusal(`'${t.literal}' is not a value of the column's type`);
   return typedSide ?? ts.find((t) => t.kind !== 'unknown') ?? { kind: 'unknown' };
 }
 
 function condKind(c: Cond, cols: ClauseContext['columns'], fitsType: (t: RefType, v: string) => boolean): void {
   const ek = (e: Expr): Typing => exprKind(e, cols, fitsType);
   switch (c.k) {
-    case 'cmp': common([ek(c.l), ek(c.r)], fitsType); return;
-    case 'and': case 'or': c.args.forEach((a) => condKind(a, cols, fitsType)); return;
-    case 'not': condKind(c.arg, cols, fitsType); return;
-    case 'isnull': ek(c.e); return;
-    case 'in': common([ek(c.e), ...c.list.map(ek)], fitsType); return;
-    case 'between': common([ek(c.e), ek(c.lo), ek(c.hi)], fitsType); return;
-    case 'like': if (!['string', 'unknown'].includes(ek(c.e).kind)) throw new TypeRefusal('LIKE needs strings'); return;
-    case 'boolcol': if (ek(c.e).kind !== 'bool') throw new TypeRefusal('not a condition'); return;
-    case 'groupsContains': case 'attrContains': ek(c.e); return;
-    default: return;
+    case 'cmp':
+      common([ek(c.l), ek(c.r)], fitsType);
+      return;
+    case 'and':
+    case 'or':
+      c.args.forEach((a) => condKind(a, cols, fitsType));
+      return;
+    case 'not':
+      condKind(c.arg, cols, fitsType);
+      return;
+    case 'isnull':
+      ek(c.e);
+      return;
+    case 'in':
+      common([ek(c.e), ...c.list.map(ek)], fitsType);
+      return;
+    case 'between':
+      common([ek(c.e), ek(c.lo), ek(c.hi)], fitsType);
+      return;
+    case 'like':
+      if (!['string', 'unknown'].includes(ek(c.e).kind)) throw new TypeRefusal('LIKE needs strings');
+      return;
+    case 'boolcol':
+      if (ek(c.e).kind !== 'bool') throw new TypeRefusal('not a condition');
+      return;
+    case 'groupsContains':
+    case 'attrContains':
+      ek(c.e);
+      return;
+    default:
+      return;
   }
 }
