@@ -25,12 +25,8 @@ if (report && report.numTotalTests === 0) {
 } else if (report) {
   const skipped = report.numPendingTests + report.numTodoTests;
   say(
-    `${report.numPassedTests} passed, ` +
-      `${report.numFailedTests} failed` +
-      `${skipped ? `, ${skipped} skipped` : ''} (` +
-      `${report.numTotalTests} tests in ` +
-      `${report.testResults.length} ` +
-      `files)`,
+    `${report.numPassedTests} passed, ${report.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''} (` +
+      `${report.numTotalTests} tests in ${report.testResults.length} files)`,
   );
   for (const file of report.testResults) {
     for (const t of file.assertionResults.filter((a) => a.status === 'failed')) {
@@ -49,9 +45,7 @@ if (report && report.numTotalTests === 0) {
 
 for (const [i, e] of (unhandled ?? []).entries()) {
   say(
-    `UNHANDLED ${i + 1}/` +
-      `${unhandled.length}: ${e.type}` +
-      `${e.testFile ? ` in ${e.testFile}` : ''}` +
+    `UNHANDLED ${i + 1}/${unhandled.length}: ${e.type}${e.testFile ? ` in ${e.testFile}` : ''}` +
       `${e.testName ? ` (last test: ${e.testName})` : ''}`,
   );
   say(clip(e.stack && e.stack.includes(e.message) ? e.stack : `${e.name}: ${e.message}\n${e.stack}`));

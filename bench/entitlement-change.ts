@@ -120,11 +120,8 @@ export async function benchEntitlements(
       wallMs: round(wallMs, 0),
     };
     opts.log(
-      `    ${opts.changes} changes: p50 ` +
-        `${result.latencyMs.median} ms, p95 ` +
-        `${result.latencyMs.p95} ms, p99 ` +
-        `${result.latencyMs.p99} ms; ${result.statementsPerChange}` +
-        ` statements/change, ${counts.ddlStatements} DDL`,
+      `    ${opts.changes} changes: p50 ${result.latencyMs.median} ms, p95 ${result.latencyMs.p95} ms, p99 ` +
+        `${result.latencyMs.p99} ms; ${result.statementsPerChange} statements/change, ${counts.ddlStatements} DDL`,
     );
     return result;
   } finally {

@@ -108,10 +108,8 @@ const ENVIRONMENT: Record<string, string> = {
 async function measureInit(file: string, runs: number): Promise<{ init: number[]; process: number[] }> {
   const script =
     `const t=performance.now();try{await import(${JSON.stringify(pathToFileURL(file).href)})}` +
-    `catch(e){process.stdout.write(String(e?.name)+' ` +
-    `'+String(e?.code??'')+': ` +
-    `'+String(e?.message).slice(0,240));process.exit(1)}` +
-    `process.stdout.write(String(performance.now()-t));`;
+    `catch(e){process.stdout.write(String(e?.name)+' '+String(e?.code??'')+': ` +
+    `'+String(e?.message).slice(0,240));process.exit(1)}process.stdout.write(String(performance.now()-t));`;
   const init: number[] = [];
   const proc: number[] = [];
   for (let i = 0; i < runs; i++) {

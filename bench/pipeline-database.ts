@@ -50,10 +50,8 @@ export async function openPipelineDatabase(
         stmt('CREATE SCHEMA raw'),
         ...Array.from({ length: RAW_TABLES }, (_, i) =>
           stmt(
-            `CREATE TABLE raw.${d.quoteIdent(`t${i}`)} (id ` +
-              `int8, region varchar(8), dept varchar(16), ` +
-              `email varchar(64), phone varchar(20), amount ` +
-              `numeric(12,2), created_at timestamptz)`,
+            `CREATE TABLE raw.${d.quoteIdent(`t${i}`)} (id int8, region varchar(8), dept varchar(16), email ` +
+              `varchar(64), phone varchar(20), amount numeric(12,2), created_at timestamptz)`,
           ),
         ),
         ...extraAdmin.map((s) => stmt(s)),

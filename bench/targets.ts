@@ -44,12 +44,8 @@ export function judge(s: BenchSections): TargetRow[] {
         what: `${c.name}: secure view vs inlined query (${fmt(q.rows, 0)} rows)`,
         target: '≤ 1.05× on queries ≥ 10 ms',
         measured:
-          `${fmt(c.viewOverInlined, 2)}× (view ` +
-          `${fmt(c.view.medianMs)} ms / inlined ` +
-          `${fmt(c.inlined.medianMs)} ` +
-          `ms median; p95 ${fmt(c.view.p95Ms)} / ` +
-          `${fmt(c.inlined.p95Ms)}; raw ${fmt(c.raw.medianMs)} ` +
-          `ms)` +
+          `${fmt(c.viewOverInlined, 2)}× (view ${fmt(c.view.medianMs)} ms / inlined ${fmt(c.inlined.medianMs)} ms ` +
+          `median; p95 ${fmt(c.view.p95Ms)} / ${fmt(c.inlined.p95Ms)}; raw ${fmt(c.raw.medianMs)} ms)` +
           `${c.sameResult ? '' : ' RESULTS DIFFER'}`,
         verdict: !long ? 'n/a' : c.sameResult && c.viewOverInlined <= 1.05 ? 'met' : 'not met',
       });
@@ -58,12 +54,8 @@ export function judge(s: BenchSections): TargetRow[] {
         what: `${c.name}: profile lookup once per query`,
         target: 'EXPLAIN ANALYZE: profile scan loops = 1',
         measured:
-          `loops ` +
-          `${c.profileScanLoopsSerial.join(',') || 'none'}` +
-          ` serial; ` +
-          `${c.profileScanLoops.join(',') || 'none'} ` +
-          `with ${c.view.workers} parallel ` +
-          `worker(s)`,
+          `loops ${c.profileScanLoopsSerial.join(',') || 'none'} serial; ${c.profileScanLoops.join(',') || 'none'} ` +
+          `with ${c.view.workers} parallel worker(s)`,
         verdict: c.profileOncePerQuery ? 'met' : 'not met',
       });
     }
@@ -83,11 +75,9 @@ export function judge(s: BenchSections): TargetRow[] {
       what: `global policy → ${fmt(p.views, 0)} views (${p.consumer}): transactions`,
       target: p.views === 1000 ? '≤ 25 transactions (1,000 views)' : 'one transaction per object change',
       measured:
-        `${fmt(p.counts.transactions, 0)} transactions ` +
-        `+ ${fmt(p.counts.reads, 0)} reads = ` +
-        `${fmt(p.dataApiCalls.total, 0)} Data API calls; ` +
-        `${fmt(p.counts.statements, 0)} statements in ` +
-        `transactions${done}`,
+        `${fmt(p.counts.transactions, 0)} transactions + ${fmt(p.counts.reads, 0)} reads = ` +
+        `${fmt(p.dataApiCalls.total, 0)} Data API calls; ${fmt(p.counts.statements, 0)} statements in transactions` +
+        `${done}`,
       verdict:
         p.views === 1000
           ? p.finished && p.counts.transactions <= 25
@@ -107,11 +97,8 @@ export function judge(s: BenchSections): TargetRow[] {
       what: `global policy → ${fmt(p.views, 0)} views (${p.consumer}): time`,
       target: p.views >= 10000 ? '≤ 8 s database time, never failing' : 'reported',
       measured:
-        `wall ${fmt(p.wallMs / 1000)} s, database ` +
-        `${fmt(p.databaseMs / 1000)} s (` +
-        `${fmt(p.perView.databaseMs, 2)} ms/view)` +
-        `${extrapolated}; failed ${p.failed}, conflicts ` +
-        `${p.conflicts}${done}`,
+        `wall ${fmt(p.wallMs / 1000)} s, database ${fmt(p.databaseMs / 1000)} s (${fmt(p.perView.databaseMs, 2)} ` +
+        `ms/view)${extrapolated}; failed ${p.failed}, conflicts ${p.conflicts}${done}`,
       verdict: p.views >= 10000 ? (p.finished && p.failed === 0 && dbMs <= 8000 ? 'met' : 'not met') : 'reported',
     });
   }
@@ -131,11 +118,8 @@ export function judge(s: BenchSections): TargetRow[] {
       what: 'entitlement change: statements',
       target: 'one statement, no DDL',
       measured:
-        `${fmt(e.statementsPerChange, 3)}` +
-        ` statements and ` +
-        `${fmt(e.transactionsPerChange, 3)} ` +
-        `transactions per change, ${e.ddlStatements} ` +
-        `DDL, ${e.reads} reads`,
+        `${fmt(e.statementsPerChange, 3)} statements and ${fmt(e.transactionsPerChange, 3)} transactions per ` +
+        `change, ${e.ddlStatements} DDL, ${e.reads} reads`,
       verdict: e.statementsPerChange === 1 && e.ddlStatements === 0 && e.failed === 0 ? 'met' : 'not met',
     });
     rows.push({
@@ -143,12 +127,8 @@ export function judge(s: BenchSections): TargetRow[] {
       what: `entitlement change: webhook → visible (${fmt(e.changes, 0)} changes at ${e.offeredPerSecond}/s)`,
       target: 'reported (no target)',
       measured:
-        `p50 ${fmt(e.latencyMs.median)} ms, p95 ` +
-        `${fmt(e.latencyMs.p95)} ms, p99 ` +
-        `${fmt(e.latencyMs.p99)} ` +
-        `ms; ${e.visibleToUsers.ok}/` +
-        `${e.visibleToUsers.checked} login roles read ` +
-        `their newest row`,
+        `p50 ${fmt(e.latencyMs.median)} ms, p95 ${fmt(e.latencyMs.p95)} ms, p99 ${fmt(e.latencyMs.p99)} ms; ` +
+        `${e.visibleToUsers.ok}/${e.visibleToUsers.checked} login roles read their newest row`,
       verdict: e.allObserved && e.visibleToUsers.ok === e.visibleToUsers.checked ? 'reported' : 'not met',
     });
   } else
@@ -168,10 +148,7 @@ export function judge(s: BenchSections): TargetRow[] {
           what: `ingest core in-process (${fmt(i.requests, 0)} signed requests)`,
           target: 'reported (no target)',
           measured:
-            `${fmt(i.requestsPerSecond, 0)}` +
-            ` req/s; p50 ` +
-            `${fmt(i.latencyMs.median, 3)} ` +
-            `ms, p99 ` +
+            `${fmt(i.requestsPerSecond, 0)} req/s; p50 ${fmt(i.latencyMs.median, 3)} ms, p99 ` +
             `${fmt(i.latencyMs.p99, 3)} ms`,
           verdict: 'reported',
         }

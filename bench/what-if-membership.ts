@@ -12,12 +12,9 @@ const server = await startBenchServer();
 try {
   const semiJoin = [
     // The view as compiled, with the `= TRUE` wrappers taken off (same text otherwise).
-    `DO $$ DECLARE d text; BEGIN d := pg_get_viewdef('secure.filter_heavy'::regclass); ` +
-      `d := regexp_replace(rtrim(d, ';'), '\\) ` +
-      `= true\\)', ')', 'g'); EXECUTE ` +
-      `'CREATE OR REPLACE VIEW ` +
-      `secure.filter_heavy AS ' || d; END ` +
-      `$$`,
+    `DO $$ DECLARE d text; BEGIN d := pg_get_viewdef('secure.filter_heavy'::regclass); d := ` +
+      `regexp_replace(rtrim(d, ';'), '\\) = true\\)', ')', 'g'); EXECUTE 'CREATE OR REPLACE VIEW secure.filter_heavy ` +
+      `AS ' || d; END $$`,
   ];
   const variants: [string, string[]][] = [
     ['hashed subplan', []],
@@ -34,11 +31,8 @@ try {
     });
     const c = r.cases[0]!;
     console.log(
-      `${label.padEnd(15)} view ${c.view.medianMs} ms ` +
-        `(${c.view.workers} workers), inlined ` +
-        `${c.inlined.medianMs} ms (${c.inlined.workers} ` +
-        `workers): ${c.viewOverInlined}×, same result ` +
-        `${c.sameResult}, profile loops ` +
+      `${label.padEnd(15)} view ${c.view.medianMs} ms (${c.view.workers} workers), inlined ${c.inlined.medianMs} ` +
+        `ms (${c.inlined.workers} workers): ${c.viewOverInlined}×, same result ${c.sameResult}, profile loops ` +
         `${c.profileScanLoops.join(',')}`,
     );
     console.log(c.viewPlan);

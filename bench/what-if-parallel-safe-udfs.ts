@@ -30,11 +30,8 @@ try {
     });
     const c = r.cases[0]!;
     console.log(
-      `${label.padEnd(14)} view ${c.view.medianMs} ms ` +
-        `(${c.view.workers} workers), inlined ` +
-        `${c.inlined.medianMs} ms (${c.inlined.workers} ` +
-        `workers): ${c.viewOverInlined}×, same result ` +
-        `${c.sameResult}`,
+      `${label.padEnd(14)} view ${c.view.medianMs} ms (${c.view.workers} workers), inlined ${c.inlined.medianMs} ` +
+        `ms (${c.inlined.workers} workers): ${c.viewOverInlined}×, same result ${c.sameResult}`,
     );
   }
 } finally {

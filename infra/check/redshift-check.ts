@@ -85,11 +85,8 @@ async function externalTable(batches: DataApiBatches, where: ConformanceTarget, 
     where.credentials.system,
     [
       stmt(
-        'SELECT tablename, columnname, ' +
-          'external_type FROM ' +
-          'svv_external_columns WHERE schemaname ' +
-          '= :schema ORDER BY tablename, ' +
-          'columnnum',
+        'SELECT tablename, columnname, external_type FROM svv_external_columns WHERE schemaname = :schema ORDER BY ' +
+          'tablename, columnnum',
         undefined,
         { schema },
       ),
@@ -138,11 +135,8 @@ export async function main(argv: string[], io: CheckIo): Promise<number> {
     ...(external ? { external } : {}),
   });
   io.out(
-    `viewguard redshift-check: ` +
-      `${where.target.clusterId ?? where.target.workgroupName}` +
-      `/` +
-      `${where.target.database}, scratch ` +
-      `schemas vgcheck_${run}_*`,
+    `viewguard redshift-check: ${where.target.clusterId ?? where.target.workgroupName}/${where.target.database}, ` +
+      `scratch schemas vgcheck_${run}_*`,
   );
   const reports = await runConformance(plan, batches, where, (r) => io.err(`  ${r.verdict.padEnd(7)} ${r.id}`));
   io.out(formatTable(reports));

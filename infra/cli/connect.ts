@@ -89,10 +89,8 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Connection> {
   // processes on one directory would corrupt it.
   if (existsSync(join(settings.dataDir, 'postmaster.pid'))) {
     throw new UsageError(
-      `the local warehouse in ${settings.dataDir} is in use ` +
-        `(npm start?): stop it first, or run npm start with ` +
-        `WAREHOUSE_URL; if no process uses it, a crash left ` +
-        `${join(settings.dataDir, 'postmaster.pid')} behind — ` +
+      `the local warehouse in ${settings.dataDir} is in use (npm start?): stop it first, or run npm start with ` +
+        `WAREHOUSE_URL; if no process uses it, a crash left ${join(settings.dataDir, 'postmaster.pid')} behind — ` +
         `delete it`,
     );
   }

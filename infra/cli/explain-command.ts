@@ -9,20 +9,14 @@ export function renderExplanation(e: Explanation): string[] {
   else {
     const attributes = Object.entries(p.attributes).map(([k, vs]) => `${k}=${vs.join('|')}`);
     out.push(
-      `profile v${p.version}: groups ` +
-        `${list(p.groups)}; attributes ` +
-        `${list(attributes)}` +
-        `; projects ${list(p.projects)} ` +
-        `(current ${p.currentProject ?? '-'});` +
-        ` purposes ${list(p.purposes)} (acting under ${list(p.activePurposes)}); approved for ${list(p.dataSources)}`,
+      `profile v${p.version}: groups ${list(p.groups)}; attributes ${list(attributes)}; projects ` +
+        `${list(p.projects)} (current ${p.currentProject ?? '-'}); purposes ${list(p.purposes)} (acting under ` +
+        `${list(p.activePurposes)}); approved for ${list(p.dataSources)}`,
     );
   }
   const s = e.subscription;
   out.push(
-    `subscription: ` +
-      `${s.policy ?? '(none)'} — ` +
-      `${s.access} → ` +
-      `${s.admitted ? 'admitted' : 'NOT admitted'}` +
+    `subscription: ${s.policy ?? '(none)'} — ${s.access} → ${s.admitted ? 'admitted' : 'NOT admitted'}` +
       `${s.losers.length ? ` (lost: ${list(s.losers)})` : ''}`,
   );
   out.push('columns:');

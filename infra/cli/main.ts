@@ -220,8 +220,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     // Warehouse messages are redacted by the adapters (no bound values); other errors say what failed.
     io.err(
-      `viewguard ${name}: ` +
-        `${e instanceof WarehouseError ? `warehouse error (${e.kind}): ` : ''}` +
+      `viewguard ${name}: ${e instanceof WarehouseError ? `warehouse error (${e.kind}): ` : ''}` +
         `${e instanceof Error ? e.message : String(e)}`,
     );
     return EXIT.failed;

@@ -8,11 +8,8 @@ import { list, table } from './render.js';
 export function renderDrift(r: DriftReport, repaired?: { results: RepairResult[]; after: DriftReport }): string[] {
   const c = r.checked;
   const out = [
-    `checked ${c.views} view(s), ` +
-      `${c.relations} relation(s), ${c.schemas}` +
-      ` ` +
-      `schema(s), ${c.routines} ` +
-      `routine(s), ${c.profiles} profile(s)`,
+    `checked ${c.views} view(s), ${c.relations} relation(s), ${c.schemas} schema(s), ${c.routines} routine(s), ` +
+      `${c.profiles} profile(s)`,
   ];
   if (r.findings.length === 0) return [...out, 'no drift'];
   out.push(`drift: ${r.findings.length} finding(s)`);
@@ -36,11 +33,8 @@ export function renderDrift(r: DriftReport, repaired?: { results: RepairResult[]
     out.push(
       repaired.after.findings.length === 0
         ? 'after the repair: no drift'
-        : `after the repair: ` +
-            `${repaired.after.findings.length} ` +
-            `finding(s) left (` +
-            `${list([...new Set(repaired.after.findings.map((f) => f.kind))])}` +
-            `)`,
+        : `after the repair: ${repaired.after.findings.length} finding(s) left (` +
+            `${list([...new Set(repaired.after.findings.map((f) => f.kind))])})`,
     );
   } else {
     out.push('run `viewguard drift --repair` to re-apply what the stored state can put back');
@@ -68,9 +62,7 @@ export function renderAudit(r: AuditReport): string[] {
 }
 
 export const progressLine = (done: number, total: number, r: ReapplyResult): string =>
-  `[${done}/${total}] ` +
-  `${r.dataSourceId}: ` +
-  `${r.outcome}` +
+  `[${done}/${total}] ${r.dataSourceId}: ${r.outcome}` +
   `${r.outcome === 'applied' ? ` (${r.transactions} transaction` + `${r.transactions === 1 ? '' : 's'})` : ''}` +
   `${r.error ? ` — ${r.error}` : ''}` +
   `${r.diagnostics.some((d) => d.code === 'VG301') ? ' — fails closed (VG301)' : ''}`;
@@ -78,11 +70,8 @@ export const progressLine = (done: number, total: number, r: ReapplyResult): str
 export function renderRebuild(r: RebuildReport): string[] {
   const failed = r.views.filter((v) => v.outcome === 'failed');
   return [
-    `rebuild: ${r.routines} routine(s) re-created; ` +
-      `${r.views.length - failed.length} of ${r.total} view(s) ` +
-      `re-applied` +
-      `${r.skipped ? ` (${r.skipped} finished by an earlier run)` : ''}` +
-      `; ${failed.length} failed`,
+    `rebuild: ${r.routines} routine(s) re-created; ${r.views.length - failed.length} of ${r.total} view(s) ` +
+      `re-applied${r.skipped ? ` (${r.skipped} finished by an earlier run)` : ''}; ${failed.length} failed`,
     ...failed.map((f) => `  ${f.dataSourceId}: ${f.error}`),
   ];
 }

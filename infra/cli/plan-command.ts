@@ -67,11 +67,8 @@ const by = (items: readonly PlannedItem[]): string =>
 export function renderPlan(p: Plan, sql: boolean): string[] {
   const count = (a: string) => p.views.filter((v) => v.action === a).length;
   const out = [
-    `plan: ${p.events} event(s) → views: ` +
-      `${count('create')} created, ` +
-      `${count('replace')} replaced, ` +
-      `${count('drop')} dropped, ` +
-      `${count('unchanged')} unchanged, ${count('fail-closed')} would fail closed`,
+    `plan: ${p.events} event(s) → views: ${count('create')} created, ${count('replace')} replaced, ${count('drop')}` +
+      ` dropped, ${count('unchanged')} unchanged, ${count('fail-closed')} would fail closed`,
   ];
   if (p.views.length > 0) {
     out.push('views:');

@@ -30,10 +30,7 @@ export function parseEnvArgument(argv: readonly string[], available: readonly st
       return {
         ok: false,
         error:
-          `no environment "${value}" ` +
-          `(available: ` +
-          `${available.join(', ') || 'none'}` +
-          `; see docs/deploy.md ` +
+          `no environment "${value}" (available: ${available.join(', ') || 'none'}; see docs/deploy.md ` +
           `"Environments")`,
       };
     }

@@ -60,26 +60,17 @@ export function deployPlan(config: DeployConfig): DeployPlan {
           ? `resource policy: only from ${fd.allowedSourceIps.join(', ')}`
           : 'resource policy: none (open to the internet; requests still need a valid signature)',
       fd.waf
-        ? `WAF: ` +
-          `${fd.waf.managedRuleGroups.join(', ')}` +
-          ` + ` +
-          `${fd.waf.rateLimit} requests per ` +
-          `${fd.waf.rateWindowSeconds} s ` +
-          `per IP`
+        ? `WAF: ${fd.waf.managedRuleGroups.join(', ')} + ${fd.waf.rateLimit} requests per ${fd.waf.rateWindowSeconds}` +
+          ` s per IP`
         : 'WAF: none',
       fd.customDomain
         ? `custom domain: ${fd.customDomain.domainName}${dnsNote(fd.customDomain.hostedZone)}`
         : 'custom domain: none (the URL changes if the stack is re-created)',
     ];
     const webhookUrl = fd.customDomain
-      ? `https://` +
-        `${fd.customDomain.domainName}/` +
-        `${fd.customDomain.basePath ? `${fd.customDomain.basePath}/` : ''}` +
+      ? `https://${fd.customDomain.domainName}/${fd.customDomain.basePath ? `${fd.customDomain.basePath}/` : ''}` +
         `webhooks`
-      : `https://<api-id>.execute-api.` +
-        `${config.region ?? '<region>'}` +
-        `.amazonaws.com/` +
-        `${fd.stageName}/webhooks (the ` +
+      : `https://<api-id>.execute-api.${config.region ?? '<region>'}.amazonaws.com/${fd.stageName}/webhooks (the ` +
         `WebhookUrl output after the deploy)`;
     return {
       stackName: config.names.stackName,

@@ -41,11 +41,8 @@ export function selectEnvironment(context: Record<string, unknown>, dir = ENVIRO
     throw new DiagnosticError([
       diagnostic(
         'VG901',
-        `${ENV_CONTEXT_KEY}: no ` +
-          `environment "${name}" (available: ` +
-          `${available.join(', ') || 'none'}; add ` +
-          `${path.relative(PROJECT_ROOT, dir)}/` +
-          `${name}.json)`,
+        `${ENV_CONTEXT_KEY}: no environment "${name}" (available: ${available.join(', ') || 'none'}; add ` +
+          `${path.relative(PROJECT_ROOT, dir)}/${name}.json)`,
         [ENV_CONTEXT_KEY],
       ),
     ]);

@@ -118,8 +118,7 @@ async function existingStack(config: DeployConfig, c: PreflightClients): Promise
     if (status === 'ROLLBACK_COMPLETE' || status.endsWith('_FAILED') || status.endsWith('_IN_PROGRESS')) {
       return fail(
         title,
-        `is ${status}: cdk deploy ` +
-          `cannot update it now` +
+        `is ${status}: cdk deploy cannot update it now` +
           `${status === 'ROLLBACK_COMPLETE' ? ' (delete it, then deploy)' : ''}`,
         'VG904',
       );
@@ -204,10 +203,8 @@ async function secrets(config: DeployConfig, c: PreflightClients): Promise<Check
         if (s.KmsKeyId && !/alias\/aws\/secretsmanager$/.test(s.KmsKeyId)) {
           return warn(
             title,
-            `${s.Name} is encrypted with ` +
-              `${s.KmsKeyId}: grant ` +
-              `kms:Decrypt to the functions' ` +
-              `roles (not added by the stack)`,
+            `${s.Name} is encrypted with ${s.KmsKeyId}: grant kms:Decrypt to the functions' roles (not added by ` +
+              `the stack)`,
             'VG906',
           );
         }
@@ -306,10 +303,8 @@ async function dataApi(config: DeployConfig, c: PreflightClients): Promise<Check
       checks.push(
         fail(
           t,
-          `${nameOf(e)}: ${messageOf(e)} — ` +
-            `create the system user with the ` +
-            `secret's password first ` +
-            `(docs/deploy.md "Prerequisites")`,
+          `${nameOf(e)}: ${messageOf(e)} — create the system user with the secret's password first (docs/deploy.md ` +
+            `"Prerequisites")`,
           'VG907',
         ),
       );

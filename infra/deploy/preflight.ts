@@ -74,10 +74,8 @@ export async function preflight(
         exitCode: EXIT.cannotCheck,
         code: 'VG903',
         error:
-          `${(e as Error).message} — set AWS ` +
-          `credentials and a region ` +
-          `(AWS_PROFILE, AWS_REGION) or ` +
-          `"region" in the environment file`,
+          `${(e as Error).message} — set AWS credentials and a region (AWS_PROFILE, AWS_REGION) or "region" in the ` +
+          `environment file`,
       };
     }
     throw e;
@@ -116,10 +114,8 @@ async function main(): Promise<number> {
   );
   if (!parsed.ok || parsed.rest.length > 0) {
     console.error(
-      `viewguard preflight: ` +
-        `${parsed.ok ? `unknown argument ` + `${parsed.rest[0]}` : parsed.error}` +
-        `\nusage: npm run preflight -- ` +
-        `--env <name> [--json]`,
+      `viewguard preflight: ${parsed.ok ? `unknown argument ` + `${parsed.rest[0]}` : parsed.error}\nusage: npm ` +
+        `run preflight -- --env <name> [--json]`,
     );
     return EXIT.invalid;
   }

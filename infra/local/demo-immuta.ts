@@ -32,9 +32,7 @@ const RAW = [
   stmt('CREATE SCHEMA raw'),
   stmt('CREATE TABLE raw.orders (order_id int8, region varchar(8), customer_email varchar(64), amount numeric(10,2))'),
   stmt(
-    "INSERT INTO raw.orders VALUES (1, 'eu', " +
-      "'ana@example.com', 120.00), (2, " +
-      "'us', 'ben@example.com', 80.50), (3, " +
+    "INSERT INTO raw.orders VALUES (1, 'eu', 'ana@example.com', 120.00), (2, 'us', 'ben@example.com', 80.50), (3, " +
       "'eu', 'cy@example.com', 42.00)",
   ),
   stmt('CREATE TABLE raw.customers (customer_id int8, name varchar(32), email varchar(64), country varchar(8))'),
@@ -66,8 +64,7 @@ async function table(wh: LocalWarehouse): Promise<Record<string, Record<string, 
       const r = await rows(wh, who, view);
       out[view][who] = r;
       say(
-        `    ${who.padEnd(6)} ${view.padEnd(10)} ` +
-          `${String(r.length).padStart(2)} rows  ` +
+        `    ${who.padEnd(6)} ${view.padEnd(10)} ${String(r.length).padStart(2)} rows  ` +
           `${r.length === 0 ? '(no rows)' : r.map((x) => Object.values(x).map(show).join(' ')).join(' | ')}`,
       );
     }
@@ -77,9 +74,7 @@ async function table(wh: LocalWarehouse): Promise<Record<string, Record<string, 
 
 async function main(): Promise<void> {
   say(
-    'viewguard Immuta demo: the fake Immuta → ' +
-      'signed notices → POST /immuta ' +
-      '→ fetch from the Immuta API → our ' +
+    'viewguard Immuta demo: the fake Immuta → signed notices → POST /immuta → fetch from the Immuta API → our ' +
       'events → pipeline → PGlite',
   );
   say('  (the fake is a test double written from Immuta’s public API shapes; nothing here talks to a real tenant)');
@@ -100,10 +95,8 @@ async function main(): Promise<void> {
   const noticeUrl = `http://127.0.0.1:${port}/immuta`;
   try {
     say(
-      `\n  [${elapsed()}] fake Immuta at ` +
-        `${fake.url}; local server at ` +
-        `http://127.0.0.1:${port}; webhook ` +
-        `registered → ${noticeUrl}`,
+      `\n  [${elapsed()}] fake Immuta at ${fake.url}; local server at http://127.0.0.1:${port}; webhook registered ` +
+        `→ ${noticeUrl}`,
     );
     fake.webhooks.push({
       id: 1,
@@ -114,9 +107,7 @@ async function main(): Promise<void> {
     });
 
     say(
-      `\n  [${elapsed()}] 1. connect: the first ` +
-        `reconcile reads the whole tenant ` +
-        `(2 data sources, a global mask on ` +
+      `\n  [${elapsed()}] 1. connect: the first reconcile reads the whole tenant (2 data sources, a global mask on ` +
         `PII.Email except hr, 3 users)`,
     );
     let report = await connector.reconcile();
@@ -149,10 +140,8 @@ async function main(): Promise<void> {
     expect('notice → fetch → carol now sees the 3 orders', v.orders!.carol!.length === 3);
 
     say(
-      `\n  [${elapsed()}] 3. in Immuta, the ` +
-        `e-mail mask becomes "make ` +
-        `null" (global policy 10); ` +
-        `notice: globalPolicyUpdated`,
+      `\n  [${elapsed()}] 3. in Immuta, the e-mail mask becomes "make null" (global policy 10); notice: ` +
+        `globalPolicyUpdated`,
     );
     const rule = (
       fake.tenant.globalPolicies[0]!.actions as { rules: { config: { maskingConfig: { type: string } } }[] }[]

@@ -154,10 +154,8 @@ async function main(): Promise<void> {
       await pipeline.drain(20_000);
       const st = pipeline.status();
       say(
-        `    posted ${events.length} webhook(s); ` +
-          `queue drained (applied ${st.applied}` +
-          `, skipped ${st.skipped}, failed ` +
-          `${st.failed}, DLQ ${st.dlqDepth})`,
+        `    posted ${events.length} webhook(s); queue drained (applied ${st.applied}, skipped ${st.skipped}, ` +
+          `failed ${st.failed}, DLQ ${st.dlqDepth})`,
       );
       const out: Record<string, Record<User, Seen>> = {};
       for (const view of ['orders', 'customers']) {
@@ -172,10 +170,8 @@ async function main(): Promise<void> {
 
     // 1 — users and data sources; only individually approved users see anything without a subscription.
     let v = await step(
-      '1. users alice (analysts, eu), bob ' +
-        '(analysts+hr, us), carol (no ' +
-        'groups, eu; approved for orders); ' +
-        'register orders + customers',
+      '1. users alice (analysts, eu), bob (analysts+hr, us), carol (no groups, eu; approved for orders); register ' +
+        'orders + customers',
       [
         user('alice', 1, ['analysts'], ['eu']),
         user('bob', 1, ['analysts', 'hr'], ['us']),

@@ -25,10 +25,8 @@ export const handlerEntry = (name: string): string => path.join(PROJECT_ROOT, 'l
  * the bundle at cold start: the shell commands that ship it with the bundles that reference it.
  */
 export const afterBundlingCommands = (inputDir: string, outputDir: string): string[] => [
-  `if grep -q "libpg-query.wasm" "${outputDir}` +
-    `/index.mjs"; then cp "${inputDir}` +
-    `/node_modules/libpg-query/wasm/libpg-query.wasm" ` +
-    `"${outputDir}/"; fi`,
+  `if grep -q "libpg-query.wasm" "${outputDir}/index.mjs"; then cp "${inputDir}` +
+    `/node_modules/libpg-query/wasm/libpg-query.wasm" "${outputDir}/"; fi`,
 ];
 
 /** How every handler is bundled (exported so that bench/lambda-bundles.ts measures exactly what ships). */

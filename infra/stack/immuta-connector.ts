@@ -221,10 +221,8 @@ export class ImmutaConnector extends Construct {
     const changed = emf(METRIC.immutaObjectsChanged, svc.reconcile, Duration.minutes(15));
     alarm('Drift', {
       alarmDescription:
-        'viewguard: the Immuta reconcile found ' +
-        'drift (VG711) — a notice was ' +
-        'lost or not sent; the reconcile ' +
-        'fixed it (docs/immuta.md)',
+        'viewguard: the Immuta reconcile found drift (VG711) — a notice was lost or not sent; the reconcile fixed ' +
+        'it (docs/immuta.md)',
       metric: changed,
       threshold: 1,
     });
@@ -295,17 +293,11 @@ export class ImmutaConnector extends Construct {
     const ack = (scope: Construct, rule: string, reason: string) =>
       Validations.of(scope).acknowledge({ id: rule, reason });
     const XRAY =
-      'X-Ray ' +
-      'PutTraceSegments/PutTelemetryRecords ' +
-      '(tracing: ACTIVE) ' +
-      'have no resource type, so "*" ' +
-      'is the only resource.';
+      'X-Ray PutTraceSegments/PutTelemetryRecords (tracing: ACTIVE) have no resource type, so "*" is the only ' +
+      'resource.';
     const DATA_API =
-      'redshift-data ' +
-      'Describe/GetStatementResult/CancelStatement have no ' +
-      'resource type; they are limited to ' +
-      'the statements this identity submitted by the ' +
-      'redshift-data:statement-owner-iam-userid condition.';
+      'redshift-data Describe/GetStatementResult/CancelStatement have no resource type; they are limited to the ' +
+      'statements this identity submitted by the redshift-data:statement-owner-iam-userid condition.';
     ack(this.functions['immuta-notice'], 'AwsSolutions-IAM5[Resource::*]', XRAY);
     for (const f of [this.functions['immuta-fetch'], this.functions['immuta-reconcile']])
       ack(f, 'AwsSolutions-IAM5[Resource::*]', `${XRAY} ${DATA_API}`);
@@ -315,9 +307,7 @@ export class ImmutaConnector extends Construct {
       ack(
         this.noticeSecret,
         'AwsSolutions-SMG4',
-        'The notice secret is also typed into ' +
-          'Immuta: rotating it must be ' +
-          'coordinated with Immuta (docs/immuta.md ' +
+        'The notice secret is also typed into Immuta: rotating it must be coordinated with Immuta (docs/immuta.md ' +
           '"Rotate the Immuta secrets").',
       );
     }
@@ -325,10 +315,8 @@ export class ImmutaConnector extends Construct {
       ack(
         this.apiKeySecret,
         'AwsSolutions-SMG4',
-        'Immuta API keys are generated in ' +
-          'Immuta, not by a rotation ' +
-          'Lambda (docs/immuta.md "Rotate ' +
-          'the Immuta secrets").',
+        'Immuta API keys are generated in Immuta, not by a rotation Lambda (docs/immuta.md "Rotate the Immuta ' +
+          'secrets").',
       );
     }
     const reconcileId = Stack.of(this).getLogicalId(this.functions['immuta-reconcile'].node.defaultChild as never);

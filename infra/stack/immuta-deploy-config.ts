@@ -27,8 +27,7 @@ const schedule = z
       /^cron\(\S+( \S+){5}\)$/.test(v),
     {
       message:
-        'must be rate(<n> minutes|hours|days), ' +
-        'cron(<6 fields>) or a number of minutes ' +
+        'must be rate(<n> minutes|hours|days), cron(<6 fields>) or a number of minutes ' +
         '(https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html)',
     },
   )

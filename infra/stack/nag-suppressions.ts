@@ -12,11 +12,8 @@ const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(sc
 const XRAY =
   'X-Ray PutTraceSegments/PutTelemetryRecords (tracing: ACTIVE) have no resource type, so "*" is the only resource.';
 const DATA_API =
-  'redshift-data ' +
-  'Describe/GetStatementResult/CancelStatement have no ' +
-  'resource type; they are limited to ' +
-  'the statements this identity submitted by the ' +
-  'redshift-data:statement-owner-iam-userid condition.';
+  'redshift-data Describe/GetStatementResult/CancelStatement have no resource type; they are limited to the ' +
+  'statements this identity submitted by the redshift-data:statement-owner-iam-userid condition.';
 
 export function addNagSuppressions(stack: ViewguardStack): void {
   const s: Stack = stack;
@@ -67,10 +64,7 @@ export function addNagSuppressions(stack: ViewguardStack): void {
   ack(
     provider.node.findChild('waiter-state-machine'),
     'AwsSolutions-IAM5[Resource::*]',
-    'Step Functions log delivery ' +
-      '(logs:CreateLogDelivery, ' +
-      'DescribeLogGroups, ' +
-      '…) has no resource type; the waiter ' +
+    'Step Functions log delivery (logs:CreateLogDelivery, DescribeLogGroups, …) has no resource type; the waiter ' +
       'logs to its own log group.',
   );
   ack(
@@ -83,27 +77,21 @@ export function addNagSuppressions(stack: ViewguardStack): void {
     ack(
       stack.api.api,
       'AwsSolutions-APIG3',
-      'WAF is off in this environment (waf: false): each ' +
-        'request is authenticated by its Standard ' +
-        'Webhooks HMAC signature and the stage is ' +
-        'throttled; set waf: true to attach a web ACL.',
+      'WAF is off in this environment (waf: false): each request is authenticated by its Standard Webhooks HMAC ' +
+        'signature and the stage is throttled; set waf: true to attach a web ACL.',
     );
   }
   ack(
     stack.api.api,
     'AwsSolutions-APIG4',
-    'Authorisation is the Standard Webhooks ' +
-      'HMAC over the raw body, verified ' +
-      'in the ingest Lambda: REQUEST ' +
+    'Authorisation is the Standard Webhooks HMAC over the raw body, verified in the ingest Lambda: REQUEST ' +
       'authorizers never receive the body.',
   );
   ack(
     stack.api.api,
     'AwsSolutions-COG4',
-    'Machine-to-machine webhooks from the ' +
-      'governance control plane: no ' +
-      'Cognito users; requests are ' +
-      'authenticated by HMAC signature.',
+    'Machine-to-machine webhooks from the governance control plane: no Cognito users; requests are authenticated ' +
+      'by HMAC signature.',
   );
 
   for (const r of stack.routing.routes) {
@@ -115,20 +103,16 @@ export function addNagSuppressions(stack: ViewguardStack): void {
     ack(
       stack.webhookSecret,
       'AwsSolutions-SMG4',
-      'Rotating the webhook secret must be ' +
-        'coordinated with the sender (docs/deploy.md ' +
-        '"Rotate the webhook secret"); a Lambda ' +
-        'rotation would break delivery.',
+      'Rotating the webhook secret must be coordinated with the sender (docs/deploy.md "Rotate the webhook ' +
+        'secret"); a Lambda rotation would break delivery.',
     );
   }
   if (stack.node.tryFindChild('HashKeySecret') === stack.hashKeySecret) {
     ack(
       stack.hashKeySecret,
       'AwsSolutions-SMG4',
-      'The hashing key must never rotate on ' +
-        'its own: it is stored once in ' +
-        'immuta_system.hash_key and every ' +
-        'hashed value depends on it.',
+      'The hashing key must never rotate on its own: it is stored once in immuta_system.hash_key and every hashed ' +
+        'value depends on it.',
     );
   }
 }

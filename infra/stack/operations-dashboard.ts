@@ -109,11 +109,9 @@ export class Operations extends Construct {
     // A view that could not be compiled fails closed (no rows): visible, and worth a page.
     alarm('ViewsFailedClosed', {
       alarmDescription:
-        'viewguard: a view fails closed and shows no rows — a ' +
-        'policy could not be compiled (VG301), the ' +
-        'warehouse refused the compiled view (VG308), it is too ' +
-        'large to send (VG320) or it cannot be dropped ' +
-        '(VG321); see the apply logs',
+        'viewguard: a view fails closed and shows no rows — a policy could not be compiled (VG301), the warehouse ' +
+        'refused the compiled view (VG308), it is too large to send (VG320) or it cannot be dropped (VG321); see ' +
+        'the apply logs',
       metric: emf(METRIC.viewsFailedClosed),
       threshold: 1,
       evaluationPeriods: 1,

@@ -45,10 +45,8 @@ export class OperatorAlarms extends Construct {
 
     this.rejectedWebhooks = operations.addAlarm('WebhooksRejected', {
       alarmDescription:
-        `viewguard: ${settings.rejectedWebhooksAlarmThreshold}+ ` +
-        `webhooks rejected (400/401/413) in 5 minutes ` +
-        `— after a secret rotation the sender signs with ` +
-        `the wrong secret (docs/deploy.md "Alarms")`,
+        `viewguard: ${settings.rejectedWebhooksAlarmThreshold}+ webhooks rejected (400/401/413) in 5 minutes — ` +
+        `after a secret rotation the sender signs with the wrong secret (docs/deploy.md "Alarms")`,
       metric: emf(METRIC.webhooksRejected, props.ingestService),
       threshold: settings.rejectedWebhooksAlarmThreshold,
       evaluationPeriods: 1,
@@ -61,10 +59,8 @@ export class OperatorAlarms extends Construct {
       const hours = settings.noTrafficAlarmHours;
       this.noTraffic = operations.addAlarm('NoTraffic', {
         alarmDescription:
-          `viewguard: no webhook reached ingest for ` +
-          `${hours} h — is the webhook still ` +
-          `registered, the URL and network path ` +
-          `unchanged? (docs/deploy.md "Alarms")`,
+          `viewguard: no webhook reached ingest for ${hours} h — is the webhook still registered, the URL and ` +
+          `network path unchanged? (docs/deploy.md "Alarms")`,
         metric: props.ingest.metricInvocations({ period: Duration.hours(1), statistic: 'Sum' }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -79,11 +75,8 @@ export class OperatorAlarms extends Construct {
       const title = name[0]!.toUpperCase() + name.slice(1);
       this.functionErrors[name] = operations.addAlarm(`${title}Errors`, {
         alarmDescription:
-          `viewguard: the ` +
-          `${name === 'ingest' ? 'ingest' : `${name} router`}` +
-          ` Lambda failed ` +
-          `${settings.functionErrorsAlarmThreshold}+ times ` +
-          `in 5 minutes (docs/deploy.md "Alarms")`,
+          `viewguard: the ${name === 'ingest' ? 'ingest' : `${name} router`} Lambda failed ` +
+          `${settings.functionErrorsAlarmThreshold}+ times in 5 minutes (docs/deploy.md "Alarms")`,
         metric: fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
         threshold: settings.functionErrorsAlarmThreshold,
         evaluationPeriods: 1,
@@ -94,11 +87,8 @@ export class OperatorAlarms extends Construct {
     const throttled = this.throttledMetric(props.dataApiServices, emf);
     this.dataApiThrottled = operations.addAlarm('DataApiThrottled', {
       alarmDescription:
-        `viewguard: ` +
-        `${settings.dataApiThrottledAlarmThreshold}+ ` +
-        `Data API calls refused ` +
-        `at a limit in each of two 5-minute ` +
-        `periods (docs/deploy.md "Alarms")`,
+        `viewguard: ${settings.dataApiThrottledAlarmThreshold}+ Data API calls refused at a limit in each of two ` +
+        `5-minute periods (docs/deploy.md "Alarms")`,
       metric: throttled,
       threshold: settings.dataApiThrottledAlarmThreshold,
       evaluationPeriods: 2,

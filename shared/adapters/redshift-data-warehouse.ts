@@ -124,10 +124,8 @@ export class RedshiftDataWarehouse implements Warehouse {
     if (statements.length > MAX_STATEMENTS_PER_TRANSACTION) {
       throw new WarehouseError(
         'permanent',
-        `a transaction of ${statements.length} ` +
-          `statements exceeds the BatchExecuteStatement ` +
-          `limit of ${MAX_STATEMENTS_PER_TRANSACTION}` +
-          `; the caller must split the change`,
+        `a transaction of ${statements.length} statements exceeds the BatchExecuteStatement limit of ` +
+          `${MAX_STATEMENTS_PER_TRANSACTION}; the caller must split the change`,
       );
     }
     const bound = this.bind(statements, true);

@@ -44,12 +44,8 @@ export async function runPlan(
   if (oversize >= 0) {
     const s = statements[oversize]!;
     const reason =
-      `statement ${oversize}` +
-      `${s.comment ? ` (${s.comment})` : ''}` +
-      ` is ` +
-      `${statementBytes(s)} bytes; the ` +
-      `Data API takes at most ` +
-      `${MAX_STATEMENT_BYTES}`;
+      `statement ${oversize}${s.comment ? ` (${s.comment})` : ''} is ${statementBytes(s)} bytes; the Data API ` +
+      `takes at most ${MAX_STATEMENT_BYTES}`;
     return { kind: 'refused', at: oversize, refusal: { statement: s, reason, code: 'VG320' } };
   }
   const now = deps.now ?? Date.now;

@@ -478,9 +478,7 @@ export function compileCustomWhere(clause: string, ctx: CustomWhereContext): str
     throw new Uncompilable([
       diagnostic(
         'VG306',
-        `policy ${JSON.stringify(ctx.policyId)}: ` +
-          `custom WHERE clause rejected: ` +
-          `${e.why}` +
+        `policy ${JSON.stringify(ctx.policyId)}: custom WHERE clause rejected: ${e.why}` +
           `${position === null ? '' : ` (at character ${position + 1})`}`,
         ctx.path,
         'error',

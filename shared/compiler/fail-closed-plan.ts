@@ -92,11 +92,8 @@ export function planFailClosed(
     const because = [
       diagnostic(
         'VG321',
-        `data source ${JSON.stringify(ds.id)}: ` +
-          `its view cannot be dropped (` +
-          `${refusal.reason}); it was replaced in place ` +
-          `by a deny-all view of its current ` +
-          `columns`,
+        `data source ${JSON.stringify(ds.id)}: its view cannot be dropped (${refusal.reason}); it was replaced in ` +
+          `place by a deny-all view of its current columns`,
       ),
     ];
     plans.push(...plan(compileDenyAllView(stored.live, inPlace, config, dialect, because), 'VG321'));

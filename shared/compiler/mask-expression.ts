@@ -152,11 +152,8 @@ function refuseMisfitConstants(
       throw new Uncompilable([
         diagnostic(
           'VG303',
-          `mask ${JSON.stringify(policy.id)}: ` +
-            `constant ${JSON.stringify(fn.value)} ` +
-            `${why} (column ` +
-            `${JSON.stringify(column.name)} is ` +
-            `${type.sql})`,
+          `mask ${JSON.stringify(policy.id)}: constant ${JSON.stringify(fn.value)} ${why} (column ` +
+            `${JSON.stringify(column.name)} is ${type.sql})`,
           [...at.get(fn)!, 'value'],
         ),
       ]);
@@ -196,9 +193,7 @@ function renderMask({ dialect, ref, type, asText, policy, at }: RenderContext, f
         throw new Uncompilable([
           diagnostic(
             'VG303',
-            `mask ${JSON.stringify(policy.id)}: ` +
-              `a first-match-only regex ` +
-              `replace (global: false) cannot be ` +
+            `mask ${JSON.stringify(policy.id)}: a first-match-only regex replace (global: false) cannot be ` +
               `expressed in ${dialect.name}`,
             [...at.get(fn)!, 'global'],
           ),
@@ -253,12 +248,8 @@ function fallback(
   warnings.push(
     diagnostic(
       'VG303',
-      `mask ` +
-        `${JSON.stringify(policy.id)} ` +
-        `on column ` +
-        `${JSON.stringify(column.name)} (` +
-        `${type.sql}): ${why}; the column ` +
-        `shows NULL instead`,
+      `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): ${why}; the ` +
+        `column shows NULL instead`,
       path,
       'warning',
     ),
@@ -321,12 +312,9 @@ function fitOutput(
   warnings.push(
     diagnostic(
       'VG313',
-      `mask ${JSON.stringify(policy.id)} on column ` +
-        `${JSON.stringify(column.name)} (${type.sql}): the ` +
-        `masked ` +
-        `text ${dialect.stringMisfit(preferred, bound)} and no ` +
-        `${dialect.name} type holds it; the column shows ` +
-        `NULL instead`,
+      `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): the masked text ` +
+        `${dialect.stringMisfit(preferred, bound)} and no ${dialect.name} type holds it; the column shows NULL ` +
+        `instead`,
       ['mask'],
       'warning',
     ),
@@ -362,11 +350,8 @@ function roundSql(
   if (type.family === 'float') {
     // The limit is one literal: bucket * 2^53 in SQL would be an int8 product and overflow for large buckets.
     return (
-      `(CASE WHEN ABS(${ref}) < ${bucket} ` +
-      `THEN 0 WHEN ABS(${ref}) >= ` +
-      `${String(fn.bucket! * FLOAT_EXACT)} THEN ` +
-      `${ref} ELSE TRUNC(${ref} / ${bucket}) * ` +
-      `${bucket} END)`
+      `(CASE WHEN ABS(${ref}) < ${bucket} THEN 0 WHEN ABS(${ref}) >= ${String(fn.bucket! * FLOAT_EXACT)} THEN ` +
+      `${ref} ELSE TRUNC(${ref} / ${bucket}) * ${bucket} END)`
     );
   }
   // Exact decimals: x − MOD(x, b) is the multiple of b toward zero (MOD has the dividend's sign). TRUNC(x / b)
@@ -412,10 +397,7 @@ function hashKeySql(dialect: Dialect): string {
   const keyTable = dialect.qualify(dialect.schemas.system, 'hash_key');
   const keyId = dialect.quoteIdent('key_id');
   return (
-    `(SELECT ` +
-    `${dialect.quoteIdent('hash_key')} ` +
-    `FROM ${keyTable} ` +
-    `WHERE ${keyId} = (SELECT MAX(` +
-    `${keyId}) FROM ${keyTable}))`
+    `(SELECT ${dialect.quoteIdent('hash_key')} FROM ${keyTable} WHERE ${keyId} = (SELECT MAX(${keyId}) FROM ` +
+    `${keyTable}))`
   );
 }

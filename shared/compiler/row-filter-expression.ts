@@ -76,11 +76,8 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
             throw new Uncompilable([
               diagnostic(
                 'VG307',
-                `row filter ${JSON.stringify(policy.id)}` +
-                  `: value ${JSON.stringify(v)}` +
-                  ` ${why} (column ` +
-                  `${JSON.stringify(c.name)} is ` +
-                  `${type.sql})`,
+                `row filter ${JSON.stringify(policy.id)}: value ${JSON.stringify(v)} ${why} (column ` +
+                  `${JSON.stringify(c.name)} is ${type.sql})`,
                 ['filter', 'values', i],
               ),
             ]);
@@ -97,20 +94,15 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
           throw new Uncompilable([
             diagnostic(
               'VG307',
-              `row filter ${JSON.stringify(policy.id)}` +
-                `: a time window needs a date ` +
-                `or timestamp column (` +
-                `${JSON.stringify(c.name)} is ` +
-                `${type.sql})`,
+              `row filter ${JSON.stringify(policy.id)}: a time window needs a date or timestamp column (` +
+                `${JSON.stringify(c.name)} is ${type.sql})`,
               ['filter', 'column'],
             ),
           ]);
         }
         const kind = type.sql === 'timestamptz' ? 'timestamptz' : type.sql === 'date' ? 'date' : 'timestamp';
         return (
-          `${ref(c)} ` +
-          `${f.direction === 'newer' ? '>=' : '<'}` +
-          ` ` +
+          `${ref(c)} ${f.direction === 'newer' ? '>=' : '<'} ` +
           `${dialect.timeAgo(Math.min(f.amount, MAX_WINDOW[f.unit]), f.unit, kind)}`
         );
       });

@@ -64,9 +64,8 @@ export function subscriptionDecisionSql(
       return criteriaSql(dialect, access.who);
     case 'approved':
       return (
-        `COALESCE(` +
-        `${containsConstantSql(dialect, dialect.quoteIdent('datasources'), dataSourceNeedle(ds.id))}` +
-        `, FALSE)`
+        `COALESCE(${containsConstantSql(dialect, dialect.quoteIdent('datasources'), dataSourceNeedle(ds.id))}, ` +
+        `FALSE)`
       );
     case 'usingPurpose':
       return usingPurposeSql(dialect, access.purposes);
@@ -322,12 +321,8 @@ function compileQuery(
     throw new Uncompilable([
       diagnostic(
         'VG301',
-        `data source ` +
-          `${JSON.stringify(ds.id)} is in ` +
-          `database ` +
-          `${JSON.stringify(ds.location.database)}; ` +
-          `single-database mode reads only ` +
-          `${JSON.stringify(config.database)}`,
+        `data source ${JSON.stringify(ds.id)} is in database ${JSON.stringify(ds.location.database)}; ` +
+          `single-database mode reads only ${JSON.stringify(config.database)}`,
         ['location', 'database'],
       ),
     ]);
@@ -339,20 +334,10 @@ function compileQuery(
     throw new Uncompilable([
       diagnostic(
         'VG305',
-        `data source ${JSON.stringify(ds.id)}` +
-          ` is an external table in ` +
-          `database ` +
-          `${JSON.stringify(ds.location.database)}` +
-          `; ` +
-          `cross-database queries cannot read ` +
-          `external tables, so a view ` +
-          `in ` +
-          `${JSON.stringify(config.database)}` +
-          ` cannot either. ` +
-          `Use single-database mode in ` +
-          `${JSON.stringify(ds.location.database)}, or ` +
-          `re-create ` +
-          `the external table (its external schema) in ` +
+        `data source ${JSON.stringify(ds.id)} is an external table in database ` +
+          `${JSON.stringify(ds.location.database)}; cross-database queries cannot read external tables, so a view in ` +
+          `${JSON.stringify(config.database)} cannot either. Use single-database mode in ` +
+          `${JSON.stringify(ds.location.database)}, or re-create the external table (its external schema) in ` +
           `${JSON.stringify(config.database)}`,
         ['location', 'database'],
       ),

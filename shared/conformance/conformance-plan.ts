@@ -246,12 +246,8 @@ function fixtureSteps({ config, dialect, scratch, raw }: PlanContext): CheckStep
   const q = (n: string): string => dialect.quoteIdent(n);
   const rows = SAMPLE_ROWS.map((r) =>
     stmt(
-      `INSERT INTO ${raw} VALUES (${r[0]}, ` +
-        `${r[1] ? 'TRUE' : 'FALSE'}, ${r[2]}, ` +
-        `${dialect.quoteLiteral(r[3])}` +
-        `, ${dialect.quoteLiteral(r[4])}, ` +
-        `${dialect.quoteLiteral(r[5])}, ` +
-        `${dialect.quoteLiteral(r[6])})`,
+      `INSERT INTO ${raw} VALUES (${r[0]}, ${r[1] ? 'TRUE' : 'FALSE'}, ${r[2]}, ${dialect.quoteLiteral(r[3])}, ` +
+        `${dialect.quoteLiteral(r[4])}, ${dialect.quoteLiteral(r[5])}, ${dialect.quoteLiteral(r[6])})`,
     ),
   );
   return [
@@ -336,10 +332,8 @@ function sampleSteps({ scratchConfig, dialect, scratch, options, sample, raw }: 
   const view = transaction(compileView(sample, samplePolicies(), scratchConfig, dialect).statements);
   const asReader = (statements: SqlStatement[]): SqlStatement[] => [stmt(dialect.actAs(scratch.reader)), ...statements];
   const seen =
-    `SELECT ` +
-    `${SAMPLE_COLUMNS.map((c) => `CAST(${q(c.name)} AS ` + `${dialect.textType(null)})`).join(', ')}` +
-    ` FROM ${q(scratch.views)}.` +
-    `${q('sample')} ORDER BY 1`;
+    `SELECT ${SAMPLE_COLUMNS.map((c) => `CAST(${q(c.name)} AS ` + `${dialect.textType(null)})`).join(', ')} FROM ` +
+    `${q(scratch.views)}.${q('sample')} ORDER BY 1`;
 
   return [
     {
@@ -377,11 +371,8 @@ function sampleSteps({ scratchConfig, dialect, scratch, options, sample, raw }: 
     {
       id: 'view-as-test-user',
       title:
-        'the test user sees the masked ' +
-        'values computed here ' +
-        '(boolean/numeric/date text forms, ' +
-        'UTC rounding, byte-length ' +
-        'widening)',
+        'the test user sees the masked values computed here (boolean/numeric/date text forms, UTC rounding, ' +
+        'byte-length widening)',
       identity: 'admin',
       statements: asReader([stmt(seen)]),
       expect: { kind: 'rows', rows: expectedSampleRows(options.hashKey) },

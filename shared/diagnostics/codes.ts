@@ -22,10 +22,8 @@ export const DIAGNOSTIC_CODES = {
   VG308: 'the warehouse refused the compiled view; the view fails closed (no rows)',
   VG320: 'a statement of the view is larger than the Data API takes; the view fails closed (no rows)',
   VG321:
-    'the view cannot be dropped (other ' +
-    'objects depend on it); it is ' +
-    'replaced in place by a deny-all ' +
-    'view of its current columns',
+    'the view cannot be dropped (other objects depend on it); it is replaced in place by a deny-all view of its ' +
+    'current columns',
   VG313: 'a masked string does not fit any string type of the engine; the masked users see NULL',
   // VG4xx — Redshift lint
   VG401: 'statement does not parse',

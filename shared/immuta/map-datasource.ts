@@ -92,10 +92,8 @@ export function mapDataSource(
     ...(badDsTag !== undefined
       ? {
           failClosedReason:
-            `tag ${JSON.stringify(badDsTag)} ` +
-            `is not a dot-separated ` +
-            `tag, so global policies could ` +
-            `miss this data source`,
+            `tag ${JSON.stringify(badDsTag)} is not a dot-separated tag, so global policies could miss this data ` +
+            `source`,
         }
       : {}),
   };

@@ -106,10 +106,8 @@ export function userCriteria(x: unknown, rule: string, purposesAllowed = false):
   if (into.purposes.length > 0 && !purposesAllowed) {
     throw new Unmappable(
       rule,
-      'an exception for users acting under a ' +
-        'purpose has no v1 equivalent ' +
-        '(v1 criteria test acknowledged ' +
-        'purposes, which more users hold)',
+      'an exception for users acting under a purpose has no v1 equivalent (v1 criteria test acknowledged purposes, ' +
+        'which more users hold)',
     );
   }
   return { ...into, match: operatorMatch(isObj(x) ? x.operator : 'or', rule) };
@@ -409,10 +407,8 @@ export function finish(drafts: Draft[], ctx: RuleContext, label: string): Policy
     if (!parsed.success)
       throw new Unmappable(
         label,
-        `the mapped policy is not ` +
-          `valid v1 (` +
-          `${parsed.error.issues.map((i) => `${i.path.join('.')}: ` + `${i.message}`).join('; ')}` +
-          `)`,
+        `the mapped policy is not valid v1 (` +
+          `${parsed.error.issues.map((i) => `${i.path.join('.')}: ` + `${i.message}`).join('; ')})`,
       );
     return input as PolicyInput;
   });

@@ -61,11 +61,8 @@ export function mapUser(
       diagnostics: [
         diagnostic(
           'VG707',
-          `Immuta user ` +
-            `${JSON.stringify(user.userid)} has ` +
-            `no Redshift ` +
-            `user name under the rule (` +
-            `${rule.source}); no profile`,
+          `Immuta user ${JSON.stringify(user.userid)} has no Redshift user name under the rule (${rule.source}); ` +
+            `no profile`,
           [],
           'warning',
         ),

@@ -109,10 +109,8 @@ export async function receiveNotice(request: NoticeRequest, deps: NoticeDeps): P
       const d = [
         diagnostic(
           'VG704',
-          'the hint queue did not take the ' +
-            'notice; Immuta lists it in ' +
-            'GET /webhooks/history, and the ' +
-            'next reconcile covers it',
+          'the hint queue did not take the notice; Immuta lists it in GET /webhooks/history, and the next ' +
+            'reconcile covers it',
         ),
       ];
       return {

@@ -197,12 +197,8 @@ export async function syncScope(scope: SyncScope, mode: SyncMode, deps: SyncDeps
       diagnostics.push(
         diagnostic(
           'VG710',
-          `${change.type} ` +
-            `${JSON.stringify(change.subject).slice(0, 200)}` +
-            `: ` +
-            `${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` +
-            `; ` +
-            `not sent`,
+          `${change.type} ${JSON.stringify(change.subject).slice(0, 200)}: ` +
+            `${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; not sent`,
         ),
       );
       continue;
@@ -223,12 +219,8 @@ export async function syncScope(scope: SyncScope, mode: SyncMode, deps: SyncDeps
     const result = await deps.bus.put(events.map(toBusEntry));
     if (result.failed.length > 0) {
       throw new Error(
-        `the event bus did not take ` +
-          `${result.failed.length} of ` +
-          `${events.length} events (` +
-          `${result.failed[0]!.code}); the sync ` +
-          `is ` +
-          `retried`,
+        `the event bus did not take ${result.failed.length} of ${events.length} events (${result.failed[0]!.code}` +
+          `); the sync is retried`,
       );
     }
   }

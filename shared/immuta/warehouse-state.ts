@@ -25,11 +25,8 @@ export interface WarehouseState {
 
 export function profileReadStatement(dialect: Dialect): SqlStatement {
   return stmt(
-    `SELECT immuta__userid, version, deleted, ` +
-      `groups, attributes, projects, ` +
-      `current_project, purposes, ` +
-      `datasources FROM ` +
-      `${systemTable(dialect, TABLES.profile)}`,
+    `SELECT immuta__userid, version, deleted, groups, attributes, projects, current_project, purposes, datasources ` +
+      `FROM ${systemTable(dialect, TABLES.profile)}`,
     'profile read: every user (reconcile)',
   );
 }

@@ -99,24 +99,11 @@ export function systemRoleProblem(
   if (inspected.systemRoleExists || signIn !== 'password') return null;
   return diagnostic(
     'VG601',
-    `the system user ` +
-      `${JSON.stringify(config.systemUser)}` +
-      ` does not ` +
-      `exist, and the pipeline signs in ` +
-      `as it with the password of ` +
-      `the secret in the environment's ` +
-      `secretArn; the bootstrap would ` +
-      `create it PASSWORD DISABLE, so ` +
-      `nothing could ever sign in. ` +
-      `Create the user first with that ` +
-      `secret's password (CREATE USER ` +
-      `${JSON.stringify(config.systemUser)} ` +
-      `PASSWORD '<the password in the ` +
-      `secret>') ` +
-      `and deploy again — or, on a ` +
-      `provisioned cluster, set dbUser (IAM ` +
-      `temporary credentials) instead of ` +
-      `secretArn in the environment`,
+    `the system user ${JSON.stringify(config.systemUser)} does not exist, and the pipeline signs in as it with the ` +
+      `password of the secret in the environment's secretArn; the bootstrap would create it PASSWORD DISABLE, so ` +
+      `nothing could ever sign in. Create the user first with that secret's password (CREATE USER ` +
+      `${JSON.stringify(config.systemUser)} PASSWORD '<the password in the secret>') and deploy again — or, on a ` +
+      `provisioned cluster, set dbUser (IAM temporary credentials) instead of secretArn in the environment`,
     ['secretArn'],
   );
 }
@@ -193,8 +180,7 @@ function adminSteps(steps: Steps, config: IntegrationConfig, dialect: Dialect, i
   for (const raw of config.rawSources) {
     const target = dialect.rawGrantTarget(raw, config.database);
     const what =
-      `raw schema ${raw.schema}` +
-      `${raw.database === config.database ? '' : ` of database ${raw.database}`}` +
+      `raw schema ${raw.schema}${raw.database === config.database ? '' : ` of database ${raw.database}`}` +
       `${raw.external ? ' (external)' : ''}`;
     steps.admin('grant', `GRANT USAGE ON SCHEMA ${q(target.schema)} TO ${sys}`, `${what}: usage`, target.database);
     if (raw.external && !dialect.externalTablesNeedSelectGrant()) continue;
@@ -279,10 +265,8 @@ function stateTableSteps(steps: Steps, dialect: Dialect, hashKey: string): void 
     // No NULL value: `x IN (…)` must be exactly true or false for a non-NULL row value.
     [
       TABLES.entitlement,
-      `immuta__userid ${t.key} NOT NULL, kind ` +
-        `${dialect.textType(16)} NOT ` +
-        `NULL, attribute ${t.text} NOT ` +
-        `NULL, value ${t.text} NOT NULL`,
+      `immuta__userid ${t.key} NOT NULL, kind ${dialect.textType(16)} NOT NULL, attribute ${t.text} NOT NULL, ` +
+        `value ${t.text} NOT NULL`,
     ],
     [TABLES.hashKey, `key_id ${t.bigint} NOT NULL PRIMARY KEY, hash_key ${t.text} NOT NULL`],
   ];
@@ -308,10 +292,8 @@ function stateTableSteps(steps: Steps, dialect: Dialect, hashKey: string): void 
   steps.system(
     'write',
     stmt(
-      `INSERT INTO ${key} (key_id, hash_key) ` +
-        `SELECT 1, CAST(:hash_key AS ${t.text}) ` +
-        `FROM (SELECT COUNT(*) AS n FROM ${key} ` +
-        `WHERE key_id = 1) c WHERE c.n = 0`,
+      `INSERT INTO ${key} (key_id, hash_key) SELECT 1, CAST(:hash_key AS ${t.text}) FROM (SELECT COUNT(*) AS n ` +
+        `FROM ${key} WHERE key_id = 1) c WHERE c.n = 0`,
       'hashing key row (when missing; value bound, never in the text)',
       { hash_key: hashKey },
     ),
@@ -347,10 +329,8 @@ function entitlementSteps(steps: Steps, dialect: Dialect): void {
   });
   steps.sys(
     'write',
-    `INSERT INTO ${rows} (immuta__userid, kind, ` +
-      `attribute, value) SELECT e.immuta__userid, e.kind, ` +
-      `e.attribute, e.value FROM (${decoded}) e CROSS JOIN ` +
-      `(SELECT COUNT(*) AS n FROM ${rows}) c WHERE c.n = 0`,
+    `INSERT INTO ${rows} (immuta__userid, kind, attribute, value) SELECT e.immuta__userid, e.kind, e.attribute, ` +
+      `e.value FROM (${decoded}) e CROSS JOIN (SELECT COUNT(*) AS n FROM ${rows}) c WHERE c.n = 0`,
     'entitlement rows of the stored profiles (when there are none yet)',
   );
   const view = systemTable(dialect, USER_ENTITLEMENT_VIEW);

@@ -46,21 +46,14 @@ export function catalogReadStatement(dialect: Dialect, datasourceIds?: string | 
         ? ' WHERE datasource_id = :datasource_id'
         : ` WHERE datasource_id IN (${names.map((n) => `:${n}`).join(', ')})`;
   const sql = [
-    `SELECT 'epoch' AS kind, ${nul(t.key)} AS id, ` +
-      `epoch AS version, ${nul(t.boolean)} ` +
-      `AS deleted, ${nul(t.text)} AS definition, ` +
-      `${nul(t.text)} AS view_signature`,
+    `SELECT 'epoch' AS kind, ${nul(t.key)} AS id, epoch AS version, ${nul(t.boolean)} AS deleted, ${nul(t.text)} ` +
+      `AS definition, ${nul(t.text)} AS view_signature`,
     `FROM ${systemTable(dialect, TABLES.catalogEpoch)}`,
     'UNION ALL',
-    `SELECT 'datasource', datasource_id, ` +
-      `version, deleted, definition, ` +
-      `view_signature FROM ` +
-      `${systemTable(dialect, TABLES.datasourceState)}` +
-      `${dsFilter}`,
+    `SELECT 'datasource', datasource_id, version, deleted, definition, view_signature FROM ` +
+      `${systemTable(dialect, TABLES.datasourceState)}${dsFilter}`,
     'UNION ALL',
-    `SELECT 'policy', policy_id, ` +
-      `version, deleted, definition, ` +
-      `${nul(t.text)} FROM ` +
+    `SELECT 'policy', policy_id, version, deleted, definition, ${nul(t.text)} FROM ` +
       `${systemTable(dialect, TABLES.policyState)}`,
   ].join('\n');
   if (ids === undefined) return stmt(sql, 'catalog read: epoch, all data sources, all policies');

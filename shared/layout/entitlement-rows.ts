@@ -23,10 +23,7 @@ export function itemCountSql(dialect: Dialect, listSql: string): string {
 function unescapeSql(dialect: Dialect, itemSql: string): string {
   const l = (s: string): string => dialect.quoteLiteral(s);
   return (
-    `REPLACE(REPLACE(REPLACE(${itemSql}` +
-    `, ${l('%7C')}, ${l('|')}` +
-    `), ${l('%3D')}, ${l('=')}), ` +
-    `${l('%25')}, ${l('%')})`
+    `REPLACE(REPLACE(REPLACE(${itemSql}, ${l('%7C')}, ${l('|')}` + `), ${l('%3D')}, ${l('=')}), ${l('%25')}, ${l('%')})`
   );
 }
 
@@ -35,10 +32,8 @@ function numbersSql(): string {
   const digit = (a: string): string =>
     `(${Array.from({ length: 10 }, (_, k) => `SELECT ${k} AS ${a}`).join(' UNION ALL ')}) ${a}`;
   return (
-    `(SELECT d0.d0 + 10 * d1.d1 + 100 * d2.d2 + ` +
-    `1000 * d3.d3 AS i FROM ${digit('d0')} ` +
-    `CROSS JOIN ${digit('d1')} CROSS JOIN ` +
-    `${digit('d2')} CROSS JOIN ${digit('d3')}) n`
+    `(SELECT d0.d0 + 10 * d1.d1 + 100 * d2.d2 + 1000 * d3.d3 AS i FROM ${digit('d0')} CROSS JOIN ${digit('d1')} ` +
+    `CROSS JOIN ${digit('d2')} CROSS JOIN ${digit('d3')}) n`
   );
 }
 
@@ -55,22 +50,15 @@ export function entitlementRowsSql(
   const item = (list: string): string => `SPLIT_PART(${list}, ${l('|')}, n.i + 2)`;
   const from = src.from ? `${src.from} CROSS JOIN ${numbersSql()}` : numbersSql();
   const groups =
-    `SELECT ${src.userid} AS immuta__userid, ` +
-    `${l(ENTITLEMENT_KINDS.group)} AS kind, ` +
-    `${l('')} AS attribute, ` +
-    `${unescapeSql(dialect, item(src.groups))} ` +
-    `AS value ` +
-    `FROM ${from} WHERE n.i < ${itemCountSql(dialect, src.groups)}`;
+    `SELECT ${src.userid} AS immuta__userid, ${l(ENTITLEMENT_KINDS.group)} AS kind, ${l('')} AS attribute, ` +
+    `${unescapeSql(dialect, item(src.groups))} AS value FROM ${from} WHERE n.i < ` +
+    `${itemCountSql(dialect, src.groups)}`;
   // An escaped attribute entry is `key=value` with no other raw `=`.
   const attributes =
-    `SELECT ${src.userid}, ` +
-    `${l(ENTITLEMENT_KINDS.attribute)}` +
-    `, ` +
-    `${unescapeSql(dialect, `SPLIT_PART(` + `${item(src.attributes)}, ` + `${l('=')}, 1)`)}` +
-    `, ` +
-    `${unescapeSql(dialect, `SPLIT_PART(` + `${item(src.attributes)}, ` + `${l('=')}, 2)`)}` +
-    ` FROM ${from} WHERE n.i < ` +
-    `${itemCountSql(dialect, src.attributes)}`;
+    `SELECT ${src.userid}, ${l(ENTITLEMENT_KINDS.attribute)}, ` +
+    `${unescapeSql(dialect, `SPLIT_PART(` + `${item(src.attributes)}, ` + `${l('=')}, 1)`)}, ` +
+    `${unescapeSql(dialect, `SPLIT_PART(` + `${item(src.attributes)}, ` + `${l('=')}, 2)`)} FROM ${from} WHERE n.i ` +
+    `< ${itemCountSql(dialect, src.attributes)}`;
   return `${groups} UNION ALL ${attributes}`;
 }
 
@@ -93,13 +81,8 @@ export function membershipSql(
     ...(attribute !== undefined ? [`e.attribute = ${l(attribute)}`] : []),
   ];
   return (
-    `(` +
-    `${dialect.exactTextKey(valueSql)}` +
-    ` IN (SELECT ` +
-    `${dialect.exactTextKey('e.value')} ` +
-    `FROM ${entitlements} e WHERE ` +
-    `${where.join(' AND ')})) = ` +
-    `TRUE`
+    `(${dialect.exactTextKey(valueSql)} IN (SELECT ${dialect.exactTextKey('e.value')} FROM ${entitlements} e WHERE ` +
+    `${where.join(' AND ')})) = TRUE`
   );
 }
 

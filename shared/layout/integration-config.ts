@@ -109,11 +109,8 @@ export const IntegrationConfigInputSchema = z
           code: 'custom',
           path: ['rawSources', i, 'external'],
           message:
-            `external schema ${s.schema} is in database ` +
-            `${s.database}: cross-database queries cannot read ` +
-            `external tables; use single-database mode in ` +
-            `${s.database} or re-create the external schema in ` +
-            `${database}`,
+            `external schema ${s.schema} is in database ${s.database}: cross-database queries cannot read external ` +
+            `tables; use single-database mode in ${s.database} or re-create the external schema in ${database}`,
         });
       }
       if ((s.database ?? database) === database && [c.viewSchema, ...own].includes(s.schema)) {

@@ -98,9 +98,8 @@ export function listItemNeedleSql(dialect: Dialect, valueSql: string): string {
 /** SQL for the attribute needle of a constant key and a per-row value: immuta_functions.f_attribute_item(k, v). */
 export function attributeItemNeedleSql(dialect: Dialect, key: string, valueSql: string): string {
   return (
-    `${dialect.qualify(dialect.schemas.functions, ATTRIBUTE_ITEM_FUNCTION)}` +
-    `(${dialect.quoteLiteral(key)}` +
-    `, ${valueSql})`
+    `${dialect.qualify(dialect.schemas.functions, ATTRIBUTE_ITEM_FUNCTION)}(${dialect.quoteLiteral(key)}, ` +
+    `${valueSql})`
   );
 }
 

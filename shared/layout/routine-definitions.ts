@@ -161,11 +161,8 @@ function catalogProcedures(dialect: Dialect): RoutineDefinition[] {
       `  ${bumpEpoch}`,
       'END IF;',
       'IF p_datasource_id IS NOT NULL THEN',
-      `  UPDATE ${ds} SET ` +
-        `view_signature = ` +
-        `p_view_signature, ` +
-        `updated_at = ${now} WHERE ` +
-        `datasource_id = p_datasource_id;`,
+      `  UPDATE ${ds} SET view_signature = p_view_signature, updated_at = ${now} WHERE datasource_id = ` +
+        `p_datasource_id;`,
       'END IF;',
     ],
   );
@@ -185,11 +182,8 @@ function userProcedures(dialect: Dialect): RoutineDefinition[] {
   // The same lists as rows, in the same call (entitlement-rows.ts): a view's membership test reads these.
   const writeRows = [
     `  ${dropRows}`,
-    `  INSERT INTO ${rows} ` +
-      `(immuta__userid, kind, attribute, ` +
-      `value) ` +
-      `${entitlementRowsSql(dialect, { userid: 'p_userid', groups: 'p_groups', attributes: 'p_attributes' })}` +
-      `;`,
+    `  INSERT INTO ${rows} (immuta__userid, kind, attribute, value) ` +
+      `${entitlementRowsSql(dialect, { userid: 'p_userid', groups: 'p_groups', attributes: 'p_attributes' })};`,
   ];
   const tooLong = [itemCountSql(dialect, 'p_groups'), itemCountSql(dialect, 'p_attributes')]
     .map((c) => `${c} > ${MAX_LIST_ITEMS}`)
@@ -204,30 +198,19 @@ function userProcedures(dialect: Dialect): RoutineDefinition[] {
       ...lock,
       // Rows past the decoding's reach would be lost: refuse the change whole rather than store part of it.
       `IF ${tooLong} THEN`,
-      `  RAISE EXCEPTION ` +
-        `'viewguard:refused user % has ` +
-        `more than ` +
-        `${MAX_LIST_ITEMS} groups or ` +
-        `attribute values', p_userid;`,
+      `  RAISE EXCEPTION 'viewguard:refused user % has more than ${MAX_LIST_ITEMS} groups or attribute values', ` +
+        `p_userid;`,
       'END IF;',
       `SELECT version INTO v_version FROM ${profile} WHERE immuta__userid = p_userid;`,
       'IF v_version IS NULL THEN',
-      `  INSERT INTO ${profile} ` +
-        `(immuta__userid, version, deleted, ` +
-        `groups, ` +
-        `attributes, projects, current_project, ` +
+      `  INSERT INTO ${profile} (immuta__userid, version, deleted, groups, attributes, projects, current_project, ` +
         `purposes, datasources, updated_at)`,
-      `    VALUES (p_userid, p_version, ` +
-        `FALSE, p_groups, p_attributes, ` +
-        `p_projects, p_current_project, ` +
-        `p_purposes, p_datasources, ${now});`,
+      `    VALUES (p_userid, p_version, FALSE, p_groups, p_attributes, p_projects, p_current_project, p_purposes, ` +
+        `p_datasources, ${now});`,
       ...writeRows,
       'ELSIF v_version < p_version THEN',
       `  UPDATE ${profile} SET version = p_version, deleted = FALSE, groups = p_groups, attributes = p_attributes,`,
-      '    projects = p_projects, ' +
-        'current_project = ' +
-        'p_current_project, purposes = ' +
-        'p_purposes, datasources = ' +
+      '    projects = p_projects, current_project = p_current_project, purposes = p_purposes, datasources = ' +
         'p_datasources,',
       `    updated_at = ${now} WHERE immuta__userid = p_userid;`,
       ...writeRows,
@@ -247,21 +230,14 @@ function userProcedures(dialect: Dialect): RoutineDefinition[] {
       ...lock,
       `SELECT version INTO v_version FROM ${profile} WHERE immuta__userid = p_userid;`,
       'IF v_version IS NULL THEN',
-      `  INSERT INTO ${profile} ` +
-        `(immuta__userid, version, deleted, ` +
-        `groups, ` +
-        `attributes, projects, current_project, ` +
+      `  INSERT INTO ${profile} (immuta__userid, version, deleted, groups, attributes, projects, current_project, ` +
         `purposes, datasources, updated_at)`,
       `    VALUES (p_userid, p_version, TRUE, ${empty}, ${empty}, ${empty}, NULL, ${empty}, ${empty}, ${now});`,
       `  ${dropRows}`,
       'ELSIF v_version < p_version THEN',
-      `  UPDATE ${profile} SET version = ` +
-        `p_version, deleted = TRUE, ` +
-        `groups = ${empty}, attributes = ` +
-        `${empty}, projects = ${empty},`,
-      `    current_project = NULL, purposes ` +
-        `= ${empty}, datasources = ` +
-        `${empty}, updated_at = ${now} WHERE ` +
+      `  UPDATE ${profile} SET version = p_version, deleted = TRUE, groups = ${empty}, attributes = ${empty}, ` +
+        `projects = ${empty},`,
+      `    current_project = NULL, purposes = ${empty}, datasources = ${empty}, updated_at = ${now} WHERE ` +
         `immuta__userid = p_userid;`,
       `  ${dropRows}`,
       'END IF;',
@@ -292,12 +268,8 @@ export function functionDefinitions(dialect: Dialect): RoutineDefinition[] {
     // PostgreSQL: PARALLEL SAFE, or every query through a view that filters with these runs without workers.
     const parallel = dialect.parallelSafeFunction();
     const sql =
-      `CREATE OR REPLACE FUNCTION ` +
-      `${qualifiedName}(` +
-      `${args.map((a) => a.type).join(', ')}` +
-      `) RETURNS ${t.text} ` +
-      `IMMUTABLE\n` +
-      `AS $$ SELECT ${select} $$ LANGUAGE sql${parallel ? ` ${parallel}` : ''}`;
+      `CREATE OR REPLACE FUNCTION ${qualifiedName}(${args.map((a) => a.type).join(', ')}) RETURNS ${t.text} ` +
+      `IMMUTABLE\nAS $$ SELECT ${select} $$ LANGUAGE sql${parallel ? ` ${parallel}` : ''}`;
     return { kind: 'function', qualifiedName, args, create: stmt(sql, `function ${name}`) };
   };
   return [

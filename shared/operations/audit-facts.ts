@@ -106,125 +106,59 @@ function postgresStatements(s: AuditScope): Statements {
   const who = `r.oid >= 16384 AND NOT r.rolsuper AND r.rolname <> ${sys}`;
   const rel = 'pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace';
   const state =
-    `n.nspname = ` +
-    `${p.bind(schemasOf(s.config).system)} ` +
-    `AND c.relkind IN ` +
-    `('r', 'p') AND c.relname <> ` +
+    `n.nspname = ${p.bind(schemasOf(s.config).system)} AND c.relkind IN ('r', 'p') AND c.relname <> ` +
     `${p.bind(USER_PROFILE_VIEW)}`;
   const access = [
-    `SELECT r.rolname AS principal, 'read-raw' AS access, ` +
-      `n.nspname AS schema_name, c.relname AS object, ` +
-      `pg_catalog.has_schema_privilege(r.oid, n.oid, ` +
-      `'USAGE') AS usable FROM ${rel} CROSS JOIN ` +
-      `pg_catalog.pg_roles r WHERE ${who} AND ` +
-      `${tableFilter(p, 'n.nspname', 'c.relname', s.rawTables)}` +
-      ` AND ` +
-      `pg_catalog.has_any_column_privilege(r.oid, ` +
-      `c.oid, 'SELECT')`,
-    `SELECT r.rolname, 'create-in-schema', n.nspname, '', ` +
-      `TRUE FROM pg_catalog.pg_namespace n CROSS JOIN ` +
-      `pg_catalog.pg_roles r WHERE ${who} AND n.nspname ` +
-      `IN (${p.list(OUR_SCHEMAS(s.config))}) AND ` +
-      `pg_catalog.has_schema_privilege(r.oid, ` +
-      `n.oid, 'CREATE')`,
-    `SELECT r.rolname, 'write-state', n.nspname, c.relname, ` +
-      `TRUE FROM ${rel} CROSS JOIN pg_catalog.pg_roles r ` +
-      `WHERE ${who} AND ${state} AND ` +
-      `pg_catalog.has_table_privilege(r.oid, c.oid, 'INSERT, ` +
-      `UPDATE, DELETE, ` +
-      `TRUNCATE')`,
-    `SELECT r.rolname, 'read-state', n.nspname, c.relname, ` +
-      `TRUE FROM ${rel} CROSS JOIN pg_catalog.pg_roles ` +
-      `r WHERE ${who} AND ${state} AND ` +
-      `pg_catalog.has_any_column_privilege(r.oid, c.oid, ` +
-      `'SELECT')`,
-    `SELECT r.rolname, 'execute-procedure', n.nspname, ` +
-      `f.proname, TRUE FROM pg_catalog.pg_proc f JOIN ` +
-      `pg_catalog.pg_namespace n ON n.oid = f.pronamespace ` +
-      `CROSS JOIN pg_catalog.pg_roles r WHERE ${who} AND ` +
-      `n.nspname = ${p.bind(schemasOf(s.config).procedures)} AND ` +
-      `pg_catalog.has_function_privilege(r.oid, f.oid, ` +
+    `SELECT r.rolname AS principal, 'read-raw' AS access, n.nspname AS schema_name, c.relname AS object, ` +
+      `pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE') AS usable FROM ${rel} CROSS JOIN pg_catalog.pg_roles r ` +
+      `WHERE ${who} AND ${tableFilter(p, 'n.nspname', 'c.relname', s.rawTables)} AND ` +
+      `pg_catalog.has_any_column_privilege(r.oid, c.oid, 'SELECT')`,
+    `SELECT r.rolname, 'create-in-schema', n.nspname, '', TRUE FROM pg_catalog.pg_namespace n CROSS JOIN ` +
+      `pg_catalog.pg_roles r WHERE ${who} AND n.nspname IN (${p.list(OUR_SCHEMAS(s.config))}) AND ` +
+      `pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')`,
+    `SELECT r.rolname, 'write-state', n.nspname, c.relname, TRUE FROM ${rel} CROSS JOIN pg_catalog.pg_roles r ` +
+      `WHERE ${who} AND ${state} AND pg_catalog.has_table_privilege(r.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')`,
+    `SELECT r.rolname, 'read-state', n.nspname, c.relname, TRUE FROM ${rel} CROSS JOIN pg_catalog.pg_roles r WHERE ` +
+      `${who} AND ${state} AND pg_catalog.has_any_column_privilege(r.oid, c.oid, 'SELECT')`,
+    `SELECT r.rolname, 'execute-procedure', n.nspname, f.proname, TRUE FROM pg_catalog.pg_proc f JOIN ` +
+      `pg_catalog.pg_namespace n ON n.oid = f.pronamespace CROSS JOIN pg_catalog.pg_roles r WHERE ${who} AND ` +
+      `n.nspname = ${p.bind(schemasOf(s.config).procedures)} AND pg_catalog.has_function_privilege(r.oid, f.oid, ` +
       `'EXECUTE')`,
-    `SELECT r.rolname, 'act-as-system', '', CAST(${sys} AS ` +
-      `text), TRUE FROM pg_catalog.pg_roles r JOIN ` +
-      `pg_catalog.pg_roles s ON s.rolname = ${sys} WHERE ` +
-      `${who} AND pg_catalog.pg_has_role(r.oid, s.oid, ` +
-      `'MEMBER')`,
+    `SELECT r.rolname, 'act-as-system', '', CAST(${sys} AS text), TRUE FROM pg_catalog.pg_roles r JOIN ` +
+      `pg_catalog.pg_roles s ON s.rolname = ${sys} WHERE ${who} AND pg_catalog.pg_has_role(r.oid, s.oid, 'MEMBER')`,
   ].join('\nUNION ALL\n');
   const acl = (x: string) =>
-    `CASE WHEN ${x}.grantee = 0 THEN 'PUBLIC' ELSE ` +
-    `pg_catalog.pg_get_userbyid(${x}.grantee) END AS grantee, ` +
-    `CASE WHEN ${x}.grantee = 0 THEN 'public' ELSE 'user' END ` +
-    `AS grantee_kind, ${x}.privilege_type AS privilege`;
+    `CASE WHEN ${x}.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(${x}.grantee) END AS grantee, CASE ` +
+    `WHEN ${x}.grantee = 0 THEN 'public' ELSE 'user' END AS grantee_kind, ${x}.privilege_type AS privilege`;
   const objects =
-    `(` +
-    `${tableFilter(p, 'n.nspname', 'c.relname', s.rawTables)}` +
-    ` OR ` +
-    `n.nspname = ` +
-    `${p.bind(schemasOf(s.config).system)}` +
+    `(${tableFilter(p, 'n.nspname', 'c.relname', s.rawTables)} OR n.nspname = ${p.bind(schemasOf(s.config).system)}` +
     `)`;
   const grants = [
-    `SELECT n.nspname AS schema_name, c.relname AS object, ` +
-      `${acl('a')} FROM ${rel} CROSS JOIN LATERAL ` +
-      `pg_catalog.aclexplode(COALESCE(c.relacl, ` +
-      `pg_catalog.acldefault('r', c.relowner))) a WHERE ` +
-      `${objects}`,
-    `SELECT n.nspname, c.relname, ${acl('a')} FROM ${rel} ` +
-      `JOIN pg_catalog.pg_attribute t ON t.attrelid = ` +
-      `c.oid CROSS JOIN LATERAL ` +
-      `pg_catalog.aclexplode(t.attacl) a WHERE ${objects} AND ` +
-      `t.attacl IS NOT NULL`,
-    `SELECT n.nspname, '', ${acl('a')} FROM ` +
-      `pg_catalog.pg_namespace n CROSS JOIN LATERAL ` +
-      `pg_catalog.aclexplode(COALESCE(n.nspacl, ` +
-      `pg_catalog.acldefault('n', n.nspowner))) a WHERE ` +
-      `n.nspname IN (` +
-      `${p.list(OUR_SCHEMAS(s.config))}` +
-      `)`,
-    `SELECT n.nspname, f.proname, ${acl('a')} FROM ` +
-      `pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON ` +
-      `n.oid = f.pronamespace CROSS JOIN LATERAL ` +
-      `pg_catalog.aclexplode(COALESCE(f.proacl, ` +
-      `pg_catalog.acldefault('f', f.proowner))) a WHERE ` +
-      `n.nspname = ${p.bind(schemasOf(s.config).procedures)}`,
+    `SELECT n.nspname AS schema_name, c.relname AS object, ${acl('a')} FROM ${rel} CROSS JOIN LATERAL ` +
+      `pg_catalog.aclexplode(COALESCE(c.relacl, pg_catalog.acldefault('r', c.relowner))) a WHERE ${objects}`,
+    `SELECT n.nspname, c.relname, ${acl('a')} FROM ${rel} JOIN pg_catalog.pg_attribute t ON t.attrelid = c.oid ` +
+      `CROSS JOIN LATERAL pg_catalog.aclexplode(t.attacl) a WHERE ${objects} AND t.attacl IS NOT NULL`,
+    `SELECT n.nspname, '', ${acl('a')} FROM pg_catalog.pg_namespace n CROSS JOIN LATERAL ` +
+      `pg_catalog.aclexplode(COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a WHERE n.nspname IN (` +
+      `${p.list(OUR_SCHEMAS(s.config))})`,
+    `SELECT n.nspname, f.proname, ${acl('a')} FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid = ` +
+      `f.pronamespace CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(f.proacl, pg_catalog.acldefault('f', ` +
+      `f.proowner))) a WHERE n.nspname = ${p.bind(schemasOf(s.config).procedures)}`,
   ].join('\nUNION ALL\n');
   const members =
-    `SELECT r.rolname AS principal, g.rolname AS ` +
-    `via FROM pg_catalog.pg_roles r JOIN ` +
-    `pg_catalog.pg_roles g ON g.oid <> r.oid WHERE ${who}` +
-    ` AND pg_catalog.pg_has_role(r.oid, g.oid, ` +
-    `'USAGE')`;
+    `SELECT r.rolname AS principal, g.rolname AS via FROM pg_catalog.pg_roles r JOIN pg_catalog.pg_roles g ON ` +
+    `g.oid <> r.oid WHERE ${who} AND pg_catalog.pg_has_role(r.oid, g.oid, 'USAGE')`;
   const owners = [
-    `SELECT n.nspname AS ` +
-      `schema_name, c.relname AS ` +
-      `object, ` +
-      `pg_catalog.pg_get_userbyid(c.relowner) ` +
-      `AS owner FROM ${rel} WHERE ` +
-      `${objects}`,
-    `SELECT n.nspname, '', ` +
-      `pg_catalog.pg_get_userbyid(n.nspowner) ` +
-      `FROM ` +
-      `pg_catalog.pg_namespace n WHERE n.nspname ` +
-      `IN (${p.list(OUR_SCHEMAS(s.config))}` +
-      `)`,
+    `SELECT n.nspname AS schema_name, c.relname AS object, pg_catalog.pg_get_userbyid(c.relowner) AS owner FROM ` +
+      `${rel} WHERE ${objects}`,
+    `SELECT n.nspname, '', pg_catalog.pg_get_userbyid(n.nspowner) FROM pg_catalog.pg_namespace n WHERE n.nspname ` +
+      `IN (${p.list(OUR_SCHEMAS(s.config))})`,
   ].join('\nUNION ALL\n');
   const defaults =
-    `SELECT ` +
-    `pg_catalog.pg_get_userbyid(d.defaclrole) ` +
-    `AS owner, ` +
-    `COALESCE(n.nspname, '') AS ` +
-    `schema_name, ${acl('a')} FROM ` +
-    `pg_catalog.pg_default_acl d ` +
-    `LEFT JOIN pg_catalog.pg_namespace n ` +
-    `ON n.oid = d.defaclnamespace ` +
-    `CROSS JOIN LATERAL ` +
-    `pg_catalog.aclexplode(d.defaclacl) ` +
-    `a ` +
-    `WHERE d.defaclobjtype = 'r' AND ` +
-    `a.privilege_type = 'SELECT' AND a.grantee ` +
-    `<> ` +
-    `d.defaclrole AND (d.defaclnamespace = 0 OR ` +
-    `n.nspname IN (${p.list(s.rawSchemas)}))`;
+    `SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS owner, COALESCE(n.nspname, '') AS schema_name, ${acl('a')} ` +
+    `FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace CROSS JOIN ` +
+    `LATERAL pg_catalog.aclexplode(d.defaclacl) a WHERE d.defaclobjtype = 'r' AND a.privilege_type = 'SELECT' AND ` +
+    `a.grantee <> d.defaclrole AND (d.defaclnamespace = 0 OR n.nspname IN (${p.list(s.rawSchemas)}))`;
   const one = (sql: string, what: string) => [stmt(sql, `audit: ${what}`, p.values)];
   return {
     access: one(access, 'who can'),
@@ -252,48 +186,31 @@ function redshiftStatements(s: AuditScope): Statements {
   const userTables = `pg_catalog.pg_tables t CROSS JOIN pg_catalog.pg_user u WHERE ${who}`;
   const access = [
     stmt(
-      `SELECT u.usename AS principal, 'read-raw' AS access, ` +
-        `t.schemaname AS schema_name, t.tablename AS ` +
-        `object, 'true' AS granted, ` +
-        `HAS_SCHEMA_PRIVILEGE(u.usename, t.schemaname, ` +
-        `'usage') AS usable FROM ` +
-        `${userTables} AND ` +
-        `${tableFilter(p, 't.schemaname', 't.tablename', s.rawTables)}` +
-        ` AND ` +
-        `HAS_TABLE_PRIVILEGE(u.usename, ` +
+      `SELECT u.usename AS principal, 'read-raw' AS access, t.schemaname AS schema_name, t.tablename AS object, ` +
+        `'true' AS granted, HAS_SCHEMA_PRIVILEGE(u.usename, t.schemaname, 'usage') AS usable FROM ${userTables} AND ` +
+        `${tableFilter(p, 't.schemaname', 't.tablename', s.rawTables)} AND HAS_TABLE_PRIVILEGE(u.usename, ` +
         `${qualified}, 'select')`,
       'audit: who can read raw tables',
       p.values,
     ),
     stmt(
-      `SELECT u.usename AS principal, 'create-in-schema' AS ` +
-        `access, n.nspname AS schema_name, '' AS object, ` +
-        `HAS_SCHEMA_PRIVILEGE(u.usename, n.nspname, 'create') AS ` +
-        `granted FROM pg_catalog.pg_namespace n CROSS ` +
-        `JOIN pg_catalog.pg_user u WHERE ${who} AND ` +
-        `n.nspname IN (${p.list(OUR_SCHEMAS(s.config))})`,
+      `SELECT u.usename AS principal, 'create-in-schema' AS access, n.nspname AS schema_name, '' AS object, ` +
+        `HAS_SCHEMA_PRIVILEGE(u.usename, n.nspname, 'create') AS granted FROM pg_catalog.pg_namespace n CROSS JOIN ` +
+        `pg_catalog.pg_user u WHERE ${who} AND n.nspname IN (${p.list(OUR_SCHEMAS(s.config))})`,
       'audit: who can create in our schemas',
       p.values,
     ),
     stmt(
-      `SELECT u.usename AS principal, 'write-state' AS ` +
-        `access, t.schemaname AS schema_name, t.tablename AS ` +
-        `object, 'true' AS granted FROM ${userTables} AND ` +
-        `${state} AND (HAS_TABLE_PRIVILEGE(u.usename, ` +
-        `${qualified}, 'insert') OR ` +
-        `HAS_TABLE_PRIVILEGE(u.usename, ${qualified}, ` +
-        `'update') OR ` +
-        `HAS_TABLE_PRIVILEGE(u.usename, ` +
+      `SELECT u.usename AS principal, 'write-state' AS access, t.schemaname AS schema_name, t.tablename AS object, ` +
+        `'true' AS granted FROM ${userTables} AND ${state} AND (HAS_TABLE_PRIVILEGE(u.usename, ${qualified}, ` +
+        `'insert') OR HAS_TABLE_PRIVILEGE(u.usename, ${qualified}, 'update') OR HAS_TABLE_PRIVILEGE(u.usename, ` +
         `${qualified}, 'delete'))`,
       'audit: who can write our state tables',
       p.values,
     ),
     stmt(
-      `SELECT u.usename AS principal, 'read-state' AS access, ` +
-        `t.schemaname AS schema_name, t.tablename AS ` +
-        `object, 'true' AS granted FROM ${userTables} AND ` +
-        `${state} AND HAS_TABLE_PRIVILEGE(u.usename, ` +
-        `${qualified}, 'select')`,
+      `SELECT u.usename AS principal, 'read-state' AS access, t.schemaname AS schema_name, t.tablename AS object, ` +
+        `'true' AS granted FROM ${userTables} AND ${state} AND HAS_TABLE_PRIVILEGE(u.usename, ${qualified}, 'select')`,
       'audit: who can read our state tables',
       p.values,
     ),
@@ -301,10 +218,8 @@ function redshiftStatements(s: AuditScope): Statements {
   const ours = p.list(OUR_SCHEMAS(s.config));
   const privileges = (view: string, object: string, where: string) =>
     stmt(
-      `SELECT namespace_name AS schema_name, ${object} ` +
-        `AS object, identity_name AS grantee, ` +
-        `identity_type AS grantee_kind, privilege_type ` +
-        `AS privilege FROM ${view} WHERE ${where}`,
+      `SELECT namespace_name AS schema_name, ${object} AS object, identity_name AS grantee, identity_type AS ` +
+        `grantee_kind, privilege_type AS privilege FROM ${view} WHERE ${where}`,
       `audit: ${view.toLowerCase()}`,
       p.values,
     );
@@ -312,12 +227,8 @@ function redshiftStatements(s: AuditScope): Statements {
     privileges(
       'SVV_RELATION_PRIVILEGES',
       'relation_name',
-      `(` +
-        `${tableFilter(p, 'namespace_name', 'relation_name', s.rawTables)}` +
-        ` ` +
-        `OR namespace_name = ` +
-        `${p.bind(schemasOf(s.config).system)}` +
-        `)`,
+      `(${tableFilter(p, 'namespace_name', 'relation_name', s.rawTables)} OR namespace_name = ` +
+        `${p.bind(schemasOf(s.config).system)})`,
     ),
     privileges('SVV_SCHEMA_PRIVILEGES', "''", `namespace_name IN (${ours})`),
     privileges(
@@ -335,12 +246,8 @@ function redshiftStatements(s: AuditScope): Statements {
   ];
   const owners = [
     stmt(
-      `SELECT t.schemaname AS schema_name, t.tablename ` +
-        `AS object, t.tableowner AS owner FROM ` +
-        `pg_catalog.pg_tables t WHERE ` +
-        `${tableFilter(p, 't.schemaname', 't.tablename', s.rawTables)}` +
-        ` OR ` +
-        `t.schemaname = ` +
+      `SELECT t.schemaname AS schema_name, t.tablename AS object, t.tableowner AS owner FROM pg_catalog.pg_tables ` +
+        `t WHERE ${tableFilter(p, 't.schemaname', 't.tablename', s.rawTables)} OR t.schemaname = ` +
         `${p.bind(schemasOf(s.config).system)}`,
       'audit: owners',
       p.values,
@@ -348,13 +255,9 @@ function redshiftStatements(s: AuditScope): Statements {
   ];
   const defaults = [
     stmt(
-      `SELECT owner_name AS owner, COALESCE(schema_name, ` +
-        `'') AS schema_name, grantee_name AS grantee, ` +
-        `grantee_type AS grantee_kind, privilege_type AS ` +
-        `privilege FROM svv_default_privileges WHERE object_type ` +
-        `= 'RELATION' AND privilege_type = 'SELECT' AND ` +
-        `(schema_name IS NULL OR schema_name IN (` +
-        `${p.list(s.rawSchemas)}))`,
+      `SELECT owner_name AS owner, COALESCE(schema_name, '') AS schema_name, grantee_name AS grantee, grantee_type ` +
+        `AS grantee_kind, privilege_type AS privilege FROM svv_default_privileges WHERE object_type = 'RELATION' AND ` +
+        `privilege_type = 'SELECT' AND (schema_name IS NULL OR schema_name IN (${p.list(s.rawSchemas)}))`,
       'audit: default privileges',
       p.values,
     ),

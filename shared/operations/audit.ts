@@ -112,10 +112,7 @@ const finding = (f: Omit<AuditFinding, 'diagnostic'>): AuditFinding => ({
   ...f,
   diagnostic: diagnostic(
     'VG803',
-    `${f.principal || f.object}` +
-      `${f.principal ? ` → ${f.object}` : ''}` +
-      `: ` +
-      `${f.via.join('; ')}` +
+    `${f.principal || f.object}${f.principal ? ` → ${f.object}` : ''}: ${f.via.join('; ')}` +
       `${f.revoke.length ? ` — ${f.revoke.join('; ')}` : ''}`,
   ),
 });
@@ -254,16 +251,11 @@ function defaultFindings(o: AuditOptions, facts: AuditFacts): AuditFinding[] {
           ? `schema ${d.schema} (future tables of ${d.owner})`
           : `every schema (future tables of ${d.owner})`,
         via: [
-          `default privileges give SELECT on ` +
-            `every table ${d.owner} ` +
-            `creates` +
-            `${d.schema ? ` in ${d.schema}` : ''}` +
-            ` to ${d.grantee}`,
+          `default privileges give SELECT on every table ${d.owner} creates${d.schema ? ` in ${d.schema}` : ''} to ` +
+            `${d.grantee}`,
         ],
         revoke: [
-          `ALTER DEFAULT PRIVILEGES FOR USER ` +
-            `${o.dialect.quoteIdent(d.owner)}` +
-            `${inSchema} REVOKE SELECT ON TABLES ` +
+          `ALTER DEFAULT PRIVILEGES FOR USER ${o.dialect.quoteIdent(d.owner)}${inSchema} REVOKE SELECT ON TABLES ` +
             `FROM ${granteeSql(o.dialect, d)}`,
         ],
       });

@@ -70,11 +70,8 @@ function postgresStatements(relationSchemas: readonly string[], routineSchemas: 
   const all = inList('n.nspname', [...new Set([...relationSchemas, ...routineSchemas])]);
   const fn = inList('n.nspname', routineSchemas);
   const grantee = (acl: string) =>
-    `CASE WHEN ${acl}.grantee = 0 THEN 'PUBLIC' ELSE ` +
-    `pg_catalog.pg_get_userbyid(${acl}.grantee) END AS ` +
-    `grantee, CASE WHEN ${acl}.grantee = 0 THEN ` +
-    `'public' ELSE 'user' END AS grantee_kind, ${acl}` +
-    `.privilege_type AS privilege`;
+    `CASE WHEN ${acl}.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(${acl}.grantee) END AS grantee, ` +
+    `CASE WHEN ${acl}.grantee = 0 THEN 'public' ELSE 'user' END AS grantee_kind, ${acl}.privilege_type AS privilege`;
   return {
     relations: stmt(
       'SELECT n.nspname AS schema_name, c.relname AS ' +
@@ -109,37 +106,23 @@ function postgresStatements(relationSchemas: readonly string[], routineSchemas: 
       rel.params,
     ),
     relationGrants: stmt(
-      `SELECT n.nspname AS schema_name, c.relname ` +
-        `AS object, ${grantee('a')} FROM ` +
-        `pg_catalog.pg_class c JOIN ` +
-        `pg_catalog.pg_namespace n ON n.oid = ` +
-        `c.relnamespace ` +
-        `CROSS JOIN LATERAL ` +
-        `pg_catalog.aclexplode(COALESCE(c.relacl, ` +
-        `pg_catalog.acldefault('r', ` +
-        `c.relowner))) a WHERE ${rel.sql} AND c.relkind IN ` +
-        `('r', 'p', 'v', 'm', 'f') AND a.grantee <> ` +
-        `c.relowner`,
+      `SELECT n.nspname AS schema_name, c.relname AS object, ${grantee('a')} FROM pg_catalog.pg_class c JOIN ` +
+        `pg_catalog.pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL ` +
+        `pg_catalog.aclexplode(COALESCE(c.relacl, pg_catalog.acldefault('r', c.relowner))) a WHERE ${rel.sql} AND ` +
+        `c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.grantee <> c.relowner`,
       'operator tools: grants on relations in our schemas',
       rel.params,
     ),
     schemas: stmt(
-      `SELECT n.nspname AS ` +
-        `schema_name, ` +
-        `pg_catalog.pg_get_userbyid(n.nspowner) ` +
-        `AS owner FROM ` +
-        `pg_catalog.pg_namespace n ` +
-        `WHERE ${all.sql}`,
+      `SELECT n.nspname AS schema_name, pg_catalog.pg_get_userbyid(n.nspowner) AS owner FROM ` +
+        `pg_catalog.pg_namespace n WHERE ${all.sql}`,
       'operator tools: our schemas',
       all.params,
     ),
     schemaGrants: stmt(
-      `SELECT n.nspname AS schema_name, '' AS object, ${grantee('a')} FROM pg_catalog.pg_namespace n ` +
-        `CROSS JOIN LATERAL ` +
-        `pg_catalog.aclexplode(COALESCE(n.nspacl, ` +
-        `pg_catalog.acldefault('n', n.nspowner))) a ` +
-        `WHERE ${all.sql} AND a.grantee <> ` +
-        `n.nspowner`,
+      `SELECT n.nspname AS schema_name, '' AS object, ${grantee('a')} FROM pg_catalog.pg_namespace n CROSS JOIN ` +
+        `LATERAL pg_catalog.aclexplode(COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a WHERE ${all.sql}` +
+        ` AND a.grantee <> n.nspowner`,
       'operator tools: grants on our schemas',
       all.params,
     ),
@@ -155,16 +138,10 @@ function postgresStatements(relationSchemas: readonly string[], routineSchemas: 
       fn.params,
     ),
     routineGrants: stmt(
-      `SELECT n.nspname AS schema_name, p.proname ` +
-        `AS object, ${grantee('a')} FROM ` +
-        `pg_catalog.pg_proc p JOIN ` +
-        `pg_catalog.pg_namespace n ON n.oid = ` +
-        `p.pronamespace ` +
-        `CROSS JOIN LATERAL ` +
-        `pg_catalog.aclexplode(COALESCE(p.proacl, ` +
-        `pg_catalog.acldefault('f', p.proowner))) a ` +
-        `WHERE ${fn.sql} AND a.grantee <> ` +
-        `p.proowner`,
+      `SELECT n.nspname AS schema_name, p.proname AS object, ${grantee('a')} FROM pg_catalog.pg_proc p JOIN ` +
+        `pg_catalog.pg_namespace n ON n.oid = p.pronamespace CROSS JOIN LATERAL ` +
+        `pg_catalog.aclexplode(COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))) a WHERE ${fn.sql} AND ` +
+        `a.grantee <> p.proowner`,
       'operator tools: grants on routines in our schemas',
       fn.params,
     ),
@@ -187,10 +164,8 @@ function redshiftStatements(relationSchemas: readonly string[], routineSchemas: 
   const privileges = (view: string, object: string, schemas: readonly string[]) => {
     const where = inList('namespace_name', schemas);
     return stmt(
-      `SELECT namespace_name AS schema_name, ${object} ` +
-        `AS object, identity_name AS grantee, ` +
-        `identity_type AS grantee_kind, privilege_type AS ` +
-        `privilege FROM ${view} WHERE ${where.sql}`,
+      `SELECT namespace_name AS schema_name, ${object} AS object, identity_name AS grantee, identity_type AS ` +
+        `grantee_kind, privilege_type AS privilege FROM ${view} WHERE ${where.sql}`,
       `operator tools: ${view.toLowerCase()}`,
       where.params,
     );
@@ -198,15 +173,9 @@ function redshiftStatements(relationSchemas: readonly string[], routineSchemas: 
   const cols = inList('table_schema', relationSchemas);
   return {
     relations: stmt(
-      `SELECT schemaname AS schema_name, ` +
-        `viewname AS name, 'view' AS kind, ` +
-        `viewowner AS owner, definition FROM ` +
-        `pg_catalog.pg_views WHERE ${views.sql} ` +
-        `UNION ALL SELECT schemaname, ` +
-        `tablename, 'table', ` +
-        `tableowner, NULL FROM ` +
-        `pg_catalog.pg_tables WHERE ` +
-        `${views.sql}`,
+      `SELECT schemaname AS schema_name, viewname AS name, 'view' AS kind, viewowner AS owner, definition FROM ` +
+        `pg_catalog.pg_views WHERE ${views.sql} UNION ALL SELECT schemaname, tablename, 'table', tableowner, NULL ` +
+        `FROM pg_catalog.pg_tables WHERE ${views.sql}`,
       'operator tools: relations in our schemas',
       views.params,
     ),
@@ -226,10 +195,8 @@ function redshiftStatements(relationSchemas: readonly string[], routineSchemas: 
     ),
     relationGrants: privileges('SVV_RELATION_PRIVILEGES', 'relation_name', relationSchemas),
     schemas: stmt(
-      `SELECT n.nspname AS schema_name, u.usename AS ` +
-        `owner FROM pg_catalog.pg_namespace n ` +
-        `LEFT JOIN pg_catalog.pg_user u ON ` +
-        `u.usesysid = n.nspowner WHERE ${nsAll.sql}`,
+      `SELECT n.nspname AS schema_name, u.usename AS owner FROM pg_catalog.pg_namespace n LEFT JOIN ` +
+        `pg_catalog.pg_user u ON u.usesysid = n.nspowner WHERE ${nsAll.sql}`,
       'operator tools: our schemas',
       nsAll.params,
     ),

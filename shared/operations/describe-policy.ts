@@ -34,9 +34,7 @@ export function describeMask(fn: MaskFunction | { kind: 'clear' }): string {
       return `constant ${q(fn.value)}`;
     case 'regex':
       return (
-        `regex ${q(fn.pattern)} → ` +
-        `${q(fn.replacement)}` +
-        `${fn.global ? ' (all)' : ' (first)'}` +
+        `regex ${q(fn.pattern)} → ${q(fn.replacement)}${fn.global ? ' (all)' : ' (first)'}` +
         `${fn.caseInsensitive ? ' (i)' : ''}`
       );
     case 'round': {

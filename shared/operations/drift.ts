@@ -220,11 +220,7 @@ function viewFindings(
           kind: 'view-owner',
           object,
           detail:
-            `owned by ` +
-            `${JSON.stringify(actual.owner)}` +
-            `, not the ` +
-            `system role ` +
-            `${JSON.stringify(o.config.systemUser)}`,
+            `owned by ${JSON.stringify(actual.owner)}, not the ` + `system role ${JSON.stringify(o.config.systemUser)}`,
           repair: 'reapply view',
           dataSourceId: id,
         }),
@@ -452,12 +448,8 @@ function routineFindings(o: DriftOptions, facts: CatalogFacts): DriftFinding[] {
     const r = actual[0]!;
     if (r.owner !== o.config.systemUser) {
       const alter =
-        `ALTER ` +
-        `${def.kind === 'function' ? 'FUNCTION' : 'PROCEDURE'}` +
-        ` ${def.qualifiedName}(` +
-        `${def.args.map((a) => a.type).join(', ')}` +
-        `) OWNER TO ` +
-        `${o.dialect.quoteIdent(o.config.systemUser)}`;
+        `ALTER ${def.kind === 'function' ? 'FUNCTION' : 'PROCEDURE'} ${def.qualifiedName}(` +
+        `${def.args.map((a) => a.type).join(', ')}) OWNER TO ${o.dialect.quoteIdent(o.config.systemUser)}`;
       out.push(
         finding({
           kind: 'owner-changed',
@@ -481,11 +473,8 @@ function routineFindings(o: DriftOptions, facts: CatalogFacts): DriftFinding[] {
     }
     const want: Expected = def.kind === 'function' ? new Map([['PUBLIC', new Set(['EXECUTE'])]]) : new Map();
     const signature =
-      `${def.kind === 'function' ? 'FUNCTION' : 'PROCEDURE'}` +
-      ` ` +
-      `${def.qualifiedName}(` +
-      `${def.args.map((a) => a.type).join(', ')}` +
-      `)`;
+      `${def.kind === 'function' ? 'FUNCTION' : 'PROCEDURE'} ${def.qualifiedName}(` +
+      `${def.args.map((a) => a.type).join(', ')})`;
     out.push(...compareGrants(o, object, signature, grants(facts.routineGrants, schema, name), want, r.owner));
   }
   const known = new Set(defs.map((d) => `${schemaOf(d.kind)}.${d.qualifiedName.split('.').pop()!.replace(/"/g, '')}`));
@@ -526,10 +515,8 @@ function profileFinding(p: StoredProfile): DriftFinding[] {
       kind: 'profile-edited',
       object: `profile ${p.userId}`,
       detail:
-        `not in the form apply_user / delete_user ` +
-        `write (${problems.join(', ')}): ` +
-        `changed outside the procedures; send the ` +
-        `user again from the control plane`,
+        `not in the form apply_user / delete_user write (${problems.join(', ')}): changed outside the procedures; ` +
+        `send the user again from the control plane`,
       repair: 'control plane',
     }),
   ];

@@ -79,11 +79,8 @@ export function findDataSource(state: StoredState, config: ViewCompileConfig, na
     throw new DiagnosticError([
       diagnostic(
         'VG801',
-        `no registered data source has the view ` +
-          `${JSON.stringify(name)} (give the view ` +
-          `name, ` +
-          `${JSON.stringify(`${config.viewSchema}.<name>`)}` +
-          ` or the data source id)`,
+        `no registered data source has the view ${JSON.stringify(name)} (give the view name, ` +
+          `${JSON.stringify(`${config.viewSchema}.<name>`)} or the data source id)`,
       ),
     ]);
   }

@@ -79,9 +79,7 @@ async function pairImpact(a: ImpactInput, id: string, user: string): Promise<Use
       impact.columnsChanged = JSON.stringify(was.compiled.signature) !== JSON.stringify(will.compiled.signature);
       if (!impact.columnsChanged) {
         const except = (x: ExpectedView, y: ExpectedView) =>
-          `SELECT COUNT(*) AS n FROM (SELECT * ` +
-          `FROM (${x.compiled.query}` +
-          `) x EXCEPT SELECT * FROM (` +
+          `SELECT COUNT(*) AS n FROM (SELECT * FROM (${x.compiled.query}) x EXCEPT SELECT * FROM (` +
           `${y.compiled.query}) y) d`;
         impact.rowsLost = await count(except(was, will));
         impact.rowsGained = await count(except(will, was));

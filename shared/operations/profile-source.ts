@@ -33,12 +33,8 @@ export function storedProfileSource(dialect: Dialect, userId: string): ProfileSo
   const id = `${dialect.quoteIdent('immuta__userid')} = ${dialect.quoteLiteral(userId)}`;
   return {
     profile:
-      `(SELECT ${cols} FROM ` +
-      `${systemTable(dialect, TABLES.profile)}` +
-      ` WHERE ` +
-      `${id} AND NOT ` +
-      `${dialect.quoteIdent('deleted')}` +
-      `) ${ALIAS}`,
+      `(SELECT ${cols} FROM ${systemTable(dialect, TABLES.profile)} WHERE ${id} AND NOT ` +
+      `${dialect.quoteIdent('deleted')}) ${ALIAS}`,
     entitlements: `(SELECT kind, attribute, value FROM ${systemTable(dialect, TABLES.entitlement)} WHERE ${id})`,
   };
 }

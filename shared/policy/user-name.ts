@@ -47,10 +47,8 @@ export function userNameWarnings(userId: string, path: (string | number)[]): Dia
   return userNameProblems(userId).map((why) =>
     diagnostic(
       'VG508',
-      `userId ${JSON.stringify(userId)} ` +
-        `${why}: no Redshift session's ` +
-        `current_user can equal it, so ` +
-        `this profile matches nobody`,
+      `userId ${JSON.stringify(userId)} ${why}: no Redshift session's current_user can equal it, so this profile ` +
+        `matches nobody`,
       path,
       'warning',
     ),

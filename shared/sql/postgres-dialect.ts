@@ -135,11 +135,8 @@ export class PostgresDialect implements Dialect {
   // keeps timestamptz in UTC): https://www.postgresql.org/docs/current/functions-datetime.html#FUNCTIONS-DATETIME-TRUNC
   dateTrunc(unit: string, timestampExpr: string, withTimeZone: boolean): string {
     return (
-      `date_trunc(` +
-      `${this.quoteLiteral(unit)}, ` +
-      `${timestampExpr}` +
-      `${withTimeZone ? `, ${this.quoteLiteral('UTC')}` : ''}` +
-      `)`
+      `date_trunc(${this.quoteLiteral(unit)}, ${timestampExpr}` +
+      `${withTimeZone ? `, ${this.quoteLiteral('UTC')}` : ''})`
     );
   }
 

@@ -44,11 +44,8 @@ export class RedshiftDialect extends PostgresDialect {
       return `has characters of more than one byte; a Redshift ${typeSql} holds single-byte characters only`;
     if (bound.bytes === null || bound.bytes > n)
       return (
-        `can take ` +
-        `${bound.bytes ?? 'any number of'}` +
-        ` bytes; a ` +
-        `Redshift ${typeSql} holds ${n} ` +
-        `bytes (lengths count bytes)`
+        `can take ${bound.bytes ?? 'any number of'} bytes; a Redshift ${typeSql} holds ${n} bytes (lengths count ` +
+        `bytes)`
       );
     return null;
   }
@@ -90,10 +87,7 @@ export class RedshiftDialect extends PostgresDialect {
     options: { replace: boolean; lateBinding: boolean },
   ): string {
     return (
-      `CREATE ` +
-      `${options.replace ? 'OR REPLACE ' : ''}` +
-      `VIEW ${qualifiedName} AS ` +
-      `${query}` +
+      `CREATE ${options.replace ? 'OR REPLACE ' : ''}VIEW ${qualifiedName} AS ${query}` +
       `${options.lateBinding ? ' WITH NO SCHEMA BINDING' : ''}`
     );
   }
@@ -110,10 +104,8 @@ export class RedshiftDialect extends PostgresDialect {
   ): string | null {
     if (!options.global) return null;
     return (
-      `REGEXP_REPLACE(${source}, ` +
-      `${pattern}, ${replacement}` +
-      `${options.caseInsensitive ? `, 1, ${this.quoteLiteral('i')}` : ''}` +
-      `)`
+      `REGEXP_REPLACE(${source}, ${pattern}, ${replacement}` +
+      `${options.caseInsensitive ? `, 1, ${this.quoteLiteral('i')}` : ''})`
     );
   }
 

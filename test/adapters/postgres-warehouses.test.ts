@@ -263,10 +263,8 @@ describe('PostgreSQL server: real retryable SQLSTATEs', () => {
   });
 
   it(
-    'a backend terminated mid-transaction is a ' +
-      'transient failure, not a crash: ' +
-      'the broken client is dropped and the ' +
-      'next statement connects again',
+    'a backend terminated mid-transaction is a transient failure, not a crash: the broken client is dropped and ' +
+      'the next statement connects again',
     async () => {
       // While a pooled client is checked out the pool does not listen for its 'error' event; a lost connection
       // then emits one, and unheard it is an uncaught exception (it ended `npm start` and failed test runs).

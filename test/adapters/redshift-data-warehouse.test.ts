@@ -56,10 +56,7 @@ beforeEach(() => {
 
 describe('transaction (BatchExecuteStatement)', () => {
   it(
-    'submits one batch with auth, ' +
-      'per-statement renamed ' +
-      'parameters and a ClientToken, ' +
-      'and polls to FINISHED',
+    'submits one batch with auth, per-statement renamed ' + 'parameters and a ClientToken, and polls to FINISHED',
     async () => {
       rd.on(BatchExecuteStatementCommand).resolves({ Id: ID });
       rd.on(DescribeStatementCommand)
@@ -203,10 +200,7 @@ describe('transaction (BatchExecuteStatement)', () => {
   });
 
   it(
-    'marks as throttled only the ' +
-      'limits (rate, active ' +
-      'statements/sessions, HTTP ' +
-      '429), not other failures',
+    'marks as throttled only the limits (rate, active ' + 'statements/sessions, HTTP 429), not other failures',
     async () => {
       const named = (name: string, status = 400) =>
         Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });

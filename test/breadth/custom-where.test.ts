@@ -58,9 +58,7 @@ describe.each(engines)('custom WHERE on $name', ({ create }) => {
   });
 
   it(
-    'every accepted form keeps exactly the ' +
-      'rows it says (NOT BETWEEN, NOT ' +
-      'LIKE/ILIKE, NOT IN, unary minus, ||, ' +
+    'every accepted form keeps exactly the rows it says (NOT BETWEEN, NOT LIKE/ILIKE, NOT IN, unary minus, ||, ' +
       'COALESCE, functions, arithmetic)',
     async () => {
       type R = (typeof rawRows)[number];

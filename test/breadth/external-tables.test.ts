@@ -133,11 +133,8 @@ describe.each(fileFdwEngines)('external tables (file_fdw) on $name, single-datab
     const priv = async (role: string) =>
       (
         await engine.query<{ usage: boolean; sel: boolean }>(
-          `SELECT has_schema_privilege($1, ` +
-            `'ext', 'USAGE') AS usage, ` +
-            `has_table_privilege($1, ` +
-            `'ext.orders_archive', 'SELECT') AS ` +
-            `sel`,
+          `SELECT has_schema_privilege($1, 'ext', 'USAGE') AS usage, has_table_privilege($1, 'ext.orders_archive', ` +
+            `'SELECT') AS sel`,
           [role],
         )
       )[0];
@@ -187,10 +184,8 @@ describe.each(fileFdwEngines)('external tables (file_fdw) on $name, single-datab
   });
 
   it(
-    'kind change table → external → ' +
-      'table: DROP + CREATE each time ' +
-      '(binding changes), OR REPLACE ' +
-      'when unchanged; grants kept',
+    'kind change table → external → table: DROP + CREATE each time (binding changes), OR REPLACE when unchanged; ' +
+      'grants kept',
     async () => {
       const ddl = (plan: Awaited<ReturnType<typeof publish>>) =>
         plan.statements
@@ -277,10 +272,8 @@ describe('external tables on Redshift (text + lint)', () => {
   });
 
   it(
-    'bootstrap: the external schema ' +
-      'gets USAGE only (SELECT on ' +
-      'Spectrum tables is refused), a ' +
-      'table schema gets all three',
+    'bootstrap: the external schema gets USAGE only (SELECT on Spectrum tables is refused), a table schema gets ' +
+      'all three',
     () => {
       const cfg: IntegrationConfig = {
         mode: 'single',

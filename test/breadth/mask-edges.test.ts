@@ -95,10 +95,8 @@ describe.each(engines)('mask edges on $name', ({ create }) => {
 
   describe('exact decimals rounded by a bucket: toward zero to a multiple of the bucket, the scale kept', () => {
     it(
-      'a fractional bucket keeps the ' +
-        'fraction that is a multiple ' +
-        'of it (0.25: 1234.56 → ' +
-        '1234.50, -987.65 → -987.50)',
+      'a fractional bucket keeps the fraction that is a multiple ' +
+        'of it (0.25: 1234.56 → 1234.50, -987.65 → -987.50)',
       async () => {
         const compiled = await apply([
           anyone,
@@ -184,11 +182,8 @@ describe('a regex mask whose replacement can grow the text past what Redshift ho
   const config = { mode: 'single' as const, database: 'sales', viewSchema: 'governed' };
 
   it(
-    'Redshift: NULL for the masked ' +
-      'users (VG313 warning), no ' +
-      'REGEXP_REPLACE left to cut; ' +
-      'PostgreSQL (text is unbounded): the ' +
-      'regex',
+    'Redshift: NULL for the masked users (VG313 warning), no REGEXP_REPLACE left to cut; PostgreSQL (text is ' +
+      'unbounded): the regex',
     () => {
       const rs = compileView(wide, [grow], config, redshift);
       expect(rs.failedClosed).toBe(false);

@@ -81,10 +81,8 @@ describe.each(engines)('masks on $name', ({ create }) => {
   });
 
   it(
-    'format-preserving partial masks ' +
-      'non-ASCII letters too ' +
-      '(Redshift POSIX classes are ' +
-      'ASCII-only, so no [[:alnum:]])',
+    'format-preserving partial masks non-ASCII letters too (Redshift POSIX classes are ASCII-only, so no ' +
+      '[[:alnum:]])',
     async () => {
       await w.engine.query("UPDATE raw.customers SET name = 'Zoë-Ñú 中' WHERE id = 2");
       try {
@@ -117,10 +115,8 @@ describe.each(engines)('masks on $name', ({ create }) => {
   });
 
   it(
-    'type-aware fallback: partial on an ' +
-      'integer, rounding by unit ' +
-      'on a number, bucket on a date → ' +
-      'NULL + VG303 warnings',
+    'type-aware fallback: partial on an integer, rounding by unit on a number, bucket on a date → NULL + VG303 ' +
+      'warnings',
     async () => {
       const compiled = await w.apply([
         anyone,
@@ -226,10 +222,7 @@ describe('masks for Redshift', () => {
     expect(sql).toContain(`DATE_TRUNC('month', CAST(t."visited" AS timestamp))`);
     expect(sql).toContain('(t."salary" - MOD(t."salary", 1000))');
     expect(sql).toContain(
-      `REGEXP_REPLACE(LEFT(RTRIM(CAST(t."ssn" ` +
-        `AS varchar(11))), ` +
-        `LENGTH(RTRIM(CAST(t."ssn" AS ` +
-        `varchar(11)))) - 4), ` +
+      `REGEXP_REPLACE(LEFT(RTRIM(CAST(t."ssn" AS varchar(11))), LENGTH(RTRIM(CAST(t."ssn" AS varchar(11)))) - 4), ` +
         `'[^[:space:][:punct:]]', '*')`,
     );
     expect(sql).not.toMatch(/'g'|'gi'/);

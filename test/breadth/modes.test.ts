@@ -136,10 +136,7 @@ describe('multi-database mode through postgres_fdw (PostgreSQL server)', () => {
   });
 
   it(
-    'bootstrap: the raw grants land ' +
-      'on the import schema in ' +
-      'the views database (no step ' +
-      'for the raw database)',
+    'bootstrap: the raw grants land on the import schema in ' + 'the views database (no step for the raw database)',
     async () => {
       const steps = planBootstrap(config, d, parseInspection(await engine.query(inspectStatement(config, d))), {
         hashKey: HASH_KEY,
@@ -163,10 +160,7 @@ describe('multi-database mode through postgres_fdw (PostgreSQL server)', () => {
   );
 
   it(
-    'a view in the views database reads ' +
-      'db.schema.table through ' +
-      'the import; users see exactly ' +
-      'what policy allows',
+    'a view in the views database reads db.schema.table through ' + 'the import; users see exactly what policy allows',
     async () => {
       const plan = await w.publish(
         dataSource('ds-remote', 'orders', 'table', { database: remote.name, schema: 'raw', table: 'orders' }),
@@ -229,22 +223,16 @@ describe('multi-database mode through postgres_fdw (PostgreSQL server)', () => {
       expect(
         await errorOf(
           s.query(
-            `CREATE USER MAPPING FOR ` +
-              `CURRENT_USER SERVER ` +
-              `${d.quoteIdent(remote.server)} ` +
-              `OPTIONS (user 'x', password ` +
-              `'y')`,
+            `CREATE USER MAPPING FOR CURRENT_USER SERVER ${d.quoteIdent(remote.server)} OPTIONS (user 'x', ` +
+              `password 'y')`,
           ),
         ),
       ).toMatch(/permission denied for foreign server/);
       expect(
         await errorOf(
           s.query(
-            `CREATE FOREIGN TABLE ` +
-              `public.peek (id int4) SERVER ` +
-              `${d.quoteIdent(remote.server)} OPTIONS ` +
-              `(schema_name 'raw', table_name ` +
-              `'orders')`,
+            `CREATE FOREIGN TABLE public.peek (id int4) SERVER ${d.quoteIdent(remote.server)} OPTIONS (schema_name ` +
+              `'raw', table_name 'orders')`,
           ),
         ),
       ).toMatch(/permission denied/);
@@ -285,10 +273,7 @@ describe.each(fileFdwEngines)('multi-database mode with everything in the views 
   });
 
   it(
-    'bootstraps, compiles a two-part ' +
-      'reference (same database) ' +
-      'and applies; users see ' +
-      'exactly what policy allows',
+    'bootstraps, compiles a two-part reference (same database) ' + 'and applies; users see exactly what policy allows',
     async () => {
       const plan = await w.publish(
         dataSource('ds-archive', 'archive', 'external', {
@@ -311,10 +296,8 @@ describe('modes on Redshift (text + lint) and config validation', () => {
     dataSource('ds', 'orders', kind, { database, schema: kind === 'table' ? 'public' : 'spectrum', table: 'orders' });
 
   it(
-    'multi mode: a table in ' +
-      'another database is ' +
-      'database.schema.table; one in ' +
-      'the views database is ' +
+    'multi mode: a table in another database is ' +
+      'database.schema.table; one in the views database is ' +
       'schema.table',
     () => {
       const cross = compileView(at('sales', 'table'), POLICIES, multi, redshift);

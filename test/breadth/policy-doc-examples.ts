@@ -87,11 +87,9 @@ export const rawRows = [
 ] as const;
 
 export const RAW_TABLE_DDL =
-  'CREATE TABLE raw.customers (id ' +
-  'int4, name varchar(40), email ' +
-  'varchar(100), ssn char(11), phone ' +
-  'varchar(20), country varchar(2), ' +
-  'dept varchar(20), salary numeric(10,2), age int4, visited date, created_at timestamp, secret text)';
+  'CREATE TABLE raw.customers (id int4, name varchar(40), email varchar(100), ssn char(11), phone varchar(20), ' +
+  'country varchar(2), dept varchar(20), salary numeric(10,2), age int4, visited date, created_at timestamp, ' +
+  'secret text)';
 
 export const dataSourceInput = (database: string): DataSourceInput => ({
   id: 'ds-customers',
@@ -208,10 +206,8 @@ export const examples: DocExample[] = [
     section: 'Masks',
     title: 'Rounding a number to a bucket',
     note:
-      'Salaries toward zero to a multiple of 1000 for ' +
-      'the analysts; everyone else sees the clear ' +
-      'value. Toward zero keeps |result| ≤ |value|, ' +
-      'so it never overflows the column type.',
+      'Salaries toward zero to a multiple of 1000 for the analysts; everyone else sees the clear value. Toward ' +
+      'zero keeps |result| ≤ |value|, so it never overflows the column type.',
     policy: {
       ...base,
       id: 'mask-round-number',
@@ -342,10 +338,8 @@ export const examples: DocExample[] = [
     section: 'Masks',
     title: 'Conditional (cell-level) masking',
     note:
-      '`salary` is NULL in the US rows (`where` ' +
-      'is a custom WHERE clause over the ' +
-      'row) for everyone except the hr group; ' +
-      'other rows are clear for everyone.',
+      '`salary` is NULL in the US rows (`where` is a custom WHERE clause over the row) for everyone except the hr ' +
+      'group; other rows are clear for everyone.',
     policy: {
       ...base,
       id: 'mask-conditional',
@@ -365,10 +359,8 @@ export const examples: DocExample[] = [
     section: 'Masks',
     title: 'Type-aware fallback',
     note:
-      'Rounding does not fit a text column: ' +
-      'the column shows NULL (never ' +
-      'the clear value) and the compile ' +
-      'reports a VG303 warning.',
+      'Rounding does not fit a text column: the column shows NULL (never the clear value) and the compile reports ' +
+      'a VG303 warning.',
     policy: {
       ...base,
       id: 'mask-fallback',
@@ -387,10 +379,8 @@ export const examples: DocExample[] = [
     section: 'Row filters',
     title: 'Values in a list',
     note:
-      'Only US and DE rows, except for the ' +
-      'compliance group. Values are ' +
-      'compared typed (each is checked ' +
-      'against the column type, VG307).',
+      'Only US and DE rows, except for the compliance group. Values are compared typed (each is checked against ' +
+      'the column type, VG307).',
     policy: {
       ...base,
       id: 'rf-values',
@@ -424,10 +414,8 @@ export const examples: DocExample[] = [
     section: 'Row filters',
     title: 'Time window (newer than 30 days)',
     note:
-      'Rows whose `created_at` lies within the last 30 ' +
-      'days at query time (the UTC wall clock on ' +
-      'both engines, whatever the session time zone); ' +
-      'the compliance group sees every row.',
+      'Rows whose `created_at` lies within the last 30 days at query time (the UTC wall clock on both engines, ' +
+      'whatever the session time zone); the compliance group sees every row.',
     policy: {
       ...base,
       id: 'rf-time-window',
@@ -473,10 +461,8 @@ export const examples: DocExample[] = [
     section: 'Row filters',
     title: 'Minimization (a stable 50 %)',
     note:
-      'Each user sees the rows whose MD5(id | user name) ' +
-      'falls in the first 50 % — the same rows on every ' +
-      'query, different rows per user (the rows below are ' +
-      'for users named exactly `alice` and `bob`).',
+      'Each user sees the rows whose MD5(id | user name) falls in the first 50 % — the same rows on every query, ' +
+      'different rows per user (the rows below are for users named exactly `alice` and `bob`).',
     policy: {
       ...base,
       id: 'rf-minimize',
@@ -493,11 +479,8 @@ export const examples: DocExample[] = [
     section: 'Purposes',
     title: 'Row filter limited to a purpose',
     note:
-      'Rows only for users acting under "Fraud Detection" ' +
-      '(alice: her current project carries it and she ' +
-      'acknowledged it). Switching project or ' +
-      'acknowledging a purpose is a profile update, never ' +
-      'DDL.',
+      'Rows only for users acting under "Fraud Detection" (alice: her current project carries it and she ' +
+      'acknowledged it). Switching project or acknowledging a purpose is a profile update, never DDL.',
     policy: {
       ...base,
       id: 'rf-purpose',
@@ -570,10 +553,8 @@ export const examples: DocExample[] = [
     section: 'Custom WHERE',
     title: '@columnTagged, @hasAttribute, @isUsingPurpose',
     note:
-      'The column tagged `Geo.Country` is ' +
-      'resolved per data source; users with ' +
-      'country US see the rows above 500, users ' +
-      'acting under Marketing every row.',
+      'The column tagged `Geo.Country` is resolved per data source; users with country US see the rows above 500, ' +
+      'users acting under Marketing every row.',
     policy: {
       ...base,
       id: 'where-tagged',
@@ -634,14 +615,10 @@ export function renderExamples(): string {
   const ds = dataSource(docConfig.database);
   const out: string[] = [START, ''];
   out.push(
-    'Every example below runs on the data ' +
-      'source `ds-customers` (columns ' +
-      'id, name, email `PII.Email`, ssn ' +
+    'Every example below runs on the data source `ds-customers` (columns id, name, email `PII.Email`, ssn ' +
       '`PII.SSN`, phone `PII.Phone`,',
-    'country `Geo.Country`, dept, salary ' +
-      '`Finance`, age, visited, ' +
-      'created_at) with the subscription ' +
-      '`anyone`, for two users:',
+    'country `Geo.Country`, dept, salary `Finance`, age, visited, created_at) with the subscription `anyone`, for ' +
+      'two users:',
     '',
     '```json',
     JSON.stringify(profiles, null, 0).replace(/\},"/g, '},\n"'),

@@ -118,10 +118,8 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
     engine = await create();
     ds = accounts(engine.database);
     const ddl =
-      '(id int4, name varchar(20), country varchar(2), ' +
-      'billing_country varchar(2), team varchar(10), ' +
-      'backup_team varchar(10), score float8, ratio real, ' +
-      'qty int4, phone varchar(20), code char(6))';
+      '(id int4, name varchar(20), country varchar(2), billing_country varchar(2), team varchar(10), backup_team ' +
+      'varchar(10), score float8, ratio real, qty int4, phone varchar(20), code char(6))';
     const values = (table: string) =>
       ROWS.map((r) =>
         stmt(
@@ -154,10 +152,8 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
 
   describe('several purposes: acting under ANY one of them is enough', () => {
     it(
-      'row filter usingPurpose [Fraud, ' +
-        'Marketing]: ann (Fraud) ' +
-        'and ben (Marketing) see every ' +
-        'row, cat (none) no row',
+      'row filter usingPurpose [Fraud, Marketing]: ann (Fraud) ' +
+        'and ben (Marketing) see every row, cat (none) no row',
       async () => {
         await apply([
           anyone,
@@ -201,10 +197,8 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
     });
 
     it(
-      'user criteria on acknowledged ' +
-        'purposes: match any lets cat ' +
-        '(acknowledged Fraud) in, ' +
-        'match all lets nobody in',
+      'user criteria on acknowledged purposes: match any lets cat ' +
+        '(acknowledged Fraud) in, match all lets nobody in',
       async () => {
         await apply([
           policy('sub-ack-any', {
@@ -230,10 +224,8 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
     const byTag = (id: string, filter: object) => policy(id, { scope: local(), type: 'rowFilter', filter } as never);
 
     it(
-      'attributeMatch on Geo.Country ' +
-        '(country AND ' +
-        'billing_country in the user’s ' +
-        'countries; NULL matches ' +
+      'attributeMatch on Geo.Country (country AND ' +
+        'billing_country in the user’s countries; NULL matches ' +
         'nothing)',
       async () => {
         await apply([
@@ -312,10 +304,8 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
     });
 
     it(
-      'regex and partial masks do not fit ' +
-        'a float column: NULL for ' +
-        'the users it applies to + a ' +
-        'VG303 warning at ["mask"]',
+      'regex and partial masks do not fit a float column: NULL for the users it applies to + a VG303 warning at ' +
+        '["mask"]',
       async () => {
         const compiled = await apply([
           anyone,
@@ -339,20 +329,16 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
             code: 'VG303',
             severity: 'warning',
             summary:
-              'mask "regex-score" on column ' +
-              '"score" (float8): regex masks ' +
-              'need a string column; the ' +
-              'column shows NULL instead',
+              'mask "regex-score" on column "score" (float8): regex masks need a string column; the column shows ' +
+              'NULL instead',
             path: ['mask'],
           },
           {
             code: 'VG303',
             severity: 'warning',
             summary:
-              'mask "partial-ratio" on column ' +
-              '"ratio" (float4): partial ' +
-              'masks need a string column; the ' +
-              'column shows NULL instead',
+              'mask "partial-ratio" on column "ratio" (float4): partial masks need a string column; the column ' +
+              'shows NULL instead',
             path: ['mask'],
           },
         ]);
@@ -382,18 +368,13 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
       expect(await column('ben', 'qty')).toEqual(['5', '-5', '10', null, '0']);
       expect(await column('ben', 'score')).toEqual([null, null, null, null, null]);
       expect(compiled.diagnostics.map((x) => x.summary)).toEqual([
-        'mask "round-score-unit" on column ' +
-          '"score" (float8): rounding a ' +
-          'number needs a bucket; the ' +
-          'column shows NULL instead',
+        'mask "round-score-unit" on column "score" (float8): rounding a number needs a bucket; the column shows ' +
+          'NULL instead',
       ]);
     });
 
     it(
-      'regression: a fractional bucket ' +
-        'on an integer column ' +
-        'rounds toward zero, never up ' +
-        'to the clear value',
+      'regression: a fractional bucket on an integer column ' + 'rounds toward zero, never up to the clear value',
       async () => {
         // qty 7, -8, 10, NULL, 3 with bucket 2.5: 5, -7.5, 10, NULL, 2.5 truncated to integers. The cast to int4
         // alone used to round 7.5 → 8 and 2.5 → 3: the clear values of rows 2 and 5.
@@ -413,10 +394,8 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
 
   describe('partial masks keeping the FIRST characters', () => {
     it(
-      'preserveFormat masks every character ' +
-        'that is not a separator after ' +
-        'the kept ones; values not longer ' +
-        'than count are masked whole',
+      'preserveFormat masks every character that is not a separator after the kept ones; values not longer than ' +
+        'count are masked whole',
       async () => {
         await apply([
           anyone,
@@ -465,10 +444,7 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
       });
 
     it(
-      'two masks naming the same ' +
-        'column: "m-a" wins in either ' +
-        'order, with a VG304 warning ' +
-        'naming the loser',
+      'two masks naming the same column: "m-a" wins in either ' + 'order, with a VG304 warning naming the loser',
       async () => {
         for (const order of [
           [constant('m-b', 'B'), constant('m-a', 'A')],
@@ -484,11 +460,7 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
     );
 
     it(
-      'two untagged global ' +
-        'subscriptions: "s-a" (red) wins ' +
-        'over ' +
-        '"s-b" (blue) in either order, ' +
-        'reported as VG304',
+      'two untagged global subscriptions: "s-a" (red) wins over ' + '"s-b" (blue) in either order, reported as VG304',
       async () => {
         const sub = (id: string, group: string) =>
           policy(id, {
@@ -514,10 +486,8 @@ describe.each(engines)('policy edges on $name', ({ create }) => {
 
   describe("another data source's policies do not reach this one", () => {
     it(
-      'a subscription, mask and row ' +
-        'filter local to ds-other leave ' +
-        'accounts closed to all but approved ' +
-        'users, unmasked and unfiltered',
+      'a subscription, mask and row filter local to ds-other leave accounts closed to all but approved users, ' +
+        'unmasked and unfiltered',
       async () => {
         const other = accounts(engine.database, 'ds-other', 'other');
         const foreign = [

@@ -24,10 +24,7 @@ import { examples, policiesOf, profiles, seeOf, type UserName } from './policy-d
 describe('which purposes a user acts under', () => {
   const base = { userId: 'u', version: 1 };
   it(
-    'current project ∩ its purposes ' +
-      '∩ acknowledged; not a ' +
-      'member → none; v1 payload (no ' +
-      'projectPurposes) → none',
+    'current project ∩ its purposes ∩ acknowledged; not a ' + 'member → none; v1 payload (no projectPurposes) → none',
     () => {
       expect(activePurposes(UserProfileSchema.parse({ ...base, ...profiles.alice }))).toEqual(['Fraud Detection']);
       expect(activePurposes(UserProfileSchema.parse({ ...base, ...profiles.bob }))).toEqual([]);
@@ -131,10 +128,7 @@ describe.each(engines)('purposes on $name', ({ create }) => {
   });
 
   it(
-    'alice switches her current ' +
-      'project: one CALL, no DDL (view ' +
-      'definition unchanged), access ' +
-      'follows the project',
+    'alice switches her current project: one CALL, no DDL (view ' + 'definition unchanged), access follows the project',
     async () => {
       await w.apply(policiesOf(examples.find((e) => e.id === 'sub-purpose')!));
       expect((await w.see('alice', ['id'])).length).toBe(5);

@@ -59,10 +59,7 @@ describe.each(engines)('row filters on $name', ({ create }) => {
   }
 
   it(
-    'values are typed: numeric ' +
-      '2500 matches 2500.00; a ' +
-      'value the column cannot hold ' +
-      'fails closed (VG307)',
+    'values are typed: numeric 2500 matches 2500.00; a ' + 'value the column cannot hold fails closed (VG307)',
     async () => {
       await w.apply([
         anyone,
@@ -156,10 +153,7 @@ describe.each(engines)('row filters on $name', ({ create }) => {
     (await w.users[user].query<{ k: number }>('SELECT k FROM secure.events ORDER BY k')).map((r) => r.k);
 
   it(
-    'minimization: the same rows on ' +
-      'every query, the rows ' +
-      'the MD5 rule picks, monotone ' +
-      'in the percentage',
+    'minimization: the same rows on every query, the rows ' + 'the MD5 rule picks, monotone in the percentage',
     async () => {
       const compileFor = minimized;
       let previous: Record<string, number[]> = { alice: [], bob: [] };
@@ -183,10 +177,8 @@ describe.each(engines)('row filters on $name', ({ create }) => {
   );
 
   it(
-    'minimization at the boundary: the ' +
-      'row whose bucket is exactly ' +
-      'percent × 100 is left out, the ' +
-      'rows below it are kept',
+    'minimization at the boundary: the row whose bucket is exactly percent × 100 is left out, the rows below it ' +
+      'are kept',
     async () => {
       for (const user of ['alice', 'bob'] as const) {
         // a key of this user with a bucket of at least 1: its bucket / 100 is a percentage with two decimals
@@ -226,12 +218,8 @@ describe('row filters for Redshift', () => {
       `t."created_at" >= ((now() AT TIME ZONE 'UTC') - CAST('30 day' AS interval))`,
     );
     expect(text('rf-minimize', redshift)).toContain(
-      `MOD(STRTOL(SUBSTRING(MD5(CAST(t."id" AS ` +
-        `varchar(11)) || '|' || (SELECT ` +
-        `MAX("immuta__userid") FROM ` +
-        `"immuta_system"."user_profile")), 1, 8), 16), ` +
-        `10000) < ` +
-        `5000`,
+      `MOD(STRTOL(SUBSTRING(MD5(CAST(t."id" AS varchar(11)) || '|' || (SELECT MAX("immuta__userid") FROM ` +
+        `"immuta_system"."user_profile")), 1, 8), 16), 10000) < 5000`,
     );
     expect(text('rf-minimize', postgres)).toContain(`CAST(CAST('x' || substr(md5(`);
     expect(text('rf-values', redshift)).toContain(

@@ -108,10 +108,8 @@ describe('mask diagnostics', () => {
         code: 'VG303',
         severity: 'warning',
         summary:
-          'mask "m-fit" on column "born" ' +
-          '(date): rounding a date or ' +
-          'timestamp needs a unit; the ' +
-          'column shows NULL instead',
+          'mask "m-fit" on column "born" (date): rounding a date or timestamp needs a unit; the column shows NULL ' +
+          'instead',
         path: ['mask'],
       },
       {
@@ -139,10 +137,8 @@ describe('mask diagnostics', () => {
         code: 'VG303',
         severity: 'warning',
         summary:
-          'mask "m-text" on column "name" ' +
-          '(varchar(20)): rounding does ' +
-          'not apply to varchar(20); the ' +
-          'column shows NULL instead',
+          'mask "m-text" on column "name" (varchar(20)): rounding does not apply to varchar(20); the column shows ' +
+          'NULL instead',
         path: ['mask'],
       },
     ]);
@@ -280,10 +276,8 @@ describe('row filter diagnostics', () => {
         code: 'VG306',
         severity: 'error',
         summary:
-          'policy "rf-where": custom WHERE ' +
-          'clause rejected: no column ' +
-          '"secret" in data source ' +
-          '"ds-people" (at character 15)',
+          'policy "rf-where": custom WHERE clause rejected: no column "secret" in data source "ds-people" (at ' +
+          'character 15)',
         path: ['filter', 'clause'],
         detail: "name = 'a' OR secret = 1\n              ^",
       },
@@ -314,11 +308,9 @@ describe('data source diagnostics', () => {
       ['VG301', 'error', []],
     ]);
     expect(r.diagnostics[0]!.summary).toBe(
-      'data source "ds-people" is an external table ' +
-        'in database "lake"; cross-database ' +
-        'queries cannot read external tables, so a ' +
-        'view in "sales" cannot either. ' +
-        'Use single-database mode in "lake", or re-create the external table (its external schema) in "sales"',
+      'data source "ds-people" is an external table in database "lake"; cross-database queries cannot read ' +
+        'external tables, so a view in "sales" cannot either. Use single-database mode in "lake", or re-create the ' +
+        'external table (its external schema) in "sales"',
     );
   });
 

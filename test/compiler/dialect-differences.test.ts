@@ -141,10 +141,8 @@ describe('PostgreSQL vs Redshift emitters', () => {
   });
 
   it(
-    'multi-database: a view over another ' +
-      'database is late-binding on Redshift ' +
-      '(cross-database_limitation.html); the ' +
-      'binding is in the signature',
+    'multi-database: a view over another database is late-binding on Redshift (cross-database_limitation.html); ' +
+      'the binding is in the signature',
     () => {
       const create = (c: ReturnType<typeof compileView>) => sqlOf(c).find((s) => s.startsWith('CREATE'))!;
       const cross = compileView(source('table'), everything, multi, redshift);
@@ -212,10 +210,8 @@ describe('PostgreSQL vs Redshift emitters', () => {
   });
 
   it(
-    'a values row filter on an unbounded text ' +
-      'column compares with varchar(65535) on ' +
-      'Redshift, never TEXT (= VARCHAR(256), ' +
-      'which would cut a longer value)',
+    'a values row filter on an unbounded text column compares with varchar(65535) on Redshift, never TEXT (= ' +
+      'VARCHAR(256), which would cut a longer value)',
     () => {
       // https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html: TEXT is converted to VARCHAR(256).
       const byNote = [
@@ -256,10 +252,8 @@ describe('PostgreSQL vs Redshift emitters', () => {
   });
 
   it(
-    'the profile subquery always has a ' +
-      'select list: EXISTS (SELECT ' +
-      '1 …) when no per-user decision ' +
-      'or profile list is read',
+    'the profile subquery always has a select list: EXISTS (SELECT 1 …) when no per-user decision or profile list ' +
+      'is read',
     () => {
       // PostgreSQL accepts `SELECT FROM t`; Redshift's SELECT list needs `*` or at least one expression
       // (https://docs.aws.amazon.com/redshift/latest/dg/r_SELECT_list.html), so the view would not be created there.

@@ -142,10 +142,7 @@ describe.each(engines)('per-user values once per query on $name', ({ create }) =
   };
 
   it(
-    'every scan of profile, ' +
-      'entitlement and hash_key runs ' +
-      'once; no join brings the ' +
-      'profile to each raw row',
+    'every scan of profile, entitlement and hash_key runs ' + 'once; no join brings the profile to each raw row',
     async () => {
       const [row] = await asAnalyst<{ 'QUERY PLAN': unknown }>(
         'EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM secure.once',

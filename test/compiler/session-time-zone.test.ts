@@ -41,16 +41,11 @@ const DST_REPEATED_HOUR = '2026-11-01T05:30:00Z';
 const CLOCK = [
   'CREATE SCHEMA clock',
   // The instant: vg.test_now when set, else the transaction's start.
-  `CREATE FUNCTION clock.instant() RETURNS ` +
-    `timestamptz LANGUAGE sql STABLE AS $$ SELECT ` +
-    `COALESCE(CAST(NULLIF(current_setting('vg.test_now', ` +
-    `true), '') AS timestamptz), pg_catalog.now()) ` +
-    `$$`,
+  `CREATE FUNCTION clock.instant() RETURNS timestamptz LANGUAGE sql STABLE AS $$ SELECT ` +
+    `COALESCE(CAST(NULLIF(current_setting('vg.test_now', true), '') AS timestamptz), pg_catalog.now()) $$`,
   'CREATE FUNCTION clock.now() RETURNS timestamptz LANGUAGE sql STABLE AS $$ SELECT clock.instant() $$',
   // GETDATE(): "the current date and time in the current session time zone" (TIMESTAMP).
-  `CREATE FUNCTION clock.getdate() RETURNS ` +
-    `timestamp LANGUAGE sql STABLE AS $$ ` +
-    `SELECT clock.instant() AT TIME ZONE ` +
+  `CREATE FUNCTION clock.getdate() RETURNS timestamp LANGUAGE sql STABLE AS $$ SELECT clock.instant() AT TIME ZONE ` +
     `current_setting('TimeZone') $$`,
   'GRANT USAGE ON SCHEMA clock TO PUBLIC',
 ];
@@ -216,10 +211,8 @@ describe.each(engines)('session time zone on $name', ({ create }) => {
 
   for (const [name, dialect] of DIALECTS) {
     it(
-      `${name}: a user who sets an ` +
-        `extreme zone sees the same rows ` +
-        `through a time window ` +
-        `(timestamptz, timestamp, date)`,
+      `${name}: a user who sets an extreme zone sees the same rows through a time window (timestamptz, timestamp, ` +
+        `date)`,
       async () => {
         for (const column of ['ttz', 'ts', 'd']) {
           await apply(dialect, [anyone, newerThan(column, 1, 'day')]);
@@ -240,10 +233,8 @@ describe.each(engines)('session time zone on $name', ({ create }) => {
     );
 
     it(
-      `${name}: rounding a timestamptz to ` +
-        `the hour or day gives the ` +
-        `same instants in every zone (no ` +
-        `half-hour boundaries)`,
+      `${name}: rounding a timestamptz to the hour or day gives the same instants in every zone (no half-hour ` +
+        `boundaries)`,
       async () => {
         for (const unit of ['hour', 'day']) {
           await apply(dialect, [anyone, roundTo('ttz', unit)]);

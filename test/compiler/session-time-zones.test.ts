@@ -128,10 +128,7 @@ describe.each(engines)('session time zones on $name', ({ create }) => {
     });
 
     it(
-      'date: newer than 1 day keeps ' +
-        'only today (UTC) in every ' +
-        'zone; older than 1 day the ' +
-        'dates before yesterday',
+      'date: newer than 1 day keeps only today (UTC) in every ' + 'zone; older than 1 day the dates before yesterday',
       async () => {
         // today 00:00 ≥ now − 1 day > yesterday 00:00, in UTC, unless the query runs exactly at midnight
         await apply([anyone, window('on_date', 'newer', 1, 'day')]);

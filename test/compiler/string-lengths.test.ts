@@ -69,10 +69,7 @@ const lintClean = (c: CompiledView): void => {
 };
 
 describe(
-  'constants and row-filter values ' +
-    'must fit the declared type ' +
-    'as the engine counts it ' +
-    '(refused at compile time)',
+  'constants and row-filter values must fit the declared type ' + 'as the engine counts it (refused at compile time)',
   () => {
     it.each([
       [
@@ -108,10 +105,8 @@ describe(
     });
 
     it(
-      'a row-filter value the column can ' +
-        'never hold on Redshift is ' +
-        'VG307, not a CAST that ' +
-        'truncates it into another value',
+      'a row-filter value the column can never hold on Redshift is VG307, not a CAST that truncates it into ' +
+        'another value',
       () => {
         // CAST('abé' AS varchar(3)) could only truncate (to 'ab', matching other rows) or fail at query time.
         for (const [column, value] of [
@@ -126,10 +121,8 @@ describe(
     );
 
     it(
-      'a row-filter value on a text column ' +
-        'compares as VARCHAR(65535) ' +
-        'on Redshift: a 300-byte value is ' +
-        'neither cut nor refused',
+      'a row-filter value on a text column compares as VARCHAR(65535) on Redshift: a 300-byte value is neither cut ' +
+        'nor refused',
       () => {
         const rs = compile([values('note', ['é'.repeat(150)])], redshift);
         expect(codes(rs)).toEqual([]);
@@ -145,10 +138,7 @@ describe(
 
 describe('masks that grow text widen the output type (never truncated, never refused at query time)', () => {
   it(
-    'a partial mask with a multi-byte ' +
-      'mask character: char(11) ' +
-      '→ varchar(33) on Redshift, ' +
-      'char(11) on PostgreSQL',
+    'a partial mask with a multi-byte mask character: char(11) ' + '→ varchar(33) on Redshift, char(11) on PostgreSQL',
     () => {
       const policies = [mask('ssn', { kind: 'partial', keep: 'last', count: 4, maskChar: '•' })];
       const rs = compile(policies, redshift);
@@ -172,10 +162,7 @@ describe('masks that grow text widen the output type (never truncated, never ref
   });
 
   it(
-    'past 65535 bytes nothing holds it ' +
-      'on Redshift: the masked ' +
-      'users see NULL (VG313 ' +
-      'warning), never a cut value',
+    'past 65535 bytes nothing holds it on Redshift: the masked ' + 'users see NULL (VG313 warning), never a cut value',
     () => {
       const policies = [mask('big', { kind: 'partial', keep: 'first', count: 1, maskChar: '•' })];
       const rs = compile(policies, redshift);
@@ -192,10 +179,8 @@ describe('masks that grow text widen the output type (never truncated, never ref
   );
 
   it(
-    'a regex replacement longer than the ' +
-      'match widens the column on ' +
-      'both engines (PostgreSQL cut it ' +
-      'to the declared length)',
+    'a regex replacement longer than the match widens the column on both engines (PostgreSQL cut it to the ' +
+      'declared length)',
     () => {
       const policies = [mask('short', { kind: 'regex', pattern: '[0-9]+', replacement: 'REDACTED' })];
       // 5 characters hold at most 6 matches: 5 + 6·8 = 53.
@@ -230,11 +215,7 @@ describe.each(engines)('on $name as real login roles', ({ create }) => {
   afterAll(() => w?.close());
 
   it(
-    'a regex mask whose ' +
-      'replacement is longer than ' +
-      'the ' +
-      'column shows the whole ' +
-      'replacement, not a cut one',
+    'a regex mask whose replacement is longer than the ' + 'column shows the whole replacement, not a cut one',
     async () => {
       // phone is varchar(20); every digit run becomes a 12-character word.
       const compiled = await w.apply([

@@ -115,11 +115,8 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     await engine.exec([
       stmt('CREATE SCHEMA raw'),
       stmt(
-        'CREATE TABLE raw.customers (id int4, name ' +
-          'varchar(40), email varchar(100), ssn ' +
-          'char(11), country varchar(2), dept ' +
-          'varchar(20), salary numeric(10,2), secret ' +
-          'text)',
+        'CREATE TABLE raw.customers (id int4, name varchar(40), email varchar(100), ssn char(11), country ' +
+          'varchar(2), dept varchar(20), salary numeric(10,2), secret text)',
       ),
       ...rows.map((r) =>
         stmt(
@@ -383,10 +380,8 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     expect(compiled.diagnostics.map((x) => x.code)).toEqual(expect.arrayContaining(['VG303', 'VG301']));
     expect(await see('alice')).toEqual([]);
     const types = await engine.query<{ column_name: string; data_type: string }>(
-      `SELECT column_name, data_type FROM ` +
-        `information_schema.columns WHERE ` +
-        `table_schema = 'secure' AND table_name = ` +
-        `'customers' ORDER BY ordinal_position`,
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'secure' AND table_name ` +
+        `= 'customers' ORDER BY ordinal_position`,
     );
     expect(types.map((t) => t.data_type)).toEqual([
       'integer',
@@ -413,10 +408,7 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
   });
 
   it(
-    'a type-changing mask drops and ' +
-      're-creates the view in ' +
-      'one transaction; grants and ' +
-      'security_barrier kept',
+    'a type-changing mask drops and re-creates the view in ' + 'one transaction; grants and security_barrier kept',
     async () => {
       await apply([anyone()]);
       const before = signature!;
@@ -489,11 +481,8 @@ describe.each(engines)('view compiler on $name', ({ create }) => {
     await engine.exec([
       stmt(`CREATE SCHEMA ${d.quoteIdent('Raw "S";')}`),
       stmt(
-        `CREATE TABLE ` +
-          `${d.qualify('Raw "S";', "T\\'ab;le")}` +
-          ` (` +
-          `${weird.map((w) => `${d.quoteIdent(w)} text`).join(', ')}` +
-          `)`,
+        `CREATE TABLE ${d.qualify('Raw "S";', "T\\'ab;le")} (` +
+          `${weird.map((w) => `${d.quoteIdent(w)} text`).join(', ')})`,
       ),
       stmt(`INSERT INTO ${d.qualify('Raw "S";', "T\\'ab;le")} VALUES ('a', 'b', 'c', 'd')`),
       stmt(`GRANT USAGE ON SCHEMA ${d.quoteIdent('Raw "S";')} TO ${d.quoteIdent(layout.systemUser)}`),

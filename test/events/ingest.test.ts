@@ -36,10 +36,7 @@ const signedRequest = (body: string, at = now) => ({ body, headers: { ...signWeb
 
 describe('ingest', () => {
   it(
-    'puts the validated envelope ' +
-      'on the bus (source, ' +
-      'DetailType = type) and answers ' +
-      '202 with the event id',
+    'puts the validated envelope on the bus (source, ' + 'DetailType = type) and answers 202 with the event id',
     async () => {
       const d = deps();
       const body = JSON.stringify(EVENT_EXAMPLES['policy.updated']);

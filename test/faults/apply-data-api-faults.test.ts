@@ -82,11 +82,7 @@ describe('apply Lambda under Data API faults (real handler, SQL on PGlite)', () 
   });
 
   it(
-    'throttling and ' +
-      'ActiveStatementsExceeded on ' +
-      'BatchExecuteStatement: ' +
-      'redelivered, nothing lost, order ' +
-      'held',
+    'throttling and ActiveStatementsExceeded on ' + 'BatchExecuteStatement: redelivered, nothing lost, order ' + 'held',
     async () => {
       const readers = await t.o.createRoles('ann', 'bo');
       const faults: DataApiFault['kind'][] = [
@@ -121,10 +117,8 @@ describe('apply Lambda under Data API faults (real handler, SQL on PGlite)', () 
   );
 
   it(
-    'FAILED (serializable violation, a ' +
-      'permanent-looking error) and ' +
-      'ABORTED statements: rolled back, ' +
-      'redelivered, applied later',
+    'FAILED (serializable violation, a permanent-looking error) and ABORTED statements: rolled back, redelivered, ' +
+      'applied later',
     async () => {
       const readers = await t.o.createRoles('ann', 'bo');
       t.driver.send(await workload());
@@ -132,10 +126,8 @@ describe('apply Lambda under Data API faults (real handler, SQL on PGlite)', () 
         {
           kind: 'failed',
           error:
-            'ERROR: 1023 DETAIL: Serializable ' +
-            'isolation violation on ' +
-            'table - 100226, transactions ' +
-            'forming the cycle are: 1, 2',
+            'ERROR: 1023 DETAIL: Serializable isolation violation on table - 100226, transactions forming the ' +
+            'cycle are: 1, 2',
         },
         { kind: 'aborted' },
         { kind: 'run' },
@@ -156,10 +148,8 @@ describe('apply Lambda under Data API faults (real handler, SQL on PGlite)', () 
   );
 
   it(
-    'a statement that does not ' +
-      'finish in time: deadline → ' +
-      'CancelStatement → transient → ' +
-      'redelivered → applied later',
+    'a statement that does not finish in time: deadline → ' +
+      'CancelStatement → transient → redelivered → applied later',
     async () => {
       const readers = await t.o.createRoles('ann', 'bo');
       t.driver.send(await workload());
@@ -187,9 +177,7 @@ describe('apply Lambda under Data API faults (real handler, SQL on PGlite)', () 
   );
 
   it(
-    'DescribeStatement errors: a few are ' +
-      'absorbed by polling; more (or a ' +
-      'non-retryable one) after the batch ' +
+    'DescribeStatement errors: a few are absorbed by polling; more (or a non-retryable one) after the batch ' +
       'committed → redelivery is harmless',
     async () => {
       const readers = await t.o.createRoles('ann', 'bo');
@@ -242,10 +230,8 @@ describe('apply Lambda under Data API faults (real handler, SQL on PGlite)', () 
   );
 
   it(
-    'a crash after the statements ran ' +
-      'but before SQS deleted the ' +
-      'messages: the redelivery is ' +
-      'harmless (stale skip)',
+    'a crash after the statements ran but before SQS deleted the ' +
+      'messages: the redelivery is harmless (stale skip)',
     async () => {
       const readers = await t.o.createRoles('ann', 'bo');
       t.driver.send(await workload());

@@ -25,10 +25,7 @@ describe('group heads of one batch share a transaction', () => {
   });
 
   it(
-    'a view the engine refuses ' +
-      '(missing raw table) falls back ' +
-      'to per-item transactions: its ' +
-      'neighbours commit',
+    'a view the engine refuses (missing raw table) falls back ' + 'to per-item transactions: its neighbours commit',
     async () => {
       const good = [t.o.orders(1, { name: 'a' }), t.o.items(1)];
       const bad = t.o.orders(1, { name: 'ghost', table: 'no_such_table' });

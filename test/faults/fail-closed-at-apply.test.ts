@@ -66,10 +66,8 @@ describe('fail closed at apply time when the engine refuses the view (real apply
   });
 
   it(
-    'a policy whose view is refused: the ' +
-      'previous view is replaced by the ' +
-      'fail-closed one, the failure ' +
-      'reaches the DLQ with its reason',
+    'a policy whose view is refused: the previous view is replaced by the fail-closed one, the failure reaches the ' +
+      'DLQ with its reason',
     async () => {
       const ann = await setUp();
       expect(await read(ann)).toHaveLength(3); // the open view: every row
@@ -110,10 +108,8 @@ describe('fail closed at apply time when the engine refuses the view (real apply
   );
 
   it(
-    'a data source change whose view is ' +
-      'refused closes the view too; ' +
-      'its version is recorded, so the ' +
-      'redelivery is skipped',
+    'a data source change whose view is refused closes the view too; its version is recorded, so the redelivery is ' +
+      'skipped',
     async () => {
       const ann = await setUp();
       t.driver.send(await t.o.policyMessages(badFilter(t.o, 1)));
@@ -158,10 +154,8 @@ describe('fail closed at apply time when the engine refuses the view (real apply
       const cols = await t.wh.queryAs!(
         null,
         stmt(
-          `SELECT attname FROM pg_attribute ` +
-            `WHERE attrelid = 'secure.` +
-            `${t.o.name('orders')}'::regclass AND ` +
-            `attnum > 0 ORDER BY attnum`,
+          `SELECT attname FROM pg_attribute WHERE attrelid = 'secure.${t.o.name('orders')}'::regclass AND attnum > ` +
+            `0 ORDER BY attnum`,
         ),
       );
       expect(cols.map((c) => c.attname)).toEqual(['id', 'region', 'email']);
@@ -169,10 +163,8 @@ describe('fail closed at apply time when the engine refuses the view (real apply
   );
 
   it(
-    'a data source registered for the first ' +
-      'time under a refused clause ' +
-      'gets no view and a plain permanent ' +
-      'failure (nothing to close)',
+    'a data source registered for the first time under a refused clause gets no view and a plain permanent failure ' +
+      '(nothing to close)',
     async () => {
       t.driver.send(t.o.userMessages('ann', 1, { region: ['eu'] }));
       // The local policy exists before its data source does.

@@ -218,10 +218,8 @@ describe.each([
   });
 
   it(
-    'a mask that changes a column type: ' +
-      'DROP refused → deny-all of ' +
-      'the OLD columns in place, ' +
-      'reported, nobody sees rows',
+    'a mask that changes a column type: DROP refused → deny-all of the OLD columns in place, reported, nobody sees ' +
+      'rows',
     async () => {
       const err = await refused(policyItem(hashId(1)));
       expect(err.failureKind).toBe('permanent');
@@ -245,10 +243,7 @@ describe.each([
   );
 
   it(
-    'a data source version that drops ' +
-      'a column: the same; its ' +
-      'version is recorded, so its ' +
-      'redelivery is skipped',
+    'a data source version that drops a column: the same; its ' + 'version is recorded, so its redelivery is skipped',
     async () => {
       const v2 = ds(2, ['id int4', 'region varchar(8)']);
       const err = await refused(v2);

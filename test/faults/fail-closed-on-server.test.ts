@@ -139,10 +139,7 @@ describe('fail closed at apply time on a PostgreSQL server', () => {
   });
 
   it(
-    'refused DDL → fail-closed view in ' +
-      'its own transaction with ' +
-      'the state CALL; the original ' +
-      'failure is reported',
+    'refused DDL → fail-closed view in its own transaction with ' + 'the state CALL; the original failure is reported',
     async () => {
       expect(await readAsAnalyst()).toEqual([1, 2, 3]);
       const err = (await applyWorkItem(policyItem(where(1, refusedClause('region'))), deps).catch(

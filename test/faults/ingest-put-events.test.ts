@@ -150,10 +150,7 @@ async function deliverBus(): Promise<void> {
 
 describe('PutEvents failures at ingest (real ingest, router and apply Lambdas)', () => {
   it(
-    'entries the bus keeps failing: ' +
-      '5xx; the sender retries ' +
-      'the same webhook; exactly one ' +
-      'version applied',
+    'entries the bus keeps failing: 5xx; the sender retries ' + 'the same webhook; exactly one version applied',
     async () => {
       const readers = await t.o.createRoles('ann');
       // The first POST: every PutEvents attempt of the bus adapter fails the entry.
@@ -175,10 +172,8 @@ describe('PutEvents failures at ingest (real ingest, router and apply Lambdas)',
   );
 
   it(
-    'accepted by the bus but the call ' +
-      'failed: the retry puts it on ' +
-      'the bus twice; one message ' +
-      '(dedup id), one application',
+    'accepted by the bus but the call failed: the retry puts it on the bus twice; one message (dedup id), one ' +
+      'application',
     async () => {
       const readers = await t.o.createRoles('ann');
       t.driver.send(t.o.userMessages('ann', 1, { region: ['eu'] }));

@@ -43,10 +43,8 @@ describe('the fault oracle fails when it should', () => {
     t.o.policyEvent(t.o.piiMask(1)); // the policy "was applied" in the oracle's eyes only
     await t.wh.admin([
       stmt(
-        'INSERT INTO immuta_system.policy_state ' +
-          '(policy_id, version, deleted, ' +
-          'definition, updated_at) VALUES ' +
-          '(:id, 1, false, :def, now())',
+        'INSERT INTO immuta_system.policy_state (policy_id, version, deleted, definition, updated_at) VALUES (:id, ' +
+          '1, false, :def, now())',
         undefined,
         { id: t.o.id('mask'), def: JSON.stringify(t.o.piiMask(1)) },
       ),

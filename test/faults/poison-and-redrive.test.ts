@@ -22,12 +22,8 @@ const viewDef = async (name: string) =>
     await t.wh.queryAs!(
       null,
       stmt(
-        `SELECT c.oid::int8 AS oid, ` +
-          `pg_get_viewdef(c.oid) AS def FROM pg_class ` +
-          `c JOIN ` +
-          `pg_namespace n ON n.oid = c.relnamespace WHERE ` +
-          `n.nspname = 'secure' AND c.relname = ` +
-          `:name`,
+        `SELECT c.oid::int8 AS oid, pg_get_viewdef(c.oid) AS def FROM pg_class c JOIN pg_namespace n ON n.oid = ` +
+          `c.relnamespace WHERE n.nspname = 'secure' AND c.relname = :name`,
         undefined,
         { name },
       ),
@@ -36,10 +32,8 @@ const viewDef = async (name: string) =>
 
 describe('poison message and DLQ redrive (real apply Lambda, SQL on PGlite)', () => {
   it(
-    'a permanent SQL error goes to the ' +
-      'DLQ with its reason after ' +
-      'maxReceiveCount, without ' +
-      'blocking the other groups',
+    'a permanent SQL error goes to the DLQ with its reason after ' +
+      'maxReceiveCount, without blocking the other groups',
     async () => {
       const readers = await t.o.createRoles('ann', 'bo');
       // The poison heads the queue: an older message than everything else, in its own group.
@@ -98,10 +92,7 @@ describe('poison message and DLQ redrive (real apply Lambda, SQL on PGlite)', ()
   );
 
   it(
-    'a data source version redriven ' +
-      'from the DLQ after a newer ' +
-      'one was applied is skipped; ' +
-      'the view is unchanged',
+    'a data source version redriven from the DLQ after a newer ' + 'one was applied is skipped; the view is unchanged',
     async () => {
       const readers = await t.o.createRoles('ann');
       t.driver.send(t.o.dataSourceMessages(t.o.orders(1)));
@@ -141,10 +132,7 @@ describe('poison message and DLQ redrive (real apply Lambda, SQL on PGlite)', ()
   );
 
   it(
-    'a policy version redriven after ' +
-      'a newer one was applied ' +
-      'rebuilds the view from the ' +
-      'newest state: unchanged',
+    'a policy version redriven after a newer one was applied ' + 'rebuilds the view from the newest state: unchanged',
     async () => {
       const readers = await t.o.createRoles('ann');
       t.driver.send(t.o.dataSourceMessages(t.o.orders(1)));

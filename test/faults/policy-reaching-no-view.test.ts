@@ -68,10 +68,8 @@ describe('a policy that reaches no view: dataSourceId null end to end', () => {
   });
 
   it(
-    'a data source registered after the ' +
-      'router read: the null item ' +
-      'widens its reach under the guard ' +
-      'and the view gets the policy',
+    'a data source registered after the router read: the null item widens its reach under the guard and the view ' +
+      'gets the policy',
     async () => {
       const [ann] = await t.o.createRoles('ann');
       const policy = t.o.subscriptionAnyone(1);

@@ -29,10 +29,7 @@ export function formatDisagreements(ds: Disagreement[]): string {
     .slice(0, 3)
     .map((d) =>
       [
-        `[${d.target}] case ` +
-          `${d.caseIndex}, data source ` +
-          `${JSON.stringify(d.dataSource)}` +
-          `, user ` +
+        `[${d.target}] case ${d.caseIndex}, data source ${JSON.stringify(d.dataSource)}, user ` +
           `${JSON.stringify(d.user)}:`,
         d.problem,
         `input: ${d.input}`,

@@ -160,8 +160,7 @@ export class DifferentialRunner {
       statements.push({
         sql:
           `CREATE TABLE ${table} (` +
-          `${ds.columns.map((c, i) => `${postgres.quoteIdent(c.name)}` + ` ${types[i]}`).join(', ')}` +
-          `)`,
+          `${ds.columns.map((c, i) => `${postgres.quoteIdent(c.name)}` + ` ${types[i]}`).join(', ')})`,
       });
       if (rows.length === 0) continue;
       const params: Record<string, string | null> = {};
@@ -297,8 +296,7 @@ export function judge(
   if (expected.kind === 'failClosed') {
     if (!compiled.failedClosed)
       return (
-        `the docs say the view fails closed (` +
-        `${expected.why}); the compiler compiled it` +
+        `the docs say the view fails closed (${expected.why}); the compiler compiled it` +
         `${'error' in actual ? ` and the engine said: ` + `${actual.error}` : ''}`
       );
     if (

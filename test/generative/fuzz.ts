@@ -23,10 +23,8 @@ const runs = Number(values.runs);
 const batch = Number(values.batch);
 if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(batch) || batch < 1) {
   console.error(
-    'usage: npm run fuzz -- --runs ' +
-      '<cases> [--seed <n>] [--path <p>] ' +
-      '[--batch <cases per world>] ' +
-      '[--no-pglite | --no-server]',
+    'usage: npm run fuzz -- --runs <cases> [--seed <n>] [--path <p>] [--batch <cases per world>] [--no-pglite | ' +
+      '--no-server]',
   );
   process.exit(2);
 }

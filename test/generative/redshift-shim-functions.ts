@@ -74,36 +74,23 @@ export const SHIM_FUNCTIONS: ShimFunction[] = [
          WHEN lower(part) IN ('minute', 'minutes', 'm', 'min', 'mins') THEN make_interval(mins => n::int)
          WHEN lower(part) IN ('second', 'seconds', 's', 'sec', 'secs') THEN make_interval(secs => n)
        END $$`,
-    `CREATE FUNCTION ${s}.dateadd(part text, n ` +
-      `bigint, ts timestamp) RETURNS timestamp ` +
-      `LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT ts ` +
-      `+ ${s}.datepart_interval(part, n) $$`,
-    `CREATE FUNCTION ${s}.dateadd(part text, n bigint, ` +
-      `d date) RETURNS timestamp LANGUAGE sql ` +
-      `IMMUTABLE STRICT AS $$ SELECT CAST(d AS ` +
-      `timestamp) + ${s}.datepart_interval(part, n) $$`,
-    `CREATE FUNCTION ${s}.dateadd(part text, n ` +
-      `bigint, ts timestamptz) RETURNS timestamptz ` +
-      `LANGUAGE sql STABLE STRICT AS $$ SELECT ts + ` +
-      `${s}.datepart_interval(part, n) $$`,
+    `CREATE FUNCTION ${s}.dateadd(part text, n bigint, ts timestamp) RETURNS timestamp LANGUAGE sql IMMUTABLE ` +
+      `STRICT AS $$ SELECT ts + ${s}.datepart_interval(part, n) $$`,
+    `CREATE FUNCTION ${s}.dateadd(part text, n bigint, d date) RETURNS timestamp LANGUAGE sql IMMUTABLE STRICT AS ` +
+      `$$ SELECT CAST(d AS timestamp) + ${s}.datepart_interval(part, n) $$`,
+    `CREATE FUNCTION ${s}.dateadd(part text, n bigint, ts timestamptz) RETURNS timestamptz LANGUAGE sql STABLE ` +
+      `STRICT AS $$ SELECT ts + ${s}.datepart_interval(part, n) $$`,
   ),
   // CONVERT_TIMEZONE(['source_timezone',] 'target_timezone', 'timestamp'): the source defaults to UTC.
   fn(
     'convert_timezone',
     'CONVERT_TIMEZONE.html',
-    `CREATE FUNCTION ${s}.convert_timezone(target ` +
-      `text, ts timestamp) RETURNS timestamp ` +
-      `LANGUAGE sql STABLE STRICT AS $$ SELECT (ts AT ` +
-      `TIME ZONE 'UTC') AT TIME ZONE target $$`,
-    `CREATE FUNCTION ${s}.convert_timezone(source text, ` +
-      `target text, ts timestamp) RETURNS timestamp ` +
-      `LANGUAGE sql STABLE STRICT AS $$ SELECT (ts AT ` +
-      `TIME ZONE source) AT TIME ZONE target $$`,
-    `CREATE FUNCTION ${s}` +
-      `.convert_timezone(target text, ts ` +
-      `timestamptz) RETURNS ` +
-      `timestamp LANGUAGE sql STABLE STRICT AS $$ ` +
-      `SELECT ts AT TIME ZONE target $$`,
+    `CREATE FUNCTION ${s}.convert_timezone(target text, ts timestamp) RETURNS timestamp LANGUAGE sql STABLE STRICT ` +
+      `AS $$ SELECT (ts AT TIME ZONE 'UTC') AT TIME ZONE target $$`,
+    `CREATE FUNCTION ${s}.convert_timezone(source text, target text, ts timestamp) RETURNS timestamp LANGUAGE sql ` +
+      `STABLE STRICT AS $$ SELECT (ts AT TIME ZONE source) AT TIME ZONE target $$`,
+    `CREATE FUNCTION ${s}.convert_timezone(target text, ts timestamptz) RETURNS timestamp LANGUAGE sql STABLE ` +
+      `STRICT AS $$ SELECT ts AT TIME ZONE target $$`,
   ),
   // STRTOL(num_string, base) → BIGINT: leading white space, an optional sign, for base 16 an optional 0x.
   fn(
@@ -132,16 +119,10 @@ export const SHIM_FUNCTIONS: ShimFunction[] = [
          (acc, [cls, members]) => `replace(${acc}, '[:${cls}:]', $m$${members}$m$)`,
          'pattern',
        )} $$`,
-    `CREATE FUNCTION ${s}.regexp_replace(src text, ` +
-      `pattern text) RETURNS text LANGUAGE sql IMMUTABLE ` +
-      `STRICT AS $$ SELECT ` +
-      `pg_catalog.regexp_replace(src, ${s}` +
-      `.posix_ascii(pattern), '', 'g') $$`,
-    `CREATE FUNCTION ${s}.regexp_replace(src text, pattern ` +
-      `text, repl text) RETURNS text LANGUAGE sql ` +
-      `IMMUTABLE STRICT AS $$ SELECT ` +
-      `pg_catalog.regexp_replace(src, ${s}` +
-      `.posix_ascii(pattern), repl, 'g') $$`,
+    `CREATE FUNCTION ${s}.regexp_replace(src text, pattern text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$ ` +
+      `SELECT pg_catalog.regexp_replace(src, ${s}.posix_ascii(pattern), '', 'g') $$`,
+    `CREATE FUNCTION ${s}.regexp_replace(src text, pattern text, repl text) RETURNS text LANGUAGE sql IMMUTABLE ` +
+      `STRICT AS $$ SELECT pg_catalog.regexp_replace(src, ${s}.posix_ascii(pattern), repl, 'g') $$`,
     `CREATE FUNCTION ${s}.regexp_replace(src text, pattern text, repl text, pos integer) RETURNS text LANGUAGE
       sql IMMUTABLE STRICT AS $$
        SELECT left(src, pos - 1) || pg_catalog.regexp_replace(substr(src, pos), ${s}.posix_ascii(pattern), repl,
@@ -156,26 +137,18 @@ export const SHIM_FUNCTIONS: ShimFunction[] = [
   fn(
     'date_trunc',
     'r_DATE_TRUNC.html',
-    `CREATE FUNCTION ${s}.date_trunc(part text, ` +
-      `ts timestamp) RETURNS timestamp ` +
-      `LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT ` +
-      `pg_catalog.date_trunc(part, ts) $$`,
-    `CREATE FUNCTION ${s}.date_trunc(part text, ` +
-      `ts timestamptz) RETURNS timestamptz ` +
-      `LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT ` +
-      `pg_catalog.date_trunc(part, ts, 'UTC') $$`,
+    `CREATE FUNCTION ${s}.date_trunc(part text, ts timestamp) RETURNS timestamp LANGUAGE sql IMMUTABLE STRICT AS ` +
+      `$$ SELECT pg_catalog.date_trunc(part, ts) $$`,
+    `CREATE FUNCTION ${s}.date_trunc(part text, ts timestamptz) RETURNS timestamptz LANGUAGE sql IMMUTABLE STRICT ` +
+      `AS $$ SELECT pg_catalog.date_trunc(part, ts, 'UTC') $$`,
   ),
   // LEN(expression): characters; trailing spaces of a CHAR are not counted.
   fn(
     'len',
     'r_LEN.html',
-    `CREATE FUNCTION ${s}.len(v text) ` +
-      `RETURNS integer LANGUAGE sql ` +
-      `IMMUTABLE STRICT AS $$ SELECT ` +
+    `CREATE FUNCTION ${s}.len(v text) RETURNS integer LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT ` +
       `pg_catalog.length(v) $$`,
-    `CREATE FUNCTION ${s}.len(v ` +
-      `character) RETURNS integer LANGUAGE ` +
-      `sql IMMUTABLE STRICT AS $$ SELECT ` +
+    `CREATE FUNCTION ${s}.len(v character) RETURNS integer LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT ` +
       `pg_catalog.length(v) $$`,
   ),
 ];

@@ -33,11 +33,8 @@ describe('Redshift compatibility shim (PostgreSQL server)', () => {
         `SELECT DATEADD(day, -30, GETDATE()), REGEXP_REPLACE(t."x", 'a\\\\b', '''') FROM "s"."t" t WHERE SYSDATE > t.c`,
       ),
     ).toBe(
-      `SELECT redshift_shim.DATEADD('day', ` +
-        `-30, redshift_shim.GETDATE()), ` +
-        `redshift_shim.REGEXP_REPLACE(t."x", ` +
-        `'a\\\\b', '''') FROM "s"."t" t WHERE ` +
-        `redshift_shim.sysdate() > t.c`,
+      `SELECT redshift_shim.DATEADD('day', -30, redshift_shim.GETDATE()), redshift_shim.REGEXP_REPLACE(t."x", ` +
+        `'a\\\\b', '''') FROM "s"."t" t WHERE redshift_shim.sysdate() > t.c`,
     );
     expect(translateRedshift('CREATE VIEW "v" AS SELECT 1 AS "a" WITH NO SCHEMA BINDING')).toBe(
       'CREATE VIEW "v" AS SELECT 1 AS "a"',
@@ -57,10 +54,7 @@ describe('Redshift compatibility shim (PostgreSQL server)', () => {
   });
 
   it(
-    'REGEXP_REPLACE replaces every ' +
-      'match, takes position ' +
-      'and parameters, and reads ' +
-      'POSIX classes as ASCII',
+    'REGEXP_REPLACE replaces every match, takes position ' + 'and parameters, and reads POSIX classes as ASCII',
     async () => {
       expect(await value(`REGEXP_REPLACE('banana', 'a', '*')`)).toBe('b*n*n*');
       expect(await value(`REGEXP_REPLACE('BaNana', 'a', '*', 1, 'i')`)).toBe('B*N*n*');
@@ -95,10 +89,8 @@ describe('Redshift compatibility shim (PostgreSQL server)', () => {
       await engine.query("SET LOCAL TimeZone = 'Asia/Kolkata'");
       const [row] = await engine.query(
         translateRedshift(
-          `SELECT CAST(DATE_TRUNC('day', ` +
-            `CAST('2024-01-01 20:00:00+00' ` +
-            `AS timestamptz)) AT TIME ZONE ` +
-            `'UTC' AS text) AS v`,
+          `SELECT CAST(DATE_TRUNC('day', CAST('2024-01-01 20:00:00+00' AS timestamptz)) AT TIME ZONE 'UTC' AS ` +
+            `text) AS v`,
         ),
       );
       expect(row!.v).toBe('2024-01-01 00:00:00');

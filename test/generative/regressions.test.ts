@@ -41,10 +41,8 @@ describe.each(engines)('compiler regressions on $name', ({ create }) => {
   // Reported with issue 9: the clear branch returned the raw date while the hash branch returned text, so
   // CREATE VIEW failed ("CASE types text and date cannot be matched") and every user lost the whole view.
   it(
-    'hash-on-date-with-exception: a ' +
-      'hashed date for everyone except ' +
-      'hr (bob) — alice sees the ' +
-      'hash, bob the date as text',
+    'hash-on-date-with-exception: a hashed date for everyone except hr (bob) — alice sees the hash, bob the date ' +
+      'as text',
     async () => {
       const compiled = await w.apply([
         anyone,
@@ -61,10 +59,7 @@ describe.each(engines)('compiler regressions on $name', ({ create }) => {
   );
 
   it(
-    'hash-otherwise-constant-on-integer: ' +
-      'everyoneWho analysts ' +
-      'get a constant, everyone else ' +
-      'the hash of an int4',
+    'hash-otherwise-constant-on-integer: everyoneWho analysts ' + 'get a constant, everyone else the hash of an int4',
     async () => {
       await w.apply([
         anyone,
@@ -80,10 +75,8 @@ describe.each(engines)('compiler regressions on $name', ({ create }) => {
   );
 
   it(
-    'hash-with-rounded-date-otherwise and ' +
-      'a cell condition: the date ' +
-      'truncated to its year and the clear ' +
-      'rows are text of the column type',
+    'hash-with-rounded-date-otherwise and a cell condition: the date truncated to its year and the clear rows are ' +
+      'text of the column type',
     async () => {
       await w.apply([
         anyone,

@@ -176,10 +176,7 @@ describe('Immuta connector end to end (fake Immuta over HTTP â†’ POST /immuta â†
   });
 
   it(
-    'a rule that cannot be expressed ' +
-      'fails the data sources ' +
-      'it reaches closed (VG705); ' +
-      'fixing it reopens them',
+    'a rule that cannot be expressed fails the data sources ' + 'it reaches closed (VG705); fixing it reopens them',
     async () => {
       const fake = h().fake;
       fake.tenant.globalPolicies.push({

@@ -343,10 +343,7 @@ describe(`Immuta sync convergence (property, ${RUNS} runs per variant)`, () => {
   }, 300_000);
 
   it(
-    'with every notice delivered, ' +
-      'one clock and a pipeline ' +
-      'that keeps up: converged ' +
-      'without the reconcile',
+    'with every notice delivered, one clock and a pipeline ' + 'that keeps up: converged without the reconcile',
     async () => {
       await fc.assert(
         fc.asyncProperty(

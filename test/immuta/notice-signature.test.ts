@@ -17,10 +17,7 @@ const h = (value: string) => ({ [SIGNATURE_HEADER]: value });
 
 describe('Immuta notice signature', () => {
   it(
-    'is HMAC-SHA256 with the secret’s ' +
-      'UTF-8 bytes as key over ' +
-      'the raw body (checked against ' +
-      'node:crypto directly)',
+    'is HMAC-SHA256 with the secret’s UTF-8 bytes as key over ' + 'the raw body (checked against node:crypto directly)',
     () => {
       const independent = createHmac('sha256', 'shared-secret-typed-into-immuta').update(BODY).digest('hex');
       expect(signImmutaNotice(BODY, SECRET)).toBe(independent);

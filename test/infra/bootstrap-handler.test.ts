@@ -170,10 +170,8 @@ describe('onEvent', () => {
   });
 
   it(
-    'refuses (VG601, naming the fix) when ' +
-      'the system user is missing and ' +
-      'signs in with a secret: it would ' +
-      'be created PASSWORD DISABLE',
+    'refuses (VG601, naming the fix) when the system user is missing and signs in with a secret: it would be ' +
+      'created PASSWORD DISABLE',
     async () => {
       data.on(ExecuteStatementCommand).resolves({ Id: 'inspect-1' });
       data.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
@@ -250,9 +248,7 @@ describe('isComplete', () => {
   });
 
   it(
-    'never submits CREATE USER … PASSWORD ' +
-      'DISABLE for a system user that ' +
-      'signs in with a secret (VG601); an ' +
+    'never submits CREATE USER … PASSWORD DISABLE for a system user that signs in with a secret (VG601); an ' +
       'existing one is only granted to',
     async () => {
       const fake = fakeDataApi(() => ['FINISHED']);

@@ -217,10 +217,8 @@ describe('the app entry and the npm script arguments', () => {
 describe('the viewguard CLI reads the same environments (--redshift)', () => {
   const client = new RedshiftDataClient({ region: 'eu-west-1' });
   it(
-    'the default environment, another ' +
-      'one with -c viewguard:env, ' +
-      'a -c key over it, the schema ' +
-      'names in its dialect',
+    'the default environment, another one with -c viewguard:env, ' +
+      'a -c key over it, the schema names in its dialect',
     async () => {
       const dev = await connect({ redshift: true }, {}, PROJECT_ROOT, client);
       expect(dev.where).toBe('Redshift workgroup analytics-dev, database dev, view schema secure');

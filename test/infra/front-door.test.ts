@@ -75,10 +75,7 @@ describe('front door: resource policy by source IP (regional)', () => {
   });
 
   it(
-    'a changed allow-list is a new ' +
-      'deployment (API Gateway ' +
-      'applies a policy only when the ' +
-      'stage is redeployed)',
+    'a changed allow-list is a new deployment (API Gateway ' + 'applies a policy only when the stage is redeployed)',
     () => {
       const other = synth({ allowedSourceIps: ['203.0.113.0/24'] }).json;
       const open = synth({}).json;

@@ -102,10 +102,7 @@ describe('Immuta connector in the stack', () => {
   });
 
   it(
-    'creates both secrets when not ' +
-      'given, and passes the ' +
-      'settings (user-name rule, ' +
-      'placement) to the functions',
+    'creates both secrets when not given, and passes the ' + 'settings (user-name rule, placement) to the functions',
     () => {
       expect(
         resources('AWS::SecretsManager::Secret')
@@ -129,10 +126,8 @@ describe('Immuta connector in the stack', () => {
   );
 
   it(
-    'least privilege: the receiver reads ' +
-      'its secret and queues; the ' +
-      'syncers read the key, the Data API ' +
-      'and put events; no "*" action',
+    'least privilege: the receiver reads its secret and queues; the syncers read the key, the Data API and put ' +
+      'events; no "*" action',
     () => {
       const f = stack.immuta!.functions;
       const notice = actionsOf(logicalId(f['immuta-notice']));

@@ -151,10 +151,7 @@ describe('operator alarms (settings and environment)', () => {
   });
 
   it(
-    'in an environment, with the ' +
-      'Immuta connector on, every ' +
-      'service an alarm or a widget ' +
-      'reads is a function’s',
+    'in an environment, with the Immuta connector on, every ' + 'service an alarm or a widget reads is a function’s',
     () => {
       const s = synth({ env: 'prod', immutaUrl: 'https://acme.hosted.immutacloud.com' });
       const published = new Set(

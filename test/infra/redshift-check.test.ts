@@ -245,10 +245,7 @@ describe('npm run redshift-check', () => {
   });
 
   it(
-    'a refused Data API call (no ' +
-      'permission) fails the ' +
-      'step; the cleanup is still ' +
-      'attempted and reported',
+    'a refused Data API call (no permission) fails the ' + 'step; the cleanup is still attempted and reported',
     async () => {
       fakeDataApi(asRedshiftShould, (sqls) => rowsRedshiftShould(() => '')(sqls));
       data.on(BatchExecuteStatementCommand).rejects(
@@ -277,10 +274,8 @@ describe('npm run redshift-check', () => {
   });
 
   it(
-    'takes the deploy context as npm ' +
-      'run deploy does: cdk.json, ' +
-      'then -c over it, --env ' +
-      'selecting the environment file',
+    'takes the deploy context as npm run deploy does: cdk.json, then -c over it, --env selecting the environment ' +
+      'file',
     () => {
       const cdk = JSON.stringify({
         context: { 'viewguard:env': 'dev', 'viewguard:database': 'dev', '@aws-cdk/x': true },
@@ -295,12 +290,7 @@ describe('npm run redshift-check', () => {
   );
 
   it(
-    '--env reads ' +
-      'infra/environments/<name>.json ' +
-      '(its ' +
-      'cluster, region and ' +
-      'identities), -c overriding a ' +
-      'key',
+    '--env reads infra/environments/<name>.json (its ' + 'cluster, region and identities), -c overriding a key',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'vgenv-'));
       writeFileSync(

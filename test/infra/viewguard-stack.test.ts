@@ -337,10 +337,7 @@ describe('least privilege', () => {
   });
 
   it(
-    'the bootstrap signs in as the ' +
-      'administrator (and the ' +
-      'system user only in isComplete), ' +
-      'raw databases included',
+    'the bootstrap signs in as the administrator (and the ' + 'system user only in isComplete), raw databases included',
     () => {
       const isComplete = statementsOf(cluster, logicalId(cluster, cluster.stack.bootstrap.isComplete as never));
       const arns = JSON.stringify(
@@ -437,10 +434,8 @@ describe('bootstrap custom resource', () => {
 
 describe('operations', () => {
   it(
-    'alarms: a message in any DLQ, old ' +
-      'work, apply error rate, a ' +
-      'view failed closed, API 5xx — ' +
-      'all to the SNS topic',
+    'alarms: a message in any DLQ, old work, apply error rate, a ' +
+      'view failed closed, API 5xx — all to the SNS topic',
     () => {
       const alarms = resources(cluster, 'AWS::CloudWatch::Alarm');
       const topicId = cluster.stack.getLogicalId(cluster.stack.operations.topic.node.defaultChild as never);
@@ -507,10 +502,8 @@ describe('operations', () => {
   });
 
   it(
-    'drift and audit: a daily schedule ' +
-      '(configurable), the system user ' +
-      'and the administrator, alarms to ' +
-      'the topic, a dashboard row',
+    'drift and audit: a daily schedule (configurable), the system user and the administrator, alarms to the topic, ' +
+      'a dashboard row',
     () => {
       const fnId = logicalId(cluster, cluster.stack.driftAudit.fn as never);
       cluster.template.hasResourceProperties('AWS::Events::Rule', {

@@ -190,11 +190,7 @@ describe('apply Lambda (SQS FIFO batch → Data API)', () => {
   });
 
   it(
-    'throttling / ' +
-      'ActiveStatementsExceeded on ' +
-      'submit: ' +
-      'transient, reported with the ' +
-      'later records of its group',
+    'throttling / ActiveStatementsExceeded on submit: ' + 'transient, reported with the later records of its group',
     async () => {
       api.batches = [
         { status: 'FINISHED' },

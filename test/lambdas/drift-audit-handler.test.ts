@@ -59,10 +59,8 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('drift-and-audit Lambda', () => {
   it(
-    'drift as the system user, audit ' +
-      'as the administrator; ' +
-      'counts as EMF metrics; findings ' +
-      'logged; nothing repaired',
+    'drift as the system user, audit as the administrator; ' +
+      'counts as EMF metrics; findings logged; nothing repaired',
     async () => {
       const summary = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, context);
       // drift: the edited view and the 6 routines the fake catalog does not list; audit: bob, the group, the default

@@ -261,10 +261,7 @@ describe('Immuta connector Lambdas (SDK mocked at the boundary, fake Immuta over
   });
 
   it(
-    'a dropped notice is fixed by ' +
-      'the reconcile Lambda, ' +
-      'which reports the drift; the ' +
-      'next one finds none',
+    'a dropped notice is fixed by the reconcile Lambda, ' + 'which reports the drift; the next one finds none',
     async () => {
       fake.user('alice@example.com')!.disabled = true;
       const r = await reconcile({}, context);

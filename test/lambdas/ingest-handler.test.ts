@@ -95,10 +95,7 @@ const codesOf = (r: APIGatewayProxyResult) => (bodyOf(r).diagnostics ?? []).map(
 
 describe('ingest handler', () => {
   it(
-    'answers 202 { id } after ' +
-      'PutEvents on the custom bus ' +
-      'with DetailType = type and ' +
-      'Detail = the envelope',
+    'answers 202 { id } after PutEvents on the custom bus ' + 'with DetailType = type and Detail = the envelope',
     async () => {
       const body = JSON.stringify(EVENT_EXAMPLES['datasource.created']);
       const res = await handler(signedEvent(body), context);
@@ -138,10 +135,8 @@ describe('ingest handler', () => {
   });
 
   it(
-    'rejects valid JSON that was ' +
-      're-serialised after signing ' +
-      '(the raw bytes are verified) — ' +
-      '401, nothing on the bus',
+    'rejects valid JSON that was re-serialised after signing ' +
+      '(the raw bytes are verified) — 401, nothing on the bus',
     async () => {
       const body = JSON.stringify(EVENT_EXAMPLES['policy.created']);
       const e = signedEvent(body);

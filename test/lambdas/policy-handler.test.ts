@@ -90,10 +90,8 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('policy router Lambda', () => {
   it(
-    'reads the catalog through the Data ' +
-      'API (Serverless workgroup) ' +
-      'and fans out one message per ' +
-      'matched view, 10 per batch',
+    'reads the catalog through the Data API (Serverless workgroup) and fans out one message per matched view, 10 ' +
+      'per batch',
     async () => {
       // A global policy with no scope tags matches every data source: 10 of them (below the view-set threshold).
       const policy = { ...example.data.policy, scope: { kind: 'global' as const } };

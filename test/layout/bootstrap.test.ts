@@ -84,10 +84,8 @@ describe.each(engines)('bootstrap on $name', ({ create }) => {
       const steps = await bootstrap(other, cfg);
       expect(steps.some((x) => x.statement.sql.startsWith('ALTER SCHEMA "secure" OWNER TO'))).toBe(true);
       const [row] = await other.query<{ owner: string; public_create: boolean }>(
-        `SELECT pg_get_userbyid(nspowner) AS owner, ` +
-          `has_schema_privilege('public', oid, ` +
-          `'CREATE') AS public_create FROM ` +
-          `pg_namespace WHERE nspname = 'secure'`,
+        `SELECT pg_get_userbyid(nspowner) AS owner, has_schema_privilege('public', oid, 'CREATE') AS public_create ` +
+          `FROM pg_namespace WHERE nspname = 'secure'`,
       );
       expect(row).toEqual({ owner: cfg.systemUser, public_create: false });
     } finally {
@@ -107,10 +105,8 @@ describe('bootstrap plan text', () => {
   const none = { systemRoleExists: false, schemaOwners: new Map<string, string | null>() };
   for (const dialect of [postgres, redshift]) {
     it(
-      `${dialect.name}: never ` +
-        `PLPYTHONU, the key only as a ` +
-        `parameter, raw grants where the ` +
-        `dialect reads the raw database`,
+      `${dialect.name}: never PLPYTHONU, the key only as a parameter, raw grants where the dialect reads the raw ` +
+        `database`,
       () => {
         const steps = planBootstrap(cfg, dialect, none, { hashKey: HASH_KEY });
         const all = steps.map((s) => s.statement.sql).join('\n');

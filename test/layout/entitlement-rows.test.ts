@@ -88,10 +88,7 @@ describe.each(engines)('entitlement rows on $name', ({ create }) => {
   afterAll(() => engine?.close());
 
   it(
-    'apply_user stores exactly the ' +
-      'groups and attribute ' +
-      'values as rows; membership is ' +
-      'exact JS membership',
+    'apply_user stores exactly the groups and attribute ' + 'values as rows; membership is exact JS membership',
     async () => {
       await fc.assert(
         fc.asyncProperty(profileArb, item, group, async (p, probe, key) => {
@@ -102,11 +99,8 @@ describe.each(engines)('entitlement rows on $name', ({ create }) => {
           const attr = Object.keys(p.attributes)[0] ?? key;
           for (const v of candidates) {
             const [row] = await engine.query<{ g: boolean; a: boolean }>(
-              `SELECT ` +
-                `${membershipSql(d, ofUser('u_rows'), d.quoteLiteral(v), 'group')}` +
-                ` AS g, ` +
-                `${membershipSql(d, ofUser('u_rows'), d.quoteLiteral(v), 'attribute', attr)}` +
-                ` AS a`,
+              `SELECT ${membershipSql(d, ofUser('u_rows'), d.quoteLiteral(v), 'group')} AS g, ` +
+                `${membershipSql(d, ofUser('u_rows'), d.quoteLiteral(v), 'attribute', attr)} AS a`,
             );
             expect(row).toEqual({ g: p.groups.includes(v), a: (p.attributes[attr] ?? []).includes(v) });
           }
@@ -146,10 +140,7 @@ describe.each(engines)('entitlement rows on $name', ({ create }) => {
   });
 
   it(
-    'the bootstrap fills the rows of ' +
-      'profiles stored before ' +
-      'the table had any, and ' +
-      'changes nothing after',
+    'the bootstrap fills the rows of profiles stored before ' + 'the table had any, and changes nothing after',
     async () => {
       await asSystem([
         planUserUpsert(

@@ -114,11 +114,8 @@ describe.each(engines)('layout security on $name', ({ create }) => {
 
   it('the hashing key appears in no definition a user can read', async () => {
     const defs = await as.query<{ t: string }>(
-      `SELECT definition AS t FROM pg_views UNION ` +
-        `ALL SELECT prosrc FROM pg_proc UNION ` +
-        `ALL SELECT ` +
-        `coalesce(array_to_string(proconfig, ` +
-        `','), '') FROM pg_proc`,
+      `SELECT definition AS t FROM pg_views UNION ALL SELECT prosrc FROM pg_proc UNION ALL SELECT ` +
+        `coalesce(array_to_string(proconfig, ','), '') FROM pg_proc`,
     );
     expect(defs.some((r) => r.t?.includes(HASH_KEY))).toBe(false);
   });
@@ -145,9 +142,7 @@ describe.each(engines)('layout security on $name', ({ create }) => {
     await as.query(`CREATE TABLE evil.profile (LIKE pg_catalog.pg_class)`);
     await as.query(`CREATE TABLE evil.log (msg text)`);
     await as.query(
-      `CREATE FUNCTION evil.now() RETURNS ` +
-        `timestamptz LANGUAGE sql AS $$ ` +
-        `INSERT INTO evil.log VALUES ('now ` +
+      `CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql AS $$ INSERT INTO evil.log VALUES ('now ` +
         `hijacked') RETURNING now() $$`,
     );
     await as.query(`GRANT USAGE ON SCHEMA evil TO PUBLIC`);

@@ -141,10 +141,7 @@ describe.each(engines)('guard procedures on $name', ({ create }) => {
   });
 
   it(
-    'apply_policy upserts newer ' +
-      'versions (bumping the epoch), ' +
-      'ignores older ones, records ' +
-      'the view signature',
+    'apply_policy upserts newer versions (bumping the epoch), ' + 'ignores older ones, records the view signature',
     async () => {
       let { epoch } = await read();
       const call = (version: number, expectedEpoch: number, signature: string) =>
@@ -200,19 +197,13 @@ describe.each(engines)('guard procedures on $name', ({ create }) => {
   );
 
   it(
-    'apply_user / delete_user: one ' +
-      'CALL each; stale versions ' +
-      'are silent no-ops; a delete ' +
-      'wipes entitlements',
+    'apply_user / delete_user: one CALL each; stale versions ' + 'are silent no-ops; a delete wipes entitlements',
     async () => {
       const profileRow = async (user: string) =>
         (
           await engine.query<Record<string, unknown>>(
-            'SELECT version::int AS version, deleted, ' +
-              'groups, attributes, projects, ' +
-              'current_project, purposes, datasources ' +
-              'FROM immuta_system.profile WHERE ' +
-              'immuta__userid = $1',
+            'SELECT version::int AS version, deleted, groups, attributes, projects, current_project, purposes, ' +
+              'datasources FROM immuta_system.profile WHERE immuta__userid = $1',
             [user],
           )
         )[0];

@@ -132,12 +132,8 @@ describe.each(engines)('profile encoding in SQL on $name', ({ create }) => {
       fc.asyncProperty(attributes, item, item, async (attrs, k, v) => {
         const column = d.quoteLiteral(encodeAttributes(attrs));
         const [row] = await engine.query<{ member: boolean; needle: string }>(
-          `SELECT ` +
-            `${containsSql(column, attributeItemNeedleSql(d, k, d.quoteLiteral(v)))}` +
-            ` ` +
-            `AS member, ` +
-            `${attributeItemNeedleSql(d, k, d.quoteLiteral(v))}` +
-            ` AS needle`,
+          `SELECT ${containsSql(column, attributeItemNeedleSql(d, k, d.quoteLiteral(v)))} AS member, ` +
+            `${attributeItemNeedleSql(d, k, d.quoteLiteral(v))} AS needle`,
         );
         expect(row).toEqual({
           member: Object.hasOwn(attrs, k) && attrs[k]!.includes(v),

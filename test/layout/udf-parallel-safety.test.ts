@@ -31,10 +31,7 @@ describe.each(engines)('UDF parallel safety on $name', ({ create }) => {
   afterAll(() => engine?.close());
 
   it(
-    'both functions are labelled ' +
-      'PARALLEL SAFE (and still ' +
-      'IMMUTABLE, SQL, not SECURITY ' +
-      'DEFINER: inlinable)',
+    'both functions are labelled PARALLEL SAFE (and still ' + 'IMMUTABLE, SQL, not SECURITY DEFINER: inlinable)',
     async () => {
       const rows = await engine.query<{
         proname: string;
@@ -55,10 +52,7 @@ describe.each(engines)('UDF parallel safety on $name', ({ create }) => {
   );
 
   it(
-    'a filter through f_list_item ' +
-      'gets a parallel plan; the ' +
-      'same function PARALLEL UNSAFE ' +
-      '(as before) gets none',
+    'a filter through f_list_item gets a parallel plan; the ' + 'same function PARALLEL UNSAFE (as before) gets none',
     async () => {
       if (engine.name === 'pglite') return; // PGlite is one process: it never plans workers.
       await engine.exec([

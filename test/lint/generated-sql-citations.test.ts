@@ -87,10 +87,7 @@ describe('citations behind generated Redshift SQL', () => {
 
 describe('redshiftAllowListUse', () => {
   it(
-    'reports functions, expressions ' +
-      'and value functions, ' +
-      'including those inside a ' +
-      'procedure body and a SQL UDF',
+    'reports functions, expressions and value functions, ' + 'including those inside a procedure body and a SQL UDF',
     () => {
       const proc = `CREATE PROCEDURE immuta_procedures.p(a VARCHAR) AS $$
 DECLARE t TIMESTAMP;
@@ -103,12 +100,8 @@ END $$ LANGUAGE plpgsql`;
       expect([...u.expressions].sort()).toEqual(['CaseExpr']);
       expect([...u.valueFunctions]).toEqual(['SVFOP_CURRENT_USER']);
       const udf = redshiftAllowListUse(
-        `CREATE FUNCTION ` +
-          `immuta_functions.f(VARCHAR) ` +
-          `RETURNS VARCHAR ` +
-          `IMMUTABLE AS $$ SELECT ` +
-          `COALESCE(UPPER($1), '') $$ LANGUAGE ` +
-          `sql`,
+        `CREATE FUNCTION immuta_functions.f(VARCHAR) RETURNS VARCHAR IMMUTABLE AS $$ SELECT COALESCE(UPPER($1), ` +
+          `'') $$ LANGUAGE sql`,
       );
       expect([...udf.functions]).toEqual(['upper']);
       expect([...udf.expressions]).toEqual(['CoalesceExpr']);

@@ -15,32 +15,21 @@ const codes = (sql: string): string[] => lintRedshift(sql).map((d) => d.code);
 const accepted: [string, string][] = [
   [
     'plain select with the compiler’s functions',
-    `SELECT SHA2(CAST(t."email" AS VARCHAR) || k.hash_key, ` +
-      `256) AS "email", COALESCE(NULLIF(a, ''), 'x'), CASE ` +
-      `WHEN POSITION('|g|' IN p.groups) > 0 THEN 1 ELSE 0 END, ` +
-      `STRPOS(b, 'x'), REPLACE(b, 'a', 'b'), LEFT(b, 2), ` +
-      `RIGHT(b, 2), SUBSTRING(b, 1, 3), LEN(b), LENGTH(b), ` +
-      `LOWER(b), UPPER(b), MD5(b), TRIM(b), CONCAT(a, b), ` +
-      `NVL(a, b), ABS(n), MOD(n, 2), ROUND(n, 1), FLOOR(n), ` +
-      `CEIL(n), DATE_TRUNC('month', d), TO_CHAR(d, 'YYYY'), ` +
-      `REGEXP_REPLACE(b, '[0-9]', '*'), GETDATE(), ` +
-      `current_user FROM raw.t t CROSS JOIN (SELECT groups ` +
-      `FROM ` +
-      `immuta_system.user_profile) p CROSS JOIN (SELECT hash_key ` +
-      `FROM immuta_system.hash_key) k WHERE n BETWEEN ` +
-      `1 AND 2 AND b LIKE 'a%' AND b ` +
-      `IN ('a', 'b')`,
+    `SELECT SHA2(CAST(t."email" AS VARCHAR) || k.hash_key, 256) AS "email", COALESCE(NULLIF(a, ''), 'x'), CASE ` +
+      `WHEN POSITION('|g|' IN p.groups) > 0 THEN 1 ELSE 0 END, STRPOS(b, 'x'), REPLACE(b, 'a', 'b'), LEFT(b, 2), ` +
+      `RIGHT(b, 2), SUBSTRING(b, 1, 3), LEN(b), LENGTH(b), LOWER(b), UPPER(b), MD5(b), TRIM(b), CONCAT(a, b), NVL(a, ` +
+      `b), ABS(n), MOD(n, 2), ROUND(n, 1), FLOOR(n), CEIL(n), DATE_TRUNC('month', d), TO_CHAR(d, 'YYYY'), ` +
+      `REGEXP_REPLACE(b, '[0-9]', '*'), GETDATE(), current_user FROM raw.t t CROSS JOIN (SELECT groups FROM ` +
+      `immuta_system.user_profile) p CROSS JOIN (SELECT hash_key FROM immuta_system.hash_key) k WHERE n BETWEEN 1 ` +
+      `AND 2 AND b LIKE 'a%' AND b IN ('a', 'b')`,
   ],
   ['create view', `CREATE OR REPLACE VIEW "vs"."v" AS SELECT 1 AS a`],
   ['late-binding view', `CREATE VIEW vs.v AS SELECT a FROM spectrum.t WITH NO SCHEMA BINDING`],
   // cross-database_limitation.html: objects of another database only in late-binding (or materialized) views
   [
     'late-binding view over another database',
-    `CREATE VIEW vs.v AS SELECT t.a FROM ` +
-      `sales.public.t t CROSS JOIN (SELECT ` +
-      `1 AS x FROM ` +
-      `immuta_system.user_profile) p WITH ` +
-      `NO SCHEMA BINDING`,
+    `CREATE VIEW vs.v AS SELECT t.a FROM sales.public.t t CROSS JOIN (SELECT 1 AS x FROM ` +
+      `immuta_system.user_profile) p WITH NO SCHEMA BINDING`,
   ],
   [
     'late-binding view with a CTE (its name needs no schema)',
@@ -61,18 +50,13 @@ const accepted: [string, string][] = [
   ],
   [
     'create table with constraints',
-    `CREATE TABLE IF NOT EXISTS immuta_system.profile ` +
-      `(immuta__userid VARCHAR(128) NOT NULL ` +
-      `PRIMARY KEY, version BIGINT, deleted BOOLEAN ` +
-      `DEFAULT FALSE, updated_at TIMESTAMP)`,
+    `CREATE TABLE IF NOT EXISTS immuta_system.profile (immuta__userid VARCHAR(128) NOT NULL PRIMARY KEY, version ` +
+      `BIGINT, deleted BOOLEAN DEFAULT FALSE, updated_at TIMESTAMP)`,
   ],
   [
     'scalar SQL UDF',
-    `CREATE OR REPLACE FUNCTION ` +
-      `immuta_functions.f_list_item(VARCHAR) RETURNS ` +
-      `VARCHAR ` +
-      `IMMUTABLE AS $$ SELECT '|' || REPLACE($1, ` +
-      `'%', '%25') || '|' $$ LANGUAGE sql`,
+    `CREATE OR REPLACE FUNCTION immuta_functions.f_list_item(VARCHAR) RETURNS VARCHAR IMMUTABLE AS $$ SELECT '|' ` +
+      `|| REPLACE($1, '%', '%25') || '|' $$ LANGUAGE sql`,
   ],
   [
     'procedure with plpgsql body',
@@ -102,25 +86,19 @@ END $$ LANGUAGE plpgsql SECURITY DEFINER SET search_path = immuta_system`,
   ['ALTER USER password', `ALTER USER u PASSWORD DISABLE`],
   [
     'constant arguments of the right kind',
-    `SELECT SHA2(a, 256), DATE_TRUNC('month', d), ` +
-      `STRTOL(a, 16), REGEXP_REPLACE(a, 'x', 'y', 1, 'i'), ` +
-      `DATEADD(day, -1, d), DATEDIFF('week', d, e), NVL(a, ` +
-      `b, c), COUNT(*), COUNT(DISTINCT a) FROM t`,
+    `SELECT SHA2(a, 256), DATE_TRUNC('month', d), STRTOL(a, 16), REGEXP_REPLACE(a, 'x', 'y', 1, 'i'), DATEADD(day, ` +
+      `-1, d), DATEDIFF('week', d, e), NVL(a, b, c), COUNT(*), COUNT(DISTINCT a) FROM t`,
   ],
   // r_OPERATOR_SYMBOLS.html, pattern-matching-conditions-posix.html, r_comparison_condition.html
   [
     'documented operators',
-    `SELECT -a, |/ n, ||/ n, @ n, n ^ 2, ` +
-      `n % 2, n & 1, n << 1, n >> ` +
-      `1, b ~ 'x', b !~ 'x', b ILIKE ` +
-      `'x', b NOT LIKE 'x' FROM t`,
+    `SELECT -a, |/ n, ||/ n, @ n, n ^ 2, n % 2, n & 1, n << 1, n >> 1, b ~ 'x', b !~ 'x', b ILIKE 'x', b NOT LIKE ` +
+      `'x' FROM t`,
   ],
   [
     'IN / = ANY / <> ALL with a subquery',
-    `SELECT 1 FROM t WHERE a IN (SELECT b ` +
-      `FROM u) AND a = ANY (SELECT b FROM ` +
-      `u) AND a <> ALL (SELECT b FROM u) ` +
-      `AND a NOT IN (SELECT b FROM u)`,
+    `SELECT 1 FROM t WHERE a IN (SELECT b FROM u) AND a = ANY (SELECT b FROM u) AND a <> ALL (SELECT b FROM u) AND ` +
+      `a NOT IN (SELECT b FROM u)`,
   ],
   [
     'TEXT, BPCHAR and INTERVAL (r_Character_types.html, r_interval_data_types.html)',
@@ -128,25 +106,17 @@ END $$ LANGUAGE plpgsql SECURITY DEFINER SET search_path = immuta_system`,
   ],
   [
     'hash and string functions whose citations were re-checked',
-    `SELECT SHA1(a), FUNC_SHA1(a), CHARINDEX('x', a), ` +
-      `REGEXP_SUBSTR(a, 'x'), REGEXP_COUNT(a, 'x'), ` +
-      `REGEXP_INSTR(a, 'x'), TRANSLATE(a, 'a', 'b'), ` +
-      `INITCAP(a), LPAD(a, 3), RPAD(a, 3), REVERSE(a), ` +
-      `SPLIT_PART(a, ',', 1), QUOTE_IDENT(a), QUOTE_LITERAL(a), ` +
-      `OCTET_LENGTH(a), CHAR_LENGTH(a), NVL2(a, 1, 2), ` +
-      `GREATEST(1, 2), LEAST(1, 2) ` +
+    `SELECT SHA1(a), FUNC_SHA1(a), CHARINDEX('x', a), REGEXP_SUBSTR(a, 'x'), REGEXP_COUNT(a, 'x'), REGEXP_INSTR(a, ` +
+      `'x'), TRANSLATE(a, 'a', 'b'), INITCAP(a), LPAD(a, 3), RPAD(a, 3), REVERSE(a), SPLIT_PART(a, ',', 1), ` +
+      `QUOTE_IDENT(a), QUOTE_LITERAL(a), OCTET_LENGTH(a), CHAR_LENGTH(a), NVL2(a, 1, 2), GREATEST(1, 2), LEAST(1, 2) ` +
       `FROM t`,
   ],
   [
     'date, math and aggregate functions whose citations were re-checked',
-    `SELECT DATE_PART('year', d), DATEDIFF(day, d, GETDATE()), ` +
-      `CONVERT_TIMEZONE('UTC', d), TO_DATE(a, 'YYYY'), ` +
-      `TO_NUMBER(a, '99'), TO_TIMESTAMP(a, 'YYYY'), ` +
-      `EXTRACT(year FROM d), SIGN(n), POWER(n, 2), COUNT(*), ` +
-      `SUM(n), MIN(n), MAX(n), AVG(n), ROW_NUMBER() OVER (ORDER ` +
-      `BY n), RANK() OVER (ORDER BY n), DENSE_RANK() ` +
-      `OVER (ORDER BY n), CURRENT_DATE, ` +
-      `SESSION_USER, USER FROM t GROUP BY d, a, n`,
+    `SELECT DATE_PART('year', d), DATEDIFF(day, d, GETDATE()), CONVERT_TIMEZONE('UTC', d), TO_DATE(a, 'YYYY'), ` +
+      `TO_NUMBER(a, '99'), TO_TIMESTAMP(a, 'YYYY'), EXTRACT(year FROM d), SIGN(n), POWER(n, 2), COUNT(*), SUM(n), ` +
+      `MIN(n), MAX(n), AVG(n), ROW_NUMBER() OVER (ORDER BY n), RANK() OVER (ORDER BY n), DENSE_RANK() OVER (ORDER BY ` +
+      `n), CURRENT_DATE, SESSION_USER, USER FROM t GROUP BY d, a, n`,
   ],
 ];
 
@@ -316,10 +286,8 @@ const rejected: [string, string, string, RegExp][] = [
   [
     'plpgsql FOREACH',
     'VG403',
-    `CREATE PROCEDURE p(a INT) AS $$ ` +
-      `DECLARE x INT; BEGIN FOREACH x ` +
-      `IN ARRAY a LOOP NULL; END LOOP; ` +
-      `END $$ LANGUAGE plpgsql`,
+    `CREATE PROCEDURE p(a INT) AS $$ DECLARE x INT; BEGIN FOREACH x IN ARRAY a LOOP NULL; END LOOP; END $$ ` +
+      `LANGUAGE plpgsql`,
     /FOREACH/,
   ],
   [

@@ -45,10 +45,7 @@ afterAll(async () => {
 
 describe('npm run demo:immuta', () => {
   it(
-    'exits 0 with every expectation ' +
-      'held: notice → fetch → ' +
-      'view; a dropped notice fixed ' +
-      'by the reconcile',
+    'exits 0 with every expectation held: notice → fetch → ' + 'view; a dropped notice fixed by the reconcile',
     async () => {
       const p = run('infra/local/demo-immuta.ts', {});
       const code = await p.exited;
@@ -66,10 +63,7 @@ describe('npm run demo:immuta', () => {
 
 describe('npm start with IMMUTA_URL', () => {
   it(
-    'takes signed notices on POST ' +
-      '/immuta, refuses forged ' +
-      'ones, reconciles on demand ' +
-      'and says so in /status',
+    'takes signed notices on POST /immuta, refuses forged ' + 'ones, reconciles on demand and says so in /status',
     async () => {
       const fake = await FakeImmuta.start();
       const dataDir = await mkdtemp(join(tmpdir(), 'vg-start-immuta-'));

@@ -68,17 +68,12 @@ describe('local consumer: FIFO partial batches per group, fail-closed views coun
         admin([
           stmt('CREATE SCHEMA sales'),
           stmt(
-            'CREATE TABLE sales.orders ' +
-              '(order_id int8, region ' +
-              'varchar(16), customer_email ' +
-              'varchar(256), amount ' +
+            'CREATE TABLE sales.orders (order_id int8, region varchar(16), customer_email varchar(256), amount ' +
               'numeric(12,2))',
           ),
           stmt(
-            'CREATE TABLE sales.items (order_id ' +
-              'int8, region varchar(16), ' +
-              'customer_email varchar(256), ' +
-              'amount numeric(12,2))',
+            'CREATE TABLE sales.items (order_id int8, region varchar(16), customer_email varchar(256), amount ' +
+              'numeric(12,2))',
           ),
           ...refuseMarkedViews(),
         ]),
@@ -99,10 +94,8 @@ describe('local consumer: FIFO partial batches per group, fail-closed views coun
   });
 
   it(
-    'a failure fails the later message of ' +
-      'its group unprocessed; the ' +
-      'other group in the batch is applied; ' +
-      'the closed view is counted',
+    'a failure fails the later message of its group unprocessed; the other group in the batch is applied; the ' +
+      'closed view is counted',
     async () => {
       await send(whereFilter(1, refusedClause('region')));
       await send(dataSource('orders', 2));

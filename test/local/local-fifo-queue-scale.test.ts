@@ -10,10 +10,8 @@ const ids = (batch: ReceivedMessage[]) => batch.map((m) => m.deduplicationId);
 
 describe('LocalFifoQueue at scale', () => {
   it(
-    'a group that becomes deliverable ' +
-      'again is ordered by its head: ' +
-      'an older head goes first, a ' +
-      'newer one waits its turn',
+    'a group that becomes deliverable again is ordered by its head: an older head goes first, a newer one waits ' +
+      'its turn',
     () => {
       const q = new LocalFifoQueue();
       q.sendNow([msg('g1', 'a1'), msg('g2', 'b1'), msg('g1', 'a2'), msg('g3', 'c1')]);
@@ -33,10 +31,7 @@ describe('LocalFifoQueue at scale', () => {
   );
 
   it(
-    'a message dead-lettered during a ' +
-      'receive does not let its ' +
-      'group deliver twice in one ' +
-      'batch or out of order',
+    'a message dead-lettered during a receive does not let its ' + 'group deliver twice in one batch or out of order',
     () => {
       let now = 0;
       const q = new LocalFifoQueue({ maxReceiveCount: 1, visibilityTimeoutMs: 10, clock: () => now });

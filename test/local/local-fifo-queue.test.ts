@@ -105,10 +105,8 @@ describe('LocalFifoQueue', () => {
   });
 
   it(
-    'moves a message to the DLQ after ' +
-      'maxReceiveCount with the ' +
-      'last reason, unblocking its ' +
-      'group; redrive returns it',
+    'moves a message to the DLQ after maxReceiveCount with the last reason, unblocking its group; redrive returns ' +
+      'it',
     () => {
       const c = clock();
       const q = new LocalFifoQueue({ clock: c.now, maxReceiveCount: 3, visibilityTimeoutMs: 100 });
@@ -147,10 +145,7 @@ describe('LocalFifoQueue', () => {
   });
 
   it(
-    'a consumer under the FIFO ' +
-      'partial-batch rule: after a ' +
-      'failure, later messages are ' +
-      'retried, not skipped',
+    'a consumer under the FIFO partial-batch rule: after a ' + 'failure, later messages are retried, not skipped',
     async () => {
       const q = new LocalFifoQueue({ maxReceiveCount: 5 });
       q.sendNow([msg('g', '1'), msg('g', '2'), msg('g', '3')]);
@@ -175,10 +170,7 @@ describe('LocalFifoQueue', () => {
   });
 
   it(
-    'property: per-group order and ' +
-      'one-batch-in-flight-per-group hold ' +
-      'under random ' +
-      'receive/ack/fail/timeouts, and ' +
+    'property: per-group order and one-batch-in-flight-per-group hold under random receive/ack/fail/timeouts, and ' +
       'nothing is lost',
     () => {
       type Op =
@@ -275,10 +267,7 @@ describe('LocalFifoQueue', () => {
 
 describe('toSqsEvent', () => {
   it(
-    'carries the FIFO attributes a ' +
-      'Lambda handler reads, and ' +
-      'a consumer’s partial batch ' +
-      'response is honoured',
+    'carries the FIFO attributes a Lambda handler reads, and ' + 'a consumer’s partial batch response is honoured',
     async () => {
       const { toSqsEvent } = await import('../support/local-sqs-event.js');
       const q = new LocalFifoQueue();
@@ -289,10 +278,7 @@ describe('toSqsEvent', () => {
         handled.push(
           event.Records.map(
             (r) =>
-              `${r.attributes.MessageGroupId}` +
-              `/` +
-              `${r.attributes.MessageDeduplicationId}` +
-              `#` +
+              `${r.attributes.MessageGroupId}/${r.attributes.MessageDeduplicationId}#` +
               `${r.attributes.ApproximateReceiveCount}`,
           ),
         );

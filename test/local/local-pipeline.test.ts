@@ -69,10 +69,7 @@ describe('local pipeline over HTTP on PGlite', () => {
         admin([
           stmt('CREATE SCHEMA sales'),
           stmt(
-            'CREATE TABLE sales.orders ' +
-              '(order_id int8, region ' +
-              'varchar(16), customer_email ' +
-              'varchar(256), amount ' +
+            'CREATE TABLE sales.orders (order_id int8, region varchar(16), customer_email varchar(256), amount ' +
               'numeric(12,2))',
           ),
           stmt("INSERT INTO sales.orders VALUES (1, 'eu', 'a@x', 1.00)"),
@@ -141,11 +138,8 @@ describe('local pipeline over HTTP on PGlite', () => {
   });
 
   it(
-    'a permanent failure is ' +
-      'redelivered up to ' +
-      'maxReceiveCount, ' +
-      'then dead-lettered with its ' +
-      'reason; /status shows it',
+    'a permanent failure is redelivered up to maxReceiveCount, ' +
+      'then dead-lettered with its reason; /status shows it',
     async () => {
       await post(dsEvent('broken-1', 1, 'no_such_table'));
       await pipeline.drain();

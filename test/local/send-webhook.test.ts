@@ -89,10 +89,8 @@ afterAll(async () => {
 
 describe('npm run send against the running local server', () => {
   it(
-    '--example prints the contract ' +
-      'example, which is sent and accepted ' +
-      '(202) with the secret from ' +
-      'WEBHOOK_SECRET and the URL from PORT',
+    '--example prints the contract example, which is sent and accepted (202) with the secret from WEBHOOK_SECRET ' +
+      'and the URL from PORT',
     async () => {
       // As the README shows it: `npm run -s send -- --example user.updated > alice.json`.
       const example = await send(['--example', 'user.updated'], { viaNpm: true });
@@ -131,10 +129,8 @@ describe('npm run send against the running local server', () => {
   });
 
   it(
-    'a wrong secret passes the local ' +
-      'check but the server ' +
-      'answers 401 VG501; the secrets ' +
-      'never appear in the output',
+    'a wrong secret passes the local check but the server ' +
+      'answers 401 VG501; the secrets never appear in the output',
     async () => {
       const file = join(dir, 'mallory.json');
       await writeFile(file, JSON.stringify(user('evt-mallory', 'mallory', 1, ['admins'])));
@@ -180,10 +176,8 @@ describe('npm run send against the running local server', () => {
     const db = await PGlite.create(dataDir);
     try {
       const rows = await db.query(
-        'SELECT immuta__userid AS "user", ' +
-          'version::int AS version, ' +
-          'deleted, groups FROM ' +
-          'immuta_system.profile ORDER BY 1',
+        'SELECT immuta__userid AS "user", version::int AS version, deleted, groups FROM immuta_system.profile ' +
+          'ORDER BY 1',
       );
       expect(rows.rows).toEqual([
         { user: 'alice', version: 7, deleted: false, groups: '|analysts|' },

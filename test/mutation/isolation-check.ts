@@ -85,11 +85,8 @@ try {
   const listed = await run(targets);
   for (const [key, t] of listed) if (t.status === 'failed') failures.set(key, t);
   console.log(
-    `${new Set([...listed.values()].map((t) => t.file)).size}` +
-      ` files, ` +
-      `${listed.size} tests; ` +
-      `${failures.size} failing in file ` +
-      `order`,
+    `${new Set([...listed.values()].map((t) => t.file)).size} files, ${listed.size} tests; ${failures.size} ` +
+      `failing in file order`,
   );
   for (const seed of seeds) {
     for (const [key, t] of await run([...targets, '--sequence.shuffle.tests', `--sequence.seed=${seed}`]))

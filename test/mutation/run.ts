@@ -74,10 +74,7 @@ signalGroup('SIGKILL');
 await stop();
 rmSync(scratch, { recursive: true, force: true });
 console.log(
-  `mutation run (exit ${code}): ` +
-    `${((Date.now() - started) / 60_000).toFixed(1)}` +
-    ` min; ` +
-    `report: reports/mutation/mutation.html ` +
-    `(JSON: reports/mutation/mutation.json)`,
+  `mutation run (exit ${code}): ${((Date.now() - started) / 60_000).toFixed(1)} min; report: ` +
+    `reports/mutation/mutation.html (JSON: reports/mutation/mutation.json)`,
 );
 process.exit(code);

@@ -86,10 +86,7 @@ describe.each(engines)('audit on $name', ({ create }) => {
   });
 
   it(
-    'default privileges that hand new ' +
-      'raw tables to an analyst: ' +
-      'the default and the table it ' +
-      'reached are reported',
+    'default privileges that hand new raw tables to an analyst: ' + 'the default and the table it reached are reported',
     async () => {
       await admin(`ALTER DEFAULT PRIVILEGES IN SCHEMA raw GRANT SELECT ON TABLES TO ${q(w.role.bob)}`);
       await admin('CREATE TABLE raw.orders (id int4, amount numeric(10,2))');
@@ -115,10 +112,8 @@ describe.each(engines)('audit on $name', ({ create }) => {
         ['read-raw', w.role.bob, 'raw.orders'],
       ]);
       expect(found.find((f) => f.kind === 'default-privilege')!.revoke).toEqual([
-        `ALTER DEFAULT PRIVILEGES FOR USER ` +
-          `${q(w.engine.asAdmin.role)} IN ` +
-          `SCHEMA "raw" REVOKE SELECT ON ` +
-          `TABLES FROM ${q(w.role.bob)}`,
+        `ALTER DEFAULT PRIVILEGES FOR USER ${q(w.engine.asAdmin.role)} IN SCHEMA "raw" REVOKE SELECT ON TABLES ` +
+          `FROM ${q(w.role.bob)}`,
       ]);
       expect(found.find((f) => f.kind === 'read-raw')!.via).toContain('granted directly (SELECT)');
       await closeAll(found);
@@ -138,16 +133,11 @@ describe.each(engines)('audit on $name', ({ create }) => {
   });
 
   it(
-    'writes to our schemas, calls of ' +
-      'our procedures, reads of ' +
-      'the key table and membership ' +
-      'in the system role',
+    'writes to our schemas, calls of our procedures, reads of ' + 'the key table and membership in the system role',
     async () => {
       await admin(`GRANT CREATE ON SCHEMA immuta_functions TO ${q(w.role.bob)}`);
       await admin(
-        `GRANT EXECUTE ON PROCEDURE ` +
-          `immuta_procedures.apply_user(varchar, ` +
-          `bigint, text, text, text, text, text, ` +
+        `GRANT EXECUTE ON PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, ` +
           `text) TO ${q(w.role.alice)}`,
       );
       await admin(`GRANT SELECT ON immuta_system.hash_key TO ${q(w.role.bob)}`);

@@ -63,10 +63,8 @@ describe.each(engines)('drift on $name', ({ create }) => {
   });
 
   it(
-    'a view edited by hand (same columns, ' +
-      'no row filter) is reported, ' +
-      'failed closed first and re-applied; ' +
-      'a second run finds nothing',
+    'a view edited by hand (same columns, no row filter) is reported, failed closed first and re-applied; a second ' +
+      'run finds nothing',
     async () => {
       // The same view without its WHERE clause (subscription and row filter): same columns, every row. The
       // top-level WHERE is the one pg_get_viewdef puts on a line of its own (a decision's EXISTS has its own).
@@ -101,9 +99,7 @@ describe.each(engines)('drift on $name', ({ create }) => {
     await admin(`GRANT SELECT ON immuta_system.profile TO ${sys(w.role.bob)}`);
     await admin('REVOKE EXECUTE ON FUNCTION immuta_functions.f_list_item(text) FROM PUBLIC');
     await admin(
-      `GRANT EXECUTE ON PROCEDURE ` +
-        `immuta_procedures.apply_user(varchar, ` +
-        `bigint, text, text, text, text, text, ` +
+      `GRANT EXECUTE ON PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, ` +
         `text) TO ${sys(w.role.alice)}`,
     );
     expect(summary(await drift()).sort()).toEqual(
@@ -175,9 +171,7 @@ describe.each(engines)('drift on $name', ({ create }) => {
 
   it('a profile row changed outside the procedures is reported (repair: the control plane)', async () => {
     await admin(
-      `UPDATE immuta_system.profile SET ` +
-        `groups = '|compliance|analysts' ` +
-        `WHERE immuta__userid = ` +
+      `UPDATE immuta_system.profile SET groups = '|compliance|analysts' WHERE immuta__userid = ` +
         `${postgres.quoteLiteral(w.role.alice)}`,
     );
     const report = await drift();
@@ -203,9 +197,7 @@ describe.each(engines)('drift on $name', ({ create }) => {
     expect(await run(['drift'], io)).toBe(EXIT.findings);
     expect(out.join('\n')).toMatch(/profile-edited/);
     await w.engine.query(
-      `UPDATE immuta_system.profile SET ` +
-        `groups = '|analysts|' WHERE ` +
-        `immuta__userid = ` +
+      `UPDATE immuta_system.profile SET groups = '|analysts|' WHERE immuta__userid = ` +
         `${postgres.quoteLiteral(w.role.alice)}`,
     );
     out.length = 0;

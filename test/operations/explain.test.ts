@@ -51,10 +51,8 @@ describe.each(engines)('explain --as on $name', ({ create }) => {
   }
 
   it(
-    'names the winner and the losers ' +
-      'of each conflict, the ' +
-      'subscription decision and what ' +
-      'the user gets per column',
+    'names the winner and the losers of each conflict, the ' +
+      'subscription decision and what the user gets per column',
     async () => {
       const p = (x: object) => PolicySchema.parse({ version: 1, createdAt: '2024-06-01T00:00:00Z', name: 'x', ...x });
       await w.setPolicies([

@@ -147,10 +147,7 @@ describe.each(engines)('plan on $name', ({ create }) => {
     expect((await w.users.bob.query('SELECT id FROM secure.customers')).length).toBe(5);
     const sql = text.join('\n');
     expect(sql).toContain(
-      '-- secure.customers: ' +
-        'policy:rf-us@view:ds-customers ' +
-        'v1, ' +
-        'transaction 1 of 1\nCALL ' +
+      '-- secure.customers: policy:rf-us@view:ds-customers v1, transaction 1 of 1\nCALL ' +
         '"immuta_procedures"."apply_policy"(',
     );
     expect(sql).toMatch(/CREATE OR REPLACE VIEW "secure"\."customers"/);
@@ -158,10 +155,8 @@ describe.each(engines)('plan on $name', ({ create }) => {
   });
 
   it(
-    'a global mask reaches both ' +
-      'views: both replaced, values ' +
-      'change for every user (rows lost ' +
-      'and gained, same columns)',
+    'a global mask reaches both views: both replaced, values change for every user (rows lost and gained, same ' +
+      'columns)',
     async () => {
       const m = policy({
         id: 'mask-name',
@@ -197,10 +192,8 @@ describe.each(engines)('plan on $name', ({ create }) => {
   );
 
   it(
-    'a change that compiles to the ' +
-      'same view (a new name) is ' +
-      'listed unchanged, and the apply ' +
-      'changes no definition',
+    'a change that compiles to the same view (a new name) is ' +
+      'listed unchanged, and the apply changes no definition',
     async () => {
       const m = policy({
         id: 'mask-name',
@@ -245,10 +238,7 @@ describe.each(engines)('plan on $name', ({ create }) => {
   });
 
   it(
-    'a policy that cannot be ' +
-      'compiled: the view would fail ' +
-      'closed, with the diagnostic; ' +
-      'exit 1; nothing written',
+    'a policy that cannot be compiled: the view would fail ' + 'closed, with the diagnostic; exit 1; nothing written',
     async () => {
       const bad = policy({
         id: 'mask-age',

@@ -86,10 +86,7 @@ describe.each(engines)('rebuild on $name', ({ create }) => {
   });
 
   it(
-    're-creates the routines and ' +
-      'every view from the stored ' +
-      'state; users see what they ' +
-      'saw; drift is clean',
+    're-creates the routines and every view from the stored ' + 'state; users see what they saw; drift is clean',
     async () => {
       await loseEverything();
       const { io, stdout } = cli(w.system);
@@ -106,10 +103,8 @@ describe.each(engines)('rebuild on $name', ({ create }) => {
   );
 
   it(
-    'a run that fails part-way keeps ' +
-      'its checkpoint; --resume ' +
-      'retries from there and removes ' +
-      'the checkpoint when done',
+    'a run that fails part-way keeps its checkpoint; --resume retries from there and removes the checkpoint when ' +
+      'done',
     async () => {
       await loseEverything();
       const file = join(dir, 'rebuild.progress');

@@ -55,10 +55,8 @@ describe('viewguard against Redshift through the Data API (mocked at the SDK bou
   });
 
   it(
-    'explain: the profile, decisions, ' +
-      'counts and sample come back ' +
-      'through GetStatementResult; every ' +
-      'statement is lint-clean',
+    'explain: the profile, decisions, counts and sample come back through GetStatementResult; every statement is ' +
+      'lint-clean',
     async () => {
       const r = await cli('explain', 'orders', '--as', 'alice', '--json');
       expect(r.stderr).toEqual([]);
@@ -90,9 +88,7 @@ describe('viewguard against Redshift through the Data API (mocked at the SDK bou
   });
 
   it(
-    'drift: probe views are created and ' +
-      'dropped in batches, the SVV views ' +
-      'and catalog are read; an edited ' +
+    'drift: probe views are created and dropped in batches, the SVV views and catalog are read; an edited ' +
       'definition is reported (exit 1)',
     async () => {
       fake.edited = true;
@@ -107,10 +103,7 @@ describe('viewguard against Redshift through the Data API (mocked at the SDK bou
   );
 
   it(
-    'drift --repair re-applies the ' +
-      'view through a guarded ' +
-      'BatchExecuteStatement, ' +
-      'failing it closed first',
+    'drift --repair re-applies the view through a guarded ' + 'BatchExecuteStatement, failing it closed first',
     async () => {
       fake.edited = true;
       await cli('drift', '--repair');
@@ -125,9 +118,7 @@ describe('viewguard against Redshift through the Data API (mocked at the SDK bou
   );
 
   it(
-    'audit: HAS_TABLE_PRIVILEGE over PG_USER, ' +
-      'the SVV privilege views; a group ' +
-      'grant and a default privilege are ' +
+    'audit: HAS_TABLE_PRIVILEGE over PG_USER, the SVV privilege views; a group grant and a default privilege are ' +
       'findings with Redshift REVOKE forms',
     async () => {
       const r = await cli('audit', '--json');
@@ -173,9 +164,7 @@ describe('viewguard against Redshift through the Data API (mocked at the SDK bou
   });
 
   it(
-    '--redshift reads the deploy context ' +
-      'from cdk.json (and -c) and signs ' +
-      'in as its system user or, with ' +
+    '--redshift reads the deploy context from cdk.json (and -c) and signs in as its system user or, with ' +
       '--as-admin, its administrator',
     async () => {
       writeFileSync(

@@ -126,10 +126,8 @@ describe('catalog read scope of a work item (PGlite)', () => {
   afterAll(() => wh?.close());
 
   it(
-    'the first store of a new version reads ' +
-      'its own data source, then the ' +
-      'whole catalog once, and re-fans ' +
-      'out what the router missed',
+    'the first store of a new version reads its own data source, then the whole catalog once, and re-fans out what ' +
+      'the router missed',
     async () => {
       const w = new RecordingWarehouse(wh.system);
       const queue = new ListQueue();
@@ -148,10 +146,7 @@ describe('catalog read scope of a work item (PGlite)', () => {
   );
 
   it(
-    'every later item of the same ' +
-      'version reads only its own ' +
-      'data source (and the ' +
-      'policies), one read each',
+    'every later item of the same version reads only its own ' + 'data source (and the policies), one read each',
     async () => {
       for (const id of IDS.slice(1)) {
         const w = new RecordingWarehouse(wh.system);

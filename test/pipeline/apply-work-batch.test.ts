@@ -172,10 +172,8 @@ describe('several view items in one transaction (PGlite)', () => {
   afterAll(() => wh?.close());
 
   it(
-    'the first store of a new version ' +
-      'is never combined; the ' +
-      'other views of that version ' +
-      'then go in ONE transaction',
+    'the first store of a new version is never combined; the ' +
+      'other views of that version then go in ONE transaction',
     async () => {
       const p1 = mask('mask-pii', 1, 'hash');
       const w = new WatchedWarehouse(wh.system);
@@ -208,10 +206,7 @@ describe('several view items in one transaction (PGlite)', () => {
   );
 
   it(
-    'data source items chain their ' +
-      'epoch expectations: CALL ' +
-      'i expects E + the bumps ' +
-      'before it, all commit',
+    'data source items chain their epoch expectations: CALL ' + 'i expects E + the bumps before it, all commit',
     async () => {
       const c0 = await catalog();
       const p1 = mask('mask-pii', 1, 'hash');
@@ -234,10 +229,7 @@ describe('several view items in one transaction (PGlite)', () => {
   );
 
   it(
-    'fallback: one view the engine ' +
-      'refuses fails alone (and ' +
-      'fails closed); its neighbours ' +
-      'commit one by one',
+    'fallback: one view the engine refuses fails alone (and ' + 'fails closed); its neighbours commit one by one',
     async () => {
       await applyWorkItem(dsItem('ds-fragile'), deps(wh.system));
       // A clause the compiler accepts and the warehouse refuses (test/support/engine-refusal.ts): stored by its own
@@ -282,10 +274,8 @@ describe('several view items in one transaction (PGlite)', () => {
   );
 
   it(
-    'fallback: a catalog change committed ' +
-      'between the reads and the combined ' +
-      'transaction → conflict, rolled back, each ' +
-      'item re-reads and commits alone',
+    'fallback: a catalog change committed between the reads and the combined transaction → conflict, rolled back, ' +
+      'each item re-reads and commits alone',
     async () => {
       const p2 = mask('mask-pii', 2, 'null');
       const w = new WatchedWarehouse(wh.system);
@@ -349,10 +339,8 @@ describe('several view items in one transaction (PGlite)', () => {
   );
 
   it(
-    'one read per batch: a catalog ' +
-      'change committed right after ' +
-      'it is caught by the guard of ' +
-      'the combined transaction',
+    'one read per batch: a catalog change committed right after it is caught by the guard of the combined ' +
+      'transaction',
     async () => {
       const p3 = mask('mask-pii', 3, 'hash');
       const stored = (await catalog()).policies.get('mask-pii')?.version ?? 0;

@@ -212,10 +212,8 @@ describe('applyWorkItem on PGlite', () => {
   });
 
   it(
-    'a plan over the limit is split ' +
-      'guard-last; a failure in the last ' +
-      'part leaves the version unrecorded ' +
-      'and the redelivery redoes it',
+    'a plan over the limit is split guard-last; a failure in the last part leaves the version unrecorded and the ' +
+      'redelivery redoes it',
     async () => {
       const item = dsItem(1, 'orders', 'split');
       // max 4: [SET, DROP, CREATE, RESET] then [CALL, SET, GRANT, RESET] — the search_path pin in both parts.

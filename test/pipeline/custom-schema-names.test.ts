@@ -202,10 +202,8 @@ describe('renamed integration schemas: configuration, stack and Lambda environme
   });
 
   it(
-    'a partial rename keeps the ' +
-      'other defaults; names must ' +
-      'differ from each other, the view ' +
-      'schema and raw sources',
+    'a partial rename keeps the other defaults; names must ' +
+      'differ from each other, the view schema and raw sources',
     () => {
       const r = parse({ schemas: { system: 'vg_state' } });
       expect(r.ok && r.value.schemas).toEqual({
@@ -233,10 +231,8 @@ describe('renamed integration schemas: configuration, stack and Lambda environme
   );
 
   it(
-    'deploy settings ' +
-      'systemSchema/functionsSchema/proceduresSchema: ' +
-      'the bootstrap, the plan hash ' +
-      'and the Lambdas get them',
+    'deploy settings systemSchema/functionsSchema/proceduresSchema: the bootstrap, the plan hash and the Lambdas ' +
+      'get them',
     () => {
       const base = {
         clusterId: 'analytics',

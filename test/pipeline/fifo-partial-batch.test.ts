@@ -59,10 +59,7 @@ describe('processFifoBatch', () => {
   });
 
   it(
-    'decides the same failures, ' +
-      'handling the same records in ' +
-      'the same order, as Powertools ' +
-      'with skipGroupOnError',
+    'decides the same failures, handling the same records in ' + 'the same order, as Powertools with skipGroupOnError',
     async () => {
       const batchArb = fc
         .array(

@@ -35,10 +35,8 @@ describe.each(engines)('$name: CREATE OR REPLACE VIEW keeps privileges', ({ crea
   };
 
   it(
-    'PUBLIC and a role keep SELECT ' +
-      'across CREATE OR REPLACE VIEW ' +
-      'with another query; a role ' +
-      'never granted stays denied',
+    'PUBLIC and a role keep SELECT across CREATE OR REPLACE VIEW with another query; a role never granted stays ' +
+      'denied',
     async () => {
       await engine.query('CREATE VIEW rk_secure.v1 WITH (security_barrier) AS SELECT id, v FROM rk_raw.t');
       await engine.query('GRANT SELECT ON rk_secure.v1 TO PUBLIC');

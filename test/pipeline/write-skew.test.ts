@@ -218,10 +218,8 @@ describe('write skew: a policy change racing a data source registration (Postgre
     rows.length === 2 && rows.every((r) => typeof r.email === 'string' && /^[0-9a-f]{64}$/.test(r.email));
 
   it(
-    'data source commits first: the ' +
-      'policy item conflicts, ' +
-      're-reads, re-fans out to the new ' +
-      'view — the view has the mask',
+    'data source commits first: the policy item conflicts, re-reads, re-fans out to the new view — the view has ' +
+      'the mask',
     async () => {
       const r = await race(false);
       expect(r.dsOutcome).toMatchObject({ status: 'applied', conflicts: 0 });
@@ -236,10 +234,8 @@ describe('write skew: a policy change racing a data source registration (Postgre
   );
 
   it(
-    'policy commits first: the ' +
-      'registration conflicts, re-reads and ' +
-      'compiles with the stored policy ' +
-      '— the view has the mask',
+    'policy commits first: the registration conflicts, re-reads and compiles with the stored policy — the view has ' +
+      'the mask',
     async () => {
       const r = await race(true);
       expect(r.policyOutcome).toMatchObject({ status: 'applied', conflicts: 0, refannedOut: 0 });

@@ -30,10 +30,8 @@ const logs = ds('logs', [], [['msg', []]]);
 
 describe('policyApplies', () => {
   it(
-    'local by id; global by scope tag ' +
-      'on the data source or a ' +
-      'column, hierarchically; ' +
-      'untagged global = everywhere',
+    'local by id; global by scope tag on the data source or a ' +
+      'column, hierarchically; untagged global = everywhere',
     () => {
       const sub = (scope: PolicyInput['scope']) =>
         p({ id: 's', type: 'subscription', scope, access: { kind: 'anyone' } });

@@ -182,10 +182,8 @@ describe.each(engines)('hostile identifiers and values on $name', ({ create }) =
   it('nothing was dropped or created by an injected statement', async () => {
     expect(await engine.query('SELECT x FROM public.canary')).toEqual([{ x: 1 }]);
     const views = await engine.query<{ n: string }>(
-      `SELECT table_schema || '.' || table_name ` +
-        `AS n FROM information_schema.views ` +
-        `WHERE table_schema NOT IN ('pg_catalog', ` +
-        `'information_schema') ORDER BY 1`,
+      `SELECT table_schema || '.' || table_name AS n FROM information_schema.views WHERE table_schema NOT IN ` +
+        `('pg_catalog', 'information_schema') ORDER BY 1`,
     );
     const ours = [`immuta_system.user_entitlement`, `immuta_system.user_profile`, `${VIEW_SCHEMA}.${ds.name}`];
     // The VG102/VG103 test below publishes its fail-closed views too (whichever order the tests run in).

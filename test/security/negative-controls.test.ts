@@ -83,10 +83,7 @@ describe.each(engines)('negative controls on $name', ({ create }) => {
   });
 
   it(
-    '(3) without qualified || / ' +
-      'replace() in f_list_item the ' +
-      'querying user’s search_path ' +
-      'changes the needle',
+    '(3) without qualified || / replace() in f_list_item the ' + 'querying user’s search_path changes the needle',
     async () => {
       // Views no longer call f_list_item (membership is a join on user_entitlement); the function stays
       // executable by PUBLIC for views compiled by earlier versions, so its protection is still shown here.

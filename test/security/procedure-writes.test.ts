@@ -53,11 +53,8 @@ describe.each(engines)('writes through our procedures by users on $name', ({ cre
     expect(
       await errorOf(
         ms.query(
-          `DO $$ BEGIN CALL ` +
-            `immuta_procedures.apply_user('` +
-            `${mallory}', 100, ` +
-            `'|blue|red|', '|', '|', NULL, ` +
-            `'|', '|ds-staff|'); END $$`,
+          `DO $$ BEGIN CALL immuta_procedures.apply_user('${mallory}', 100, '|blue|red|', '|', '|', NULL, '|', ` +
+            `'|ds-staff|'); END $$`,
         ),
       ),
     ).toMatch(denied);
@@ -103,19 +100,14 @@ describe.each(engines)('writes through our procedures by users on $name', ({ cre
     [
       'GRANT EXECUTE to herself',
       (me: string) =>
-        `GRANT EXECUTE ON PROCEDURE ` +
-        `immuta_procedures.apply_user(varchar, ` +
-        `bigint, text, text, text, text, text, ` +
+        `GRANT EXECUTE ON PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, ` +
         `text) TO ${d.quoteIdent(me)}`,
     ],
     [
       'take ownership',
       (me: string) =>
-        `ALTER PROCEDURE ` +
-        `immuta_procedures.apply_user(varchar, ` +
-        `bigint, text, ` +
-        `text, text, text, text, text) ` +
-        `OWNER TO ${d.quoteIdent(me)}`,
+        `ALTER PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, text) OWNER ` +
+        `TO ${d.quoteIdent(me)}`,
     ],
     [
       'drop it',
@@ -124,20 +116,14 @@ describe.each(engines)('writes through our procedures by users on $name', ({ cre
     [
       'replace its body',
       () =>
-        `CREATE OR REPLACE PROCEDURE ` +
-        `immuta_procedures.apply_user(varchar, ` +
-        `bigint, ` +
-        `text, text, text, text, text, text) ` +
-        `LANGUAGE sql AS $$ SELECT 1 $$`,
+        `CREATE OR REPLACE PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, ` +
+        `text) LANGUAGE sql AS $$ SELECT 1 $$`,
     ],
     [
       'make it SECURITY INVOKER',
       () =>
-        'ALTER PROCEDURE ' +
-        'immuta_procedures.apply_user(varchar, ' +
-        'bigint, ' +
-        'text, text, text, text, text, ' +
-        'text) SECURITY INVOKER',
+        'ALTER PROCEDURE immuta_procedures.apply_user(varchar, bigint, text, text, text, text, text, text) ' +
+        'SECURITY INVOKER',
     ],
     [
       'plant a look-alike beside it',
@@ -146,10 +132,8 @@ describe.each(engines)('writes through our procedures by users on $name', ({ cre
     [
       'replace f_list_item (used by every row filter)',
       () =>
-        `CREATE OR REPLACE FUNCTION ` +
-        `immuta_functions.f_list_item(varchar) ` +
-        `RETURNS varchar LANGUAGE sql AS ` +
-        `$$ SELECT '|'::varchar $$`,
+        `CREATE OR REPLACE FUNCTION immuta_functions.f_list_item(varchar) RETURNS varchar LANGUAGE sql AS $$ ` +
+        `SELECT '|'::varchar $$`,
     ],
   ])('a user cannot %s', async (_what, sql) => {
     expect(await errorOf(ms.query(sql(mallory)))).toMatch(denied);

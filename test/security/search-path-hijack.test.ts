@@ -97,11 +97,7 @@ describe.each(engines.flatMap((e) => [true, false].map((pinned) => ({ ...e, pinn
     });
 
     it(
-      'the keyed hash is not bound ' +
-        'to a planted ' +
-        'public.convert_to(text, ' +
-        'text): clear values never ' +
-        'reach it',
+      'the keyed hash is not bound to a planted ' + 'public.convert_to(text, text): clear values never ' + 'reach it',
       async () => {
         await bs.query('SELECT id, email FROM secure.staff');
         const stolen = (await loot()).filter((v) => v.startsWith('convert:'));
@@ -152,9 +148,7 @@ describe.each(engines)('search_path hijack after install on $name', ({ create })
     }
     // …and a same-named function for the one function the bodies call.
     await ms.query(
-      `CREATE FUNCTION evil.now() RETURNS ` +
-        `timestamptz LANGUAGE sql AS $$ ` +
-        `INSERT INTO evil.loot VALUES ('now') ` +
+      `CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql AS $$ INSERT INTO evil.loot VALUES ('now') ` +
         `RETURNING pg_catalog.now() $$`,
     );
     await ms.query('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA evil TO PUBLIC');
@@ -166,10 +160,8 @@ describe.each(engines)('search_path hijack after install on $name', ({ create })
     wh.asSystem([stmt('SET LOCAL search_path = evil, pg_catalog, pg_temp'), ...sql]);
 
   it(
-    'f_list_item ignores a || and ' +
-      'replace() planted first in the ' +
-      'QUERYING user’s search_path ' +
-      '(row filter stays exact)',
+    'f_list_item ignores a || and replace() planted first in the QUERYING user’s search_path (row filter stays ' +
+      'exact)',
     async () => {
       // Protection: the SQL function body uses OPERATOR(pg_catalog.||) and pg_catalog.replace
       // (PostgresDialect.concat / builtin): the body is parsed with the querying user's search_path, because a
@@ -197,10 +189,7 @@ describe.each(engines)('search_path hijack after install on $name', ({ create })
   );
 
   it(
-    'operators planted in public ' +
-      'after a view was created do ' +
-      'not change it (definitions ' +
-      'store resolved operators)',
+    'operators planted in public after a view was created do ' + 'not change it (definitions store resolved operators)',
     async () => {
       // Protection: PostgreSQL stores operator and function OIDs in a view, not names. The plant would only be
       // picked up by the next CREATE VIEW — see "planted before install" above for that (open) gap.

@@ -125,10 +125,8 @@ describe.each(engines)('secure view leaks on $name', ({ create }) => {
       [
         'UNION',
         () =>
-          `SELECT id FROM (SELECT id, country, ` +
-          `email FROM ${view} UNION ALL ` +
-          `SELECT 0, 'x', 'y') u WHERE ` +
-          `${leakFn()}(u.country, u.email)`,
+          `SELECT id FROM (SELECT id, country, email FROM ${view} UNION ALL SELECT 0, 'x', 'y') u WHERE ${leakFn()}` +
+          `(u.country, u.email)`,
       ],
       [
         'LATERAL',

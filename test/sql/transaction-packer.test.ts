@@ -125,10 +125,8 @@ describe('several units (combined batches, bootstrap runs)', () => {
   });
 
   it(
-    'property: every transaction ≤ the ' +
-      'limit, units whole and in ' +
-      'order, each guard with its DDL, ' +
-      'one pin pair where pinned',
+    'property: every transaction ≤ the limit, units whole and in order, each guard with its DDL, one pin pair ' +
+      'where pinned',
     () => {
       const units = fc.array(
         fc.record({

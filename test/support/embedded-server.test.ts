@@ -24,10 +24,7 @@ const leftovers = async (name: string): Promise<string[]> =>
 
 describe('embedded PostgreSQL launcher', () => {
   it(
-    'a port taken by another process ' +
-      'fails that attempt only: ' +
-      'the next port serves logins; ' +
-      'stop() leaves nothing',
+    'a port taken by another process fails that attempt only: ' + 'the next port serves logins; stop() leaves nothing',
     async () => {
       const picked: number[] = [];
       const server = await startEmbeddedServer({
@@ -67,10 +64,7 @@ describe('embedded PostgreSQL launcher', () => {
   });
 
   it(
-    'a server that cannot start is ' +
-      'an error naming each ' +
-      'attempt and its cause, and ' +
-      'nothing is left behind',
+    'a server that cannot start is an error naming each ' + 'attempt and its cause, and nothing is left behind',
     async () => {
       const error = await startEmbeddedServer({ name: 'vg-launcher-fail', pickPort: async () => takenPort }).then(
         () => new Error('started on a taken port'),

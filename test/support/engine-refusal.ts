@@ -25,11 +25,8 @@ BEGIN
   END LOOP;
 END $$`),
     stmt(
-      `CREATE EVENT TRIGGER ` +
-        `vg_test_refuse_marked_views ON ` +
-        `ddl_command_end WHEN TAG IN ` +
-        `('CREATE VIEW') EXECUTE FUNCTION ` +
-        `public.vg_test_refuse_marked_views()`,
+      `CREATE EVENT TRIGGER vg_test_refuse_marked_views ON ddl_command_end WHEN TAG IN ('CREATE VIEW') EXECUTE ` +
+        `FUNCTION public.vg_test_refuse_marked_views()`,
     ),
   ];
 }

@@ -76,13 +76,8 @@ export async function attachRemoteDatabase(engine: Engine, tables: readonly Remo
   const local: SqlStatement[] = [
     stmt('CREATE EXTENSION IF NOT EXISTS postgres_fdw'),
     stmt(
-      `CREATE SERVER ${srv} FOREIGN DATA WRAPPER postgres_fdw ` +
-        `OPTIONS (host ` +
-        `${d.quoteLiteral(db.host)}, ` +
-        `port ` +
-        `${d.quoteLiteral(String(db.port))}` +
-        `, dbname ` +
-        `${d.quoteLiteral(db.name)})`,
+      `CREATE SERVER ${srv} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host ${d.quoteLiteral(db.host)}, port ` +
+        `${d.quoteLiteral(String(db.port))}, dbname ${d.quoteLiteral(db.name)})`,
     ),
     // IMPORT reads the remote catalog through the importing user's mapping: a mapping for the admin only while
     // importing, dropped right after.

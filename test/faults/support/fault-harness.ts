@@ -75,9 +75,7 @@ export async function openFaultWarehouse(
   await wh.admin([
     stmt('CREATE SCHEMA faults_audit'),
     stmt(
-      'CREATE TABLE faults_audit.applied (seq ' +
-        'serial PRIMARY KEY, kind text NOT ' +
-        'NULL, id text NOT NULL, version ' +
+      'CREATE TABLE faults_audit.applied (seq serial PRIMARY KEY, kind text NOT NULL, id text NOT NULL, version ' +
         'bigint NOT NULL, deleted boolean)',
     ),
     // SECURITY DEFINER: the procedures run as the system role, which must not need rights on the audit.
@@ -94,18 +92,13 @@ END $$`),
       ['profile', 'user', 'immuta__userid'],
     ].flatMap(([table, kind, key]) => [
       stmt(
-        `CREATE TRIGGER audit_insert AFTER INSERT ` +
-          `ON immuta_system.${table} FOR ` +
-          `EACH ROW EXECUTE FUNCTION ` +
-          `faults_audit.record('${kind}', '${key}` +
-          `')`,
+        `CREATE TRIGGER audit_insert AFTER INSERT ON immuta_system.${table} FOR EACH ROW EXECUTE FUNCTION ` +
+          `faults_audit.record('${kind}', '${key}')`,
       ),
       // A signature-only update (apply_policy recording a view) keeps the version: not a new application.
       stmt(
-        `CREATE TRIGGER audit_update AFTER UPDATE ON ` +
-          `immuta_system.${table} FOR EACH ROW WHEN (OLD.version ` +
-          `IS DISTINCT FROM NEW.version) EXECUTE FUNCTION ` +
-          `faults_audit.record('${kind}', '${key}')`,
+        `CREATE TRIGGER audit_update AFTER UPDATE ON immuta_system.${table} FOR EACH ROW WHEN (OLD.version IS ` +
+          `DISTINCT FROM NEW.version) EXECUTE FUNCTION faults_audit.record('${kind}', '${key}')`,
       ),
     ]),
   ]);

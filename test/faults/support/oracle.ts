@@ -137,12 +137,8 @@ export async function expectConverged(
     await wh.system.transaction(compiled.statements);
     const defs = await admin(
       wh,
-      `SELECT pg_get_viewdef(` +
-        `${pg.quoteLiteral(pg.qualify(config.viewSchema, ds.name))}` +
-        `::regclass) AS ` +
-        `actual, pg_get_viewdef(` +
-        `${pg.quoteLiteral(pg.qualify(schema, ds.name))}` +
-        `::regclass) AS expected`,
+      `SELECT pg_get_viewdef(${pg.quoteLiteral(pg.qualify(config.viewSchema, ds.name))}::regclass) AS actual, ` +
+        `pg_get_viewdef(${pg.quoteLiteral(pg.qualify(schema, ds.name))}::regclass) AS expected`,
     );
     expect(defs[0]!.actual, `view of ${id}`).toBe(defs[0]!.expected);
     for (const role of readers) {

@@ -28,9 +28,7 @@ export const RAW_TABLES = [
   stmt('CREATE SCHEMA raw'),
   stmt('CREATE TABLE raw.orders (order_id int8, region varchar(8), customer_email varchar(64), amount numeric(10,2))'),
   stmt(
-    "INSERT INTO raw.orders VALUES (1, 'eu', " +
-      "'ana@example.com', 120.00), (2, " +
-      "'us', 'ben@example.com', 80.50), (3, " +
+    "INSERT INTO raw.orders VALUES (1, 'eu', 'ana@example.com', 120.00), (2, 'us', 'ben@example.com', 80.50), (3, " +
       "'eu', 'cy@example.com', 42.00)",
   ),
   stmt('CREATE TABLE raw.customers (customer_id int8, name varchar(32), email varchar(64), country varchar(8))'),

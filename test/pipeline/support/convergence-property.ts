@@ -371,12 +371,8 @@ async function checkAgainstOracle(wh: LocalWarehouse, run: string, s: Scenario):
     const compiled = compileView(ds, livePolicies, { ...config, viewSchema: oracleSchema }, d, null);
     await wh.system.transaction(compiled.statements);
     const defs = await adminRows(
-      `SELECT pg_get_viewdef(` +
-        `${d.quoteLiteral(d.qualify('secure', ds.name))}` +
-        `::regclass) AS actual, ` +
-        `pg_get_viewdef(` +
-        `${d.quoteLiteral(d.qualify(oracleSchema, ds.name))}` +
-        `::regclass) AS expected`,
+      `SELECT pg_get_viewdef(${d.quoteLiteral(d.qualify('secure', ds.name))}::regclass) AS actual, pg_get_viewdef(` +
+        `${d.quoteLiteral(d.qualify(oracleSchema, ds.name))}::regclass) AS expected`,
     );
     expect(defs[0]!.actual, `definition of ${ds.name}`).toBe(defs[0]!.expected);
     for (const [k] of s.users.entries()) {

@@ -45,10 +45,8 @@ export function lintViewTypes(columns: readonly { name: string; branchTypes: rea
       out.push(
         diagnostic(
           'VG405',
-          `column ${JSON.stringify(c.name)}: the CASE ` +
-            `mixes ${c.branchTypes.join(', ')}` +
-            ` (${categories.join(' and ')}); ` +
-            `Redshift cannot match these types`,
+          `column ${JSON.stringify(c.name)}: the CASE mixes ${c.branchTypes.join(', ')} (` +
+            `${categories.join(' and ')}); Redshift cannot match these types`,
           [c.name],
         ),
       );
