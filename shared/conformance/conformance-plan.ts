@@ -310,7 +310,9 @@ function layoutSteps({ dialect, scratch, layout }: PlanContext): CheckStep[] {
     },
     {
       id: 'security-definer-procedure',
-      title: 'CREATE OR REPLACE PROCEDURE … SECURITY DEFINER SET search_path, EXECUTE revoked from PUBLIC',
+      title:
+        'CREATE OR REPLACE PROCEDURE … SECURITY DEFINER with its ' +
+        'name resolution pinned, EXECUTE revoked from PUBLIC',
       identity: 'system',
       statements: transaction(part(layout, isRoutine('procedure'))),
       expect: { kind: 'finish' },
