@@ -142,6 +142,10 @@ describe('selecting and overriding', () => {
 });
 
 describe('the app entry and the npm script arguments', () => {
+  // spawnSync blocks vitest's timer, so a test's own timeout fires only after its children end: on a loaded
+  // machine three good syntheses outlasted 120 s and failed a good run. Each child has its own kill timeout
+  // instead (a hang guard, not a speed limit), and the test's covers three of them.
+  const CHILD_TIMEOUT_MS = 240_000;
   const synthApp = (context: Record<string, unknown>) => {
     const outdir = tempDir();
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
@@ -152,6 +156,7 @@ describe('the app entry and the npm script arguments', () => {
         CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
       },
       encoding: 'utf8',
+      timeout: CHILD_TIMEOUT_MS,
     });
     return { ...r, outdir };
   };
@@ -166,7 +171,7 @@ describe('the app entry and the npm script arguments', () => {
     const bad = synthApp({ 'viewguard:env': 'nope' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('VG901 viewguard:env: no environment "nope"');
-  }, 120_000);
+  }, 800_000);
 
   it('--env <name> becomes -c viewguard:env=<name>; other arguments pass through', () => {
     const available = ['dev', 'prod'];
