@@ -20,7 +20,7 @@ import { batchItemFailures } from '../../shared/apply/fifo-partial-batch.js';
 import { reportRecord } from '../../shared/apply/outcome-reporter.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { PowertoolsOutcomeReporter } from '../aws/powertools-outcome-reporter.js';
-import { RedshiftDataWarehouse } from '../aws/redshift-data-warehouse.js';
+import { RedshiftDataWarehouse } from '../../shared/adapters/redshift-data-warehouse.js';
 import { SqsWorkQueue } from '../aws/sqs-work-queue.js';
 import { recordStatement } from '../aws/statement-metrics.js';
 import {

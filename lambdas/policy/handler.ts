@@ -6,7 +6,7 @@
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { METRIC } from '../../shared/contract/metric-names.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
-import { RedshiftDataWarehouse } from '../aws/redshift-data-warehouse.js';
+import { RedshiftDataWarehouse } from '../../shared/adapters/redshift-data-warehouse.js';
 import { routerHandler } from '../aws/router-handler.js';
 import { recordStatement } from '../aws/statement-metrics.js';
 import { integrationSchemasFromEnv, redshiftTargetFromEnv } from '../aws/read-environment.js';
