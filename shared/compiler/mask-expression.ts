@@ -108,11 +108,11 @@ export function maskedColumn(
   const branchTypes: string[] = [];
   const branch = (fn: Rendered): string => {
     const sql = render(fn);
-    if (!textual || sql === 'NULL' || fn.kind === 'hash') {
-      branchTypes.push(sql === 'NULL' ? 'unknown' : renderedType(fn, type, asText, dialect));
+    if (!textual || fn.kind === 'hash') {
+      branchTypes.push(renderedType(fn, type, asText, dialect));
       return sql;
     }
-    // The value first takes the column's type (a constant, a rounded number or date), then becomes text.
+    // The value first takes the column's type (a constant, a rounded number or date, NULL), then becomes text.
     branchTypes.push(outType);
     return `CAST(${fn.kind === 'clear' ? sql : `CAST(${sql} AS ${type.sql})`} AS ${outType})`;
   };

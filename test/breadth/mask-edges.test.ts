@@ -9,21 +9,22 @@ import type { IntegrationConfig } from '../../shared/layout/integration-config.j
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
 import { compileView, type CompiledView } from '../../shared/compiler/view-compiler.js';
 import { DataSourceSchema, type DataSource } from '../../shared/policy/data-source.js';
-import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
+import type { z } from 'zod';
+import { PolicySchema, type MaskFunctionSchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
 import { lintRedshift } from '../support/lint/redshift-lint.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { redshift } from '../../shared/sql/redshift-dialect.js';
 import { stmt } from '../../shared/sql/statement.js';
 
-// id, amount numeric(10,2), small numeric(6,3)
-type Row = [number, string | null, string | null];
+// id, amount numeric(10,2), small numeric(6,3), code varchar(8) (trailing spaces are part of a varchar value), day
+type Row = [number, string | null, string | null, string | null, string | null];
 const ROWS: Row[] = [
-  [1, '1234.56', '1.234'],
-  [2, '-987.65', '-0.875'],
-  [3, '0.49', '0.250'],
-  [4, null, null],
-  [5, '-0.24', '99.999'],
+  [1, '1234.56', '1.234', 'AB12  ', '2024-03-17'],
+  [2, '-987.65', '-0.875', 'XY9', '1999-12-31'],
+  [3, '0.49', '0.250', null, null],
+  [4, null, null, 'Q', '2000-02-29'],
+  [5, '-0.24', '99.999', '12345678', '2024-01-01'],
 ];
 
 const ledger = (database: string): DataSource =>
@@ -37,6 +38,8 @@ const ledger = (database: string): DataSource =>
       { name: 'id', type: 'int4' },
       { name: 'amount', type: 'numeric(10,2)' },
       { name: 'small', type: 'numeric(6,3)' },
+      { name: 'code', type: 'varchar(8)' },
+      { name: 'day', type: 'date' },
     ],
   });
 
@@ -44,7 +47,14 @@ const policy = (
   id: string,
   body: Omit<PolicyInput, 'id' | 'version' | 'name' | 'createdAt'> & Partial<PolicyInput>,
 ): Policy => PolicySchema.parse({ id, version: 1, name: id, createdAt: '2024-01-01T00:00:00Z', ...body });
+type Otherwise = z.input<typeof MaskFunctionSchema>;
 const local = { kind: 'local', dataSourceId: 'ds-ledger' } as const;
+const sha = (v: string | null): string | null =>
+  v === null
+    ? null
+    : createHash('sha256')
+        .update(HASH_KEY + v)
+        .digest('hex');
 const anyone = policy('sub-anyone', { scope: local, type: 'subscription', access: { kind: 'anyone' } });
 
 describe.each(engines)('mask edges on $name', ({ create }) => {
@@ -71,13 +81,14 @@ describe.each(engines)('mask edges on $name', ({ create }) => {
     ds = ledger(engine.database);
     await engine.exec([
       stmt('CREATE SCHEMA raw'),
-      stmt('CREATE TABLE raw.ledger (id int4, amount numeric(10,2), small numeric(6,3))'),
-      ...ROWS.map(([id, amount, small]) =>
-        stmt('INSERT INTO raw.ledger VALUES (:id, CAST(:amount AS numeric), CAST(:small AS numeric))', undefined, {
-          id,
-          amount,
-          small,
-        }),
+      stmt('CREATE TABLE raw.ledger (id int4, amount numeric(10,2), small numeric(6,3), code varchar(8), day date)'),
+      ...ROWS.map(([id, amount, small, code, day]) =>
+        stmt(
+          'INSERT INTO raw.ledger VALUES (:id, CAST(:amount AS numeric), CAST(:small AS numeric), :code, ' +
+            'CAST(:day AS date))',
+          undefined,
+          { id, amount, small, code, day },
+        ),
       ),
     ]);
     layout = layoutConfig(engine, 'raw');
@@ -136,12 +147,6 @@ describe.each(engines)('mask edges on $name', ({ create }) => {
         mask: { kind: 'hash' },
         condition: { kind: 'everyoneExcept', except: { groups: [except] } },
       });
-    const sha = (v: string | null): string | null =>
-      v === null
-        ? null
-        : createHash('sha256')
-            .update(HASH_KEY + v)
-            .digest('hex');
 
     it('ann (red) is masked by "everyone except blue": the SHA-256 of key ‖ the value text', async () => {
       const compiled = await apply([anyone, hashAmount('blue')]);
@@ -152,6 +157,56 @@ describe.each(engines)('mask edges on $name', ({ create }) => {
     it('ann (red) is excepted by "everyone except red": the clear value, as text', async () => {
       await apply([anyone, hashAmount('red')]);
       expect(await column('amount')).toEqual(ROWS.map((r) => r[1]));
+    });
+  });
+
+  // everyoneWho: ann (red) gets the mask when `who` is red, the `otherwise` mask when it is blue.
+  const hashOr = (name: string, who: string, otherwise: Otherwise) =>
+    policy(`hash-${name}-or-${otherwise.kind}-${who}`, {
+      scope: local,
+      type: 'mask',
+      target: { kind: 'column', name },
+      mask: { kind: 'hash' },
+      condition: { kind: 'everyoneWho', who: { groups: [who] }, otherwise },
+    });
+
+  describe('a hash with another mask otherwise: that mask shows its value in the column type, as text', () => {
+    it('a date rounded to the month: ann sees the date (2024-03-01), not the timestamp DATE_TRUNC gives', async () => {
+      const otherwise: Otherwise = { kind: 'round', unit: 'month' };
+      const compiled = await apply([anyone, hashOr('day', 'blue', otherwise)]);
+      expect(compiled.diagnostics).toEqual([]);
+      expect(compiled.signature.columns.find((c) => c.name === 'day')?.type).toBe('varchar(64)');
+      expect(await column('day')).toEqual(['2024-03-01', '1999-12-01', null, '2000-02-01', '2024-01-01']);
+      // The same policy with ann in `who`: the hash of the date's text.
+      await apply([anyone, hashOr('day', 'red', otherwise)]);
+      expect(await column('day')).toEqual(ROWS.map((r) => sha(r[4])));
+    });
+
+    it('a constant on a numeric(10,2) column is shown as that type shows it (5 → 5.00)', async () => {
+      await apply([anyone, hashOr('amount', 'blue', { kind: 'constant', value: '5' })]);
+      expect(await column('amount')).toEqual(ROWS.map(() => '5.00'));
+    });
+
+    it('a regex on a varchar(8) whose replacement is longer shows the whole replacement (never cut to 8)', async () => {
+      const otherwise: Otherwise = { kind: 'regex', pattern: '[0-9]+', replacement: '<digits>' };
+      const compiled = await apply([anyone, hashOr('code', 'blue', otherwise)]);
+      expect(compiled.diagnostics).toEqual([]);
+      expect(await column('code')).toEqual(['AB<digits>  ', 'XY<digits>', null, 'Q', '<digits>']);
+    });
+  });
+
+  describe('a partial mask on a varchar counts its trailing spaces: they are data, not padding', () => {
+    it('keeping the last 2 of "AB12  " shows the two spaces, not "12"', async () => {
+      await apply([
+        anyone,
+        policy('partial-code', {
+          scope: local,
+          type: 'mask',
+          target: { kind: 'column', name: 'code' },
+          mask: { kind: 'partial', keep: 'last', count: 2, maskChar: '*' },
+        }),
+      ]);
+      expect(await column('code')).toEqual(['****  ', '*Y9', null, '*', '******78']);
     });
   });
 });
@@ -196,6 +251,31 @@ describe('a regex mask whose replacement can grow the text past what Redshift ho
       const pg = compileView(wide, [grow], config, d);
       expect(pg.diagnostics).toEqual([]);
       expect(pg.statements.find((s) => s.sql.startsWith('CREATE'))!.sql).toMatch(/regexp_replace/i);
+    },
+  );
+
+  // Only the masks that grow text become NULL: the other branch of the same CASE (an `otherwise` constant or
+  // hash, which fit) still shows its value to its users.
+  it.each([
+    ['a constant', { kind: 'constant', value: 'n/a' }, /'n\/a'/],
+    ['a hash', { kind: 'hash' }, /SHA2\(/],
+  ] as const)(
+    'Redshift: the otherwise branch (%s) keeps its value; only the growing regex is NULL',
+    (_l, otherwise, kept) => {
+      const policy = PolicySchema.parse({
+        ...grow,
+        id: 'm-grow-or',
+        condition: { kind: 'everyoneWho', who: { groups: ['red'] }, otherwise },
+      });
+      const rs = compileView(wide, [policy], config, redshift);
+      expect(rs.failedClosed).toBe(false);
+      expect(rs.diagnostics.map((x) => [x.code, x.severity, x.path])).toEqual([['VG313', 'warning', ['mask']]]);
+      const view = rs.statements.find((s) => s.sql.startsWith('CREATE'))!.sql;
+      const big = view.slice(view.lastIndexOf('CASE WHEN'), view.indexOf(' AS "big"'));
+      expect(big).toMatch(/ THEN NULL ELSE /);
+      expect(big.slice(big.indexOf(' ELSE '))).toMatch(kept);
+      expect(view).not.toMatch(/REGEXP_REPLACE/i);
+      for (const s of rs.statements) expect(lintRedshift(s.sql), s.sql).toEqual([]);
     },
   );
 });
