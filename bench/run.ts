@@ -38,6 +38,8 @@ const listArg = (name: string): string[] | undefined =>
     .map((s) => s.trim());
 const pushViews = listArg('push-views')?.map(Number);
 const pushConsumers = (listArg('push-consumers') ?? ['per-item', 'combined']) as ('per-item' | 'combined')[];
+// --push-setup=pipeline: register section b's data sources through the pipeline's consumer (slow) instead of in bulk.
+const pushSetup = listArg('push-setup')?.[0] === 'pipeline' ? 'pipeline' : 'bulk';
 
 const SIZES = quick
   ? {
@@ -62,7 +64,7 @@ const SIZES = quick
       runs: 9,
       push: [
         { views: 1_000, budgetMs: 240_000 },
-        { views: 10_000, budgetMs: 150_000 },
+        { views: 10_000, budgetMs: 600_000 },
       ],
       changes: 1_000,
       users: 100,
@@ -181,7 +183,9 @@ async function main(): Promise<void> {
       // Each size with today's one-transaction-per-item consumer and with the combined batch consumer.
       for (const p of SIZES.push.filter((x) => !pushViews || pushViews.includes(x.views))) {
         for (const consumer of pushConsumers)
-          sections.policyPush.push(await benchPolicyPush(server!, p.views, { budgetMs: p.budgetMs, log, consumer }));
+          sections.policyPush.push(
+            await benchPolicyPush(server!, p.views, { budgetMs: p.budgetMs, log, consumer, setup: pushSetup }),
+          );
       }
     });
     await section('c', 'entitlement changes', async () => {

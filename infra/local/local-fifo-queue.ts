@@ -153,7 +153,8 @@ interface Deadline {
 }
 
 export class LocalFifoQueue implements WorkQueue {
-  private readonly visibilityTimeoutMs: number;
+  /** How long a received message stays invisible (the queue's VisibilityTimeout). */
+  readonly visibilityTimeoutMs: number;
   private readonly maxReceiveCount: number;
   private readonly dedupWindowMs: number;
   private readonly clock: () => number;

@@ -21,6 +21,7 @@ import type { Dialect } from '../../shared/sql/dialect.js';
 import { postgres } from '../../shared/sql/postgres-dialect.js';
 import { LocalEventBus } from './local-event-bus.js';
 import { StatusOutcomeReporter } from './status-outcome-reporter.js';
+import { keepInvisible, type HeartbeatOptions } from './visibility-heartbeat.js';
 
 export interface LocalPipelineOptions {
   config: IntegrationConfig;
@@ -40,6 +41,8 @@ export interface LocalPipelineOptions {
   maxConflictRetries?: number;
   /** How the policy router fans a change out (default DEFAULT_POLICY_FAN_OUT: view sets from 11 views). */
   policyFanOut?: PolicyFanOut;
+  /** How the consumer keeps a batch it is working on invisible (visibility-heartbeat.ts). */
+  heartbeat?: HeartbeatOptions;
 }
 
 export interface PipelineStatus {
@@ -103,18 +106,32 @@ export class LocalPipeline {
     });
   }
 
-  /** One receive (≤ batchSize messages) processed in order; returns how many were received. */
+  /**
+   * One receive (≤ batchSize messages) processed in order; returns how many were received. The batch's messages
+   * stay invisible while it is worked on, however long that takes (visibility-heartbeat.ts).
+   */
   async consumeOnce(batchSize = 10): Promise<number> {
     const batch = this.queue.receive(batchSize);
-    const deps = this.applyDeps();
-    // As the apply Lambda does: group heads in one transaction where they can be, the rest one by one.
-    const results = await processWorkBatch(batch, deps, async (message, run) => {
-      await reportRecord(this.reporter, message, run);
-      this.queue.ack(message.receiptHandle);
-    });
-    for (const result of results) {
-      if (result.status !== 'processed')
+    if (batch.length === 0) return 0;
+    const heartbeat = keepInvisible(
+      this.queue,
+      batch.map((m) => m.receiptHandle),
+      this.options.heartbeat,
+    );
+    try {
+      // As the apply Lambda does: group heads in one transaction where they can be, the rest one by one.
+      const results = await processWorkBatch(batch, this.applyDeps(), async (message, run) => {
+        await reportRecord(this.reporter, message, run);
+        heartbeat.release(message.receiptHandle);
+        this.queue.ack(message.receiptHandle);
+      });
+      for (const result of results) {
+        if (result.status === 'processed') continue;
+        heartbeat.release(result.record.receiptHandle);
         this.queue.fail(result.record.receiptHandle, fifoFailureReason(result), this.delay(result.record));
+      }
+    } finally {
+      heartbeat.stop();
     }
     return batch.length;
   }
