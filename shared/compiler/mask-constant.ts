@@ -33,10 +33,14 @@ export function constantMismatch(type: ColumnType, value: string): string | null
       const fracDigits = (m[2] ?? '').length;
       return intDigits > p - s || fracDigits > s ? `does not fit ${type.sql}` : null;
     }
-    case 'float':
-      return /^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(value) && Number.isFinite(Number(value))
-        ? null
-        : 'not a finite number';
+    case 'float': {
+      if (!/^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(value)) return 'not a number';
+      // As the type stores it (float4: single precision): the engine refuses a value past the type's range and a
+      // non-zero one that would round to 0 (`1e-400`; `1e-46` for a float4).
+      const stored = type.sql === 'float4' ? Math.fround(Number(value)) : Number(value);
+      if (!Number.isFinite(stored)) return `out of range for ${type.sql}`;
+      return stored === 0 && /[1-9]/.test(value.replace(/e.*$/i, '')) ? `too close to zero for ${type.sql}` : null;
+    }
     case 'boolean':
       return /^(true|false)$/i.test(value) ? null : 'not true or false';
     case 'date': {
