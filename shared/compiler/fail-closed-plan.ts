@@ -16,7 +16,6 @@ import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CatalogSnapshot } from '../layout/catalog-reader.js';
 import { storedDataSource } from '../layout/catalog-state.js';
 import { planDatasourceStateCall, planPolicyStateCall } from '../layout/state-call-plan.js';
-import type { DataSource } from '../policy/data-source.js';
 import type { Dialect } from '../sql/dialect.js';
 import type { PlannedStatement } from '../sql/statement.js';
 import { safeViewName, type ViewChange, type ViewChangePlan } from './view-change-plan.js';
@@ -77,8 +76,9 @@ export function planFailClosed(
     const what =
       refusal.code === 'VG320' ? 'the compiled view is too large to send' : 'the warehouse refused the compiled view';
     const because = [diagnostic(refusal.code, `data source ${JSON.stringify(ds.id)}: ${what}: ${refusal.reason}`)];
-    // A rename: the old name would otherwise keep serving the previous definition.
-    const renamed = item.kind === 'datasource' && sameName(stored.live, ds, config, dialect) === false;
+    // A rename: the old name would otherwise keep serving the previous definition. (A new name no view can carry
+    // compiles to no statements, so nothing is planned for it; a policy item's data source is the stored one.)
+    const renamed = safeViewName(stored.live, config, dialect) !== safeViewName(ds, config, dialect);
     plans.push(
       ...plan(
         compileFailClosedView(ds, config, dialect, because),
@@ -133,10 +133,4 @@ function guardCall(
         },
         dialect,
       );
-}
-
-/** Undefined when a name cannot be quoted (such a view never existed). */
-function sameName(a: DataSource, b: DataSource, config: ViewCompileConfig, dialect: Dialect): boolean | undefined {
-  const [x, y] = [safeViewName(a, config, dialect), safeViewName(b, config, dialect)];
-  return x === null || y === null ? undefined : x === y;
 }

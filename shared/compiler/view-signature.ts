@@ -23,22 +23,23 @@ export function sameSignature(a: ViewSignature, b: ViewSignature): boolean {
 
 export const serializeSignature = (s: ViewSignature): string => JSON.stringify(s);
 
+type Stored = { columns?: unknown; lateBinding?: unknown } | null;
+
+// Once the name is read, c is an object: no `?.` for the type.
+const isColumn = (c: unknown): c is { name: string; type: string } =>
+  typeof (c as { name?: unknown } | null)?.name === 'string' && typeof (c as { type?: unknown }).type === 'string';
+
 /** Parse a stored signature; null when absent or unreadable (the caller then drops and re-creates). */
 export function parseSignature(text: string | null | undefined): ViewSignature | null {
-  if (!text) return null;
+  let v: Stored;
   try {
-    const v = JSON.parse(text) as unknown;
-    if (
-      typeof v === 'object' &&
-      v !== null &&
-      Array.isArray((v as ViewSignature).columns) &&
-      (v as ViewSignature).columns.every((c) => typeof c?.name === 'string' && typeof c?.type === 'string')
-    ) {
-      const columns = (v as ViewSignature).columns.map((c) => ({ name: c.name, type: c.type }));
-      return (v as ViewSignature).lateBinding === true ? { columns, lateBinding: true } : { columns };
-    }
+    // Absent parses as JSON null ("null") or not at all ("undefined"): unknown either way.
+    v = JSON.parse(String(text)) as Stored;
   } catch {
-    /* unreadable → unknown */
+    return null;
   }
-  return null;
+  const columns = v?.columns;
+  if (!Array.isArray(columns) || !columns.every(isColumn)) return null;
+  const out = columns.map((c) => ({ name: c.name, type: c.type }));
+  return v!.lateBinding === true ? { columns: out, lateBinding: true } : { columns: out };
 }
