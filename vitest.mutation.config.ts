@@ -18,6 +18,8 @@ export default defineConfig({
       'test/generative/{compiler-regressions,regressions}.test.ts',
       // The Redshift lint's CASE type check reads the compiler's typed output (branchTypes), which no user sees.
       'test/lint/view-types.test.ts',
+      // The user-name rules (shared/policy/user-name.ts) are read where users meet them: the webhook's answer.
+      'test/events/user-name-warnings.test.ts',
     ],
     exclude: ['test/policy/policy-doc.test.ts', '**/node_modules/**'],
     setupFiles: ['test/mutation/hook-coverage.ts'],

@@ -6,6 +6,15 @@ import { TagSchema } from './tag.js';
 
 const nonEmpty = z.string().min(1);
 
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+  } catch {
+    return false;
+  }
+  return true;
+}
+
 /**
  * Who a condition or subscription rule matches. `match: 'any'` = at least one listed entitlement; 'all' = every one.
  */
@@ -54,21 +63,7 @@ export const MaskFunctionSchema = z.discriminatedUnion('kind', [
     kind: z.literal('regex'),
     // An invalid pattern would make every query on the view fail at run time; JavaScript's parser catches
     // the common mistakes (unbalanced brackets and parentheses, dangling quantifiers) that POSIX rejects too.
-    pattern: z
-      .string()
-      .min(1)
-      .max(1000)
-      .refine(
-        (p) => {
-          try {
-            new RegExp(p);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { message: 'not a valid regular expression' },
-      ),
+    pattern: z.string().min(1).max(1000).refine(compiles, { message: 'not a valid regular expression' }),
     replacement: z.string().refine((r) => !/[\\$]/.test(r), { message: 'the replacement is literal text: no \\ or $' }),
     global: z.boolean().default(true),
     caseInsensitive: z.boolean().default(false),

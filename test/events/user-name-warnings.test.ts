@@ -46,6 +46,7 @@ describe('userId spellings (docs/policies.md "User names")', () => {
     'IAM:Ann.Lee+ops@corp',
     'éa_1',
     'a'.repeat(127),
+    'ops_iam:bob', // an IAM-like word that is not a prefix is part of an ordinary name
   ])('%s can be a Redshift user: accepted, no warning', async (userId) => {
     expect(userNameProblems(userId)).toEqual([]);
     const out = await send(userUpdated(userId));
@@ -60,6 +61,8 @@ describe('userId spellings (docs/policies.md "User names")', () => {
     ['IAMA:temp_user', /IAMA:, the login prefix GetClusterCredentials adds/],
     ['Alice', /folds user names to lower case unless enable_case_sensitive_identifier is on/],
     [' alice', /white space/],
+    ['alice ', /white space/],
+    ['al\u007fice', /control character/],
     ['alice\n', /control character/],
     ['é'.repeat(64), /128 bytes; Redshift names are at most 127/],
   ])('%j is accepted (202) with a VG508 warning naming why', async (userId, why) => {
@@ -76,6 +79,17 @@ describe('userId spellings (docs/policies.md "User names")', () => {
     );
     expect(body.warnings!.map((w) => w.summary).join('\n')).toMatch(why);
     expect(out.diagnostics).toEqual(body.warnings);
+  });
+
+  it('the warning says why and what follows, in full; several problems are one warning each', async () => {
+    const out = await send(userUpdated('Alice '));
+    expect((out.body as { warnings: { summary: string }[] }).warnings.map((w) => w.summary)).toEqual([
+      'userId "Alice " begins or ends with white space: no Redshift session\'s current_user can equal it, so ' +
+        'this profile matches nobody',
+      'userId "Alice " has upper-case letters; Redshift folds user names to lower case unless ' +
+        "enable_case_sensitive_identifier is on: no Redshift session's current_user can equal it, so this " +
+        'profile matches nobody',
+    ]);
   });
 
   it('a user.deleted event is checked too (path data.userId)', async () => {

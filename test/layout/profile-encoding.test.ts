@@ -13,6 +13,7 @@ import {
   decodeList,
   encodeAttributes,
   encodeList,
+  encodePurposes,
   encodedContains,
   listItemNeedleSql,
   listNeedle,
@@ -101,6 +102,20 @@ describe('profile encoding (pure)', () => {
     expect(encodeList(['b', 'a|b', 'a', 'a'])).toBe('|a|a%7Cb|b|');
     expect(encodeAttributes({ 'k=1': ['x%'] })).toBe('|k%3D1=x%25|');
     expect(listNeedle('%7C')).toBe('|%257C|');
+    // acknowledged purposes as items, the purposes the user acts under as `=`-marked items, sorted, once each
+    expect(encodePurposes([], [])).toBe('|');
+    expect(encodePurposes(['b', 'a', 'a', 'x=y'], ['a', 'a'])).toBe('|=a|a|b|x%3Dy|');
+    expect(encodePurposes([], ['p|q'])).toBe('|=p%7Cq|');
+  });
+
+  it('stored text that is not an encoding is refused, never read as items', () => {
+    for (const bad of ['', 'a', 'a|', '|a']) expect(() => decodeList(bad), bad).toThrow('not an encoded list');
+    for (const bad of ['', 'k=v', '|k=v', 'k=v|'])
+      expect(() => decodeAttributes(bad), bad).toThrow('not encoded attributes');
+    expect(() => decodeAttributes('|k=v|kv|')).toThrow('attribute entry without =');
+    // the first raw `=` ends the key (an escaped key has none); an empty key or value is an item like any other
+    expect(decodeAttributes('|k=a=b|=v|k=|')).toEqual({ k: ['a=b', ''], '': ['v'] });
+    expect(decodeList('||a|')).toEqual(['', 'a']);
   });
 });
 

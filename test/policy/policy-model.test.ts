@@ -52,7 +52,7 @@ describe('parsePolicy', () => {
     });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.diagnostics.every((x) => x.code === 'VG202')).toBe(true);
+    expect(r.diagnostics.every((x) => x.code === 'VG202' && x.summary.startsWith('invalid policy: '))).toBe(true);
     expect(r.diagnostics.map((x) => x.path.join('.')).sort()).toEqual([
       'condition.except',
       'createdAt',
@@ -102,6 +102,7 @@ describe('parseDataSource / parseUserProfile', () => {
       ],
     });
     expect(dup.ok ? [] : dup.diagnostics.map((x) => `${x.code} ${x.path.join('.')}`)).toEqual(['VG201 columns.1.name']);
+    expect(dup.ok ? [] : dup.diagnostics.map((x) => x.summary)).toEqual(['invalid data source: duplicate column "a"']);
   });
   it('user profile defaults and VG203', () => {
     const r = parseUserProfile({ userId: 'u', version: 2 });
@@ -121,6 +122,9 @@ describe('parseDataSource / parseUserProfile', () => {
       'VG203 userId',
       'VG203 version',
     ]);
+    expect(bad.ok ? [] : bad.diagnostics.map((x) => x.summary.split(': ')[0])).toEqual(
+      Array(3).fill('invalid user profile'),
+    );
   });
 });
 
