@@ -74,7 +74,7 @@ export function parseColumnType(declared: string): ColumnType | null {
     .toLowerCase()
     .replace(/\s+/g, ' ')
     .replace(/\s*([(),])\s*/g, '$1');
-  const known = fixed[t] ?? fixed[aliases[t] ?? ''];
+  const known = fixed[aliases[t] ?? t];
   if (known) return known;
   let m = varcharRe.exec(t);
   if (m) {
@@ -90,7 +90,7 @@ export function parseColumnType(declared: string): ColumnType | null {
   if (m) {
     const p = m[1] === undefined ? 18 : Number(m[1]);
     const s = m[2] === undefined ? 0 : Number(m[2]);
-    if (p < 1 || p > 38 || s < 0 || s > p) return null;
+    if (p < 1 || p > 38 || s > p) return null;
     // sign, digits, decimal point — and the leading zero PostgreSQL writes when every digit is a fraction
     // digit (numeric(2,2): `-0.55`); one character short, a hash or a key read a truncated text.
     return { sql: `numeric(${p},${s})`, family: 'numeric', textWidth: p + 2 + (s === p ? 1 : 0) };

@@ -14,6 +14,6 @@ export function activePurposes(
   const current = profile.currentProject;
   if (current === null || !profile.projects.includes(current)) return [];
   const carried = profile.projectPurposes?.[current] ?? [];
-  const acknowledged = new Set(profile.purposes);
-  return [...new Set(carried.filter((p) => acknowledged.has(p)))].sort();
+  // As stored (encodePurposes): a set, so order and repeats here do not matter.
+  return carried.filter((p) => profile.purposes.includes(p));
 }

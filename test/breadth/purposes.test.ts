@@ -35,6 +35,12 @@ describe('which purposes a user acts under', () => {
       expect(
         activePurposes(UserProfileSchema.parse({ ...base, projects: ['p'], currentProject: 'p', purposes: ['x'] })),
       ).toEqual([]);
+      // only the carried purposes the user acknowledged; another project's purposes do not count
+      const some = { projects: ['p', 'q'], currentProject: 'p', projectPurposes: { p: ['a', 'b', 'c'], q: ['z'] } };
+      expect(activePurposes(UserProfileSchema.parse({ ...base, ...some, purposes: ['c', 'a', 'z'] })).sort()).toEqual([
+        'a',
+        'c',
+      ]);
     },
   );
 

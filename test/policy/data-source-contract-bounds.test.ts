@@ -126,6 +126,31 @@ describe('column types: every documented spelling, its canonical type, and the b
     expect(parseColumnType(declared)).toMatchObject({ sql: canonical, family });
   });
 
+  it('a value of a number type, written as text, is never longer than the width the compiler gives that text', () => {
+    // The longest value of numeric(p,s) as PostgreSQL writes it: a sign, p digits, the point when s > 0, and
+    // the leading zero when every digit is a fraction digit (numeric(2,2): -0.99).
+    const longest = (p: number, s: number) =>
+      `-${s === p ? '0' : ''}${'9'.repeat(p - s)}${s ? '.' : ''}${'9'.repeat(s)}`;
+    for (const [p, s] of [
+      [1, 0],
+      [2, 2],
+      [5, 2],
+      [38, 0],
+      [38, 37],
+      [38, 38],
+    ] as const) {
+      const width = parseColumnType(`numeric(${p},${s})`)!.textWidth!;
+      expect(longest(p, s).length, `numeric(${p},${s})`).toBeLessThanOrEqual(width);
+      expect(width - longest(p, s).length, `numeric(${p},${s})`).toBeLessThanOrEqual(s === 0 ? 1 : 0);
+    }
+    for (const [type, v] of [
+      ['int2', '-32768'],
+      ['int4', '-2147483648'],
+      ['int8', '-9223372036854775808'],
+    ])
+      expect(parseColumnType(type)!.textWidth).toBe(v!.length);
+  });
+
   it.each([
     'varchar(0)',
     'varchar(65536)',
