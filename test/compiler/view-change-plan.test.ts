@@ -351,7 +351,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
     });
   });
 
-  it('with only its own data source read, the first store of a new policy version asks for the whole catalog', async () => {
+  it('with only its own data source read, the first store of a new policy version asks for every one', async () => {
     await given(item(anyoneGlobal), dsItem(1));
     const partial = { completeCatalog: false };
     expect(planViewChange(await read(), item(hashPii), config, d, partial)).toEqual({
