@@ -106,7 +106,9 @@ function planDataSource(
   let signature: ViewSignature | null = null;
 
   if (item.deleted || item.definition === null) {
-    const named = item.definition ?? stored.any;
+    // The view is where the stored definition put it (a delete that carries a definition may carry another name);
+    // with nothing stored, the name the delete carries.
+    const named = stored.any ?? item.definition;
     // A name that cannot be quoted never had a view.
     if (named && safeViewName(named, config, dialect)) ddl.push(...dropView(named, config, dialect));
   } else {
@@ -160,12 +162,8 @@ function planPolicy(
   const live = livePolicies(snapshot);
   // Converge on the newest state of this policy, whichever side holds it (an older item still rebuilds
   // the view: the procedure keeps the newer stored row).
-  const carriedWins = item.version >= storedVersion;
-  const effective: Policy | null = carriedWins
-    ? item.deleted
-      ? null
-      : item.definition
-    : (live.policies.get(item.policyId) ?? null);
+  const carried = item.deleted ? null : item.definition;
+  const effective: Policy | null = item.version >= storedVersion ? carried : (live.policies.get(item.policyId) ?? null);
   const policies = new Map(live.policies);
   if (effective) policies.set(item.policyId, effective);
   else policies.delete(item.policyId);
@@ -174,9 +172,9 @@ function planPolicy(
   let result: Pick<ViewChangePlan, 'affectedDataSourceIds' | 'affectedDigest' | 'refanOut'> = {};
   if (item.version > storedVersion) {
     // This transaction is the first to store this version: compute the full reach from the guarded read.
-    const before = storedRow && !storedRow.deleted ? (live.policies.get(item.policyId) ?? null) : null;
-    const after = item.deleted ? null : item.definition;
-    const ids = affectedDataSources(liveDataSources(snapshot), before, after);
+    // The stored state's reach (a narrowed or deleted policy must leave those views) and the new state's.
+    const before = live.policies.get(item.policyId) ?? null;
+    const ids = affectedDataSources(liveDataSources(snapshot), before, carried);
     const digest = affectedDigest(ids);
     result = { affectedDataSourceIds: ids, affectedDigest: digest, refanOut: digest !== item.fanOutDigest };
   }
@@ -205,7 +203,7 @@ function planPolicy(
       deleted: item.deleted,
       definition: item.definition,
       // No live data source: the policy state is still stored, but there is no view to record.
-      datasourceId: stored.live && item.dataSourceId !== null ? item.dataSourceId : null,
+      datasourceId: stored.live ? item.dataSourceId : null,
       viewSignature: signature ? serializeSignature(signature) : null,
       expectedEpoch: snapshot.epoch,
       storesNewVersion: item.version > storedVersion,

@@ -363,9 +363,8 @@ function compileQuery(
     subscriptionSql(dialect, ds, applicable.subscription, p),
     ...applicable.rowFilters.map((rf) => safely(() => rowFilterSql(dialect, ds, rf, p))),
   ];
-  const from = [`${raw} t`];
   return {
-    query: `SELECT ${select.join(', ')} FROM ${from.join(' ')} WHERE ${where.join(' AND ')}`,
+    query: `SELECT ${select.join(', ')} FROM ${raw} t WHERE ${where.join(' AND ')}`,
     signature,
     columns,
   };

@@ -19,6 +19,7 @@ import { DataSourceSchema, type DataSource } from '../../shared/policy/data-sour
 import { PolicySchema, type Policy, type PolicyInput } from '../../shared/policy/policy.js';
 import { UserProfileSchema } from '../../shared/policy/user-profile.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
+import { chainExpectedEpochs } from '../../shared/layout/state-call-plan.js';
 import { stmt } from '../../shared/sql/statement.js';
 
 const makeDs = (database: string, version: number, name = 'orders', extra: Partial<DataSource> = {}): DataSource =>
@@ -314,5 +315,126 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
     });
     expect(plan.statements).toHaveLength(1);
     expect(await views()).toEqual([]);
+  });
+  it('a new version of a data source under the same name and columns replaces its view in place', async () => {
+    await given(item(anyoneGlobal), dsItem(1));
+    const [before] = await views();
+    const plan = await run(dsItem(2));
+    expect(packed(plan.statements).map((s) => s.sql.slice(0, 20))).toEqual([
+      'CALL "immuta_procedu',
+      'SET search_path TO p',
+      'CREATE OR REPLACE VI',
+      'RESET search_path',
+    ]);
+    const [after] = await views();
+    expect({ oid: after!.oid, acl: after!.acl }).toEqual({ oid: before!.oid, acl: before!.acl });
+    expect((await see('eve')).map((r) => r.id)).toEqual([1, 2, 3]);
+  });
+
+  it.each([
+    ['carries no definition (as the router sends it)', null],
+    ['carries a definition under another name', 'orders_v2'],
+  ])('a delete that %s drops the view where it is', async (_, name) => {
+    await given(item(anyoneGlobal), dsItem(1));
+    await run({
+      kind: 'datasource',
+      dataSourceId: 'ds-orders',
+      version: 2,
+      deleted: true,
+      definition: name === null ? null : makeDs(engine.database, 2, name),
+    });
+    expect(await views()).toEqual([]);
+    expect((await read()).dataSources.get('ds-orders')).toMatchObject({
+      version: 2,
+      deleted: true,
+      viewSignature: null,
+    });
+  });
+
+  it('with only its own data source read, the first store of a new policy version asks for every one', async () => {
+    await given(item(anyoneGlobal), dsItem(1));
+    const partial = { completeCatalog: false };
+    expect(planViewChange(await read(), item(hashPii), config, d, partial)).toEqual({
+      statements: [],
+      diagnostics: [],
+      signature: null,
+      needsCompleteCatalog: true,
+    });
+    // The default is a complete read; a version already stored needs no reach, so a partial read is enough.
+    expect(planViewChange(await read(), item(hashPii), config, d).affectedDataSourceIds).toEqual(['ds-orders']);
+    await run(item(hashPii));
+    const again = planViewChange(await read(), item(hashPii), config, d, partial);
+    expect(again.needsCompleteCatalog).toBeUndefined();
+    expect(again.statements.map((s) => s.role)).toEqual(['guard', 'ddl']);
+  });
+
+  it('the reach of a new policy version includes the views its stored version reached', async () => {
+    const other: ViewChange = {
+      kind: 'datasource',
+      dataSourceId: 'ds-other',
+      version: 1,
+      deleted: false,
+      definition: makeDs(engine.database, 1, 'orders_v2', { id: 'ds-other' }),
+    };
+    const local = (version: number, dataSourceId: string) =>
+      pol({ ...hashPii, id: 'mask-local', version, scope: { kind: 'local', dataSourceId } });
+    await given(item(anyoneGlobal), dsItem(1), other, item(local(1, 'ds-orders')));
+    expect((await see('eve')).map((r) => r.email)).toEqual([
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+      null,
+    ]);
+    // v2 moves the mask to the other data source: the orders view must be rebuilt without it.
+    const moved = local(2, 'ds-other');
+    const plan = await run(item(moved, 'ds-other'));
+    expect([...plan.affectedDataSourceIds!].sort()).toEqual(['ds-orders', 'ds-other']);
+    expect(plan.refanOut).toBe(true);
+    await run(item(moved, 'ds-orders'));
+    expect((await see('eve')).map((r) => r.email)).toEqual(['a@x', 'b@x', null]);
+    expect((await see('eve', 'orders_v2')).map((r) => r.email)).toEqual([
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+      null,
+    ]);
+  });
+
+  it('a policy delete wins over a definition it carries: the mask is gone', async () => {
+    await given(item(anyoneGlobal), dsItem(1), item(hashPii));
+    const plan = await run({ ...item(pol({ ...hashPii, version: 2 })), deleted: true });
+    expect(plan.affectedDataSourceIds).toEqual(['ds-orders']);
+    expect((await see('eve')).map((r) => r.email)).toEqual(['a@x', 'b@x', null]);
+    expect((await read()).policies.get('mask-pii')).toMatchObject({ version: 2, deleted: true });
+  });
+
+  it('the reach digest does not depend on the order or repetition of the ids', () => {
+    expect(affectedDigest(['b', 'a', 'b'])).toBe(affectedDigest(['a', 'b']));
+    expect(affectedDigest(['a', 'b'])).not.toBe(affectedDigest(['a']));
+    expect(affectedDigest([])).not.toBe(affectedDigest(['']));
+  });
+
+  it('plans chained in one transaction: only a guard that stores a new policy version bumps the epoch', async () => {
+    await given(item(anyoneGlobal), dsItem(1));
+    const snapshot = await read();
+    // A new version (bumps), the stored version again (does not), another new one (bumps): each guard must find
+    // the epoch the ones before it left, or the transaction is a conflict.
+    const plans = [item(hashPii), item(anyoneGlobal), item(regionFilter(1))].map((x) =>
+      planViewChange(snapshot, x, config, d),
+    );
+    const chained = chainExpectedEpochs(
+      plans.flatMap((p) => p.statements),
+      snapshot.epoch,
+    );
+    expect(chained.epochAfter).toBe(snapshot.epoch + 2);
+    await asSystem(chained.statements);
+    expect((await read()).epoch).toBe(snapshot.epoch + 2);
+    expect((await see('eve')).map((r) => r.id)).toEqual([1, 3]);
+  });
+
+  it('a policy item for a data source that was never stored stores the policy and records no view', async () => {
+    await given(item(anyoneGlobal));
+    const plan = await run(item(hashPii, 'ds-never'));
+    expect(plan.statements.map((s) => s.role)).toEqual(['guard']);
+    expect(plan.statements[0]!.params).toMatchObject({ p_datasource_id: null, p_view_signature: null });
+    expect(plan.signature).toBeNull();
   });
 });
