@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { globalChange, dataSource, envelope, standingPolicies } from './fixtures.js';
 import { openPipelineDatabase, RAW_TABLES } from './pipeline-database.js';
 import { drainInBulk } from './bulk-register.js';
+import { backendCpuBetween, sampleBackendCpu } from './backend-cpu.js';
 import type { BenchServer } from './bench-postgres.js';
 import { nowMs, round, summarize } from './stats.js';
 import type { WarehouseCounts } from './counting-warehouse.js';
@@ -49,6 +50,11 @@ export interface PushResult {
   wallMs: number;
   /** Client-observed time inside warehouse calls (reads + transactions). */
   databaseMs: number;
+  /**
+   * CPU time of the server's backends for this database during the push (backend-cpu.ts): the work itself, which a
+   * loaded machine does not inflate; null where /proc cannot be read.
+   */
+  serverCpuMs: number | null;
   readMs: number;
   transactionMs: number;
   counts: WarehouseCounts;
@@ -99,6 +105,7 @@ export async function benchPolicyPush(
     );
 
     // The measured push.
+    const cpu0 = await sampleBackendCpu(db.adminQuery, db.config.database);
     db.counting.reset();
     const t0 = nowMs();
     const change = globalChange(1);
@@ -135,7 +142,8 @@ export async function benchPolicyPush(
     for (;;) {
       const received = await consumeCombined();
       const q = db.pipeline.queue.counters();
-      if (received === 0 && q.depth === 0 && q.inFlight === 0) {
+      // Everything routed (and re-fanned out) is in the queue before its batch is acknowledged: empty = done.
+      if (q.depth === 0 && q.inFlight === 0) {
         finished = true;
         break;
       }
@@ -143,6 +151,7 @@ export async function benchPolicyPush(
       if (received === 0) await sleep(10);
     }
     const wallMs = nowMs() - t0;
+    const serverCpuMs = backendCpuBetween(cpu0, await sampleBackendCpu(db.adminQuery, db.config.database));
     const st = db.pipeline.status();
     const counts = { ...db.counting.counts };
     const outcomes = combined.outcomes.filter((o: ApplyOutcome) => o.eventId === event.id && o.status === 'applied');
@@ -162,6 +171,7 @@ export async function benchPolicyPush(
       ingestAndRouteMs: round(ingestAndRouteMs, 1),
       wallMs: round(wallMs, 0),
       databaseMs: round(databaseMs, 0),
+      serverCpuMs: serverCpuMs === null ? null : round(serverCpuMs, 0),
       readMs: round(counts.readMs, 0),
       transactionMs: round(counts.transactionMs, 0),
       counts: { ...counts, readMs: round(counts.readMs, 0), transactionMs: round(counts.transactionMs, 0) },
@@ -198,7 +208,8 @@ export async function benchPolicyPush(
     opts.log(
       `    push to ${views} views (${consumer}): ` +
         `${finished ? 'finished' : `STOPPED after ${viewsDone} views ` + `(budget ${opts.budgetMs / 1000} s)`} in ` +
-        `${(wallMs / 1000).toFixed(1)} s; database ${(databaseMs / 1000).toFixed(1)} s; ${counts.transactions} ` +
+        `${(wallMs / 1000).toFixed(1)} s; database ${(databaseMs / 1000).toFixed(1)} s` +
+        `${serverCpuMs === null ? '' : ` (server CPU ${(serverCpuMs / 1000).toFixed(1)} s)`}; ${counts.transactions} ` +
         `transactions, ${counts.reads} reads`,
     );
     return result;
