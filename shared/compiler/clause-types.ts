@@ -92,7 +92,6 @@ const UNION_RANK = ['int2', 'int4', 'int8', 'numeric', 'float4', 'float8'];
  * converts to implicitly. Unlike arithmetic, a float4 stays a float4 next to an integer or a numeric.
  */
 export function commonNumbers(a: ColumnType, b: ColumnType): ColumnType {
-  if (a.sql === b.sql) return a;
   const rank = (t: ColumnType): number => UNION_RANK.indexOf(t.family === 'numeric' ? 'numeric' : t.sql);
   const wide = rank(a) >= rank(b) ? a : b;
   return wide.family === 'numeric' ? NUMERIC_ANY : wide;
