@@ -111,7 +111,7 @@ describe.each(engines)('clause types against $name', ({ create }) => {
     expect(differ).toEqual([]);
   });
 
-  it('commonNumbers: the type of COALESCE(a, b) (a float4 stays a float4 next to an integer or a numeric)', async () => {
+  it('commonNumbers: the type of COALESCE(a, b), where a float4 stays a float4 next to an integer', async () => {
     const differ: string[] = [];
     for (const a of NUMBERS) {
       for (const b of NUMBERS) {
