@@ -54,7 +54,7 @@ export function numberLiteralProblem(text: string): string | null {
 
 const INTEGER_RANK = ['int2', 'int4', 'int8'];
 
-/** The result type of `+ - * /` (and of COALESCE over numbers), as PostgreSQL resolves it. */
+/** The result type of `+ - * /`, as PostgreSQL resolves the operator. */
 export function promoteNumbers(a: ColumnType, b: ColumnType): ColumnType {
   if (a.family === 'float' || b.family === 'float')
     return a.sql === 'float4' && b.sql === 'float4' ? a : known('float8');
@@ -82,4 +82,17 @@ export function castExists(source: ColumnType | undefined, target: ColumnType): 
   if (source.sql === 'int4' && target.family === 'boolean') return true;
   if (source.sql === 'timestamptz' && target.sql === 'timetz') return true;
   return CASTS[source.family]!(target);
+}
+
+// Implicit casts between number types only widen along this order (pg_cast): float8 is the category's preferred type.
+const UNION_RANK = ['int2', 'int4', 'int8', 'numeric', 'float4', 'float8'];
+
+/**
+ * The type numbers of several types meet in where no operator decides (COALESCE, an IN list): the one every other
+ * converts to implicitly. Unlike arithmetic, a float4 stays a float4 next to an integer or a numeric.
+ */
+export function commonNumbers(a: ColumnType, b: ColumnType): ColumnType {
+  const rank = (t: ColumnType): number => UNION_RANK.indexOf(t.family === 'numeric' ? 'numeric' : t.sql);
+  const wide = rank(a) >= rank(b) ? a : b;
+  return wide.family === 'numeric' ? NUMERIC_ANY : wide;
 }

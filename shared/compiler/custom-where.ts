@@ -30,6 +30,7 @@ import {
   INT4,
   NUMERIC_ANY,
   castExists,
+  commonNumbers,
   isInt4Compatible,
   kindOf,
   numberLiteralProblem,
@@ -204,7 +205,7 @@ class Emitter {
     if (known.length > 1) this.reject(`cannot compare or combine ${known.join(' and ')}`, node);
     const types = operands.map(typeOf).filter((t): t is ColumnType => t !== undefined);
     // Numbers of several types meet in the widest (int4 = numeric compares as numeric); others in the first.
-    const type = known[0] === 'number' && types.length > 0 ? types.reduce(promoteNumbers) : types[0];
+    const type = known[0] === 'number' && types.length > 0 ? types.reduce(commonNumbers) : types[0];
     if (type) for (const o of operands) if (o.literal !== undefined) this.checkLiteral(type, o.literal, node);
     return { kind: known[0] ?? 'unknown', ...(type ? { type } : {}) };
   }

@@ -309,19 +309,22 @@ function fitOutput(
   );
   const outType = dialect.stringType(preferred, bound);
   if (outType !== null) return { outType, branches };
+  // Only partial and regex masks make text longer than the column's (the clear value always fits).
+  const grows = (fn: Rendered): boolean => fn.kind === 'partial' || fn.kind === 'regex';
   warnings.push(
     diagnostic(
       'VG313',
       `mask ${JSON.stringify(policy.id)} on column ${JSON.stringify(column.name)} (${type.sql}): the masked text ` +
         `${dialect.stringMisfit(preferred, bound)} and no ${dialect.name} type holds it; the column shows NULL ` +
         `instead`,
-      ['mask'],
+      // branches[0] is the mask, branches[1] the `otherwise` one: the path names the first that grows.
+      branches.findIndex(grows) === 1 ? ['condition', 'otherwise'] : ['mask'],
       'warning',
     ),
   );
   return {
     outType: preferred,
-    branches: branches.map((fn) => (fn.kind === 'partial' || fn.kind === 'regex' ? NULL_MASK : fn)),
+    branches: branches.map((fn) => (grows(fn) ? NULL_MASK : fn)),
   };
 }
 

@@ -278,4 +278,25 @@ describe('a regex mask whose replacement can grow the text past what Redshift ho
       for (const s of rs.statements) expect(lintRedshift(s.sql), s.sql).toEqual([]);
     },
   );
+
+  it('Redshift: a growing regex in `otherwise` is NULL for the users it applies to, and reported there', () => {
+    const policy = PolicySchema.parse({
+      ...grow,
+      id: 'm-grow-otherwise',
+      mask: { kind: 'constant', value: 'n/a' },
+      condition: {
+        kind: 'everyoneWho',
+        who: { groups: ['red'] },
+        otherwise: { kind: 'regex', pattern: '.', replacement: '••' },
+      },
+    });
+    const rs = compileView(wide, [policy], config, redshift);
+    expect(rs.diagnostics.map((x) => [x.code, x.severity, x.path])).toEqual([
+      ['VG313', 'warning', ['condition', 'otherwise']],
+    ]);
+    const view = rs.statements.find((s) => s.sql.startsWith('CREATE'))!.sql;
+    const big = view.slice(view.lastIndexOf('CASE WHEN'), view.indexOf(' AS "big"'));
+    expect(big).toMatch(/ THEN 'n\/a' ELSE NULL END/);
+    for (const s of rs.statements) expect(lintRedshift(s.sql), s.sql).toEqual([]);
+  });
 });

@@ -19,10 +19,29 @@ const CASES: Record<string, string[]> = {
   int2: ['32767', '32768', '-32768', '-32769', '0', '-0', '007', '1.5', '1e3', 'abc', '', '--1'],
   int4: ['2147483647', '2147483648', '-2147483648', '-2147483649', '12', '1.0'],
   int8: ['9223372036854775807', '9223372036854775808', '-9223372036854775808', '-9223372036854775809'],
-  'numeric(5,2)': ['123.45', '-123.45', '1234.5', '999.99', '0.1', '0.12', '0.123', '00012.5', '-0.5', '1', 'x1'],
+  'numeric(5,2)': [
+    '123.45',
+    '-123.45',
+    '1234.5',
+    '999.99',
+    '0.1',
+    '0.12',
+    '0.123',
+    '00012.5',
+    '-0.5',
+    '1',
+    'x1',
+    '1000',
+    '100.5',
+  ],
   'numeric(1,1)': ['0', '0.5', '-0.9', '1', '0.55'],
   'numeric(18,0)': ['999999999999999999', '1000000000000000000', '1.0', '-5'],
   float8: [
+    '.25',
+    '12.5',
+    '0E-500',
+    '1.5x',
+    'x1',
     '1.5',
     '-1.5',
     '.5',
@@ -43,7 +62,7 @@ const CASES: Record<string, string[]> = {
     '-',
   ],
   float4: ['1.5', '3.4e38', '-3.4e38', '3.4028234e38', '3.5e38', '-1e39', '1e-40', '1e-46', '-1e-46', '0.0e-50'],
-  boolean: ['true', 'false', 'TRUE', 'False', 'maybe', 'truex'],
+  boolean: ['true', 'false', 'TRUE', 'False', 'maybe', 'truex', 'xtrue'],
   date: [
     '2024-02-29',
     '2023-02-29',
@@ -61,6 +80,7 @@ const CASES: Record<string, string[]> = {
     '0000-01-01',
     '9999-12-31',
     '2024-01-01x',
+    'x2024-01-01',
   ],
   timestamp: [
     '2024-01-01 23:59:59',
@@ -74,6 +94,8 @@ const CASES: Record<string, string[]> = {
     '2024-01-01 00:00:00-0530',
     '2024-02-30 00:00:00',
     '2024-01-01',
+    'x2024-01-01 00:00',
+    '2024-01-01 00:00x',
   ],
   timestamptz: [
     '2024-06-01 12:00:00+15:59',
@@ -83,9 +105,21 @@ const CASES: Record<string, string[]> = {
     '2024-06-01 12:00:00Z',
     '2024-06-01 12:00:00+00:30',
   ],
-  time: ['24:00:00', '23:59:60', '23:59:59', '00:00', '12:34:56.5', '23:60', '12:00:00+05', '1:00', '12:00:00.1234567'],
+  time: [
+    'x12:00',
+    '12:00x',
+    '24:00:00',
+    '23:59:60',
+    '23:59:59',
+    '00:00',
+    '12:34:56.5',
+    '23:60',
+    '12:00:00+05',
+    '1:00',
+    '12:00:00.1234567',
+  ],
   timetz: ['12:00:00+15:59', '12:00:00+16:00', '12:00:00-03:30', '12:00+05:60'],
-  'varchar(3)': ['abc', 'abcd', 'ééé', 'éééé', '', '中文字', "a'b"],
+  'varchar(3)': ['abc', 'abcd', 'ééé', 'éééé', '', '中文字', "a'b", '𝄞𝄞𝄞', '𝄞𝄞𝄞𝄞'],
   'char(2)': ['ab', 'abc', 'é', 'éé'],
   text: ['anything at all', ''],
 };
@@ -141,6 +175,24 @@ describe.each(engines)('constant mask values against $name', ({ create }) => {
       expect(seen).toEqual(expected);
     },
   );
+});
+
+describe('why a constant does not fit, as the VG303 message says it', () => {
+  it.each([
+    ['varchar(3)', 'abcd', 'longer than 3 characters'],
+    ['int2', '1.5', 'not an integer'],
+    ['int2', '32768', 'out of range for int2'],
+    ['numeric(5,2)', '1.2.3', 'not a decimal number'],
+    ['numeric(5,2)', '1234', 'does not fit numeric(5,2)'],
+    ['float8', '1.5x', 'not a number'],
+    ['float8', 'x1', 'not a number'],
+    ['boolean', 'yes', 'not true or false'],
+    ['date', '2023-02-29', 'not a date (YYYY-MM-DD)'],
+    ['timestamp', '2024-01-01 25:00', 'not a timestamp (YYYY-MM-DD HH:MM:SS)'],
+    ['time', '25:00', 'not a time (HH:MM:SS)'],
+  ])('%s %s: %s', (type, value, why) => {
+    expect(constantMisfit(postgres, parseColumnType(type)!, value)).toBe(why);
+  });
 });
 
 describe('a constant the type cannot store is a VG303 error at compile time (the view fails closed)', () => {
