@@ -85,9 +85,12 @@ function subscriptionSql(
 export const viewName = (ds: Pick<DataSource, 'name'>, config: ViewCompileConfig, dialect: Dialect): string =>
   dialect.qualify(config.viewSchema, ds.name);
 
-/** Multi-database mode and a table of another database: the view reads it with a cross-database reference. */
-export const readsAnotherDatabase = (ds: DataSource, config: ViewCompileConfig): boolean =>
-  config.mode === 'multi' && ds.location.database !== config.database;
+/**
+ * A table of another database: the view reads it with a cross-database reference. Only in multi-database mode:
+ * single-database mode refuses such a table (VG301) before anything asks, and its view fails closed.
+ */
+const readsAnotherDatabase = (ds: DataSource, config: ViewCompileConfig): boolean =>
+  ds.location.database !== config.database;
 
 /** DROP VIEW IF EXISTS for a deleted data source. Throws DiagnosticError only when the name cannot be quoted. */
 export function dropView(

@@ -31,12 +31,12 @@ const isColumn = (c: unknown): c is { name: string; type: string } =>
 
 /** Parse a stored signature; null when absent or unreadable (the caller then drops and re-creates). */
 export function parseSignature(text: string | null | undefined): ViewSignature | null {
-  let v: Stored;
+  let v: Stored = null;
   try {
     // Absent parses as JSON null ("null") or not at all ("undefined"): unknown either way.
     v = JSON.parse(String(text)) as Stored;
   } catch {
-    return null;
+    // not JSON: v stays null, unknown below
   }
   const columns = v?.columns;
   if (!Array.isArray(columns) || !columns.every(isColumn)) return null;

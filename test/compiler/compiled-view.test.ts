@@ -8,6 +8,7 @@ import {
   compileDenyAllView,
   compileFailClosedView,
   compileView,
+  compileViewQuery,
   dropView,
   type CompiledView,
 } from '../../shared/compiler/view-compiler.js';
@@ -101,6 +102,39 @@ describe('the statements of a view', () => {
       'CREATE VIEW "secure"."orders" WITH (security_barrier) AS SELECT t."id" AS "id", t."email" AS "email" ' +
         'FROM "raw"."orders" t WHERE EXISTS (SELECT 1 FROM "immuta_system"."user_profile") AND TRUE',
     );
+  });
+});
+
+describe('the view query for an operator tool', () => {
+  it("is the SELECT the view wraps; with a profile source it reads those relations instead of the user's", () => {
+    const hashEmail = PolicySchema.parse({
+      ...anyone,
+      id: 'mask',
+      type: 'mask',
+      target: { kind: 'tag', tag: 'PII' },
+      mask: { kind: 'hash' },
+      access: undefined,
+    });
+    const policies = [anyone, hashEmail];
+    const q = compileViewQuery(source(), policies, config, postgres);
+    const v = compileView(source(), policies, config, postgres);
+    expect(v.statements[1]!.sql).toBe(`CREATE VIEW "secure"."orders" WITH (security_barrier) AS ${q.query}`);
+    expect(q).toMatchObject({ signature: v.signature, columns: v.columns, failedClosed: false, diagnostics: [] });
+    const forAnn = compileViewQuery(source(), policies, config, postgres, {
+      profileSource: { profile: 'ann_profile', entitlements: 'ann_entitlements' },
+    });
+    expect(forAnn.query).toContain('FROM ann_profile');
+    expect(forAnn.query).not.toContain('user_profile');
+  });
+});
+
+describe('diagnostics', () => {
+  it('what choosing the applicable policies found comes first, also when the view fails closed', () => {
+    const second = PolicySchema.parse({ ...anyone, id: 'sub-2', access: { kind: 'approved' } });
+    const open = compileView(source(), [anyone, second], config, postgres);
+    expect(open.diagnostics.map((x) => x.code)).toEqual(['VG304']);
+    const closed = compileView(source(), [anyone, second], config, postgres, null, { failClosedBecause: because });
+    expect(closed.diagnostics.map((x) => x.code)).toEqual(['VG304', 'VG308', 'VG301']);
   });
 });
 
