@@ -109,6 +109,12 @@ export function maskedColumn(
   const branch = (fn: Rendered): string => {
     const sql = render(fn);
     if (!textual || fn.kind === 'hash') {
+      // Each branch cast to the output type gives what the outer CAST gives for it (castsEachCaseBranch): for
+      // these types the CASE's common type in between changes no value.
+      if (dialect.castsEachCaseBranch()) {
+        branchTypes.push(outType);
+        return `CAST(${sql} AS ${outType})`;
+      }
       branchTypes.push(renderedType(fn, type, asText, dialect));
       return sql;
     }
@@ -133,7 +139,8 @@ export function maskedColumn(
     expr = masked(`${p.decision(criteriaSql(dialect, c.except))} THEN ${clear()}`, branch(mask));
   else expr = masked(`${p.decision(criteriaSql(dialect, c.who))} THEN ${branch(mask)}`, branch(otherwise!));
   // The outer CAST fixes the column type (and length) whatever the branches are, so the view's signature is
-  // exactly the one we compute; CREATE OR REPLACE compares types including their length.
+  // exactly the one we compute; CREATE OR REPLACE compares types including their length. Where each branch is
+  // already cast to it, PostgreSQL drops it at CREATE VIEW (a no-op cast), so it costs nothing per row.
   return { expr: `CAST(${expr} AS ${outType})`, type: outType, branchTypes };
 }
 

@@ -146,4 +146,10 @@ export interface Dialect {
    * the strings are equal character for character, trailing blanks included.
    */
   exactTextKey(textExpr: string): string;
+  /**
+   * Whether a masked column's CASE casts each branch to the column's output type (the outer CAST stays): the
+   * planner then sees the CASE already typed, length included, and drops the outer CAST instead of running it
+   * per row.
+   */
+  castsEachCaseBranch(): boolean;
 }

@@ -240,6 +240,14 @@ export class PostgresDialect implements Dialect {
   exactTextKey(textExpr: string): string {
     return textExpr;
   }
+
+  // A CASE whose branches differ in length (varchar(16) and an untyped 'masked') has no length, so the outer
+  // CAST to varchar(16) or numeric(12,2) ran per row; with every branch cast, the parser finds the CASE already
+  // of that type and length and leaves the outer CAST out of the view, and a branch that already has the type
+  // is not cast at all (docs/performance.md, "Mask-heavy overhead").
+  castsEachCaseBranch(): boolean {
+    return true;
+  }
 }
 
 /** n of `varchar(n)` / `char(n)`; null for `text` (the three string spellings the compiler emits). */
