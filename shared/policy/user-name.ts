@@ -24,7 +24,7 @@ const MAX_NAME_BYTES = 127;
 export function userNameProblems(userId: string): string[] {
   const problems: string[] = [];
   if (/[\u0000-\u001f\u007f]/.test(userId)) problems.push('contains a control character');
-  const bytes = Buffer.byteLength(userId, 'utf8');
+  const bytes = Buffer.byteLength(userId);
   if (bytes > MAX_NAME_BYTES) problems.push(`is ${bytes} bytes; Redshift names are at most ${MAX_NAME_BYTES}`);
   if (userId !== userId.trim()) problems.push('begins or ends with white space');
   const prefix = /^(iama|iamr|iam|awsidc):/i.exec(userId)?.[0];

@@ -26,9 +26,9 @@ function send(dataSource: Json): { dataSource?: Json; refused?: [string, string]
 
 const ds = (extra: Json = {}): Json => ({
   id: 'ds',
-  name: 'v',
+  name: 'orders',
   version: 0,
-  location: { database: 'db', schema: 's', table: 't' },
+  location: { database: 'sales', schema: 'public', table: 'orders' },
   kind: 'table',
   columns: [{ name: 'a', type: 'int4' }],
   ...extra,
@@ -65,6 +65,11 @@ describe('data source events at the edges of the model', () => {
     refused(ds({ columns: twice }), 'columns.2.name', 'duplicate column "a"');
     expect(accepted(ds({ columns: twice.slice(0, 2) })).columns).toHaveLength(2);
     refused(ds({ columns: [{ name: '', type: 'int4' }] }), 'columns.0.name', />=1/);
+    for (const field of ['database', 'schema', 'table']) {
+      const location = { database: 'sales', schema: 'public', table: 'orders', [field]: '' };
+      refused(ds({ location }), `location.${field}`, />=1/);
+    }
+    refused(ds({ name: '' }), 'name', />=1/);
   });
 
   it('tags are non-empty segments separated by "." without leading white space', () => {
@@ -161,6 +166,9 @@ describe('column types: every documented spelling, its canonical type, and the b
     'numeric(5,6)',
     'varchar(-1)',
     'xvarchar(5)',
+    'xnumeric(5)',
+    'numeric(5)x',
+    'decimalx',
     'varchar(5)x',
     'int4[]',
     'super',

@@ -57,6 +57,39 @@ describe('policy events at the edges of the model', () => {
     });
   });
 
+  it('every kind of every union is accepted as written, explicit defaults included', () => {
+    const who = { groups: ['g'], attributes: {}, purposes: [], match: 'any' };
+    const sub = (access: Json): Json => ({ ...head, type: 'subscription', access });
+    for (const access of [
+      { kind: 'anyone' },
+      { kind: 'usersWith', who },
+      { kind: 'approved' },
+      { kind: 'usingPurpose', purposes: ['p'] },
+    ])
+      expect(accepted(sub(access)).access).toEqual(access);
+    for (const condition of [
+      { kind: 'everyone' },
+      { kind: 'everyoneExcept', except: who },
+      { kind: 'everyoneWho', who, otherwise: { kind: 'clear' } },
+      { kind: 'everyoneWho', who, otherwise: { kind: 'constant', value: 'x' } },
+    ])
+      expect(accepted(mask({ kind: 'null' }, { condition })).condition).toEqual(condition);
+    for (const f of [
+      { kind: 'attributeMatch', column: col, attribute: 'a' },
+      { kind: 'groupMatch', column: { kind: 'tag', tag: 'T.U' } },
+      { kind: 'never' },
+    ])
+      expect(accepted(filter(f)).filter).toEqual(f);
+    refused(filter({ kind: 'always' }), 'filter.kind', /attributeMatch/);
+  });
+
+  it('createdAt is an ISO 8601 date and time, with Z or an offset', () => {
+    for (const createdAt of ['2024-05-01T10:00:00Z', '2024-05-01T12:00:00+02:00', '2024-05-01T10:00:00.5-05:30'])
+      expect(accepted({ ...mask({ kind: 'hash' }), createdAt }).createdAt).toBe(createdAt);
+    for (const createdAt of ['yesterday', '2024-05-01', '2024-05-01 10:00:00Z'])
+      refused({ ...mask({ kind: 'hash' }), createdAt }, 'createdAt', /datetime/);
+  });
+
   it('user criteria: groups, attributes or purposes alone or together; match defaults to any; none refused', () => {
     const cases: [Json, Json][] = [
       [{ groups: ['g'] }, { groups: ['g'], attributes: {}, purposes: [], match: 'any' }],

@@ -116,6 +116,13 @@ describe('parseDataSource / parseUserProfile', () => {
       purposes: [],
       dataSources: [],
     });
+    const projects = { projects: ['churn'], currentProject: 'churn', projectPurposes: { churn: ['Fraud Detection'] } };
+    expect(parseUserProfile({ userId: 'u', version: 2, ...projects })).toMatchObject({ ok: true, value: projects });
+    const empty = parseUserProfile({ userId: 'u', version: 2, projectPurposes: { '': ['x'], churn: [''] } });
+    expect(empty.ok ? [] : empty.diagnostics.map((x) => `${x.code} ${x.path.join('.')}`).sort()).toEqual([
+      'VG203 projectPurposes.',
+      'VG203 projectPurposes.churn.0',
+    ]);
     const bad = parseUserProfile({ userId: '', version: 1.5, attributes: { k: 'v' } });
     expect(bad.ok ? [] : bad.diagnostics.map((x) => `${x.code} ${x.path.join('.')}`).sort()).toEqual([
       'VG203 attributes.k',
