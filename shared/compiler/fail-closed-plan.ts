@@ -58,14 +58,16 @@ export function planFailClosed(
   const stored = storedDataSource(snapshot, dataSourceId);
   // Only a view that exists can keep serving an older definition.
   if (!stored.live || stored.viewSignature === null) return [];
-  const ds = item.kind === 'datasource' ? item.definition : stored.live;
-  if (!ds) return [];
+  // The desired state: a data source item's own definition (the refused plan compiled it, so it has one).
+  const ds = (item.kind === 'datasource' && item.definition) || stored.live;
   const plan = (
     compiled: CompiledView | null,
     code: FailClosedPlan['code'],
     ddl: PlannedStatement[] = [],
   ): FailClosedPlan[] => {
-    if (!compiled || compiled.statements.length === 0) return [];
+    // Null: the deny-all cannot render a recorded column. (A view the refused plan compiled has a name, so the
+    // fail-closed view of it always has statements.)
+    if (!compiled) return [];
     const call = guardCall(item, dataSourceId, serializeSignature(compiled.signature), snapshot.epoch, dialect);
     return [
       { statements: [call, ...ddl, ...compiled.statements], diagnostics: compiled.diagnostics, dataSourceId, code },
