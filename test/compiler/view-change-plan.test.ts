@@ -196,6 +196,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
   it('policy item: the view changes, the reach is computed, re-fan-out only when the digest differs', async () => {
     await given(item(anyoneGlobal), dsItem(1));
     const plan = await run({ ...item(hashPii), fanOutDigest: affectedDigest(['ds-orders']) });
+    expect(plan.diagnostics).toEqual([]);
     expect(plan.affectedDataSourceIds).toEqual(['ds-orders']);
     expect(plan.refanOut).toBe(false);
     const rows = await see('eve');
@@ -326,6 +327,7 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
       'CREATE OR REPLACE VI',
       'RESET search_path',
     ]);
+    expect(plan.diagnostics).toEqual([]);
     const [after] = await views();
     expect({ oid: after!.oid, acl: after!.acl }).toEqual({ oid: before!.oid, acl: before!.acl });
     expect((await see('eve')).map((r) => r.id)).toEqual([1, 2, 3]);
@@ -349,6 +351,38 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
       deleted: true,
       viewSignature: null,
     });
+  });
+
+  it('a delete of a data source never stored, or stored under a name no view can carry: only the CALL', async () => {
+    const del = (name?: string): ViewChange => ({
+      kind: 'datasource',
+      dataSourceId: 'ds-orders',
+      version: 2,
+      deleted: true,
+      definition: name === undefined ? null : makeDs(engine.database, 2, name),
+    });
+    await given(item(anyoneGlobal));
+    expect((await run(del())).statements.map((s) => s.role)).toEqual(['guard']);
+    await given(item(anyoneGlobal), dsItem(1, 'x'.repeat(64)));
+    expect((await read()).dataSources.get('ds-orders')).toMatchObject({ deleted: false, viewSignature: null });
+    expect((await run(del())).statements.map((s) => s.role)).toEqual(['guard']);
+    await given(item(anyoneGlobal));
+    expect((await run(del('x'.repeat(64)))).statements.map((s) => s.role)).toEqual(['guard']);
+    expect((await read()).dataSources.get('ds-orders')).toMatchObject({ version: 2, deleted: true });
+  });
+
+  it('a stored policy that no longer parses: a data source plan fails its view closed and says why', async () => {
+    await given(item(anyoneGlobal), item(hashPii));
+    await engine.exec([
+      stmt(`UPDATE immuta_system.policy_state SET definition = '{"type": 1}' WHERE policy_id = 'mask-pii'`),
+    ]);
+    const plan = await run(dsItem(1));
+    expect(plan.diagnostics.map((x) => x.code).at(-1)).toBe('VG301');
+    expect(await see('eve')).toEqual([]);
+    // A policy plan for that view fails it closed too.
+    const next = await run(item(pol({ ...anyoneGlobal, version: 2 })));
+    expect(next.diagnostics.map((x) => x.code).at(-1)).toBe('VG301');
+    expect(await see('eve')).toEqual([]);
   });
 
   it('with only its own data source read, the first store of a new policy version asks for every one', async () => {
