@@ -243,6 +243,12 @@ describe('a regex mask whose replacement can grow the text past what Redshift ho
       const rs = compileView(wide, [grow], config, redshift);
       expect(rs.failedClosed).toBe(false);
       expect(rs.diagnostics.map((x) => [x.code, x.severity, x.path])).toEqual([['VG313', 'warning', ['mask']]]);
+      // The whole message, as the operator reads it.
+      expect(rs.diagnostics[0]!.summary).toBe(
+        'mask "m-grow" on column "big" (varchar(65535)): the masked text can take 458751 bytes; a Redshift ' +
+          'varchar(65535) holds 65535 bytes (lengths count bytes) and no redshift type holds it; the column shows ' +
+          'NULL instead',
+      );
       expect(rs.signature.columns.find((c) => c.name === 'big')?.type).toBe('varchar(65535)');
       const view = rs.statements.find((s) => s.sql.startsWith('CREATE'))!.sql;
       expect(view).toContain('CAST(NULL AS varchar(65535)) AS "big"');

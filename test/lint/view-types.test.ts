@@ -52,6 +52,38 @@ describe('lintViewTypes (VG405)', () => {
   });
 });
 
+// On Redshift, where a branch keeps its own type (PostgreSQL casts each branch to the column's output type).
+describe('the typed output: each CASE branch of a masked column with its type, in order', () => {
+  const mask = (column: string, body: Record<string, unknown>) =>
+    PolicySchema.parse({
+      id: `m-${column}`,
+      version: 1,
+      name: 'm',
+      createdAt: '2024-01-01T00:00:00Z',
+      scope: { kind: 'global' },
+      type: 'mask',
+      target: { kind: 'column', name: column },
+      ...body,
+    });
+  const hr = { kind: 'everyoneExcept', except: { groups: ['hr'] } };
+  it.each([
+    // A hash makes the column text: the clear branch is cast to the hashed column's varchar.
+    ['visited', { mask: { kind: 'hash' }, condition: hr }, ['varchar(64)', 'varchar(64)']],
+    // An untyped constant and NULL take the other branches' type.
+    ['salary', { mask: { kind: 'constant', value: '0' }, condition: hr }, ['numeric(10,2)', 'unknown']],
+    ['salary', { mask: { kind: 'null' } }, ['unknown']],
+  ] as const)('%s %j', (column, body, types) => {
+    const compiled = compileView(
+      DataSourceSchema.parse(breadthDataSource(docConfig.database)),
+      [mask(column, body)],
+      docConfig,
+      redshift,
+    );
+    expect(compiled.columns.find((c) => c.name === column)?.branchTypes).toEqual(types);
+    expect(lintViewTypes(compiled.columns)).toEqual([]);
+  });
+});
+
 describe('every view the compiler emits has CASE branches of one type category (both dialects, both modes)', () => {
   const hashOnDate = PolicySchema.parse({
     id: 'hash-hired',
