@@ -8,14 +8,13 @@
 // variants are run in rotating order each round so that drift hits all of them alike.
 // EXPLAIN (ANALYZE, FORMAT JSON) as the analyst checks that the profile (and the hash key) is scanned once
 // per query (loops = 1), never per row.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { LocalPipeline } from '../infra/local/local-pipeline.js';
 import { openLocalWarehouse } from '../infra/local/local-warehouse.js';
 import { parseIntegrationConfig } from '../shared/layout/integration-config.js';
 import { postgres as d } from '../shared/sql/postgres-dialect.js';
 import { stmt } from '../shared/sql/statement.js';
+import { processCpuMs } from './backend-cpu.js';
 import type { BenchServer } from './bench-postgres.js';
 import { CREATED_AT, envelope, signedRequest } from './fixtures.js';
 import { nowMs, round, summarize } from './stats.js';
@@ -432,23 +431,6 @@ export async function benchQueryOverhead(
   }
 }
 
-/**
- * CPU time of a local server process so far, in ms: /proc/<pid>/schedstat's first field (time on a CPU, in
- * ns) where the kernel has it, else user + system time from /proc/<pid>/stat (fields 14 and 15, in clock
- * ticks: 10 ms, too coarse for a few percent of a 600 ms query).
- */
-function processCpuMs(pid: number, tick: number): number {
-  try {
-    const ns = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
-    if (Number.isFinite(ns) && ns > 0) return ns / 1e6;
-  } catch {
-    // no schedstat: fall back to the tick counts
-  }
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * tick;
-}
-
 /** PolicyCase.serialCpu: the view (as the analyst) and the inlined query (as the admin), alternating, workers off. */
 async function serialCpu(
   user: pg.Client,
@@ -459,24 +441,18 @@ async function serialCpu(
 ): Promise<PolicyCase['serialCpu']> {
   const pidOf = async (c: pg.Client): Promise<number> =>
     Number((await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
-  let tick: number;
   const pids = { view: await pidOf(user), inlined: await pidOf(admin) };
-  try {
-    tick = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    processCpuMs(pids.view, tick);
-    processCpuMs(pids.inlined, tick);
-  } catch {
-    return null;
-  }
+  const cpuMs = (pid: number): number => processCpuMs(pid)!;
+  if (processCpuMs(pids.view) === undefined || processCpuMs(pids.inlined) === undefined) return null;
   const serial = "SELECT set_config('max_parallel_workers_per_gather', '0', false)";
   await user.query(serial);
   await admin.query(serial);
   const times = { view: [] as number[], inlined: [] as number[] };
   try {
     const once = async (v: 'view' | 'inlined'): Promise<number> => {
-      const before = processCpuMs(pids[v], tick);
+      const before = cpuMs(pids[v]);
       await (v === 'view' ? user : admin).query(v === 'view' ? view : inlined);
-      return processCpuMs(pids[v], tick) - before;
+      return cpuMs(pids[v]) - before;
     };
     await once('view');
     await once('inlined');
