@@ -602,7 +602,8 @@ describe('refused custom WHERE clauses: the reason, the character of the author 
       code: 'VG306',
       severity: 'error',
       summary:
-        'policy "pol": custom WHERE clause rejected: a clause is one expression (no UNION, ORDER BY, LIMIT, GROUP BY, …)',
+        'policy "pol": custom WHERE clause rejected: ' +
+        'a clause is one expression (no UNION, ORDER BY, LIMIT, GROUP BY, …)',
       path: ['filter', 'clause'],
     });
   });
