@@ -444,11 +444,12 @@ export function compileCustomWhere(clause: string, ctx: CustomWhereContext): str
     try {
       tree = parseSync(full) as Json;
     } catch (e) {
+      // libpg-query's cursorPosition is a 0-based CHARACTER offset (unlike the tree's byte locations).
       const details = (e as { sqlDetails?: { message?: string; cursorPosition?: number } }).sqlDetails;
       const cursor = details?.cursorPosition;
       throw new Rejected(
         `does not parse: ${details?.message ?? (e as Error).message}`,
-        cursor === undefined ? null : Math.max(0, byteToChar(full, cursor) - 1 - PREFIX.length),
+        cursor === undefined ? null : Math.max(0, cursor - PREFIX.length),
       );
     }
     const stmts = tree.stmts as Json[];

@@ -45,8 +45,8 @@ const refusals: [string, string, number | null][] = [
   ["@hasAttribute('a')", "@hasAttribute('attribute', 'value') takes two arguments", 1],
   ['@isUsingPurpose()', "@isUsingPurpose('purpose', …) names at least one purpose", 1],
   ["@columnTagged('a', 'b') = 1", "@columnTagged('tag') takes one argument", 1],
-  // the error is reported at the placeholder the marker call stands for
-  ["@username(1) = 'a'", 'does not parse: syntax error at or near "("', 1],
+  // a syntax error is reported where it is in the author's text (here the "(" after the placeholder)
+  ["@username(1) = 'a'", 'does not parse: syntax error at or near "("', 10],
   ["lower(name, name) = 'x'", 'lower takes 1–1 arguments', 1],
   ["left(name) = 'x'", 'left takes 2–2 arguments', 1],
   ['vg_marker_foo()', 'function "vg_marker_foo" is not allowed', 1],
