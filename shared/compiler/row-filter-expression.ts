@@ -4,7 +4,7 @@ import { diagnostic } from '../diagnostics/diagnostic.js';
 import { targetColumns } from '../policy/applicable-policies.js';
 import { parseColumnType } from '../policy/column-type.js';
 import type { Column, DataSource } from '../policy/data-source.js';
-import type { RowFilterPolicy } from '../policy/policy.js';
+import type { ColumnTarget, RowFilterPolicy } from '../policy/policy.js';
 import type { Dialect } from '../sql/dialect.js';
 import { compileCustomWhere } from './custom-where.js';
 import { constantMisfit } from './mask-constant.js';
@@ -30,16 +30,14 @@ const MINIMIZE_SCALE = 10000;
 
 export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilterPolicy, p: ProfileDecisions): string {
   const f = policy.filter;
-  const columns = (): Column[] => {
-    if (!('column' in f)) return [];
-    const cols = targetColumns(f.column, ds);
+  const columns = (target: ColumnTarget): Column[] => {
+    const cols = targetColumns(target, ds);
     if (cols.length === 0) {
-      const target =
-        f.column.kind === 'column' ? JSON.stringify(f.column.name) : `tagged ${JSON.stringify(f.column.tag)}`;
+      const named = target.kind === 'column' ? JSON.stringify(target.name) : `tagged ${JSON.stringify(target.tag)}`;
       throw new Uncompilable([
         diagnostic(
           'VG302',
-          `row filter ${JSON.stringify(policy.id)}: no column ${target} in data source ${JSON.stringify(ds.id)}`,
+          `row filter ${JSON.stringify(policy.id)}: no column ${named} in data source ${JSON.stringify(ds.id)}`,
           ['filter', 'column'],
         ),
       ]);
@@ -50,7 +48,7 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
   const typeOf = (c: Column) => parseColumnType(c.type)!;
   const asText = (c: Column): string => `CAST(${ref(c)} AS ${dialect.textType(typeOf(c).textWidth)})`;
   // Several columns carrying the target tag: every one must match (the stricter reading fails closed).
-  const each = (fn: (c: Column) => string): string => columns().map(fn).join(' AND ');
+  const each = (target: ColumnTarget, fn: (c: Column) => string): string => columns(target).map(fn).join(' AND ');
 
   let cond: string;
   switch (f.kind) {
@@ -58,13 +56,13 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
       cond = 'FALSE';
       break;
     case 'groupMatch':
-      cond = each((c) => p.member(asText(c), 'group'));
+      cond = each(f.column, (c) => p.member(asText(c), 'group'));
       break;
     case 'attributeMatch':
-      cond = each((c) => p.member(asText(c), 'attribute', f.attribute));
+      cond = each(f.column, (c) => p.member(asText(c), 'attribute', f.attribute));
       break;
     case 'values':
-      cond = each((c) => {
+      cond = each(f.column, (c) => {
         const type = typeOf(c);
         // Typed comparison (numeric 100.5 = '100.50'); a value the column cannot hold is a policy error.
         // An unbounded text column compares as the dialect's widest text (Redshift: VARCHAR(65535), never its
@@ -88,7 +86,7 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
       });
       break;
     case 'timeWindow':
-      cond = each((c) => {
+      cond = each(f.column, (c) => {
         const type = typeOf(c);
         if (type.family !== 'date' && type.family !== 'timestamp') {
           throw new Uncompilable([
@@ -100,7 +98,8 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
             ),
           ]);
         }
-        const kind = type.sql === 'timestamptz' ? 'timestamptz' : type.sql === 'date' ? 'date' : 'timestamp';
+        // A date column takes a timestamp's bound: the date compares as its midnight (no dialect builds another).
+        const kind = type.sql === 'timestamptz' ? 'timestamptz' : 'timestamp';
         return (
           `${ref(c)} ${f.direction === 'newer' ? '>=' : '<'} ` +
           `${dialect.timeAgo(Math.min(f.amount, MAX_WINDOW[f.unit]), f.unit, kind)}`
@@ -111,7 +110,7 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
       // The same rows for the same user on every query: MD5(key text | user name) decides. A NULL key hides
       // the row. The user name comes from the profile row (= current_user).
       const threshold = Math.round(f.percent * 100);
-      cond = each((c) => {
+      cond = each(f.column, (c) => {
         const text = `${asText(c)} || ${dialect.quoteLiteral('|')} || ${p.list('immuta__userid')}`;
         return `MOD(${dialect.hashBucket(text)}, ${MINIMIZE_SCALE}) < ${threshold}`;
       });

@@ -21,6 +21,8 @@ import { UserProfileSchema } from '../../shared/policy/user-profile.js';
 import { postgres as d } from '../../shared/sql/postgres-dialect.js';
 import { chainExpectedEpochs } from '../../shared/layout/state-call-plan.js';
 import { stmt } from '../../shared/sql/statement.js';
+import { reapplyView } from '../../shared/operations/reapply.js';
+import { roleWarehouse } from '../operations/support/operations-world.js';
 
 const makeDs = (database: string, version: number, name = 'orders', extra: Partial<DataSource> = {}): DataSource =>
   DataSourceSchema.parse({
@@ -470,5 +472,19 @@ describe.each(engines)('view-change plan on $name', ({ create }) => {
     expect(plan.statements.map((s) => s.role)).toEqual(['guard']);
     expect(plan.statements[0]!.params).toMatchObject({ p_datasource_id: null, p_view_signature: null });
     expect(plan.signature).toBeNull();
+  });
+
+  it('a policy plan for a data source whose name no view can carry records no view; a re-apply says so', async () => {
+    await given(item(anyoneGlobal), dsItem(1, 'x'.repeat(64)));
+    const plan = await run(item(hashPii));
+    expect(plan.statements.map((s) => s.role)).toEqual(['guard']);
+    expect(plan.signature).toBeNull();
+    expect((await read()).dataSources.get('ds-orders')).toMatchObject({ deleted: false, viewSignature: null });
+    // What an operator reads from `viewguard rebuild` / `drift --repair` for it: no view, nothing applied.
+    const warehouse = roleWarehouse(engine, config.systemUser);
+    expect(await reapplyView({ warehouse, dialect: d, config }, 'ds-orders')).toMatchObject({
+      outcome: 'no view',
+      transactions: 0,
+    });
   });
 });

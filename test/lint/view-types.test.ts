@@ -68,16 +68,25 @@ describe('the typed output: each CASE branch of a masked column with its type, i
   const hr = { kind: 'everyoneExcept', except: { groups: ['hr'] } };
   it.each([
     // A hash makes the column text: the clear branch is cast to the hashed column's varchar.
-    ['visited', { mask: { kind: 'hash' }, condition: hr }, ['varchar(64)', 'varchar(64)']],
+    ['redshift', 'visited', { mask: { kind: 'hash' }, condition: hr }, ['varchar(64)', 'varchar(64)']],
     // An untyped constant and NULL take the other branches' type.
-    ['salary', { mask: { kind: 'constant', value: '0' }, condition: hr }, ['numeric(10,2)', 'unknown']],
-    ['salary', { mask: { kind: 'null' } }, ['unknown']],
-  ] as const)('%s %j', (column, body, types) => {
+    ['redshift', 'salary', { mask: { kind: 'constant', value: '0' }, condition: hr }, ['numeric(10,2)', 'unknown']],
+    ['redshift', 'salary', { mask: { kind: 'null' } }, ['unknown']],
+    // PostgreSQL casts each branch to the output type (castsEachCaseBranch): every branch has that type.
+    ['postgres', 'visited', { mask: { kind: 'hash' }, condition: hr }, ['varchar(64)', 'varchar(64)']],
+    [
+      'postgres',
+      'salary',
+      { mask: { kind: 'constant', value: '0' }, condition: hr },
+      ['numeric(10,2)', 'numeric(10,2)'],
+    ],
+    ['postgres', 'salary', { mask: { kind: 'null' } }, ['numeric(10,2)']],
+  ] as const)('%s: %s %j', (dialect, column, body, types) => {
     const compiled = compileView(
       DataSourceSchema.parse(breadthDataSource(docConfig.database)),
       [mask(column, body)],
       docConfig,
-      redshift,
+      dialect === 'redshift' ? redshift : postgres,
     );
     expect(compiled.columns.find((c) => c.name === column)?.branchTypes).toEqual(types);
     expect(lintViewTypes(compiled.columns)).toEqual([]);
