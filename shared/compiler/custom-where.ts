@@ -69,7 +69,8 @@ const FUNCTIONS: Record<string, { args: [number, number]; params: Param[]; resul
   right: { args: [2, 2], params: ['string', 'integer'], result: 'string' },
 };
 
-const COMPARISONS = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
+// The parser reads `!=` as `<>`.
+const COMPARISONS = new Set(['=', '<>', '<', '>', '<=', '>=']);
 const ARITHMETIC = new Set(['+', '-', '*', '/']);
 const MAX_DEPTH = 64;
 const PREFIX = 'SELECT 1 WHERE ';
@@ -90,7 +91,9 @@ const str = (n: unknown): string | undefined =>
 const nodeType = (n: Json): string => Object.keys(n)[0]!;
 const locationOf = (n: Json): number | null => {
   const body = n[nodeType(n)] as Json;
-  return typeof body?.location === 'number' ? body.location : null;
+  if (typeof body.location === 'number') return body.location;
+  // A node without a position of its own (subscripts: `(name)[1]`) is shown where its operand is.
+  return body.arg ? locationOf(body.arg as Json) : null;
 };
 
 class Emitter {
@@ -180,8 +183,8 @@ class Emitter {
       return { sql: this.ctx.dialect.quoteLiteral(text), kind: 'unknown', literal: text };
     }
     if ('ival' in body) {
+      // An int4 (the parser reads a larger integer as a decimal, fval); 0 is left out of the tree.
       const v = ((body.ival as Json).ival as number | undefined) ?? 0;
-      if (!Number.isSafeInteger(v)) this.reject('integer out of range', node);
       return { sql: String(v), kind: 'number', column: numberLiteralType(String(v)) };
     }
     if ('fval' in body) {
@@ -238,7 +241,7 @@ class Emitter {
         if (COMPARISONS.has(op)) {
           const [l, r] = [this.expr(lexpr, depth + 1), this.expr(rexpr, depth + 1)];
           this.common([l, r], node);
-          return { sql: `(${l.sql} ${op === '!=' ? '<>' : op} ${r.sql})`, kind: 'bool' };
+          return { sql: `(${l.sql} ${op} ${r.sql})`, kind: 'bool' };
         }
         if (ARITHMETIC.has(op)) {
           const [l, r] = [this.expr(lexpr, depth + 1), this.expr(rexpr, depth + 1)];
@@ -315,7 +318,8 @@ class Emitter {
     }
     if (names.length !== 1 || names[0] === undefined)
       this.reject(`function ${JSON.stringify(names.join('.'))} is not allowed`, node);
-    const name = names[0]!.toLowerCase();
+    // As written: the parser folds unquoted names to lower case; a quoted "LOWER" is another function.
+    const name = names[0]!;
     const args = (body.args as Json[] | undefined) ?? [];
     if (name.startsWith('vg_marker_')) return this.marker(name, args, node, depth);
     const fn = FUNCTIONS[name];

@@ -267,6 +267,7 @@ const CASTS: Record<Kind, [string, string][]> = {
     ['bigint', 'int8'],
     ['decimal(8,3)', 'numeric(8,3)'],
     ['numeric(12, 2)', 'numeric(12,2)'],
+    ['numeric(5,0)', 'numeric(5,0)'],
     ['double precision', 'float8'],
     ['real', 'float4'],
   ],
@@ -312,6 +313,7 @@ const intArg: fc.Arbitrary<Node> = fc.oneof(
   columnsOf('number').filter((c) => c.k === 'col' && (c.name === 'id' || c.name === 'small')),
   fc.integer({ min: -5, max: 30 }).map((i): Node => ({ k: 'num', text: String(i) })),
   fc.constant<Node>({ k: 'cast', e: { k: 'col', name: 'big' }, written: 'int', type: 'int4', colons: true }),
+  fc.constant<Node>({ k: 'fn', name: 'length', args: [{ k: 'col', name: 'code' }] }),
 );
 const name = fc.constantFrom('g1', "o'brien", 'a b', '');
 const cache = new Map<string, fc.Arbitrary<Node>>();
@@ -537,6 +539,29 @@ const refused: [string, string, number][] = [
   ['@isUsingPurpose(name)', '@isUsingPurpose takes string literals', 0],
   ["@columnTagged(name) = 'x'", '@columnTagged takes string literals', 0],
   ["@username() = 'x'", 'does not parse: syntax error at or near "("', 9],
+  ['id OPERATOR("=".<) 1', 'operator "=.<" is not allowed', 3],
+  ['+ id > 0', 'operator "+" is not allowed', 0],
+  ['id = NULLIF(1, 2)', 'nullif expressions are not allowed', 5],
+  ['(name)[1] = 1', 'subscripts and field selection is not allowed', 1],
+  ['XMLCONCAT(1) IS NULL', 'XmlExpr is not allowed', 0],
+  // a quoted name is not folded to lower case: "LOWER" is not lower
+  ['"LOWER"(name) = \'x\'', 'function "LOWER" is not allowed', 0],
+  // the operands of an IN list or BETWEEN are of one kind, and each is read as a value of the left side's type
+  ['NULL IN (1, name)', 'cannot compare or combine number and string', 5],
+  ["small IN (100000, '70000')", '"70000" is not a value of type int2: out of range for int2', 6],
+  ['NULL BETWEEN 1 AND name', 'cannot compare or combine number and string', 5],
+  ["small BETWEEN 1 AND '70000'", '"70000" is not a value of type int2: out of range for int2', 6],
+  ["small BETWEEN '70000' AND 100000", '"70000" is not a value of type int2: out of range for int2', 6],
+  // abs keeps its argument's type, length is an int4
+  ["abs(small) = '70000'", '"70000" is not a value of type int2: out of range for int2', 11],
+  ["length(name) = '1.5'", '"1.5" is not a value of type int4: not an integer', 13],
+  ['abs(NULL) = 1', 'abs takes a number as argument 1, got unknown', 0],
+  ['CAST((id = 1) AS date) IS NULL', 'no cast from boolean to date', 0],
+  // the marker calls the placeholders stand for, written directly, are checked the same way
+  ["vg_marker_username('x') = 'a'", '@username takes no arguments', 0],
+  ["@attributeValuesContains('a', name, name)", "@attributeValuesContains('attribute', column) takes two arguments", 0],
+  ["@hasAttribute('a', 'b', 'c')", "@hasAttribute('attribute', 'value') takes two arguments", 0],
+  ["@columnTagged() = 'x'", "@columnTagged('tag') takes one argument", 0],
   ['id = = 1', 'does not parse: syntax error at or near "="', 5],
   // regression: the parser's cursor is a character offset; read as a 1-based byte offset, a syntax error was
   // reported one character early, and one more for every multi-byte character before it
@@ -553,11 +578,14 @@ const refused: [string, string, number][] = [
   ["name = X'1'", PREFIXED, 7],
   ["name = N'x'", PREFIXED, 7],
   ["name = _'x'", PREFIXED, 7],
+  ["name = U&'x'", PREFIXED, 8],
   ["name = 'x", 'unterminated quote', 7],
   ["name = 'x''", 'unterminated quote', 7],
   ['"id = 1', 'unterminated quote', 0],
   ['@nope = 1', 'unknown placeholder "@nope"', 0],
   ['@ = 1', 'unknown placeholder "@"', 0],
+  ['@ = @username', 'unknown placeholder "@"', 0],
+  ['@1x = 1', 'unknown placeholder "@"', 0],
   ["name = \\'x'", 'backslash is not allowed outside string literals', 7],
 ];
 
@@ -637,6 +665,19 @@ describe('the pre-scan: quotes, comments, `$` and placeholders', () => {
       },
     ],
     ["(@isInGroups('a'))", { k: 'isInGroups', groups: ['a'] }],
+    // a quote at the very start; a quoted name right after a keyword
+    ["'a' = name", { k: 'bin', op: '=', l: { k: 'lit', text: 'a' }, r: { k: 'col', name: 'name' } }],
+    [
+      'active AND"id"=1',
+      {
+        k: 'junction',
+        op: 'AND',
+        args: [
+          { k: 'col', name: 'active' },
+          { k: 'bin', op: '=', l: { k: 'col', name: 'id' }, r: { k: 'num', text: '1' } },
+        ],
+      },
+    ],
     [
       'id-1>0',
       {
@@ -679,11 +720,70 @@ describe('clauseReferences: what a clause names', () => {
     ["@columnTagged(name) = 'x' AND lower('T') = 'x'", ['name'], []],
     ['t.id = 1 AND "Odd ""Name""" IS NULL', ['Odd "Name"'], []],
     ["@attributeValuesContains('k', dept) AND @groupsContains(country)", ['dept', 'country'], []],
+    ["vg_marker_column_tagged.f('T') IS NULL", [], []],
   ])('%s', (clause, columns, tags) => {
     expect(clauseReferences(clause)).toEqual({ columns, tags });
   });
 
   it.each(['id = = 1', 'id = 1; DROP TABLE x', 'id = 1 -- x', "name = 'x"])('%s cannot be read: null', (clause) => {
     expect(clauseReferences(clause)).toBeNull();
+  });
+});
+
+describe('limits and argument counts', () => {
+  // docs/policies.md: lower, upper, length (a string); btrim, ltrim, rtrim (a string, optionally the characters to
+  // trim); abs (a number); left, right (a string and an int2/int4 count)
+  const FUNCTIONS: [string, string[], number][] = [
+    ['lower', ['name'], 1],
+    ['upper', ['name'], 1],
+    ['length', ['name'], 1],
+    ['btrim', ['name', "'x'"], 1],
+    ['ltrim', ['name', "'x'"], 1],
+    ['rtrim', ['name', "'x'"], 1],
+    ['abs', ['id'], 1],
+    ['left', ['name', '2'], 2],
+    ['right', ['name', '2'], 2],
+  ];
+  it.each(FUNCTIONS)('%s takes from its required to its optional arguments, no more, no fewer', (fn, args, min) => {
+    const max = args.length;
+    for (let count = 0; count <= max + 1; count++) {
+      const call = `${fn}(${[...args, ...args].slice(0, count).join(', ')}) IS NULL`;
+      const d = refusal(call);
+      if (count >= min && count <= max) expect(d, call).toBeUndefined();
+      else
+        expect(d?.summary, call).toBe(
+          `policy "pol": custom WHERE clause rejected: ${fn} takes ${min}–${max} arguments (at character 1)`,
+        );
+    }
+  });
+
+  it.each(FUNCTIONS)('%s refuses an argument of another kind', (fn, args) => {
+    args.forEach((_, i) => {
+      const wrong = [...args];
+      wrong[i] = args[i] === 'name' || args[i] === "'x'" ? 'id' : 'name';
+      const want = args[i] === 'name' || args[i] === "'x'" ? 'string' : i === 1 ? 'integer (int2 or int4)' : 'number';
+      const got = wrong[i] === 'id' ? 'number' : want.startsWith('integer') ? 'varchar(20)' : 'string';
+      expect(refusal(`${fn}(${wrong.join(', ')}) IS NULL`)?.summary).toBe(
+        `policy "pol": custom WHERE clause rejected: ${fn} takes a${want.startsWith('i') ? 'n' : ''} ${want} ` +
+          `as argument ${i + 1}, got ${got} (at character 1)`,
+      );
+    });
+  });
+
+  it('a clause nests at most 64 levels deep', () => {
+    expect(refusal(`${'NOT '.repeat(64)}active`)).toBeUndefined();
+    expect(refusal(`${'NOT '.repeat(65)}active`)?.summary).toBe(
+      'policy "pol": custom WHERE clause rejected: the clause nests too deeply (at character 261)',
+    );
+  });
+
+  it('a string compared with an unconstrained numeric (arithmetic on a numeric) is a plain decimal number', () => {
+    for (const v of ['-5', '5.', '.5', '12.25', '007', '-0.5'])
+      expect(refusal(`price * 2 = '${v}'`), v).toBeUndefined();
+    for (const v of ['1.2.3', '-', '.', '', '5e3', '1,5', 'x5', '5x', '--5', '+5', ' 5'])
+      expect(refusal(`price * 2 = '${v}'`)?.summary, v).toBe(
+        `policy "pol": custom WHERE clause rejected: ${JSON.stringify(v)} is not a value of type numeric: ` +
+          'not a decimal number (at character 11)',
+      );
   });
 });
