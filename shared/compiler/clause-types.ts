@@ -48,7 +48,8 @@ export function numberLiteralType(text: string): ColumnType {
 export function numberLiteralProblem(text: string): string | null {
   const v = Number(text);
   if (!Number.isFinite(v)) return 'number out of range';
-  if (v === 0 && /[1-9]/.test(text.replace(/e.*$/i, ''))) return 'number too close to zero';
+  // Zero written as zero (`0e-400`) is fine; a non-zero digit before the exponent is a value that underflowed.
+  if (v === 0 && /^[^e]*[1-9]/i.test(text)) return 'number too close to zero';
   return null;
 }
 

@@ -39,7 +39,7 @@ export function constantMismatch(type: ColumnType, value: string): string | null
       // non-zero one that would round to 0 (`1e-400`; `1e-46` for a float4).
       const stored = type.sql === 'float4' ? Math.fround(Number(value)) : Number(value);
       if (!Number.isFinite(stored)) return `out of range for ${type.sql}`;
-      return stored === 0 && /[1-9]/.test(value.replace(/e.*$/i, '')) ? `too close to zero for ${type.sql}` : null;
+      return stored === 0 && /^[^e]*[1-9]/i.test(value) ? `too close to zero for ${type.sql}` : null;
     }
     case 'boolean':
       return /^(true|false)$/i.test(value) ? null : 'not true or false';
@@ -67,17 +67,18 @@ function calendarDate(y: string, m: string, d: string): boolean {
   const [year, month, day] = [Number(y), Number(m), Number(d)];
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
-  return year >= 1 && days !== undefined && day >= 1 && day <= days;
+  return year >= 1 && day >= 1 && day <= (days ?? 0);
 }
 
 const clock = (h: string, m: string, s: string | undefined): boolean =>
-  Number(h) <= 23 && Number(m) <= 59 && Number(s ?? '0') <= 59;
+  Number(h) <= 23 && Number(m) <= 59 && Number(s ?? 0) <= 59;
 
 /** A UTC offset PostgreSQL and Redshift read: at most 15:59. */
 function zone(z: string | undefined): boolean {
-  if (z === undefined || z === 'Z') return true;
-  const [, h, m] = /^[+-](\d{2}):?(\d{2})?$/.exec(z)!;
-  return Number(h) <= 15 && Number(m ?? '0') <= 59;
+  // As the value's pattern matched it: none, `Z` (UTC), or a sign, two digits of hours, then minutes or nothing
+  // (Number('') is 0).
+  const digits = (z ?? '').slice(1).replace(':', '');
+  return Number(digits.slice(0, 2)) <= 15 && Number(digits.slice(2)) <= 59;
 }
 
 /**

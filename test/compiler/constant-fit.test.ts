@@ -235,3 +235,64 @@ describe('a constant the type cannot store is a VG303 error at compile time (the
     }
   });
 });
+
+// On top of the type's own rule, the dialect's string rule for the type the constant is cast to: Redshift
+// counts bytes, and its CHAR holds single-byte characters only (no engine here; the dialect's rule is tested in
+// string-lengths.test.ts, this is where the constant check must apply it).
+describe("a string constant keeps to the dialect's rule for the type it is cast to", () => {
+  it.each([
+    ['varchar(3)', 'ééé', undefined, 'can take 6 bytes; a Redshift varchar(3) holds 3 bytes (lengths count bytes)'],
+    [
+      'char(3)',
+      'é',
+      undefined,
+      'has characters of more than one byte; a Redshift char(3) holds single-byte characters only',
+    ],
+    [
+      'varchar(10)',
+      'abcd',
+      'varchar(3)',
+      'can take 4 bytes; a Redshift varchar(3) holds 3 bytes (lengths count bytes)',
+    ],
+    ['varchar(3)', 'abc', undefined, null],
+    ['varchar(3)', 'abcd', undefined, 'longer than 3 characters'],
+  ])('%s %s (cast to %s) on Redshift: %s', (type, value, castTo, why) => {
+    expect(constantMisfit(redshift, parseColumnType(type)!, value, castTo)).toBe(why);
+  });
+  it('the same constants on PostgreSQL (characters, not bytes)', () => {
+    expect(constantMisfit(postgres, parseColumnType('varchar(3)')!, 'ééé')).toBeNull();
+    expect(constantMisfit(postgres, parseColumnType('char(3)')!, 'é')).toBeNull();
+    expect(constantMisfit(postgres, parseColumnType('varchar(10)')!, 'abcd', 'varchar(3)')).toBe(
+      'can be 4 characters long; varchar(3) holds 3',
+    );
+  });
+  it('as the operator reads it: VG303 at mask.value on Redshift, the same policy compiles on PostgreSQL', () => {
+    const ds = DataSourceSchema.parse({
+      id: 'ds-s',
+      name: 's',
+      version: 1,
+      location: { database: 'sales', schema: 'raw', table: 's' },
+      kind: 'table',
+      columns: [{ name: 'v', type: 'varchar(3)' }],
+    });
+    const policy = PolicySchema.parse({
+      id: 'c-v',
+      version: 1,
+      name: 'c',
+      createdAt: '2024-01-01T00:00:00Z',
+      scope: { kind: 'global' },
+      type: 'mask',
+      target: { kind: 'column', name: 'v' },
+      mask: { kind: 'constant', value: 'ééé' },
+    });
+    const config = { mode: 'single' as const, database: 'sales', viewSchema: 'governed' };
+    const rs = compileView(ds, [policy], config, redshift);
+    expect(rs.failedClosed).toBe(true);
+    expect(rs.diagnostics.filter((x) => x.code === 'VG303').map((x) => [x.severity, x.path])).toEqual([
+      ['error', ['mask', 'value']],
+    ]);
+    expect(rs.diagnostics.find((x) => x.code === 'VG303')!.summary).toMatch(/a Redshift varchar\(3\) holds 3 bytes/);
+    const pg = compileView(ds, [policy], config, postgres);
+    expect([pg.failedClosed, pg.diagnostics.map((x) => x.code)]).toEqual([false, []]);
+  });
+});
