@@ -284,6 +284,9 @@ describe('a literal next to a float4 and another number is read as a float4, as 
     "COALESCE(n, i4) = '123456789.5'",
     'CAST(i4 > 0 AS int4) = 1',
     "1.5 = '1.25'",
+    // A decimal literal is an unconstrained numeric: it casts to an integer, and i4 + 1.5 is a numeric.
+    'CAST(1.5 AS int4) = 1',
+    "i4 + 1.5 = '2.5'",
   ])('%s: accepted', (c) => {
     expect(refusals(c)).toEqual([]);
   });

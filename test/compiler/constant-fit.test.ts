@@ -61,7 +61,12 @@ const CASES: Record<string, string[]> = {
     '1.2.3',
     '-',
   ],
-  float4: ['1.5', '3.4e38', '-3.4e38', '3.4028234e38', '3.5e38', '-1e39', '1e-40', '1e-46', '-1e-46', '0.0e-50'],
+  float4: [
+    ...['1.5', '3.4e38', '-3.4e38', '3.4028234e38', '3.5e38', '-1e39', '1e-40', '1e-46', '-1e-46', '0.0e-50'],
+    // A hair under the largest value's and half the smallest's rounding edges, and just past them.
+    ...['3.40282356779733661e38', '3.4028235677973367e38', '7.00649232162408535461864791645e-46'],
+    ...['7.0064923216240862e-46', '7.00649232162408e-46'],
+  ],
   boolean: ['true', 'false', 'TRUE', 'False', 'maybe', 'truex', 'xtrue'],
   date: [
     '2024-02-29',
@@ -137,6 +142,10 @@ const STRICTER: Record<string, string> = {
   'time 23:59:60': 'a leap second',
   'time 1:00': 'hours are two digits (HH:MM)',
   'time 12:00:00.1234567': 'more than six fraction digits: the engine rounds to microseconds',
+  // The compiler reads a float4 as JavaScript's float8 rounded to single precision: rounded twice, a value
+  // within a float8's precision of the edge lands on it, and the tie rounds away (17+ significant digits only).
+  'float4 3.40282356779733661e38': 'rounded twice: read as past the largest float4',
+  'float4 7.00649232162408535461864791645e-46': 'rounded twice: read as rounding to 0',
 };
 
 describe.each(engines)('constant mask values against $name', ({ create }) => {
