@@ -721,6 +721,8 @@ describe('clauseReferences: what a clause names', () => {
     ['t.id = 1 AND "Odd ""Name""" IS NULL', ['Odd "Name"'], []],
     ["@attributeValuesContains('k', dept) AND @groupsContains(country)", ['dept', 'country'], []],
     ["vg_marker_column_tagged.f('T') IS NULL", [], []],
+    // a @columnTagged without a tag names none (the compiler refuses it)
+    ["@columnTagged() = 'x' AND @columnTagged(1) = 'y'", [], []],
   ])('%s', (clause, columns, tags) => {
     expect(clauseReferences(clause)).toEqual({ columns, tags });
   });
