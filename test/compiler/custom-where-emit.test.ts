@@ -779,6 +779,32 @@ describe('limits and argument counts', () => {
     );
   });
 
+  // [a condition, how many levels its deepest node is below it]: every construct counts one level per operand
+  const nested: [string, number][] = [
+    ['CAST(id AS int4) IS NULL', 2],
+    ['COALESCE(id, 1) IS NULL', 2],
+    ['- id > 0', 2],
+    ['0 < - id', 2],
+    ['id + 1 > 0', 2],
+    ['0 < 1 + id', 2],
+    ["name || 'a' = 'b'", 2],
+    ["'b' = 'a' || name", 2],
+    ['- id IN (1)', 2],
+    ['1 IN (- id)', 2],
+    ["lower(name) LIKE 'x'", 2],
+    ["'x' LIKE lower(name)", 2],
+    ['- id BETWEEN 1 AND 2', 2],
+    ['0 BETWEEN - id AND 2', 2],
+    ['length(lower(name)) > 0', 3],
+    ['@groupsContains(lower(name))', 2],
+    ["@attributeValuesContains('a', lower(name))", 2],
+  ];
+  it.each(nested)('the 64 levels count every operand: %s', (condition, below) => {
+    const at = (levels: number): string => `${'NOT '.repeat(levels)}(${condition})`;
+    expect(refusal(at(64 - below))).toBeUndefined();
+    expect(refusal(at(65 - below))?.summary).toMatch(/rejected: the clause nests too deeply \(at character \d+\)$/);
+  });
+
   it('a string compared with an unconstrained numeric (arithmetic on a numeric) is a plain decimal number', () => {
     for (const v of ['-5', '5.', '.5', '12.25', '007', '-0.5'])
       expect(refusal(`price * 2 = '${v}'`), v).toBeUndefined();
