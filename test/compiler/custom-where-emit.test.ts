@@ -245,7 +245,7 @@ const numberLiteral = fc
   .oneof(
     fc.integer({ min: -2147483648, max: 2147483647 }).map(String),
     fc.bigInt({ min: 2147483648n, max: 99999999999999999999999n }).map(String),
-    fc.constantFrom('0', '007', '12.5', '0.25', '.5', '1e3', '2.5E-3', '1.', '-0.0'),
+    fc.constantFrom('0', '007', '12.5', '0.25', '.5', '.25', '1e3', '2.5E-3', '1.', '-0.0', '0x1F', '1_000'),
   )
   .map((t): Node => ({ k: 'num', text: t }));
 // A string literal the other operand reads as a value of its kind (docs: "an untyped string literal takes
@@ -556,6 +556,14 @@ const refused: [string, string, number][] = [
   ["abs(small) = '70000'", '"70000" is not a value of type int2: out of range for int2', 11],
   ["length(name) = '1.5'", '"1.5" is not a value of type int4: not an integer', 13],
   ['abs(NULL) = 1', 'abs takes a number as argument 1, got unknown', 0],
+  // COALESCE has its operands' type, unary minus and arithmetic their operands' (int2 + int2 is an int2)
+  ["COALESCE(small, small) = '70000'", '"70000" is not a value of type int2: out of range for int2', 23],
+  ["- small = '70000'", '"70000" is not a value of type int2: out of range for int2', 8],
+  ["small + small = '70000'", '"70000" is not a value of type int2: out of range for int2', 14],
+  ["left(name, upper(name)) = 'x'", 'left takes an integer (int2 or int4) as argument 2, got string', 0],
+  // a number the parser reads past int4 in a form other engines do not (hex, digit separators)
+  ['big = 0xFFFFFFFFFF', 'malformed number', 6],
+  ['big = 1_000_000_000_000', 'malformed number', 6],
   ['CAST((id = 1) AS date) IS NULL', 'no cast from boolean to date', 0],
   // the marker calls the placeholders stand for, written directly, are checked the same way
   ["vg_marker_username('x') = 'a'", '@username takes no arguments', 0],
@@ -665,6 +673,32 @@ describe('the pre-scan: quotes, comments, `$` and placeholders', () => {
       },
     ],
     ["(@isInGroups('a'))", { k: 'isInGroups', groups: ['a'] }],
+    // numbers of several types meet in the widest: an int2 and an int4 in an int4, which holds 70000
+    [
+      "COALESCE(small, id) = '70000'",
+      {
+        k: 'bin',
+        op: '=',
+        l: {
+          k: 'coalesce',
+          args: [
+            { k: 'col', name: 'small' },
+            { k: 'col', name: 'id' },
+          ],
+        },
+        r: { k: 'lit', text: '70000' },
+      },
+    ],
+    // NULLs alone are of no kind: a string function takes them
+    [
+      'lower(COALESCE(NULL, NULL)) = name',
+      {
+        k: 'bin',
+        op: '=',
+        l: { k: 'fn', name: 'lower', args: [{ k: 'coalesce', args: [{ k: 'null' }, { k: 'null' }] }] },
+        r: { k: 'col', name: 'name' },
+      },
+    ],
     // a quote at the very start; a quoted name right after a keyword
     ["'a' = name", { k: 'bin', op: '=', l: { k: 'lit', text: 'a' }, r: { k: 'col', name: 'name' } }],
     [
@@ -806,7 +840,7 @@ describe('limits and argument counts', () => {
   });
 
   it('a string compared with an unconstrained numeric (arithmetic on a numeric) is a plain decimal number', () => {
-    for (const v of ['-5', '5.', '.5', '12.25', '007', '-0.5'])
+    for (const v of ['-5', '5.', '.5', '.25', '12.25', '007', '-0.5'])
       expect(refusal(`price * 2 = '${v}'`), v).toBeUndefined();
     for (const v of ['1.2.3', '-', '.', '', '5e3', '1,5', 'x5', '5x', '--5', '+5', ' 5'])
       expect(refusal(`price * 2 = '${v}'`)?.summary, v).toBe(
