@@ -814,15 +814,16 @@ describe('limits and argument counts', () => {
   });
 
   // [a condition, how many levels its deepest node is below it]: every construct counts one level per operand
+  // (one operand deeper than the other, so that each operand's count is what decides)
   const nested: [string, number][] = [
     ['CAST(id AS int4) IS NULL', 2],
     ['COALESCE(id, 1) IS NULL', 2],
     ['- id > 0', 2],
     ['0 < - id', 2],
-    ['id + 1 > 0', 2],
-    ['0 < 1 + id', 2],
-    ["name || 'a' = 'b'", 2],
-    ["'b' = 'a' || name", 2],
+    ['- id + 1 > 0', 3],
+    ['0 < 1 + - id', 3],
+    ["lower(name) || 'a' = 'b'", 3],
+    ["'b' = 'a' || lower(name)", 3],
     ['- id IN (1)', 2],
     ['1 IN (- id)', 2],
     ["lower(name) LIKE 'x'", 2],
