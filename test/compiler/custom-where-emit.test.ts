@@ -245,7 +245,7 @@ const numberLiteral = fc
   .oneof(
     fc.integer({ min: -2147483648, max: 2147483647 }).map(String),
     fc.bigInt({ min: 2147483648n, max: 99999999999999999999999n }).map(String),
-    fc.constantFrom('0', '007', '12.5', '0.25', '.5', '1e3', '2.5E-3', '1.', '-0.0'),
+    fc.constantFrom('0', '007', '12.5', '0.25', '.5', '.25', '1e3', '2.5E-3', '1.', '-0.0', '0x1F', '1_000'),
   )
   .map((t): Node => ({ k: 'num', text: t }));
 // A string literal the other operand reads as a value of its kind (docs: "an untyped string literal takes
@@ -556,6 +556,14 @@ const refused: [string, string, number][] = [
   ["abs(small) = '70000'", '"70000" is not a value of type int2: out of range for int2', 11],
   ["length(name) = '1.5'", '"1.5" is not a value of type int4: not an integer', 13],
   ['abs(NULL) = 1', 'abs takes a number as argument 1, got unknown', 0],
+  // COALESCE has its operands' type, unary minus and arithmetic their operands' (int2 + int2 is an int2)
+  ["COALESCE(small, small) = '70000'", '"70000" is not a value of type int2: out of range for int2', 23],
+  ["- small = '70000'", '"70000" is not a value of type int2: out of range for int2', 8],
+  ["small + small = '70000'", '"70000" is not a value of type int2: out of range for int2', 14],
+  ["left(name, upper(name)) = 'x'", 'left takes an integer (int2 or int4) as argument 2, got string', 0],
+  // a number the parser reads past int4 in a form other engines do not (hex, digit separators)
+  ['big = 0xFFFFFFFFFF', 'malformed number', 6],
+  ['big = 1_000_000_000_000', 'malformed number', 6],
   ['CAST((id = 1) AS date) IS NULL', 'no cast from boolean to date', 0],
   // the marker calls the placeholders stand for, written directly, are checked the same way
   ["vg_marker_username('x') = 'a'", '@username takes no arguments', 0],
@@ -665,6 +673,32 @@ describe('the pre-scan: quotes, comments, `$` and placeholders', () => {
       },
     ],
     ["(@isInGroups('a'))", { k: 'isInGroups', groups: ['a'] }],
+    // numbers of several types meet in the widest: an int2 and an int4 in an int4, which holds 70000
+    [
+      "COALESCE(small, id) = '70000'",
+      {
+        k: 'bin',
+        op: '=',
+        l: {
+          k: 'coalesce',
+          args: [
+            { k: 'col', name: 'small' },
+            { k: 'col', name: 'id' },
+          ],
+        },
+        r: { k: 'lit', text: '70000' },
+      },
+    ],
+    // NULLs alone are of no kind: a string function takes them
+    [
+      'lower(COALESCE(NULL, NULL)) = name',
+      {
+        k: 'bin',
+        op: '=',
+        l: { k: 'fn', name: 'lower', args: [{ k: 'coalesce', args: [{ k: 'null' }, { k: 'null' }] }] },
+        r: { k: 'col', name: 'name' },
+      },
+    ],
     // a quote at the very start; a quoted name right after a keyword
     ["'a' = name", { k: 'bin', op: '=', l: { k: 'lit', text: 'a' }, r: { k: 'col', name: 'name' } }],
     [
@@ -721,6 +755,8 @@ describe('clauseReferences: what a clause names', () => {
     ['t.id = 1 AND "Odd ""Name""" IS NULL', ['Odd "Name"'], []],
     ["@attributeValuesContains('k', dept) AND @groupsContains(country)", ['dept', 'country'], []],
     ["vg_marker_column_tagged.f('T') IS NULL", [], []],
+    // a @columnTagged without a tag names none (the compiler refuses it)
+    ["@columnTagged() = 'x' AND @columnTagged(1) = 'y'", [], []],
   ])('%s', (clause, columns, tags) => {
     expect(clauseReferences(clause)).toEqual({ columns, tags });
   });
@@ -777,8 +813,35 @@ describe('limits and argument counts', () => {
     );
   });
 
+  // [a condition, how many levels its deepest node is below it]: every construct counts one level per operand
+  // (one operand deeper than the other, so that each operand's count is what decides)
+  const nested: [string, number][] = [
+    ['CAST(id AS int4) IS NULL', 2],
+    ['COALESCE(id, 1) IS NULL', 2],
+    ['- id > 0', 2],
+    ['0 < - id', 2],
+    ['- id + 1 > 0', 3],
+    ['0 < 1 + - id', 3],
+    ["lower(name) || 'a' = 'b'", 3],
+    ["'b' = 'a' || lower(name)", 3],
+    ['- id IN (1)', 2],
+    ['1 IN (- id)', 2],
+    ["lower(name) LIKE 'x'", 2],
+    ["'x' LIKE lower(name)", 2],
+    ['- id BETWEEN 1 AND 2', 2],
+    ['0 BETWEEN - id AND 2', 2],
+    ['length(lower(name)) > 0', 3],
+    ['@groupsContains(lower(name))', 2],
+    ["@attributeValuesContains('a', lower(name))", 2],
+  ];
+  it.each(nested)('the 64 levels count every operand: %s', (condition, below) => {
+    const at = (levels: number): string => `${'NOT '.repeat(levels)}(${condition})`;
+    expect(refusal(at(64 - below))).toBeUndefined();
+    expect(refusal(at(65 - below))?.summary).toMatch(/rejected: the clause nests too deeply \(at character \d+\)$/);
+  });
+
   it('a string compared with an unconstrained numeric (arithmetic on a numeric) is a plain decimal number', () => {
-    for (const v of ['-5', '5.', '.5', '12.25', '007', '-0.5'])
+    for (const v of ['-5', '5.', '.5', '.25', '12.25', '007', '-0.5'])
       expect(refusal(`price * 2 = '${v}'`), v).toBeUndefined();
     for (const v of ['1.2.3', '-', '.', '', '5e3', '1,5', 'x5', '5x', '--5', '+5', ' 5'])
       expect(refusal(`price * 2 = '${v}'`)?.summary, v).toBe(
