@@ -72,6 +72,13 @@ describe('the typed output: each CASE branch of a masked column with its type, i
     // An untyped constant and NULL take the other branches' type.
     ['redshift', 'salary', { mask: { kind: 'constant', value: '0' }, condition: hr }, ['numeric(10,2)', 'unknown']],
     ['redshift', 'salary', { mask: { kind: 'null' } }, ['unknown']],
+    // A regex or partial mask gives the column's text, typed (not an untyped literal).
+    [
+      'redshift',
+      'name',
+      { mask: { kind: 'regex', pattern: '[aeiou]', replacement: '*' }, condition: hr },
+      ['varchar(40)', 'varchar(40)'],
+    ],
     // PostgreSQL casts each branch to the output type (castsEachCaseBranch): every branch has that type.
     ['postgres', 'visited', { mask: { kind: 'hash' }, condition: hr }, ['varchar(64)', 'varchar(64)']],
     [
