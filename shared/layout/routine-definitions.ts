@@ -80,14 +80,14 @@ export function procedureArgs(dialect: Dialect): Record<keyof typeof PROCEDURES,
 export const PINNED_RUNNER_ARGS = 16;
 
 /**
- * run_pinned: EXECUTEs each argument that is not NULL, in order, with the search_path pinned by its own SET
+ * run_pinned: EXECUTEs each argument that is not NULL, in order, with name resolution pinned by its own SET
  * clause — the same pin the transaction packer's SET/RESET gives (dialect.pinSearchPath), restored when the
  * procedure exits. SECURITY INVOKER: it runs what its caller could run anyway, as the caller (so the view is
  * the caller's), never with the owner's rights; EXECUTE is still revoked from PUBLIC like every procedure.
  * EXECUTE of a string: https://docs.aws.amazon.com/redshift/latest/dg/c_PLpgSQL-statements.html ; a failure
  * aborts the caller's whole transaction, like the statement run on its own.
  */
-function pinnedRunner(dialect: Dialect): RoutineDefinition {
+function runPinnedProcedure(dialect: Dialect): RoutineDefinition {
   const args = procedureArgs(dialect).runPinned;
   const qualifiedName = procedureName(dialect, PROCEDURES.runPinned);
   const sql = [
@@ -141,7 +141,7 @@ function epochGuard(dialect: Dialect): string[] {
 }
 
 export function procedureDefinitions(dialect: Dialect): RoutineDefinition[] {
-  return [...catalogProcedures(dialect), ...userProcedures(dialect), pinnedRunner(dialect)];
+  return [...catalogProcedures(dialect), ...userProcedures(dialect), runPinnedProcedure(dialect)];
 }
 
 /** apply_datasource and apply_policy: the catalog's state rows, behind the epoch guard. */
