@@ -7,13 +7,16 @@
 //   policy version — the same check every catalog transaction makes, once per transaction instead of per view.
 // - A view replaced in place with the signature already stored needs nothing else: its CREATE OR REPLACE VIEW
 //   alone (no GRANT: a replaced view keeps its privileges). A view whose signature changes keeps its own
-//   apply_policy CALL (it records the new signature) with its DROP + CREATE + GRANT. So ~1 statement per view.
+//   apply_policy CALL (it records the new signature) with its DROP + CREATE + GRANT.
+// - The views' DDL travels 16 statements to one `CALL run_pinned(…)` (shared/layout/pinned-runner.ts, the packer's
+//   bundle), at most VIEWS_PER_TRANSACTION views per transaction: 1,000 views in 9 transactions, not 28.
 // - The guards' expected epochs are chained through the transactions (the first one bumps the epoch when it
 //   stores a new version), so a transaction compiled against an older catalog — whoever changed it — rolls
 //   back as a whole (conflict: re-read, re-plan the views not yet committed). Every view is compiled with the
 //   newest policy version either side holds (planViewChange), so a stale set never overwrites a newer view.
-// - A view statement the warehouse refuses rolls its whole transaction back; that one view then takes the
-//   ordinary one-item path (apply-work-item.ts: it fails closed, VG308/VG320), the others are re-planned and
+// - A view statement the warehouse refuses rolls its whole transaction back (a refused CALL that carried several
+//   views first re-runs the set one statement per view, so that the refusal names its view); that one view then
+//   takes the ordinary one-item path (apply-work-item.ts: it fails closed, VG308/VG320), the others are re-planned and
 //   committed. A view that fails there is sent on as an item of its own (its own FIFO group), which reaches
 //   the DLQ by itself: one bad view never holds back the set — nor the later sets of the policy's group,
 //   whose views would otherwise keep serving the previous policy until the set's last redelivery.
@@ -24,6 +27,7 @@ import { planViewChange, type ViewChangePlan } from '../compiler/view-change-pla
 import { serializeSignature } from '../compiler/view-signature.js';
 import { catalogReadStatement, parseCatalog, type CatalogSnapshot } from '../layout/catalog-reader.js';
 import { storedDataSource } from '../layout/catalog-state.js';
+import { pinnedRunner } from '../layout/pinned-runner.js';
 import { chainExpectedEpochs, planPolicyStateCall } from '../layout/state-call-plan.js';
 import { WarehouseError } from '../ports/warehouse.js';
 import { DEFAULT_POLICY_FAN_OUT, policyMessage, viewSets } from '../routing/route-policy.js';
@@ -38,6 +42,14 @@ import {
 } from '../sql/transaction-packer.js';
 import { ApplyFailure, startOutcome, type ApplyOutcome } from './apply-outcome.js';
 import { applyWorkItem, type ApplyDeps } from './apply-work-item.js';
+
+/**
+ * Views one transaction of a set replaces at most. A replaced view is locked until its transaction commits, and
+ * analysts' queries of it wait that long: 128 views hold their locks for ~13 s by the cost model of
+ * docs/performance.md (0.1 s per view statement) while the transaction's fixed cost (guard, commit, polling,
+ * ~1 s) stays under a tenth of it. 1,000 views: 9 transactions.
+ */
+export const VIEWS_PER_TRANSACTION = 128;
 
 /** One view of the set as planned: its statements (its own guard only when it records a new signature). */
 interface PlannedView {
@@ -61,6 +73,8 @@ type SetStep =
   | { kind: 'done'; snapshot: CatalogSnapshot }
   | { kind: 'conflict'; reason: string; remaining: string[] }
   | { kind: 'refused'; view: string; remaining: string[] }
+  /** A CALL carrying several views was refused: which one is not known until they run one statement each. */
+  | { kind: 'refusedBundle'; remaining: string[] }
   | { kind: 'failed'; failure: 'transient' | 'permanent'; reason: string };
 
 export interface ViewSetResult {
@@ -152,13 +166,17 @@ export async function runViewSet(
   snapshot: CatalogSnapshot,
   deps: ApplyDeps,
   outcome: ApplyOutcome,
+  bundle = true,
 ): Promise<SetStep> {
   const max = deps.maxStatementsPerTransaction ?? MAX_STATEMENTS_PER_TRANSACTION;
   const units = plan.views.filter((v) => v.statements.length > 0).map((v) => ({ statements: v.statements, tag: v }));
   // A set whose views all need nothing still stores the policy state once.
   const txs =
     units.length > 0
-      ? packTransactions(units, deps.dialect, max, openingGuard(item, plan, deps))
+      ? packTransactions(units, deps.dialect, max, {
+          opening: openingGuard(item, plan, deps),
+          ...(bundle ? { bundle: pinnedRunner(deps.dialect), maxUnits: VIEWS_PER_TRANSACTION } : {}),
+        })
       : [{ session: '', statements: [openingGuard(item, plan, deps)(0)], units: [] as PlannedView[] }];
   let after = snapshot;
   for (const [k, tx] of txs.entries()) {
@@ -214,10 +232,10 @@ function failedStep(
   if (err.kind === 'transient') return { kind: 'failed', failure: 'transient', reason };
   // Refused: a view statement of a known view (not the guard: a layout problem, not the view's).
   const failed = err.statementIndex === undefined ? undefined : statements[err.statementIndex];
+  if (failed?.bundled && failed.bundled.length > 1) return { kind: 'refusedBundle', remaining };
+  const own = failed?.bundled?.[0] ?? failed;
   const view =
-    failed && failed.role !== 'guard' && failed.role !== 'session'
-      ? views.find((v) => v.statements.includes(failed))
-      : undefined;
+    own && own.role !== 'guard' && own.role !== 'session' ? views.find((v) => v.statements.includes(own)) : undefined;
   if (view) return { kind: 'refused', view: view.id, remaining };
   return { kind: 'failed', failure: 'permanent', reason };
 }
@@ -259,6 +277,8 @@ export async function applyViewSet(
   const failures: { id: string; reason: string }[] = [];
   let snapshot = given ?? (await read());
   let remaining: string[] = [...item.dataSourceIds];
+  // Views travel several to a CALL until a CALL is refused; then one statement each, so the refusal names its view.
+  let bundle = true;
   for (;;) {
     outcome.attempts++;
     const t0 = now();
@@ -266,7 +286,7 @@ export async function applyViewSet(
     outcome.durations.planMs += now() - t0;
     if (plan.refanOut) outcome.refannedOut += await refanOut(item, plan.refanOut, deps);
     const t1 = now();
-    const step = await runViewSet(item, plan, snapshot, deps, outcome).finally(
+    const step = await runViewSet(item, plan, snapshot, deps, outcome, bundle).finally(
       () => (outcome.durations.transactionMs += now() - t1),
     );
     if (step.kind === 'failed') throw end(step.failure, step.reason);
@@ -280,6 +300,7 @@ export async function applyViewSet(
     if (step.kind === 'conflict' && ++outcome.conflicts > (deps.maxConflictRetries ?? 5))
       throw end('transient', `still conflicting: ${step.reason}`);
     if (step.kind === 'refused') failures.push(...(await oneByOne(item, [step.view], deps, outcome)));
+    if (step.kind === 'refusedBundle') bundle = false;
     // Re-plan what is not committed yet from a fresh read.
     remaining = [...step.remaining.filter((id) => step.kind !== 'refused' || id !== step.view), ...plan.alone];
     snapshot = await read();

@@ -16,7 +16,8 @@ import { PolicySchema, type Policy } from '../policy/policy.js';
 import { UserProfileSchema } from '../policy/user-profile.js';
 import type { Dialect } from '../sql/dialect.js';
 import { stmt, type PlannedStatement, type SqlStatement } from '../sql/statement.js';
-import { packTransactions } from '../sql/transaction-packer.js';
+import { MAX_STATEMENTS_PER_TRANSACTION, packTransactions, type PackOptions } from '../sql/transaction-packer.js';
+import { pinnedRunner } from '../layout/pinned-runner.js';
 
 export type CheckIdentity = 'admin' | 'system';
 
@@ -159,8 +160,12 @@ export function expectedSampleRows(hashKey: string): (string | null)[][] {
  * A step's statements as the one transaction the transaction packer makes of them (the pg_catalog pin around
  * what must run pinned), exactly as the deployment's runners send them.
  */
-function oneTransaction(statements: readonly PlannedStatement[], dialect: Dialect): SqlStatement[] {
-  const packed = packTransactions([{ statements, tag: 0 }], dialect);
+function oneTransaction(
+  statements: readonly PlannedStatement[],
+  dialect: Dialect,
+  options: PackOptions = {},
+): SqlStatement[] {
+  const packed = packTransactions([{ statements, tag: 0 }], dialect, MAX_STATEMENTS_PER_TRANSACTION, options);
   if (packed.length !== 1) throw new Error(`a conformance step must be one transaction, not ${packed.length}`);
   return packed[0]!.statements;
 }
@@ -331,7 +336,8 @@ function layoutSteps({ dialect, scratch, layout }: PlanContext): CheckStep[] {
 function sampleSteps({ scratchConfig, dialect, scratch, options, sample, raw }: PlanContext): CheckStep[] {
   const q = (n: string): string => dialect.quoteIdent(n);
   const transaction = (statements: PlannedStatement[]): SqlStatement[] => oneTransaction(statements, dialect);
-  const view = transaction(compileView(sample, samplePolicies(), scratchConfig, dialect).statements);
+  const compiled = compileView(sample, samplePolicies(), scratchConfig, dialect).statements;
+  const view = transaction(compiled);
   const asReader = (statements: SqlStatement[]): SqlStatement[] => [stmt(dialect.actAs(scratch.reader)), ...statements];
   const seen =
     `SELECT ${SAMPLE_COLUMNS.map((c) => `CAST(${q(c.name)} AS ` + `${dialect.textType(null)})`).join(', ')} FROM ` +
@@ -368,6 +374,16 @@ function sampleSteps({ scratchConfig, dialect, scratch, options, sample, raw }: 
         '(STRTOL/MD5)',
       identity: 'system',
       statements: view,
+      expect: { kind: 'finish' },
+    },
+    {
+      // A view set's path (shared/apply/apply-view-set.ts): the same view replaced by run_pinned, its DDL as
+      // bound VARCHAR(65535) arguments EXECUTEd under the procedure's own pin; the test user's rows below are
+      // read through the view as this step left it.
+      id: 'bundled-view-ddl',
+      title: 'the sample view replaced through CALL run_pinned (EXECUTE of bound statements under its SET clause)',
+      identity: 'system',
+      statements: oneTransaction(compiled, dialect, { bundle: pinnedRunner(dialect) }),
       expect: { kind: 'finish' },
     },
     {

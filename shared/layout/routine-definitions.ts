@@ -22,6 +22,8 @@ export interface RoutineArg {
 
 export interface RoutineDefinition {
   kind: 'function' | 'procedure';
+  /** SECURITY DEFINER (the catalog and user procedures) or the caller's rights (functions, run_pinned). */
+  securityDefiner: boolean;
   /** Schema-qualified, quoted name. */
   qualifiedName: string;
   args: RoutineArg[];
@@ -66,7 +68,38 @@ export function procedureArgs(dialect: Dialect): Record<keyof typeof PROCEDURES,
       { name: 'p_userid', type: t.key },
       { name: 'p_version', type: t.bigint },
     ],
+    runPinned: Array.from({ length: PINNED_RUNNER_ARGS }, (_, i) => ({ name: `p_${i + 1}`, type: t.text })),
   };
+}
+
+/**
+ * Statements one run_pinned CALL carries: fewer than Redshift's 32 input arguments of a procedure
+ * (https://docs.aws.amazon.com/redshift/latest/dg/stored-procedure-constraints.html); 16 views of ~2 KB keep a
+ * CALL far under the Data API's 100 KB.
+ */
+export const PINNED_RUNNER_ARGS = 16;
+
+/**
+ * run_pinned: EXECUTEs each argument that is not NULL, in order, with name resolution pinned by its own SET
+ * clause — the same pin the transaction packer's SET/RESET gives (dialect.pinSearchPath), restored when the
+ * procedure exits. SECURITY INVOKER: it runs what its caller could run anyway, as the caller (so the view is
+ * the caller's), never with the owner's rights; EXECUTE is still revoked from PUBLIC like every procedure.
+ * EXECUTE of a string: https://docs.aws.amazon.com/redshift/latest/dg/c_PLpgSQL-statements.html ; a failure
+ * aborts the caller's whole transaction, like the statement run on its own.
+ */
+function runPinnedProcedure(dialect: Dialect): RoutineDefinition {
+  const args = procedureArgs(dialect).runPinned;
+  const qualifiedName = procedureName(dialect, PROCEDURES.runPinned);
+  const sql = [
+    `CREATE OR REPLACE PROCEDURE ${qualifiedName}(${args.map((a) => `${a.name} ${a.type}`).join(', ')})`,
+    'AS $$',
+    'BEGIN',
+    ...args.map((a) => `  IF ${a.name} IS NOT NULL THEN EXECUTE ${a.name}; END IF;`),
+    'END;',
+    `$$ LANGUAGE plpgsql SECURITY INVOKER ${dialect.pinSearchPath().before}`,
+  ].join('\n');
+  const create = stmt(sql, `procedure ${PROCEDURES.runPinned}`);
+  return { kind: 'procedure', securityDefiner: false, qualifiedName, args, create };
 }
 
 function procedure(
@@ -87,7 +120,7 @@ function procedure(
     'END;',
     `$$ LANGUAGE plpgsql SECURITY DEFINER ${dialect.definerSettings(dialect.schemas.system)}`,
   ].join('\n');
-  return { kind: 'procedure', qualifiedName, args, create: stmt(sql, `procedure ${name}`) };
+  return { kind: 'procedure', securityDefiner: true, qualifiedName, args, create: stmt(sql, `procedure ${name}`) };
 }
 
 /** The epoch guard shared by the catalog procedures: lock, then compare with what the caller compiled against. */
@@ -108,7 +141,7 @@ function epochGuard(dialect: Dialect): string[] {
 }
 
 export function procedureDefinitions(dialect: Dialect): RoutineDefinition[] {
-  return [...catalogProcedures(dialect), ...userProcedures(dialect)];
+  return [...catalogProcedures(dialect), ...userProcedures(dialect), runPinnedProcedure(dialect)];
 }
 
 /** apply_datasource and apply_policy: the catalog's state rows, behind the epoch guard. */
@@ -270,7 +303,7 @@ export function functionDefinitions(dialect: Dialect): RoutineDefinition[] {
     const sql =
       `CREATE OR REPLACE FUNCTION ${qualifiedName}(${args.map((a) => a.type).join(', ')}) RETURNS ${t.text} ` +
       `IMMUTABLE\nAS $$ SELECT ${select} $$ LANGUAGE sql${parallel ? ` ${parallel}` : ''}`;
-    return { kind: 'function', qualifiedName, args, create: stmt(sql, `function ${name}`) };
+    return { kind: 'function', securityDefiner: false, qualifiedName, args, create: stmt(sql, `function ${name}`) };
   };
   return [
     fn(LIST_ITEM_FUNCTION, [{ name: '$1', type: t.text }], cat(lit('|'), escape('$1'), lit('|'))),

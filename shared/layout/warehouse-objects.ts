@@ -24,6 +24,8 @@ export const PROCEDURES = {
   applyPolicy: 'apply_policy',
   applyUser: 'apply_user',
   deleteUser: 'delete_user',
+  /** Runs up to 16 pinned DDL statements in one CALL (pinned-runner.ts): a view set's bundles. */
+  runPinned: 'run_pinned',
 } as const;
 
 /** Keys (object ids, user names): bounded so that Redshift does not store 64 KB keys. */

@@ -122,8 +122,8 @@ function postgresStatements(s: AuditScope): Statements {
       `${who} AND ${state} AND pg_catalog.has_any_column_privilege(r.oid, c.oid, 'SELECT')`,
     `SELECT r.rolname, 'execute-procedure', n.nspname, f.proname, TRUE FROM pg_catalog.pg_proc f JOIN ` +
       `pg_catalog.pg_namespace n ON n.oid = f.pronamespace CROSS JOIN pg_catalog.pg_roles r WHERE ${who} AND ` +
-      `n.nspname = ${p.bind(schemasOf(s.config).procedures)} AND pg_catalog.has_function_privilege(r.oid, f.oid, ` +
-      `'EXECUTE')`,
+      `n.nspname = ${p.bind(schemasOf(s.config).procedures)} AND f.prosecdef AND ` +
+      `pg_catalog.has_function_privilege(r.oid, f.oid, 'EXECUTE')`,
     `SELECT r.rolname, 'act-as-system', '', CAST(${sys} AS text), TRUE FROM pg_catalog.pg_roles r JOIN ` +
       `pg_catalog.pg_roles s ON s.rolname = ${sys} WHERE ${who} AND pg_catalog.pg_has_role(r.oid, s.oid, 'MEMBER')`,
   ].join('\nUNION ALL\n');

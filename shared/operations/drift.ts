@@ -461,7 +461,7 @@ function routineFindings(o: DriftOptions, facts: CatalogFacts): DriftFinding[] {
       );
       continue;
     }
-    if ((r.source ?? '').trim() !== body(def.create.sql) || r.securityDefiner !== (def.kind === 'procedure')) {
+    if ((r.source ?? '').trim() !== body(def.create.sql) || r.securityDefiner !== def.securityDefiner) {
       out.push(
         finding({
           kind: 'routine-replaced',

@@ -32,8 +32,8 @@ export interface PolicyFanOut {
 
 /**
  * Default: a change reaching more views than one received batch of per-view items holds goes out in sets of
- * 370 views = 10 transactions of 37 views (40 statements: the guard, the pin and its reset, 37 views) — about
- * 50 s on a cluster by the cost model of docs/performance.md, within the apply Lambda's 120 s.
+ * 370 views = 3 transactions of ≤ 128 views (shared/apply/apply-view-set.ts VIEWS_PER_TRANSACTION) — about 40 s
+ * on a cluster by the cost model of docs/performance.md, within the apply Lambda's 120 s.
  */
 export const DEFAULT_POLICY_FAN_OUT: PolicyFanOut = { chunkFrom: 11, viewsPerItem: 370 };
 

@@ -41,6 +41,11 @@ export interface PlannedStatement extends SqlStatement {
    * more).
    */
   guard?: { bumpsEpoch: boolean };
+  /**
+   * Set on a CALL the transaction packer made to carry several pinned statements (its `bundle`): the statements
+   * it runs, in order, so that a refusal of the CALL still names what it held.
+   */
+  bundled?: readonly PlannedStatement[];
 }
 
 export function planned(

@@ -18,6 +18,11 @@
 //   every DDL statement we emit is repeatable (DROP … IF EXISTS, CREATE OR REPLACE, CREATE after DROP, GRANT).
 //   What a split cannot give is atomic visibility: a view dropped and not yet created reads as missing
 //   (closed, not open).
+// - A caller may hand a `bundle` (a view set does: shared/apply/apply-view-set.ts): consecutive pinned statements
+//   without parameters then travel several to one CALL of a procedure that runs them with the same pin as its
+//   own setting (shared/layout/pinned-runner.ts), so a transaction of 40 statements holds far more than 37
+//   views. A statement the bundle cannot carry (too long, bound parameters) stays a statement of its own under
+//   SET/RESET as above. The CALL keeps the statements it carries (`bundled`), so a refusal still names them.
 import type { Dialect } from './dialect.js';
 import { planned, stmt, type PlannedStatement, type SqlStatement } from './statement.js';
 
@@ -42,6 +47,28 @@ export interface PlanUnit<T> {
   tag: T;
 }
 
+/**
+ * How pinned statements travel several to one statement (see the file comment). `call` builds the CALL for at
+ * most `perCall` statements, each of at most `maxBytes` UTF-8 bytes; the packer keeps the statements of one CALL
+ * together within MAX_STATEMENT_BYTES.
+ */
+export interface Bundle {
+  perCall: number;
+  maxBytes: number;
+  call(statements: readonly PlannedStatement[]): PlannedStatement;
+}
+
+export interface PackOptions {
+  /**
+   * A guard that opens the i-th transaction, ahead of every other statement and counted in its size — a view
+   * set's one guard per transaction (shared/apply/apply-view-set.ts), whose units carry none.
+   */
+  opening?: (index: number) => PlannedStatement;
+  bundle?: Bundle;
+  /** At most this many units share a transaction (a view set bounds how long one transaction holds its views). */
+  maxUnits?: number;
+}
+
 export interface PackedTransaction<T> {
   session: string;
   statements: PlannedStatement[];
@@ -49,63 +76,93 @@ export interface PackedTransaction<T> {
   units: T[];
 }
 
-/** Statements a transaction of these needs, the name-resolution pin included. */
-export function transactionSize(statements: readonly PlannedStatement[]): number {
-  return statements.length + (statements.some((s) => s.pinned) ? 2 : 0);
+/** Statements a transaction of these needs, the name-resolution pin (or the bundles) included. */
+export function transactionSize(statements: readonly PlannedStatement[], bundle?: Bundle): number {
+  const carried = bundle ? bundled(ordered(statements), bundle) : statements;
+  return carried.length + (carried.some((s) => s.pinned) ? 2 : 0);
 }
 
-/**
- * `opening(i)`: a guard that opens the i-th transaction, ahead of every other statement and counted in its
- * size — a view set's one guard per transaction (shared/apply/apply-view-set.ts), whose units carry none.
- */
 export function packTransactions<T>(
   units: readonly PlanUnit<T>[],
   dialect: Dialect,
   limit: number = MAX_STATEMENTS_PER_TRANSACTION,
-  opening?: (index: number) => PlannedStatement,
+  options: PackOptions = {},
 ): PackedTransaction<T>[] {
+  const { opening, bundle, maxUnits = Infinity } = options;
   const max = opening ? limit - 1 : limit;
   const out: PackedTransaction<T>[] = [];
   let open: PlanUnit<T>[] = [];
   const close = (): void => {
-    if (open.length > 0) out.push(assemble(open, dialect));
+    if (open.length > 0) out.push(assemble(open, dialect, bundle));
     open = [];
   };
   for (const unit of units) {
     if (unit.statements.length === 0) continue;
-    if (transactionSize(unit.statements) > max) {
+    if (transactionSize(unit.statements, bundle) > max) {
       close();
       out.push(...split(unit, dialect, max));
       continue;
     }
     const last = open.at(-1);
     const joined = open.flatMap((u) => u.statements).concat(unit.statements);
-    if (last && (last.session !== unit.session || last.alone || unit.alone || transactionSize(joined) > max)) close();
+    const full = open.length >= maxUnits || transactionSize(joined, bundle) > max;
+    if (last && (last.session !== unit.session || last.alone || unit.alone || full)) close();
     open.push(unit);
   }
   close();
   return opening ? out.map((tx, i) => ({ ...tx, statements: [opening(i), ...tx.statements] })) : out;
 }
 
-/** Guards first, then the rest; the pin around the pinned span. */
-function assemble<T>(units: readonly PlanUnit<T>[], dialect: Dialect): PackedTransaction<T> {
-  const all = units.flatMap((u) => u.statements);
-  const ordered = [...all.filter((s) => s.role === 'guard'), ...all.filter((s) => s.role !== 'guard')];
-  const first = ordered.findIndex((s) => s.pinned);
-  const statements =
-    first < 0
-      ? ordered
-      : (() => {
-          const last = ordered.findLastIndex((s) => s.pinned);
-          const pin = dialect.pinSearchPath();
-          return [
-            ...ordered.slice(0, first),
-            planned('session', stmt(pin.before, 'bind operators and functions in pg_catalog only')),
-            ...ordered.slice(first, last + 1),
-            planned('session', stmt(pin.after, 'restore the search_path')),
-            ...ordered.slice(last + 1),
-          ];
-        })();
+/** Guards first, then the rest in order. */
+const ordered = (all: readonly PlannedStatement[]): PlannedStatement[] => [
+  ...all.filter((s) => s.role === 'guard'),
+  ...all.filter((s) => s.role !== 'guard'),
+];
+
+/** Runs of consecutive pinned statements the bundle can carry, each run in CALLs of up to `perCall`. */
+function bundled(statements: readonly PlannedStatement[], bundle: Bundle): PlannedStatement[] {
+  const out: PlannedStatement[] = [];
+  let run: PlannedStatement[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    if (run.length > 0) out.push(bundle.call(run));
+    run = [];
+    bytes = 0;
+  };
+  for (const s of statements) {
+    const size = statementBytes(s);
+    if (!s.pinned || s.params || size > bundle.maxBytes) {
+      flush();
+      out.push(s);
+      continue;
+    }
+    if (run.length === bundle.perCall || bytes + size > MAX_STATEMENT_BYTES) flush();
+    run.push(s);
+    bytes += size;
+  }
+  flush();
+  return out;
+}
+
+/** The pin (SET … RESET) around the span of statements still pinned, once. */
+function withPin(statements: PlannedStatement[], dialect: Dialect): PlannedStatement[] {
+  const first = statements.findIndex((s) => s.pinned);
+  if (first < 0) return statements;
+  const last = statements.findLastIndex((s) => s.pinned);
+  const pin = dialect.pinSearchPath();
+  return [
+    ...statements.slice(0, first),
+    planned('session', stmt(pin.before, 'bind operators and functions in pg_catalog only')),
+    ...statements.slice(first, last + 1),
+    planned('session', stmt(pin.after, 'restore the search_path')),
+    ...statements.slice(last + 1),
+  ];
+}
+
+/** Guards first, then the rest (bundled when the caller gave a bundle); the pin around what is still pinned. */
+function assemble<T>(units: readonly PlanUnit<T>[], dialect: Dialect, bundle?: Bundle): PackedTransaction<T> {
+  const all = ordered(units.flatMap((u) => u.statements));
+  const statements = withPin(bundle ? bundled(all, bundle) : all, dialect);
   return { session: units[0]!.session ?? '', statements, units: units.map((u) => u.tag) };
 }
 

@@ -47,6 +47,7 @@ describe('the Redshift plan', () => {
       'bound-hash-key',
       'call-named-parameters-in-batch',
       'sample-secure-view',
+      'bundled-view-ddl',
       'view-as-test-user',
       'raw-refused-to-test-user',
       'other-database-fixture',
@@ -71,6 +72,17 @@ describe('the Redshift plan', () => {
     );
     expect(sql('late-binding-external')).toMatch(/FROM "spectrum"\."events" t .* WITH NO SCHEMA BINDING/);
     expect(sql('view-as-test-user')).toMatch(/^SET SESSION AUTHORIZATION 'vgcheck_abc123_reader'/);
+    // The view set's shape: the view's DDL as bound arguments of run_pinned, no SET/RESET, no DDL text in the CALL.
+    const bundled = all.find((s) => s.id === 'bundled-view-ddl')!.statements;
+    expect(bundled.map((s) => s.sql)).toEqual([
+      expect.stringMatching(/^CALL "vgcheck_abc123_procedures"\."run_pinned"\(CAST\(:p_1 AS varchar\(65535\)\)/),
+    ]);
+    expect(Object.values(bundled[0]!.params!).filter((v) => v !== null)).toEqual(
+      all
+        .find((s) => s.id === 'sample-secure-view')!
+        .statements.filter((s) => !/^(SET|RESET) search_path/.test(s.sql))
+        .map((s) => s.sql),
+    );
     const key =
       String.raw`\(SELECT "hash_key" FROM "vgcheck_abc123_system"\."hash_key" WHERE "key_id" = ` +
       String.raw`\(SELECT MAX\("key_id"\) FROM "vgcheck_abc123_system"\."hash_key"\)\)`;

@@ -63,12 +63,12 @@ describe('drift-and-audit Lambda', () => {
       'counts as EMF metrics; findings logged; nothing repaired',
     async () => {
       const summary = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, context);
-      // drift: the edited view and the 6 routines the fake catalog does not list; audit: bob, the group, the default
-      expect(summary).toEqual({ driftFindings: 7, rawTableBypasses: 3, auditFindings: 3 });
+      // drift: the edited view and the 7 routines the fake catalog does not list; audit: bob, the group, the default
+      expect(summary).toEqual({ driftFindings: 8, rawTableBypasses: 3, auditFindings: 3 });
       const docs = emf();
       expect(docs).toHaveLength(1);
       expect(docs[0]).toMatchObject({
-        DriftFindings: 7,
+        DriftFindings: 8,
         RawTableBypasses: 3,
         AuditFindings: 3,
         service: 'viewguard-drift-audit',

@@ -67,6 +67,7 @@ describe.each(engines)('bootstrap on $name', ({ create }) => {
       'apply_policy',
       'apply_user',
       'delete_user',
+      'run_pinned',
     ]);
     expect(s.routines.every((r) => r.owner === config.systemUser)).toBe(true);
 

@@ -303,6 +303,12 @@ const rejected: [string, string, string, RegExp][] = [
     /now/,
   ],
   ['procedure option', 'VG403', `CREATE PROCEDURE p() AS $$ BEGIN NULL; END $$ LANGUAGE plpgsql COST 5`, /cost/i],
+  [
+    'a TEXT procedure argument (cut at 256 bytes)',
+    'VG403',
+    `CREATE PROCEDURE p(a VARCHAR(65535), b pg_catalog.text) AS $$ BEGIN EXECUTE b; END $$ LANGUAGE plpgsql`,
+    /TEXT procedure argument/,
+  ],
   ['does not parse', 'VG401', `SELEC 1`, /parse/],
 ];
 

@@ -58,7 +58,7 @@ describe.each(engines)('drift on $name', ({ create }) => {
   it('a clean install has no drift, and the check leaves no probe behind', async () => {
     const report = await drift();
     expect(summary(report)).toEqual([]);
-    expect(report.checked).toMatchObject({ views: 1, schemas: 4, routines: 6, profiles: 2 });
+    expect(report.checked).toMatchObject({ views: 1, schemas: 4, routines: 7, profiles: 2 });
     expect(await admin("SELECT relname FROM pg_class WHERE relname LIKE 'vg_drift_probe_%'")).toEqual([]);
   });
 

@@ -95,7 +95,7 @@ describe.each(engines)('rebuild on $name', ({ create }) => {
         '[1/3] ds-customers: applied (1 transaction)',
         '[2/3] ds-staff: applied (1 transaction)',
         '[3/3] ds-team: applied (1 transaction)',
-        'rebuild: 6 routine(s) re-created; 3 of 3 view(s) re-applied; 0 failed',
+        'rebuild: 7 routine(s) re-created; 3 of 3 view(s) re-applied; 0 failed',
       ]);
       expect(await seen()).toEqual(before);
       expect((await detectDrift({ warehouse: w.system, dialect: postgres, config: w.layout })).findings).toEqual([]);

@@ -25,8 +25,10 @@ function weaken(sql: string): string {
       .replaceAll('pg_catalog.replace(', 'replace(')
       // (4) procedure-writes.test.ts: EXECUTE on the procedures revoked from PUBLIC.
       .replace(/^(REVOKE EXECUTE ON PROCEDURE|ALTER DEFAULT PRIVILEGES .* REVOKE EXECUTE).*$/s, 'SELECT 1')
-      // (5) search-path-hijack.test.ts (views): DDL run with the search_path pinned to pg_catalog.
+      // (5) search-path-hijack.test.ts (views): DDL run with the search_path pinned to pg_catalog — by the packer's
+      // SET/RESET, or by run_pinned's own SET clause for DDL a view set bundles.
       .replace(/^(SET search_path TO pg_catalog|RESET search_path)$/, 'SELECT 1')
+      .replace(/ SECURITY INVOKER SET search_path TO pg_catalog$/, ' SECURITY INVOKER')
   );
 }
 

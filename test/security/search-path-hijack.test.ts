@@ -28,12 +28,20 @@ import { staff, staffColumns, staffPolicies, staffRows } from './staff-fixture.j
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 // `pinned: false` is the negative control for moment 3: the same install with the dialect's pinSearchPath()
-// statements stripped from what is sent, where every attack must succeed (so the pinned tests can fail).
-const unpin = (sql: string): string => sql.replace(/^(SET search_path TO pg_catalog|RESET search_path)$/, 'SELECT 1');
+// statements stripped from what is sent — and the same pin stripped from run_pinned's definition, which carries
+// a view set's DDL (`bundled`) — where every attack must succeed (so the pinned tests can fail).
+const unpin = (sql: string): string =>
+  sql
+    .replace(/^(SET search_path TO pg_catalog|RESET search_path)$/, 'SELECT 1')
+    .replace(/ SECURITY INVOKER SET search_path TO pg_catalog$/, ' SECURITY INVOKER');
 
-describe.each(engines.flatMap((e) => [true, false].map((pinned) => ({ ...e, pinned }))))(
-  'search_path hijack planted before install on $name (pinned: $pinned)',
-  ({ create, pinned }) => {
+const cases = engines.flatMap((e) =>
+  [true, false].flatMap((pinned) => [false, true].map((bundled) => ({ ...e, pinned, bundled }))),
+);
+
+describe.each(cases)(
+  'search_path hijack planted before install on $name (pinned: $pinned, view DDL bundled: $bundled)',
+  ({ create, pinned, bundled }) => {
     let engine: Engine;
     let wh: SecureWarehouse;
     let mallory: string;
@@ -70,7 +78,10 @@ describe.each(engines.flatMap((e) => [true, false].map((pinned) => ({ ...e, pinn
       await ms.query('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO PUBLIC');
 
       wh = await installSecureWarehouse(engine, { rawSchemas: ['raw'], ...(pinned ? {} : { rewrite: unpin }) });
-      const compiled = await wh.publish(inDatabase(staff, engine), staffPolicies);
+      // The control really removed the procedure's pin (else a bundled control proves nothing).
+      const runner = wh.bootstrapStatements.find((x) => x.sql.includes('"run_pinned"'))!.sql;
+      expect(runner.endsWith('SET search_path TO pg_catalog')).toBe(pinned);
+      const compiled = await wh.publish(inDatabase(staff, engine), staffPolicies, { bundled });
       expect(compiled.failedClosed).toBe(false);
       ({ role: bob, session: bs } = await wh.login('bob'));
       await wh.setUser({ userId: mallory, version: 1, groups: ['red'], dataSources: [staff.id] });

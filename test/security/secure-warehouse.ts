@@ -19,7 +19,8 @@ import {
   planBootstrap,
 } from '../../shared/layout/bootstrap-plan.js';
 import { planDatasourceStateCall } from '../../shared/layout/state-call-plan.js';
-import { packTransactions } from '../../shared/sql/transaction-packer.js';
+import { MAX_STATEMENTS_PER_TRANSACTION, packTransactions } from '../../shared/sql/transaction-packer.js';
+import { pinnedRunner } from '../../shared/layout/pinned-runner.js';
 import { planUserUpsert } from '../../shared/layout/user-change-plan.js';
 import { compileView, type CompiledView } from '../../shared/compiler/view-compiler.js';
 import { UserProfileSchema, type UserProfileInput } from '../../shared/policy/user-profile.js';
@@ -45,8 +46,11 @@ export interface SecureWarehouse {
   readonly bootstrapStatements: SqlStatement[];
   /** Run statements as ONE transaction acting as the system role (what the apply step does). */
   asSystem(statements: readonly SqlStatement[]): Promise<void>;
-  /** Compile and apply one data source view with the guard CALL, as a data source work item does. */
-  publish(ds: DataSource, policies: readonly Policy[]): Promise<CompiledView>;
+  /**
+   * Compile and apply one data source view with the guard CALL, as a data source work item does; `bundled`:
+   * its DDL through run_pinned CALLs, as a view set sends it (shared/layout/pinned-runner.ts).
+   */
+  publish(ds: DataSource, policies: readonly Policy[], options?: { bundled?: boolean }): Promise<CompiledView>;
   /** Store a user's entitlements through CALL apply_user (one statement, bound parameters). */
   setUser(profile: UserProfileInput): Promise<void>;
   /** A new login role and a session authenticated as it. */
@@ -97,7 +101,7 @@ export async function installSecureWarehouse(
     hashKey,
     bootstrapStatements,
     asSystem,
-    async publish(ds, policies) {
+    async publish(ds, policies, options = {}) {
       const previous = signatures.get(ds.id);
       const compiled = compileView(ds, policies, config, d, previous ? JSON.parse(previous) : null);
       const [{ epoch }] = await engine.query<{ epoch: string | number }>(
@@ -120,9 +124,14 @@ export async function installSecureWarehouse(
         },
         d,
       );
-      // Packed as the apply loop packs it: the view DDL between the dialect's name-resolution pin.
-      for (const tx of packTransactions([{ statements: [call, ...compiled.statements], tag: ds.id }], d))
+      // Packed as the apply loop packs it: the view DDL between the dialect's name-resolution pin (or, bundled,
+      // in CALLs of the procedure that pins it).
+      const bundle = options.bundled ? { bundle: pinnedRunner(d) } : {};
+      const units = [{ statements: [call, ...compiled.statements], tag: ds.id }];
+      for (const tx of packTransactions(units, d, MAX_STATEMENTS_PER_TRANSACTION, bundle)) {
+        if (options.bundled && !tx.statements.some((x) => x.bundled)) throw new Error('nothing was bundled');
         await asSystem(tx.statements);
+      }
       signatures.set(ds.id, signature);
       return compiled;
     },

@@ -13,8 +13,11 @@ import { planned, stmt, type PlannedStatement, type StatementRole } from '../../
 import {
   MAX_STATEMENTS_PER_TRANSACTION,
   packTransactions,
+  statementBytes,
   transactionSize,
 } from '../../shared/sql/transaction-packer.js';
+import { pinnedRunner } from '../../shared/layout/pinned-runner.js';
+import { PINNED_RUNNER_ARGS } from '../../shared/layout/routine-definitions.js';
 import { toBatches } from '../../lambdas/bootstrap/statement-batches.js';
 
 const pin = postgres.pinSearchPath();
@@ -175,6 +178,136 @@ describe('several units (combined batches, bootstrap runs)', () => {
               expect(holding.at(-1)!.statements.some((x) => x.role === 'guard' && x.sql === `CALL g${n}()`)).toBe(true);
           });
         }),
+        { numRuns: 300 },
+      );
+    },
+  );
+});
+
+describe('bundles: pinned statements several to one CALL (a view set)', () => {
+  const runner = pinnedRunner(postgres);
+  const view = (i: number, pad = 0) => s('ddl', `CREATE OR REPLACE VIEW v${i} AS SELECT ${i}${' '.repeat(pad)}`, true);
+  /** Each bundle CALL replaced by the statements it carries. */
+  const expand = (xs: readonly PlannedStatement[]) => xs.flatMap((x) => x.bundled ?? [x]);
+
+  it('a view set of 370 replaced views: ONE transaction of its opening guard and 24 CALLs, no SET/RESET', () => {
+    const views = Array.from({ length: 370 }, (_, i) => view(i));
+    const txs = packTransactions(
+      views.map((v, i) => ({ statements: [v], tag: i })),
+      postgres,
+      MAX_STATEMENTS_PER_TRANSACTION,
+      { opening: () => guard('open'), bundle: runner },
+    );
+    expect(txs).toHaveLength(1);
+    const [tx] = txs;
+    expect(tx!.statements).toHaveLength(1 + Math.ceil(370 / PINNED_RUNNER_ARGS));
+    expect(tx!.statements[0]!.sql).toBe('CALL open()');
+    expect(tx!.statements.some((x) => x.role === 'session')).toBe(false);
+    expect(expand(tx!.statements.slice(1))).toEqual(views);
+    // Each CALL binds its statements' text in order, the unused arguments NULL; the text is never in the SQL.
+    const last = tx!.statements.at(-1)!;
+    expect(last.sql).toMatch(/^CALL "immuta_procedures"\."run_pinned"\(CAST\(:p_1 AS text\)/);
+    expect(Object.values(last.params!)).toEqual([
+      ...views.slice(-(370 % PINNED_RUNNER_ARGS)).map((v) => v.sql),
+      ...Array.from({ length: PINNED_RUNNER_ARGS - (370 % PINNED_RUNNER_ARGS) }, () => null),
+    ]);
+    expect(last.sql).not.toContain('CREATE');
+  });
+
+  it('maxUnits: a set of 370 views in transactions of at most 128 views (3 of them), each opened by its guard', () => {
+    const views = Array.from({ length: 370 }, (_, i) => view(i));
+    const txs = packTransactions(
+      views.map((v, i) => ({ statements: [v], tag: i })),
+      postgres,
+      MAX_STATEMENTS_PER_TRANSACTION,
+      { opening: (i) => guard(`open${i}`), bundle: runner, maxUnits: 128 },
+    );
+    expect(txs.map((t) => t.units.length)).toEqual([128, 128, 114]);
+    expect(txs.map((t) => t.statements[0]!.sql)).toEqual(['CALL open0()', 'CALL open1()', 'CALL open2()']);
+    expect(expand(txs.flatMap((t) => t.statements.slice(1)))).toEqual(views);
+  });
+
+  it('a statement the bundle cannot carry (bound parameters, too long) runs on its own under the pin', () => {
+    const withParams = planned('ddl', stmt('CREATE VIEW p AS SELECT :x', undefined, { x: 1 }), { pinned: true });
+    const long = view(9, runner.maxBytes);
+    const [tx] = packTransactions([{ statements: [view(1), withParams, view(2), long], tag: 0 }], postgres, 40, {
+      bundle: runner,
+    });
+    expect(tx!.statements.map((x) => (x.bundled ? `CALL×${x.bundled.length}` : x.sql))).toEqual([
+      'CALL×1',
+      pin.before,
+      withParams.sql,
+      'CALL×1',
+      long.sql,
+      pin.after,
+    ]);
+  });
+
+  it(
+    'property: the same statements in the same order, each CALL within its limits, every transaction ≤ the ' +
+      'limit, the pin exactly where a plain pinned statement remains, never more transactions than without',
+    () => {
+      const units = fc.array(
+        fc.record({
+          ddl: fc.nat({ max: 60 }),
+          pinned: fc.boolean(),
+          guarded: fc.boolean(),
+          params: fc.boolean(),
+          pad: fc.constantFrom(0, 0, 0, 300, 2_000),
+        }),
+        { maxLength: 25 },
+      );
+      const bundles = fc.record({
+        perCall: fc.integer({ min: 1, max: 16 }),
+        maxBytes: fc.integer({ min: 40, max: 1_500 }),
+      });
+      fc.assert(
+        fc.property(
+          units,
+          bundles,
+          fc.integer({ min: 5, max: 40 }),
+          fc.integer({ min: 1, max: 30 }),
+          (specs, b, max, maxUnits) => {
+            const bundle = { ...b, call: runner.call };
+            const input = specs.map((u, n) => ({
+              statements: [
+                ...(u.guarded ? [guard(`g${n}`)] : []),
+                ...Array.from({ length: u.ddl }, (_, i) =>
+                  planned(
+                    'ddl',
+                    stmt(
+                      `CREATE VIEW u${n}_${i} AS SELECT 1${' '.repeat(u.pad)}`,
+                      undefined,
+                      u.params ? { a: 1 } : undefined,
+                    ),
+                    { pinned: u.pinned },
+                  ),
+                ),
+              ],
+              tag: n,
+            }));
+            const txs = packTransactions(input, postgres, max, { bundle, maxUnits });
+            const out = expand(txs.flatMap((t) => t.statements)).filter((x) => x.role !== 'session');
+            const all = input.flatMap((u) => u.statements);
+            expect(out.filter((x) => x.role !== 'guard')).toEqual(all.filter((x) => x.role !== 'guard'));
+            expect(out.filter((x) => x.role === 'guard')).toEqual(all.filter((x) => x.role === 'guard'));
+            for (const t of txs) {
+              expect(t.statements.length).toBeLessThanOrEqual(max);
+              expect(t.units.length).toBeLessThanOrEqual(maxUnits);
+              for (const call of t.statements.filter((x) => x.bundled)) {
+                expect(call.bundled!.length).toBeLessThanOrEqual(b.perCall);
+                expect(call.pinned).toBeUndefined();
+                for (const x of call.bundled!) {
+                  expect(x.pinned && !x.params).toBe(true);
+                  expect(statementBytes(x)).toBeLessThanOrEqual(b.maxBytes);
+                }
+              }
+              const sessions = t.statements.filter((x) => x.role === 'session').map((x) => x.sql);
+              expect(sessions).toEqual(t.statements.some((x) => x.pinned) ? [pin.before, pin.after] : []);
+            }
+            if (maxUnits === 30) expect(txs.length).toBeLessThanOrEqual(packTransactions(input, postgres, max).length);
+          },
+        ),
         { numRuns: 300 },
       );
     },

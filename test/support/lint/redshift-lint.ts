@@ -399,6 +399,13 @@ class Linter {
         if (!['language', 'as', 'security', 'set'].includes(String(o.defname)))
           this.unsupported(`procedure option ${String(o.defname)}`);
       }
+      // Redshift converts TEXT to VARCHAR(256) (r_Character_types.html, "TEXT and BPCHAR types"): a procedure
+      // argument declared TEXT would cut what it is given (a view's text for run_pinned) at 256 bytes.
+      for (const p of (n.parameters as Json[] | undefined) ?? []) {
+        const names = (((p.FunctionParameter as Json).argType as Json)?.names as Json[] | undefined) ?? [];
+        const type = String((names.at(-1)?.String as Json | undefined)?.sval ?? '');
+        if (type === 'text') this.unsupported('a TEXT procedure argument (VARCHAR(256) on Redshift)');
+      }
       return;
     }
     // Scalar SQL UDFs: https://docs.aws.amazon.com/redshift/latest/dg/udf-creating-a-scalar-sql-udf.html
