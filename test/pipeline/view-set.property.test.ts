@@ -20,6 +20,7 @@ import { affectedDigest } from '../../shared/compiler/view-change-plan.js';
 import { catalogReadStatement, parseCatalog } from '../../shared/layout/catalog-reader.js';
 import { parseIntegrationConfig, type IntegrationConfig } from '../../shared/layout/integration-config.js';
 import { planPolicyStateCall } from '../../shared/layout/state-call-plan.js';
+import { procedureDefinitions, routineSignature } from '../../shared/layout/routine-definitions.js';
 import { PolicySchema, type Policy } from '../../shared/policy/policy.js';
 import type { Row, Warehouse } from '../../shared/ports/warehouse.js';
 import type { WorkMessage, WorkQueue } from '../../shared/ports/work-queue.js';
@@ -284,6 +285,55 @@ describe.each([
     }
     return { ids, refused };
   }
+
+  it(
+    'a warehouse bootstrapped before run_pinned (an upgrade whose bootstrap has not run yet): the set still applies, ' +
+      'one statement per view, and nothing is sent on',
+    async () => {
+      const r = ++run;
+      const s = { views: 5, max: 40, perItem: 5, versions: [], newestFirst: false, refuse: undefined, batchSize: 1 };
+      const { ids } = await setUp(r, s);
+      const runner = procedureDefinitions(d).find((p) => p.qualifiedName.endsWith('"run_pinned"'))!;
+      await t.wh.admin([stmt(`DROP PROCEDURE ${routineSignature(runner)}`)]);
+      try {
+        const p = mask(r, 1, 'null');
+        const item: ViewSetWorkItem = {
+          kind: 'policy',
+          ...origin(`e-m${r}`),
+          policyId: p.id,
+          version: 1,
+          deleted: false,
+          definition: p,
+          dataSourceId: null,
+          dataSourceIds: ids,
+          fanOutDigest: affectedDigest(ids),
+        };
+        const w = new Recording(t.wh.system);
+        const queue = new ListQueue();
+        const [res] = await processWorkBatch(
+          [
+            {
+              messageId: `m${r}`,
+              attributes: { MessageGroupId: policyMessage(item).groupId },
+              body: JSON.stringify(item),
+            },
+          ],
+          { ...deps(w, 40), queue },
+          async (_, apply) => apply(),
+        );
+        expect(res!.status).toBe('processed');
+        expect(queue.sent).toEqual([]);
+        // The CALL was refused (no such procedure), then the views went one statement each.
+        expect(w.transactions[0]!.some((x) => /"run_pinned"/.test(x.sql))).toBe(true);
+        expect(w.transactions.at(-1)!.filter((x) => x.sql.startsWith('CREATE OR REPLACE VIEW'))).toHaveLength(5);
+        for (const i of ids.keys())
+          expect(await t.read(`r${r}_v${i}`)).toEqual(RAW.map((x) => ({ ...x, email: null })));
+      } finally {
+        const pin = d.pinSearchPath();
+        await t.wh.admin([stmt(pin.before), runner.create, stmt(pin.after)]);
+      }
+    },
+  );
 
   it(`every view ends with the newest version; a refused view is closed, never raw (${RUNS} runs)`, async () => {
     await fc.assert(
