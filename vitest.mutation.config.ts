@@ -14,7 +14,7 @@ export default defineConfig({
     // The generative folder's named regression worlds are deterministic compiler tests (each on PGlite, the
     // server and the Redshift shim); its random campaigns are not a per-mutant test.
     include: [
-      'test/{compiler,breadth,policy,security,layout}/**/*.test.ts',
+      'test/{compiler,breadth,policy,security,layout,sql}/**/*.test.ts',
       'test/generative/{compiler-regressions,regressions}.test.ts',
       // The Redshift lint's CASE type check reads the compiler's typed output (branchTypes), which no user sees.
       'test/lint/view-types.test.ts',

@@ -23,9 +23,9 @@ export function pinnedRunner(dialect: Dialect): Bundle {
         throw new RangeError(`run_pinned carries 1..${args.length} statements, not ${statements.length}`);
       const values = Object.fromEntries(args.map((a, i) => [a.name, statements[i]?.sql ?? null]));
       const comment = `${statements.length} pinned: ${statements.map((s) => s.comment ?? '(no comment)').join('; ')}`;
-      const role = statements.every((s) => s.role === statements[0]!.role) ? statements[0]!.role : 'ddl';
+      // A CALL that runs DDL, whatever roles it carries: `bundled` keeps each statement's own.
       return {
-        ...planned(role, callStatement(dialect, PROCEDURES.runPinned, args, values, comment)),
+        ...planned('ddl', callStatement(dialect, PROCEDURES.runPinned, args, values, comment)),
         bundled: statements,
       };
     },

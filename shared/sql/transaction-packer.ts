@@ -35,7 +35,7 @@ export const MAX_STATEMENTS_PER_TRANSACTION = 40;
  */
 export const MAX_STATEMENT_BYTES = 100_000;
 
-export const statementBytes = (s: SqlStatement): number => Buffer.byteLength(s.sql, 'utf8');
+export const statementBytes = (s: SqlStatement): number => Buffer.byteLength(s.sql); // UTF-8, Buffer's default
 
 export interface PlanUnit<T> {
   statements: readonly PlannedStatement[];

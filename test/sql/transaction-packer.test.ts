@@ -73,14 +73,55 @@ describe('one unit (the apply loop)', () => {
       'GRANT SELECT ON v TO PUBLIC',
       pin.after,
     ]);
+    // The pin says why it is there (an operator reads it in a plan or a refusal), and the transaction has no
+    // session of its own.
+    const [tx] = packTransactions([{ statements: plan, tag: 0 }], postgres);
+    expect(tx!.statements.filter((x) => x.role === 'session').map((x) => x.comment)).toEqual([
+      'bind operators and functions in pg_catalog only',
+      'restore the search_path',
+    ]);
+    expect(tx!.session).toBe('');
     // Nothing pinned, nothing added (a user's state CALL).
     expect(pack([s('state', 'CALL apply_user()')])).toEqual([[s('state', 'CALL apply_user()')]]);
+  });
+
+  it('a unit of exactly the limit is one transaction; one statement more is split, and no part is ever empty', () => {
+    const ddl = (n: number) => Array.from({ length: n }, (_, i) => s('ddl', `CREATE VIEW v${i}`, true));
+    expect(pack([guard(), ...ddl(37)], 40)).toHaveLength(1);
+    expect(pack([guard(), ...ddl(38)], 40)).toHaveLength(2);
+    // A head of exactly one part's capacity (38 pinned statements) and a last part of guard + 37.
+    const parts = pack([guard(), ...ddl(38 + 37)], 40);
+    expect(parts.map((p) => p.length)).toEqual([40, 40]);
+  });
+
+  it('units that fill the limit exactly share one transaction; the opening guard counts in it', () => {
+    const unit = (n: number, name: string) => ({
+      statements: Array.from({ length: n }, (_, i) => s('ddl', `CREATE VIEW ${name}${i}`)),
+      tag: name,
+    });
+    expect(packTransactions([unit(20, 'a'), unit(20, 'b')], postgres, 40).map((t) => t.units)).toEqual([['a', 'b']]);
+    const opened = packTransactions([unit(20, 'a'), unit(20, 'b')], postgres, 40, { opening: () => guard('o') });
+    expect(opened.map((t) => t.units)).toEqual([['a'], ['b']]);
+    expect(opened.every((t) => t.statements.length <= 40)).toBe(true);
+    expect(
+      packTransactions([unit(20, 'a'), unit(19, 'b')], postgres, 40, { opening: () => guard('o') }).map(
+        (t) => t.statements.length,
+      ),
+    ).toEqual([40]);
+  });
+
+  it('the smallest limit that holds the guard, the pin and one statement splits into parts of that limit', () => {
+    const ddl = Array.from({ length: 5 }, (_, i) => s('ddl', `CREATE VIEW v${i}`, true));
+    const parts = pack([guard(), ...ddl], 4);
+    expect(parts.every((p) => p.length <= 4)).toBe(true);
+    expect(parts.flat().filter((x) => x.role === 'ddl')).toEqual(ddl);
+    expect(parts.at(-1)!.map((x) => x.sql)).toEqual(['CALL guard()', pin.before, 'CREATE VIEW v4', pin.after]);
   });
 
   it('a limit too small for the guard and the pin is a caller bug', () => {
     expect(() =>
       pack([guard(), ...Array.from({ length: 5 }, (_, i) => s('ddl', `CREATE VIEW v${i}`, true))], 3),
-    ).toThrow(RangeError);
+    ).toThrow(new RangeError('a transaction of 3 statements cannot hold the guard and the session settings'));
   });
 });
 
@@ -158,6 +199,7 @@ describe('several units (combined batches, bootstrap runs)', () => {
           expect(out.filter((x) => x.role === 'guard')).toEqual(all.filter((x) => x.role === 'guard'));
           for (const t of txs) {
             expect(t.statements.length).toBeLessThanOrEqual(max);
+            expect(t.statements.length).toBeGreaterThan(0);
             const sessions = t.statements.filter((x) => x.role === 'session').map((x) => x.sql);
             const anyPinned = t.statements.some((x) => x.pinned);
             expect(sessions).toEqual(anyPinned ? [pin.before, pin.after] : []);
@@ -227,6 +269,54 @@ describe('bundles: pinned statements several to one CALL (a view set)', () => {
     expect(expand(txs.flatMap((t) => t.statements.slice(1)))).toEqual(views);
   });
 
+  it('run_pinned carries 1 to 16 statements: its comment names each, its role is ddl whatever it carries', () => {
+    expect(() => runner.call([])).toThrow(new RangeError('run_pinned carries 1..16 statements, not 0'));
+    expect(() => runner.call(Array.from({ length: PINNED_RUNNER_ARGS + 1 }, (_, i) => view(i)))).toThrow(RangeError);
+    const grant = planned('grant', stmt('GRANT SELECT ON v TO PUBLIC', 'grant v'), { pinned: true });
+    const call = runner.call([view(1), grant]);
+    expect(call.comment).toBe('2 pinned: (no comment); grant v');
+    expect(call.role).toBe('ddl');
+    expect(runner.call([grant]).role).toBe('ddl');
+    expect(call.bundled).toEqual([view(1), grant]);
+    expect(runner.call(Array.from({ length: PINNED_RUNNER_ARGS }, (_, i) => view(i))).params).not.toHaveProperty(
+      'p_17',
+    );
+  });
+
+  it('a CALL holds up to 100,000 bytes of statements; one of exactly maxBytes is carried, one byte more is not', () => {
+    const big = (i: number, bytes: number) => {
+      const head = `CREATE OR REPLACE VIEW v${i} AS SELECT '`;
+      return s('ddl', `${head}${'x'.repeat(bytes - head.length - 1)}'`, true);
+    };
+    // 30,000 bytes each: three fit one CALL's 100,000 bytes, the fourth opens the next CALL.
+    const [tx] = packTransactions(
+      [{ statements: Array.from({ length: 7 }, (_, i) => big(i, 30_000)), tag: 0 }],
+      postgres,
+      40,
+      { bundle: runner },
+    );
+    expect(tx!.statements.map((x) => x.bundled?.length)).toEqual([3, 3, 1]);
+    // 25,000 bytes each: four are exactly 100,000 and share one CALL.
+    const [exact] = packTransactions(
+      [{ statements: Array.from({ length: 5 }, (_, i) => big(i, 25_000)), tag: 0 }],
+      postgres,
+      40,
+      { bundle: runner },
+    );
+    expect(exact!.statements.map((x) => x.bundled?.length)).toEqual([4, 1]);
+    const bytes = (n: number) => ({ ...runner, maxBytes: n });
+    const one = big(1, 500);
+    expect(
+      packTransactions([{ statements: [one], tag: 0 }], postgres, 40, { bundle: bytes(500) })[0]!.statements[0]!
+        .bundled,
+    ).toEqual([one]);
+    expect(
+      packTransactions([{ statements: [one], tag: 0 }], postgres, 40, { bundle: bytes(499) })[0]!.statements.map(
+        (x) => x.sql,
+      ),
+    ).toEqual([pin.before, one.sql, pin.after]);
+  });
+
   it('a statement the bundle cannot carry (bound parameters, too long) runs on its own under the pin', () => {
     const withParams = planned('ddl', stmt('CREATE VIEW p AS SELECT :x', undefined, { x: 1 }), { pinned: true });
     const long = view(9, runner.maxBytes);
@@ -293,6 +383,7 @@ describe('bundles: pinned statements several to one CALL (a view set)', () => {
             expect(out.filter((x) => x.role === 'guard')).toEqual(all.filter((x) => x.role === 'guard'));
             for (const t of txs) {
               expect(t.statements.length).toBeLessThanOrEqual(max);
+              expect(t.statements.length).toBeGreaterThan(0);
               expect(t.units.length).toBeLessThanOrEqual(maxUnits);
               for (const call of t.statements.filter((x) => x.bundled)) {
                 expect(call.bundled!.length).toBeLessThanOrEqual(b.perCall);
