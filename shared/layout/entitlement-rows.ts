@@ -64,9 +64,12 @@ export function entitlementRowsSql(
 
 /**
  * "The row's value is one of the user's values": `<value> IN (SELECT value FROM <entitlements> WHERE kind = …)`,
- * an uncorrelated IN that both planners run as a (hash) semi-join or a hashed subplan with the user's few rows
- * as the build side, read once per query. A NULL row value gives NULL (the row is hidden); values compare
- * exactly (the dialect's exactTextKey keeps trailing blanks significant on Redshift).
+ * an uncorrelated IN that both planners run as a hashed subplan with the user's few rows as the build side,
+ * read once per query. A NULL row value gives NULL — unknown, so a row filter hides the row, NOT of it stays
+ * unknown and a mask's `where` masks (fail closed) — also for a user with no such values: `NULL IN (<no rows>)`
+ * is FALSE in SQL, so the CASE answers for NULL itself. Inside the CASE the IN is no top-level condition either
+ * engine could turn into a join. Values compare exactly (the dialect's exactTextKey keeps trailing blanks
+ * significant on Redshift).
  */
 export function membershipSql(
   dialect: Dialect,
@@ -81,8 +84,8 @@ export function membershipSql(
     ...(attribute !== undefined ? [`e.attribute = ${l(attribute)}`] : []),
   ];
   return (
-    `(${dialect.exactTextKey(valueSql)} IN (SELECT ${dialect.exactTextKey('e.value')} FROM ${entitlements} e WHERE ` +
-    `${where.join(' AND ')})) = TRUE`
+    `CASE WHEN ${valueSql} IS NULL THEN NULL ELSE ${dialect.exactTextKey(valueSql)} IN (SELECT ` +
+    `${dialect.exactTextKey('e.value')} FROM ${entitlements} e WHERE ${where.join(' AND ')}) END`
   );
 }
 

@@ -460,4 +460,100 @@ export const REGRESSION_WORLDS: Record<string, GenWorld> = {
       ),
     ],
   },
+  // `NULL IN (<no rows>)` is FALSE: for a user with no groups (or no values of the attribute), a row whose value
+  // is NULL counted as "not a member" instead of unknown. A mask's `where` then did not mask (the clear value
+  // showed where the docs mask: unknown → masked) and `NOT @groupsContains(…)` showed the row (found by
+  // `npm run fuzz -- --seed 201`, session 6).
+  'membership-of-null-for-a-user-without-values': {
+    users: [
+      { profile: { groups: [], attributes: {} } },
+      { profile: { groups: ['hr'], attributes: { country: ['US'] } } },
+      { profile: null },
+    ],
+    cases: [
+      oneTable(
+        [
+          { name: 'name', type: 'varchar(8)' },
+          { name: 'g', type: 'varchar(8)' },
+          { name: 'c', type: 'real' },
+        ],
+        [
+          ['ann', null, null],
+          ['bob', 'hr', '1234567'],
+          ['cy', 'ops', null],
+        ],
+        [
+          {
+            ...base,
+            id: 'm1',
+            name: 'hash where own group',
+            type: 'mask',
+            target: { kind: 'column', name: 'name' },
+            mask: { kind: 'hash' },
+            where: '@groupsContains("g")',
+          },
+          {
+            ...base,
+            id: 'm2',
+            name: 'null where own country',
+            type: 'mask',
+            target: { kind: 'column', name: 'g' },
+            mask: { kind: 'null' },
+            where: `@attributeValuesContains('country', "c")`,
+          },
+        ],
+        [
+          ['@groupsContains("g")', { k: 'groupsContains', e: { k: 'col', name: 'g' } }],
+          [
+            `@attributeValuesContains('country', "c")`,
+            { k: 'attrContains', key: 'country', e: { k: 'col', name: 'c' } },
+          ],
+        ],
+      ),
+      oneTable(
+        [
+          { name: 'name', type: 'varchar(8)' },
+          { name: 'g', type: 'varchar(8)' },
+        ],
+        [
+          ['ann', null],
+          ['bob', 'hr'],
+          ['cy', 'ops'],
+        ],
+        [
+          {
+            ...base,
+            id: 'f1',
+            name: 'not own group',
+            type: 'rowFilter',
+            filter: { kind: 'where', clause: 'NOT (@groupsContains("g"))' },
+          },
+        ],
+        [['NOT (@groupsContains("g"))', { k: 'not', arg: { k: 'groupsContains', e: { k: 'col', name: 'g' } } }]],
+      ),
+    ],
+  },
+  // The reference cut a regex mask's result to the column's length; the docs widen the column instead (a
+  // replacement longer than one character): `^.` → `|x|` on a full varchar(64) shows 66 characters (found by
+  // `npm run fuzz -- --seed 202`, session 6; the compiler was right).
+  'regex-that-grows-is-never-cut': {
+    users,
+    cases: [
+      oneTable(
+        [{ name: 's', type: 'varchar(64)' }],
+        [['x'.repeat(64)], ['ab'], [null]],
+        [
+          {
+            ...base,
+            id: 'm1',
+            name: 'first letter',
+            type: 'mask',
+            target: { kind: 'column', name: 's' },
+            mask: { kind: 'regex', pattern: '^.', replacement: '|x|' },
+            condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } },
+          },
+        ],
+      ),
+    ],
+  },
 };

@@ -52,10 +52,10 @@ export function applyMask(
   }
 }
 
-/** The text in the output column: its length limit (a longer result is cut) and char padding. */
-function show(type: RefType, text: string, ctx: MaskContext): string {
+/** The text in the output column: its length limit (a longer result is cut, unless `cut` is false) and char padding. */
+function show(type: RefType, text: string, ctx: MaskContext, options = { cut: true }): string {
   if (type.kind !== 'varchar' && type.kind !== 'char') return text;
-  const limit = ctx.hashes ? Math.max(64, type.n) : type.n;
+  const limit = !options.cut ? Infinity : ctx.hashes ? Math.max(64, type.n) : type.n;
   const cut = [...text].slice(0, limit).join('');
   return type.kind === 'char' && !ctx.hashes ? cut.replace(/ +$/, '') : cut;
 }
@@ -70,10 +70,12 @@ function regex(
   if (js === undefined) throw new Error(`reference: no JavaScript reading of pattern ${fn.pattern}`);
   if (fn.caseInsensitive && /[^\x00-\x7f]/.test(fn.pattern)) return undefined;
   const re = new RegExp(js, `su${fn.global ? 'g' : ''}${fn.caseInsensitive ? 'i' : ''}`);
+  // docs/policies.md: a regex mask that can make text longer widens the column instead — never cut.
   return show(
     type,
     text.replace(re, () => fn.replacement),
     ctx,
+    { cut: false },
   );
 }
 
