@@ -169,6 +169,14 @@ class Emitter {
     }
   }
 
+  /**
+   * A char(n) value as LIKE reads it: without its padding, as the docs read every char(n) value. PostgreSQL's
+   * LIKE counts a char's trailing blanks (`CAST('' AS char(1)) LIKE ''` is false there), so it is RTRIMmed.
+   */
+  private unpadded(e: Emitted): string {
+    return e.column?.sql.startsWith('char(') ? this.ctx.dialect.builtin('rtrim', [e.sql]) : e.sql;
+  }
+
   private column(name: string, node: Json): Emitted {
     const col = this.ctx.ds.columns.find((c) => c.name === name);
     if (!col) this.reject(`no column ${JSON.stringify(name)} in data source ${JSON.stringify(this.ctx.ds.id)}`, node);
@@ -279,7 +287,7 @@ class Emitter {
         const kw = ops[op] ?? this.reject('unsupported LIKE form', node);
         const [l, r] = [this.expr(lexpr!, depth + 1), this.expr(rexpr!, depth + 1)];
         if (![l.kind, r.kind].every((k) => k === 'string' || k === 'unknown')) this.reject('LIKE needs strings', node);
-        return { sql: `(${l.sql} ${kw} ${r.sql})`, kind: 'bool' };
+        return { sql: `(${this.unpadded(l)} ${kw} ${this.unpadded(r)})`, kind: 'bool' };
       }
       case 'AEXPR_BETWEEN':
       case 'AEXPR_NOT_BETWEEN': {

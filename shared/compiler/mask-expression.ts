@@ -67,6 +67,34 @@ function misfit(fn: Rendered, type: ColumnType): string | null {
   }
 }
 
+/** A first-match-only regex replace the dialect cannot write (Redshift: every match is replaced). */
+const inexpressibleRegex = (dialect: Dialect, policy: MaskPolicy, path: string[]): Uncompilable =>
+  new Uncompilable([
+    diagnostic(
+      'VG303',
+      `mask ${JSON.stringify(policy.id)}: a first-match-only regex replace (global: false) cannot be ` +
+        `expressed in ${dialect.name}`,
+      [...path, 'global'],
+    ),
+  ]);
+
+/**
+ * docs/policies.md: such a regex on a string column fails the view closed (VG303 error) — checked before the
+ * column's text is sized, so that a regex that could also outgrow every type (VG313, shown as NULL) still fails
+ * the view rather than hiding the refusal behind the NULL. On another column the type-aware fallback applies.
+ */
+function refuseInexpressibleRegex(
+  dialect: Dialect,
+  type: ColumnType,
+  policy: MaskPolicy,
+  at: Map<Rendered, string[]>,
+): void {
+  if (type.family !== 'string') return;
+  for (const [fn, path] of at)
+    if (fn.kind === 'regex' && dialect.regexpReplace('x', "'x'", "'x'", fn) === null)
+      throw inexpressibleRegex(dialect, policy, path);
+}
+
 export function maskedColumn(
   dialect: Dialect,
   ds: DataSource,
@@ -82,6 +110,7 @@ export function maskedColumn(
   if (policy.condition.kind === 'everyoneWho') at.set(policy.condition.otherwise, ['condition', 'otherwise']);
   const fns = [...at.keys()];
   refuseMisfitConstants(dialect, column, type, policy, at);
+  refuseInexpressibleRegex(dialect, type, policy, at);
   const hashes = fns.some((f) => f.kind === 'hash');
   // A hashed column becomes text wide enough for the digest and for the clear value of the other branch.
   const preferred = hashes
@@ -196,16 +225,7 @@ function renderMask({ dialect, ref, type, asText, policy, at }: RenderContext, f
         global: fn.global,
         caseInsensitive: fn.caseInsensitive,
       });
-      if (sql === null) {
-        throw new Uncompilable([
-          diagnostic(
-            'VG303',
-            `mask ${JSON.stringify(policy.id)}: a first-match-only regex replace (global: false) cannot be ` +
-              `expressed in ${dialect.name}`,
-            [...at.get(fn)!, 'global'],
-          ),
-        ]);
-      }
+      if (sql === null) throw inexpressibleRegex(dialect, policy, at.get(fn)!);
       return sql;
     }
     case 'round':

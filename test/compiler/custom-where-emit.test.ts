@@ -137,6 +137,14 @@ function user(n: Node): string {
 const widthOf = (n: Node): number | null =>
   n.k === 'col' ? parseColumnType(COLUMNS.find((c) => c.name === n.name)!.type)!.textWidth : null;
 
+/** A char(n) column or cast, which LIKE reads without its padding (RTRIM); anything else as it is. */
+function unpadded(n: Node, d: Dialect): string {
+  const column = n.k === 'col' ? n.name : n.k === 'columnTagged' ? TAGGED[n.tag]! : null;
+  const type = column !== null ? COLUMNS.find((c) => c.name === column)!.type : n.k === 'cast' ? n.type : '';
+  const sql = reference(n, d);
+  return parseColumnType(type)?.sql.startsWith('char(') ? d.builtin('rtrim', [sql]) : sql;
+}
+
 /** What the clause means: columns of the raw row, placeholders as the user's profile decisions. */
 function reference(n: Node, d: Dialect): string {
   const p = new ProfileDecisions(d);
@@ -158,8 +166,10 @@ function reference(n: Node, d: Dialect): string {
     case 'isnull':
     case 'in':
     case 'between':
-    case 'like':
       return generic(n, r);
+    case 'like':
+      // docs/policies.md: a char(n) value is read without its padding — LIKE too.
+      return `(${unpadded(n.l, d)} ${n.op} ${unpadded(n.r, d)})`;
     case 'cast':
       return `CAST(${r(n.e)} AS ${n.type === 'text' ? d.textType(null) : n.type})`;
     case 'coalesce':
@@ -205,8 +215,6 @@ function generic(n: Node, r: (x: Node) => string): string {
       return `(${r(n.l)} ${n.not ? 'NOT IN' : 'IN'} (${n.items.map(r).join(', ')}))`;
     case 'between':
       return `(${r(n.l)} ${n.not ? 'NOT BETWEEN' : 'BETWEEN'} ${r(n.lo)} AND ${r(n.hi)})`;
-    case 'like':
-      return `(${r(n.l)} ${n.op} ${r(n.r)})`;
     default:
       throw new Error(n.k);
   }

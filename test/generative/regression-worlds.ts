@@ -556,4 +556,75 @@ export const REGRESSION_WORLDS: Record<string, GenWorld> = {
       ),
     ],
   },
+  // PostgreSQL's LIKE counts a char(n) value's padding: `"c" LIKE 'ab'` on a char(3) 'ab' was false, and
+  // `LIKE ''` never held for an empty char; the docs read a char(n) value without its padding (found by
+  // `npm run fuzz -- --seed 201` on the fixed membership, session 6).
+  'like-reads-a-char-without-its-padding': {
+    users,
+    cases: [
+      oneTable(
+        [
+          { name: 'c', type: 'char(3)' },
+          { name: 'e', type: 'char(1)' },
+        ],
+        [
+          ['ab', ''],
+          ['abc', 'x'],
+          [null, ''],
+        ],
+        [
+          {
+            ...base,
+            id: 'f1',
+            name: 'c like ab or a_c',
+            type: 'rowFilter',
+            filter: { kind: 'where', clause: `("c" LIKE 'ab') OR ("c" LIKE 'a_c')` },
+          },
+          {
+            ...base,
+            id: 'm1',
+            name: 'null where e is empty',
+            type: 'mask',
+            target: { kind: 'column', name: 'c' },
+            mask: { kind: 'null' },
+            where: `"e" LIKE ''`,
+          },
+        ],
+        [
+          [
+            `("c" LIKE 'ab') OR ("c" LIKE 'a_c')`,
+            {
+              k: 'or',
+              args: [
+                { k: 'like', e: { k: 'col', name: 'c' }, pattern: 'ab', ilike: false, not: false },
+                { k: 'like', e: { k: 'col', name: 'c' }, pattern: 'a_c', ilike: false, not: false },
+              ],
+            },
+          ],
+          [`"e" LIKE ''`, { k: 'like', e: { k: 'col', name: 'e' }, pattern: '', ilike: false, not: false }],
+        ],
+      ),
+    ],
+  },
+  // A first-match-only regex that could also outgrow every Redshift type became NULL there (VG313) instead of
+  // failing the view closed as the docs say (VG303); found by `npm run fuzz -- --seed 202`, session 6.
+  'first-match-regex-that-could-outgrow-every-type': {
+    users,
+    cases: [
+      oneTable(
+        [{ name: 's', type: 'varchar(65535)' }],
+        [['xyz'], [null]],
+        [
+          {
+            ...base,
+            id: 'm1',
+            name: 'first x',
+            type: 'mask',
+            target: { kind: 'column', name: 's' },
+            mask: { kind: 'regex', pattern: 'x?y*', replacement: '*', global: false },
+          },
+        ],
+      ),
+    ],
+  },
 };
