@@ -627,4 +627,33 @@ export const REGRESSION_WORLDS: Record<string, GenWorld> = {
       ),
     ],
   },
+  // The reference: a float8 whose shortest decimal is exactly halfway to the next float8 is printed with one digit
+  // more by PostgreSQL (Ryu does not take the tie): -3.0577136631063672e+16 (seed 201, session 6; the compiler
+  // shows the clear value, the reference printed JavaScript's -3.057713663106367e+16).
+  'float8-text-at-a-tie': {
+    users,
+    cases: [oneTable([{ name: 'f', type: 'float8' }], [['-30577136631063670'], ['0.1'], [null]], [])],
+  },
+  // The reference: a partial mask whose character takes 3 bytes on a varchar(65535) could outgrow every Redshift
+  // type, so its users see NULL there (VG313), as the docs say (seed 202, session 6; the compiler was right).
+  'partial-mask-that-outgrows-every-redshift-type': {
+    users,
+    cases: [
+      oneTable(
+        [{ name: 's', type: 'varchar(65535)' }],
+        [['abc'], [''], [null]],
+        [
+          {
+            ...base,
+            id: 'm1',
+            name: 'bullets',
+            type: 'mask',
+            target: { kind: 'column', name: 's' },
+            mask: { kind: 'partial', keep: 'first', count: 0, maskChar: '\u2022', preserveFormat: false },
+            condition: { kind: 'everyoneExcept', except: { groups: ['hr'] } },
+          },
+        ],
+      ),
+    ],
+  },
 };

@@ -26,7 +26,7 @@ import {
   type Cond,
 } from './where-clause.js';
 import { fits, fitsOn } from './fits.js';
-import { applyMask } from './masks.js';
+import { applyMask, outgrowsRedshift } from './masks.js';
 import { timeWindowKeeps } from './time-window.js';
 import { familyOf, refType, renderText, typed, type RefType } from './values.js';
 
@@ -397,5 +397,8 @@ function cellFor(
   else if (cond.kind === 'everyoneExcept') fn = matches(cond.except, u) ? { kind: 'clear' } : m.mask;
   else fn = matches(cond.who, u) ? m.mask : cond.otherwise;
   if (fn.kind === 'clear') return clear();
+  const branches = [m.mask, ...(cond.kind === 'everyoneWho' ? [cond.otherwise] : [])];
+  if ((fn.kind === 'partial' || fn.kind === 'regex') && input.dialect === 'redshift')
+    if (outgrowsRedshift(c.type, branches)) return null;
   return applyMask(fn, c.type, raw, { hashKey: input.hashKey, hashes, dialect: input.dialect });
 }

@@ -52,6 +52,42 @@ export function applyMask(
   }
 }
 
+const REDSHIFT_MAX_BYTES = 65_535;
+const utf8 = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+/**
+ * docs/policies.md "String lengths": on Redshift the masked column holds every branch's text in at most 65,535
+ * bytes — the column's own n bytes (`text` is VARCHAR(256)), a hash 64, a constant its bytes; a partial mask
+ * n × the mask character's bytes; a regex n × the replacement's bytes when it replaces one character by at most
+ * one, else n + (n + 1) × its bytes (a longer replacement, or a pattern that can match the empty string). When
+ * that is over 65,535 bytes, the partial and regex masks show NULL (VG313). PostgreSQL has no such bound.
+ */
+export function outgrowsRedshift(type: RefType, fns: readonly (MaskFunction | { kind: 'clear' })[]): boolean {
+  if (type.kind !== 'varchar' && type.kind !== 'char' && type.kind !== 'text') return false;
+  const n = type.kind === 'text' ? 256 : type.n;
+  const bound = (fn: MaskFunction | { kind: 'clear' }): number => {
+    switch (fn.kind) {
+      case 'hash':
+        return 64;
+      case 'constant':
+        return utf8(fn.value);
+      case 'null':
+        return 0;
+      case 'partial':
+        return n * Math.max(1, utf8(fn.maskChar));
+      case 'regex': {
+        const js = REGEX_PATTERNS[fn.pattern];
+        const empty = js === undefined || new RegExp(`^(?:${js})$`, 'su').test('');
+        const r = utf8(fn.replacement);
+        return !empty && [...fn.replacement].length <= 1 ? n * Math.max(1, r) : n + (n + 1) * r;
+      }
+      default:
+        return n;
+    }
+  };
+  return Math.max(n, ...fns.map(bound)) > REDSHIFT_MAX_BYTES;
+}
+
 /** The text in the output column: its length limit (a longer result is cut, unless `cut` is false) and char padding. */
 function show(type: RefType, text: string, ctx: MaskContext, options = { cut: true }): string {
   if (type.kind !== 'varchar' && type.kind !== 'char') return text;

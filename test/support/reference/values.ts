@@ -287,12 +287,67 @@ function shortestFloat4(v: number): string {
   return v.toExponential();
 }
 
+/** The exact value of a finite double as a fraction (numerator, power-of-two denominator). */
+function exactDouble(v: number): [bigint, bigint] {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, Math.abs(v));
+  const bits = view.getBigUint64(0);
+  const biased = Number(bits >> 52n);
+  const fraction = bits & ((1n << 52n) - 1n);
+  const [m, e] = biased === 0 ? [fraction, -1074] : [fraction | (1n << 52n), biased - 1075];
+  const signed = v < 0 ? -m : m;
+  return e >= 0 ? [signed << BigInt(e), 1n] : [signed, 1n << BigInt(-e)];
+}
+
+/** The exact value of a decimal text (`-3.057713663106367e+16`) as a fraction. */
+function exactDecimal(text: string): [bigint, bigint] {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/.exec(text)!;
+  const digits = BigInt(`${m[1]}${m[2]}${m[3] ?? ''}`);
+  const exp = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
+  return exp >= 0 ? [digits * 10n ** BigInt(exp), 1n] : [digits, 10n ** BigInt(-exp)];
+}
+
+/** The float8 next to v (towards +∞ or −∞). */
+function nextFloat8(v: number, up: boolean): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, v);
+  view.setBigInt64(0, view.getBigInt64(0) + (v >= 0 === up ? 1n : -1n));
+  return view.getFloat64(0);
+}
+
+/** The decimal lies exactly halfway between v and a neighbouring float8 (it reads back as v only by the tie). */
+function tieFloat8(text: string, v: number): boolean {
+  const [dn, dd] = exactDecimal(text);
+  const [vn, vd] = exactDouble(v);
+  return [nextFloat8(v, true), nextFloat8(v, false)].some((n) => {
+    if (!Number.isFinite(n)) return false;
+    const [nn, nd] = exactDouble(n);
+    // (v + n) / 2 = (vn·nd + nn·vd) / (2·vd·nd)
+    return dn * 2n * vd * nd === (vn * nd + nn * vd) * dd;
+  });
+}
+
+/**
+ * The fewest digits that read back as the same float8, never merely by a tie — PostgreSQL's Ryu output does not
+ * take a decimal exactly halfway to a neighbour (`-30577136631063670` prints `-3.0577136631063672e+16` there,
+ * where JavaScript's shortest form is `-3.057713663106367e+16`).
+ */
+function shortestFloat8(v: number): string {
+  const shortest = v.toExponential();
+  if (!tieFloat8(shortest, v)) return shortest;
+  for (let p = significant(shortest).length + 1; p <= 17; p++) {
+    const text = v.toExponential(p - 1);
+    if (Number(text) === v && !tieFloat8(text, v)) return text;
+  }
+  return v.toExponential(16);
+}
+
 /** PostgreSQL's float output (shortest round-trip digits; exponent form below 1e-4 or from 1e15 / 1e6 for float4). */
 export function renderFloat(v: number, bits: 32 | 64): string {
   if (Number.isNaN(v)) return 'NaN';
   if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const sci = bits === 32 ? shortestFloat4(v) : v.toExponential();
+  const sci = bits === 32 ? shortestFloat4(v) : shortestFloat8(v);
   const [mant, expText] = sci.split('e') as [string, string];
   const exp = Number(expText);
   const neg = mant.startsWith('-');
