@@ -49,13 +49,14 @@ export class ProfileDecisions {
    * "`valueSql` is one of the user's groups / values of `attribute`": an IN on the user's entitlement rows,
    * hashed once per query (never a per-row search of the encoded lists).
    */
-  member(valueSql: string, kind: EntitlementKind, attribute?: string): string {
+  member(valueSql: string, kind: EntitlementKind, attribute?: string, reading: 'filter' | 'value' = 'value'): string {
     return membershipSql(
       this.dialect,
       this.source?.entitlements ?? userEntitlements(this.dialect),
       valueSql,
       kind,
       attribute,
+      reading,
     );
   }
 

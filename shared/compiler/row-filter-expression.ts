@@ -55,11 +55,12 @@ export function rowFilterSql(dialect: Dialect, ds: DataSource, policy: RowFilter
     case 'never':
       cond = 'FALSE';
       break;
+    // A row filter's condition only hides rows (ANDed, ORed with its exception): unknown is as good as false.
     case 'groupMatch':
-      cond = each(f.column, (c) => p.member(asText(c), 'group'));
+      cond = each(f.column, (c) => p.member(asText(c), 'group', undefined, 'filter'));
       break;
     case 'attributeMatch':
-      cond = each(f.column, (c) => p.member(asText(c), 'attribute', f.attribute));
+      cond = each(f.column, (c) => p.member(asText(c), 'attribute', f.attribute, 'filter'));
       break;
     case 'values':
       cond = each(f.column, (c) => {
