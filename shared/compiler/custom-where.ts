@@ -82,6 +82,11 @@ interface Emitted {
   column?: ColumnType;
   /** Set for a string literal (its text): compared with a typed operand, it becomes a value of that type. */
   literal?: string;
+  /**
+   * The value is a char(n) as PostgreSQL types it — a char column or cast, or a COALESCE whose first argument
+   * that is not a literal or NULL is one (PostgreSQL takes that argument's type) — so LIKE reads it unpadded.
+   */
+  padded?: true;
 }
 
 type Json = Record<string, unknown>;
@@ -95,6 +100,8 @@ const locationOf = (n: Json): number | null => {
   // A node without a position of its own (subscripts: `(name)[1]`) is shown where its operand is.
   return body.arg ? locationOf(body.arg as Json) : null;
 };
+
+const paddedIf = (type: ColumnType): { padded?: true } => (type.sql.startsWith('char(') ? { padded: true } : {});
 
 class Emitter {
   constructor(
@@ -155,12 +162,19 @@ class Emitter {
           sql: `CAST(${arg.sql} AS ${target.sql === 'text' ? d.textType(null) : target.sql})`,
           kind: kindOf(target),
           column: target,
+          ...paddedIf(target),
         };
       }
       case 'CoalesceExpr': {
         const args = (body.args as Json[]).map((a) => this.expr(a, depth + 1));
         const { kind, type } = this.common(args, node);
-        return { sql: `COALESCE(${args.map((a) => a.sql).join(', ')})`, kind, ...(type ? { column: type } : {}) };
+        const typed = args.find((a) => a.kind !== 'unknown');
+        return {
+          sql: `COALESCE(${args.map((a) => a.sql).join(', ')})`,
+          kind,
+          ...(type ? { column: type } : {}),
+          ...(typed?.padded ? { padded: true as const } : {}),
+        };
       }
       case 'FuncCall':
         return this.call(node, body, depth);
@@ -174,14 +188,14 @@ class Emitter {
    * LIKE counts a char's trailing blanks (`CAST('' AS char(1)) LIKE ''` is false there), so it is RTRIMmed.
    */
   private unpadded(e: Emitted): string {
-    return e.column?.sql.startsWith('char(') ? this.ctx.dialect.builtin('rtrim', [e.sql]) : e.sql;
+    return e.padded ? this.ctx.dialect.builtin('rtrim', [e.sql]) : e.sql;
   }
 
   private column(name: string, node: Json): Emitted {
     const col = this.ctx.ds.columns.find((c) => c.name === name);
     if (!col) this.reject(`no column ${JSON.stringify(name)} in data source ${JSON.stringify(this.ctx.ds.id)}`, node);
     const type = parseColumnType(col.type)!;
-    return { sql: `t.${this.ctx.dialect.quoteIdent(col.name)}`, kind: kindOf(type), column: type };
+    return { sql: `t.${this.ctx.dialect.quoteIdent(col.name)}`, kind: kindOf(type), column: type, ...paddedIf(type) };
   }
 
   private constant(node: Json, body: Json): Emitted {

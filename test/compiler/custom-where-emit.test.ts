@@ -492,12 +492,23 @@ describe('accepted custom WHERE clauses mean what the author wrote', () => {
         { k: 'coalesce', args: [col('code'), { k: 'null' }] },
       ),
       like(col('name'), { k: 'coalesce', args: [{ k: 'null' }, col('name'), col('code')] }),
+      // Another the property found: the first typed argument is text (`'' || @username`), so no char.
+      like(
+        {
+          k: 'coalesce',
+          args: [
+            { k: 'bin', op: '||', l: { k: 'lit', text: '' }, r: { k: 'username' } },
+            { k: 'coalesce', args: [col('code'), { k: 'lit', text: 'x' }] },
+          ],
+        },
+        { k: 'lit', text: '' },
+      ),
     ];
     for (const n of cases)
       for (const d of [postgres, redshift]) {
         const compiled = compile(user(n), d);
         expect(JSON.stringify(tree(compiled)), user(n)).toBe(JSON.stringify(tree(reference(n, d))));
-        expect(/rtrim/i.test(compiled), user(n)).toBe(n !== cases[3]);
+        expect(/rtrim/i.test(compiled), user(n)).toBe(n !== cases[3] && n !== cases[4]);
       }
   });
 
