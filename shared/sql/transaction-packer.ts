@@ -78,8 +78,9 @@ export interface PackedTransaction<T> {
 
 /** Statements a transaction of these needs, the name-resolution pin (or the bundles) included. */
 export function transactionSize(statements: readonly PlannedStatement[], bundle?: Bundle): number {
-  const carried = bundle ? bundled(ordered(statements), bundle) : statements;
-  return carried.length + (carried.some((s) => s.pinned) ? 2 : 0);
+  const carried = bundle ? grouped(ordered(statements), bundle) : statements;
+  // A CALL (an array here) carries its own pin; a statement still pinned needs the SET/RESET pair.
+  return carried.length + (carried.some((s) => !Array.isArray(s) && s.pinned) ? 2 : 0);
 }
 
 export function packTransactions<T>(
@@ -119,13 +120,17 @@ const ordered = (all: readonly PlannedStatement[]): PlannedStatement[] => [
   ...all.filter((s) => s.role !== 'guard'),
 ];
 
-/** Runs of consecutive pinned statements the bundle can carry, each run in CALLs of up to `perCall`. */
-function bundled(statements: readonly PlannedStatement[], bundle: Bundle): PlannedStatement[] {
-  const out: PlannedStatement[] = [];
+/**
+ * The statements grouped as they will be sent: runs of consecutive pinned statements the bundle can carry (each
+ * run one CALL of up to `perCall`, within MAX_STATEMENT_BYTES), every other statement on its own. Counting needs
+ * only the grouping; the CALLs are built once, when the transaction is assembled.
+ */
+function grouped(statements: readonly PlannedStatement[], bundle: Bundle): (PlannedStatement | PlannedStatement[])[] {
+  const out: (PlannedStatement | PlannedStatement[])[] = [];
   let run: PlannedStatement[] = [];
   let bytes = 0;
   const flush = (): void => {
-    if (run.length > 0) out.push(bundle.call(run));
+    if (run.length > 0) out.push(run);
     run = [];
     bytes = 0;
   };
@@ -162,7 +167,8 @@ function withPin(statements: PlannedStatement[], dialect: Dialect): PlannedState
 /** Guards first, then the rest (bundled when the caller gave a bundle); the pin around what is still pinned. */
 function assemble<T>(units: readonly PlanUnit<T>[], dialect: Dialect, bundle?: Bundle): PackedTransaction<T> {
   const all = ordered(units.flatMap((u) => u.statements));
-  const statements = withPin(bundle ? bundled(all, bundle) : all, dialect);
+  const sent = bundle ? grouped(all, bundle).map((s) => (Array.isArray(s) ? bundle.call(s) : s)) : all;
+  const statements = withPin(sent, dialect);
   return { session: units[0]!.session ?? '', statements, units: units.map((u) => u.tag) };
 }
 
